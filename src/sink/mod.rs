@@ -1,0 +1,66 @@
+//! Where events go: the [`Sink`] trait and its implementations.
+//!
+//! A sink receives whole events and owns how they are stored. [`JsonlWriter`] appends one
+//! line per event to a file; [`MemorySink`] keeps them in memory for tests. Sinks take
+//! `&self` so one sink can be shared by many threads and tasks through an
+//! [`Emitter`](crate::emitter::Emitter).
+
+mod jsonl;
+mod memory;
+
+use std::io;
+use std::path::PathBuf;
+
+pub use jsonl::JsonlWriter;
+pub use memory::MemorySink;
+
+use crate::event::Event;
+
+/// A consumer of events.
+pub trait Sink: Send + Sync {
+    /// Stores one event. Called once per event, possibly from many threads at once; an error
+    /// means this event was not (completely) stored by this sink.
+    fn write(&self, event: &Event) -> Result<(), SinkError>;
+
+    /// Flushes what the sink holds to durable storage and stops accepting events. Calling it
+    /// again is a no-op that returns `Ok(())`.
+    fn close(&self) -> Result<(), SinkError>;
+}
+
+/// Why a sink failed. Each variant names the file, never an event's contents.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The log file or its directory could not be created or opened.
+    #[error("create event log {path}: {source}")]
+    Create {
+        /// The log file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Writing an event failed (disk full, read-only file, ...).
+    #[error("write event to {path}: {source}")]
+    Write {
+        /// The log file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The event could not be serialized.
+    #[error("serialize event: {0}")]
+    Serialize(#[source] serde_json::Error),
+    /// Syncing or closing the file failed.
+    #[error("close event log {path}: {source}")]
+    Close {
+        /// The log file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The sink was already closed.
+    #[error("event log {path} is closed")]
+    Closed {
+        /// The log file.
+        path: PathBuf,
+    },
+}
