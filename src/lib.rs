@@ -8,6 +8,8 @@
 //! - [`sink`]: where events go ([`sink::JsonlWriter`], [`sink::MemorySink`]).
 //! - [`emitter`]: stamps run metadata and time, fans out to sinks.
 //! - [`config`]: [`config::LoggingConfig`] and the path-safe [`config::RunId`].
+//! - [`intercept`]: the reference MITM HTTPS interceptor (`agentlog proxy`).
+//! - [`testkit`]: TLS fixture and mock LLM upstream for tests, the demo and ports.
 //! - [`secrets`]: named secrets and host globs, shared by the interceptor and the validator.
 
 #![forbid(unsafe_code)]
@@ -16,9 +18,11 @@
 pub mod config;
 pub mod emitter;
 pub mod event;
+pub mod intercept;
 pub mod schema;
 pub mod secrets;
 pub mod sink;
+pub mod testkit;
 
 pub use emitter::{Emitter, Record};
 pub use event::{Event, EventType};
