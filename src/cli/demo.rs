@@ -1,11 +1,193 @@
-//! `agentlog demo` (being built; see the open issue).
+//! `agentlog demo`: a scripted agent session through the proxy against the mock LLM.
+//!
+//! Starts the wiremock upstream, the TLS fixture and the proxy in-process (loopback only, no
+//! real keys), sends a plain request, a JSON chat completion, an SSE stream, an Anthropic
+//! request and a leaking request (blocked), writes `events.jsonl` under `--out`, validates
+//! it and prints a summary.
 
-use super::fail;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-/// Not built yet.
+use agentlog::testkit::{ProxyOptions, TlsFixture, start_proxy};
+use serde_json::{Value, json};
+
+use super::{EXIT_FINDINGS, EXIT_OK, fail};
+
+const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
+const DEMO_ANTHROPIC_KEY: &str = "sk-ant-demo-not-a-real-key-93c2";
+
+/// Run a scripted session through the proxy against a mock LLM and validate the log.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Directory for events.jsonl (default: a new temporary directory, kept).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
 
-pub fn run(_args: Args) -> u8 {
-    fail("`demo` is not built yet")
+/// Runs the demo.
+pub fn run(args: Args) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("start runtime: {e}")),
+    };
+    runtime.block_on(demo(args))
+}
+
+async fn demo(args: Args) -> u8 {
+    let dir = match args.out {
+        Some(dir) => dir,
+        None => match tempfile::Builder::new().prefix("agentlog-demo-").tempdir() {
+            Ok(t) => t.keep(),
+            Err(e) => return fail(format!("create temp dir: {e}")),
+        },
+    };
+    let log = dir.join("events.jsonl");
+    let _ = std::fs::remove_file(&log);
+    match session(&log).await {
+        Ok(()) => {}
+        Err(e) => return fail(e),
+    }
+    report(&log)
+}
+
+async fn session(log: &std::path::Path) -> Result<(), String> {
+    let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
+    let options = ProxyOptions {
+        secrets: vec![
+            format!("OPENAI_API_KEY={DEMO_OPENAI_KEY}@api.openai.com"),
+            format!("ANTHROPIC_API_KEY={DEMO_ANTHROPIC_KEY}@api.anthropic.com"),
+        ],
+        event_log: Some(log.to_path_buf()),
+        run_id: Some("vm-demo0001".into()),
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = proxy.client().map_err(|e| e.to_string())?;
+    let openai = proxy
+        .placeholder("OPENAI_API_KEY")
+        .unwrap_or_default()
+        .to_owned();
+    let anthropic = proxy
+        .placeholder("ANTHROPIC_API_KEY")
+        .unwrap_or_default()
+        .to_owned();
+    println!("proxy {} with placeholders:", proxy.url());
+    println!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
+
+    let steps: [(&str, &str, &str, (&str, String), Option<Value>); 5] = [
+        (
+            "list models",
+            "GET",
+            "https://api.openai.com/v1/models",
+            ("authorization", format!("Bearer {openai}")),
+            None,
+        ),
+        (
+            "chat completion",
+            "POST",
+            "https://api.openai.com/v1/chat/completions",
+            ("authorization", format!("Bearer {openai}")),
+            Some(
+                json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}),
+            ),
+        ),
+        (
+            "streamed chat completion",
+            "POST",
+            "https://api.openai.com/v1/chat/completions",
+            ("authorization", format!("Bearer {openai}")),
+            Some(
+                json!({"model": "gpt-4o-mini", "stream": true, "stream_options": {"include_usage": true}, "messages": []}),
+            ),
+        ),
+        (
+            "anthropic message",
+            "POST",
+            "https://api.anthropic.com/v1/messages",
+            ("x-api-key", anthropic.clone()),
+            Some(
+                json!({"model": "claude-sonnet-4", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}),
+            ),
+        ),
+        (
+            "leak attempt (anthropic key to openai)",
+            "POST",
+            "https://api.openai.com/v1/chat/completions",
+            ("x-api-key", anthropic.clone()),
+            Some(json!({"model": "gpt-4o-mini", "messages": []})),
+        ),
+    ];
+    for (label, method, url, (hname, hvalue), body) in steps {
+        let mut req = if method == "GET" {
+            client.get(url)
+        } else {
+            client.post(url)
+        };
+        req = req.header(hname, hvalue);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let resp = req.send().await.map_err(|e| format!("{label}: {e}"))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| format!("{label}: {e}"))?;
+        println!("  {label:<40} -> {status} ({} bytes)", bytes.len());
+    }
+    let expected = 4 * 4 + 1;
+    proxy.wait_events(expected).await;
+    proxy.shutdown().await.map_err(|e| e.to_string())
+}
+
+fn report(log: &std::path::Path) -> u8 {
+    let text = match std::fs::read_to_string(log) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("read {}: {e}", log.display())),
+    };
+    let validator = match agentlog::schema::envelope() {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) => {
+                if !validator.is_valid(&v) {
+                    problems.push(format!("line {n}: does not match the v0 schema"));
+                }
+                let ty = v["event_type"].as_str().unwrap_or("?").to_owned();
+                *counts.entry(ty).or_default() += 1;
+            }
+            Err(e) => problems.push(format!("line {n}: not JSON: {e}")),
+        }
+        if [DEMO_OPENAI_KEY, DEMO_ANTHROPIC_KEY]
+            .iter()
+            .any(|s| line.contains(s))
+        {
+            problems.push(format!("line {n}: holds a secret value"));
+        }
+    }
+    println!("\nevent log: {}", log.display());
+    for (ty, n) in &counts {
+        println!("  {ty:<14} {n}");
+    }
+    if problems.is_empty() {
+        println!(
+            "valid: {} lines match the v0 schema, no secret value present",
+            text.lines().count()
+        );
+        EXIT_OK
+    } else {
+        for p in &problems {
+            println!("  {p}");
+        }
+        EXIT_FINDINGS
+    }
 }
