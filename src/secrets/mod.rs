@@ -5,6 +5,9 @@
 //! errors about a spec quote only the name. Code that needs the bytes asks for them with
 //! [`Secret::expose`], which makes every use easy to find.
 
+pub mod detect;
+pub mod scan;
+
 use std::fmt;
 
 /// A secret's value. `Debug` prints `[redacted]`; there is no `Display`.
