@@ -52,11 +52,11 @@ fn normalized(events: &[Event]) -> Value {
         if let Some(d) = v.get_mut("data").and_then(|d| d.get_mut("duration_ms")) {
             *d = json!("[ms]");
         }
-        if let Some(Value::String(s)) = v.get_mut("summary") {
-            if let Some(i) = s.rfind(" (") {
-                s.truncate(i);
-                s.push_str(" ([ms])");
-            }
+        if let Some(Value::String(s)) = v.get_mut("summary")
+            && let Some(i) = s.rfind(" (")
+        {
+            s.truncate(i);
+            s.push_str(" ([ms])");
         }
         out.push(v);
     }

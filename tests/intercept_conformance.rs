@@ -104,7 +104,7 @@ async fn run_scenario(path: &Path) {
         }
     }
     let expected_events = s["expect_events"].as_array().unwrap();
-    let events = proxy.wait_events(expected_events.len()).await;
+    proxy.wait_events(expected_events.len()).await;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let events: Vec<Value> = proxy
         .events()

@@ -53,6 +53,15 @@ async fn demo(args: Args) -> u8 {
     report(&log)
 }
 
+/// One scripted request: label, method, URL, one header, optional JSON body.
+type Step = (
+    &'static str,
+    &'static str,
+    &'static str,
+    (&'static str, String),
+    Option<Value>,
+);
+
 async fn session(log: &std::path::Path) -> Result<(), String> {
     let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
     let options = ProxyOptions {
@@ -79,7 +88,7 @@ async fn session(log: &std::path::Path) -> Result<(), String> {
     println!("proxy {} with placeholders:", proxy.url());
     println!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
 
-    let steps: [(&str, &str, &str, (&str, String), Option<Value>); 5] = [
+    let steps: [Step; 5] = [
         (
             "list models",
             "GET",
