@@ -23,6 +23,7 @@ pub mod schema;
 pub mod secrets;
 pub mod sink;
 pub mod testkit;
+pub mod validate;
 
 pub use emitter::{Emitter, Record};
 pub use event::{Event, EventType};

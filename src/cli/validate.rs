@@ -1,11 +1,336 @@
-//! `agentlog validate` (being built; see the open issue).
+//! `agentlog validate`: a thin shell over [`agentlog::validate`].
 
-use super::fail;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
-/// Not built yet.
+use agentlog::secrets::{Secret, SecretValue};
+use agentlog::validate::report::{self, Format};
+use agentlog::validate::{
+    FileReport, Options, Profile, Report, Severity, Validator, no_match_finding,
+};
+
+use super::{EXIT_FINDINGS, EXIT_OK, fail};
+
+/// How to treat event types the profile does not define.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnknownTypes {
+    /// `event_type.unknown` is an error (fails the run).
+    #[default]
+    Error,
+    /// `event_type.unknown` is a warning (e.g. for the v1 types `gate_decision`, `route_decision`,
+    /// `request_transform`, `response_transform`, `http_request`, `http_response`).
+    Warn,
+}
+
+/// The profile to validate against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    /// v0: llm_request, llm_response, budget_action, key_injection.
+    #[default]
+    V0,
+}
+
+/// Check events.jsonl logs: every line a conformant event, no secret value anywhere.
+///
+/// PATH is a file, `-` for stdin, a directory (searched recursively for *.jsonl and
+/// *.jsonl.gz) or a .gz file. Exit codes: 0 no error-level findings, 1 error-level findings,
+/// 2 usage or I/O error. An input with no events, or a directory without logs, is an error
+/// unless --allow-empty.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Files, directories or `-` (stdin).
+    #[arg(value_name = "PATH|-", required = true)]
+    pub paths: Vec<String>,
+    /// Secrets whose values must not appear: a dotenv file (`NAME=VALUE` lines, `#` comments)
+    /// or a JSON object of name -> value. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_file: Vec<PathBuf>,
+    /// A secret whose value is in this environment variable. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Vec<String>,
+    /// A secret in the sandbox's syntax `NAME=VALUE@hosts` (hosts ignored here). Repeatable.
+    #[arg(long, value_name = "NAME=VALUE@hosts")]
+    pub secret: Vec<String>,
+    /// Turn off the built-in detector of well-known credential formats.
+    #[arg(long)]
+    pub no_builtin_detectors: bool,
+    /// Ignore a built-in detector match that contains this literal text. Repeatable.
+    #[arg(long, value_name = "TEXT")]
+    pub allow: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Stop after N error-level findings.
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Stop at the first error-level finding (same as --max-errors 1).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Text format: print only the summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Event-log profile.
+    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
+    pub profile: ProfileArg,
+    /// Unknown event types are errors (default) or warnings (`warn`).
+    #[arg(long, value_enum, default_value_t = UnknownTypes::Error)]
+    pub unknown_types: UnknownTypes,
+    /// Accept inputs with no events and directories with no log files.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0, hide = true)]
+    pub threads: usize,
+}
 
-pub fn run(_args: Args) -> u8 {
-    fail("`validate` is not built yet")
+/// Parses a secrets file: a JSON object, or dotenv lines.
+fn read_secrets_file(path: &Path) -> Result<Vec<Secret>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read secrets file {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    if text.trim_start().starts_with('{') {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "secrets file {} is not a JSON object of strings (line {})",
+                    path.display(),
+                    e.line()
+                )
+            })?;
+        for (name, value) in map {
+            let serde_json::Value::String(value) = value else {
+                return Err(format!(
+                    "secrets file {}: {name} is not a string",
+                    path.display()
+                ));
+            };
+            out.push(Secret::new(name, SecretValue::new(value), vec![]));
+        }
+        return Ok(out);
+    }
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(format!(
+                "secrets file {} line {}: expected NAME=VALUE",
+                path.display(),
+                i + 1
+            ));
+        };
+        let value = value.trim();
+        let value = ['"', '\'']
+            .iter()
+            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+            .unwrap_or(value);
+        out.push(Secret::new(name.trim(), SecretValue::new(value), vec![]));
+    }
+    Ok(out)
+}
+
+fn collect_secrets(args: &Args) -> Result<Vec<Secret>, String> {
+    let mut secrets = Vec::new();
+    for path in &args.secrets_file {
+        secrets.extend(read_secrets_file(path)?);
+    }
+    for name in &args.secret_env {
+        let value = std::env::var(name)
+            .map_err(|_| format!("--secret-env {name}: environment variable {name} is not set"))?;
+        secrets.push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
+    }
+    for spec in &args.secret {
+        let secret = Secret::parse(spec, |n| std::env::var(n).ok()).map_err(|e| e.to_string())?;
+        secrets.push(secret);
+    }
+    Ok(secrets)
+}
+
+/// One input to read.
+enum Input {
+    Stdin,
+    File(PathBuf),
+    /// A directory that holds no log file.
+    EmptyDir(PathBuf),
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") {
+                out.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn expand(paths: &[String]) -> Result<Vec<Input>, String> {
+    let mut inputs = Vec::new();
+    for p in paths {
+        if p == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(p);
+        let meta = std::fs::metadata(&path).map_err(|e| format!("{p}: {e}"))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(&path, &mut found).map_err(|e| format!("{p}: {e}"))?;
+            if found.is_empty() {
+                inputs.push(Input::EmptyDir(path));
+            }
+            inputs.extend(found.into_iter().map(Input::File));
+        } else {
+            inputs.push(Input::File(path));
+        }
+    }
+    Ok(inputs)
+}
+
+fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match len {
+        Some(n) if n >= 8 << 20 => indicatif::ProgressBar::new(n),
+        _ => return None,
+    };
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(label.to_owned());
+    Some(bar)
+}
+
+fn validate_file(validator: &Validator, path: &Path) -> io::Result<FileReport> {
+    let file = File::open(path)?;
+    let label = path.display().to_string();
+    let bar = progress(file.metadata().ok().map(|m| m.len()), &label);
+    let reader: Box<dyn Read + Send> = match &bar {
+        Some(bar) => Box::new(bar.wrap_read(file)),
+        None => Box::new(file),
+    };
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let report = if gz {
+        validator.validate_reader(&label, flate2::read::MultiGzDecoder::new(reader))
+    } else {
+        validator.validate_reader(&label, reader)
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(report)
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> u8 {
+    let secrets = match collect_secrets(&args) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let inputs = match expand(&args.paths) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
+    let options = Options {
+        profile: match args.profile {
+            ProfileArg::V0 => Profile::V0,
+        },
+        unknown_types: match args.unknown_types {
+            UnknownTypes::Error => Severity::Error,
+            UnknownTypes::Warn => Severity::Warning,
+        },
+        secrets,
+        builtin_detectors: !args.no_builtin_detectors,
+        allow: args.allow.clone(),
+        max_errors: if args.fail_fast {
+            Some(1)
+        } else {
+            args.max_errors
+        },
+        allow_empty: args.allow_empty,
+        threads: args.threads,
+        ..Options::default()
+    };
+    let validator = match Validator::new(options) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    let mut report = Report::default();
+    for input in inputs {
+        if validator.budget_spent() {
+            break;
+        }
+        let file = match input {
+            Input::Stdin => validator.validate_reader("-", io::stdin()),
+            Input::File(path) => match validate_file(&validator, &path) {
+                Ok(r) => r,
+                Err(e) => return fail(format!("{}: {e}", path.display())),
+            },
+            Input::EmptyDir(path) => {
+                let label = path.display().to_string();
+                let findings = if args.allow_empty {
+                    vec![]
+                } else {
+                    vec![no_match_finding(&format!("directory {label}"))]
+                };
+                FileReport {
+                    path: label,
+                    findings,
+                    ..FileReport::default()
+                }
+            }
+        };
+        report.files.push(file);
+    }
+    let written = match &args.output {
+        Some(path) => File::create(path).and_then(|mut f| {
+            write_report(&report, &args, &mut f)?;
+            f.flush()
+        }),
+        None => {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            write_report(&report, &args, &mut out).and_then(|()| out.flush())
+        }
+    };
+    if let Err(e) = written
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        return fail(format!("cannot write the report: {e}"));
+    }
+    if args.output.is_some() && args.format != Format::Text && !args.quiet {
+        eprintln!("{}", report::summary_line(&report));
+    }
+    if report.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn write_report(report: &Report, args: &Args, out: &mut dyn Write) -> io::Result<()> {
+    if args.quiet && args.format == Format::Text {
+        report::write_summary(report, out)
+    } else {
+        report::write(report, args.format, out)
+    }
 }

@@ -148,10 +148,10 @@ impl SecretScanner {
     pub fn find(&self, text: &[u8], out: &mut Vec<SecretHit>) {
         let Some(ac) = &self.automaton else { return };
         for m in ac.find_overlapping_iter(text) {
-            if let Some(hit) = self.patterns.get(m.pattern().as_usize()) {
-                if !out.contains(hit) {
-                    out.push(*hit);
-                }
+            if let Some(hit) = self.patterns.get(m.pattern().as_usize())
+                && !out.contains(hit)
+            {
+                out.push(*hit);
             }
         }
     }
@@ -195,9 +195,12 @@ fn base64_core(engine: &base64::engine::GeneralPurpose, value: &[u8], offset: us
         1 => 2,
         _ => 3,
     };
-    let cut = if input.len() % 3 == 0 { 0 } else { 1 };
+    let cut = if input.len().is_multiple_of(3) { 0 } else { 1 };
     let end = encoded.len().saturating_sub(cut);
-    encoded.get(skip..end).map(<[u8]>::to_vec).unwrap_or_default()
+    encoded
+        .get(skip..end)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default()
 }
 
 fn hex(value: &[u8], upper: bool) -> Vec<u8> {
@@ -228,7 +231,11 @@ fn percent(value: &[u8], upper: bool, all: bool, plus_for_space: bool) -> Vec<u8
         } else if unreserved && !all {
             out.push(b);
         } else {
-            out.extend_from_slice(&[b'%', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]]);
+            out.extend_from_slice(&[
+                b'%',
+                digits[usize::from(b >> 4)],
+                digits[usize::from(b & 15)],
+            ]);
         }
     }
     out
@@ -262,13 +269,10 @@ pub fn escaped_strings(line: &[u8]) -> Vec<String> {
             j += 1;
         }
         let Some(end) = end else { break };
-        if has_escape {
-            if let Some(Ok(text)) = line
-                .get(start..=end)
-                .map(serde_json::from_slice::<String>)
-            {
-                out.push(text);
-            }
+        if has_escape
+            && let Some(Ok(text)) = line.get(start..=end).map(serde_json::from_slice::<String>)
+        {
+            out.push(text);
         }
         i = end + 1;
     }
@@ -289,7 +293,10 @@ mod tests {
         let err = SecretScanner::new(&[Secret::new("SHORTY", SecretValue::new("abc1234"), vec![])])
             .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("SHORTY") && !text.contains("abc1234"), "{text}");
+        assert!(
+            text.contains("SHORTY") && !text.contains("abc1234"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -301,13 +308,28 @@ mod tests {
         };
         let cases = [
             (secret.to_string(), Encoding::Raw),
-            (hex(secret.as_bytes(), false).escape_ascii().to_string(), Encoding::HexLower),
-            (hex(secret.as_bytes(), true).escape_ascii().to_string(), Encoding::HexUpper),
+            (
+                hex(secret.as_bytes(), false).escape_ascii().to_string(),
+                Encoding::HexLower,
+            ),
+            (
+                hex(secret.as_bytes(), true).escape_ascii().to_string(),
+                Encoding::HexUpper,
+            ),
             ("s3cr3t%2Fv4lue%2Bx%3F".into(), Encoding::Percent),
             ("s3cr3t%2fv4lue%2bx%3f".into(), Encoding::Percent),
-            (blob("", &base64::engine::general_purpose::STANDARD), Encoding::Base64),
-            (blob("u:", &base64::engine::general_purpose::STANDARD), Encoding::Base64),
-            (blob("us:", &base64::engine::general_purpose::URL_SAFE), Encoding::Base64Url),
+            (
+                blob("", &base64::engine::general_purpose::STANDARD),
+                Encoding::Base64,
+            ),
+            (
+                blob("u:", &base64::engine::general_purpose::STANDARD),
+                Encoding::Base64,
+            ),
+            (
+                blob("us:", &base64::engine::general_purpose::URL_SAFE),
+                Encoding::Base64Url,
+            ),
         ];
         for (text, encoding) in cases {
             let mut hits = vec![];

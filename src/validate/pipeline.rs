@@ -1,0 +1,325 @@
+//! Reader thread -> worker threads -> merger, with bounded channels.
+//!
+//! The reader cuts the input into numbered pieces of whole lines (about
+//! [`Options::chunk_size`] bytes each). An over-long line is never buffered: once the
+//! incomplete line passes the limit, the reader drops what it has of it, sends a `TooLong`
+//! piece and skips to the next newline. Workers check pieces in any order; the merger puts
+//! the results back in sequence, turns relative line numbers into absolute ones, adds the
+//! checks that cross piece boundaries, and spends the error budget.
+
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Mutex, PoisonError};
+
+use super::check::{Checker, ChunkResult, DISTINCT_CAP};
+use super::{FileReport, Finding, Options, Rule, Severity};
+use crate::event::Timestamp;
+
+const BLOCK: usize = 256 << 10;
+
+enum Piece {
+    Lines { buf: Vec<u8>, torn: bool },
+    TooLong,
+    ReadError(String),
+}
+
+enum Done {
+    Chunk(ChunkResult),
+    TooLong,
+    ReadError(String),
+}
+
+fn read_pieces(
+    mut reader: impl Read,
+    options: &Options,
+    stop: &AtomicBool,
+    bytes: &mut u64,
+    mut send: impl FnMut(Piece) -> bool,
+) {
+    let chunk_size = options.chunk_size.max(1);
+    let max_line = options.max_line_len;
+    let mut block = vec![0u8; BLOCK];
+    let mut chunk: Vec<u8> = Vec::with_capacity(chunk_size + BLOCK);
+    let mut line_start = 0usize;
+    let mut skipping = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let n = match reader.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // Check the complete lines read so far, then report where reading stopped.
+                let whole = chunk
+                    .get(..line_start)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default();
+                if !whole.is_empty() {
+                    send(Piece::Lines {
+                        buf: whole,
+                        torn: false,
+                    });
+                }
+                send(Piece::ReadError(e.kind().to_string()));
+                return;
+            }
+        };
+        *bytes += n as u64;
+        let mut data = block.get(..n).unwrap_or_default();
+        if skipping {
+            match memchr::memchr(b'\n', data) {
+                Some(i) => {
+                    data = data.get(i + 1..).unwrap_or_default();
+                    skipping = false;
+                }
+                None => continue,
+            }
+        }
+        let before = chunk.len();
+        chunk.extend_from_slice(data);
+        if let Some(i) = memchr::memrchr(b'\n', data) {
+            line_start = before + i + 1;
+        }
+        if chunk.len() - line_start > max_line {
+            chunk.truncate(line_start);
+            if !chunk.is_empty() {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_size + BLOCK));
+                if !send(Piece::Lines {
+                    buf: full,
+                    torn: false,
+                }) {
+                    return;
+                }
+            }
+            if !send(Piece::TooLong) {
+                return;
+            }
+            line_start = 0;
+            skipping = true;
+            continue;
+        }
+        if line_start >= chunk_size {
+            let mut rest = Vec::with_capacity(chunk_size + BLOCK);
+            rest.extend_from_slice(chunk.get(line_start..).unwrap_or_default());
+            chunk.truncate(line_start);
+            let full = std::mem::replace(&mut chunk, rest);
+            line_start = 0;
+            if !send(Piece::Lines {
+                buf: full,
+                torn: false,
+            }) {
+                return;
+            }
+        }
+    }
+    if !skipping && !chunk.is_empty() {
+        let torn = line_start < chunk.len();
+        send(Piece::Lines { buf: chunk, torn });
+    }
+}
+
+/// The merger's state for one input.
+struct Merger {
+    report: FileReport,
+    base: u64,
+    last_ts: Option<Timestamp>,
+    run_ids: Vec<String>,
+    budget: Option<u64>,
+    errors: u64,
+}
+
+impl Merger {
+    /// Adds one piece's result; returns false when the error budget is spent.
+    fn merge(&mut self, done: Done) -> bool {
+        let mut findings = Vec::new();
+        match done {
+            Done::TooLong => {
+                self.report.lines += 1;
+                self.base += 1;
+                findings.push(Finding {
+                    line: self.base,
+                    rule: Rule::LineTooLong,
+                    severity: Severity::Error,
+                    pointer: None,
+                    message: "line is longer than the limit; skipped".into(),
+                });
+            }
+            Done::ReadError(kind) => {
+                findings.push(Finding {
+                    line: self.base + 1,
+                    rule: Rule::InputRead,
+                    severity: Severity::Error,
+                    pointer: None,
+                    message: format!("reading stopped: {kind}"),
+                });
+            }
+            Done::Chunk(mut chunk) => {
+                let base = self.base;
+                if let (Some(prev), Some((line, ts))) = (self.last_ts, chunk.first_ts)
+                    && ts < prev
+                {
+                    chunk.findings.push(Finding {
+                        line,
+                        rule: Rule::TsBackwards,
+                        severity: Severity::Warning,
+                        pointer: Some("/ts".into()),
+                        message: format!("ts {ts} is earlier than the previous event's {prev}"),
+                    });
+                }
+                for (line, id) in chunk.run_ids {
+                    if self.run_ids.contains(&id) {
+                        continue;
+                    }
+                    if let Some(first) = self.run_ids.first()
+                        && self.run_ids.len() < DISTINCT_CAP
+                    {
+                        let shown = |s: &str| {
+                            if s.len() <= 64
+                                && s.bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+                            {
+                                format!("`{s}`")
+                            } else {
+                                "(not shown)".into()
+                            }
+                        };
+                        chunk.findings.push(Finding {
+                            line,
+                            rule: Rule::RunIdMultiple,
+                            severity: Severity::Warning,
+                            pointer: Some("/run_id".into()),
+                            message: format!(
+                                "run_id {} differs from this file's first run_id {}",
+                                shown(&id),
+                                shown(first)
+                            ),
+                        });
+                    }
+                    if self.run_ids.len() < DISTINCT_CAP {
+                        self.run_ids.push(id);
+                    }
+                }
+                chunk.findings.sort_by_key(|f| f.line);
+                for mut f in chunk.findings {
+                    f.line += base;
+                    findings.push(f);
+                }
+                self.last_ts = chunk.last_ts.or(self.last_ts);
+                self.base += chunk.lines;
+                self.report.lines += chunk.lines;
+                self.report.events += chunk.events;
+                for (t, n) in chunk.by_event_type {
+                    *self.report.by_event_type.entry(t).or_default() += n;
+                }
+            }
+        }
+        for f in findings {
+            if f.severity == Severity::Error {
+                if self.budget.is_some_and(|b| self.errors >= b) {
+                    self.report.truncated = true;
+                    return false;
+                }
+                self.errors += 1;
+            }
+            self.report.findings.push(f);
+        }
+        if self.budget.is_some_and(|b| self.errors >= b) {
+            self.report.truncated = true;
+            return false;
+        }
+        true
+    }
+}
+
+/// Validates `reader` with `options.threads` workers (0: one per core).
+pub(crate) fn run(
+    checker: &Checker,
+    options: &Options,
+    budget: Option<u64>,
+    reader: impl Read + Send,
+) -> FileReport {
+    let workers = match options.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
+        n => n,
+    };
+    let stop = AtomicBool::new(false);
+    let mut merger = Merger {
+        report: FileReport::default(),
+        base: 0,
+        last_ts: None,
+        run_ids: Vec::new(),
+        budget,
+        errors: 0,
+    };
+    if budget == Some(0) {
+        merger.report.truncated = true;
+        return merger.report;
+    }
+    let mut bytes = 0u64;
+    let (piece_tx, piece_rx) = sync_channel::<(u64, Piece)>(workers * 2);
+    let (done_tx, done_rx) = sync_channel::<(u64, Done)>(workers * 4);
+    let piece_rx = Mutex::new(piece_rx);
+    std::thread::scope(|scope| {
+        let stop = &stop;
+        let bytes = &mut bytes;
+        scope.spawn(move || {
+            let mut seq = 0u64;
+            read_pieces(reader, options, stop, bytes, |piece| {
+                let ok = piece_tx.send((seq, piece)).is_ok();
+                seq += 1;
+                ok
+            });
+        });
+        for _ in 0..workers {
+            let done_tx: SyncSender<(u64, Done)> = done_tx.clone();
+            let piece_rx = &piece_rx;
+            scope.spawn(move || worker(checker, piece_rx, &done_tx, stop));
+        }
+        drop(done_tx);
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, done) in done_rx {
+            if stop.load(Ordering::Relaxed) {
+                continue;
+            }
+            pending.insert(seq, done);
+            while let Some(done) = pending.remove(&next) {
+                next += 1;
+                if !merger.merge(done) {
+                    stop.store(true, Ordering::Relaxed);
+                    pending.clear();
+                    break;
+                }
+            }
+        }
+    });
+    merger.report.bytes = bytes;
+    merger.report
+}
+
+fn worker(
+    checker: &Checker,
+    pieces: &Mutex<Receiver<(u64, Piece)>>,
+    done: &SyncSender<(u64, Done)>,
+    stop: &AtomicBool,
+) {
+    loop {
+        let next = pieces.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok((seq, piece)) = next else { return };
+        if stop.load(Ordering::Relaxed) {
+            continue;
+        }
+        let result = match piece {
+            Piece::Lines { buf, torn } => Done::Chunk(checker.check_chunk(&buf, torn)),
+            Piece::TooLong => Done::TooLong,
+            Piece::ReadError(kind) => Done::ReadError(kind),
+        };
+        if done.send((seq, result)).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The rule table: every finding the validator can produce, as data.
+//!
+//! Rule ids are stable: CI configurations, SARIF consumers and ports match on them. The one
+//! table [`RULES`] feeds the README, the SARIF rule metadata and the tests, so a rule cannot
+//! exist in one place and be missing in another.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is. Only errors fail a run (exit 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the run.
+    Error,
+    /// Reported, never fails the run.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $desc:literal; )*) => {
+        /// A rule id. See [`RULES`] for the table with severities and descriptions.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        /// Every rule, in documentation order.
+        pub const RULES: &[RuleInfo] = &[
+            $( RuleInfo { rule: Rule::$variant, id: $id, severity: Severity::$sev, description: $desc }, )*
+        ];
+    };
+}
+
+/// One row of the rule table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// The rule.
+    pub rule: Rule,
+    /// Stable id, e.g. `envelope.missing`.
+    pub id: &'static str,
+    /// Default severity (`event_type.unknown` can be lowered to a warning by an option).
+    pub severity: Severity,
+    /// One sentence for humans (README, SARIF `shortDescription`).
+    pub description: &'static str,
+}
+
+rules! {
+    /// The input contains no events, or a path matched no `*.jsonl`/`*.jsonl.gz` file.
+    InputEmpty = "input.empty", Error,
+        "The input holds no events (empty file, or a directory with no *.jsonl / *.jsonl.gz file); reported on line 0 unless --allow-empty.";
+    /// The input could not be read completely (I/O or gzip error).
+    InputRead = "input.read", Error,
+        "The input could not be read to the end (I/O or gzip error); reported on the line where reading stopped.";
+    /// Bytes are not valid UTF-8.
+    LineUtf8 = "line.utf8", Error, "The line is not valid UTF-8.";
+    /// Empty or whitespace-only line.
+    LineBlank = "line.blank", Error, "The line is empty or only whitespace; every line must be one event.";
+    /// `\r\n` line ending.
+    LineCrlf = "line.crlf", Error, "The line ends with CR LF; lines end with a bare LF.";
+    /// Byte order mark.
+    LineBom = "line.bom", Error, "The line starts with a UTF-8 byte order mark.";
+    /// Line over the size limit.
+    LineTooLong = "line.too_long", Error,
+        "The line is longer than the limit (16 MiB by default); it is skipped without being buffered.";
+    /// Last line has no `\n`.
+    LineTorn = "line.torn", Error,
+        "The last line has no terminating LF (a torn write, or a writer that is still running).";
+    /// Not JSON.
+    JsonSyntax = "json.syntax", Error, "The line is not valid JSON.";
+    /// JSON, but not an object.
+    JsonNotObject = "json.not_object", Error, "The line is valid JSON but not an object.";
+    /// Required envelope field missing.
+    EnvelopeMissing = "envelope.missing", Error,
+        "A required envelope field (ts, run_id, agent_system, event_type, summary) is missing.";
+    /// Envelope field of the wrong JSON type.
+    EnvelopeType = "envelope.type", Error,
+        "An envelope field has the wrong JSON type (e.g. tags not an array of strings, data not an object).";
+    /// Empty string where the envelope requires a non-empty one.
+    EnvelopeEmpty = "envelope.empty", Error,
+        "An envelope string (or a tag) is empty; optional fields are omitted instead of empty.";
+    /// Envelope field the schema does not define.
+    EnvelopeUnknownField = "envelope.unknown_field", Error,
+        "The envelope has a field v0 does not define (the envelope is closed; extensions go in data).";
+    /// `ts` is not RFC 3339.
+    TsFormat = "ts.format", Error, "ts is not an RFC 3339 date-time with an offset.";
+    /// `ts` goes backwards (warning).
+    TsBackwards = "ts.backwards", Warning,
+        "ts is earlier than the previous event's ts in the same file (clock step or merged logs).";
+    /// More than one run id in one file (warning).
+    RunIdMultiple = "run_id.multiple", Warning,
+        "The file holds events of more than one run_id (reported once per additional run_id).";
+    /// `event_type` the profile does not define.
+    EventTypeUnknown = "event_type.unknown", Error,
+        "event_type is not one the profile defines (v0: llm_request, llm_response, budget_action, key_injection); --unknown-types warn makes it a warning.";
+    /// A required `data` field is missing.
+    DataRequired = "data.required", Error, "A field the event type's data schema requires is missing.";
+    /// A `data` field has the wrong JSON type.
+    DataType = "data.type", Error, "A data field has the wrong JSON type.";
+    /// A `data` field has a value the schema refuses.
+    DataInvalid = "data.invalid", Error,
+        "A data field has a value the event type's schema refuses (empty string, not in enum, out of range).";
+    /// A supplied secret's value appears in the line.
+    SecretValue = "secret.value", Error,
+        "The value of a supplied secret appears in the line (raw, JSON-escaped, base64/base64url at any offset, percent-encoded or hex).";
+    /// A well-known credential format appears in the line.
+    SecretPattern = "secret.pattern", Error,
+        "A well-known credential format (OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe, PEM private key, JWT) appears in the line.";
+}
+
+impl Rule {
+    /// This rule's row in [`RULES`].
+    pub fn info(self) -> &'static RuleInfo {
+        // RULES is generated from the same list as the enum, in the same order.
+        RULES.iter().find(|r| r.rule == self).unwrap_or(&RULES[0])
+    }
+
+    /// The stable id.
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// The rule with this id.
+    pub fn from_id(id: &str) -> Option<Rule> {
+        RULES.iter().find(|r| r.id == id).map(|r| r.rule)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+/// The rule table as a Markdown table (for README).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| rule | severity | meaning |\n|---|---|---|\n");
+    for r in RULES {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            r.id, r.severity, r.description
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_unique_and_prefixed() {
+        let families = [
+            "input.",
+            "line.",
+            "json.",
+            "envelope.",
+            "ts.",
+            "run_id.",
+            "event_type.",
+            "data.",
+            "secret.",
+        ];
+        for (i, r) in RULES.iter().enumerate() {
+            assert_eq!(r.rule.info().id, r.id);
+            assert_eq!(Rule::from_id(r.id), Some(r.rule));
+            assert!(families.iter().any(|f| r.id.starts_with(f)), "{}", r.id);
+            assert!(RULES[i + 1..].iter().all(|o| o.id != r.id), "dup {}", r.id);
+        }
+        assert_eq!(Rule::TsBackwards.info().severity, Severity::Warning);
+        assert_eq!(Rule::RunIdMultiple.info().severity, Severity::Warning);
+    }
+}
