@@ -125,8 +125,10 @@ impl Detector {
                     let ok = matches!(text.get(end), Some(b'a' | b'b' | b'p' | b'r' | b's' | b'o'))
                         && text.get(end + 1) == Some(&b'-');
                     if ok {
-                        tail(text, end + 2, 10, |b| b.is_ascii_alphanumeric() || b == b'-')
-                            .map(|e| (Kind::Slack, e))
+                        tail(text, end + 2, 10, |b| {
+                            b.is_ascii_alphanumeric() || b == b'-'
+                        })
+                        .map(|e| (Kind::Slack, e))
                     } else {
                         None
                     }
@@ -135,8 +137,9 @@ impl Detector {
                     let n = run(text, end, is_word);
                     (n == 35).then_some((Kind::Google, end + n))
                 }
-                "sk_live_" => tail(text, end, 16, |b| b.is_ascii_alphanumeric())
-                    .map(|e| (Kind::Stripe, e)),
+                "sk_live_" => {
+                    tail(text, end, 16, |b| b.is_ascii_alphanumeric()).map(|e| (Kind::Stripe, e))
+                }
                 "eyJ" => jwt(text, start).map(|e| (Kind::Jwt, e)),
                 _ => None,
             };
@@ -152,9 +155,8 @@ impl Detector {
     }
 
     fn allowed(&self, token: &[u8]) -> bool {
-        let contains = |needle: &[u8]| {
-            !needle.is_empty() && token.windows(needle.len()).any(|w| w == needle)
-        };
+        let contains =
+            |needle: &[u8]| !needle.is_empty() && token.windows(needle.len()).any(|w| w == needle);
         contains(PLACEHOLDER_PREFIX.as_bytes()) || self.allow.iter().any(|a| contains(a.as_bytes()))
     }
 }
@@ -209,15 +211,27 @@ mod tests {
         let cases = [
             ("key sk-abcdefghijklmnopqrstuvwx1234", Kind::OpenAi),
             ("\"sk-proj-abcdefghijklmnopqrstuvwx1234\"", Kind::OpenAi),
-            ("x-api-key: sk-ant-api03-abcdefghijklmnopqrstuvwxyz", Kind::Anthropic),
+            (
+                "x-api-key: sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+                Kind::Anthropic,
+            ),
             ("AKIAIOSFODNN7EXAMPLE", Kind::Aws),
             ("id=ASIAABCDEFGHIJKLMNOP&x", Kind::Aws),
-            ("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", Kind::GitHub),
-            ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", Kind::GitHub),
+            (
+                "token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                Kind::GitHub,
+            ),
+            (
+                "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+                Kind::GitHub,
+            ),
             ("xoxb-123456789012-abcdefghijkl", Kind::Slack),
             ("AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", Kind::Google),
             ("sk_live_abcdefghijklmnop1234", Kind::Stripe),
-            ("-----BEGIN RSA PRIVATE KEY-----\\nMIIE", Kind::PemPrivateKey),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\\nMIIE",
+                Kind::PemPrivateKey,
+            ),
             ("-----BEGIN PRIVATE KEY-----", Kind::PemPrivateKey),
             (
                 "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
