@@ -180,7 +180,7 @@ fn fast(text: &str) -> Option<Facts> {
     {
         return None;
     }
-    let ts = Timestamp::parse(&env.ts).ok()?;
+    let ts = parse_ts(&env.ts).ok()?;
     if let Some(data) = env.data {
         let raw = data.get();
         let ok = raw.starts_with('{')
@@ -200,6 +200,15 @@ fn fast(text: &str) -> Option<Facts> {
         run_id: Some(env.run_id.into_owned()),
         event_type: Some(env.event_type.into_owned()),
     })
+}
+
+/// [`Timestamp::parse`] plus the `T` separator RFC 3339's grammar requires (a space is only a
+/// "by agreement" relaxation, which the v0 spec does not make).
+fn parse_ts(s: &str) -> Result<Timestamp, crate::event::TimestampError> {
+    if s.as_bytes().get(10) != Some(&b'T') {
+        return Err(crate::event::TimestampError::NotRfc3339);
+    }
+    Timestamp::parse(s)
 }
 
 fn escape_pointer_token(token: &str) -> String {
@@ -266,6 +275,7 @@ impl Checker {
             }
         }
         out.lines = rel;
+        out.findings.sort_by_key(|f| (f.line, f.rule));
         out
     }
 
@@ -295,6 +305,7 @@ impl Checker {
                 .push(self.finding(line, Rule::LineBlank, None, msg));
             return;
         }
+        let first = out.findings.len();
         let value = match std::str::from_utf8(body) {
             Err(e) => {
                 let msg = format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1);
@@ -305,6 +316,30 @@ impl Checker {
             Ok(text) => self.check_json(line, text, out),
         };
         self.scan(line, body, value, out);
+        self.sanitize(out.findings.get_mut(first..).unwrap_or_default());
+    }
+
+    /// The last guard of the no-secret-values rule: a finding whose message or pointer
+    /// contains a secret (supplied or well-known format) loses it.
+    fn sanitize(&self, findings: &mut [Finding]) {
+        let leaks = |s: &str| {
+            let mut kinds = Vec::new();
+            if let Some(d) = &self.detector {
+                d.find(s.as_bytes(), &mut kinds);
+            }
+            !kinds.is_empty() || self.scanner.is_match(s.as_bytes())
+        };
+        for f in findings {
+            if f.pointer.as_deref().is_some_and(leaks) {
+                f.pointer = None;
+            }
+            if leaks(&f.message) {
+                f.message = format!(
+                    "{} (details withheld: they contain a secret)",
+                    f.rule.info().description
+                );
+            }
+        }
     }
 
     /// Validates one UTF-8 line. Returns the parsed value when the precise path ran.
@@ -340,7 +375,7 @@ impl Checker {
             }
         }
         let ts = match map.get("ts") {
-            Some(Value::String(s)) if !s.is_empty() => match Timestamp::parse(s) {
+            Some(Value::String(s)) if !s.is_empty() => match parse_ts(s) {
                 Ok(ts) => Some(ts),
                 Err(e) => {
                     let msg = format!("ts is {e}");
@@ -388,7 +423,11 @@ impl Checker {
                         "field `{}` is not part of the v0 envelope (extensions go in data)",
                         self.quote(key)
                     );
-                    let pointer = if plain(key) { pointer } else { at.clone() };
+                    let pointer = if self.quote(key) == key.as_str() {
+                        pointer
+                    } else {
+                        at.clone()
+                    };
                     out.findings.push(self.finding(
                         line,
                         Rule::EnvelopeUnknownField,
@@ -548,7 +587,8 @@ fn locate(value: &Value, path: &mut String, hit: &dyn Fn(&str) -> bool) -> Optio
             path.push('/');
             path.push_str(&escape_pointer_token(k));
             let found = if hit(k) {
-                Some(path.clone())
+                // The key itself holds the secret: point at the object, never at the key.
+                Some(path.get(..len).unwrap_or_default().to_owned())
             } else {
                 locate(item, path, hit)
             };

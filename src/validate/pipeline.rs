@@ -203,7 +203,7 @@ impl Merger {
                         self.run_ids.push(id);
                     }
                 }
-                chunk.findings.sort_by_key(|f| f.line);
+                chunk.findings.sort_by_key(|f| (f.line, f.rule));
                 for mut f in chunk.findings {
                     f.line += base;
                     findings.push(f);
