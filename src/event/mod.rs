@@ -27,12 +27,14 @@
 
 mod data;
 mod event_type;
+mod go_json;
 mod timestamp;
 
 pub use data::{
     BudgetAction, EventData, InjectionAction, KeyInjection, LlmRequest, LlmResponse, Payload,
 };
 pub use event_type::EventType;
+pub use go_json::GoFormatter;
 pub use timestamp::{Timestamp, TimestampError};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -191,16 +193,22 @@ impl Event {
         Ok(())
     }
 
-    /// Appends the event as one JSON line (with the trailing `\n`) to `buf`.
+    /// Appends the event as one JSON line (with the trailing `\n`) to `buf`, escaped as Go's
+    /// `encoding/json` writes it.
     pub fn write_line(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(&mut *buf, self)?;
+        let mut serializer = serde_json::Serializer::with_formatter(&mut *buf, GoFormatter);
+        self.serialize(&mut serializer)?;
         buf.push(b'\n');
         Ok(())
     }
 
-    /// The event as a JSON string, without a newline.
+    /// The event as a JSON string in the reference's byte format, without a newline.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
+        let mut buf = Vec::with_capacity(256);
+        self.write_line(&mut buf)?;
+        buf.pop();
+        // serde_json only writes UTF-8.
+        String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
     }
 }
 
