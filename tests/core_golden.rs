@@ -172,7 +172,8 @@ fn go_reference_bytes() {
 fn real_log_round_trips_as_values() {
     let text = include_str!("../testdata/real-logs/matchlock-pr77-examples-events.jsonl");
     for (i, line) in text.lines().enumerate() {
-        let event: Event = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
+        let event: Event =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
         assert!(matches!(event.event_type, EventType::Other(_)));
         let original: serde_json::Value = serde_json::from_str(line).unwrap();
         let rewritten = serde_json::to_value(&event).unwrap();

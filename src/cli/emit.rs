@@ -127,14 +127,20 @@ pub fn run(args: Args) -> u8 {
         Ok(w) => Arc::new(w),
         Err(e) => return fail(e),
     };
-    let emitter = match Emitter::new(args.run_id.as_str(), args.agent_system.as_str(), vec![
-        writer.clone() as Arc<dyn Sink>,
-    ]) {
+    let emitter = match Emitter::new(
+        args.run_id.as_str(),
+        args.agent_system.as_str(),
+        vec![writer.clone() as Arc<dyn Sink>],
+    ) {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
     let event = emitter.stamp(record, Timestamp::now());
-    if let Err(e) = event.check().map_err(|e| e.to_string()).and_then(|()| check_schema(&event)) {
+    if let Err(e) = event
+        .check()
+        .map_err(|e| e.to_string())
+        .and_then(|()| check_schema(&event))
+    {
         return fail(e);
     }
     if let Err(e) = emitter.emit_event(&event) {
@@ -143,6 +149,10 @@ pub fn run(args: Args) -> u8 {
     if let Err(e) = emitter.close() {
         return fail(e);
     }
-    eprintln!("agentlog: appended 1 {} event to {}", event.event_type, path.display());
+    eprintln!(
+        "agentlog: appended 1 {} event to {}",
+        event.event_type,
+        path.display()
+    );
     EXIT_OK
 }

@@ -23,7 +23,9 @@ fn finite_f64<S: Serializer>(v: &f64, serializer: S) -> Result<S::Ok, S::Error> 
     if v.is_finite() {
         serializer.serialize_f64(*v)
     } else {
-        Err(serde::ser::Error::custom("budget amounts must be finite numbers"))
+        Err(serde::ser::Error::custom(
+            "budget amounts must be finite numbers",
+        ))
     }
 }
 
@@ -98,10 +100,18 @@ pub struct BudgetAction {
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub tokens_used: u64,
     /// Cost so far in US dollars; omitted when zero.
-    #[serde(default, skip_serializing_if = "is_zero_f64", serialize_with = "finite_f64")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero_f64",
+        serialize_with = "finite_f64"
+    )]
     pub cost_usd: f64,
     /// Budget remaining; omitted when zero.
-    #[serde(default, skip_serializing_if = "is_zero_f64", serialize_with = "finite_f64")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero_f64",
+        serialize_with = "finite_f64"
+    )]
     pub remaining: f64,
 }
 
@@ -215,16 +225,12 @@ impl EventData {
     /// Names of required string fields that are empty (the schema requires non-empty).
     pub(crate) fn empty_required(&self) -> Option<&'static str> {
         let fields: &[(&'static str, &str)] = match self {
-            EventData::LlmRequest(d) => &[
-                ("method", &d.method),
-                ("host", &d.host),
-                ("path", &d.path),
-            ],
-            EventData::LlmResponse(d) => &[
-                ("method", &d.method),
-                ("host", &d.host),
-                ("path", &d.path),
-            ],
+            EventData::LlmRequest(d) => {
+                &[("method", &d.method), ("host", &d.host), ("path", &d.path)]
+            }
+            EventData::LlmResponse(d) => {
+                &[("method", &d.method), ("host", &d.host), ("path", &d.path)]
+            }
             EventData::BudgetAction(d) => &[("action", &d.action)],
             EventData::KeyInjection(d) => &[("secret_name", &d.secret_name), ("host", &d.host)],
             EventData::Other(_) => &[],

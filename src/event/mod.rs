@@ -225,8 +225,16 @@ struct WireEvent<'a> {
     plugin: String,
     #[serde(default)]
     tags: Vec<String>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present_raw")]
     data: Option<&'a RawValue>,
+}
+
+/// `data` when the key is present: a `null` is kept (and refused later), unlike serde's
+/// default for `Option`, which would read it as absent.
+fn present_raw<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(deserializer).map(Some)
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -237,6 +245,9 @@ impl<'de> Deserialize<'de> for Event {
             None => None,
             Some(raw) => {
                 let text = raw.get();
+                if !text.starts_with('{') {
+                    return Err(D::Error::custom("data: expected a JSON object"));
+                }
                 let data = match wire.event_type {
                     EventType::LlmRequest => serde_json::from_str(text).map(EventData::LlmRequest),
                     EventType::LlmResponse => {

@@ -68,7 +68,10 @@ pub fn find(name: &str) -> Option<&'static SchemaFile> {
 
 /// The schema of `data` for a v0 event type.
 pub fn for_event_type(event_type: &EventType) -> Option<&'static SchemaFile> {
-    event_type.is_v0().then(|| find(event_type.as_str())).flatten()
+    event_type
+        .is_v0()
+        .then(|| find(event_type.as_str()))
+        .flatten()
 }
 
 /// A schema that failed to build: a defect of the embedded files, never of user input.
@@ -87,10 +90,12 @@ fn registry() -> Result<&'static Registry<'static>, SchemaError> {
         .get_or_init(|| {
             let mut builder = Registry::new();
             for file in &V0 {
-                builder = builder.add(file.id(), file.json()).map_err(|e| SchemaError {
-                    name: file.name.into(),
-                    message: e.to_string(),
-                })?;
+                builder = builder
+                    .add(file.id(), file.json())
+                    .map_err(|e| SchemaError {
+                        name: file.name.into(),
+                        message: e.to_string(),
+                    })?;
             }
             builder.prepare().map_err(|e| SchemaError {
                 name: "registry".into(),

@@ -70,7 +70,9 @@ pub fn strip_port(host: &str) -> &str {
     }
     match host.rsplit_once(':') {
         Some((name, port))
-            if !name.contains(':') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+            if !name.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
         {
             name
         }
@@ -156,10 +158,8 @@ impl Secret {
             Some((name, value)) => (name, Some(value.to_owned())),
             None => (head, None),
         };
-        let name_ok = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let name_ok =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !name_ok {
             // Quote at most the part before `=`, which is the name, never the value.
             return Err(SecretSpecError::BadName(name.chars().take(64).collect()));
@@ -220,7 +220,11 @@ mod tests {
             ("192.168.86.246", "192.168.86.246:11434", true),
         ];
         for (pattern, host, expected) in cases {
-            assert_eq!(HostPattern::new(pattern).matches(host), expected, "{pattern} {host}");
+            assert_eq!(
+                HostPattern::new(pattern).matches(host),
+                expected,
+                "{pattern} {host}"
+            );
         }
     }
 

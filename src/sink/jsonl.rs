@@ -76,7 +76,10 @@ impl JsonlWriter {
     }
 
     fn write_bytes(&self, line: &[u8]) -> Result<(), SinkError> {
-        let guard = self.file.read().unwrap_or_else(|poison| poison.into_inner());
+        let guard = self
+            .file
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
         let Some(file) = guard.as_ref() else {
             return Err(SinkError::Closed {
                 path: self.path.clone(),
@@ -109,7 +112,10 @@ impl Sink for JsonlWriter {
     }
 
     fn close(&self) -> Result<(), SinkError> {
-        let mut guard = self.file.write().unwrap_or_else(|poison| poison.into_inner());
+        let mut guard = self
+            .file
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
         match guard.take() {
             None => Ok(()),
             Some(file) => file.sync_all().map_err(|source| SinkError::Close {
@@ -126,4 +132,3 @@ impl Drop for JsonlWriter {
         let _ = self.close();
     }
 }
-
