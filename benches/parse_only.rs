@@ -15,7 +15,11 @@ fn main() {
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
     let (mut lines, mut ok) = (0u64, 0u64);
-    while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
+    while reader
+        .read_until(b'\n', &mut line)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {
         lines += 1;
         if serde_json::from_slice::<serde_json::Value>(&line).is_ok() {
             ok += 1;
