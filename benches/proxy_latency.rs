@@ -83,7 +83,12 @@ fn base() -> reqwest::ClientBuilder {
 }
 
 fn main() {
-    let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
     let n = env("N", 2000) as usize;
     let secs = env("SECS", 5);
     let rt = tokio::runtime::Builder::new_multi_thread()

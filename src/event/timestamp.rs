@@ -54,8 +54,11 @@ impl Timestamp {
     /// assert!(Timestamp::parse("2026-02-24 23:03:10").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
-        // `time` also accepts a lowercase `t`/`z` and a space separator is refused; RFC 3339
-        // section 5.6 allows the lowercase letters, so nothing more to check here.
+        // RFC 3339 section 5.6 allows `T` or `t` between date and time; `time`'s parser is
+        // laxer than that (it takes any byte there), so check the separator first.
+        if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
+            return Err(TimestampError::NotRfc3339);
+        }
         let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| TimestampError::NotRfc3339)?;
         Timestamp::new(at)
     }
@@ -88,7 +91,7 @@ impl Timestamp {
         let mut nanos = t.nanosecond();
         if nanos != 0 {
             let mut width = 9;
-            while nanos % 10 == 0 {
+            while nanos.is_multiple_of(10) {
                 nanos /= 10;
                 width -= 1;
             }

@@ -180,7 +180,7 @@ fn fast(text: &str) -> Option<Facts> {
     {
         return None;
     }
-    let ts = parse_ts(&env.ts).ok()?;
+    let ts = Timestamp::parse(&env.ts).ok()?;
     if let Some(data) = env.data {
         let raw = data.get();
         let ok = raw.starts_with('{')
@@ -204,13 +204,6 @@ fn fast(text: &str) -> Option<Facts> {
 
 /// [`Timestamp::parse`] plus the `T` separator RFC 3339's grammar requires (a space is only a
 /// "by agreement" relaxation, which the v0 spec does not make).
-fn parse_ts(s: &str) -> Result<Timestamp, crate::event::TimestampError> {
-    if s.as_bytes().get(10) != Some(&b'T') {
-        return Err(crate::event::TimestampError::NotRfc3339);
-    }
-    Timestamp::parse(s)
-}
-
 fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
@@ -375,7 +368,7 @@ impl Checker {
             }
         }
         let ts = match map.get("ts") {
-            Some(Value::String(s)) if !s.is_empty() => match parse_ts(s) {
+            Some(Value::String(s)) if !s.is_empty() => match Timestamp::parse(s) {
                 Ok(ts) => Some(ts),
                 Err(e) => {
                     let msg = format!("ts is {e}");
