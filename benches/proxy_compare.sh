@@ -2,8 +2,19 @@
 # Side-by-side proxy overhead: direct vs agentlog proxy vs mitmdump (mitmproxy 11.0.2, no
 # addon) against the same loopback TLS fixture. Prints a markdown table.
 # Usage: benches/proxy_compare.sh   (env: N=2000 requests, SECS=5 throughput seconds)
+# Every failure (build error, mitmdump not starting, bench panic) is reported on stderr
+# with a non-zero exit status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+trap 'echo "proxy_compare.sh: failed (exit $?) at line $LINENO" >&2' ERR
+
+# Build first, with cargo's errors visible.
+if ! build_log=$(cargo bench --bench proxy_latency --no-run 2>&1); then
+  printf '%s\n' "$build_log" >&2
+  echo "proxy_compare.sh: building benches/proxy_latency.rs failed" >&2
+  exit 1
+fi
+
 VENV=benches/.venv
 if [ ! -x "$VENV/bin/mitmdump" ]; then
   python3 -m venv "$VENV"
@@ -12,13 +23,25 @@ fi
 WORK=benches/work/mitm
 mkdir -p "$WORK"
 PORT=${MITM_PORT:-18089}
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+if listening; then
+  echo "proxy_compare.sh: 127.0.0.1:$PORT is already in use (a mitmdump left over?); set MITM_PORT" >&2
+  exit 1
+fi
 "$VENV/bin/mitmdump" --mode regular --listen-host 127.0.0.1 --listen-port "$PORT" \
   --ssl-insecure --set confdir="$PWD/$WORK" --set flow_detail=0 -q >"$WORK/mitmdump.log" 2>&1 &
 MITM_PID=$!
 trap 'kill "$MITM_PID" 2>/dev/null || true' EXIT
+ready=
 for _ in $(seq 1 100); do
-  [ -f "$WORK/mitmproxy-ca-cert.pem" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  if [ -f "$WORK/mitmproxy-ca-cert.pem" ] && listening; then ready=1; break; fi
+  kill -0 "$MITM_PID" 2>/dev/null || break
   sleep 0.1
 done
+if [ -z "$ready" ]; then
+  echo "proxy_compare.sh: mitmdump did not start listening on 127.0.0.1:$PORT; its log:" >&2
+  cat "$WORK/mitmdump.log" >&2
+  exit 1
+fi
 MITM_PORT=$PORT MITM_CA="$PWD/$WORK/mitmproxy-ca-cert.pem" \
-  cargo bench --bench proxy_latency 2>/dev/null
+  cargo bench -q --bench proxy_latency
