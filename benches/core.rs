@@ -83,6 +83,28 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    group.bench_function("serialize_then_bare_write", |b| {
+        b.iter_custom(|iters| {
+            timed_on_file(iters, |path, iters| {
+                let file = OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .expect("open");
+                let mut buf = Vec::with_capacity(512);
+                let start = Instant::now();
+                for _ in 0..iters {
+                    buf.clear();
+                    std::hint::black_box(&event)
+                        .write_line(&mut buf)
+                        .expect("serializes");
+                    (&file).write_all(&buf).expect("write");
+                }
+                start.elapsed()
+            })
+        })
+    });
+
     group.bench_function("jsonl_writer", |b| {
         b.iter_custom(|iters| {
             timed_on_file(iters, |path, iters| {

@@ -29,12 +29,12 @@ mod data;
 mod event_type;
 mod go_json;
 mod timestamp;
+mod wire;
 
 pub use data::{
     BudgetAction, EventData, InjectionAction, KeyInjection, LlmRequest, LlmResponse, Payload,
 };
 pub use event_type::EventType;
-pub use go_json::GoFormatter;
 pub use timestamp::{Timestamp, TimestampError};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -196,8 +196,7 @@ impl Event {
     /// Appends the event as one JSON line (with the trailing `\n`) to `buf`, escaped as Go's
     /// `encoding/json` writes it.
     pub fn write_line(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        let mut serializer = serde_json::Serializer::with_formatter(&mut *buf, GoFormatter);
-        self.serialize(&mut serializer)?;
+        wire::write_event(buf, self)?;
         buf.push(b'\n');
         Ok(())
     }

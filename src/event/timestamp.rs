@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 /// The longest text [`Timestamp`] writes: `-YYYY` years are not RFC 3339, so a 4-digit year,
 /// nanoseconds and a `+hh:mm` offset: `2006-01-02T15:04:05.999999999+07:00`.
-const MAX_LEN: usize = 35;
+pub(crate) const MAX_LEN: usize = 35;
 
 /// A point in time with the offset it was written with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,7 +69,7 @@ impl Timestamp {
     }
 
     /// Writes the Go `RFC3339Nano` form into `out` and returns the used prefix.
-    fn write_to<'b>(&self, out: &'b mut [u8; MAX_LEN]) -> &'b str {
+    pub(crate) fn write_to<'b>(&self, out: &'b mut [u8; MAX_LEN]) -> &'b str {
         let t = self.0;
         let mut n = 0;
         let mut put = |bytes: &[u8]| {
