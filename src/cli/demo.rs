@@ -5,16 +5,27 @@
 //! request and a leaking request (blocked), writes `events.jsonl` under `--out`, validates
 //! it and prints a summary.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use agentlog::secrets::Secret;
 use agentlog::testkit::{ProxyOptions, TlsFixture, start_proxy};
+use agentlog::validate::report::Format;
+use agentlog::validate::{self, Options, Report, Validator};
 use serde_json::{Value, json};
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
 const DEMO_ANTHROPIC_KEY: &str = "sk-ant-demo-not-a-real-key-93c2";
+
+/// The demo's secrets in the sandbox's `NAME=VALUE@hosts` syntax: given to the proxy, and to
+/// the validator so that it checks no value reached the log.
+fn demo_secrets() -> [String; 2] {
+    [
+        format!("OPENAI_API_KEY={DEMO_OPENAI_KEY}@api.openai.com"),
+        format!("ANTHROPIC_API_KEY={DEMO_ANTHROPIC_KEY}@api.anthropic.com"),
+    ]
+}
 
 /// Run a scripted session through the proxy against a mock LLM and validate the log.
 #[derive(Debug, clap::Args)]
@@ -65,10 +76,7 @@ type Step = (
 async fn session(log: &std::path::Path) -> Result<(), String> {
     let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
     let options = ProxyOptions {
-        secrets: vec![
-            format!("OPENAI_API_KEY={DEMO_OPENAI_KEY}@api.openai.com"),
-            format!("ANTHROPIC_API_KEY={DEMO_ANTHROPIC_KEY}@api.anthropic.com"),
-        ],
+        secrets: demo_secrets().to_vec(),
         event_log: Some(log.to_path_buf()),
         run_id: Some("vm-demo0001".into()),
         ..Default::default()
@@ -153,50 +161,41 @@ async fn session(log: &std::path::Path) -> Result<(), String> {
     proxy.shutdown().await.map_err(|e| e.to_string())
 }
 
+/// Validates the log with [`agentlog::validate`], the demo's secrets supplied so the
+/// validator's own secret scan checks that no secret value was written, and prints the
+/// event counts, any findings and the validator's summary line.
 fn report(log: &std::path::Path) -> u8 {
-    let text = match std::fs::read_to_string(log) {
-        Ok(t) => t,
+    let secrets = match demo_secrets()
+        .iter()
+        .map(|spec| Secret::parse(spec, |_| None))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let validator = match Validator::new(Options {
+        secrets,
+        ..Options::default()
+    }) {
+        Ok(v) => v,
+        Err(e) => return fail(e.to_string()),
+    };
+    let file = match validator.validate_path(log) {
+        Ok(f) => f,
         Err(e) => return fail(format!("read {}: {e}", log.display())),
     };
-    let validator = match agentlog::schema::envelope() {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        match serde_json::from_str::<Value>(line) {
-            Ok(v) => {
-                if !validator.is_valid(&v) {
-                    problems.push(format!("line {n}: does not match the v0 schema"));
-                }
-                let ty = v["event_type"].as_str().unwrap_or("?").to_owned();
-                *counts.entry(ty).or_default() += 1;
-            }
-            Err(e) => problems.push(format!("line {n}: not JSON: {e}")),
-        }
-        if [DEMO_OPENAI_KEY, DEMO_ANTHROPIC_KEY]
-            .iter()
-            .any(|s| line.contains(s))
-        {
-            problems.push(format!("line {n}: holds a secret value"));
-        }
-    }
     println!("\nevent log: {}", log.display());
-    for (ty, n) in &counts {
+    for (ty, n) in &file.by_event_type {
         println!("  {ty:<14} {n}");
     }
-    if problems.is_empty() {
-        println!(
-            "valid: {} lines match the v0 schema, no secret value present",
-            text.lines().count()
-        );
-        EXIT_OK
-    } else {
-        for p in &problems {
-            println!("  {p}");
-        }
+    let report = Report { files: vec![file] };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = validate::report::write(&report, Format::Text, &mut out) {
+        return fail(format!("write report: {e}"));
+    }
+    if report.has_errors() {
         EXIT_FINDINGS
+    } else {
+        EXIT_OK
     }
 }
