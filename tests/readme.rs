@@ -1,0 +1,28 @@
+//! README.md is generated from the same data as the code where it can be: these tests fail
+//! when the rule table or the schema list drifts from the library.
+
+const README: &str = include_str!("../README.md");
+
+#[test]
+fn readme_has_the_rule_table() {
+    let table = agentlog::validate::markdown_table();
+    assert!(
+        README.contains(&table),
+        "README.md's rule table is out of date; it should contain:\n{table}"
+    );
+}
+
+#[test]
+fn readme_lists_every_schema_id() {
+    for file in &agentlog::schema::V0 {
+        assert!(README.contains(&file.id()), "README.md does not list {}", file.id());
+    }
+}
+
+#[test]
+fn readme_gives_the_two_commands() {
+    assert!(README.contains("cargo run --release -- demo"));
+    assert!(README.contains("cargo test"));
+    let ci = include_str!("../.ci/run");
+    assert!(ci.lines().any(|l| l.trim() == "cargo test"), ".ci/run must run the README's test command");
+}
