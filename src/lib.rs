@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod conformance;
 pub mod emitter;
 pub mod event;
 pub mod intercept;

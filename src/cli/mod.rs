@@ -4,6 +4,7 @@
 //! Exit codes are stable: 0 success, 1 the check found error-level problems (validate), 2 usage
 //! or I/O errors.
 
+mod conformance;
 mod demo;
 mod emit;
 mod proxy;
@@ -41,6 +42,8 @@ enum Command {
     Validate(validate::Args),
     /// Run the MITM HTTPS proxy that injects secrets and writes the event log.
     Proxy(proxy::Args),
+    /// Run the validator conformance cases against the reference or a port.
+    Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),
 }
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Proxy(args) => proxy::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Conformance(args) => conformance::run(args),
     };
     ExitCode::from(code)
 }
