@@ -15,7 +15,11 @@ fn readme_has_the_rule_table() {
 #[test]
 fn readme_lists_every_schema_id() {
     for file in &agentlog::schema::V0 {
-        assert!(README.contains(&file.id()), "README.md does not list {}", file.id());
+        assert!(
+            README.contains(&file.id()),
+            "README.md does not list {}",
+            file.id()
+        );
     }
 }
 
@@ -24,5 +28,8 @@ fn readme_gives_the_two_commands() {
     assert!(README.contains("cargo run --release -- demo"));
     assert!(README.contains("cargo test"));
     let ci = include_str!("../.ci/run");
-    assert!(ci.lines().any(|l| l.trim() == "cargo test"), ".ci/run must run the README's test command");
+    assert!(
+        ci.lines().any(|l| l.trim() == "cargo test"),
+        ".ci/run must run the README's test command"
+    );
 }
