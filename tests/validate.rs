@@ -347,3 +347,41 @@ proptest! {
         let _ = validate(Options::default(), log.as_bytes());
     }
 }
+
+/// Past the per-file limit findings are counted, not kept: memory stays bounded while every
+/// count stays exact, and the report says how many were left out.
+#[test]
+fn findings_past_the_limit_are_counted_not_kept() {
+    let mut log = Vec::new();
+    for _ in 0..50 {
+        log.extend_from_slice(b"not json\n");
+    }
+    let options = Options {
+        max_findings_per_file: 10,
+        allow_empty: true,
+        ..Options::default()
+    };
+    let report = validate(options, &log);
+    assert_eq!(report.findings.len(), 10);
+    assert_eq!(report.errors(), 50);
+    assert_eq!(report.omitted_count(), 40);
+    assert_eq!(report.findings.last().map(|f| f.line), Some(10));
+    let whole = agentlog::validate::Report {
+        files: vec![report],
+    };
+    assert_eq!(whole.summary().by_rule.get("json.syntax"), Some(&50));
+    let mut text = Vec::new();
+    agentlog::validate::report::write(&whole, agentlog::validate::report::Format::Text, &mut text)
+        .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("40 more finding(s) counted but not listed"),
+        "{text}"
+    );
+    let mut json = Vec::new();
+    agentlog::validate::report::write(&whole, agentlog::validate::report::Format::Json, &mut json)
+        .unwrap();
+    let json: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["files"][0]["findings_omitted"], 40);
+    assert_eq!(json["summary"]["errors"], 50);
+}

@@ -67,6 +67,10 @@ pub struct Args {
     /// Stop after N error-level findings.
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// List at most N findings per input; the rest are counted in the summary only (keeps
+    /// memory bounded on inputs with millions of findings).
+    #[arg(long, value_name = "N", default_value_t = agentlog::validate::DEFAULT_MAX_FINDINGS_PER_FILE)]
+    pub max_findings_per_file: usize,
     /// Stop at the first error-level finding (same as --max-errors 1).
     #[arg(long)]
     pub fail_fast: bool,
@@ -267,6 +271,7 @@ pub fn run(args: Args) -> u8 {
             args.max_errors
         },
         allow_empty: args.allow_empty,
+        max_findings_per_file: args.max_findings_per_file,
         threads: args.threads,
         ..Options::default()
     };

@@ -46,6 +46,9 @@ use crate::secrets::scan::{ScanError, SecretScanner};
 /// Default cap on the length of one line: 16 MiB.
 pub const DEFAULT_MAX_LINE_LEN: usize = 16 << 20;
 
+/// Default of [`Options::max_findings_per_file`].
+pub const DEFAULT_MAX_FINDINGS_PER_FILE: usize = 10_000;
+
 /// One problem found in a log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -78,6 +81,10 @@ pub struct FileReport {
     pub by_event_type: BTreeMap<String, u64>,
     /// Whether validation stopped early (`--max-errors`, `--fail-fast`).
     pub truncated: bool,
+    /// Findings counted but not kept because `findings` reached
+    /// [`Options::max_findings_per_file`], per rule and severity: memory stays bounded on any
+    /// input, while every count (errors, warnings, by rule) stays exact.
+    pub omitted: BTreeMap<(Rule, Severity), u64>,
 }
 
 impl FileReport {
@@ -91,11 +98,24 @@ impl FileReport {
         self.count(Severity::Warning)
     }
 
+    /// Findings counted but not kept (see [`FileReport::omitted`]).
+    pub fn omitted_count(&self) -> u64 {
+        self.omitted.values().sum()
+    }
+
     fn count(&self, severity: Severity) -> u64 {
-        self.findings
+        let kept = self
+            .findings
             .iter()
             .filter(|f| f.severity == severity)
-            .count() as u64
+            .count() as u64;
+        let omitted: u64 = self
+            .omitted
+            .iter()
+            .filter(|((_, s), _)| *s == severity)
+            .map(|(_, n)| n)
+            .sum();
+        kept + omitted
     }
 }
 
@@ -140,6 +160,9 @@ impl Report {
             for finding in &f.findings {
                 *s.by_rule.entry(finding.rule.id()).or_default() += 1;
             }
+            for ((rule, _), n) in &f.omitted {
+                *s.by_rule.entry(rule.id()).or_default() += n;
+            }
             for (t, n) in &f.by_event_type {
                 *s.by_event_type.entry(t.clone()).or_default() += n;
             }
@@ -181,6 +204,9 @@ pub struct Options {
     pub max_errors: Option<u64>,
     /// An input without events is fine (no `input.empty`).
     pub allow_empty: bool,
+    /// Findings kept per input; further ones are only counted (bounded memory on inputs with
+    /// millions of findings).
+    pub max_findings_per_file: usize,
     /// Worker threads; 0 picks the number of cores.
     pub threads: usize,
     /// Bytes of whole lines per work unit.
@@ -198,6 +224,7 @@ impl Default for Options {
             max_line_len: DEFAULT_MAX_LINE_LEN,
             max_errors: None,
             allow_empty: false,
+            max_findings_per_file: DEFAULT_MAX_FINDINGS_PER_FILE,
             threads: 0,
             chunk_size: 1 << 20,
         }

@@ -130,6 +130,7 @@ struct Merger {
     run_ids: Vec<String>,
     budget: Option<u64>,
     errors: u64,
+    keep: usize,
 }
 
 impl Merger {
@@ -225,7 +226,11 @@ impl Merger {
                 }
                 self.errors += 1;
             }
-            self.report.findings.push(f);
+            if self.report.findings.len() < self.keep {
+                self.report.findings.push(f);
+            } else {
+                *self.report.omitted.entry((f.rule, f.severity)).or_default() += 1;
+            }
         }
         if self.budget.is_some_and(|b| self.errors >= b) {
             self.report.truncated = true;
@@ -254,6 +259,7 @@ pub(crate) fn run(
         run_ids: Vec::new(),
         budget,
         errors: 0,
+        keep: options.max_findings_per_file,
     };
     if budget == Some(0) {
         merger.report.truncated = true;

@@ -11,12 +11,18 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .files
         .iter()
         .map(|f| {
-            json!({
+            let mut file = json!({
                 "path": f.path,
                 "lines": f.lines,
                 "events": f.events,
                 "findings": f.findings,
-            })
+            });
+            // Only present when the per-file limit dropped findings from the list.
+            let omitted = f.omitted_count();
+            if omitted > 0 {
+                file["findings_omitted"] = json!(omitted);
+            }
+            file
         })
         .collect();
     let s = report.summary();

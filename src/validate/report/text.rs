@@ -20,6 +20,15 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, findings: bool) -> io:
                     file.path, f.line, f.severity, f.rule, pointer, f.message
                 )?;
             }
+            let omitted = file.omitted_count();
+            if omitted > 0 {
+                writeln!(
+                    out,
+                    "{}: {omitted} more finding(s) counted but not listed (limit {} per file)",
+                    file.path,
+                    file.findings.len()
+                )?;
+            }
             if file.truncated {
                 writeln!(out, "{}: stopped early (error limit reached)", file.path)?;
             }
