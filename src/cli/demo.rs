@@ -37,14 +37,7 @@ pub struct Args {
 
 /// Runs the demo.
 pub fn run(args: Args) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(format!("start runtime: {e}")),
-    };
-    runtime.block_on(demo(args))
+    super::block_on(demo(args))
 }
 
 async fn demo(args: Args) -> u8 {

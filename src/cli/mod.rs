@@ -69,6 +69,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Runs an async subcommand on a multi-threaded tokio runtime.
+pub fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(command),
+        Err(e) => fail(format_args!("start runtime: {e}")),
+    }
+}
+
 /// Prints an error in the one format every subcommand uses and returns [`EXIT_ERROR`].
 pub fn fail(message: impl std::fmt::Display) -> u8 {
     eprintln!("agentlog: error: {message}");

@@ -62,14 +62,7 @@ fn random_run_id() -> String {
 
 /// Runs the proxy until Ctrl-C.
 pub fn run(args: Args) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(format!("start runtime: {e}")),
-    };
-    runtime.block_on(serve(args))
+    super::block_on(serve(args))
 }
 
 async fn serve(args: Args) -> u8 {
