@@ -15,77 +15,42 @@ fn validate(options: Options, bytes: &[u8]) -> FileReport {
         .validate_reader("log.jsonl", bytes)
 }
 
-fn options_from(json: &Value) -> Options {
-    let mut o = Options::default();
-    if json["unknown_types"] == "warn" {
-        o.unknown_types = Severity::Warning;
-    }
-    if json["allow_empty"] == true {
-        o.allow_empty = true;
-    }
-    if let Some(map) = json["secrets"].as_object() {
-        for (name, value) in map {
-            let value = value.as_str().unwrap_or_default();
-            o.secrets
-                .push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
-        }
-    }
-    o
-}
-
+/// Every case of `conformance/logs/`, loaded by the same harness ports use, run with one and
+/// two workers and with tiny chunks (so every line boundary is also a chunk boundary).
 #[test]
 fn conformance_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/logs");
-    let mut cases = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
-    entries.sort_by_key(|e| e.path());
-    for entry in entries {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "jsonl") {
-            continue;
-        }
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
-        let log = std::fs::read(&path).unwrap();
+    let cases = agentlog::conformance::load_log_cases(&dir).unwrap();
+    assert!(
+        cases.len() >= 20,
+        "only {} conformance cases found",
+        cases.len()
+    );
+    for case in &cases {
+        let log = std::fs::read(&case.log).unwrap();
         for threads in [1, 2] {
             for chunk_size in [1 << 20, 7] {
-                let mut options = options_from(&expected["options"]);
+                let mut options = case.options.to_validate_options();
                 options.threads = threads;
                 options.chunk_size = chunk_size;
                 let report = validate(options, &log);
-                let mut got: Vec<(u64, String, String)> = report
-                    .findings
-                    .iter()
-                    .map(|f| (f.line, f.rule.id().to_owned(), f.severity.to_string()))
-                    .collect();
-                got.sort();
-                let mut want: Vec<(u64, String, String)> = expected["findings"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| {
-                        (
-                            f["line"].as_u64().unwrap(),
-                            f["rule"].as_str().unwrap().to_owned(),
-                            f["severity"].as_str().unwrap().to_owned(),
-                        )
-                    })
-                    .collect();
-                want.sort();
-                want.dedup();
-                got.dedup();
-                assert_eq!(got, want, "{}: {:#?}", path.display(), report.findings);
-                assert_eq!(
-                    report.lines,
-                    expected["lines"].as_u64().unwrap(),
-                    "{}",
-                    path.display()
+                let observed = agentlog::conformance::Observed {
+                    lines: report.lines,
+                    findings: report
+                        .findings
+                        .iter()
+                        .map(|f| (f.line, f.rule.id().to_owned(), f.severity.to_string()))
+                        .collect(),
+                };
+                let outcome = agentlog::conformance::judge(case, Ok(observed));
+                assert!(
+                    outcome.passed(),
+                    "{outcome} (threads {threads}, chunk {chunk_size}): {:#?}",
+                    report.findings
                 );
             }
         }
-        cases += 1;
     }
-    assert!(cases >= 20, "only {cases} conformance cases found");
 }
 
 #[test]
