@@ -34,14 +34,7 @@ fn conformance_cases() {
                 options.threads = threads;
                 options.chunk_size = chunk_size;
                 let report = validate(options, &log);
-                let observed = agentlog::conformance::Observed {
-                    lines: report.lines,
-                    findings: report
-                        .findings
-                        .iter()
-                        .map(|f| (f.line, f.rule.id().to_owned(), f.severity.to_string()))
-                        .collect(),
-                };
+                let observed = agentlog::conformance::Observed::from_report(&report);
                 let outcome = agentlog::conformance::judge(case, Ok(observed));
                 assert!(
                     outcome.passed(),

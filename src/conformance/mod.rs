@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::secrets::{Secret, SecretValue};
-use crate::validate::{Options, Severity, Validator};
+use crate::validate::{FileReport, Options, Severity, Validator};
 
 /// One expected or reported finding: `(line, rule, severity)`.
 pub type Verdict = (u64, String, String);
@@ -203,6 +203,20 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
+impl Observed {
+    /// What the reference validator reported in `report`.
+    pub fn from_report(report: &FileReport) -> Self {
+        Observed {
+            lines: report.lines,
+            findings: report
+                .findings
+                .iter()
+                .map(|f| (f.line, f.rule.id().to_owned(), f.severity.to_string()))
+                .collect(),
+        }
+    }
+}
+
 impl Outcome {
     /// Whether the implementation conforms on this case.
     pub fn passed(&self) -> bool {
@@ -278,14 +292,7 @@ pub fn run_reference(case: &LogCase) -> Result<Observed, String> {
     let report = validator
         .validate_path(&case.log)
         .map_err(|e| format!("read {}: {e}", case.log.display()))?;
-    Ok(Observed {
-        lines: report.lines,
-        findings: report
-            .findings
-            .iter()
-            .map(|f| (f.line, f.rule.id().to_owned(), f.severity.to_string()))
-            .collect(),
-    })
+    Ok(Observed::from_report(&report))
 }
 
 /// Reads agentlog's JSON report format (one input) into what the harness compares.
