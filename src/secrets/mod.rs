@@ -6,6 +6,7 @@
 //! [`Secret::expose`], which makes every use easy to find.
 
 pub mod detect;
+pub mod redact;
 pub mod scan;
 
 use std::fmt;
