@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 
 use super::{Finding, Rule, Severity};
 use crate::event::{EventType, Timestamp};
-use crate::secrets::detect::Detector;
+use crate::secrets::redact::Redactor;
 use crate::secrets::scan::{Encoding, SecretHit, SecretScanner, escaped_strings};
 
 /// How many distinct run ids / event types one chunk or file remembers.
@@ -39,8 +39,7 @@ pub(crate) struct ChunkResult {
 pub(crate) struct Checker {
     pub unknown_types: Severity,
     pub max_line_len: usize,
-    pub scanner: SecretScanner,
-    pub detector: Option<Detector>,
+    pub redactor: Redactor,
     pub envelope: &'static jsonschema::Validator,
 }
 
@@ -235,10 +234,10 @@ impl Checker {
     /// `s` if it is safe to quote in a message (plain and no secret in it), else a stand-in.
     fn quote<'a>(&self, s: &'a str) -> Cow<'a, str> {
         let mut kinds = Vec::new();
-        if let Some(d) = &self.detector {
+        if let Some(d) = self.redactor.detector() {
             d.find(s.as_bytes(), &mut kinds);
         }
-        if plain(s) && kinds.is_empty() && !self.scanner.is_match(s.as_bytes()) {
+        if plain(s) && kinds.is_empty() && !self.redactor.scanner().is_match(s.as_bytes()) {
             Cow::Borrowed(s)
         } else {
             Cow::Borrowed("<not shown>")
@@ -317,10 +316,10 @@ impl Checker {
     fn sanitize(&self, findings: &mut [Finding]) {
         let leaks = |s: &str| {
             let mut kinds = Vec::new();
-            if let Some(d) = &self.detector {
+            if let Some(d) = self.redactor.detector() {
                 d.find(s.as_bytes(), &mut kinds);
             }
-            !kinds.is_empty() || self.scanner.is_match(s.as_bytes())
+            !kinds.is_empty() || self.redactor.scanner().is_match(s.as_bytes())
         };
         for f in findings {
             if f.pointer.as_deref().is_some_and(leaks) {
@@ -503,18 +502,18 @@ impl Checker {
     /// The no-secret-values rule and the built-in detector, on the raw bytes and on every
     /// JSON string that contains escapes (decoded).
     fn scan(&self, line: u64, body: &[u8], value: Option<Value>, out: &mut ChunkResult) {
-        if self.scanner.is_empty() && self.detector.is_none() {
+        if self.redactor.scanner().is_empty() && self.redactor.detector().is_none() {
             return;
         }
         let mut hits: Vec<SecretHit> = Vec::new();
         let mut kinds = Vec::new();
-        self.scanner.find(body, &mut hits);
-        if let Some(d) = &self.detector {
+        self.redactor.scanner().find(body, &mut hits);
+        if let Some(d) = self.redactor.detector() {
             d.find(body, &mut kinds);
         }
         for s in escaped_strings(body) {
             let mut decoded = Vec::new();
-            self.scanner.find(s.as_bytes(), &mut decoded);
+            self.redactor.scanner().find(s.as_bytes(), &mut decoded);
             for mut h in decoded {
                 if h.encoding == Encoding::Raw {
                     h.encoding = Encoding::JsonEscaped;
@@ -523,7 +522,7 @@ impl Checker {
                     hits.push(h);
                 }
             }
-            if let Some(d) = &self.detector {
+            if let Some(d) = self.redactor.detector() {
                 d.find(s.as_bytes(), &mut kinds);
             }
         }
@@ -535,11 +534,11 @@ impl Checker {
             let pointer = value.as_ref().and_then(|v| {
                 locate(v, &mut String::new(), &|s: &str| {
                     let mut found = Vec::new();
-                    self.scanner.find(s.as_bytes(), &mut found);
+                    self.redactor.scanner().find(s.as_bytes(), &mut found);
                     found.iter().any(|h| h.secret == hit.secret)
                 })
             });
-            let name = self.scanner.name(hit.secret);
+            let name = self.redactor.scanner().name(hit.secret);
             let msg = format!(
                 "value of secret {name} found ({}); value redacted",
                 hit.encoding.as_str()
@@ -547,7 +546,7 @@ impl Checker {
             out.findings
                 .push(self.finding(line, Rule::SecretValue, pointer, msg));
         }
-        if let Some(d) = &self.detector {
+        if let Some(d) = self.redactor.detector() {
             for kind in kinds {
                 let pointer = value.as_ref().and_then(|v| {
                     locate(v, &mut String::new(), &|s: &str| {

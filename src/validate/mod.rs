@@ -41,6 +41,7 @@ pub use rules::{RULES, Rule, RuleInfo, Severity, markdown_table};
 
 use crate::secrets::Secret;
 use crate::secrets::detect::Detector;
+use crate::secrets::redact::Redactor;
 use crate::secrets::scan::{ScanError, SecretScanner};
 
 /// Default cap on the length of one line: 16 MiB.
@@ -259,8 +260,7 @@ impl Validator {
         let checker = check::Checker {
             unknown_types: options.unknown_types,
             max_line_len: options.max_line_len,
-            scanner,
-            detector,
+            redactor: Redactor::new(scanner, detector),
             envelope: crate::schema::envelope()?,
         };
         Ok(Validator {
@@ -268,6 +268,12 @@ impl Validator {
             options,
             errors_so_far: AtomicU64::new(0),
         })
+    }
+
+    /// The redactor every finding, label and message passes through: use it for any text
+    /// about the inputs that is printed outside a report (CLI errors).
+    pub fn redactor(&self) -> &Redactor {
+        &self.checker.redactor
     }
 
     /// The options in force.
