@@ -25,9 +25,12 @@
 //! ```
 
 mod check;
+mod dupkeys;
+mod fast;
 mod pipeline;
 pub mod report;
 mod rules;
+mod secret_scan;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -43,6 +46,9 @@ use crate::secrets::Secret;
 use crate::secrets::detect::Detector;
 use crate::secrets::redact::Redactor;
 use crate::secrets::scan::{ScanError, SecretScanner};
+
+/// What a report shows instead of a file name that carries a secret.
+pub const WITHHELD_PATH: &str = "(file name withheld: it contains a secret)";
 
 /// Default cap on the length of one line: 16 MiB.
 pub const DEFAULT_MAX_LINE_LEN: usize = 16 << 20;
@@ -300,9 +306,42 @@ impl Validator {
         if report.events == 0 && !self.options.allow_empty && !report.truncated {
             report.findings.push(check_empty(report.lines));
         }
+        self.redact_report(&mut report);
         self.errors_so_far
             .fetch_add(report.errors(), Ordering::Relaxed);
         report
+    }
+
+    /// Passes everything a reporter prints of `report` through the [`Redactor`]: the label,
+    /// every pointer and message, the event-type keys. [`Validator::validate_reader`] does it
+    /// already; call it on reports built by hand (an empty directory, a skipped path).
+    pub fn redact_report(&self, report: &mut FileReport) {
+        let redactor = &self.checker.redactor;
+        if redactor.leaks(&report.path) {
+            report.path = WITHHELD_PATH.to_owned();
+        }
+        for f in &mut report.findings {
+            if let Some(p) = &f.pointer {
+                f.pointer = Some(redactor.pointer(p));
+            }
+            if redactor.leaks(&f.message) {
+                f.message = format!(
+                    "{} (details withheld: they contain a secret)",
+                    f.rule.info().description
+                );
+            }
+        }
+        if report.by_event_type.keys().any(|k| redactor.leaks(k)) {
+            let counts = std::mem::take(&mut report.by_event_type);
+            for (k, n) in counts {
+                let k = if redactor.leaks(&k) {
+                    "(invalid)".into()
+                } else {
+                    k
+                };
+                *report.by_event_type.entry(k).or_default() += n;
+            }
+        }
     }
 
     /// Validates a file; `*.gz` files are decompressed on the fly.

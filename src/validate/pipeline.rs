@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use super::check::{Checker, ChunkResult, DISTINCT_CAP};
 use super::{FileReport, Finding, Options, Rule, Severity};
 use crate::event::Timestamp;
+use crate::secrets::redact::Redactor;
 
 const BLOCK: usize = 256 << 10;
 
@@ -123,7 +124,10 @@ fn read_pieces(
 }
 
 /// The merger's state for one input.
-struct Merger {
+struct Merger<'a> {
+    redactor: &'a Redactor,
+    /// Findings the report may still keep; workers cap their chunks at it.
+    room: &'a AtomicUsize,
     report: FileReport,
     base: u64,
     last_ts: Option<Timestamp>,
@@ -133,10 +137,11 @@ struct Merger {
     keep: usize,
 }
 
-impl Merger {
+impl Merger<'_> {
     /// Adds one piece's result; returns false when the error budget is spent.
     fn merge(&mut self, done: Done) -> bool {
         let mut findings = Vec::new();
+        let mut omitted = BTreeMap::new();
         match done {
             Done::TooLong => {
                 self.report.lines += 1;
@@ -178,16 +183,6 @@ impl Merger {
                     if let Some(first) = self.run_ids.first()
                         && self.run_ids.len() < DISTINCT_CAP
                     {
-                        let shown = |s: &str| {
-                            if s.len() <= 64
-                                && s.bytes()
-                                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-                            {
-                                format!("`{s}`")
-                            } else {
-                                "(not shown)".into()
-                            }
-                        };
                         chunk.findings.push(Finding {
                             line,
                             rule: Rule::RunIdMultiple,
@@ -195,8 +190,8 @@ impl Merger {
                             pointer: Some("/run_id".into()),
                             message: format!(
                                 "run_id {} differs from this file's first run_id {}",
-                                shown(&id),
-                                shown(first)
+                                self.redactor.quote(&id),
+                                self.redactor.quote(first)
                             ),
                         });
                     }
@@ -210,6 +205,7 @@ impl Merger {
                     findings.push(f);
                 }
                 self.last_ts = chunk.last_ts.or(self.last_ts);
+                omitted = chunk.omitted;
                 self.base += chunk.lines;
                 self.report.lines += chunk.lines;
                 self.report.events += chunk.events;
@@ -219,12 +215,8 @@ impl Merger {
             }
         }
         for f in findings {
-            if f.severity == Severity::Error {
-                if self.budget.is_some_and(|b| self.errors >= b) {
-                    self.report.truncated = true;
-                    return false;
-                }
-                self.errors += 1;
+            if !self.spend(f.severity, 1) {
+                return false;
             }
             if self.report.findings.len() < self.keep {
                 self.report.findings.push(f);
@@ -232,9 +224,41 @@ impl Merger {
                 *self.report.omitted.entry((f.rule, f.severity)).or_default() += 1;
             }
         }
+        for ((rule, severity), n) in omitted {
+            let mut counted = n;
+            if severity == Severity::Error
+                && let Some(budget) = self.budget
+            {
+                counted = n.min(budget.saturating_sub(self.errors));
+            }
+            *self.report.omitted.entry((rule, severity)).or_default() += counted;
+            if severity == Severity::Error {
+                self.errors += counted;
+            }
+            if counted < n {
+                self.report.truncated = true;
+                return false;
+            }
+        }
+        self.room.store(
+            self.keep.saturating_sub(self.report.findings.len()),
+            Ordering::Relaxed,
+        );
         if self.budget.is_some_and(|b| self.errors >= b) {
             self.report.truncated = true;
             return false;
+        }
+        true
+    }
+
+    /// Counts one finding of `severity` against the error budget; false when it is spent.
+    fn spend(&mut self, severity: Severity, n: u64) -> bool {
+        if severity == Severity::Error {
+            if self.budget.is_some_and(|b| self.errors >= b) {
+                self.report.truncated = true;
+                return false;
+            }
+            self.errors += n;
         }
         true
     }
@@ -252,7 +276,10 @@ pub(crate) fn run(
         n => n,
     };
     let stop = AtomicBool::new(false);
+    let room = AtomicUsize::new(options.max_findings_per_file);
     let mut merger = Merger {
+        redactor: &checker.redactor,
+        room: &room,
         report: FileReport::default(),
         base: 0,
         last_ts: None,
@@ -266,8 +293,16 @@ pub(crate) fn run(
         return merger.report;
     }
     let mut bytes = 0u64;
-    let (piece_tx, piece_rx) = sync_channel::<(u64, Piece)>(workers * 2);
-    let (done_tx, done_rx) = sync_channel::<(u64, Done)>(workers * 4);
+    // At most `window` pieces exist between the reader and the merger (queued, being checked
+    // or waiting for an earlier one): one slow piece cannot let the others pile up.
+    let window = workers + 2;
+    let (token_tx, token_rx) = sync_channel::<()>(window);
+    for _ in 0..window {
+        let _ = token_tx.send(());
+    }
+    let mut token_tx = Some(token_tx);
+    let (piece_tx, piece_rx) = sync_channel::<(u64, Piece)>(window);
+    let (done_tx, done_rx) = sync_channel::<(u64, Done)>(window);
     let piece_rx = Mutex::new(piece_rx);
     std::thread::scope(|scope| {
         let stop = &stop;
@@ -275,15 +310,15 @@ pub(crate) fn run(
         scope.spawn(move || {
             let mut seq = 0u64;
             read_pieces(reader, options, stop, bytes, |piece| {
-                let ok = piece_tx.send((seq, piece)).is_ok();
+                let ok = token_rx.recv().is_ok() && piece_tx.send((seq, piece)).is_ok();
                 seq += 1;
                 ok
             });
         });
         for _ in 0..workers {
             let done_tx: SyncSender<(u64, Done)> = done_tx.clone();
-            let piece_rx = &piece_rx;
-            scope.spawn(move || worker(checker, piece_rx, &done_tx, stop));
+            let (piece_rx, room) = (&piece_rx, &room);
+            scope.spawn(move || worker(checker, piece_rx, &done_tx, stop, room));
         }
         drop(done_tx);
         let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
@@ -297,8 +332,13 @@ pub(crate) fn run(
                 next += 1;
                 if !merger.merge(done) {
                     stop.store(true, Ordering::Relaxed);
+                    // Wakes a reader waiting for a token.
+                    token_tx.take();
                     pending.clear();
                     break;
+                }
+                if let Some(tx) = &token_tx {
+                    let _ = tx.send(());
                 }
             }
         }
@@ -312,6 +352,7 @@ fn worker(
     pieces: &Mutex<Receiver<(u64, Piece)>>,
     done: &SyncSender<(u64, Done)>,
     stop: &AtomicBool,
+    room: &AtomicUsize,
 ) {
     loop {
         let next = pieces.lock().unwrap_or_else(PoisonError::into_inner).recv();
@@ -320,7 +361,9 @@ fn worker(
             continue;
         }
         let result = match piece {
-            Piece::Lines { buf, torn } => Done::Chunk(checker.check_chunk(&buf, torn)),
+            Piece::Lines { buf, torn } => {
+                Done::Chunk(checker.check_chunk(&buf, torn, room.load(Ordering::Relaxed)))
+            }
             Piece::TooLong => Done::TooLong,
             Piece::ReadError(kind) => Done::ReadError(kind),
         };

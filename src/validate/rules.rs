@@ -87,6 +87,12 @@ rules! {
     JsonSyntax = "json.syntax", Error, "The line is not valid JSON.";
     /// JSON, but not an object.
     JsonNotObject = "json.not_object", Error, "The line is valid JSON but not an object.";
+    /// An object repeats a key.
+    JsonDuplicateKey = "json.duplicate_key", Error,
+        "An object repeats a key; parsers disagree on which value wins (serde_json and Go keep the last), so the line means different things to different consumers.";
+    /// Nesting deeper than the parser's limit.
+    JsonDepth = "json.depth", Error,
+        "The line nests arrays/objects deeper than 128 levels, the parser's limit; it is not checked further.";
     /// Required envelope field missing.
     EnvelopeMissing = "envelope.missing", Error,
         "A required envelope field (ts, run_id, agent_system, event_type, summary) is missing.";

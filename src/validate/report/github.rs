@@ -3,11 +3,13 @@
 use std::io::{self, Write};
 
 use super::super::{Report, Severity};
+use super::printable::printable;
 use super::summary_line;
 
 /// Escapes a workflow-command property value.
 fn property(s: &str) -> String {
-    s.replace('%', "%25")
+    printable(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
         .replace(':', "%3A")
@@ -16,7 +18,8 @@ fn property(s: &str) -> String {
 
 /// Escapes a workflow-command message.
 fn message(s: &str) -> String {
-    s.replace('%', "%25")
+    printable(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

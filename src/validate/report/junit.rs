@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::super::{Report, Severity};
+use super::printable::xml_allowed;
 
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -13,7 +14,7 @@ fn xml(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push(' '),
+            c if !xml_allowed(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -5,6 +5,7 @@
 mod github;
 mod json;
 mod junit;
+mod printable;
 mod sarif;
 mod text;
 

@@ -1,0 +1,197 @@
+//! Duplicate object keys.
+//!
+//! RFC 8259 only says names "SHOULD be unique"; parsers then disagree on which value wins
+//! (serde_json and Go keep the last, others the first or refuse). A log line with
+//! `"run_id":"","run_id":"a"` means one thing to the validator and another to a consumer:
+//! a parser differential, which a conformance tool must report rather than resolve. This
+//! module walks a line once with a serde visitor that remembers the keys of each object and
+//! returns the JSON pointers of the repeated members.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// At most this many duplicates are reported per line.
+const MAX_REPORTED: usize = 8;
+
+/// Objects with more keys than this switch from a linear search to a hash set.
+const LINEAR_KEYS: usize = 16;
+
+/// The pointers of the members whose key repeats an earlier key of the same object, in
+/// document order (at most [`MAX_REPORTED`]). Text that is not JSON gives whatever was found
+/// before the syntax error.
+pub(crate) fn duplicates(text: &str) -> Vec<String> {
+    let mut walk = Walk {
+        path: String::new(),
+        found: Vec::new(),
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let _ = (&mut walk).deserialize(&mut de);
+    walk.found
+}
+
+/// Whether `text` holds any duplicate key (the fast path's question).
+pub(crate) fn has_duplicates(text: &str) -> bool {
+    !duplicates(text).is_empty()
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct Walk {
+    path: String,
+    found: Vec<String>,
+}
+
+impl Walk {
+    fn full(&self) -> bool {
+        self.found.len() >= MAX_REPORTED
+    }
+
+    fn push_token(&mut self, token: &str) -> usize {
+        let len = self.path.len();
+        self.path.push('/');
+        for c in token.chars() {
+            match c {
+                '~' => self.path.push_str("~0"),
+                '/' => self.path.push_str("~1"),
+                c => self.path.push(c),
+            }
+        }
+        len
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for &mut Walk {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut Walk {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        loop {
+            if self.full() {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(());
+            }
+            let len = self.push_token(itoa::Buffer::new().format(index));
+            let more = seq.next_element_seed(&mut *self)?.is_some();
+            self.path.truncate(len);
+            if !more {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut keys: Vec<Key<'de>> = Vec::new();
+        let mut set: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if self.full() {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let repeated = match &mut set {
+                Some(set) => !set.insert(key.0.clone()),
+                None => keys.iter().any(|k| k.0 == key.0),
+            };
+            let len = self.push_token(&key.0);
+            if repeated {
+                self.found.push(self.path.clone());
+            }
+            map.next_value_seed(&mut *self)?;
+            self.path.truncate(len);
+            if set.is_none() {
+                keys.push(key);
+                if keys.len() > LINEAR_KEYS {
+                    set = Some(keys.drain(..).map(|k| k.0).collect());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_repeated_keys_with_pointers() {
+        assert_eq!(duplicates(r#"{"run_id":"","run_id":"a"}"#), vec!["/run_id"]);
+        assert_eq!(
+            duplicates(r#"{"data":{"x":[{"a/b":1,"a/b":2}]},"data":{}}"#),
+            vec!["/data/x/0/a~1b", "/data"]
+        );
+        assert_eq!(duplicates(r#"{"a":"\u0062","b":1,"\u0061":2}"#), vec!["/a"]);
+        assert!(duplicates(r#"{"a":{"a":{"a":1}},"b":[1,1]}"#).is_empty());
+    }
+
+    #[test]
+    fn many_keys_and_many_duplicates_stay_bounded() {
+        let keys: Vec<String> = (0..5000).map(|i| format!("\"k{i}\":{i}")).collect();
+        let text = format!("{{{},\"k4999\":0}}", keys.join(","));
+        assert_eq!(duplicates(&text), vec!["/k4999"]);
+        let text = format!("{{{}}}", vec!["\"a\":1"; 1000].join(","));
+        assert_eq!(duplicates(&text).len(), MAX_REPORTED);
+    }
+
+    #[test]
+    fn not_json_gives_what_came_before() {
+        assert_eq!(duplicates(r#"{"a":1,"a":2,"#), vec!["/a"]);
+        assert!(duplicates("nope").is_empty());
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(duplicates(&deep).is_empty());
+    }
+}
