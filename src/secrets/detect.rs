@@ -292,7 +292,7 @@ impl Scan<'_> {
     /// bytes. Returns `(start, end)`.
     fn body(&mut self, from: usize, class: fn(u8) -> bool, cap: usize) -> (usize, usize) {
         let mut start = from;
-        while self.placeholder_at(start) {
+        while start - from < MAX_SCAN && self.placeholder_at(start) {
             start += PLACEHOLDER_LEN;
             self.work.scanned += PLACEHOLDER_LEN;
         }
@@ -730,6 +730,23 @@ mod tests {
                 Kind::Slack,
             ),
             ("slack xoxe-", format!("xoxe-1-{}", fake(29, 146, UPPER_DIGIT)), Kind::Slack),
+            ("slack xoxa-", format!("xoxa-2-{}", fake(35, 40, ALNUM)), Kind::Slack),
+            ("slack xoxr-", format!("xoxr-{}", fake(36, 40, ALNUM)), Kind::Slack),
+            (
+                "slack xoxo- (legacy)",
+                format!("xoxo-{}-{}", fake(37, 10, DIGITS), fake(38, 32, HEX)),
+                Kind::Slack,
+            ),
+            (
+                "slack xoxs- (legacy)",
+                format!(
+                    "xoxs-{}-{}-{}",
+                    fake(39, 10, DIGITS),
+                    fake(44, 12, DIGITS),
+                    fake(45, 64, HEX)
+                ),
+                Kind::Slack,
+            ),
             (
                 "slack xapp-",
                 format!(
@@ -966,9 +983,19 @@ mod tests {
             "AIza".into(),
             "sk-ghp_AKIAxoxb-eyJ.".into(),
         ];
+        let long_bodies = [
+            format!("sk-{}", "a".repeat(SIZE)),
+            format!("sk-{}", PH.repeat(SIZE / PH.len())),
+            format!("ghs_{}", "a.".repeat(SIZE / 2)),
+            format!("eyJ{}", "S".repeat(SIZE)),
+            format!("xoxb-{}", "1".repeat(SIZE)),
+        ];
         let detector = Detector::new(vec![]);
-        for unit in units {
-            let mut text = unit.repeat(SIZE / unit.len());
+        let texts = units
+            .iter()
+            .map(|unit| (unit.as_str(), unit.repeat(SIZE / unit.len())));
+        let texts = texts.chain(long_bodies.iter().map(|t| (&t[..12], t.clone())));
+        for (unit, mut text) in texts {
             text.push(' ');
             text.push_str(&legacy());
             let mut out = vec![];
@@ -979,6 +1006,12 @@ mod tests {
                 "{unit}: {work:?} for {n} bytes"
             );
             assert!(work.scanned <= 4 * n, "{unit}: {work:?} for {n} bytes");
+            // Constant work per candidate: at most three capped runs (a JWT), each byte of
+            // which may also cost one placeholder check.
+            assert!(
+                work.scanned <= work.candidates * 6 * (MAX_SCAN + PLACEHOLDER_LEN),
+                "{unit}: {work:?}"
+            );
             assert!(
                 out.contains(&Kind::OpenAi),
                 "{unit}: key after the junk missed"
