@@ -730,6 +730,11 @@ mod tests {
                 Kind::Slack,
             ),
             ("slack xoxe-", format!("xoxe-1-{}", fake(29, 146, UPPER_DIGIT)), Kind::Slack),
+            (
+                "slack numeric team id (fixture shape)",
+                "xoxb-123456789012-abcdefghijkl".into(),
+                Kind::Slack,
+            ),
             ("slack xoxa-", format!("xoxa-2-{}", fake(35, 40, ALNUM)), Kind::Slack),
             ("slack xoxr-", format!("xoxr-{}", fake(36, 40, ALNUM)), Kind::Slack),
             (
@@ -920,7 +925,19 @@ mod tests {
         let google_36 = format!("AIza{}", fake(51, 36, B64URL));
         // An escaped word byte (`%41` is `A`) is no boundary: `Ask-…` is not `sk-…`.
         let escaped_word = format!("%41{}", legacy());
-        for text in [too_long, google_36, escaped_word] {
+        // Sub-prefixes and Anthropic's version do not count toward the 20-byte minimum.
+        let short = fake(54, 15, ALNUM);
+        let short_bodies = [
+            "sk-svcacct-",
+            "sk-admin-",
+            "sk-ant-api03-",
+            "sk-ant-admin01-",
+        ]
+        .map(|p| format!("{p}{short}"));
+        let texts = [too_long, google_36, escaped_word]
+            .into_iter()
+            .chain(short_bodies);
+        for text in texts {
             assert!(kinds(&text).is_empty(), "{:?}", kinds(&text));
         }
     }
