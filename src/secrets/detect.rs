@@ -910,12 +910,14 @@ mod tests {
             "sk-short",
             "AKIA123",
             "AKIAIOSFODNN7EXAMPLEX",
+            "AKIAIOSFODNN7EXAMPLExyz",
             "xoxz-123456789012",
             "-----BEGIN CERTIFICATE-----",
             "-----BEGIN PUBLIC KEY-----",
             "-----BEGIN PGP PUBLIC KEY BLOCK-----",
             "-----BEGIN PGP SIGNATURE-----",
             "eyJhbGciOiJIUzI1NiJ9 only a header",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.short",
         ];
         for text in rows {
             assert!(kinds(text).is_empty(), "{text}: {:?}", kinds(text));
