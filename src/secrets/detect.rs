@@ -428,14 +428,13 @@ impl Detector {
                     let (s, e) = scan.body(end, is_stateless, MAX_SCAN);
                     ghs_until = e;
                     let body = scan.slice(s, e);
-                    let body = body.strip_suffix(b".").unwrap_or(body);
                     let classic = body.iter().all(|&b| is_alnum_us(b));
                     let len_ok = if classic {
                         (GITHUB_MIN..=GITHUB_MAX).contains(&body.len())
                     } else {
                         body.len() >= GITHUB_MIN
                     };
-                    (len_ok && looks_random(body)).then_some((Kind::GitHub, s + body.len()))
+                    (len_ok && looks_random(body)).then_some((Kind::GitHub, e))
                 }
                 Prefix::Slack => {
                     let typed = matches!(
@@ -887,6 +886,7 @@ mod tests {
             "pip install sk-learn",
             "sk-Learn-Compatible-Estimator-Wrapper",
             "use sk-learn-v2-compatible-estimator-api",
+            "sk-learn-3d-point-cloud-estimator",
             "task-abcdefghijklmnopqrstuvwxyz",
             "task-scheduler-retry-with-backoff-policy",
             "ask-for-permission-before-running",
