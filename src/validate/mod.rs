@@ -28,6 +28,7 @@ mod check;
 mod pipeline;
 pub mod report;
 mod rules;
+pub mod walk;
 
 use std::collections::BTreeMap;
 use std::fs::File;
