@@ -251,9 +251,7 @@ fn parse_json(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFileError>
                     None => format!("entry {entry}"),
                 },
             },
-            Some(EntryProblem::Empty { name }) => {
-                SecretsFileError::EmptyValue { file, line, name }
-            }
+            Some(EntryProblem::Empty { name }) => SecretsFileError::EmptyValue { file, line, name },
             None => SecretsFileError::Json {
                 file,
                 line,
@@ -298,9 +296,9 @@ fn parse_dotenv(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFileErro
             make(origin.to_owned(), line_no, name.to_owned())
         };
         let value = dotenv_value(rest).map_err(|e| match e {
-            ValueError::Unterminated => err(|file, line, name| {
-                SecretsFileError::UnterminatedQuote { file, line, name }
-            }),
+            ValueError::Unterminated => {
+                err(|file, line, name| SecretsFileError::UnterminatedQuote { file, line, name })
+            }
             ValueError::Trailing => {
                 err(|file, line, name| SecretsFileError::TrailingText { file, line, name })
             }
@@ -415,9 +413,15 @@ mod tests {
             ("  A  =  spaced value  ", &[("A", "spaced value")]),
             ("_a1=v", &[("_a1", "v")]),
             // Quotes.
-            ("A='lit \\n \"q\" # not a comment'", &[("A", "lit \\n \"q\" # not a comment")]),
+            (
+                "A='lit \\n \"q\" # not a comment'",
+                &[("A", "lit \\n \"q\" # not a comment")],
+            ),
             ("A=\"x\\ny\"", &[("A", "x\ny")]),
-            ("A=\"say \\\"hi\\\" \\\\ \\t\"", &[("A", "say \"hi\" \\ \\t")]),
+            (
+                "A=\"say \\\"hi\\\" \\\\ \\t\"",
+                &[("A", "say \"hi\" \\ \\t")],
+            ),
             ("A=\"with # hash\"", &[("A", "with # hash")]),
             // Inline comments.
             ("A=value # rotated 2026-05", &[("A", "value")]),
@@ -451,17 +455,38 @@ mod tests {
         // (text, expected fragments, whether the text must not appear)
         let cases: &[(String, &[&str])] = &[
             // A line that is neither a comment nor NAME=VALUE (a value that lost its name).
-            (format!("# c\nA=ok-value\n{V}\n"), &["s.env line 3", "expected NAME=VALUE"]),
+            (
+                format!("# c\nA=ok-value\n{V}\n"),
+                &["s.env line 3", "expected NAME=VALUE"],
+            ),
             // A bad name: the part before `=` may be a value.
             (format!("{V}=x\n"), &["s.env line 1", "not a valid name"]),
-            (format!("\nexport 1{V} = x\n"), &["s.env line 2", "not a valid name"]),
-            (format!("MY KEY={V}\n"), &["s.env line 1", "not a valid name"]),
+            (
+                format!("\nexport 1{V} = x\n"),
+                &["s.env line 2", "not a valid name"],
+            ),
+            (
+                format!("MY KEY={V}\n"),
+                &["s.env line 1", "not a valid name"],
+            ),
             // Quotes.
-            (format!("A=ok\nKEY='{V}\n"), &["line 2", "secret KEY", "closing quote"]),
-            (format!("KEY=\"{V}\\\"\n"), &["line 1", "secret KEY", "closing quote"]),
-            (format!("KEY='{V}' {V}\n"), &["line 1", "secret KEY", "only a `#` comment"]),
+            (
+                format!("A=ok\nKEY='{V}\n"),
+                &["line 2", "secret KEY", "closing quote"],
+            ),
+            (
+                format!("KEY=\"{V}\\\"\n"),
+                &["line 1", "secret KEY", "closing quote"],
+            ),
+            (
+                format!("KEY='{V}' {V}\n"),
+                &["line 1", "secret KEY", "only a `#` comment"],
+            ),
             // Empty value.
-            ("A=ok\n\nKEY= # nothing\n".to_owned(), &["line 3", "secret KEY", "empty"]),
+            (
+                "A=ok\n\nKEY= # nothing\n".to_owned(),
+                &["line 3", "secret KEY", "empty"],
+            ),
             ("KEY=''".to_owned(), &["line 1", "secret KEY", "empty"]),
             // JSON: a non-string value names a valid key, else the entry.
             (
@@ -476,10 +501,22 @@ mod tests {
                 format!("\u{feff}{{\"{V}\": \"x-value\"}}"),
                 &["s.env line 1", "entry 1", "not a valid name"],
             ),
-            (format!("{{\"KEY\": \"\"}}"), &["s.env line 1", "secret KEY", "empty"]),
-            (format!("{{\"KEY\": \"{V}\"\n \"B\": 1}}"), &["s.env line 2", "not a JSON object"]),
-            (format!("{{\"KEY\": \"{V}\"}} {V}"), &["s.env line 1", "not a JSON object"]),
-            (format!("{{\"KEY\": \"{V}"), &["s.env line 1", "not a JSON object"]),
+            (
+                "{\"KEY\": \"\"}".to_owned(),
+                &["s.env line 1", "secret KEY", "empty"],
+            ),
+            (
+                format!("{{\"KEY\": \"{V}\"\n \"B\": 1}}"),
+                &["s.env line 2", "not a JSON object"],
+            ),
+            (
+                format!("{{\"KEY\": \"{V}\"}} {V}"),
+                &["s.env line 1", "not a JSON object"],
+            ),
+            (
+                format!("{{\"KEY\": \"{V}"),
+                &["s.env line 1", "not a JSON object"],
+            ),
         ];
         for (text, fragments) in cases {
             let err = parse_secrets(text, "s.env")
@@ -487,9 +524,15 @@ mod tests {
                 .unwrap_or_else(|| panic!("{text:?} parsed"))
                 .to_string();
             for fragment in *fragments {
-                assert!(err.contains(fragment), "{text:?}: {err:?} lacks {fragment:?}");
+                assert!(
+                    err.contains(fragment),
+                    "{text:?}: {err:?} lacks {fragment:?}"
+                );
             }
-            assert!(!err.contains("THEVALUE"), "{text:?}: {err:?} leaks the value");
+            assert!(
+                !err.contains("THEVALUE"),
+                "{text:?}: {err:?} leaks the value"
+            );
         }
     }
 
@@ -499,7 +542,10 @@ mod tests {
         let path = dir.path().join("s.json");
         std::fs::write(&path, "\u{feff}{\"TOKEN\": \"tok-value-1\"}").unwrap();
         let secrets = read_secrets_file(&path).unwrap();
-        assert_eq!((secrets[0].name(), secrets[0].expose()), ("TOKEN", "tok-value-1"));
+        assert_eq!(
+            (secrets[0].name(), secrets[0].expose()),
+            ("TOKEN", "tok-value-1")
+        );
         std::fs::write(&path, b"A=ok\nB=\xff\xfe\n").unwrap();
         let err = read_secrets_file(&path).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("UTF-8"), "{err}");

@@ -263,8 +263,19 @@ mod tests {
             Secret::parse("MISSING@h", env),
             Err(SecretSpecError::MissingEnv)
         );
-        for spec in ["bad name=x@h", "1A=x", "=x@h", "@h", "", "sk-THEVALUE123@host"] {
-            assert_eq!(Secret::parse(spec, env), Err(SecretSpecError::BadName), "{spec}");
+        for spec in [
+            "bad name=x@h",
+            "1A=x",
+            "=x@h",
+            "@h",
+            "",
+            "sk-THEVALUE123@host",
+        ] {
+            assert_eq!(
+                Secret::parse(spec, env),
+                Err(SecretSpecError::BadName),
+                "{spec}"
+            );
         }
         assert!(is_valid_name("_A1") && is_valid_name("a") && !is_valid_name("1a"));
         assert_eq!(
@@ -277,7 +288,12 @@ mod tests {
     fn spec_errors_never_quote_the_spec() {
         // A value whose `NAME=` was forgotten sits where the name belongs.
         let env = |_: &str| None;
-        for spec in ["sk-THEVALUE123@host", "THEVALUE123@host", "THEVALUE123", "x y=THEVALUE123"] {
+        for spec in [
+            "sk-THEVALUE123@host",
+            "THEVALUE123@host",
+            "THEVALUE123",
+            "x y=THEVALUE123",
+        ] {
             let err = Secret::parse(spec, env).unwrap_err().to_string();
             assert!(!err.contains("THEVALUE"), "{spec}: {err}");
             assert!(err.contains("NAME=VALUE@hosts"), "{spec}: {err}");

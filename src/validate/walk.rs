@@ -69,9 +69,7 @@ impl Input {
     pub fn label(&self) -> String {
         match self {
             Input::Stdin => "-".to_owned(),
-            Input::File(path) | Input::EmptyDir(path) | Input::Skipped { path, .. } => {
-                label(path)
-            }
+            Input::File(path) | Input::EmptyDir(path) | Input::Skipped { path, .. } => label(path),
         }
     }
 }
@@ -294,7 +292,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         fs::create_dir_all(root.join("b/c")).unwrap();
-        for f in ["z.jsonl", "a.jsonl.gz", "b/c/x.jsonl", "b/y.jsonl", "n.json", "n.gz"] {
+        for f in [
+            "z.jsonl",
+            "a.jsonl.gz",
+            "b/c/x.jsonl",
+            "b/y.jsonl",
+            "n.json",
+            "n.gz",
+        ] {
             fs::write(root.join(f), "").unwrap();
         }
         let inputs = expand(&[root.to_path_buf(), "-".into()]).unwrap();
@@ -355,13 +360,21 @@ mod tests {
         mkfifo(&root.join("pipe.jsonl"));
         mkfifo(&root.join("other-pipe"));
         let inputs = expand(&[root.to_path_buf()]).unwrap();
-        assert_eq!(labels(&inputs, root), ["file a.jsonl", "skipped pipe.jsonl"]);
+        assert_eq!(
+            labels(&inputs, root),
+            ["file a.jsonl", "skipped pipe.jsonl"]
+        );
         let Input::Skipped { reason, .. } = &inputs[1] else {
             unreachable!()
         };
         let finding = reason.finding();
         assert_eq!(
-            (finding.rule, finding.severity, finding.line, &finding.pointer),
+            (
+                finding.rule,
+                finding.severity,
+                finding.line,
+                &finding.pointer
+            ),
             (Rule::InputSkipped, Severity::Warning, 0, &None)
         );
         assert!(finding.message.contains("FIFO"), "{}", finding.message);
