@@ -301,3 +301,210 @@ fn output_file() {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(doc["summary"]["errors"], 0);
 }
+
+#[test]
+fn max_errors_0_is_a_usage_error() {
+    cmd()
+        .args(["validate", "--max-errors", "0", "-"])
+        .write_stdin("not json\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-errors"));
+    cmd()
+        .args(["validate", "--max-errors", "1", "-"])
+        .write_stdin("not json\n")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn stdin_twice_is_a_usage_error() {
+    cmd()
+        .args(["validate", "-", "-"])
+        .write_stdin(GOOD)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("only once"));
+}
+
+#[test]
+fn bad_secret_spec_never_echoes_the_value() {
+    const VALUE: &str = "sk-THEVALUE123";
+    for spec in [
+        format!("{VALUE}@host"),
+        "THEVALUE123@host".to_owned(),
+        format!("X Y={VALUE}@host"),
+    ] {
+        let out = cmd()
+            .args([
+                "validate",
+                "--secret",
+                "OK=fine-value-1@h",
+                "--secret",
+                &spec,
+                "-",
+            ])
+            .write_stdin(GOOD)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {stderr}");
+        assert!(stderr.contains("--secret #2"), "{spec}: {stderr}");
+        assert!(!stderr.contains("THEVALUE123"), "{spec}: {stderr}");
+        // The proxy refuses it while checking arguments, before anything is bound.
+        let ca = tempfile::tempdir().unwrap();
+        let out = cmd()
+            .args([
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                &spec,
+                "--ca-dir",
+            ])
+            .arg(ca.path())
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "proxy {spec}: {stderr}");
+        assert!(stderr.contains("--secret #1"), "proxy {spec}: {stderr}");
+        assert!(!stderr.contains("THEVALUE123"), "proxy {spec}: {stderr}");
+        assert!(out.stdout.is_empty(), "proxy {spec} started");
+    }
+    let out = cmd()
+        .args(["validate", "--secret-env", "sk_THEVALUE123", "-"])
+        .write_stdin(GOOD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("THEVALUE123"), "{stderr}");
+}
+
+#[test]
+fn bom_json_and_commented_dotenv_secrets_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("secrets.json");
+    std::fs::write(
+        &json,
+        format!("\u{feff}{{\n  \"API_TOKEN\": \"{SECRET}\",\n  \"OTHER\": \"other-value-1\"\n}}\n"),
+    )
+    .unwrap();
+    let dotenv = dir.path().join("secrets.env");
+    std::fs::write(
+        &dotenv,
+        format!(
+            "\u{feff}export API_TOKEN = {SECRET} # rotated 2026-05\r\nOTHER='other-value-1' # y\r\n"
+        ),
+    )
+    .unwrap();
+    for file in [&json, &dotenv] {
+        let out = cmd()
+            .args(["validate", "--no-builtin-detectors", "--secrets-file"])
+            .arg(file)
+            .arg("-")
+            .write_stdin(leaky_log())
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(
+            all.contains("secret.value") && all.contains("API_TOKEN"),
+            "{all}"
+        );
+        assert!(
+            !all.contains(SECRET) && !all.contains("other-value"),
+            "{all}"
+        );
+    }
+    // A broken file names the file and line, not the text.
+    std::fs::write(&dotenv, format!("A=fine-value-1\n{SECRET}\n")).unwrap();
+    cmd()
+        .args(["validate", "--secrets-file"])
+        .arg(&dotenv)
+        .arg("-")
+        .write_stdin(GOOD)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("secrets.env line 2")
+                .and(predicate::str::contains(SECRET).not()),
+        );
+}
+
+#[test]
+fn directory_with_symlink_loops_and_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("a/b")).unwrap();
+    std::fs::write(root.join("a/b/events.jsonl"), GOOD).unwrap();
+    std::os::unix::fs::symlink("..", root.join("a/b/up")).unwrap();
+    std::os::unix::fs::symlink("../..", root.join("a/b/upup")).unwrap();
+    std::os::unix::fs::symlink("a/b/events.jsonl", root.join("link.jsonl")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.jsonl"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for format in ["text", "json", "sarif", "junit", "github"] {
+        let out = cmd()
+            .args(["validate", "--format", format])
+            .arg(root)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{format}: {text}");
+        assert!(text.contains("input.skipped"), "{format}: {text}");
+        assert!(text.contains("pipe.jsonl"), "{format}: {text}");
+        if format == "text" {
+            // The log is checked once, however many links lead to it.
+            assert!(text.contains(", 5 event(s) checked"), "{text}");
+        }
+    }
+    // Named on the command line, a FIFO is read (process substitution relies on that).
+    let fifo = root.join("pipe.jsonl");
+    let writer = std::thread::spawn(move || std::fs::write(fifo, GOOD).unwrap());
+    cmd()
+        .args(["validate", "--quiet"])
+        .arg(root.join("pipe.jsonl"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("5 event(s) checked"));
+    writer.join().unwrap();
+}
+
+#[test]
+fn non_utf8_file_names_are_validated() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.jsonl");
+    std::fs::write(dir.path().join(name), "not json\n").unwrap();
+    cmd()
+        .arg("validate")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "bad\u{fffd}.jsonl:1: error[json.syntax]",
+        ));
+}
+
+#[test]
+fn path_errors_go_through_the_redactor() {
+    let path = format!("/nonexistent/{SECRET}.jsonl");
+    cmd()
+        .args(["validate", "--secret", &format!("TOK={SECRET}"), &path])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("agentlog: error:")
+                .and(predicate::str::contains(SECRET).not()),
+        );
+}

@@ -69,10 +69,11 @@ async fn serve(args: Args) -> u8 {
     install_default_provider();
     let env = |name: &str| std::env::var(name).ok();
     let mut secrets = Vec::new();
-    for spec in &args.secret {
+    for (i, spec) in args.secret.iter().enumerate() {
         match Secret::parse(spec, env) {
             Ok(s) => secrets.push(s),
-            Err(e) => return fail(e),
+            // The position, never the text: a spec that fails to parse may be a value.
+            Err(e) => return fail(format_args!("--secret #{}: {e}", i + 1)),
         }
     }
     let mut placeholders = Vec::new();

@@ -4,8 +4,10 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use agentlog::secrets::{Secret, SecretValue};
+use agentlog::secrets::file::read_secrets_file;
+use agentlog::secrets::{Secret, SecretValue, is_valid_name};
 use agentlog::validate::report::{self, Format};
+use agentlog::validate::walk::{self, Input};
 use agentlog::validate::{
     FileReport, Options, Profile, Report, Severity, Validator, no_match_finding,
 };
@@ -33,17 +35,19 @@ pub enum ProfileArg {
 
 /// Check events.jsonl logs: every line a conformant event, no secret value anywhere.
 ///
-/// PATH is a file, `-` for stdin, a directory (searched recursively for *.jsonl and
-/// *.jsonl.gz) or a .gz file. Exit codes: 0 no error-level findings, 1 error-level findings,
+/// PATH is a file, `-` for stdin (once), a directory (searched recursively for *.jsonl and
+/// *.jsonl.gz, following links; FIFOs, sockets and devices met there are skipped with an
+/// `input.skipped` warning) or a .gz file. Each file is checked once however many paths lead
+/// to it. Exit codes: 0 no error-level findings, 1 error-level findings,
 /// 2 usage or I/O error. An input with no events, or a directory without logs, is an error
 /// unless --allow-empty.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Files, directories or `-` (stdin).
     #[arg(value_name = "PATH|-", required = true)]
-    pub paths: Vec<String>,
-    /// Secrets whose values must not appear: a dotenv file (`NAME=VALUE` lines, `#` comments)
-    /// or a JSON object of name -> value. Repeatable.
+    pub paths: Vec<PathBuf>,
+    /// Secrets whose values must not appear: a dotenv file (`[export] NAME=VALUE` lines,
+    /// quoted values, `#` comments) or a JSON object of name -> value. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub secrets_file: Vec<PathBuf>,
     /// A secret whose value is in this environment variable. Repeatable.
@@ -64,8 +68,8 @@ pub struct Args {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Stop after N error-level findings.
-    #[arg(long, value_name = "N")]
+    /// Stop after N error-level findings (N >= 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_errors: Option<u64>,
     /// List at most N findings per input; the rest are counted in the summary only (keeps
     /// memory bounded on inputs with millions of findings).
@@ -91,120 +95,30 @@ pub struct Args {
     pub threads: usize,
 }
 
-/// Parses a secrets file: a JSON object, or dotenv lines.
-fn read_secrets_file(path: &Path) -> Result<Vec<Secret>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read secrets file {}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    if text.trim_start().starts_with('{') {
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&text).map_err(|e| {
-                format!(
-                    "secrets file {} is not a JSON object of strings (line {})",
-                    path.display(),
-                    e.line()
-                )
-            })?;
-        for (name, value) in map {
-            let serde_json::Value::String(value) = value else {
-                return Err(format!(
-                    "secrets file {}: {name} is not a string",
-                    path.display()
-                ));
-            };
-            out.push(Secret::new(name, SecretValue::new(value), vec![]));
-        }
-        return Ok(out);
-    }
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((name, value)) = line.split_once('=') else {
-            return Err(format!(
-                "secrets file {} line {}: expected NAME=VALUE",
-                path.display(),
-                i + 1
-            ));
-        };
-        let value = value.trim();
-        let value = ['"', '\'']
-            .iter()
-            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-            .unwrap_or(value);
-        out.push(Secret::new(name.trim(), SecretValue::new(value), vec![]));
-    }
-    Ok(out)
-}
-
 fn collect_secrets(args: &Args) -> Result<Vec<Secret>, String> {
     let mut secrets = Vec::new();
     for path in &args.secrets_file {
-        secrets.extend(read_secrets_file(path)?);
+        secrets.extend(read_secrets_file(path).map_err(|e| e.to_string())?);
     }
-    for name in &args.secret_env {
-        let value = std::env::var(name)
-            .map_err(|_| format!("--secret-env {name}: environment variable {name} is not set"))?;
+    // Errors give the argument's position, never its text: it may be a value.
+    for (i, name) in args.secret_env.iter().enumerate() {
+        let position = i + 1;
+        if !is_valid_name(name) {
+            return Err(format!(
+                "--secret-env #{position}: not a valid environment variable name (letters, digits and `_`, not starting with a digit)"
+            ));
+        }
+        let value = std::env::var(name).map_err(|_| {
+            format!("--secret-env #{position}: that environment variable is not set")
+        })?;
         secrets.push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
     }
-    for spec in &args.secret {
-        let secret = Secret::parse(spec, |n| std::env::var(n).ok()).map_err(|e| e.to_string())?;
+    for (i, spec) in args.secret.iter().enumerate() {
+        let secret = Secret::parse(spec, |n| std::env::var(n).ok())
+            .map_err(|e| format!("--secret #{}: {e}", i + 1))?;
         secrets.push(secret);
     }
     Ok(secrets)
-}
-
-/// One input to read.
-enum Input {
-    Stdin,
-    File(PathBuf),
-    /// A directory that holds no log file.
-    EmptyDir(PathBuf),
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") {
-                out.push(path);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn expand(paths: &[String]) -> Result<Vec<Input>, String> {
-    let mut inputs = Vec::new();
-    for p in paths {
-        if p == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        let path = PathBuf::from(p);
-        let meta = std::fs::metadata(&path).map_err(|e| format!("{p}: {e}"))?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(&path, &mut found).map_err(|e| format!("{p}: {e}"))?;
-            if found.is_empty() {
-                inputs.push(Input::EmptyDir(path));
-            }
-            inputs.extend(found.into_iter().map(Input::File));
-        } else {
-            inputs.push(Input::File(path));
-        }
-    }
-    Ok(inputs)
 }
 
 fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
@@ -226,7 +140,7 @@ fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
 
 fn validate_file(validator: &Validator, path: &Path) -> io::Result<FileReport> {
     let file = File::open(path)?;
-    let label = path.display().to_string();
+    let label = walk::label(path);
     let bar = progress(file.metadata().ok().map(|m| m.len()), &label);
     let reader: Box<dyn Read + Send> = match &bar {
         Some(bar) => Box::new(bar.wrap_read(file)),
@@ -246,12 +160,11 @@ fn validate_file(validator: &Validator, path: &Path) -> io::Result<FileReport> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> u8 {
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return fail("`-` (standard input) may be given only once");
+    }
     let secrets = match collect_secrets(&args) {
         Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let inputs = match expand(&args.paths) {
-        Ok(i) => i,
         Err(e) => return fail(e),
     };
     let options = Options {
@@ -279,19 +192,27 @@ pub fn run(args: Args) -> u8 {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
+    // From here on every message about an input goes through the redactor: a path may carry
+    // a secret.
+    let redact = |message: String| validator.redactor().text(&message).into_owned();
+    let inputs = match walk::expand(&args.paths) {
+        Ok(i) => i,
+        Err(e) => return fail(redact(e.to_string())),
+    };
     let mut report = Report::default();
     for input in inputs {
         if validator.budget_spent() {
             break;
         }
+        let label = input.label();
         let file = match input {
             Input::Stdin => validator.validate_reader("-", io::stdin()),
             Input::File(path) => match validate_file(&validator, &path) {
                 Ok(r) => r,
-                Err(e) => return fail(format!("{}: {e}", path.display())),
+                Err(e) => return fail(redact(format!("{label}: {e}"))),
             },
-            Input::EmptyDir(path) => {
-                let label = path.display().to_string();
+            Input::EmptyDir(_) => {
+                let label = redact(label);
                 let findings = if args.allow_empty {
                     vec![]
                 } else {
@@ -303,6 +224,11 @@ pub fn run(args: Args) -> u8 {
                     ..FileReport::default()
                 }
             }
+            Input::Skipped { reason, .. } => FileReport {
+                path: redact(label),
+                findings: vec![reason.finding()],
+                ..FileReport::default()
+            },
         };
         report.files.push(file);
     }

@@ -2,10 +2,11 @@
 //! values) and the validator (which proves values never reach a log).
 //!
 //! A [`Secret`] never shows its value: it has no `Display`, its `Debug` redacts the value, and
-//! errors about a spec quote only the name. Code that needs the bytes asks for them with
+//! errors about a spec never quote text that may be a value. Code that needs the bytes asks for them with
 //! [`Secret::expose`], which makes every use easy to find.
 
 pub mod detect;
+pub mod file;
 pub mod redact;
 pub mod scan;
 
@@ -111,16 +112,37 @@ pub struct Secret {
     hosts: Vec<HostPattern>,
 }
 
-/// Why a secret spec was refused. Messages name the secret, never its value.
+/// Whether `name` is a secret name: `[A-Za-z_][A-Za-z0-9_]*`, like an environment variable.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Why a secret spec was refused.
+///
+/// No variant carries text of the spec that could be a value: a spec whose `NAME=` was
+/// forgotten (`sk-abc@host`) puts the value where the name belongs, so neither a bad name nor
+/// the name looked up in the `NAME@hosts` form is repeated. Callers add the argument's
+/// position (`--secret #2: ...`), never its text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SecretSpecError {
-    /// The name part is empty or not an environment-variable-like name.
-    #[error("secret name must be non-empty and use only letters, digits and `_` (got {0:?})")]
-    BadName(String),
-    /// `NAME@hosts` form, but the environment variable is not set.
-    #[error("secret {0}: no value given and environment variable {0} is not set")]
-    MissingEnv(String),
-    /// The value is empty.
+    /// The part before `=` (or before `@` without `=`) is not a valid name
+    /// ([`is_valid_name`]).
+    #[error(
+        "expected NAME=VALUE@hosts or NAME@hosts; the part before `=`/`@` is not a valid name (letters, digits and `_`, not starting with a digit)"
+    )]
+    BadName,
+    /// `NAME@hosts` form (no `=`), but no environment variable of that name is set. The name
+    /// is not repeated: it may be a value given without `NAME=`.
+    #[error(
+        "no `=` in the spec, so it is the NAME@hosts form, but no environment variable of that name is set (expected NAME=VALUE@hosts or NAME@hosts)"
+    )]
+    MissingEnv,
+    /// The value is empty (the name, before `=`, is valid and shown).
     #[error("secret {0}: value is empty")]
     EmptyValue(String),
 }
@@ -159,15 +181,13 @@ impl Secret {
             Some((name, value)) => (name, Some(value.to_owned())),
             None => (head, None),
         };
-        let name_ok =
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !name_ok {
-            // Quote at most the part before `=`, which is the name, never the value.
-            return Err(SecretSpecError::BadName(name.chars().take(64).collect()));
+        if !is_valid_name(name) {
+            // Not even a name is quoted: the part before `=`/`@` may be a value.
+            return Err(SecretSpecError::BadName);
         }
         let value = match value {
             Some(v) => v,
-            None => env(name).ok_or_else(|| SecretSpecError::MissingEnv(name.into()))?,
+            None => env(name).ok_or(SecretSpecError::MissingEnv)?,
         };
         if value.is_empty() {
             return Err(SecretSpecError::EmptyValue(name.into()));
@@ -241,15 +261,42 @@ mod tests {
         assert!(s.allows("any.host"));
         assert_eq!(
             Secret::parse("MISSING@h", env),
-            Err(SecretSpecError::MissingEnv("MISSING".into()))
+            Err(SecretSpecError::MissingEnv)
         );
-        assert!(matches!(
-            Secret::parse("bad name=x@h", env),
-            Err(SecretSpecError::BadName(_))
-        ));
+        for spec in [
+            "bad name=x@h",
+            "1A=x",
+            "=x@h",
+            "@h",
+            "",
+            "sk-THEVALUE123@host",
+        ] {
+            assert_eq!(
+                Secret::parse(spec, env),
+                Err(SecretSpecError::BadName),
+                "{spec}"
+            );
+        }
+        assert!(is_valid_name("_A1") && is_valid_name("a") && !is_valid_name("1a"));
         assert_eq!(
             Secret::parse("K=@h", env),
             Err(SecretSpecError::EmptyValue("K".into()))
         );
+    }
+
+    #[test]
+    fn spec_errors_never_quote_the_spec() {
+        // A value whose `NAME=` was forgotten sits where the name belongs.
+        let env = |_: &str| None;
+        for spec in [
+            "sk-THEVALUE123@host",
+            "THEVALUE123@host",
+            "THEVALUE123",
+            "x y=THEVALUE123",
+        ] {
+            let err = Secret::parse(spec, env).unwrap_err().to_string();
+            assert!(!err.contains("THEVALUE"), "{spec}: {err}");
+            assert!(err.contains("NAME=VALUE@hosts"), "{spec}: {err}");
+        }
     }
 }

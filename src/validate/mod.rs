@@ -31,6 +31,7 @@ mod pipeline;
 pub mod report;
 mod rules;
 mod secret_scan;
+pub mod walk;
 
 use std::collections::BTreeMap;
 use std::fs::File;

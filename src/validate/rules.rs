@@ -69,6 +69,9 @@ rules! {
     /// The input could not be read completely (I/O or gzip error).
     InputRead = "input.read", Error,
         "The input could not be read to the end (I/O or gzip error); reported on the line where reading stopped.";
+    /// Something met in a directory walk was not read (FIFO, socket, device, unlistable directory).
+    InputSkipped = "input.skipped", Warning,
+        "An entry met in a directory walk was not read: a FIFO, socket or device named *.jsonl / *.jsonl.gz, a subdirectory that could not be listed, or a broken link; reported on line 0 under its path.";
     /// Bytes are not valid UTF-8.
     LineUtf8 = "line.utf8", Error, "The line is not valid UTF-8.";
     /// Empty or whitespace-only line.
