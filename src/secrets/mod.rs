@@ -142,9 +142,16 @@ pub enum SecretSpecError {
         "no `=` in the spec, so it is the NAME@hosts form, but no environment variable of that name is set (expected NAME=VALUE@hosts or NAME@hosts)"
     )]
     MissingEnv,
-    /// The value is empty (the name, before `=`, is valid and shown).
-    #[error("secret {0}: value is empty")]
-    EmptyValue(String),
+    /// The value is empty. The name is not repeated: `TOKEN=@host` may be a base64 value
+    /// whose padding was taken for the `=`.
+    #[error("the value after `=` is empty (expected NAME=VALUE@hosts)")]
+    EmptyValue,
+    /// The value is nothing but `=`: a base64 value given without `NAME=`, whose padding was
+    /// taken for the separator. The "name" would be the value's first part, so it is not shown.
+    #[error(
+        "the value after `=` is only `=` characters; this looks like a base64 value given without NAME= (expected NAME=VALUE@hosts)"
+    )]
+    PaddingOnly,
 }
 
 impl Secret {
@@ -190,7 +197,10 @@ impl Secret {
             None => env(name).ok_or(SecretSpecError::MissingEnv)?,
         };
         if value.is_empty() {
-            return Err(SecretSpecError::EmptyValue(name.into()));
+            return Err(SecretSpecError::EmptyValue);
+        }
+        if value.bytes().all(|b| b == b'=') {
+            return Err(SecretSpecError::PaddingOnly);
         }
         let hosts = hosts
             .split(',')
@@ -278,10 +288,11 @@ mod tests {
             );
         }
         assert!(is_valid_name("_A1") && is_valid_name("a") && !is_valid_name("1a"));
-        assert_eq!(
-            Secret::parse("K=@h", env),
-            Err(SecretSpecError::EmptyValue("K".into()))
-        );
+        assert_eq!(Secret::parse("K=@h", env), Err(SecretSpecError::EmptyValue));
+        for spec in ["dG9rZW4xMjM=@host", "dG9rZW4xMg==@host"] {
+            let err = Secret::parse(spec, env).unwrap_err();
+            assert!(!err.to_string().contains("dG9rZW4"), "{err}");
+        }
     }
 
     #[test]

@@ -131,7 +131,7 @@ rules! {
         "The value of a supplied secret appears in the line (raw, JSON-escaped, base64/base64url at any offset, percent-encoded or hex).";
     /// A well-known credential format appears in the line.
     SecretPattern = "secret.pattern", Error,
-        "A well-known credential format (OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe, PEM private key, JWT) appears in the line.";
+        "A well-known credential format (OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe, PEM private key, PGP private key, JWT) appears in the line, also after a percent-escape or glued to a placeholder.";
 }
 
 impl Rule {
