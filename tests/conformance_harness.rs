@@ -14,11 +14,13 @@ fn cases_dir() -> String {
 
 #[test]
 fn reference_passes_every_case_in_process() {
-    let cases = agentlog::conformance::load_log_cases(cases_dir().as_ref()).unwrap();
+    let cases = agentlog_validate::conformance::load_log_cases(cases_dir().as_ref()).unwrap();
     assert!(cases.len() >= 20);
     for case in &cases {
-        let outcome =
-            agentlog::conformance::judge(case, agentlog::conformance::run_reference(case));
+        let outcome = agentlog_validate::conformance::judge(
+            case,
+            agentlog_validate::conformance::run_reference(case),
+        );
         assert!(outcome.passed(), "{outcome}");
     }
     agentlog()

@@ -10,7 +10,7 @@ fn agentlog() -> Command {
 
 #[test]
 fn schema_prints_each_published_file() {
-    for file in &agentlog::schema::V0 {
+    for file in &agentlog_core::schema::V0 {
         let out = agentlog().args(["schema", file.name]).assert().success();
         assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), file.text);
     }
@@ -25,7 +25,7 @@ fn schema_prints_each_published_file() {
 fn schema_bundle_is_self_contained() {
     let out = agentlog().args(["schema", "--bundle"]).assert().success();
     let bundle: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(bundle, agentlog::schema::bundle());
+    assert_eq!(bundle, agentlog_core::schema::bundle());
     // Compiles with no registry at all: nothing outside the document is referenced.
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -66,14 +66,14 @@ fn emit_appends_a_valid_event() {
     }
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(text.lines().count(), 2);
-    let event: agentlog::Event = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let event: agentlog_core::Event = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(
         event.summary,
         r#"secret "OPENAI_API_KEY" injected for api.openai.com"#
     );
     assert_eq!(event.tags, ["tls"]);
     assert!(
-        agentlog::schema::envelope()
+        agentlog_core::schema::envelope()
             .unwrap()
             .is_valid(&serde_json::to_value(&event).unwrap())
     );

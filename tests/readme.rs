@@ -5,7 +5,7 @@ const README: &str = include_str!("../README.md");
 
 #[test]
 fn readme_has_the_rule_table() {
-    let table = agentlog::validate::markdown_table();
+    let table = agentlog_validate::markdown_table();
     assert!(
         README.contains(&table),
         "README.md's rule table is out of date; it should contain:\n{table}"
@@ -14,7 +14,7 @@ fn readme_has_the_rule_table() {
 
 #[test]
 fn readme_lists_every_schema_id() {
-    for file in &agentlog::schema::V0 {
+    for file in &agentlog_core::schema::V0 {
         assert!(
             README.contains(&file.id()),
             "README.md does not list {}",

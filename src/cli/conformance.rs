@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use agentlog::conformance::{self, LogCase, Observed};
+use agentlog_validate::conformance::{self, LogCase, Observed};
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 

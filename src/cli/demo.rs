@@ -7,10 +7,10 @@
 
 use std::path::PathBuf;
 
-use agentlog::secrets::Secret;
-use agentlog::testkit::{ProxyOptions, TlsFixture, start_proxy};
-use agentlog::validate::report::Format;
-use agentlog::validate::{self, Options, Report, Validator};
+use agentlog_core::secrets::Secret;
+use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use agentlog_validate::report::Format;
+use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
@@ -154,7 +154,7 @@ async fn session(log: &std::path::Path) -> Result<(), String> {
     proxy.shutdown().await.map_err(|e| e.to_string())
 }
 
-/// Validates the log with [`agentlog::validate`], the demo's secrets supplied so the
+/// Validates the log with [`agentlog_validate`], the demo's secrets supplied so the
 /// validator's own secret scan checks that no secret value was written, and prints the
 /// event counts, any findings and the validator's summary line.
 fn report(log: &std::path::Path) -> u8 {

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agentlog::config::{RunId, default_log_path};
-use agentlog::event::{
+use agentlog_core::config::{RunId, default_log_path};
+use agentlog_core::event::{
     BudgetAction, Event, EventData, EventType, KeyInjection, LlmRequest, LlmResponse, Timestamp,
 };
-use agentlog::schema;
-use agentlog::sink::{JsonlWriter, Sink};
-use agentlog::{Emitter, Record};
+use agentlog_core::schema;
+use agentlog_core::sink::{JsonlWriter, Sink};
+use agentlog_core::{Emitter, Record};
 use serde_json::Value;
 
 use super::{EXIT_OK, fail};

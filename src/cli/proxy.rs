@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agentlog::config::{LoggingConfig, RunId};
-use agentlog::emitter::Emitter;
-use agentlog::intercept::ca::{CertAuthority, install_default_provider};
-use agentlog::intercept::upstream::parse_connect_to;
-use agentlog::intercept::{Injector, Proxy, ProxyConfig};
-use agentlog::secrets::{HostPattern, Secret};
+use agentlog_core::config::{LoggingConfig, RunId};
+use agentlog_core::emitter::Emitter;
+use agentlog_core::secrets::{HostPattern, Secret};
+use agentlog_intercept::ca::{CertAuthority, install_default_provider};
+use agentlog_intercept::upstream::parse_connect_to;
+use agentlog_intercept::{Injector, Proxy, ProxyConfig};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -87,7 +87,7 @@ async fn serve(args: Args) -> u8 {
         Ok(i) => i,
         Err(e) => return fail(e),
     };
-    let mut connect_to = agentlog::intercept::upstream::ConnectTo::new();
+    let mut connect_to = agentlog_intercept::upstream::ConnectTo::new();
     for spec in &args.connect_to {
         match parse_connect_to(spec) {
             Ok((from, to)) => {

@@ -1,6 +1,6 @@
 //! `agentlog schema`: print the embedded schemas.
 
-use agentlog::schema;
+use agentlog_core::schema;
 
 use super::{EXIT_OK, fail};
 

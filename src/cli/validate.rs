@@ -1,14 +1,14 @@
-//! `agentlog validate`: a thin shell over [`agentlog::validate`].
+//! `agentlog validate`: a thin shell over [`agentlog_validate`].
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use agentlog::secrets::file::read_secrets_file;
-use agentlog::secrets::{Secret, SecretValue, is_valid_name};
-use agentlog::validate::report::{self, Format};
-use agentlog::validate::walk::{self, Input};
-use agentlog::validate::{
+use agentlog_core::secrets::file::read_secrets_file;
+use agentlog_core::secrets::{Secret, SecretValue, is_valid_name};
+use agentlog_validate::report::{self, Format};
+use agentlog_validate::walk::{self, Input};
+use agentlog_validate::{
     FileReport, Options, Profile, Report, Severity, Validator, no_match_finding,
 };
 
@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub allow: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, default_value_t = Format::Text, value_parser = format_parser())]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -73,7 +73,7 @@ pub struct Args {
     pub max_errors: Option<u64>,
     /// List at most N findings per input; the rest are counted in the summary only (keeps
     /// memory bounded on inputs with millions of findings).
-    #[arg(long, value_name = "N", default_value_t = agentlog::validate::DEFAULT_MAX_FINDINGS_PER_FILE)]
+    #[arg(long, value_name = "N", default_value_t = agentlog_validate::DEFAULT_MAX_FINDINGS_PER_FILE)]
     pub max_findings_per_file: usize,
     /// Stop at the first error-level finding (same as --max-errors 1).
     #[arg(long)]
@@ -93,6 +93,16 @@ pub struct Args {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0, hide = true)]
     pub threads: usize,
+}
+
+/// `--format`: the names [`Format`] parses with `FromStr`, listed with their descriptions in
+/// `--help` as a `clap::ValueEnum` would.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new(
+        Format::ALL.map(|format| PossibleValue::new(format.name()).help(format.description())),
+    )
+    .try_map(|name| name.parse::<Format>())
 }
 
 fn collect_secrets(args: &Args) -> Result<Vec<Secret>, String> {

@@ -1,0 +1,213 @@
+//! [`Emitter`]: stamps run metadata and time on events and hands them to every sink.
+//!
+//! Producers (the interceptor, the CLI, a port's smoke test) describe *what* happened with a
+//! [`Record`]; the emitter adds *when* and *in which run* and fans the event out. It is a
+//! cheap handle (`Clone` shares one inner `Arc`), safe to use from any thread or task.
+
+use std::sync::Arc;
+
+use crate::event::{Event, EventData, EventError, EventType, Payload, Timestamp};
+use crate::sink::{Sink, SinkError};
+
+/// What a producer knows about an event; the emitter stamps the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Kind of event.
+    pub event_type: EventType,
+    /// One human line.
+    pub summary: String,
+    /// Producing component; empty for none.
+    pub plugin: String,
+    /// Labels.
+    pub tags: Vec<String>,
+    /// Payload.
+    pub data: Option<EventData>,
+}
+
+impl Record {
+    /// A record for a typed payload, with the reference summary.
+    ///
+    /// ```
+    /// use agentlog_core::emitter::Record;
+    /// use agentlog_core::event::LlmRequest;
+    /// let record = Record::new(LlmRequest {
+    ///     method: "POST".into(), host: "api.anthropic.com".into(),
+    ///     path: "/v1/messages".into(), ..Default::default()
+    /// }).tag("tls");
+    /// assert_eq!(record.summary, "POST api.anthropic.com/v1/messages");
+    /// ```
+    pub fn new<D: Payload>(data: D) -> Self {
+        Record {
+            event_type: D::EVENT_TYPE,
+            summary: data.summary(),
+            plugin: String::new(),
+            tags: Vec::new(),
+            data: Some(data.into()),
+        }
+    }
+
+    /// A record of any type, with an explicit summary and optional untyped data.
+    pub fn untyped(
+        event_type: EventType,
+        summary: impl Into<String>,
+        data: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Self {
+        Record {
+            event_type,
+            summary: summary.into(),
+            plugin: String::new(),
+            tags: Vec::new(),
+            data: data.map(EventData::Other),
+        }
+    }
+
+    /// Replaces the summary.
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = summary.into();
+        self
+    }
+
+    /// Sets the plugin.
+    pub fn plugin(mut self, plugin: impl Into<String>) -> Self {
+        self.plugin = plugin.into();
+        self
+    }
+
+    /// Appends a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+}
+
+/// Why an event was not (completely) emitted.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// The event breaks a schema rule; no sink received it.
+    #[error("invalid event: {0}")]
+    Invalid(#[from] EventError),
+    /// A sink failed; the other sinks still received the event. The first failure is kept.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// Error for an emitter built with empty metadata.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} must not be empty")]
+pub struct EmptyMetadata(pub &'static str);
+
+struct Inner {
+    run_id: String,
+    agent_system: String,
+    sinks: Vec<Arc<dyn Sink>>,
+}
+
+/// Stamps `ts`, `run_id` and `agent_system` and dispatches to all sinks.
+///
+/// ```
+/// use std::sync::Arc;
+/// use agentlog_core::emitter::{Emitter, Record};
+/// use agentlog_core::event::{KeyInjection, InjectionAction};
+/// use agentlog_core::sink::MemorySink;
+///
+/// let capture = Arc::new(MemorySink::new());
+/// let emitter = Emitter::new("vm-503ad4d1", "openclaw", vec![capture.clone()]).unwrap();
+/// emitter.emit(Record::new(KeyInjection {
+///     secret_name: "OPENAI_API_KEY".into(), host: "api.openai.com".into(),
+///     action: InjectionAction::Injected,
+/// }).plugin("secret_injector")).unwrap();
+/// assert_eq!(capture.events()[0].run_id, "vm-503ad4d1");
+/// ```
+#[derive(Clone)]
+pub struct Emitter {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Emitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emitter")
+            .field("run_id", &self.inner.run_id)
+            .field("agent_system", &self.inner.agent_system)
+            .field("sinks", &self.inner.sinks.len())
+            .finish()
+    }
+}
+
+impl Emitter {
+    /// An emitter for one run; `run_id` and `agent_system` must be non-empty.
+    pub fn new(
+        run_id: impl Into<String>,
+        agent_system: impl Into<String>,
+        sinks: Vec<Arc<dyn Sink>>,
+    ) -> Result<Self, EmptyMetadata> {
+        let run_id = run_id.into();
+        let agent_system = agent_system.into();
+        if run_id.is_empty() {
+            return Err(EmptyMetadata("run_id"));
+        }
+        if agent_system.is_empty() {
+            return Err(EmptyMetadata("agent_system"));
+        }
+        Ok(Emitter {
+            inner: Arc::new(Inner {
+                run_id,
+                agent_system,
+                sinks,
+            }),
+        })
+    }
+
+    /// The run this emitter stamps.
+    pub fn run_id(&self) -> &str {
+        &self.inner.run_id
+    }
+
+    /// The agent system this emitter stamps.
+    pub fn agent_system(&self) -> &str {
+        &self.inner.agent_system
+    }
+
+    /// Builds the event for `record` stamped now, checks it, and writes it to every sink.
+    /// Every sink is tried; the first sink error is returned.
+    pub fn emit(&self, record: Record) -> Result<(), EmitError> {
+        let event = self.stamp(record, Timestamp::now());
+        self.emit_event(&event)
+    }
+
+    /// The event `record` becomes when stamped at `ts`.
+    pub fn stamp(&self, record: Record, ts: Timestamp) -> Event {
+        Event {
+            ts,
+            run_id: self.inner.run_id.clone(),
+            agent_system: self.inner.agent_system.clone(),
+            event_type: record.event_type,
+            summary: record.summary,
+            plugin: record.plugin,
+            tags: record.tags,
+            data: record.data,
+        }
+    }
+
+    /// Checks a complete event and writes it to every sink.
+    pub fn emit_event(&self, event: &Event) -> Result<(), EmitError> {
+        event.check()?;
+        let mut first = None;
+        for sink in &self.inner.sinks {
+            if let Err(e) = sink.write(event) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), |e| Err(e.into()))
+    }
+
+    /// Closes every sink (each one even if another fails); returns the first error.
+    pub fn close(&self) -> Result<(), SinkError> {
+        let mut first = None;
+        for sink in &self.inner.sinks {
+            if let Err(e) = sink.close() {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,277 @@
+//! The event model: one [`Event`] is one line of an `events.jsonl` log.
+//!
+//! An event is the envelope every line shares (`ts`, `run_id`, `agent_system`, `event_type`,
+//! `summary`, optional `plugin`, `tags`) plus an optional `data` object whose shape depends on
+//! `event_type`. Serialization reproduces the Go reference's bytes: fields in declaration
+//! order, empty `plugin`/`tags` and absent `data` omitted, timestamps as `RFC3339Nano`.
+//!
+//! ```
+//! use agentlog_core::event::{Event, KeyInjection, InjectionAction, Timestamp};
+//!
+//! let event = Event::new(
+//!     Timestamp::parse("2026-02-24T23:03:15.06Z").unwrap(),
+//!     "vm-503ad4d1",
+//!     "openclaw",
+//!     KeyInjection {
+//!         secret_name: "OPENAI_API_KEY".into(),
+//!         host: "api.openai.com".into(),
+//!         action: InjectionAction::Injected,
+//!     },
+//! )
+//! .with_plugin("secret_injector");
+//! assert_eq!(
+//!     event.to_json().unwrap(),
+//!     r#"{"ts":"2026-02-24T23:03:15.06Z","run_id":"vm-503ad4d1","agent_system":"openclaw","event_type":"key_injection","summary":"secret \"OPENAI_API_KEY\" injected for api.openai.com","plugin":"secret_injector","data":{"secret_name":"OPENAI_API_KEY","host":"api.openai.com","action":"injected"}}"#
+//! );
+//! ```
+
+mod data;
+mod event_type;
+mod go_json;
+mod timestamp;
+mod wire;
+
+pub use data::{
+    BudgetAction, EventData, InjectionAction, KeyInjection, LlmRequest, LlmResponse, Payload,
+};
+pub use event_type::EventType;
+pub use timestamp::{Timestamp, TimestampError};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+/// One event, as written on one line of the log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    /// When it happened.
+    pub ts: Timestamp,
+    /// Run identifier.
+    pub run_id: String,
+    /// Agent system name.
+    pub agent_system: String,
+    /// Kind of event; selects the shape of `data`.
+    pub event_type: EventType,
+    /// One human line.
+    pub summary: String,
+    /// Producing component; omitted when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub plugin: String,
+    /// Labels; omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Payload; omitted when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<EventData>,
+}
+
+/// Why an event cannot be written as a conformant line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// A required envelope string is empty.
+    #[error("required field `{0}` is empty")]
+    EmptyField(&'static str),
+    /// A tag is the empty string.
+    #[error("tag {0} is empty")]
+    EmptyTag(usize),
+    /// A required string inside `data` is empty.
+    #[error("required field `data.{0}` is empty")]
+    EmptyDataField(&'static str),
+    /// `data` is typed for another event type than `event_type`.
+    #[error("event_type `{event_type}` does not match data of type `{data_type}`")]
+    DataTypeMismatch {
+        /// The envelope's event type.
+        event_type: String,
+        /// The type the payload belongs to.
+        data_type: String,
+    },
+    /// A budget amount is NaN or infinite.
+    #[error("budget amounts must be finite numbers")]
+    NonFiniteNumber,
+}
+
+impl Event {
+    /// Builds an event from a typed payload; `event_type` and `summary` follow from it.
+    pub fn new<D: Payload>(
+        ts: Timestamp,
+        run_id: impl Into<String>,
+        agent_system: impl Into<String>,
+        data: D,
+    ) -> Self {
+        let summary = data.summary();
+        Event {
+            ts,
+            run_id: run_id.into(),
+            agent_system: agent_system.into(),
+            event_type: D::EVENT_TYPE,
+            summary,
+            plugin: String::new(),
+            tags: Vec::new(),
+            data: Some(data.into()),
+        }
+    }
+
+    /// Builds an event of a type v0 does not define (or a v0 type without data).
+    pub fn untyped(
+        ts: Timestamp,
+        run_id: impl Into<String>,
+        agent_system: impl Into<String>,
+        event_type: EventType,
+        summary: impl Into<String>,
+        data: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Self {
+        Event {
+            ts,
+            run_id: run_id.into(),
+            agent_system: agent_system.into(),
+            event_type,
+            summary: summary.into(),
+            plugin: String::new(),
+            tags: Vec::new(),
+            data: data.map(EventData::Other),
+        }
+    }
+
+    /// Replaces the summary.
+    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = summary.into();
+        self
+    }
+
+    /// Sets the plugin.
+    pub fn with_plugin(mut self, plugin: impl Into<String>) -> Self {
+        self.plugin = plugin.into();
+        self
+    }
+
+    /// Appends a tag.
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Checks what the schema requires beyond what the types already guarantee: non-empty
+    /// required strings and tags, `data` belonging to `event_type`, finite numbers.
+    pub fn check(&self) -> Result<(), EventError> {
+        for (name, value) in [
+            ("run_id", &self.run_id),
+            ("agent_system", &self.agent_system),
+            ("summary", &self.summary),
+        ] {
+            if value.is_empty() {
+                return Err(EventError::EmptyField(name));
+            }
+        }
+        if self.event_type.as_str().is_empty() {
+            return Err(EventError::EmptyField("event_type"));
+        }
+        if let Some(i) = self.tags.iter().position(String::is_empty) {
+            return Err(EventError::EmptyTag(i));
+        }
+        if let Some(data) = &self.data {
+            match data.event_type() {
+                Some(t) if t != self.event_type => {
+                    return Err(EventError::DataTypeMismatch {
+                        event_type: self.event_type.to_string(),
+                        data_type: t.to_string(),
+                    });
+                }
+                None if self.event_type.is_v0() => {
+                    return Err(EventError::DataTypeMismatch {
+                        event_type: self.event_type.to_string(),
+                        data_type: "untyped object".into(),
+                    });
+                }
+                _ => {}
+            }
+            if let Some(field) = data.empty_required() {
+                return Err(EventError::EmptyDataField(field));
+            }
+            if data.has_non_finite() {
+                return Err(EventError::NonFiniteNumber);
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the event as one JSON line (with the trailing `\n`) to `buf`, escaped as Go's
+    /// `encoding/json` writes it.
+    pub fn write_line(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        wire::write_event(buf, self)?;
+        buf.push(b'\n');
+        Ok(())
+    }
+
+    /// The event as a JSON string in the reference's byte format, without a newline.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut buf = Vec::with_capacity(256);
+        self.write_line(&mut buf)?;
+        buf.pop();
+        // serde_json only writes UTF-8.
+        String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+    }
+}
+
+/// The wire shape, with `data` kept raw until `event_type` is known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEvent<'a> {
+    ts: Timestamp,
+    run_id: String,
+    agent_system: String,
+    event_type: EventType,
+    summary: String,
+    #[serde(default)]
+    plugin: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default, borrow, deserialize_with = "present_raw")]
+    data: Option<&'a RawValue>,
+}
+
+/// `data` when the key is present: a `null` is kept (and refused later), unlike serde's
+/// default for `Option`, which would read it as absent.
+fn present_raw<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(deserializer).map(Some)
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let wire = WireEvent::deserialize(deserializer)?;
+        let data = match wire.data {
+            None => None,
+            Some(raw) => {
+                let text = raw.get();
+                if !text.starts_with('{') {
+                    return Err(D::Error::custom("data: expected a JSON object"));
+                }
+                let data = match wire.event_type {
+                    EventType::LlmRequest => serde_json::from_str(text).map(EventData::LlmRequest),
+                    EventType::LlmResponse => {
+                        serde_json::from_str(text).map(EventData::LlmResponse)
+                    }
+                    EventType::BudgetAction => {
+                        serde_json::from_str(text).map(EventData::BudgetAction)
+                    }
+                    EventType::KeyInjection => {
+                        serde_json::from_str(text).map(EventData::KeyInjection)
+                    }
+                    EventType::Other(_) => serde_json::from_str(text).map(EventData::Other),
+                };
+                Some(data.map_err(|e| D::Error::custom(format!("data: {e}")))?)
+            }
+        };
+        Ok(Event {
+            ts: wire.ts,
+            run_id: wire.run_id,
+            agent_system: wire.agent_system,
+            event_type: wire.event_type,
+            summary: wire.summary,
+            plugin: wire.plugin,
+            tags: wire.tags,
+            data,
+        })
+    }
+}

@@ -1,0 +1,545 @@
+//! End-to-end tests of the interceptor: a real reqwest HTTPS client through `agentlog proxy`
+//! (in-process) to the TLS fixture and the wiremock mock LLM upstream. Loopback only.
+
+use std::time::Duration;
+
+use agentlog_core::event::Event;
+use agentlog_intercept::Timeouts;
+use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use serde_json::{Value, json};
+
+/// reqwest is built without its `json` feature.
+trait JsonBody {
+    fn json_body(self, value: &Value) -> Self;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    fn json_body(self, value: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(value.to_string())
+    }
+}
+
+const OPENAI_KEY: &str = "sk-test-REAL-openai-0123456789";
+const ANTHROPIC_KEY: &str = "sk-ant-REAL-anthropic-9876543210";
+
+fn secrets() -> ProxyOptions {
+    ProxyOptions {
+        secrets: vec![
+            format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com"),
+            format!("ANTHROPIC_API_KEY={ANTHROPIC_KEY}@api.anthropic.com"),
+        ],
+        placeholders: vec![
+            (
+                "OPENAI_API_KEY".into(),
+                format!("SANDBOX_SECRET_{}", "a".repeat(32)),
+            ),
+            (
+                "ANTHROPIC_API_KEY".into(),
+                format!("SANDBOX_SECRET_{}", "b".repeat(32)),
+            ),
+        ],
+        ..Default::default()
+    }
+}
+
+/// Events as JSON with the volatile fields (ts, durations) replaced.
+fn normalized(events: &[Event]) -> Value {
+    let mut out = Vec::new();
+    for e in events {
+        let mut v: Value = serde_json::from_str(&e.to_json().unwrap()).unwrap();
+        v["ts"] = json!("[ts]");
+        if let Some(d) = v.get_mut("data").and_then(|d| d.get_mut("duration_ms")) {
+            *d = json!("[ms]");
+        }
+        if let Some(Value::String(s)) = v.get_mut("summary")
+            && let Some(i) = s.rfind(" (")
+        {
+            s.truncate(i);
+            s.push_str(" ([ms])");
+        }
+        out.push(v);
+    }
+    Value::Array(out)
+}
+
+fn snapshot(name: &str, events: &[Event]) {
+    insta::with_settings!({snapshot_path => "../../../testdata/intercept", prepend_module_to_snapshot => false}, {
+        insta::assert_json_snapshot!(name, normalized(events));
+    });
+}
+
+/// Every line validates against the envelope schema and holds no secret value.
+fn check_log(text: &str) {
+    let validator = agentlog_core::schema::envelope().unwrap();
+    for (n, line) in text.lines().enumerate() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {n} torn: {e}"));
+        assert!(validator.is_valid(&v), "line {n} invalid: {line}");
+        for secret in [OPENAI_KEY, ANTHROPIC_KEY] {
+            assert!(!line.contains(secret), "line {n} holds a secret value");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injects_real_key_upstream_and_logs_valid_events() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let mut options = secrets();
+    options.event_log = Some(log.clone());
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let placeholder = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
+    let client = proxy.client().unwrap();
+
+    let resp = client
+        .post("https://api.openai.com/v1/chat/completions?trace=1")
+        .header("authorization", format!("Bearer {placeholder}"))
+        .json_body(
+            &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["usage"]["prompt_tokens"], 12);
+
+    let received = fixture.mock().received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let auth = received[0]
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(
+        auth,
+        format!("Bearer {OPENAI_KEY}"),
+        "upstream got the real key"
+    );
+    assert!(!String::from_utf8_lossy(&received[0].body).contains(OPENAI_KEY));
+
+    let events = proxy.wait_events(4).await;
+    snapshot("openai_chat_json", &events);
+    proxy.shutdown().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    check_log(&text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placeholder_in_query_is_replaced_for_allowed_host() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets()).await.unwrap();
+    let ph = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .get(format!("https://api.openai.com/v1/models?key={ph}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let received = fixture.mock().received_requests().await.unwrap();
+    assert_eq!(
+        received[0].url.query(),
+        Some(format!("key={OPENAI_KEY}").as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_and_anthropic_report_usage() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets()).await.unwrap();
+    let client = proxy.client().unwrap();
+    let ph_a = proxy.placeholder("ANTHROPIC_API_KEY").unwrap().to_owned();
+
+    let sse = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .json_body(&json!({"model": "gpt-4o-mini", "stream": true, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.headers()["content-type"], "text/event-stream");
+    let sse_len = sse.bytes().await.unwrap().len() as u64;
+
+    let msg = client
+        .post("https://api.anthropic.com/v1/messages")
+        .header("x-api-key", &ph_a)
+        .json_body(&json!({"model": "claude-sonnet-4", "max_tokens": 16, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(msg.status(), 200);
+    msg.bytes().await.unwrap();
+
+    let stream = client
+        .post("https://api.anthropic.com/v1/messages")
+        .header("x-api-key", &ph_a)
+        .json_body(&json!({"model": "claude-sonnet-4", "stream": true, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    stream.bytes().await.unwrap();
+
+    let responses = client
+        .post("https://api.openai.com/v1/responses")
+        .json_body(&json!({"model": "gpt-5", "input": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    responses.bytes().await.unwrap();
+
+    let events = proxy.wait_events(16).await;
+    let llm: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "llm_response")
+        .collect();
+    assert_eq!(llm.len(), 4);
+    let data = |i: usize| serde_json::to_value(llm[i].data.as_ref().unwrap()).unwrap();
+    assert_eq!(data(0)["body_bytes"], sse_len);
+    assert_eq!(
+        (
+            data(0)["input_tokens"].clone(),
+            data(0)["output_tokens"].clone()
+        ),
+        (json!(9), json!(3))
+    );
+    assert_eq!(
+        (
+            data(1)["input_tokens"].clone(),
+            data(1)["output_tokens"].clone()
+        ),
+        (json!(21), json!(8))
+    );
+    assert_eq!(
+        (
+            data(2)["input_tokens"].clone(),
+            data(2)["output_tokens"].clone()
+        ),
+        (json!(25), json!(15))
+    );
+    assert_eq!(
+        (
+            data(3)["input_tokens"].clone(),
+            data(3)["output_tokens"].clone()
+        ),
+        (json!(7), json!(11))
+    );
+    snapshot("streams_and_anthropic", &events);
+    let received = fixture.mock().received_requests().await.unwrap();
+    let keys: Vec<_> = received
+        .iter()
+        .filter_map(|r| r.headers.get("x-api-key"))
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![ANTHROPIC_KEY.to_owned(), ANTHROPIC_KEY.to_owned()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leak_is_blocked_with_403_and_nothing_sent_upstream() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets()).await.unwrap();
+    let ph_a = proxy.placeholder("ANTHROPIC_API_KEY").unwrap().to_owned();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("authorization", format!("Bearer {ph_a}"))
+        .json_body(&json!({"model": "gpt-4o-mini"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.text().await.unwrap(), "Blocked by policy");
+    assert!(fixture.mock().received_requests().await.unwrap().is_empty());
+    let events = proxy.wait_events(1).await;
+    snapshot("leak_blocked", &events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_chunk_arrives_before_upstream_sends_the_last() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, ProxyOptions::default())
+        .await
+        .unwrap();
+    let mut resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("x-testkit-stream", "gated")
+        .json_body(&json!({"model": "gpt-4o-mini", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), resp.chunk())
+        .await
+        .expect("first chunk must arrive while upstream holds the last")
+        .unwrap()
+        .unwrap();
+    assert!(first.starts_with(b"data: "));
+    let events = proxy.events();
+    assert_eq!(events.len(), 1, "only llm_request before the stream ends");
+    fixture.release();
+    let mut total = first.len();
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        total += chunk.len();
+    }
+    let events = proxy.wait_events(2).await;
+    let data = serde_json::to_value(events[1].data.as_ref().unwrap()).unwrap();
+    assert_eq!(data["body_bytes"], total as u64);
+    assert_eq!(data["output_tokens"], 6);
+    snapshot("gated_stream", &events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_requests_give_one_hundred_intact_events() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let options = ProxyOptions {
+        event_log: Some(log.clone()),
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let client = proxy.client().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let stream = i % 2 == 0;
+            let resp = client
+                .post("https://api.openai.com/v1/chat/completions")
+                .json_body(&json!({"model": format!("m-{i}"), "stream": stream}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.bytes().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let events = proxy.wait_events(100).await;
+    assert_eq!(events.len(), 100);
+    proxy.shutdown().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 100);
+    check_log(&text);
+    let responses = text
+        .lines()
+        .filter(|l| l.contains("\"llm_response\""))
+        .count();
+    assert_eq!(responses, 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_refused_gives_502_and_an_llm_response() {
+    let fixture = TlsFixture::start().await.unwrap();
+    // A port that was just free: bind, read the port, drop.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let options = ProxyOptions {
+        connect_to: vec![("api.openai.com:443".into(), format!("127.0.0.1:{port}"))],
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/chat/completions")
+        .json_body(&json!({"model": "gpt-4o-mini"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    let events = proxy.wait_events(2).await;
+    snapshot("connect_refused", &events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_tls_failure_gives_502() {
+    let fixture = TlsFixture::start().await.unwrap();
+    // The wiremock port speaks plain HTTP: the TLS handshake fails.
+    let options = ProxyOptions {
+        connect_to: vec![(
+            "api.openai.com:443".into(),
+            fixture.mock().address().to_string(),
+        )],
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .get("https://api.openai.com/v1/models")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    let events = proxy.wait_events(2).await;
+    let data = serde_json::to_value(events[1].data.as_ref().unwrap()).unwrap();
+    assert_eq!(data["status_code"], 502);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_upstream_gives_504() {
+    let fixture = TlsFixture::start().await.unwrap();
+    wiremock::Mock::given(wiremock::matchers::path("/v1/slow"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(fixture.mock())
+        .await;
+    let options = ProxyOptions {
+        timeouts: Some(Timeouts {
+            response_head: Duration::from_millis(300),
+            ..Timeouts::default()
+        }),
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .get("https://api.openai.com/v1/slow")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 504);
+    let events = proxy.wait_events(2).await;
+    let data = serde_json::to_value(events[1].data.as_ref().unwrap()).unwrap();
+    assert_eq!(data["status_code"], 504);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_stream_is_logged_once_as_incomplete() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, ProxyOptions::default())
+        .await
+        .unwrap();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("x-testkit-stream", "truncated")
+        .json_body(&json!({"stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.bytes().await.is_err(),
+        "client must see the truncation"
+    );
+    let events = proxy.wait_events(2).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(proxy.events().len(), 2, "exactly one llm_response");
+    snapshot("truncated_stream", &events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_is_proxied_and_tagged_http() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets()).await.unwrap();
+    let ph = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("http://api.openai.com/v1/chat/completions")
+        .header("authorization", format!("Bearer {ph}"))
+        .json_body(&json!({"model": "gpt-4o-mini"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.bytes().await.unwrap();
+    let received = fixture.mock().received_requests().await.unwrap();
+    assert_eq!(
+        received[0].headers["authorization"],
+        format!("Bearer {OPENAI_KEY}").as_str()
+    );
+    let events = proxy.wait_events(4).await;
+    snapshot("plain_http", &events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ip_literal_host_gets_an_ip_san() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let options = ProxyOptions {
+        llm_hosts: vec!["127.0.0.1".into()],
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    // reqwest checks the proxy's leaf against the IP literal: only an IP SAN passes.
+    let resp = proxy
+        .client()
+        .unwrap()
+        .get(format!(
+            "https://127.0.0.1:{}/v1/models",
+            fixture.addr().port()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let events = proxy.wait_events(2).await;
+    assert_eq!(events[0].summary, "GET 127.0.0.1/v1/models");
+
+    // And directly: the leaf verifies for the IP, not for a DNS name.
+    use rustls::client::danger::ServerCertVerifier;
+    let ca = proxy.ca();
+    let leaf = ca.leaf("192.168.86.246").unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert_der().clone()).unwrap();
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        std::sync::Arc::new(roots),
+        agentlog_intercept::ca::provider(),
+    )
+    .build()
+    .unwrap();
+    let now = rustls_pki_types::UnixTime::now();
+    let ip = rustls_pki_types::ServerName::try_from("192.168.86.246").unwrap();
+    assert!(
+        verifier
+            .verify_server_cert(&leaf.cert[0], &leaf.cert[1..], &ip, &[], now)
+            .is_ok()
+    );
+    let dns = rustls_pki_types::ServerName::try_from("example.com").unwrap();
+    assert!(
+        verifier
+            .verify_server_cert(&leaf.cert[0], &leaf.cert[1..], &dns, &[], now)
+            .is_err()
+    );
+    let other = ca.leaf("api.openai.com").unwrap();
+    assert_ne!(other.cert[0], leaf.cert[0]);
+    assert!(
+        std::sync::Arc::ptr_eq(&ca.leaf("api.openai.com").unwrap(), &other),
+        "cached"
+    );
+}
+
+#[test]
+fn ca_dir_is_created_private_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_dir = dir.path().join("ca");
+    let first = agentlog_intercept::CertAuthority::load_or_create(&ca_dir).unwrap();
+    let second = agentlog_intercept::CertAuthority::load_or_create(&ca_dir).unwrap();
+    assert_eq!(first.cert_pem(), second.cert_pem());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&ca_dir.join("ca-key.pem")), 0o600);
+        assert_eq!(mode(&ca_dir), 0o700);
+    }
+    // A leaf minted by the reloaded CA chains to the saved certificate.
+    let leaf = second.leaf("api.openai.com").unwrap();
+    assert_eq!(&leaf.cert[1], first.cert_der());
+}

@@ -1,0 +1,152 @@
+//! Runs every `conformance/scenarios/*.json` through the proxy and the TLS fixture.
+
+use std::path::Path;
+
+use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use serde_json::Value;
+
+fn expand(text: &str, placeholders: &[(String, String)]) -> String {
+    let mut out = text.to_owned();
+    for (name, ph) in placeholders {
+        out = out.replace(&format!("${{{name}}}"), ph);
+    }
+    out
+}
+
+/// Every key of `expected` equals the same key of `actual` (objects recursively).
+fn subset(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| subset(v, av))),
+        _ => expected == actual,
+    }
+}
+
+async fn run_scenario(path: &Path) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        s[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let placeholders: Vec<(String, String)> = s["placeholders"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let fixture = TlsFixture::start().await.unwrap();
+    let options = ProxyOptions {
+        secrets: strings("secrets"),
+        placeholders: placeholders.clone(),
+        llm_hosts: strings("llm_hosts"),
+        ..Default::default()
+    };
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let client = proxy.client().unwrap();
+    for (i, req) in s["requests"].as_array().unwrap().iter().enumerate() {
+        let url = expand(req["url"].as_str().unwrap(), &placeholders);
+        let method =
+            reqwest::Method::from_bytes(req["method"].as_str().unwrap().as_bytes()).unwrap();
+        let mut builder = client.request(method, url);
+        if let Some(headers) = req["headers"].as_object() {
+            for (k, v) in headers {
+                builder = builder.header(k, expand(v.as_str().unwrap(), &placeholders));
+            }
+        }
+        if !req["body"].is_null() {
+            builder = builder
+                .header("content-type", "application/json")
+                .body(req["body"].to_string());
+        }
+        let resp = builder.send().await.unwrap();
+        assert_eq!(
+            resp.status().as_u16() as u64,
+            req["expect_status"].as_u64().unwrap(),
+            "{name} request {i}"
+        );
+        let body = resp.text().await.unwrap();
+        if let Some(expected) = req["expect_body"].as_str() {
+            assert_eq!(body, expected, "{name} request {i}");
+        }
+    }
+    let received = fixture.mock().received_requests().await.unwrap();
+    let expected_up = s["expect_upstream"].as_array().unwrap();
+    assert_eq!(
+        received.len(),
+        expected_up.len(),
+        "{name}: upstream request count"
+    );
+    for (i, (exp, got)) in expected_up.iter().zip(&received).enumerate() {
+        if let Some(p) = exp["path"].as_str() {
+            assert_eq!(got.url.path(), p, "{name} upstream {i}");
+        }
+        if let Some(q) = exp["query"].as_str() {
+            assert_eq!(got.url.query(), Some(q), "{name} upstream {i}");
+        }
+        if let Some(h) = exp["headers"].as_object() {
+            for (k, v) in h {
+                let got_v = got
+                    .headers
+                    .get(k.as_str())
+                    .map(|x| x.to_str().unwrap_or_default());
+                assert_eq!(got_v, v.as_str(), "{name} upstream {i} header {k}");
+            }
+        }
+    }
+    let expected_events = s["expect_events"].as_array().unwrap();
+    proxy.wait_events(expected_events.len()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let events: Vec<Value> = proxy
+        .events()
+        .iter()
+        .map(|e| serde_json::from_str(&e.to_json().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        events.len(),
+        expected_events.len(),
+        "{name}: event count: {events:#?}"
+    );
+    for (i, (exp, got)) in expected_events.iter().zip(&events).enumerate() {
+        assert!(
+            subset(exp, got),
+            "{name} event {i}: expected {exp} got {got}"
+        );
+    }
+    // Secret values never reach the log.
+    for spec in strings("secrets") {
+        let value = spec
+            .split_once('=')
+            .map(|(_, v)| v.rsplit_once('@').map_or(v, |(v, _)| v))
+            .unwrap();
+        assert!(
+            !events.iter().any(|e| e.to_string().contains(value)),
+            "{name}: secret in log"
+        );
+    }
+    proxy.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_scenarios() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "scenarios missing");
+    for file in files {
+        run_scenario(&file).await;
+    }
+}

@@ -1,0 +1,511 @@
+//! # agentlog-testkit
+//!
+//! Test kit: a TLS fixture in front of a mock LLM upstream, and an in-process proxy wired to
+//! it. Public so the conformance harness, `agentlog demo`, benchmarks and ports reuse it.
+//!
+//! ```text
+//!  reqwest ──HTTPS_PROXY──▶ agentlog proxy ──TLS (test CA)──▶ TlsFixture ──http──▶ wiremock
+//!                          (--connect-to api.openai.com:443=127.0.0.1:N, --upstream-ca)
+//! ```
+//!
+//! The [`TlsFixture`] presents one certificate for `api.openai.com`, `api.anthropic.com`,
+//! `localhost` and `127.0.0.1`, signed by its own test CA ([`TlsFixture::ca_pem`]). It
+//! forwards every request to a wiremock [`MockServer`] with the [`mocks`] mounted, except
+//! requests carrying `x-testkit-stream`, which it answers itself with timed SSE chunks:
+//!
+//! - `gated`: first chunk at once, the last only after [`TlsFixture::release`];
+//! - `slow`: five chunks, `x-testkit-delay-ms` apart (default 50);
+//! - `truncated`: one chunk, then the connection is reset mid-body.
+//!
+//! Everything listens on loopback; no real network is used.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod mocks;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rcgen::{CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use wiremock::MockServer;
+
+use agentlog_core::emitter::Emitter;
+use agentlog_core::event::Event;
+use agentlog_core::secrets::{HostPattern, Secret};
+use agentlog_core::sink::{JsonlWriter, MemorySink, Sink};
+use agentlog_intercept::ca::{CertAuthority, install_default_provider, provider};
+use agentlog_intercept::inject::Injector;
+use agentlog_intercept::upstream::BoxError;
+use agentlog_intercept::{BoxBody, Proxy, ProxyConfig, RunningProxy, Timeouts};
+
+/// Host names the fixture's certificate covers.
+pub const FIXTURE_HOSTS: [&str; 4] = [
+    "api.openai.com",
+    "api.anthropic.com",
+    "localhost",
+    "127.0.0.1",
+];
+
+/// Why the test kit could not start something.
+#[derive(Debug, thiserror::Error)]
+pub enum TestkitError {
+    /// Certificate generation.
+    #[error("certificate: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    /// TLS configuration.
+    #[error("TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// Socket or file I/O.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The proxy's CA.
+    #[error(transparent)]
+    Ca(#[from] agentlog_intercept::ca::CaError),
+    /// The proxy.
+    #[error(transparent)]
+    Proxy(#[from] agentlog_intercept::ProxyError),
+    /// A secret spec or placeholder.
+    #[error("secret: {0}")]
+    Secret(String),
+    /// The HTTP client.
+    #[error("client: {0}")]
+    Client(#[from] reqwest::Error),
+    /// Sink or emitter.
+    #[error("event log: {0}")]
+    Log(String),
+}
+
+/// The TLS front plus its mock upstream.
+pub struct TlsFixture {
+    mock: MockServer,
+    addr: SocketAddr,
+    ca_pem: String,
+    ca_der: CertificateDer<'static>,
+    gate: Arc<Semaphore>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for TlsFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFixture")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TlsFixture {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsFixture {
+    /// Starts wiremock (with [`mocks::mount_defaults`]) and the TLS front on `127.0.0.1`.
+    pub async fn start() -> Result<Self, TestkitError> {
+        install_default_provider();
+        let mock = MockServer::start().await;
+        mocks::mount_defaults(&mock).await;
+
+        let ca_key = KeyPair::generate()?;
+        let mut ca_params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "agentlog testkit upstream CA");
+        ca_params.distinguished_name = dn;
+        ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca_params.self_signed(&ca_key)?;
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate()?;
+        let mut leaf_params = CertificateParams::new(
+            FIXTURE_HOSTS
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>(),
+        )?;
+        leaf_params.use_authority_key_identifier_extension = true;
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let mut config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let gate = Arc::new(Semaphore::new(0));
+        let front = Front {
+            mock_uri: mock.uri(),
+            client: Client::builder(TokioExecutor::new()).build(mock_connector()),
+            gate: gate.clone(),
+        };
+        let front = Arc::new(front);
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                let (acceptor, front) = (acceptor.clone(), front.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = service_fn(move |req| {
+                        let front = front.clone();
+                        async move { Ok::<_, Infallible>(front.handle(req).await) }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        Ok(TlsFixture {
+            mock,
+            addr,
+            ca_pem: ca_cert.pem(),
+            ca_der: ca_cert.der().clone(),
+            gate,
+            task,
+        })
+    }
+
+    /// The wiremock server behind the front (mount more mocks, inspect received requests).
+    pub fn mock(&self) -> &MockServer {
+        &self.mock
+    }
+
+    /// The TLS front's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The fixture CA certificate in PEM (the proxy's `--upstream-ca`).
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The fixture CA certificate in DER.
+    pub fn ca_der(&self) -> &CertificateDer<'static> {
+        &self.ca_der
+    }
+
+    /// `--connect-to` entries: port 443 of the fixture hosts to the TLS front, port 80 of the
+    /// LLM hosts to wiremock directly (plain `http://`).
+    pub fn connect_to(&self) -> HashMap<String, String> {
+        let mut map = HashMap::new();
+        let mock = self.mock.address().to_string();
+        for host in ["api.openai.com", "api.anthropic.com"] {
+            map.insert(format!("{host}:443"), self.addr.to_string());
+            map.insert(format!("{host}:80"), mock.clone());
+        }
+        map
+    }
+
+    /// Lets one held `gated` stream send its last chunk.
+    pub fn release(&self) {
+        self.gate.add_permits(1);
+    }
+}
+
+/// The front's connector to wiremock. `TCP_NODELAY` matters here: a request that arrives
+/// over h2 (as it does from the proxy, whose upstream client negotiates h2) reaches this
+/// HTTP/1.1 leg as a head and a body in separate writes, and with Nagle the body waited for
+/// wiremock's delayed ACK (~40 ms) on about one request in six.
+fn mock_connector() -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http
+}
+
+struct Front {
+    mock_uri: String,
+    client: Client<HttpConnector, Incoming>,
+    gate: Arc<Semaphore>,
+}
+
+fn sse_chunk(i: usize) -> Bytes {
+    Bytes::from(format!(
+        "data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"part{i} \"}}}}]}}\n\n",
+        mocks::OPENAI_MODEL
+    ))
+}
+
+fn sse_final() -> Bytes {
+    Bytes::from(format!(
+        "data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{}\",\"choices\":[],\"usage\":{{\"prompt_tokens\":4,\"completion_tokens\":6}}}}\n\ndata: [DONE]\n\n",
+        mocks::OPENAI_MODEL
+    ))
+}
+
+enum Step {
+    Send(Bytes),
+    Wait(Duration),
+    Gate,
+    Fail,
+}
+
+fn scripted(steps: Vec<Step>, gate: Arc<Semaphore>) -> Response<BoxBody> {
+    let stream =
+        futures_util::stream::unfold((steps.into_iter(), gate), |(mut steps, gate)| async move {
+            loop {
+                match steps.next()? {
+                    Step::Send(bytes) => return Some((Ok(Frame::data(bytes)), (steps, gate))),
+                    Step::Wait(d) => tokio::time::sleep(d).await,
+                    Step::Gate => {
+                        if let Ok(Ok(permit)) =
+                            tokio::time::timeout(Duration::from_secs(30), gate.acquire()).await
+                        {
+                            permit.forget();
+                        }
+                    }
+                    Step::Fail => {
+                        let e: BoxError = "testkit: truncated stream".into();
+                        return Some((Err(e), (steps, gate)));
+                    }
+                }
+            }
+        });
+    let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/event-stream"),
+    );
+    resp
+}
+
+impl Front {
+    async fn handle(&self, req: Request<Incoming>) -> Response<BoxBody> {
+        let mode = req
+            .headers()
+            .get("x-testkit-stream")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(mode) = mode {
+            let delay = req
+                .headers()
+                .get("x-testkit-delay-ms")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(50);
+            // Drain the request body first so the connection stays usable.
+            let _ = req.into_body().collect().await;
+            let steps = match mode.as_str() {
+                "gated" => vec![
+                    Step::Send(sse_chunk(0)),
+                    Step::Gate,
+                    Step::Send(sse_final()),
+                ],
+                "truncated" => vec![
+                    Step::Send(sse_chunk(0)),
+                    Step::Wait(Duration::from_millis(20)),
+                    Step::Fail,
+                ],
+                _ => {
+                    let mut steps = Vec::new();
+                    for i in 0..5 {
+                        steps.push(Step::Send(sse_chunk(i)));
+                        steps.push(Step::Wait(Duration::from_millis(delay)));
+                    }
+                    steps.push(Step::Send(sse_final()));
+                    steps
+                }
+            };
+            return scripted(steps, self.gate.clone());
+        }
+        let (mut parts, body) = req.into_parts();
+        let pq = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let Ok(uri) = format!("{}{pq}", self.mock_uri).parse() else {
+            return status(StatusCode::BAD_REQUEST);
+        };
+        parts.uri = uri;
+        parts.version = http::Version::HTTP_11;
+        parts.headers.remove(http::header::HOST);
+        match self.client.request(Request::from_parts(parts, body)).await {
+            Ok(resp) => resp.map(|b| b.map_err(BoxError::from).boxed_unsync()),
+            Err(_) => status(StatusCode::BAD_GATEWAY),
+        }
+    }
+}
+
+fn status(code: StatusCode) -> Response<BoxBody> {
+    let mut resp = Response::new(
+        http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *resp.status_mut() = code;
+    resp
+}
+
+/// How [`start_proxy`] configures the proxy.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyOptions {
+    /// Secret specs, `NAME=VALUE@hosts`.
+    pub secrets: Vec<String>,
+    /// Fixed placeholders, `(NAME, PLACEHOLDER)`.
+    pub placeholders: Vec<(String, String)>,
+    /// Extra LLM host globs.
+    pub llm_hosts: Vec<String>,
+    /// Time limits (defaults when `None`).
+    pub timeouts: Option<Timeouts>,
+    /// Also write events to this JSONL file.
+    pub event_log: Option<std::path::PathBuf>,
+    /// Extra `--connect-to` entries (override the fixture's).
+    pub connect_to: Vec<(String, String)>,
+    /// Run id (default `vm-7e57c0de`).
+    pub run_id: Option<String>,
+}
+
+/// A proxy running in-process, wired to a [`TlsFixture`].
+#[derive(Debug)]
+pub struct TestProxy {
+    running: RunningProxy,
+    ca: Arc<CertAuthority>,
+    memory: Arc<MemorySink>,
+    writer: Option<Arc<JsonlWriter>>,
+    emitter: Emitter,
+    placeholders: Vec<(String, String)>,
+}
+
+/// Starts a proxy on `127.0.0.1:0` trusting the fixture CA and resolving the fixture hosts
+/// to it. Events go to memory (and to `options.event_log` when set).
+pub async fn start_proxy(
+    fixture: &TlsFixture,
+    options: ProxyOptions,
+) -> Result<TestProxy, TestkitError> {
+    install_default_provider();
+    let secrets = options
+        .secrets
+        .iter()
+        .map(|s| Secret::parse(s, |n| std::env::var(n).ok()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TestkitError::Secret(e.to_string()))?;
+    let injector = Injector::new(secrets, &options.placeholders)
+        .map_err(|e| TestkitError::Secret(e.to_string()))?;
+    let placeholders = injector
+        .placeholders()
+        .map(|(n, p)| (n.to_owned(), p.to_owned()))
+        .collect();
+    let memory = Arc::new(MemorySink::new());
+    let mut sinks: Vec<Arc<dyn Sink>> = vec![memory.clone()];
+    let writer = match &options.event_log {
+        Some(path) => {
+            let w =
+                Arc::new(JsonlWriter::open(path).map_err(|e| TestkitError::Log(e.to_string()))?);
+            sinks.push(w.clone());
+            Some(w)
+        }
+        None => None,
+    };
+    let run_id = options
+        .run_id
+        .clone()
+        .unwrap_or_else(|| "vm-7e57c0de".into());
+    let emitter =
+        Emitter::new(run_id, "testkit", sinks).map_err(|e| TestkitError::Log(e.to_string()))?;
+    let ca = Arc::new(CertAuthority::generate()?);
+    let mut config = ProxyConfig::new(emitter.clone(), ca.clone());
+    config.injector = injector;
+    config.llm_hosts = options.llm_hosts.iter().map(HostPattern::new).collect();
+    config.upstream_roots = vec![fixture.ca_der().clone()];
+    config.connect_to = fixture.connect_to();
+    config.connect_to.extend(options.connect_to.iter().cloned());
+    if let Some(t) = options.timeouts {
+        config.timeouts = t;
+    }
+    let running = Proxy::new(config)?.bind(([127, 0, 0, 1], 0).into()).await?;
+    Ok(TestProxy {
+        running,
+        ca,
+        memory,
+        writer,
+        emitter,
+        placeholders,
+    })
+}
+
+impl TestProxy {
+    /// The proxy's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.running.local_addr()
+    }
+
+    /// The proxy URL for `HTTPS_PROXY`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// The proxy's interception CA.
+    pub fn ca(&self) -> &Arc<CertAuthority> {
+        &self.ca
+    }
+
+    /// The placeholder of secret `name`.
+    pub fn placeholder(&self, name: &str) -> Option<&str> {
+        self.placeholders
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.as_str())
+    }
+
+    /// The emitter the proxy writes with.
+    pub fn emitter(&self) -> &Emitter {
+        &self.emitter
+    }
+
+    /// A reqwest client that goes through the proxy and trusts only its CA.
+    pub fn client(&self) -> Result<reqwest::Client, TestkitError> {
+        let ca = reqwest::Certificate::from_pem(self.ca.cert_pem().as_bytes())?;
+        Ok(reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(self.url())?)
+            .tls_certs_only([ca])
+            .timeout(Duration::from_secs(30))
+            .build()?)
+    }
+
+    /// Events written so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.memory.events()
+    }
+
+    /// Waits until at least `n` events were written (up to five seconds) and returns them.
+    pub async fn wait_events(&self, n: usize) -> Vec<Event> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let events = self.events();
+            if events.len() >= n || tokio::time::Instant::now() >= deadline {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops the proxy and closes the event log (fsync).
+    pub async fn shutdown(self) -> Result<(), TestkitError> {
+        self.running.shutdown().await;
+        if let Some(w) = &self.writer {
+            w.close().map_err(|e| TestkitError::Log(e.to_string()))?;
+        }
+        Ok(())
+    }
+}

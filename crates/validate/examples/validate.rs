@@ -1,0 +1,40 @@
+//! Validating an events.jsonl log with the library API, as `agentlog validate` does.
+//!
+//! Run with `cargo run -p agentlog-validate --example validate [PATH]` (defaults to the real log
+//! in the repository's testdata/).
+
+use agentlog_validate::secrets::{Secret, SecretValue};
+use agentlog_validate::{Options, Report, Severity, Validator, report};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1).unwrap_or_else(|| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/validate/real-matchlock-pr77.jsonl"
+        )
+        .into()
+    });
+    let options = Options {
+        // Treat the v1 event types of newer sandboxes as warnings, not errors.
+        unknown_types: Severity::Warning,
+        // Values that must never appear in the log, in any encoding. Names are reported,
+        // values never.
+        secrets: vec![Secret::new(
+            "OPENAI_API_KEY",
+            SecretValue::new("sk-example-not-a-real-key-000"),
+            vec![],
+        )],
+        ..Options::default()
+    };
+    let validator = Validator::new(options)?;
+    let file = validator.validate_path(std::path::Path::new(&path))?;
+    for f in &file.findings {
+        println!(
+            "line {} {} [{}] {:?}: {}",
+            f.line, f.severity, f.rule, f.pointer, f.message
+        );
+    }
+    let report = Report { files: vec![file] };
+    report::write(&report, report::Format::Text, &mut std::io::stdout())?;
+    std::process::exit(i32::from(report.has_errors()));
+}

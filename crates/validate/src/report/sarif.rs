@@ -1,0 +1,73 @@
+//! SARIF 2.1.0 (checked against the official schema in `tests/validate_formats.rs`).
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::{RULES, Report, Severity};
+
+pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "shortDescription": { "text": r.description },
+                "defaultConfiguration": { "level": r.severity.as_str() },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for file in &report.files {
+        for f in &file.findings {
+            let index = RULES.iter().position(|r| r.rule == f.rule).unwrap_or(0);
+            let mut physical = json!({ "artifactLocation": { "uri": uri(&file.path) } });
+            if f.line > 0 {
+                physical["region"] = json!({ "startLine": f.line });
+            }
+            let mut location = json!({ "physicalLocation": physical });
+            if let Some(p) = f.pointer.as_deref() {
+                location["logicalLocations"] =
+                    json!([{ "fullyQualifiedName": p, "kind": "member" }]);
+            }
+            results.push(json!({
+                "ruleId": f.rule.id(),
+                "ruleIndex": index,
+                "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": { "text": f.message },
+                "locations": [location],
+            }));
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "agentlog",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://agentlog.dev/",
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// A relative URI reference for a path (`-` becomes `stdin`).
+fn uri(path: &str) -> String {
+    if path == "-" {
+        return "stdin".into();
+    }
+    let mut out = String::new();
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,16 @@
+//! Finding secrets in text: the validator's side of the secret rule *names may be logged,
+//! values never*.
+//!
+//! The secret specification itself ([`Secret`], [`SecretValue`], host globs, secrets files)
+//! lives in `agentlog_core::secrets`, shared with the interceptor; this module holds what only
+//! a reader of logs needs:
+//!
+//! - [`scan`]: every encoded form of every supplied secret, one Aho-Corasick automaton;
+//! - [`detect`]: the built-in detector of well-known credential formats;
+//! - [`redact`]: the one redactor every piece of text leaving the validator passes through.
+
+pub mod detect;
+pub mod redact;
+pub mod scan;
+
+pub use agentlog_core::secrets::{Secret, SecretValue};

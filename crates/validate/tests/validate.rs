@@ -1,0 +1,348 @@
+//! Library tests of `agentlog_validate`: the conformance cases, snapshots of real and crafted
+//! logs, chunking determinism, limits, and property tests of the no-secret-values rule.
+
+use std::path::Path;
+
+use agentlog_validate::secrets::{Secret, SecretValue};
+use agentlog_validate::{FileReport, Options, Rule, Severity, Validator};
+use base64::Engine as _;
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn validate(options: Options, bytes: &[u8]) -> FileReport {
+    Validator::new(options)
+        .expect("validator")
+        .validate_reader("log.jsonl", bytes)
+}
+
+/// Every case of `conformance/logs/`, loaded by the same harness ports use, run with one and
+/// two workers and with tiny chunks (so every line boundary is also a chunk boundary).
+#[test]
+fn conformance_cases() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/logs");
+    let cases = agentlog_validate::conformance::load_log_cases(&dir).unwrap();
+    assert!(
+        cases.len() >= 20,
+        "only {} conformance cases found",
+        cases.len()
+    );
+    for case in &cases {
+        let log = std::fs::read(&case.log).unwrap();
+        for threads in [1, 2] {
+            for chunk_size in [1 << 20, 7] {
+                let mut options = case.options.to_validate_options();
+                options.threads = threads;
+                options.chunk_size = chunk_size;
+                let report = validate(options, &log);
+                let observed = agentlog_validate::conformance::Observed::from_report(&report);
+                let outcome = agentlog_validate::conformance::judge(case, Ok(observed));
+                assert!(
+                    outcome.passed(),
+                    "{outcome} (threads {threads}, chunk {chunk_size}): {:#?}",
+                    report.findings
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_rule_is_exercised_by_a_conformance_case() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/logs");
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "json") {
+            all.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    for rule in agentlog_validate::RULES {
+        if matches!(
+            rule.rule,
+            Rule::LineTooLong | Rule::InputRead | Rule::InputSkipped
+        ) {
+            continue; // covered by `over_long_lines_are_skipped` and the CLI tests
+        }
+        assert!(all.contains(&format!("\"{}\"", rule.id)), "{}", rule.id);
+    }
+}
+
+fn text_report(report: &FileReport) -> String {
+    let mut out = Vec::new();
+    let full = agentlog_validate::Report {
+        files: vec![report.clone()],
+    };
+    agentlog_validate::report::write(&full, Default::default(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn real_log_snapshot() {
+    let log = include_bytes!("../../../testdata/validate/real-matchlock-pr77.jsonl");
+    let strict = validate(Options::default(), log);
+    assert_eq!((strict.lines, strict.events), (13, 13));
+    assert_eq!(strict.errors(), 13, "v1 types are errors by default");
+    let relaxed = validate(
+        Options {
+            unknown_types: Severity::Warning,
+            ..Options::default()
+        },
+        log,
+    );
+    assert_eq!(relaxed.errors(), 0);
+    insta::assert_snapshot!("real_log_strict", text_report(&strict));
+    insta::assert_snapshot!("real_log_unknown_types_warn", text_report(&relaxed));
+}
+
+#[test]
+fn crafted_bad_log_snapshot() {
+    let log = include_bytes!("../../../testdata/validate/crafted-bad.jsonl");
+    let options = Options {
+        secrets: vec![Secret::new(
+            "API_TOKEN",
+            SecretValue::new("s3cr3tValue123"),
+            vec![],
+        )],
+        ..Options::default()
+    };
+    let report = validate(options, log);
+    let text = text_report(&report);
+    assert!(!text.contains("s3cr3tValue123") && !text.contains("dXNlcjpzM2NyM3RWYWx1ZTEyMw"));
+    assert!(!text.contains("abcdefghijklmnopqrstuvwxyz"));
+    insta::assert_snapshot!("crafted_bad", text);
+}
+
+#[test]
+fn chunking_does_not_change_results() {
+    let log = include_bytes!("../../../testdata/validate/crafted-bad.jsonl");
+    let reference = validate(
+        Options {
+            threads: 1,
+            ..Options::default()
+        },
+        log,
+    );
+    for chunk_size in [1, 13, 100, 300] {
+        for threads in [1, 2, 3] {
+            let got = validate(
+                Options {
+                    threads,
+                    chunk_size,
+                    ..Options::default()
+                },
+                log,
+            );
+            assert_eq!(got.findings, reference.findings, "{chunk_size} {threads}");
+            assert_eq!((got.lines, got.events), (reference.lines, reference.events));
+        }
+    }
+}
+
+#[test]
+fn over_long_lines_are_skipped() {
+    let good = include_str!("../../../conformance/logs/valid_v0_all_types.jsonl");
+    let mut log = String::new();
+    log.push_str(good);
+    log.push_str(&format!("{{\"x\":\"{}\"}}\n", "a".repeat(5000)));
+    log.push_str(good);
+    for chunk_size in [64, 1 << 20] {
+        let report = validate(
+            Options {
+                max_line_len: 1000,
+                chunk_size,
+                ..Options::default()
+            },
+            log.as_bytes(),
+        );
+        let rules: Vec<_> = report.findings.iter().map(|f| (f.line, f.rule)).collect();
+        assert_eq!(rules, vec![(6, Rule::LineTooLong)], "{chunk_size}");
+        assert_eq!(report.lines, 11);
+        assert_eq!(report.events, 10);
+    }
+}
+
+#[test]
+fn max_errors_truncates() {
+    let log = "x\n".repeat(100);
+    let report = validate(
+        Options {
+            max_errors: Some(3),
+            chunk_size: 8,
+            ..Options::default()
+        },
+        log.as_bytes(),
+    );
+    assert_eq!(report.errors(), 3);
+    assert!(report.truncated);
+    let lines: Vec<u64> = report.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![1, 2, 3]);
+}
+
+#[test]
+fn short_secret_is_refused_by_name() {
+    let options = Options {
+        secrets: vec![Secret::new("TINY", SecretValue::new("1234567"), vec![])],
+        ..Options::default()
+    };
+    let err = Validator::new(options).err().expect("refused").to_string();
+    assert!(err.contains("TINY") && !err.contains("1234567"), "{err}");
+}
+
+// ---------- property tests ----------
+
+const EVENT_ALPHABET: &str = "[a-z ]{0,30}";
+
+/// Random event lines built only from lower-case letters and spaces (plus the JSON and
+/// envelope punctuation), so they can never contain a secret drawn from upper-case letters
+/// and digits in any encoding of length >= 8.
+fn event_line(summary: &str, field: &str, value: &str) -> String {
+    serde_json::json!({
+        "ts": "2026-02-24T23:03:15Z",
+        "run_id": "vm-abc",
+        "agent_system": "agent",
+        "event_type": "llm_request",
+        "summary": summary,
+        "data": { "method": "post", "host": "api", "path": "/v", "routed": false, field: value }
+    })
+    .to_string()
+}
+
+fn encodings(secret: &str, offset: usize, pad: bool, pick: u8) -> String {
+    let mut blob = vec![b'u'; offset];
+    blob.extend_from_slice(secret.as_bytes());
+    blob.extend_from_slice(b"!tail");
+    let b64 = |url: bool| {
+        use base64::engine::general_purpose::*;
+        match (url, pad) {
+            (false, true) => STANDARD.encode(&blob),
+            (false, false) => STANDARD_NO_PAD.encode(&blob),
+            (true, true) => URL_SAFE.encode(&blob),
+            (true, false) => URL_SAFE_NO_PAD.encode(&blob),
+        }
+    };
+    match pick % 7 {
+        0 => secret.to_owned(),
+        1 => secret
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect(),
+        2 => format!("Basic {}", b64(false)),
+        3 => b64(true),
+        4 => secret.bytes().map(|b| format!("%{b:02X}")).collect(),
+        5 => secret.bytes().map(|b| format!("{b:02x}")).collect(),
+        _ => secret.bytes().map(|b| format!("{b:02X}")).collect(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn embedded_secret_is_always_flagged(
+        secret in "[A-Z0-9+/=?&]{8,24}",
+        summary in EVENT_ALPHABET,
+        offset in 0usize..7,
+        pad in any::<bool>(),
+        pick in 0u8..7,
+        in_key in any::<bool>(),
+    ) {
+        let encoded = encodings(&secret, offset, pad, pick);
+        let mut line = if in_key {
+            event_line(&summary, "__KEY__", "v")
+        } else {
+            event_line(&summary, "authorization", "__VALUE__")
+        };
+        // \u escapes must stay escapes: put the encoded text in the JSON source as is.
+        let placeholder = if in_key { "__KEY__" } else { "__VALUE__" };
+        let raw_json = if pick % 7 == 1 { encoded.clone() } else {
+            serde_json::to_string(&encoded).unwrap().trim_matches('"').to_owned()
+        };
+        line = line.replace(placeholder, &raw_json);
+        line.push('\n');
+        let options = Options {
+            secrets: vec![Secret::new("PROP_SECRET", SecretValue::new(secret.clone()), vec![])],
+            builtin_detectors: false,
+            ..Options::default()
+        };
+        let report = validate(options, line.as_bytes());
+        let hits: Vec<_> = report.findings.iter().filter(|f| f.rule == Rule::SecretValue).collect();
+        prop_assert_eq!(hits.len(), 1, "{} {:?}", line, report.findings);
+        let expected_pointer = if in_key { "/data" } else { "/data/authorization" };
+        prop_assert_eq!(hits[0].pointer.as_deref(), Some(expected_pointer));
+        for f in &report.findings {
+            prop_assert!(!f.message.contains(&secret) && !f.message.contains(&encoded));
+            prop_assert!(!f.pointer.as_deref().unwrap_or("").contains(&secret));
+        }
+    }
+
+    #[test]
+    fn lines_without_the_secret_are_not_flagged(
+        secret in "[A-Z0-9]{8,24}",
+        summary in "[a-z][a-z ]{0,30}",
+        value in EVENT_ALPHABET,
+    ) {
+        let line = format!("{}\n", event_line(&summary, "note", &value));
+        let options = Options {
+            secrets: vec![Secret::new("PROP_SECRET", SecretValue::new(secret), vec![])],
+            ..Options::default()
+        };
+        let report = validate(options, line.as_bytes());
+        prop_assert!(report.findings.is_empty(), "{:?}", report.findings);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), chunk in 1usize..64) {
+        let options = Options {
+            secrets: vec![Secret::new("S", SecretValue::new("abcdefgh"), vec![])],
+            chunk_size: chunk,
+            max_line_len: 200,
+            ..Options::default()
+        };
+        let report = validate(options, &bytes);
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        prop_assert!(report.lines == newlines || report.lines == newlines + 1);
+    }
+
+    #[test]
+    fn arbitrary_json_like_lines_never_panic(lines in proptest::collection::vec("[{}\\[\\]\":,a-z0-9\\\\ ]{0,80}", 0..20)) {
+        let log = lines.join("\n");
+        let _ = validate(Options::default(), log.as_bytes());
+    }
+}
+
+/// Past the per-file limit findings are counted, not kept: memory stays bounded while every
+/// count stays exact, and the report says how many were left out.
+#[test]
+fn findings_past_the_limit_are_counted_not_kept() {
+    let mut log = Vec::new();
+    for _ in 0..50 {
+        log.extend_from_slice(b"not json\n");
+    }
+    let options = Options {
+        max_findings_per_file: 10,
+        allow_empty: true,
+        ..Options::default()
+    };
+    let report = validate(options, &log);
+    assert_eq!(report.findings.len(), 10);
+    assert_eq!(report.errors(), 50);
+    assert_eq!(report.omitted_count(), 40);
+    assert_eq!(report.findings.last().map(|f| f.line), Some(10));
+    let whole = agentlog_validate::Report {
+        files: vec![report],
+    };
+    assert_eq!(whole.summary().by_rule.get("json.syntax"), Some(&50));
+    let mut text = Vec::new();
+    agentlog_validate::report::write(&whole, agentlog_validate::report::Format::Text, &mut text)
+        .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("40 more finding(s) counted but not listed"),
+        "{text}"
+    );
+    let mut json = Vec::new();
+    agentlog_validate::report::write(&whole, agentlog_validate::report::Format::Json, &mut json)
+        .unwrap();
+    let json: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["files"][0]["findings_omitted"], 40);
+    assert_eq!(json["summary"]["errors"], 50);
+}
