@@ -9,10 +9,16 @@
 //! - A decoder runs only when its trigger bytes occur (`\`, `%`, `&`, a line break, a
 //!   separated hex run), so a text with none of them costs a few `memchr` calls and no
 //!   allocation.
-//! - A decoder that finds nothing to decode yields no view, and allocates nothing.
+//! - Before a view is built, a first pass collects the bytes the decoding would produce. A
+//!   view is built only if one of them matters: it occurs in some searched form (for the
+//!   scanner: in a fixed form of some secret), or it can start another layer. So the `\"`
+//!   and `\n` of every JSON log line cost one pass and no allocation, unless a secret holds
+//!   a quote or a line break.
 //! - Views are decoded again, breadth first (outer layers first), up to [`MAX_DEPTH`] layers
-//!   (JSON inside JSON inside JSON, percent inside JSON, ...). Identical views are searched
-//!   once.
+//!   (JSON inside JSON inside JSON, percent inside JSON, ...). Layers that commute are
+//!   tried in one order only (JSON, then percent, then HTML, then hex, then line wraps); a
+//!   layer comes after a later one only when that one produced its trigger (`%5C` makes a
+//!   `\`, `&amp;` an `&`). Identical views are searched once.
 //! - Every decoder shrinks or keeps the length of its input, and the bytes of all views of
 //!   one text are capped at [`BUDGET_FACTOR`] times its length (and at [`MAX_VIEWS`] views),
 //!   so hostile input (`%25%25...`, `\\\\...`, `&#&#...`) costs linear time and memory.
@@ -38,6 +44,7 @@
 //! credential-format detector) can look at JSON-unescaped and percent-decoded text too.
 
 use std::ops::ControlFlow;
+use std::sync::LazyLock;
 
 use memchr::{memchr, memchr2, memchr3};
 
@@ -53,6 +60,41 @@ pub const MAX_VIEWS: usize = 32;
 const HEX_RUN_MIN: usize = 8;
 /// Fewest base64 characters before a line break for it to count as a wrap.
 const MIME_LINE_MIN: usize = 16;
+
+/// A set of byte values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    /// The bytes for which `f` holds.
+    pub(crate) fn from_fn(f: impl Fn(u8) -> bool) -> ByteSet {
+        let mut set = ByteSet::default();
+        for b in 0..=255u8 {
+            if f(b) {
+                set.insert(b);
+            }
+        }
+        set
+    }
+
+    pub(crate) fn insert(&mut self, b: u8) {
+        if let Some(w) = self.0.get_mut(usize::from(b >> 6)) {
+            *w |= 1 << (b & 63);
+        }
+    }
+
+    fn union(self, other: ByteSet) -> ByteSet {
+        let mut out = self;
+        for (w, o) in out.0.iter_mut().zip(other.0) {
+            *w |= o;
+        }
+        out
+    }
+
+    fn intersects(self, other: ByteSet) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+    }
+}
 
 /// One decoding layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +115,9 @@ pub(crate) enum Decoder {
     Mime,
 }
 
+/// Receives each decoded sequence: where it starts, its length, what it decodes to.
+type Sink<'a> = dyn FnMut(usize, usize, &[u8]) + 'a;
+
 impl Decoder {
     /// Every decoder, in the order views are made.
     const ALL: [Decoder; 7] = [
@@ -85,17 +130,58 @@ impl Decoder {
         Decoder::Mime,
     ];
 
-    /// The decoded text, or `None` when there is nothing to decode.
-    fn apply(self, text: &[u8]) -> Option<Vec<u8>> {
+    /// Position in the canonical order of layers (percent and form encoding share one).
+    fn rank(self) -> u8 {
         match self {
-            Decoder::Json => json_unescape(text),
-            Decoder::Percent => percent_decode(text, false),
-            Decoder::FormPlus => percent_decode(text, true),
-            Decoder::Html => html_decode(text),
-            Decoder::HexEscapes => hex_escapes_decode(text),
-            Decoder::HexSeparated => hex_separated_decode(text),
-            Decoder::Mime => unwrap_base64(text),
+            Decoder::Json => 0,
+            Decoder::Percent | Decoder::FormPlus => 1,
+            Decoder::Html => 2,
+            Decoder::HexEscapes => 3,
+            Decoder::HexSeparated => 4,
+            Decoder::Mime => 5,
         }
+    }
+
+    fn index(self) -> usize {
+        Decoder::ALL.iter().position(|&d| d == self).unwrap_or(0)
+    }
+
+    /// Hands every decodable sequence of `text` to `sink`, left to right.
+    fn run(self, text: &[u8], sink: &mut Sink<'_>) {
+        match self {
+            Decoder::Json => json_run(text, sink),
+            Decoder::Percent => percent_run(text, false, sink),
+            Decoder::FormPlus => percent_run(text, true, sink),
+            Decoder::Html => html_run(text, sink),
+            Decoder::HexEscapes => hex_escapes_run(text, sink),
+            Decoder::HexSeparated => hex_separated_run(text, sink),
+            Decoder::Mime => mime_run(text, sink),
+        }
+    }
+
+    /// The decoded text, or `None` when there is nothing to decode.
+    pub(crate) fn apply(self, text: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Out::new(text);
+        self.run(text, &mut |at, len, bytes| out.replace(at, len, bytes));
+        out.finish()
+    }
+
+    /// The bytes the decoding would produce (for a removal, the byte it joins on), or
+    /// `None` when there is nothing to decode. Allocates nothing.
+    fn produced(self, text: &[u8]) -> Option<ByteSet> {
+        let mut set = ByteSet::default();
+        let mut any = false;
+        self.run(text, &mut |at, len, bytes| {
+            any = true;
+            if bytes.is_empty() {
+                if let Some(&b) = text.get(at + len) {
+                    set.insert(b);
+                }
+            } else {
+                bytes.iter().for_each(|&b| set.insert(b));
+            }
+        });
+        any.then_some(set)
     }
 
     /// The encoding reported for a hit found as `inner` in this decoder's view. JSON escaping
@@ -123,11 +209,62 @@ impl Decoder {
             Decoder::Percent => t.percent,
             Decoder::FormPlus => t.plus,
             Decoder::Html => t.amp,
-            Decoder::HexSeparated => true, // the decoder's own scan is the check
+            Decoder::HexSeparated => t.hex_run,
             Decoder::Mime => t.backslash || t.line_break,
         }
     }
 }
+
+/// `ENABLES[e][p]`: the bytes which, produced by layer `p`, can make a sequence layer `e`
+/// decodes (so `e` is tried after `p` even though it comes first in the canonical order).
+static ENABLES: LazyLock<[[ByteSet; 7]; 7]> = LazyLock::new(|| {
+    let hex = |b: u8| b.is_ascii_hexdigit();
+    let b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    let mut table = [[ByteSet::default(); 7]; 7];
+    for e in Decoder::ALL {
+        for p in Decoder::ALL {
+            let set = match e {
+                Decoder::Json => ByteSet::from_fn(|b| b == b'\\'),
+                Decoder::Percent => ByteSet::from_fn(|b| b == b'%' || hex(b)),
+                Decoder::FormPlus => ByteSet::from_fn(|b| matches!(b, b'%' | b'+') || hex(b)),
+                Decoder::Html => ByteSet::from_fn(|b| {
+                    matches!(b, b'&' | b'#' | b';') || b.is_ascii_alphanumeric()
+                }),
+                Decoder::HexEscapes => ByteSet::from_fn(|b| b == b'\\' || b == b'x' || hex(b)),
+                Decoder::HexSeparated => {
+                    ByteSet::from_fn(|b| matches!(b, b':' | b' ' | b'-') || hex(b))
+                }
+                // Raw line breaks decoded from `\n` were already unwrapped in the JSON text.
+                Decoder::Mime if p == Decoder::Json => ByteSet::from_fn(|b| b == b'\\' || b64(b)),
+                Decoder::Mime => ByteSet::from_fn(|b| {
+                    matches!(b, b'\\' | b'\n' | b'\r' | b' ' | b'\t') || b64(b)
+                }),
+            };
+            if let Some(slot) = table.get_mut(e.index()).and_then(|r| r.get_mut(p.index())) {
+                *slot = set;
+            }
+        }
+    }
+    table
+});
+
+/// The bytes which, produced by `p`, can make a sequence for `e`.
+fn enables(e: Decoder, p: Decoder) -> ByteSet {
+    ENABLES
+        .get(e.index())
+        .and_then(|r| r.get(p.index()))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The bytes which, produced by `p`, can make a sequence for some layer.
+static ENABLES_ANY: LazyLock<[ByteSet; 7]> = LazyLock::new(|| {
+    Decoder::ALL.map(|p| {
+        Decoder::ALL
+            .iter()
+            .fold(ByteSet::default(), |acc, &e| acc.union(enables(e, p)))
+    })
+});
 
 /// The decoding layers of a view, outermost first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,6 +291,10 @@ impl Chain {
         self.steps.get(..self.len).unwrap_or(&[])
     }
 
+    fn last(&self) -> Option<Decoder> {
+        self.steps().last().copied()
+    }
+
     /// The encoding to report for a hit found as `inner` in this view.
     pub(crate) fn report(&self, inner: Encoding) -> Encoding {
         self.steps().iter().rev().fold(inner, |e, d| d.wrap(e))
@@ -169,11 +310,31 @@ impl Chain {
     }
 }
 
-/// What the walk may decode.
-#[derive(Clone, Copy, Debug, Default)]
+/// What the walk decodes and which views it searches.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Options {
     /// Also decode `+` as a space (some secret contains a space).
     pub form_plus: bool,
+    /// The bytes a search can match: a view whose decoding produced none of them (and
+    /// nothing that starts another layer) holds nothing its parent does not.
+    pub alphabet: ByteSet,
+}
+
+impl Options {
+    /// For the credential-format detector: letters, digits and the punctuation of tokens,
+    /// base64 and PEM armour.
+    fn detector() -> Options {
+        Options {
+            form_plus: false,
+            alphabet: ByteSet::from_fn(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'-' | b'_' | b'.' | b'+' | b'/' | b'=' | b'~' | b':' | b' '
+                    )
+            }),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -183,9 +344,14 @@ struct Triggers {
     amp: bool,
     plus: bool,
     line_break: bool,
+    hex_run: bool,
 }
 
 impl Triggers {
+    fn any(self) -> bool {
+        self.backslash || self.percent || self.amp || self.plus || self.line_break || self.hex_run
+    }
+
     fn of(text: &[u8], opts: Options) -> Triggers {
         Triggers {
             backslash: memchr(b'\\', text).is_some(),
@@ -193,16 +359,25 @@ impl Triggers {
             amp: memchr(b'&', text).is_some(),
             plus: opts.form_plus && memchr(b'+', text).is_some(),
             line_break: memchr2(b'\n', b'\r', text).is_some(),
+            hex_run: next_hex_run(text, 0).is_some(),
         }
     }
 }
 
-/// Whether any decoder could apply to `text`: the scanner's fast path. No allocation.
-pub(crate) fn has_trigger(text: &[u8], opts: Options) -> bool {
-    memchr3(b'%', b'\\', b'&', text).is_some()
+/// The triggers of `text` when some decoder could apply to it: the fast path, where a text
+/// without `\\`, `%`, `&`, line breaks or hex runs costs two `memchr` passes and a sparse
+/// probe for hex runs. No allocation.
+fn triggers(text: &[u8], opts: Options) -> Option<Triggers> {
+    let some = memchr3(b'%', b'\\', b'&', text).is_some()
         || memchr2(b'\n', b'\r', text).is_some()
-        || (opts.form_plus && memchr(b'+', text).is_some())
-        || next_hex_run(text, 0).is_some()
+        || (opts.form_plus && memchr(b'+', text).is_some());
+    if some {
+        return Some(Triggers::of(text, opts));
+    }
+    next_hex_run(text, 0).is_some().then_some(Triggers {
+        hex_run: true,
+        ..Triggers::default()
+    })
 }
 
 /// One decoded view.
@@ -210,73 +385,117 @@ pub(crate) fn has_trigger(text: &[u8], opts: Options) -> bool {
 pub(crate) struct View {
     pub(crate) chain: Chain,
     pub(crate) bytes: Vec<u8>,
+    /// Whether the decoding produced a byte of the alphabet (else it is only decoded further).
+    pub(crate) searched: bool,
+    produced: ByteSet,
     hash: u64,
 }
 
-/// Makes the views of `text` breadth first and hands each to `visit`, which may stop the
-/// walk. Returns the views made. Bounded by [`MAX_DEPTH`], [`MAX_VIEWS`] and
-/// [`BUDGET_FACTOR`] times the length of `text` in bytes (counting each view's allocation).
+/// Makes the views of `text` breadth first and hands each view worth searching to `visit`,
+/// which may stop the walk. Returns the views made. Bounded by [`MAX_DEPTH`],
+/// [`MAX_VIEWS`] and [`BUDGET_FACTOR`] times the length of `text` in bytes (counting each
+/// view's allocation).
 pub(crate) fn walk(
     text: &[u8],
     opts: Options,
     visit: &mut dyn FnMut(&Chain, &[u8]) -> ControlFlow<()>,
 ) -> Vec<View> {
     let mut views: Vec<View> = Vec::new();
-    if !has_trigger(text, opts) {
+    let Some(root) = triggers(text, opts) else {
         return views;
-    }
-    let budget = text.len().saturating_mul(BUDGET_FACTOR);
-    let mut used = 0usize;
-    let mut full = expand(text, &Chain::ROOT, opts, &mut views, &mut used, budget);
+    };
+    let mut walk = Walk {
+        opts,
+        budget: text.len().saturating_mul(BUDGET_FACTOR),
+        used: 0,
+        full: false,
+    };
+    walk.expand(text, root, &Chain::ROOT, ByteSet::default(), &mut views);
     let mut next = 0;
     while let Some(view) = views.get(next) {
-        if visit(&view.chain, &view.bytes).is_break() {
+        if view.searched && visit(&view.chain, &view.bytes).is_break() {
             break;
         }
-        if !full && !view.chain.leaf() {
-            let (chain, bytes) = (view.chain, std::mem::take(&mut views[next].bytes));
-            full = expand(&bytes, &chain, opts, &mut views, &mut used, budget);
-            views[next].bytes = bytes;
+        if !walk.full && !view.chain.leaf() {
+            let (chain, produced) = (view.chain, view.produced);
+            let bytes = views
+                .get_mut(next)
+                .map(|v| std::mem::take(&mut v.bytes))
+                .unwrap_or_default();
+            let triggers = Triggers::of(&bytes, opts);
+            if triggers.any() {
+                walk.expand(&bytes, triggers, &chain, produced, &mut views);
+            }
+            if let Some(v) = views.get_mut(next) {
+                v.bytes = bytes;
+            }
         }
         next += 1;
     }
     views
 }
 
-/// Appends the views one layer below `text`; returns whether a cap was reached.
-fn expand(
-    text: &[u8],
-    chain: &Chain,
+struct Walk {
     opts: Options,
-    views: &mut Vec<View>,
-    used: &mut usize,
     budget: usize,
-) -> bool {
-    let triggers = Triggers::of(text, opts);
-    for d in Decoder::ALL {
-        if (d == Decoder::FormPlus && !opts.form_plus) || !d.triggered(triggers) {
-            continue;
+    used: usize,
+    /// A cap was reached: no more views.
+    full: bool,
+}
+
+impl Walk {
+    /// Appends the views one layer below `text` (made by `chain`, whose last layer
+    /// produced `produced`).
+    fn expand(
+        &mut self,
+        text: &[u8],
+        triggers: Triggers,
+        chain: &Chain,
+        produced: ByteSet,
+        views: &mut Vec<View>,
+    ) {
+        for d in Decoder::ALL {
+            if (d == Decoder::FormPlus && !self.opts.form_plus) || !d.triggered(triggers) {
+                continue;
+            }
+            if let Some(last) = chain.last()
+                && d.rank() <= last.rank()
+                && !produced.intersects(enables(d, last))
+            {
+                continue;
+            }
+            let Some(child) = chain.then(d) else { return };
+            let Some(made) = d.produced(text) else {
+                continue;
+            };
+            let searched = made.intersects(self.opts.alphabet);
+            let fertile = !child.leaf()
+                && ENABLES_ANY
+                    .get(d.index())
+                    .is_some_and(|&e| made.intersects(e));
+            if !searched && !fertile {
+                continue;
+            }
+            // A view is never longer than what it decodes, and is allocated at that size.
+            if views.len() >= MAX_VIEWS || self.used.saturating_add(text.len()) > self.budget {
+                self.full = true;
+                return;
+            }
+            let Some(bytes) = d.apply(text) else { continue };
+            self.used += bytes.capacity().max(bytes.len());
+            let hash = fingerprint(&bytes);
+            if views.iter().any(|v| v.hash == hash && v.bytes == bytes) {
+                continue;
+            }
+            views.push(View {
+                chain: child,
+                bytes,
+                searched,
+                produced: made,
+                hash,
+            });
         }
-        // A view is never longer than what it decodes, and is allocated at that size.
-        if views.len() >= MAX_VIEWS || used.saturating_add(text.len()) > budget {
-            return true;
-        }
-        let Some(child) = chain.then(d) else {
-            return false;
-        };
-        let Some(bytes) = d.apply(text) else { continue };
-        *used += bytes.capacity().max(bytes.len());
-        let hash = fingerprint(&bytes);
-        if views.iter().any(|v| v.hash == hash && v.bytes == bytes) {
-            continue;
-        }
-        views.push(View {
-            chain: child,
-            bytes,
-            hash,
-        });
     }
-    false
 }
 
 /// A cheap 64-bit hash, to search identical views once.
@@ -296,9 +515,14 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 /// The decoded views of `text`, outer layers first, each with the encoding a secret found
-/// raw in it would be reported as (`json-escaped`, `percent-encoded`, `html-entities`, ...).
-/// Empty when `text` has nothing to decode. Bounded like the scanner's own search: at most
-/// [`MAX_VIEWS`] views totalling at most [`BUDGET_FACTOR`] times the length of `text`.
+/// raw in it would be reported as (`json-escaped`, `percent-encoded`, `html-entities`, ...),
+/// for searches besides the scanner's (the credential-format detector).
+///
+/// Empty when `text` has nothing to decode. Views whose decoding produced only bytes no
+/// credential is made of (quotes, line breaks, brackets: the `\"` and `\n` of a JSON line)
+/// are left out, since they hold nothing the text does not. Bounded like the scanner's own
+/// search: at most [`MAX_VIEWS`] views totalling at most [`BUDGET_FACTOR`] times the length
+/// of `text`.
 ///
 /// ```
 /// use agentlog::secrets::decode::decoded_views;
@@ -306,12 +530,14 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 /// let views = decoded_views(br#"{"url":"https:\/\/x.test\/?q=a%2Fb"}"#);
 /// assert_eq!(views[0], (Encoding::JsonEscaped, br#"{"url":"https://x.test/?q=a%2Fb"}"#.to_vec()));
 /// assert!(views.iter().any(|(e, v)| *e == Encoding::Percent && v.ends_with(br#"?q=a/b"}"#)));
+/// assert!(decoded_views(br#"{"msg":"say \"hi\"\n"}"#).is_empty());
 /// ```
 pub fn decoded_views(text: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
-    walk(text, Options::default(), &mut |_, _| {
+    walk(text, Options::detector(), &mut |_, _| {
         ControlFlow::Continue(())
     })
     .into_iter()
+    .filter(|v| v.searched)
     .map(|v| (v.chain.report(Encoding::Raw), v.bytes))
     .collect()
 }
@@ -374,18 +600,16 @@ fn hex4(text: &[u8], at: usize) -> Option<u32> {
     Some(v)
 }
 
-fn push_char(c: char, out: &mut [u8; 4]) -> &[u8] {
-    c.encode_utf8(out).as_bytes()
-}
-
 /// Decodes JSON string escapes anywhere in `text`, leniently: a lone surrogate becomes
 /// U+FFFD, an invalid or cut escape stays as it is. `None` when nothing decodes.
 pub(crate) fn json_unescape(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Out::new(text);
+    Decoder::Json.apply(text)
+}
+
+fn json_run(text: &[u8], sink: &mut Sink<'_>) {
     let mut i = 0;
     while let Some(off) = text.get(i..).and_then(|rest| memchr(b'\\', rest)) {
         let p = i + off;
-        let mut buf = [0u8; 4];
         let decoded = match text.get(p + 1) {
             Some(b'"') => Some((2, '"')),
             Some(b'\\') => Some((2, '\\')),
@@ -400,13 +624,12 @@ pub(crate) fn json_unescape(text: &[u8]) -> Option<Vec<u8>> {
         };
         match decoded {
             Some((len, c)) => {
-                out.replace(p, len, push_char(c, &mut buf));
+                sink(p, len, c.encode_utf8(&mut [0u8; 4]).as_bytes());
                 i = p + len;
             }
             None => i = p + 1,
         }
     }
-    out.finish()
 }
 
 /// The character of the `\uXXXX` escape at `p` (code unit `unit`), pairing surrogates.
@@ -422,30 +645,28 @@ fn json_unit(text: &[u8], p: usize, unit: u32) -> (usize, char) {
     (6, char::from_u32(unit).unwrap_or('\u{FFFD}'))
 }
 
-/// Decodes every `%XX` (and `+` as a space when `plus`). `None` when nothing decodes.
-fn percent_decode(text: &[u8], plus: bool) -> Option<Vec<u8>> {
-    let mut out = Out::new(text);
+/// Every `%XX` (and `+` as a space when `plus`).
+fn percent_run(text: &[u8], plus: bool, sink: &mut Sink<'_>) {
     let mut i = 0;
     loop {
-        let rest = text.get(i..)?;
+        let Some(rest) = text.get(i..) else { return };
         let found = if plus {
             memchr2(b'%', b'+', rest)
         } else {
             memchr(b'%', rest)
         };
-        let Some(off) = found else { break };
+        let Some(off) = found else { return };
         let p = i + off;
         if text.get(p) == Some(&b'+') {
-            out.replace(p, 1, b" ");
+            sink(p, 1, b" ");
             i = p + 1;
         } else if let Some(b) = hex_byte(text, p + 1) {
-            out.replace(p, 3, &[b]);
+            sink(p, 3, &[b]);
             i = p + 3;
         } else {
             i = p + 1;
         }
     }
-    out.finish()
 }
 
 /// Named HTML character references decoded: ASCII punctuation and the few common others.
@@ -532,85 +753,95 @@ fn html_entity(text: &[u8], p: usize, buf: &mut [u8; 4]) -> Option<(usize, usize
     Some((end + 1 - p, n))
 }
 
-/// Decodes HTML character references. `None` when nothing decodes.
-fn html_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Out::new(text);
+/// Every HTML character reference.
+fn html_run(text: &[u8], sink: &mut Sink<'_>) {
     let mut i = 0;
     while let Some(off) = text.get(i..).and_then(|rest| memchr(b'&', rest)) {
         let p = i + off;
         let mut buf = [0u8; 4];
         match html_entity(text, p, &mut buf) {
             Some((len, n)) => {
-                out.replace(p, len, buf.get(..n).unwrap_or(&[]));
+                sink(p, len, buf.get(..n).unwrap_or(&[]));
                 i = p + len;
             }
             None => i = p + 1,
         }
     }
-    out.finish()
 }
 
-/// Decodes every `\xHH`. `None` when nothing decodes.
-fn hex_escapes_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Out::new(text);
+/// Every `\xHH`.
+fn hex_escapes_run(text: &[u8], sink: &mut Sink<'_>) {
     let mut i = 0;
     while let Some(off) = text.get(i..).and_then(|rest| memchr(b'\\', rest)) {
         let p = i + off;
         if matches!(text.get(p + 1), Some(b'x' | b'X'))
             && let Some(b) = hex_byte(text, p + 2)
         {
-            out.replace(p, 4, &[b]);
+            sink(p, 4, &[b]);
             i = p + 4;
         } else {
             i = p + 1;
         }
     }
-    out.finish()
 }
 
 fn is_hex(text: &[u8], at: usize) -> bool {
     text.get(at).is_some_and(u8::is_ascii_hexdigit)
 }
 
+/// Whether `text[s]` joins two hex byte pairs with a separator (`:`, space or `-`).
+fn is_joint(text: &[u8], s: usize) -> bool {
+    s >= 2
+        && matches!(text.get(s), Some(b':' | b' ' | b'-'))
+        && is_hex(text, s - 2)
+        && is_hex(text, s - 1)
+        && is_hex(text, s + 1)
+        && is_hex(text, s + 2)
+}
+
 /// The next run of at least [`HEX_RUN_MIN`] hex byte pairs joined by one separator (`:`,
-/// space or `-`) at or after `from`: (start, end, separator). Linear: each separator is
-/// looked at once, and a run is skipped as a whole.
+/// space or `-`) at or after `from`: (start, end, separator).
+///
+/// Such a run spans at least `W = 3 * HEX_RUN_MIN - 1` bytes, and any `W` consecutive
+/// bytes hold one offset of each residue modulo `W`: so only every `W`-th byte is looked
+/// at. A byte inside a run of two pairs or more has a joint (a separator between two
+/// pairs) at most 2 bytes away; only from a joint is a run followed, 3 bytes at a time.
 fn next_hex_run(text: &[u8], from: usize) -> Option<(usize, usize, u8)> {
-    let mut i = from;
-    while let Some(off) = text
-        .get(i..)
-        .and_then(|rest| memchr3(b':', b' ', b'-', rest))
-    {
-        let p = i + off;
-        let sep = text.get(p).copied().unwrap_or(b':');
-        let candidate = p >= 2
-            && is_hex(text, p - 2)
-            && is_hex(text, p - 1)
-            && is_hex(text, p + 1)
-            && is_hex(text, p + 2)
-            && text.get(p + 3) == Some(&sep);
-        if !candidate {
-            i = p + 1;
+    const W: usize = 3 * HEX_RUN_MIN - 1;
+    let mut low = from;
+    let mut probe = from + W - 1;
+    while probe < text.len() {
+        let joint =
+            (probe.saturating_sub(2)..=probe + 2).find(|&s| s >= low + 2 && is_joint(text, s));
+        let Some(joint) = joint else {
+            probe += W;
             continue;
+        };
+        let sep = text.get(joint).copied().unwrap_or(b':');
+        let mut start = joint - 2;
+        while start >= low + 3
+            && text.get(start - 1) == Some(&sep)
+            && is_hex(text, start - 3)
+            && is_hex(text, start - 2)
+        {
+            start -= 3;
         }
-        let start = p - 2;
-        let mut pairs = 1;
-        let mut end = p;
+        let mut end = joint + 3;
         while text.get(end) == Some(&sep) && is_hex(text, end + 1) && is_hex(text, end + 2) {
-            pairs += 1;
             end += 3;
         }
-        if pairs >= HEX_RUN_MIN {
+        if (end - start + 1) / 3 >= HEX_RUN_MIN {
             return Some((start, end, sep));
         }
-        i = end;
+        // Another run may share this one's last pair: it starts at `end - 2` or later.
+        low = end - 2;
+        probe = low + W - 1;
     }
     None
 }
 
-/// Decodes separated hex runs to bytes. `None` when there is none.
-fn hex_separated_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Out::new(text);
+/// Every separated hex run, as bytes.
+fn hex_separated_run(text: &[u8], sink: &mut Sink<'_>) {
     let mut from = 0;
     let mut bytes = Vec::new();
     while let Some((start, end, _)) = next_hex_run(text, from) {
@@ -620,10 +851,9 @@ fn hex_separated_decode(text: &[u8]) -> Option<Vec<u8>> {
             bytes.push(hex_byte(text, at).unwrap_or(0));
             at += 3;
         }
-        out.replace(start, end - start, &bytes);
+        sink(start, end - start, &bytes);
         from = end;
     }
-    out.finish()
 }
 
 fn is_base64_char(b: u8) -> bool {
@@ -639,10 +869,9 @@ fn line_break_at(text: &[u8], p: usize) -> Option<usize> {
         .map(|t| t.len())
 }
 
-/// Removes line breaks that wrap base64 text: after at least [`MIME_LINE_MIN`] base64
-/// characters and before another (after optional indentation). `None` when there is none.
-fn unwrap_base64(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Out::new(text);
+/// Every line break that wraps base64 text, as a removal: after at least
+/// [`MIME_LINE_MIN`] base64 characters and before another (after optional indentation).
+fn mime_run(text: &[u8], sink: &mut Sink<'_>) {
     let mut i = 0;
     while let Some(off) = text
         .get(i..)
@@ -663,13 +892,12 @@ fn unwrap_base64(text: &[u8]) -> Option<Vec<u8>> {
                 .is_some_and(|line| line.iter().all(|&b| is_base64_char(b)))
             && text.get(after).is_some_and(|&b| is_base64_char(b));
         if wraps {
-            out.replace(p, after - p, &[]);
+            sink(p, after - p, &[]);
             i = after;
         } else {
             i = p + len;
         }
     }
-    out.finish()
 }
 
 #[cfg(test)]
@@ -700,7 +928,7 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(
-                s(json_unescape(input)).as_deref(),
+                s(Decoder::Json.apply(input)).as_deref(),
                 *want,
                 "{}",
                 input.escape_ascii()
@@ -711,56 +939,84 @@ mod tests {
     #[test]
     fn percent_html_hex() {
         assert_eq!(
-            s(percent_decode(b"a%2fb%2F%zz%4", false)).as_deref(),
+            s(Decoder::Percent.apply(b"a%2fb%2F%zz%4")).as_deref(),
             Some("a/b/%zz%4")
         );
         assert_eq!(
-            s(percent_decode(b"a+b%20c", true)).as_deref(),
+            s(Decoder::FormPlus.apply(b"a+b%20c")).as_deref(),
             Some("a b c")
         );
-        assert_eq!(percent_decode(b"100% sure", false), None);
+        assert_eq!(Decoder::Percent.apply(b"100% sure"), None);
         assert_eq!(
-            s(html_decode(
-                b"&#115;&#x65;&#X63;&amp;&sol;&bogus;&#;&#0;&lt"
-            ))
-            .as_deref(),
+            s(Decoder::Html.apply(b"&#115;&#x65;&#X63;&amp;&sol;&bogus;&#;&#0;&lt")).as_deref(),
             Some("sec&/&bogus;&#;\u{FFFD}&lt")
         );
-        assert_eq!(html_decode(b"a & b &#&#"), None);
+        assert_eq!(Decoder::Html.apply(b"a & b &#&#"), None);
         assert_eq!(
-            s(hex_escapes_decode(br"\x73\X33 \xZZ \x4")).as_deref(),
+            s(Decoder::HexEscapes.apply(br"\x73\X33 \xZZ \x4")).as_deref(),
             Some(r"s3 \xZZ \x4")
         );
         assert_eq!(
-            s(hex_separated_decode(
-                b"k=73:33:63:72:33:74:2f:76 and 61-62-63 and 2026-02-24"
-            ))
+            s(Decoder::HexSeparated
+                .apply(b"k=73:33:63:72:33:74:2f:76 and 61-62-63 and 2026-02-24"))
             .as_deref(),
             Some("k=s3cr3t/v and 61-62-63 and 2026-02-24")
         );
         assert_eq!(
-            s(hex_separated_decode(b"73 33 63 72 33 74 2F 76 41")).as_deref(),
+            s(Decoder::HexSeparated.apply(b"73 33 63 72 33 74 2F 76 41")).as_deref(),
             Some("s3cr3t/vA")
         );
         assert_eq!(
-            hex_separated_decode(b"ts 23:02:34 mac 00:1a:2b:3c:4d:5e"),
+            Decoder::HexSeparated.apply(b"ts 23:02:34 mac 00:1a:2b:3c:4d:5e"),
             None
         );
+    }
+
+    /// Whether `text` holds a run of [`HEX_RUN_MIN`] pairs, looking everywhere.
+    fn naive_hex_run(text: &[u8]) -> bool {
+        (0..text.len()).any(|start| {
+            [b':', b' ', b'-'].iter().any(|&sep| {
+                (0..HEX_RUN_MIN).all(|k| {
+                    let at = start + 3 * k;
+                    is_hex(text, at)
+                        && is_hex(text, at + 1)
+                        && (k + 1 == HEX_RUN_MIN || text.get(at + 2) == Some(&sep))
+                })
+            })
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hex_run_probe_matches_naive_search(
+            text in proptest::collection::vec(
+                proptest::sample::select(b"0a9F:: --gz\"".to_vec()), 0..120),
+            run in proptest::option::of((0usize..60, 8usize..12, 0usize..3)),
+        ) {
+            let mut text = text;
+            if let Some((at, pairs, sep)) = run {
+                let sep = [":", " ", "-"][sep];
+                let hex = vec!["7f"; pairs].join(sep);
+                let at = at.min(text.len());
+                text.splice(at..at, hex.into_bytes());
+            }
+            proptest::prop_assert_eq!(next_hex_run(&text, 0).is_some(), naive_hex_run(&text));
+        }
     }
 
     #[test]
     fn mime_unwrap() {
         let line = "QUJDREVGR0hJSktMTU5PUFFS\r\nU1RVVldYWVo=";
         assert_eq!(
-            s(unwrap_base64(line.as_bytes())).as_deref(),
+            s(Decoder::Mime.apply(line.as_bytes())).as_deref(),
             Some("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
         );
         let escaped = r"QUJDREVGR0hJSktMTU5PUFFS\r\nU1RVVldYWVo=\nshort\nline";
         assert_eq!(
-            s(unwrap_base64(escaped.as_bytes())).as_deref(),
+            s(Decoder::Mime.apply(escaped.as_bytes())).as_deref(),
             Some(r"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\nshort\nline")
         );
-        assert_eq!(unwrap_base64(b"hello\nworld"), None);
+        assert_eq!(Decoder::Mime.apply(b"hello\nworld"), None);
     }
 
     #[test]

@@ -59,7 +59,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 use super::Secret;
-use super::decode::{self, Chain, Options};
+use super::decode::{self, ByteSet, Chain, Options};
 
 /// Shortest secret value accepted: shorter values would match all over a log.
 pub const MIN_SECRET_LEN: usize = 8;
@@ -230,13 +230,13 @@ impl SecretScanner {
     /// Builds the matcher for `secrets`; refuses values shorter than [`MIN_SECRET_LEN`] bytes.
     pub fn new(secrets: &[Secret]) -> Result<Self, ScanError> {
         let mut patterns: Vec<Pattern> = Vec::new();
-        let mut options = Options::default();
+        let mut form_plus = false;
         for (index, secret) in secrets.iter().enumerate() {
             let value = secret.expose();
             if value.len() < MIN_SECRET_LEN {
                 return Err(ScanError::TooShort(secret.name().to_owned()));
             }
-            options.form_plus |= value.contains(' ');
+            form_plus |= value.contains(' ');
             for (form, bytes) in fixed_forms(value) {
                 if bytes.is_empty() || patterns.iter().any(|p| *p.bytes == *bytes) {
                     continue;
@@ -260,6 +260,16 @@ impl SecretScanner {
             )
         };
         let gate = Gate::new(patterns.iter().map(|p| &*p.bytes));
+        // The automaton ignores ASCII case: a decoded byte of either case can complete a match.
+        let mut alphabet = ByteSet::default();
+        for b in patterns.iter().flat_map(|p| p.bytes.iter()) {
+            alphabet.insert(b.to_ascii_lowercase());
+            alphabet.insert(b.to_ascii_uppercase());
+        }
+        let options = Options {
+            form_plus,
+            alphabet,
+        };
         Ok(SecretScanner {
             names: secrets.iter().map(|s| s.name().to_owned()).collect(),
             automaton,
@@ -276,7 +286,10 @@ impl SecretScanner {
             automaton: None,
             patterns: Vec::new(),
             gate: Gate::new(std::iter::empty()),
-            options: Options::default(),
+            options: Options {
+                form_plus: false,
+                alphabet: ByteSet::default(),
+            },
         }
     }
 
@@ -1149,7 +1162,12 @@ mod tests {
             ("nested escapes", nested.into_bytes(), true),
         ];
         for (name, input, decodes) in inputs {
-            let views = decode::decoded_views(&input);
+            // Every view made, searched or only decoded further.
+            let views: Vec<(Encoding, Vec<u8>)> =
+                decode::walk(&input, s.options, &mut |_, _| ControlFlow::Continue(()))
+                    .into_iter()
+                    .map(|v| (v.chain.report(Encoding::Raw), v.bytes))
+                    .collect();
             let total: usize = views.iter().map(|v| v.1.len()).sum();
             assert_eq!(!views.is_empty(), decodes, "{name}: views made");
             assert!(
@@ -1167,6 +1185,12 @@ mod tests {
                 "{name}: a view grew"
             );
             assert!(!s.is_match(&input), "{name}: false hit");
+            let detector_views = decode::decoded_views(&input);
+            let total: usize = detector_views.iter().map(|v| v.1.len()).sum();
+            assert!(
+                total <= decode::BUDGET_FACTOR * input.len(),
+                "{name}: detector views"
+            );
         }
     }
 
@@ -1262,6 +1286,7 @@ mod tests {
 
     /// A rough throughput measurement, printed, never asserted:
     /// `cargo test --release --lib secrets::scan::tests::throughput -- --ignored --nocapture`
+    /// (with `AGENTLOG_SCAN_FILE=events.jsonl`, over the lines of that file instead).
     #[test]
     #[ignore]
     fn throughput() {
@@ -1275,6 +1300,25 @@ mod tests {
         let plain = r#"{"ts":"2026-02-24T23:02:34.354621Z","run_id":"vm-503ad4d1","agent_system":"openclaw","event_type":"llm_response","summary":"POST api.openai.com/v1/responses -> 502 (1093ms)","tags":["tls"],"data":{"method":"POST","host":"api.openai.com","path":"/v1/responses","status_code":502,"duration_ms":1093,"body_bytes":76748,"model":"claude-sonnet-4-5","input_tokens":3259,"output_tokens":204}}"#;
         let quoted = r#"{"ts":"2026-02-24T23:02:35.837263Z","run_id":"vm-503ad4d1","agent_system":"openclaw","event_type":"key_injection","summary":"secret \"OPENROUTER_API_KEY\" injected for openrouter.ai","plugin":"secret_injector","tags":["tls"],"data":{"secret_name":"OPENROUTER_API_KEY","host":"openrouter.ai","action":"injected"}}"#;
         let url = r#"{"ts":"2026-02-24T23:02:35.837263Z","event_type":"llm_request","summary":"GET https://api.example.com/v1/search?q=hello%20world&lang=en&page=2 \"quoted\"\nnext line","data":{"path":"/v1/search?q=hello%20world&amp;x=1"}}"#;
+        if let Ok(path) = std::env::var("AGENTLOG_SCAN_FILE") {
+            let data = std::fs::read(&path).unwrap();
+            let t = std::time::Instant::now();
+            let (mut found, mut out) = (0, Vec::new());
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', &data).chain([data.len()]) {
+                out.clear();
+                s.find(data.get(start..end).unwrap_or(&[]), &mut out);
+                found += out.len();
+                start = end + 1;
+            }
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "file: {:.0} MB/s over {} MB (hits {found})",
+                data.len() as f64 / secs / 1e6,
+                data.len() >> 20
+            );
+            return;
+        }
         for (name, l) in [
             ("no trigger", plain),
             ("with \\\"", quoted),
