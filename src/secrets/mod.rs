@@ -5,6 +5,7 @@
 //! errors about a spec never quote text that may be a value. Code that needs the bytes asks for them with
 //! [`Secret::expose`], which makes every use easy to find.
 
+pub mod decode;
 pub mod detect;
 pub mod file;
 pub mod redact;
