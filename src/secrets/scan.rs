@@ -13,12 +13,13 @@
 //! [`super::decode`], each run only when its trigger bytes (`\`, `%`, `&`, a line break, a
 //! separated hex run) occur; each decoded *view* is searched with the same automaton, so
 //! fixed forms are found under any escaping, and views are decoded again, to a bounded
-//! depth and a bounded number of bytes. A text without trigger bytes costs one search.
+//! depth and a bounded number of bytes (see [`super::decode`] for the rules and bounds).
 //!
 //! The search is gated: every window of 8 bytes of every fixed form (4 bytes for forms
 //! shorter than 11) is in a hash set, and the text is probed at every 4th offset, which
 //! lands such a window inside any occurrence. Only a text that passes runs the automaton,
-//! so a clean line costs a few table lookups per 4 bytes however many secrets there are.
+//! so a clean line costs a few table lookups per 4 bytes however many secrets there are,
+//! plus two `memchr` passes and a sparse probe for the triggers, and allocates nothing.
 //! The automaton ignores ASCII case, and each match is verified: exactly for case-sensitive
 //! forms, in any case for hex.
 //!
@@ -27,20 +28,21 @@
 //! | encoding | example (value `s3cr3t/v4lue+x?`) |
 //! |---|---|
 //! | `raw` | `s3cr3t/v4lue+x?` |
-//! | `hex`, `HEX`, `hex-mixed-case` | `7333637233742f...`, `7333637233742F...`, `7333637233742f763475...` in any case mix |
-//! | `base64`, `base64url` | `czNjcjN0L3Y0bHVlK3g_`, also inside a larger blob at any byte offset: `Basic dTpzM2NyM3Qv...` |
-//! | `utf-16le`, `utf-16be` | `s\0 3\0 c\0 ...` (seen as bytes, e.g. after `\u0000` escapes) |
+//! | `hex`, `HEX`, `hex-mixed-case` | `7333637233742f...`, `7333637233742F...`, `7333637233742F76346c...` |
+//! | `base64`, `base64url` | `czNjcjN0L3Y0bHVlK3g/`, `czNjcjN0L3Y0bHVlK3g_`, also inside a larger blob at any byte offset: `Basic dTpzM2NyM3Qv...` |
+//! | `utf-16le`, `utf-16be` | the bytes `s`, 0, `3`, 0, ... (e.g. written `s\u00003\u0000...` in JSON) |
 //! | `utf-16le-hex`, `utf-16be-hex` | `7300330063007200...`, `0073003300630072...` |
-//! | `utf-16le-base64`, `utf-16be-base64` | `cwAzAGMAcgAzAHQALwB2ADQA...` (either alphabet, any offset) |
+//! | `utf-16le-base64`, `utf-16be-base64` | `cwAzAGMAcgAzAHQALwB2ADQA...`, `AHMAMwBjAHIAMwB0AC8AdgA0...` (either alphabet, any offset) |
 //!
-//! The escapings (a hit found only in a decoded view is reported by the outer escaping; JSON
-//! escaping is named only when the value itself was escaped, since every string of a JSON
-//! log is JSON-escaped text):
+//! The escapings. A secret found in the text itself is not looked for again in its views;
+//! one found only in a view is reported once, by the outer escaping (the one a reader would
+//! look for). JSON escaping is named only when the value itself was escaped (base64 written
+//! with `\/` is `base64`), since every string of a JSON log is JSON-escaped text:
 //!
 //! | encoding | example |
 //! |---|---|
 //! | `json-escaped` | `s3cr3t\/v4lue\u002bx?`, also in a torn line or next to a lone `\ud800` |
-//! | `json-nested` | `s3cr3t\\\/v4lue\\u002bx?` (a JSON string inside a JSON string, up to 4 deep) |
+//! | `json-nested` | `s3cr3t\\\/v4lue\\u002bx?` (a JSON string inside a JSON string, 4 layers deep at most) |
 //! | `percent-encoded` | `s3cr3t%2Fv4lue%2Bx%3F`, `s3cr3t/v4lue%2bx%3F` (any subset, any case), `+` for a space |
 //! | `percent-encoded` | base64 with `%2B`, `%2F`, `%3D`: `czNjcjN0L3Y0bHVlK3g%2F` |
 //! | `base64-wrapped` | base64 broken every N (≥ 16) characters by `\r\n`, `\n` or their JSON escapes |
