@@ -128,7 +128,7 @@ rules! {
         "A data field has a value the event type's schema refuses (empty string, not in enum, out of range).";
     /// A supplied secret's value appears in the line.
     SecretValue = "secret.value", Error,
-        "The value of a supplied secret appears in the line (raw, JSON-escaped, base64/base64url at any offset, percent-encoded or hex).";
+        "The value of a supplied secret appears in the line, in any supported encoding (raw, JSON-escaped or nested, base64/base64url at any offset or line-wrapped, percent-encoded in part or whole, hex in any case or separated, HTML entities, UTF-16).";
     /// A well-known credential format appears in the line.
     SecretPattern = "secret.pattern", Error,
         "A well-known credential format (OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe, PEM private key, PGP private key, JWT) appears in the line, also after a percent-escape or glued to a placeholder.";

@@ -1,7 +1,7 @@
 //! The no-secret-values rule and the built-in credential detector, for one line.
 //!
 //! The scanner and the detector run over the line's raw bytes (the scanner decodes what it
-//! must: JSON escapes, percent-encoding, ...). Only a line with a hit pays more: its JSON is
+//! must: JSON escapes, percent-encoding, ...; the detector also reads the decoded views). Only a line with a hit pays more: its JSON is
 //! walked once, every key and string scanned once, and each secret or credential kind gets the
 //! pointer of the first string that holds it (a key that holds it points at its object, never
 //! at the key). The cost is one walk per line whatever the number of hits.
@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::Rule;
 use super::check::{Checker, ChunkResult, escape_pointer_token};
+use crate::secrets::decode::decoded_views;
 use crate::secrets::detect::{Detector, Kind};
-use crate::secrets::scan::{Encoding, SecretHit, SecretScanner, escaped_strings};
+use crate::secrets::scan::{SecretHit, SecretScanner};
 
 /// What was found in one line, and where.
 struct Located {
@@ -67,23 +68,14 @@ impl Checker {
         }
         let mut hits: Vec<SecretHit> = Vec::new();
         let mut kinds = Vec::new();
+        // The scanner decodes what it must (JSON escapes, percent, ...) itself.
         scanner.find(body, &mut hits);
         if let Some(d) = detector {
             d.find(body, &mut kinds);
-        }
-        for s in escaped_strings(body) {
-            let mut decoded = Vec::new();
-            scanner.find(s.as_bytes(), &mut decoded);
-            for mut h in decoded {
-                if h.encoding == Encoding::Raw {
-                    h.encoding = Encoding::JsonEscaped;
-                }
-                if !hits.iter().any(|x| x.secret == h.secret) {
-                    hits.push(h);
-                }
-            }
-            if let Some(d) = detector {
-                d.find(s.as_bytes(), &mut kinds);
+            // The detector reads the decoded views too: a key written `sk\u002dproj...` or
+            // `Bearer%20sk-...` inside a JSON string.
+            for (_, view) in decoded_views(body) {
+                d.find(&view, &mut kinds);
             }
         }
         if hits.is_empty() && kinds.is_empty() {

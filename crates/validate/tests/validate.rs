@@ -346,3 +346,64 @@ fn findings_past_the_limit_are_counted_not_kept() {
     assert_eq!(json["files"][0]["findings_omitted"], 40);
     assert_eq!(json["summary"]["errors"], 50);
 }
+
+/// Keys and file names come from the input: no output format may let them forge a finding line,
+/// drive the terminal, or break the document's syntax.
+#[test]
+fn outputs_neutralize_hostile_keys_and_file_names() {
+    use agentlog_validate::report::{self, Format};
+    let line = "{\"ts\":\"2026-02-24T23:03:15Z\",\"run_id\":\"vm-abc\",\"agent_system\":\"a\",\
+        \"event_type\":\"llm_request\",\"summary\":\"s\",\
+        \"x\\n/tmp/log.jsonl:9: error[forged]\\u001b[2J\\u202e\\uffff\":1}\n";
+    let validator = Validator::new(Options::default()).expect("validator");
+    let file = validator.validate_reader(
+        "dir\n/x.jsonl:1: ok\u{1b}]0;t\u{7}\u{fffe}",
+        line.as_bytes(),
+    );
+    assert!(file.errors() > 0, "{:?}", file.findings);
+    let report = agentlog_validate::Report { files: vec![file] };
+    for format in [
+        Format::Text,
+        Format::Github,
+        Format::Junit,
+        Format::Json,
+        Format::Sarif,
+    ] {
+        let mut out = Vec::new();
+        report::write(&report, format, &mut out).expect("write");
+        let out = String::from_utf8(out).expect("utf-8");
+        let forbidden = |c: char| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202e}' | '\u{fffe}' | '\u{ffff}')
+        };
+        // JSON and SARIF carry the exact text, escaped in JSON syntax (consumers get the key).
+        let line_oriented = !matches!(format, Format::Json | Format::Sarif);
+        assert!(
+            !line_oriented || !out.chars().any(forbidden),
+            "{format:?}: raw control character in {out:?}"
+        );
+        assert!(
+            !out.contains("error[forged]")
+                || !out.lines().any(|l| l.starts_with("/tmp/log.jsonl:9")),
+            "{format:?}: a key forged a finding line: {out}"
+        );
+        match format {
+            Format::Json | Format::Sarif => {
+                serde_json::from_str::<Value>(&out).expect("valid JSON");
+            }
+            Format::Text | Format::Github => {
+                // Every line is a finding of the one file, or the summary.
+                for l in out.lines() {
+                    assert!(
+                        l.starts_with("dir\\u{000A}")
+                            || l.starts_with("::")
+                            || l.starts_with("FAILED:")
+                            || l.starts_with("ok:"),
+                        "{format:?}: unexpected line {l:?}"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}

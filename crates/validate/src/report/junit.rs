@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::printable::xml_allowed;
+use super::printable::{printable, xml_allowed};
 use crate::{Report, Severity};
 
 fn xml(s: &str) -> String {
@@ -38,7 +38,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             r#"    <testcase classname="agentlog.validate" name="{}">"#,
-            xml(&file.path)
+            xml(&printable(&file.path))
         )?;
         let lines: Vec<String> = file
             .findings
@@ -47,11 +47,16 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 let pointer = f
                     .pointer
                     .as_deref()
-                    .map(|p| format!(" {p}"))
+                    .map(|p| format!(" {}", printable(p)))
                     .unwrap_or_default();
                 format!(
                     "{}:{}: {}[{}]{}: {}",
-                    file.path, f.line, f.severity, f.rule, pointer, f.message
+                    printable(&file.path),
+                    f.line,
+                    f.severity,
+                    f.rule,
+                    pointer,
+                    printable(&f.message)
                 )
             })
             .collect();

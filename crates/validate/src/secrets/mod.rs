@@ -6,9 +6,12 @@
 //! a reader of logs needs:
 //!
 //! - [`scan`]: every encoded form of every supplied secret, one Aho-Corasick automaton;
+//! - [`decode`]: the decoded views (JSON, percent, HTML, hex escapes, ...) the scanner and
+//!   the detector search besides the text itself;
 //! - [`detect`]: the built-in detector of well-known credential formats;
 //! - [`redact`]: the one redactor every piece of text leaving the validator passes through.
 
+pub mod decode;
 pub mod detect;
 pub mod redact;
 pub mod scan;
