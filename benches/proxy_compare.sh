@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 trap 'echo "proxy_compare.sh: failed (exit $?) at line $LINENO" >&2' ERR
 
 # Build first, with cargo's errors visible.
-if ! build_log=$(cargo bench --bench proxy_latency --no-run 2>&1); then
+if ! build_log=$(cargo bench -p agentlog-intercept --bench proxy_latency --no-run 2>&1); then
   printf '%s\n' "$build_log" >&2
-  echo "proxy_compare.sh: building benches/proxy_latency.rs failed" >&2
+  echo "proxy_compare.sh: building crates/intercept/benches/proxy_latency.rs failed" >&2
   exit 1
 fi
 
@@ -44,4 +44,4 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 MITM_PORT=$PORT MITM_CA="$PWD/$WORK/mitmproxy-ca-cert.pem" \
-  cargo bench -q --bench proxy_latency
+  cargo bench -q -p agentlog-intercept --bench proxy_latency

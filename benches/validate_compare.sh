@@ -18,7 +18,7 @@ SLICE="$WORK/slice-${PEER_MB}m.jsonl"
 head -c $((PEER_MB * 1024 * 1024)) "$FILE" | sed '$d' > "$SLICE"
 
 cargo build --release --quiet --bin agentlog
-cargo bench --no-run --quiet --bench parse_only 2>/dev/null || true
+cargo bench --no-run --quiet -p agentlog-validate --bench parse_only 2>/dev/null || true
 PARSE=$(ls -t target/release/deps/parse_only-* 2>/dev/null | grep -v '\.d$' | head -1)
 BIN=target/release/agentlog
 "$BIN" schema --bundle > "$WORK/bundle.json"

@@ -1,8 +1,8 @@
 //! Event throughput: serialize-only, and emit through `JsonlWriter` to a file, against a bare
 //! `write(2)` of the same bytes per event (the physical limit with one syscall per event).
 //!
-//! `cargo bench --bench core`. Targets: serialize >= 1,000,000 events/s on one core; the
-//! write path within 1.5x of the bare write.
+//! `cargo bench -p agentlog-core --bench core`. Targets: serialize >= 1,000,000 events/s on
+//! one core; the write path within 1.5x of the bare write.
 
 use std::fs::OpenOptions;
 use std::io::Write;

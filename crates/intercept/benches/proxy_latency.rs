@@ -5,7 +5,7 @@
 //! - latency: `N` (default 2000) sequential keep-alive `POST /v1/chat/completions`, p50/p99;
 //! - throughput: 32 concurrent clients for `SECS` (default 5) seconds, requests/s.
 //!
-//! Run with `benches/proxy_compare.sh` (starts mitmdump); `cargo bench --bench proxy_latency`
+//! Run with `benches/proxy_compare.sh` (starts mitmdump); `cargo bench -p agentlog-intercept --bench proxy_latency`
 //! alone measures direct vs agentlog. The fixture (wiremock + TLS front) runs in this process.
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
 //! Baseline for `benches/validate_compare.sh`: parse every line of a file into a
-//! `serde_json::Value`, nothing else (one core). Usage: `cargo bench --bench parse_only -- FILE`.
+//! `serde_json::Value`, nothing else (one core). Usage:
+//! `cargo bench -p agentlog-validate --bench parse_only -- FILE`.
 
 use std::io::BufRead;
 

@@ -55,7 +55,7 @@ pub enum Input {
     File(PathBuf),
     /// A directory that holds no `*.jsonl` or `*.jsonl.gz` file.
     EmptyDir(PathBuf),
-    /// Something met in a directory walk that is not read (a warning, [`Skipped::finding`]).
+    /// Something met in a directory walk that is not read (a warning, [`SkipReason::finding`]).
     Skipped {
         /// Its path.
         path: PathBuf,
