@@ -75,6 +75,11 @@ fn build_record(args: &Args) -> Result<Record, String> {
                     Value::Object(map) => EventData::Other(map),
                     _ => return Err("--data must be a JSON object".into()),
                 },
+                _ => {
+                    return Err(format!(
+                        "--data for event type `{event_type}` is not supported by this version"
+                    ));
+                }
             })
         }
     };

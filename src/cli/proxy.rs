@@ -120,7 +120,11 @@ async fn serve(args: Args) -> u8 {
         .agent_system
         .clone()
         .or_else(|| args.event_log.as_ref().map(|_| "agentlog-proxy".to_owned()));
-    let logging = LoggingConfig::from_flags(args.event_log.clone(), run_id.clone(), agent_system);
+    let logging =
+        match LoggingConfig::from_flags(args.event_log.clone(), run_id.clone(), agent_system) {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        };
     let (emitter, log_path) = match logging.emitter() {
         Ok(Some((emitter, writer))) => (emitter, Some(writer.path().to_path_buf())),
         Ok(None) => match Emitter::new(run_id.as_str(), "agentlog-proxy", Vec::new()) {

@@ -20,6 +20,7 @@ pub struct RunId(String);
 /// Why a run id was refused. The messages quote nothing of the input but its length, so a
 /// run id that happens to hold a secret is not echoed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunIdError {
     /// Empty string.
     #[error("run id is empty")]
@@ -87,11 +88,12 @@ impl std::str::FromStr for RunId {
 
 /// Why logging could not be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// No data directory: neither `XDG_DATA_HOME` (absolute) nor `HOME` is set.
     #[error("no data directory: set XDG_DATA_HOME or HOME, or give --event-log PATH")]
     NoDataDir,
-    /// `agent_system` is empty while logging is enabled.
+    /// Logging is enabled but `agent_system` is missing or empty.
     #[error("agent_system must not be empty when event logging is enabled")]
     EmptyAgentSystem,
     /// The log file could not be opened.
@@ -127,53 +129,114 @@ pub fn default_log_path_in(data_dir: &Path, run_id: &RunId) -> PathBuf {
         .join("events.jsonl")
 }
 
-/// Event-logging settings, as the reference sandbox's `LoggingConfig`.
+/// Event-logging settings, as the reference sandbox's `LoggingConfig`: off, or on with a
+/// non-empty agent system. Every event carries `agent_system`, so a configuration that would
+/// write events without one cannot be built.
+///
+/// ```
+/// use agentlog_core::config::{ConfigError, LoggingConfig, RunId};
+/// let run = RunId::new("vm-1").unwrap();
+/// // An agent system alone enables logging (to the default path); a run id alone does not.
+/// assert!(LoggingConfig::from_flags(None, run.clone(), Some("aider".into())).unwrap().is_enabled());
+/// assert!(!LoggingConfig::from_flags(None, run.clone(), None).unwrap().is_enabled());
+/// // A log path enables logging too, which then needs an agent system.
+/// let err = LoggingConfig::from_flags(Some("/tmp/x".into()), run, None).unwrap_err();
+/// assert!(matches!(err, ConfigError::EmptyAgentSystem));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggingConfig {
-    /// Where to write; `None` means [`default_log_path`].
-    pub event_log_path: Option<PathBuf>,
-    /// Whether event logging is on (it is opt-in).
-    pub enabled: bool,
-    /// The run id stamped on events.
-    pub run_id: RunId,
-    /// The agent system stamped on events.
-    pub agent_system: String,
+    run_id: RunId,
+    enabled: Option<Enabled>,
+}
+
+/// What an enabled configuration holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Enabled {
+    event_log_path: Option<PathBuf>,
+    agent_system: String,
 }
 
 impl LoggingConfig {
+    /// Logging off.
+    pub fn disabled(run_id: RunId) -> Self {
+        LoggingConfig {
+            run_id,
+            enabled: None,
+        }
+    }
+
+    /// Logging on, to `event_log_path` or (`None`) the [`default_log_path`]; `agent_system`
+    /// must not be empty.
+    pub fn enabled(
+        run_id: RunId,
+        agent_system: impl Into<String>,
+        event_log_path: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let agent_system = agent_system.into();
+        if agent_system.is_empty() {
+            return Err(ConfigError::EmptyAgentSystem);
+        }
+        Ok(LoggingConfig {
+            run_id,
+            enabled: Some(Enabled {
+                event_log_path,
+                agent_system,
+            }),
+        })
+    }
+
     /// The configuration the reference's flags give: logging is enabled by an explicit path
     /// or by an agent system alone (then the default path is used); a run id alone does not
-    /// enable it.
+    /// enable it. Enabled logging needs a non-empty agent system
+    /// ([`ConfigError::EmptyAgentSystem`] otherwise).
     pub fn from_flags(
         event_log_path: Option<PathBuf>,
         run_id: RunId,
         agent_system: Option<String>,
-    ) -> Self {
-        let enabled = event_log_path.is_some() || agent_system.is_some();
-        LoggingConfig {
-            event_log_path,
-            enabled,
-            run_id,
-            agent_system: agent_system.unwrap_or_default(),
+    ) -> Result<Self, ConfigError> {
+        match (event_log_path, agent_system) {
+            (None, None) => Ok(Self::disabled(run_id)),
+            (path, agent_system) => Self::enabled(run_id, agent_system.unwrap_or_default(), path),
         }
     }
 
-    /// The file events go to.
+    /// Whether event logging is on (it is opt-in).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.is_some()
+    }
+
+    /// The run id stamped on events.
+    pub fn run_id(&self) -> &RunId {
+        &self.run_id
+    }
+
+    /// The agent system stamped on events, when logging is on (never empty).
+    pub fn agent_system(&self) -> Option<&str> {
+        self.enabled.as_ref().map(|e| e.agent_system.as_str())
+    }
+
+    /// The explicit log path, when one was given; `None` also when logging is off.
+    pub fn event_log_path(&self) -> Option<&Path> {
+        self.enabled.as_ref()?.event_log_path.as_deref()
+    }
+
+    /// The file events go to when logging is on: the explicit path, else the
+    /// [`default_log_path`] of the run.
     pub fn resolved_path(&self) -> Result<PathBuf, ConfigError> {
-        match &self.event_log_path {
-            Some(path) => Ok(path.clone()),
+        match self.event_log_path() {
+            Some(path) => Ok(path.to_path_buf()),
             None => default_log_path(&self.run_id),
         }
     }
 
     /// An emitter writing to the resolved path, or `None` when logging is disabled.
     pub fn emitter(&self) -> Result<Option<(Emitter, Arc<JsonlWriter>)>, ConfigError> {
-        if !self.enabled {
+        let Some(enabled) = &self.enabled else {
             return Ok(None);
-        }
+        };
         let writer = Arc::new(JsonlWriter::open(self.resolved_path()?)?);
         let sinks: Vec<Arc<dyn Sink>> = vec![writer.clone()];
-        let emitter = Emitter::new(self.run_id.as_str(), self.agent_system.as_str(), sinks)
+        let emitter = Emitter::new(self.run_id.as_str(), enabled.agent_system.as_str(), sinks)
             .map_err(|_| ConfigError::EmptyAgentSystem)?;
         Ok(Some((emitter, writer)))
     }
@@ -219,8 +282,22 @@ mod tests {
     #[test]
     fn flags_enable_like_the_reference() {
         let run = RunId::new("vm-1").unwrap();
-        assert!(!LoggingConfig::from_flags(None, run.clone(), None).enabled);
-        assert!(LoggingConfig::from_flags(None, run.clone(), Some("aider".into())).enabled);
-        assert!(LoggingConfig::from_flags(Some("/tmp/x".into()), run, None).enabled);
+        let flags = |path: Option<&str>, agent: Option<&str>| {
+            LoggingConfig::from_flags(path.map(PathBuf::from), run.clone(), agent.map(Into::into))
+        };
+        assert!(!flags(None, None).unwrap().is_enabled());
+        assert!(flags(None, Some("aider")).unwrap().is_enabled());
+        // A path enables logging as in the reference; enabled logging needs an agent system.
+        let with_path = flags(Some("/tmp/x"), Some("aider")).unwrap();
+        assert!(with_path.is_enabled());
+        assert_eq!(with_path.event_log_path(), Some(Path::new("/tmp/x")));
+        assert!(matches!(
+            flags(Some("/tmp/x"), None),
+            Err(ConfigError::EmptyAgentSystem)
+        ));
+        assert!(matches!(
+            flags(None, Some("")),
+            Err(ConfigError::EmptyAgentSystem)
+        ));
     }
 }

@@ -82,6 +82,7 @@ impl Record {
 
 /// Why an event was not (completely) emitted.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The event breaks a schema rule; no sink received it.
     #[error("invalid event: {0}")]
@@ -188,9 +189,10 @@ impl Emitter {
         }
     }
 
-    /// Checks a complete event and writes it to every sink.
+    /// Checks a complete event (once, whatever the number of sinks) and writes it to every
+    /// sink.
     pub fn emit_event(&self, event: &Event) -> Result<(), EmitError> {
-        event.check()?;
+        let event = event.checked()?;
         let mut first = None;
         for sink in &self.inner.sinks {
             if let Err(e) = sink.write(event) {

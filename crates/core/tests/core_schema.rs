@@ -380,6 +380,7 @@ fn apply(value: &mut Value, event: &Event, breakage: &Breakage) -> bool {
                 EventType::BudgetAction => &["action"],
                 EventType::KeyInjection => &["secret_name", "host", "action"],
                 EventType::Other(_) => &[],
+                _ => &[],
             };
             match (
                 required.get(index % required.len().max(1)),

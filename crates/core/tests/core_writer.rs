@@ -130,7 +130,7 @@ fn full_disk_is_an_error_not_a_panic() {
         return;
     }
     let writer = JsonlWriter::open("/dev/full").expect("/dev/full opens");
-    match writer.write(&sample_event()) {
+    match writer.write(sample_event().checked().unwrap()) {
         Err(SinkError::Write { source, .. }) => {
             assert_eq!(source.kind(), std::io::ErrorKind::StorageFull)
         }
@@ -147,7 +147,9 @@ fn unwritable_file_is_an_error_not_a_panic() {
     }
     match JsonlWriter::open("/proc/version") {
         Ok(writer) => {
-            let err = writer.write(&sample_event()).expect_err("write must fail");
+            let err = writer
+                .write(sample_event().checked().unwrap())
+                .expect_err("write must fail");
             assert!(matches!(err, SinkError::Write { .. }), "{err:?}");
             assert!(err.to_string().contains("/proc/version"));
         }
@@ -175,7 +177,7 @@ fn creates_file_0600_and_directories_0700() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logs/run-1/events.jsonl");
     let writer = JsonlWriter::open(&path).unwrap();
-    writer.write(&sample_event()).unwrap();
+    writer.write(sample_event().checked().unwrap()).unwrap();
     writer.close().unwrap();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
@@ -189,10 +191,12 @@ fn appends_and_close_is_idempotent() {
     let path = dir.path().join("events.jsonl");
     std::fs::write(&path, "{\"existing\":1}\n").unwrap();
     let writer = JsonlWriter::open(&path).unwrap();
-    writer.write(&sample_event()).unwrap();
+    writer.write(sample_event().checked().unwrap()).unwrap();
     writer.close().unwrap();
     writer.close().expect("second close is a no-op");
-    let err = writer.write(&sample_event()).expect_err("closed");
+    let err = writer
+        .write(sample_event().checked().unwrap())
+        .expect_err("closed");
     assert!(matches!(err, SinkError::Closed { .. }));
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(

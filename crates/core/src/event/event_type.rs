@@ -6,7 +6,20 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Kind of an event. Types v0 does not define are kept as [`EventType::Other`] so that logs
 /// from newer writers (`gate_decision`, `route_decision`, ...) round-trip unchanged.
+///
+/// `Other` never holds a name another variant stands for: its [`OtherType`] is only made by
+/// [`EventType::from_name`] (and so by parsing), which maps the known names to their
+/// variants. Two event types are therefore equal exactly when their names are.
+///
+/// ```
+/// use agentlog_core::event::EventType;
+/// assert_eq!(EventType::from_name("llm_request"), EventType::LlmRequest);
+/// let other = EventType::from_name("gate_decision");
+/// assert!(matches!(&other, EventType::Other(name) if name.as_str() == "gate_decision"));
+/// assert!(!other.is_v0());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventType {
     /// `llm_request`
     LlmRequest,
@@ -16,8 +29,27 @@ pub enum EventType {
     BudgetAction,
     /// `key_injection`
     KeyInjection,
-    /// Any other type name, as written.
-    Other(String),
+    /// Any other type name, as written (never one of the names above).
+    Other(OtherType),
+}
+
+/// The name of an event type v0 does not define, as written. Only [`EventType::from_name`]
+/// makes one, so it is never `llm_request` or another name a variant of [`EventType`] stands
+/// for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OtherType(String);
+
+impl OtherType {
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OtherType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl EventType {
@@ -36,7 +68,7 @@ impl EventType {
             "llm_response" => EventType::LlmResponse,
             "budget_action" => EventType::BudgetAction,
             "key_injection" => EventType::KeyInjection,
-            other => EventType::Other(other.to_owned()),
+            other => EventType::Other(OtherType(other.to_owned())),
         }
     }
 
@@ -47,7 +79,7 @@ impl EventType {
             EventType::LlmResponse => "llm_response",
             EventType::BudgetAction => "budget_action",
             EventType::KeyInjection => "key_injection",
-            EventType::Other(name) => name,
+            EventType::Other(name) => name.as_str(),
         }
     }
 

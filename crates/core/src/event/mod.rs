@@ -34,7 +34,7 @@ mod wire;
 pub use data::{
     BudgetAction, EventData, InjectionAction, KeyInjection, LlmRequest, LlmResponse, Payload,
 };
-pub use event_type::EventType;
+pub use event_type::{EventType, OtherType};
 pub use timestamp::{Timestamp, TimestampError};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -66,6 +66,7 @@ pub struct Event {
 
 /// Why an event cannot be written as a conformant line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EventError {
     /// A required envelope string is empty.
     #[error("required field `{0}` is empty")]
@@ -193,6 +194,13 @@ impl Event {
         Ok(())
     }
 
+    /// Checks the event ([`Event::check`]) and returns the proof a [`Sink`](crate::sink::Sink)
+    /// requires: an event that breaks the schema cannot reach a sink.
+    pub fn checked(&self) -> Result<CheckedEvent<'_>, EventError> {
+        self.check()?;
+        Ok(CheckedEvent(self))
+    }
+
     /// Appends the event as one JSON line (with the trailing `\n`) to `buf`, escaped as Go's
     /// `encoding/json` writes it.
     pub fn write_line(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
@@ -208,6 +216,34 @@ impl Event {
         buf.pop();
         // serde_json only writes UTF-8.
         String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+    }
+}
+
+/// An [`Event`] that passed [`Event::check`]: the only form a [`Sink`](crate::sink::Sink)
+/// accepts, made only by [`Event::checked`]. It borrows the event, which therefore cannot
+/// change while the proof exists, and is `Copy`: an emitter checks an event once and hands
+/// the same proof to every sink.
+///
+/// ```
+/// use agentlog_core::event::{Event, EventError, LlmRequest, Timestamp};
+/// let event = Event::new(Timestamp::now(), "run-1", "", LlmRequest::default());
+/// assert_eq!(event.checked().err(), Some(EventError::EmptyField("agent_system")));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CheckedEvent<'a>(&'a Event);
+
+impl<'a> CheckedEvent<'a> {
+    /// The checked event.
+    pub fn event(self) -> &'a Event {
+        self.0
+    }
+}
+
+impl std::ops::Deref for CheckedEvent<'_> {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        self.0
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use super::{Sink, SinkError};
-use crate::event::Event;
+use crate::event::CheckedEvent;
 
 /// Appends events to a JSON Lines file.
 ///
@@ -28,7 +28,7 @@ use crate::event::Event;
 ///     method: "POST".into(), host: "api.openai.com".into(), path: "/v1/responses".into(),
 ///     ..Default::default()
 /// });
-/// writer.write(&event).unwrap();
+/// writer.write(event.checked().unwrap()).unwrap();
 /// writer.close().unwrap();
 /// assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
 /// ```
@@ -95,7 +95,7 @@ impl JsonlWriter {
 }
 
 impl Sink for JsonlWriter {
-    fn write(&self, event: &Event) -> Result<(), SinkError> {
+    fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
                 buf.clear();

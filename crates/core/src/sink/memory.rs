@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use super::{Sink, SinkError};
-use crate::event::Event;
+use crate::event::{CheckedEvent, Event};
 
 /// Collects every event written to it, in arrival order.
 #[derive(Debug, Default)]
@@ -37,7 +37,7 @@ impl MemorySink {
 }
 
 impl Sink for MemorySink {
-    fn write(&self, event: &Event) -> Result<(), SinkError> {
+    fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
         if let Some(reason) = &self.fail_with {
             return Err(SinkError::Write {
                 path: "<memory>".into(),
@@ -47,7 +47,7 @@ impl Sink for MemorySink {
         self.events
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
-            .push(event.clone());
+            .push(event.event().clone());
         Ok(())
     }
 

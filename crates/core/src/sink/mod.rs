@@ -4,6 +4,10 @@
 //! line per event to a file; [`MemorySink`] keeps them in memory for tests. Sinks take
 //! `&self` so one sink can be shared by many threads and tasks through an
 //! [`Emitter`](crate::emitter::Emitter).
+//!
+//! A sink only ever receives a [`CheckedEvent`]: the event passed [`Event::check`](crate::event::Event::check) before it
+//! got here (the emitter checks once for all its sinks), so no sink can store a line that
+//! breaks the schema, and no sink needs to check again.
 
 mod jsonl;
 mod memory;
@@ -14,13 +18,14 @@ use std::path::PathBuf;
 pub use jsonl::JsonlWriter;
 pub use memory::MemorySink;
 
-use crate::event::Event;
+use crate::event::CheckedEvent;
 
 /// A consumer of events.
 pub trait Sink: Send + Sync {
     /// Stores one event. Called once per event, possibly from many threads at once; an error
-    /// means this event was not (completely) stored by this sink.
-    fn write(&self, event: &Event) -> Result<(), SinkError>;
+    /// means this event was not (completely) stored by this sink. The event has been checked
+    /// ([`Event::checked`](crate::event::Event::checked)).
+    fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError>;
 
     /// Flushes what the sink holds to durable storage and stops accepting events. Calling it
     /// again is a no-op that returns `Ok(())`.
@@ -29,6 +34,7 @@ pub trait Sink: Send + Sync {
 
 /// Why a sink failed. Each variant names the file, never an event's contents.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SinkError {
     /// The log file or its directory could not be created or opened.
     #[error("create event log {path}: {source}")]
