@@ -7,9 +7,10 @@ use std::sync::Arc;
 use agentlog_core::config::{LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::{HostPattern, Secret};
-use agentlog_intercept::ca::{CertAuthority, install_default_provider};
-use agentlog_intercept::upstream::parse_connect_to;
-use agentlog_intercept::{Injector, Proxy, ProxyConfig};
+use agentlog_intercept::{
+    CertAuthority, ConnectTo, Injector, Proxy, ProxyConfig, install_default_provider,
+    parse_connect_to,
+};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -87,7 +88,7 @@ async fn serve(args: Args) -> u8 {
         Ok(i) => i,
         Err(e) => return fail(e),
     };
-    let mut connect_to = agentlog_intercept::upstream::ConnectTo::new();
+    let mut connect_to = ConnectTo::new();
     for spec in &args.connect_to {
         match parse_connect_to(spec) {
             Ok((from, to)) => {

@@ -9,7 +9,7 @@ use agentlog_core::secrets::{Secret, SecretValue, is_valid_name};
 use agentlog_validate::report::{self, Format};
 use agentlog_validate::walk::{self, Input};
 use agentlog_validate::{
-    FileReport, Options, Profile, Report, Severity, Validator, no_match_finding,
+    FileReport, Options, Profile, Report, Severity, Validator, input_reader, no_match_finding,
 };
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
@@ -156,12 +156,7 @@ fn validate_file(validator: &Validator, path: &Path) -> io::Result<FileReport> {
         Some(bar) => Box::new(bar.wrap_read(file)),
         None => Box::new(file),
     };
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    let report = if gz {
-        validator.validate_reader(&label, flate2::read::MultiGzDecoder::new(reader))
-    } else {
-        validator.validate_reader(&label, reader)
-    };
+    let report = validator.validate_reader(&label, input_reader(path, reader)?);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -33,6 +33,7 @@ const MAX_CACHED_LEAVES: usize = 4096;
 
 /// Why the CA could not be loaded, created or used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CaError {
     /// Reading or writing a CA file failed.
     #[error("CA file {path}: {source}")]

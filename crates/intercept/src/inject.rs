@@ -21,15 +21,12 @@ use http::uri::{PathAndQuery, Uri};
 use memchr::memmem;
 
 use agentlog_core::event::{InjectionAction, KeyInjection};
-use agentlog_core::secrets::{Secret, strip_port};
-
-/// Prefix of every generated placeholder.
-pub const PLACEHOLDER_PREFIX: &str = "SANDBOX_SECRET_";
+use agentlog_core::secrets::{PLACEHOLDER_LEN, PLACEHOLDER_PREFIX, Secret, strip_port};
 
 /// A new random placeholder: `SANDBOX_SECRET_` + 32 lowercase hex characters.
 pub fn generate_placeholder() -> String {
     let bytes: [u8; 16] = rand::random();
-    let mut out = String::with_capacity(PLACEHOLDER_PREFIX.len() + 32);
+    let mut out = String::with_capacity(PLACEHOLDER_LEN);
     out.push_str(PLACEHOLDER_PREFIX);
     for b in bytes {
         out.push_str(&format!("{b:02x}"));
@@ -39,6 +36,7 @@ pub fn generate_placeholder() -> String {
 
 /// Why the injector could not be built. Messages name secrets, never values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InjectError {
     /// `--placeholder NAME=...` names no configured secret.
     #[error("--placeholder {0}: no secret of that name")]
@@ -65,7 +63,7 @@ struct Entry {
 
 /// The result of [`Injector::apply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Forward the (modified) request; one event per configured secret.
     Forward(Vec<KeyInjection>),
     /// Refuse with 403 and contact nobody; one `leak_blocked` event per leaking secret.
@@ -141,7 +139,7 @@ impl Injector {
 
     /// Applies the policy to a request addressed to `host` (a `:port` is ignored): replaces
     /// placeholders in `parts` for allowed secrets, or reports a leak.
-    pub fn apply(&self, host: &str, parts: &mut http::request::Parts) -> Decision {
+    pub(crate) fn apply(&self, host: &str, parts: &mut http::request::Parts) -> Decision {
         let host = strip_port(host).to_ascii_lowercase();
         let event = |e: &Entry, action| KeyInjection {
             secret_name: e.secret.name().to_owned(),
@@ -243,6 +241,7 @@ mod tests {
     fn placeholder_shape() {
         let p = generate_placeholder();
         assert_eq!(p.len(), PLACEHOLDER_PREFIX.len() + 32);
+        assert!(agentlog_core::secrets::is_placeholder(&p), "{p}");
         assert!(
             p[PLACEHOLDER_PREFIX.len()..]
                 .bytes()

@@ -3,18 +3,20 @@
 //! The reference interceptor: a MITM HTTPS proxy that injects secrets at the edge and writes
 //! `llm_request`, `llm_response` and `key_injection` events.
 //!
-//! Data flows in one direction through four parts:
+//! Data flows in one direction through five parts, each a private module; what a caller
+//! needs is re-exported here:
 //!
-//! - [`ca`]: the interception CA (generated once into a directory, reused) and per-host leaf
-//!   certificates, each with its own key pair, IP literals as IP SANs;
-//! - [`inject`]: the secret policy (placeholder replacement, `injected`/`skipped`/
-//!   `leak_blocked`);
-//! - [`proxy`]: the accept loop, `CONNECT` tunnels terminated with TLS (HTTP/1.1 with
-//!   keep-alive, h2 by ALPN), plain `http://` forwarding, and the streaming response body
+//! - `ca`: the interception CA ([`CertAuthority`]: generated once into a directory and
+//!   reused, or held in memory) and per-host leaf certificates, each with its own key pair,
+//!   IP literals as IP SANs;
+//! - `inject`: the secret policy ([`Injector`]: placeholder replacement,
+//!   `injected`/`skipped`/`leak_blocked`);
+//! - `proxy`: the accept loop ([`Proxy`]), `CONNECT` tunnels terminated with TLS (HTTP/1.1
+//!   with keep-alive, h2 by ALPN), plain `http://` forwarding, and the streaming response body
 //!   that writes `llm_response` exactly once when it ends, fails or is dropped;
-//! - [`upstream`]: the pooled upstream client (rustls with webpki roots plus extra CAs, and the
-//!   `--connect-to` override map);
-//! - [`usage`]: model and token usage from JSON and SSE bodies, parsed from the tee'd stream.
+//! - `upstream`: the pooled upstream client (rustls with webpki roots plus extra CAs, and the
+//!   `--connect-to` override map, [`ConnectTo`]);
+//! - `usage`: model and token usage from JSON and SSE bodies, parsed from the tee'd stream.
 //!
 //! It is built on hyper directly rather than on a MITM framework because it needs a key pair
 //! per leaf, IP SANs for IP-literal hosts, and full control over streaming bodies and over
@@ -23,17 +25,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod ca;
-pub mod inject;
-pub mod proxy;
-pub mod upstream;
-pub mod usage;
+mod ca;
+mod inject;
+mod proxy;
+mod upstream;
+mod usage;
 
 use bytes::Bytes;
 
-pub use ca::CertAuthority;
-pub use inject::{Decision, Injector};
+pub use ca::{
+    CA_CERT_FILE, CA_KEY_FILE, CaError, CertAuthority, install_default_provider, provider,
+};
+pub use inject::{InjectError, Injector, generate_placeholder};
 pub use proxy::{Proxy, ProxyConfig, ProxyError, RunningProxy, Timeouts};
+pub use upstream::{BoxError, ConnectTo, parse_connect_to};
 
 /// The body type the proxy sends and receives.
 pub type BoxBody = http_body_util::combinators::UnsyncBoxBody<Bytes, upstream::BoxError>;

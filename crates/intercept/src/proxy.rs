@@ -49,6 +49,7 @@ use agentlog_core::secrets::HostPattern;
 
 /// Time limits applied to upstreams.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// TCP connect plus TLS handshake.
     pub connect: Duration,
@@ -70,6 +71,7 @@ impl Default for Timeouts {
 
 /// Everything the proxy needs.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ProxyConfig {
     /// Where events go.
     pub emitter: Emitter,
@@ -107,6 +109,7 @@ impl ProxyConfig {
 
 /// Why the proxy could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProxyError {
     /// The upstream TLS configuration was refused.
     #[error("upstream TLS configuration: {0}")]

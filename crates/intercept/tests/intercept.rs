@@ -397,11 +397,10 @@ async fn slow_upstream_gives_504() {
         .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
         .mount(fixture.mock())
         .await;
+    let mut timeouts = Timeouts::default();
+    timeouts.response_head = Duration::from_millis(300);
     let options = ProxyOptions {
-        timeouts: Some(Timeouts {
-            response_head: Duration::from_millis(300),
-            ..Timeouts::default()
-        }),
+        timeouts: Some(timeouts),
         ..Default::default()
     };
     let proxy = start_proxy(&fixture, options).await.unwrap();
@@ -500,7 +499,7 @@ async fn ip_literal_host_gets_an_ip_san() {
     roots.add(ca.cert_der().clone()).unwrap();
     let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
         std::sync::Arc::new(roots),
-        agentlog_intercept::ca::provider(),
+        agentlog_intercept::provider(),
     )
     .build()
     .unwrap();

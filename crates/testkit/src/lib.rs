@@ -38,8 +38,7 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls_pki_types::CertificateDer;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -50,10 +49,10 @@ use agentlog_core::emitter::Emitter;
 use agentlog_core::event::Event;
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink};
-use agentlog_intercept::ca::{CertAuthority, install_default_provider, provider};
-use agentlog_intercept::inject::Injector;
-use agentlog_intercept::upstream::BoxError;
-use agentlog_intercept::{BoxBody, Proxy, ProxyConfig, RunningProxy, Timeouts};
+use agentlog_intercept::{
+    BoxBody, BoxError, CertAuthority, Injector, Proxy, ProxyConfig, RunningProxy, Timeouts,
+    install_default_provider,
+};
 
 /// Host names the fixture's certificate covers.
 pub const FIXTURE_HOSTS: [&str; 4] = [
@@ -65,19 +64,14 @@ pub const FIXTURE_HOSTS: [&str; 4] = [
 
 /// Why the test kit could not start something.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TestkitError {
-    /// Certificate generation.
-    #[error("certificate: {0}")]
-    Rcgen(#[from] rcgen::Error),
-    /// TLS configuration.
-    #[error("TLS: {0}")]
-    Tls(#[from] rustls::Error),
     /// Socket or file I/O.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
     /// The proxy's CA.
     #[error(transparent)]
-    Ca(#[from] agentlog_intercept::ca::CaError),
+    Ca(#[from] agentlog_intercept::CaError),
     /// The proxy.
     #[error(transparent)]
     Proxy(#[from] agentlog_intercept::ProxyError),
@@ -123,33 +117,13 @@ impl TlsFixture {
         let mock = MockServer::start().await;
         mocks::mount_defaults(&mock).await;
 
-        let ca_key = KeyPair::generate()?;
-        let mut ca_params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "agentlog testkit upstream CA");
-        ca_params.distinguished_name = dn;
-        ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            rcgen::KeyUsagePurpose::KeyCertSign,
-            rcgen::KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_cert = ca_params.self_signed(&ca_key)?;
-        let issuer = Issuer::new(ca_params, ca_key);
-        let leaf_key = KeyPair::generate()?;
-        let mut leaf_params = CertificateParams::new(
-            FIXTURE_HOSTS
-                .iter()
-                .map(|h| h.to_string())
-                .collect::<Vec<_>>(),
-        )?;
-        leaf_params.use_authority_key_identifier_extension = true;
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let mut config = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // The same CA code the proxy uses (one home for certificate minting): a CA held in
+        // memory, and a leaf per SNI name (IP literals without SNI get the fallback's IP SAN).
+        let ca = Arc::new(CertAuthority::generate()?);
+        for host in FIXTURE_HOSTS {
+            ca.leaf(host)?;
+        }
+        let config = ca.server_config("127.0.0.1", &[b"h2", b"http/1.1"])?;
         let acceptor = TlsAcceptor::from(Arc::new(config));
 
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -182,8 +156,8 @@ impl TlsFixture {
         Ok(TlsFixture {
             mock,
             addr,
-            ca_pem: ca_cert.pem(),
-            ca_der: ca_cert.der().clone(),
+            ca_pem: ca.cert_pem().to_owned(),
+            ca_der: ca.cert_der().clone(),
             gate,
             task,
         })

@@ -110,6 +110,7 @@ struct FindingRow {
 
 /// Why the harness could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HarnessError {
     /// The cases directory or a case file could not be read.
     #[error("read {path}: {source}")]

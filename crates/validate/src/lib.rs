@@ -195,6 +195,7 @@ impl Report {
 
 /// The event-log profile to validate against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Profile {
     /// v0: `llm_request`, `llm_response`, `budget_action`, `key_injection`.
     #[default]
@@ -250,6 +251,7 @@ impl Default for Options {
 
 /// Why a validator could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValidatorError {
     /// A supplied secret is unusable (too short). Names the secret, never the value.
     #[error(transparent)]
@@ -354,25 +356,35 @@ impl Validator {
         }
     }
 
-    /// Validates a file; `*.gz` files are decompressed on the fly.
+    /// Validates a file; `*.gz` files are decompressed on the fly ([`input_reader`]).
     pub fn validate_path(&self, path: &Path) -> io::Result<FileReport> {
         let file = File::open(path)?;
         let label = path.display().to_string();
-        let gz = path.extension().is_some_and(|e| e == "gz");
-        Ok(if gz {
-            #[cfg(feature = "gzip")]
-            {
-                self.validate_reader(&label, flate2::read::MultiGzDecoder::new(file))
-            }
-            #[cfg(not(feature = "gzip"))]
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "gzip input: agentlog-validate was built without its `gzip` feature",
-            ));
-        } else {
-            self.validate_reader(&label, file)
-        })
+        Ok(self.validate_reader(&label, input_reader(path, file)?))
     }
+}
+
+/// The bytes to validate of the file at `path`, read through `raw`: decompressed on the fly
+/// when the name ends in `.gz` (every gzip member, as `zcat` does), else `raw` itself. The one
+/// place that decides how a log file is opened; `raw` may wrap the file to watch its bytes
+/// (a progress bar).
+///
+/// Without the `gzip` feature a `.gz` path is an [`io::ErrorKind::Unsupported`] error
+/// rather than bytes that would all be findings.
+pub fn input_reader<'a>(
+    path: &Path,
+    raw: impl Read + Send + 'a,
+) -> io::Result<Box<dyn Read + Send + 'a>> {
+    if path.extension().is_some_and(|e| e == "gz") {
+        #[cfg(feature = "gzip")]
+        return Ok(Box::new(flate2::read::MultiGzDecoder::new(raw)));
+        #[cfg(not(feature = "gzip"))]
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "gzip input: agentlog-validate was built without its `gzip` feature",
+        ));
+    }
+    Ok(Box::new(raw))
 }
 
 fn check_empty(lines: u64) -> Finding {

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// How bad a finding is. Only errors fail a run (exit 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// Fails the run.
     Error,
@@ -38,6 +39,7 @@ macro_rules! rules {
     ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $desc:literal; )*) => {
         /// A rule id. See [`RULES`] for the table with severities and descriptions.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
         pub enum Rule {
             $( $(#[$doc])* $variant, )*
         }

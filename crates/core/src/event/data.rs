@@ -125,6 +125,7 @@ impl BudgetAction {
 /// What the secret injector did with one secret on one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum InjectionAction {
     /// The placeholder was replaced by the secret value.
     Injected,
@@ -186,6 +187,7 @@ impl KeyInjection {
 /// The `data` of an event: typed for the v0 types, a JSON object for any other type.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum EventData {
     /// `llm_request`.
     LlmRequest(LlmRequest),

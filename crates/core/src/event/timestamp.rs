@@ -21,6 +21,7 @@ pub struct Timestamp(OffsetDateTime);
 
 /// Why a timestamp was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TimestampError {
     /// The text is not an RFC 3339 date-time with an offset.
     #[error("not an RFC 3339 date-time with offset (expected e.g. 2026-02-24T23:02:34.123851Z)")]

@@ -9,6 +9,35 @@ pub mod file;
 
 use std::fmt;
 
+/// What every placeholder starts with. The agent holds a placeholder in place of each secret,
+/// [`PLACEHOLDER_PREFIX`] + [`PLACEHOLDER_HEX_LEN`] lowercase hex digits; the interceptor
+/// swaps the value in at the edge, and the validator never reports a placeholder.
+pub const PLACEHOLDER_PREFIX: &str = "SANDBOX_SECRET_";
+
+/// Number of lowercase hex digits after [`PLACEHOLDER_PREFIX`].
+pub const PLACEHOLDER_HEX_LEN: usize = 32;
+
+/// Length of a whole placeholder.
+pub const PLACEHOLDER_LEN: usize = PLACEHOLDER_PREFIX.len() + PLACEHOLDER_HEX_LEN;
+
+/// Whether `text` is exactly a placeholder: [`PLACEHOLDER_PREFIX`] and
+/// [`PLACEHOLDER_HEX_LEN`] lowercase hex digits.
+///
+/// ```
+/// use agentlog_core::secrets::is_placeholder;
+/// assert!(is_placeholder("SANDBOX_SECRET_0123456789abcdef0123456789abcdef"));
+/// assert!(!is_placeholder("SANDBOX_SECRET_0123456789ABCDEF0123456789ABCDEF"));
+/// assert!(!is_placeholder("SANDBOX_SECRET_0123"));
+/// ```
+pub fn is_placeholder(text: &str) -> bool {
+    text.strip_prefix(PLACEHOLDER_PREFIX).is_some_and(|hex| {
+        hex.len() == PLACEHOLDER_HEX_LEN
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// A secret's value. `Debug` prints `[redacted]`; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretValue(String);

@@ -154,11 +154,9 @@ const PREFIXES: &[(&str, Prefix)] = &[
     ("eyJ", Prefix::Jwt),
 ];
 
-/// The placeholder the sandbox gives agents instead of a value; never a finding.
-pub const PLACEHOLDER_PREFIX: &str = "SANDBOX_SECRET_";
-
-/// Length of a whole placeholder: the prefix and 32 lowercase hex digits.
-const PLACEHOLDER_LEN: usize = PLACEHOLDER_PREFIX.len() + 32;
+// The placeholder the sandbox gives agents instead of a value (never a finding), and its
+// whole length: the prefix and 32 lowercase hex digits. Defined once, in agentlog-core.
+use agentlog_core::secrets::{PLACEHOLDER_LEN, PLACEHOLDER_PREFIX};
 
 /// Minimum entropy (bits per character) of a body that is not word-like.
 pub const MIN_ENTROPY: f64 = 3.0;

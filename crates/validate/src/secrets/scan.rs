@@ -150,6 +150,7 @@ impl Encoding {
 
 /// Why a scanner could not be built. Messages name secrets, never values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScanError {
     /// A value is too short to be scanned for without matching everywhere.
     #[error(
