@@ -10,6 +10,10 @@ use crate::event::{Event, EventData, EventError, EventType, Payload, Timestamp};
 use crate::sink::{Sink, SinkError};
 
 /// What a producer knows about an event; the emitter stamps the rest.
+///
+/// The one builder of events: [`Record::into_event`] is where an [`Event`] is put together
+/// from its parts ([`Event::new`] and [`Emitter::stamp`] go through it), so the payload's
+/// `event_type` and reference summary are derived in one place.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     /// Kind of event.
@@ -77,6 +81,26 @@ impl Record {
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
+    }
+
+    /// The event this record becomes at `ts` in the run `run_id` of `agent_system`. The event
+    /// is not checked here; [`Event::checked`] (or an [`Emitter`]) does that.
+    pub fn into_event(
+        self,
+        ts: Timestamp,
+        run_id: impl Into<String>,
+        agent_system: impl Into<String>,
+    ) -> Event {
+        Event {
+            ts,
+            run_id: run_id.into(),
+            agent_system: agent_system.into(),
+            event_type: self.event_type,
+            summary: self.summary,
+            plugin: self.plugin,
+            tags: self.tags,
+            data: self.data,
+        }
     }
 }
 
@@ -177,16 +201,11 @@ impl Emitter {
 
     /// The event `record` becomes when stamped at `ts`.
     pub fn stamp(&self, record: Record, ts: Timestamp) -> Event {
-        Event {
+        record.into_event(
             ts,
-            run_id: self.inner.run_id.clone(),
-            agent_system: self.inner.agent_system.clone(),
-            event_type: record.event_type,
-            summary: record.summary,
-            plugin: record.plugin,
-            tags: record.tags,
-            data: record.data,
-        }
+            self.inner.run_id.as_str(),
+            self.inner.agent_system.as_str(),
+        )
     }
 
     /// Checks a complete event (once, whatever the number of sinks) and writes it to every

@@ -1,6 +1,7 @@
 //! Golden files for the wire format: a full and a minimal event of each v0 type, and the Go
 //! reference's byte-level conventions. Snapshots live in `testdata/golden/`.
 
+use agentlog_core::Record;
 use agentlog_core::event::{
     BudgetAction, Event, EventType, InjectionAction, KeyInjection, LlmRequest, LlmResponse,
     Timestamp,
@@ -22,20 +23,16 @@ fn golden(name: &str, event: &Event) {
 
 #[test]
 fn llm_request_full_and_minimal() {
-    let full = Event::new(
-        ts("2026-02-24T23:03:15.060999Z"),
-        "vm-503ad4d1",
-        "openclaw",
-        LlmRequest {
-            method: "POST".into(),
-            host: "openrouter.ai".into(),
-            path: "/v1/chat/completions".into(),
-            model: "google/gemini-2.0-flash-001".into(),
-            routed: true,
-            routed_to: "192.168.86.246:11434".into(),
-        },
-    )
-    .with_tag("tls");
+    let full = Record::new(LlmRequest {
+        method: "POST".into(),
+        host: "openrouter.ai".into(),
+        path: "/v1/chat/completions".into(),
+        model: "google/gemini-2.0-flash-001".into(),
+        routed: true,
+        routed_to: "192.168.86.246:11434".into(),
+    })
+    .tag("tls")
+    .into_event(ts("2026-02-24T23:03:15.060999Z"), "vm-503ad4d1", "openclaw");
     golden("llm_request_full", &full);
     let minimal = Event::new(
         ts("2026-02-24T23:03:15Z"),
@@ -53,23 +50,19 @@ fn llm_request_full_and_minimal() {
 
 #[test]
 fn llm_response_full_and_minimal() {
-    let full = Event::new(
-        ts("2026-02-24T23:03:16.5Z"),
-        "vm-503ad4d1",
-        "openclaw",
-        LlmResponse {
-            method: "POST".into(),
-            host: "api.anthropic.com".into(),
-            path: "/v1/messages".into(),
-            status_code: 200,
-            duration_ms: 1432,
-            body_bytes: 2817,
-            model: "claude-sonnet-4-5".into(),
-            input_tokens: Some(42),
-            output_tokens: Some(311),
-        },
-    )
-    .with_tag("tls");
+    let full = Record::new(LlmResponse {
+        method: "POST".into(),
+        host: "api.anthropic.com".into(),
+        path: "/v1/messages".into(),
+        status_code: 200,
+        duration_ms: 1432,
+        body_bytes: 2817,
+        model: "claude-sonnet-4-5".into(),
+        input_tokens: Some(42),
+        output_tokens: Some(311),
+    })
+    .tag("tls")
+    .into_event(ts("2026-02-24T23:03:16.5Z"), "vm-503ad4d1", "openclaw");
     golden("llm_response_full", &full);
     let minimal = Event::new(
         ts("2026-02-24T23:03:16Z"),
@@ -90,18 +83,14 @@ fn llm_response_full_and_minimal() {
 
 #[test]
 fn budget_action_full_and_minimal() {
-    let full = Event::new(
-        ts("2026-02-24T23:04:00.000001Z"),
-        "vm-503ad4d1",
-        "openclaw",
-        BudgetAction {
-            action: "warn".into(),
-            tokens_used: 12000,
-            cost_usd: 0.42,
-            remaining: 9.58,
-        },
-    )
-    .with_plugin("budget");
+    let full = Record::new(BudgetAction {
+        action: "warn".into(),
+        tokens_used: 12000,
+        cost_usd: 0.42,
+        remaining: 9.58,
+    })
+    .plugin("budget")
+    .into_event(ts("2026-02-24T23:04:00.000001Z"), "vm-503ad4d1", "openclaw");
     golden("budget_action_full", &full);
     let minimal = Event::new(
         ts("2026-02-24T23:04:00Z"),
@@ -117,18 +106,14 @@ fn budget_action_full_and_minimal() {
 
 #[test]
 fn key_injection_full_and_minimal() {
-    let full = Event::new(
-        ts("2026-02-24T23:03:15.06098Z"),
-        "vm-503ad4d1",
-        "openclaw",
-        KeyInjection {
-            secret_name: "ANTHROPIC_API_KEY".into(),
-            host: "api.anthropic.com".into(),
-            action: InjectionAction::LeakBlocked,
-        },
-    )
-    .with_plugin("secret_injector")
-    .with_tag("tls");
+    let full = Record::new(KeyInjection {
+        secret_name: "ANTHROPIC_API_KEY".into(),
+        host: "api.anthropic.com".into(),
+        action: InjectionAction::LeakBlocked,
+    })
+    .plugin("secret_injector")
+    .tag("tls")
+    .into_event(ts("2026-02-24T23:03:15.06098Z"), "vm-503ad4d1", "openclaw");
     golden("key_injection_full", &full);
     let minimal = Event::new(
         ts("2026-02-24T23:03:15Z"),
@@ -148,18 +133,18 @@ fn key_injection_full_and_minimal() {
 /// `encoding/json`'s HTML-safe escaping (`->` written `-\u003e`).
 #[test]
 fn go_reference_bytes() {
-    let event = Event::new(
+    let event = Record::new(LlmRequest {
+        method: "POST".into(),
+        host: "api.anthropic.com".into(),
+        path: "/v1/messages".into(),
+        ..Default::default()
+    })
+    .summary("POST api.anthropic.com/v1/messages -> local")
+    .into_event(
         ts("2026-02-24T23:03:10.787520000Z"),
         "vm-503ad4d1",
         "openclaw",
-        LlmRequest {
-            method: "POST".into(),
-            host: "api.anthropic.com".into(),
-            path: "/v1/messages".into(),
-            ..Default::default()
-        },
-    )
-    .with_summary("POST api.anthropic.com/v1/messages -> local");
+    );
     assert_eq!(
         event.to_json().unwrap(),
         r#"{"ts":"2026-02-24T23:03:10.78752Z","run_id":"vm-503ad4d1","agent_system":"openclaw","event_type":"llm_request","summary":"POST api.anthropic.com/v1/messages -\u003e local","data":{"method":"POST","host":"api.anthropic.com","path":"/v1/messages","routed":false}}"#

@@ -6,19 +6,20 @@
 //! order, empty `plugin`/`tags` and absent `data` omitted, timestamps as `RFC3339Nano`.
 //!
 //! ```
-//! use agentlog_core::event::{Event, KeyInjection, InjectionAction, Timestamp};
+//! use agentlog_core::Record;
+//! use agentlog_core::event::{KeyInjection, InjectionAction, Timestamp};
 //!
-//! let event = Event::new(
+//! let event = Record::new(KeyInjection {
+//!     secret_name: "OPENAI_API_KEY".into(),
+//!     host: "api.openai.com".into(),
+//!     action: InjectionAction::Injected,
+//! })
+//! .plugin("secret_injector")
+//! .into_event(
 //!     Timestamp::parse("2026-02-24T23:03:15.06Z").unwrap(),
 //!     "vm-503ad4d1",
 //!     "openclaw",
-//!     KeyInjection {
-//!         secret_name: "OPENAI_API_KEY".into(),
-//!         host: "api.openai.com".into(),
-//!         action: InjectionAction::Injected,
-//!     },
-//! )
-//! .with_plugin("secret_injector");
+//! );
 //! assert_eq!(
 //!     event.to_json().unwrap(),
 //!     r#"{"ts":"2026-02-24T23:03:15.06Z","run_id":"vm-503ad4d1","agent_system":"openclaw","event_type":"key_injection","summary":"secret \"OPENAI_API_KEY\" injected for api.openai.com","plugin":"secret_injector","data":{"secret_name":"OPENAI_API_KEY","host":"api.openai.com","action":"injected"}}"#
@@ -38,6 +39,8 @@ pub use event_type::{EventType, OtherType};
 pub use timestamp::{Timestamp, TimestampError};
 
 use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::emitter::Record;
 use serde_json::value::RawValue;
 
 /// One event, as written on one line of the log.
@@ -92,26 +95,20 @@ pub enum EventError {
 
 impl Event {
     /// Builds an event from a typed payload; `event_type` and `summary` follow from it.
+    /// Shorthand for [`Record::new`]`(data).`[`into_event`](Record::into_event)`(ts, run_id,
+    /// agent_system)`: a [`Record`] is the one builder of events (plugin, tags, another
+    /// summary).
     pub fn new<D: Payload>(
         ts: Timestamp,
         run_id: impl Into<String>,
         agent_system: impl Into<String>,
         data: D,
     ) -> Self {
-        let summary = data.summary();
-        Event {
-            ts,
-            run_id: run_id.into(),
-            agent_system: agent_system.into(),
-            event_type: D::EVENT_TYPE,
-            summary,
-            plugin: String::new(),
-            tags: Vec::new(),
-            data: Some(data.into()),
-        }
+        Record::new(data).into_event(ts, run_id, agent_system)
     }
 
-    /// Builds an event of a type v0 does not define (or a v0 type without data).
+    /// Builds an event of a type v0 does not define (or a v0 type without data); shorthand
+    /// for [`Record::untyped`] then [`Record::into_event`].
     pub fn untyped(
         ts: Timestamp,
         run_id: impl Into<String>,
@@ -120,34 +117,7 @@ impl Event {
         summary: impl Into<String>,
         data: Option<serde_json::Map<String, serde_json::Value>>,
     ) -> Self {
-        Event {
-            ts,
-            run_id: run_id.into(),
-            agent_system: agent_system.into(),
-            event_type,
-            summary: summary.into(),
-            plugin: String::new(),
-            tags: Vec::new(),
-            data: data.map(EventData::Other),
-        }
-    }
-
-    /// Replaces the summary.
-    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
-        self.summary = summary.into();
-        self
-    }
-
-    /// Sets the plugin.
-    pub fn with_plugin(mut self, plugin: impl Into<String>) -> Self {
-        self.plugin = plugin.into();
-        self
-    }
-
-    /// Appends a tag.
-    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
-        self
+        Record::untyped(event_type, summary, data).into_event(ts, run_id, agent_system)
     }
 
     /// Checks what the schema requires beyond what the types already guarantee: non-empty
