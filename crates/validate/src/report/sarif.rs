@@ -1,4 +1,4 @@
-//! SARIF 2.1.0 (checked against the official schema in `tests/validate_formats.rs`).
+//! SARIF 2.1.0 (checked against the official schema in `tests/validate_cli.rs`).
 
 use std::io::{self, Write};
 
