@@ -18,6 +18,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert!(matches!(&other, EventType::Other(name) if name.as_str() == "gate_decision"));
 /// assert!(!other.is_v0());
 /// ```
+///
+/// An `Other` cannot be built from a name directly:
+///
+/// ```compile_fail
+/// use agentlog_core::event::{EventType, OtherType};
+/// let wrong = EventType::Other(OtherType("llm_request".to_owned()));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EventType {

@@ -199,6 +199,15 @@ impl Event {
 /// let event = Event::new(Timestamp::now(), "run-1", "", LlmRequest::default());
 /// assert_eq!(event.checked().err(), Some(EventError::EmptyField("agent_system")));
 /// ```
+///
+/// A sink cannot be handed an event that was not checked:
+///
+/// ```compile_fail
+/// use agentlog_core::event::{Event, LlmRequest, Timestamp};
+/// use agentlog_core::sink::{MemorySink, Sink};
+/// let event = Event::new(Timestamp::now(), "run-1", "", LlmRequest::default());
+/// MemorySink::new().write(&event).unwrap();
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CheckedEvent<'a>(&'a Event);
 

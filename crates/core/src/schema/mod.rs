@@ -4,6 +4,11 @@
 //! `include_str!`, registered under their `$id`s, and every cross-file `$ref` resolves from
 //! them; nothing is ever fetched. [`bundle`] produces one self-contained document for
 //! validators that cannot resolve cross-file references.
+//!
+//! The texts, names, `$id`s and the bundle need nothing but serde_json. Compiling them
+//! (`compile`, `envelope`, `data_validator`, `SchemaError`) needs jsonschema and is behind
+//! this crate's `compile` feature, which `agentlog-validate` turns on: a producer that only
+//! writes events does not build a schema compiler.
 
 #[cfg(feature = "compile")]
 use std::sync::OnceLock;
