@@ -1,19 +1,15 @@
 //! Validating an events.jsonl log with the library API, as `agentlog validate` does.
 //!
-//! Run with `cargo run -p agentlog-validate --example validate [PATH]` (defaults to the real log
-//! in the repository's testdata/).
+//! Run with `cargo run -p agentlog-validate --example validate [PATH]` from the repository root
+//! (defaults to the real log in testdata/).
 
 use agentlog_validate::secrets::{Secret, SecretValue};
 use agentlog_validate::{Options, Report, Severity, Validator, report};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../testdata/validate/real-matchlock-pr77.jsonl"
-        )
-        .into()
-    });
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "testdata/validate/real-matchlock-pr77.jsonl".into());
     let options = Options {
         // Treat the v1 event types of newer sandboxes as warnings, not errors.
         unknown_types: Severity::Warning,
