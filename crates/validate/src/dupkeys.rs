@@ -23,18 +23,95 @@ const LINEAR_KEYS: usize = 16;
 /// document order (at most [`MAX_REPORTED`]). Text that is not JSON gives whatever was found
 /// before the syntax error.
 pub(crate) fn duplicates(text: &str) -> Vec<String> {
+    walk(text, true, MAX_REPORTED)
+}
+
+/// Whether `text`, known to be valid JSON, holds any duplicate key (the fast path's
+/// question). A byte scan compares the keys as written; only when a key holds an escape (so
+/// equal keys may be written differently) does the serde walk decide.
+pub(crate) fn has_duplicates(text: &str) -> bool {
+    match scan_raw(text.as_bytes()) {
+        Some(found) => found,
+        None => !walk(text, false, 1).is_empty(),
+    }
+}
+
+/// The byte scan behind [`has_duplicates`]: `None` when a key holds a backslash escape or
+/// the text is larger than its fixed tables (then the walk decides). No allocation: the keys of
+/// the open objects live in one array, each open container remembers where its keys start.
+fn scan_raw(text: &[u8]) -> Option<bool> {
+    const ARRAY: usize = usize::MAX;
+    let mut keys: [&[u8]; 64] = [&[]; 64];
+    let mut nkeys = 0;
+    let mut frames = [0usize; 32];
+    let mut depth = 0;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'{' | b'[' => {
+                *frames.get_mut(depth)? = if b == b'{' { nkeys } else { ARRAY };
+                depth += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                let start = frames[depth];
+                if start != ARRAY {
+                    nkeys = start;
+                }
+            }
+            b'"' => {
+                let (end, escaped) = string_end(text, i + 1)?;
+                let in_object = depth > 0 && frames[depth - 1] != ARRAY;
+                let is_key = in_object
+                    && text
+                        .get(end + 1..)
+                        .and_then(|rest| rest.iter().find(|c| !c.is_ascii_whitespace()))
+                        == Some(&b':');
+                if is_key {
+                    if escaped {
+                        return None;
+                    }
+                    let key = text.get(i + 1..end)?;
+                    if keys[frames[depth - 1]..nkeys].contains(&key) {
+                        return Some(true);
+                    }
+                    *keys.get_mut(nkeys)? = key;
+                    nkeys += 1;
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(false)
+}
+
+/// The index of the quote closing the string whose content starts at `from`, and whether the
+/// string holds an escape.
+fn string_end(text: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut at = from;
+    let mut escaped = false;
+    loop {
+        let i = at + memchr::memchr2(b'"', b'\\', text.get(at..)?)?;
+        if text[i] == b'"' {
+            return Some((i, escaped));
+        }
+        escaped = true;
+        at = i + 2;
+    }
+}
+
+fn walk(text: &str, track: bool, limit: usize) -> Vec<String> {
     let mut walk = Walk {
+        track,
+        limit,
         path: String::new(),
         found: Vec::new(),
     };
     let mut de = serde_json::Deserializer::from_str(text);
     let _ = (&mut walk).deserialize(&mut de);
     walk.found
-}
-
-/// Whether `text` holds any duplicate key (the fast path's question).
-pub(crate) fn has_duplicates(text: &str) -> bool {
-    !duplicates(text).is_empty()
 }
 
 /// An object key, borrowed from the input when it has no escapes.
@@ -60,17 +137,23 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 }
 
 struct Walk {
+    /// Whether to build pointers (only needed to report them).
+    track: bool,
+    limit: usize,
     path: String,
     found: Vec<String>,
 }
 
 impl Walk {
     fn full(&self) -> bool {
-        self.found.len() >= MAX_REPORTED
+        self.found.len() >= self.limit
     }
 
     fn push_token(&mut self, token: &str) -> usize {
         let len = self.path.len();
+        if !self.track {
+            return len;
+        }
         self.path.push('/');
         for c in token.chars() {
             match c {
@@ -185,6 +268,23 @@ mod tests {
         assert_eq!(duplicates(&text), vec!["/k4999"]);
         let text = format!("{{{}}}", vec!["\"a\":1"; 1000].join(","));
         assert_eq!(duplicates(&text).len(), MAX_REPORTED);
+    }
+
+    #[test]
+    fn byte_scan_agrees_with_the_walk() {
+        for text in [
+            r#"{"a":1,"b":{"a":2},"c":[{"a":1,"a":2}]}"#,
+            r#"{"a":1,"b":"a","a" : 3}"#,
+            r#"{"a":"x\"y","b":":","c":{}}"#,
+            r#"{"a":1,"\u0061":2}"#,
+            r#"{"k":[1,{"k":1}],"k2":{"k":{"k":1}}}"#,
+            r#"[{"a":1},{"a":1}]"#,
+        ] {
+            assert_eq!(has_duplicates(text), !duplicates(text).is_empty(), "{text}");
+        }
+        assert_eq!(scan_raw(br#"{"a":1,"\u0061":2}"#), None);
+        assert_eq!(scan_raw(br#"{"a":1,"b":{"a":2}}"#), Some(false));
+        assert_eq!(scan_raw(br#"{"a":1,"b":2,"a":3}"#), Some(true));
     }
 
     #[test]

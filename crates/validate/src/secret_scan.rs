@@ -72,10 +72,13 @@ impl Checker {
         scanner.find(body, &mut hits);
         if let Some(d) = detector {
             d.find(body, &mut kinds);
-            // The detector reads the decoded views too: a key written `sk\u002dproj...` or
-            // `Bearer%20sk-...` inside a JSON string.
-            for (_, view) in decoded_views(body) {
-                d.find(&view, &mut kinds);
+            // The detector reads the decoded views too (a key written `sk\u002dproj...`), but
+            // only when an escape there stands for a byte a credential is made of: the
+            // `\u003e` of every Go log line or a `%20` cannot hide a prefix or a body.
+            if escapes_credential_byte(body) {
+                for (_, view) in decoded_views(body) {
+                    d.find(&view, &mut kinds);
+                }
             }
         }
         if hits.is_empty() && kinds.is_empty() {
@@ -101,6 +104,39 @@ impl Checker {
             out.push(self.finding(line, Rule::SecretPattern, pointer, msg));
         }
     }
+}
+
+/// Whether `text` holds an escape (`\uXXXX`, `\xHH`, `%XX`, `&#N;`, `&#xH;`, a named
+/// reference) that decodes to a byte credentials are made of: a letter, a digit, `-` or `_`.
+fn escapes_credential_byte(text: &[u8]) -> bool {
+    let credential =
+        |b: u32| u8::try_from(b).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let hex = |s: &[u8]| {
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| u32::from_str_radix(s, 16).ok())
+    };
+    let mut at = 0;
+    while let Some(i) = text
+        .get(at..)
+        .and_then(|t| memchr::memchr3(b'\\', b'%', b'&', t))
+    {
+        let i = at + i;
+        let rest = text.get(i + 1..).unwrap_or_default();
+        let decoded = match (text[i], rest.first()) {
+            (b'\\', Some(b'u')) => rest.get(1..5).and_then(hex),
+            (b'\\', Some(b'x')) => rest.get(1..3).and_then(hex),
+            (b'%', Some(_)) => rest.get(..2).and_then(hex),
+            // Named and numeric references are rare in logs: any of them counts.
+            (b'&', Some(c)) if c.is_ascii_alphanumeric() || *c == b'#' => return true,
+            _ => None,
+        };
+        if decoded.is_some_and(credential) {
+            return true;
+        }
+        at = i + 1;
+    }
+    false
 }
 
 /// Visits every key and string of `value` once, in document order, until all are located.

@@ -373,6 +373,8 @@ impl Detector {
     pub fn new(allow: Vec<String>) -> Self {
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(PREFIXES.iter().map(|(p, _)| p))
             .ok();
         Detector { automaton, allow }
@@ -391,6 +393,11 @@ impl Detector {
         let Some(ac) = &self.automaton else {
             return scan.work;
         };
+        // The overlapping search cannot use the automaton's prefilter; a plain search can, and
+        // most lines hold no prefix at all.
+        if !ac.is_match(text) {
+            return scan.work;
+        }
         // End of the last `ghs_` body scanned: a `ghs_` inside it is part of that token.
         let mut ghs_until = 0;
         for m in ac.find_overlapping_iter(text) {
