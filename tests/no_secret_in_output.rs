@@ -241,11 +241,7 @@ proptest! {
             source(&encoded, is_source)
         };
         let (log, name) = log_with(place, &text);
-        let validator = Validator::new(Options {
-            secrets: vec![Secret::new("PROP_SECRET", SecretValue::new(secret.clone()), vec![])],
-            builtin_detectors: false,
-            ..Options::default()
-        }).expect("validator");
+        let validator = Validator::new(Options::default().with_secrets(vec![Secret::new("PROP_SECRET", SecretValue::new(secret.clone()), vec![])]).with_builtin_detectors(false)).expect("validator");
         let file = validator.validate_reader(&name, log.as_bytes());
         let hits: Vec<_> = file.findings.iter().filter(|f| f.rule == Rule::SecretValue).collect();
         match place.pointer() {

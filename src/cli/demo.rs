@@ -68,12 +68,10 @@ type Step = (
 
 async fn session(log: &std::path::Path) -> Result<(), String> {
     let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
-    let options = ProxyOptions {
-        secrets: demo_secrets().to_vec(),
-        event_log: Some(log.to_path_buf()),
-        run_id: Some("vm-demo0001".into()),
-        ..Default::default()
-    };
+    let options = ProxyOptions::default()
+        .with_secrets(demo_secrets().to_vec())
+        .with_event_log(Some(log.to_path_buf()))
+        .with_run_id(Some("vm-demo0001".into()));
     let proxy = start_proxy(&fixture, options)
         .await
         .map_err(|e| e.to_string())?;
@@ -166,10 +164,7 @@ fn report(log: &std::path::Path) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    let validator = match Validator::new(Options {
-        secrets,
-        ..Options::default()
-    }) {
+    let validator = match Validator::new(Options::default().with_secrets(secrets)) {
         Ok(v) => v,
         Err(e) => return fail(e.to_string()),
     };

@@ -172,27 +172,25 @@ pub fn run(args: Args) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let options = Options {
-        profile: match args.profile {
+    let options = Options::default()
+        .with_profile(match args.profile {
             ProfileArg::V0 => Profile::V0,
-        },
-        unknown_types: match args.unknown_types {
+        })
+        .with_unknown_types(match args.unknown_types {
             UnknownTypes::Error => Severity::Error,
             UnknownTypes::Warn => Severity::Warning,
-        },
-        secrets,
-        builtin_detectors: !args.no_builtin_detectors,
-        allow: args.allow.clone(),
-        max_errors: if args.fail_fast {
+        })
+        .with_secrets(secrets)
+        .with_builtin_detectors(!args.no_builtin_detectors)
+        .with_allow(args.allow.clone())
+        .with_max_errors(if args.fail_fast {
             Some(1)
         } else {
             args.max_errors
-        },
-        allow_empty: args.allow_empty,
-        max_findings_per_file: args.max_findings_per_file,
-        threads: args.threads,
-        ..Options::default()
-    };
+        })
+        .with_allow_empty(args.allow_empty)
+        .with_max_findings_per_file(args.max_findings_per_file)
+        .with_threads(args.threads);
     let validator = match Validator::new(options) {
         Ok(v) => v,
         Err(e) => return fail(e),

@@ -98,11 +98,7 @@ fn main() {
     rt.block_on(async move {
         let fixture = TlsFixture::start().await.expect("fixture");
         let dir = tempfile::tempdir().expect("tempdir");
-        let options = ProxyOptions {
-            llm_hosts: vec!["localhost".into()],
-            event_log: Some(dir.path().join("events.jsonl")),
-            ..Default::default()
-        };
+        let options = ProxyOptions::default().with_llm_hosts(vec!["localhost".into()]).with_event_log(Some(dir.path().join("events.jsonl")));
         let proxy = start_proxy(&fixture, options).await.expect("proxy");
         let url = format!("https://localhost:{}/v1/chat/completions", fixture.addr().port());
         let fixture_ca = reqwest::Certificate::from_pem(fixture.ca_pem().as_bytes()).expect("ca");

@@ -24,12 +24,12 @@ const OPENAI_KEY: &str = "sk-test-REAL-openai-0123456789";
 const ANTHROPIC_KEY: &str = "sk-ant-REAL-anthropic-9876543210";
 
 fn secrets() -> ProxyOptions {
-    ProxyOptions {
-        secrets: vec![
+    ProxyOptions::default()
+        .with_secrets(vec![
             format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com"),
             format!("ANTHROPIC_API_KEY={ANTHROPIC_KEY}@api.anthropic.com"),
-        ],
-        placeholders: vec![
+        ])
+        .with_placeholders(vec![
             (
                 "OPENAI_API_KEY".into(),
                 format!("SANDBOX_SECRET_{}", "a".repeat(32)),
@@ -38,9 +38,7 @@ fn secrets() -> ProxyOptions {
                 "ANTHROPIC_API_KEY".into(),
                 format!("SANDBOX_SECRET_{}", "b".repeat(32)),
             ),
-        ],
-        ..Default::default()
-    }
+        ])
 }
 
 /// Events as JSON with the volatile fields (ts, durations) replaced.
@@ -301,10 +299,7 @@ async fn fifty_concurrent_requests_give_one_hundred_intact_events() {
     let fixture = TlsFixture::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("events.jsonl");
-    let options = ProxyOptions {
-        event_log: Some(log.clone()),
-        ..Default::default()
-    };
+    let options = ProxyOptions::default().with_event_log(Some(log.clone()));
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let client = proxy.client().unwrap();
     let mut tasks = Vec::new();
@@ -347,10 +342,10 @@ async fn connect_refused_gives_502_and_an_llm_response() {
         .local_addr()
         .unwrap()
         .port();
-    let options = ProxyOptions {
-        connect_to: vec![("api.openai.com:443".into(), format!("127.0.0.1:{port}"))],
-        ..Default::default()
-    };
+    let options = ProxyOptions::default().with_connect_to(vec![(
+        "api.openai.com:443".into(),
+        format!("127.0.0.1:{port}"),
+    )]);
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let resp = proxy
         .client()
@@ -369,13 +364,10 @@ async fn connect_refused_gives_502_and_an_llm_response() {
 async fn upstream_tls_failure_gives_502() {
     let fixture = TlsFixture::start().await.unwrap();
     // The wiremock port speaks plain HTTP: the TLS handshake fails.
-    let options = ProxyOptions {
-        connect_to: vec![(
-            "api.openai.com:443".into(),
-            fixture.mock().address().to_string(),
-        )],
-        ..Default::default()
-    };
+    let options = ProxyOptions::default().with_connect_to(vec![(
+        "api.openai.com:443".into(),
+        fixture.mock().address().to_string(),
+    )]);
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let resp = proxy
         .client()
@@ -399,10 +391,7 @@ async fn slow_upstream_gives_504() {
         .await;
     let mut timeouts = Timeouts::default();
     timeouts.response_head = Duration::from_millis(300);
-    let options = ProxyOptions {
-        timeouts: Some(timeouts),
-        ..Default::default()
-    };
+    let options = ProxyOptions::default().with_timeouts(Some(timeouts));
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let resp = proxy
         .client()
@@ -471,10 +460,7 @@ async fn plain_http_is_proxied_and_tagged_http() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ip_literal_host_gets_an_ip_san() {
     let fixture = TlsFixture::start().await.unwrap();
-    let options = ProxyOptions {
-        llm_hosts: vec!["127.0.0.1".into()],
-        ..Default::default()
-    };
+    let options = ProxyOptions::default().with_llm_hosts(vec!["127.0.0.1".into()]);
     let proxy = start_proxy(&fixture, options).await.unwrap();
     // reqwest checks the proxy's leaf against the IP literal: only an IP SAN passes.
     let resp = proxy

@@ -45,12 +45,10 @@ async fn run_scenario(path: &Path) {
         })
         .unwrap_or_default();
     let fixture = TlsFixture::start().await.unwrap();
-    let options = ProxyOptions {
-        secrets: strings("secrets"),
-        placeholders: placeholders.clone(),
-        llm_hosts: strings("llm_hosts"),
-        ..Default::default()
-    };
+    let options = ProxyOptions::default()
+        .with_secrets(strings("secrets"))
+        .with_placeholders(placeholders.clone())
+        .with_llm_hosts(strings("llm_hosts"));
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let client = proxy.client().unwrap();
     for (i, req) in s["requests"].as_array().unwrap().iter().enumerate() {

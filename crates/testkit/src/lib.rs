@@ -331,8 +331,10 @@ fn status(code: StatusCode) -> Response<BoxBody> {
     resp
 }
 
-/// How [`start_proxy`] configures the proxy.
+/// How [`start_proxy`] configures the proxy: `ProxyOptions::default()` and the `with_*`
+/// methods (the struct grows, so it is `#[non_exhaustive]`).
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ProxyOptions {
     /// Secret specs, `NAME=VALUE@hosts`.
     pub secrets: Vec<String>,
@@ -348,6 +350,57 @@ pub struct ProxyOptions {
     pub connect_to: Vec<(String, String)>,
     /// Run id (default `vm-7e57c0de`).
     pub run_id: Option<String>,
+}
+
+impl ProxyOptions {
+    /// Sets [`ProxyOptions::secrets`].
+    #[must_use]
+    pub fn with_secrets(mut self, secrets: Vec<String>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Sets [`ProxyOptions::placeholders`].
+    #[must_use]
+    pub fn with_placeholders(mut self, placeholders: Vec<(String, String)>) -> Self {
+        self.placeholders = placeholders;
+        self
+    }
+
+    /// Sets [`ProxyOptions::llm_hosts`].
+    #[must_use]
+    pub fn with_llm_hosts(mut self, llm_hosts: Vec<String>) -> Self {
+        self.llm_hosts = llm_hosts;
+        self
+    }
+
+    /// Sets [`ProxyOptions::timeouts`].
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Option<Timeouts>) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Sets [`ProxyOptions::event_log`].
+    #[must_use]
+    pub fn with_event_log(mut self, event_log: Option<std::path::PathBuf>) -> Self {
+        self.event_log = event_log;
+        self
+    }
+
+    /// Sets [`ProxyOptions::connect_to`].
+    #[must_use]
+    pub fn with_connect_to(mut self, connect_to: Vec<(String, String)>) -> Self {
+        self.connect_to = connect_to;
+        self
+    }
+
+    /// Sets [`ProxyOptions::run_id`].
+    #[must_use]
+    pub fn with_run_id(mut self, run_id: Option<String>) -> Self {
+        self.run_id = run_id;
+        self
+    }
 }
 
 /// A proxy running in-process, wired to a [`TlsFixture`].

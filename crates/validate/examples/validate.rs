@@ -10,18 +10,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "testdata/validate/real-matchlock-pr77.jsonl".into());
-    let options = Options {
+    let options = Options::default()
         // Treat the v1 event types of newer sandboxes as warnings, not errors.
-        unknown_types: Severity::Warning,
+        .with_unknown_types(Severity::Warning)
         // Values that must never appear in the log, in any encoding. Names are reported,
         // values never.
-        secrets: vec![Secret::new(
+        .with_secrets(vec![Secret::new(
             "OPENAI_API_KEY",
             SecretValue::new("sk-example-not-a-real-key-000"),
             vec![],
-        )],
-        ..Options::default()
-    };
+        )]);
     let validator = Validator::new(options)?;
     let file = validator.validate_path(std::path::Path::new(&path))?;
     for f in &file.findings {

@@ -202,8 +202,17 @@ pub enum Profile {
     V0,
 }
 
-/// What to check and how.
+/// What to check and how. Fields are public to read and to set; build one with
+/// `Options::default()` and the `with_*` methods (the struct grows, so it is
+/// `#[non_exhaustive]`).
+///
+/// ```
+/// use agentlog_validate::Options;
+/// let options = Options::default().with_threads(1).with_allow_empty(true);
+/// assert_eq!((options.threads, options.allow_empty), (1, true));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Options {
     /// The profile (only v0 so far).
     pub profile: Profile,
@@ -246,6 +255,85 @@ impl Default for Options {
             threads: 0,
             chunk_size: 1 << 20,
         }
+    }
+}
+
+impl Options {
+    /// Sets [`Options::profile`].
+    #[must_use]
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Sets [`Options::unknown_types`].
+    #[must_use]
+    pub fn with_unknown_types(mut self, unknown_types: Severity) -> Self {
+        self.unknown_types = unknown_types;
+        self
+    }
+
+    /// Sets [`Options::secrets`].
+    #[must_use]
+    pub fn with_secrets(mut self, secrets: Vec<Secret>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Sets [`Options::builtin_detectors`].
+    #[must_use]
+    pub fn with_builtin_detectors(mut self, builtin_detectors: bool) -> Self {
+        self.builtin_detectors = builtin_detectors;
+        self
+    }
+
+    /// Sets [`Options::allow`].
+    #[must_use]
+    pub fn with_allow(mut self, allow: Vec<String>) -> Self {
+        self.allow = allow;
+        self
+    }
+
+    /// Sets [`Options::max_line_len`].
+    #[must_use]
+    pub fn with_max_line_len(mut self, max_line_len: usize) -> Self {
+        self.max_line_len = max_line_len;
+        self
+    }
+
+    /// Sets [`Options::max_errors`].
+    #[must_use]
+    pub fn with_max_errors(mut self, max_errors: Option<u64>) -> Self {
+        self.max_errors = max_errors;
+        self
+    }
+
+    /// Sets [`Options::allow_empty`].
+    #[must_use]
+    pub fn with_allow_empty(mut self, allow_empty: bool) -> Self {
+        self.allow_empty = allow_empty;
+        self
+    }
+
+    /// Sets [`Options::max_findings_per_file`].
+    #[must_use]
+    pub fn with_max_findings_per_file(mut self, max_findings_per_file: usize) -> Self {
+        self.max_findings_per_file = max_findings_per_file;
+        self
+    }
+
+    /// Sets [`Options::threads`].
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Sets [`Options::chunk_size`].
+    #[must_use]
+    pub fn with_chunk_size(mut self, chunk_size: usize) -> Self {
+        self.chunk_size = chunk_size;
+        self
     }
 }
 

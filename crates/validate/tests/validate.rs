@@ -82,10 +82,7 @@ fn real_log_snapshot() {
     assert_eq!((strict.lines, strict.events), (13, 13));
     assert_eq!(strict.errors(), 13, "v1 types are errors by default");
     let relaxed = validate(
-        Options {
-            unknown_types: Severity::Warning,
-            ..Options::default()
-        },
+        Options::default().with_unknown_types(Severity::Warning),
         log,
     );
     assert_eq!(relaxed.errors(), 0);
@@ -96,14 +93,11 @@ fn real_log_snapshot() {
 #[test]
 fn crafted_bad_log_snapshot() {
     let log = include_bytes!("../../../testdata/validate/crafted-bad.jsonl");
-    let options = Options {
-        secrets: vec![Secret::new(
-            "API_TOKEN",
-            SecretValue::new("s3cr3tValue123"),
-            vec![],
-        )],
-        ..Options::default()
-    };
+    let options = Options::default().with_secrets(vec![Secret::new(
+        "API_TOKEN",
+        SecretValue::new("s3cr3tValue123"),
+        vec![],
+    )]);
     let report = validate(options, log);
     let text = text_report(&report);
     assert!(!text.contains("s3cr3tValue123") && !text.contains("dXNlcjpzM2NyM3RWYWx1ZTEyMw"));
@@ -114,21 +108,13 @@ fn crafted_bad_log_snapshot() {
 #[test]
 fn chunking_does_not_change_results() {
     let log = include_bytes!("../../../testdata/validate/crafted-bad.jsonl");
-    let reference = validate(
-        Options {
-            threads: 1,
-            ..Options::default()
-        },
-        log,
-    );
+    let reference = validate(Options::default().with_threads(1), log);
     for chunk_size in [1, 13, 100, 300] {
         for threads in [1, 2, 3] {
             let got = validate(
-                Options {
-                    threads,
-                    chunk_size,
-                    ..Options::default()
-                },
+                Options::default()
+                    .with_threads(threads)
+                    .with_chunk_size(chunk_size),
                 log,
             );
             assert_eq!(got.findings, reference.findings, "{chunk_size} {threads}");
@@ -146,11 +132,9 @@ fn over_long_lines_are_skipped() {
     log.push_str(good);
     for chunk_size in [64, 1 << 20] {
         let report = validate(
-            Options {
-                max_line_len: 1000,
-                chunk_size,
-                ..Options::default()
-            },
+            Options::default()
+                .with_max_line_len(1000)
+                .with_chunk_size(chunk_size),
             log.as_bytes(),
         );
         let rules: Vec<_> = report.findings.iter().map(|f| (f.line, f.rule)).collect();
@@ -164,11 +148,9 @@ fn over_long_lines_are_skipped() {
 fn max_errors_truncates() {
     let log = "x\n".repeat(100);
     let report = validate(
-        Options {
-            max_errors: Some(3),
-            chunk_size: 8,
-            ..Options::default()
-        },
+        Options::default()
+            .with_max_errors(Some(3))
+            .with_chunk_size(8),
         log.as_bytes(),
     );
     assert_eq!(report.errors(), 3);
@@ -179,10 +161,11 @@ fn max_errors_truncates() {
 
 #[test]
 fn short_secret_is_refused_by_name() {
-    let options = Options {
-        secrets: vec![Secret::new("TINY", SecretValue::new("1234567"), vec![])],
-        ..Options::default()
-    };
+    let options = Options::default().with_secrets(vec![Secret::new(
+        "TINY",
+        SecretValue::new("1234567"),
+        vec![],
+    )]);
     let err = Validator::new(options).err().expect("refused").to_string();
     assert!(err.contains("TINY") && !err.contains("1234567"), "{err}");
 }
@@ -258,11 +241,7 @@ proptest! {
         };
         line = line.replace(placeholder, &raw_json);
         line.push('\n');
-        let options = Options {
-            secrets: vec![Secret::new("PROP_SECRET", SecretValue::new(secret.clone()), vec![])],
-            builtin_detectors: false,
-            ..Options::default()
-        };
+        let options = Options::default().with_secrets(vec![Secret::new("PROP_SECRET", SecretValue::new(secret.clone()), vec![])]).with_builtin_detectors(false);
         let report = validate(options, line.as_bytes());
         let hits: Vec<_> = report.findings.iter().filter(|f| f.rule == Rule::SecretValue).collect();
         prop_assert_eq!(hits.len(), 1, "{} {:?}", line, report.findings);
@@ -281,22 +260,14 @@ proptest! {
         value in EVENT_ALPHABET,
     ) {
         let line = format!("{}\n", event_line(&summary, "note", &value));
-        let options = Options {
-            secrets: vec![Secret::new("PROP_SECRET", SecretValue::new(secret), vec![])],
-            ..Options::default()
-        };
+        let options = Options::default().with_secrets(vec![Secret::new("PROP_SECRET", SecretValue::new(secret), vec![])]);
         let report = validate(options, line.as_bytes());
         prop_assert!(report.findings.is_empty(), "{:?}", report.findings);
     }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), chunk in 1usize..64) {
-        let options = Options {
-            secrets: vec![Secret::new("S", SecretValue::new("abcdefgh"), vec![])],
-            chunk_size: chunk,
-            max_line_len: 200,
-            ..Options::default()
-        };
+        let options = Options::default().with_secrets(vec![Secret::new("S", SecretValue::new("abcdefgh"), vec![])]).with_chunk_size(chunk).with_max_line_len(200);
         let report = validate(options, &bytes);
         let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         prop_assert!(report.lines == newlines || report.lines == newlines + 1);
@@ -317,11 +288,9 @@ fn findings_past_the_limit_are_counted_not_kept() {
     for _ in 0..50 {
         log.extend_from_slice(b"not json\n");
     }
-    let options = Options {
-        max_findings_per_file: 10,
-        allow_empty: true,
-        ..Options::default()
-    };
+    let options = Options::default()
+        .with_max_findings_per_file(10)
+        .with_allow_empty(true);
     let report = validate(options, &log);
     assert_eq!(report.findings.len(), 10);
     assert_eq!(report.errors(), 50);

@@ -42,11 +42,7 @@ fn peak_rss_kib() -> u64 {
 
 #[test]
 fn hostile_inputs_stay_under_64_mib_with_8_workers() {
-    let validator = Validator::new(Options {
-        threads: 8,
-        ..Options::default()
-    })
-    .expect("validator");
+    let validator = Validator::new(Options::default().with_threads(8)).expect("validator");
     let cases: [(&str, &'static [u8], u64, u64); 2] = [
         // 1 M lines of `{}`: five envelope.missing findings each.
         ("1M {} lines", b"{}\n", 3_000_000, 5_000_000),
