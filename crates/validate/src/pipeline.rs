@@ -215,7 +215,7 @@ impl Merger<'_> {
             }
         }
         for f in findings {
-            if !self.spend(f.severity, 1) {
+            if self.spend(f.severity, 1) == 0 {
                 return false;
             }
             if self.report.findings.len() < self.keep {
@@ -225,18 +225,9 @@ impl Merger<'_> {
             }
         }
         for ((rule, severity), n) in omitted {
-            let mut counted = n;
-            if severity == Severity::Error
-                && let Some(budget) = self.budget
-            {
-                counted = n.min(budget.saturating_sub(self.errors));
-            }
+            let counted = self.spend(severity, n);
             *self.report.omitted.entry((rule, severity)).or_default() += counted;
-            if severity == Severity::Error {
-                self.errors += counted;
-            }
             if counted < n {
-                self.report.truncated = true;
                 return false;
             }
         }
@@ -251,16 +242,20 @@ impl Merger<'_> {
         true
     }
 
-    /// Counts one finding of `severity` against the error budget; false when it is spent.
-    fn spend(&mut self, severity: Severity, n: u64) -> bool {
-        if severity == Severity::Error {
-            if self.budget.is_some_and(|b| self.errors >= b) {
-                self.report.truncated = true;
-                return false;
-            }
-            self.errors += n;
+    /// Counts up to `n` findings of `severity` against the error budget and returns how many
+    /// fit (warnings always do); when some do not, the report is marked truncated.
+    fn spend(&mut self, severity: Severity, n: u64) -> u64 {
+        if severity != Severity::Error {
+            return n;
         }
-        true
+        let fit = self
+            .budget
+            .map_or(n, |b| n.min(b.saturating_sub(self.errors)));
+        self.errors += fit;
+        if fit < n {
+            self.report.truncated = true;
+        }
+        fit
     }
 }
 

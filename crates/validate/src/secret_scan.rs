@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::Rule;
 use super::check::{Checker, ChunkResult, escape_pointer_token};
-use crate::secrets::decode::decoded_views;
+use crate::secrets::decode::{decoded_views, hex_byte, hex4};
 use crate::secrets::detect::{Detector, Kind};
 use crate::secrets::scan::{SecretHit, SecretScanner};
 
@@ -111,11 +111,6 @@ impl Checker {
 fn escapes_credential_byte(text: &[u8]) -> bool {
     let credential =
         |b: u32| u8::try_from(b).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let hex = |s: &[u8]| {
-        std::str::from_utf8(s)
-            .ok()
-            .and_then(|s| u32::from_str_radix(s, 16).ok())
-    };
     let mut at = 0;
     while let Some(i) = text
         .get(at..)
@@ -124,9 +119,9 @@ fn escapes_credential_byte(text: &[u8]) -> bool {
         let i = at + i;
         let rest = text.get(i + 1..).unwrap_or_default();
         let decoded = match (text[i], rest.first()) {
-            (b'\\', Some(b'u')) => rest.get(1..5).and_then(hex),
-            (b'\\', Some(b'x')) => rest.get(1..3).and_then(hex),
-            (b'%', Some(_)) => rest.get(..2).and_then(hex),
+            (b'\\', Some(b'u')) => hex4(rest, 1),
+            (b'\\', Some(b'x')) => hex_byte(rest, 1).map(u32::from),
+            (b'%', Some(_)) => hex_byte(rest, 0).map(u32::from),
             // Named and numeric references are rare in logs: any of them counts.
             (b'&', Some(c)) if c.is_ascii_alphanumeric() || *c == b'#' => return true,
             _ => None,

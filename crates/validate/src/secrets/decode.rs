@@ -586,13 +586,14 @@ fn hex_val(b: u8) -> Option<u8> {
 }
 
 /// The byte of the two hex digits at `text[at..at + 2]`.
-fn hex_byte(text: &[u8], at: usize) -> Option<u8> {
+pub(crate) fn hex_byte(text: &[u8], at: usize) -> Option<u8> {
     let hi = hex_val(*text.get(at)?)?;
     let lo = hex_val(*text.get(at + 1)?)?;
     Some(hi << 4 | lo)
 }
 
-fn hex4(text: &[u8], at: usize) -> Option<u32> {
+/// The value of the four hex digits at `text[at..at + 4]`.
+pub(crate) fn hex4(text: &[u8], at: usize) -> Option<u32> {
     let mut v = 0u32;
     for i in 0..4 {
         v = v << 4 | u32::from(hex_val(*text.get(at + i)?)?);
