@@ -6,6 +6,7 @@
 
 mod conformance;
 mod demo;
+mod diagnostics;
 mod emit;
 mod proxy;
 mod schema;
@@ -28,6 +29,12 @@ pub const EXIT_ERROR: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "agentlog", version, about, long_about, max_term_width = 100)]
 struct Cli {
+    /// More diagnostics on stderr (-v information, -vv debug); `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +65,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    diagnostics::init(cli.verbose, cli.quiet);
     let code = match cli.command {
         Command::Schema(args) => schema::run(args),
         Command::Emit(args) => emit::run(args),

@@ -3,20 +3,26 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agentlog_core::config::{LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_intercept::{
-    CertAuthority, ConnectTo, Injector, Proxy, ProxyConfig, install_default_provider,
-    parse_connect_to,
+    CertAuthority, ConnectTo, Injector, LogErrorPolicy, Proxy, ProxyConfig, RunningProxy,
+    Timeouts, install_default_provider, parse_connect_to, raise_fd_limit,
 };
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use super::{EXIT_OK, fail};
+use super::{EXIT_ERROR, EXIT_OK, fail};
 
 /// Run the interceptor: point an agent's HTTPS_PROXY at it and trust `<ca-dir>/ca.pem`.
+///
+/// SIGTERM or SIGINT (Ctrl-C) stops it: no new connection is accepted, exchanges in flight
+/// get `--shutdown-grace` to finish, the rest are cut (their `llm_response` is tagged
+/// `cut_short`), and the log is synced and closed. Durations are written `30s`, `500ms`,
+/// `2m`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address to listen on.
@@ -33,10 +39,12 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub agent_system: Option<String>,
     /// A secret: `NAME=VALUE@host1,host2`, or `NAME@hosts` to read VALUE from the
-    /// environment variable NAME. Repeatable. Host globs: `*`, `*.example.com`, `example.*`.
+    /// environment variable NAME. Repeatable. `@*` allows every host; an empty list after `@`
+    /// is refused. Host globs: `*.example.com` (any subdomain), `example.*` (one label).
     #[arg(long, value_name = "SPEC")]
     pub secret: Vec<String>,
-    /// Fix the placeholder of a secret: `NAME=SANDBOX_SECRET_...` (default: random).
+    /// Fix the placeholder of a secret: `NAME=SANDBOX_SECRET_...` (default: random; fix it
+    /// to keep an agent's environment valid across restarts).
     #[arg(long, value_name = "NAME=PLACEHOLDER")]
     pub placeholder: Vec<String>,
     /// Directory of the interception CA (`ca.pem`, `ca-key.pem`); created on first use.
@@ -51,6 +59,51 @@ pub struct Args {
     /// Dial ADDR:PORT whenever HOST:PORT is requested. Repeatable.
     #[arg(long, value_name = "HOST:PORT=ADDR:PORT")]
     pub connect_to: Vec<String>,
+    /// When an event cannot be written: `block` refuses the request (503) so that no
+    /// exchange goes unlogged; `continue` forwards it anyway. Both report each failure.
+    #[arg(long, value_name = "POLICY", default_value = "block", value_parser = parse_policy)]
+    pub on_log_error: LogErrorPolicy,
+    /// Also inject secrets into cleartext `http://` requests (by default a placeholder in a
+    /// cleartext request is refused, since the value would cross the network unencrypted).
+    #[arg(long)]
+    pub allow_cleartext_injection: bool,
+    /// How long exchanges in flight may take to finish after SIGTERM/SIGINT.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    pub shutdown_grace: Duration,
+    /// Upstream: TCP connect plus TLS handshake.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub connect_timeout: Duration,
+    /// Upstream: from sending a request to its response head.
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = duration)]
+    pub response_timeout: Duration,
+    /// Upstream: longest pause between two response body chunks.
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = duration)]
+    pub idle_timeout: Duration,
+    /// Client: the TLS handshake inside a CONNECT tunnel.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub handshake_timeout: Duration,
+    /// Client: receiving a whole request head.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    pub header_timeout: Duration,
+    /// Client: a connection silent this long with no request in flight is closed.
+    #[arg(long, value_name = "DURATION", default_value = "90s", value_parser = duration)]
+    pub client_idle_timeout: Duration,
+    /// Client connections served at once (default: half the open-file limit, at most
+    /// 16384); further clients wait in the listen backlog.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+}
+
+fn parse_policy(s: &str) -> Result<LogErrorPolicy, String> {
+    match s {
+        "block" => Ok(LogErrorPolicy::Block),
+        "continue" => Ok(LogErrorPolicy::Continue),
+        _ => Err("expected `block` or `continue`".to_owned()),
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 30s, 500ms, 2m)"))
 }
 
 fn random_run_id() -> String {
@@ -61,119 +114,247 @@ fn random_run_id() -> String {
     )
 }
 
-/// Runs the proxy until Ctrl-C.
+/// Runs the proxy until SIGTERM or SIGINT.
 pub fn run(args: Args) -> u8 {
     super::block_on(serve(args))
 }
 
+/// The event log: the emitter the proxy writes with and, when logging, the file.
+struct Log {
+    emitter: Emitter,
+    path: Option<PathBuf>,
+    run_id: RunId,
+}
+
 async fn serve(args: Args) -> u8 {
     install_default_provider();
+    let limits = raise_fd_limit();
+    let (config, log, ca) = match configure(&args, limits) {
+        Ok(parts) => parts,
+        Err(code) => return code,
+    };
+    let scopes = scope_lines(&config.injector);
+    let running = match Proxy::new(config) {
+        Ok(p) => match p.bind(args.listen).await {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        },
+        Err(e) => return fail(e),
+    };
+    print_startup(&running, &ca, &log, &scopes);
+    let signal = match wait_for_signal().await {
+        Ok(name) => name,
+        Err(e) => return fail(format!("wait for a signal: {e}")),
+    };
+    stop(running, &log, signal, args.shutdown_grace).await
+}
+
+/// Everything the proxy needs from the command line; an error was printed when `Err`.
+fn configure(
+    args: &Args,
+    limits: Option<(u64, u64)>,
+) -> Result<(ProxyConfig, Log, Arc<CertAuthority>), u8> {
+    let injector = injector(args)?;
+    let connect_to = connect_to(args)?;
+    let upstream_roots = upstream_roots(args)?;
+    let log = open_log(args)?;
+    let ca = match CertAuthority::load_or_create(&args.ca_dir) {
+        Ok(ca) => Arc::new(ca),
+        Err(e) => return Err(fail(e)),
+    };
+    let mut config = ProxyConfig::new(log.emitter.clone(), ca.clone());
+    config.injector = injector;
+    config.llm_hosts = args.llm_host.iter().map(HostPattern::new).collect();
+    config.upstream_roots = upstream_roots;
+    config.connect_to = connect_to;
+    config.on_log_error = args.on_log_error;
+    config.allow_cleartext_injection = args.allow_cleartext_injection;
+    config.timeouts = Timeouts::default()
+        .with_connect(args.connect_timeout)
+        .with_response_head(args.response_timeout)
+        .with_body_idle(args.idle_timeout)
+        .with_client_handshake(args.handshake_timeout)
+        .with_client_header(args.header_timeout)
+        .with_client_idle(args.client_idle_timeout);
+    config.max_connections = args.max_connections.unwrap_or_else(|| {
+        let files = limits.map_or(1024, |(_, after)| after);
+        usize::try_from(files / 2).unwrap_or(usize::MAX).clamp(64, 16384)
+    });
+    if let Some((before, after)) = limits {
+        tracing::info!(before, after, max_connections = config.max_connections, "open-file limit");
+    }
+    Ok((config, log, ca))
+}
+
+fn injector(args: &Args) -> Result<Injector, u8> {
     let env = |name: &str| std::env::var(name).ok();
     let mut secrets = Vec::new();
     for (i, spec) in args.secret.iter().enumerate() {
         match Secret::parse(spec, env) {
             Ok(s) => secrets.push(s),
             // The position, never the text: a spec that fails to parse may be a value.
-            Err(e) => return fail(format_args!("--secret #{}: {e}", i + 1)),
+            Err(e) => return Err(fail(format_args!("--secret #{}: {e}", i + 1))),
         }
     }
     let mut placeholders = Vec::new();
     for spec in &args.placeholder {
         let Some((name, value)) = spec.split_once('=') else {
-            return fail("--placeholder must be NAME=PLACEHOLDER");
+            return Err(fail("--placeholder must be NAME=PLACEHOLDER"));
         };
         placeholders.push((name.to_owned(), value.to_owned()));
     }
-    let injector = match Injector::new(secrets, &placeholders) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
-    };
-    let mut connect_to = ConnectTo::new();
+    Injector::new(secrets, &placeholders).map_err(fail)
+}
+
+fn connect_to(args: &Args) -> Result<ConnectTo, u8> {
+    let mut map = ConnectTo::new();
     for spec in &args.connect_to {
-        match parse_connect_to(spec) {
-            Ok((from, to)) => {
-                connect_to.insert(from, to);
-            }
-            Err(e) => return fail(e),
-        }
+        let (from, to) = parse_connect_to(spec).map_err(fail)?;
+        map.insert(from, to);
     }
-    let mut upstream_roots: Vec<CertificateDer<'static>> = Vec::new();
+    Ok(map)
+}
+
+fn upstream_roots(args: &Args) -> Result<Vec<CertificateDer<'static>>, u8> {
+    let mut roots = Vec::new();
     for path in &args.upstream_ca {
         let certs: Result<Vec<_>, _> = match CertificateDer::pem_file_iter(path) {
             Ok(iter) => iter.collect(),
-            Err(e) => return fail(format!("--upstream-ca {}: {e}", path.display())),
+            Err(e) => return Err(fail(format!("--upstream-ca {}: {e}", path.display()))),
         };
         match certs {
-            Ok(c) if !c.is_empty() => upstream_roots.extend(c),
+            Ok(c) if !c.is_empty() => roots.extend(c),
             _ => {
-                return fail(format!(
-                    "--upstream-ca {}: no PEM certificate",
-                    path.display()
-                ));
+                let message = format!("--upstream-ca {}: no PEM certificate", path.display());
+                return Err(fail(message));
             }
         }
     }
-    let run_id = match RunId::new(args.run_id.clone().unwrap_or_else(random_run_id)) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+    Ok(roots)
+}
+
+fn open_log(args: &Args) -> Result<Log, u8> {
+    let run_id = RunId::new(args.run_id.clone().unwrap_or_else(random_run_id)).map_err(fail)?;
     let agent_system = args
         .agent_system
         .clone()
         .or_else(|| args.event_log.as_ref().map(|_| "agentlog-proxy".to_owned()));
-    let logging =
-        match LoggingConfig::from_flags(args.event_log.clone(), run_id.clone(), agent_system) {
-            Ok(l) => l,
-            Err(e) => return fail(e),
-        };
-    let (emitter, log_path) = match logging.emitter() {
-        Ok(Some((emitter, writer))) => (emitter, Some(writer.path().to_path_buf())),
+    let logging = LoggingConfig::from_flags(args.event_log.clone(), run_id.clone(), agent_system)
+        .map_err(fail)?;
+    match logging.emitter() {
+        Ok(Some((emitter, writer))) => {
+            let path = writer.path().to_path_buf();
+            let repaired = writer.repaired_bytes();
+            if repaired > 0 {
+                eprintln!(
+                    "agentlog: warning: {}: removed a torn last line ({repaired} bytes, left by a crash or a full disk) before appending",
+                    path.display()
+                );
+            }
+            Ok(Log {
+                emitter,
+                path: Some(path),
+                run_id,
+            })
+        }
         Ok(None) => match Emitter::new(run_id.as_str(), "agentlog-proxy", Vec::new()) {
-            Ok(e) => (e, None),
-            Err(e) => return fail(e),
+            Ok(emitter) => Ok(Log {
+                emitter,
+                path: None,
+                run_id,
+            }),
+            Err(e) => Err(fail(e)),
         },
-        Err(e) => return fail(e),
-    };
-    let ca = match CertAuthority::load_or_create(&args.ca_dir) {
-        Ok(ca) => Arc::new(ca),
-        Err(e) => return fail(e),
-    };
-    let mut config = ProxyConfig::new(emitter.clone(), ca.clone());
-    config.injector = injector;
-    config.llm_hosts = args.llm_host.iter().map(HostPattern::new).collect();
-    config.upstream_roots = upstream_roots;
-    config.connect_to = connect_to;
-    let placeholders: Vec<(String, String)> = config
-        .injector
-        .placeholders()
-        .map(|(n, p)| (n.to_owned(), p.to_owned()))
-        .collect();
-    let proxy = match Proxy::new(config) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let running = match proxy.bind(args.listen).await {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// One line per secret: its name, placeholder and the hosts it is injected for. Never the
+/// value: the scope is what an operator must see to notice a secret allowed too widely.
+fn scope_lines(injector: &Injector) -> Vec<String> {
+    let placeholders: Vec<(&str, &str)> = injector.placeholders().collect();
+    injector
+        .secrets()
+        .zip(placeholders)
+        .map(|(secret, (name, placeholder))| {
+            let hosts: Vec<&str> = secret.hosts().iter().map(HostPattern::as_str).collect();
+            let scope = if hosts.is_empty() || hosts.contains(&"*") {
+                "EVERY host (*)".to_owned()
+            } else {
+                hosts.join(", ")
+            };
+            format!("{name}={placeholder}\n  secret {name} is injected for: {scope}")
+        })
+        .collect()
+}
+
+fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: &[String]) {
     println!("agentlog proxy listening on {}", running.local_addr());
     if let Some(path) = ca.cert_path() {
         println!("CA certificate: {}", path.display());
     }
-    match &log_path {
-        Some(path) => println!("event log: {} (run {run_id})", path.display()),
+    match &log.path {
+        Some(path) => println!("event log: {} (run {})", path.display(), log.run_id),
         None => println!("event log: disabled (give --event-log or --agent-system)"),
     }
-    for (name, placeholder) in &placeholders {
-        println!("{name}={placeholder}");
+    for line in scopes {
+        println!("{line}");
     }
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        return fail(format!("wait for Ctrl-C: {e}"));
+}
+
+/// Waits for SIGTERM (what docker and systemd send) or SIGINT (Ctrl-C); returns its name.
+async fn wait_for_signal() -> std::io::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => Ok("SIGTERM"),
+            _ = int.recv() => Ok("SIGINT"),
+        }
     }
-    running.shutdown().await;
-    if let Err(e) = emitter.close() {
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+    }
+}
+
+async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -> u8 {
+    eprintln!(
+        "agentlog proxy: {signal} received; no new connections, waiting up to {} for {} in flight",
+        humantime::format_duration(grace),
+        running.connections()
+    );
+    let report = running.shutdown_with_grace(grace).await;
+    if report.drained {
+        eprintln!("agentlog proxy: every exchange finished");
+    } else {
+        eprintln!(
+            "agentlog proxy: grace period over; {} exchange(s) cut short (logged with tag cut_short)",
+            report.cut_short
+        );
+    }
+    if report.abandoned > 0 {
+        eprintln!(
+            "agentlog proxy: {} task(s) did not end after the cut",
+            report.abandoned
+        );
+    }
+    let failures = log.emitter.write_failures();
+    if let Err(e) = log.emitter.close() {
         return fail(e);
     }
-    eprintln!("agentlog proxy stopped; event log closed");
+    match (&log.path, failures) {
+        (Some(path), 0) => eprintln!("agentlog proxy stopped; event log {} synced and closed", path.display()),
+        (Some(path), n) => {
+            eprintln!(
+                "agentlog proxy stopped; event log {} closed, but {n} event(s) could not be written",
+                path.display()
+            );
+            return EXIT_ERROR;
+        }
+        (None, _) => eprintln!("agentlog proxy stopped"),
+    }
     EXIT_OK
 }

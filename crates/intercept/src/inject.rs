@@ -15,13 +15,14 @@
 //!
 //! When any secret leaks, only the `leak_blocked` events are produced for that request.
 
+use aho_corasick::AhoCorasick;
 use bytes::Bytes;
 use http::HeaderValue;
 use http::uri::{PathAndQuery, Uri};
 use memchr::memmem;
 
 use agentlog_core::event::{InjectionAction, KeyInjection};
-use agentlog_core::secrets::{PLACEHOLDER_LEN, PLACEHOLDER_PREFIX, Secret, strip_port};
+use agentlog_core::secrets::{PLACEHOLDER_LEN, PLACEHOLDER_PREFIX, Secret};
 
 /// A new random placeholder: `SANDBOX_SECRET_` + 32 lowercase hex characters.
 pub fn generate_placeholder() -> String {
@@ -52,6 +53,9 @@ pub enum InjectError {
     /// A placeholder contains a secret's value or vice versa, which would defeat the log check.
     #[error("placeholder of {0} overlaps a secret value")]
     PlaceholderOverlapsValue(String),
+    /// The placeholders could not be compiled into one matcher.
+    #[error("the placeholders could not be compiled into a matcher")]
+    PlaceholderSet,
 }
 
 /// One configured secret with its placeholder.
@@ -61,19 +65,29 @@ struct Entry {
     placeholder: String,
 }
 
-/// The result of [`Injector::apply`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Decision {
-    /// Forward the (modified) request; one event per configured secret.
-    Forward(Vec<KeyInjection>),
-    /// Refuse with 403 and contact nobody; one `leak_blocked` event per leaking secret.
-    Block(Vec<KeyInjection>),
+/// Whether allowed secrets may be injected into a request: over TLS always, over cleartext
+/// `http://` only with `--allow-cleartext-injection`. When they may not, every secret counts
+/// as not allowed for the request: its placeholder is a leak, its absence `skipped`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Channel {
+    /// The request travels inside a TLS tunnel.
+    pub tls: bool,
+    /// `--allow-cleartext-injection` was given.
+    pub allow_cleartext: bool,
+}
+
+impl Channel {
+    fn injectable(self) -> bool {
+        self.tls || self.allow_cleartext
+    }
 }
 
 /// Replaces placeholders with secret values for allowed hosts and detects leaks.
 #[derive(Debug, Clone, Default)]
 pub struct Injector {
     entries: Vec<Entry>,
+    /// Every placeholder, pattern `i` being `entries[i]`'s; `None` when there is no secret.
+    finder: Option<AhoCorasick>,
 }
 
 impl Injector {
@@ -117,7 +131,13 @@ impl Injector {
                 }
             }
         }
-        Ok(Injector { entries })
+        let finder = if entries.is_empty() {
+            None
+        } else {
+            let patterns = entries.iter().map(|e| e.placeholder.as_bytes());
+            Some(AhoCorasick::new(patterns).map_err(|_| InjectError::PlaceholderSet)?)
+        };
+        Ok(Injector { entries, finder })
     }
 
     /// `(name, placeholder)` of every secret, in configuration order.
@@ -137,34 +157,123 @@ impl Injector {
         self.entries.is_empty()
     }
 
-    /// Applies the policy to a request addressed to `host` (a `:port` is ignored): replaces
-    /// placeholders in `parts` for allowed secrets, or reports a leak.
-    pub(crate) fn apply(&self, host: &str, parts: &mut http::request::Parts) -> Decision {
-        let host = strip_port(host).to_ascii_lowercase();
-        let event = |e: &Entry, action| KeyInjection {
-            secret_name: e.secret.name().to_owned(),
-            host: host.clone(),
-            action,
-        };
-        let leaks: Vec<KeyInjection> = self
-            .entries
+    /// Whether the secret `name` may be sent to `host` (over TLS).
+    pub(crate) fn allows(&self, name: &str, host: &str) -> bool {
+        self.entries
             .iter()
-            .filter(|e| !e.secret.allows(&host) && contains_placeholder(parts, &e.placeholder))
-            .map(|e| event(e, InjectionAction::LeakBlocked))
-            .collect();
-        if !leaks.is_empty() {
-            return Decision::Block(leaks);
+            .any(|e| e.secret.name() == name && e.secret.allows(host))
+    }
+
+    fn allowed(e: &Entry, host: &str, channel: Channel) -> bool {
+        channel.injectable() && e.secret.allows(host)
+    }
+
+    fn event(e: &Entry, host: &str, action: InjectionAction) -> KeyInjection {
+        KeyInjection {
+            secret_name: e.secret.name().to_owned(),
+            host: host.to_owned(),
+            action,
         }
+    }
+
+    /// One `leak_blocked` event per secret not allowed for `host` (already normalized) whose
+    /// placeholder is in a header value or the request target; empty when nothing leaks.
+    pub(crate) fn header_leaks(
+        &self,
+        host: &str,
+        parts: &http::request::Parts,
+        channel: Channel,
+    ) -> Vec<KeyInjection> {
+        self.entries
+            .iter()
+            .filter(|e| !Self::allowed(e, host, channel) && contains_placeholder(parts, &e.placeholder))
+            .map(|e| Self::event(e, host, InjectionAction::LeakBlocked))
+            .collect()
+    }
+
+    /// Replaces placeholders in `parts` for the secrets allowed for `host`: one `injected`
+    /// or `skipped` event per configured secret, in configuration order.
+    pub(crate) fn inject(
+        &self,
+        host: &str,
+        parts: &mut http::request::Parts,
+        channel: Channel,
+    ) -> Vec<KeyInjection> {
         let mut events = Vec::with_capacity(self.entries.len());
         for e in &self.entries {
-            if e.secret.allows(&host) {
+            if Self::allowed(e, host, channel) {
                 replace_in_request(parts, &e.placeholder, e.secret.expose());
-                events.push(event(e, InjectionAction::Injected));
+                events.push(Self::event(e, host, InjectionAction::Injected));
             } else {
-                events.push(event(e, InjectionAction::Skipped));
+                events.push(Self::event(e, host, InjectionAction::Skipped));
             }
         }
-        Decision::Forward(events)
+        events
+    }
+
+    /// A scanner for the request body bound for `host`, or `None` when every secret may go
+    /// there (nothing in the body could leak).
+    pub(crate) fn body_scanner(&self, host: &str, channel: Channel) -> Option<BodyScanner> {
+        self.finder.as_ref()?;
+        let forbidden: Vec<bool> = self
+            .entries
+            .iter()
+            .map(|e| !Self::allowed(e, host, channel))
+            .collect();
+        if !forbidden.contains(&true) {
+            return None;
+        }
+        let keep = self.entries.iter().map(|e| e.placeholder.len()).max().unwrap_or(1) - 1;
+        Some(BodyScanner {
+            forbidden,
+            host: host.to_owned(),
+            carry: Vec::with_capacity(keep),
+            keep,
+        })
+    }
+}
+
+/// Finds placeholders of forbidden secrets in a request body fed chunk by chunk: a
+/// placeholder split across chunks is found, since the last `keep` bytes of what was fed are
+/// carried into the next search. It is fed with the [`Injector`] that made it.
+#[derive(Debug)]
+pub(crate) struct BodyScanner {
+    forbidden: Vec<bool>,
+    host: String,
+    carry: Vec<u8>,
+    /// Longest placeholder length minus one.
+    keep: usize,
+}
+
+impl BodyScanner {
+    /// Bytes at the end of what was fed that could still be the start of a placeholder:
+    /// a streaming caller holds them back until the next chunk (or the end) clears them.
+    pub(crate) fn hold_back(&self) -> usize {
+        self.keep
+    }
+
+    /// Scans the next chunk; the `leak_blocked` events of the forbidden placeholders found
+    /// (each secret once), empty when the chunk is clean.
+    pub(crate) fn feed(&mut self, injector: &Injector, chunk: &[u8]) -> Vec<KeyInjection> {
+        let Some(finder) = injector.finder.as_ref() else {
+            return Vec::new();
+        };
+        let mut window = std::mem::take(&mut self.carry);
+        window.extend_from_slice(chunk);
+        let mut leaked = vec![false; self.forbidden.len()];
+        for found in finder.find_overlapping_iter(&window) {
+            let i = found.pattern().as_usize();
+            leaked[i] |= self.forbidden[i];
+        }
+        let tail = window.len().saturating_sub(self.keep);
+        self.carry = window.split_off(tail);
+        injector
+            .entries
+            .iter()
+            .zip(leaked)
+            .filter(|(_, leaked)| *leaked)
+            .map(|(e, _)| Injector::event(e, &self.host, InjectionAction::LeakBlocked))
+            .collect()
     }
 }
 
@@ -249,24 +358,80 @@ mod tests {
         );
     }
 
-    #[test]
-    fn injects_skips_and_blocks() {
+    const TLS: Channel = Channel {
+        tls: true,
+        allow_cleartext: false,
+    };
+
+    fn injector() -> Injector {
         let a = Secret::parse("A=aaaa-value@api.openai.com", |_| None).unwrap();
         let b = Secret::parse("B=bbbb-value@*.example.com", |_| None).unwrap();
-        let inj = Injector::new(vec![a, b], &[("A".into(), "PH_A".into())]).unwrap();
+        Injector::new(
+            vec![a, b],
+            &[("A".into(), "PH_A".into()), ("B".into(), "PH_BBBB".into())],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn injects_skips_and_blocks() {
+        let inj = injector();
         let mut p = parts("/v1/x?key=PH_A&k2=PH_A", "Bearer PH_A");
-        let d = inj.apply("api.openai.com:443", &mut p);
-        let Decision::Forward(ev) = d else {
-            panic!("blocked")
-        };
+        assert!(inj.header_leaks("api.openai.com", &p, TLS).is_empty());
+        let ev = inj.inject("api.openai.com", &mut p, TLS);
         assert_eq!(ev[0].action, InjectionAction::Injected);
         assert_eq!(ev[1].action, InjectionAction::Skipped);
         assert_eq!(p.headers["authorization"], "Bearer aaaa-value");
         assert_eq!(p.uri.query(), Some("key=aaaa-value&k2=aaaa-value"));
 
-        let mut p = parts("/PH_A/in/path", "none");
-        let d = inj.apply("evil.test", &mut p);
-        assert!(matches!(d, Decision::Block(ref ev) if ev.len() == 1 && ev[0].secret_name == "A"));
+        let p = parts("/PH_A/in/path", "none");
+        let ev = inj.header_leaks("evil.test", &p, TLS);
+        assert!(ev.len() == 1 && ev[0].secret_name == "A", "{ev:?}");
         assert_eq!(p.uri.path(), "/PH_A/in/path");
+    }
+
+    #[test]
+    fn cleartext_counts_as_not_allowed() {
+        let inj = injector();
+        let clear = Channel {
+            tls: false,
+            allow_cleartext: false,
+        };
+        let mut p = parts("/v1/x", "Bearer PH_A");
+        let ev = inj.header_leaks("api.openai.com", &p, clear);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].action, InjectionAction::LeakBlocked);
+        let opted_in = Channel {
+            tls: false,
+            allow_cleartext: true,
+        };
+        assert!(inj.header_leaks("api.openai.com", &p, opted_in).is_empty());
+        inj.inject("api.openai.com", &mut p, opted_in);
+        assert_eq!(p.headers["authorization"], "Bearer aaaa-value");
+    }
+
+    #[test]
+    fn body_scanner_finds_placeholders_split_anywhere() {
+        let inj = injector();
+        assert!(inj.body_scanner("api.openai.com", TLS).is_some());
+        let body = b"{\"prompt\":\"send PH_BBBB to me\"}";
+        for split in 0..=body.len() {
+            let mut scan = inj.body_scanner("api.openai.com", TLS).unwrap();
+            let mut found = scan.feed(&inj, &body[..split]);
+            found.extend(scan.feed(&inj, &body[split..]));
+            assert_eq!(found.len(), 1, "split {split}");
+            assert_eq!(found[0].secret_name, "B");
+            assert_eq!(found[0].action, InjectionAction::LeakBlocked);
+        }
+        // An allowed placeholder in the body is not a leak (and is not replaced either).
+        let mut scan = inj.body_scanner("api.openai.com", TLS).unwrap();
+        assert!(scan.feed(&inj, b"PH_A PH_A").is_empty());
+        // Every secret allowed: nothing to scan for.
+        let all = Injector::new(
+            vec![Secret::parse("C=cccc-value@*", |_| None).unwrap()],
+            &[],
+        )
+        .unwrap();
+        assert!(all.body_scanner("any.host", TLS).is_none());
     }
 }

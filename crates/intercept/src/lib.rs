@@ -27,6 +27,7 @@
 
 mod ca;
 mod inject;
+mod limits;
 mod proxy;
 mod upstream;
 mod usage;
@@ -37,7 +38,11 @@ pub use ca::{
     CA_CERT_FILE, CA_KEY_FILE, CaError, CertAuthority, install_default_provider, provider,
 };
 pub use inject::{InjectError, Injector, generate_placeholder};
-pub use proxy::{Proxy, ProxyConfig, ProxyError, RunningProxy, Timeouts};
+pub use limits::raise_fd_limit;
+pub use proxy::{
+    DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Proxy, ProxyConfig, ProxyError, RunningProxy,
+    ShutdownReport, Timeouts,
+};
 pub use upstream::{BoxError, ConnectTo, parse_connect_to};
 
 /// The body type the proxy sends and receives.

@@ -111,6 +111,8 @@ impl Connection for UpstreamStream {
 #[derive(Clone)]
 pub struct UpstreamConnector {
     tls: TlsConnector,
+    /// The same trust, offering only HTTP/1.1 (an `Upgrade` needs it).
+    tls_http1: TlsConnector,
     connect_to: Arc<ConnectTo>,
     connect_timeout: Duration,
 }
@@ -139,15 +141,33 @@ impl UpstreamConnector {
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        let mut http1 = config.clone();
+        http1.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(UpstreamConnector {
             tls: TlsConnector::from(Arc::new(config)),
+            tls_http1: TlsConnector::from(Arc::new(http1)),
             connect_to: Arc::new(connect_to),
             connect_timeout,
         })
     }
 
+    /// A fresh connection to `uri`'s upstream that speaks HTTP/1.1 (for `Upgrade`).
+    pub async fn connect_http1(&self, uri: Uri) -> Result<TokioIo<UpstreamStream>, BoxError> {
+        let tls = self.tls_http1.clone();
+        self.clone().connect_with(uri, tls).await
+    }
+
     async fn connect(self, uri: Uri) -> Result<TokioIo<UpstreamStream>, BoxError> {
+        let tls = self.tls.clone();
+        self.connect_with(uri, tls).await
+    }
+
+    async fn connect_with(
+        self,
+        uri: Uri,
+        tls: TlsConnector,
+    ) -> Result<TokioIo<UpstreamStream>, BoxError> {
         let https = uri.scheme_str() == Some("https");
         let host = uri.host().ok_or("upstream URI has no host")?;
         let host = host
@@ -179,7 +199,7 @@ impl UpstreamConnector {
             return Ok(TokioIo::new(UpstreamStream::Plain(tcp)));
         }
         let name = ServerName::try_from(host.clone())?;
-        let tls = tokio::time::timeout(self.connect_timeout, self.tls.connect(name, tcp))
+        let tls = tokio::time::timeout(self.connect_timeout, tls.connect(name, tcp))
             .await
             .map_err(|_| UpstreamTimeout)??;
         Ok(TokioIo::new(UpstreamStream::Tls(Box::new(tls))))

@@ -278,3 +278,18 @@ mod tests {
         );
     }
 }
+
+// TEMPORARY (replaced by the ca-usage branch).
+impl UsageParser {
+    /// Temporary.
+    pub fn for_response(content_type: &str, content_encoding: Option<&str>) -> Option<Self> {
+        if content_encoding.is_some_and(|e| !e.eq_ignore_ascii_case("identity")) {
+            return None;
+        }
+        Self::for_content_type(content_type)
+    }
+    /// Temporary.
+    pub fn saw_terminal_event(&self) -> bool {
+        false
+    }
+}

@@ -3,7 +3,9 @@
 //!
 //! Routing: `POST /v1/chat/completions`, `POST /v1/responses`, `POST /v1/messages`; a JSON
 //! body with `"stream": true` gets the SSE form. A request header `x-testkit-status: 429` or
-//! `500` gets that error status instead. `GET /v1/models` lists one model.
+//! `500` gets that error status instead. `GET /v1/models` lists one model. A request header
+//! `x-testkit-encoding: gzip` gets the chat completion JSON gzip-compressed
+//! (`Content-Encoding: gzip`), as an upstream answers an SDK that sent `Accept-Encoding: gzip`.
 
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -93,8 +95,27 @@ fn sse(body: String) -> ResponseTemplate {
         .set_body_raw(body, "text/event-stream")
 }
 
+/// `bytes` gzip-compressed.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
 /// Mounts every default mock on `server`.
 pub async fn mount_defaults(server: &MockServer) {
+    let compressed = gzip(openai_chat_json().to_string().as_bytes());
+    Mock::given(header("x-testkit-encoding", "gzip"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .set_body_raw(compressed, "application/json"),
+        )
+        .with_priority(1)
+        .mount(server)
+        .await;
     for status in [429u16, 500, 503] {
         Mock::given(header("x-testkit-status", status.to_string().as_str()))
             .respond_with(ResponseTemplate::new(status).set_body_json(

@@ -1,0 +1,366 @@
+//! What happens to one request, in a fixed order.
+//!
+//! For every request (inside a TLS tunnel, tag `tls`; or a plain `http://` proxy request, tag
+//! `http`):
+//!
+//! 1. **Header and target leaks.** A placeholder in a header or the request target bound for
+//!    a host its secret is not allowed for (or over cleartext, unless
+//!    `--allow-cleartext-injection`) is refused: `key_injection` `leak_blocked` per leaking
+//!    secret, 403 `Blocked by policy`, nothing sent upstream. The request body is drained
+//!    first (bounded), so an h2 client receives the 403 rather than a stream reset.
+//! 2. **The body.** For an LLM host it is buffered (up to `max_request_body`; larger is
+//!    answered 413 with `llm_request` and `llm_response` 413 written) to read `model`; for
+//!    other hosts it is streamed. In both it is scanned for placeholders that must not go to
+//!    this host ([`scan`](super::scan)): a leak there is refused like a header leak.
+//! 3. **Injection.** Placeholders are replaced for allowed secrets; one `key_injection` per
+//!    secret (`injected` or `skipped`); for an LLM host `llm_request`. If one of these cannot
+//!    be written and the policy is `block`, the request is answered 503 and not forwarded.
+//! 4. **The exchange.** The request is forwarded; the response is relayed through the
+//!    [`ObservedBody`], which writes `llm_response` exactly once. Upstream failures before a
+//!    response are answered 502 (504 for timeouts) with a JSON body in the provider's error
+//!    shape, and `llm_response` records that status.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{Request, Response, Version};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use super::super::BoxBody;
+use super::super::inject::Channel;
+use super::super::upstream::{self, BoxError};
+use super::super::usage::{UsageParser, request_model};
+use super::observe::{End, ObservedBody, Pending};
+use super::reply::{self, Local};
+use super::scan::ScanBody;
+use super::target::{Target, strip_hop_by_hop};
+use super::{LogUnavailable, State, websocket};
+use agentlog_core::emitter::Record;
+use agentlog_core::event::{KeyInjection, LlmRequest, LlmResponse};
+
+/// Most of a refused request's body read before answering, and the longest wait for it.
+const DRAIN_BYTES: usize = 1 << 20;
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
+
+/// Serves one request bound for `target`.
+pub(super) async fn forward(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    target: Arc<Target>,
+) -> Response<BoxBody> {
+    let (parts, body) = req.into_parts();
+    let channel = Channel {
+        tls: target.https,
+        allow_cleartext: state.allow_cleartext_injection,
+    };
+    let leaks = state.injector.header_leaks(&target.host, &parts, channel);
+    if !leaks.is_empty() {
+        drain(body).await;
+        return refuse_leak(&state, leaks, &target, channel);
+    }
+    let llm = state.is_llm(&target.host);
+    let exchange = Exchange::new(&parts, &target);
+    let body = match read_body(&state, body, llm, &target, channel).await {
+        Ok(body) => body,
+        Err(Refusal::Leak(leaks)) => return refuse_leak(&state, leaks, &target, channel),
+        Err(Refusal::Local(local, model)) => {
+            return exchange.answer_locally(&state, local, &model);
+        }
+    };
+    let mut parts = parts;
+    let injected = state.injector.inject(&target.host, &mut parts, channel);
+    if write_injections(&state, injected, &target).is_err() {
+        return log_unavailable(&target);
+    }
+    let pending = match &body {
+        RequestBody::Buffered { model, .. } if llm => {
+            match exchange.write_request(&state, model.clone()) {
+                Ok(pending) => Some(pending),
+                Err(LogUnavailable) => return log_unavailable(&target),
+            }
+        }
+        _ => None,
+    };
+    if websocket::is_upgrade(&parts) {
+        return websocket::relay(state, parts, target, pending).await;
+    }
+    send(state, parts, body, &target, pending).await
+}
+
+/// Method and path of the request, for its events.
+struct Exchange {
+    method: String,
+    path: String,
+    host: String,
+    tag: &'static str,
+}
+
+impl Exchange {
+    fn new(parts: &Parts, target: &Target) -> Self {
+        Exchange {
+            method: parts.method.to_string(),
+            path: match parts.uri.path() {
+                "" => "/".to_owned(),
+                p => p.to_owned(),
+            },
+            host: target.host.clone(),
+            tag: target.tag,
+        }
+    }
+
+    /// Writes `llm_request`; the response event to finish is returned.
+    fn write_request(&self, state: &Arc<State>, model: String) -> Result<Pending, LogUnavailable> {
+        let request = LlmRequest {
+            method: self.method.clone(),
+            host: self.host.clone(),
+            path: self.path.clone(),
+            model,
+            routed: false,
+            routed_to: String::new(),
+        };
+        state.emit(Record::new(request).tag(self.tag))?;
+        let meta = LlmResponse {
+            method: self.method.clone(),
+            host: self.host.clone(),
+            path: self.path.clone(),
+            ..Default::default()
+        };
+        Ok(Pending::new(state.clone(), meta, self.tag))
+    }
+
+    /// A local answer to an LLM request refused before injection (413, 400): its
+    /// `llm_request` and `llm_response` are still written, so the refusal is on record.
+    fn answer_locally(&self, state: &Arc<State>, local: Local, model: &str) -> Response<BoxBody> {
+        let (message, end) = match local {
+            Local::TooLarge => (
+                format!("request body larger than {} bytes", state.max_request_body),
+                End::Complete,
+            ),
+            Local::ShuttingDown => ("the proxy is shutting down".to_owned(), End::CutShort),
+            _ => ("request body could not be read".to_owned(), End::Complete),
+        };
+        let resp = reply::local(&self.host, local, &message);
+        match self.write_request(state, model.to_owned()) {
+            Ok(pending) => finish_local(Some(pending), resp, end, &self.host),
+            Err(LogUnavailable) => resp,
+        }
+    }
+}
+
+/// Why the request is answered by the proxy while its body is read.
+enum Refusal {
+    Leak(Vec<KeyInjection>),
+    /// Answered locally; the model read so far (empty when unknown).
+    Local(Local, String),
+}
+
+/// The request body as it will be sent upstream.
+enum RequestBody {
+    /// Read whole (LLM hosts): the bytes and the `model` they name.
+    Buffered { bytes: Bytes, model: String },
+    /// Relayed while scanned for placeholders.
+    Scanned(Box<ScanBody>),
+    /// Relayed untouched (nothing in it could leak).
+    Streamed(Incoming),
+}
+
+async fn read_body(
+    state: &Arc<State>,
+    body: Incoming,
+    llm: bool,
+    target: &Target,
+    channel: Channel,
+) -> Result<RequestBody, Refusal> {
+    let scanner = state.injector.body_scanner(&target.host, channel);
+    if llm {
+        let collected = tokio::select! {
+            c = Limited::new(body, state.max_request_body).collect() => c,
+            () = state.lifecycle.cut().cancelled() => {
+                return Err(Refusal::Local(Local::ShuttingDown, String::new()));
+            }
+        };
+        let bytes = match collected {
+            Ok(c) => c.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(Refusal::Local(Local::TooLarge, String::new()));
+            }
+            Err(_) => return Err(Refusal::Local(Local::BadBody, String::new())),
+        };
+        if let Some(mut scanner) = scanner {
+            let leaks = scanner.feed(&state.injector, &bytes);
+            if !leaks.is_empty() {
+                return Err(Refusal::Leak(leaks));
+            }
+        }
+        let model = request_model(&bytes);
+        return Ok(RequestBody::Buffered { bytes, model });
+    }
+    let Some(scanner) = scanner else {
+        return Ok(RequestBody::Streamed(body));
+    };
+    let mut scan = ScanBody::new(state.clone(), target.tag, body, scanner);
+    scan.prefetch().await.map_err(Refusal::Leak)?;
+    Ok(RequestBody::Scanned(Box::new(scan)))
+}
+
+/// Writes the `key_injection` events of a forwarded request.
+fn write_injections(
+    state: &State,
+    events: Vec<KeyInjection>,
+    target: &Target,
+) -> Result<(), LogUnavailable> {
+    let mut result = Ok(());
+    for event in events {
+        let record = Record::new(event).plugin("secret_injector").tag(target.tag);
+        if state.emit(record).is_err() {
+            result = Err(LogUnavailable);
+        }
+    }
+    result
+}
+
+fn refuse_leak(
+    state: &State,
+    leaks: Vec<KeyInjection>,
+    target: &Target,
+    channel: Channel,
+) -> Response<BoxBody> {
+    let cleartext_only = !target.https
+        && !channel.allow_cleartext
+        && leaks
+            .iter()
+            .all(|l| state.injector.allows(&l.secret_name, &target.host));
+    for event in leaks {
+        tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder leak blocked");
+        // Refused whatever the log says: a failure is reported and counted by `emit`.
+        let _ = state.emit(Record::new(event).plugin("secret_injector").tag(target.tag));
+    }
+    if cleartext_only {
+        reply::blocked_cleartext()
+    } else {
+        reply::blocked()
+    }
+}
+
+fn log_unavailable(target: &Target) -> Response<BoxBody> {
+    reply::log_unavailable(&target.host)
+}
+
+/// Reads (and drops) what the client is still sending, so that a refusal over h2 is not
+/// followed by a stream reset before the client read it.
+async fn drain(body: Incoming) {
+    let _ = tokio::time::timeout(DRAIN_WAIT, Limited::new(body, DRAIN_BYTES).collect()).await;
+}
+
+async fn send(
+    state: Arc<State>,
+    mut parts: Parts,
+    body: RequestBody,
+    target: &Target,
+    mut pending: Option<Pending>,
+) -> Response<BoxBody> {
+    let Some(uri) = target.upstream_uri(&parts.uri) else {
+        return reply::text(http::StatusCode::BAD_REQUEST, "bad request target\n");
+    };
+    parts.uri = uri;
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::HOST);
+    let mut leak_flag = None;
+    let body: BoxBody = match body {
+        RequestBody::Buffered { bytes, .. } => Full::new(bytes)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+        RequestBody::Scanned(scan) => {
+            leak_flag = Some(scan.leak_flag());
+            scan.boxed_unsync()
+        }
+        RequestBody::Streamed(body) => body.map_err(BoxError::from).boxed_unsync(),
+    };
+    let request = state.client.request(Request::from_parts(parts, body));
+    let sent = tokio::select! {
+        sent = tokio::time::timeout(state.timeouts.response_head, request) => sent,
+        () = state.lifecycle.cut().cancelled() => {
+            let resp = reply::local(&target.host, Local::ShuttingDown, "the proxy is shutting down");
+            return finish_local(pending, resp, End::CutShort, &target.host);
+        }
+    };
+    let response = match sent {
+        Ok(Ok(response)) => response,
+        Ok(Err(_)) if leak_flag.is_some_and(|f| f.load(Ordering::Acquire)) => {
+            return reply::blocked();
+        }
+        Ok(Err(error)) => {
+            let timeout = upstream::is_timeout(&error);
+            let chain = error_chain(&error);
+            tracing::warn!(host = %target.host, error = %chain, "upstream failed");
+            let local = if timeout {
+                Local::UpstreamTimeout
+            } else {
+                Local::UpstreamFailed
+            };
+            let message = format!("upstream {} failed: {chain}", target.authority());
+            let resp = reply::local(&target.host, local, &message);
+            return finish_local(pending, resp, End::Complete, &target.host);
+        }
+        Err(_) => {
+            let limit = state.timeouts.response_head;
+            tracing::warn!(host = %target.host, ?limit, "upstream response timed out");
+            let message = format!(
+                "upstream {} sent no response head within {limit:?}",
+                target.authority()
+            );
+            let resp = reply::local(&target.host, Local::UpstreamTimeout, &message);
+            return finish_local(pending, resp, End::Complete, &target.host);
+        }
+    };
+    let (mut rparts, rbody) = response.into_parts();
+    strip_hop_by_hop(&mut rparts.headers);
+    if let Some(p) = pending.as_mut() {
+        p.status(rparts.status.as_u16());
+        p.parse_with(usage_parser(&rparts.headers));
+    }
+    let observed = ObservedBody::new(&state, rbody, pending);
+    Response::from_parts(rparts, observed.boxed_unsync())
+}
+
+fn usage_parser(headers: &http::HeaderMap) -> Option<UsageParser> {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    UsageParser::for_response(
+        text(header::CONTENT_TYPE)?,
+        text(header::CONTENT_ENCODING),
+    )
+}
+
+/// Writes the pending `llm_response` (if any) for a response the proxy made; when it cannot
+/// be written and the policy blocks, the answer becomes the 503 that says so.
+fn finish_local(
+    pending: Option<Pending>,
+    resp: Response<BoxBody>,
+    end: End,
+    host: &str,
+) -> Response<BoxBody> {
+    if let Some(mut p) = pending {
+        p.status(resp.status().as_u16());
+        if p.finish(reply::body_len(&resp), end).is_err() {
+            return reply::log_unavailable(host);
+        }
+    }
+    resp
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut cur = error.source();
+    while let Some(e) = cur {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        cur = e.source();
+    }
+    out
+}

@@ -1,0 +1,167 @@
+//! A request body relayed upstream while it is scanned for placeholders that must not leave.
+//!
+//! The body is how a prompt-injected agent exfiltrates, so a placeholder bound for a host its
+//! secret is not allowed for is a leak there too (the reference only looks at headers and the
+//! request target). The body is never buffered whole:
+//!
+//! 1. [`ScanBody::prefetch`] reads up to [`PREFETCH_BYTES`] (for at most [`PREFETCH_WAIT`]).
+//!    A body that ends within that, which is nearly every API call, is decided before the
+//!    upstream is contacted at all: a leak is refused and the upstream receives nothing.
+//! 2. The rest is relayed as it arrives, always holding back the last bytes that could be
+//!    the start of a placeholder. A leak found there fails the body, so the upstream
+//!    receives a request that never completes (hyper aborts it), and the proxy answers 403.
+//!
+//! Either way each leaking secret gets one `leak_blocked` event, written by the scanner.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::super::inject::BodyScanner;
+use super::super::upstream::BoxError;
+use super::State;
+use agentlog_core::emitter::Record;
+use agentlog_core::event::KeyInjection;
+
+/// Bytes read before the upstream is contacted.
+pub(super) const PREFETCH_BYTES: usize = 64 << 10;
+/// Longest wait for those bytes: a client that streams slowly is relayed as it goes.
+pub(super) const PREFETCH_WAIT: Duration = Duration::from_millis(250);
+
+/// The body failed because it carried a placeholder that must not leave.
+#[derive(Debug, thiserror::Error)]
+#[error("request body carries a secret placeholder not allowed for this host")]
+pub(super) struct BodyLeak;
+
+/// A request body under scan; see the module documentation.
+pub(super) struct ScanBody {
+    state: Arc<State>,
+    tag: &'static str,
+    inner: Incoming,
+    scanner: BodyScanner,
+    /// Scanned bytes not released yet.
+    held: BytesMut,
+    /// A trailers frame waiting behind `held`.
+    queued: Option<Frame<Bytes>>,
+    ended: bool,
+    leaked: Arc<AtomicBool>,
+}
+
+impl ScanBody {
+    pub fn new(state: Arc<State>, tag: &'static str, inner: Incoming, scanner: BodyScanner) -> Self {
+        ScanBody {
+            state,
+            tag,
+            inner,
+            scanner,
+            held: BytesMut::new(),
+            queued: None,
+            ended: false,
+            leaked: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Set once a leak was found (the events are written by then).
+    pub fn leak_flag(&self) -> Arc<AtomicBool> {
+        self.leaked.clone()
+    }
+
+    /// Reads ahead (see the module documentation); `Err` when a leak was found, with its
+    /// events, which the caller writes.
+    pub async fn prefetch(&mut self) -> Result<(), Vec<KeyInjection>> {
+        let read = async {
+            while !self.ended && self.queued.is_none() && self.held.len() < PREFETCH_BYTES {
+                match self.inner.frame().await {
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => {
+                            let leaks = self.scanner.feed(&self.state.injector, &data);
+                            if !leaks.is_empty() {
+                                return Err(leaks);
+                            }
+                            self.held.extend_from_slice(&data);
+                        }
+                        Err(frame) => self.queued = Some(frame),
+                    },
+                    // A read error surfaces when the body is relayed.
+                    Some(Err(_)) => break,
+                    None => self.ended = true,
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(PREFETCH_WAIT, read)
+            .await
+            .unwrap_or(Ok(()))
+    }
+
+    fn leak(&mut self, leaks: Vec<KeyInjection>) -> BoxError {
+        self.leaked.store(true, Ordering::Release);
+        for event in leaks {
+            tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder in request body blocked");
+            let record = Record::new(event).plugin("secret_injector").tag(self.tag);
+            let _ = self.state.emit(record);
+        }
+        BodyLeak.into()
+    }
+
+    /// What may be released now: everything when the body ended, else all but the bytes that
+    /// could start a placeholder.
+    fn releasable(&mut self) -> Option<Bytes> {
+        let keep = if self.ended || self.queued.is_some() {
+            0
+        } else {
+            self.scanner.hold_back()
+        };
+        let n = self.held.len().saturating_sub(keep);
+        (n > 0).then(|| self.held.split_to(n).freeze())
+    }
+}
+
+impl Body for ScanBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(bytes) = this.releasable() {
+                return Poll::Ready(Some(Ok(Frame::data(bytes))));
+            }
+            if let Some(frame) = this.queued.take() {
+                return Poll::Ready(Some(Ok(frame)));
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        let leaks = this.scanner.feed(&this.state.injector, &data);
+                        if !leaks.is_empty() {
+                            return Poll::Ready(Some(Err(this.leak(leaks))));
+                        }
+                        this.held.extend_from_slice(&data);
+                    }
+                    Err(frame) => this.queued = Some(frame),
+                },
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error.into()))),
+                Poll::Ready(None) => this.ended = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended && self.held.is_empty() && self.queued.is_none()
+    }
+}
