@@ -3,8 +3,12 @@
 //! Producers (the interceptor, the CLI, a port's smoke test) describe *what* happened with a
 //! [`Record`]; the emitter adds *when* and *in which run* and fans the event out. It is a
 //! cheap handle (`Clone` shares one inner `Arc`), safe to use from any thread or task.
+//!
+//! Events are written one at a time, in the order they are stamped, so `ts` never goes
+//! backwards in a log (as long as the system clock does not).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::event::{Event, EventData, EventError, EventType, Payload, Timestamp};
 use crate::sink::{Sink, SinkError};
@@ -125,9 +129,27 @@ struct Inner {
     run_id: String,
     agent_system: String,
     sinks: Vec<Arc<dyn Sink>>,
+    // Held from stamping `ts` until every sink has the event, so events reach the sinks in
+    // the order of their timestamps (otherwise a thread preempted between the two could write
+    // an earlier `ts` after a later one).
+    writing: Mutex<()>,
+    write_failures: AtomicU64,
+}
+
+impl Inner {
+    fn lock_writing(&self) -> MutexGuard<'_, ()> {
+        // The lock guards no data, so a panic while holding it leaves nothing inconsistent.
+        self.writing
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
 }
 
 /// Stamps `ts`, `run_id` and `agent_system` and dispatches to all sinks.
+///
+/// One event is written at a time: [`emit`](Self::emit) stamps `ts` and writes to the sinks
+/// under one lock, so the events of a log appear in the order of their `ts`. A sink must
+/// therefore not emit through the same emitter from inside [`Sink::write`].
 ///
 /// ```
 /// use std::sync::Arc;
@@ -154,6 +176,7 @@ impl std::fmt::Debug for Emitter {
             .field("run_id", &self.inner.run_id)
             .field("agent_system", &self.inner.agent_system)
             .field("sinks", &self.inner.sinks.len())
+            .field("write_failures", &self.write_failures())
             .finish()
     }
 }
@@ -178,6 +201,8 @@ impl Emitter {
                 run_id,
                 agent_system,
                 sinks,
+                writing: Mutex::new(()),
+                write_failures: AtomicU64::new(0),
             }),
         })
     }
@@ -193,10 +218,20 @@ impl Emitter {
     }
 
     /// Builds the event for `record` stamped now, checks it, and writes it to every sink.
-    /// Every sink is tried; the first sink error is returned.
+    /// Every sink is tried; the first sink error is returned. No other event of this emitter
+    /// is written between the stamping and the writing, so `ts` follows the order of writing.
     pub fn emit(&self, record: Record) -> Result<(), EmitError> {
+        let _writing = self.inner.lock_writing();
         let event = self.stamp(record, Timestamp::now());
-        self.emit_event(&event)
+        self.write_to_sinks(&event)
+    }
+
+    /// How many sink writes have failed so far, over all sinks and all events (an event that
+    /// two sinks failed to store counts twice). Events refused as invalid are not counted:
+    /// they reach no sink. A count that grows means events are being lost, e.g. to a full
+    /// disk, even when the caller ignores the errors of [`emit`](Self::emit).
+    pub fn write_failures(&self) -> u64 {
+        self.inner.write_failures.load(Ordering::Relaxed)
     }
 
     /// The event `record` becomes when stamped at `ts`.
@@ -209,12 +244,20 @@ impl Emitter {
     }
 
     /// Checks a complete event (once, whatever the number of sinks) and writes it to every
-    /// sink.
+    /// sink, under the same lock as [`emit`](Self::emit). Its `ts` is the caller's, so it may
+    /// be earlier than that of an event already written.
     pub fn emit_event(&self, event: &Event) -> Result<(), EmitError> {
+        let _writing = self.inner.lock_writing();
+        self.write_to_sinks(event)
+    }
+
+    /// Checks `event` and writes it to every sink; the caller holds the writing lock.
+    fn write_to_sinks(&self, event: &Event) -> Result<(), EmitError> {
         let event = event.checked()?;
         let mut first = None;
         for sink in &self.inner.sinks {
             if let Err(e) = sink.write(event) {
+                self.inner.write_failures.fetch_add(1, Ordering::Relaxed);
                 first.get_or_insert(e);
             }
         }

@@ -229,6 +229,16 @@ fn failing_sink_does_not_stop_the_others() {
     );
     assert_eq!(first.events().len(), 1);
     assert_eq!(last.events().len(), 1);
+    assert_eq!(emitter.write_failures(), 2, "one per failed sink write");
+    emitter
+        .emit(record(0, 1, 0))
+        .expect_err("the sinks still fail");
+    assert_eq!(emitter.write_failures(), 4);
+    let event = emitter.stamp(record(0, 2, 0), agentlog_core::event::Timestamp::now());
+    emitter
+        .emit_event(&event)
+        .expect_err("the sinks still fail");
+    assert_eq!(emitter.write_failures(), 6);
     let event = &last.events()[0];
     assert_eq!(
         (event.run_id.as_str(), event.agent_system.as_str()),
@@ -259,6 +269,11 @@ fn invalid_records_reach_no_sink() {
         Err(EmitError::Invalid(_))
     ));
     assert!(capture.events().is_empty());
+    assert_eq!(
+        emitter.write_failures(),
+        0,
+        "invalid events are not write failures"
+    );
     assert!(Emitter::new("", "a", vec![]).is_err());
     assert!(Emitter::new("r", "", vec![]).is_err());
 }
@@ -268,4 +283,38 @@ fn emitter_is_cheap_to_share() {
     fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
     assert_shareable::<Emitter>();
     assert_eq!(std::mem::size_of::<Emitter>(), std::mem::size_of::<usize>());
+}
+
+#[test]
+fn ts_never_goes_backwards_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let writer = Arc::new(JsonlWriter::open(&path).unwrap());
+    let emitter = Emitter::new("vm-order", "test", vec![writer as Arc<dyn Sink>]).unwrap();
+    std::thread::scope(|scope| {
+        for w in 0..8 {
+            let emitter = emitter.clone();
+            scope.spawn(move || {
+                for seq in 0..2000 {
+                    emitter.emit(record(w, seq, 0)).expect("emit");
+                }
+            });
+        }
+    });
+    emitter.close().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut previous = None;
+    for (i, line) in text.lines().enumerate() {
+        let event: Event = serde_json::from_str(line).expect("intact event");
+        if let Some(previous) = previous {
+            assert!(
+                event.ts >= previous,
+                "line {}: ts {} is before the previous line's {previous}",
+                i + 1,
+                event.ts
+            );
+        }
+        previous = Some(event.ts);
+    }
+    assert_eq!(text.lines().count(), 8 * 2000);
 }

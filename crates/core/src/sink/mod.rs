@@ -52,6 +52,20 @@ pub enum SinkError {
         /// The operating system's error.
         source: io::Error,
     },
+    /// Writing an event failed after part of its line was written, and cutting that partial
+    /// line off again failed too: the file now ends with a torn line. The next
+    /// [`JsonlWriter::open`] of the file repairs it.
+    #[error(
+        "write event to {path}: {write}; cutting off the partial line failed, so the log ends with a torn line: {source}"
+    )]
+    TornLine {
+        /// The log file.
+        path: PathBuf,
+        /// Why the write stopped part-way (disk full, ...).
+        write: io::Error,
+        /// Why the partial line could not be cut off.
+        source: io::Error,
+    },
     /// The event could not be serialized.
     #[error("serialize event: {0}")]
     Serialize(#[source] serde_json::Error),
