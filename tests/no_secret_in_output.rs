@@ -307,3 +307,787 @@ fn cli_never_prints_a_secret_in_any_format() {
         }
     }
 }
+
+/// One wrong invocation of the binary that carries a secret value.
+struct Case {
+    /// What is wrong with it.
+    what: &'static str,
+    /// The secret value it carries (ASCII).
+    value: &'static str,
+    /// The arguments, subcommand first. `{V}` stands for the value, `{LOG}` for a clean log,
+    /// `{FILE}` for [`Case::file`] written to disk, `{DIR}` for the case's own directory.
+    /// `proxy` cases get [`PROXY_GUARD`] appended.
+    args: &'static [&'static str],
+    /// The content of `{FILE}`, `{V}` expanded and `{FF}` written as the byte 0xFF.
+    file: Option<&'static str>,
+    /// stderr must contain one of these: the refusal is the one the case means, not another.
+    refusal: &'static [&'static str],
+}
+
+/// Appended to every `proxy` case: listen on a free port, keep the CA in the case's
+/// directory, and name an upstream CA file that does not exist, which the proxy reads after
+/// the secrets and placeholders and before it creates its CA or binds. So a spec that parses
+/// still fails before serving (with `--upstream-ca` in stderr, which no case but the empty
+/// host list accepts as its refusal), and the run cannot hang.
+const PROXY_GUARD: [&str; 6] = [
+    "--listen",
+    "127.0.0.1:0",
+    "--ca-dir",
+    "{DIR}/ca",
+    "--upstream-ca",
+    "{DIR}/absent.pem",
+];
+
+/// A value with the characters specs and encodings treat specially (`/`, `~`, `+`, `=`).
+const MIXED: &str = "Zq9/~XyW+s3cr3T=k";
+/// A provider-style key.
+const SK: &str = "sk-proj-T3stV4lue0123456789";
+/// base64 of `sk-test-key`: one `=` of padding, taken for the separator.
+const B64: &str = "c2stdGVzdC1rZXk=";
+/// base64 of `sk-test-ke`: `==` padding.
+const B64_PAD2: &str = "c2stdGVzdC1rZQ==";
+/// A value that is also a valid variable name.
+const NAME_LIKE: &str = "ZqXyWs3cr3Tk9";
+
+const CASES: &[Case] = &[
+    // validate --secret
+    Case {
+        what: "validate --secret: value without NAME=",
+        value: MIXED,
+        args: &["validate", "--secret", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "validate --secret: value and hosts without NAME=",
+        value: SK,
+        args: &["validate", "--secret", "{V}@api.openai.com", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "validate --secret: name-shaped value without NAME= (no such variable)",
+        value: NAME_LIKE,
+        args: &["validate", "--secret", "{V}@api.openai.com", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: no `=` in the spec"],
+    },
+    Case {
+        what: "validate --secret: name starts with a digit",
+        value: MIXED,
+        args: &["validate", "--secret", "1KEY={V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "validate --secret: name with a dash",
+        value: SK,
+        args: &[
+            "validate",
+            "--secret",
+            "OPENAI-KEY={V}@api.openai.com",
+            "{LOG}",
+        ],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "validate --secret: empty name",
+        value: MIXED,
+        args: &["validate", "--secret", "={V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "validate --secret: empty value, the value where the hosts go",
+        value: SK,
+        args: &["validate", "--secret", "KEY=@{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: the value after `=` is empty"],
+    },
+    Case {
+        what: "validate --secret: base64 value without NAME= (`=` padding)",
+        value: B64,
+        args: &["validate", "--secret", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: the value after `=` is empty"],
+    },
+    Case {
+        what: "validate --secret: base64 value without NAME= (`==` padding)",
+        value: B64_PAD2,
+        args: &["validate", "--secret", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: the value after `=` is only `=`"],
+    },
+    Case {
+        what: "validate --secret: the second spec is the bad one",
+        value: MIXED,
+        args: &[
+            "validate",
+            "--secret",
+            "GOOD=good-value-0123456789",
+            "--secret",
+            "{V}",
+            "{LOG}",
+        ],
+        file: None,
+        refusal: &["--secret #2: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "validate --secret: value starting with `-` (taken for a flag)",
+        value: MIXED,
+        args: &["validate", "--secret", "-{V}", "{LOG}"],
+        file: None,
+        refusal: &["unexpected argument"],
+    },
+    Case {
+        what: "validate --secret-env: a value instead of a name",
+        value: MIXED,
+        args: &["validate", "--secret-env", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret-env #1: not a valid environment variable name"],
+    },
+    Case {
+        what: "validate --secret-env: a name-shaped value (no such variable)",
+        value: NAME_LIKE,
+        args: &["validate", "--secret-env", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret-env #1: that environment variable is not set"],
+    },
+    // validate --secrets-file, dotenv
+    Case {
+        what: "secrets file (dotenv): value without NAME=",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{V}\n"),
+        refusal: &["line 1: the name is not a valid name"],
+    },
+    Case {
+        what: "secrets file (dotenv): `export` and a value",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("# keys\nexport {V}\n"),
+        refusal: &["line 2: "],
+    },
+    Case {
+        what: "secrets file (dotenv): name starts with a digit",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("1KEY={V}\n"),
+        refusal: &["line 1: the name is not a valid name"],
+    },
+    Case {
+        what: "secrets file (dotenv): unterminated double quote",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("KEY=\"{V}\n"),
+        refusal: &["secret KEY: the value has no closing quote"],
+    },
+    Case {
+        what: "secrets file (dotenv): unterminated single quote",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("KEY='{V}\n"),
+        refusal: &["secret KEY: the value has no closing quote"],
+    },
+    Case {
+        what: "secrets file (dotenv): the value again after the closing quote",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("KEY='{V}' {V}\n"),
+        refusal: &["secret KEY: only a `#` comment may follow"],
+    },
+    Case {
+        what: "secrets file (dotenv): empty value after a line holding the value",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("GOOD={V}\nEMPTY=\n"),
+        refusal: &["line 2: secret EMPTY: the value is empty"],
+    },
+    Case {
+        what: "secrets file (dotenv): not UTF-8 right after the value",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("KEY={V}{FF}\n"),
+        refusal: &["line 1: not UTF-8 text"],
+    },
+    // validate --secrets-file, JSON
+    Case {
+        what: "secrets file (JSON): unterminated object",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": \"{V}\"\n"),
+        refusal: &["not a JSON object"],
+    },
+    Case {
+        what: "secrets file (JSON): missing comma after the value",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": \"{V}\" \"J\": \"x\"}"),
+        refusal: &["not a JSON object"],
+    },
+    Case {
+        what: "secrets file (JSON): invalid escape inside the value",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": \"{V}\\q\"}"),
+        refusal: &["not a JSON object"],
+    },
+    Case {
+        what: "secrets file (JSON): the value again after the object",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": \"{V}\"} {V}"),
+        refusal: &["not a JSON object"],
+    },
+    Case {
+        what: "secrets file (JSON): the value inside an array",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": [\"{V}\"]}"),
+        refusal: &["secret KEY: the value is not a string"],
+    },
+    Case {
+        what: "secrets file (JSON): the value as a key of a nested object",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": {\"{V}\": 1}}"),
+        refusal: &["secret KEY: the value is not a string"],
+    },
+    Case {
+        what: "secrets file (JSON): the value as a key (not a name)",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"{V}\": \"x\"}"),
+        refusal: &["entry 1: the name is not a valid name"],
+    },
+    Case {
+        what: "secrets file (JSON): a number after the entry holding the value",
+        value: SK,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"KEY\": \"{V}\", \"N\": 5}"),
+        refusal: &["secret N: the value is not a string"],
+    },
+    Case {
+        what: "secrets file (JSON): an empty value next to the value",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{\"EMPTY\": \"\", \"KEY\": \"{V}\"}"),
+        refusal: &["secret EMPTY: the value is empty"],
+    },
+    // proxy --secret
+    Case {
+        what: "proxy --secret: value and hosts without NAME=",
+        value: MIXED,
+        args: &["proxy", "--secret", "{V}@api.openai.com"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "proxy --secret: name with a dash",
+        value: SK,
+        args: &["proxy", "--secret", "OPENAI-KEY={V}@api.openai.com"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "proxy --secret: name starts with a digit",
+        value: MIXED,
+        args: &["proxy", "--secret", "1KEY={V}@api.openai.com"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "proxy --secret: empty value, the value where the hosts go",
+        value: SK,
+        args: &["proxy", "--secret", "KEY=@{V}"],
+        file: None,
+        refusal: &["--secret #1: the value after `=` is empty"],
+    },
+    Case {
+        what: "proxy --secret: base64 value without NAME= (`=` padding)",
+        value: B64,
+        args: &["proxy", "--secret", "{V}@api.openai.com"],
+        file: None,
+        refusal: &["--secret #1: the value after `=` is empty"],
+    },
+    Case {
+        what: "proxy --secret: base64 value without NAME= (`==` padding)",
+        value: B64_PAD2,
+        args: &["proxy", "--secret", "{V}@api.openai.com"],
+        file: None,
+        refusal: &["--secret #1: the value after `=` is only `=`"],
+    },
+    Case {
+        what: "proxy --secret: name-shaped value without NAME= (no such variable)",
+        value: NAME_LIKE,
+        args: &["proxy", "--secret", "{V}@api.openai.com"],
+        file: None,
+        refusal: &["--secret #1: no `=` in the spec"],
+    },
+    Case {
+        what: "proxy --secret: the second spec is the bad one",
+        value: SK,
+        args: &[
+            "proxy",
+            "--secret",
+            "GOOD=good-value-0123456789@api.openai.com",
+            "--secret",
+            "{V}@api.openai.com",
+        ],
+        file: None,
+        refusal: &["--secret #2: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        // Accepted today (empty list: every host) and stopped by the guard; soon refused.
+        what: "proxy --secret: explicitly empty host list (`NAME=VALUE@`)",
+        value: MIXED,
+        args: &["proxy", "--secret", "KEY={V}@"],
+        file: None,
+        refusal: &["--secret #1", "--upstream-ca"],
+    },
+    Case {
+        what: "proxy --secret: the same name twice",
+        value: SK,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY={V}@api.openai.com",
+            "--secret",
+            "KEY={V}@api.anthropic.com",
+        ],
+        file: None,
+        refusal: &["secret KEY is given twice"],
+    },
+    // proxy --placeholder
+    Case {
+        what: "proxy --placeholder: the value without NAME=",
+        value: SK,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY={V}@api.openai.com",
+            "--placeholder",
+            "{V}",
+        ],
+        file: None,
+        refusal: &["--placeholder must be NAME=PLACEHOLDER"],
+    },
+    Case {
+        what: "proxy --placeholder: the value as the placeholder",
+        value: MIXED,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY={V}@api.openai.com",
+            "--placeholder",
+            "KEY={V}",
+        ],
+        file: None,
+        refusal: &["placeholder of KEY overlaps a secret value"],
+    },
+    Case {
+        what: "proxy --placeholder: empty placeholder",
+        value: SK,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY={V}@api.openai.com",
+            "--placeholder",
+            "KEY=",
+        ],
+        file: None,
+        refusal: &["--placeholder must be NAME=PLACEHOLDER"],
+    },
+    Case {
+        what: "proxy --placeholder: placeholder with a space and the value",
+        value: MIXED,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY=other-value-0123456789@api.openai.com",
+            "--placeholder",
+            "KEY=SANDBOX {V}",
+        ],
+        file: None,
+        refusal: &["--placeholder must be NAME=PLACEHOLDER"],
+    },
+    Case {
+        what: "proxy --placeholder: the value as the placeholder of an unknown name",
+        value: SK,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY=other-value-0123456789@api.openai.com",
+            "--placeholder",
+            "OTHER={V}",
+        ],
+        file: None,
+        refusal: &["--placeholder OTHER: no secret of that name"],
+    },
+    // emit: it takes no secret, but --data and --summary may carry one.
+    Case {
+        what: "emit --data: not JSON (unterminated), holding the value",
+        value: MIXED,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "llm_request",
+            "--data",
+            "{\"authorization\": \"{V}\"",
+        ],
+        file: None,
+        refusal: &["--data is not JSON"],
+    },
+    Case {
+        what: "emit --data: an array holding the value",
+        value: SK,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "llm_request",
+            "--data",
+            "[\"{V}\"]",
+        ],
+        file: None,
+        refusal: &["--data must be a JSON object"],
+    },
+    Case {
+        what: "emit --data: a required field missing, the value in an unknown one",
+        value: MIXED,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "budget_action",
+            "--data",
+            "{\"authorization\": \"{V}\"}",
+        ],
+        file: None,
+        refusal: &["--data: missing field"],
+    },
+    Case {
+        what: "emit: empty tag, the value in the summary",
+        value: SK,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "custom",
+            "--summary",
+            "{V}",
+            "--tag",
+            "",
+        ],
+        file: None,
+        refusal: &["tag 0 is empty"],
+    },
+    Case {
+        what: "emit: empty event type, the value in the summary",
+        value: MIXED,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "",
+            "--summary",
+            "{V}",
+        ],
+        file: None,
+        refusal: &["`event_type` is empty"],
+    },
+];
+
+/// Wrong invocations whose error message does contain the value today. Each is run by
+/// `known_error_message_leaks` (ignored until fixed); move a case to [`CASES`] once fixed.
+const KNOWN_LEAKS: &[Case] = &[
+    Case {
+        // `read_secrets_file` names the path, which here is the spec.
+        what: "validate --secrets-file given a spec instead of a file",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "KEY={V}", "{LOG}"],
+        file: None,
+        refusal: &["cannot read secrets file"],
+    },
+    Case {
+        // dotenv `NAME=` with an empty value names NAME, here the value minus its padding
+        // (`--secret` refuses the same form without naming it).
+        what: "secrets file (dotenv): base64 value without NAME= (`=` padding)",
+        value: B64,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{V}\n"),
+        refusal: &["the value is empty"],
+    },
+    Case {
+        // Parsed as NAME=`=`, then refused as too short, naming NAME.
+        what: "secrets file (dotenv): base64 value without NAME= (`==` padding)",
+        value: B64_PAD2,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{V}\n"),
+        refusal: &["shorter than 8 bytes"],
+    },
+    Case {
+        // clap quotes the unexpected argument.
+        what: "proxy: the spec without --secret",
+        value: SK,
+        args: &["proxy", "KEY={V}@api.openai.com"],
+        file: None,
+        refusal: &["unexpected argument"],
+    },
+    Case {
+        // `InjectError::UnknownPlaceholderName` quotes the text before the first `=`.
+        what: "proxy --placeholder: a value containing `=` without NAME=",
+        value: MIXED,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY=other-value-0123456789@api.openai.com",
+            "--placeholder",
+            "{V}",
+        ],
+        file: None,
+        refusal: &["no secret of that name"],
+    },
+    Case {
+        // serde quotes the unknown variant.
+        what: "emit --data: the value where an enum belongs",
+        value: SK,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "key_injection",
+            "--data",
+            "{\"secret_name\": \"K\", \"host\": \"h\", \"action\": \"{V}\"}",
+        ],
+        file: None,
+        refusal: &["--data: unknown variant"],
+    },
+    Case {
+        // serde quotes a string of the wrong type.
+        what: "emit --data: the value where a number belongs",
+        value: MIXED,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "llm_response",
+            "--data",
+            "{\"method\": \"POST\", \"host\": \"h\", \"path\": \"/\", \"status_code\": \"{V}\"}",
+        ],
+        file: None,
+        refusal: &["--data: invalid type"],
+    },
+];
+
+/// Every form of `value` an error message must not contain, with a label: the value, its
+/// base64 (standard and URL-safe, padding optional), hex (both cases), percent-encoding
+/// (every byte, or only the bytes outside the unreserved set; both cases), its Rust/JSON
+/// escaped form, and every 8-byte piece of it (a message quoting the text before a `=` or
+/// `@` leaks most of a value).
+fn forms(value: &str) -> Vec<(String, String)> {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    assert!(value.is_ascii(), "case values are ASCII");
+    let bytes = value.as_bytes();
+    let percent = |all: bool, upper: bool| {
+        let mut out = String::new();
+        for &b in bytes {
+            let unreserved = b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+            if unreserved && !all {
+                out.push(char::from(b));
+            } else if upper {
+                let _ = write!(out, "%{b:02X}");
+            } else {
+                let _ = write!(out, "%{b:02x}");
+            }
+        }
+        out
+    };
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let debug = format!("{value:?}");
+    let mut out = vec![
+        ("value".to_owned(), value.to_owned()),
+        ("base64".to_owned(), STANDARD_NO_PAD.encode(bytes)),
+        ("base64url".to_owned(), URL_SAFE_NO_PAD.encode(bytes)),
+        ("hex".to_owned(), hex.clone()),
+        ("HEX".to_owned(), hex.to_ascii_uppercase()),
+        ("percent (every byte)".to_owned(), percent(true, true)),
+        (
+            "percent (every byte, lower)".to_owned(),
+            percent(true, false),
+        ),
+        ("percent".to_owned(), percent(false, true)),
+        ("percent (lower)".to_owned(), percent(false, false)),
+        ("escaped".to_owned(), debug[1..debug.len() - 1].to_owned()),
+    ];
+    for (i, piece) in bytes.windows(8).enumerate() {
+        let piece = std::str::from_utf8(piece).expect("ASCII");
+        out.push((format!("bytes {i}..{}", i + 8), piece.to_owned()));
+    }
+    out
+}
+
+/// The first form of `value` that `text` contains.
+fn leak(text: &str, value: &str) -> Option<String> {
+    forms(value)
+        .into_iter()
+        .find(|(_, form)| text.contains(form.as_str()))
+        .map(|(label, _)| label)
+}
+
+/// Runs one case in `dir` (a fresh directory) and returns what is wrong, if anything.
+fn run_case(case: &Case, dir: &std::path::Path, log: &std::path::Path) -> Option<String> {
+    let file = dir.join("secrets.env");
+    let expand = |s: &str| {
+        s.replace("{V}", case.value)
+            .replace("{LOG}", &log.display().to_string())
+            .replace("{FILE}", &file.display().to_string())
+            .replace("{DIR}", &dir.display().to_string())
+    };
+    if let Some(content) = case.file {
+        let mut bytes = Vec::new();
+        for (i, part) in content.split("{FF}").enumerate() {
+            if i > 0 {
+                bytes.push(0xFF);
+            }
+            bytes.extend_from_slice(expand(part).as_bytes());
+        }
+        std::fs::write(&file, bytes).expect("write secrets file");
+    }
+    let mut args: Vec<String> = case.args.iter().map(|a| expand(a)).collect();
+    if case.args[0] == "proxy" {
+        args.extend(PROXY_GUARD.iter().map(|a| expand(a)));
+    }
+    let out = assert_cmd::Command::cargo_bin("agentlog")
+        .expect("binary")
+        .args(&args)
+        .env_clear()
+        // Killed (and then reported below: no exit code) if it ever starts serving.
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(2) {
+        return Some(format!(
+            "exit status {} (expected 2, a usage error)",
+            out.status
+        ));
+    }
+    for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        if let Some(form) = leak(text, case.value) {
+            return Some(format!("{stream} contains the secret ({form}): {text}"));
+        }
+    }
+    if !case.refusal.iter().any(|r| stderr.contains(r)) {
+        return Some(format!(
+            "stderr names none of {:?} (refused for another reason?): {stderr}",
+            case.refusal
+        ));
+    }
+    None
+}
+
+/// Runs every case; panics listing every failing one.
+fn run_table(cases: &[Case]) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let log = root.path().join("clean.jsonl");
+    std::fs::write(
+        &log,
+        r#"{"ts":"2026-02-24T23:03:15Z","run_id":"vm-abc","agent_system":"a","event_type":"llm_request","summary":"s","data":{"method":"POST","host":"h","path":"/","routed":false}}
+"#,
+    )
+    .expect("write log");
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let dir = root.path().join(format!("case-{i}"));
+        std::fs::create_dir(&dir).expect("case dir");
+        if let Some(problem) = run_case(case, &dir, &log) {
+            failures.push(format!("{}: {problem}", case.what));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// No error message of any subcommand that takes secrets (or text that may be one) contains
+/// the secret value it was given, in any encoding, and every such invocation fails with a
+/// usage error for the reason the case means.
+#[test]
+fn error_messages_never_contain_the_secret() {
+    run_table(CASES);
+}
+
+/// The invocations that still leak (see [`KNOWN_LEAKS`]).
+#[test]
+#[ignore = "known leaks in code outside this test: see KNOWN_LEAKS"]
+fn known_error_message_leaks() {
+    run_table(KNOWN_LEAKS);
+}
+
+/// The leak check itself finds each form, and nothing in an unrelated message.
+#[test]
+fn leak_check_finds_every_form() {
+    let value = "Zq9/~XyW+s3cr3T=k";
+    for (label, form) in forms(value) {
+        let message = format!("agentlog: error: --secret #1: near {form}: bad");
+        assert!(leak(&message, value).is_some(), "{label} not found");
+    }
+    assert_eq!(
+        leak("--placeholder Zq9/~XyW+s3cr3T: no secret", value).as_deref(),
+        Some("bytes 0..8")
+    );
+    assert_eq!(
+        leak("Zq9%2F~XyW%2Bs3cr3T%3Dk", value).as_deref(),
+        Some("percent")
+    );
+    assert_eq!(
+        leak(
+            "agentlog: error: --secret #1: expected NAME=VALUE@hosts or NAME@hosts",
+            value
+        ),
+        None
+    );
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use agentlog_core::event::Event;
 use agentlog_intercept::Timeouts;
-use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use agentlog_testkit::{ProxyOptions, TestkitError, TlsFixture, start_proxy};
 use serde_json::{Value, json};
 
 /// reqwest is built without its `json` feature.
@@ -118,7 +118,7 @@ async fn injects_real_key_upstream_and_logs_valid_events() {
     );
     assert!(!String::from_utf8_lossy(&received[0].body).contains(OPENAI_KEY));
 
-    let events = proxy.wait_events(4).await;
+    let events = proxy.wait_events(4).await.unwrap();
     snapshot("openai_chat_json", &events);
     proxy.shutdown().await.unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
@@ -189,7 +189,7 @@ async fn streams_and_anthropic_report_usage() {
         .unwrap();
     responses.bytes().await.unwrap();
 
-    let events = proxy.wait_events(16).await;
+    let events = proxy.wait_events(16).await.unwrap();
     let llm: Vec<&Event> = events
         .iter()
         .filter(|e| e.event_type.as_str() == "llm_response")
@@ -255,8 +255,51 @@ async fn leak_is_blocked_with_403_and_nothing_sent_upstream() {
     assert_eq!(resp.status(), 403);
     assert_eq!(resp.text().await.unwrap(), "Blocked by policy");
     assert!(fixture.mock().received_requests().await.unwrap().is_empty());
-    let events = proxy.wait_events(1).await;
+    let events = proxy.wait_events(1).await.unwrap();
     snapshot("leak_blocked", &events);
+}
+
+/// The kit's wait fails loudly: it names the count it waited for, the deadline and the types
+/// of the events that did arrive (never their data).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_events_fails_naming_what_arrived() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets()).await.unwrap();
+    let err = proxy
+        .wait_events_within(1, Duration::from_millis(10))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "expected at least 1 events within 10ms, got 0"
+    );
+
+    let ph_a = proxy.placeholder("ANTHROPIC_API_KEY").unwrap().to_owned();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("authorization", format!("Bearer {ph_a}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    resp.bytes().await.unwrap();
+    assert_eq!(proxy.wait_events(1).await.unwrap().len(), 1);
+    let err = proxy
+        .wait_events_within(3, Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TestkitError::TooFewEvents { expected: 3, ref arrived, .. } if arrived.len() == 1),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert_eq!(
+        message,
+        "expected at least 3 events within 100ms, got 1: key_injection"
+    );
+    assert!(!message.contains(&ph_a) && !message.contains(ANTHROPIC_KEY));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,7 +330,7 @@ async fn first_chunk_arrives_before_upstream_sends_the_last() {
     while let Some(chunk) = resp.chunk().await.unwrap() {
         total += chunk.len();
     }
-    let events = proxy.wait_events(2).await;
+    let events = proxy.wait_events(2).await.unwrap();
     let data = serde_json::to_value(events[1].data.as_ref().unwrap()).unwrap();
     assert_eq!(data["body_bytes"], total as u64);
     assert_eq!(data["output_tokens"], 6);
@@ -320,9 +363,9 @@ async fn fifty_concurrent_requests_give_one_hundred_intact_events() {
     for t in tasks {
         t.await.unwrap();
     }
-    let events = proxy.wait_events(100).await;
+    proxy.wait_events(100).await.unwrap();
+    let events = proxy.shutdown_events().await.unwrap();
     assert_eq!(events.len(), 100);
-    proxy.shutdown().await.unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(text.lines().count(), 100);
     check_log(&text);
@@ -333,19 +376,28 @@ async fn fifty_concurrent_requests_give_one_hundred_intact_events() {
     assert_eq!(responses, 50);
 }
 
+/// A loopback address whose connections are refused, for as long as the returned socket
+/// lives: the socket is bound (so no one else can take the port) but never listens, so the
+/// kernel answers every SYN with a reset. Checked before it is returned.
+async fn refusing_port() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    // Without SO_REUSEADDR no other socket can bind the port while this one holds it.
+    socket.set_reuseaddr(false).unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let err = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect_err("a bound, non-listening port refuses connections");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+    (socket, addr)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refused_gives_502_and_an_llm_response() {
     let fixture = TlsFixture::start().await.unwrap();
-    // A port that was just free: bind, read the port, drop.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let options = ProxyOptions::default().with_connect_to(vec![(
-        "api.openai.com:443".into(),
-        format!("127.0.0.1:{port}"),
-    )]);
+    let (_held, refusing) = refusing_port().await;
+    let options = ProxyOptions::default()
+        .with_connect_to(vec![("api.openai.com:443".into(), refusing.to_string())]);
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let resp = proxy
         .client()
@@ -356,7 +408,7 @@ async fn connect_refused_gives_502_and_an_llm_response() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 502);
-    let events = proxy.wait_events(2).await;
+    let events = proxy.wait_events(2).await.unwrap();
     snapshot("connect_refused", &events);
 }
 
@@ -377,7 +429,7 @@ async fn upstream_tls_failure_gives_502() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 502);
-    let events = proxy.wait_events(2).await;
+    let events = proxy.wait_events(2).await.unwrap();
     let data = serde_json::to_value(events[1].data.as_ref().unwrap()).unwrap();
     assert_eq!(data["status_code"], 502);
 }
@@ -401,7 +453,7 @@ async fn slow_upstream_gives_504() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 504);
-    let events = proxy.wait_events(2).await;
+    let events = proxy.wait_events(2).await.unwrap();
     let data = serde_json::to_value(events[1].data.as_ref().unwrap()).unwrap();
     assert_eq!(data["status_code"], 504);
 }
@@ -426,9 +478,10 @@ async fn truncated_stream_is_logged_once_as_incomplete() {
         resp.bytes().await.is_err(),
         "client must see the truncation"
     );
-    let events = proxy.wait_events(2).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(proxy.events().len(), 2, "exactly one llm_response");
+    proxy.wait_events(2).await.unwrap();
+    // The client has seen the end of the exchange: after shutdown no event may follow.
+    let events = proxy.shutdown_events().await.unwrap();
+    assert_eq!(events.len(), 2, "exactly one llm_response");
     snapshot("truncated_stream", &events);
 }
 
@@ -453,7 +506,7 @@ async fn plain_http_is_proxied_and_tagged_http() {
         received[0].headers["authorization"],
         format!("Bearer {OPENAI_KEY}").as_str()
     );
-    let events = proxy.wait_events(4).await;
+    let events = proxy.wait_events(4).await.unwrap();
     snapshot("plain_http", &events);
 }
 
@@ -474,7 +527,7 @@ async fn ip_literal_host_gets_an_ip_san() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let events = proxy.wait_events(2).await;
+    let events = proxy.wait_events(2).await.unwrap();
     assert_eq!(events[0].summary, "GET 127.0.0.1/v1/models");
 
     // And directly: the leaf verifies for the IP, not for a DNS name.

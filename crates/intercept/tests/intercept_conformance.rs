@@ -102,10 +102,16 @@ async fn run_scenario(path: &Path) {
         }
     }
     let expected_events = s["expect_events"].as_array().unwrap();
-    proxy.wait_events(expected_events.len()).await;
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    proxy
+        .wait_events(expected_events.len())
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    // Every response was read to its end above: after shutdown no event may follow, so the
+    // count below is final.
     let events: Vec<Value> = proxy
-        .events()
+        .shutdown_events()
+        .await
+        .unwrap()
         .iter()
         .map(|e| serde_json::from_str(&e.to_json().unwrap()).unwrap())
         .collect();
@@ -131,7 +137,6 @@ async fn run_scenario(path: &Path) {
             "{name}: secret in log"
         );
     }
-    proxy.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

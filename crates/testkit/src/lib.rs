@@ -40,15 +40,15 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls_pki_types::CertificateDer;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use wiremock::MockServer;
 
 use agentlog_core::emitter::Emitter;
-use agentlog_core::event::Event;
+use agentlog_core::event::{CheckedEvent, Event};
 use agentlog_core::secrets::{HostPattern, Secret};
-use agentlog_core::sink::{JsonlWriter, MemorySink, Sink};
+use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
     BoxBody, BoxError, CertAuthority, Injector, Proxy, ProxyConfig, RunningProxy, Timeouts,
     install_default_provider,
@@ -84,6 +84,30 @@ pub enum TestkitError {
     /// Sink or emitter.
     #[error("event log: {0}")]
     Log(String),
+    /// [`TestProxy::wait_events`]: fewer events than expected were written before the
+    /// deadline. The message names the types of the events that did arrive, never their data.
+    #[error(
+        "expected at least {expected} events within {timeout:?}, got {}{}",
+        arrived.len(),
+        type_list(arrived)
+    )]
+    TooFewEvents {
+        /// How many events were waited for.
+        expected: usize,
+        /// How long.
+        timeout: Duration,
+        /// The `event_type` of each event written by then, in order.
+        arrived: Vec<String>,
+    },
+}
+
+/// `: a, b` (or nothing for no events), for [`TestkitError::TooFewEvents`].
+fn type_list(types: &[String]) -> String {
+    if types.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", types.join(", "))
+    }
 }
 
 /// The TLS front plus its mock upstream.
@@ -403,12 +427,45 @@ impl ProxyOptions {
     }
 }
 
+/// How long [`TestProxy::wait_events`] waits.
+pub const WAIT_EVENTS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The proxy's in-memory sink: a [`MemorySink`] that also counts the events it stored, so
+/// [`TestProxy::wait_events`] wakes on each write instead of polling.
+#[derive(Debug)]
+struct CountingSink {
+    memory: MemorySink,
+    /// Events stored so far; bumped after the event is in `memory`.
+    written: watch::Sender<usize>,
+}
+
+impl CountingSink {
+    fn new() -> Self {
+        CountingSink {
+            memory: MemorySink::new(),
+            written: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Sink for CountingSink {
+    fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
+        self.memory.write(event)?;
+        self.written.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    fn close(&self) -> Result<(), SinkError> {
+        self.memory.close()
+    }
+}
+
 /// A proxy running in-process, wired to a [`TlsFixture`].
 #[derive(Debug)]
 pub struct TestProxy {
     running: RunningProxy,
     ca: Arc<CertAuthority>,
-    memory: Arc<MemorySink>,
+    memory: Arc<CountingSink>,
     writer: Option<Arc<JsonlWriter>>,
     emitter: Emitter,
     placeholders: Vec<(String, String)>,
@@ -433,7 +490,7 @@ pub async fn start_proxy(
         .placeholders()
         .map(|(n, p)| (n.to_owned(), p.to_owned()))
         .collect();
-    let memory = Arc::new(MemorySink::new());
+    let memory = Arc::new(CountingSink::new());
     let mut sinks: Vec<Arc<dyn Sink>> = vec![memory.clone()];
     let writer = match &options.event_log {
         Some(path) => {
@@ -512,27 +569,62 @@ impl TestProxy {
 
     /// Events written so far.
     pub fn events(&self) -> Vec<Event> {
-        self.memory.events()
+        self.memory.memory.events()
     }
 
-    /// Waits until at least `n` events were written (up to five seconds) and returns them.
-    pub async fn wait_events(&self, n: usize) -> Vec<Event> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let events = self.events();
-            if events.len() >= n || tokio::time::Instant::now() >= deadline {
-                return events;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+    /// Waits until at least `n` events were written and returns all written by then; fails
+    /// with [`TestkitError::TooFewEvents`] after [`WAIT_EVENTS_TIMEOUT`] (5 s).
+    ///
+    /// Only proves that *at least* `n` arrived: to prove that no further event comes, finish
+    /// the exchanges, then count what [`TestProxy::shutdown_events`] returns.
+    pub async fn wait_events(&self, n: usize) -> Result<Vec<Event>, TestkitError> {
+        self.wait_events_within(n, WAIT_EVENTS_TIMEOUT).await
+    }
+
+    /// [`TestProxy::wait_events`] with another deadline.
+    ///
+    /// Event-driven: the proxy's memory sink counts its writes in a [`watch`] channel, and
+    /// this waits on that count (no polling, no sleep).
+    pub async fn wait_events_within(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Event>, TestkitError> {
+        let mut written = self.memory.written.subscribe();
+        // `wait_for` checks the current count first; the sender lives as long as `self`.
+        let reached = tokio::time::timeout(timeout, written.wait_for(|&count| count >= n)).await;
+        let events = self.events();
+        match reached {
+            Ok(Ok(_)) if events.len() >= n => Ok(events),
+            _ => Err(TestkitError::TooFewEvents {
+                expected: n,
+                timeout,
+                arrived: events
+                    .iter()
+                    .map(|e| e.event_type.as_str().to_owned())
+                    .collect(),
+            }),
         }
     }
 
-    /// Stops the proxy and closes the event log (fsync).
+    /// Stops the proxy and closes the event log (fsync); [`TestProxy::shutdown_events`]
+    /// without the events.
     pub async fn shutdown(self) -> Result<(), TestkitError> {
+        self.shutdown_events().await.map(drop)
+    }
+
+    /// Stops the proxy, closes the event log (fsync) and returns every event written.
+    ///
+    /// The proxy stops accepting and its accept loop has ended when this returns. Exchanges
+    /// still in flight are not waited for (yet: [`RunningProxy::shutdown`] only stops the
+    /// accept loop), so call this only once every client has received its whole response;
+    /// then the count it returns is final, and asserting on it proves that no extra event
+    /// was written.
+    pub async fn shutdown_events(self) -> Result<Vec<Event>, TestkitError> {
         self.running.shutdown().await;
         if let Some(w) = &self.writer {
             w.close().map_err(|e| TestkitError::Log(e.to_string()))?;
         }
-        Ok(())
+        Ok(self.memory.memory.events())
     }
 }
