@@ -148,8 +148,11 @@ async fn session(log: &std::path::Path) -> Result<(), String> {
         println!("  {label:<40} -> {status} ({} bytes)", bytes.len());
     }
     let expected = 4 * 4 + 1;
-    proxy.wait_events(expected).await;
-    proxy.shutdown().await.map_err(|e| e.to_string())
+    proxy
+        .wait_events(expected)
+        .await
+        .map_err(|e| e.to_string())?;
+    proxy.shutdown().await.map(drop).map_err(|e| e.to_string())
 }
 
 /// Validates the log with [`agentlog_validate`], the demo's secrets supplied so the

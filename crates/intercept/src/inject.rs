@@ -39,9 +39,10 @@ pub fn generate_placeholder() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InjectError {
-    /// `--placeholder NAME=...` names no configured secret.
-    #[error("--placeholder {0}: no secret of that name")]
-    UnknownPlaceholderName(String),
+    /// `--placeholder NAME=...` names no configured secret. Only the position (1-based) is
+    /// kept: text that names no secret may be a value given by mistake.
+    #[error("--placeholder #{0}: the name before `=` is not the name of a configured secret")]
+    UnknownPlaceholderName(usize),
     /// A placeholder override is malformed or empty.
     #[error(
         "--placeholder must be NAME=PLACEHOLDER (got a value for {0:?} that is empty or not printable ASCII)"
@@ -97,9 +98,9 @@ impl Injector {
         secrets: Vec<Secret>,
         placeholders: &[(String, String)],
     ) -> Result<Self, InjectError> {
-        for (name, value) in placeholders {
+        for (i, (name, value)) in placeholders.iter().enumerate() {
             if !secrets.iter().any(|s| s.name() == name) {
-                return Err(InjectError::UnknownPlaceholderName(name.clone()));
+                return Err(InjectError::UnknownPlaceholderName(i + 1));
             }
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(InjectError::BadPlaceholder(name.clone()));

@@ -364,7 +364,7 @@ async fn fifty_concurrent_requests_give_one_hundred_intact_events() {
         t.await.unwrap();
     }
     proxy.wait_events(100).await.unwrap();
-    let events = proxy.shutdown_events().await.unwrap();
+    let events = proxy.shutdown().await.unwrap();
     assert_eq!(events.len(), 100);
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(text.lines().count(), 100);
@@ -480,7 +480,7 @@ async fn truncated_stream_is_logged_once_as_incomplete() {
     );
     proxy.wait_events(2).await.unwrap();
     // The client has seen the end of the exchange: after shutdown no event may follow.
-    let events = proxy.shutdown_events().await.unwrap();
+    let events = proxy.shutdown().await.unwrap();
     assert_eq!(events.len(), 2, "exactly one llm_response");
     snapshot("truncated_stream", &events);
 }

@@ -109,7 +109,7 @@ async fn run_scenario(path: &Path) {
     // Every response was read to its end above: after shutdown no event may follow, so the
     // count below is final.
     let events: Vec<Value> = proxy
-        .shutdown_events()
+        .shutdown()
         .await
         .unwrap()
         .iter()

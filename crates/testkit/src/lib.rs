@@ -15,7 +15,9 @@
 //!
 //! - `gated`: first chunk at once, the last only after [`TlsFixture::release`];
 //! - `slow`: five chunks, `x-testkit-delay-ms` apart (default 50);
-//! - `truncated`: one chunk, then the connection is reset mid-body.
+//! - `truncated`: one chunk, then the connection is reset mid-body;
+//! - `done-then-hold`: one chunk and the final chunk with `data: [DONE]` at once, then the
+//!   body stays open until [`TlsFixture::release`] (a client may hang up after `[DONE]`).
 //!
 //! Everything listens on loopback; no real network is used.
 
@@ -50,7 +52,8 @@ use agentlog_core::event::{CheckedEvent, Event};
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
-    BoxBody, BoxError, CertAuthority, Injector, Proxy, ProxyConfig, RunningProxy, Timeouts,
+    BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, Injector, Proxy, ProxyConfig,
+    RunningProxy, ShutdownReport, Timeouts,
     install_default_provider,
 };
 
@@ -313,6 +316,11 @@ impl Front {
                     Step::Gate,
                     Step::Send(sse_final()),
                 ],
+                "done-then-hold" => vec![
+                    Step::Send(sse_chunk(0)),
+                    Step::Send(sse_final()),
+                    Step::Gate,
+                ],
                 "truncated" => vec![
                     Step::Send(sse_chunk(0)),
                     Step::Wait(Duration::from_millis(20)),
@@ -374,6 +382,10 @@ pub struct ProxyOptions {
     pub connect_to: Vec<(String, String)>,
     /// Run id (default `vm-7e57c0de`).
     pub run_id: Option<String>,
+    /// Inject secrets into cleartext `http://` requests too.
+    pub allow_cleartext_injection: bool,
+    /// Largest LLM request body (default: the proxy's).
+    pub max_request_body: Option<usize>,
 }
 
 impl ProxyOptions {
@@ -416,6 +428,20 @@ impl ProxyOptions {
     #[must_use]
     pub fn with_connect_to(mut self, connect_to: Vec<(String, String)>) -> Self {
         self.connect_to = connect_to;
+        self
+    }
+
+    /// Sets [`ProxyOptions::allow_cleartext_injection`].
+    #[must_use]
+    pub fn with_allow_cleartext_injection(mut self, allow: bool) -> Self {
+        self.allow_cleartext_injection = allow;
+        self
+    }
+
+    /// Sets [`ProxyOptions::max_request_body`].
+    #[must_use]
+    pub fn with_max_request_body(mut self, bytes: usize) -> Self {
+        self.max_request_body = Some(bytes);
         self
     }
 
@@ -517,6 +543,10 @@ pub async fn start_proxy(
     if let Some(t) = options.timeouts {
         config.timeouts = t;
     }
+    if let Some(bytes) = options.max_request_body {
+        config.max_request_body = bytes;
+    }
+    config.allow_cleartext_injection = options.allow_cleartext_injection;
     let running = Proxy::new(config)?.bind(([127, 0, 0, 1], 0).into()).await?;
     Ok(TestProxy {
         running,
@@ -607,24 +637,26 @@ impl TestProxy {
         }
     }
 
-    /// Stops the proxy and closes the event log (fsync); [`TestProxy::shutdown_events`]
-    /// without the events.
-    pub async fn shutdown(self) -> Result<(), TestkitError> {
-        self.shutdown_events().await.map(drop)
+    /// Shuts the proxy down (in-flight exchanges get [`DEFAULT_SHUTDOWN_GRACE`]), closes the
+    /// event log (fsync) and returns every event written.
+    ///
+    /// When it returns, no task of the proxy can write another event: the count it returns
+    /// is final, and asserting on it proves that no extra event was written.
+    pub async fn shutdown(self) -> Result<Vec<Event>, TestkitError> {
+        self.shutdown_with_grace(DEFAULT_SHUTDOWN_GRACE)
+            .await
+            .map(|(_, events)| events)
     }
 
-    /// Stops the proxy, closes the event log (fsync) and returns every event written.
-    ///
-    /// The proxy stops accepting and its accept loop has ended when this returns. Exchanges
-    /// still in flight are not waited for (yet: [`RunningProxy::shutdown`] only stops the
-    /// accept loop), so call this only once every client has received its whole response;
-    /// then the count it returns is final, and asserting on it proves that no extra event
-    /// was written.
-    pub async fn shutdown_events(self) -> Result<Vec<Event>, TestkitError> {
-        self.running.shutdown().await;
+    /// [`TestProxy::shutdown`] with another grace period; also returns what the shutdown did.
+    pub async fn shutdown_with_grace(
+        self,
+        grace: Duration,
+    ) -> Result<(ShutdownReport, Vec<Event>), TestkitError> {
+        let report = self.running.shutdown_with_grace(grace).await;
         if let Some(w) = &self.writer {
             w.close().map_err(|e| TestkitError::Log(e.to_string()))?;
         }
-        Ok(self.memory.memory.events())
+        Ok((report, self.memory.memory.events()))
     }
 }
