@@ -167,7 +167,8 @@ async fn client_hanging_up_right_after_done_is_a_complete_response() {
     // What the sync openai SDK does: close as soon as [DONE] is read; the upstream has not
     // even ended its body yet.
     drop(tls);
-    let events = proxy.wait_events(3).await.unwrap();
+    // Two key_injection, llm_request, llm_response.
+    let events = proxy.wait_events(4).await.unwrap();
     let response = response_of(&events);
     assert_eq!(tags(response), ["tls"], "{response:?}");
     assert_eq!(data(response)["output_tokens"], 6);
