@@ -48,10 +48,10 @@ impl ProxyProcess {
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            // Drain to the end even when nobody listens any more: the proxy must not meet
+            // a closed pipe because of the test.
             for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(line);
             }
         });
         let mut addr = None;
@@ -323,7 +323,8 @@ async fn full_disk_refuses_requests_and_never_tears_a_line() {
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(!stderr.contains(OPENAI_KEY));
     let after = events(&log);
-    assert_eq!(after.len(), events_full.len() + 4, "resumed writing once space returned");
+    // key_injection, llm_request, llm_response.
+    assert_eq!(after.len(), events_full.len() + 3, "resumed writing once space returned");
     drop(disk);
 }
 

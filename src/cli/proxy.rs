@@ -288,18 +288,24 @@ fn scope_lines(injector: &Injector) -> Vec<String> {
         .collect()
 }
 
+/// Prints what an operator needs to point an agent at the proxy. Written with `writeln!`
+/// and errors ignored: a closed stdout (a supervisor that stopped reading) must not stop the
+/// proxy, as `println!` would by panicking.
 fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: &[String]) {
-    println!("agentlog proxy listening on {}", running.local_addr());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "agentlog proxy listening on {}", running.local_addr());
     if let Some(path) = ca.cert_path() {
-        println!("CA certificate: {}", path.display());
+        let _ = writeln!(out, "CA certificate: {}", path.display());
     }
-    match &log.path {
-        Some(path) => println!("event log: {} (run {})", path.display(), log.run_id),
-        None => println!("event log: disabled (give --event-log or --agent-system)"),
-    }
+    let _ = match &log.path {
+        Some(path) => writeln!(out, "event log: {} (run {})", path.display(), log.run_id),
+        None => writeln!(out, "event log: disabled (give --event-log or --agent-system)"),
+    };
     for line in scopes {
-        println!("{line}");
+        let _ = writeln!(out, "{line}");
     }
+    let _ = out.flush();
 }
 
 /// Waits for SIGTERM (what docker and systemd send) or SIGINT (Ctrl-C); returns its name.
