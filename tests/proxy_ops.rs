@@ -34,7 +34,10 @@ impl ProxyProcess {
             .arg(dir.join("ca"))
             .arg("--upstream-ca")
             .arg(&upstream_ca)
-            .args(["--secret", &format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com")])
+            .args([
+                "--secret",
+                &format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com"),
+            ])
             .args(["--placeholder", &format!("OPENAI_API_KEY={PLACEHOLDER}")])
             .args(extra);
         for (from, to) in fixture.connect_to() {
@@ -110,7 +113,10 @@ fn read(path: &Path) -> String {
 
 fn events(log: &Path) -> Vec<Value> {
     let text = read(log);
-    assert!(text.is_empty() || text.ends_with('\n'), "the log ends in a torn line");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the log ends in a torn line"
+    );
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}")))
         .collect()
@@ -180,7 +186,9 @@ async fn sigterm_with_forty_streams_in_flight_logs_forty_responses() {
         assert!(ok, "a released stream failed");
     }
     proxy.signal("TERM");
-    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60)).await.unwrap();
+    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("SIGTERM received"), "{stderr}");
     assert!(stderr.contains("20 exchange(s) cut short"), "{stderr}");
@@ -219,7 +227,9 @@ async fn sigint_lets_streams_in_flight_finish() {
     for s in streams {
         assert!(s.await.unwrap(), "a stream in flight was cut by SIGINT");
     }
-    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60)).await.unwrap();
+    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("every exchange finished"), "{stderr}");
     let events = events(&log);
@@ -296,7 +306,10 @@ async fn full_disk_refuses_requests_and_never_tears_a_line() {
             other => panic!("unexpected answer {other:?}"),
         }
     }
-    assert!(refused > 0, "the disk never filled up: the test proves nothing");
+    assert!(
+        refused > 0,
+        "the disk never filled up: the test proves nothing"
+    );
     let events_full = events(&log);
     let responses_ok = of_type(&events_full, "llm_response")
         .into_iter()
@@ -318,13 +331,19 @@ async fn full_disk_refuses_requests_and_never_tears_a_line() {
     assert_eq!(resp.status(), 200);
     resp.bytes().await.unwrap();
     proxy.signal("TERM");
-    let (_, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60)).await.unwrap();
+    let (_, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
     assert!(stderr.contains("event not written"), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(!stderr.contains(OPENAI_KEY));
     let after = events(&log);
     // key_injection, llm_request, llm_response.
-    assert_eq!(after.len(), events_full.len() + 3, "resumed writing once space returned");
+    assert_eq!(
+        after.len(),
+        events_full.len() + 3,
+        "resumed writing once space returned"
+    );
     drop(disk);
 }
 
@@ -352,15 +371,26 @@ fn start_up_raises_the_open_file_limit_and_shows_each_scope() {
             break;
         }
     }
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let out = child.wait_with_output().unwrap();
     let stdout = lines.join("\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("secret K is injected for: api.example.com, *.corp.test"), "{stdout}");
-    assert!(stdout.contains("secret W is injected for: EVERY host (*)"), "{stdout}");
+    assert!(
+        stdout.contains("secret K is injected for: api.example.com, *.corp.test"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("secret W is injected for: EVERY host (*)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("v4lue") && !stderr.contains("v4lue"));
     assert!(stderr.contains("before=256"), "{stderr}");
-    assert!(!stderr.contains("after=256"), "the limit was not raised: {stderr}");
+    assert!(
+        !stderr.contains("after=256"),
+        "the limit was not raised: {stderr}"
+    );
 }
 
 fn proxy_fails(args: &[&str], dir: &Path) -> String {
@@ -406,6 +436,9 @@ fn a_partial_or_mismatched_ca_directory_is_an_error() {
     std::fs::copy(good.join("ca.pem"), mixed.join("ca.pem")).unwrap();
     std::fs::copy(other.join("ca-key.pem"), mixed.join("ca-key.pem")).unwrap();
     let stderr = proxy_fails(&[], &mixed);
-    assert!(stderr.contains("match") || stderr.contains("belong"), "{stderr}");
+    assert!(
+        stderr.contains("match") || stderr.contains("belong"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("PRIVATE KEY"), "{stderr}");
 }

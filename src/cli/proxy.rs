@@ -9,8 +9,8 @@ use agentlog_core::config::{LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_intercept::{
-    CertAuthority, ConnectTo, Injector, LogErrorPolicy, Proxy, ProxyConfig, RunningProxy,
-    Timeouts, install_default_provider, parse_connect_to, raise_fd_limit,
+    CertAuthority, ConnectTo, Injector, LogErrorPolicy, Proxy, ProxyConfig, RunningProxy, Timeouts,
+    install_default_provider, parse_connect_to, raise_fd_limit,
 };
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -178,10 +178,17 @@ fn configure(
         .with_client_idle(args.client_idle_timeout);
     config.max_connections = args.max_connections.unwrap_or_else(|| {
         let files = limits.map_or(1024, |(_, after)| after);
-        usize::try_from(files / 2).unwrap_or(usize::MAX).clamp(64, 16384)
+        usize::try_from(files / 2)
+            .unwrap_or(usize::MAX)
+            .clamp(64, 16384)
     });
     if let Some((before, after)) = limits {
-        tracing::info!(before, after, max_connections = config.max_connections, "open-file limit");
+        tracing::info!(
+            before,
+            after,
+            max_connections = config.max_connections,
+            "open-file limit"
+        );
     }
     Ok((config, log, ca))
 }
@@ -300,7 +307,10 @@ fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: 
     }
     let _ = match &log.path {
         Some(path) => writeln!(out, "event log: {} (run {})", path.display(), log.run_id),
-        None => writeln!(out, "event log: disabled (give --event-log or --agent-system)"),
+        None => writeln!(
+            out,
+            "event log: disabled (give --event-log or --agent-system)"
+        ),
     };
     for line in scopes {
         let _ = writeln!(out, "{line}");
@@ -352,7 +362,10 @@ async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -
         return fail(e);
     }
     match (&log.path, failures) {
-        (Some(path), 0) => eprintln!("agentlog proxy stopped; event log {} synced and closed", path.display()),
+        (Some(path), 0) => eprintln!(
+            "agentlog proxy stopped; event log {} synced and closed",
+            path.display()
+        ),
         (Some(path), n) => {
             eprintln!(
                 "agentlog proxy stopped; event log {} closed, but {n} event(s) could not be written",

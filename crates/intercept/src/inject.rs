@@ -187,7 +187,9 @@ impl Injector {
     ) -> Vec<KeyInjection> {
         self.entries
             .iter()
-            .filter(|e| !Self::allowed(e, host, channel) && contains_placeholder(parts, &e.placeholder))
+            .filter(|e| {
+                !Self::allowed(e, host, channel) && contains_placeholder(parts, &e.placeholder)
+            })
             .map(|e| Self::event(e, host, InjectionAction::LeakBlocked))
             .collect()
     }
@@ -224,7 +226,13 @@ impl Injector {
         if !forbidden.contains(&true) {
             return None;
         }
-        let keep = self.entries.iter().map(|e| e.placeholder.len()).max().unwrap_or(1) - 1;
+        let keep = self
+            .entries
+            .iter()
+            .map(|e| e.placeholder.len())
+            .max()
+            .unwrap_or(1)
+            - 1;
         Some(BodyScanner {
             forbidden,
             host: host.to_owned(),

@@ -72,7 +72,11 @@ async fn tunnel(
         assert_eq!(tcp.read(&mut byte).await.unwrap(), 1, "CONNECT answer cut");
         head.push(byte[0]);
     }
-    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
     let mut roots = rustls::RootCertStore::empty();
     roots.add(proxy.ca().cert_der().clone()).unwrap();
     let mut config = rustls::ClientConfig::builder_with_provider(agentlog_intercept::provider())
@@ -97,7 +101,10 @@ async fn five_hundred_idle_connections_do_not_stop_a_new_client() {
         let mut tcp = TcpStream::connect(proxy.addr()).await.unwrap();
         match i % 3 {
             0 => {}
-            1 => tcp.write_all(b"POST http://api.openai.com/v1/x HTTP/1.1\r\nHo").await.unwrap(),
+            1 => tcp
+                .write_all(b"POST http://api.openai.com/v1/x HTTP/1.1\r\nHo")
+                .await
+                .unwrap(),
             _ => tcp
                 .write_all(b"CONNECT api.openai.com:443 HTTP/1.1\r\n\r\n")
                 .await
@@ -139,7 +146,12 @@ async fn silent_and_half_open_clients_are_closed() {
         tcp.write_all(opener).await.unwrap();
         let mut sink = Vec::new();
         // Closed by the proxy: read_to_end returns (EOF or reset), instead of hanging.
-        let _ = within(10, "the proxy closing an idle client", tcp.read_to_end(&mut sink)).await;
+        let _ = within(
+            10,
+            "the proxy closing an idle client",
+            tcp.read_to_end(&mut sink),
+        )
+        .await;
     }
 }
 
@@ -305,7 +317,10 @@ async fn gzip_response_keeps_model_and_tokens() {
     let events = proxy.shutdown().await.unwrap();
     let d = data(response_of(&events));
     assert_eq!(d["model"], agentlog_testkit::mocks::OPENAI_MODEL);
-    assert_eq!((d["input_tokens"].clone(), d["output_tokens"].clone()), (json!(12), json!(5)));
+    assert_eq!(
+        (d["input_tokens"].clone(), d["output_tokens"].clone()),
+        (json!(12), json!(5))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,7 +344,10 @@ async fn trailing_dot_host_is_the_same_host() {
         format!("Bearer {OPENAI_KEY}").as_str()
     );
     let events = proxy.shutdown().await.unwrap();
-    assert!(events.iter().all(|e| data(e)["host"] == "api.openai.com"), "{events:?}");
+    assert!(
+        events.iter().all(|e| data(e)["host"] == "api.openai.com"),
+        "{events:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,9 +466,96 @@ async fn shutdown_drains_then_cuts_and_logs_every_response() {
     assert_eq!(responses.len(), 2, "{events:?}");
     let cut: Vec<Vec<&str>> = responses.iter().map(|e| tags(e)).collect();
     assert!(cut.contains(&vec!["tls"]), "{cut:?}");
-    assert!(cut.contains(&vec!["tls", "incomplete", "cut_short"]), "{cut:?}");
+    assert!(
+        cut.contains(&vec!["tls", "incomplete", "cut_short"]),
+        "{cut:?}"
+    );
     assert!(events.iter().all(|e| match &e.data {
         Some(EventData::KeyInjection(k)) => k.action != InjectionAction::LeakBlocked,
         _ => true,
     }));
+}
+
+/// A WebSocket-ish upstream on plain HTTP: answers an upgrade with 101 and echoes bytes.
+async fn echo_upgrade_server() -> std::net::SocketAddr {
+    use http_body_util::Empty;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = service_fn(|mut req: http::Request<hyper::body::Incoming>| async move {
+                let key_seen = req.headers().contains_key("sec-websocket-key");
+                let upgrade = hyper::upgrade::on(&mut req);
+                tokio::spawn(async move {
+                    if let Ok(upgraded) = upgrade.await {
+                        let (mut r, mut w) = tokio::io::split(TokioIo::new(upgraded));
+                        let _ = tokio::io::copy(&mut r, &mut w).await;
+                    }
+                });
+                let resp = http::Response::builder()
+                    .status(if key_seen { 101 } else { 400 })
+                    .header("connection", "upgrade")
+                    .header("upgrade", "websocket")
+                    .header("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+                    .body(Empty::<bytes::Bytes>::new())
+                    .unwrap();
+                Ok::<_, std::convert::Infallible>(resp)
+            });
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_upgrade_is_relayed_and_logged() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let upstream = echo_upgrade_server().await;
+    let options = secrets()
+        .with_llm_hosts(vec!["ws.test".to_owned()])
+        .with_connect_to(vec![("ws.test:80".to_owned(), upstream.to_string())]);
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let mut tcp = TcpStream::connect(proxy.addr()).await.unwrap();
+    tcp.write_all(
+        b"GET http://ws.test/v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    within(10, "the 101 head", async {
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            assert_eq!(
+                tcp.read(&mut byte).await.unwrap(),
+                1,
+                "closed before the head"
+            );
+            head.push(byte[0]);
+        }
+    })
+    .await;
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("sec-websocket-accept"), "{head}");
+    tcp.write_all(b"frames both ways").await.unwrap();
+    let mut echo = [0u8; 16];
+    within(10, "the echo", tcp.read_exact(&mut echo))
+        .await
+        .unwrap();
+    assert_eq!(&echo, b"frames both ways");
+    drop(tcp);
+    let events = proxy.wait_events(4).await.unwrap();
+    let response = response_of(&events);
+    let d = data(response);
+    assert_eq!(d["status_code"], 101);
+    assert_eq!(d["body_bytes"], 16);
+    assert_eq!(d["path"], "/v1/realtime");
+    assert_eq!(tags(response), ["http"]);
 }

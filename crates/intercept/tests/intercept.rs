@@ -488,7 +488,9 @@ async fn truncated_stream_is_logged_once_as_incomplete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_is_proxied_and_tagged_http_when_cleartext_injection_is_allowed() {
     let fixture = TlsFixture::start().await.unwrap();
-    let proxy = start_proxy(&fixture, secrets().with_allow_cleartext_injection(true)).await.unwrap();
+    let proxy = start_proxy(&fixture, secrets().with_allow_cleartext_injection(true))
+        .await
+        .unwrap();
     let ph = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
     let resp = proxy
         .client()

@@ -53,8 +53,7 @@ use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
     BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, Injector, Proxy, ProxyConfig,
-    RunningProxy, ShutdownReport, Timeouts,
-    install_default_provider,
+    RunningProxy, ShutdownReport, Timeouts, install_default_provider,
 };
 
 /// Host names the fixture's certificate covers.

@@ -18,8 +18,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::super::BoxBody;
-use super::lifecycle::serve_draining;
 use super::client_io::{Activity, ClientIo, Guarded};
+use super::lifecycle::serve_draining;
 use super::target::Target;
 use super::{State, forward, reply};
 

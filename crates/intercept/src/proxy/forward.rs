@@ -330,11 +330,12 @@ async fn send(
 }
 
 fn usage_parser(headers: &http::HeaderMap) -> Option<UsageParser> {
-    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-    UsageParser::for_response(
-        text(header::CONTENT_TYPE)?,
-        text(header::CONTENT_ENCODING),
-    )
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    UsageParser::for_response(text(header::CONTENT_TYPE)?, text(header::CONTENT_ENCODING))
 }
 
 /// Writes the pending `llm_response` (if any) for a response the proxy made; when it cannot

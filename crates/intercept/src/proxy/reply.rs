@@ -163,14 +163,27 @@ mod tests {
 
     #[tokio::test]
     async fn provider_shapes() {
-        let r = local("api.anthropic.com", Local::UpstreamFailed, "connect refused");
+        let r = local(
+            "api.anthropic.com",
+            Local::UpstreamFailed,
+            "connect refused",
+        );
         assert_eq!(r.status(), 502);
         let v = json(r).await;
         assert_eq!(v["type"], "error");
         assert_eq!(v["error"]["type"], "api_error");
-        assert!(v["error"]["message"].as_str().unwrap().contains("connect refused"));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("connect refused")
+        );
 
-        let r = local("api.openai.com", Local::UpstreamTimeout, "no answer in 300s");
+        let r = local(
+            "api.openai.com",
+            Local::UpstreamTimeout,
+            "no answer in 300s",
+        );
         assert_eq!(r.status(), 504);
         assert_eq!(r.headers()["x-agentlog-error"], "upstream_timeout");
         let v = json(r).await;

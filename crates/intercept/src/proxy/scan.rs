@@ -55,7 +55,12 @@ pub(super) struct ScanBody {
 }
 
 impl ScanBody {
-    pub fn new(state: Arc<State>, tag: &'static str, inner: Incoming, scanner: BodyScanner) -> Self {
+    pub fn new(
+        state: Arc<State>,
+        tag: &'static str,
+        inner: Incoming,
+        scanner: BodyScanner,
+    ) -> Self {
         ScanBody {
             state,
             tag,

@@ -43,7 +43,10 @@ impl Target {
     /// a name fully qualified), so policy and events see the name without it.
     pub fn of(uri: &Uri, https: bool, tag: &'static str) -> Option<Target> {
         let authority = uri.authority()?;
-        let raw = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let raw = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         let raw = raw.strip_suffix('.').unwrap_or(raw);
         if raw.is_empty() || raw.ends_with('.') {
             return None;

@@ -19,10 +19,10 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
 use super::super::BoxBody;
+use super::State;
 use super::observe::{End, ObservedBody, Pending};
 use super::reply::{self, Local};
 use super::target::{Target, strip_hop_by_hop};
-use super::State;
 
 /// Whether the request asks to switch to WebSocket (HTTP/1.1 `Connection: upgrade`).
 pub(super) fn is_upgrade(parts: &Parts) -> bool {
@@ -83,7 +83,9 @@ pub(super) async fn relay(
     let upstream_side = hyper::upgrade::on(&mut upstream_resp);
     let (rparts, _) = upstream_resp.into_parts();
     let state2 = state.clone();
-    state.lifecycle.spawn(join(state2, client_side, upstream_side, pending));
+    state
+        .lifecycle
+        .spawn(join(state2, client_side, upstream_side, pending));
     Response::from_parts(
         rparts,
         Empty::new().map_err(|never| match never {}).boxed_unsync(),
