@@ -605,7 +605,7 @@ impl TestProxy {
     /// with [`TestkitError::TooFewEvents`] after [`WAIT_EVENTS_TIMEOUT`] (5 s).
     ///
     /// Only proves that *at least* `n` arrived: to prove that no further event comes, finish
-    /// the exchanges, then count what [`TestProxy::shutdown_events`] returns.
+    /// the exchanges, then count what [`TestProxy::shutdown`] returns.
     pub async fn wait_events(&self, n: usize) -> Result<Vec<Event>, TestkitError> {
         self.wait_events_within(n, WAIT_EVENTS_TIMEOUT).await
     }
