@@ -5,6 +5,10 @@
 //! - latency: `N` (default 2000) sequential keep-alive `POST /v1/chat/completions`, p50/p99;
 //! - throughput: 32 concurrent clients for `SECS` (default 5) seconds, requests/s.
 //!
+//! The proxy runs as an operator's would: one secret configured (not allowed for the
+//! benchmark host, so every request body is scanned for its placeholder), three events per
+//! exchange written to a file.
+//!
 //! Run with `benches/proxy_compare.sh` (starts mitmdump); `cargo bench -p agentlog-intercept --bench proxy_latency`
 //! alone measures direct vs agentlog. The fixture (wiremock + TLS front) runs in this process.
 
@@ -98,7 +102,12 @@ fn main() {
     rt.block_on(async move {
         let fixture = TlsFixture::start().await.expect("fixture");
         let dir = tempfile::tempdir().expect("tempdir");
-        let options = ProxyOptions::default().with_llm_hosts(vec!["localhost".into()]).with_event_log(Some(dir.path().join("events.jsonl")));
+        // One secret, not allowed for the benchmark's host: every request body is scanned for
+        // its placeholder and a `key_injection` `skipped` is written with each exchange.
+        let options = ProxyOptions::default()
+            .with_llm_hosts(vec!["localhost".into()])
+            .with_secrets(vec!["BENCH_KEY=sk-bench-not-a-real-key@api.example.com".into()])
+            .with_event_log(Some(dir.path().join("events.jsonl")));
         let proxy = start_proxy(&fixture, options).await.expect("proxy");
         let url = format!("https://localhost:{}/v1/chat/completions", fixture.addr().port());
         let fixture_ca = reqwest::Certificate::from_pem(fixture.ca_pem().as_bytes()).expect("ca");

@@ -1,17 +1,22 @@
-//! Secret injection, as the reference sandbox's `secret_injector` plugin does it.
+//! Secret injection, as the reference sandbox's `secret_injector` plugin does it, and the
+//! leak checks agentlog adds to it.
 //!
-//! The agent holds only placeholders (`SANDBOX_SECRET_` + 32 lowercase hex). For each request
-//! the [`Injector`] decides, secret by secret, in the order the secrets were configured:
+//! The agent holds only placeholders (`SANDBOX_SECRET_` + 32 lowercase hex). A secret is
+//! **allowed** for a request when its host patterns match the request's host and the request
+//! travels inside TLS (or `--allow-cleartext-injection` was given: see [`Channel`]). For each
+//! request, secret by secret, in the order the secrets were configured:
 //!
-//! - the secret is **not allowed** for the request's host (port stripped) and its placeholder
-//!   appears in a header value or anywhere in the request target (path or query): a leak.
-//!   Nothing is replaced, one `leak_blocked` event is produced per leaking secret, and the
-//!   caller must answer 403 `Blocked by policy` without contacting the upstream;
-//! - the secret is **not allowed** and its placeholder is absent: `skipped`;
-//! - the secret is **allowed**: the placeholder is replaced by the value in header values and
-//!   in the URL query (never the path or the body), and the event is `injected`. Like the
-//!   reference (`replaceInRequest` runs and "secret injected" is reported whenever the host
-//!   is allowed), this is `injected` even when the request did not carry the placeholder.
+//! - [`Injector::header_leaks`]: a secret **not allowed** whose placeholder appears in a header
+//!   value or anywhere in the request target (path or query) is a leak: one `leak_blocked`
+//!   event per leaking secret, and the caller answers 403 `Blocked by policy` without
+//!   contacting the upstream;
+//! - [`BodyScanner`]: the same for the request body, fed chunk by chunk (agentlog goes beyond
+//!   the reference here: the body is how a prompt-injected agent exfiltrates);
+//! - [`Injector::inject`]: for an **allowed** secret the placeholder is replaced by the value in
+//!   header values and in the URL query (never the path or the body), and the event is
+//!   `injected`; like the reference (`replaceInRequest` runs and "secret injected" is reported
+//!   whenever the host is allowed), even when the request did not carry the placeholder. A
+//!   secret not allowed and absent is `skipped`.
 //!
 //! When any secret leaks, only the `leak_blocked` events are produced for that request.
 

@@ -3,20 +3,23 @@
 //! The reference interceptor: a MITM HTTPS proxy that injects secrets at the edge and writes
 //! `llm_request`, `llm_response` and `key_injection` events.
 //!
-//! Data flows in one direction through five parts, each a private module; what a caller
+//! Data flows in one direction through six parts, each a private module; what a caller
 //! needs is re-exported here:
 //!
 //! - `ca`: the interception CA ([`CertAuthority`]: generated once into a directory and
 //!   reused, or held in memory) and per-host leaf certificates, each with its own key pair,
 //!   IP literals as IP SANs;
 //! - `inject`: the secret policy ([`Injector`]: placeholder replacement,
-//!   `injected`/`skipped`/`leak_blocked`);
+//!   `injected`/`skipped`/`leak_blocked`, in headers, the request target and the body);
 //! - `proxy`: the accept loop ([`Proxy`]), `CONNECT` tunnels terminated with TLS (HTTP/1.1
-//!   with keep-alive, h2 by ALPN), plain `http://` forwarding, and the streaming response body
-//!   that writes `llm_response` exactly once when it ends, fails or is dropped;
+//!   with keep-alive, h2 by ALPN), plain `http://` forwarding, WebSocket upgrades, the
+//!   streaming response body that writes `llm_response` exactly once however the exchange
+//!   ends, and the shutdown that drains and then cuts ([`RunningProxy::shutdown_with_grace`]);
 //! - `upstream`: the pooled upstream client (rustls with webpki roots plus extra CAs, and the
 //!   `--connect-to` override map, [`ConnectTo`]);
-//! - `usage`: model and token usage from JSON and SSE bodies, parsed from the tee'd stream.
+//! - `usage`: model and token usage from JSON and SSE bodies (gzip, deflate, br decoded),
+//!   parsed from the tee'd stream;
+//! - `limits`: the open-file limit raised at start-up ([`raise_fd_limit`]).
 //!
 //! It is built on hyper directly rather than on a MITM framework because it needs a key pair
 //! per leaf, IP SANs for IP-literal hosts, and full control over streaming bodies and over

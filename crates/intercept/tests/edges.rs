@@ -8,27 +8,25 @@ use std::time::Duration;
 
 use agentlog_core::event::{Event, EventData, InjectionAction};
 use agentlog_intercept::Timeouts;
-use agentlog_testkit::{ProxyOptions, TestProxy, TlsFixture, start_proxy};
+use agentlog_testkit::{TestProxy, TlsFixture, start_proxy};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const OPENAI_KEY: &str = "sk-test-REAL-openai-0123456789";
-const ANTHROPIC_KEY: &str = "sk-ant-REAL-anthropic-9876543210";
-const PH_OPENAI: &str = "SANDBOX_SECRET_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const PH_ANTHROPIC: &str = "SANDBOX_SECRET_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+mod common;
 
-fn secrets() -> ProxyOptions {
-    ProxyOptions::default()
-        .with_secrets(vec![
-            format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com"),
-            format!("ANTHROPIC_API_KEY={ANTHROPIC_KEY}@api.anthropic.com"),
-        ])
-        .with_placeholders(vec![
-            ("OPENAI_API_KEY".into(), PH_OPENAI.into()),
-            ("ANTHROPIC_API_KEY".into(), PH_ANTHROPIC.into()),
-        ])
+use common::{ANTHROPIC_KEY, OPENAI_KEY, PH_ANTHROPIC, PH_OPENAI, secrets};
+
+/// `POST https://api.openai.com/v1/chat/completions` carrying the OpenAI placeholder.
+fn chat(proxy: &TestProxy, url: &str) -> reqwest::RequestBuilder {
+    proxy
+        .client()
+        .unwrap()
+        .post(url)
+        .header("authorization", format!("Bearer {PH_OPENAI}"))
 }
+
+const CHAT: &str = "https://api.openai.com/v1/chat/completions";
 
 fn types(events: &[Event]) -> Vec<String> {
     events.iter().map(|e| e.event_type.to_string()).collect()
@@ -258,11 +256,7 @@ async fn placeholder_deep_in_a_streamed_body_is_blocked() {
 async fn cleartext_injection_is_refused_unless_allowed() {
     let fixture = TlsFixture::start().await.unwrap();
     let proxy = start_proxy(&fixture, secrets()).await.unwrap();
-    let resp = proxy
-        .client()
-        .unwrap()
-        .post("http://api.openai.com/v1/chat/completions")
-        .header("authorization", format!("Bearer {PH_OPENAI}"))
+    let resp = chat(&proxy, "http://api.openai.com/v1/chat/completions")
         .body(r#"{"model":"gpt-4o-mini"}"#)
         .send()
         .await
@@ -280,11 +274,7 @@ async fn cleartext_injection_is_refused_unless_allowed() {
     let proxy = start_proxy(&fixture, secrets().with_allow_cleartext_injection(true))
         .await
         .unwrap();
-    let resp = proxy
-        .client()
-        .unwrap()
-        .post("http://api.openai.com/v1/chat/completions")
-        .header("authorization", format!("Bearer {PH_OPENAI}"))
+    let resp = chat(&proxy, "http://api.openai.com/v1/chat/completions")
         .body(r#"{"model":"gpt-4o-mini"}"#)
         .send()
         .await
@@ -301,11 +291,7 @@ async fn cleartext_injection_is_refused_unless_allowed() {
 async fn gzip_response_keeps_model_and_tokens() {
     let fixture = TlsFixture::start().await.unwrap();
     let proxy = start_proxy(&fixture, secrets()).await.unwrap();
-    let resp = proxy
-        .client()
-        .unwrap()
-        .post("https://api.openai.com/v1/chat/completions")
-        .header("authorization", format!("Bearer {PH_OPENAI}"))
+    let resp = chat(&proxy, CHAT)
         .header("x-testkit-encoding", "gzip")
         .body(r#"{"model":"gpt-4o-mini"}"#)
         .send()
@@ -327,11 +313,7 @@ async fn gzip_response_keeps_model_and_tokens() {
 async fn trailing_dot_host_is_the_same_host() {
     let fixture = TlsFixture::start().await.unwrap();
     let proxy = start_proxy(&fixture, secrets()).await.unwrap();
-    let resp = proxy
-        .client()
-        .unwrap()
-        .post("https://api.openai.com./v1/chat/completions")
-        .header("authorization", format!("Bearer {PH_OPENAI}"))
+    let resp = chat(&proxy, "https://api.openai.com./v1/chat/completions")
         .body(r#"{"model":"gpt-4o-mini"}"#)
         .send()
         .await
@@ -374,11 +356,7 @@ async fn oversized_request_gets_413_with_its_events() {
     let proxy = start_proxy(&fixture, secrets().with_max_request_body(1024))
         .await
         .unwrap();
-    let resp = proxy
-        .client()
-        .unwrap()
-        .post("https://api.openai.com/v1/chat/completions")
-        .header("authorization", format!("Bearer {PH_OPENAI}"))
+    let resp = chat(&proxy, CHAT)
         .body(vec![b' '; 4096])
         .send()
         .await

@@ -8,38 +8,9 @@ use agentlog_intercept::Timeouts;
 use agentlog_testkit::{ProxyOptions, TestkitError, TlsFixture, start_proxy};
 use serde_json::{Value, json};
 
-/// reqwest is built without its `json` feature.
-trait JsonBody {
-    fn json_body(self, value: &Value) -> Self;
-}
+mod common;
 
-impl JsonBody for reqwest::RequestBuilder {
-    fn json_body(self, value: &Value) -> Self {
-        self.header("content-type", "application/json")
-            .body(value.to_string())
-    }
-}
-
-const OPENAI_KEY: &str = "sk-test-REAL-openai-0123456789";
-const ANTHROPIC_KEY: &str = "sk-ant-REAL-anthropic-9876543210";
-
-fn secrets() -> ProxyOptions {
-    ProxyOptions::default()
-        .with_secrets(vec![
-            format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com"),
-            format!("ANTHROPIC_API_KEY={ANTHROPIC_KEY}@api.anthropic.com"),
-        ])
-        .with_placeholders(vec![
-            (
-                "OPENAI_API_KEY".into(),
-                format!("SANDBOX_SECRET_{}", "a".repeat(32)),
-            ),
-            (
-                "ANTHROPIC_API_KEY".into(),
-                format!("SANDBOX_SECRET_{}", "b".repeat(32)),
-            ),
-        ])
-}
+use common::{ANTHROPIC_KEY, JsonBody, OPENAI_KEY, secrets};
 
 /// Events as JSON with the volatile fields (ts, durations) replaced.
 fn normalized(events: &[Event]) -> Value {

@@ -1,0 +1,43 @@
+//! What the interceptor's test files share: two fake keys with their scopes and fixed
+//! placeholders, and a JSON body helper (reqwest is built without its `json` feature).
+
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
+use agentlog_testkit::ProxyOptions;
+use serde_json::Value;
+
+/// The fake OpenAI key, allowed for `api.openai.com`.
+pub const OPENAI_KEY: &str = "sk-test-REAL-openai-0123456789";
+/// The fake Anthropic key, allowed for `api.anthropic.com`.
+pub const ANTHROPIC_KEY: &str = "sk-ant-REAL-anthropic-9876543210";
+/// The placeholder of [`OPENAI_KEY`].
+pub const PH_OPENAI: &str = "SANDBOX_SECRET_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+/// The placeholder of [`ANTHROPIC_KEY`].
+pub const PH_ANTHROPIC: &str = "SANDBOX_SECRET_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// Proxy options with both keys and their fixed placeholders.
+pub fn secrets() -> ProxyOptions {
+    ProxyOptions::default()
+        .with_secrets(vec![
+            format!("OPENAI_API_KEY={OPENAI_KEY}@api.openai.com"),
+            format!("ANTHROPIC_API_KEY={ANTHROPIC_KEY}@api.anthropic.com"),
+        ])
+        .with_placeholders(vec![
+            ("OPENAI_API_KEY".into(), PH_OPENAI.into()),
+            ("ANTHROPIC_API_KEY".into(), PH_ANTHROPIC.into()),
+        ])
+}
+
+/// A JSON request body.
+pub trait JsonBody {
+    /// Sets `content-type: application/json` and the body.
+    fn json_body(self, value: &Value) -> Self;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    fn json_body(self, value: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(value.to_string())
+    }
+}
