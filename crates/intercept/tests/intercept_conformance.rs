@@ -64,7 +64,7 @@ async fn run_scenario(path: &Path) {
         if !req["body"].is_null() {
             builder = builder
                 .header("content-type", "application/json")
-                .body(req["body"].to_string());
+                .body(expand(&req["body"].to_string(), &placeholders));
         }
         let resp = builder.send().await.unwrap();
         assert_eq!(
