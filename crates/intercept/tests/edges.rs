@@ -92,6 +92,8 @@ async fn tunnel(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_idle_connections_do_not_stop_a_new_client() {
+    // Both ends of 500 connections live in this process: make room as the proxy does.
+    agentlog_intercept::raise_fd_limit();
     let fixture = TlsFixture::start().await.unwrap();
     let proxy = start_proxy(&fixture, secrets()).await.unwrap();
     let mut idle = Vec::new();
