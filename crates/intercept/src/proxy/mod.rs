@@ -311,7 +311,12 @@ impl Proxy {
             .local_addr()
             .map_err(|source| ProxyError::Bind { addr, source })?;
         let permits = Arc::new(Semaphore::new(self.max_connections));
-        let task = tokio::spawn(accept_loop(self.state.clone(), listener, permits));
+        let task = tokio::spawn(accept_loop(
+            self.state.clone(),
+            listener,
+            permits,
+            self.max_connections,
+        ));
         Ok(RunningProxy {
             local_addr,
             state: self.state,
@@ -369,7 +374,13 @@ impl RunningProxy {
     }
 }
 
-async fn accept_loop(state: Arc<State>, listener: TcpListener, permits: Arc<Semaphore>) {
+/// Accepts clients while fewer than `limit` are served; each runs on the lifecycle's tracker.
+async fn accept_loop(
+    state: Arc<State>,
+    listener: TcpListener,
+    permits: Arc<Semaphore>,
+    limit: usize,
+) {
     let mut warned_full = false;
     loop {
         let permit = match permits.clone().try_acquire_owned() {
@@ -377,8 +388,8 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener, permits: Arc<Sema
             Err(_) => {
                 if !warned_full {
                     tracing::warn!(
-                        limit = permits.available_permits(),
-                        "connection limit reached; new clients wait until one closes"
+                        limit,
+                        "connection limit reached; new clients wait until one closes (--max-connections)"
                     );
                     warned_full = true;
                 }
