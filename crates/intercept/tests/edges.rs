@@ -539,3 +539,28 @@ async fn websocket_upgrade_is_relayed_and_logged() {
     assert_eq!(d["path"], "/v1/realtime");
     assert_eq!(tags(response), ["http"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_log_blocks_requests_unless_told_to_continue() {
+    let fixture = TlsFixture::start().await.unwrap();
+    // Every write to /dev/full fails with ENOSPC.
+    let full = std::path::PathBuf::from("/dev/full");
+    let proxy = start_proxy(&fixture, secrets().with_event_log(Some(full.clone())))
+        .await
+        .unwrap();
+    let resp = chat(&proxy, CHAT).body("{}").send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "event_log_unavailable");
+    assert!(fixture.mock().received_requests().await.unwrap().is_empty());
+    assert!(proxy.emitter().write_failures() > 0);
+
+    let options = secrets()
+        .with_event_log(Some(full))
+        .with_on_log_error(agentlog_intercept::LogErrorPolicy::Continue);
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let resp = chat(&proxy, CHAT).body("{}").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.bytes().await.unwrap();
+    assert_eq!(fixture.mock().received_requests().await.unwrap().len(), 1);
+}

@@ -52,8 +52,8 @@ use agentlog_core::event::{CheckedEvent, Event};
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
-    BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, Injector, Proxy, ProxyConfig,
-    RunningProxy, ShutdownReport, Timeouts, install_default_provider,
+    BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, Injector, LogErrorPolicy, Proxy,
+    ProxyConfig, RunningProxy, ShutdownReport, Timeouts, install_default_provider,
 };
 
 /// Host names the fixture's certificate covers.
@@ -385,6 +385,8 @@ pub struct ProxyOptions {
     pub allow_cleartext_injection: bool,
     /// Largest LLM request body (default: the proxy's).
     pub max_request_body: Option<usize>,
+    /// What a failed event write does (default: block).
+    pub on_log_error: LogErrorPolicy,
 }
 
 impl ProxyOptions {
@@ -434,6 +436,13 @@ impl ProxyOptions {
     #[must_use]
     pub fn with_allow_cleartext_injection(mut self, allow: bool) -> Self {
         self.allow_cleartext_injection = allow;
+        self
+    }
+
+    /// Sets [`ProxyOptions::on_log_error`].
+    #[must_use]
+    pub fn with_on_log_error(mut self, policy: LogErrorPolicy) -> Self {
+        self.on_log_error = policy;
         self
     }
 
@@ -546,6 +555,7 @@ pub async fn start_proxy(
         config.max_request_body = bytes;
     }
     config.allow_cleartext_injection = options.allow_cleartext_injection;
+    config.on_log_error = options.on_log_error;
     let running = Proxy::new(config)?.bind(([127, 0, 0, 1], 0).into()).await?;
     Ok(TestProxy {
         running,
