@@ -190,7 +190,7 @@ fn emit_refuses_bad_input_with_exit_2() {
                 "--data",
                 r#"{"secret_name":"K","host":"h","action":"stolen"}"#,
             ],
-            "unknown variant",
+            "`action` is not one of the allowed values (`injected`, `skipped`, `leak_blocked`)",
         ),
     ];
     for (args, message) in cases {

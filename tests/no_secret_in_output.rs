@@ -314,9 +314,9 @@ struct Case {
     what: &'static str,
     /// The secret value it carries (ASCII).
     value: &'static str,
-    /// The arguments, subcommand first. `{V}` stands for the value, `{LOG}` for a clean log,
-    /// `{FILE}` for [`Case::file`] written to disk, `{DIR}` for the case's own directory.
-    /// `proxy` cases get [`PROXY_GUARD`] appended.
+    /// The arguments, subcommand (or what was typed in its place) first. `{V}` stands for the
+    /// value, `{LOG}` for a clean log, `{FILE}` for [`Case::file`] written to disk, `{DIR}` for
+    /// the case's own directory. `proxy` cases get [`PROXY_GUARD`] appended.
     args: &'static [&'static str],
     /// The content of `{FILE}`, `{V}` expanded and `{FF}` written as the byte 0xFF.
     file: Option<&'static str>,
@@ -348,6 +348,8 @@ const B64: &str = "c2stdGVzdC1rZXk=";
 const B64_PAD2: &str = "c2stdGVzdC1rZQ==";
 /// A value that is also a valid variable name.
 const NAME_LIKE: &str = "ZqXyWs3cr3Tk9";
+/// A value whose part before its `=` is a valid name, and whose part after it is short.
+const SHORT_AFTER_EQ: &str = "ZqXyWs3cr3Tk9=Zq";
 
 const CASES: &[Case] = &[
     // validate --secret
@@ -454,6 +456,27 @@ const CASES: &[Case] = &[
         file: None,
         refusal: &["--secret-env #1: that environment variable is not set"],
     },
+    Case {
+        what: "validate --secrets-file given a spec instead of a file",
+        value: MIXED,
+        args: &["validate", "--secrets-file", "KEY={V}", "{LOG}"],
+        file: None,
+        refusal: &["--secrets-file #1: cannot read the secrets file: "],
+    },
+    Case {
+        what: "validate --secrets-file given a spec with hosts, after a good file",
+        value: SK,
+        args: &[
+            "validate",
+            "--secrets-file",
+            "{FILE}",
+            "--secrets-file",
+            "KEY={V}@api.openai.com",
+            "{LOG}",
+        ],
+        file: Some("GOOD=good-value-0123456789\n"),
+        refusal: &["--secrets-file #2: cannot read the secrets file: "],
+    },
     // validate --secrets-file, dotenv
     Case {
         what: "secrets file (dotenv): value without NAME=",
@@ -481,28 +504,28 @@ const CASES: &[Case] = &[
         value: MIXED,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("KEY=\"{V}\n"),
-        refusal: &["secret KEY: the value has no closing quote"],
+        refusal: &["line 1: the value has no closing quote"],
     },
     Case {
         what: "secrets file (dotenv): unterminated single quote",
         value: SK,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("KEY='{V}\n"),
-        refusal: &["secret KEY: the value has no closing quote"],
+        refusal: &["line 1: the value has no closing quote"],
     },
     Case {
         what: "secrets file (dotenv): the value again after the closing quote",
         value: MIXED,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("KEY='{V}' {V}\n"),
-        refusal: &["secret KEY: only a `#` comment may follow"],
+        refusal: &["line 1: only a `#` comment may follow the closing quote"],
     },
     Case {
         what: "secrets file (dotenv): empty value after a line holding the value",
         value: SK,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("GOOD={V}\nEMPTY=\n"),
-        refusal: &["line 2: secret EMPTY: the value is empty"],
+        refusal: &["line 2: the value is empty"],
     },
     Case {
         what: "secrets file (dotenv): not UTF-8 right after the value",
@@ -510,6 +533,27 @@ const CASES: &[Case] = &[
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("KEY={V}{FF}\n"),
         refusal: &["line 1: not UTF-8 text"],
+    },
+    Case {
+        what: "secrets file (dotenv): base64 value without NAME= (`=` padding)",
+        value: B64,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{V}\n"),
+        refusal: &["line 1: the value is empty"],
+    },
+    Case {
+        what: "secrets file (dotenv): base64 value without NAME= (`==` padding)",
+        value: B64_PAD2,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("{V}\n"),
+        refusal: &["line 1: the value after `=` is only `=` characters"],
+    },
+    Case {
+        what: "secrets file (dotenv): short value after a `=` of the value",
+        value: SHORT_AFTER_EQ,
+        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
+        file: Some("# keys\n{V}\n"),
+        refusal: &["line 2: the value is shorter than 8 bytes"],
     },
     // validate --secrets-file, JSON
     Case {
@@ -573,7 +617,7 @@ const CASES: &[Case] = &[
         value: MIXED,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("{\"EMPTY\": \"\", \"KEY\": \"{V}\"}"),
-        refusal: &["secret EMPTY: the value is empty"],
+        refusal: &["line 1: entry 1: the value is empty"],
     },
     // proxy --secret
     Case {
@@ -659,6 +703,50 @@ const CASES: &[Case] = &[
         file: None,
         refusal: &["secret KEY is given twice"],
     },
+    // clap's own refusals quote the argument: every argument that could be a secret is
+    // replaced by its position.
+    Case {
+        what: "proxy: the spec without --secret",
+        value: SK,
+        args: &["proxy", "KEY={V}@api.openai.com"],
+        file: None,
+        refusal: &["unexpected argument '<argument #2>' found"],
+    },
+    Case {
+        what: "no subcommand: the spec where the subcommand goes",
+        value: MIXED,
+        args: &["KEY={V}@api.openai.com"],
+        file: None,
+        refusal: &["unrecognized subcommand '<argument #1>'"],
+    },
+    Case {
+        what: "validate --max-errors: the value where the number goes",
+        value: SK,
+        args: &["validate", "--max-errors", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["invalid value '<argument #3>' for '--max-errors <N>'"],
+    },
+    Case {
+        what: "validate --max-errors=: the value where the number goes",
+        value: MIXED,
+        args: &["validate", "--max-errors={V}", "{LOG}"],
+        file: None,
+        refusal: &["invalid value '<argument #2>' for '--max-errors <N>'"],
+    },
+    Case {
+        what: "validate --secret: a value starting with `--` and holding `=` (taken for a flag)",
+        value: MIXED,
+        args: &["validate", "--secret", "--{V}=x", "{LOG}"],
+        file: None,
+        refusal: &["unexpected argument '<argument #3>' found"],
+    },
+    Case {
+        what: "validate --format: the value where the format goes",
+        value: SK,
+        args: &["validate", "--format", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["invalid value '<argument #3>' for '--format <FORMAT>'"],
+    },
     // proxy --placeholder
     Case {
         what: "proxy --placeholder: the value without NAME=",
@@ -723,7 +811,20 @@ const CASES: &[Case] = &[
             "OTHER={V}",
         ],
         file: None,
-        refusal: &["--placeholder OTHER: no secret of that name"],
+        refusal: &["--placeholder #1: the name before `=` is not the name of a configured secret"],
+    },
+    Case {
+        what: "proxy --placeholder: a value containing `=` without NAME=",
+        value: MIXED,
+        args: &[
+            "proxy",
+            "--secret",
+            "KEY=other-value-0123456789@api.openai.com",
+            "--placeholder",
+            "{V}",
+        ],
+        file: None,
+        refusal: &["--placeholder #1: the name before `=` is not the name of a configured secret"],
     },
     // emit: it takes no secret, but --data and --summary may carry one.
     Case {
@@ -781,7 +882,7 @@ const CASES: &[Case] = &[
             "{\"authorization\": \"{V}\"}",
         ],
         file: None,
-        refusal: &["--data: missing field"],
+        refusal: &["--data does not fit the budget_action data shape: missing field `action`"],
     },
     Case {
         what: "emit: empty tag, the value in the summary",
@@ -823,60 +924,7 @@ const CASES: &[Case] = &[
         file: None,
         refusal: &["`event_type` is empty"],
     },
-];
-
-/// Wrong invocations whose error message does contain the value today. Each is run by
-/// `known_error_message_leaks` (ignored until fixed); move a case to [`CASES`] once fixed.
-const KNOWN_LEAKS: &[Case] = &[
     Case {
-        // `read_secrets_file` names the path, which here is the spec.
-        what: "validate --secrets-file given a spec instead of a file",
-        value: MIXED,
-        args: &["validate", "--secrets-file", "KEY={V}", "{LOG}"],
-        file: None,
-        refusal: &["cannot read secrets file"],
-    },
-    Case {
-        // dotenv `NAME=` with an empty value names NAME, here the value minus its padding
-        // (`--secret` refuses the same form without naming it).
-        what: "secrets file (dotenv): base64 value without NAME= (`=` padding)",
-        value: B64,
-        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
-        file: Some("{V}\n"),
-        refusal: &["the value is empty"],
-    },
-    Case {
-        // Parsed as NAME=`=`, then refused as too short, naming NAME.
-        what: "secrets file (dotenv): base64 value without NAME= (`==` padding)",
-        value: B64_PAD2,
-        args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
-        file: Some("{V}\n"),
-        refusal: &["shorter than 8 bytes"],
-    },
-    Case {
-        // clap quotes the unexpected argument.
-        what: "proxy: the spec without --secret",
-        value: SK,
-        args: &["proxy", "KEY={V}@api.openai.com"],
-        file: None,
-        refusal: &["unexpected argument"],
-    },
-    Case {
-        // `InjectError::UnknownPlaceholderName` quotes the text before the first `=`.
-        what: "proxy --placeholder: a value containing `=` without NAME=",
-        value: MIXED,
-        args: &[
-            "proxy",
-            "--secret",
-            "KEY=other-value-0123456789@api.openai.com",
-            "--placeholder",
-            "{V}",
-        ],
-        file: None,
-        refusal: &["no secret of that name"],
-    },
-    Case {
-        // serde quotes the unknown variant.
         what: "emit --data: the value where an enum belongs",
         value: SK,
         args: &[
@@ -893,11 +941,12 @@ const KNOWN_LEAKS: &[Case] = &[
             "{\"secret_name\": \"K\", \"host\": \"h\", \"action\": \"{V}\"}",
         ],
         file: None,
-        refusal: &["--data: unknown variant"],
+        refusal: &[
+            "--data does not fit the key_injection data shape: `action` is not one of the allowed values (`injected`, `skipped`, `leak_blocked`)",
+        ],
     },
     Case {
-        // serde quotes a string of the wrong type.
-        what: "emit --data: the value where a number belongs",
+        what: "emit --data: the value where a number belongs, other fields missing",
         value: MIXED,
         args: &[
             "emit",
@@ -913,7 +962,72 @@ const KNOWN_LEAKS: &[Case] = &[
             "{\"method\": \"POST\", \"host\": \"h\", \"path\": \"/\", \"status_code\": \"{V}\"}",
         ],
         file: None,
-        refusal: &["--data: invalid type"],
+        refusal: &[
+            "--data does not fit the llm_response data shape: missing fields `duration_ms`, `body_bytes`",
+        ],
+    },
+    Case {
+        what: "emit --data: the value where a number belongs",
+        value: SK,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "llm_response",
+            "--data",
+            "{\"method\": \"POST\", \"host\": \"h\", \"path\": \"/\", \"status_code\": \"{V}\", \"duration_ms\": 1, \"body_bytes\": 2}",
+        ],
+        file: None,
+        refusal: &[
+            "--data does not fit the llm_response data shape: `status_code` has the wrong type (expected integer)",
+        ],
+    },
+    Case {
+        what: "emit --data: the value where a boolean belongs, on the second line",
+        value: MIXED,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "llm_request",
+            "--data",
+            "{\"method\": \"POST\", \"host\": \"h\", \"path\": \"/\",\n\"routed\": \"{V}\"}",
+        ],
+        file: None,
+        refusal: &[
+            "--data does not fit the llm_request data shape: `routed` has the wrong type (expected boolean)",
+        ],
+    },
+    Case {
+        what: "emit --data: a number too large for its field, next to the value",
+        value: SK,
+        args: &[
+            "emit",
+            "--event-log",
+            "{DIR}/events.jsonl",
+            "--run-id",
+            "vm-1",
+            "--agent-system",
+            "a",
+            "--event-type",
+            "llm_response",
+            "--data",
+            "{\"method\": \"POST\", \"host\": \"h\", \"path\": \"/{V}\", \"status_code\": 1e30, \"duration_ms\": 1, \"body_bytes\": 2}",
+        ],
+        file: None,
+        refusal: &[
+            "--data does not fit the llm_response data shape (at column 91: a value has the wrong type or is not one of the allowed values, or a field is given twice)",
+        ],
     },
 ];
 
@@ -1058,13 +1172,6 @@ fn run_table(cases: &[Case]) {
 #[test]
 fn error_messages_never_contain_the_secret() {
     run_table(CASES);
-}
-
-/// The invocations that still leak (see [`KNOWN_LEAKS`]).
-#[test]
-#[ignore = "known leaks in code outside this test: see KNOWN_LEAKS"]
-fn known_error_message_leaks() {
-    run_table(KNOWN_LEAKS);
 }
 
 /// The leak check itself finds each form, and nothing in an unrelated message.

@@ -12,9 +12,10 @@ mod proxy;
 mod schema;
 mod validate;
 
+use std::collections::HashSet;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -59,10 +60,20 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        // --help and --version: clap's output as it is.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(EXIT_OK);
+        }
+        Err(e) => {
+            let args: Vec<String> = std::env::args_os()
+                .skip(1)
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect();
+            // Plain text, never colored: the scrub must see each argument as one run of text.
+            let message = e.render().to_string();
+            eprint!("{}", scrub_arguments(&message, &args, &known_words()));
+            return ExitCode::from(EXIT_ERROR);
         }
     };
     diagnostics::init(cli.verbose, cli.quiet);
@@ -92,4 +103,209 @@ pub fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
 pub fn fail(message: impl std::fmt::Display) -> u8 {
     eprintln!("agentlog: error: {message}");
     EXIT_ERROR
+}
+
+// Scrubbing clap's errors. clap quotes the argument it refuses ("unexpected argument
+// 'KEY=sk-...@api.openai.com' found", "invalid value 'sk-...' for '--max-errors <N>'"), and
+// that argument may be a secret typed in the wrong place: a spec without `--secret` in front,
+// a value that starts with `-` and is taken for a flag, a value where a number belongs. Which
+// argument clap quotes is not known from outside, so every argument that could be a secret is
+// replaced in the message by `<argument #N>`, N its 1-based position after the program name:
+//
+// - an argument that contains `=` or `@` (a `NAME=VALUE@hosts` spec, base64 padding) or is
+//   at least 16 characters long (API keys are);
+// - of an argument `-x=value` or `--flag=value`, also the value when it meets the same test,
+//   and of `--flag=value` the `--flag`, unless it is one of this CLI's flags (clap quotes the
+//   part before `=` of an unknown flag, which here may be a value that starts with `--`).
+//
+// Arguments that are this CLI's own words (subcommand and flag names) are never replaced, nor
+// are pieces shorter than 4 characters: shorter ones cannot hold a secret worth the name and
+// replacing them would make the message unreadable. Short arguments without `=` or `@` (a
+// mistyped number, a format name) stay, so the message still says what was wrong.
+
+/// The shortest argument length that counts as a possible secret on its own.
+const SECRET_LIKE_LEN: usize = 16;
+
+/// Pieces shorter than this are never replaced.
+const MIN_SCRUBBED_LEN: usize = 4;
+
+/// Whether `text`, an argument or part of one, could be a secret (see the rule above).
+fn could_be_secret(text: &str) -> bool {
+    text.contains(['=', '@']) || text.chars().count() >= SECRET_LIKE_LEN
+}
+
+/// Every subcommand name and flag (`--long`, `-s`, their aliases) of the CLI.
+fn known_words() -> HashSet<String> {
+    fn walk(command: &clap::Command, words: &mut HashSet<String>) {
+        words.insert(command.get_name().to_owned());
+        words.extend(command.get_all_aliases().map(str::to_owned));
+        for arg in command.get_arguments() {
+            words.extend(
+                arg.get_long_and_visible_aliases()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| format!("--{l}")),
+            );
+            words.extend(
+                arg.get_short_and_visible_aliases()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| format!("-{c}")),
+            );
+        }
+        for sub in command.get_subcommands() {
+            walk(sub, words);
+        }
+    }
+    let mut words: HashSet<String> = ["--help", "-h", "--version", "-V", "help"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    walk(&Cli::command(), &mut words);
+    words
+}
+
+/// `message` with every piece of `args` that could be a secret replaced by
+/// `<argument #N>` (see the rule above); `known` holds the CLI's own words.
+fn scrub_arguments(message: &str, args: &[String], known: &HashSet<String>) -> String {
+    // (text, position, whether it is the whole argument)
+    let mut pieces: Vec<(&str, usize, bool)> = Vec::new();
+    for (index, arg) in args.iter().enumerate() {
+        let position = index + 1;
+        if known.contains(arg) {
+            continue;
+        }
+        if could_be_secret(arg) {
+            pieces.push((arg, position, true));
+        }
+        if arg.starts_with('-')
+            && let Some((flag, value)) = arg.split_once('=')
+        {
+            if could_be_secret(value) {
+                pieces.push((value, position, false));
+            }
+            if flag.starts_with("--") && !known.contains(flag) {
+                pieces.push((flag, position, false));
+            }
+        }
+    }
+    pieces.retain(|(piece, _, _)| piece.len() >= MIN_SCRUBBED_LEN);
+    // One pass over the message, the longest piece first at each place: a replacement is
+    // never searched again, and an argument is never half-replaced by a shorter one. Of equal
+    // texts, a whole argument is named before a part of another.
+    pieces.sort_by_key(|(piece, _, whole)| (std::cmp::Reverse(piece.len()), !whole));
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(c) = rest.chars().next() {
+        match pieces.iter().find(|(piece, _, _)| rest.starts_with(piece)) {
+            Some((piece, position, _)) => {
+                out.push_str(&format!("<argument #{position}>"));
+                rest = &rest[piece.len()..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn scrub_replaces_what_could_be_a_secret_by_its_position() {
+        let known = known_words();
+        let cases: &[(&[&str], &str, &str)] = &[
+            // A spec without `--secret`.
+            (
+                &["proxy", "KEY=sk-abc@api.openai.com"],
+                "error: unexpected argument 'KEY=sk-abc@api.openai.com' found",
+                "error: unexpected argument '<argument #2>' found",
+            ),
+            // A long value where a number belongs; the flag keeps its name.
+            (
+                &[
+                    "validate",
+                    "--max-errors",
+                    "sk-proj-T3stV4lue0123",
+                    "x.jsonl",
+                ],
+                "error: invalid value 'sk-proj-T3stV4lue0123' for '--max-errors <N>'",
+                "error: invalid value '<argument #3>' for '--max-errors <N>'",
+            ),
+            // The value part of `--flag=value`.
+            (
+                &["validate", "--max-errors=KEY=value-1", "x.jsonl"],
+                "error: invalid value 'KEY=value-1' for '--max-errors <N>'",
+                "error: invalid value '<argument #2>' for '--max-errors <N>'",
+            ),
+            // A value starting with `--` after `--secret`: clap quotes the part before `=`.
+            (
+                &["validate", "--secret", "--Zq9/~XyW+s3cr3T=k=x", "x.jsonl"],
+                "error: unexpected argument '--Zq9/~XyW+s3cr3T' found\n\n  tip: to pass '--Zq9/~XyW+s3cr3T' as a value, use '-- --Zq9/~XyW+s3cr3T'",
+                "error: unexpected argument '<argument #3>' found\n\n  tip: to pass '<argument #3>' as a value, use '-- <argument #3>'",
+            ),
+            // The whole argument wins over a part of it, and other arguments are untouched.
+            (
+                &["emit", "--run-id", "r", "--tag=a@bc", "a@bc"],
+                "x '--tag=a@bc' y 'a@bc' z 'r'",
+                "x '<argument #4>' y '<argument #5>' z 'r'",
+            ),
+            // Short arguments without `=`/`@`, and the CLI's own words, stay.
+            (
+                &[
+                    "validate",
+                    "--format",
+                    "yaml",
+                    "--max-findings-per-file",
+                    "x",
+                ],
+                "error: invalid value 'yaml' for '--format <FORMAT>' ('--max-findings-per-file')",
+                "error: invalid value 'yaml' for '--format <FORMAT>' ('--max-findings-per-file')",
+            ),
+            // A 16-character argument without `=`/`@`; a piece of 3 characters stays.
+            (
+                &["schema", "abcdefghijklmnop", "a=b"],
+                "'abcdefghijklmnop' 'a=b'",
+                "'<argument #2>' 'a=b'",
+            ),
+            // Non-ASCII text around the pieces.
+            (
+                &["proxy", "K=välue-ü"],
+                "« K=välue-ü »",
+                "« <argument #2> »",
+            ),
+        ];
+        for (list, message, expected) in cases {
+            assert_eq!(
+                scrub_arguments(message, &args(list), &known),
+                *expected,
+                "{list:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn known_words_hold_flags_and_subcommands() {
+        let known = known_words();
+        for word in [
+            "validate",
+            "proxy",
+            "--secret",
+            "--max-errors",
+            "-o",
+            "--help",
+            "-V",
+        ] {
+            assert!(known.contains(word), "{word}");
+        }
+        assert!(!known.contains("--Zq9"));
+    }
 }

@@ -4,9 +4,10 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use agentlog_core::secrets::file::read_secrets_file;
+use agentlog_core::secrets::file::{MIN_VALUE_LEN, SecretsFileError, read_secrets_file};
 use agentlog_core::secrets::{Secret, SecretValue, is_valid_name};
 use agentlog_validate::report::{self, Format};
+use agentlog_validate::secrets::scan::MIN_SECRET_LEN;
 use agentlog_validate::walk::{self, Input};
 use agentlog_validate::{
     FileReport, Options, Profile, Report, Severity, Validator, input_reader, no_match_finding,
@@ -105,12 +106,23 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     .try_map(|name| name.parse::<Format>())
 }
 
+// A secrets file refuses values the scanner would refuse, itself: it can give the line, and
+// must not give the name (which may be part of a value). So both limits must agree.
+const _: () = assert!(MIN_VALUE_LEN == MIN_SECRET_LEN);
+
+/// The secrets of `--secrets-file`, `--secret-env` and `--secret`. Errors give each argument's
+/// position (`--secret #2`), never its text, which may be a value: a spec whose `NAME=` was
+/// forgotten, a value typed where a path or a name belongs. A secrets file that exists is
+/// named by its path (see [`read_secrets_file`]).
 fn collect_secrets(args: &Args) -> Result<Vec<Secret>, String> {
     let mut secrets = Vec::new();
-    for path in &args.secrets_file {
-        secrets.extend(read_secrets_file(path).map_err(|e| e.to_string())?);
+    for (i, path) in args.secrets_file.iter().enumerate() {
+        let file = read_secrets_file(path).map_err(|e| match e {
+            SecretsFileError::Read { .. } => format!("--secrets-file #{}: {e}", i + 1),
+            e => e.to_string(),
+        })?;
+        secrets.extend(file);
     }
-    // Errors give the argument's position, never its text: it may be a value.
     for (i, name) in args.secret_env.iter().enumerate() {
         let position = i + 1;
         if !is_valid_name(name) {

@@ -19,21 +19,31 @@
 //!   value;
 //! - after a closing quote only blanks and a `#` comment may follow.
 //!
-//! In both forms a name is `[A-Za-z_][A-Za-z0-9_]*` and a value must not be empty.
+//! In both forms a name is `[A-Za-z_][A-Za-z0-9_]*` and a value must be at least
+//! [`MIN_VALUE_LEN`] bytes long (the validator refuses to scan for shorter values: they would
+//! match all over a log; refusing them here gives the line).
 //!
 //! Errors name the file, the line (for JSON: where the parser stood, and the entry's 1-based
-//! position) and, once it is known to be a valid name, the secret's name. They never quote a
-//! value or a line: a line that does not parse may be a value that lost its `NAME=`.
+//! position) and nothing else of a dotenv line: not a value, not the line's text and not even
+//! the name before `=`, since a line that does not parse, or whose value is empty or short,
+//! may be a value that lost its `NAME=` (`dG9rZW4xMjM=` reads as the name `dG9rZW4xMjM` with
+//! an empty value). Only a JSON entry whose key is a valid name and whose value is not a
+//! string names the secret. A file that cannot be read is not named at all (see
+//! [`SecretsFileError::Read`]); a file that could be read is named by its path.
 //!
 //! ```
 //! use agentlog_core::secrets::file::parse_secrets;
-//! let text = "\u{feff}# API keys\nexport OPENAI_API_KEY = \"sk-abc\\\"def\" # rotated\nHOOK=a#b\n";
+//! let text = "\u{feff}# API keys\nexport OPENAI_API_KEY = \"sk-abc\\\"def\" # rotated\nHOOK=a#b-hook-value\n";
 //! let secrets = parse_secrets(text, "secrets.env").unwrap();
 //! assert_eq!(secrets[0].name(), "OPENAI_API_KEY");
 //! assert_eq!(secrets[0].expose(), "sk-abc\"def");
-//! assert_eq!(secrets[1].expose(), "a#b");
+//! assert_eq!(secrets[1].expose(), "a#b-hook-value");
 //! let err = parse_secrets("sk-forgot-the-name\n", "secrets.env").unwrap_err();
 //! assert_eq!(err.to_string().contains("sk-forgot"), false);
+//! // A base64 value without `NAME=`: its padding is taken for the `=`, and the would-be name
+//! // (most of the value) is not shown.
+//! let err = parse_secrets("dG9rZW4xMjM=\n", "secrets.env").unwrap_err();
+//! assert_eq!(err.to_string(), "secrets file secrets.env line 1: the value is empty");
 //! ```
 
 use std::cell::RefCell;
@@ -45,17 +55,23 @@ use serde::de::{Deserializer as _, Error as _, MapAccess, Visitor};
 
 use super::{Secret, SecretValue, is_valid_name};
 
-/// Why a secrets file was refused. Messages name the file, a line and at most a secret's
-/// (valid) name; never a value, never a line's text.
+/// The shortest value a secrets file may hold, in bytes. A shorter value would match all over
+/// a log; the validator refuses it too (its `MIN_SECRET_LEN`, which the `agentlog` binary
+/// checks is the same), but only by the secret's name, which here may be part of a value.
+pub const MIN_VALUE_LEN: usize = 8;
+
+/// Why a secrets file was refused. Messages name the file (unless it could not be read), a
+/// line, at most a JSON entry's position or (valid) name; never a value, never a line's text,
+/// never the name of a dotenv line.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretsFileError {
-    /// The file could not be read.
-    #[error("cannot read secrets file {file}: {source}")]
+    /// The file could not be opened or read. The path is not part of the error: the text
+    /// given as a path may be a secret typed where the path belongs (`--secrets-file
+    /// KEY=value`), so the caller names the file by its position on its command line.
+    #[error("cannot read the secrets file: {source}")]
     Read {
-        /// The file.
-        file: String,
-        /// The I/O error.
+        /// The I/O error (it never contains the path).
         source: io::Error,
     },
     /// The file is not UTF-8 text.
@@ -88,37 +104,57 @@ pub enum SecretsFileError {
         /// `entry N: ` for JSON, empty for dotenv.
         entry: EntryLabel,
     },
-    /// A quoted value has no closing quote on its line.
-    #[error("secrets file {file} line {line}: secret {name}: the value has no closing quote")]
+    /// A quoted value has no closing quote on its line (dotenv).
+    #[error("secrets file {file} line {line}: the value has no closing quote")]
     UnterminatedQuote {
         /// The file.
         file: String,
         /// 1-based line.
         line: usize,
-        /// The secret's name.
-        name: String,
     },
-    /// Something other than a `#` comment follows a closing quote.
+    /// Something other than a `#` comment follows a closing quote (dotenv).
     #[error(
-        "secrets file {file} line {line}: secret {name}: only a `#` comment may follow the closing quote"
+        "secrets file {file} line {line}: only a `#` comment may follow the closing quote of the value"
     )]
     TrailingText {
         /// The file.
         file: String,
         /// 1-based line.
         line: usize,
-        /// The secret's name.
-        name: String,
     },
-    /// The value is empty.
-    #[error("secrets file {file} line {line}: secret {name}: the value is empty")]
+    /// The value is empty. A dotenv line is not named: `dG9rZW4xMjM=` (a base64 value whose
+    /// `NAME=` was forgotten) reads as an empty value whose "name" is most of the value.
+    #[error("secrets file {file} line {line}: {entry}the value is empty")]
     EmptyValue {
         /// The file.
         file: String,
         /// 1-based line.
         line: usize,
-        /// The secret's name.
-        name: String,
+        /// `entry N: ` for JSON, empty for dotenv.
+        entry: EntryLabel,
+    },
+    /// A dotenv value of nothing but `=`: a base64 value given without `NAME=`, whose padding
+    /// was taken for the separator (`dG9rZW4xMg==`).
+    #[error(
+        "secrets file {file} line {line}: the value after `=` is only `=` characters; this looks like a base64 value given without NAME="
+    )]
+    PaddingOnly {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+    },
+    /// The value is shorter than [`MIN_VALUE_LEN`] bytes.
+    #[error(
+        "secrets file {file} line {line}: {entry}the value is shorter than {MIN_VALUE_LEN} bytes and would match all over a log"
+    )]
+    TooShort {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// `entry N: ` for JSON, empty for dotenv.
+        entry: EntryLabel,
     },
     /// The file starts with `{` but is not a JSON object.
     #[error(
@@ -158,12 +194,12 @@ impl fmt::Display for EntryLabel {
 }
 
 /// Reads and parses a secrets file (see the [module documentation](self) for the forms).
+///
+/// A file that cannot be opened or read gives [`SecretsFileError::Read`], which does not name
+/// it; every other error names it by `path`.
 pub fn read_secrets_file(path: &Path) -> Result<Vec<Secret>, SecretsFileError> {
+    let bytes = std::fs::read(path).map_err(|source| SecretsFileError::Read { source })?;
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| SecretsFileError::Read {
-        file: file.clone(),
-        source,
-    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         SecretsFileError::NotUtf8 {
@@ -188,7 +224,8 @@ pub fn parse_secrets(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFil
 enum EntryProblem {
     BadName { entry: usize },
     NotAString { entry: usize, name: Option<String> },
-    Empty { name: String },
+    Empty { entry: usize },
+    TooShort { entry: usize },
 }
 
 struct EntriesVisitor<'a> {
@@ -210,11 +247,14 @@ impl<'de> Visitor<'de> for EntriesVisitor<'_> {
             let value: serde_json::Value = map.next_value()?;
             let valid = is_valid_name(&name);
             let problem = match value {
-                serde_json::Value::String(value) if valid && !value.is_empty() => {
+                serde_json::Value::String(value) if valid && value.len() >= MIN_VALUE_LEN => {
                     out.push(Secret::new(name, SecretValue::new(value), vec![]));
                     continue;
                 }
-                serde_json::Value::String(_) if valid => EntryProblem::Empty { name },
+                serde_json::Value::String(value) if valid && value.is_empty() => {
+                    EntryProblem::Empty { entry }
+                }
+                serde_json::Value::String(_) if valid => EntryProblem::TooShort { entry },
                 serde_json::Value::String(_) => EntryProblem::BadName { entry },
                 _ => EntryProblem::NotAString {
                     entry,
@@ -251,7 +291,16 @@ fn parse_json(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFileError>
                     None => format!("entry {entry}"),
                 },
             },
-            Some(EntryProblem::Empty { name }) => SecretsFileError::EmptyValue { file, line, name },
+            Some(EntryProblem::Empty { entry }) => SecretsFileError::EmptyValue {
+                file,
+                line,
+                entry: EntryLabel(Some(entry)),
+            },
+            Some(EntryProblem::TooShort { entry }) => SecretsFileError::TooShort {
+                file,
+                line,
+                entry: EntryLabel(Some(entry)),
+            },
             None => SecretsFileError::Json {
                 file,
                 line,
@@ -292,25 +341,31 @@ fn parse_dotenv(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFileErro
                 entry: EntryLabel(None),
             });
         }
-        let err = |make: fn(String, usize, String) -> SecretsFileError| {
-            make(origin.to_owned(), line_no, name.to_owned())
-        };
-        let value = dotenv_value(rest).map_err(|e| match e {
-            ValueError::Unterminated => {
-                err(|file, line, name| SecretsFileError::UnterminatedQuote { file, line, name })
-            }
-            ValueError::Trailing => {
-                err(|file, line, name| SecretsFileError::TrailingText { file, line, name })
-            }
-        })?;
-        if value.is_empty() {
-            return Err(err(|file, line, name| SecretsFileError::EmptyValue {
+        // From here on the name is valid, but it is still not shown: the line may be a value
+        // that lost its `NAME=` and holds a `=` of its own.
+        let (file, line) = (origin.to_owned(), line_no);
+        let problem = match dotenv_value(rest) {
+            Err(ValueError::Unterminated) => SecretsFileError::UnterminatedQuote { file, line },
+            Err(ValueError::Trailing) => SecretsFileError::TrailingText { file, line },
+            Ok(value) if value.is_empty() => SecretsFileError::EmptyValue {
                 file,
                 line,
-                name,
-            }));
-        }
-        out.push(Secret::new(name, SecretValue::new(value), vec![]));
+                entry: EntryLabel(None),
+            },
+            Ok(value) if value.bytes().all(|b| b == b'=') => {
+                SecretsFileError::PaddingOnly { file, line }
+            }
+            Ok(value) if value.len() < MIN_VALUE_LEN => SecretsFileError::TooShort {
+                file,
+                line,
+                entry: EntryLabel(None),
+            },
+            Ok(value) => {
+                out.push(Secret::new(name, SecretValue::new(value), vec![]));
+                continue;
+            }
+        };
+        return Err(problem);
     }
     Ok(out)
 }
@@ -408,37 +463,41 @@ mod tests {
             ),
             ("export A=alpha-value", &[("A", "alpha-value")]),
             ("export\tA = alpha-value", &[("A", "alpha-value")]),
-            ("exported=x-value", &[("exported", "x-value")]),
-            ("export=x-value", &[("export", "x-value")]),
+            ("exported=x-value-1", &[("exported", "x-value-1")]),
+            ("export=x-value-1", &[("export", "x-value-1")]),
             ("  A  =  spaced value  ", &[("A", "spaced value")]),
-            ("_a1=v", &[("_a1", "v")]),
+            ("_a1=v-value-1", &[("_a1", "v-value-1")]),
             // Quotes.
             (
                 "A='lit \\n \"q\" # not a comment'",
                 &[("A", "lit \\n \"q\" # not a comment")],
             ),
-            ("A=\"x\\ny\"", &[("A", "x\ny")]),
+            ("A=\"xxxx\\nyyyy\"", &[("A", "xxxx\nyyyy")]),
             (
                 "A=\"say \\\"hi\\\" \\\\ \\t\"",
                 &[("A", "say \"hi\" \\ \\t")],
             ),
             ("A=\"with # hash\"", &[("A", "with # hash")]),
             // Inline comments.
-            ("A=value # rotated 2026-05", &[("A", "value")]),
-            ("A=value\t# tab comment", &[("A", "value")]),
-            ("A=a#b", &[("A", "a#b")]),
+            ("A=the-value # rotated 2026-05", &[("A", "the-value")]),
+            ("A=the-value\t# tab comment", &[("A", "the-value")]),
+            ("A=a#b-value", &[("A", "a#b-value")]),
             ("A=#leading", &[("A", "#leading")]),
-            ("A=a#b #c", &[("A", "a#b")]),
+            ("A=a#b-value #c", &[("A", "a#b-value")]),
             // Comment after a closing quote.
-            ("A='quoted' # c", &[("A", "quoted")]),
-            ("A=\"quoted\"# c", &[("A", "quoted")]),
-            ("A=\"quoted\"   ", &[("A", "quoted")]),
+            ("A='quoted-value' # c", &[("A", "quoted-value")]),
+            ("A=\"quoted-value\"# c", &[("A", "quoted-value")]),
+            ("A=\"quoted-value\"   ", &[("A", "quoted-value")]),
             // CRLF.
             (
-                "# c\r\nA=alpha-value\r\nB='beta-value'\r\n\r\nC=\"c\" # x\r\n",
-                &[("A", "alpha-value"), ("B", "beta-value"), ("C", "c")],
+                "# c\r\nA=alpha-value\r\nB='beta-value'\r\n\r\nC=\"c-value-1\" # x\r\n",
+                &[
+                    ("A", "alpha-value"),
+                    ("B", "beta-value"),
+                    ("C", "c-value-1"),
+                ],
             ),
-            ("A = v = w", &[("A", "v = w")]),
+            ("A = v = w = x", &[("A", "v = w = x")]),
         ];
         for (text, expected) in cases {
             let expected: Vec<(String, String)> = expected
@@ -452,73 +511,126 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_name_never_the_value() {
         const V: &str = "sk-THEVALUE123";
-        // (text, expected fragments, whether the text must not appear)
-        let cases: &[(String, &[&str])] = &[
+        // (text, expected fragments, text the message must not contain besides the value)
+        let cases: &[(String, &[&str], &[&str])] = &[
             // A line that is neither a comment nor NAME=VALUE (a value that lost its name).
             (
                 format!("# c\nA=ok-value\n{V}\n"),
                 &["s.env line 3", "expected NAME=VALUE"],
+                &[],
             ),
             // A bad name: the part before `=` may be a value.
-            (format!("{V}=x\n"), &["s.env line 1", "not a valid name"]),
+            (
+                format!("{V}=x\n"),
+                &["s.env line 1", "not a valid name"],
+                &[],
+            ),
             (
                 format!("\nexport 1{V} = x\n"),
                 &["s.env line 2", "not a valid name"],
+                &[],
             ),
             (
                 format!("MY KEY={V}\n"),
                 &["s.env line 1", "not a valid name"],
+                &["MY"],
             ),
-            // Quotes.
+            // Quotes: the line is not well-formed, so even a valid name is not shown.
             (
-                format!("A=ok\nKEY='{V}\n"),
-                &["line 2", "secret KEY", "closing quote"],
+                format!("A=ok-value\nKEY='{V}\n"),
+                &["s.env line 2: the value has no closing quote"],
+                &["KEY"],
             ),
             (
                 format!("KEY=\"{V}\\\"\n"),
-                &["line 1", "secret KEY", "closing quote"],
+                &["s.env line 1: the value has no closing quote"],
+                &["KEY"],
             ),
             (
                 format!("KEY='{V}' {V}\n"),
-                &["line 1", "secret KEY", "only a `#` comment"],
+                &["s.env line 1: only a `#` comment may follow the closing quote"],
+                &["KEY"],
             ),
-            // Empty value.
+            // Empty and short values: the name may be part of a value.
             (
-                "A=ok\n\nKEY= # nothing\n".to_owned(),
-                &["line 3", "secret KEY", "empty"],
+                "A=ok-value\n\nKEY= # nothing\n".to_owned(),
+                &["s.env line 3: the value is empty"],
+                &["KEY"],
             ),
-            ("KEY=''".to_owned(), &["line 1", "secret KEY", "empty"]),
+            (
+                "KEY=''".to_owned(),
+                &["s.env line 1: the value is empty"],
+                &["KEY"],
+            ),
+            // base64 values without NAME=: `=` padding reads as NAME= and an empty value,
+            // `==` as NAME= and the value `=`.
+            (
+                "dG9rZW4xMjM=\n".to_owned(),
+                &["s.env line 1: the value is empty"],
+                &["dG9rZW4", "W4xMjM"],
+            ),
+            (
+                "# c\ndG9rZW4xMg==\n".to_owned(),
+                &[
+                    "s.env line 2: the value after `=` is only `=` characters",
+                    "base64 value given without NAME=",
+                ],
+                &["dG9rZW4", "W4xMg"],
+            ),
+            (
+                "A=ok-value\nSHORT=1234567\n".to_owned(),
+                &["s.env line 2: the value is shorter than 8 bytes"],
+                &["SHORT", "1234567"],
+            ),
+            (
+                "THEVALUE12=x\n".to_owned(),
+                &["s.env line 1: the value is shorter than 8 bytes"],
+                &[],
+            ),
             // JSON: a non-string value names a valid key, else the entry.
             (
                 format!("{{\"A\": \"{V}\",\n \"KEY\": [\"{V}\"]}}"),
                 &["s.env line 2", "secret KEY", "not a string"],
+                &[],
             ),
             (
-                format!("{{\"A\": \"x-value\",\n\n \"{V}\": 12}}"),
+                format!("{{\"A\": \"x-value-1\",\n\n \"{V}\": 12}}"),
                 &["s.env line 3", "entry 2", "not a string"],
+                &[],
             ),
             (
-                format!("\u{feff}{{\"{V}\": \"x-value\"}}"),
+                format!("\u{feff}{{\"{V}\": \"x-value-1\"}}"),
                 &["s.env line 1", "entry 1", "not a valid name"],
+                &[],
             ),
+            // JSON: empty and short values give the entry, not the name.
             (
                 "{\"KEY\": \"\"}".to_owned(),
-                &["s.env line 1", "secret KEY", "empty"],
+                &["s.env line 1: entry 1: the value is empty"],
+                &["KEY"],
+            ),
+            (
+                "{\"A\": \"x-value-1\",\n \"KEY\": \"tiny-1\"}".to_owned(),
+                &["s.env line 2: entry 2: the value is shorter than 8 bytes"],
+                &["KEY", "tiny"],
             ),
             (
                 format!("{{\"KEY\": \"{V}\"\n \"B\": 1}}"),
                 &["s.env line 2", "not a JSON object"],
+                &[],
             ),
             (
                 format!("{{\"KEY\": \"{V}\"}} {V}"),
                 &["s.env line 1", "not a JSON object"],
+                &[],
             ),
             (
                 format!("{{\"KEY\": \"{V}"),
                 &["s.env line 1", "not a JSON object"],
+                &[],
             ),
         ];
-        for (text, fragments) in cases {
+        for (text, fragments, absent) in cases {
             let err = parse_secrets(text, "s.env")
                 .err()
                 .unwrap_or_else(|| panic!("{text:?} parsed"))
@@ -529,9 +641,31 @@ mod tests {
                     "{text:?}: {err:?} lacks {fragment:?}"
                 );
             }
+            for text_of_line in absent.iter().chain(&["THEVALUE"]) {
+                assert!(
+                    !err.contains(text_of_line),
+                    "{text:?}: {err:?} shows {text_of_line:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn values_of_eight_bytes_are_the_shortest_accepted() {
+        assert_eq!(MIN_VALUE_LEN, 8);
+        assert_eq!(
+            pairs("A=12345678"),
+            [("A".to_owned(), "12345678".to_owned())]
+        );
+        assert_eq!(
+            pairs("{\"A\": \"12345678\"}"),
+            [("A".to_owned(), "12345678".to_owned())]
+        );
+        for text in ["A=1234567", "A='1234567'", "{\"A\": \"1234567\"}"] {
+            let err = parse_secrets(text, "s.env").unwrap_err();
             assert!(
-                !err.contains("THEVALUE"),
-                "{text:?}: {err:?} leaks the value"
+                matches!(err, SecretsFileError::TooShort { line: 1, .. }),
+                "{text}: {err}"
             );
         }
     }
@@ -546,10 +680,21 @@ mod tests {
             (secrets[0].name(), secrets[0].expose()),
             ("TOKEN", "tok-value-1")
         );
-        std::fs::write(&path, b"A=ok\nB=\xff\xfe\n").unwrap();
+        std::fs::write(&path, b"A=ok-value\nB=\xff\xfe\n").unwrap();
         let err = read_secrets_file(&path).unwrap_err().to_string();
-        assert!(err.contains("line 2") && err.contains("UTF-8"), "{err}");
-        let err = read_secrets_file(&dir.path().join("missing")).unwrap_err();
+        // A file that exists is named by its path.
+        assert!(
+            err.contains(&path.display().to_string())
+                && err.contains("line 2")
+                && err.contains("UTF-8"),
+            "{err}"
+        );
+        // One that cannot be read is not: the path given may be a secret.
+        let missing = dir.path().join("KEY=sk-THEVALUE123");
+        let err = read_secrets_file(&missing).unwrap_err();
         assert!(matches!(err, SecretsFileError::Read { .. }), "{err}");
+        let err = err.to_string();
+        assert!(err.starts_with("cannot read the secrets file: "), "{err}");
+        assert!(!err.contains("THEVALUE") && !err.contains("KEY"), "{err}");
     }
 }
