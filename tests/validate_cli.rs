@@ -58,13 +58,27 @@ fn missing_path_and_usage_exit_2() {
 }
 
 #[test]
-fn short_secret_exits_2_naming_it() {
-    cmd()
-        .args(["validate", "--secret", "TINY=abc@h", "-"])
-        .write_stdin(GOOD)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("TINY").and(predicate::str::contains("abc@").not()));
+fn short_secret_exits_2_naming_its_position_only() {
+    // `abcdefgh=xy`: a value whose `=` was taken for the separator; its "name" is most of it.
+    for spec in ["TINY=abc@h", "abcdefgh=xy"] {
+        cmd()
+            .args([
+                "validate",
+                "--secret",
+                "OK_ONE=long-enough-value",
+                "--secret",
+                spec,
+                "-",
+            ])
+            .write_stdin(GOOD)
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("--secret #2: the value is shorter than 8 bytes")
+                    .and(predicate::str::contains("TINY").not())
+                    .and(predicate::str::contains("abc").not()),
+            );
+    }
 }
 
 #[test]

@@ -133,14 +133,28 @@ fn collect_secrets(args: &Args) -> Result<Vec<Secret>, String> {
         let value = std::env::var(name).map_err(|_| {
             format!("--secret-env #{position}: that environment variable is not set")
         })?;
+        if value.len() < MIN_SECRET_LEN {
+            return Err(too_short(format_args!("--secret-env #{position}")));
+        }
         secrets.push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
     }
     for (i, spec) in args.secret.iter().enumerate() {
         let secret = Secret::parse(spec, |n| std::env::var(n).ok())
             .map_err(|e| format!("--secret #{}: {e}", i + 1))?;
+        // Refused here by position: the scanner would name the secret, and in `abcdefgh=xy`
+        // (a value whose `=` was taken for the separator) the "name" is most of the value.
+        if secret.expose().len() < MIN_SECRET_LEN {
+            return Err(too_short(format_args!("--secret #{}", i + 1)));
+        }
         secrets.push(secret);
     }
     Ok(secrets)
+}
+
+fn too_short(which: std::fmt::Arguments<'_>) -> String {
+    format!(
+        "{which}: the value is shorter than {MIN_SECRET_LEN} bytes and would match all over a log; refusing it"
+    )
 }
 
 fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
