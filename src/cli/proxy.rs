@@ -39,8 +39,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub agent_system: Option<String>,
     /// A secret: `NAME=VALUE@host1,host2`, or `NAME@hosts` to read VALUE from the
-    /// environment variable NAME. Repeatable. `@*` allows every host; an empty list after `@`
-    /// is refused. Host globs: `*.example.com` (any subdomain), `example.*` (one label).
+    /// environment variable NAME. Repeatable. `@*` (or no `@` at all) allows every host; an
+    /// empty list after `@` is refused. Host globs: `*.example.com` (any subdomain), `example.*` (one label).
     #[arg(long, value_name = "SPEC")]
     pub secret: Vec<String>,
     /// Fix the placeholder of a secret: `NAME=SANDBOX_SECRET_...` (default: random; fix it
