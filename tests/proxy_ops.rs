@@ -25,6 +25,16 @@ struct ProxyProcess {
 impl ProxyProcess {
     /// Starts the proxy in front of `fixture` and waits for its "listening on" line.
     fn start(fixture: &TlsFixture, dir: &Path, extra: &[&str]) -> ProxyProcess {
+        Self::start_with_env(fixture, dir, extra, &[])
+    }
+
+    /// [`ProxyProcess::start`] with extra environment variables.
+    fn start_with_env(
+        fixture: &TlsFixture,
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ProxyProcess {
         let upstream_ca = dir.join("upstream-ca.pem");
         std::fs::write(&upstream_ca, fixture.ca_pem()).unwrap();
         let stderr = dir.join("stderr.txt");
@@ -44,6 +54,8 @@ impl ProxyProcess {
             command.args(["--connect-to", &format!("{from}={to}")]);
         }
         let mut child = command
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
@@ -441,4 +453,37 @@ fn a_partial_or_mismatched_ca_directory_is_an_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("PRIVATE KEY"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_log_turns_on_diagnostics_that_name_the_failure() {
+    let fixture = TlsFixture::start().await.unwrap();
+    for (env, shown) in [(None, false), (Some("agentlog_intercept=debug"), true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let vars: Vec<(&str, &str)> = env.map(|v| ("RUST_LOG", v)).into_iter().collect();
+        let proxy = ProxyProcess::start_with_env(&fixture, dir.path(), &[], &vars);
+        // A client that does not trust the proxy's CA: its TLS handshake fails.
+        let untrusting = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(format!("http://{}", proxy.addr)).unwrap())
+            .tls_certs_only([reqwest::Certificate::from_pem(fixture.ca_pem().as_bytes()).unwrap()])
+            .build()
+            .unwrap();
+        assert!(
+            untrusting
+                .get("https://api.openai.com/v1/models")
+                .send()
+                .await
+                .is_err()
+        );
+        proxy.signal("TERM");
+        let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+            .await
+            .unwrap();
+        assert_eq!(code, Some(0), "{stderr}");
+        assert_eq!(
+            stderr.contains("client TLS handshake failed") && stderr.contains("api.openai.com"),
+            shown,
+            "RUST_LOG={env:?}: {stderr}"
+        );
+    }
 }
