@@ -40,6 +40,118 @@ fn schema_bundle_is_self_contained() {
 }
 
 #[test]
+fn schema_profile_v1_prints_the_v1_files() {
+    use agentlog_core::schema::SchemaProfile;
+    for file in SchemaProfile::V1.files() {
+        let out = agentlog()
+            .args(["schema", "--profile", "v1", file.name])
+            .assert()
+            .success();
+        assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), file.text);
+    }
+    // No NAME: the profile's envelope.
+    let out = agentlog()
+        .args(["schema", "--profile", "v1"])
+        .assert()
+        .success();
+    let envelope: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        envelope["$id"],
+        "https://agentlog.dev/schema/v1/envelope.json"
+    );
+    // A type of the other profile is not there.
+    agentlog()
+        .args(["schema", "--profile", "v1", "llm_request"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown schema `llm_request` in profile v1",
+        ));
+    agentlog()
+        .args(["schema", "gate_decision"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("in profile v0"));
+    agentlog()
+        .args(["schema", "--profile", "v2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("[possible values: v0, v1]"));
+}
+
+#[test]
+fn schema_list_gives_the_ids_of_the_profile() {
+    use agentlog_core::schema::SchemaProfile;
+    for (args, profile) in [
+        (&["schema", "--list"][..], SchemaProfile::V0),
+        (
+            &["schema", "--list", "--profile", "v0"][..],
+            SchemaProfile::V0,
+        ),
+        (
+            &["schema", "--list", "--profile", "v1"][..],
+            SchemaProfile::V1,
+        ),
+    ] {
+        let out = agentlog().args(args).assert().success();
+        let expected: String = profile
+            .files()
+            .iter()
+            .map(|f| format!("{}\t{}\n", f.name, f.id()))
+            .collect();
+        assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), expected);
+    }
+    let out = agentlog()
+        .args(["schema", "--profile", "v1", "--list"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("gate_decision\thttps://agentlog.dev/schema/v1/gate_decision.json\n"));
+    assert!(!text.contains("/v0/"));
+}
+
+#[test]
+fn schema_profile_v1_bundle_is_self_contained() {
+    let out = agentlog()
+        .args(["schema", "--profile", "v1", "--bundle"])
+        .assert()
+        .success();
+    let bundle: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(bundle, agentlog_core::schema::SchemaProfile::V1.bundle());
+    assert_eq!(bundle["$id"], "https://agentlog.dev/schema/v1/bundle.json");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .offline()
+        .build(&bundle)
+        .expect("bundle needs no other document");
+    // Every line the reference's Go writer wrote passes; its data is checked.
+    let fixture = include_str!("../testdata/real-logs/matchlock-go-writer-events.jsonl");
+    for line in fixture.lines() {
+        assert!(
+            validator.is_valid(&serde_json::from_str(line).unwrap()),
+            "{line}"
+        );
+    }
+    let bad = r#"{"ts":"2026-11-23T16:48:24Z","run_id":"vm-1","agent_system":"","event_type":"gate_decision","summary":"s","data":{"host":42,"allowed":"yes"}}"#;
+    assert!(!validator.is_valid(&serde_json::from_str(bad).unwrap()));
+}
+
+#[test]
+fn schema_help_lists_the_profiles() {
+    let out = agentlog().args(["schema", "--help"]).assert().success();
+    let help = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for text in [
+        "--profile <PROFILE>",
+        "v0:",
+        "v1:",
+        "gate_decision",
+        "[default: v0]",
+    ] {
+        assert!(help.contains(text), "no {text:?} in\n{help}");
+    }
+}
+
+#[test]
 fn emit_appends_a_valid_event() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("events.jsonl");

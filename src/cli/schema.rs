@@ -1,16 +1,18 @@
 //! `agentlog schema`: print the embedded schemas.
 
-use agentlog_core::schema;
+use agentlog_core::schema::SchemaProfile;
 
 use super::{EXIT_OK, fail};
 
 /// Print the published JSON Schemas (draft 2020-12).
 ///
-/// Without arguments prints the envelope schema. NAME is `envelope` or an event type
-/// (`llm_request`, `llm_response`, `budget_action`, `key_injection`).
+/// Without arguments prints the envelope schema of the profile. NAME is `envelope` or an
+/// event type of the profile: v0 has `llm_request`, `llm_response`, `budget_action`,
+/// `key_injection`; v1 has `http_request`, `http_response`, `gate_decision`, `route_decision`,
+/// `request_transform`, `response_transform`, `budget_action`, `key_injection` (deprecated).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Which schema to print.
+    /// Which schema to print: `envelope` or an event type of the profile (see --list).
     #[arg(value_name = "NAME", conflicts_with_all = ["bundle", "list"])]
     name: Option<String>,
     /// Print one self-contained schema with every `$ref` inlined under `$defs`.
@@ -19,17 +21,31 @@ pub struct Args {
     /// List the schema names and their `$id`s.
     #[arg(long, conflicts_with = "bundle")]
     list: bool,
+    /// Which published profile's schemas.
+    #[arg(long, value_name = "PROFILE", default_value_t = SchemaProfile::V0, value_parser = profile_parser())]
+    profile: SchemaProfile,
+}
+
+/// `--profile`: the names [`SchemaProfile`] parses, listed with a description in `--help`.
+fn profile_parser() -> impl clap::builder::TypedValueParser<Value = SchemaProfile> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new(
+        SchemaProfile::ALL
+            .map(|profile| PossibleValue::new(profile.name()).help(profile.description())),
+    )
+    .try_map(|name| name.parse::<SchemaProfile>())
 }
 
 pub fn run(args: Args) -> u8 {
+    let profile = args.profile;
     if args.list {
-        for file in &schema::V0 {
+        for file in profile.files() {
             println!("{}\t{}", file.name, file.id());
         }
         return EXIT_OK;
     }
     if args.bundle {
-        return match serde_json::to_string_pretty(&schema::bundle()) {
+        return match serde_json::to_string_pretty(&profile.bundle()) {
             Ok(text) => {
                 println!("{text}");
                 EXIT_OK
@@ -38,15 +54,15 @@ pub fn run(args: Args) -> u8 {
         };
     }
     let name = args.name.as_deref().unwrap_or("envelope");
-    match schema::find(name) {
+    match profile.find(name) {
         Some(file) => {
             print!("{}", file.text);
             EXIT_OK
         }
         None => {
-            let known: Vec<_> = schema::V0.iter().map(|f| f.name).collect();
+            let known: Vec<_> = profile.files().iter().map(|f| f.name).collect();
             fail(format_args!(
-                "unknown schema `{name}`; known: {}",
+                "unknown schema `{name}` in profile {profile}; known: {}",
                 known.join(", ")
             ))
         }

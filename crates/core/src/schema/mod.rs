@@ -1,15 +1,29 @@
 //! The published JSON Schemas (draft 2020-12), embedded in the binary.
 //!
-//! `schema/v0/*.json` is the single source of truth: the files are compiled in with
-//! `include_str!`, registered under their `$id`s, and every cross-file `$ref` resolves from
-//! them; nothing is ever fetched. [`bundle`] produces one self-contained document for
+//! Two profiles are published side by side, each a directory of files under one base URI:
+//!
+//! | profile | files | event types |
+//! |---|---|---|
+//! | [`SchemaProfile::V0`] | `schema/v0/*.json` ([`V0`]) | `llm_request`, `llm_response`, `budget_action`, `key_injection` (the seed specification) |
+//! | [`SchemaProfile::V1`] | `schema/v1/*.json` ([`V1`]) | `http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`, `response_transform`, `budget_action`, `key_injection` (deprecated): what the reference sandbox's Go writer really writes |
+//!
+//! The files are the single source of truth: they are compiled in with `include_str!`,
+//! registered under their `$id`s, and every cross-file `$ref` resolves from them; nothing is
+//! ever fetched. [`SchemaProfile::bundle`] produces one self-contained document per profile for
 //! validators that cannot resolve cross-file references.
 //!
-//! The texts, names, `$id`s and the bundle need nothing but serde_json. Compiling them
+//! The free functions ([`find`], [`for_event_type`], [`bundle`], `envelope`,
+//! `data_validator`) are the v0 profile's, as they were before v1 existed; the methods of
+//! [`SchemaProfile`] do the same for either profile. A v1 event type is looked up by its name
+//! ([`EventType::as_str`]), whichever variant of [`EventType`] holds it.
+//!
+//! The texts, names, `$id`s and the bundles need nothing but serde_json. Compiling them
 //! (`compile`, `envelope`, `data_validator`, `SchemaError`) needs jsonschema and is behind
 //! this crate's `compile` feature, which `agentlog-validate` turns on: a producer that only
 //! writes events does not build a schema compiler.
 
+use std::fmt;
+use std::str::FromStr;
 #[cfg(feature = "compile")]
 use std::sync::OnceLock;
 
@@ -22,24 +36,230 @@ use crate::event::EventType;
 /// Base URI of the v0 schemas; each file's `$id` is this plus its file name.
 pub const BASE_URI: &str = "https://agentlog.dev/schema/v0/";
 
-/// `$id` of the bundled schema printed by `agentlog schema --bundle`.
+/// `$id` of the bundled v0 schema printed by `agentlog schema --bundle`.
 pub const BUNDLE_ID: &str = "https://agentlog.dev/schema/v0/bundle.json";
+
+/// Base URI of the v1 schemas; each file's `$id` is this plus its file name.
+pub const BASE_URI_V1: &str = "https://agentlog.dev/schema/v1/";
+
+/// `$id` of the bundled v1 schema printed by `agentlog schema --profile v1 --bundle`.
+pub const BUNDLE_ID_V1: &str = "https://agentlog.dev/schema/v1/bundle.json";
+
+/// A published set of schemas: an envelope plus one `data` schema per event type it defines.
+///
+/// ```
+/// use agentlog_core::schema::SchemaProfile;
+/// let v1: SchemaProfile = "v1".parse()?;
+/// assert_eq!(v1.envelope_file().id(), "https://agentlog.dev/schema/v1/envelope.json");
+/// assert!(v1.defines("gate_decision"));
+/// assert!(!v1.defines("llm_request")); // a v0 type the reference never writes
+/// assert!(SchemaProfile::V0.defines("llm_request"));
+/// # Ok::<(), agentlog_core::schema::UnknownProfile>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum SchemaProfile {
+    /// The seed specification: `llm_request`, `llm_response`, `budget_action`,
+    /// `key_injection`.
+    #[default]
+    V0,
+    /// What the reference sandbox writes: `http_request`, `http_response`, `gate_decision`,
+    /// `route_decision`, `request_transform`, `response_transform`, `budget_action` and the
+    /// deprecated `key_injection`.
+    V1,
+}
+
+/// A profile name other than `v0` or `v1`. The message does not repeat the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown schema profile; known: v0, v1")]
+pub struct UnknownProfile;
+
+impl SchemaProfile {
+    /// Every profile, oldest first.
+    pub const ALL: [SchemaProfile; 2] = [SchemaProfile::V0, SchemaProfile::V1];
+
+    /// The name: `v0` or `v1` (what `--profile` takes and [`FromStr`] parses).
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemaProfile::V0 => "v0",
+            SchemaProfile::V1 => "v1",
+        }
+    }
+
+    /// One line saying what the profile is, for `--help` and reports.
+    pub fn description(self) -> &'static str {
+        match self {
+            SchemaProfile::V0 => {
+                "the seed specification: llm_request, llm_response, budget_action, key_injection"
+            }
+            SchemaProfile::V1 => {
+                "what the reference sandbox writes: http_request, http_response, gate_decision, \
+                 route_decision, request_transform, response_transform, budget_action, \
+                 key_injection (deprecated)"
+            }
+        }
+    }
+
+    /// Base URI of this profile's files: [`BASE_URI`] or [`BASE_URI_V1`].
+    pub fn base_uri(self) -> &'static str {
+        match self {
+            SchemaProfile::V0 => BASE_URI,
+            SchemaProfile::V1 => BASE_URI_V1,
+        }
+    }
+
+    /// `$id` of this profile's bundle: [`BUNDLE_ID`] or [`BUNDLE_ID_V1`].
+    pub fn bundle_id(self) -> &'static str {
+        match self {
+            SchemaProfile::V0 => BUNDLE_ID,
+            SchemaProfile::V1 => BUNDLE_ID_V1,
+        }
+    }
+
+    /// Every file of this profile: the envelope first, then one per event type's `data`.
+    pub fn files(self) -> &'static [SchemaFile] {
+        match self {
+            SchemaProfile::V0 => &V0,
+            SchemaProfile::V1 => &V1,
+        }
+    }
+
+    /// The envelope schema file.
+    pub fn envelope_file(self) -> &'static SchemaFile {
+        &self.files()[0]
+    }
+
+    /// The `data` schema files, one per event type, in the order the profile lists them.
+    pub fn data_files(self) -> &'static [SchemaFile] {
+        &self.files()[1..]
+    }
+
+    /// The event types this profile defines (the names of its `data` schemas).
+    pub fn event_types(self) -> impl Iterator<Item = &'static str> {
+        self.data_files().iter().map(|f| f.name)
+    }
+
+    /// Whether this profile defines the event type named `event_type`.
+    pub fn defines(self, event_type: &str) -> bool {
+        self.event_types().any(|name| name == event_type)
+    }
+
+    /// The file with this short name (`envelope`, an event type) or file name.
+    pub fn find(self, name: &str) -> Option<&'static SchemaFile> {
+        self.files()
+            .iter()
+            .find(|s| s.name == name || s.file == name)
+    }
+
+    /// The schema of `data` for an event type this profile defines, matched by name.
+    pub fn for_event_type(self, event_type: &EventType) -> Option<&'static SchemaFile> {
+        let name = event_type.as_str();
+        self.data_files().iter().find(|s| s.name == name)
+    }
+
+    #[cfg(feature = "compile")]
+    /// The compiled envelope validator of this profile (which checks `data` too, by
+    /// `event_type`).
+    pub fn envelope(self) -> Result<&'static Validator, SchemaError> {
+        compiled(self.envelope_file())
+    }
+
+    #[cfg(feature = "compile")]
+    /// The compiled validator of `data` for an event type this profile defines.
+    pub fn data_validator(
+        self,
+        event_type: &EventType,
+    ) -> Option<Result<&'static Validator, SchemaError>> {
+        self.for_event_type(event_type).map(compiled)
+    }
+
+    /// One self-contained schema equivalent to this profile's envelope: every data schema is
+    /// inlined under `$defs/<name>` without its own `$id`/`$schema`, and every cross-file
+    /// `$ref` is rewritten to `#/$defs/<name>`, so validators that cannot resolve other
+    /// documents (ajv without `addSchema`, fastjsonschema) can use it. Its `$id` is
+    /// [`bundle_id`](Self::bundle_id).
+    pub fn bundle(self) -> Value {
+        let mut root = self.envelope_file().json();
+        let mut defs = Map::new();
+        for file in self.data_files() {
+            let mut schema = file.json();
+            if let Value::Object(map) = &mut schema {
+                map.remove("$id");
+                map.remove("$schema");
+            }
+            self.rewrite_refs(&mut schema);
+            defs.insert(file.name.to_owned(), schema);
+        }
+        self.rewrite_refs(&mut root);
+        if let Value::Object(map) = &mut root {
+            map.insert("$id".into(), Value::String(self.bundle_id().into()));
+            map.insert(
+                "title".into(),
+                Value::String(format!(
+                    "agentlog {} event (bundled, self-contained)",
+                    self.name()
+                )),
+            );
+            map.insert("$defs".into(), Value::Object(defs));
+        }
+        root
+    }
+
+    fn rewrite_refs(self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    if key == "$ref" {
+                        if let Value::String(target) = child {
+                            let file = target.strip_prefix(self.base_uri()).unwrap_or(target);
+                            if let Some(schema) = self.find(file) {
+                                *target = format!("#/$defs/{}", schema.name);
+                            }
+                        }
+                    } else {
+                        self.rewrite_refs(child);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.rewrite_refs(item)),
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Display for SchemaProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SchemaProfile {
+    type Err = UnknownProfile;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SchemaProfile::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or(UnknownProfile)
+    }
+}
 
 /// One embedded schema file.
 #[derive(Clone, Copy, Debug)]
 pub struct SchemaFile {
+    /// The profile the file belongs to.
+    pub profile: SchemaProfile,
     /// Short name: `envelope` or an event type.
     pub name: &'static str,
-    /// File name under `schema/v0/`.
+    /// File name under `schema/<profile>/`.
     pub file: &'static str,
     /// The JSON text as published.
     pub text: &'static str,
 }
 
 impl SchemaFile {
-    /// The `$id` of this file.
+    /// The `$id` of this file: its profile's base URI plus its file name.
     pub fn id(&self) -> String {
-        format!("{BASE_URI}{}", self.file)
+        format!("{}{}", self.profile.base_uri(), self.file)
     }
 
     /// The parsed schema.
@@ -50,35 +270,47 @@ impl SchemaFile {
 }
 
 macro_rules! schema_file {
-    ($name:literal) => {
+    ($profile:ident, $dir:literal, $name:literal) => {
         SchemaFile {
+            profile: SchemaProfile::$profile,
             name: $name,
             file: concat!($name, ".json"),
-            text: include_str!(concat!("../../../../schema/v0/", $name, ".json")),
+            text: include_str!(concat!("../../../../schema/", $dir, "/", $name, ".json")),
         }
     };
 }
 
 /// Every v0 schema file: the envelope first, then one per event type's `data`.
 pub const V0: [SchemaFile; 5] = [
-    schema_file!("envelope"),
-    schema_file!("llm_request"),
-    schema_file!("llm_response"),
-    schema_file!("budget_action"),
-    schema_file!("key_injection"),
+    schema_file!(V0, "v0", "envelope"),
+    schema_file!(V0, "v0", "llm_request"),
+    schema_file!(V0, "v0", "llm_response"),
+    schema_file!(V0, "v0", "budget_action"),
+    schema_file!(V0, "v0", "key_injection"),
 ];
 
-/// The schema file with this short name (`envelope`, `llm_request`, ...) or file name.
+/// Every v1 schema file: the envelope first, then one per event type's `data` (the
+/// reference's own types, then the two it keeps from v0).
+pub const V1: [SchemaFile; 9] = [
+    schema_file!(V1, "v1", "envelope"),
+    schema_file!(V1, "v1", "http_request"),
+    schema_file!(V1, "v1", "http_response"),
+    schema_file!(V1, "v1", "gate_decision"),
+    schema_file!(V1, "v1", "route_decision"),
+    schema_file!(V1, "v1", "request_transform"),
+    schema_file!(V1, "v1", "response_transform"),
+    schema_file!(V1, "v1", "budget_action"),
+    schema_file!(V1, "v1", "key_injection"),
+];
+
+/// The v0 schema file with this short name (`envelope`, `llm_request`, ...) or file name.
 pub fn find(name: &str) -> Option<&'static SchemaFile> {
-    V0.iter().find(|s| s.name == name || s.file == name)
+    SchemaProfile::V0.find(name)
 }
 
 /// The schema of `data` for a v0 event type.
 pub fn for_event_type(event_type: &EventType) -> Option<&'static SchemaFile> {
-    event_type
-        .is_v0()
-        .then(|| find(event_type.as_str()))
-        .flatten()
+    SchemaProfile::V0.for_event_type(event_type)
 }
 
 #[cfg(feature = "compile")]
@@ -98,11 +330,11 @@ fn registry() -> Result<&'static Registry<'static>, SchemaError> {
     REGISTRY
         .get_or_init(|| {
             let mut builder = Registry::new();
-            for file in &V0 {
+            for file in SchemaProfile::ALL.iter().flat_map(|p| p.files()) {
                 builder = builder
                     .add(file.id(), file.json())
                     .map_err(|e| SchemaError {
-                        name: file.name.into(),
+                        name: file.id(),
                         message: e.to_string(),
                     })?;
             }
@@ -116,8 +348,8 @@ fn registry() -> Result<&'static Registry<'static>, SchemaError> {
 }
 
 #[cfg(feature = "compile")]
-/// Compiles `schema` against the embedded registry: draft 2020-12, formats asserted, no
-/// network (an unresolvable `$ref` is an error).
+/// Compiles `schema` against the embedded registry (every file of every profile, by `$id`):
+/// draft 2020-12, formats asserted, no network (an unresolvable `$ref` is an error).
 pub fn compile(name: &str, schema: &Value) -> Result<Validator, SchemaError> {
     jsonschema::options()
         .with_draft(Draft::Draft202012)
@@ -133,78 +365,45 @@ pub fn compile(name: &str, schema: &Value) -> Result<Validator, SchemaError> {
 
 #[cfg(feature = "compile")]
 fn compiled(file: &'static SchemaFile) -> Result<&'static Validator, SchemaError> {
-    static CACHE: OnceLock<Vec<Result<Validator, SchemaError>>> = OnceLock::new();
-    let all = CACHE.get_or_init(|| V0.iter().map(|f| compile(f.name, &f.json())).collect());
-    let index = V0.iter().position(|f| f.name == file.name).unwrap_or(0);
-    match all.get(index) {
+    type Compiled = OnceLock<Vec<Result<Validator, SchemaError>>>;
+    static CACHE: [Compiled; SchemaProfile::ALL.len()] = [OnceLock::new(), OnceLock::new()];
+    let profile = file.profile;
+    // The cache has one slot per profile, in declaration order.
+    let all = CACHE.get(profile as usize).map(|slot| {
+        slot.get_or_init(|| {
+            profile
+                .files()
+                .iter()
+                .map(|f| compile(&f.id(), &f.json()))
+                .collect()
+        })
+    });
+    let index = profile.files().iter().position(|f| f.name == file.name);
+    match all.zip(index).and_then(|(all, i)| all.get(i)) {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => Err(e.clone()),
         None => Err(SchemaError {
-            name: file.name.into(),
+            name: file.id(),
             message: "not embedded".into(),
         }),
     }
 }
 
 #[cfg(feature = "compile")]
-/// The compiled envelope validator (which checks `data` too, by `event_type`).
+/// The compiled v0 envelope validator (which checks `data` too, by `event_type`).
 pub fn envelope() -> Result<&'static Validator, SchemaError> {
-    compiled(&V0[0])
+    SchemaProfile::V0.envelope()
 }
 
 #[cfg(feature = "compile")]
 /// The compiled validator of `data` for a v0 event type.
 pub fn data_validator(event_type: &EventType) -> Option<Result<&'static Validator, SchemaError>> {
-    for_event_type(event_type).map(compiled)
+    SchemaProfile::V0.data_validator(event_type)
 }
 
-/// One self-contained schema equivalent to the envelope: every data schema is inlined under
-/// `$defs/<name>` without its own `$id`/`$schema`, and every cross-file `$ref` is rewritten to
-/// `#/$defs/<name>`, so validators that cannot resolve other documents (ajv without
-/// `addSchema`, fastjsonschema) can use it.
+/// One self-contained schema equivalent to the v0 envelope (see [`SchemaProfile::bundle`]).
 pub fn bundle() -> Value {
-    let mut root = V0[0].json();
-    let mut defs = Map::new();
-    for file in &V0[1..] {
-        let mut schema = file.json();
-        if let Value::Object(map) = &mut schema {
-            map.remove("$id");
-            map.remove("$schema");
-        }
-        rewrite_refs(&mut schema);
-        defs.insert(file.name.to_owned(), schema);
-    }
-    rewrite_refs(&mut root);
-    if let Value::Object(map) = &mut root {
-        map.insert("$id".into(), Value::String(BUNDLE_ID.into()));
-        map.insert(
-            "title".into(),
-            Value::String("agentlog v0 event (bundled, self-contained)".into()),
-        );
-        map.insert("$defs".into(), Value::Object(defs));
-    }
-    root
-}
-
-fn rewrite_refs(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if key == "$ref" {
-                    if let Value::String(target) = child {
-                        let file = target.strip_prefix(BASE_URI).unwrap_or(target);
-                        if let Some(schema) = find(file) {
-                            *target = format!("#/$defs/{}", schema.name);
-                        }
-                    }
-                } else {
-                    rewrite_refs(child);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
-        _ => {}
-    }
+    SchemaProfile::V0.bundle()
 }
 
 #[cfg(test)]
@@ -213,9 +412,14 @@ mod tests {
 
     #[test]
     fn every_file_parses_and_has_its_id() {
-        for file in &V0 {
-            let json: Value = serde_json::from_str(file.text).expect(file.name);
-            assert_eq!(json["$id"], Value::String(file.id()), "{}", file.name);
+        for profile in SchemaProfile::ALL {
+            for file in profile.files() {
+                let json: Value = serde_json::from_str(file.text).expect(file.name);
+                assert_eq!(json["$id"], Value::String(file.id()), "{}", file.name);
+                assert!(file.id().starts_with(profile.base_uri()));
+                assert_eq!(file.profile, profile);
+            }
+            assert_eq!(profile.envelope_file().name, "envelope");
         }
     }
 
@@ -224,5 +428,80 @@ mod tests {
         let text = bundle().to_string();
         assert!(!text.contains("\"$ref\":\"llm_"), "{text}");
         assert!(text.contains("#/$defs/key_injection"));
+        let v1 = SchemaProfile::V1.bundle();
+        assert_eq!(v1["$id"], BUNDLE_ID_V1);
+        for name in SchemaProfile::V1.event_types() {
+            assert!(v1["$defs"][name].is_object(), "{name} not inlined");
+        }
+        fn refs(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => map.iter().for_each(|(k, v)| match (k.as_str(), v) {
+                    ("$ref", Value::String(target)) => out.push(target.clone()),
+                    _ => refs(v, out),
+                }),
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        for profile in SchemaProfile::ALL {
+            let mut found = Vec::new();
+            refs(&profile.bundle(), &mut found);
+            assert_eq!(found.len(), profile.data_files().len(), "{found:?}");
+            assert!(found.iter().all(|r| r.starts_with("#/$defs/")), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn profiles_are_named_and_parsed() {
+        for profile in SchemaProfile::ALL {
+            assert_eq!(profile.name().parse::<SchemaProfile>(), Ok(profile));
+            assert_eq!(profile.to_string(), profile.name());
+        }
+        assert_eq!("v2".parse::<SchemaProfile>(), Err(UnknownProfile));
+        assert_eq!("V1".parse::<SchemaProfile>(), Err(UnknownProfile));
+        assert_eq!(SchemaProfile::default(), SchemaProfile::V0);
+    }
+
+    #[test]
+    fn event_types_are_found_by_name_in_their_profile_only() {
+        let v1 = SchemaProfile::V1;
+        let gate = EventType::from_name("gate_decision");
+        assert_eq!(
+            v1.for_event_type(&gate).map(|f| f.name),
+            Some("gate_decision")
+        );
+        assert!(for_event_type(&gate).is_none());
+        assert!(v1.for_event_type(&EventType::LlmRequest).is_none());
+        assert_eq!(
+            v1.for_event_type(&EventType::KeyInjection).map(|f| f.id()),
+            Some(format!("{BASE_URI_V1}key_injection.json"))
+        );
+        // The envelope is a file, not an event type.
+        let envelope = EventType::from_name("envelope");
+        for profile in SchemaProfile::ALL {
+            assert!(profile.for_event_type(&envelope).is_none());
+            assert!(!profile.defines("envelope"));
+            assert!(profile.find("envelope").is_some());
+        }
+        assert_eq!(
+            v1.event_types().collect::<Vec<_>>(),
+            [
+                "http_request",
+                "http_response",
+                "gate_decision",
+                "route_decision",
+                "request_transform",
+                "response_transform",
+                "budget_action",
+                "key_injection"
+            ]
+        );
+        assert_eq!(
+            SchemaProfile::V0.event_types().collect::<Vec<_>>(),
+            EventType::V0
+                .iter()
+                .map(EventType::as_str)
+                .collect::<Vec<_>>()
+        );
     }
 }
