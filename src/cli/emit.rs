@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use agentlog_core::config::{RunId, default_log_path};
 use agentlog_core::event::{
-    BudgetAction, Event, EventData, EventType, KeyInjection, LlmRequest, LlmResponse, Timestamp,
+    BudgetAction, Event, EventData, EventType, GateDecision, HttpRequest, HttpResponse,
+    KeyInjection, LlmRequest, LlmResponse, RequestTransform, ResponseTransform, RouteDecision,
+    Timestamp,
 };
 use agentlog_core::schema;
 use agentlog_core::sink::{JsonlWriter, Sink};
@@ -34,7 +36,7 @@ pub struct Args {
     /// Event type (llm_request, llm_response, budget_action, key_injection, or any other name).
     #[arg(long, value_name = "TYPE")]
     event_type: String,
-    /// One-line summary [default for v0 types with --data: the reference summary].
+    /// One-line summary [default for a known type with --data: the reference summary].
     #[arg(long, value_name = "TEXT")]
     summary: Option<String>,
     /// Producing component.
@@ -173,6 +175,14 @@ fn build_record(args: &Args) -> Result<Record, String> {
                 EventType::LlmResponse => typed::<LlmResponse>(text, &map, &event_type)?,
                 EventType::BudgetAction => typed::<BudgetAction>(text, &map, &event_type)?,
                 EventType::KeyInjection => typed::<KeyInjection>(text, &map, &event_type)?,
+                EventType::HttpRequest => typed::<HttpRequest>(text, &map, &event_type)?,
+                EventType::HttpResponse => typed::<HttpResponse>(text, &map, &event_type)?,
+                EventType::GateDecision => typed::<GateDecision>(text, &map, &event_type)?,
+                EventType::RouteDecision => typed::<RouteDecision>(text, &map, &event_type)?,
+                EventType::RequestTransform => typed::<RequestTransform>(text, &map, &event_type)?,
+                EventType::ResponseTransform => {
+                    typed::<ResponseTransform>(text, &map, &event_type)?
+                }
                 EventType::Other(_) => EventData::Other(map),
                 _ => {
                     return Err(format!(
@@ -182,7 +192,16 @@ fn build_record(args: &Args) -> Result<Record, String> {
             })
         }
     };
-    let summary = match (&args.summary, data.as_ref().and_then(EventData::summary)) {
+    // A v1 decision or transform summary names the plugin: the reference's by default.
+    let plugin = match (&args.plugin, &data) {
+        (Some(plugin), _) => plugin.clone(),
+        (None, Some(data)) => data.default_plugin().to_owned(),
+        (None, None) => String::new(),
+    };
+    let summary = match (
+        &args.summary,
+        data.as_ref().and_then(|d| d.summary_by(&plugin)),
+    ) {
         (Some(s), _) => s.clone(),
         (None, Some(s)) => s,
         (None, None) => return Err("--summary is required for this event".into()),
@@ -190,7 +209,7 @@ fn build_record(args: &Args) -> Result<Record, String> {
     Ok(Record {
         event_type,
         summary,
-        plugin: args.plugin.clone().unwrap_or_default(),
+        plugin,
         tags: args.tags.clone(),
         data,
     })

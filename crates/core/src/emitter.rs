@@ -33,7 +33,9 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record for a typed payload, with the reference summary.
+    /// A record for a typed payload, with the reference summary and the plugin the reference
+    /// writes it with ([`Payload::PLUGIN`]: `host_filter` for a `gate_decision`, ...; none
+    /// for the other types).
     ///
     /// ```
     /// use agentlog_core::emitter::Record;
@@ -44,11 +46,24 @@ impl Record {
     /// }).tag("tls");
     /// assert_eq!(record.summary, "POST api.anthropic.com/v1/messages");
     /// ```
+    ///
+    /// A summary that names the plugin follows [`plugin`](Self::plugin):
+    ///
+    /// ```
+    /// use agentlog_core::emitter::Record;
+    /// use agentlog_core::event::GateDecision;
+    /// let gate = GateDecision { host: "openrouter.ai".into(), allowed: true, ..Default::default() };
+    /// let record = Record::new(gate.clone());
+    /// assert_eq!(record.plugin, "host_filter");
+    /// assert_eq!(record.summary, "gate allowed openrouter.ai by host_filter");
+    /// let record = Record::new(gate).plugin("budget_gate");
+    /// assert_eq!(record.summary, "gate allowed openrouter.ai by budget_gate");
+    /// ```
     pub fn new<D: Payload>(data: D) -> Self {
         Record {
             event_type: D::EVENT_TYPE,
-            summary: data.summary(),
-            plugin: String::new(),
+            summary: data.summary_by(D::PLUGIN),
+            plugin: D::PLUGIN.to_owned(),
             tags: Vec::new(),
             data: Some(data.into()),
         }
@@ -75,9 +90,20 @@ impl Record {
         self
     }
 
-    /// Sets the plugin.
+    /// Sets the plugin. When the summary is the reference summary for the previous plugin
+    /// and the payload's summary names the plugin (`gate_decision`, `route_decision`,
+    /// `request_transform`, `response_transform`), it becomes the one for `plugin`; a summary
+    /// set with [`summary`](Self::summary) is kept.
     pub fn plugin(mut self, plugin: impl Into<String>) -> Self {
-        self.plugin = plugin.into();
+        let plugin = plugin.into();
+        if let Some(data) = &self.data
+            && data.summary_names_plugin()
+            && data.summary_by(&self.plugin).as_deref() == Some(self.summary.as_str())
+            && let Some(summary) = data.summary_by(&plugin)
+        {
+            self.summary = summary;
+        }
+        self.plugin = plugin;
         self
     }
 

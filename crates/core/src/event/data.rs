@@ -1,7 +1,12 @@
-//! Typed `data` payloads of the four v0 event types.
+//! Typed `data` payloads: the four v0 event types, and the v1 types the reference's Go
+//! writer emits (`http_request`, `http_response`, `gate_decision`, `route_decision`,
+//! `request_transform`, `response_transform`).
 //!
 //! Field order and omission rules match the Go reference's struct tags exactly: a string that
-//! is `omitempty` there is a `String` skipped when empty here, so the bytes agree.
+//! is `omitempty` there is a `String` skipped when empty here, so the bytes agree. Summaries
+//! are the reference's `fmt.Sprintf` formats; four v1 summaries name the plugin that wrote
+//! the event, so those types have [`summary_by`](GateDecision::summary_by) and a
+//! [`Payload::PLUGIN`], the plugin the reference writes them with.
 
 use std::fmt;
 
@@ -91,7 +96,9 @@ impl LlmResponse {
     }
 }
 
-/// `data` of a `budget_action` event (no emitter in v0; the shape is fixed for ports).
+/// `data` of a `budget_action` event (no emitter in v0; the shape is fixed for ports). The
+/// written line has Go's number text for the amounts (`2`, `10000000000000000`, `1e-7`;
+/// see [`go_json`](super::go_json)), as the reference's `float64` fields.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BudgetAction {
     /// What the budget tracker did; always written.
@@ -184,7 +191,296 @@ impl KeyInjection {
     }
 }
 
-/// The `data` of an event: typed for the v0 types, a JSON object for any other type.
+/// `data` of an `http_request` event (v1): one request the proxy intercepted, on any host.
+/// The same shape as [`LlmRequest`], the v0 name.
+///
+/// ```
+/// use agentlog_core::event::HttpRequest;
+/// let request = HttpRequest {
+///     method: "POST".into(), host: "openrouter.ai".into(), path: "/v1/chat/completions".into(),
+///     routed: true, routed_to: "192.168.86.246:11434".into(), ..Default::default()
+/// };
+/// assert_eq!(request.summary(), "POST openrouter.ai/v1/chat/completions");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Host the request was addressed to.
+    pub host: String,
+    /// Request path without the query string, percent-decoded; empty for an absolute-form
+    /// request line (`GET http://host HTTP/1.1`), as the reference writes it.
+    pub path: String,
+    /// Model named in the request body; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
+    /// Whether the request was routed elsewhere; always written.
+    pub routed: bool,
+    /// `host:port` it was routed to; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub routed_to: String,
+}
+
+impl HttpRequest {
+    /// The reference summary: `<METHOD> <host><path>` (Go: `%s %s%s`).
+    pub fn summary(&self) -> String {
+        format!("{} {}{}", self.method, self.host, self.path)
+    }
+}
+
+impl From<LlmRequest> for HttpRequest {
+    fn from(d: LlmRequest) -> Self {
+        HttpRequest {
+            method: d.method,
+            host: d.host,
+            path: d.path,
+            model: d.model,
+            routed: d.routed,
+            routed_to: d.routed_to,
+        }
+    }
+}
+
+impl From<HttpRequest> for LlmRequest {
+    fn from(d: HttpRequest) -> Self {
+        LlmRequest {
+            method: d.method,
+            host: d.host,
+            path: d.path,
+            model: d.model,
+            routed: d.routed,
+            routed_to: d.routed_to,
+        }
+    }
+}
+
+/// `data` of an `http_response` event (v1). The shape of [`LlmResponse`] without agentlog's
+/// token extension: the reference has no such fields.
+///
+/// ```
+/// use agentlog_core::event::HttpResponse;
+/// let response = HttpResponse {
+///     method: "DELETE".into(), host: "example.com".into(), path: "/x".into(),
+///     status_code: 204, ..Default::default()
+/// };
+/// assert_eq!(response.summary(), "DELETE example.com/x -> 204 (0ms)");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    /// HTTP method of the request.
+    pub method: String,
+    /// Host the request was addressed to.
+    pub host: String,
+    /// Request path without the query string; may be empty, as in [`HttpRequest::path`].
+    pub path: String,
+    /// Status sent to the client.
+    pub status_code: u64,
+    /// Milliseconds from forwarding to the end of the body.
+    pub duration_ms: u64,
+    /// Response body bytes relayed.
+    pub body_bytes: u64,
+    /// Model named in the response; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
+}
+
+impl HttpResponse {
+    /// The reference summary: `<METHOD> <host><path> -> <status> (<ms>ms)` (Go:
+    /// `%s %s%s -> %d (%dms)`).
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {}{} -> {} ({}ms)",
+            self.method, self.host, self.path, self.status_code, self.duration_ms
+        )
+    }
+}
+
+/// Drops the token counts (`input_tokens`, `output_tokens`): `http_response` has no such
+/// fields in the reference.
+impl From<LlmResponse> for HttpResponse {
+    fn from(d: LlmResponse) -> Self {
+        HttpResponse {
+            method: d.method,
+            host: d.host,
+            path: d.path,
+            status_code: d.status_code,
+            duration_ms: d.duration_ms,
+            body_bytes: d.body_bytes,
+            model: d.model,
+        }
+    }
+}
+
+impl From<HttpResponse> for LlmResponse {
+    fn from(d: HttpResponse) -> Self {
+        LlmResponse {
+            method: d.method,
+            host: d.host,
+            path: d.path,
+            status_code: d.status_code,
+            duration_ms: d.duration_ms,
+            body_bytes: d.body_bytes,
+            model: d.model,
+            input_tokens: None,
+            output_tokens: None,
+        }
+    }
+}
+
+/// `data` of a `gate_decision` event (v1): a gate plugin allowed or blocked a host. The
+/// reference writes it with the plugin `host_filter` (or `budget_gate`).
+///
+/// ```
+/// use agentlog_core::event::GateDecision;
+/// let blocked = GateDecision {
+///     host: "evil.example".into(), allowed: false,
+///     reason: "host not in allowlist".into(), ..Default::default()
+/// };
+/// assert_eq!(
+///     blocked.summary_by("host_filter"),
+///     "gate blocked evil.example by host_filter: host not in allowlist"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateDecision {
+    /// Host the request was addressed to.
+    pub host: String,
+    /// Whether the gate let the request through; always written.
+    pub allowed: bool,
+    /// Why it was blocked; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The allowlist pattern that matched; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pattern: String,
+}
+
+impl GateDecision {
+    /// The reference summary as the gate plugin `plugin` writes it: `gate allowed <host> by
+    /// <plugin>`, or `gate blocked <host> by <plugin>: <reason>`.
+    pub fn summary_by(&self, plugin: &str) -> String {
+        if self.allowed {
+            format!("gate allowed {} by {plugin}", self.host)
+        } else {
+            format!("gate blocked {} by {plugin}: {}", self.host, self.reason)
+        }
+    }
+}
+
+/// `data` of a `route_decision` event (v1): a route plugin sent a request to its host
+/// (`passthrough`) or elsewhere (`redirected`, with `routed_to`). The reference writes it
+/// with the plugin `local_model_router`.
+///
+/// ```
+/// use agentlog_core::event::RouteDecision;
+/// let route = RouteDecision {
+///     host: "openrouter.ai".into(), action: RouteDecision::REDIRECTED.into(),
+///     routed_to: "192.168.86.246:11434".into(), reason: String::new(),
+/// };
+/// assert_eq!(
+///     route.summary_by("local_model_router"),
+///     "route redirected openrouter.ai -> 192.168.86.246:11434 by local_model_router"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteDecision {
+    /// Host the request was addressed to.
+    pub host: String,
+    /// What the router did: [`RouteDecision::PASSTHROUGH`] or [`RouteDecision::REDIRECTED`]
+    /// in the reference (a string there, kept as one here).
+    pub action: String,
+    /// `host:port` the request was sent to; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub routed_to: String,
+    /// Why; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+impl RouteDecision {
+    /// The `action` of a request sent to its own host.
+    pub const PASSTHROUGH: &'static str = "passthrough";
+    /// The `action` of a request sent to `routed_to`.
+    pub const REDIRECTED: &'static str = "redirected";
+
+    /// The reference summary as the route plugin `plugin` writes it: `route <action> <host>
+    /// by <plugin>`, or `route <action> <host> -> <routed_to> by <plugin>` when `routed_to`
+    /// is set.
+    pub fn summary_by(&self, plugin: &str) -> String {
+        if self.routed_to.is_empty() {
+            format!("route {} {} by {plugin}", self.action, self.host)
+        } else {
+            format!(
+                "route {} {} -> {} by {plugin}",
+                self.action, self.host, self.routed_to
+            )
+        }
+    }
+}
+
+/// `data` of a `request_transform` event (v1): what one request plugin did to a request
+/// (`injected`, `skipped`, `no_op`, ...). The reference's secret injector writes it in place
+/// of `key_injection`, with the plugin `secret_injector`.
+///
+/// ```
+/// use agentlog_core::event::RequestTransform;
+/// let transform = RequestTransform {
+///     host: "api.openai.com".into(), action: "injected".into(),
+///     reason: "1 secret(s) injected for api.openai.com".into(),
+/// };
+/// assert_eq!(
+///     transform.summary_by("secret_injector"),
+///     "secret_injector: injected for api.openai.com"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestTransform {
+    /// Host the request was addressed to.
+    pub host: String,
+    /// What the plugin did.
+    pub action: String,
+    /// Why, or what exactly; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+impl RequestTransform {
+    /// The reference summary as `plugin` writes it: `<plugin>: <action> for <host>`.
+    pub fn summary_by(&self, plugin: &str) -> String {
+        format!("{plugin}: {} for {}", self.action, self.host)
+    }
+}
+
+/// `data` of a `response_transform` event (v1): what one response plugin did
+/// (`logged_usage`, `no_op`, ...). The reference writes it with the plugin `usage_logger`.
+///
+/// ```
+/// use agentlog_core::event::ResponseTransform;
+/// let transform = ResponseTransform {
+///     host: "openrouter.ai".into(), action: "logged_usage".into(), reason: String::new(),
+/// };
+/// assert_eq!(transform.summary_by("usage_logger"), "usage_logger: logged_usage for openrouter.ai");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseTransform {
+    /// Host the request was addressed to.
+    pub host: String,
+    /// What the plugin did.
+    pub action: String,
+    /// Why, or what exactly; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+impl ResponseTransform {
+    /// The reference summary as `plugin` writes it: `<plugin>: <action> for <host>`.
+    pub fn summary_by(&self, plugin: &str) -> String {
+        format!("{plugin}: {} for {}", self.action, self.host)
+    }
+}
+
+/// The `data` of an event: typed for the types agentlog defines (v0 and v1), a JSON object
+/// for any other type.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -197,34 +493,86 @@ pub enum EventData {
     BudgetAction(BudgetAction),
     /// `key_injection`.
     KeyInjection(KeyInjection),
-    /// Data of an event type v0 does not define, kept as written.
+    /// `http_request` (v1).
+    HttpRequest(HttpRequest),
+    /// `http_response` (v1).
+    HttpResponse(HttpResponse),
+    /// `gate_decision` (v1).
+    GateDecision(GateDecision),
+    /// `route_decision` (v1).
+    RouteDecision(RouteDecision),
+    /// `request_transform` (v1).
+    RequestTransform(RequestTransform),
+    /// `response_transform` (v1).
+    ResponseTransform(ResponseTransform),
+    /// Data of an event type agentlog does not define, kept as written.
     Other(serde_json::Map<String, serde_json::Value>),
 }
 
 impl EventData {
     /// The event type this payload belongs to, `None` for [`EventData::Other`].
     pub fn event_type(&self) -> Option<EventType> {
+        Some(match self {
+            EventData::LlmRequest(_) => EventType::LlmRequest,
+            EventData::LlmResponse(_) => EventType::LlmResponse,
+            EventData::BudgetAction(_) => EventType::BudgetAction,
+            EventData::KeyInjection(_) => EventType::KeyInjection,
+            EventData::HttpRequest(_) => EventType::HttpRequest,
+            EventData::HttpResponse(_) => EventType::HttpResponse,
+            EventData::GateDecision(_) => EventType::GateDecision,
+            EventData::RouteDecision(_) => EventType::RouteDecision,
+            EventData::RequestTransform(_) => EventType::RequestTransform,
+            EventData::ResponseTransform(_) => EventType::ResponseTransform,
+            EventData::Other(_) => return None,
+        })
+    }
+
+    /// The plugin the reference writes this payload with, for the types whose summary names
+    /// it (`host_filter`, `local_model_router`, `secret_injector`, `usage_logger`); empty for
+    /// the others. [`Record::new`](crate::Record::new) starts from it.
+    pub fn default_plugin(&self) -> &'static str {
         match self {
-            EventData::LlmRequest(_) => Some(EventType::LlmRequest),
-            EventData::LlmResponse(_) => Some(EventType::LlmResponse),
-            EventData::BudgetAction(_) => Some(EventType::BudgetAction),
-            EventData::KeyInjection(_) => Some(EventType::KeyInjection),
-            EventData::Other(_) => None,
+            EventData::GateDecision(_) => GateDecision::PLUGIN,
+            EventData::RouteDecision(_) => RouteDecision::PLUGIN,
+            EventData::RequestTransform(_) => RequestTransform::PLUGIN,
+            EventData::ResponseTransform(_) => ResponseTransform::PLUGIN,
+            _ => "",
         }
     }
 
-    /// The reference summary for a typed payload, `None` for [`EventData::Other`].
+    /// Whether the reference summary of this payload names the plugin that wrote it.
+    pub(crate) fn summary_names_plugin(&self) -> bool {
+        !self.default_plugin().is_empty()
+    }
+
+    /// The reference summary for a typed payload written by its
+    /// [`default_plugin`](Self::default_plugin), `None` for [`EventData::Other`].
     pub fn summary(&self) -> Option<String> {
-        match self {
-            EventData::LlmRequest(d) => Some(d.summary()),
-            EventData::LlmResponse(d) => Some(d.summary()),
-            EventData::BudgetAction(d) => Some(d.summary()),
-            EventData::KeyInjection(d) => Some(d.summary()),
-            EventData::Other(_) => None,
-        }
+        self.summary_by(self.default_plugin())
+    }
+
+    /// The reference summary for a typed payload written by `plugin` (which only the
+    /// `gate_decision`, `route_decision`, `request_transform` and `response_transform`
+    /// summaries name), `None` for [`EventData::Other`].
+    pub fn summary_by(&self, plugin: &str) -> Option<String> {
+        Some(match self {
+            EventData::LlmRequest(d) => d.summary(),
+            EventData::LlmResponse(d) => d.summary(),
+            EventData::BudgetAction(d) => d.summary(),
+            EventData::KeyInjection(d) => d.summary(),
+            EventData::HttpRequest(d) => d.summary(),
+            EventData::HttpResponse(d) => d.summary(),
+            EventData::GateDecision(d) => d.summary_by(plugin),
+            EventData::RouteDecision(d) => d.summary_by(plugin),
+            EventData::RequestTransform(d) => d.summary_by(plugin),
+            EventData::ResponseTransform(d) => d.summary_by(plugin),
+            EventData::Other(_) => return None,
+        })
     }
 
     /// Names of required string fields that are empty (the schema requires non-empty).
+    /// `path` of the v1 `http_*` types may be empty: the reference writes `"path":""` for an
+    /// absolute-form request line.
     pub(crate) fn empty_required(&self) -> Option<&'static str> {
         let fields: &[(&'static str, &str)] = match self {
             EventData::LlmRequest(d) => {
@@ -235,6 +583,12 @@ impl EventData {
             }
             EventData::BudgetAction(d) => &[("action", &d.action)],
             EventData::KeyInjection(d) => &[("secret_name", &d.secret_name), ("host", &d.host)],
+            EventData::HttpRequest(d) => &[("method", &d.method), ("host", &d.host)],
+            EventData::HttpResponse(d) => &[("method", &d.method), ("host", &d.host)],
+            EventData::GateDecision(d) => &[("host", &d.host)],
+            EventData::RouteDecision(d) => &[("host", &d.host), ("action", &d.action)],
+            EventData::RequestTransform(d) => &[("host", &d.host), ("action", &d.action)],
+            EventData::ResponseTransform(d) => &[("host", &d.host), ("action", &d.action)],
             EventData::Other(_) => &[],
         };
         fields.iter().find(|(_, v)| v.is_empty()).map(|(k, _)| *k)
@@ -250,28 +604,63 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A typed v0 payload: knows its event type and its reference summary.
+/// A typed payload: knows its event type, the plugin the reference writes it with, and its
+/// reference summary.
 pub trait Payload: Into<EventData> + sealed::Sealed {
     /// The event type this payload is the `data` of.
     const EVENT_TYPE: EventType;
-    /// The reference summary line.
-    fn summary(&self) -> String;
+    /// The plugin the reference writes this payload with when its summary names the plugin
+    /// (`gate_decision`: `host_filter`, `route_decision`: `local_model_router`,
+    /// `request_transform`: `secret_injector`, `response_transform`: `usage_logger`); empty
+    /// for the other types.
+    const PLUGIN: &'static str;
+    /// The reference summary line, as [`PLUGIN`](Self::PLUGIN) writes it.
+    fn summary(&self) -> String {
+        self.summary_by(Self::PLUGIN)
+    }
+    /// The reference summary line as `plugin` writes it (the same for every plugin when
+    /// [`PLUGIN`](Self::PLUGIN) is empty: the summary does not name one).
+    fn summary_by(&self, plugin: &str) -> String;
 }
 
 macro_rules! from_payload {
-    ($($ty:ident),*) => {$(
-        impl From<$ty> for EventData {
-            fn from(d: $ty) -> Self {
-                EventData::$ty(d)
+    ($($ty:ident),* ; $($by:ident => $plugin:literal),*) => {
+        $(
+            impl From<$ty> for EventData {
+                fn from(d: $ty) -> Self {
+                    EventData::$ty(d)
+                }
             }
-        }
-        impl sealed::Sealed for $ty {}
-        impl Payload for $ty {
-            const EVENT_TYPE: EventType = EventType::$ty;
-            fn summary(&self) -> String {
-                $ty::summary(self)
+            impl sealed::Sealed for $ty {}
+            impl Payload for $ty {
+                const EVENT_TYPE: EventType = EventType::$ty;
+                const PLUGIN: &'static str = "";
+                fn summary_by(&self, _plugin: &str) -> String {
+                    $ty::summary(self)
+                }
             }
-        }
-    )*};
+        )*
+        $(
+            impl From<$by> for EventData {
+                fn from(d: $by) -> Self {
+                    EventData::$by(d)
+                }
+            }
+            impl sealed::Sealed for $by {}
+            impl Payload for $by {
+                const EVENT_TYPE: EventType = EventType::$by;
+                const PLUGIN: &'static str = $plugin;
+                fn summary_by(&self, plugin: &str) -> String {
+                    $by::summary_by(self, plugin)
+                }
+            }
+        )*
+    };
 }
-from_payload!(LlmRequest, LlmResponse, BudgetAction, KeyInjection);
+from_payload!(
+    LlmRequest, LlmResponse, BudgetAction, KeyInjection, HttpRequest, HttpResponse;
+    GateDecision => "host_filter",
+    RouteDecision => "local_model_router",
+    RequestTransform => "secret_injector",
+    ResponseTransform => "usage_logger"
+);

@@ -4,8 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Kind of an event. Types v0 does not define are kept as [`EventType::Other`] so that logs
-/// from newer writers (`gate_decision`, `route_decision`, ...) round-trip unchanged.
+/// Kind of an event: the four types v0 defines, the six the reference's Go writer adds (v1:
+/// `http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`,
+/// `response_transform`), or any other name. Types agentlog does not define are kept as
+/// [`EventType::Other`] so that logs from newer writers round-trip unchanged.
 ///
 /// `Other` never holds a name another variant stands for: its [`OtherType`] is only made by
 /// [`EventType::from_name`] (and so by parsing), which maps the known names to their
@@ -14,9 +16,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// ```
 /// use agentlog_core::event::EventType;
 /// assert_eq!(EventType::from_name("llm_request"), EventType::LlmRequest);
-/// let other = EventType::from_name("gate_decision");
-/// assert!(matches!(&other, EventType::Other(name) if name.as_str() == "gate_decision"));
-/// assert!(!other.is_v0());
+/// let gate = EventType::from_name("gate_decision");
+/// assert_eq!(gate, EventType::GateDecision);
+/// assert!(gate.is_v1() && !gate.is_v0());
+/// let other = EventType::from_name("tool_call");
+/// assert!(matches!(&other, EventType::Other(name) if name.as_str() == "tool_call"));
+/// assert!(!other.is_v0() && !other.is_v1());
 /// ```
 ///
 /// An `Other` cannot be built from a name directly:
@@ -34,15 +39,27 @@ pub enum EventType {
     LlmResponse,
     /// `budget_action`
     BudgetAction,
-    /// `key_injection`
+    /// `key_injection` (v0; deprecated in v1, where `request_transform` replaces it)
     KeyInjection,
+    /// `http_request` (v1)
+    HttpRequest,
+    /// `http_response` (v1)
+    HttpResponse,
+    /// `gate_decision` (v1)
+    GateDecision,
+    /// `route_decision` (v1)
+    RouteDecision,
+    /// `request_transform` (v1)
+    RequestTransform,
+    /// `response_transform` (v1)
+    ResponseTransform,
     /// Any other type name, as written (never one of the names above).
     Other(OtherType),
 }
 
-/// The name of an event type v0 does not define, as written. Only [`EventType::from_name`]
-/// makes one, so it is never `llm_request` or another name a variant of [`EventType`] stands
-/// for.
+/// The name of an event type agentlog does not define, as written. Only
+/// [`EventType::from_name`] makes one, so it is never `llm_request` or another name a variant
+/// of [`EventType`] stands for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OtherType(String);
 
@@ -68,6 +85,20 @@ impl EventType {
         EventType::KeyInjection,
     ];
 
+    /// The types the reference's Go writer defines (v1), in its order: `http_request`,
+    /// `http_response`, `key_injection` (deprecated there), `gate_decision`,
+    /// `route_decision`, `request_transform`, `response_transform`. (`budget_action` was
+    /// dropped from the reference after its first commit and is not among them.)
+    pub const V1: [EventType; 7] = [
+        EventType::HttpRequest,
+        EventType::HttpResponse,
+        EventType::KeyInjection,
+        EventType::GateDecision,
+        EventType::RouteDecision,
+        EventType::RequestTransform,
+        EventType::ResponseTransform,
+    ];
+
     /// Maps a wire name to a type; unknown names become [`EventType::Other`].
     pub fn from_name(name: &str) -> Self {
         match name {
@@ -75,6 +106,12 @@ impl EventType {
             "llm_response" => EventType::LlmResponse,
             "budget_action" => EventType::BudgetAction,
             "key_injection" => EventType::KeyInjection,
+            "http_request" => EventType::HttpRequest,
+            "http_response" => EventType::HttpResponse,
+            "gate_decision" => EventType::GateDecision,
+            "route_decision" => EventType::RouteDecision,
+            "request_transform" => EventType::RequestTransform,
+            "response_transform" => EventType::ResponseTransform,
             other => EventType::Other(OtherType(other.to_owned())),
         }
     }
@@ -86,12 +123,44 @@ impl EventType {
             EventType::LlmResponse => "llm_response",
             EventType::BudgetAction => "budget_action",
             EventType::KeyInjection => "key_injection",
+            EventType::HttpRequest => "http_request",
+            EventType::HttpResponse => "http_response",
+            EventType::GateDecision => "gate_decision",
+            EventType::RouteDecision => "route_decision",
+            EventType::RequestTransform => "request_transform",
+            EventType::ResponseTransform => "response_transform",
             EventType::Other(name) => name.as_str(),
         }
     }
 
-    /// Whether v0 defines this type.
+    /// Whether v0 defines this type (one of [`EventType::V0`]).
     pub fn is_v0(&self) -> bool {
+        matches!(
+            self,
+            EventType::LlmRequest
+                | EventType::LlmResponse
+                | EventType::BudgetAction
+                | EventType::KeyInjection
+        )
+    }
+
+    /// Whether the reference's Go writer defines this type (one of [`EventType::V1`]).
+    pub fn is_v1(&self) -> bool {
+        matches!(
+            self,
+            EventType::HttpRequest
+                | EventType::HttpResponse
+                | EventType::KeyInjection
+                | EventType::GateDecision
+                | EventType::RouteDecision
+                | EventType::RequestTransform
+                | EventType::ResponseTransform
+        )
+    }
+
+    /// Whether agentlog defines this type (v0 or v1), so that its `data` is typed: not
+    /// [`EventType::Other`].
+    pub fn is_known(&self) -> bool {
         !matches!(self, EventType::Other(_))
     }
 }

@@ -3,7 +3,8 @@
 //! An event is the envelope every line shares (`ts`, `run_id`, `agent_system`, `event_type`,
 //! `summary`, optional `plugin`, `tags`) plus an optional `data` object whose shape depends on
 //! `event_type`. Serialization reproduces the Go reference's bytes: fields in declaration
-//! order, empty `plugin`/`tags` and absent `data` omitted, timestamps as `RFC3339Nano`.
+//! order, empty `plugin`/`tags` and absent `data` omitted, timestamps as `RFC3339Nano`,
+//! strings escaped and numbers written as Go's `encoding/json` does ([`go_json`]).
 //!
 //! ```
 //! use agentlog_core::Record;
@@ -28,12 +29,14 @@
 
 mod data;
 mod event_type;
-mod go_json;
+pub mod go_json;
 mod timestamp;
 mod wire;
 
 pub use data::{
-    BudgetAction, EventData, InjectionAction, KeyInjection, LlmRequest, LlmResponse, Payload,
+    BudgetAction, EventData, GateDecision, HttpRequest, HttpResponse, InjectionAction,
+    KeyInjection, LlmRequest, LlmResponse, Payload, RequestTransform, ResponseTransform,
+    RouteDecision,
 };
 pub use event_type::{EventType, OtherType};
 pub use timestamp::{Timestamp, TimestampError};
@@ -94,7 +97,8 @@ pub enum EventError {
 }
 
 impl Event {
-    /// Builds an event from a typed payload; `event_type` and `summary` follow from it.
+    /// Builds an event from a typed payload; `event_type`, `summary` and the default
+    /// `plugin` ([`Payload::PLUGIN`]) follow from it.
     /// Shorthand for [`Record::new`]`(data).`[`into_event`](Record::into_event)`(ts, run_id,
     /// agent_system)`: a [`Record`] is the one builder of events (plugin, tags, another
     /// summary).
@@ -107,8 +111,8 @@ impl Event {
         Record::new(data).into_event(ts, run_id, agent_system)
     }
 
-    /// Builds an event of a type v0 does not define (or a v0 type without data); shorthand
-    /// for [`Record::untyped`] then [`Record::into_event`].
+    /// Builds an event of a type agentlog does not define (or a known type without data);
+    /// shorthand for [`Record::untyped`] then [`Record::into_event`].
     pub fn untyped(
         ts: Timestamp,
         run_id: impl Into<String>,
@@ -146,7 +150,7 @@ impl Event {
                         data_type: t.to_string(),
                     });
                 }
-                None if self.event_type.is_v0() => {
+                None if self.event_type.is_known() => {
                     return Err(EventError::DataTypeMismatch {
                         event_type: self.event_type.to_string(),
                         data_type: "untyped object".into(),
@@ -272,6 +276,24 @@ impl<'de> Deserialize<'de> for Event {
                     }
                     EventType::KeyInjection => {
                         serde_json::from_str(text).map(EventData::KeyInjection)
+                    }
+                    EventType::HttpRequest => {
+                        serde_json::from_str(text).map(EventData::HttpRequest)
+                    }
+                    EventType::HttpResponse => {
+                        serde_json::from_str(text).map(EventData::HttpResponse)
+                    }
+                    EventType::GateDecision => {
+                        serde_json::from_str(text).map(EventData::GateDecision)
+                    }
+                    EventType::RouteDecision => {
+                        serde_json::from_str(text).map(EventData::RouteDecision)
+                    }
+                    EventType::RequestTransform => {
+                        serde_json::from_str(text).map(EventData::RequestTransform)
+                    }
+                    EventType::ResponseTransform => {
+                        serde_json::from_str(text).map(EventData::ResponseTransform)
                     }
                     EventType::Other(_) => serde_json::from_str(text).map(EventData::Other),
                 };

@@ -1,14 +1,18 @@
 //! The hot path of the writer: an event to one JSON line, without serde.
 //!
-//! The derived `Serialize` impls define the format; this module writes the same bytes
-//! directly for the envelope and the interceptor's payloads (`llm_request`, `llm_response`,
-//! `key_injection`), which is what the writer does per event. `budget_action` (floats, whose
-//! text form is serde_json's) and untyped data go through serde_json. A property test checks
-//! the two paths agree byte for byte on generated events.
+//! The derived `Serialize` impls define the format (field names, order, omissions); this
+//! module writes the same bytes directly for the envelope and every typed payload, which is
+//! what the writer does per event, with Go's number text ([`write_float`]) for the floats of
+//! `budget_action`. Untyped data goes through serde_json with Go's number text
+//! ([`GoFormatter`]) and Go's escapes. A property test checks the two paths agree byte for
+//! byte on generated events (serde_json with the same number text and escapes).
 
-use super::go_json::escape_like_go;
+use super::go_json::{GoFormatter, NonFiniteFloat, escape_like_go, write_float};
 use super::timestamp::MAX_LEN;
-use super::{Event, EventData, KeyInjection, LlmRequest, LlmResponse};
+use super::{
+    BudgetAction, Event, EventData, GateDecision, HttpRequest, HttpResponse, KeyInjection,
+    LlmRequest, LlmResponse, RouteDecision,
+};
 
 /// Bytes a JSON string needs escaped in: 1 for `"`, `\` and control characters (JSON), 2 for
 /// `<`, `>`, `&` (Go's HTML-safe escaping), 3 for 0xE2 (maybe U+2028/U+2029, Go again).
@@ -95,22 +99,68 @@ fn key_u64(out: &mut Vec<u8>, key: &[u8], value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-fn llm_request(out: &mut Vec<u8>, d: &LlmRequest) {
-    key_string(out, b"{\"method\":", &d.method);
-    key_string(out, b",\"host\":", &d.host);
-    key_string(out, b",\"path\":", &d.path);
-    if !d.model.is_empty() {
-        key_string(out, b",\"model\":", &d.model);
+/// `,"key":` then `value` unless it is empty (Go's `omitempty` on a string).
+fn key_nonempty(out: &mut Vec<u8>, key: &[u8], value: &str) {
+    if !value.is_empty() {
+        key_string(out, key, value);
     }
-    out.extend_from_slice(if d.routed {
-        b",\"routed\":true"
-    } else {
-        b",\"routed\":false"
-    });
-    if !d.routed_to.is_empty() {
-        key_string(out, b",\"routed_to\":", &d.routed_to);
+}
+
+fn key_bool(out: &mut Vec<u8>, key: &[u8], value: bool) {
+    out.extend_from_slice(key);
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}
+
+/// `,"key":` then `value` as Go writes a float64, unless it is zero (Go's `omitempty`).
+fn key_float_nonzero(out: &mut Vec<u8>, key: &[u8], value: f64) -> Result<(), NonFiniteFloat> {
+    if value != 0.0 {
+        out.extend_from_slice(key);
+        write_float(value, out)?;
     }
+    Ok(())
+}
+
+/// The shape `llm_request` and `http_request` share.
+fn request(
+    out: &mut Vec<u8>,
+    method: &str,
+    host: &str,
+    path: &str,
+    model: &str,
+    routed: bool,
+    routed_to: &str,
+) {
+    key_string(out, b"{\"method\":", method);
+    key_string(out, b",\"host\":", host);
+    key_string(out, b",\"path\":", path);
+    key_nonempty(out, b",\"model\":", model);
+    key_bool(out, b",\"routed\":", routed);
+    key_nonempty(out, b",\"routed_to\":", routed_to);
     out.push(b'}');
+}
+
+fn llm_request(out: &mut Vec<u8>, d: &LlmRequest) {
+    request(
+        out,
+        &d.method,
+        &d.host,
+        &d.path,
+        &d.model,
+        d.routed,
+        &d.routed_to,
+    );
+}
+
+fn http_request(out: &mut Vec<u8>, d: &HttpRequest) {
+    request(
+        out,
+        &d.method,
+        &d.host,
+        &d.path,
+        &d.model,
+        d.routed,
+        &d.routed_to,
+    );
 }
 
 fn llm_response(out: &mut Vec<u8>, d: &LlmResponse) {
@@ -136,6 +186,52 @@ fn key_injection(out: &mut Vec<u8>, d: &KeyInjection) {
     key_string(out, b"{\"secret_name\":", &d.secret_name);
     key_string(out, b",\"host\":", &d.host);
     key_string(out, b",\"action\":", d.action.as_str());
+    out.push(b'}');
+}
+
+fn http_response(out: &mut Vec<u8>, d: &HttpResponse) {
+    key_string(out, b"{\"method\":", &d.method);
+    key_string(out, b",\"host\":", &d.host);
+    key_string(out, b",\"path\":", &d.path);
+    key_u64(out, b",\"status_code\":", d.status_code);
+    key_u64(out, b",\"duration_ms\":", d.duration_ms);
+    key_u64(out, b",\"body_bytes\":", d.body_bytes);
+    key_nonempty(out, b",\"model\":", &d.model);
+    out.push(b'}');
+}
+
+fn budget_action(out: &mut Vec<u8>, d: &BudgetAction) -> Result<(), NonFiniteFloat> {
+    key_string(out, b"{\"action\":", &d.action);
+    if d.tokens_used != 0 {
+        key_u64(out, b",\"tokens_used\":", d.tokens_used);
+    }
+    key_float_nonzero(out, b",\"cost_usd\":", d.cost_usd)?;
+    key_float_nonzero(out, b",\"remaining\":", d.remaining)?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn gate_decision(out: &mut Vec<u8>, d: &GateDecision) {
+    key_string(out, b"{\"host\":", &d.host);
+    key_bool(out, b",\"allowed\":", d.allowed);
+    key_nonempty(out, b",\"reason\":", &d.reason);
+    key_nonempty(out, b",\"pattern\":", &d.pattern);
+    out.push(b'}');
+}
+
+fn route_decision(out: &mut Vec<u8>, d: &RouteDecision) {
+    key_string(out, b"{\"host\":", &d.host);
+    key_string(out, b",\"action\":", &d.action);
+    key_nonempty(out, b",\"routed_to\":", &d.routed_to);
+    key_nonempty(out, b",\"reason\":", &d.reason);
+    out.push(b'}');
+}
+
+/// The shape `request_transform` and `response_transform` share.
+fn transform(out: &mut Vec<u8>, host: &str, action: &str, reason: &str) {
+    key_string(out, b"{\"host\":", host);
+    key_string(out, b",\"action\":", action);
+    key_nonempty(out, b",\"reason\":", reason);
     out.push(b'}');
 }
 
@@ -166,9 +262,23 @@ pub(super) fn write_event(out: &mut Vec<u8>, event: &Event) -> Result<(), serde_
             EventData::LlmRequest(d) => llm_request(out, d),
             EventData::LlmResponse(d) => llm_response(out, d),
             EventData::KeyInjection(d) => key_injection(out, d),
-            EventData::BudgetAction(_) | EventData::Other(_) => {
+            EventData::BudgetAction(d) => budget_action(out, d).map_err(|_| {
+                <serde_json::Error as serde::ser::Error>::custom(
+                    "budget amounts must be finite numbers",
+                )
+            })?,
+            EventData::HttpRequest(d) => http_request(out, d),
+            EventData::HttpResponse(d) => http_response(out, d),
+            EventData::GateDecision(d) => gate_decision(out, d),
+            EventData::RouteDecision(d) => route_decision(out, d),
+            EventData::RequestTransform(d) => transform(out, &d.host, &d.action, &d.reason),
+            EventData::ResponseTransform(d) => transform(out, &d.host, &d.action, &d.reason),
+            EventData::Other(map) => {
                 let start = out.len();
-                serde_json::to_writer(&mut *out, data)?;
+                serde::Serialize::serialize(
+                    map,
+                    &mut serde_json::Serializer::with_formatter(&mut *out, GoFormatter),
+                )?;
                 escape_like_go(out, start);
             }
         }
