@@ -221,7 +221,7 @@ fn names_map_both_ways() {
         assert_eq!(t.is_v1(), EventType::V1.contains(t), "{t}");
     }
     assert!(EventType::KeyInjection.is_v0() && EventType::KeyInjection.is_v1());
-    assert!(!EventType::BudgetAction.is_v1());
+    assert!(EventType::BudgetAction.is_v0() && EventType::BudgetAction.is_v1());
     assert!(!EventType::HttpRequest.is_v0());
     let other = EventType::from_name("tool_call");
     assert!(!other.is_known() && !other.is_v0() && !other.is_v1());
@@ -456,4 +456,15 @@ fn untyped_data_keeps_gos_numbers() {
     let event: Event = serde_json::from_str(line).unwrap();
     assert!(matches!(event.data, Some(EventData::Other(_))));
     assert_eq!(event.to_json().unwrap(), line);
+}
+
+/// The library's v1 types and the v1 schemas are one set: a type added to one must be added to
+/// the other.
+#[test]
+fn v1_types_are_the_v1_schemas() {
+    let types: std::collections::BTreeSet<&str> =
+        EventType::V1.iter().map(EventType::as_str).collect();
+    let schemas: std::collections::BTreeSet<&str> =
+        agentlog_core::schema::SchemaProfile::V1.event_types().collect();
+    assert_eq!(types, schemas);
 }

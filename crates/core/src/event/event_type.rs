@@ -85,11 +85,12 @@ impl EventType {
         EventType::KeyInjection,
     ];
 
-    /// The types the reference's Go writer defines (v1), in its order: `http_request`,
-    /// `http_response`, `key_injection` (deprecated there), `gate_decision`,
-    /// `route_decision`, `request_transform`, `response_transform`. (`budget_action` was
-    /// dropped from the reference after its first commit and is not among them.)
-    pub const V1: [EventType; 7] = [
+    /// The types of the v1 profile, the ones `schema/v1/` defines: those the reference's Go
+    /// writer defines, in its order (`http_request`, `http_response`, `key_injection`
+    /// (deprecated there), `gate_decision`, `route_decision`, `request_transform`,
+    /// `response_transform`), and `budget_action`, which the reference dropped after its first
+    /// commit but agentlog's budget gate writes under either profile.
+    pub const V1: [EventType; 8] = [
         EventType::HttpRequest,
         EventType::HttpResponse,
         EventType::KeyInjection,
@@ -97,6 +98,7 @@ impl EventType {
         EventType::RouteDecision,
         EventType::RequestTransform,
         EventType::ResponseTransform,
+        EventType::BudgetAction,
     ];
 
     /// Maps a wire name to a type; unknown names become [`EventType::Other`].
@@ -144,11 +146,12 @@ impl EventType {
         )
     }
 
-    /// Whether the reference's Go writer defines this type (one of [`EventType::V1`]).
+    /// Whether the v1 profile defines this type (one of [`EventType::V1`]).
     pub fn is_v1(&self) -> bool {
         matches!(
             self,
-            EventType::HttpRequest
+            EventType::BudgetAction
+                | EventType::HttpRequest
                 | EventType::HttpResponse
                 | EventType::KeyInjection
                 | EventType::GateDecision
