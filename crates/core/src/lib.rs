@@ -1,8 +1,10 @@
 //! # agentlog-core
 //!
 //! The event model and writer of agentlog, the specification and conformance kit for the JSON
-//! Lines event logs that AI-agent sandboxes write (`llm_request`, `llm_response`,
-//! `budget_action`, `key_injection`). This is the crate a producer of logs depends on: it
+//! Lines event logs that AI-agent sandboxes write: the seed's v0 types (`llm_request`,
+//! `llm_response`, `budget_action`, `key_injection`) and the v1 types the reference's Go
+//! writer really emits (`http_request`, `http_response`, `gate_decision`, `route_decision`,
+//! `request_transform`, `response_transform`). This is the crate a producer of logs depends on: it
 //! pulls in no async runtime, no HTTP or TLS stack and no C build (serde, serde_json, time,
 //! thiserror, itoa, memchr).
 //!
