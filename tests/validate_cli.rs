@@ -522,3 +522,59 @@ fn path_errors_go_through_the_redactor() {
                 .and(predicate::str::contains(SECRET).not()),
         );
 }
+
+#[test]
+fn reference_logs_validate_clean_under_profile_v1() {
+    for log in [
+        "testdata/real-logs/matchlock-go-writer-events.jsonl",
+        "testdata/real-logs/matchlock-pr77-examples-events.jsonl",
+    ] {
+        cmd()
+            .args(["validate", "--profile", "v1", log])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("0 error(s), 0 warning(s)"));
+    }
+}
+
+#[test]
+fn profile_v1_checks_v1_data_and_warns_on_an_empty_agent_system() {
+    let line = r#"{"ts":"2026-02-24T23:03:10Z","run_id":"vm-1","agent_system":"","event_type":"gate_decision","summary":"gate blocked x","plugin":"host_filter","data":{"host":42,"allowed":"yes"}}"#;
+    cmd()
+        .args(["validate", "--profile", "v1", "-"])
+        .write_stdin(format!("{line}\n"))
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("-:1: error[data.type] /data/host")
+                .and(predicate::str::contains(
+                    "-:1: error[data.type] /data/allowed",
+                ))
+                .and(predicate::str::contains(
+                    "-:1: warning[envelope.agent_system_unknown] /agent_system",
+                )),
+        );
+    // v0 does not know gate_decision, and requires a non-empty agent_system.
+    cmd()
+        .args(["validate", "-"])
+        .write_stdin(format!("{line}\n"))
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("error[event_type.unknown] /event_type")
+                .and(predicate::str::contains(
+                    "error[envelope.empty] /agent_system",
+                ))
+                .and(predicate::str::contains("data.type").not()),
+        );
+    // v1 does not know v0's llm_request.
+    let v0_line = r#"{"ts":"2026-02-24T23:03:10Z","run_id":"vm-1","agent_system":"a","event_type":"llm_request","summary":"POST h/p","data":{"method":"POST","host":"h","path":"/p","routed":false}}"#;
+    cmd()
+        .args(["validate", "--profile", "v1", "-"])
+        .write_stdin(format!("{v0_line}\n"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "event_type `llm_request` is not defined by profile v1",
+        ));
+}

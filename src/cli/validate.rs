@@ -32,6 +32,9 @@ pub enum ProfileArg {
     /// v0: llm_request, llm_response, budget_action, key_injection.
     #[default]
     V0,
+    /// v1, what the reference's Go writer emits: http_request, http_response, gate_decision,
+    /// route_decision, request_transform, response_transform, key_injection, budget_action.
+    V1,
 }
 
 /// Check events.jsonl logs: every line a conformant event, no secret value anywhere.
@@ -201,6 +204,7 @@ pub fn run(args: Args) -> u8 {
     let options = Options::default()
         .with_profile(match args.profile {
             ProfileArg::V0 => Profile::V0,
+            ProfileArg::V1 => Profile::V1,
         })
         .with_unknown_types(match args.unknown_types {
             UnknownTypes::Error => Severity::Error,

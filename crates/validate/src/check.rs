@@ -60,6 +60,7 @@ pub(crate) struct Checker {
     pub max_line_len: usize,
     pub redactor: Redactor,
     pub envelope: &'static jsonschema::Validator,
+    pub profile: super::Profile,
 }
 
 pub(crate) fn escape_pointer_token(token: &str) -> String {
@@ -183,6 +184,19 @@ impl Checker {
                 self.schema_error(line, &e, out);
             }
         }
+        if self.profile == super::Profile::V1
+            && matches!(map.get("agent_system"), Some(Value::String(s)) if s.is_empty())
+        {
+            let msg = "agent_system is empty: the reference writes \"\" when started without \
+                       --agent-system, so this log cannot say which agent system wrote it"
+                .to_owned();
+            out.push(self.finding(
+                line,
+                Rule::AgentSystemUnknown,
+                Some("/agent_system".into()),
+                msg,
+            ));
+        }
         let ts = match map.get("ts") {
             Some(Value::String(s)) if !s.is_empty() => match Timestamp::parse(s) {
                 Ok(ts) => Some(ts),
@@ -242,8 +256,9 @@ impl Checker {
                 for key in unexpected {
                     let pointer = format!("{at}/{}", escape_pointer_token(key));
                     let msg = format!(
-                        "field {} is not part of the v0 envelope (extensions go in data)",
-                        self.redactor.quote(key)
+                        "field {} is not part of the {} envelope (extensions go in data)",
+                        self.redactor.quote(key),
+                        self.profile.name()
                     );
                     out.push(self.finding(line, Rule::EnvelopeUnknownField, Some(pointer), msg));
                 }
@@ -293,10 +308,11 @@ impl Checker {
         }
         if let Some(t) = facts.event_type {
             let known = EventType::from_name(&t);
-            if !known.is_v0() {
+            if !self.profile.defines(&known) {
                 let msg = format!(
-                    "event_type {} is not defined by profile v0",
-                    self.redactor.quote(&t)
+                    "event_type {} is not defined by profile {}",
+                    self.redactor.quote(&t),
+                    self.profile.name()
                 );
                 out.push(self.finding(
                     line,

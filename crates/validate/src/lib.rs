@@ -200,6 +200,32 @@ pub enum Profile {
     /// v0: `llm_request`, `llm_response`, `budget_action`, `key_injection`.
     #[default]
     V0,
+    /// v1, what the reference's Go writer emits: `http_request`, `http_response`,
+    /// `gate_decision`, `route_decision`, `request_transform`, `response_transform`,
+    /// `key_injection` (deprecated) and `budget_action`.
+    V1,
+}
+
+impl Profile {
+    /// The name used in messages and on the command line: `v0` or `v1`.
+    pub fn name(self) -> &'static str {
+        self.schemas().name()
+    }
+
+    fn schemas(self) -> crate::schema::SchemaProfile {
+        match self {
+            Profile::V0 => crate::schema::SchemaProfile::V0,
+            Profile::V1 => crate::schema::SchemaProfile::V1,
+        }
+    }
+
+    /// Whether this profile defines `event_type`.
+    pub fn defines(self, event_type: &crate::event::EventType) -> bool {
+        match self {
+            Profile::V0 => event_type.is_v0(),
+            Profile::V1 => event_type.is_v1(),
+        }
+    }
 }
 
 /// What to check and how. Fields are public to read and to set; build one with
@@ -367,7 +393,8 @@ impl Validator {
             unknown_types: options.unknown_types,
             max_line_len: options.max_line_len,
             redactor: Redactor::new(scanner, detector),
-            envelope: crate::schema::envelope()?,
+            envelope: options.profile.schemas().envelope()?,
+            profile: options.profile,
         };
         Ok(Validator {
             checker,

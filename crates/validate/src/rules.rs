@@ -109,7 +109,10 @@ rules! {
         "An envelope string (or a tag) is empty; optional fields are omitted instead of empty.";
     /// Envelope field the schema does not define.
     EnvelopeUnknownField = "envelope.unknown_field", Error,
-        "The envelope has a field v0 does not define (the envelope is closed; extensions go in data).";
+        "The envelope has a field the profile does not define (the envelope is closed; extensions go in data).";
+    /// `agent_system` is `""` under v1 (warning).
+    AgentSystemUnknown = "envelope.agent_system_unknown", Warning,
+        "v1 only: agent_system is \"\", which the reference writes when started without --agent-system; the v1 schema accepts it, but the log cannot say which agent wrote it (v0 reports it as envelope.empty, an error, since the seed requires a name).";
     /// `ts` is not RFC 3339.
     TsFormat = "ts.format", Error, "ts is not an RFC 3339 date-time with an offset.";
     /// `ts` goes backwards (warning).
@@ -120,7 +123,7 @@ rules! {
         "The file holds events of more than one run_id (reported once per additional run_id).";
     /// `event_type` the profile does not define.
     EventTypeUnknown = "event_type.unknown", Error,
-        "event_type is not one the profile defines (v0: llm_request, llm_response, budget_action, key_injection); --unknown-types warn makes it a warning.";
+        "event_type is not one the profile defines (v0: llm_request, llm_response, budget_action, key_injection; v1: http_request, http_response, gate_decision, route_decision, request_transform, response_transform, key_injection, budget_action); --unknown-types warn makes it a warning.";
     /// A required `data` field is missing.
     DataRequired = "data.required", Error, "A field the event type's data schema requires is missing.";
     /// A `data` field has the wrong JSON type.
