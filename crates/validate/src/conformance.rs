@@ -26,6 +26,8 @@ pub type Verdict = (u64, String, String);
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseOptions {
+    /// `"v1"` checks against the v1 profile; absent or `"v0"`: v0.
+    pub profile: Option<String>,
     /// `"warn"` makes unknown event types warnings; absent or `"error"`: errors.
     pub unknown_types: Option<String>,
     /// Inputs without events are accepted.
@@ -40,6 +42,9 @@ impl CaseOptions {
     /// The reference validator's options for this case.
     pub fn to_validate_options(&self) -> Options {
         let mut options = Options::default();
+        if self.profile.as_deref() == Some("v1") {
+            options.profile = crate::Profile::V1;
+        }
         if self.unknown_types.as_deref() == Some("warn") {
             options.unknown_types = Severity::Warning;
         }
@@ -56,6 +61,9 @@ impl CaseOptions {
     /// The same options as `agentlog validate` flags (the `{flags}` of a command template).
     pub fn to_cli_flags(&self) -> Vec<String> {
         let mut flags = Vec::new();
+        if let Some(profile) = &self.profile {
+            flags.extend(["--profile".to_owned(), profile.clone()]);
+        }
         if let Some(severity) = &self.unknown_types {
             flags.extend(["--unknown-types".to_owned(), severity.clone()]);
         }
