@@ -564,3 +564,34 @@ async fn an_unwritable_log_blocks_requests_unless_told_to_continue() {
     resp.bytes().await.unwrap();
     assert_eq!(fixture.mock().received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_body_that_fails_never_reaches_the_upstream_complete() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let options = secrets().with_connect_to(vec![(
+        "localhost:443".to_owned(),
+        fixture.addr().to_string(),
+    )]);
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    // A non-LLM host with a secret not allowed there, so the body is scanned; the client's
+    // body fails inside the read-ahead window.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+        Ok(vec![b'x'; 1024]),
+        Err(std::io::Error::other("client gave up")),
+    ];
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let sent = proxy
+        .client()
+        .unwrap()
+        .post("https://localhost/upload")
+        .body(body)
+        .send()
+        .await;
+    assert!(sent.is_err() || sent.unwrap().status() != 200);
+    proxy.shutdown().await.unwrap();
+    let received = fixture.mock().received_requests().await.unwrap();
+    assert!(
+        received.iter().all(|r| r.url.path() != "/upload"),
+        "the upstream got a request whose body the client never finished"
+    );
+}

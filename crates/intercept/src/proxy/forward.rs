@@ -39,7 +39,7 @@ use super::observe::{End, ObservedBody, Pending};
 use super::reply::{self, Local};
 use super::scan::ScanBody;
 use super::target::{Target, strip_hop_by_hop};
-use super::{LogUnavailable, State, websocket};
+use super::{LogUnavailable, State, injection_record, websocket};
 use agentlog_core::emitter::Record;
 use agentlog_core::event::{KeyInjection, LlmRequest, LlmResponse};
 
@@ -75,13 +75,13 @@ pub(super) async fn forward(
     let mut parts = parts;
     let injected = state.injector.inject(&target.host, &mut parts, channel);
     if write_injections(&state, injected, &target).is_err() {
-        return log_unavailable(&target);
+        return reply::log_unavailable(&target.host);
     }
     let pending = match &body {
         RequestBody::Buffered { model, .. } if llm => {
             match exchange.write_request(&state, model.clone()) {
                 Ok(pending) => Some(pending),
-                Err(LogUnavailable) => return log_unavailable(&target),
+                Err(LogUnavailable) => return reply::log_unavailable(&target.host),
             }
         }
         _ => None,
@@ -216,8 +216,7 @@ fn write_injections(
 ) -> Result<(), LogUnavailable> {
     let mut result = Ok(());
     for event in events {
-        let record = Record::new(event).plugin("secret_injector").tag(target.tag);
-        if state.emit(record).is_err() {
+        if state.emit(injection_record(event, target.tag)).is_err() {
             result = Err(LogUnavailable);
         }
     }
@@ -238,17 +237,13 @@ fn refuse_leak(
     for event in leaks {
         tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder leak blocked");
         // Refused whatever the log says: a failure is reported and counted by `emit`.
-        let _ = state.emit(Record::new(event).plugin("secret_injector").tag(target.tag));
+        let _ = state.emit(injection_record(event, target.tag));
     }
     if cleartext_only {
         reply::blocked_cleartext()
     } else {
         reply::blocked()
     }
-}
-
-fn log_unavailable(target: &Target) -> Response<BoxBody> {
-    reply::log_unavailable(&target.host)
 }
 
 /// Reads (and drops) what the client is still sending, so that a refusal over h2 is not

@@ -200,6 +200,11 @@ pub enum ProxyError {
     },
 }
 
+/// The record of a `key_injection` event: the injector's plugin and the request's tag.
+fn injection_record(event: agentlog_core::event::KeyInjection, tag: &'static str) -> Record {
+    Record::new(event).plugin("secret_injector").tag(tag)
+}
+
 /// The event could not be written and the policy says the request must not go on.
 #[derive(Debug)]
 struct LogUnavailable;

@@ -26,8 +26,7 @@ use hyper::body::Incoming;
 
 use super::super::inject::BodyScanner;
 use super::super::upstream::BoxError;
-use super::State;
-use agentlog_core::emitter::Record;
+use super::{State, injection_record};
 use agentlog_core::event::KeyInjection;
 
 /// Bytes read before the upstream is contacted.
@@ -51,6 +50,8 @@ pub(super) struct ScanBody {
     /// A trailers frame waiting behind `held`.
     queued: Option<Frame<Bytes>>,
     ended: bool,
+    /// The client's body failed while read ahead; relayed as the body's error.
+    failed: Option<hyper::Error>,
     leaked: Arc<AtomicBool>,
 }
 
@@ -69,6 +70,7 @@ impl ScanBody {
             held: BytesMut::new(),
             queued: None,
             ended: false,
+            failed: None,
             leaked: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -82,22 +84,13 @@ impl ScanBody {
     /// events, which the caller writes.
     pub async fn prefetch(&mut self) -> Result<(), Vec<KeyInjection>> {
         let read = async {
-            while !self.ended && self.queued.is_none() && self.held.len() < PREFETCH_BYTES {
-                match self.inner.frame().await {
-                    Some(Ok(frame)) => match frame.into_data() {
-                        Ok(data) => {
-                            let leaks = self.scanner.feed(&self.state.injector, &data);
-                            if !leaks.is_empty() {
-                                return Err(leaks);
-                            }
-                            self.held.extend_from_slice(&data);
-                        }
-                        Err(frame) => self.queued = Some(frame),
-                    },
-                    // A read error surfaces when the body is relayed.
-                    Some(Err(_)) => break,
-                    None => self.ended = true,
-                }
+            while !self.ended
+                && self.failed.is_none()
+                && self.queued.is_none()
+                && self.held.len() < PREFETCH_BYTES
+            {
+                let next = self.inner.frame().await;
+                self.absorb(next)?;
             }
             Ok(())
         };
@@ -106,12 +99,35 @@ impl ScanBody {
             .unwrap_or(Ok(()))
     }
 
+    /// Takes what the client's body gave: data is scanned and held, trailers queued, the end
+    /// or a failure recorded. `Err` with the leak events when the data carries a placeholder
+    /// that must not go to this host.
+    fn absorb(
+        &mut self,
+        next: Option<Result<Frame<Bytes>, hyper::Error>>,
+    ) -> Result<(), Vec<KeyInjection>> {
+        match next {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    let leaks = self.scanner.feed(&self.state.injector, &data);
+                    if !leaks.is_empty() {
+                        return Err(leaks);
+                    }
+                    self.held.extend_from_slice(&data);
+                }
+                Err(frame) => self.queued = Some(frame),
+            },
+            Some(Err(error)) => self.failed = Some(error),
+            None => self.ended = true,
+        }
+        Ok(())
+    }
+
     fn leak(&mut self, leaks: Vec<KeyInjection>) -> BoxError {
         self.leaked.store(true, Ordering::Release);
         for event in leaks {
             tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder in request body blocked");
-            let record = Record::new(event).plugin("secret_injector").tag(self.tag);
-            let _ = self.state.emit(record);
+            let _ = self.state.emit(injection_record(event, self.tag));
         }
         BodyLeak.into()
     }
@@ -139,6 +155,10 @@ impl Body for ScanBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
         loop {
+            // A failed client body fails the upstream request: it must not look complete.
+            if let Some(error) = this.failed.take() {
+                return Poll::Ready(Some(Err(error.into())));
+            }
             if let Some(bytes) = this.releasable() {
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
@@ -148,20 +168,12 @@ impl Body for ScanBody {
             if this.ended {
                 return Poll::Ready(None);
             }
-            match Pin::new(&mut this.inner).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => {
-                        let leaks = this.scanner.feed(&this.state.injector, &data);
-                        if !leaks.is_empty() {
-                            return Poll::Ready(Some(Err(this.leak(leaks))));
-                        }
-                        this.held.extend_from_slice(&data);
-                    }
-                    Err(frame) => this.queued = Some(frame),
-                },
-                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error.into()))),
-                Poll::Ready(None) => this.ended = true,
+            let next = match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Ready(next) => next,
                 Poll::Pending => return Poll::Pending,
+            };
+            if let Err(leaks) = this.absorb(next) {
+                return Poll::Ready(Some(Err(this.leak(leaks))));
             }
         }
     }
