@@ -29,9 +29,11 @@
 #![warn(missing_docs)]
 
 mod ca;
+mod gate;
 mod inject;
 mod limits;
 mod proxy;
+mod route;
 mod upstream;
 mod usage;
 
@@ -40,12 +42,14 @@ use bytes::Bytes;
 pub use ca::{
     CA_CERT_FILE, CA_KEY_FILE, CaError, CertAuthority, install_default_provider, provider,
 };
+pub use gate::{HostGate, NOT_IN_ALLOWLIST};
 pub use inject::{InjectError, Injector, generate_placeholder};
 pub use limits::raise_fd_limit;
 pub use proxy::{
-    DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Proxy, ProxyConfig, ProxyError, RunningProxy,
+    DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Profile, Proxy, ProxyConfig, ProxyError, RunningProxy,
     ShutdownReport, Timeouts,
 };
+pub use route::{Route, RouteError, RouteTarget, Routes, Routing};
 pub use upstream::{BoxError, ConnectTo, parse_connect_to};
 
 /// The body type the proxy sends and receives.

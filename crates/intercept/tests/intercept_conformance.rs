@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use agentlog_core::schema::SchemaProfile;
+use agentlog_intercept::Profile;
 use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 use serde_json::Value;
+use wiremock::MockServer;
 
 fn expand(text: &str, placeholders: &[(String, String)]) -> String {
     let mut out = text.to_owned();
@@ -45,10 +48,28 @@ async fn run_scenario(path: &Path) {
         })
         .unwrap_or_default();
     let fixture = TlsFixture::start().await.unwrap();
+    // `${ROUTE_TARGET}` is a second, plain-HTTP upstream that routes may send requests to.
+    let route_target = MockServer::start().await;
+    agentlog_testkit::mocks::mount_defaults(&route_target).await;
+    let mut placeholders = placeholders;
+    placeholders.push(("ROUTE_TARGET".into(), route_target.address().to_string()));
+    let profile = match s["profile"].as_str() {
+        Some("v1") => Profile::V1,
+        None | Some("v0") => Profile::V0,
+        Some(other) => panic!("{name}: unknown profile {other}"),
+    };
     let options = ProxyOptions::default()
         .with_secrets(strings("secrets"))
-        .with_placeholders(placeholders.clone())
-        .with_llm_hosts(strings("llm_hosts"));
+        .with_placeholders(placeholders[..placeholders.len() - 1].to_vec())
+        .with_llm_hosts(strings("llm_hosts"))
+        .with_profile(profile)
+        .with_allow_hosts(strings("allow_hosts"))
+        .with_routes(
+            strings("routes")
+                .iter()
+                .map(|r| expand(r, &placeholders))
+                .collect(),
+        );
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let client = proxy.client().unwrap();
     for (i, req) in s["requests"].as_array().unwrap().iter().enumerate() {
@@ -78,30 +99,15 @@ async fn run_scenario(path: &Path) {
         }
     }
     let received = fixture.mock().received_requests().await.unwrap();
-    let expected_up = s["expect_upstream"].as_array().unwrap();
-    assert_eq!(
-        received.len(),
-        expected_up.len(),
-        "{name}: upstream request count"
-    );
-    for (i, (exp, got)) in expected_up.iter().zip(&received).enumerate() {
-        if let Some(p) = exp["path"].as_str() {
-            assert_eq!(got.url.path(), p, "{name} upstream {i}");
-        }
-        if let Some(q) = exp["query"].as_str() {
-            assert_eq!(got.url.query(), Some(q), "{name} upstream {i}");
-        }
-        if let Some(h) = exp["headers"].as_object() {
-            for (k, v) in h {
-                let got_v = got
-                    .headers
-                    .get(k.as_str())
-                    .map(|x| x.to_str().unwrap_or_default());
-                assert_eq!(got_v, v.as_str(), "{name} upstream {i} header {k}");
-            }
-        }
-    }
-    let expected_events = s["expect_events"].as_array().unwrap();
+    check_received(&name, "upstream", &s["expect_upstream"], &received);
+    let routed = route_target.received_requests().await.unwrap();
+    check_received(&name, "route target", &s["expect_route_target"], &routed);
+    let expected_events: Vec<Value> = s["expect_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(&expand(&e.to_string(), &placeholders)).unwrap())
+        .collect();
     proxy
         .wait_events(expected_events.len())
         .await
@@ -120,10 +126,20 @@ async fn run_scenario(path: &Path) {
         expected_events.len(),
         "{name}: event count: {events:#?}"
     );
+    let schema = match profile {
+        Profile::V1 => SchemaProfile::V1,
+        _ => SchemaProfile::V0,
+    };
+    let validator = schema.envelope().unwrap();
     for (i, (exp, got)) in expected_events.iter().zip(&events).enumerate() {
         assert!(
             subset(exp, got),
             "{name} event {i}: expected {exp} got {got}"
+        );
+        assert!(
+            validator.is_valid(got),
+            "{name} event {i} invalid under {}: {got}",
+            schema.name()
         );
     }
     // Secret values never reach the log.
@@ -136,6 +152,35 @@ async fn run_scenario(path: &Path) {
             !events.iter().any(|e| e.to_string().contains(value)),
             "{name}: secret in log"
         );
+    }
+}
+
+/// The requests `received` are those `expected` lists, in order (`path`, `query`, a subset of
+/// `headers`); an absent list means nothing may arrive.
+fn check_received(name: &str, label: &str, expected: &Value, received: &[wiremock::Request]) {
+    let empty = Vec::new();
+    let expected = expected.as_array().unwrap_or(&empty);
+    assert_eq!(
+        received.len(),
+        expected.len(),
+        "{name}: {label} request count"
+    );
+    for (i, (exp, got)) in expected.iter().zip(received).enumerate() {
+        if let Some(p) = exp["path"].as_str() {
+            assert_eq!(got.url.path(), p, "{name} {label} {i}");
+        }
+        if let Some(q) = exp["query"].as_str() {
+            assert_eq!(got.url.query(), Some(q), "{name} {label} {i}");
+        }
+        if let Some(h) = exp["headers"].as_object() {
+            for (k, v) in h {
+                let got_v = got
+                    .headers
+                    .get(k.as_str())
+                    .map(|x| x.to_str().unwrap_or_default());
+                assert_eq!(got_v, v.as_str(), "{name} {label} {i} header {k}");
+            }
+        }
     }
 }
 

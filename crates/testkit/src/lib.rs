@@ -52,8 +52,9 @@ use agentlog_core::event::{CheckedEvent, Event};
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
-    BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, Injector, LogErrorPolicy, Proxy,
-    ProxyConfig, RunningProxy, ShutdownReport, Timeouts, install_default_provider,
+    BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, HostGate, Injector, LogErrorPolicy,
+    Profile, Proxy, ProxyConfig, Route, Routes, RunningProxy, ShutdownReport, Timeouts,
+    install_default_provider,
 };
 
 /// Host names the fixture's certificate covers.
@@ -80,6 +81,9 @@ pub enum TestkitError {
     /// A secret spec or placeholder.
     #[error("secret: {0}")]
     Secret(String),
+    /// A `--route` spec.
+    #[error("{0}")]
+    Route(String),
     /// The HTTP client.
     #[error("client: {0}")]
     Client(#[from] reqwest::Error),
@@ -387,6 +391,12 @@ pub struct ProxyOptions {
     pub max_request_body: Option<usize>,
     /// What a failed event write does (default: block).
     pub on_log_error: LogErrorPolicy,
+    /// Event profile (default v0).
+    pub profile: Profile,
+    /// `--allow-host` globs (v1).
+    pub allow_hosts: Vec<String>,
+    /// `--route` specs, `HOST=ADDR:PORT` (v1).
+    pub routes: Vec<String>,
 }
 
 impl ProxyOptions {
@@ -450,6 +460,27 @@ impl ProxyOptions {
     #[must_use]
     pub fn with_max_request_body(mut self, bytes: usize) -> Self {
         self.max_request_body = Some(bytes);
+        self
+    }
+
+    /// Sets [`ProxyOptions::profile`].
+    #[must_use]
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Sets [`ProxyOptions::allow_hosts`].
+    #[must_use]
+    pub fn with_allow_hosts(mut self, globs: Vec<String>) -> Self {
+        self.allow_hosts = globs;
+        self
+    }
+
+    /// Sets [`ProxyOptions::routes`].
+    #[must_use]
+    pub fn with_routes(mut self, routes: Vec<String>) -> Self {
+        self.routes = routes;
         self
     }
 
@@ -556,6 +587,15 @@ pub async fn start_proxy(
     }
     config.allow_cleartext_injection = options.allow_cleartext_injection;
     config.on_log_error = options.on_log_error;
+    config.profile = options.profile;
+    config.gate = HostGate::new(options.allow_hosts.iter().map(HostPattern::new).collect());
+    let routes = options
+        .routes
+        .iter()
+        .map(|spec| spec.parse::<Route>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TestkitError::Route(e.to_string()))?;
+    config.routes = Routes::new(routes);
     let running = Proxy::new(config)?.bind(([127, 0, 0, 1], 0).into()).await?;
     Ok(TestProxy {
         running,

@@ -38,10 +38,9 @@ use super::super::usage::{UsageParser, request_model};
 use super::observe::{End, ObservedBody, Pending};
 use super::reply::{self, Local};
 use super::scan::ScanBody;
-use super::target::{Target, strip_hop_by_hop};
-use super::{LogUnavailable, State, injection_record, websocket};
-use agentlog_core::emitter::Record;
-use agentlog_core::event::{KeyInjection, LlmRequest, LlmResponse};
+use super::target::{Destination, Target, strip_hop_by_hop};
+use super::{LogUnavailable, Profile, State, websocket};
+use agentlog_core::event::{HttpRequest, KeyInjection, LlmResponse};
 
 /// Most of a refused request's body read before answering, and the longest wait for it.
 const DRAIN_BYTES: usize = 1 << 20;
@@ -54,6 +53,13 @@ pub(super) async fn forward(
     target: Arc<Target>,
 ) -> Response<BoxBody> {
     let (parts, body) = req.into_parts();
+    let destination = match decide(&state, &target) {
+        Ok(destination) => destination,
+        Err(refusal) => {
+            drain(body).await;
+            return refusal;
+        }
+    };
     let channel = Channel {
         tls: target.https,
         allow_cleartext: state.allow_cleartext_injection,
@@ -64,7 +70,7 @@ pub(super) async fn forward(
         return refuse_leak(&state, leaks, &target, channel);
     }
     let llm = state.is_llm(&target.host);
-    let exchange = Exchange::new(&parts, &target);
+    let exchange = Exchange::new(&parts, &target, &destination, state.profile, llm);
     let body = match read_body(&state, body, llm, &target, channel).await {
         Ok(body) => body,
         Err(Refusal::Leak(leaks)) => return refuse_leak(&state, leaks, &target, channel),
@@ -73,68 +79,127 @@ pub(super) async fn forward(
         }
     };
     let mut parts = parts;
-    let injected = state.injector.inject(&target.host, &mut parts, channel);
-    if write_injections(&state, injected, &target).is_err() {
+    // Secrets go where the request really goes: a routed request gets those allowed for the
+    // route's target (see the `route` module).
+    let delivery = Channel {
+        tls: destination.https(),
+        ..channel
+    };
+    let injected = state
+        .injector
+        .inject(&destination.host, &mut parts, delivery);
+    if state
+        .write_injections(injected, &destination.host, target.tag)
+        .is_err()
+    {
         return reply::log_unavailable(&target.host);
     }
-    let pending = match &body {
-        RequestBody::Buffered { model, .. } if llm => {
-            match exchange.write_request(&state, model.clone()) {
-                Ok(pending) => Some(pending),
-                Err(LogUnavailable) => return reply::log_unavailable(&target.host),
-            }
+    let pending = if state.records_exchange(llm) {
+        match exchange.write_request(&state, body.model().to_owned()) {
+            Ok(pending) => Some(pending),
+            Err(LogUnavailable) => return reply::log_unavailable(&target.host),
         }
-        _ => None,
+    } else {
+        None
     };
     if websocket::is_upgrade(&parts) {
-        return websocket::relay(state, parts, target, pending).await;
+        return websocket::relay(state, parts, target, destination, pending).await;
     }
-    send(state, parts, body, &target, pending).await
+    send(state, parts, body, &target, &destination, pending).await
 }
 
-/// Method and path of the request, for its events.
+/// The decisions taken before anything else (v1): the host gate, then the route. `Err` is
+/// the answer to a request that goes no further.
+fn decide(state: &State, target: &Target) -> Result<Destination, Response<BoxBody>> {
+    if let Some(gate) = state.gate.decide(&target.host) {
+        let allowed = gate.allowed;
+        let written = state.write_gate(gate);
+        if !allowed {
+            tracing::info!(host = %target.host, "host not in the allowlist: refused (403)");
+            return Err(reply::blocked());
+        }
+        if written.is_err() {
+            return Err(reply::log_unavailable(&target.host));
+        }
+    }
+    let Some(routing) = state.routes.decide(&target.host) else {
+        return Ok(Destination::of(target));
+    };
+    if state.write_route(routing.decision).is_err() {
+        return Err(reply::log_unavailable(&target.host));
+    }
+    Ok(match routing.target {
+        Some(to) => Destination::routed(&to),
+        None => Destination::of(target),
+    })
+}
+
+/// What the request and response events say about the exchange.
 struct Exchange {
     method: String,
     path: String,
     host: String,
     tag: &'static str,
+    /// `host:port` of the route's target; empty when not routed.
+    routed_to: String,
+    llm: bool,
 }
 
 impl Exchange {
-    fn new(parts: &Parts, target: &Target) -> Self {
-        Exchange {
-            method: parts.method.to_string(),
-            path: match parts.uri.path() {
+    fn new(
+        parts: &Parts,
+        target: &Target,
+        destination: &Destination,
+        profile: Profile,
+        llm: bool,
+    ) -> Self {
+        let path = match profile {
+            Profile::V0 => match parts.uri.path() {
                 "" => "/".to_owned(),
                 p => p.to_owned(),
             },
+            // Go's `URL.Path`, which the reference writes, is percent-decoded.
+            Profile::V1 => percent_encoding::percent_decode_str(parts.uri.path())
+                .decode_utf8_lossy()
+                .into_owned(),
+        };
+        let routed_to = if destination.host == target.host && destination.https() == target.https {
+            String::new()
+        } else {
+            destination.authority().to_owned()
+        };
+        Exchange {
+            method: parts.method.to_string(),
+            path,
             host: target.host.clone(),
             tag: target.tag,
+            routed_to,
+            llm,
         }
     }
 
-    /// Writes `llm_request`; the response event to finish is returned.
+    /// Writes the request event; the response event to finish is returned.
     fn write_request(&self, state: &Arc<State>, model: String) -> Result<Pending, LogUnavailable> {
-        let request = LlmRequest {
+        let request = HttpRequest {
             method: self.method.clone(),
             host: self.host.clone(),
             path: self.path.clone(),
             model,
-            routed: false,
-            routed_to: String::new(),
+            routed: !self.routed_to.is_empty(),
+            routed_to: self.routed_to.clone(),
         };
-        state.emit(Record::new(request).tag(self.tag))?;
+        state.write_request(request, self.tag)?;
         let meta = LlmResponse {
             method: self.method.clone(),
             host: self.host.clone(),
             path: self.path.clone(),
             ..Default::default()
         };
-        Ok(Pending::new(state.clone(), meta, self.tag))
+        Ok(Pending::new(state.clone(), meta, self.tag, self.llm))
     }
 
-    /// A local answer to an LLM request refused before injection (413, 400): its
-    /// `llm_request` and `llm_response` are still written, so the refusal is on record.
+    /// A local answer to an LLM request refused before injection (413, 400): its request
+    /// and response events are still written, so the refusal is on record.
     fn answer_locally(&self, state: &Arc<State>, local: Local, model: &str) -> Response<BoxBody> {
         let (message, end) = match local {
             Local::TooLarge => (
@@ -167,6 +232,16 @@ enum RequestBody {
     Scanned(Box<ScanBody>),
     /// Relayed untouched (nothing in it could leak).
     Streamed(Incoming),
+}
+
+impl RequestBody {
+    /// The model the body names (read only from buffered bodies); empty when unknown.
+    fn model(&self) -> &str {
+        match self {
+            RequestBody::Buffered { model, .. } => model,
+            _ => "",
+        }
+    }
 }
 
 async fn read_body(
@@ -208,21 +283,6 @@ async fn read_body(
     Ok(RequestBody::Scanned(Box::new(scan)))
 }
 
-/// Writes the `key_injection` events of a forwarded request.
-fn write_injections(
-    state: &State,
-    events: Vec<KeyInjection>,
-    target: &Target,
-) -> Result<(), LogUnavailable> {
-    let mut result = Ok(());
-    for event in events {
-        if state.emit(injection_record(event, target.tag)).is_err() {
-            result = Err(LogUnavailable);
-        }
-    }
-    result
-}
-
 fn refuse_leak(
     state: &State,
     leaks: Vec<KeyInjection>,
@@ -234,11 +294,10 @@ fn refuse_leak(
         && leaks
             .iter()
             .all(|l| state.injector.allows(&l.secret_name, &target.host));
-    for event in leaks {
+    for event in &leaks {
         tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder leak blocked");
-        // Refused whatever the log says: a failure is reported and counted by `emit`.
-        let _ = state.emit(injection_record(event, target.tag));
     }
+    state.write_leaks(leaks, target.tag);
     if cleartext_only {
         reply::blocked_cleartext()
     } else {
@@ -257,9 +316,10 @@ async fn send(
     mut parts: Parts,
     body: RequestBody,
     target: &Target,
+    destination: &Destination,
     mut pending: Option<Pending>,
 ) -> Response<BoxBody> {
-    let Some(uri) = target.upstream_uri(&parts.uri) else {
+    let Some(uri) = destination.uri(&parts.uri) else {
         return reply::text(http::StatusCode::BAD_REQUEST, "bad request target\n");
     };
     parts.uri = uri;
@@ -299,7 +359,7 @@ async fn send(
             } else {
                 Local::UpstreamFailed
             };
-            let message = format!("upstream {} failed: {chain}", target.authority());
+            let message = format!("upstream {} failed: {chain}", destination.authority());
             let resp = reply::local(&target.host, local, &message);
             return finish_local(pending, resp, End::Complete, &target.host);
         }
@@ -308,7 +368,7 @@ async fn send(
             tracing::warn!(host = %target.host, ?limit, "upstream response timed out");
             let message = format!(
                 "upstream {} sent no response head within {limit:?}",
-                target.authority()
+                destination.authority()
             );
             let resp = reply::local(&target.host, Local::UpstreamTimeout, &message);
             return finish_local(pending, resp, End::Complete, &target.host);
@@ -318,7 +378,7 @@ async fn send(
     strip_hop_by_hop(&mut rparts.headers);
     if let Some(p) = pending.as_mut() {
         p.status(rparts.status.as_u16());
-        p.parse_with(usage_parser(&rparts.headers));
+        p.parse_with(|| usage_parser(&rparts.headers));
     }
     let observed = ObservedBody::new(&state, rbody, pending);
     Response::from_parts(rparts, observed.boxed_unsync())

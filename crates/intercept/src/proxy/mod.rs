@@ -7,6 +7,7 @@
 //! - `forward`: what happens to one request (policy, events, forwarding), in a fixed order;
 //! - `observe`: the relayed response body that writes `llm_response` exactly once;
 //! - `scan`: the relayed request body that stops a placeholder leaking through it;
+//! - `events`: the events of an exchange as the chosen [`Profile`] (v0 or v1) defines them;
 //! - `reply`: responses the proxy makes itself (refusals, upstream failures);
 //! - `target`: where a request goes (host normalization, hop-by-hop headers);
 //! - `websocket`: `Upgrade: websocket` relayed to the upstream;
@@ -26,6 +27,7 @@
 
 mod client_io;
 mod conn;
+mod events;
 mod forward;
 mod lifecycle;
 mod observe;
@@ -47,12 +49,15 @@ use tokio::task::JoinHandle;
 
 use super::BUILTIN_LLM_HOSTS;
 use super::ca::{CaError, CertAuthority};
+use super::gate::HostGate;
 use super::inject::Injector;
+use super::route::Routes;
 use super::upstream::{self, ConnectTo, UpstreamClient, UpstreamConnector};
 use agentlog_core::emitter::{Emitter, Record};
 use agentlog_core::secrets::HostPattern;
 use lifecycle::Lifecycle;
 
+pub use events::Profile;
 pub use lifecycle::ShutdownReport;
 
 /// Time limits on both sides of the proxy.
@@ -162,6 +167,12 @@ pub struct ProxyConfig {
     pub on_log_error: LogErrorPolicy,
     /// Inject secrets into cleartext `http://` requests too (off: only inside TLS).
     pub allow_cleartext_injection: bool,
+    /// Which event types are written (`--profile`).
+    pub profile: Profile,
+    /// The host allowlist (`--allow-host`; v1 only).
+    pub gate: HostGate,
+    /// Hosts sent to another upstream (`--route`; v1 only).
+    pub routes: Routes,
 }
 
 impl ProxyConfig {
@@ -179,6 +190,9 @@ impl ProxyConfig {
             max_connections: 4096,
             on_log_error: LogErrorPolicy::Block,
             allow_cleartext_injection: false,
+            profile: Profile::V0,
+            gate: HostGate::default(),
+            routes: Routes::default(),
         }
     }
 }
@@ -190,6 +204,11 @@ pub enum ProxyError {
     /// The upstream TLS configuration was refused.
     #[error("upstream TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
+    /// A host gate or routes were given with the v0 profile, which has no event for them.
+    #[error(
+        "--allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)"
+    )]
+    NeedsV1,
     /// Binding the listener failed.
     #[error("listen on {addr}: {source}")]
     Bind {
@@ -198,11 +217,6 @@ pub enum ProxyError {
         /// The operating system's error.
         source: std::io::Error,
     },
-}
-
-/// The record of a `key_injection` event: the injector's plugin and the request's tag.
-fn injection_record(event: agentlog_core::event::KeyInjection, tag: &'static str) -> Record {
-    Record::new(event).plugin("secret_injector").tag(tag)
 }
 
 /// The event could not be written and the policy says the request must not go on.
@@ -218,6 +232,9 @@ struct State {
     max_request_body: usize,
     on_log_error: LogErrorPolicy,
     allow_cleartext_injection: bool,
+    profile: Profile,
+    gate: HostGate,
+    routes: Routes,
     client: UpstreamClient,
     connector: UpstreamConnector,
     tls_configs: Mutex<HashMap<String, Arc<rustls::ServerConfig>>>,
@@ -282,6 +299,9 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Builds the proxy (and its upstream client) from `config`.
     pub fn new(config: ProxyConfig) -> Result<Self, ProxyError> {
+        if config.profile == Profile::V0 && (config.gate.is_active() || config.routes.is_active()) {
+            return Err(ProxyError::NeedsV1);
+        }
         let connector = UpstreamConnector::new(
             &config.upstream_roots,
             config.connect_to,
@@ -298,6 +318,9 @@ impl Proxy {
                 max_request_body: config.max_request_body,
                 on_log_error: config.on_log_error,
                 allow_cleartext_injection: config.allow_cleartext_injection,
+                profile: config.profile,
+                gate: config.gate,
+                routes: config.routes,
                 client: upstream::client(connector.clone()),
                 connector,
                 tls_configs: Mutex::new(HashMap::new()),

@@ -1,4 +1,5 @@
-//! The `llm_response` of an exchange, written exactly once however the exchange ends.
+//! The response event of an exchange (`llm_response` in v0, `http_response` in v1), written
+//! exactly once however the exchange ends.
 //!
 //! A [`Pending`] response is created before the request is forwarded. It is finished by the
 //! forwarding code when the proxy answers itself, by the [`ObservedBody`] when the relayed
@@ -30,7 +31,6 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::super::upstream::{self, BoxError};
 use super::super::usage::UsageParser;
 use super::{LogUnavailable, State};
-use agentlog_core::emitter::Record;
 use agentlog_core::event::LlmResponse;
 
 /// How an exchange ended.
@@ -47,17 +47,20 @@ pub(super) struct Pending {
     meta: LlmResponse,
     tag: &'static str,
     started: Instant,
+    /// Read usage from the response (LLM hosts).
+    reads_usage: bool,
     parser: Option<UsageParser>,
     written: bool,
 }
 
 impl Pending {
-    pub fn new(state: Arc<State>, meta: LlmResponse, tag: &'static str) -> Self {
+    pub fn new(state: Arc<State>, meta: LlmResponse, tag: &'static str, reads_usage: bool) -> Self {
         Pending {
             state,
             meta,
             tag,
             started: Instant::now(),
+            reads_usage,
             parser: None,
             written: false,
         }
@@ -68,8 +71,11 @@ impl Pending {
         self.meta.status_code = u64::from(status);
     }
 
-    pub fn parse_with(&mut self, parser: Option<UsageParser>) {
-        self.parser = parser;
+    /// Reads usage with `parser`, if this exchange reads usage at all.
+    pub fn parse_with(&mut self, parser: impl FnOnce() -> Option<UsageParser>) {
+        if self.reads_usage {
+            self.parser = parser();
+        }
     }
 
     fn saw_terminal_event(&self) -> bool {
@@ -90,21 +96,11 @@ impl Pending {
         let mut meta = std::mem::take(&mut self.meta);
         meta.duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         meta.body_bytes = body_bytes;
-        if let Some(parser) = self.parser.take() {
-            let usage = parser.finish();
-            meta.model = usage.model;
-            meta.input_tokens = usage.input_tokens;
-            meta.output_tokens = usage.output_tokens;
-        }
-        let mut record = Record::new(meta).tag(self.tag);
-        if end != End::Complete {
-            record = record.tag("incomplete");
-        }
+        let usage = self.parser.take().map(UsageParser::finish);
         if end == End::CutShort {
-            record = record.tag("cut_short");
             self.state.lifecycle.count_cut();
         }
-        self.state.emit(record)
+        self.state.write_response(meta, usage, self.tag, end)
     }
 
     /// How an exchange abandoned now ends: cut by shutdown, or given up by a peer.

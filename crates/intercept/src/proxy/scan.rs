@@ -26,7 +26,7 @@ use hyper::body::Incoming;
 
 use super::super::inject::BodyScanner;
 use super::super::upstream::BoxError;
-use super::{State, injection_record};
+use super::State;
 use agentlog_core::event::KeyInjection;
 
 /// Bytes read before the upstream is contacted.
@@ -125,10 +125,10 @@ impl ScanBody {
 
     fn leak(&mut self, leaks: Vec<KeyInjection>) -> BoxError {
         self.leaked.store(true, Ordering::Release);
-        for event in leaks {
+        for event in &leaks {
             tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder in request body blocked");
-            let _ = self.state.emit(injection_record(event, self.tag));
         }
+        self.state.write_leaks(leaks, self.tag);
         BodyLeak.into()
     }
 

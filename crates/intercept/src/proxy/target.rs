@@ -1,6 +1,8 @@
 //! Where a request goes and how it arrived, and the headers that stop at the proxy.
 
 use http::Uri;
+
+use super::super::route::RouteTarget;
 use http::header::{self, HeaderMap, HeaderName};
 
 /// Where a request is going and how it arrived.
@@ -31,13 +33,6 @@ impl Target {
         }
     }
 
-    /// The absolute URI of the request `uri` (origin form or absolute) at this target.
-    pub fn upstream_uri(&self, uri: &Uri) -> Option<Uri> {
-        let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
-        let scheme = if self.https { "https" } else { "http" };
-        Uri::try_from(format!("{scheme}://{}{pq}", self.authority())).ok()
-    }
-
     /// Parses the target of a `CONNECT` (`https`) or of an absolute-form `http://` request.
     /// `api.openai.com.` and `api.openai.com` are the same host (a trailing dot only makes
     /// a name fully qualified), so policy and events see the name without it.
@@ -58,6 +53,53 @@ impl Target {
             port,
             tag,
         })
+    }
+}
+
+/// Where a request is really sent: its own host, or the target of a route.
+#[derive(Clone, Debug)]
+pub(super) struct Destination {
+    https: bool,
+    /// `host`, `host:port` or `[v6]:port`, as the upstream URI and `Host` header have it.
+    authority: String,
+    /// The host, normalized (the one secrets are injected for).
+    pub host: String,
+}
+
+impl Destination {
+    /// The request's own host.
+    pub fn of(target: &Target) -> Self {
+        Destination {
+            https: target.https,
+            authority: target.authority(),
+            host: target.host.clone(),
+        }
+    }
+
+    /// A route's target.
+    pub fn routed(to: &RouteTarget) -> Self {
+        Destination {
+            https: to.https,
+            authority: to.authority(),
+            host: to.host.clone(),
+        }
+    }
+
+    /// Whether it is spoken to over TLS.
+    pub fn https(&self) -> bool {
+        self.https
+    }
+
+    /// The authority of the upstream URI and `Host` header.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The absolute URI of the request `uri` (origin form or absolute) at this destination.
+    pub fn uri(&self, uri: &Uri) -> Option<Uri> {
+        let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let scheme = if self.https { "https" } else { "http" };
+        Uri::try_from(format!("{scheme}://{}{pq}", self.authority)).ok()
     }
 }
 

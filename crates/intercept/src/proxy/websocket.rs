@@ -22,7 +22,7 @@ use super::super::BoxBody;
 use super::State;
 use super::observe::{End, ObservedBody, Pending};
 use super::reply::{self, Local};
-use super::target::{Target, strip_hop_by_hop};
+use super::target::{Destination, Target, strip_hop_by_hop};
 
 /// Whether the request asks to switch to WebSocket (HTTP/1.1 `Connection: upgrade`).
 pub(super) fn is_upgrade(parts: &Parts) -> bool {
@@ -45,19 +45,20 @@ pub(super) async fn relay(
     state: Arc<State>,
     mut parts: Parts,
     target: Arc<Target>,
+    destination: Destination,
     pending: Option<Pending>,
 ) -> Response<BoxBody> {
     let Some(client_side) = parts.extensions.remove::<OnUpgrade>() else {
         return reply::text(StatusCode::BAD_REQUEST, "upgrade not possible here\n");
     };
     let upgrade = parts.headers.get(header::UPGRADE).cloned();
-    let Some(uri) = target.upstream_uri(&parts.uri) else {
+    let Some(uri) = destination.uri(&parts.uri) else {
         return reply::text(StatusCode::BAD_REQUEST, "bad request target\n");
     };
     strip_hop_by_hop(&mut parts.headers);
     restore_upgrade(&mut parts.headers, upgrade);
     parts.headers.remove(header::HOST);
-    if let Ok(host) = HeaderValue::from_str(&target.authority()) {
+    if let Ok(host) = HeaderValue::from_str(destination.authority()) {
         parts.headers.insert(header::HOST, host);
     }
     parts.uri = uri.clone();

@@ -1,0 +1,242 @@
+//! The events of one exchange, written the way the chosen [`Profile`] defines them.
+//!
+//! | what happened | v0 (the seed) | v1 (the reference's Go writer) |
+//! |---|---|---|
+//! | host gate decided | (no gate) | `gate_decision`, plugin `host_filter` |
+//! | route decided | (no routes) | `route_decision`, plugin `local_model_router` |
+//! | secrets injected or skipped | `key_injection` per secret | one `request_transform`, plugin `secret_injector`, reason `N secret(s) injected for H` |
+//! | placeholder leak refused | `key_injection` `leak_blocked` per secret | one `request_transform` `leak_blocked` naming the secrets |
+//! | request forwarded | `llm_request`, LLM hosts only | `http_request`, every request |
+//! | usage read from the response | tokens on `llm_response` | `response_transform` `logged_usage`, plugin `usage_logger` |
+//! | response relayed | `llm_response`, LLM hosts only | `http_response`, every request |
+//!
+//! Request and response events carry the tag `tls` or `http` (and `incomplete`, `cut_short`
+//! for exchanges that did not end normally); decision and transform events carry none, as
+//! in the reference.
+
+use agentlog_core::emitter::Record;
+use agentlog_core::event::{
+    GateDecision, HttpRequest, HttpResponse, InjectionAction, KeyInjection, LlmRequest,
+    LlmResponse, RequestTransform, ResponseTransform, RouteDecision,
+};
+
+use super::super::usage::Usage;
+use super::observe::End;
+use super::{LogUnavailable, State};
+
+/// Which event types the proxy writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// The seed's v0: `llm_request`, `llm_response`, `key_injection` (the default).
+    #[default]
+    V0,
+    /// What the reference's Go writer emits: `http_request`, `http_response`,
+    /// `gate_decision`, `route_decision`, `request_transform`, `response_transform`.
+    V1,
+}
+
+impl Profile {
+    /// `v0` or `v1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::V0 => "v0",
+            Profile::V1 => "v1",
+        }
+    }
+}
+
+/// The action of a v1 `request_transform` for a refused leak.
+const LEAK_BLOCKED: &str = "leak_blocked";
+
+impl State {
+    /// Writes every record, in order; the first failure under `block` is returned after all
+    /// were tried (each failure is reported by [`State::emit`]).
+    fn emit_all(&self, records: impl IntoIterator<Item = Record>) -> Result<(), LogUnavailable> {
+        let mut result = Ok(());
+        for record in records {
+            if self.emit(record).is_err() {
+                result = Err(LogUnavailable);
+            }
+        }
+        result
+    }
+
+    /// A gate decision (v1 only: v0 has no gate).
+    pub(super) fn write_gate(&self, decision: GateDecision) -> Result<(), LogUnavailable> {
+        self.emit(Record::new(decision))
+    }
+
+    /// A route decision (v1 only: v0 has no routes).
+    pub(super) fn write_route(&self, decision: RouteDecision) -> Result<(), LogUnavailable> {
+        self.emit(Record::new(decision))
+    }
+
+    /// The injector's outcome for a forwarded request bound for `host`.
+    pub(super) fn write_injections(
+        &self,
+        events: Vec<KeyInjection>,
+        host: &str,
+        tag: &'static str,
+    ) -> Result<(), LogUnavailable> {
+        match self.profile {
+            Profile::V0 => self.emit_all(events.into_iter().map(|e| injection_record(e, tag))),
+            Profile::V1 if events.is_empty() => Ok(()),
+            Profile::V1 => self.emit(Record::new(transform_of(&events, host))),
+        }
+    }
+
+    /// The leaks (`leak_blocked` events, each naming the host) of a refused request. Refused
+    /// whatever the log says: a failure is reported and counted by [`State::emit`].
+    pub(super) fn write_leaks(&self, leaks: Vec<KeyInjection>, tag: &'static str) {
+        let Some(host) = leaks.first().map(|l| l.host.clone()) else {
+            return;
+        };
+        let _ = match self.profile {
+            Profile::V0 => self.emit_all(leaks.into_iter().map(|e| injection_record(e, tag))),
+            Profile::V1 => {
+                let names: Vec<&str> = leaks.iter().map(|l| l.secret_name.as_str()).collect();
+                self.emit(Record::new(RequestTransform {
+                    host: host.to_owned(),
+                    action: LEAK_BLOCKED.to_owned(),
+                    reason: format!("placeholder of {} not allowed for {host}", names.join(", ")),
+                }))
+            }
+        };
+    }
+
+    /// Whether a request to this host gets request and response events.
+    pub(super) fn records_exchange(&self, llm: bool) -> bool {
+        llm || self.profile == Profile::V1
+    }
+
+    /// `llm_request` (v0) or `http_request` (v1).
+    pub(super) fn write_request(
+        &self,
+        request: HttpRequest,
+        tag: &'static str,
+    ) -> Result<(), LogUnavailable> {
+        let record = match self.profile {
+            Profile::V0 => Record::new(LlmRequest::from(request)),
+            Profile::V1 => Record::new(request),
+        };
+        self.emit(record.tag(tag))
+    }
+
+    /// `llm_response` with its tokens (v0), or `response_transform` `logged_usage` when
+    /// usage was read and then `http_response` (v1).
+    pub(super) fn write_response(
+        &self,
+        mut response: LlmResponse,
+        usage: Option<Usage>,
+        tag: &'static str,
+        end: End,
+    ) -> Result<(), LogUnavailable> {
+        let mut logged_usage = None;
+        if let Some(usage) = usage {
+            if self.profile == Profile::V1 {
+                logged_usage = usage_transform(&response.host, &usage);
+            }
+            response.model = usage.model;
+            response.input_tokens = usage.input_tokens;
+            response.output_tokens = usage.output_tokens;
+        }
+        let mut record = match self.profile {
+            Profile::V0 => Record::new(response),
+            Profile::V1 => Record::new(HttpResponse::from(response)),
+        }
+        .tag(tag);
+        if end != End::Complete {
+            record = record.tag("incomplete");
+        }
+        if end == End::CutShort {
+            record = record.tag("cut_short");
+        }
+        self.emit_all(logged_usage.map(Record::new).into_iter().chain([record]))
+    }
+}
+
+/// The record of a v0 `key_injection` event: the injector's plugin and the request's tag.
+pub(super) fn injection_record(event: KeyInjection, tag: &'static str) -> Record {
+    Record::new(event).plugin("secret_injector").tag(tag)
+}
+
+/// The v1 summary of the injector's outcome: `injected` when any secret was, else `skipped`,
+/// counted as the reference counts them.
+fn transform_of(events: &[KeyInjection], host: &str) -> RequestTransform {
+    let injected = events
+        .iter()
+        .filter(|e| e.action == InjectionAction::Injected)
+        .count();
+    let (action, n) = if injected > 0 {
+        ("injected", injected)
+    } else {
+        ("skipped", events.len())
+    };
+    RequestTransform {
+        host: host.to_owned(),
+        action: action.to_owned(),
+        reason: format!("{n} secret(s) {action} for {host}"),
+    }
+}
+
+/// `logged_usage` when the response reported tokens; `None` when it did not.
+fn usage_transform(host: &str, usage: &Usage) -> Option<ResponseTransform> {
+    if usage.input_tokens.is_none() && usage.output_tokens.is_none() {
+        return None;
+    }
+    let count = |n: Option<u64>| n.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+    let model = if usage.model.is_empty() {
+        "an unnamed model"
+    } else {
+        usage.model.as_str()
+    };
+    Some(ResponseTransform {
+        host: host.to_owned(),
+        action: "logged_usage".to_owned(),
+        reason: format!(
+            "recorded {} input and {} output tokens for {model}",
+            count(usage.input_tokens),
+            count(usage.output_tokens)
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn injection(name: &str, action: InjectionAction) -> KeyInjection {
+        KeyInjection {
+            secret_name: name.into(),
+            host: "h".into(),
+            action,
+        }
+    }
+
+    #[test]
+    fn transform_counts_like_the_reference() {
+        let events = [
+            injection("A", InjectionAction::Injected),
+            injection("B", InjectionAction::Skipped),
+        ];
+        let t = transform_of(&events, "api.openai.com");
+        assert_eq!(t.reason, "1 secret(s) injected for api.openai.com");
+        let t = transform_of(&events[1..], "192.168.86.246");
+        assert_eq!(
+            (t.action.as_str(), t.reason.as_str()),
+            ("skipped", "1 secret(s) skipped for 192.168.86.246")
+        );
+    }
+
+    #[test]
+    fn usage_without_tokens_logs_nothing() {
+        let mut usage = Usage::default();
+        assert!(usage_transform("h", &usage).is_none());
+        usage.output_tokens = Some(7);
+        let t = usage_transform("h", &usage).unwrap();
+        assert_eq!(
+            t.reason,
+            "recorded unknown input and 7 output tokens for an unnamed model"
+        );
+    }
+}
