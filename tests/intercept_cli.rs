@@ -26,12 +26,53 @@ fn demo_writes_a_valid_log_and_summarizes_it() {
         "{stdout}"
     );
     assert!(!stdout.contains("error["), "{stdout}");
-    assert!(stdout.contains("key_injection  9"), "{stdout}");
+    assert!(stdout.contains("key_injection      9"), "{stdout}");
     let log = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 17);
     assert!(log.contains("\"action\":\"leak_blocked\""));
     assert!(!log.contains("sk-demo-openai"));
     assert!(!log.contains("sk-ant-demo"));
+}
+
+#[test]
+fn demo_profile_v1_gates_routes_and_validates_under_v1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("agentlog")
+        .unwrap()
+        .args(["demo", "--profile", "v1", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("host outside the allowlist               -> 403 Forbidden"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("anthropic message (routed to local)      -> 200 OK"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "\nok: 1 file(s), 27 line(s), 27 event(s) checked; 0 error(s), 0 warning(s)\n"
+        ),
+        "{stdout}"
+    );
+    for line in [
+        "gate_decision      6",
+        "route_decision     5",
+        "request_transform  5",
+        "http_request       4",
+        "response_transform 3",
+        "http_response      4",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    let log = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert!(!log.contains("key_injection") && !log.contains("llm_request"));
+    assert!(log.contains("\"action\":\"redirected\""));
+    assert!(!log.contains("sk-demo-openai") && !log.contains("sk-ant-demo"));
 }
 
 #[test]

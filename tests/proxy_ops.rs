@@ -487,3 +487,142 @@ async fn rust_log_turns_on_diagnostics_that_name_the_failure() {
         );
     }
 }
+
+#[test]
+fn a_gate_or_route_without_profile_v1_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca");
+    let stderr = proxy_fails(&["--allow-host", "api.openai.com"], &ca);
+    assert!(stderr.contains("need --profile v1"), "{stderr}");
+    let stderr = proxy_fails(&["--route", "a.example=127.0.0.1:1"], &ca);
+    assert!(stderr.contains("need --profile v1"), "{stderr}");
+    let stderr = proxy_fails(&["--profile", "v1", "--route", "a.example=127.0.0.1"], &ca);
+    assert!(
+        stderr.contains("--route \"a.example=127.0.0.1\": the target needs a port"),
+        "{stderr}"
+    );
+}
+
+/// The real binary with `--profile v1`, a gate and a route: the blocked host is never
+/// contacted, the routed request reaches the route target only, and the log validates
+/// under `agentlog validate --profile v1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_v1_gates_routes_and_writes_a_valid_v1_log() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let local = agentlog_testkit::mocks::plain_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let route = format!("api.anthropic.com={}", local.address());
+    let log_arg = log.to_string_lossy().into_owned();
+    let proxy = ProxyProcess::start(
+        &fixture,
+        dir.path(),
+        &[
+            "--event-log",
+            &log_arg,
+            "--profile",
+            "v1",
+            "--allow-host",
+            "api.openai.com",
+            "--allow-host",
+            "api.anthropic.com",
+            "--route",
+            &route,
+        ],
+    );
+    let client = proxy.client();
+    let chat = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("authorization", format!("Bearer {PLACEHOLDER}"))
+        .body(r#"{"model":"gpt-4o-mini","messages":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status(), 200);
+    chat.bytes().await.unwrap();
+    let routed = client
+        .post("https://api.anthropic.com/v1/messages")
+        .body(r#"{"model":"claude-sonnet-4","max_tokens":8}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(routed.status(), 200);
+    routed.bytes().await.unwrap();
+    let blocked = client.get("https://localhost/").send().await.unwrap();
+    assert_eq!(blocked.status(), 403);
+
+    let upstream: Vec<String> = fixture
+        .mock()
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        upstream,
+        ["/v1/chat/completions"],
+        "only the allowed, unrouted request reaches the upstream"
+    );
+    let at_route: Vec<String> = local
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(at_route, ["/v1/messages"]);
+
+    proxy.signal("TERM");
+    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let events = events(&log);
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "gate_decision",
+            "route_decision",
+            "request_transform",
+            "http_request",
+            "response_transform",
+            "http_response",
+            "gate_decision",
+            "route_decision",
+            "request_transform",
+            "http_request",
+            "response_transform",
+            "http_response",
+            "gate_decision",
+        ]
+    );
+    let routed_request = &of_type(&events, "http_request")[1]["data"];
+    assert_eq!(routed_request["routed"], true);
+    assert_eq!(routed_request["routed_to"], local.address().to_string());
+    let last = events.last().unwrap();
+    assert_eq!(
+        (
+            last["data"]["host"].as_str(),
+            last["data"]["allowed"].as_bool()
+        ),
+        (Some("localhost"), Some(false))
+    );
+    assert!(!read(&log).contains(OPENAI_KEY));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_agentlog"))
+        .args(["validate", "--profile", "v1"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("13 event(s) checked; 0 error(s), 0 warning(s)"),
+        "{stdout}"
+    );
+}

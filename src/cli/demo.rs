@@ -8,11 +8,13 @@
 use std::path::PathBuf;
 
 use agentlog_core::secrets::Secret;
+use agentlog_intercept::Profile;
 use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 use agentlog_validate::report::Format;
 use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
 
+use super::proxy::ProfileArg;
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
@@ -28,11 +30,18 @@ fn demo_secrets() -> [String; 2] {
 }
 
 /// Run a scripted session through the proxy against a mock LLM and validate the log.
+///
+/// With `--profile v1` the proxy writes what the reference sandbox writes, and the session
+/// also shows its host gate (only the two API hosts are allowed: a request to `localhost`
+/// is refused) and a route (Anthropic requests go to a local mock "inference server").
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Directory for events.jsonl (default: a new temporary directory, kept).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Event profile of the proxy: `v0` (the seed) or `v1` (the reference sandbox).
+    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
+    pub profile: ProfileArg,
 }
 
 /// Runs the demo.
@@ -50,115 +59,159 @@ async fn demo(args: Args) -> u8 {
     };
     let log = dir.join("events.jsonl");
     let _ = std::fs::remove_file(&log);
-    match session(&log).await {
+    match session(&log, args.profile).await {
         Ok(()) => {}
         Err(e) => return fail(e),
     }
-    report(&log)
+    report(&log, args.profile)
 }
 
 /// One scripted request: label, method, URL, one header, optional JSON body.
-type Step = (
-    &'static str,
-    &'static str,
-    &'static str,
-    (&'static str, String),
-    Option<Value>,
-);
+struct Step {
+    label: &'static str,
+    method: &'static str,
+    url: &'static str,
+    header: (&'static str, String),
+    body: Option<Value>,
+}
 
-async fn session(log: &std::path::Path) -> Result<(), String> {
-    let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
+/// The proxy as the demo runs it: v1 adds the allowlist and the route to `local`.
+fn proxy_options(log: &std::path::Path, profile: ProfileArg, local: &str) -> ProxyOptions {
     let options = ProxyOptions::default()
         .with_secrets(demo_secrets().to_vec())
         .with_event_log(Some(log.to_path_buf()))
         .with_run_id(Some("vm-demo0001".into()));
+    match profile {
+        ProfileArg::V0 => options,
+        ProfileArg::V1 => options
+            .with_profile(Profile::V1)
+            .with_allow_hosts(vec!["api.openai.com".into(), "api.anthropic.com".into()])
+            .with_routes(vec![format!("api.anthropic.com={local}")]),
+    }
+}
+
+async fn session(log: &std::path::Path, profile: ProfileArg) -> Result<(), String> {
+    let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
+    let local = agentlog_testkit::mocks::plain_upstream().await;
+    let options = proxy_options(log, profile, &local.address().to_string());
     let proxy = start_proxy(&fixture, options)
         .await
         .map_err(|e| e.to_string())?;
     let client = proxy.client().map_err(|e| e.to_string())?;
-    let openai = proxy
-        .placeholder("OPENAI_API_KEY")
-        .unwrap_or_default()
-        .to_owned();
-    let anthropic = proxy
-        .placeholder("ANTHROPIC_API_KEY")
-        .unwrap_or_default()
-        .to_owned();
+    let placeholder = |name| proxy.placeholder(name).unwrap_or_default().to_owned();
+    let (openai, anthropic) = (
+        placeholder("OPENAI_API_KEY"),
+        placeholder("ANTHROPIC_API_KEY"),
+    );
     println!("proxy {} with placeholders:", proxy.url());
     println!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
+    if profile == ProfileArg::V1 {
+        println!("  allowed hosts: api.openai.com, api.anthropic.com");
+        println!(
+            "  route: api.anthropic.com -> http://{} (a local mock model server)",
+            local.address()
+        );
+    }
+    for step in steps(&openai, &anthropic, profile) {
+        let label = step.label;
+        let (status, bytes) = send(&client, step)
+            .await
+            .map_err(|e| format!("{label}: {e}"))?;
+        println!("  {label:<40} -> {status} ({bytes} bytes)");
+    }
+    // Every response was read to its end, so every event is written: the shutdown below
+    // only closes what is open.
+    proxy.shutdown().await.map(drop).map_err(|e| e.to_string())
+}
 
-    let steps: [Step; 5] = [
-        (
-            "list models",
-            "GET",
-            "https://api.openai.com/v1/models",
-            ("authorization", format!("Bearer {openai}")),
-            None,
-        ),
-        (
-            "chat completion",
-            "POST",
-            "https://api.openai.com/v1/chat/completions",
-            ("authorization", format!("Bearer {openai}")),
-            Some(
+/// The scripted session: the same five requests in both profiles, and in v1 one more to a
+/// host outside the allowlist.
+fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
+    let bearer = format!("Bearer {openai}");
+    let mut steps = vec![
+        Step {
+            label: "list models",
+            method: "GET",
+            url: "https://api.openai.com/v1/models",
+            header: ("authorization", bearer.clone()),
+            body: None,
+        },
+        Step {
+            label: "chat completion",
+            method: "POST",
+            url: "https://api.openai.com/v1/chat/completions",
+            header: ("authorization", bearer.clone()),
+            body: Some(
                 json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}),
             ),
-        ),
-        (
-            "streamed chat completion",
-            "POST",
-            "https://api.openai.com/v1/chat/completions",
-            ("authorization", format!("Bearer {openai}")),
-            Some(
+        },
+        Step {
+            label: "streamed chat completion",
+            method: "POST",
+            url: "https://api.openai.com/v1/chat/completions",
+            header: ("authorization", bearer),
+            body: Some(
                 json!({"model": "gpt-4o-mini", "stream": true, "stream_options": {"include_usage": true}, "messages": []}),
             ),
-        ),
-        (
-            "anthropic message",
-            "POST",
-            "https://api.anthropic.com/v1/messages",
-            ("x-api-key", anthropic.clone()),
-            Some(
+        },
+        Step {
+            label: match profile {
+                ProfileArg::V0 => "anthropic message",
+                ProfileArg::V1 => "anthropic message (routed to local)",
+            },
+            method: "POST",
+            url: "https://api.anthropic.com/v1/messages",
+            header: ("x-api-key", anthropic.to_owned()),
+            body: Some(
                 json!({"model": "claude-sonnet-4", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}),
             ),
-        ),
-        (
-            "leak attempt (anthropic key to openai)",
-            "POST",
-            "https://api.openai.com/v1/chat/completions",
-            ("x-api-key", anthropic.clone()),
-            Some(json!({"model": "gpt-4o-mini", "messages": []})),
-        ),
+        },
+        Step {
+            label: "leak attempt (anthropic key to openai)",
+            method: "POST",
+            url: "https://api.openai.com/v1/chat/completions",
+            header: ("x-api-key", anthropic.to_owned()),
+            body: Some(json!({"model": "gpt-4o-mini", "messages": []})),
+        },
     ];
-    for (label, method, url, (hname, hvalue), body) in steps {
-        let mut req = if method == "GET" {
-            client.get(url)
-        } else {
-            client.post(url)
-        };
-        req = req.header(hname, hvalue);
-        if let Some(body) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let resp = req.send().await.map_err(|e| format!("{label}: {e}"))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| format!("{label}: {e}"))?;
-        println!("  {label:<40} -> {status} ({} bytes)", bytes.len());
+    if profile == ProfileArg::V1 {
+        steps.push(Step {
+            label: "host outside the allowlist",
+            method: "GET",
+            url: "https://localhost/",
+            header: ("accept", "*/*".to_owned()),
+            body: None,
+        });
     }
-    let expected = 4 * 4 + 1;
-    proxy
-        .wait_events(expected)
-        .await
-        .map_err(|e| e.to_string())?;
-    proxy.shutdown().await.map(drop).map_err(|e| e.to_string())
+    steps
+}
+
+/// Sends one step; its status and the length of the body read to its end.
+async fn send(
+    client: &reqwest::Client,
+    step: Step,
+) -> Result<(reqwest::StatusCode, usize), String> {
+    let mut req = if step.method == "GET" {
+        client.get(step.url)
+    } else {
+        client.post(step.url)
+    };
+    req = req.header(step.header.0, step.header.1);
+    if let Some(body) = step.body {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
+    Ok((status, bytes.len()))
 }
 
 /// Validates the log with [`agentlog_validate`], the demo's secrets supplied so the
 /// validator's own secret scan checks that no secret value was written, and prints the
 /// event counts, any findings and the validator's summary line.
-fn report(log: &std::path::Path) -> u8 {
+fn report(log: &std::path::Path, profile: ProfileArg) -> u8 {
     let secrets = match demo_secrets()
         .iter()
         .map(|spec| Secret::parse(spec, |_| None))
@@ -167,7 +220,14 @@ fn report(log: &std::path::Path) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    let validator = match Validator::new(Options::default().with_secrets(secrets)) {
+    let profile = match profile {
+        ProfileArg::V0 => validate::Profile::V0,
+        ProfileArg::V1 => validate::Profile::V1,
+    };
+    let options = Options::default()
+        .with_secrets(secrets)
+        .with_profile(profile);
+    let validator = match Validator::new(options) {
         Ok(v) => v,
         Err(e) => return fail(e.to_string()),
     };
@@ -177,7 +237,7 @@ fn report(log: &std::path::Path) -> u8 {
     };
     println!("\nevent log: {}", log.display());
     for (ty, n) in &file.by_event_type {
-        println!("  {ty:<14} {n}");
+        println!("  {ty:<18} {n}");
     }
     let report = Report { files: vec![file] };
     let mut out = std::io::stdout().lock();

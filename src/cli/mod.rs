@@ -49,7 +49,7 @@ enum Command {
     /// Check events.jsonl logs against the schema and the no-secret-values rule.
     Validate(validate::Args),
     /// Run the MITM HTTPS proxy that injects secrets and writes the event log.
-    Proxy(proxy::Args),
+    Proxy(Box<proxy::Args>),
     /// Run the validator conformance cases against the reference or a port.
     Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Emit(args) => emit::run(args),
         Command::Validate(args) => validate::run(args),
-        Command::Proxy(args) => proxy::run(args),
+        Command::Proxy(args) => proxy::run(*args),
         Command::Demo(args) => demo::run(args),
         Command::Conformance(args) => conformance::run(args),
     };

@@ -9,8 +9,9 @@ use agentlog_core::config::{LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_intercept::{
-    CertAuthority, ConnectTo, Injector, LogErrorPolicy, Proxy, ProxyConfig, RunningProxy, Timeouts,
-    install_default_provider, parse_connect_to, raise_fd_limit,
+    CertAuthority, ConnectTo, HostGate, Injector, LogErrorPolicy, Profile, Proxy, ProxyConfig,
+    Route, Routes, RunningProxy, Timeouts, install_default_provider, parse_connect_to,
+    raise_fd_limit,
 };
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -92,6 +93,30 @@ pub struct Args {
     /// 16384); further clients wait in the listen backlog.
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Event types written: `v0` (the seed: llm_request, llm_response, key_injection) or
+    /// `v1` (what the reference sandbox writes: http_request and http_response for every
+    /// request, request_transform, response_transform, gate_decision, route_decision).
+    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
+    pub profile: ProfileArg,
+    /// Allow requests only to hosts matching GLOB (repeatable; none given: every host).
+    /// Other hosts get 403 and a `gate_decision` blocked, and are never contacted. Needs
+    /// `--profile v1`.
+    #[arg(long, value_name = "GLOB")]
+    pub allow_host: Vec<String>,
+    /// Send requests for HOST to ADDR:PORT instead (plain HTTP, or `https://ADDR:PORT`),
+    /// e.g. a local inference server; written as `route_decision`. Secrets are injected for
+    /// ADDR, not HOST. Repeatable, first match wins. Needs `--profile v1`.
+    #[arg(long, value_name = "HOST=ADDR:PORT")]
+    pub route: Vec<String>,
+}
+
+/// `--profile` of the proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    /// The seed's v0 event types.
+    V0,
+    /// The reference sandbox's v1 event types.
+    V1,
 }
 
 fn parse_policy(s: &str) -> Result<LogErrorPolicy, String> {
@@ -133,7 +158,8 @@ async fn serve(args: Args) -> u8 {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let scopes = scope_lines(&config.injector);
+    let mut scopes = policy_lines(&args);
+    scopes.extend(scope_lines(&config.injector));
     let running = match Proxy::new(config) {
         Ok(p) => match p.bind(args.listen).await {
             Ok(r) => r,
@@ -169,6 +195,7 @@ fn configure(
     config.connect_to = connect_to;
     config.on_log_error = args.on_log_error;
     config.allow_cleartext_injection = args.allow_cleartext_injection;
+    policy(args, &mut config)?;
     config.timeouts = Timeouts::default()
         .with_connect(args.connect_timeout)
         .with_response_head(args.response_timeout)
@@ -191,6 +218,28 @@ fn configure(
         );
     }
     Ok((config, log, ca))
+}
+
+/// The profile, the host gate and the routes; gate and routes need v1.
+fn policy(args: &Args, config: &mut ProxyConfig) -> Result<(), u8> {
+    config.profile = match args.profile {
+        ProfileArg::V0 => Profile::V0,
+        ProfileArg::V1 => Profile::V1,
+    };
+    if config.profile == Profile::V0 && !(args.allow_host.is_empty() && args.route.is_empty()) {
+        return Err(fail(
+            "--allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)",
+        ));
+    }
+    config.gate = HostGate::new(args.allow_host.iter().map(HostPattern::new).collect());
+    let routes = args
+        .route
+        .iter()
+        .map(|spec| spec.parse::<Route>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    config.routes = Routes::new(routes);
+    Ok(())
 }
 
 fn injector(args: &Args) -> Result<Injector, u8> {
@@ -274,6 +323,31 @@ fn open_log(args: &Args) -> Result<Log, u8> {
         },
         Err(e) => Err(fail(e)),
     }
+}
+
+/// The event profile, the allowlist and the routes, as an operator should see them.
+fn policy_lines(args: &Args) -> Vec<String> {
+    let mut lines = vec![match args.profile {
+        ProfileArg::V0 => "event profile: v0 (llm_request, llm_response, key_injection)".to_owned(),
+        ProfileArg::V1 => "event profile: v1 (http_request, http_response, request_transform, response_transform, gate_decision, route_decision)".to_owned(),
+    }];
+    if !args.allow_host.is_empty() {
+        lines.push(format!(
+            "allowed hosts: {} (any other host gets 403)",
+            args.allow_host.join(", ")
+        ));
+    }
+    for spec in &args.route {
+        if let Ok(route) = spec.parse::<Route>() {
+            let scheme = if route.to.https { "https" } else { "http" };
+            lines.push(format!(
+                "route: {} -> {scheme}://{}",
+                route.from.as_str(),
+                route.to.authority()
+            ));
+        }
+    }
+    lines
 }
 
 /// One line per secret: its name, placeholder and the hosts it is injected for. Never the

@@ -595,3 +595,46 @@ async fn a_client_body_that_fails_never_reaches_the_upstream_complete() {
         "the upstream got a request whose body the client never finished"
     );
 }
+
+/// v1 writes `http_request`/`http_response` for every request, LLM host or not, with Go's
+/// percent-decoded path; v0 writes only its `key_injection` events for a host that is not an
+/// LLM host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1_logs_every_request_with_the_decoded_path() {
+    for (profile, expected) in [
+        (
+            agentlog_intercept::Profile::V0,
+            vec!["key_injection", "key_injection"],
+        ),
+        (
+            agentlog_intercept::Profile::V1,
+            vec!["request_transform", "http_request", "http_response"],
+        ),
+    ] {
+        let fixture = TlsFixture::start().await.unwrap();
+        let proxy = start_proxy(&fixture, secrets().with_profile(profile))
+            .await
+            .unwrap();
+        // `localhost` is no LLM host; the fixture's certificate covers it.
+        let url = format!(
+            "https://localhost:{}/v1/models%20all",
+            fixture.addr().port()
+        );
+        let resp = within(10, "request", proxy.client().unwrap().get(url).send())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404, "wiremock has no such path");
+        resp.bytes().await.unwrap();
+        let events = proxy.shutdown().await.unwrap();
+        assert_eq!(types(&events), expected, "{profile:?}");
+        if profile == agentlog_intercept::Profile::V1 {
+            assert_eq!(data(&events[1])["path"], "/v1/models all");
+            assert_eq!(data(&events[1])["routed"], false);
+            assert_eq!(data(&events[2])["status_code"], 404);
+            assert_eq!(
+                data(&events[0])["reason"],
+                "2 secret(s) skipped for localhost"
+            );
+        }
+    }
+}

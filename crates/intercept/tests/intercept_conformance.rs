@@ -6,7 +6,6 @@ use agentlog_core::schema::SchemaProfile;
 use agentlog_intercept::Profile;
 use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 use serde_json::Value;
-use wiremock::MockServer;
 
 fn expand(text: &str, placeholders: &[(String, String)]) -> String {
     let mut out = text.to_owned();
@@ -49,8 +48,7 @@ async fn run_scenario(path: &Path) {
         .unwrap_or_default();
     let fixture = TlsFixture::start().await.unwrap();
     // `${ROUTE_TARGET}` is a second, plain-HTTP upstream that routes may send requests to.
-    let route_target = MockServer::start().await;
-    agentlog_testkit::mocks::mount_defaults(&route_target).await;
+    let route_target = agentlog_testkit::mocks::plain_upstream().await;
     let mut placeholders = placeholders;
     placeholders.push(("ROUTE_TARGET".into(), route_target.address().to_string()));
     let profile = match s["profile"].as_str() {

@@ -167,3 +167,11 @@ pub async fn mount_defaults(server: &MockServer) {
         .mount(server)
         .await;
 }
+
+/// A plain-HTTP mock upstream on loopback with the default mocks: a stand-in for a local
+/// inference server that `--route` sends requests to.
+pub async fn plain_upstream() -> MockServer {
+    let server = MockServer::start().await;
+    mount_defaults(&server).await;
+    server
+}

@@ -55,9 +55,12 @@ pub(super) async fn forward(
     let (parts, body) = req.into_parts();
     let destination = match decide(&state, &target) {
         Ok(destination) => destination,
-        Err(refusal) => {
+        Err(stop) => {
             drain(body).await;
-            return refusal;
+            return match stop {
+                Stop::Blocked => reply::blocked(),
+                Stop::LogUnavailable => reply::log_unavailable(&target.host),
+            };
         }
     };
     let channel = Channel {
@@ -108,26 +111,31 @@ pub(super) async fn forward(
     send(state, parts, body, &target, &destination, pending).await
 }
 
-/// The decisions taken before anything else (v1): the host gate, then the route. `Err` is
-/// the answer to a request that goes no further.
-fn decide(state: &State, target: &Target) -> Result<Destination, Response<BoxBody>> {
+/// Why a request stops at the gate or the route.
+enum Stop {
+    /// The host is not in the allowlist (403).
+    Blocked,
+    /// The decision could not be written and the policy blocks (503).
+    LogUnavailable,
+}
+
+/// The decisions taken before anything else (v1): the host gate, then the route.
+fn decide(state: &State, target: &Target) -> Result<Destination, Stop> {
     if let Some(gate) = state.gate.decide(&target.host) {
         let allowed = gate.allowed;
         let written = state.write_gate(gate);
         if !allowed {
             tracing::info!(host = %target.host, "host not in the allowlist: refused (403)");
-            return Err(reply::blocked());
+            return Err(Stop::Blocked);
         }
-        if written.is_err() {
-            return Err(reply::log_unavailable(&target.host));
-        }
+        written.map_err(|LogUnavailable| Stop::LogUnavailable)?;
     }
     let Some(routing) = state.routes.decide(&target.host) else {
         return Ok(Destination::of(target));
     };
-    if state.write_route(routing.decision).is_err() {
-        return Err(reply::log_unavailable(&target.host));
-    }
+    state
+        .write_route(routing.decision)
+        .map_err(|LogUnavailable| Stop::LogUnavailable)?;
     Ok(match routing.target {
         Some(to) => Destination::routed(&to),
         None => Destination::of(target),
