@@ -1,9 +1,11 @@
 //! # agentlog-intercept
 //!
 //! The reference interceptor: a MITM HTTPS proxy that injects secrets at the edge and writes
-//! `llm_request`, `llm_response` and `key_injection` events.
+//! the events of the seed's v0 profile (`llm_request`, `llm_response`, `key_injection`) or,
+//! with [`Profile::V1`], those the reference sandbox writes (`http_request`, `http_response`,
+//! `request_transform`, `response_transform`, `gate_decision`, `route_decision`).
 //!
-//! Data flows in one direction through six parts, each a private module; what a caller
+//! Data flows in one direction through these parts, each a private module; what a caller
 //! needs is re-exported here:
 //!
 //! - `ca`: the interception CA ([`CertAuthority`]: generated once into a directory and
@@ -11,6 +13,8 @@
 //!   IP literals as IP SANs;
 //! - `inject`: the secret policy ([`Injector`]: placeholder replacement,
 //!   `injected`/`skipped`/`leak_blocked`, in headers, the request target and the body);
+//! - `gate`: the host allowlist ([`HostGate`], `--allow-host`);
+//! - `route`: hosts sent to another upstream ([`Routes`], `--route`);
 //! - `proxy`: the accept loop ([`Proxy`]), `CONNECT` tunnels terminated with TLS (HTTP/1.1
 //!   with keep-alive, h2 by ALPN), plain `http://` forwarding, WebSocket upgrades, the
 //!   streaming response body that writes `llm_response` exactly once however the exchange
