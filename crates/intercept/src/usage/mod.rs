@@ -1,0 +1,183 @@
+//! Model and token-usage extraction from LLM responses, fed incrementally from the relayed
+//! stream with bounded memory.
+//!
+//! Understood shapes (JSON bodies and `text/event-stream` bodies alike):
+//!
+//! | API | model | input tokens | output tokens |
+//! |---|---|---|---|
+//! | OpenAI chat completions | `model` | `usage.prompt_tokens` | `usage.completion_tokens` |
+//! | OpenAI responses | `model` / `response.model` | `usage.input_tokens` | `usage.output_tokens` |
+//! | Anthropic messages | `model` / `message.model` | `usage.input_tokens` + `cache_creation_input_tokens` + `cache_read_input_tokens` | `usage.output_tokens` |
+//!
+//! In a stream, later events override earlier ones (Anthropic's `message_delta` carries the
+//! final cumulative `output_tokens`; OpenAI sends usage in the last chunk when the request
+//! asked for `stream_options.include_usage`). A JSON body larger than [`MAX_JSON_BODY`] or an
+//! SSE event larger than [`MAX_SSE_EVENT`] is not parsed (the bytes are still relayed).
+//!
+//! # Compressed bodies
+//!
+//! [`UsageParser::for_response`] decodes a `Content-Encoding` of `gzip` (or `x-gzip`),
+//! `deflate` (zlib-wrapped as the standard says, or raw deflate as some servers send it) or
+//! `br` on the fly, with bounded memory. Other codings (`zstd`, `compress`) and stacks of two
+//! codings (`gzip, br`) are not decoded: the constructor returns `None`, and the response
+//! simply has no usage. Decoding stops for good after [`MAX_DECODED_BODY`] decoded bytes, so a
+//! decompression bomb costs bounded time, and at the first corrupt byte: what was decoded
+//! before it still counts (events a streaming client also saw), nothing after it does.
+//!
+//! # Stream completeness
+//!
+//! [`UsageParser::saw_terminal_event`] tells whether the body carried its API's last event,
+//! so that a client closing the connection right after it (the synchronous OpenAI SDK does)
+//! is not mistaken for a cut-off response:
+//!
+//! | API | terminal event |
+//! |---|---|
+//! | OpenAI chat completions | `data: [DONE]` |
+//! | Anthropic messages | `event: message_stop`, or data whose `type` is `message_stop` |
+//! | OpenAI responses | data whose `type` is `response.completed`, `response.failed` or `response.incomplete` |
+//! | any JSON body | the document is complete and parses |
+//!
+//! An SSE event counts once it is dispatched, that is once the blank line ending it was fed.
+
+mod body;
+mod decode;
+
+use serde_json::Value;
+
+use body::BodyParser;
+use decode::{Coding, Decoding};
+
+/// Largest JSON response body parsed for usage.
+pub const MAX_JSON_BODY: usize = 8 << 20;
+/// Largest single SSE event parsed for usage.
+pub const MAX_SSE_EVENT: usize = 1 << 20;
+/// Most bytes decoded from a compressed body; decoding stops there.
+pub const MAX_DECODED_BODY: u64 = 64 << 20;
+/// Most compressed bytes fed to a gzip decoder whose header is still unfinished: the header's
+/// optional file name and comment have no length limit and are kept in memory.
+const MAX_GZIP_HEADER: u64 = 64 << 10;
+/// Compressed input is fed to a decoder in pieces of at most this size, so that the gzip
+/// header limit is checked often enough to bound what the header can hold.
+const DECODE_PIECE: usize = 16 << 10;
+/// Output buffer of the brotli decoder.
+const BROTLI_BUFFER: usize = 16 << 10;
+/// `type`s of SSE data that end a stream.
+const TERMINAL_TYPES: &[&str] = &[
+    "message_stop",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+];
+
+/// What was learned from a response body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Model the response names; empty when unknown.
+    pub model: String,
+    /// Input tokens, when reported.
+    pub input_tokens: Option<u64>,
+    /// Output tokens, when reported.
+    pub output_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Takes what `v` (one JSON document or one SSE event's data) says.
+    pub fn absorb(&mut self, v: &Value) {
+        for scope in [Some(v), v.get("response"), v.get("message")]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(model) = scope.get("model").and_then(Value::as_str)
+                && !model.is_empty()
+            {
+                self.model = model.to_owned();
+            }
+            let Some(usage) = scope.get("usage").filter(|u| u.is_object()) else {
+                continue;
+            };
+            let n = |k: &str| usage.get(k).and_then(Value::as_u64);
+            if let Some(v) = n("prompt_tokens") {
+                self.input_tokens = Some(v);
+            }
+            if let Some(v) = n("completion_tokens") {
+                self.output_tokens = Some(v);
+            }
+            if let Some(v) = n("input_tokens") {
+                let cached = n("cache_creation_input_tokens").unwrap_or(0)
+                    + n("cache_read_input_tokens").unwrap_or(0);
+                self.input_tokens = Some(v.saturating_add(cached));
+            }
+            if let Some(v) = n("output_tokens") {
+                self.output_tokens = Some(v);
+            }
+        }
+    }
+}
+
+/// Incremental parser over a response body, decoding it first when it is compressed.
+#[derive(Debug)]
+pub struct UsageParser {
+    stage: Stage,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// An identity-encoded body, fed straight to its parser.
+    Plain(BodyParser),
+    /// A compressed body: its decoder writes into the parser.
+    Decoding(Box<Decoding>),
+}
+
+impl UsageParser {
+    /// A parser for a response with this `Content-Type` and `Content-Encoding` (absent means
+    /// identity); `None` when the body is neither JSON nor SSE, or when its coding is not one
+    /// this module decodes (see the module documentation).
+    pub fn for_response(content_type: &str, content_encoding: Option<&str>) -> Option<Self> {
+        let body = BodyParser::for_content_type(content_type)?;
+        let stage = match Coding::parse(content_encoding.unwrap_or(""))? {
+            None => Stage::Plain(body),
+            Some(coding) => Stage::Decoding(Box::new(Decoding::new(coding, body))),
+        };
+        Some(UsageParser { stage })
+    }
+
+    /// Feeds the next chunk of the body, as received (still compressed, if it is).
+    pub fn feed(&mut self, chunk: &[u8]) {
+        match &mut self.stage {
+            Stage::Plain(body) => body.feed(chunk),
+            Stage::Decoding(decoding) => decoding.feed(chunk),
+        }
+    }
+
+    /// Whether the body carried its API's last event (for a JSON body: whether the whole
+    /// document arrived and parsed), judging by what was fed so far.
+    #[allow(
+        dead_code,
+        reason = "the proxy is about to use this to judge a client's early close"
+    )]
+    pub fn saw_terminal_event(&self) -> bool {
+        match &self.stage {
+            Stage::Plain(body) => body.saw_terminal_event(),
+            Stage::Decoding(decoding) => decoding.body().saw_terminal_event(),
+        }
+    }
+
+    /// Ends the body and returns what was learned.
+    pub fn finish(self) -> Usage {
+        match self.stage {
+            Stage::Plain(body) => body.finish(),
+            Stage::Decoding(decoding) => decoding.into_body().finish(),
+        }
+    }
+}
+
+/// The `model` of a JSON request body, empty when absent or not JSON.
+pub fn request_model(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

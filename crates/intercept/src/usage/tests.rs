@@ -1,0 +1,360 @@
+//! Tests of the usage parser, its body parsers and its decoders.
+
+use std::io::Write;
+
+use super::*;
+
+const CHAT_JSON: &str =
+    r#"{"id":"c1","model":"gpt-4o-mini","usage":{"prompt_tokens":12,"completion_tokens":5}}"#;
+const ANTHROPIC_SSE: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-x\",\"usage\":{\"input_tokens\":25,\"cache_read_input_tokens\":5,\"output_tokens\":1}}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+const SSE: &str = "text/event-stream; charset=utf-8";
+const JSON: &str = "application/json";
+
+fn triple(u: &Usage) -> (&str, Option<u64>, Option<u64>) {
+    (u.model.as_str(), u.input_tokens, u.output_tokens)
+}
+
+fn sse(chunks: &[&str]) -> Usage {
+    let mut p = UsageParser::for_response(SSE, None).unwrap();
+    for c in chunks {
+        p.feed(c.as_bytes());
+    }
+    p.finish()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn raw_deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut w = ::brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        w.write_all(bytes).unwrap();
+    }
+    out
+}
+
+/// Feeds `body` in pieces of `size` bytes to a fresh parser.
+fn parse(content_type: &str, encoding: Option<&str>, body: &[u8], size: usize) -> UsageParser {
+    let mut p = UsageParser::for_response(content_type, encoding).unwrap();
+    for piece in body.chunks(size) {
+        p.feed(piece);
+    }
+    p
+}
+
+#[test]
+fn openai_chat_json() {
+    let mut p = UsageParser::for_response(JSON, None).unwrap();
+    p.feed(br#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":12,"#);
+    assert!(!p.saw_terminal_event());
+    p.feed(br#""completion_tokens":5}}"#);
+    assert!(p.saw_terminal_event());
+    assert_eq!(triple(&p.finish()), ("gpt-4o-mini", Some(12), Some(5)));
+}
+
+#[test]
+fn anthropic_stream_split_anywhere() {
+    for split in 0..ANTHROPIC_SSE.len() {
+        let u = sse(&[&ANTHROPIC_SSE[..split], &ANTHROPIC_SSE[split..]]);
+        assert_eq!(
+            triple(&u),
+            ("claude-x", Some(30), Some(15)),
+            "split {split}"
+        );
+    }
+}
+
+#[test]
+fn openai_responses_stream() {
+    let u = sse(&[
+        "data: {\"type\":\"response.completed\",\"response\":{\"model\":\"gpt-5\",\"usage\":{\"input_tokens\":3,\"output_tokens\":4}}}\r\n\r\ndata: [DONE]\n\n",
+    ]);
+    assert_eq!(triple(&u), ("gpt-5", Some(3), Some(4)));
+}
+
+#[test]
+fn which_responses_get_a_parser() {
+    let cases = [
+        (JSON, None, true),
+        (JSON, Some("identity"), true),
+        (SSE, Some(" GZip "), true),
+        (JSON, Some("x-gzip"), true),
+        (JSON, Some("deflate"), true),
+        ("application/problem+json", Some("br"), true),
+        (JSON, Some("gzip, identity"), true),
+        (JSON, Some("zstd"), false),
+        (JSON, Some("compress"), false),
+        (JSON, Some("gzip, br"), false),
+        (JSON, Some("br, br"), false),
+        ("text/html", Some("gzip"), false),
+        ("text/html", None, false),
+    ];
+    for (ct, encoding, expected) in cases {
+        let got = UsageParser::for_response(ct, encoding).is_some();
+        assert_eq!(got, expected, "{ct} / {encoding:?}");
+    }
+}
+
+#[test]
+fn compressed_json_bodies_give_usage() {
+    let plain = CHAT_JSON.as_bytes();
+    let bodies = [
+        ("gzip", gzip(plain)),
+        ("x-gzip", gzip(plain)),
+        ("deflate", zlib(plain)),
+        ("deflate", raw_deflate(plain)),
+        ("br", brotli(plain)),
+    ];
+    for (encoding, body) in &bodies {
+        for size in [1, 2, 3, 7, 4096] {
+            let p = parse(JSON, Some(encoding), body, size);
+            assert!(p.saw_terminal_event(), "{encoding} in {size}-byte pieces");
+            let u = p.finish();
+            assert_eq!(triple(&u), ("gpt-4o-mini", Some(12), Some(5)), "{encoding}");
+        }
+    }
+}
+
+#[test]
+fn two_gzip_members_decode_as_one_body() {
+    let (a, b) = CHAT_JSON.split_at(20);
+    let mut body = gzip(a.as_bytes());
+    body.extend(gzip(b.as_bytes()));
+    let u = parse(JSON, Some("gzip"), &body, 5).finish();
+    assert_eq!(triple(&u), ("gpt-4o-mini", Some(12), Some(5)));
+}
+
+#[test]
+fn gzip_sse_split_at_every_byte() {
+    let body = gzip(ANTHROPIC_SSE.as_bytes());
+    for split in 0..=body.len() {
+        let mut p = UsageParser::for_response(SSE, Some("gzip")).unwrap();
+        p.feed(&body[..split]);
+        p.feed(&body[split..]);
+        assert!(p.saw_terminal_event(), "split {split}");
+        assert_eq!(
+            triple(&p.finish()),
+            ("claude-x", Some(30), Some(15)),
+            "split {split}"
+        );
+    }
+    let p = parse(SSE, Some("gzip"), &body, 1);
+    assert!(p.saw_terminal_event(), "byte by byte");
+    assert_eq!(triple(&p.finish()), ("claude-x", Some(30), Some(15)));
+}
+
+#[test]
+fn terminal_event_table() {
+    let cases: &[(&str, &str, bool)] = &[
+        (SSE, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n", true),
+        (SSE, "data: [DONE]\r\n\r\n", true),
+        (SSE, "data: {\"choices\":[]}\n\n", false),
+        (SSE, "data: [DONE]\n", false),
+        (SSE, "data: \"[DONE]\"\n\n", false),
+        (SSE, ": [DONE]\n\n", false),
+        (
+            SSE,
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+            true,
+        ),
+        (SSE, "event:message_stop\n\n", true),
+        (SSE, "data: {\"type\":\"message_stop\"}\n\n", true),
+        (
+            SSE,
+            "event: message_delta\ndata: {\"type\":\"message_delta\"}\n\n",
+            false,
+        ),
+        (
+            SSE,
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n",
+            false,
+        ),
+        (
+            SSE,
+            "data: {\"type\":\"response.completed\",\"response\":{}}\n\n",
+            true,
+        ),
+        (SSE, "data: {\"type\":\"response.failed\"}\n\n", true),
+        (SSE, "data: {\"type\":\"response.incomplete\"}\n\n", true),
+        (
+            SSE,
+            "data: {\"type\":\"response.output_text.delta\"}\n\n",
+            false,
+        ),
+        (SSE, "data: {\"type\":\"response.completed\"\n\n", false),
+        (JSON, CHAT_JSON, true),
+        (JSON, "{\"a\":[1,{\"b\":2}]}\n", true),
+        (JSON, "{\"a\":\"}\\\"{\"}", true),
+        (JSON, "{\"a\":\"}\\\"{\"", false),
+        (JSON, "{\"a\":1", false),
+        (JSON, "{\"a\":1} x", false),
+        (JSON, "{\"a\":1}{}", false),
+        (JSON, "{\"a\":}", false),
+        (JSON, "}", false),
+        (JSON, "", false),
+    ];
+    for &(ct, body, expected) in cases {
+        for split in 0..=body.len() {
+            let mut p = UsageParser::for_response(ct, None).unwrap();
+            p.feed(&body.as_bytes()[..split]);
+            p.feed(&body.as_bytes()[split..]);
+            assert_eq!(p.saw_terminal_event(), expected, "{body:?} split {split}");
+        }
+        let p = parse(ct, None, body.as_bytes(), 1);
+        assert_eq!(p.saw_terminal_event(), expected, "{body:?} byte by byte");
+        let p = parse(ct, Some("gzip"), &gzip(body.as_bytes()), 1);
+        assert_eq!(
+            p.saw_terminal_event(),
+            expected,
+            "{body:?} gzip byte by byte"
+        );
+    }
+}
+
+#[test]
+fn terminal_once_the_last_event_is_complete() {
+    let body = ANTHROPIC_SSE.as_bytes();
+    let mut p = UsageParser::for_response(SSE, None).unwrap();
+    for (i, byte) in body.iter().enumerate() {
+        assert!(!p.saw_terminal_event(), "before byte {i}");
+        p.feed(std::slice::from_ref(byte));
+    }
+    assert!(p.saw_terminal_event());
+}
+
+#[test]
+fn trailing_garbage_spoils_a_json_body() {
+    let body = format!("{CHAT_JSON}\n  trailing");
+    let u = parse(JSON, None, body.as_bytes(), 3).finish();
+    assert_eq!(u, Usage::default());
+    let with_space = format!("{CHAT_JSON}\r\n ");
+    let u = parse(JSON, None, with_space.as_bytes(), 3).finish();
+    assert_eq!(triple(&u), ("gpt-4o-mini", Some(12), Some(5)));
+}
+
+#[test]
+fn oversized_event_is_skipped_whole() {
+    let big = "A".repeat(MAX_SSE_EVENT + 10);
+    let body =
+        format!("data: {big}\ndata: {{\"model\":\"wrong\"}}\n\ndata: {{\"model\":\"right\"}}\n\n");
+    let u = parse(SSE, None, body.as_bytes(), 64 << 10).finish();
+    assert_eq!(u.model, "right");
+}
+
+#[test]
+fn corrupt_streams_yield_no_usage() {
+    let json = CHAT_JSON.as_bytes();
+    let gz = gzip(json);
+    let mut garbage_after_header = gz[..10].to_vec();
+    garbage_after_header.extend_from_slice(b"\xff\xfe this is not deflate data at all");
+    let cases = [
+        ("gzip", garbage_after_header),
+        ("gzip", gz[..gz.len() / 2].to_vec()),
+        ("gzip", json.to_vec()),
+        ("deflate", b"\x78\x9c garbage that is not deflate".to_vec()),
+        ("br", b"definitely not brotli data, no".to_vec()),
+        ("br", brotli(json)[..8].to_vec()),
+    ];
+    for (encoding, body) in &cases {
+        let p = parse(JSON, Some(encoding), body, 4);
+        assert!(!p.saw_terminal_event(), "{encoding} {body:?}");
+        assert_eq!(p.finish(), Usage::default(), "{encoding} {body:?}");
+    }
+}
+
+#[test]
+fn flipped_bytes_never_panic() {
+    let plain = ANTHROPIC_SSE.as_bytes();
+    let bodies = [
+        ("gzip", gzip(plain)),
+        ("deflate", zlib(plain)),
+        ("deflate", raw_deflate(plain)),
+        ("br", brotli(plain)),
+    ];
+    for (encoding, body) in &bodies {
+        for i in 0..body.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut corrupt = body.clone();
+                corrupt[i] ^= flip;
+                let p = parse(SSE, Some(encoding), &corrupt, 5);
+                let _ = p.saw_terminal_event();
+                let _ = p.finish();
+            }
+        }
+    }
+}
+
+/// A gzip stream of `mib` MiB of zeros, about a thousandth of that in size.
+fn gzip_bomb(mib: usize) -> Vec<u8> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..mib {
+        e.write_all(&zeros).unwrap();
+    }
+    e.finish().unwrap()
+}
+
+fn decoded_bytes(p: &UsageParser) -> (u64, bool) {
+    match &p.stage {
+        Stage::Decoding(d) => {
+            let (decoded, stopped, _) = d.progress();
+            (decoded, stopped)
+        }
+        Stage::Plain(_) => (0, false),
+    }
+}
+
+#[test]
+fn decompression_bomb_stops_early() {
+    let bomb = gzip_bomb(200);
+    assert!(bomb.len() < 1 << 20, "the bomb is small: {}", bomb.len());
+    // A JSON body stops being decoded once it outgrew what the parser keeps.
+    let p = parse(JSON, Some("gzip"), &bomb, 16 << 10);
+    let (decoded, stopped) = decoded_bytes(&p);
+    assert!(stopped);
+    assert!(decoded <= MAX_JSON_BODY as u64 + (1 << 20), "{decoded}");
+    assert_eq!(p.finish(), Usage::default());
+    // An SSE body is decoded up to the cap, and not a byte further.
+    let p = parse(SSE, Some("gzip"), &bomb, 16 << 10);
+    let (decoded, stopped) = decoded_bytes(&p);
+    assert!(stopped);
+    assert!(decoded <= MAX_DECODED_BODY, "{decoded}");
+    assert!(decoded > MAX_DECODED_BODY - (1 << 20), "{decoded}");
+    assert_eq!(p.finish(), Usage::default());
+}
+
+#[test]
+fn endless_gzip_header_is_cut_off() {
+    // FLG.FNAME set, then a file name that never ends.
+    let mut body = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
+    body.resize(1 << 20, b'a');
+    let p = parse(JSON, Some("gzip"), &body, 4096);
+    let (_, stopped) = decoded_bytes(&p);
+    assert!(stopped);
+    match &p.stage {
+        Stage::Decoding(d) => assert!(d.progress().2 <= MAX_GZIP_HEADER + 4096),
+        Stage::Plain(_) => panic!("not decoding"),
+    }
+}
+
+#[test]
+fn request_model_reads_the_model() {
+    assert_eq!(request_model(br#"{"model":"m1","messages":[]}"#), "m1");
+    assert_eq!(request_model(b"not json"), "");
+}
