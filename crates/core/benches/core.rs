@@ -28,6 +28,7 @@ fn typical_event() -> Event {
             model: "gpt-4o-mini-2024-07-18".into(),
             input_tokens: Some(42),
             output_tokens: Some(128),
+            ..Default::default()
         })
         .tag("tls"),
         Timestamp::parse("2026-02-24T23:03:15.060999Z").expect("timestamp"),

@@ -66,6 +66,12 @@ fn llm_response_full_and_minimal() {
         model: "claude-sonnet-4-5".into(),
         input_tokens: Some(42),
         output_tokens: Some(311),
+        cached_input_tokens: Some(8),
+        cache_creation_input_tokens: Some(4),
+        reasoning_tokens: Some(100),
+        cost_usd: Some(0.004_821),
+        cost_source: agentlog_core::event::COST_FROM_PRICES.into(),
+        usage: agentlog_core::event::USAGE_PARTIAL.into(),
     })
     .tag("tls")
     .into_event(ts("2026-02-24T23:03:16.5Z"), "vm-503ad4d1", "openclaw");
@@ -170,6 +176,9 @@ fn http_response_full_and_minimal() {
         duration_ms: 1432,
         body_bytes: 2817,
         model: "gpt-4o-2024-08-06".into(),
+        cost_usd: Some(0.0012),
+        cost_source: agentlog_core::event::COST_FROM_PROVIDER.into(),
+        usage: String::new(),
     })
     .tag("tls")
     .into_event(ts("2026-02-24T23:03:16.5Z"), "vm-503ad4d1", "openclaw");

@@ -187,6 +187,18 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
         opt_text(),
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<u64>()),
+        (
+            proptest::option::of(any::<u64>()),
+            proptest::option::of(any::<u64>()),
+            proptest::option::of(any::<u64>()),
+        ),
+        (
+            proptest::option::of((
+                0.0f64..1e6,
+                proptest::sample::select(vec!["provider", "price_table"]),
+            )),
+            proptest::sample::select(vec!["", "unknown", "partial"]),
+        ),
     )
         .prop_map(
             |(
@@ -195,6 +207,8 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                 model,
                 input_tokens,
                 output_tokens,
+                (cached_input_tokens, cache_creation_input_tokens, reasoning_tokens),
+                (cost, usage),
             )| {
                 Event::new(
                     Timestamp::now(),
@@ -210,6 +224,12 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                         model,
                         input_tokens,
                         output_tokens,
+                        cached_input_tokens,
+                        cache_creation_input_tokens,
+                        reasoning_tokens,
+                        cost_usd: cost.map(|(usd, _)| usd),
+                        cost_source: cost.map(|(_, source)| source.into()).unwrap_or_default(),
+                        usage: usage.into(),
                     },
                 )
             },

@@ -153,7 +153,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             event_type: "http_response",
-            data: json!({"method": "POST", "host": "api.anthropic.com", "path": "/v1/messages", "status_code": 200, "duration_ms": 1234, "body_bytes": 8192}),
+            data: json!({"method": "POST", "host": "api.anthropic.com", "path": "/v1/messages", "status_code": 200, "duration_ms": 1234, "body_bytes": 8192, "cost_usd": 0.0012, "cost_source": "provider"}),
             required: &[
                 "method",
                 "host",
@@ -175,6 +175,10 @@ fn cases() -> Vec<Case> {
                 ("body_bytes", "-8192"),
                 ("model", "7"),
                 ("model", r#""""#),
+                ("cost_usd", r#""0.01""#),
+                ("cost_usd", "-0.01"),
+                ("cost_source", r#""guess""#),
+                ("usage", r#""zero""#),
             ],
         },
         Case {

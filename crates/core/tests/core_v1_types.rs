@@ -72,6 +72,7 @@ fn payload() -> impl Strategy<Value = EventData> {
                     duration_ms,
                     body_bytes,
                     model,
+                    ..Default::default()
                 }
                 .into()
             },
@@ -312,14 +313,23 @@ fn conversions_between_v0_and_v1_shapes() {
         model: "m".into(),
         input_tokens: Some(1),
         output_tokens: Some(2),
+        cached_input_tokens: Some(1),
+        reasoning_tokens: Some(1),
+        cost_usd: Some(0.5),
+        cost_source: "provider".into(),
+        usage: "partial".into(),
+        ..Default::default()
     };
     let http = HttpResponse::from(response.clone());
+    assert_eq!((http.cost_usd, http.usage.as_str()), (Some(0.5), "partial"));
     assert_eq!(http.summary(), response.summary());
     assert_eq!(
         LlmResponse::from(http),
         LlmResponse {
             input_tokens: None,
             output_tokens: None,
+            cached_input_tokens: None,
+            reasoning_tokens: None,
             ..response
         }
     );

@@ -18,6 +18,13 @@ fn is_zero_u64(v: &u64) -> bool {
     *v == 0
 }
 
+fn finite_opt_f64<S: Serializer>(v: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => finite_f64(v, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn is_zero_f64(v: &f64) -> bool {
     *v == 0.0
 }
@@ -61,7 +68,7 @@ impl LlmRequest {
 }
 
 /// `data` of an `llm_response` event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LlmResponse {
     /// HTTP method of the request.
     pub method: String,
@@ -84,7 +91,45 @@ pub struct LlmResponse {
     /// agentlog extension: output tokens the upstream reported; omitted when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<u64>,
+    /// agentlog extension: input tokens read from the provider's prompt cache (a part of
+    /// `input_tokens`); omitted when not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    /// agentlog extension: input tokens written to the provider's prompt cache (a part of
+    /// `input_tokens`, Anthropic); omitted when not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_creation_input_tokens: Option<u64>,
+    /// agentlog extension: reasoning tokens (a part of `output_tokens`); omitted when not
+    /// reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// agentlog extension: what the exchange cost in US dollars; omitted when unknown.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "finite_opt_f64"
+    )]
+    pub cost_usd: Option<f64>,
+    /// agentlog extension: where `cost_usd` comes from, [`COST_FROM_PROVIDER`] or
+    /// [`COST_FROM_PRICES`]; omitted with it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cost_source: String,
+    /// agentlog extension: [`USAGE_UNKNOWN`] when the response reported no usage,
+    /// [`USAGE_PARTIAL`] when it ended before its final usage; omitted when the usage is
+    /// complete (or the exchange is not one that reports usage).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub usage: String,
 }
+
+/// `cost_source` of a cost the provider reported (OpenRouter's `usage.cost`).
+pub const COST_FROM_PROVIDER: &str = "provider";
+/// `cost_source` of a cost computed from the tokens and a price table.
+pub const COST_FROM_PRICES: &str = "price_table";
+/// `usage` of a response that reported no usage at all: its tokens are unknown, not zero.
+pub const USAGE_UNKNOWN: &str = "unknown";
+/// `usage` of a response that ended (cancelled, truncated, cut) before its final usage: the
+/// counts given are lower bounds.
+pub const USAGE_PARTIAL: &str = "partial";
 
 impl LlmResponse {
     /// The reference summary: `<METHOD> <host><path> -> <status> (<ms>ms)`.
@@ -255,7 +300,8 @@ impl From<HttpRequest> for LlmRequest {
 }
 
 /// `data` of an `http_response` event (v1). The shape of [`LlmResponse`] without agentlog's
-/// token extension: the reference has no such fields.
+/// token counts (the reference has no such fields; the v1 proxy writes them in a
+/// `response_transform`), with its cost extension.
 ///
 /// ```
 /// use agentlog_core::event::HttpResponse;
@@ -265,7 +311,7 @@ impl From<HttpRequest> for LlmRequest {
 /// };
 /// assert_eq!(response.summary(), "DELETE example.com/x -> 204 (0ms)");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HttpResponse {
     /// HTTP method of the request.
     pub method: String,
@@ -282,6 +328,19 @@ pub struct HttpResponse {
     /// Model named in the response; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model: String,
+    /// agentlog extension, as in [`LlmResponse::cost_usd`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "finite_opt_f64"
+    )]
+    pub cost_usd: Option<f64>,
+    /// agentlog extension, as in [`LlmResponse::cost_source`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cost_source: String,
+    /// agentlog extension, as in [`LlmResponse::usage`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub usage: String,
 }
 
 impl HttpResponse {
@@ -295,8 +354,7 @@ impl HttpResponse {
     }
 }
 
-/// Drops the token counts (`input_tokens`, `output_tokens`): `http_response` has no such
-/// fields in the reference.
+/// Drops the token counts: `http_response` has no such fields.
 impl From<LlmResponse> for HttpResponse {
     fn from(d: LlmResponse) -> Self {
         HttpResponse {
@@ -307,6 +365,9 @@ impl From<LlmResponse> for HttpResponse {
             duration_ms: d.duration_ms,
             body_bytes: d.body_bytes,
             model: d.model,
+            cost_usd: d.cost_usd,
+            cost_source: d.cost_source,
+            usage: d.usage,
         }
     }
 }
@@ -321,8 +382,10 @@ impl From<HttpResponse> for LlmResponse {
             duration_ms: d.duration_ms,
             body_bytes: d.body_bytes,
             model: d.model,
-            input_tokens: None,
-            output_tokens: None,
+            cost_usd: d.cost_usd,
+            cost_source: d.cost_source,
+            usage: d.usage,
+            ..Default::default()
         }
     }
 }

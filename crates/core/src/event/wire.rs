@@ -163,7 +163,36 @@ fn http_request(out: &mut Vec<u8>, d: &HttpRequest) {
     );
 }
 
-fn llm_response(out: &mut Vec<u8>, d: &LlmResponse) {
+/// `,"key":` then `value` as Go writes a float64, when present.
+fn key_float_some(out: &mut Vec<u8>, key: &[u8], value: Option<f64>) -> Result<(), NonFiniteFloat> {
+    if let Some(value) = value {
+        out.extend_from_slice(key);
+        write_float(value, out)?;
+    }
+    Ok(())
+}
+
+fn key_u64_some(out: &mut Vec<u8>, key: &[u8], value: Option<u64>) {
+    if let Some(n) = value {
+        key_u64(out, key, n);
+    }
+}
+
+/// The cost extension `llm_response` and `http_response` share, and the closing brace.
+fn cost(
+    out: &mut Vec<u8>,
+    usd: Option<f64>,
+    source: &str,
+    usage: &str,
+) -> Result<(), NonFiniteFloat> {
+    key_float_some(out, b",\"cost_usd\":", usd)?;
+    key_nonempty(out, b",\"cost_source\":", source);
+    key_nonempty(out, b",\"usage\":", usage);
+    out.push(b'}');
+    Ok(())
+}
+
+fn llm_response(out: &mut Vec<u8>, d: &LlmResponse) -> Result<(), NonFiniteFloat> {
     key_string(out, b"{\"method\":", &d.method);
     key_string(out, b",\"host\":", &d.host);
     key_string(out, b",\"path\":", &d.path);
@@ -173,13 +202,16 @@ fn llm_response(out: &mut Vec<u8>, d: &LlmResponse) {
     if !d.model.is_empty() {
         key_string(out, b",\"model\":", &d.model);
     }
-    if let Some(n) = d.input_tokens {
-        key_u64(out, b",\"input_tokens\":", n);
-    }
-    if let Some(n) = d.output_tokens {
-        key_u64(out, b",\"output_tokens\":", n);
-    }
-    out.push(b'}');
+    key_u64_some(out, b",\"input_tokens\":", d.input_tokens);
+    key_u64_some(out, b",\"output_tokens\":", d.output_tokens);
+    key_u64_some(out, b",\"cached_input_tokens\":", d.cached_input_tokens);
+    key_u64_some(
+        out,
+        b",\"cache_creation_input_tokens\":",
+        d.cache_creation_input_tokens,
+    );
+    key_u64_some(out, b",\"reasoning_tokens\":", d.reasoning_tokens);
+    cost(out, d.cost_usd, &d.cost_source, &d.usage)
 }
 
 fn key_injection(out: &mut Vec<u8>, d: &KeyInjection) {
@@ -189,7 +221,7 @@ fn key_injection(out: &mut Vec<u8>, d: &KeyInjection) {
     out.push(b'}');
 }
 
-fn http_response(out: &mut Vec<u8>, d: &HttpResponse) {
+fn http_response(out: &mut Vec<u8>, d: &HttpResponse) -> Result<(), NonFiniteFloat> {
     key_string(out, b"{\"method\":", &d.method);
     key_string(out, b",\"host\":", &d.host);
     key_string(out, b",\"path\":", &d.path);
@@ -197,7 +229,7 @@ fn http_response(out: &mut Vec<u8>, d: &HttpResponse) {
     key_u64(out, b",\"duration_ms\":", d.duration_ms);
     key_u64(out, b",\"body_bytes\":", d.body_bytes);
     key_nonempty(out, b",\"model\":", &d.model);
-    out.push(b'}');
+    cost(out, d.cost_usd, &d.cost_source, &d.usage)
 }
 
 fn budget_action(out: &mut Vec<u8>, d: &BudgetAction) -> Result<(), NonFiniteFloat> {
@@ -236,6 +268,10 @@ fn transform(out: &mut Vec<u8>, host: &str, action: &str, reason: &str) {
 }
 
 /// Appends `event` as JSON (no newline) in the reference's byte format.
+fn non_finite(what: &str) -> serde_json::Error {
+    <serde_json::Error as serde::ser::Error>::custom(format!("{what} must be finite numbers"))
+}
+
 pub(super) fn write_event(out: &mut Vec<u8>, event: &Event) -> Result<(), serde_json::Error> {
     let mut ts = [0u8; MAX_LEN];
     out.extend_from_slice(b"{\"ts\":\"");
@@ -260,15 +296,15 @@ pub(super) fn write_event(out: &mut Vec<u8>, event: &Event) -> Result<(), serde_
         out.extend_from_slice(b",\"data\":");
         match data {
             EventData::LlmRequest(d) => llm_request(out, d),
-            EventData::LlmResponse(d) => llm_response(out, d),
+            EventData::LlmResponse(d) => llm_response(out, d).map_err(|_| non_finite("cost"))?,
             EventData::KeyInjection(d) => key_injection(out, d),
-            EventData::BudgetAction(d) => budget_action(out, d).map_err(|_| {
-                <serde_json::Error as serde::ser::Error>::custom(
-                    "budget amounts must be finite numbers",
-                )
-            })?,
+            EventData::BudgetAction(d) => {
+                budget_action(out, d).map_err(|_| non_finite("budget amounts"))?;
+            }
             EventData::HttpRequest(d) => http_request(out, d),
-            EventData::HttpResponse(d) => http_response(out, d),
+            EventData::HttpResponse(d) => {
+                http_response(out, d).map_err(|_| non_finite("cost"))?;
+            }
             EventData::GateDecision(d) => gate_decision(out, d),
             EventData::RouteDecision(d) => route_decision(out, d),
             EventData::RequestTransform(d) => transform(out, &d.host, &d.action, &d.reason),

@@ -16,12 +16,13 @@
 
 use agentlog_core::emitter::Record;
 use agentlog_core::event::{
-    GateDecision, HttpRequest, HttpResponse, InjectionAction, KeyInjection, LlmRequest,
-    LlmResponse, RequestTransform, ResponseTransform, RouteDecision,
+    COST_FROM_PROVIDER, GateDecision, HttpRequest, HttpResponse, InjectionAction, KeyInjection,
+    LlmRequest, LlmResponse, RequestTransform, ResponseTransform, RouteDecision, USAGE_PARTIAL,
+    USAGE_UNKNOWN,
 };
 
 use super::super::usage::Usage;
-use super::observe::End;
+use super::observe::{End, Observed};
 use super::{LogUnavailable, State};
 
 /// Which event types the proxy writes.
@@ -123,22 +124,21 @@ impl State {
     }
 
     /// `llm_response` with its tokens (v0), or `response_transform` `logged_usage` when
-    /// usage was read and then `http_response` (v1).
+    /// usage was read and then `http_response` (v1). `observed` is `None` for an exchange
+    /// whose usage is not read (not an LLM host).
     pub(super) fn write_response(
         &self,
         mut response: LlmResponse,
-        usage: Option<Usage>,
+        observed: Option<Observed>,
         tag: &'static str,
         end: End,
     ) -> Result<(), LogUnavailable> {
         let mut logged_usage = None;
-        if let Some(usage) = usage {
+        if let Some(observed) = observed {
             if self.profile == Profile::V1 {
-                logged_usage = usage_transform(&response.host, &usage);
+                logged_usage = usage_transform(&response.host, &observed.usage);
             }
-            response.model = usage.model;
-            response.input_tokens = usage.input_tokens;
-            response.output_tokens = usage.output_tokens;
+            account(&mut response, observed);
         }
         let mut record = match self.profile {
             Profile::V0 => Record::new(response),
@@ -153,6 +153,29 @@ impl State {
         }
         self.emit_all(logged_usage.map(Record::new).into_iter().chain([record]))
     }
+}
+
+/// Puts what the response reported on its event: the model, the token counts, the cost the
+/// provider reported, and `usage` `unknown` (nothing reported) or `partial` (not final).
+fn account(response: &mut LlmResponse, observed: Observed) {
+    let usage = observed.usage;
+    response.usage = if !usage.is_known() {
+        USAGE_UNKNOWN.to_owned()
+    } else if !observed.complete {
+        USAGE_PARTIAL.to_owned()
+    } else {
+        String::new()
+    };
+    if let Some(cost) = usage.provider_cost_usd {
+        response.cost_usd = Some(cost);
+        response.cost_source = COST_FROM_PROVIDER.to_owned();
+    }
+    response.model = usage.model;
+    response.input_tokens = usage.input_tokens;
+    response.output_tokens = usage.output_tokens;
+    response.cached_input_tokens = usage.cached_input_tokens;
+    response.cache_creation_input_tokens = usage.cache_creation_input_tokens;
+    response.reasoning_tokens = usage.reasoning_tokens;
 }
 
 /// The record of a v0 `key_injection` event: the injector's plugin and the request's tag.

@@ -29,7 +29,7 @@ use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::super::upstream::{self, BoxError};
-use super::super::usage::UsageParser;
+use super::super::usage::{Usage, UsageParser};
 use super::{LogUnavailable, State};
 use agentlog_core::event::LlmResponse;
 
@@ -39,6 +39,14 @@ pub(super) enum End {
     Complete,
     Incomplete,
     CutShort,
+}
+
+/// The usage a response reported and whether it is final.
+#[derive(Debug, Default)]
+pub(super) struct Observed {
+    pub usage: Usage,
+    /// The body reached its API's last event and the exchange ended normally.
+    pub complete: bool,
 }
 
 /// The `llm_response` still to be written.
@@ -96,11 +104,26 @@ impl Pending {
         let mut meta = std::mem::take(&mut self.meta);
         meta.duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         meta.body_bytes = body_bytes;
-        let usage = self.parser.take().map(UsageParser::finish);
+        let usage = self.reads_usage.then(|| self.observed_usage(end));
         if end == End::CutShort {
             self.state.lifecycle.count_cut();
         }
         self.state.write_response(meta, usage, self.tag, end)
+    }
+
+    /// What the response said about its usage, and whether that is its final word: the
+    /// exchange ended normally and the body carried its API's last event.
+    fn observed_usage(&mut self, end: End) -> Observed {
+        match self.parser.take() {
+            Some(parser) => {
+                let complete = end == End::Complete && parser.saw_terminal_event();
+                Observed {
+                    usage: parser.finish(),
+                    complete,
+                }
+            }
+            None => Observed::default(),
+        }
     }
 
     /// How an exchange abandoned now ends: cut by shutdown, or given up by a peer.

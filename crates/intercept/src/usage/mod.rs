@@ -5,9 +5,16 @@
 //!
 //! | API | model | input tokens | output tokens |
 //! |---|---|---|---|
-//! | OpenAI chat completions | `model` | `usage.prompt_tokens` | `usage.completion_tokens` |
+//! | OpenAI chat completions (OpenRouter too) | `model` | `usage.prompt_tokens` | `usage.completion_tokens` |
 //! | OpenAI responses | `model` / `response.model` | `usage.input_tokens` | `usage.output_tokens` |
 //! | Anthropic messages | `model` / `message.model` | `usage.input_tokens` + `cache_creation_input_tokens` + `cache_read_input_tokens` | `usage.output_tokens` |
+//!
+//! and the parts: cached input (`prompt_tokens_details.cached_tokens`,
+//! `input_tokens_details.cached_tokens`, `cache_read_input_tokens`), cache creation
+//! (`cache_creation_input_tokens`), reasoning (`completion_tokens_details.reasoning_tokens`,
+//! `output_tokens_details.reasoning_tokens`), and OpenRouter's own `usage.cost`. A count the
+//! body does not carry stays unknown (`None`), never zero; counts saturate instead of
+//! overflowing.
 //!
 //! In a stream, later events override earlier ones (Anthropic's `message_delta` carries the
 //! final cumulative `output_tokens`; OpenAI sends usage in the last chunk when the request
@@ -69,18 +76,33 @@ const TERMINAL_TYPES: &[&str] = &[
     "response.incomplete",
 ];
 
-/// What was learned from a response body.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What was learned from a response body. Counts are `None` when the body did not report
+/// them: absent is not zero.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Usage {
     /// Model the response names; empty when unknown.
     pub model: String,
-    /// Input tokens, when reported.
+    /// All input tokens, cached ones included (OpenAI's `prompt_tokens` meaning; Anthropic's
+    /// separate cache counts are added in).
     pub input_tokens: Option<u64>,
-    /// Output tokens, when reported.
+    /// Output tokens, reasoning tokens included.
     pub output_tokens: Option<u64>,
+    /// Input tokens read from the prompt cache (a part of `input_tokens`).
+    pub cached_input_tokens: Option<u64>,
+    /// Input tokens written to the prompt cache (a part of `input_tokens`; Anthropic).
+    pub cache_creation_input_tokens: Option<u64>,
+    /// Reasoning tokens (a part of `output_tokens`).
+    pub reasoning_tokens: Option<u64>,
+    /// The cost the provider reported (OpenRouter's `usage.cost`, in US dollars).
+    pub provider_cost_usd: Option<f64>,
 }
 
 impl Usage {
+    /// Whether the body reported any token count.
+    pub fn is_known(&self) -> bool {
+        self.input_tokens.is_some() || self.output_tokens.is_some()
+    }
+
     /// Takes what `v` (one JSON document or one SSE event's data) says.
     pub fn absorb(&mut self, v: &Value) {
         for scope in [Some(v), v.get("response"), v.get("message")]
@@ -92,24 +114,60 @@ impl Usage {
             {
                 self.model = model.to_owned();
             }
-            let Some(usage) = scope.get("usage").filter(|u| u.is_object()) else {
-                continue;
-            };
-            let n = |k: &str| usage.get(k).and_then(Value::as_u64);
-            if let Some(v) = n("prompt_tokens") {
-                self.input_tokens = Some(v);
+            if let Some(usage) = scope.get("usage").filter(|u| u.is_object()) {
+                self.absorb_usage(usage);
             }
-            if let Some(v) = n("completion_tokens") {
-                self.output_tokens = Some(v);
+        }
+    }
+
+    /// One `usage` object, whichever API wrote it; a later report overrides an earlier one
+    /// field by field (streams send cumulative counts).
+    fn absorb_usage(&mut self, usage: &Value) {
+        let n = |k: &str| usage.get(k).and_then(Value::as_u64);
+        let detail = |outer: &str, k: &str| usage.get(outer)?.get(k)?.as_u64();
+        let set = |field: &mut Option<u64>, v: Option<u64>| {
+            if v.is_some() {
+                *field = v;
             }
-            if let Some(v) = n("input_tokens") {
-                let cached = n("cache_creation_input_tokens").unwrap_or(0)
-                    + n("cache_read_input_tokens").unwrap_or(0);
-                self.input_tokens = Some(v.saturating_add(cached));
-            }
-            if let Some(v) = n("output_tokens") {
-                self.output_tokens = Some(v);
-            }
+        };
+        // OpenAI chat completions (and OpenRouter, which adds `cost`).
+        set(&mut self.input_tokens, n("prompt_tokens"));
+        set(&mut self.output_tokens, n("completion_tokens"));
+        set(
+            &mut self.cached_input_tokens,
+            detail("prompt_tokens_details", "cached_tokens"),
+        );
+        set(
+            &mut self.reasoning_tokens,
+            detail("completion_tokens_details", "reasoning_tokens"),
+        );
+        // OpenAI responses.
+        set(
+            &mut self.cached_input_tokens,
+            detail("input_tokens_details", "cached_tokens"),
+        );
+        set(
+            &mut self.reasoning_tokens,
+            detail("output_tokens_details", "reasoning_tokens"),
+        );
+        // Anthropic messages (and OpenAI responses): `input_tokens` excludes the cache there.
+        let (read, creation) = (
+            n("cache_read_input_tokens"),
+            n("cache_creation_input_tokens"),
+        );
+        set(&mut self.cached_input_tokens, read);
+        set(&mut self.cache_creation_input_tokens, creation);
+        if let Some(v) = n("input_tokens") {
+            let cache = read.unwrap_or(0).saturating_add(creation.unwrap_or(0));
+            self.input_tokens = Some(v.saturating_add(cache));
+        }
+        set(&mut self.output_tokens, n("output_tokens"));
+        if let Some(cost) = usage
+            .get("cost")
+            .and_then(Value::as_f64)
+            .filter(|c| c.is_finite() && *c >= 0.0)
+        {
+            self.provider_cost_usd = Some(cost);
         }
     }
 }

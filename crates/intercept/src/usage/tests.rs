@@ -358,3 +358,63 @@ fn request_model_reads_the_model() {
     assert_eq!(request_model(br#"{"model":"m1","messages":[]}"#), "m1");
     assert_eq!(request_model(b"not json"), "");
 }
+
+/// `testdata/usage/cases.json`: every provider fixture, whole and split at every byte, plain
+/// and gzip-compressed, reports exactly the expected counts (absent ones absent).
+#[test]
+fn provider_fixtures_report_every_count() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/usage");
+    let cases: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+    for case in cases["cases"].as_array().unwrap() {
+        let file = case["file"].as_str().unwrap();
+        let body = std::fs::read(dir.join(file)).unwrap();
+        let ct = case["content_type"].as_str().unwrap();
+        let expect = &case["expect"];
+        let count = |k: &str| expect.get(k).and_then(Value::as_u64);
+        for (encoding, bytes) in [(None, body.clone()), (Some("gzip"), gzip(&body))] {
+            for split in [bytes.len(), 1, 7] {
+                let p = parse(ct, encoding, &bytes, split);
+                assert_eq!(
+                    p.saw_terminal_event(),
+                    expect["complete"].as_bool().unwrap(),
+                    "{file} {encoding:?} complete"
+                );
+                let u = p.finish();
+                let what = format!("{file} {encoding:?} split {split}");
+                assert_eq!(u.model, expect["model"].as_str().unwrap(), "{what}");
+                assert_eq!(u.input_tokens, count("input_tokens"), "{what}");
+                assert_eq!(u.output_tokens, count("output_tokens"), "{what}");
+                assert_eq!(
+                    u.cached_input_tokens,
+                    count("cached_input_tokens"),
+                    "{what}"
+                );
+                assert_eq!(
+                    u.cache_creation_input_tokens,
+                    count("cache_creation_input_tokens"),
+                    "{what}"
+                );
+                assert_eq!(u.reasoning_tokens, count("reasoning_tokens"), "{what}");
+                assert_eq!(
+                    u.provider_cost_usd,
+                    expect.get("provider_cost_usd").and_then(Value::as_f64),
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn counts_saturate_and_odd_values_are_unknown() {
+    let mut u = Usage::default();
+    u.absorb(&serde_json::json!({"usage": {
+        "input_tokens": u64::MAX, "cache_read_input_tokens": 5, "output_tokens": -3,
+        "cost": "0.1", "prompt_tokens_details": {"cached_tokens": 1.5}
+    }}));
+    assert_eq!(u.input_tokens, Some(u64::MAX));
+    assert_eq!(u.output_tokens, None);
+    assert_eq!(u.provider_cost_usd, None);
+    assert_eq!(u.cached_input_tokens, Some(5));
+}
