@@ -110,8 +110,8 @@ pub struct LlmResponse {
         serialize_with = "finite_opt_f64"
     )]
     pub cost_usd: Option<f64>,
-    /// agentlog extension: where `cost_usd` comes from, [`COST_FROM_PROVIDER`] or
-    /// [`COST_FROM_PRICES`]; omitted with it.
+    /// agentlog extension: where `cost_usd` comes from, [`COST_FROM_PROVIDER`],
+    /// [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`]; omitted with it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cost_source: String,
     /// agentlog extension: [`USAGE_UNKNOWN`] when the response reported no usage,
@@ -125,6 +125,9 @@ pub struct LlmResponse {
 pub const COST_FROM_PROVIDER: &str = "provider";
 /// `cost_source` of a cost computed from the tokens and a price table.
 pub const COST_FROM_PRICES: &str = "price_table";
+/// `cost_source` of an exchange charged its reserved worst case, since its real cost is not
+/// known (no usage reported, a stream cut short, or a model without a price).
+pub const COST_FROM_RESERVATION: &str = "reservation";
 /// `usage` of a response that reported no usage at all: its tokens are unknown, not zero.
 pub const USAGE_UNKNOWN: &str = "unknown";
 /// `usage` of a response that ended (cancelled, truncated, cut) before its final usage: the
@@ -299,9 +302,8 @@ impl From<HttpRequest> for LlmRequest {
     }
 }
 
-/// `data` of an `http_response` event (v1). The shape of [`LlmResponse`] without agentlog's
-/// token counts (the reference has no such fields; the v1 proxy writes them in a
-/// `response_transform`), with its cost extension.
+/// `data` of an `http_response` event (v1): the shape of [`LlmResponse`], agentlog's usage
+/// and cost extension included (the reference writes none of it).
 ///
 /// ```
 /// use agentlog_core::event::HttpResponse;
@@ -328,6 +330,21 @@ pub struct HttpResponse {
     /// Model named in the response; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model: String,
+    /// agentlog extension, as in [`LlmResponse::input_tokens`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    /// agentlog extension, as in [`LlmResponse::output_tokens`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    /// agentlog extension, as in [`LlmResponse::cached_input_tokens`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    /// agentlog extension, as in [`LlmResponse::cache_creation_input_tokens`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_creation_input_tokens: Option<u64>,
+    /// agentlog extension, as in [`LlmResponse::reasoning_tokens`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
     /// agentlog extension, as in [`LlmResponse::cost_usd`].
     #[serde(
         default,
@@ -354,7 +371,6 @@ impl HttpResponse {
     }
 }
 
-/// Drops the token counts: `http_response` has no such fields.
 impl From<LlmResponse> for HttpResponse {
     fn from(d: LlmResponse) -> Self {
         HttpResponse {
@@ -365,6 +381,11 @@ impl From<LlmResponse> for HttpResponse {
             duration_ms: d.duration_ms,
             body_bytes: d.body_bytes,
             model: d.model,
+            input_tokens: d.input_tokens,
+            output_tokens: d.output_tokens,
+            cached_input_tokens: d.cached_input_tokens,
+            cache_creation_input_tokens: d.cache_creation_input_tokens,
+            reasoning_tokens: d.reasoning_tokens,
             cost_usd: d.cost_usd,
             cost_source: d.cost_source,
             usage: d.usage,
@@ -382,10 +403,14 @@ impl From<HttpResponse> for LlmResponse {
             duration_ms: d.duration_ms,
             body_bytes: d.body_bytes,
             model: d.model,
+            input_tokens: d.input_tokens,
+            output_tokens: d.output_tokens,
+            cached_input_tokens: d.cached_input_tokens,
+            cache_creation_input_tokens: d.cache_creation_input_tokens,
+            reasoning_tokens: d.reasoning_tokens,
             cost_usd: d.cost_usd,
             cost_source: d.cost_source,
             usage: d.usage,
-            ..Default::default()
         }
     }
 }

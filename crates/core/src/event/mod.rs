@@ -34,9 +34,10 @@ mod timestamp;
 mod wire;
 
 pub use data::{
-    BudgetAction, COST_FROM_PRICES, COST_FROM_PROVIDER, EventData, GateDecision, HttpRequest,
-    HttpResponse, InjectionAction, KeyInjection, LlmRequest, LlmResponse, Payload,
-    RequestTransform, ResponseTransform, RouteDecision, USAGE_PARTIAL, USAGE_UNKNOWN,
+    BudgetAction, COST_FROM_PRICES, COST_FROM_PROVIDER, COST_FROM_RESERVATION, EventData,
+    GateDecision, HttpRequest, HttpResponse, InjectionAction, KeyInjection, LlmRequest,
+    LlmResponse, Payload, RequestTransform, ResponseTransform, RouteDecision, USAGE_PARTIAL,
+    USAGE_UNKNOWN,
 };
 pub use event_type::{EventType, OtherType};
 pub use timestamp::{Timestamp, TimestampError};

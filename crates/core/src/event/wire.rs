@@ -178,6 +178,21 @@ fn key_u64_some(out: &mut Vec<u8>, key: &[u8], value: Option<u64>) {
     }
 }
 
+/// The token counts `llm_response` and `http_response` share, in this order, each omitted when
+/// unknown.
+fn tokens(out: &mut Vec<u8>, counts: [Option<u64>; 5]) {
+    const KEYS: [&[u8]; 5] = [
+        b",\"input_tokens\":",
+        b",\"output_tokens\":",
+        b",\"cached_input_tokens\":",
+        b",\"cache_creation_input_tokens\":",
+        b",\"reasoning_tokens\":",
+    ];
+    for (key, n) in KEYS.into_iter().zip(counts) {
+        key_u64_some(out, key, n);
+    }
+}
+
 /// The cost extension `llm_response` and `http_response` share, and the closing brace.
 fn cost(
     out: &mut Vec<u8>,
@@ -202,15 +217,16 @@ fn llm_response(out: &mut Vec<u8>, d: &LlmResponse) -> Result<(), NonFiniteFloat
     if !d.model.is_empty() {
         key_string(out, b",\"model\":", &d.model);
     }
-    key_u64_some(out, b",\"input_tokens\":", d.input_tokens);
-    key_u64_some(out, b",\"output_tokens\":", d.output_tokens);
-    key_u64_some(out, b",\"cached_input_tokens\":", d.cached_input_tokens);
-    key_u64_some(
+    tokens(
         out,
-        b",\"cache_creation_input_tokens\":",
-        d.cache_creation_input_tokens,
+        [
+            d.input_tokens,
+            d.output_tokens,
+            d.cached_input_tokens,
+            d.cache_creation_input_tokens,
+            d.reasoning_tokens,
+        ],
     );
-    key_u64_some(out, b",\"reasoning_tokens\":", d.reasoning_tokens);
     cost(out, d.cost_usd, &d.cost_source, &d.usage)
 }
 
@@ -229,6 +245,16 @@ fn http_response(out: &mut Vec<u8>, d: &HttpResponse) -> Result<(), NonFiniteFlo
     key_u64(out, b",\"duration_ms\":", d.duration_ms);
     key_u64(out, b",\"body_bytes\":", d.body_bytes);
     key_nonempty(out, b",\"model\":", &d.model);
+    tokens(
+        out,
+        [
+            d.input_tokens,
+            d.output_tokens,
+            d.cached_input_tokens,
+            d.cache_creation_input_tokens,
+            d.reasoning_tokens,
+        ],
+    );
     cost(out, d.cost_usd, &d.cost_source, &d.usage)
 }
 
