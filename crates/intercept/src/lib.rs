@@ -36,6 +36,7 @@ mod ca;
 mod gate;
 mod inject;
 mod limits;
+mod prices;
 mod proxy;
 mod route;
 mod upstream;
@@ -49,6 +50,7 @@ pub use ca::{
 pub use gate::{HostGate, NOT_IN_ALLOWLIST};
 pub use inject::{InjectError, Injector, generate_placeholder};
 pub use limits::raise_fd_limit;
+pub use prices::{Cost, ModelPrice, PriceError, PriceMatch, PriceTable, Tokens};
 pub use proxy::{
     DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Profile, Proxy, ProxyConfig, ProxyError, RunningProxy,
     ShutdownReport, Timeouts,

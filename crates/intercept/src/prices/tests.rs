@@ -1,0 +1,536 @@
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// `testdata/prices/` at the workspace root.
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/prices")
+        .join(name)
+}
+
+fn excerpt() -> PriceTable {
+    PriceTable::load(&testdata("litellm-excerpt.json")).expect("the excerpt parses")
+}
+
+/// Equal within a relative 1e-12 (the hand-computed sums are exact in decimal, not in binary).
+fn assert_usd(actual: f64, expected: f64) {
+    let tolerance = expected.abs() * 1e-12 + 1e-18;
+    assert!(
+        (actual - expected).abs() <= tolerance,
+        "cost {actual} != expected {expected}"
+    );
+}
+
+fn key_for(table: &PriceTable, model: &str) -> Option<String> {
+    table.lookup(model).map(|m| m.key.to_owned())
+}
+
+fn parse_error(text: &str) -> String {
+    match PriceTable::from_json(text, "prices.json") {
+        Ok(table) => panic!("expected an error, parsed {} entries", table.len()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_litellm_excerpt_parses_skipping_the_spec_and_unpriced_entries() {
+    let table = excerpt();
+    // 13 entries: `sample_spec` and `gpt-image-1` (no output_cost_per_token) are skipped.
+    assert_eq!(table.len(), 11);
+    assert!(table.get("sample_spec").is_none());
+    assert!(table.get("gpt-image-1").is_none());
+    let gpt_4o = table.get("gpt-4o").expect("gpt-4o");
+    assert_eq!(gpt_4o.input, 2.5e-06);
+    assert_eq!(gpt_4o.output, 1e-05);
+    assert_eq!(gpt_4o.cache_read, Some(1.25e-06));
+    assert_eq!(gpt_4o.cache_creation, None);
+    assert_eq!(gpt_4o.max_output_tokens, Some(16384));
+    let sonnet = table.get("claude-sonnet-4-5").expect("claude-sonnet-4-5");
+    assert_eq!(sonnet.cache_creation, Some(3.75e-06));
+    assert_eq!(
+        table.get("text-embedding-3-small").map(|p| p.output),
+        Some(0.0)
+    );
+    let gpt_5_4 = table.get("gpt-5.4").expect("gpt-5.4");
+    assert_eq!(
+        gpt_5_4.tiers.len(),
+        1,
+        "only the plain _above_272k_tokens tier is read"
+    );
+    assert_eq!(gpt_5_4.tiers[0].above_input_tokens, 272_000);
+    assert_eq!(gpt_5_4.tiers[0].input, Some(5e-06));
+    assert_eq!(gpt_5_4.tiers[0].cache_creation, None);
+}
+
+#[test]
+fn the_builtin_table_parses_and_names_its_source() {
+    let table = PriceTable::builtin();
+    for key in [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "o3",
+        "o4-mini",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "claude-sonnet-4-5",
+        "claude-opus-4-5",
+        "claude-haiku-4-5",
+    ] {
+        assert!(
+            table.get(key).is_some(),
+            "{key} missing from the built-in table"
+        );
+    }
+    assert!(table.len() > 50, "{} entries", table.len());
+    let raw: Value = serde_json::from_str(BUILTIN_JSON).expect("builtin.json is JSON");
+    let version = raw["_source"]["litellm_version"]
+        .as_str()
+        .expect("a version");
+    let date = raw["_source"]["retrieved"].as_str().expect("a date");
+    assert!(PriceTable::BUILTIN_SOURCE.contains(&format!("LiteLLM {version} ")));
+    assert!(PriceTable::BUILTIN_SOURCE.ends_with(&format!("copied {date}")));
+    assert_eq!(date, "2026-11-24");
+}
+
+#[test]
+fn openai_cost_with_cached_tokens() {
+    // gpt-4o-mini: $0.15/M input, $0.075/M cached input, $0.60/M output.
+    let tokens = Tokens {
+        input: 10_000,
+        cached_read: 4_000,
+        cache_creation: 0,
+        output: 500,
+    };
+    let cost = excerpt().cost("gpt-4o-mini", &tokens).expect("priced");
+    assert_eq!(cost.model_key, "gpt-4o-mini");
+    // 6,000 * 0.15/M + 4,000 * 0.075/M + 500 * 0.6/M = 0.0009 + 0.0003 + 0.0003
+    assert_usd(cost.usd, 0.0015);
+}
+
+#[test]
+fn anthropic_cost_with_cache_read_and_creation() {
+    // claude-sonnet-4-5: $3/M input, $0.30/M cache read, $3.75/M cache write, $15/M output.
+    let tokens = Tokens::from_anthropic(100, 20_000, 5_000, 1_000);
+    assert_eq!(tokens.input, 25_100);
+    let cost = excerpt()
+        .cost("claude-sonnet-4-5-20250929", &tokens)
+        .expect("priced");
+    assert_eq!(cost.model_key, "claude-sonnet-4-5-20250929");
+    // 100 * 3/M + 20,000 * 0.3/M + 5,000 * 3.75/M + 1,000 * 15/M
+    assert_usd(cost.usd, 0.0003 + 0.006 + 0.01875 + 0.015);
+}
+
+#[test]
+fn a_missing_cache_price_falls_back_to_the_input_price() {
+    // gpt-4o-2024-05-13 has no cache_read_input_token_cost: cached tokens cost $5/M too.
+    let tokens = Tokens {
+        input: 1_000,
+        cached_read: 600,
+        cache_creation: 300,
+        output: 10,
+    };
+    let cost = excerpt()
+        .cost("gpt-4o-2024-05-13", &tokens)
+        .expect("priced");
+    assert_usd(cost.usd, 1_000.0 * 5e-06 + 10.0 * 1.5e-05);
+}
+
+#[test]
+fn long_context_tier_applies_above_its_threshold() {
+    let table = excerpt();
+    let at = |input, cached_read| Tokens {
+        input,
+        cached_read,
+        cache_creation: 0,
+        output: 1_000,
+    };
+    // At the threshold: base prices ($2.50/M, $0.25/M cached, $15/M out).
+    let base = table.cost("gpt-5.4", &at(272_000, 72_000)).expect("priced");
+    assert_usd(
+        base.usd,
+        200_000.0 * 2.5e-06 + 72_000.0 * 2.5e-07 + 1_000.0 * 1.5e-05,
+    );
+    // Above it: the tier ($5/M, $0.50/M cached, $22.50/M out) for every token.
+    let tier = table.cost("gpt-5.4", &at(272_001, 72_000)).expect("priced");
+    assert_usd(
+        tier.usd,
+        200_001.0 * 5e-06 + 72_000.0 * 5e-07 + 1_000.0 * 2.25e-05,
+    );
+}
+
+#[test]
+fn a_tier_without_cache_prices_keeps_the_lower_ones_and_resolves_to_its_input_price() {
+    let text = r#"{"m": {
+        "input_cost_per_token": 1.0, "output_cost_per_token": 2.0,
+        "cache_read_input_token_cost": 0.1,
+        "input_cost_per_token_above_1k_tokens": 10.0,
+        "output_cost_per_token_above_2k_tokens": 20.0
+    }}"#;
+    let table = PriceTable::from_json(text, "t.json").expect("parses");
+    let tokens = |input| Tokens {
+        input,
+        cached_read: 100,
+        cache_creation: 100,
+        output: 1,
+    };
+    // Above 1k: input 10, output still 2, cache read still 0.1, cache creation = input 10.
+    let cost = table.cost("m", &tokens(1_500)).expect("priced").usd;
+    assert_usd(cost, 1_300.0 * 10.0 + 100.0 * 0.1 + 100.0 * 10.0 + 2.0);
+    // Above 2k as well: output 20.
+    let cost = table.cost("m", &tokens(2_500)).expect("priced").usd;
+    assert_usd(cost, 2_300.0 * 10.0 + 100.0 * 0.1 + 100.0 * 10.0 + 20.0);
+}
+
+#[test]
+fn inconsistent_counts_saturate() {
+    let tokens = Tokens {
+        input: 10,
+        cached_read: 1_000,
+        cache_creation: 1_000,
+        output: 0,
+    };
+    let cost = excerpt().cost("claude-haiku-4-5", &tokens).expect("priced");
+    // No uncached input; the cache counts are charged as reported.
+    assert_usd(cost.usd, 1_000.0 * 1e-07 + 1_000.0 * 1.25e-06);
+    let max = Tokens {
+        input: u64::MAX,
+        cached_read: u64::MAX,
+        cache_creation: u64::MAX,
+        output: u64::MAX,
+    };
+    let cost = excerpt().cost("claude-haiku-4-5", &max).expect("priced");
+    assert!(cost.usd.is_finite() && cost.usd > 0.0);
+}
+
+#[test]
+fn huge_prices_give_a_finite_cost_and_negative_zero_is_zero() {
+    let text = r#"{"huge": {"input_cost_per_token": 1e308, "output_cost_per_token": 1e308},
+                   "zero": {"input_cost_per_token": -0.0, "output_cost_per_token": -0}}"#;
+    let table = PriceTable::from_json(text, "t.json").expect("parses");
+    let tokens = Tokens {
+        input: u64::MAX,
+        output: u64::MAX,
+        ..Tokens::default()
+    };
+    assert_eq!(table.cost("huge", &tokens).map(|c| c.usd), Some(f64::MAX));
+    let zero = table.cost("zero", &tokens).expect("priced").usd;
+    assert!(zero == 0.0 && zero.is_sign_positive(), "{zero:?}");
+}
+
+#[test]
+fn matching_as_providers_return_names() {
+    let table = excerpt();
+    let cases = [
+        // A dated key that is present wins (its price differs from gpt-4o's).
+        ("gpt-4o-2024-05-13", "gpt-4o-2024-05-13"),
+        // A dated name that is absent falls back to the undated key.
+        ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("claude-sonnet-4-5-20991231", "claude-sonnet-4-5"),
+        ("claude-haiku-4-5-20251001", "claude-haiku-4-5"),
+        // Provider prefixes, one or two of them.
+        ("openai/gpt-4o", "gpt-4o"),
+        (
+            "openrouter/openai/gpt-4o-mini-2024-07-18",
+            "gpt-4o-mini-2024-07-18",
+        ),
+        (
+            "anthropic/claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-5-20250929",
+        ),
+        // A provider-specific key wins over the bare one.
+        ("azure/gpt-4o-mini", "azure/gpt-4o-mini"),
+        (
+            "vertex_ai/claude-3-5-haiku@20241022",
+            "vertex_ai/claude-3-5-haiku@20241022",
+        ),
+        // The prefix fallback, at a `-` boundary.
+        (
+            "claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4-5-20250929",
+        ),
+        ("claude-sonnet-4-5-20261231-v1:0", "claude-sonnet-4-5"),
+        ("gpt-4o-mini-fast", "gpt-4o-mini"),
+        ("openai/gpt-4o-2024-08-06-preview", "gpt-4o"),
+        // Case and surrounding space.
+        ("GPT-4o", "gpt-4o"),
+        (" gpt-4o\n", "gpt-4o"),
+    ];
+    for (model, key) in cases {
+        assert_eq!(
+            key_for(&table, model).as_deref(),
+            Some(key),
+            "model {model:?}"
+        );
+    }
+    for unknown in [
+        "gpt-9",
+        "gpt-4oo",
+        "llama-3-70b",
+        "",
+        "/",
+        "openai/",
+        "-",
+        "2024-07-18",
+    ] {
+        assert_eq!(key_for(&table, unknown), None, "model {unknown:?}");
+        assert_eq!(table.cost(unknown, &Tokens::default()), None);
+    }
+}
+
+#[test]
+fn the_prefix_fallback_never_cuts_into_a_provider_segment() {
+    let text = r#"{"openrouter": {"input_cost_per_token": 1, "output_cost_per_token": 1},
+                   "openrouter/x": {"input_cost_per_token": 1, "output_cost_per_token": 1}}"#;
+    let table = PriceTable::from_json(text, "t.json").expect("parses");
+    assert_eq!(key_for(&table, "openrouter/foo-bar"), None);
+    assert_eq!(
+        key_for(&table, "openrouter/x-y").as_deref(),
+        Some("openrouter/x")
+    );
+}
+
+#[test]
+fn dates_are_stripped_only_when_they_look_like_dates() {
+    assert_eq!(strip_date("gpt-4o-mini-2024-07-18"), Some("gpt-4o-mini"));
+    assert_eq!(
+        strip_date("claude-sonnet-4-20250514"),
+        Some("claude-sonnet-4")
+    );
+    assert_eq!(
+        strip_date("claude-3-5-haiku@20241022"),
+        Some("claude-3-5-haiku")
+    );
+    assert_eq!(strip_date("gpt-4o-2024-13-01"), None);
+    assert_eq!(strip_date("model-20241300"), None);
+    assert_eq!(strip_date("model-1234567"), None);
+    assert_eq!(strip_date("-20240101"), None);
+    assert_eq!(strip_date("gpt-4.1"), None);
+}
+
+#[test]
+fn price_accessors_use_the_matching_rule() {
+    let table = excerpt();
+    assert_eq!(table.input_price("openai/gpt-4o-2024-11-20"), Some(2.5e-06));
+    assert_eq!(table.output_price("openai/gpt-4o-2024-11-20"), Some(1e-05));
+    assert_eq!(table.output_price("unknown-model"), None);
+    assert_eq!(table.input_price("unknown-model"), None);
+}
+
+#[test]
+fn a_loaded_table_overrides_the_builtin_one() {
+    let loaded = r#"{"gpt-4o": {"input_cost_per_token": 1e-05, "output_cost_per_token": 2e-05},
+                     "my-local-model": {"input_cost_per_token": 0, "output_cost_per_token": 0}}"#;
+    let loaded = PriceTable::from_json(loaded, "prices.json").expect("parses");
+    let builtin = PriceTable::builtin();
+    let builtin_len = builtin.len();
+    let table = builtin.with_overrides(loaded);
+    assert_eq!(table.len(), builtin_len + 1);
+    assert_eq!(table.input_price("gpt-4o"), Some(1e-05));
+    assert_eq!(table.output_price("openai/gpt-4o"), Some(2e-05));
+    assert_eq!(
+        table.output_price("gpt-4o-mini"),
+        Some(6e-07),
+        "others are kept"
+    );
+    assert_eq!(table.input_price("my-local-model"), Some(0.0));
+}
+
+#[test]
+fn a_bad_price_in_a_file_names_the_file_the_entry_and_the_field() {
+    let path = testdata("bad-price.json");
+    let error = PriceTable::load(&path).expect_err("a bad price");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: entry \"gpt-x\": input_cost_per_token must be a non-negative number, got \"abc\"",
+            path.display()
+        )
+    );
+    assert!(
+        matches!(error, PriceError::BadPrice { ref field, .. } if field == "input_cost_per_token")
+    );
+}
+
+#[test]
+fn malformed_fields_are_errors_even_in_entries_that_would_be_skipped() {
+    let cases = [
+        (
+            r#"{"m": {"input_cost_per_token": 1, "output_cost_per_token": -2e-06}}"#,
+            r#"prices.json: entry "m": output_cost_per_token must be a non-negative number, got -2e-6"#,
+        ),
+        (
+            r#"{"img": {"input_cost_per_token": 1, "cache_read_input_token_cost": true}}"#,
+            r#"prices.json: entry "img": cache_read_input_token_cost must be a non-negative number, got true"#,
+        ),
+        (
+            r#"{"m": {"input_cost_per_token": 1, "output_cost_per_token": 1,
+                      "cache_creation_input_token_cost_above_200k_tokens": {"a": 1}}}"#,
+            r#"prices.json: entry "m": cache_creation_input_token_cost_above_200k_tokens must be a non-negative number, got {"a":1}"#,
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(parse_error(text), expected);
+    }
+}
+
+#[test]
+fn fields_that_are_not_read_are_never_errors() {
+    let text = r#"{"m": {"input_cost_per_token": null, "output_cost_per_token": 1,
+                         "max_output_tokens": "lots", "mode": 7,
+                         "input_cost_per_token_batches": "x",
+                         "cache_creation_input_token_cost_above_1hr": "x",
+                         "input_cost_per_token_above_272k_tokens_flex": "x"},
+                   "n": {"input_cost_per_token": 1, "output_cost_per_token": 1,
+                         "max_output_tokens": 1.5}}"#;
+    let table = PriceTable::from_json(text, "t.json").expect("parses");
+    assert!(
+        table.get("m").is_none(),
+        "a null input price is absent: skipped"
+    );
+    assert_eq!(table.get("n").map(|p| p.max_output_tokens), Some(None));
+}
+
+#[test]
+fn invalid_json_names_the_file_line_and_column() {
+    let error = PriceTable::from_json("{\n  \"m\": {\"input_cost_per_token\": 1,,\n}", "p.json")
+        .expect_err("invalid JSON");
+    let PriceError::Json {
+        line,
+        column,
+        message,
+        ..
+    } = &error
+    else {
+        panic!("expected a JSON error, got {error:?}");
+    };
+    assert_eq!((*line, *column), (2, 35));
+    assert!(!message.contains(" at line "), "{message}");
+    assert_eq!(
+        error.to_string(),
+        format!("p.json: invalid JSON at line 2, column 35: {message}")
+    );
+}
+
+#[test]
+fn structural_errors_name_the_file_and_entry() {
+    assert_eq!(
+        parse_error("[1, 2]"),
+        "prices.json: a price table must be a JSON object keyed by model name, got [1,2]"
+    );
+    assert_eq!(
+        parse_error(r#"{"gpt-4o": 0.001}"#),
+        "prices.json: entry \"gpt-4o\" must be a JSON object, got 0.001"
+    );
+    let long = format!(r#"{{"m": "{}"}}"#, "é".repeat(100));
+    let message = parse_error(&long);
+    assert!(message.ends_with("...") && message.len() < 250, "{message}");
+}
+
+#[test]
+fn a_missing_file_names_it() {
+    let path = testdata("no-such-file.json");
+    let error = PriceTable::load(&path).expect_err("missing");
+    assert!(matches!(error, PriceError::Read { .. }));
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{}: cannot read", path.display())),
+        "{error}"
+    );
+}
+
+/// Prices as a JSON file could hold them: zero, tiny, ordinary and absurdly large.
+fn any_price() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        0.0..1e-3f64,
+        0.0..f64::MAX,
+        Just(f64::MAX),
+        Just(f64::MIN_POSITIVE),
+    ]
+}
+
+fn any_tokens() -> impl Strategy<Value = Tokens> {
+    let count = prop_oneof![Just(0u64), 0..1_000_000u64, any::<u64>(), Just(u64::MAX)];
+    (count.clone(), count.clone(), count.clone(), count).prop_map(
+        |(input, cached_read, cache_creation, output)| Tokens {
+            input,
+            cached_read,
+            cache_creation,
+            output,
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn cost_is_finite_and_not_negative(
+        tokens in any_tokens(),
+        prices in proptest::collection::vec(proptest::option::of(any_price()), 8),
+        threshold in any::<u32>(),
+    ) {
+        let mut entry = Map::new();
+        let fields = [INPUT, OUTPUT, CACHE_READ, CACHE_CREATION];
+        for (i, price) in prices.iter().enumerate() {
+            let Some(price) = price else { continue };
+            let field = fields[i % 4];
+            let name = if i < 4 {
+                field.to_owned()
+            } else {
+                format!("{field}_above_{threshold}_tokens")
+            };
+            entry.insert(name, Value::from(*price));
+        }
+        entry.insert(INPUT.to_owned(), Value::from(prices[0].unwrap_or(0.0)));
+        entry.insert(OUTPUT.to_owned(), Value::from(prices[1].unwrap_or(0.0)));
+        let text = serde_json::json!({ "m": entry }).to_string();
+        let table = PriceTable::from_json(&text, "t.json").expect("valid prices parse");
+        for model in ["m", "openai/m-2024-01-01"] {
+            let usd = table.cost(model, &tokens).expect("priced").usd;
+            prop_assert!(usd.is_finite() && usd >= 0.0 && usd.is_sign_positive(), "{usd}");
+        }
+        let builtin = PriceTable::builtin();
+        for model in ["gpt-5.4", "claude-opus-4-8", "o3", "gpt-4o-mini-2024-07-18"] {
+            let usd = builtin.cost(model, &tokens).expect("priced").usd;
+            prop_assert!(usd.is_finite() && usd >= 0.0, "{model}: {usd}");
+        }
+    }
+
+    #[test]
+    fn parsing_and_matching_never_panic(text in ".{0,200}", model in ".{0,60}") {
+        let _ = PriceTable::from_json(&text, "t.json");
+        let _ = excerpt().lookup(&model);
+    }
+
+    #[test]
+    fn parsing_arbitrary_entries_never_panics(
+        entries in proptest::collection::btree_map(
+            "[a-z/@-]{0,12}",
+            prop_oneof![
+                Just(Value::Null),
+                any::<f64>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                ".{0,8}".prop_map(Value::from),
+            ],
+            0..6,
+        ),
+    ) {
+        let mut fields: Map<String, Value> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, (k, v))| (format!("{}{k}", [INPUT, OUTPUT, CACHE_READ, "x"][i % 4]), v))
+            .collect();
+        fields.insert("mode".to_owned(), Value::from("chat"));
+        let text = serde_json::json!({ "m": fields }).to_string();
+        if let Ok(table) = PriceTable::from_json(&text, "t.json") {
+            let _ = table.cost("m", &Tokens { input: 5, cached_read: 3, cache_creation: 9, output: 1 });
+        }
+    }
+}
