@@ -76,6 +76,78 @@ fn demo_profile_v1_gates_routes_and_validates_under_v1() {
 }
 
 #[test]
+fn demo_with_a_tiny_budget_refuses_llm_requests_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("agentlog")
+        .unwrap()
+        .args(["demo", "--budget-usd", "0.000001", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        stdout.matches("-> 429 Too Many Requests").count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("budget_action      3"), "{stdout}");
+    assert!(stdout.contains("3 request(s) refused"), "{stdout}");
+    assert!(stdout.contains("0 error(s), 0 warning(s)"), "{stdout}");
+    let log = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert_eq!(log.matches("\"action\":\"blocked\"").count(), 3);
+}
+
+#[test]
+fn demo_prints_tokens_and_spend_per_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("agentlog")
+        .unwrap()
+        .args(["demo", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // 12 + 9 input and 5 + 3 output tokens of gpt-4o-mini at $0.15 and $0.60 per million:
+    // 21 * 0.15e-6 + 8 * 0.6e-6 = $0.00000795.
+    assert!(
+        stdout.contains(
+            "gpt-4o-mini-2024-07-18        2 response(s)     21 in      8 out  $0.000008"
+        ),
+        "{stdout}"
+    );
+    // 21 input and 8 output tokens of claude-sonnet-4-5 at $3 and $15 per million.
+    assert!(
+        stdout.contains(
+            "claude-sonnet-4-5-20250929    1 response(s)     21 in      8 out  $0.000183"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_bad_price_table_names_the_file_and_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.json");
+    std::fs::write(&prices, r#"{"ok": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}, "gpt-x": {"input_cost_per_token": "abc", "output_cost_per_token": 1e-6}}"#).unwrap();
+    let out = Command::cargo_bin("agentlog")
+        .unwrap()
+        .args(["proxy", "--ca-dir"])
+        .arg(dir.path().join("ca"))
+        .arg("--prices")
+        .arg(&prices)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("prices.json"), "{stderr}");
+    assert!(
+        stderr.contains("entry \"gpt-x\": input_cost_per_token must be a non-negative number"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn proxy_rejects_a_bad_secret_without_echoing_it() {
     let out = Command::cargo_bin("agentlog")
         .unwrap()

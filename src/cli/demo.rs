@@ -5,7 +5,11 @@
 //! request and a leaking request (blocked), writes `events.jsonl` under `--out`, validates
 //! it and prints a summary.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use agentlog_intercept::Budget;
 
 use agentlog_core::secrets::Secret;
 use agentlog_intercept::Profile;
@@ -14,7 +18,7 @@ use agentlog_validate::report::Format;
 use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
 
-use super::proxy::ProfileArg;
+use super::proxy::{ProfileArg, SpendArgs};
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
@@ -42,6 +46,8 @@ pub struct Args {
     /// Event profile of the proxy: `v0` (the seed) or `v1` (the reference sandbox).
     #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
     pub profile: ProfileArg,
+    #[command(flatten)]
+    pub spend: SpendArgs,
 }
 
 /// Runs the demo.
@@ -59,11 +65,19 @@ async fn demo(args: Args) -> u8 {
     };
     let log = dir.join("events.jsonl");
     let _ = std::fs::remove_file(&log);
-    match session(&log, args.profile).await {
-        Ok(()) => {}
-        Err(e) => return fail(e),
+    let (prices, budget) = match (args.spend.price_table(), args.spend.budget(None)) {
+        (Ok(prices), Ok(budget)) => (Arc::new(prices), budget),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let options = proxy_options(&log, args.profile)
+        .with_prices(prices)
+        .with_budget(budget.clone());
+    if let Err(e) = session(options, args.profile).await {
+        return fail(e);
     }
-    report(&log, args.profile)
+    let code = report(&log, args.profile);
+    print_spend(&log, budget.as_deref());
+    code
 }
 
 /// One scripted request: label, method, URL, one header, optional JSON body.
@@ -75,8 +89,9 @@ struct Step {
     body: Option<Value>,
 }
 
-/// The proxy as the demo runs it: v1 adds the allowlist and the route to `local`.
-fn proxy_options(log: &std::path::Path, profile: ProfileArg, local: &str) -> ProxyOptions {
+/// The proxy as the demo runs it; v1 adds the allowlist (and the route, once the local
+/// server is up).
+fn proxy_options(log: &std::path::Path, profile: ProfileArg) -> ProxyOptions {
     let options = ProxyOptions::default()
         .with_secrets(demo_secrets().to_vec())
         .with_event_log(Some(log.to_path_buf()))
@@ -85,15 +100,19 @@ fn proxy_options(log: &std::path::Path, profile: ProfileArg, local: &str) -> Pro
         ProfileArg::V0 => options,
         ProfileArg::V1 => options
             .with_profile(Profile::V1)
-            .with_allow_hosts(vec!["api.openai.com".into(), "api.anthropic.com".into()])
-            .with_routes(vec![format!("api.anthropic.com={local}")]),
+            .with_allow_hosts(vec!["api.openai.com".into(), "api.anthropic.com".into()]),
     }
 }
 
-async fn session(log: &std::path::Path, profile: ProfileArg) -> Result<(), String> {
+async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), String> {
     let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
     let local = agentlog_testkit::mocks::plain_upstream().await;
-    let options = proxy_options(log, profile, &local.address().to_string());
+    let options = match profile {
+        ProfileArg::V0 => options,
+        ProfileArg::V1 => {
+            options.with_routes(vec![format!("api.anthropic.com={}", local.address())])
+        }
+    };
     let proxy = start_proxy(&fixture, options)
         .await
         .map_err(|e| e.to_string())?;
@@ -163,7 +182,7 @@ fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
             url: "https://api.anthropic.com/v1/messages",
             header: ("x-api-key", anthropic.to_owned()),
             body: Some(
-                json!({"model": "claude-sonnet-4", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}),
+                json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}),
             ),
         },
         Step {
@@ -248,5 +267,54 @@ fn report(log: &std::path::Path, profile: ProfileArg) -> u8 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+/// Tokens and spend of one model, added up from the log's response events.
+#[derive(Default)]
+struct ModelSpend {
+    responses: u64,
+    input: u64,
+    output: u64,
+    cost: f64,
+}
+
+/// Prints tokens and spend per model, and where the budget stands.
+fn print_spend(log: &std::path::Path, budget: Option<&Budget>) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut models: BTreeMap<String, ModelSpend> = BTreeMap::new();
+    let mut refused = 0;
+    for event in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let data = &event["data"];
+        match event["event_type"].as_str() {
+            Some("llm_response" | "http_response") if data["model"].is_string() => {
+                let model = data["model"].as_str().unwrap_or_default().to_owned();
+                let spend = models.entry(model).or_default();
+                spend.responses += 1;
+                spend.input += data["input_tokens"].as_u64().unwrap_or(0);
+                spend.output += data["output_tokens"].as_u64().unwrap_or(0);
+                spend.cost += data["cost_usd"].as_f64().unwrap_or(0.0);
+            }
+            Some("budget_action") if data["action"] == "blocked" => refused += 1,
+            _ => {}
+        }
+    }
+    println!("\nspend by model:");
+    for (model, s) in &models {
+        println!(
+            "  {model:<28} {:>2} response(s) {:>6} in {:>6} out  ${:.6}",
+            s.responses, s.input, s.output, s.cost
+        );
+    }
+    if let Some(budget) = budget {
+        let now = budget.now();
+        println!(
+            "budget: ${} of ${} spent, {refused} request(s) refused",
+            now.spent,
+            budget.limit()
+        );
     }
 }

@@ -9,9 +9,9 @@ use agentlog_core::config::{LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_intercept::{
-    CertAuthority, ConnectTo, HostGate, Injector, LogErrorPolicy, Profile, Proxy, ProxyConfig,
-    Route, Routes, RunningProxy, Timeouts, install_default_provider, parse_connect_to,
-    raise_fd_limit,
+    Budget, CertAuthority, ConnectTo, HostGate, Injector, LogErrorPolicy, PriceTable, Profile,
+    Proxy, ProxyConfig, Restored, Route, Routes, RunningProxy, Timeouts, install_default_provider,
+    parse_connect_to, raise_fd_limit, restore_from_log,
 };
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -108,6 +108,79 @@ pub struct Args {
     /// ADDR, not HOST. Repeatable, first match wins. Needs `--profile v1`.
     #[arg(long, value_name = "HOST=ADDR:PORT")]
     pub route: Vec<String>,
+    #[command(flatten)]
+    pub spend: SpendArgs,
+}
+
+/// Prices and the budget gate, shared by `proxy` and `demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SpendArgs {
+    /// Refuse (429, `budget_action` blocked) any LLM request that could take this run's spend
+    /// past LIMIT US dollars: each request's worst case is reserved before it is forwarded and
+    /// its real cost settled when it ends. Spend already in the event log counts (a restart
+    /// does not reset the budget).
+    #[arg(long, value_name = "LIMIT", value_parser = non_negative)]
+    pub budget_usd: Option<f64>,
+    /// Write `budget_action` warn when spend reaches this fraction of --budget-usd.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.8, value_parser = fraction)]
+    pub budget_warn_at: f64,
+    /// A price table in LiteLLM's `model_prices_and_context_window.json` format; its entries
+    /// override the built-in table (current OpenAI and Anthropic models).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err("expected a non-negative number of US dollars, e.g. 5 or 0.25".to_owned()),
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err("expected a fraction from 0 to 1, e.g. 0.8".to_owned()),
+    }
+}
+
+impl SpendArgs {
+    /// The price table: the built-in one, overridden by `--prices`.
+    pub fn price_table(&self) -> Result<PriceTable, u8> {
+        let builtin = PriceTable::builtin();
+        match &self.prices {
+            None => Ok(builtin),
+            Some(path) => match PriceTable::load(path) {
+                Ok(table) => Ok(builtin.with_overrides(table)),
+                Err(e) => Err(fail(format_args!("--prices: {e}"))),
+            },
+        }
+    }
+
+    /// The budget, its spend restored from `log` (the run's own event log).
+    pub fn budget(&self, log: Option<&std::path::Path>) -> Result<Option<Arc<Budget>>, u8> {
+        let Some(limit) = self.budget_usd else {
+            return Ok(None);
+        };
+        let restored = match log {
+            Some(path) => restore_from_log(path)
+                .map_err(|e| fail(format_args!("read {} for the budget: {e}", path.display())))?,
+            None => Restored::default(),
+        };
+        if let Some(path) = log {
+            for line in &restored.skipped_lines {
+                eprintln!(
+                    "agentlog: warning: {}:{line}: not a JSON event; not counted in the budget",
+                    path.display()
+                );
+            }
+        }
+        Ok(Some(Arc::new(Budget::new(
+            limit,
+            self.budget_warn_at,
+            (restored.spent, restored.tokens),
+        ))))
+    }
 }
 
 /// `--profile` of the proxy.
@@ -158,7 +231,7 @@ async fn serve(args: Args) -> u8 {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let mut scopes = policy_lines(&args);
+    let mut scopes = policy_lines(&args, config.budget.as_deref());
     scopes.extend(scope_lines(&config.injector));
     let running = match Proxy::new(config) {
         Ok(p) => match p.bind(args.listen).await {
@@ -196,6 +269,8 @@ fn configure(
     config.on_log_error = args.on_log_error;
     config.allow_cleartext_injection = args.allow_cleartext_injection;
     policy(args, &mut config)?;
+    config.prices = Arc::new(args.spend.price_table()?);
+    config.budget = args.spend.budget(log.path.as_deref())?;
     config.timeouts = Timeouts::default()
         .with_connect(args.connect_timeout)
         .with_response_head(args.response_timeout)
@@ -326,7 +401,7 @@ fn open_log(args: &Args) -> Result<Log, u8> {
 }
 
 /// The event profile, the allowlist and the routes, as an operator should see them.
-fn policy_lines(args: &Args) -> Vec<String> {
+fn policy_lines(args: &Args, budget: Option<&Budget>) -> Vec<String> {
     let mut lines = vec![match args.profile {
         ProfileArg::V0 => "event profile: v0 (llm_request, llm_response, key_injection)".to_owned(),
         ProfileArg::V1 => "event profile: v1 (http_request, http_response, request_transform, response_transform, gate_decision, route_decision)".to_owned(),
@@ -335,6 +410,20 @@ fn policy_lines(args: &Args) -> Vec<String> {
         lines.push(format!(
             "allowed hosts: {} (any other host gets 403)",
             args.allow_host.join(", ")
+        ));
+    }
+    lines.push(match &args.spend.prices {
+        Some(path) => format!("prices: {} over the built-in table", path.display()),
+        None => "prices: the built-in table (current OpenAI and Anthropic models)".to_owned(),
+    });
+    if let Some(budget) = budget {
+        let now = budget.now();
+        lines.push(format!(
+            "budget: ${} of ${} spent so far ({} tokens); warning at {}%",
+            now.spent,
+            budget.limit(),
+            now.tokens,
+            args.spend.budget_warn_at * 100.0
         ));
     }
     for spec in &args.route {

@@ -13,6 +13,8 @@
 //!   IP literals as IP SANs;
 //! - `inject`: the secret policy ([`Injector`]: placeholder replacement,
 //!   `injected`/`skipped`/`leak_blocked`, in headers, the request target and the body);
+//! - `budget`: the spend limit ([`Budget`], `--budget-usd`): reserve a request's worst case,
+//!   settle its real cost, restore spend from the log at start-up;
 //! - `gate`: the host allowlist ([`HostGate`], `--allow-host`);
 //! - `route`: hosts sent to another upstream ([`Routes`], `--route`);
 //! - `proxy`: the accept loop ([`Proxy`]), `CONNECT` tunnels terminated with TLS (HTTP/1.1
@@ -32,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod budget;
 mod ca;
 mod gate;
 mod inject;
@@ -44,6 +47,7 @@ mod usage;
 
 use bytes::Bytes;
 
+pub use budget::{Budget, DEFAULT_MAX_OUTPUT_TOKENS, Restored, restore_from_log};
 pub use ca::{
     CA_CERT_FILE, CA_KEY_FILE, CaError, CertAuthority, install_default_provider, provider,
 };

@@ -416,6 +416,15 @@ impl PriceTable {
         })
     }
 
+    /// The highest cost any entry gives `tokens`: what a model the table does not price could
+    /// cost, for a worst case that an unknown model cannot slip past. Zero for an empty table.
+    pub fn highest_cost(&self, tokens: &Tokens) -> f64 {
+        self.entries
+            .values()
+            .map(|p| p.cost_usd(tokens))
+            .fold(0.0, f64::max)
+    }
+
     /// The cost in USD of one exchange with `model` ([`PriceTable::lookup`]), or `None` when
     /// no entry matches:
     ///

@@ -56,7 +56,11 @@ async fn run_scenario(path: &Path) {
         None | Some("v0") => Profile::V0,
         Some(other) => panic!("{name}: unknown profile {other}"),
     };
+    let budget = s["budget_usd"]
+        .as_f64()
+        .map(|limit| std::sync::Arc::new(agentlog_intercept::Budget::new(limit, 0.8, (0.0, 0))));
     let options = ProxyOptions::default()
+        .with_budget(budget)
         .with_secrets(strings("secrets"))
         .with_placeholders(placeholders[..placeholders.len() - 1].to_vec())
         .with_llm_hosts(strings("llm_hosts"))

@@ -52,9 +52,9 @@ use agentlog_core::event::{CheckedEvent, Event};
 use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
-    BoxBody, BoxError, CertAuthority, DEFAULT_SHUTDOWN_GRACE, HostGate, Injector, LogErrorPolicy,
-    Profile, Proxy, ProxyConfig, Route, Routes, RunningProxy, ShutdownReport, Timeouts,
-    install_default_provider,
+    BoxBody, BoxError, Budget, CertAuthority, DEFAULT_SHUTDOWN_GRACE, HostGate, Injector,
+    LogErrorPolicy, PriceTable, Profile, Proxy, ProxyConfig, Route, Routes, RunningProxy,
+    ShutdownReport, Timeouts, install_default_provider,
 };
 
 /// Host names the fixture's certificate covers.
@@ -397,6 +397,10 @@ pub struct ProxyOptions {
     pub allow_hosts: Vec<String>,
     /// `--route` specs, `HOST=ADDR:PORT` (v1).
     pub routes: Vec<String>,
+    /// The price table (default: the built-in one).
+    pub prices: Option<Arc<PriceTable>>,
+    /// The budget gate (default: none).
+    pub budget: Option<Arc<Budget>>,
 }
 
 impl ProxyOptions {
@@ -481,6 +485,20 @@ impl ProxyOptions {
     #[must_use]
     pub fn with_routes(mut self, routes: Vec<String>) -> Self {
         self.routes = routes;
+        self
+    }
+
+    /// Sets [`ProxyOptions::prices`].
+    #[must_use]
+    pub fn with_prices(mut self, prices: Arc<PriceTable>) -> Self {
+        self.prices = Some(prices);
+        self
+    }
+
+    /// Sets [`ProxyOptions::budget`].
+    #[must_use]
+    pub fn with_budget(mut self, budget: Option<Arc<Budget>>) -> Self {
+        self.budget = budget;
         self
     }
 
@@ -596,6 +614,10 @@ pub async fn start_proxy(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TestkitError::Route(e.to_string()))?;
     config.routes = Routes::new(routes);
+    if let Some(prices) = &options.prices {
+        config.prices = prices.clone();
+    }
+    config.budget = options.budget.clone();
     let running = Proxy::new(config)?.bind(([127, 0, 0, 1], 0).into()).await?;
     Ok(TestProxy {
         running,

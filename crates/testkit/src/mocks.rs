@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// Model every mock answers with.
 pub const OPENAI_MODEL: &str = "gpt-4o-mini-2024-07-18";
 /// Model the Anthropic mocks answer with.
-pub const ANTHROPIC_MODEL: &str = "claude-sonnet-4-20250514";
+pub const ANTHROPIC_MODEL: &str = "claude-sonnet-4-5-20250929";
 
 /// An OpenAI chat completion (`usage`: 12 prompt, 5 completion tokens).
 pub fn openai_chat_json() -> serde_json::Value {

@@ -16,12 +16,15 @@
 
 use agentlog_core::emitter::Record;
 use agentlog_core::event::{
-    COST_FROM_PROVIDER, GateDecision, HttpRequest, HttpResponse, InjectionAction, KeyInjection,
-    LlmRequest, LlmResponse, RequestTransform, ResponseTransform, RouteDecision, USAGE_PARTIAL,
-    USAGE_UNKNOWN,
+    BudgetAction, COST_FROM_PRICES, COST_FROM_PROVIDER, COST_FROM_RESERVATION, GateDecision,
+    HttpRequest, HttpResponse, InjectionAction, KeyInjection, LlmRequest, LlmResponse,
+    RequestTransform, ResponseTransform, RouteDecision, USAGE_PARTIAL, USAGE_UNKNOWN,
 };
 
+use super::super::budget::{Reservation, Standing, worst_case};
+use super::super::prices::{PriceTable, Tokens};
 use super::super::usage::Usage;
+use super::forward::RequestBody;
 use super::observe::{End, Observed};
 use super::{LogUnavailable, State};
 
@@ -124,12 +127,14 @@ impl State {
     }
 
     /// `llm_response` with its tokens (v0), or `response_transform` `logged_usage` when
-    /// usage was read and then `http_response` (v1). `observed` is `None` for an exchange
-    /// whose usage is not read (not an LLM host).
+    /// usage was read and then `http_response` (v1); then the budget's `warn` when this
+    /// exchange's charge crossed the warning line. `observed` is `None` for an exchange whose
+    /// usage is not read (not an LLM host).
     pub(super) fn write_response(
         &self,
         mut response: LlmResponse,
         observed: Option<Observed>,
+        reservation: Option<Reservation>,
         tag: &'static str,
         end: End,
     ) -> Result<(), LogUnavailable> {
@@ -138,8 +143,9 @@ impl State {
             if self.profile == Profile::V1 {
                 logged_usage = usage_transform(&response.host, &observed.usage);
             }
-            account(&mut response, observed);
+            account(&mut response, observed, &self.prices);
         }
+        let warning = self.settle(&mut response, reservation);
         let mut record = match self.profile {
             Profile::V0 => Record::new(response),
             Profile::V1 => Record::new(HttpResponse::from(response)),
@@ -151,13 +157,106 @@ impl State {
         if end == End::CutShort {
             record = record.tag("cut_short");
         }
-        self.emit_all(logged_usage.map(Record::new).into_iter().chain([record]))
+        let records = logged_usage.map(Record::new).into_iter().chain([record]);
+        self.emit_all(records.chain(warning))
+    }
+
+    /// The reservation for a request (`Ok(None)` without a budget, or for a request that
+    /// names no model); `Err` with the standing when it could take spend past the limit.
+    pub(super) fn reserve(&self, body: &RequestBody) -> Result<Option<Reservation>, Standing> {
+        let (Some(budget), Some(facts)) = (&self.budget, body.facts()) else {
+            return Ok(None);
+        };
+        if facts.model.is_empty() {
+            return Ok(None);
+        }
+        budget.reserve(worst_case(facts, &self.prices)).map(Some)
+    }
+
+    /// Gives back a reservation whose request was not forwarded.
+    pub(super) fn release(&self, reservation: Option<Reservation>) {
+        if let (Some(budget), Some(r)) = (&self.budget, reservation) {
+            budget.settle(r, 0.0, 0);
+        }
+    }
+
+    /// The events of a request refused by the budget: in v1 a `gate_decision` of the
+    /// `budget_gate`, then (both profiles) `budget_action` `blocked`. Refused whatever the
+    /// log says: a failure is reported and counted by [`State::emit`].
+    pub(super) fn write_budget_refusal(&self, host: &str, standing: Standing) {
+        if self.profile == Profile::V1 {
+            let gate = GateDecision {
+                host: host.to_owned(),
+                allowed: false,
+                reason: format!(
+                    "budget exhausted: ${} of ${} spent",
+                    standing.spent,
+                    standing.spent + standing.remaining
+                ),
+                pattern: String::new(),
+            };
+            let _ = self.emit(Record::new(gate).plugin(BUDGET_GATE));
+        }
+        let _ = self.emit(budget_record("blocked", standing));
+    }
+
+    /// Settles the exchange's reservation with what it is charged (see the `budget`
+    /// module); the `warn` record when that crossed the warning line.
+    fn settle(
+        &self,
+        response: &mut LlmResponse,
+        reservation: Option<Reservation>,
+    ) -> Option<Record> {
+        let (Some(budget), Some(reservation)) = (&self.budget, reservation) else {
+            return None;
+        };
+        let charged = charge(response, reservation.amount());
+        let tokens = response
+            .input_tokens
+            .unwrap_or(0)
+            .saturating_add(response.output_tokens.unwrap_or(0));
+        let settled = budget.settle(reservation, charged, tokens);
+        settled
+            .crossed_warning
+            .then(|| budget_record("warn", settled.standing))
     }
 }
 
-/// Puts what the response reported on its event: the model, the token counts, the cost the
-/// provider reported, and `usage` `unknown` (nothing reported) or `partial` (not final).
-fn account(response: &mut LlmResponse, observed: Observed) {
+/// The plugin of the budget's events.
+const BUDGET_GATE: &str = "budget_gate";
+
+fn budget_record(action: &str, standing: Standing) -> Record {
+    Record::new(BudgetAction {
+        action: action.to_owned(),
+        tokens_used: standing.tokens,
+        cost_usd: standing.spent,
+        remaining: standing.remaining,
+    })
+    .plugin(BUDGET_GATE)
+}
+
+/// What an exchange holding a reservation of `reserved` is charged; when that is the
+/// reservation, the event says so (`cost_source` `reservation`).
+fn charge(response: &mut LlmResponse, reserved: f64) -> f64 {
+    let success = (200..300).contains(&response.status_code);
+    let known = response.cost_usd;
+    let charged = match (response.usage.as_str(), known) {
+        ("", Some(cost)) => cost,
+        (USAGE_UNKNOWN, _) if !success => return 0.0,
+        (USAGE_PARTIAL, Some(cost)) if cost >= reserved => cost,
+        _ => reserved,
+    };
+    if Some(charged) != known {
+        response.cost_usd = Some(charged);
+        response.cost_source = COST_FROM_RESERVATION.to_owned();
+    }
+    charged
+}
+
+/// Puts what the response reported on its event: the model, the token counts, the cost (the
+/// provider's, else computed from `prices`), and `usage` `unknown` (nothing reported) or
+/// `partial` (not final).
+fn account(response: &mut LlmResponse, observed: Observed, prices: &PriceTable) {
     let usage = observed.usage;
     response.usage = if !usage.is_known() {
         USAGE_UNKNOWN.to_owned()
@@ -169,6 +268,11 @@ fn account(response: &mut LlmResponse, observed: Observed) {
     if let Some(cost) = usage.provider_cost_usd {
         response.cost_usd = Some(cost);
         response.cost_source = COST_FROM_PROVIDER.to_owned();
+    } else if usage.is_known()
+        && let Some(cost) = prices.cost(&usage.model, &tokens_of(&usage))
+    {
+        response.cost_usd = Some(round_usd(cost.usd));
+        response.cost_source = COST_FROM_PRICES.to_owned();
     }
     response.model = usage.model;
     response.input_tokens = usage.input_tokens;
@@ -176,6 +280,23 @@ fn account(response: &mut LlmResponse, observed: Observed) {
     response.cached_input_tokens = usage.cached_input_tokens;
     response.cache_creation_input_tokens = usage.cache_creation_input_tokens;
     response.reasoning_tokens = usage.reasoning_tokens;
+}
+
+/// A computed cost rounded to a trillionth of a dollar, so that float noise
+/// (`0.00030000000000000003`) does not reach the log.
+fn round_usd(usd: f64) -> f64 {
+    let rounded = (usd * 1e12).round() / 1e12;
+    if rounded.is_finite() { rounded } else { usd }
+}
+
+/// The counts a price table needs.
+fn tokens_of(usage: &Usage) -> Tokens {
+    Tokens {
+        input: usage.input_tokens.unwrap_or(0),
+        cached_read: usage.cached_input_tokens.unwrap_or(0),
+        cache_creation: usage.cache_creation_input_tokens.unwrap_or(0),
+        output: usage.output_tokens.unwrap_or(0),
+    }
 }
 
 /// The record of a v0 `key_injection` event: the injector's plugin and the request's tag.

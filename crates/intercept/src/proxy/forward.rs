@@ -32,9 +32,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use super::super::BoxBody;
+use super::super::budget::{RequestFacts, Standing};
 use super::super::inject::Channel;
 use super::super::upstream::{self, BoxError};
-use super::super::usage::{UsageParser, request_model};
+use super::super::usage::UsageParser;
 use super::observe::{End, ObservedBody, Pending};
 use super::reply::{self, Local};
 use super::scan::ScanBody;
@@ -81,6 +82,10 @@ pub(super) async fn forward(
             return exchange.answer_locally(&state, local, &model);
         }
     };
+    let reservation = match state.reserve(&body) {
+        Ok(reservation) => reservation,
+        Err(standing) => return refuse_over_budget(&state, &target, standing),
+    };
     let mut parts = parts;
     // Secrets go where the request really goes: a routed request gets those allowed for the
     // route's target (see the `route` module).
@@ -99,10 +104,17 @@ pub(super) async fn forward(
     }
     let pending = if state.records_exchange(llm) {
         match exchange.write_request(&state, body.model().to_owned()) {
-            Ok(pending) => Some(pending),
-            Err(LogUnavailable) => return reply::log_unavailable(&target.host),
+            Ok(mut pending) => {
+                pending.hold(reservation);
+                Some(pending)
+            }
+            Err(LogUnavailable) => {
+                state.release(reservation);
+                return reply::log_unavailable(&target.host);
+            }
         }
     } else {
+        state.release(reservation);
         None
     };
     if websocket::is_upgrade(&parts) {
@@ -233,9 +245,9 @@ enum Refusal {
 }
 
 /// The request body as it will be sent upstream.
-enum RequestBody {
-    /// Read whole (LLM hosts): the bytes and the `model` they name.
-    Buffered { bytes: Bytes, model: String },
+pub(super) enum RequestBody {
+    /// Read whole (LLM hosts): the bytes and what the budget needs from them.
+    Buffered { bytes: Bytes, facts: RequestFacts },
     /// Relayed while scanned for placeholders.
     Scanned(Box<ScanBody>),
     /// Relayed untouched (nothing in it could leak).
@@ -243,12 +255,17 @@ enum RequestBody {
 }
 
 impl RequestBody {
+    /// What was read from a buffered body.
+    pub(super) fn facts(&self) -> Option<&RequestFacts> {
+        match self {
+            RequestBody::Buffered { facts, .. } => Some(facts),
+            _ => None,
+        }
+    }
+
     /// The model the body names (read only from buffered bodies); empty when unknown.
     fn model(&self) -> &str {
-        match self {
-            RequestBody::Buffered { model, .. } => model,
-            _ => "",
-        }
+        self.facts().map_or("", |f| f.model.as_str())
     }
 }
 
@@ -280,8 +297,8 @@ async fn read_body(
                 return Err(Refusal::Leak(leaks));
             }
         }
-        let model = request_model(&bytes);
-        return Ok(RequestBody::Buffered { bytes, model });
+        let facts = RequestFacts::of_body(&bytes);
+        return Ok(RequestBody::Buffered { bytes, facts });
     }
     let Some(scanner) = scanner else {
         return Ok(RequestBody::Streamed(body));
@@ -311,6 +328,19 @@ fn refuse_leak(
     } else {
         reply::blocked()
     }
+}
+
+/// The 429 of a request that could take spend past the budget, with its events.
+fn refuse_over_budget(state: &State, target: &Target, standing: Standing) -> Response<BoxBody> {
+    tracing::warn!(host = %target.host, spent = standing.spent, "budget exhausted: request refused (429)");
+    state.write_budget_refusal(&target.host, standing);
+    let message = format!(
+        "budget exhausted: ${} of ${} spent, this request could cost more than the ${} left (--budget-usd)",
+        standing.spent,
+        standing.spent + standing.remaining,
+        standing.remaining
+    );
+    reply::local(&target.host, Local::BudgetExceeded, &message)
 }
 
 /// Reads (and drops) what the client is still sending, so that a refusal over h2 is not

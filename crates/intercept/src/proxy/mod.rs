@@ -48,9 +48,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use super::BUILTIN_LLM_HOSTS;
+use super::budget::Budget;
 use super::ca::{CaError, CertAuthority};
 use super::gate::HostGate;
 use super::inject::Injector;
+use super::prices::PriceTable;
 use super::route::Routes;
 use super::upstream::{self, ConnectTo, UpstreamClient, UpstreamConnector};
 use agentlog_core::emitter::{Emitter, Record};
@@ -173,6 +175,10 @@ pub struct ProxyConfig {
     pub gate: HostGate,
     /// Hosts sent to another upstream (`--route`; v1 only).
     pub routes: Routes,
+    /// Prices that turn token counts into `cost_usd` (default: the built-in table).
+    pub prices: Arc<PriceTable>,
+    /// The spend limit (`--budget-usd`); none: no gate.
+    pub budget: Option<Arc<Budget>>,
 }
 
 impl ProxyConfig {
@@ -193,6 +199,8 @@ impl ProxyConfig {
             profile: Profile::V0,
             gate: HostGate::default(),
             routes: Routes::default(),
+            prices: Arc::new(PriceTable::builtin()),
+            budget: None,
         }
     }
 }
@@ -235,6 +243,8 @@ struct State {
     profile: Profile,
     gate: HostGate,
     routes: Routes,
+    prices: Arc<PriceTable>,
+    budget: Option<Arc<Budget>>,
     client: UpstreamClient,
     connector: UpstreamConnector,
     tls_configs: Mutex<HashMap<String, Arc<rustls::ServerConfig>>>,
@@ -321,6 +331,8 @@ impl Proxy {
                 profile: config.profile,
                 gate: config.gate,
                 routes: config.routes,
+                prices: config.prices,
+                budget: config.budget,
                 client: upstream::client(connector.clone()),
                 connector,
                 tls_configs: Mutex::new(HashMap::new()),

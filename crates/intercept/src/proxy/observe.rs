@@ -28,6 +28,7 @@ use hyper::body::Incoming;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
+use super::super::budget::Reservation;
 use super::super::upstream::{self, BoxError};
 use super::super::usage::{Usage, UsageParser};
 use super::{LogUnavailable, State};
@@ -58,6 +59,8 @@ pub(super) struct Pending {
     /// Read usage from the response (LLM hosts).
     reads_usage: bool,
     parser: Option<UsageParser>,
+    /// The budget reserved for this exchange, settled when the event is written.
+    reservation: Option<Reservation>,
     written: bool,
 }
 
@@ -70,8 +73,14 @@ impl Pending {
             started: Instant::now(),
             reads_usage,
             parser: None,
+            reservation: None,
             written: false,
         }
+    }
+
+    /// Settles `reservation` when this exchange ends.
+    pub fn hold(&mut self, reservation: Option<Reservation>) {
+        self.reservation = reservation;
     }
 
     /// Sets the status sent to the client.
@@ -108,7 +117,9 @@ impl Pending {
         if end == End::CutShort {
             self.state.lifecycle.count_cut();
         }
-        self.state.write_response(meta, usage, self.tag, end)
+        let reservation = self.reservation.take();
+        self.state
+            .write_response(meta, usage, reservation, self.tag, end)
     }
 
     /// What the response said about its usage, and whether that is its final word: the

@@ -30,6 +30,8 @@ pub(super) enum Local {
     LogUnavailable,
     /// The proxy is shutting down (503).
     ShuttingDown,
+    /// The request could take spend past `--budget-usd` (429).
+    BudgetExceeded,
 }
 
 impl Local {
@@ -40,6 +42,7 @@ impl Local {
             Local::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Local::BadBody => StatusCode::BAD_REQUEST,
             Local::LogUnavailable | Local::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Local::BudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -52,6 +55,7 @@ impl Local {
             Local::BadBody => "request_body_unreadable",
             Local::LogUnavailable => "event_log_unavailable",
             Local::ShuttingDown => "proxy_shutting_down",
+            Local::BudgetExceeded => "budget_exceeded",
         }
     }
 
@@ -63,6 +67,7 @@ impl Local {
             Local::UpstreamTimeout => "timeout_error",
             Local::LogUnavailable | Local::ShuttingDown => "overloaded_error",
             Local::UpstreamFailed => "api_error",
+            Local::BudgetExceeded => "rate_limit_error",
         }
     }
 }

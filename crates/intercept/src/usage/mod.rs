@@ -229,13 +229,5 @@ impl UsageParser {
     }
 }
 
-/// The `model` of a JSON request body, empty when absent or not JSON.
-pub fn request_model(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests;

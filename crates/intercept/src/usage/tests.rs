@@ -353,12 +353,6 @@ fn endless_gzip_header_is_cut_off() {
     }
 }
 
-#[test]
-fn request_model_reads_the_model() {
-    assert_eq!(request_model(br#"{"model":"m1","messages":[]}"#), "m1");
-    assert_eq!(request_model(b"not json"), "");
-}
-
 /// `testdata/usage/cases.json`: every provider fixture, whole and split at every byte, plain
 /// and gzip-compressed, reports exactly the expected counts (absent ones absent).
 #[test]

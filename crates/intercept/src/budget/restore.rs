@@ -1,0 +1,100 @@
+//! Spend restored from the run's own event log at start-up, so that a restart does not
+//! reset the budget.
+//!
+//! Every `llm_response` and `http_response` in the file counts: its `cost_usd` (what was
+//! charged for it, see the budget's table) and its `input_tokens + output_tokens`. A line
+//! that is not a JSON object (a torn last line left by a crash, a corrupt one) is skipped
+//! and reported by number, never fatal; a missing file is a run with no spend yet.
+
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use serde_json::Value;
+
+/// What the log says was spent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Restored {
+    /// Sum of `cost_usd` of the response events.
+    pub spent: f64,
+    /// Sum of their token counts.
+    pub tokens: u64,
+    /// Response events read.
+    pub responses: u64,
+    /// 1-based numbers of the lines skipped because they are not JSON objects.
+    pub skipped_lines: Vec<u64>,
+}
+
+/// Reads `path`; `Ok` with nothing spent when it does not exist.
+pub fn restore_from_log(path: &Path) -> io::Result<Restored> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Restored::default()),
+        Err(e) => return Err(e),
+    };
+    let mut restored = Restored::default();
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(restored);
+        }
+        number += 1;
+        match serde_json::from_slice::<Value>(&line) {
+            Ok(event) if event.is_object() => restored.count(&event),
+            _ if line.iter().all(u8::is_ascii_whitespace) => {}
+            _ => restored.skipped_lines.push(number),
+        }
+    }
+}
+
+impl Restored {
+    fn count(&mut self, event: &Value) {
+        if !matches!(
+            event["event_type"].as_str(),
+            Some("llm_response" | "http_response")
+        ) {
+            return;
+        }
+        self.responses += 1;
+        let data = &event["data"];
+        if let Some(cost) = data["cost_usd"]
+            .as_f64()
+            .filter(|c| c.is_finite() && *c > 0.0)
+        {
+            self.spent += cost;
+        }
+        let tokens = |k: &str| data[k].as_u64().unwrap_or(0);
+        self.tokens = self
+            .tokens
+            .saturating_add(tokens("input_tokens"))
+            .saturating_add(tokens("output_tokens"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_up_responses_and_skips_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        assert_eq!(restore_from_log(&path).unwrap(), Restored::default());
+        let lines = [
+            r#"{"event_type":"llm_request","data":{"cost_usd":9}}"#,
+            r#"{"event_type":"llm_response","data":{"input_tokens":10,"output_tokens":5,"cost_usd":0.25,"cost_source":"price_table"}}"#,
+            "not json",
+            r#"{"event_type":"http_response","data":{"cost_usd":0.5,"cost_source":"reservation"}}"#,
+            r#"{"event_type":"llm_response","data":{"usage":"unknown"}}"#,
+            r#"{"event_type":"llm_response","data":{"cost_usd":1"#,
+        ];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let r = restore_from_log(&path).unwrap();
+        assert_eq!(r.spent, 0.75);
+        assert_eq!(r.tokens, 15);
+        assert_eq!(r.responses, 3);
+        assert_eq!(r.skipped_lines, [3, 6]);
+    }
+}

@@ -1,0 +1,140 @@
+//! The budget gate under load and across a restart, through the TLS fixture.
+
+use std::sync::Arc;
+
+use agentlog_intercept::{Budget, PriceTable, restore_from_log};
+use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use serde_json::Value;
+
+mod common;
+
+use common::{PH_OPENAI, secrets};
+
+const CHAT: &str = "https://api.openai.com/v1/chat/completions";
+const BODY: &str =
+    r#"{"model":"gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#;
+
+/// The worst case the gate reserves for [`BODY`].
+fn worst() -> f64 {
+    let prices = PriceTable::builtin();
+    let (input, output) = (
+        prices.input_price("gpt-4o-mini").unwrap(),
+        prices.output_price("gpt-4o-mini").unwrap(),
+    );
+    10.0 * output + BODY.len() as f64 * input
+}
+
+fn data(events: &[agentlog_core::event::Event], event_type: &str) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e.event_type.as_str() == event_type)
+        .map(|e| serde_json::to_value(e.data.as_ref().unwrap()).unwrap())
+        .collect()
+}
+
+/// 32 requests at once against room for five worst cases: recorded spend stays within the
+/// limit (the documented bound is zero for text requests with known prices), every refusal
+/// is a 429 with its `budget_action` `blocked`, and no refused request reached the upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_never_take_spend_past_the_limit() {
+    let limit = 5.5 * worst();
+    let budget = Arc::new(Budget::new(limit, 0.8, (0.0, 0)));
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets().with_budget(Some(budget.clone())))
+        .await
+        .unwrap();
+    let client = proxy.client().unwrap();
+    let requests = (0..32).map(|_| {
+        let client = client.clone();
+        async move {
+            let resp = client
+                .post(CHAT)
+                .header("authorization", format!("Bearer {PH_OPENAI}"))
+                .header("content-type", "application/json")
+                .body(BODY)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap();
+            (status, body)
+        }
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    let refused: Vec<&String> = answers
+        .iter()
+        .filter(|(s, _)| *s == 429)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(ok + refused.len(), 32, "{answers:?}");
+    assert!(ok >= 5, "room for five worst cases: {ok} passed");
+    assert!(!refused.is_empty(), "the budget refused nothing");
+    for body in &refused {
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["error"]["code"], "budget_exceeded", "{body}");
+    }
+    let events = proxy.shutdown().await.unwrap();
+    let spent: f64 = data(&events, "llm_response")
+        .iter()
+        .map(|d| d["cost_usd"].as_f64().unwrap())
+        .sum();
+    assert!(spent <= limit, "spent {spent} > limit {limit}");
+    assert!((budget.now().spent - spent).abs() < 1e-12);
+    let blocked = data(&events, "budget_action");
+    assert_eq!(
+        blocked.iter().filter(|d| d["action"] == "blocked").count(),
+        refused.len()
+    );
+    let upstream = fixture.mock().received_requests().await.unwrap();
+    assert_eq!(upstream.len(), ok, "a refused request reached the upstream");
+    assert_eq!(data(&events, "llm_request").len(), ok);
+}
+
+/// Spend before a restart equals spend restored from the log after it, and a torn last line
+/// is skipped and reported, not fatal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spend_survives_a_restart_and_a_torn_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let fixture = TlsFixture::start().await.unwrap();
+    let budget = Arc::new(Budget::new(1.0, 0.8, (0.0, 0)));
+    let options: ProxyOptions = secrets()
+        .with_event_log(Some(log.clone()))
+        .with_budget(Some(budget.clone()));
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let client = proxy.client().unwrap();
+    for stream in [false, true, false] {
+        let body = if stream {
+            r#"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true}}"#
+        } else {
+            BODY
+        };
+        let resp = client
+            .post(CHAT)
+            .header("authorization", format!("Bearer {PH_OPENAI}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap();
+    }
+    proxy.shutdown().await.unwrap();
+    let before = budget.now();
+    assert!(before.spent > 0.0);
+    let restored = restore_from_log(&log).unwrap();
+    assert!(
+        (restored.spent - before.spent).abs() < 1e-15,
+        "{restored:?} vs {before:?}"
+    );
+    assert_eq!(restored.tokens, before.tokens);
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    let lines = text.lines().count() as u64;
+    text.push_str(r#"{"event_type":"llm_response","data":{"cost_usd":5"#);
+    std::fs::write(&log, text).unwrap();
+    let torn = restore_from_log(&log).unwrap();
+    assert_eq!(torn.spent, restored.spent);
+    assert_eq!(torn.skipped_lines, [lines + 1]);
+}
