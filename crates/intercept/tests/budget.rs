@@ -138,3 +138,51 @@ async fn spend_survives_a_restart_and_a_torn_line() {
     assert_eq!(torn.spent, restored.spent);
     assert_eq!(torn.skipped_lines, [lines + 1]);
 }
+
+/// A stream cut off before any usage (an OpenAI stream's usage comes in its last chunk) is
+/// `usage` `unknown`, never zero, and charged its reservation (the provider bills what it
+/// generated, which the proxy cannot see); an error status with no usage is charged nothing;
+/// crossing the warning line writes one `budget_action` `warn`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_streams_are_charged_their_reservation_and_the_warning_comes_once() {
+    // The warning line (0.45 of 2.2 worst cases) is crossed by the first, charged in full.
+    let budget = Arc::new(Budget::new(2.2 * worst(), 0.45, (0.0, 0)));
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets().with_budget(Some(budget.clone())))
+        .await
+        .unwrap();
+    let client = proxy.client().unwrap();
+    let send = |extra: (&'static str, &'static str)| {
+        client
+            .post(CHAT)
+            .header("authorization", format!("Bearer {PH_OPENAI}"))
+            .header("content-type", "application/json")
+            .header(extra.0, extra.1)
+            .body(BODY)
+            .send()
+    };
+    let truncated = send(("x-testkit-stream", "truncated")).await.unwrap();
+    assert_eq!(truncated.status(), 200);
+    assert!(truncated.bytes().await.is_err(), "the stream was cut");
+    let failed = send(("x-testkit-status", "500")).await.unwrap();
+    assert_eq!(failed.status(), 500);
+    failed.bytes().await.unwrap();
+    let ok = send(("x-testkit-none", "1")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    ok.bytes().await.unwrap();
+    let events = proxy.shutdown().await.unwrap();
+    let responses = data(&events, "llm_response");
+    assert_eq!(responses[0]["usage"], "unknown", "{:?}", responses[0]);
+    assert!(responses[0].get("output_tokens").is_none());
+    assert_eq!(responses[0]["cost_source"], "reservation");
+    assert!((responses[0]["cost_usd"].as_f64().unwrap() - worst()).abs() < 1e-15);
+    assert_eq!(responses[1]["usage"], "unknown");
+    assert!(responses[1].get("cost_usd").is_none(), "{:?}", responses[1]);
+    assert_eq!(responses[2]["cost_source"], "price_table");
+    let warnings: Vec<Value> = data(&events, "budget_action");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["action"], "warn");
+    assert!((warnings[0]["cost_usd"].as_f64().unwrap() - worst()).abs() < 1e-15);
+    let spent = worst() + responses[2]["cost_usd"].as_f64().unwrap();
+    assert!((budget.now().spent - spent).abs() < 1e-12);
+}

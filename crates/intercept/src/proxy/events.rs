@@ -372,6 +372,69 @@ mod tests {
         );
     }
 
+    fn observed(input: Option<u64>, complete: bool) -> Observed {
+        Observed {
+            usage: Usage {
+                model: "gpt-4o-mini".into(),
+                input_tokens: input,
+                output_tokens: input.map(|_| 10),
+                ..Usage::default()
+            },
+            complete,
+        }
+    }
+
+    #[test]
+    fn account_marks_unknown_and_partial_usage_and_prices_the_rest() {
+        let prices = PriceTable::builtin();
+        let mut r = LlmResponse::default();
+        account(&mut r, observed(None, true), &prices);
+        assert_eq!(
+            (r.usage.as_str(), r.cost_usd, r.input_tokens),
+            ("unknown", None, None)
+        );
+        let mut r = LlmResponse::default();
+        account(&mut r, observed(Some(100), false), &prices);
+        assert_eq!(r.usage, "partial");
+        let mut r = LlmResponse::default();
+        account(&mut r, observed(Some(100), true), &prices);
+        assert_eq!(
+            (r.usage.as_str(), r.cost_source.as_str()),
+            ("", "price_table")
+        );
+        assert_eq!(r.cost_usd, Some(round_usd(100.0 * 0.15e-6 + 10.0 * 0.6e-6)));
+    }
+
+    #[test]
+    fn charge_follows_the_documented_table() {
+        let response = |status, usage: &str, cost| LlmResponse {
+            status_code: status,
+            usage: usage.into(),
+            cost_usd: cost,
+            cost_source: cost.map_or(String::new(), |_| "price_table".into()),
+            ..LlmResponse::default()
+        };
+        let mut r = response(200, "", Some(0.1));
+        assert_eq!(charge(&mut r, 0.5), 0.1);
+        assert_eq!(r.cost_source, "price_table");
+        let mut r = response(200, "unknown", None);
+        assert_eq!(charge(&mut r, 0.5), 0.5);
+        assert_eq!(
+            (r.cost_usd, r.cost_source.as_str()),
+            (Some(0.5), "reservation")
+        );
+        let mut r = response(500, "unknown", None);
+        assert_eq!(charge(&mut r, 0.5), 0.0);
+        assert_eq!(r.cost_usd, None);
+        let mut r = response(200, "partial", Some(0.7));
+        assert_eq!(charge(&mut r, 0.5), 0.7);
+        let mut r = response(200, "partial", Some(0.2));
+        assert_eq!(charge(&mut r, 0.5), 0.5);
+        assert_eq!(r.cost_source, "reservation");
+        let mut r = response(200, "", None);
+        assert_eq!(charge(&mut r, 0.5), 0.5, "a model without a price");
+    }
+
     #[test]
     fn usage_without_tokens_logs_nothing() {
         let mut usage = Usage::default();
