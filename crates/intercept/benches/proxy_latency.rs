@@ -14,6 +14,9 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use agentlog_intercept::Budget;
 use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 
 const BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
@@ -108,7 +111,14 @@ fn main() {
             .with_llm_hosts(vec!["localhost".into()])
             .with_secrets(vec!["BENCH_KEY=sk-bench-not-a-real-key@api.example.com".into()])
             .with_event_log(Some(dir.path().join("events.jsonl")));
-        let proxy = start_proxy(&fixture, options).await.expect("proxy");
+        let proxy = start_proxy(&fixture, options.clone()).await.expect("proxy");
+        // The same proxy with the budget gate on: every request reserves its worst case and
+        // settles its priced cost (a limit no run reaches).
+        let budget = Arc::new(Budget::new(1e9, 0.8, (0.0, 0)));
+        let gated_options = options
+            .with_event_log(Some(dir.path().join("gated.jsonl")))
+            .with_budget(Some(budget));
+        let gated = start_proxy(&fixture, gated_options).await.expect("proxy");
         let url = format!("https://localhost:{}/v1/chat/completions", fixture.addr().port());
         let fixture_ca = reqwest::Certificate::from_pem(fixture.ca_pem().as_bytes()).expect("ca");
         let mut rows = Vec::new();
@@ -123,6 +133,14 @@ fn main() {
             .build()
             .expect("client");
         rows.push(measure("agentlog proxy", via, &url, n, secs).await);
+
+        let gated_ca = reqwest::Certificate::from_pem(gated.ca().cert_pem().as_bytes()).expect("ca");
+        let via = base()
+            .proxy(reqwest::Proxy::all(gated.url()).expect("proxy url"))
+            .tls_certs_only([gated_ca])
+            .build()
+            .expect("client");
+        rows.push(measure("agentlog proxy + budget gate", via, &url, n, secs).await);
 
         if let (Ok(port), Ok(ca_path)) = (std::env::var("MITM_PORT"), std::env::var("MITM_CA")) {
             let pem = std::fs::read(&ca_path).expect("read mitmproxy CA");
@@ -150,5 +168,6 @@ fn main() {
         }
         println!("\n{n} sequential keep-alive requests for latency; {secs} s with 32 concurrent clients for throughput.");
         let _ = proxy.shutdown().await;
+        let _ = gated.shutdown().await;
     });
 }
