@@ -136,9 +136,20 @@ fn unknown_types_flag_relaxes_real_log() {
         env!("CARGO_MANIFEST_DIR"),
         "/testdata/validate/real-matchlock-pr77.jsonl"
     );
-    cmd().args(["validate", real]).assert().code(1);
     cmd()
-        .args(["validate", "--unknown-types", "warn", "--quiet", real])
+        .args(["validate", "--profile", "v0", real])
+        .assert()
+        .code(1);
+    cmd()
+        .args([
+            "validate",
+            "--profile",
+            "v0",
+            "--unknown-types",
+            "warn",
+            "--quiet",
+            real,
+        ])
         .assert()
         .code(0)
         .stdout("ok: 1 file(s), 13 line(s), 13 event(s) checked; 0 error(s), 13 warning(s)\n");
@@ -281,6 +292,10 @@ fn sarif_is_valid_sarif_2_1_0() {
     assert_eq!(doc["version"], "2.1.0");
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert!(results.iter().any(|r| r["ruleId"] == "secret.value"));
+    assert_eq!(
+        doc["runs"][0]["artifacts"][0]["properties"]["profile"],
+        "v0"
+    );
     // An invalid document is refused, so the check above can fail.
     assert!(!validator.is_valid(&serde_json::json!({"version": "2.1.0"})));
 }
@@ -556,7 +571,7 @@ fn profile_v1_checks_v1_data_and_warns_on_an_empty_agent_system() {
         );
     // v0 does not know gate_decision, and requires a non-empty agent_system.
     cmd()
-        .args(["validate", "-"])
+        .args(["validate", "--profile", "v0", "-"])
         .write_stdin(format!("{line}\n"))
         .assert()
         .code(1)
@@ -577,4 +592,161 @@ fn profile_v1_checks_v1_data_and_warns_on_an_empty_agent_system() {
         .stdout(predicate::str::contains(
             "event_type `llm_request` is not defined by profile v1",
         ));
+}
+
+const REAL_LOGS: [&str; 2] = [
+    "testdata/real-logs/matchlock-go-writer-events.jsonl",
+    "testdata/real-logs/matchlock-pr77-examples-events.jsonl",
+];
+
+#[test]
+fn reference_logs_validate_clean_with_no_flags() {
+    let chosen = [
+        "auto: line 3 is http_request, a v1-only type",
+        "auto: line 1 is gate_decision, a v1-only type",
+    ];
+    for (log, chosen) in REAL_LOGS.into_iter().zip(chosen) {
+        cmd().args(["validate", log]).assert().code(0).stdout(
+            predicate::str::contains(format!("{log}: checked under profile v1 ({chosen})"))
+                .and(predicate::str::contains("0 error(s), 0 warning(s)"))
+                .and(predicate::str::contains("[").not()),
+        );
+    }
+}
+
+#[test]
+fn stdin_is_checked_under_the_profile_auto_chooses() {
+    let v1 = std::fs::read_to_string(REAL_LOGS[0]).unwrap();
+    cmd()
+        .args(["validate", "-"])
+        .write_stdin(v1.clone())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "-: checked under profile v1 (auto: line 3 is http_request",
+        ));
+    cmd()
+        .args(["validate", "-"])
+        .write_stdin(GOOD)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "-: checked under profile v0 (auto: line 1 is llm_request",
+        ));
+    // A v0 line appended to the v1 log: a mixed file, reported on that line.
+    let mixed = format!("{v1}{}", GOOD.lines().next().unwrap_or_default());
+    cmd()
+        .args(["validate", "-"])
+        .write_stdin(format!("{mixed}\n"))
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains(
+                "-:19: error[profile.mixed] /event_type: event_type `llm_request` is a v0-only type",
+            )
+            .and(predicate::str::contains(
+                "decided at line 3 by http_request",
+            )),
+        );
+    // Only shared types: v0, the default, so an empty agent_system is an error.
+    let shared = r#"{"ts":"2026-02-24T23:03:10Z","run_id":"vm-1","agent_system":"","event_type":"budget_action","summary":"s","data":{"action":"warn"}}"#;
+    cmd()
+        .args(["validate", "-"])
+        .write_stdin(format!("{shared}\n"))
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("-:1: error[envelope.empty] /agent_system").and(
+                predicate::str::contains(
+                    "checked under profile v0 (auto: no v0-only or v1-only event type",
+                ),
+            ),
+        );
+}
+
+fn two_profiles(format: &str) -> String {
+    let out = cmd()
+        .args([
+            "validate",
+            "--format",
+            format,
+            REAL_LOGS[1],
+            "conformance/logs/valid_v0_all_types.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_format_names_the_profile_of_each_file() {
+    let text = two_profiles("text");
+    assert!(
+        text.contains(&format!(
+            "{}: checked under profile v1 (auto: line 1 is gate_decision",
+            REAL_LOGS[1]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "valid_v0_all_types.jsonl: checked under profile v0 (auto: line 1 is llm_request"
+        ),
+        "{text}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&two_profiles("json")).unwrap();
+    assert_eq!(json["files"][0]["profile"], "v1");
+    assert_eq!(
+        json["files"][0]["profile_chosen"],
+        serde_json::json!({"by": "auto", "line": 1, "event_type": "gate_decision"})
+    );
+    assert_eq!(json["files"][1]["profile"], "v0");
+    assert_eq!(
+        json["summary"]["by_profile"],
+        serde_json::json!({"v0": 1, "v1": 1})
+    );
+
+    let sarif: serde_json::Value = serde_json::from_str(&two_profiles("sarif")).unwrap();
+    let artifacts = &sarif["runs"][0]["artifacts"];
+    assert_eq!(artifacts[0]["properties"]["profile"], "v1");
+    assert_eq!(artifacts[1]["properties"]["profile"], "v0");
+    assert_eq!(
+        sarif["runs"][0]["properties"]["profiles"],
+        serde_json::json!({"v0": 1, "v1": 1})
+    );
+
+    let junit = two_profiles("junit");
+    assert_eq!(
+        junit
+            .matches(r#"<property name="profile" value="v1"/>"#)
+            .count(),
+        1,
+        "{junit}"
+    );
+    assert_eq!(
+        junit
+            .matches(r#"<property name="profile" value="v0"/>"#)
+            .count(),
+        1,
+        "{junit}"
+    );
+
+    let github = two_profiles("github");
+    assert!(
+        github.contains("::notice title=agentlog validate::ok: 2 file(s)"),
+        "{github}"
+    );
+    assert!(
+        github.contains("; checked under v0: 1 file(s), v1: 1 file(s)"),
+        "{github}"
+    );
+
+    // A given profile says so.
+    cmd()
+        .args(["validate", "--profile", "v1", REAL_LOGS[1]])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("checked under profile v1 (given)"));
 }

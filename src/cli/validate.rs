@@ -29,8 +29,11 @@ pub enum UnknownTypes {
 /// The profile to validate against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProfileArg {
-    /// v0: llm_request, llm_response, budget_action, key_injection.
+    /// Per file, from its event types: the family of the first v0-only (llm_request,
+    /// llm_response) or v1-only type; v0 when there is none. Mixing both is profile.mixed.
     #[default]
+    Auto,
+    /// v0: llm_request, llm_response, budget_action, key_injection.
     V0,
     /// v1, what the reference's Go writer emits: http_request, http_response, gate_decision,
     /// route_decision, request_transform, response_transform, key_injection, budget_action.
@@ -85,8 +88,8 @@ pub struct Args {
     /// Text format: print only the summary line.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Event-log profile.
-    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
+    /// Event-log profile; every report says which one each file was checked under.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Auto)]
     pub profile: ProfileArg,
     /// Unknown event types are errors (default) or warnings (`warn`).
     #[arg(long, value_enum, default_value_t = UnknownTypes::Error)]
@@ -203,6 +206,7 @@ pub fn run(args: Args) -> u8 {
     };
     let options = Options::default()
         .with_profile(match args.profile {
+            ProfileArg::Auto => Profile::Auto,
             ProfileArg::V0 => Profile::V0,
             ProfileArg::V1 => Profile::V1,
         })

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::fast::{Facts, fast};
-use super::{Finding, Rule, Severity, dupkeys};
+use super::profile::{Pending, agent_system_empty};
+use super::{Finding, Profile, Rule, Severity, dupkeys};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
 
@@ -38,6 +39,9 @@ pub(crate) struct ChunkResult {
     pub last_ts: Option<Timestamp>,
     pub run_ids: Vec<(u64, String)>,
     pub by_event_type: BTreeMap<String, u64>,
+    /// Under [`Profile::Auto`], the profile-dependent facts of this chunk's lines, in line
+    /// order, for the merger to resolve once the file's profile is known.
+    pub pending: Vec<(u64, Pending)>,
 }
 
 impl ChunkResult {
@@ -59,8 +63,9 @@ pub(crate) struct Checker {
     pub unknown_types: Severity,
     pub max_line_len: usize,
     pub redactor: Redactor,
-    pub envelope: &'static jsonschema::Validator,
-    pub profile: super::Profile,
+    /// The compiled v0 and v1 envelope schemas.
+    pub envelopes: [&'static jsonschema::Validator; 2],
+    pub profile: Profile,
 }
 
 pub(crate) fn escape_pointer_token(token: &str) -> String {
@@ -68,6 +73,17 @@ pub(crate) fn escape_pointer_token(token: &str) -> String {
 }
 
 impl Checker {
+    /// The envelope schema a line is checked with: the profile's, or under `Auto` the
+    /// family of the line's own type (v1 for shared and unknown types, whose verdicts are the
+    /// same under both once the empty `agent_system` is set aside).
+    fn envelope_for(&self, family: Option<Profile>) -> &'static jsonschema::Validator {
+        let [v0, v1] = self.envelopes;
+        match (self.profile, family) {
+            (Profile::V0, _) | (Profile::Auto, Some(Profile::V0)) => v0,
+            _ => v1,
+        }
+    }
+
     pub(crate) fn finding(
         &self,
         line: u64,
@@ -160,6 +176,12 @@ impl Checker {
             self.cross_line(line, facts, out);
             return None;
         }
+        self.precise(line, text, out)
+    }
+
+    /// The precise path: parses `text` into a `Value` and explains every way it fails the
+    /// envelope and data schemas, with JSON pointers.
+    pub(crate) fn precise(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
@@ -179,23 +201,21 @@ impl Checker {
                 .to_owned();
             out.push(self.finding(line, Rule::JsonDuplicateKey, Some(pointer), msg));
         }
-        if !self.envelope.is_valid(&value) {
-            for e in self.envelope.iter_errors(&value) {
+        let family = match map.get("event_type") {
+            Some(Value::String(t)) => Profile::family_of(&EventType::from_name(t)).map(|f| f.0),
+            _ => None,
+        };
+        let envelope = self.envelope_for(family);
+        if !envelope.is_valid(&value) {
+            for e in envelope.iter_errors(&value) {
                 self.schema_error(line, &e, out);
             }
         }
-        if self.profile == super::Profile::V1
-            && matches!(map.get("agent_system"), Some(Value::String(s)) if s.is_empty())
-        {
-            let msg = "agent_system is empty: the reference writes \"\" when started without \
-                       --agent-system, so this log cannot say which agent system wrote it"
-                .to_owned();
-            out.push(self.finding(
-                line,
-                Rule::AgentSystemUnknown,
-                Some("/agent_system".into()),
-                msg,
-            ));
+        if matches!(map.get("agent_system"), Some(Value::String(s)) if s.is_empty()) {
+            match self.profile {
+                Profile::Auto => out.pending.push((line, Pending::AgentSystemEmpty)),
+                profile => out.push(agent_system_empty(profile, line)),
+            }
         }
         let ts = match map.get("ts") {
             Some(Value::String(s)) if !s.is_empty() => match Timestamp::parse(s) {
@@ -242,6 +262,8 @@ impl Checker {
             at.starts_with("/data/") || (at == "/data" && matches!(e.kind(), K::Required { .. }));
         let (rule, pointer, message) = match e.kind() {
             K::Format { .. } if at == "/ts" => return,
+            // An empty agent_system is judged by profile, in one place: `agent_system_empty`.
+            K::MinLength { .. } if at == "/agent_system" => return,
             K::Required { property } => {
                 let name = property.as_str().unwrap_or("?");
                 let rule = if in_data {
@@ -256,9 +278,9 @@ impl Checker {
                 for key in unexpected {
                     let pointer = format!("{at}/{}", escape_pointer_token(key));
                     let msg = format!(
-                        "field {} is not part of the {} envelope (extensions go in data)",
-                        self.redactor.quote(key),
-                        self.profile.name()
+                        "field {} is not an envelope field (the envelope is closed; \
+                         extensions go in data)",
+                        self.redactor.quote(key)
                     );
                     out.push(self.finding(line, Rule::EnvelopeUnknownField, Some(pointer), msg));
                 }
@@ -307,20 +329,7 @@ impl Checker {
             out.run_ids.push((line, id));
         }
         if let Some(t) = facts.event_type {
-            let known = EventType::from_name(&t);
-            if !self.profile.defines(&known) {
-                let msg = format!(
-                    "event_type {} is not defined by profile {}",
-                    self.redactor.quote(&t),
-                    self.profile.name()
-                );
-                out.push(self.finding(
-                    line,
-                    Rule::EventTypeUnknown,
-                    Some("/event_type".into()),
-                    msg,
-                ));
-            }
+            self.check_event_type(line, &t, out);
             let key = if plain(&t) && !self.redactor.leaks(&t) {
                 t
             } else {
@@ -332,6 +341,34 @@ impl Checker {
                 *out.by_event_type.entry("(other)".into()).or_default() += 1;
             }
         }
+    }
+
+    /// `event_type.unknown` for a type the profile does not define; under `Auto`, a
+    /// [`Pending::Family`] for a type of one family alone (the merger decides whether it is
+    /// `profile.mixed`).
+    fn check_event_type(&self, line: u64, name: &str, out: &mut ChunkResult) {
+        let event_type = EventType::from_name(name);
+        if self.profile == Profile::Auto
+            && let Some((family, name)) = Profile::family_of(&event_type)
+        {
+            out.pending.push((line, Pending::Family(family, name)));
+            return;
+        }
+        if self.profile.defines(&event_type) {
+            return;
+        }
+        let msg = match self.profile {
+            Profile::Auto => format!(
+                "event_type {} is defined by neither profile (v0, v1)",
+                self.redactor.quote(name)
+            ),
+            profile => format!(
+                "event_type {} is not defined by profile {profile}",
+                self.redactor.quote(name)
+            ),
+        };
+        let pointer = Some("/event_type".into());
+        out.push(self.finding(line, Rule::EventTypeUnknown, pointer, msg));
     }
 }
 

@@ -26,7 +26,8 @@ pub type Verdict = (u64, String, String);
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseOptions {
-    /// `"v1"` checks against the v1 profile; absent or `"v0"`: v0.
+    /// `"v0"`, `"v1"` or `"auto"`; absent: `auto`, as `agentlog validate` defaults to (the
+    /// flag is then not passed to a command either).
     pub profile: Option<String>,
     /// `"warn"` makes unknown event types warnings; absent or `"error"`: errors.
     pub unknown_types: Option<String>,
@@ -42,8 +43,8 @@ impl CaseOptions {
     /// The reference validator's options for this case.
     pub fn to_validate_options(&self) -> Options {
         let mut options = Options::default();
-        if self.profile.as_deref() == Some("v1") {
-            options.profile = crate::Profile::V1;
+        if let Some(profile) = self.profile.as_deref().and_then(|p| p.parse().ok()) {
+            options.profile = profile;
         }
         if self.unknown_types.as_deref() == Some("warn") {
             options.unknown_types = Severity::Warning;
@@ -160,11 +161,18 @@ pub fn load_log_cases(dir: &Path) -> Result<Vec<LogCase>, HarnessError> {
     for log in logs {
         let verdict_file = log.with_extension("json");
         let text = std::fs::read(&verdict_file).map_err(|e| read(&verdict_file, e))?;
-        let verdict: VerdictFile =
-            serde_json::from_slice(&text).map_err(|e| HarnessError::BadCase {
-                path: verdict_file.clone(),
-                message: e.to_string(),
-            })?;
+        let bad = |message: String| HarnessError::BadCase {
+            path: verdict_file.clone(),
+            message,
+        };
+        let verdict: VerdictFile = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+        if let Some(profile) = &verdict.options.profile
+            && profile.parse::<crate::Profile>().is_err()
+        {
+            return Err(bad(format!(
+                "options.profile {profile:?}: known: v0, v1, auto"
+            )));
+        }
         cases.push(LogCase {
             name: log
                 .file_stem()
@@ -372,6 +380,9 @@ pub fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Obs
 
 fn options_json(options: &CaseOptions) -> Value {
     let mut map = serde_json::Map::new();
+    if let Some(p) = &options.profile {
+        map.insert("profile".into(), Value::String(p.clone()));
+    }
     if let Some(u) = &options.unknown_types {
         map.insert("unknown_types".into(), Value::String(u.clone()));
     }

@@ -1,9 +1,12 @@
 //! The fast path: typed, borrowed deserialization of lines that are certainly conformant.
 //!
 //! It deserializes the envelope into borrowed typed structs and checks what the schema asks
-//! (non-empty strings, closed envelope, typed `data` of the v0 types, no repeated key). It only
-//! ever *accepts*: whatever it accepts the schema accepts too. Anything it does not accept goes
-//! to the precise path in [`super::check`], which also explains why.
+//! (non-empty strings, closed envelope, typed `data` of the v0 and v1 types, no repeated
+//! key). It only ever *accepts*: whatever it accepts the schema accepts too, under either
+//! profile (a non-empty `agent_system` passes both envelopes; a type's data schema is its
+//! family's alone, or the same in both for the shared types). So the fast path does not need
+//! to know the file's profile. Anything it does not accept goes to the precise path in
+//! [`super::check`], which also explains why.
 
 use std::borrow::Cow;
 
@@ -123,6 +126,97 @@ struct FastKeyInjection {
     action: FastAction,
 }
 
+/// `http_request` (v1): `llm_request`'s shape, but `path` may be empty.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FastHttpRequest<'a> {
+    method: NonEmpty,
+    host: NonEmpty,
+    #[serde(borrow)]
+    path: Cow<'a, str>,
+    #[serde(default, deserialize_with = "some")]
+    model: Option<NonEmpty>,
+    routed: bool,
+    #[serde(default, deserialize_with = "some")]
+    routed_to: Option<NonEmpty>,
+}
+
+/// `http_response` (v1): `llm_response`'s shape without the token counts (which v1 leaves
+/// untyped), and `path` may be empty.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FastHttpResponse<'a> {
+    method: NonEmpty,
+    host: NonEmpty,
+    #[serde(borrow)]
+    path: Cow<'a, str>,
+    status_code: u64,
+    duration_ms: u64,
+    body_bytes: u64,
+    #[serde(default, deserialize_with = "some")]
+    model: Option<NonEmpty>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FastGateDecision {
+    host: NonEmpty,
+    allowed: bool,
+    #[serde(default, deserialize_with = "some")]
+    reason: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    pattern: Option<NonEmpty>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FastRouteAction {
+    Passthrough,
+    Redirected,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FastRouteDecision {
+    host: NonEmpty,
+    action: FastRouteAction,
+    #[serde(default, deserialize_with = "some")]
+    routed_to: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    reason: Option<NonEmpty>,
+}
+
+/// `request_transform` and `response_transform` (v1): the same shape.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FastTransform {
+    host: NonEmpty,
+    action: NonEmpty,
+    #[serde(default, deserialize_with = "some")]
+    reason: Option<NonEmpty>,
+}
+
+/// Whether `raw`, a JSON object, is certainly valid `data` for `event_type`.
+fn data_ok(event_type: &EventType, raw: &str) -> bool {
+    use serde_json::from_str as parse;
+    match event_type {
+        EventType::LlmRequest => parse::<FastLlmRequest>(raw).is_ok(),
+        EventType::LlmResponse => parse::<FastLlmResponse>(raw).is_ok(),
+        EventType::BudgetAction => parse::<FastBudgetAction>(raw).is_ok(),
+        EventType::KeyInjection => parse::<FastKeyInjection>(raw).is_ok(),
+        EventType::HttpRequest => parse::<FastHttpRequest<'_>>(raw).is_ok(),
+        EventType::HttpResponse => parse::<FastHttpResponse<'_>>(raw).is_ok(),
+        EventType::GateDecision => parse::<FastGateDecision>(raw).is_ok(),
+        EventType::RouteDecision => parse::<FastRouteDecision>(raw).is_ok(),
+        EventType::RequestTransform | EventType::ResponseTransform => {
+            parse::<FastTransform>(raw).is_ok()
+        }
+        EventType::Other(_) => true,
+        // A type added to agentlog-core after this path was written: not certain.
+        _ => false,
+    }
+}
+
 /// Facts about one event for the cross-line checks.
 pub(crate) struct Facts {
     pub ts: Option<Timestamp>,
@@ -153,15 +247,7 @@ pub(crate) fn fast(text: &str) -> Option<Facts> {
     if let Some(data) = env.data {
         let raw = data.get();
         let ok = raw.starts_with('{')
-            && match EventType::from_name(&env.event_type) {
-                EventType::LlmRequest => serde_json::from_str::<FastLlmRequest>(raw).is_ok(),
-                EventType::LlmResponse => serde_json::from_str::<FastLlmResponse>(raw).is_ok(),
-                EventType::BudgetAction => serde_json::from_str::<FastBudgetAction>(raw).is_ok(),
-                EventType::KeyInjection => serde_json::from_str::<FastKeyInjection>(raw).is_ok(),
-                EventType::Other(_) => true,
-                // A type added to agentlog-core after this path was written: not certain.
-                _ => false,
-            }
+            && data_ok(&EventType::from_name(&env.event_type), raw)
             // Typed structs catch repeated known fields only; data is open, so check it all.
             && !dupkeys::has_duplicates(raw);
         if !ok {
@@ -173,4 +259,144 @@ pub(crate) fn fast(text: &str) -> Option<Facts> {
         run_id: Some(env.run_id.into_owned()),
         event_type: Some(env.event_type.into_owned()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fast path and the precise path agree: on lines of every v0 and v1 type whose data
+    //! fields are each kept, dropped or given a value of another type or out of range, the
+    //! fast path accepts exactly the lines the precise path finds nothing in. So it never
+    //! accepts a line the schemas refuse, and the lines writers really produce take it.
+
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    use super::fast;
+    use crate::check::ChunkResult;
+    use crate::schema::SchemaProfile;
+    use crate::{Options, Profile, Validator};
+
+    /// Every data schema of both profiles, as `(event type, properties)`.
+    fn types() -> Vec<(&'static str, Map<String, Value>)> {
+        SchemaProfile::ALL
+            .iter()
+            .flat_map(|p| p.data_files())
+            .map(|file| {
+                let properties = file.json()["properties"].as_object().cloned();
+                (file.name, properties.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// A valid value for a property: the first of its enum, else one of its type.
+    fn valid(property: &Value) -> Value {
+        if let Some(first) = property["enum"].get(0) {
+            return first.clone();
+        }
+        match property["type"].as_str() {
+            Some("boolean") => json!(false),
+            Some("integer") => json!(3),
+            Some("number") => json!(0.5),
+            _ => json!("x"),
+        }
+    }
+
+    /// The value of a field after mutation `k` (`None`: the field is left out).
+    fn mutate(property: &Value, k: u8) -> Option<Value> {
+        Some(match k {
+            0 => valid(property),
+            1 => return None,
+            2 => match property["type"].as_str() {
+                Some("string") => json!(42),
+                _ => json!("1"),
+            },
+            3 => json!(""),
+            4 => Value::Null,
+            5 => json!(-1),
+            6 => json!(1.5),
+            7 => json!(true),
+            _ => json!("y"),
+        })
+    }
+
+    fn line(event_type: &str, agent_system: &str, data: Map<String, Value>) -> String {
+        json!({
+            "ts": "2026-11-23T16:48:24.133534185Z",
+            "run_id": "vm-503ad4d1",
+            "agent_system": agent_system,
+            "event_type": event_type,
+            "summary": "s",
+            "tags": ["tls"],
+            "data": data,
+        })
+        .to_string()
+    }
+
+    /// Whether the precise path finds nothing to report in `text`, under `profile`.
+    fn precise_clean(validator: &Validator, text: &str) -> bool {
+        let mut out = ChunkResult::default();
+        validator.checker.precise(1, text, &mut out);
+        let agent_pending = out
+            .pending
+            .iter()
+            .any(|(_, p)| *p == crate::profile::Pending::AgentSystemEmpty);
+        out.findings.is_empty() && out.omitted.is_empty() && !agent_pending
+    }
+
+    fn agree(validator: &Validator, text: &str) -> Result<(), TestCaseError> {
+        let fast = fast(text).is_some();
+        let precise = precise_clean(validator, text);
+        prop_assert_eq!(fast, precise, "fast {} precise {}: {}", fast, precise, text);
+        Ok(())
+    }
+
+    fn validator() -> Validator {
+        let options = Options::default()
+            .with_profile(Profile::Auto)
+            .with_builtin_detectors(false);
+        Validator::new(options).expect("validator")
+    }
+
+    #[test]
+    fn every_valid_line_takes_the_fast_path() {
+        let validator = validator();
+        for (event_type, properties) in types() {
+            let data = properties.iter().map(|(k, p)| (k.clone(), valid(p)));
+            let text = line(event_type, "a", data.collect());
+            assert!(fast(&text).is_some(), "{text}");
+            assert!(precise_clean(&validator, &text), "{text}");
+        }
+    }
+
+    #[test]
+    fn real_v1_lines_take_the_fast_path() {
+        let logs = [
+            include_str!("../../../testdata/real-logs/matchlock-go-writer-events.jsonl"),
+            include_str!("../../../testdata/real-logs/matchlock-pr77-examples-events.jsonl"),
+        ];
+        for text in logs.iter().flat_map(|log| log.lines()) {
+            assert!(fast(text).is_some(), "{text}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fast_and_precise_paths_agree(
+            pick in 0usize..64,
+            mutations in proptest::collection::vec(prop_oneof![6 => Just(0u8), 3 => 1u8..9], 12),
+            empty_agent in proptest::bool::weighted(0.1),
+        ) {
+            let types = types();
+            let (event_type, properties) = &types[pick % types.len()];
+            let data = properties
+                .iter()
+                .zip(mutations.iter().chain(std::iter::repeat(&0)))
+                .filter_map(|((k, p), m)| mutate(p, *m).map(|v| (k.clone(), v)))
+                .collect();
+            let agent_system = if empty_agent { "" } else { "openclaw" };
+            agree(&validator(), &line(event_type, agent_system, data))?;
+        }
+    }
 }

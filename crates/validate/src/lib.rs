@@ -34,6 +34,7 @@ pub mod conformance;
 mod dupkeys;
 mod fast;
 mod pipeline;
+mod profile;
 pub mod report;
 mod rules;
 mod secret_scan;
@@ -50,6 +51,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
+pub use profile::{CheckedProfile, ChosenBy, Profile, UnknownProfileName};
 pub use rules::{RULES, Rule, RuleInfo, Severity, markdown_table};
 
 use crate::secrets::Secret;
@@ -98,6 +100,9 @@ pub struct FileReport {
     pub by_event_type: BTreeMap<String, u64>,
     /// Whether validation stopped early (`--max-errors`, `--fail-fast`).
     pub truncated: bool,
+    /// The profile this input was checked under and how it was chosen; `None` in a report
+    /// of an input that was not read (a skipped entry, a directory without logs).
+    pub profile: Option<CheckedProfile>,
     /// Findings counted but not kept because `findings` reached
     /// [`Options::max_findings_per_file`], per rule and severity: memory stays bounded on any
     /// input, while every count (errors, warnings, by rule) stays exact.
@@ -160,6 +165,8 @@ pub struct Summary {
     pub by_rule: BTreeMap<&'static str, u64>,
     /// Events per event type.
     pub by_event_type: BTreeMap<String, u64>,
+    /// Inputs per profile they were checked under (`v0`, `v1`).
+    pub by_profile: BTreeMap<&'static str, u64>,
 }
 
 impl Report {
@@ -183,6 +190,9 @@ impl Report {
             for (t, n) in &f.by_event_type {
                 *s.by_event_type.entry(t.clone()).or_default() += n;
             }
+            if let Some(checked) = f.profile {
+                *s.by_profile.entry(checked.profile.name()).or_default() += 1;
+            }
         }
         s
     }
@@ -190,41 +200,6 @@ impl Report {
     /// Whether any error-level finding was made (exit code 1).
     pub fn has_errors(&self) -> bool {
         self.files.iter().any(|f| f.errors() > 0)
-    }
-}
-
-/// The event-log profile to validate against.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Profile {
-    /// v0: `llm_request`, `llm_response`, `budget_action`, `key_injection`.
-    #[default]
-    V0,
-    /// v1, what the reference's Go writer emits: `http_request`, `http_response`,
-    /// `gate_decision`, `route_decision`, `request_transform`, `response_transform`,
-    /// `key_injection` (deprecated) and `budget_action`.
-    V1,
-}
-
-impl Profile {
-    /// The name used in messages and on the command line: `v0` or `v1`.
-    pub fn name(self) -> &'static str {
-        self.schemas().name()
-    }
-
-    fn schemas(self) -> crate::schema::SchemaProfile {
-        match self {
-            Profile::V0 => crate::schema::SchemaProfile::V0,
-            Profile::V1 => crate::schema::SchemaProfile::V1,
-        }
-    }
-
-    /// Whether this profile defines `event_type`.
-    pub fn defines(self, event_type: &crate::event::EventType) -> bool {
-        match self {
-            Profile::V0 => event_type.is_v0(),
-            Profile::V1 => event_type.is_v1(),
-        }
     }
 }
 
@@ -240,10 +215,11 @@ impl Profile {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Options {
-    /// The profile (only v0 so far).
+    /// The profile: `V0`, `V1`, or `Auto` (the default), which chooses per file (see
+    /// [`Profile`]).
     pub profile: Profile,
-    /// Severity of `event_type.unknown` (default error; `Warning` accepts the v1 types of the
-    /// reference sandbox's later logs with a warning).
+    /// Severity of `event_type.unknown` (default error; `Warning` accepts types the profile
+    /// does not define with a warning, e.g. v1 types under `V0`).
     pub unknown_types: Severity,
     /// Secrets whose values must not appear (values of at least 8 bytes).
     pub secrets: Vec<Secret>,
@@ -269,7 +245,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            profile: Profile::V0,
+            profile: Profile::Auto,
             unknown_types: Severity::Error,
             secrets: Vec::new(),
             builtin_detectors: true,
@@ -393,7 +369,10 @@ impl Validator {
             unknown_types: options.unknown_types,
             max_line_len: options.max_line_len,
             redactor: Redactor::new(scanner, detector),
-            envelope: options.profile.schemas().envelope()?,
+            envelopes: [
+                crate::schema::SchemaProfile::V0.envelope()?,
+                crate::schema::SchemaProfile::V1.envelope()?,
+            ],
             profile: options.profile,
         };
         Ok(Validator {

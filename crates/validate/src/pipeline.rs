@@ -6,6 +6,10 @@
 //! piece and skips to the next newline. Workers check pieces in any order; the merger puts
 //! the results back in sequence, turns relative line numbers into absolute ones, adds the
 //! checks that cross piece boundaries, and spends the error budget.
+//!
+//! Under `--profile auto` the merger also chooses the file's profile: workers record the
+//! facts whose verdict depends on it as pending, and the merger resolves them in line order,
+//! holding the few that come before the deciding line (see `profile.rs`).
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read};
@@ -14,7 +18,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use super::check::{Checker, ChunkResult, DISTINCT_CAP};
-use super::{FileReport, Finding, Options, Rule, Severity};
+use super::profile::{Pending, agent_system_empty};
+use super::{CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, Rule, Severity};
 use crate::event::Timestamp;
 use crate::secrets::redact::Redactor;
 
@@ -123,6 +128,18 @@ fn read_pieces(
     }
 }
 
+/// Findings counted but not kept, per rule and severity.
+type Omitted = BTreeMap<(Rule, Severity), u64>;
+
+/// One result of a piece, in line order, before the merger keeps or counts it.
+enum Entry {
+    /// A finding.
+    Found(Finding),
+    /// Under `Auto` before the file's profile is known: an empty `agent_system` on this
+    /// line, whose finding (an error under v0, a warning under v1) is made once it is.
+    Held(u64),
+}
+
 /// The merger's state for one input.
 struct Merger<'a> {
     redactor: &'a Redactor,
@@ -135,95 +152,200 @@ struct Merger<'a> {
     budget: Option<u64>,
     errors: u64,
     keep: usize,
+    /// The profile the file is checked under: given, or once `Auto` has decided.
+    checked: Option<CheckedProfile>,
+    /// Lines of [`Entry::Held`] findings; each holds a place in the kept list.
+    held: Vec<u64>,
+    /// Held findings past the kept list's limit, only counted.
+    held_omitted: u64,
 }
 
 impl Merger<'_> {
     /// Adds one piece's result; returns false when the error budget is spent.
     fn merge(&mut self, done: Done) -> bool {
-        let mut findings = Vec::new();
-        let mut omitted = BTreeMap::new();
-        match done {
+        let (entries, omitted) = match done {
             Done::TooLong => {
                 self.report.lines += 1;
                 self.base += 1;
-                findings.push(Finding {
+                let finding = Finding {
                     line: self.base,
                     rule: Rule::LineTooLong,
                     severity: Severity::Error,
                     pointer: None,
                     message: "line is longer than the limit; skipped".into(),
-                });
+                };
+                (vec![Entry::Found(finding)], BTreeMap::new())
             }
             Done::ReadError(kind) => {
-                findings.push(Finding {
+                let finding = Finding {
                     line: self.base + 1,
                     rule: Rule::InputRead,
                     severity: Severity::Error,
                     pointer: None,
                     message: format!("reading stopped: {kind}"),
-                });
+                };
+                (vec![Entry::Found(finding)], BTreeMap::new())
             }
-            Done::Chunk(mut chunk) => {
-                let base = self.base;
-                if let (Some(prev), Some((line, ts))) = (self.last_ts, chunk.first_ts)
-                    && ts < prev
-                {
-                    chunk.findings.push(Finding {
-                        line,
-                        rule: Rule::TsBackwards,
-                        severity: Severity::Warning,
-                        pointer: Some("/ts".into()),
-                        message: format!("ts {ts} is earlier than the previous event's {prev}"),
-                    });
-                }
-                for (line, id) in chunk.run_ids {
-                    if self.run_ids.contains(&id) {
-                        continue;
+            Done::Chunk(chunk) => match self.chunk_entries(chunk) {
+                Some(entries) => entries,
+                None => return false,
+            },
+        };
+        for entry in entries {
+            let f = match entry {
+                Entry::Found(f) => f,
+                Entry::Held(line) => {
+                    if self.kept() < self.keep {
+                        self.held.push(line);
+                    } else {
+                        self.held_omitted += 1;
                     }
-                    if let Some(first) = self.run_ids.first()
-                        && self.run_ids.len() < DISTINCT_CAP
-                    {
-                        chunk.findings.push(Finding {
-                            line,
-                            rule: Rule::RunIdMultiple,
-                            severity: Severity::Warning,
-                            pointer: Some("/run_id".into()),
-                            message: format!(
-                                "run_id {} differs from this file's first run_id {}",
-                                self.redactor.quote(&id),
-                                self.redactor.quote(first)
-                            ),
-                        });
-                    }
-                    if self.run_ids.len() < DISTINCT_CAP {
-                        self.run_ids.push(id);
-                    }
+                    continue;
                 }
-                chunk.findings.sort_by_key(|f| (f.line, f.rule));
-                for mut f in chunk.findings {
-                    f.line += base;
-                    findings.push(f);
-                }
-                self.last_ts = chunk.last_ts.or(self.last_ts);
-                omitted = chunk.omitted;
-                self.base += chunk.lines;
-                self.report.lines += chunk.lines;
-                self.report.events += chunk.events;
-                for (t, n) in chunk.by_event_type {
-                    *self.report.by_event_type.entry(t).or_default() += n;
-                }
-            }
-        }
-        for f in findings {
+            };
             if self.spend(f.severity, 1) == 0 {
                 return false;
             }
-            if self.report.findings.len() < self.keep {
+            if self.kept() < self.keep {
                 self.report.findings.push(f);
             } else {
                 *self.report.omitted.entry((f.rule, f.severity)).or_default() += 1;
             }
         }
+        if !self.count_omitted(omitted) {
+            return false;
+        }
+        self.room
+            .store(self.keep.saturating_sub(self.kept()), Ordering::Relaxed);
+        if self.budget.is_some_and(|b| self.errors >= b) {
+            self.report.truncated = true;
+            return false;
+        }
+        true
+    }
+
+    /// Places taken in the kept list: kept findings and held ones.
+    fn kept(&self) -> usize {
+        self.report.findings.len() + self.held.len()
+    }
+
+    /// A chunk's findings with absolute line numbers, the checks that cross chunks added and
+    /// its pending facts resolved (or held), in line order; `None` when findings held from
+    /// earlier chunks spent the error budget.
+    fn chunk_entries(&mut self, mut chunk: ChunkResult) -> Option<(Vec<Entry>, Omitted)> {
+        let base = self.base;
+        if let (Some(prev), Some((line, ts))) = (self.last_ts, chunk.first_ts)
+            && ts < prev
+        {
+            chunk.findings.push(Finding {
+                line,
+                rule: Rule::TsBackwards,
+                severity: Severity::Warning,
+                pointer: Some("/ts".into()),
+                message: format!("ts {ts} is earlier than the previous event's {prev}"),
+            });
+        }
+        self.run_ids(&mut chunk);
+        let held = self.resolve_pending(&mut chunk)?;
+        chunk.findings.sort_by_key(|f| (f.line, f.rule));
+        let mut entries: Vec<Entry> = chunk
+            .findings
+            .into_iter()
+            .map(|mut f| {
+                f.line += base;
+                Entry::Found(f)
+            })
+            .collect();
+        if !held.is_empty() {
+            entries.extend(held.into_iter().map(|rel| Entry::Held(base + rel)));
+            entries.sort_by_key(|e| match e {
+                Entry::Found(f) => f.line,
+                Entry::Held(line) => *line,
+            });
+        }
+        self.last_ts = chunk.last_ts.or(self.last_ts);
+        self.base += chunk.lines;
+        self.report.lines += chunk.lines;
+        self.report.events += chunk.events;
+        for (t, n) in chunk.by_event_type {
+            *self.report.by_event_type.entry(t).or_default() += n;
+        }
+        Some((entries, chunk.omitted))
+    }
+
+    /// `run_id.multiple` for the chunk's run ids this file has not seen yet.
+    fn run_ids(&mut self, chunk: &mut ChunkResult) {
+        for (line, id) in std::mem::take(&mut chunk.run_ids) {
+            if self.run_ids.contains(&id) {
+                continue;
+            }
+            if let Some(first) = self.run_ids.first()
+                && self.run_ids.len() < DISTINCT_CAP
+            {
+                chunk.findings.push(Finding {
+                    line,
+                    rule: Rule::RunIdMultiple,
+                    severity: Severity::Warning,
+                    pointer: Some("/run_id".into()),
+                    message: format!(
+                        "run_id {} differs from this file's first run_id {}",
+                        self.redactor.quote(&id),
+                        self.redactor.quote(first)
+                    ),
+                });
+            }
+            if self.run_ids.len() < DISTINCT_CAP {
+                self.run_ids.push(id);
+            }
+        }
+    }
+
+    /// Decides the file's profile at the first family line (`Auto`), releases what was held
+    /// for that, and turns the chunk's pending facts into findings (relative line numbers).
+    /// Returns the relative lines still held (no decision yet), or `None` when releasing held
+    /// findings spent the error budget.
+    fn resolve_pending(&mut self, chunk: &mut ChunkResult) -> Option<Vec<u64>> {
+        let mut held = Vec::new();
+        for (rel, pending) in std::mem::take(&mut chunk.pending) {
+            if self.checked.is_none()
+                && let Pending::Family(profile, event_type) = pending
+            {
+                let line = self.base + rel;
+                let chosen_by = ChosenBy::EventType { line, event_type };
+                let checked = CheckedProfile { profile, chosen_by };
+                self.checked = Some(checked);
+                if !self.release_held(checked) {
+                    return None;
+                }
+            }
+            match self.checked {
+                Some(checked) => chunk.findings.extend(pending.resolve(rel, checked)),
+                None => held.push(rel),
+            }
+        }
+        Some(held)
+    }
+
+    /// Turns the held findings into findings under `checked` (they already hold their places
+    /// in the kept list); returns false when they spent the error budget.
+    fn release_held(&mut self, checked: CheckedProfile) -> bool {
+        for line in std::mem::take(&mut self.held) {
+            let finding = agent_system_empty(checked.profile, line);
+            if self.spend(finding.severity, 1) == 0 {
+                return false;
+            }
+            self.report.findings.push(finding);
+        }
+        let n = std::mem::take(&mut self.held_omitted);
+        if n == 0 {
+            return true;
+        }
+        let finding = agent_system_empty(checked.profile, 0);
+        self.count_omitted(BTreeMap::from([((finding.rule, finding.severity), n)]))
+    }
+
+    /// Counts findings that were not kept; returns false when they spent the error budget.
+    fn count_omitted(&mut self, omitted: Omitted) -> bool {
         for ((rule, severity), n) in omitted {
             let counted = self.spend(severity, n);
             *self.report.omitted.entry((rule, severity)).or_default() += counted;
@@ -231,15 +353,21 @@ impl Merger<'_> {
                 return false;
             }
         }
-        self.room.store(
-            self.keep.saturating_sub(self.report.findings.len()),
-            Ordering::Relaxed,
-        );
-        if self.budget.is_some_and(|b| self.errors >= b) {
-            self.report.truncated = true;
-            return false;
-        }
         true
+    }
+
+    /// Ends the input: a file `Auto` found no family line in is checked under v0, and what
+    /// was held is released under it; findings end in line order.
+    fn finish(mut self) -> FileReport {
+        let checked = self.checked.unwrap_or(CheckedProfile {
+            profile: Profile::V0,
+            chosen_by: ChosenBy::Default,
+        });
+        self.release_held(checked);
+        self.report.profile = Some(checked);
+        // Held findings are released after later lines' findings were kept.
+        self.report.findings.sort_by_key(|f| (f.line, f.rule));
+        self.report
     }
 
     /// Counts up to `n` findings of `severity` against the error budget and returns how many
@@ -282,6 +410,12 @@ pub(crate) fn run(
         budget,
         errors: 0,
         keep: options.max_findings_per_file,
+        checked: (options.profile != Profile::Auto).then_some(CheckedProfile {
+            profile: options.profile,
+            chosen_by: ChosenBy::Option,
+        }),
+        held: Vec::new(),
+        held_omitted: 0,
     };
     if budget == Some(0) {
         merger.report.truncated = true;
@@ -339,7 +473,7 @@ pub(crate) fn run(
         }
     });
     merger.report.bytes = bytes;
-    merger.report
+    merger.finish()
 }
 
 fn worker(

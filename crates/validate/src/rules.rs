@@ -112,7 +112,7 @@ rules! {
         "The envelope has a field the profile does not define (the envelope is closed; extensions go in data).";
     /// `agent_system` is `""` under v1 (warning).
     AgentSystemUnknown = "envelope.agent_system_unknown", Warning,
-        "v1 only: agent_system is \"\", which the reference writes when started without --agent-system; the v1 schema accepts it, but the log cannot say which agent wrote it (v0 reports it as envelope.empty, an error, since the seed requires a name).";
+        "Under v1 (given, or chosen by --profile auto): agent_system is \"\", which the reference writes when started without --agent-system; the v1 schema accepts it, but the log cannot say which agent wrote it (v0 reports it as envelope.empty, an error, since the seed requires a name).";
     /// `ts` is not RFC 3339.
     TsFormat = "ts.format", Error, "ts is not an RFC 3339 date-time with an offset.";
     /// `ts` goes backwards (warning).
@@ -123,7 +123,10 @@ rules! {
         "The file holds events of more than one run_id (reported once per additional run_id).";
     /// `event_type` the profile does not define.
     EventTypeUnknown = "event_type.unknown", Error,
-        "event_type is not one the profile defines (v0: llm_request, llm_response, budget_action, key_injection; v1: http_request, http_response, gate_decision, route_decision, request_transform, response_transform, key_injection, budget_action); --unknown-types warn makes it a warning.";
+        "event_type is not one the profile defines (v0: llm_request, llm_response, budget_action, key_injection; v1: http_request, http_response, gate_decision, route_decision, request_transform, response_transform, key_injection, budget_action; under --profile auto, a type neither defines, since a type of the other family is profile.mixed); --unknown-types warn makes it a warning.";
+    /// A v0-only and a v1-only event type in one file (`--profile auto`).
+    ProfileMixed = "profile.mixed", Error,
+        "--profile auto (the default): the file holds v0-only types (llm_request, llm_response) and v1-only types (http_request, http_response, gate_decision, route_decision, request_transform, response_transform); the first of them decided the file's profile, and every line of the other family is reported (its data is still checked against its own family's schema).";
     /// A required `data` field is missing.
     DataRequired = "data.required", Error, "A field the event type's data schema requires is missing.";
     /// A `data` field has the wrong JSON type.
@@ -195,6 +198,7 @@ mod tests {
             "ts.",
             "run_id.",
             "event_type.",
+            "profile.",
             "data.",
             "secret.",
         ];
@@ -206,5 +210,6 @@ mod tests {
         }
         assert_eq!(Rule::TsBackwards.info().severity, Severity::Warning);
         assert_eq!(Rule::RunIdMultiple.info().severity, Severity::Warning);
+        assert_eq!(Rule::ProfileMixed.info().severity, Severity::Error);
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use agentlog_validate::secrets::{Secret, SecretValue};
-use agentlog_validate::{FileReport, Options, Rule, Severity, Validator};
+use agentlog_validate::{FileReport, Options, Profile, Rule, Severity, Validator};
 use base64::Engine as _;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -78,14 +78,20 @@ fn text_report(report: &FileReport) -> String {
 #[test]
 fn real_log_snapshot() {
     let log = include_bytes!("../../../testdata/validate/real-matchlock-pr77.jsonl");
-    let strict = validate(Options::default(), log);
-    assert_eq!((strict.lines, strict.events), (13, 13));
-    assert_eq!(strict.errors(), 13, "v1 types are errors by default");
-    let relaxed = validate(
-        Options::default().with_unknown_types(Severity::Warning),
-        log,
+    let auto = validate(Options::default(), log);
+    assert_eq!((auto.lines, auto.events), (13, 13));
+    assert_eq!(
+        (auto.errors(), auto.warnings()),
+        (0, 0),
+        "{:#?}",
+        auto.findings
     );
+    let v0 = Options::default().with_profile(Profile::V0);
+    let strict = validate(v0.clone(), log);
+    assert_eq!(strict.errors(), 13, "v1 types are errors under v0");
+    let relaxed = validate(v0.with_unknown_types(Severity::Warning), log);
     assert_eq!(relaxed.errors(), 0);
+    insta::assert_snapshot!("real_log_auto", text_report(&auto));
     insta::assert_snapshot!("real_log_strict", text_report(&strict));
     insta::assert_snapshot!("real_log_unknown_types_warn", text_report(&relaxed));
 }

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::printable::printable;
-use super::summary_line;
+use super::{checked_under, profiles_phrase, summary_line};
 use crate::{Report, Severity};
 
 /// Escapes a workflow-command property value.
@@ -26,6 +26,9 @@ fn message(s: &str) -> String {
 
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for file in &report.files {
+        if let Some(checked) = checked_under(file) {
+            writeln!(out, "{}: {checked}", printable(&file.path))?;
+        }
         for f in &file.findings {
             let level = match f.severity {
                 Severity::Error => "error",
@@ -56,10 +59,14 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     } else {
         "notice"
     };
+    let notice = match profiles_phrase(report) {
+        Some(profiles) => format!("{summary}; {profiles}"),
+        None => summary.clone(),
+    };
     writeln!(
         out,
         "::{level} title=agentlog validate::{}",
-        message(&summary)
+        message(&notice)
     )?;
     writeln!(out, "{summary}")
 }

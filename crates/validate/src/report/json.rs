@@ -2,9 +2,21 @@
 
 use std::io::{self, Write};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::Report;
+use crate::{CheckedProfile, ChosenBy, Report};
+
+/// `{"by":"option"}`, `{"by":"auto","line":3,"event_type":"http_request"}` or
+/// `{"by":"auto"}` (no family type: the default).
+fn chosen(checked: CheckedProfile) -> Value {
+    match checked.chosen_by {
+        ChosenBy::EventType { line, event_type } => {
+            json!({ "by": "auto", "line": line, "event_type": event_type })
+        }
+        ChosenBy::Option => json!({ "by": "option" }),
+        _ => json!({ "by": "auto" }),
+    }
+}
 
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let files: Vec<_> = report
@@ -15,8 +27,13 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "path": f.path,
                 "lines": f.lines,
                 "events": f.events,
-                "findings": f.findings,
             });
+            // Absent for an input that was not read (a skipped entry, an empty directory).
+            if let Some(checked) = f.profile {
+                file["profile"] = json!(checked.profile.name());
+                file["profile_chosen"] = chosen(checked);
+            }
+            file["findings"] = json!(f.findings);
             // Only present when the per-file limit dropped findings from the list.
             let omitted = f.omitted_count();
             if omitted > 0 {
@@ -35,6 +52,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "warnings": s.warnings,
             "by_rule": s.by_rule,
             "by_event_type": s.by_event_type,
+            "by_profile": s.by_profile,
         }
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -40,6 +40,20 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             r#"    <testcase classname="agentlog.validate" name="{}">"#,
             xml(&printable(&file.path))
         )?;
+        if let Some(checked) = file.profile {
+            writeln!(out, "      <properties>")?;
+            writeln!(
+                out,
+                r#"        <property name="profile" value="{}"/>"#,
+                checked.profile
+            )?;
+            writeln!(
+                out,
+                r#"        <property name="profile_chosen" value="{}"/>"#,
+                xml(&checked.to_string())
+            )?;
+            writeln!(out, "      </properties>")?;
+        }
         let lines: Vec<String> = file
             .findings
             .iter()

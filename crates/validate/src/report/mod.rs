@@ -12,7 +12,7 @@ mod text;
 
 use std::io::{self, Write};
 
-use crate::Report;
+use crate::{FileReport, Report};
 
 pub use format::{Format, UnknownFormat};
 
@@ -40,4 +40,30 @@ pub fn summary_line(report: &Report) -> String {
         "{verdict}: {} file(s), {} line(s), {} event(s) checked; {} error(s), {} warning(s)",
         s.files, s.lines, s.events, s.errors, s.warnings
     )
+}
+
+/// What the text-like formats print for one input: `checked under profile v1 (auto: line 3
+/// is http_request, a v1-only type)`; `None` for an input that was not read.
+fn checked_under(file: &FileReport) -> Option<String> {
+    file.profile
+        .map(|checked| format!("checked under {checked}"))
+}
+
+/// The profiles of a whole run in a few words, for summaries: one input's
+/// [`checked_under`], or `checked under v0: 2 file(s), v1: 1 file(s)`.
+fn profiles_phrase(report: &Report) -> Option<String> {
+    let mut checked = report.files.iter().filter(|f| f.profile.is_some());
+    match (checked.next(), checked.next()) {
+        (None, _) => None,
+        (Some(file), None) => checked_under(file),
+        _ => {
+            let counts: Vec<String> = report
+                .summary()
+                .by_profile
+                .iter()
+                .map(|(profile, n)| format!("{profile}: {n} file(s)"))
+                .collect();
+            Some(format!("checked under {}", counts.join(", ")))
+        }
+    }
 }

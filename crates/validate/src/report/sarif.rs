@@ -18,7 +18,16 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let mut results = Vec::new();
+    let mut artifacts = Vec::new();
     for file in &report.files {
+        let mut artifact = json!({ "location": { "uri": uri(&file.path) } });
+        if let Some(checked) = file.profile {
+            artifact["properties"] = json!({
+                "profile": checked.profile.name(),
+                "profileChosen": checked.to_string(),
+            });
+        }
+        artifacts.push(artifact);
         for f in &file.findings {
             let index = RULES.iter().position(|r| r.rule == f.rule).unwrap_or(0);
             let mut physical = json!({ "artifactLocation": { "uri": uri(&file.path) } });
@@ -49,7 +58,9 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "informationUri": "https://agentlog.dev/",
                 "rules": rules,
             }},
+            "artifacts": artifacts,
             "results": results,
+            "properties": { "profiles": report.summary().by_profile },
         }]
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

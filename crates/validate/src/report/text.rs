@@ -3,13 +3,16 @@
 use std::io::{self, Write};
 
 use super::printable::printable;
-use super::summary_line;
+use super::{checked_under, summary_line};
 use crate::Report;
 
 pub(super) fn write(report: &Report, out: &mut dyn Write, findings: bool) -> io::Result<()> {
     if findings {
         for file in &report.files {
             let path = printable(&file.path);
+            if let Some(checked) = checked_under(file) {
+                writeln!(out, "{path}: {checked}")?;
+            }
             for f in &file.findings {
                 let pointer = match f.pointer.as_deref() {
                     Some("") => " (line)".to_owned(),

@@ -1,0 +1,259 @@
+//! Profiles: which published schema set a log is checked against, and how `auto` chooses one
+//! per file.
+//!
+//! The families and how `auto` chooses are documented on [`Profile`].
+//!
+//! **Streaming.** The validator never buffers a file to choose. Workers check chunks before
+//! the file's profile is known: the only verdicts that depend on it are the empty
+//! `agent_system` and a line's membership in the other family, so a worker records those as
+//! [`Pending`] facts (everything else is the same under both profiles: shared types have
+//! identical schemas, and a family's own types are checked with that family's envelope).
+//! The merger, which sees chunks in line order, decides the profile at the first family
+//! line and turns pending facts into findings; the few that come before the decision are held
+//! (at most the per-file finding limit of them, the rest counted) until it is made, or until
+//! the end of the input.
+
+use std::fmt;
+use std::str::FromStr;
+
+use agentlog_core::event::EventType;
+use agentlog_core::schema::SchemaProfile;
+
+use crate::{Finding, Rule, Severity};
+
+/// The event-log profile to validate against.
+///
+/// The two profiles share the envelope and two event types; each has types of its own:
+///
+/// | family | event types |
+/// |---|---|
+/// | v0 only | `llm_request`, `llm_response` |
+/// | v1 only | `http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`, `response_transform` |
+/// | shared | `budget_action`, `key_injection` (identical data schemas) |
+///
+/// **The `auto` rule.** A file is checked under the family of the *first* line whose
+/// `event_type` belongs to one family only. A file with no such line (only shared types,
+/// unknown types, or no events) is checked under v0, the seed's profile. Every line of a
+/// file is judged under that one profile, the lines before the deciding line included: an
+/// `agent_system` of `""` is `envelope.empty` (an error) under v0 and
+/// `envelope.agent_system_unknown` (a warning) under v1, wherever it occurs in the file.
+/// A later line whose type belongs to the other family is `profile.mixed` (an error, not
+/// `event_type.unknown`), and its data is still checked against its own family's schema. A
+/// type neither profile defines stays `event_type.unknown` (`--unknown-types` sets its
+/// severity).
+///
+/// ```
+/// use agentlog_validate::Profile;
+/// assert_eq!("auto".parse::<Profile>(), Ok(Profile::Auto));
+/// assert_eq!(Profile::default(), Profile::Auto);
+/// assert_eq!(Profile::V1.name(), "v1");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Profile {
+    /// v0: `llm_request`, `llm_response`, `budget_action`, `key_injection`.
+    V0,
+    /// v1, what the reference's Go writer emits: `http_request`, `http_response`,
+    /// `gate_decision`, `route_decision`, `request_transform`, `response_transform`,
+    /// `key_injection` (deprecated) and `budget_action`.
+    V1,
+    /// Chosen per file from the event types it holds (the default): the family of the first
+    /// v0-only or v1-only type, else v0 (the rule above).
+    /// A report never says a file was checked under `Auto`: it names the profile chosen.
+    #[default]
+    Auto,
+}
+
+/// A profile name other than `v0`, `v1` or `auto`. The message does not repeat the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile; known: v0, v1, auto")]
+pub struct UnknownProfileName;
+
+impl Profile {
+    /// Every profile name `--profile` takes, in help order.
+    pub const ALL: [Profile; 3] = [Profile::V0, Profile::V1, Profile::Auto];
+
+    /// The name used in messages and on the command line: `v0`, `v1` or `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::V0 => SchemaProfile::V0.name(),
+            Profile::V1 => SchemaProfile::V1.name(),
+            Profile::Auto => "auto",
+        }
+    }
+
+    /// Whether this profile defines `event_type` (for [`Profile::Auto`]: whether either
+    /// profile does).
+    pub fn defines(self, event_type: &EventType) -> bool {
+        match self {
+            Profile::V0 => event_type.is_v0(),
+            Profile::V1 => event_type.is_v1(),
+            Profile::Auto => event_type.is_v0() || event_type.is_v1(),
+        }
+    }
+
+    /// The family `event_type` belongs to alone, with its wire name: `Some((V0, ..))` for
+    /// `llm_request`/`llm_response`, `Some((V1, ..))` for the six v1-only types, `None` for
+    /// the shared types and types neither profile defines.
+    ///
+    /// ```
+    /// use agentlog_core::event::EventType;
+    /// use agentlog_validate::Profile;
+    /// let gate = EventType::from_name("gate_decision");
+    /// assert_eq!(Profile::family_of(&gate), Some((Profile::V1, "gate_decision")));
+    /// assert_eq!(Profile::family_of(&EventType::from_name("budget_action")), None);
+    /// ```
+    pub fn family_of(event_type: &EventType) -> Option<(Profile, &'static str)> {
+        let (family, schemas) = match (event_type.is_v0(), event_type.is_v1()) {
+            (true, false) => (Profile::V0, SchemaProfile::V0),
+            (false, true) => (Profile::V1, SchemaProfile::V1),
+            _ => return None,
+        };
+        let name = schemas
+            .event_types()
+            .find(|name| *name == event_type.as_str())?;
+        Some((family, name))
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = UnknownProfileName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or(UnknownProfileName)
+    }
+}
+
+/// How the profile a file was checked under was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChosenBy {
+    /// Given in [`Options::profile`](crate::Options::profile) (`--profile v0|v1`).
+    Option,
+    /// `auto`: the first line whose type belongs to one family only.
+    EventType {
+        /// 1-based line number of that line.
+        line: u64,
+        /// Its event type.
+        event_type: &'static str,
+    },
+    /// `auto`: no line had a v0-only or v1-only type (before the end of the input, or before
+    /// validation stopped early), so the seed's profile v0.
+    Default,
+}
+
+/// The profile a file was checked under, and how it was chosen.
+///
+/// ```
+/// use agentlog_validate::{CheckedProfile, ChosenBy, Profile};
+/// let checked = CheckedProfile {
+///     profile: Profile::V1,
+///     chosen_by: ChosenBy::EventType { line: 3, event_type: "http_request" },
+/// };
+/// assert_eq!(
+///     checked.to_string(),
+///     "profile v1 (auto: line 3 is http_request, a v1-only type)"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckedProfile {
+    /// `V0` or `V1`, never `Auto`.
+    pub profile: Profile,
+    /// Why.
+    pub chosen_by: ChosenBy,
+}
+
+impl fmt::Display for CheckedProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let profile = self.profile;
+        match self.chosen_by {
+            ChosenBy::Option => write!(f, "profile {profile} (given)"),
+            ChosenBy::EventType { line, event_type } => write!(
+                f,
+                "profile {profile} (auto: line {line} is {event_type}, a {profile}-only type)"
+            ),
+            ChosenBy::Default => write!(
+                f,
+                "profile {profile} (auto: no v0-only or v1-only event type, so the default)"
+            ),
+        }
+    }
+}
+
+/// A profile-dependent fact about one line, recorded by a worker under [`Profile::Auto`]
+/// and turned into a finding (or nothing) once the file's profile is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// `agent_system` is `""`.
+    AgentSystemEmpty,
+    /// The line's event type belongs to this family alone.
+    Family(Profile, &'static str),
+}
+
+impl Pending {
+    /// The finding `self` at `line` makes in a file checked under `checked`, if any.
+    pub(crate) fn resolve(self, line: u64, checked: CheckedProfile) -> Option<Finding> {
+        match self {
+            Pending::AgentSystemEmpty => Some(agent_system_empty(checked.profile, line)),
+            Pending::Family(family, _) if family == checked.profile => None,
+            Pending::Family(family, name) => Some(mixed(line, family, name, checked)),
+        }
+    }
+}
+
+/// The finding for `agent_system: ""` under `profile` (`V0` or `V1`): `envelope.empty`
+/// under v0, which requires a name; `envelope.agent_system_unknown` (a warning) under v1,
+/// whose schema accepts what the reference writes without `--agent-system`.
+pub(crate) fn agent_system_empty(profile: Profile, line: u64) -> Finding {
+    let (rule, message) = if profile == Profile::V1 {
+        (
+            Rule::AgentSystemUnknown,
+            "agent_system is empty: the reference writes \"\" when started without \
+             --agent-system, so this log cannot say which agent system wrote it",
+        )
+    } else {
+        (
+            Rule::EnvelopeEmpty,
+            "must not be empty (omit optional fields instead); v0 requires the agent \
+             system's name",
+        )
+    };
+    Finding {
+        line,
+        rule,
+        severity: rule.info().severity,
+        pointer: Some("/agent_system".into()),
+        message: message.to_owned(),
+    }
+}
+
+/// `profile.mixed`: `name`, a `family`-only type, in a file checked under `checked`.
+fn mixed(line: u64, family: Profile, name: &str, checked: CheckedProfile) -> Finding {
+    let profile = checked.profile;
+    let why = match checked.chosen_by {
+        ChosenBy::EventType {
+            line: at,
+            event_type,
+        } => format!("decided at line {at} by {event_type}"),
+        _ => "decided earlier".to_owned(),
+    };
+    Finding {
+        line,
+        rule: Rule::ProfileMixed,
+        severity: Severity::Error,
+        pointer: Some("/event_type".into()),
+        message: format!(
+            "event_type `{name}` is a {family}-only type, but this file holds {profile}-only \
+             types and is checked under {profile} ({why}); one log holds one family (v0 or v1)"
+        ),
+    }
+}
