@@ -96,6 +96,40 @@ struct FastLlmResponse {
     input_tokens: Option<u64>,
     #[serde(default, deserialize_with = "some")]
     output_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    cached_input_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    reasoning_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    cost_usd: Option<NonNegative>,
+    #[serde(default, deserialize_with = "some")]
+    cost_source: Option<FastCostSource>,
+    #[serde(default, deserialize_with = "some")]
+    usage: Option<FastUsage>,
+}
+
+/// `cost_source` of the response types' cost extension.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FastCostSource {
+    Provider,
+    PriceTable,
+    Reservation,
+}
+
+/// `usage` of the response types' cost extension.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FastUsage {
+    Unknown,
+    Partial,
+}
+
+/// `cost_usd` and `cost_source` come together (the schemas' `dependentRequired`).
+fn cost_pair_ok(cost: Option<&NonNegative>, source: Option<&FastCostSource>) -> bool {
+    cost.is_some() == source.is_some()
 }
 
 #[derive(Deserialize)]
@@ -155,6 +189,22 @@ struct FastHttpResponse<'a> {
     body_bytes: u64,
     #[serde(default, deserialize_with = "some")]
     model: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    input_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    output_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    cached_input_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    reasoning_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "some")]
+    cost_usd: Option<NonNegative>,
+    #[serde(default, deserialize_with = "some")]
+    cost_source: Option<FastCostSource>,
+    #[serde(default, deserialize_with = "some")]
+    usage: Option<FastUsage>,
 }
 
 #[derive(Deserialize)]
@@ -201,11 +251,13 @@ fn data_ok(event_type: &EventType, raw: &str) -> bool {
     use serde_json::from_str as parse;
     match event_type {
         EventType::LlmRequest => parse::<FastLlmRequest>(raw).is_ok(),
-        EventType::LlmResponse => parse::<FastLlmResponse>(raw).is_ok(),
+        EventType::LlmResponse => parse::<FastLlmResponse>(raw)
+            .is_ok_and(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref())),
         EventType::BudgetAction => parse::<FastBudgetAction>(raw).is_ok(),
         EventType::KeyInjection => parse::<FastKeyInjection>(raw).is_ok(),
         EventType::HttpRequest => parse::<FastHttpRequest<'_>>(raw).is_ok(),
-        EventType::HttpResponse => parse::<FastHttpResponse<'_>>(raw).is_ok(),
+        EventType::HttpResponse => parse::<FastHttpResponse<'_>>(raw)
+            .is_ok_and(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref())),
         EventType::GateDecision => parse::<FastGateDecision>(raw).is_ok(),
         EventType::RouteDecision => parse::<FastRouteDecision>(raw).is_ok(),
         EventType::RequestTransform | EventType::ResponseTransform => {

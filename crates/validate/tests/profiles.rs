@@ -37,7 +37,10 @@ fn v1_examples() -> Vec<(&'static str, Value)> {
         (
             "http_response",
             json!({"method": "POST", "host": "openrouter.ai", "path": "/v1/chat/completions",
-                   "status_code": 200, "duration_ms": 1234, "body_bytes": 8192, "model": "gpt-4o"}),
+                   "status_code": 200, "duration_ms": 1234, "body_bytes": 8192, "model": "gpt-4o",
+                   "input_tokens": 100, "output_tokens": 50, "cached_input_tokens": 0,
+                   "cache_creation_input_tokens": 0, "reasoning_tokens": 0,
+                   "cost_usd": 0.00075, "cost_source": "provider", "usage": "partial"}),
         ),
         (
             "gate_decision",
