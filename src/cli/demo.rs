@@ -75,7 +75,7 @@ async fn demo(args: Args) -> u8 {
     if let Err(e) = session(options, args.profile).await {
         return fail(e);
     }
-    let code = report(&log, args.profile);
+    let code = report(&log);
     print_spend(&log, budget.as_deref());
     code
 }
@@ -230,7 +230,7 @@ async fn send(
 /// Validates the log with [`agentlog_validate`], the demo's secrets supplied so the
 /// validator's own secret scan checks that no secret value was written, and prints the
 /// event counts, any findings and the validator's summary line.
-fn report(log: &std::path::Path, profile: ProfileArg) -> u8 {
+fn report(log: &std::path::Path) -> u8 {
     let secrets = match demo_secrets()
         .iter()
         .map(|spec| Secret::parse(spec, |_| None))
@@ -239,13 +239,8 @@ fn report(log: &std::path::Path, profile: ProfileArg) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    let profile = match profile {
-        ProfileArg::V0 => validate::Profile::V0,
-        ProfileArg::V1 => validate::Profile::V1,
-    };
-    let options = Options::default()
-        .with_secrets(secrets)
-        .with_profile(profile);
+    // The validator's default, `auto`, tells v0 from v1 by the types in the file.
+    let options = Options::default().with_secrets(secrets);
     let validator = match Validator::new(options) {
         Ok(v) => v,
         Err(e) => return fail(e.to_string()),
