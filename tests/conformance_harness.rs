@@ -86,3 +86,44 @@ fn a_non_conforming_port_fails_with_details() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_profile_reaches_a_port_as_a_flag_and_an_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    for (name, options) in [("given", r#"{"profile": "v1"}"#), ("default", "{}")] {
+        std::fs::write(cases.join(format!("{name}.jsonl")), "x\n").unwrap();
+        let verdict =
+            format!(r#"{{"description": "d", "options": {options}, "lines": 1, "findings": []}}"#);
+        std::fs::write(cases.join(format!("{name}.json")), verdict).unwrap();
+    }
+    let seen = dir.path().join("seen");
+    let template = format!(
+        r#"{{ cat {{options}}; echo; echo {{flags}}; }} >> '{}'; echo '{{"files":[{{"lines":1,"findings":[]}}]}}'"#,
+        seen.display()
+    );
+    agentlog()
+        .args(["conformance", "--cases"])
+        .arg(&cases)
+        .args(["--cmd", &template])
+        .assert()
+        .success();
+    let seen = std::fs::read_to_string(seen).unwrap();
+    // Cases run in name order: `default` (no profile: none passed, the CLI's auto applies),
+    // then `given`.
+    assert_eq!(seen, "{}\n\n{\"profile\":\"v1\"}\n--profile v1\n", "{seen}");
+
+    // An unknown profile is a broken case, not a silent v0.
+    std::fs::write(
+        cases.join("given.json"),
+        r#"{"description": "d", "options": {"profile": "v2"}, "lines": 1, "findings": []}"#,
+    )
+    .unwrap();
+    agentlog()
+        .args(["conformance", "--cases"])
+        .arg(&cases)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("options.profile \"v2\""));
+}

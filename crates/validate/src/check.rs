@@ -8,6 +8,12 @@
 //! pointers. Both paths feed the same per-line facts (timestamp, run id, event type) to the
 //! cross-line checks. Every line then goes through the secret scan ([`super::secrets`]).
 //!
+//! Under `--profile auto` a line is checked with its own family's envelope (v1's for shared
+//! and unknown types: both envelopes agree on them once an empty `agent_system` is set
+//! aside), and the two verdicts that depend on the file's profile, an empty `agent_system`
+//! and a type of one family alone, are recorded as pending facts for the merger (see
+//! `profile.rs`).
+//!
 //! A chunk keeps at most `cap` findings and only counts the rest, so a hostile input (a
 //! million `{}` lines, each with five findings) costs counters, not memory.
 

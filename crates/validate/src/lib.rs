@@ -8,7 +8,10 @@
 //! envelope and data schemas, timestamps, event types, supplied secrets, well-known credential
 //! formats), and a **merger** on the calling thread puts chunk results back in line order,
 //! adds the checks that span chunks (timestamps going backwards, several run ids) and stops
-//! early when the error budget is spent. **Reporters** in [`report`] only format a [`Report`].
+//! early when the error budget is spent. Under [`Profile::Auto`] (the default) the merger also
+//! chooses each file's profile from the first line of a v0-only or v1-only type, and every
+//! report says which profile each file was checked under ([`FileReport::profile`]).
+//! **Reporters** in [`report`] only format a [`Report`].
 //!
 //! Memory is bounded whatever the input size: chunks travel through bounded channels, and a
 //! line is never longer than [`Options::max_line_len`] in memory.

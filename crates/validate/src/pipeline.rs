@@ -160,7 +160,33 @@ struct Merger<'a> {
     held_omitted: u64,
 }
 
-impl Merger<'_> {
+impl<'a> Merger<'a> {
+    /// The merger of one input validated with `options` and `budget` errors left.
+    fn new(
+        redactor: &'a Redactor,
+        room: &'a AtomicUsize,
+        options: &Options,
+        budget: Option<u64>,
+    ) -> Self {
+        Merger {
+            redactor,
+            room,
+            report: FileReport::default(),
+            base: 0,
+            last_ts: None,
+            run_ids: Vec::new(),
+            budget,
+            errors: 0,
+            keep: options.max_findings_per_file,
+            checked: (options.profile != Profile::Auto).then_some(CheckedProfile {
+                profile: options.profile,
+                chosen_by: ChosenBy::Option,
+            }),
+            held: Vec::new(),
+            held_omitted: 0,
+        }
+    }
+
     /// Adds one piece's result; returns false when the error budget is spent.
     fn merge(&mut self, done: Done) -> bool {
         let (entries, omitted) = match done {
@@ -258,9 +284,11 @@ impl Merger<'_> {
             .collect();
         if !held.is_empty() {
             entries.extend(held.into_iter().map(|rel| Entry::Held(base + rel)));
+            // `envelope.agent_system_unknown` directly follows `envelope.empty` in the rule
+            // order, so a held finding takes the same place whichever it becomes.
             entries.sort_by_key(|e| match e {
-                Entry::Found(f) => f.line,
-                Entry::Held(line) => *line,
+                Entry::Found(f) => (f.line, f.rule),
+                Entry::Held(line) => (*line, Rule::EnvelopeEmpty),
             });
         }
         self.last_ts = chunk.last_ts.or(self.last_ts);
@@ -316,6 +344,10 @@ impl Merger<'_> {
                 self.checked = Some(checked);
                 if !self.release_held(checked) {
                     return None;
+                }
+                // Held earlier in this chunk: resolved with the chunk's own findings.
+                for rel in held.drain(..) {
+                    chunk.findings.push(agent_system_empty(profile, rel));
                 }
             }
             match self.checked {
@@ -400,23 +432,7 @@ pub(crate) fn run(
     };
     let stop = AtomicBool::new(false);
     let room = AtomicUsize::new(options.max_findings_per_file);
-    let mut merger = Merger {
-        redactor: &checker.redactor,
-        room: &room,
-        report: FileReport::default(),
-        base: 0,
-        last_ts: None,
-        run_ids: Vec::new(),
-        budget,
-        errors: 0,
-        keep: options.max_findings_per_file,
-        checked: (options.profile != Profile::Auto).then_some(CheckedProfile {
-            profile: options.profile,
-            chosen_by: ChosenBy::Option,
-        }),
-        held: Vec::new(),
-        held_omitted: 0,
-    };
+    let mut merger = Merger::new(&checker.redactor, &room, options, budget);
     if budget == Some(0) {
         merger.report.truncated = true;
         return merger.report;

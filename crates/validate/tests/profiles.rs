@@ -9,9 +9,24 @@ use agentlog_validate::{
 use serde_json::{Value, json};
 
 fn validate(options: Options, log: &str) -> FileReport {
-    Validator::new(options.with_builtin_detectors(false))
-        .expect("validator")
-        .validate_reader("log.jsonl", log.as_bytes())
+    let chunk_size = options.chunk_size;
+    let validator = Validator::new(options.with_builtin_detectors(false)).expect("validator");
+    validator.validate_reader("log.jsonl", Trickle(log.as_bytes(), chunk_size))
+}
+
+/// A reader that hands out at most `.1` bytes per read, so that small chunk sizes really cut
+/// the input into small chunks (a slice reader hands out everything at once, and the reader
+/// thread only cuts what one read gave it).
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.1.max(1)).min(self.0.len());
+        let (head, tail) = self.0.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.0 = tail;
+        Ok(n)
+    }
 }
 
 fn line(event_type: &str, agent_system: &str, data: &Value) -> String {
@@ -278,7 +293,7 @@ fn a_file_mixing_both_families_is_profile_mixed_on_each_line_of_the_other() {
 
 /// A log whose profile is decided late (line 40), with held findings, several findings on
 /// one line, a mixed line and other errors around the decision.
-fn late_decision_log() -> String {
+fn late_decision_log(decider: &str, other: &str) -> String {
     let mut log = String::new();
     for i in 0..40 {
         match i % 4 {
@@ -288,62 +303,98 @@ fn late_decision_log() -> String {
             _ => log.push_str(&shared("a")),
         }
     }
-    log.push_str(&v1_request());
+    log.push_str(decider);
     log.push_str(&shared(""));
-    log.push_str(&v0_request());
+    log.push_str(other);
     log.push_str(&line("llm_response", "", &json!({"method": 1})));
+    log.push_str(&line("gate_decision", "", &json!({"host": 1})));
     log
 }
 
 #[test]
 fn results_do_not_depend_on_chunking_or_threads_while_undecided() {
-    let log = late_decision_log();
-    for limits in [
-        (10_000, None),
-        (3, None),
-        (0, None),
-        (10_000, Some(5)),
-        (4, Some(30)),
-    ] {
-        let (keep, max_errors) = limits;
-        let options = Options::default()
-            .with_max_findings_per_file(keep)
-            .with_max_errors(max_errors);
-        let reference = validate(options.clone().with_threads(1), &log);
-        assert_eq!(
-            reference.profile,
-            chosen(41, "http_request", Profile::V1),
-            "{limits:?}"
-        );
-        for chunk_size in [1, 13, 100, 300, 1 << 20] {
-            for threads in [1, 2, 3] {
-                let options = options
-                    .clone()
-                    .with_threads(threads)
-                    .with_chunk_size(chunk_size);
-                let got = validate(options, &log);
-                let at = format!("{limits:?} chunk {chunk_size} threads {threads}");
-                assert!(got.findings.len() <= keep, "{at}");
-                assert_eq!(got.findings, reference.findings, "{at}");
-                assert_eq!(got.omitted, reference.omitted, "{at}");
-                assert_eq!(got.profile, reference.profile, "{at}");
-                assert_eq!(got.truncated, reference.truncated, "{at}");
-            }
+    let deciders = [
+        (v1_request(), v0_request(), "http_request", Profile::V1),
+        (v0_request(), v1_request(), "llm_request", Profile::V0),
+    ];
+    for (decider, other, event_type, profile) in deciders {
+        let log = late_decision_log(&decider, &other);
+        let full = validate(Options::default(), &log);
+        assert_eq!(full.profile, chosen(41, event_type, profile));
+        assert!(full.findings.windows(2).all(|w| w[0].line <= w[1].line));
+        for keep in [10_000, 5, 3, 1, 0] {
+            same_for_every_chunking(&log, keep, &full);
+        }
+        for max_errors in [1, 5, 30] {
+            within_the_error_budget(&log, max_errors, &full);
         }
     }
-    let full = validate(Options::default(), &log);
-    // 20 held agent_system "" lines released as v1 warnings, plus lines 42 and 44.
+    let full = validate(
+        Options::default(),
+        &late_decision_log(&v1_request(), &v0_request()),
+    );
+    // 20 held agent_system "" lines released as v1 warnings, plus lines 42, 44 and 45.
     let warnings = full
         .findings
         .iter()
         .filter(|f| f.rule == Rule::AgentSystemUnknown)
         .count();
-    assert_eq!(warnings, 22, "{:#?}", full.findings);
-    assert!(full.findings.windows(2).all(|w| w[0].line <= w[1].line));
-    // Counts stay exact when no finding may be kept.
-    let none = validate(Options::default().with_max_findings_per_file(0), &log);
-    assert_eq!(
-        (none.errors(), none.warnings()),
-        (full.errors(), full.warnings())
-    );
+    assert_eq!(warnings, 23, "{:#?}", full.findings);
+}
+
+/// Chunk sizes from one line per chunk to the whole input in one, with 1 to 3 workers.
+const CHUNKINGS: [(usize, usize); 15] = [
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (13, 1),
+    (13, 2),
+    (13, 3),
+    (100, 1),
+    (100, 2),
+    (100, 3),
+    (300, 1),
+    (300, 2),
+    (300, 3),
+    (1 << 20, 1),
+    (1 << 20, 2),
+    (1 << 20, 3),
+];
+
+/// With `keep` findings kept per file, every chunking keeps the first `keep` findings of
+/// `full` (the unlimited report) and counts the rest exactly.
+fn same_for_every_chunking(log: &str, keep: usize, full: &FileReport) {
+    for (chunk_size, threads) in CHUNKINGS {
+        let options = Options::default()
+            .with_max_findings_per_file(keep)
+            .with_threads(threads)
+            .with_chunk_size(chunk_size);
+        let got = validate(options, log);
+        let at = format!("keep {keep} chunk {chunk_size} threads {threads}");
+        let first: Vec<_> = full.findings.iter().take(keep).cloned().collect();
+        assert_eq!(got.findings, first, "{at}");
+        assert_eq!(got.profile, full.profile, "{at}");
+        let counts = |r: &FileReport| (r.errors(), r.warnings(), r.lines, r.events);
+        assert_eq!(counts(&got), counts(full), "{at}");
+    }
+}
+
+/// With an error budget, every chunking stops with exactly `max_errors` errors, each one of
+/// `full`'s findings: an empty agent_system held before the deciding line is counted once
+/// the profile is known, so which errors fill the budget may depend on the chunking, never
+/// whether the run fails.
+fn within_the_error_budget(log: &str, max_errors: u64, full: &FileReport) {
+    for (chunk_size, threads) in CHUNKINGS {
+        let options = Options::default()
+            .with_max_errors(Some(max_errors))
+            .with_threads(threads)
+            .with_chunk_size(chunk_size);
+        let got = validate(options, log);
+        let at = format!("max {max_errors} chunk {chunk_size} threads {threads}");
+        assert_eq!(got.errors(), max_errors, "{at}");
+        assert!(got.truncated, "{at}");
+        for f in &got.findings {
+            assert!(full.findings.contains(f), "{at}: {f:?}");
+        }
+    }
 }

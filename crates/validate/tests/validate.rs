@@ -10,9 +10,25 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn validate(options: Options, bytes: &[u8]) -> FileReport {
+    let chunk_size = options.chunk_size;
     Validator::new(options)
         .expect("validator")
-        .validate_reader("log.jsonl", bytes)
+        .validate_reader("log.jsonl", Trickle(bytes, chunk_size))
+}
+
+/// A reader that hands out at most `.1` bytes per read, so that small chunk sizes really cut
+/// the input into small chunks (a slice reader hands out everything at once, and the reader
+/// thread only cuts what one read gave it).
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.1.max(1)).min(self.0.len());
+        let (head, tail) = self.0.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.0 = tail;
+        Ok(n)
+    }
 }
 
 /// Every case of `conformance/logs/`, loaded by the same harness ports use, run with one and
