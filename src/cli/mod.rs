@@ -4,6 +4,7 @@
 //! Exit codes are stable: 0 success, 1 the check found error-level problems (validate), 2 usage
 //! or I/O errors.
 
+mod analyze;
 mod conformance;
 mod demo;
 mod diagnostics;
@@ -54,6 +55,8 @@ enum Command {
     Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),
+    /// Answer questions about event logs and tool-call ledgers from their data.
+    Analyze(analyze::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Proxy(args) => proxy::run(*args),
         Command::Demo(args) => demo::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Analyze(args) => analyze::run(args),
     };
     ExitCode::from(code)
 }
