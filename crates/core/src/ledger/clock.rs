@@ -129,9 +129,19 @@ mod tests {
         assert_eq!(Day::of_ts(MAX_TS).unwrap().compact(), "99991231");
         assert_eq!(Day::of_ts(-1), None);
         assert_eq!(Day::of_ts(MAX_TS + 1), None);
-        for bad in ["2026112", "202611230", "20261323", "20260230", "2026-11-", "+2026112"] {
+        for bad in [
+            "2026112",
+            "202611230",
+            "20261323",
+            "20260230",
+            "2026-11-",
+            "+2026112",
+        ] {
             assert_eq!(Day::parse_compact(bad), None, "{bad}");
         }
-        assert_eq!(day.days_until(Day::of_ts(midnight + 86_400 * 7).unwrap()), 8);
+        assert_eq!(
+            day.days_until(Day::of_ts(midnight + 86_400 * 7).unwrap()),
+            8
+        );
     }
 }

@@ -112,7 +112,10 @@ mod tests {
         // U+1F600 is D83D DE00 in UTF-16, which sorts before U+FB01 (FB01); by code point
         // (or UTF-8 bytes) it would come after.
         let value = json!({"\u{fb01}": 1, "\u{1f600}": 2, "a": 3});
-        assert_eq!(to_string(&value), "{\"a\":3,\"\u{1f600}\":2,\"\u{fb01}\":1}");
+        assert_eq!(
+            to_string(&value),
+            "{\"a\":3,\"\u{1f600}\":2,\"\u{fb01}\":1}"
+        );
     }
 
     #[test]

@@ -92,7 +92,12 @@ mod tests {
         for part in [0, 1, 17] {
             assert_eq!(parse_part_stem(&part_stem(day, part)), Some((day, part)));
         }
-        for bad in ["events_20261123-0", "events_20261123-01", "events_20261123-+1", "events_20261123-"] {
+        for bad in [
+            "events_20261123-0",
+            "events_20261123-01",
+            "events_20261123-+1",
+            "events_20261123-",
+        ] {
             assert_eq!(parse_part_stem(bad), None, "{bad}");
         }
     }

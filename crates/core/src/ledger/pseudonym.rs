@@ -28,7 +28,9 @@ pub struct PseudonymKey(Vec<u8>);
 #[non_exhaustive]
 pub enum KeyError {
     /// The key is shorter than [`MIN_KEY_BYTES`].
-    #[error("pseudonymization key is {0} bytes long; at least 16 are needed (32 random bytes recommended)")]
+    #[error(
+        "pseudonymization key is {0} bytes long; at least 16 are needed (32 random bytes recommended)"
+    )]
     TooShort(usize),
     /// The key file could not be read.
     #[error("read pseudonymization key file {path}: {source}")]

@@ -409,7 +409,13 @@ mod tests {
             assert_eq!(f.as_str().parse(), Ok(f));
             assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{f}\""));
         }
-        let err = "denial:network".parse::<RiskFlag>().unwrap_err().to_string();
-        assert!(err.contains("path_denied") && !err.contains("denial"), "{err}");
+        let err = "denial:network"
+            .parse::<RiskFlag>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("path_denied") && !err.contains("denial"),
+            "{err}"
+        );
     }
 }

@@ -144,9 +144,10 @@ impl DayFiles {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(source) => return Err(LedgerError::io("inspect", &path, source)),
         };
-        let held = self.current.take().filter(|held| {
-            seen.is_some_and(|(id, _)| id.is_some() && id == Some(held.id))
-        });
+        let held = self
+            .current
+            .take()
+            .filter(|held| seen.is_some_and(|(id, _)| id.is_some() && id == Some(held.id)));
         let mut current = match held {
             Some(held) => held,
             None => open_current(&path)?,

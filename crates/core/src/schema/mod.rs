@@ -92,11 +92,8 @@ pub struct UnknownProfile;
 
 impl SchemaProfile {
     /// Every profile, oldest first.
-    pub const ALL: [SchemaProfile; 3] = [
-        SchemaProfile::V0,
-        SchemaProfile::V1,
-        SchemaProfile::Ledger,
-    ];
+    pub const ALL: [SchemaProfile; 3] =
+        [SchemaProfile::V0, SchemaProfile::V1, SchemaProfile::Ledger];
 
     /// The name: `v0`, `v1` or `ledger` (what `--profile` takes and [`FromStr`] parses).
     pub fn name(self) -> &'static str {

@@ -71,7 +71,8 @@ impl Inventory {
     /// file of that day, 0 for the first.
     pub(super) fn next_part(&self, day: Day) -> u32 {
         let used = |m: &BTreeMap<Day, BTreeMap<u32, PathBuf>>| {
-            m.get(&day).and_then(|parts| parts.keys().next_back().copied())
+            m.get(&day)
+                .and_then(|parts| parts.keys().next_back().copied())
         };
         match used(&self.parts).max(used(&self.staged)) {
             Some(last) => last.saturating_add(1),

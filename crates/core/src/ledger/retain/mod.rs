@@ -170,7 +170,9 @@ impl fmt::Display for Action {
             Action::RemoveTemp { path } => {
                 write!(f, "remove {} (unfinished write)", path.display())
             }
-            Action::Archive { from, to, lines, .. } => {
+            Action::Archive {
+                from, to, lines, ..
+            } => {
                 write!(f, "archive {} -> {}", from.display(), to.display())?;
                 match lines {
                     Some(n) => write!(f, " ({n} lines)"),
@@ -416,22 +418,18 @@ impl Run<'_, '_> {
                     .map_err(|e| LedgerError::io("read", part, e))?;
             }
             let stats = builder.finish();
-            let text = serde_json::to_vec_pretty(&stats).map_err(|source| {
-                LedgerError::Serialize {
+            let text =
+                serde_json::to_vec_pretty(&stats).map_err(|source| LedgerError::Serialize {
                     what: "day stats",
                     source,
-                }
+                })?;
+            self.steps.write_new(&path, |f| {
+                f.write_all(&text).and_then(|()| f.write_all(b"\n"))
             })?;
-            self.steps
-                .write_new(&path, |f| f.write_all(&text).and_then(|()| f.write_all(b"\n")))?;
             records = Some(stats.records);
         }
         let path = self.relative(&path);
-        self.actions.push(Action::WriteStats {
-            day,
-            path,
-            records,
-        });
+        self.actions.push(Action::WriteStats { day, path, records });
         Ok(())
     }
 
