@@ -3,7 +3,9 @@
 //! day files.
 
 use std::fmt;
+use std::str::FromStr;
 
+use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime};
 
 use super::record::MAX_TS;
@@ -27,6 +29,38 @@ impl Clock for SystemClock {
 /// A clock that always reads the same time (the CLI's `--now`).
 #[derive(Clone, Copy, Debug)]
 pub struct FixedClock(pub OffsetDateTime);
+
+/// A time that is neither RFC 3339 nor whole Unix seconds in range. The message does not
+/// repeat the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected an RFC 3339 time (2026-11-23T23:59:59Z) or whole Unix seconds (1795478399)")]
+pub struct TimeParseError;
+
+impl FromStr for FixedClock {
+    type Err = TimeParseError;
+
+    /// RFC 3339 (`2026-11-23T23:59:59Z`, any offset) or whole Unix seconds (`1795478399`):
+    /// the forms the CLI's `--now` takes.
+    ///
+    /// ```
+    /// use agentlog_core::ledger::{Clock, FixedClock};
+    /// let a: FixedClock = "2026-11-23T23:59:59Z".parse()?;
+    /// let b: FixedClock = "1795478399".parse()?;
+    /// assert_eq!(a.now(), b.now());
+    /// assert!("yesterday".parse::<FixedClock>().is_err());
+    /// # Ok::<(), agentlog_core::ledger::clock::TimeParseError>(())
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Ok(seconds) = text.parse::<i64>() {
+            return OffsetDateTime::from_unix_timestamp(seconds)
+                .map(FixedClock)
+                .map_err(|_| TimeParseError);
+        }
+        OffsetDateTime::parse(text, &Rfc3339)
+            .map(FixedClock)
+            .map_err(|_| TimeParseError)
+    }
+}
 
 impl Clock for FixedClock {
     fn now(&self) -> OffsetDateTime {
