@@ -35,13 +35,12 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Append one tool-call record (the arguments are hashed, never stored).
+    // No doc comments here: clap then takes each command's help from its arguments' struct.
     Log(LogArgs),
-    /// Apply the retention policy: 7 days in full, 8-30 days as stats, older in archive/.
     Retain(RetainArgs),
 }
 
-/// Append one tool-call record to the ledger in DIR.
+/// Append one tool-call record to the ledger in DIR (arguments are hashed, never stored).
 ///
 /// The record is stamped with the current time (or --now), its arguments are hashed
 /// (SHA-256 over RFC 8785 canonical JSON by default) and it is checked against
@@ -103,7 +102,8 @@ struct LogArgs {
     pseudonym_key_file: Option<PathBuf>,
 }
 
-/// Apply the retention policy to the ledger in DIR.
+/// Apply the retention policy to the ledger in DIR: 7 days in full, 8-30 as stats, older
+/// archived.
 ///
 /// Today and the last 7 days are kept in full; each day 8-30 days old is replaced by its
 /// aggregates (stats_YYYYMMDD.json: counts by agent, tool, result_status, error_class and

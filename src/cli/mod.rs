@@ -55,7 +55,7 @@ enum Command {
     Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),
-    /// Tool-call ledger: append records to a ledger directory, apply its retention.
+    // Its help, with the exit codes, comes from `ledger::Args`.
     Ledger(ledger::Args),
 }
 

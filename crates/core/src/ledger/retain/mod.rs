@@ -175,14 +175,14 @@ impl fmt::Display for Action {
             } => {
                 write!(f, "archive {} -> {}", from.display(), to.display())?;
                 match lines {
-                    Some(n) => write!(f, " ({n} lines)"),
+                    Some(n) => write!(f, " ({n} line{})", plural(*n)),
                     None => Ok(()),
                 }
             }
             Action::WriteStats { path, records, .. } => {
                 write!(f, "write {}", path.display())?;
                 match records {
-                    Some(n) => write!(f, " ({n} records)"),
+                    Some(n) => write!(f, " ({n} record{})", plural(*n)),
                     None => Ok(()),
                 }
             }
@@ -194,6 +194,10 @@ impl fmt::Display for Action {
             ),
         }
     }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// What a retention run did.
