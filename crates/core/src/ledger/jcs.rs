@@ -77,20 +77,37 @@ fn number(n: &Number, out: &mut String) {
 
 fn string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if c < ' ' => push_u_escape(c as u16, out),
-            c => out.push(c),
+    // Runs of characters written as themselves are copied whole. The bytes that need an
+    // escape are ASCII, so their position is always a character boundary.
+    let mut rest = s;
+    while let Some((run, tail)) = rest
+        .bytes()
+        .position(|b| b < b' ' || b == b'"' || b == b'\\')
+        .and_then(|i| rest.split_at_checked(i))
+    {
+        out.push_str(run);
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            escape(c, out);
         }
+        rest = chars.as_str();
     }
+    out.push_str(rest);
     out.push('"');
+}
+
+/// The escape of `"`, `\` or a control character, as `JSON.stringify` writes it.
+fn escape(c: char, out: &mut String) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\u{8}' => out.push_str("\\b"),
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\u{c}' => out.push_str("\\f"),
+        '\r' => out.push_str("\\r"),
+        c => push_u_escape(c as u16, out),
+    }
 }
 
 /// `\u` and four lowercase hex digits.

@@ -64,24 +64,30 @@ impl DayFiles {
         line: &[u8],
         _locked: &LockGuard<'_>,
     ) -> Result<(), LedgerError> {
-        let current_day = self.current()?.day;
-        match current_day {
-            Some(held) if held > day => {
-                // A late record: its day's file, wherever rotation has put it.
-                let writer = JsonlWriter::open_exclusive(&self.dir.join(layout::day_file(day)))?;
-                writer.append_line(line)?;
-                return Ok(close(writer)?);
-            }
+        match self.current_mut()?.day {
+            Some(held) if held > day => return self.append_late(day, line),
             Some(held) if held < day => {
                 self.rotate(held)?;
-                self.current()?;
+                self.current_mut()?;
             }
             _ => {}
         }
-        let current = self.current_mut()?;
+        // `current_mut` has just put the file in place: no second `stat`.
+        let current = self.current.as_mut().ok_or_else(|| {
+            let source = io::Error::other("the current day file was not opened");
+            LedgerError::io("append to", &self.dir.join(layout::CURRENT), source)
+        })?;
         current.writer.append_line(line)?;
         current.day = Some(day);
         Ok(())
+    }
+
+    /// A late record (another writer has already started a later day): appended to its
+    /// day's file, wherever rotation has put it, created if needed.
+    fn append_late(&self, day: Day, line: &[u8]) -> Result<(), LedgerError> {
+        let writer = JsonlWriter::open_exclusive(&self.dir.join(layout::day_file(day)))?;
+        writer.append_line(line)?;
+        Ok(close(writer)?)
     }
 
     /// If `events.jsonl` holds a day before `today`, rotates it to its day file and returns
@@ -103,7 +109,7 @@ impl DayFiles {
     /// The day `events.jsonl` holds, without creating it: `None` when it is absent or empty.
     pub(crate) fn held_day(&mut self, _locked: &LockGuard<'_>) -> Result<Option<Day>, LedgerError> {
         match fs::metadata(self.current_path()) {
-            Ok(_) => Ok(self.current()?.day),
+            Ok(_) => Ok(self.current_mut()?.day),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(LedgerError::io("inspect", &self.current_path(), source)),
         }
@@ -133,10 +139,6 @@ impl DayFiles {
 
     /// The open `events.jsonl`, opened (created if absent) again when the name now points at
     /// another file than the one held, and its day read again while it is unknown.
-    fn current(&mut self) -> Result<&Current, LedgerError> {
-        Ok(self.current_mut()?)
-    }
-
     fn current_mut(&mut self) -> Result<&mut Current, LedgerError> {
         let path = self.current_path();
         let seen = match fs::metadata(&path) {
