@@ -36,7 +36,7 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     // No doc comments here: clap then takes each command's help from its arguments' struct.
-    Log(LogArgs),
+    Log(Box<LogArgs>),
     Retain(RetainArgs),
 }
 
@@ -129,7 +129,7 @@ struct RetainArgs {
 
 pub fn run(args: Args) -> u8 {
     match args.command {
-        Command::Log(args) => log(args),
+        Command::Log(args) => log(*args),
         Command::Retain(args) => retain_dir(args),
     }
 }
