@@ -2,8 +2,8 @@
 //!
 //! The canonical text is what makes the hash comparable: the same arguments must give the same
 //! bytes in every language, whatever order a map happened to be built in. [`HashForm::Jcs`]
-//! (RFC 8785, [`jcs`](super::jcs)) is the default and the one to use across languages;
-//! [`HashForm::Python`] ([`pyjson`](super::pyjson)) reproduces the public MYCA
+//! (RFC 8785, [`jcs`]) is the default and the one to use across languages;
+//! [`HashForm::Python`] ([`pyjson`]) reproduces the public MYCA
 //! implementation's `json.dumps(args, sort_keys=True, default=str)`, so its hashes can be
 //! recomputed and matched. Both are pinned by `conformance/ledger/hash_vectors.json`.
 

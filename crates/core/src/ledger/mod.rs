@@ -8,7 +8,7 @@
 //! pseudonymized with a [`PseudonymKey`] when one is configured), checks it
 //! ([`ToolCall::check`]: every rule of `schema/ledger/v1/tool_call.schema.json`), and appends
 //! it to the file of its UTC day through the crate's [`JsonlWriter`](crate::sink::JsonlWriter).
-//! [`retain`] later applies the retention policy to the directory.
+//! [`retain()`] later applies the retention policy to the directory.
 //!
 //! - [`record`]: [`ToolCall`] and its closed vocabularies ([`ResultStatus`], [`RiskFlag`],
 //!   [`ArgsHash`]).
