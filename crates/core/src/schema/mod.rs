@@ -221,10 +221,14 @@ impl SchemaProfile {
         self.rewrite_refs(&mut root);
         if let Value::Object(map) = &mut root {
             map.insert("$id".into(), Value::String(self.bundle_id().into()));
+            let kind = match self {
+                SchemaProfile::Ledger => "record",
+                _ => "event",
+            };
             map.insert(
                 "title".into(),
                 Value::String(format!(
-                    "agentlog {} event (bundled, self-contained)",
+                    "agentlog {} {kind} (bundled, self-contained)",
                     self.name()
                 )),
             );
