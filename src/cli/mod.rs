@@ -8,6 +8,7 @@ mod conformance;
 mod demo;
 mod diagnostics;
 mod emit;
+mod ledger;
 mod proxy;
 mod schema;
 mod validate;
@@ -54,6 +55,8 @@ enum Command {
     Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),
+    // Its help, with the exit codes, comes from `ledger::Args`.
+    Ledger(ledger::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Proxy(args) => proxy::run(*args),
         Command::Demo(args) => demo::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Ledger(args) => ledger::run(args),
     };
     ExitCode::from(code)
 }
