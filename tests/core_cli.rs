@@ -76,7 +76,9 @@ fn schema_profile_v1_prints_the_v1_files() {
         .args(["schema", "--profile", "v2"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("[possible values: v0, v1]"));
+        .stderr(predicate::str::contains(
+            "[possible values: v0, v1, ledger]",
+        ));
 }
 
 #[test]

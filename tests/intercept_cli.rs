@@ -2,21 +2,29 @@
 
 use assert_cmd::Command;
 
-#[test]
-fn demo_writes_a_valid_log_and_summarizes_it() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs `agentlog demo ARGS --out DIR`; the successful run's stdout.
+fn demo(args: &[&str], dir: &std::path::Path) -> String {
     let out = Command::cargo_bin("agentlog")
         .unwrap()
-        .args(["demo", "--out"])
-        .arg(dir.path())
+        .arg("demo")
+        .args(args)
+        .arg("--out")
+        .arg(dir)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+#[test]
+fn demo_writes_a_valid_log_and_summarizes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = demo(&[], dir.path());
     // The verdict is the validator library's (schemas, and the demo's secrets supplied to
     // its secret-value scan): its summary line, with no finding printed before it.
     assert!(
@@ -37,14 +45,7 @@ fn demo_writes_a_valid_log_and_summarizes_it() {
 #[test]
 fn demo_profile_v1_gates_routes_and_validates_under_v1() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("agentlog")
-        .unwrap()
-        .args(["demo", "--profile", "v1", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let stdout = demo(&["--profile", "v1"], dir.path());
     assert!(
         stdout.contains("host outside the allowlist               -> 403 Forbidden"),
         "{stdout}"
@@ -78,14 +79,7 @@ fn demo_profile_v1_gates_routes_and_validates_under_v1() {
 #[test]
 fn demo_with_a_tiny_budget_refuses_llm_requests_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("agentlog")
-        .unwrap()
-        .args(["demo", "--budget-usd", "0.000001", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let stdout = demo(&["--budget-usd", "0.000001"], dir.path());
     assert_eq!(
         stdout.matches("-> 429 Too Many Requests").count(),
         3,
@@ -101,13 +95,7 @@ fn demo_with_a_tiny_budget_refuses_llm_requests_and_says_so() {
 #[test]
 fn demo_prints_tokens_and_spend_per_model() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("agentlog")
-        .unwrap()
-        .args(["demo", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = demo(&[], dir.path());
     // 12 + 9 input and 5 + 3 output tokens of gpt-4o-mini at $0.15 and $0.60 per million:
     // 21 * 0.15e-6 + 8 * 0.6e-6 = $0.00000795.
     assert!(

@@ -626,3 +626,59 @@ async fn profile_v1_gates_routes_and_writes_a_valid_v1_log() {
         "{stdout}"
     );
 }
+
+/// Restarting with the same event log keeps the budget: the spend already in the log is
+/// shown at start-up, and a line that is not JSON is reported and skipped, not fatal.
+#[test]
+fn budget_spend_is_restored_from_the_log_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let lines = [
+        r#"{"ts":"2026-11-23T10:00:00Z","run_id":"vm-1","agent_system":"a","event_type":"llm_response","summary":"s","data":{"method":"POST","host":"api.openai.com","path":"/v1/chat/completions","status_code":200,"duration_ms":1,"body_bytes":1,"input_tokens":30,"output_tokens":12,"cost_usd":0.25,"cost_source":"price_table"}}"#,
+        "{corrupt",
+        r#"{"ts":"2026-11-23T10:00:01Z","run_id":"vm-1","agent_system":"a","event_type":"llm_response","summary":"s","data":{"method":"POST","host":"api.openai.com","path":"/v1/chat/completions","status_code":200,"duration_ms":1,"body_bytes":1,"cost_usd":0.5,"cost_source":"reservation","usage":"unknown"}}"#,
+    ];
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentlog"))
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--budget-usd",
+            "2",
+            "--ca-dir",
+        ])
+        .arg(dir.path().join("ca"))
+        .arg("--event-log")
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let budget_line = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("no budget line at start-up");
+        if line.starts_with("budget:") {
+            break line;
+        }
+    };
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        budget_line,
+        "budget: $0.75 of $2 spent so far (42 tokens); warning at 80%"
+    );
+    assert!(
+        stderr.contains("events.jsonl:2: not a JSON event; not counted in the budget"),
+        "{stderr}"
+    );
+}

@@ -9,6 +9,7 @@ mod conformance;
 mod demo;
 mod diagnostics;
 mod emit;
+mod ledger;
 mod proxy;
 mod schema;
 mod validate;
@@ -55,6 +56,8 @@ enum Command {
     Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),
+    // Its help, with the exit codes, comes from `ledger::Args`.
+    Ledger(ledger::Args),
     /// Answer questions about event logs and tool-call ledgers from their data.
     Analyze(analyze::Args),
 }
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Proxy(args) => proxy::run(*args),
         Command::Demo(args) => demo::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Ledger(args) => ledger::run(args),
         Command::Analyze(args) => analyze::run(args),
     };
     ExitCode::from(code)

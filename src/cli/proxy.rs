@@ -306,14 +306,8 @@ fn policy(args: &Args, config: &mut ProxyConfig) -> Result<(), u8> {
             "--allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)",
         ));
     }
-    config.gate = HostGate::new(args.allow_host.iter().map(HostPattern::new).collect());
-    let routes = args
-        .route
-        .iter()
-        .map(|spec| spec.parse::<Route>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(fail)?;
-    config.routes = Routes::new(routes);
+    config.gate = HostGate::from_globs(&args.allow_host);
+    config.routes = Routes::parse(&args.route).map_err(fail)?;
     Ok(())
 }
 

@@ -53,7 +53,7 @@ pub fn run(args: Args) -> u8 {
             Err(e) => fail(e),
         };
     }
-    let name = args.name.as_deref().unwrap_or("envelope");
+    let name = args.name.as_deref().unwrap_or(profile.envelope_file().name);
     match profile.find(name) {
         Some(file) => {
             print!("{}", file.text);

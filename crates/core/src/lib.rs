@@ -45,6 +45,10 @@
 //! - [`config`]: [`config::LoggingConfig`] and the path-safe [`config::RunId`].
 //! - [`secrets`]: the secret specification (named secrets, host globs, placeholders, secrets
 //!   files), shared by the interceptor and the validator.
+//! - `ledger` (feature `ledger`): the tool-call ledger, one layer up from the sandbox log: the
+//!   `tool_call` record, argument hashing (RFC 8785 JCS and the public implementation's Python
+//!   form), HMAC pseudonyms, a writer that rotates by UTC day across threads and processes,
+//!   and crash-safe retention. The feature adds sha2, hmac, ryu-js, fs4 and flate2.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -52,6 +56,8 @@
 pub mod config;
 pub mod emitter;
 pub mod event;
+#[cfg(feature = "ledger")]
+pub mod ledger;
 pub mod schema;
 pub mod secrets;
 pub mod sink;

@@ -24,6 +24,11 @@ impl HostGate {
         HostGate { patterns }
     }
 
+    /// A gate allowing the hosts matching any of `globs` (`--allow-host` values).
+    pub fn from_globs<S: AsRef<str>>(globs: &[S]) -> Self {
+        HostGate::new(globs.iter().map(|g| HostPattern::new(g.as_ref())).collect())
+    }
+
     /// Whether the gate decides anything (some pattern was given).
     pub fn is_active(&self) -> bool {
         !self.patterns.is_empty()

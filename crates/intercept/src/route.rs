@@ -129,6 +129,15 @@ impl Routes {
         Routes { routes }
     }
 
+    /// Parses `--route` specs, in order; the first bad one is the error.
+    pub fn parse<S: AsRef<str>>(specs: &[S]) -> Result<Self, RouteError> {
+        let routes = specs
+            .iter()
+            .map(|spec| spec.as_ref().parse::<Route>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Routes::new(routes))
+    }
+
     /// Whether any route is configured.
     pub fn is_active(&self) -> bool {
         !self.routes.is_empty()

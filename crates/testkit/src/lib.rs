@@ -53,8 +53,8 @@ use agentlog_core::secrets::{HostPattern, Secret};
 use agentlog_core::sink::{JsonlWriter, MemorySink, Sink, SinkError};
 use agentlog_intercept::{
     BoxBody, BoxError, Budget, CertAuthority, DEFAULT_SHUTDOWN_GRACE, HostGate, Injector,
-    LogErrorPolicy, PriceTable, Profile, Proxy, ProxyConfig, Route, Routes, RunningProxy,
-    ShutdownReport, Timeouts, install_default_provider,
+    LogErrorPolicy, PriceTable, Profile, Proxy, ProxyConfig, Routes, RunningProxy, ShutdownReport,
+    Timeouts, install_default_provider,
 };
 
 /// Host names the fixture's certificate covers.
@@ -606,14 +606,9 @@ pub async fn start_proxy(
     config.allow_cleartext_injection = options.allow_cleartext_injection;
     config.on_log_error = options.on_log_error;
     config.profile = options.profile;
-    config.gate = HostGate::new(options.allow_hosts.iter().map(HostPattern::new).collect());
-    let routes = options
-        .routes
-        .iter()
-        .map(|spec| spec.parse::<Route>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TestkitError::Route(e.to_string()))?;
-    config.routes = Routes::new(routes);
+    config.gate = HostGate::from_globs(&options.allow_hosts);
+    config.routes =
+        Routes::parse(&options.routes).map_err(|e| TestkitError::Route(e.to_string()))?;
     if let Some(prices) = &options.prices {
         config.prices = prices.clone();
     }

@@ -1,11 +1,17 @@
 //! The published JSON Schemas (draft 2020-12), embedded in the binary.
 //!
-//! Two profiles are published side by side, each a directory of files under one base URI:
+//! Three profiles are published side by side, each a directory of files under one base URI:
 //!
 //! | profile | files | event types |
 //! |---|---|---|
 //! | [`SchemaProfile::V0`] | `schema/v0/*.json` ([`V0`]) | `llm_request`, `llm_response`, `budget_action`, `key_injection` (the seed specification) |
 //! | [`SchemaProfile::V1`] | `schema/v1/*.json` ([`V1`]) | `http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`, `response_transform`, `budget_action`, `key_injection` (deprecated): what the reference sandbox's Go writer really writes |
+//! | [`SchemaProfile::Ledger`] | `schema/ledger/v1/tool_call.schema.json` ([`LEDGER`]) | none: one record per line, the tool-call ledger's `tool_call` (see `ledger`, behind this crate's `ledger` feature) |
+//!
+//! The two event-log profiles have an envelope whose `data` schema is chosen by `event_type`.
+//! The ledger has no envelope and no event types: its one file, the `tool_call` record, is the
+//! schema every line is checked against, and it takes the envelope's place
+//! ([`SchemaProfile::envelope_file`]), with no data files.
 //!
 //! The files are the single source of truth: they are compiled in with `include_str!`,
 //! registered under their `$id`s, and every cross-file `$ref` resolves from them; nothing is
@@ -45,6 +51,13 @@ pub const BASE_URI_V1: &str = "https://agentlog.dev/schema/v1/";
 /// `$id` of the bundled v1 schema printed by `agentlog schema --profile v1 --bundle`.
 pub const BUNDLE_ID_V1: &str = "https://agentlog.dev/schema/v1/bundle.json";
 
+/// Base URI of the tool-call ledger's schemas (version 1 of the ledger record).
+pub const BASE_URI_LEDGER: &str = "https://agentlog.dev/schema/ledger/v1/";
+
+/// `$id` of the ledger profile's bundle (`agentlog schema --profile ledger --bundle`): the
+/// `tool_call` record schema under another `$id`, since it references no other file.
+pub const BUNDLE_ID_LEDGER: &str = "https://agentlog.dev/schema/ledger/v1/bundle.json";
+
 /// A published set of schemas: an envelope plus one `data` schema per event type it defines.
 ///
 /// ```
@@ -67,22 +80,27 @@ pub enum SchemaProfile {
     /// `route_decision`, `request_transform`, `response_transform`, `budget_action` and the
     /// deprecated `key_injection`.
     V1,
+    /// The tool-call ledger: one closed `tool_call` record per line
+    /// (`schema/ledger/v1/tool_call.schema.json`), no envelope, no event types.
+    Ledger,
 }
 
 /// A profile name other than `v0` or `v1`. The message does not repeat the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown schema profile; known: v0, v1")]
+#[error("unknown schema profile; known: v0, v1, ledger")]
 pub struct UnknownProfile;
 
 impl SchemaProfile {
     /// Every profile, oldest first.
-    pub const ALL: [SchemaProfile; 2] = [SchemaProfile::V0, SchemaProfile::V1];
+    pub const ALL: [SchemaProfile; 3] =
+        [SchemaProfile::V0, SchemaProfile::V1, SchemaProfile::Ledger];
 
-    /// The name: `v0` or `v1` (what `--profile` takes and [`FromStr`] parses).
+    /// The name: `v0`, `v1` or `ledger` (what `--profile` takes and [`FromStr`] parses).
     pub fn name(self) -> &'static str {
         match self {
             SchemaProfile::V0 => "v0",
             SchemaProfile::V1 => "v1",
+            SchemaProfile::Ledger => "ledger",
         }
     }
 
@@ -97,34 +115,44 @@ impl SchemaProfile {
                  route_decision, request_transform, response_transform, budget_action, \
                  key_injection (deprecated)"
             }
+            SchemaProfile::Ledger => {
+                "the tool-call ledger: one tool_call record per line (no envelope, no event types)"
+            }
         }
     }
 
-    /// Base URI of this profile's files: [`BASE_URI`] or [`BASE_URI_V1`].
+    /// Base URI of this profile's files: [`BASE_URI`], [`BASE_URI_V1`] or
+    /// [`BASE_URI_LEDGER`].
     pub fn base_uri(self) -> &'static str {
         match self {
             SchemaProfile::V0 => BASE_URI,
             SchemaProfile::V1 => BASE_URI_V1,
+            SchemaProfile::Ledger => BASE_URI_LEDGER,
         }
     }
 
-    /// `$id` of this profile's bundle: [`BUNDLE_ID`] or [`BUNDLE_ID_V1`].
+    /// `$id` of this profile's bundle: [`BUNDLE_ID`], [`BUNDLE_ID_V1`] or
+    /// [`BUNDLE_ID_LEDGER`].
     pub fn bundle_id(self) -> &'static str {
         match self {
             SchemaProfile::V0 => BUNDLE_ID,
             SchemaProfile::V1 => BUNDLE_ID_V1,
+            SchemaProfile::Ledger => BUNDLE_ID_LEDGER,
         }
     }
 
-    /// Every file of this profile: the envelope first, then one per event type's `data`.
+    /// Every file of this profile: the envelope first, then one per event type's `data`
+    /// (for [`Ledger`](Self::Ledger), its one record schema).
     pub fn files(self) -> &'static [SchemaFile] {
         match self {
             SchemaProfile::V0 => &V0,
             SchemaProfile::V1 => &V1,
+            SchemaProfile::Ledger => &LEDGER,
         }
     }
 
-    /// The envelope schema file.
+    /// The schema a whole line is checked against: the envelope, or for
+    /// [`Ledger`](Self::Ledger) the `tool_call` record.
     pub fn envelope_file(self) -> &'static SchemaFile {
         &self.files()[0]
     }
@@ -159,7 +187,7 @@ impl SchemaProfile {
 
     #[cfg(feature = "compile")]
     /// The compiled envelope validator of this profile (which checks `data` too, by
-    /// `event_type`).
+    /// `event_type`); for [`Ledger`](Self::Ledger), the `tool_call` record's validator.
     pub fn envelope(self) -> Result<&'static Validator, SchemaError> {
         compiled(self.envelope_file())
     }
@@ -193,10 +221,14 @@ impl SchemaProfile {
         self.rewrite_refs(&mut root);
         if let Value::Object(map) = &mut root {
             map.insert("$id".into(), Value::String(self.bundle_id().into()));
+            let kind = match self {
+                SchemaProfile::Ledger => "record",
+                _ => "event",
+            };
             map.insert(
                 "title".into(),
                 Value::String(format!(
-                    "agentlog {} event (bundled, self-contained)",
+                    "agentlog {} {kind} (bundled, self-contained)",
                     self.name()
                 )),
             );
@@ -248,9 +280,10 @@ impl FromStr for SchemaProfile {
 pub struct SchemaFile {
     /// The profile the file belongs to.
     pub profile: SchemaProfile,
-    /// Short name: `envelope` or an event type.
+    /// Short name: `envelope`, an event type, or `tool_call` (the ledger's record).
     pub name: &'static str,
-    /// File name under `schema/<profile>/`.
+    /// File name under the profile's directory (`schema/v0/`, `schema/v1/`,
+    /// `schema/ledger/v1/`).
     pub file: &'static str,
     /// The JSON text as published.
     pub text: &'static str,
@@ -302,6 +335,15 @@ pub const V1: [SchemaFile; 9] = [
     schema_file!(V1, "v1", "budget_action"),
     schema_file!(V1, "v1", "key_injection"),
 ];
+
+/// The tool-call ledger's one schema file: the `tool_call` record every ledger line is
+/// checked against.
+pub const LEDGER: [SchemaFile; 1] = [SchemaFile {
+    profile: SchemaProfile::Ledger,
+    name: "tool_call",
+    file: "tool_call.schema.json",
+    text: include_str!("../../../../schema/ledger/v1/tool_call.schema.json"),
+}];
 
 /// The v0 schema file with this short name (`envelope`, `llm_request`, ...) or file name.
 pub fn find(name: &str) -> Option<&'static SchemaFile> {
@@ -366,7 +408,8 @@ pub fn compile(name: &str, schema: &Value) -> Result<Validator, SchemaError> {
 #[cfg(feature = "compile")]
 fn compiled(file: &'static SchemaFile) -> Result<&'static Validator, SchemaError> {
     type Compiled = OnceLock<Vec<Result<Validator, SchemaError>>>;
-    static CACHE: [Compiled; SchemaProfile::ALL.len()] = [OnceLock::new(), OnceLock::new()];
+    static CACHE: [Compiled; SchemaProfile::ALL.len()] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let profile = file.profile;
     // The cache has one slot per profile, in declaration order.
     let all = CACHE.get(profile as usize).map(|slot| {
@@ -419,8 +462,14 @@ mod tests {
                 assert!(file.id().starts_with(profile.base_uri()));
                 assert_eq!(file.profile, profile);
             }
-            assert_eq!(profile.envelope_file().name, "envelope");
+            let top = if profile == SchemaProfile::Ledger {
+                "tool_call"
+            } else {
+                "envelope"
+            };
+            assert_eq!(profile.envelope_file().name, top);
         }
+        assert!(SchemaProfile::Ledger.data_files().is_empty());
     }
 
     #[test]
@@ -458,6 +507,7 @@ mod tests {
             assert_eq!(profile.to_string(), profile.name());
         }
         assert_eq!("v2".parse::<SchemaProfile>(), Err(UnknownProfile));
+        assert_eq!("ledger".parse::<SchemaProfile>(), Ok(SchemaProfile::Ledger));
         assert_eq!("V1".parse::<SchemaProfile>(), Err(UnknownProfile));
         assert_eq!(SchemaProfile::default(), SchemaProfile::V0);
     }
@@ -478,11 +528,20 @@ mod tests {
         );
         // The envelope is a file, not an event type.
         let envelope = EventType::from_name("envelope");
-        for profile in SchemaProfile::ALL {
+        for profile in [SchemaProfile::V0, SchemaProfile::V1] {
             assert!(profile.for_event_type(&envelope).is_none());
             assert!(!profile.defines("envelope"));
             assert!(profile.find("envelope").is_some());
         }
+        // The ledger has no envelope and no event types: its record is found by name only.
+        let ledger = SchemaProfile::Ledger;
+        assert!(ledger.find("envelope").is_none());
+        assert_eq!(ledger.event_types().count(), 0);
+        assert!(!ledger.defines("tool_call"));
+        assert_eq!(
+            ledger.find("tool_call").map(|f| f.id()),
+            ledger.find("tool_call.schema.json").map(|f| f.id())
+        );
         assert_eq!(
             v1.event_types().collect::<Vec<_>>(),
             [

@@ -83,7 +83,19 @@ impl JsonlWriter {
     /// a partial line is only cut off if the file's size stays the same for a short while
     /// (50 ms), which tells a crash's leftover from a line another process is appending.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, SinkError> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_with_settle(path.as_ref(), TORN_TAIL_SETTLE)
+    }
+
+    /// [`open`](Self::open) for a caller that holds a lock which keeps every other writer of
+    /// the file out (the tool-call ledger's directory lock): a partial last line cannot be
+    /// another writer's line in progress, so it is cut off at once, without watching it.
+    #[cfg(feature = "ledger")]
+    pub(crate) fn open_exclusive(path: &Path) -> Result<Self, SinkError> {
+        Self::open_with_settle(path, Duration::ZERO)
+    }
+
+    fn open_with_settle(path: &Path, settle: Duration) -> Result<Self, SinkError> {
+        let path = path.to_path_buf();
         let create = |source| SinkError::Create {
             path: path.clone(),
             source,
@@ -94,7 +106,7 @@ impl JsonlWriter {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(&path).map_err(create)?;
-        let repaired_bytes = repair_torn_tail(&path, &file, TORN_TAIL_SETTLE).map_err(create)?;
+        let repaired_bytes = repair_torn_tail(&path, &file, settle).map_err(create)?;
         Ok(JsonlWriter {
             path,
             file: Mutex::new(Some(file)),
@@ -119,6 +131,14 @@ impl JsonlWriter {
         self.file
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Appends `line`, one whole serialized line ending with `'\n'`, with the same guarantees
+    /// as an event: one `write(2)`, a partial write cut off again. For line formats other
+    /// than [`Event`](crate::event::Event) (the tool-call ledger's records).
+    #[cfg(feature = "ledger")]
+    pub(crate) fn append_line(&self, line: &[u8]) -> Result<(), SinkError> {
+        self.write_bytes(line)
     }
 
     fn write_bytes(&self, line: &[u8]) -> Result<(), SinkError> {

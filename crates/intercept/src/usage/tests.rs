@@ -360,6 +360,7 @@ fn provider_fixtures_report_every_count() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/usage");
     let cases: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+    let prices = crate::prices::PriceTable::builtin();
     for case in cases["cases"].as_array().unwrap() {
         let file = case["file"].as_str().unwrap();
         let body = std::fs::read(dir.join(file)).unwrap();
@@ -394,6 +395,20 @@ fn provider_fixtures_report_every_count() {
                     u.provider_cost_usd,
                     expect.get("provider_cost_usd").and_then(Value::as_f64),
                     "{what}"
+                );
+                let cost = u.provider_cost_usd.or_else(|| {
+                    let tokens = crate::prices::Tokens {
+                        input: u.input_tokens.unwrap_or(0),
+                        cached_read: u.cached_input_tokens.unwrap_or(0),
+                        cache_creation: u.cache_creation_input_tokens.unwrap_or(0),
+                        output: u.output_tokens.unwrap_or(0),
+                    };
+                    prices.cost(&u.model, &tokens).map(|c| c.usd)
+                });
+                let want = expect["cost_usd"].as_f64().unwrap();
+                assert!(
+                    (cost.unwrap() - want).abs() < 1e-12,
+                    "{what}: {cost:?} != {want}"
                 );
             }
         }
