@@ -61,12 +61,17 @@ fn parse_bucket(s: &str) -> Result<u64, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 1h, 15m, 1day)"))?;
     match d.as_secs() {
         0 => Err("the bucket must be at least one second".to_owned()),
-        n if d.subsec_nanos() != 0 => Err(format!("the bucket must be whole seconds ({n}s and a fraction given)")),
+        n if d.subsec_nanos() != 0 => Err(format!(
+            "the bucket must be whole seconds ({n}s and a fraction given)"
+        )),
         n => Ok(n),
     }
 }
 
-fn write_to(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+fn write_to(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     match path {
         Some(path) => {
             let mut out = BufWriter::new(File::create(path)?);
@@ -103,11 +108,15 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fail(e),
     };
     if let Some(path) = &args.html
-        && let Err(e) = write_to(Some(path), |out| agentlog_analyze::html::write(&report, out))
+        && let Err(e) = write_to(Some(path), |out| {
+            agentlog_analyze::html::write(&report, out)
+        })
     {
         return fail(format_args!("{}: {e}", path.display()));
     }
-    let written = write_to(args.output.as_deref(), |out| write_report(&report, &args, out));
+    let written = write_to(args.output.as_deref(), |out| {
+        write_report(&report, &args, out)
+    });
     if let Err(e) = written
         && e.kind() != io::ErrorKind::BrokenPipe
     {

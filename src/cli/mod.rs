@@ -58,7 +58,7 @@ enum Command {
     Demo(demo::Args),
     // Its help, with the exit codes, comes from `ledger::Args`.
     Ledger(ledger::Args),
-    /// Answer questions about event logs and tool-call ledgers from their data.
+    // Its help, with the exit codes, comes from `analyze::Args`.
     Analyze(analyze::Args),
 }
 

@@ -34,8 +34,8 @@
 
 use serde::Serialize;
 
-pub use crate::ledger::{SPIKE_FACTOR, SPIKE_MIN_COUNT, SPIKE_MIN_HISTORY, SPIKE_WINDOW};
 use crate::ledger::{LedgerReport, NO_CLASS};
+pub use crate::ledger::{SPIKE_FACTOR, SPIKE_MIN_COUNT, SPIKE_MIN_HISTORY, SPIKE_WINDOW};
 use crate::record::Family;
 use crate::sandbox::SandboxReport;
 
@@ -134,20 +134,32 @@ fn finding(
 fn failure_proposal(tool: &str, class: &str, timeouts: u64, count: u64) -> String {
     let c = class.to_ascii_lowercase();
     if timeouts * 2 >= count || c.contains("timeout") {
-        format!("Give {tool} a larger time budget or smaller units of work, and make the agent stop retrying it blindly.")
+        format!(
+            "Give {tool} a larger time budget or smaller units of work, and make the agent stop retrying it blindly."
+        )
     } else if c.contains("connection") || c.contains("network") || c.contains("dns") {
-        format!("Retry {tool} with backoff on transient connection errors, and check that its endpoint is reachable from the sandbox.")
+        format!(
+            "Retry {tool} with backoff on transient connection errors, and check that its endpoint is reachable from the sandbox."
+        )
     } else if c.contains("permission") || c.contains("auth") || c.contains("forbidden") {
-        format!("Check the credentials and permissions {tool} runs with; the agent cannot fix {class} itself.")
+        format!(
+            "Check the credentials and permissions {tool} runs with; the agent cannot fix {class} itself."
+        )
     } else if c.contains("notfound") || c.contains("not_found") || c.contains("filenotfound") {
-        format!("Have the agent check that targets exist before calling {tool} (list first, then act).")
+        format!(
+            "Have the agent check that targets exist before calling {tool} (list first, then act)."
+        )
     } else if ["value", "type", "validation", "schema", "argument", "parse"]
         .iter()
         .any(|w| c.contains(w))
     {
-        format!("Validate arguments before calling {tool} and document its argument format in the agent's tool description.")
+        format!(
+            "Validate arguments before calling {tool} and document its argument format in the agent's tool description."
+        )
     } else {
-        format!("Look into the {class} failures of {tool}: fix the cause, or teach the agent when not to call it.")
+        format!(
+            "Look into the {class} failures of {tool}: fix the cause, or teach the agent when not to call it."
+        )
     }
 }
 
@@ -161,7 +173,11 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
             (Some(a), _) => format!(" at {a}"),
             _ => String::new(),
         };
-        let class = if row.error_class == NO_CLASS { "no error class" } else { &row.error_class };
+        let class = if row.error_class == NO_CLASS {
+            "no error class"
+        } else {
+            &row.error_class
+        };
         out.push(finding(
             f,
             FindingKind::RecurringFailure,
@@ -178,7 +194,11 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
         let flags = if row.flags.is_empty() {
             "no flags".to_owned()
         } else {
-            row.flags.iter().map(|(k, n)| format!("{k} x{n}")).collect::<Vec<_>>().join(", ")
+            row.flags
+                .iter()
+                .map(|(k, n)| format!("{k} x{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         out.push(finding(
             f,
@@ -197,7 +217,11 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
     }
     security_findings(report, &mut out);
     for row in &report.tools {
-        if let Some(p) = row.elapsed.as_ref().filter(|p| p.p95_ms >= SLOW_TOOL_P95_MS) {
+        if let Some(p) = row
+            .elapsed
+            .as_ref()
+            .filter(|p| p.p95_ms >= SLOW_TOOL_P95_MS)
+        {
             out.push(finding(
                 f,
                 FindingKind::SlowTool,
@@ -222,9 +246,15 @@ fn security_findings(report: &LedgerReport, out: &mut Vec<Finding>) {
     for row in &report.risk_flags {
         if SECURITY_FLAGS.contains(&row.flag.as_str()) {
             let proposal = match row.flag.as_str() {
-                "injection_attempt" => "Find the content that carried the injection (web page, file, tool output) and keep such content out of the instruction channel: quote it, or filter it before the agent reads it.",
-                "secret_attempt" => "Check what the agent was asked to do when it reached for secrets; keep secrets out of its reach (injected at the edge, never in its environment).",
-                _ => "Treat the sandbox violation as an incident: review the session's calls and tighten the sandbox policy that let the attempt get this far.",
+                "injection_attempt" => {
+                    "Find the content that carried the injection (web page, file, tool output) and keep such content out of the instruction channel: quote it, or filter it before the agent reads it."
+                }
+                "secret_attempt" => {
+                    "Check what the agent was asked to do when it reached for secrets; keep secrets out of its reach (injected at the edge, never in its environment)."
+                }
+                _ => {
+                    "Treat the sandbox violation as an incident: review the session's calls and tighten the sandbox policy that let the attempt get this far."
+                }
             };
             out.push(finding(
                 Family::Ledger,
@@ -305,10 +335,18 @@ fn error_proposal(host: &str, by_status: &std::collections::BTreeMap<String, u64
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
         .map_or("", |(s, _)| s.as_str());
     match top {
-        "429" => format!("Rate-limited by {host}: add client-side backoff and a request budget, or spread load over keys or models."),
-        "401" | "403" => format!("Check the secret injected for {host}: it is refused (expired, wrong host pattern, wrong header)."),
-        s if s.starts_with('5') => format!("{host} fails on its side: retry idempotent requests with backoff, or route to a fallback upstream."),
-        _ => format!("Look at the requests the agent sends to {host}: they are refused as malformed or unknown."),
+        "429" => format!(
+            "Rate-limited by {host}: add client-side backoff and a request budget, or spread load over keys or models."
+        ),
+        "401" | "403" => format!(
+            "Check the secret injected for {host}: it is refused (expired, wrong host pattern, wrong header)."
+        ),
+        s if s.starts_with('5') => format!(
+            "{host} fails on its side: retry idempotent requests with backoff, or route to a fallback upstream."
+        ),
+        _ => format!(
+            "Look at the requests the agent sends to {host}: they are refused as malformed or unknown."
+        ),
     }
 }
 
@@ -316,7 +354,12 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
     let f = Family::Sandbox;
     for row in &report.errors {
         if row.errors > 0 && row.error_rate >= ERROR_RATE_MIN {
-            let statuses = row.by_status.iter().map(|(s, n)| format!("{s} x{n}")).collect::<Vec<_>>().join(", ");
+            let statuses = row
+                .by_status
+                .iter()
+                .map(|(s, n)| format!("{s} x{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             out.push(finding(
                 f,
                 FindingKind::ErrorRate,
@@ -324,7 +367,10 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
                 row.host.clone(),
                 format!(
                     "{} of {} responses from {} had status >= 400 ({:.1}%: {statuses})",
-                    row.errors, row.responses, row.host, row.error_rate * 100.0
+                    row.errors,
+                    row.responses,
+                    row.host,
+                    row.error_rate * 100.0
                 ),
                 error_proposal(&row.host, &row.by_status),
             ));
@@ -346,7 +392,11 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
             ));
         }
     }
-    for row in report.latency_by_host.iter().filter(|r| r.latency.p95_ms >= SLOW_HOST_P95_MS) {
+    for row in report
+        .latency_by_host
+        .iter()
+        .filter(|r| r.latency.p95_ms >= SLOW_HOST_P95_MS)
+    {
         out.push(finding(
             f,
             FindingKind::SlowHost,
@@ -367,7 +417,11 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
 
 fn cost_finding(report: &SandboxReport, out: &mut Vec<Finding>) {
     let total = report.totals.cost_usd;
-    let priced = report.by_model_host.iter().filter(|r| r.cost_usd > 0.0).count();
+    let priced = report
+        .by_model_host
+        .iter()
+        .filter(|r| r.cost_usd > 0.0)
+        .count();
     let Some(top) = report.by_model_host.first() else {
         return;
     };
@@ -390,7 +444,6 @@ fn cost_finding(report: &SandboxReport, out: &mut Vec<Finding>) {
 }
 
 fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (a.severity, a.kind, &a.subject).cmp(&(b.severity, b.kind, &b.subject))
-    });
+    findings
+        .sort_by(|a, b| (a.severity, a.kind, &a.subject).cmp(&(b.severity, b.kind, &b.subject)));
 }

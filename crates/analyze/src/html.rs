@@ -80,7 +80,11 @@ fn show(value: &Value) -> String {
 /// A figure: the value at `pointer` of `report`, as a table cell carrying the pointer.
 fn cell(report: &Value, pointer: &str) -> String {
     let value = report.pointer(pointer).unwrap_or(&Value::Null);
-    let class = if value.is_number() { " class=\"n\"" } else { "" };
+    let class = if value.is_number() {
+        " class=\"n\""
+    } else {
+        ""
+    };
     if value.is_number() {
         format!(
             "<td{class} data-figure=\"{}\" data-value=\"{}\">{}</td>",
@@ -97,7 +101,10 @@ fn cell(report: &Value, pointer: &str) -> String {
 /// `(header, field pointer inside the element)`.
 fn table(out: &mut String, report: &Value, title: &str, array: &str, columns: &[(&str, &str)]) {
     let _ = write!(out, "<h3>{}</h3>", esc(title));
-    let rows = report.pointer(array).and_then(Value::as_array).map_or(0, Vec::len);
+    let rows = report
+        .pointer(array)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     if rows == 0 {
         out.push_str("<p class=\"note\">none</p>");
         return;
@@ -116,7 +123,11 @@ fn table(out: &mut String, report: &Value, title: &str, array: &str, columns: &[
     }
     out.push_str("</table>");
     if rows > MAX_ROWS {
-        let _ = write!(out, "<p class=\"note\">{} more rows in the JSON output</p>", rows - MAX_ROWS);
+        let _ = write!(
+            out,
+            "<p class=\"note\">{} more rows in the JSON output</p>",
+            rows - MAX_ROWS
+        );
     }
 }
 
@@ -124,7 +135,12 @@ fn table(out: &mut String, report: &Value, title: &str, array: &str, columns: &[
 fn figures(out: &mut String, report: &Value, items: &[(&str, &str)]) {
     out.push_str("<table>");
     for (label, pointer) in items {
-        let _ = write!(out, "<tr><th>{}</th>{}</tr>", esc(label), cell(report, pointer));
+        let _ = write!(
+            out,
+            "<tr><th>{}</th>{}</tr>",
+            esc(label),
+            cell(report, pointer)
+        );
     }
     out.push_str("</table>");
 }
@@ -140,121 +156,288 @@ fn chart(out: &mut String, family: &str, group: &str, title: &str, scale: &str) 
 
 fn ledger_section(out: &mut String, v: &Value) {
     out.push_str("<section id=\"ledger\"><h2>Tool-call ledger</h2>");
-    figures(out, v, &[
-        ("tool calls", "/ledger/tool_calls"),
-        ("risk events", "/ledger/risk_events"),
-        ("telemetry records", "/ledger/telemetry_records"),
-        ("success", "/ledger/by_status/success"),
-        ("error", "/ledger/by_status/error"),
-        ("denied", "/ledger/by_status/denied"),
-        ("timeout", "/ledger/by_status/timeout"),
-        ("bucket seconds", "/ledger/timeline/bucket_seconds"),
-    ]);
+    figures(
+        out,
+        v,
+        &[
+            ("tool calls", "/ledger/tool_calls"),
+            ("risk events", "/ledger/risk_events"),
+            ("telemetry records", "/ledger/telemetry_records"),
+            ("success", "/ledger/by_status/success"),
+            ("error", "/ledger/by_status/error"),
+            ("denied", "/ledger/by_status/denied"),
+            ("timeout", "/ledger/by_status/timeout"),
+            ("bucket seconds", "/ledger/timeline/bucket_seconds"),
+        ],
+    );
     chart(out, "ledger", "status", "Tool calls by result status", "1");
-    chart(out, "ledger", "failure", "Failures by tool / error class", "1");
+    chart(
+        out,
+        "ledger",
+        "failure",
+        "Failures by tool / error class",
+        "1",
+    );
     chart(out, "ledger", "flag", "Risk flags", "1");
     chart(out, "ledger", "denial", "Denials by agent / tool", "1");
-    table(out, v, "Recurring failures", "/ledger/failures", &[
-        ("tool", "/tool"), ("error class", "/error_class"), ("count", "/count"),
-        ("errors", "/errors"), ("timeouts", "/timeouts"), ("buckets", "/buckets"),
-        ("first", "/first_ts"), ("last", "/last_ts"),
-    ]);
-    table(out, v, "Permission gaps (denials by agent and tool)", "/ledger/denials", &[
-        ("agent", "/agent"), ("tool", "/tool"), ("denied", "/count"),
-        ("sessions", "/sessions"), ("flags", "/flags"),
-    ]);
-    table(out, v, "Risk flags", "/ledger/risk_flags", &[
-        ("flag", "/flag"), ("count", "/count"), ("in tool calls", "/in_tool_calls"),
-        ("in risk events", "/in_risk_events"), ("agents", "/agents"), ("seed flag", "/seed_flag"),
-    ]);
-    table(out, v, "Risk-flag spikes", "/ledger/spikes", &[
-        ("flag", "/flag"), ("bucket", "/bucket_start"), ("count", "/count"),
-        ("baseline", "/baseline"), ("window", "/window"),
-    ]);
-    table(out, v, "Slowest tools (elapsed_ms, nearest rank)", "/ledger/tools", &[
-        ("tool", "/tool"), ("calls", "/calls"), ("timed", "/elapsed/count"),
-        ("p50 ms", "/elapsed/p50_ms"), ("p95 ms", "/elapsed/p95_ms"), ("max ms", "/elapsed/max_ms"),
-    ]);
+    table(
+        out,
+        v,
+        "Recurring failures",
+        "/ledger/failures",
+        &[
+            ("tool", "/tool"),
+            ("error class", "/error_class"),
+            ("count", "/count"),
+            ("errors", "/errors"),
+            ("timeouts", "/timeouts"),
+            ("buckets", "/buckets"),
+            ("first", "/first_ts"),
+            ("last", "/last_ts"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Permission gaps (denials by agent and tool)",
+        "/ledger/denials",
+        &[
+            ("agent", "/agent"),
+            ("tool", "/tool"),
+            ("denied", "/count"),
+            ("sessions", "/sessions"),
+            ("flags", "/flags"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Risk flags",
+        "/ledger/risk_flags",
+        &[
+            ("flag", "/flag"),
+            ("count", "/count"),
+            ("in tool calls", "/in_tool_calls"),
+            ("in risk events", "/in_risk_events"),
+            ("agents", "/agents"),
+            ("seed flag", "/seed_flag"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Risk-flag spikes",
+        "/ledger/spikes",
+        &[
+            ("flag", "/flag"),
+            ("bucket", "/bucket_start"),
+            ("count", "/count"),
+            ("baseline", "/baseline"),
+            ("window", "/window"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Slowest tools (elapsed_ms, nearest rank)",
+        "/ledger/tools",
+        &[
+            ("tool", "/tool"),
+            ("calls", "/calls"),
+            ("timed", "/elapsed/count"),
+            ("p50 ms", "/elapsed/p50_ms"),
+            ("p95 ms", "/elapsed/p95_ms"),
+            ("max ms", "/elapsed/max_ms"),
+        ],
+    );
     out.push_str("</section>");
 }
 
 fn sandbox_section(out: &mut String, v: &Value) {
     out.push_str("<section id=\"sandbox\"><h2>Sandbox event log</h2>");
-    figures(out, v, &[
-        ("events", "/sandbox/events"),
-        ("requests", "/sandbox/totals/requests"),
-        ("responses", "/sandbox/totals/responses"),
-        ("input tokens", "/sandbox/totals/input_tokens"),
-        ("output tokens", "/sandbox/totals/output_tokens"),
-        ("cached input tokens", "/sandbox/totals/cached_input_tokens"),
-        ("cost (USD)", "/sandbox/totals/cost_usd"),
-        ("responses >= 400", "/sandbox/totals/error_responses"),
-        ("usage unknown", "/sandbox/totals/usage_unknown"),
-        ("injections", "/sandbox/totals/injected"),
-        ("leaks blocked", "/sandbox/totals/leaks_blocked"),
-        ("gate blocks", "/sandbox/totals/gates_blocked"),
-        ("latency p50 ms", "/sandbox/latency/p50_ms"),
-        ("latency p95 ms", "/sandbox/latency/p95_ms"),
-    ]);
+    figures(
+        out,
+        v,
+        &[
+            ("events", "/sandbox/events"),
+            ("requests", "/sandbox/totals/requests"),
+            ("responses", "/sandbox/totals/responses"),
+            ("input tokens", "/sandbox/totals/input_tokens"),
+            ("output tokens", "/sandbox/totals/output_tokens"),
+            ("cached input tokens", "/sandbox/totals/cached_input_tokens"),
+            ("cost (USD)", "/sandbox/totals/cost_usd"),
+            ("responses >= 400", "/sandbox/totals/error_responses"),
+            ("usage unknown", "/sandbox/totals/usage_unknown"),
+            ("injections", "/sandbox/totals/injected"),
+            ("leaks blocked", "/sandbox/totals/leaks_blocked"),
+            ("gate blocks", "/sandbox/totals/gates_blocked"),
+            ("latency p50 ms", "/sandbox/latency/p50_ms"),
+            ("latency p95 ms", "/sandbox/latency/p95_ms"),
+        ],
+    );
     chart(out, "sandbox", "requests", "Requests by host", "1");
     chart(out, "sandbox", "tokens", "Tokens", "1");
     chart(out, "sandbox", "cost", "Cost (USD)", "1e-9");
-    chart(out, "sandbox", "responses", "Responses, errors (>= 400) and usage unknown", "1");
+    chart(
+        out,
+        "sandbox",
+        "responses",
+        "Responses, errors (>= 400) and usage unknown",
+        "1",
+    );
     chart(out, "sandbox", "blocked", "Leaks and gates blocked", "1");
-    table(out, v, "Requests, tokens and cost by model and host", "/sandbox/by_model_host", &[
-        ("model", "/model"), ("host", "/host"), ("requests", "/requests"), ("responses", "/responses"),
-        ("input tokens", "/input_tokens"), ("output tokens", "/output_tokens"),
-        ("cached", "/cached_input_tokens"), ("cost USD", "/cost_usd"),
-    ]);
-    table(out, v, "Injections by secret name", "/sandbox/injections", &[
-        ("secret", "/secret_name"), ("host", "/host"), ("injected", "/by_action/injected"),
-        ("skipped", "/by_action/skipped"), ("leak blocked", "/by_action/leak_blocked"),
-    ]);
-    table(out, v, "Request transforms", "/sandbox/transforms", &[
-        ("plugin", "/plugin"), ("host", "/host"), ("action", "/action"),
-        ("events", "/events"), ("secrets", "/secrets"),
-    ]);
-    table(out, v, "Leaks blocked", "/sandbox/leaks_blocked", &[
-        ("secret", "/secret_name"), ("host", "/host"), ("count", "/count"),
-    ]);
-    table(out, v, "Gate decisions", "/sandbox/gates", &[
-        ("plugin", "/plugin"), ("host", "/host"), ("blocked", "/blocked"),
-        ("allowed", "/allowed"), ("reasons", "/reasons"),
-    ]);
-    table(out, v, "Error rates by host", "/sandbox/errors", &[
-        ("host", "/host"), ("responses", "/responses"), ("errors", "/errors"),
-        ("error rate", "/error_rate"), ("usage unknown", "/usage_unknown"), ("statuses", "/by_status"),
-    ]);
-    table(out, v, "Latency by host (duration_ms, nearest rank)", "/sandbox/latency_by_host", &[
-        ("host", "/name"), ("responses", "/latency/count"), ("p50 ms", "/latency/p50_ms"),
-        ("p95 ms", "/latency/p95_ms"), ("max ms", "/latency/max_ms"),
-    ]);
-    table(out, v, "Latency by model", "/sandbox/latency_by_model", &[
-        ("model", "/name"), ("responses", "/latency/count"), ("p50 ms", "/latency/p50_ms"),
-        ("p95 ms", "/latency/p95_ms"), ("max ms", "/latency/max_ms"),
-    ]);
+    table(
+        out,
+        v,
+        "Requests, tokens and cost by model and host",
+        "/sandbox/by_model_host",
+        &[
+            ("model", "/model"),
+            ("host", "/host"),
+            ("requests", "/requests"),
+            ("responses", "/responses"),
+            ("input tokens", "/input_tokens"),
+            ("output tokens", "/output_tokens"),
+            ("cached", "/cached_input_tokens"),
+            ("cost USD", "/cost_usd"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Injections by secret name",
+        "/sandbox/injections",
+        &[
+            ("secret", "/secret_name"),
+            ("host", "/host"),
+            ("injected", "/by_action/injected"),
+            ("skipped", "/by_action/skipped"),
+            ("leak blocked", "/by_action/leak_blocked"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Request transforms",
+        "/sandbox/transforms",
+        &[
+            ("plugin", "/plugin"),
+            ("host", "/host"),
+            ("action", "/action"),
+            ("events", "/events"),
+            ("secrets", "/secrets"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Leaks blocked",
+        "/sandbox/leaks_blocked",
+        &[
+            ("secret", "/secret_name"),
+            ("host", "/host"),
+            ("count", "/count"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Gate decisions",
+        "/sandbox/gates",
+        &[
+            ("plugin", "/plugin"),
+            ("host", "/host"),
+            ("blocked", "/blocked"),
+            ("allowed", "/allowed"),
+            ("reasons", "/reasons"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Error rates by host",
+        "/sandbox/errors",
+        &[
+            ("host", "/host"),
+            ("responses", "/responses"),
+            ("errors", "/errors"),
+            ("error rate", "/error_rate"),
+            ("usage unknown", "/usage_unknown"),
+            ("statuses", "/by_status"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Latency by host (duration_ms, nearest rank)",
+        "/sandbox/latency_by_host",
+        &[
+            ("host", "/name"),
+            ("responses", "/latency/count"),
+            ("p50 ms", "/latency/p50_ms"),
+            ("p95 ms", "/latency/p95_ms"),
+            ("max ms", "/latency/max_ms"),
+        ],
+    );
+    table(
+        out,
+        v,
+        "Latency by model",
+        "/sandbox/latency_by_model",
+        &[
+            ("model", "/name"),
+            ("responses", "/latency/count"),
+            ("p50 ms", "/latency/p50_ms"),
+            ("p95 ms", "/latency/p95_ms"),
+            ("max ms", "/latency/max_ms"),
+        ],
+    );
     out.push_str("</section>");
 }
 
 fn inputs_section(out: &mut String, v: &Value) {
     out.push_str("<section id=\"inputs\"><h2>Inputs</h2>");
-    table(out, v, "Files", "/files", &[
-        ("path", "/path"), ("family", "/family"), ("lines", "/lines"), ("records", "/records"),
-        ("not JSON", "/skipped/not_json/count"), ("malformed", "/skipped/malformed/count"),
-        ("unrecognised", "/skipped/unrecognised/count"), ("not JSON at lines", "/skipped/not_json/lines"),
-    ]);
+    table(
+        out,
+        v,
+        "Files",
+        "/files",
+        &[
+            ("path", "/path"),
+            ("family", "/family"),
+            ("lines", "/lines"),
+            ("records", "/records"),
+            ("not JSON", "/skipped/not_json/count"),
+            ("malformed", "/skipped/malformed/count"),
+            ("unrecognised", "/skipped/unrecognised/count"),
+            ("not JSON at lines", "/skipped/not_json/lines"),
+        ],
+    );
     out.push_str("</section>");
 }
 
 fn findings_section(out: &mut String, report: &Report) {
-    let _ = write!(out, "<section id=\"findings\"><h2>Findings ({})</h2><ol>", report.findings.len());
+    let _ = write!(
+        out,
+        "<section id=\"findings\"><h2>Findings ({})</h2><ol>",
+        report.findings.len()
+    );
     for f in &report.findings {
-        let severity = serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let severity = serde_json::to_value(f.severity)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let kind = serde_json::to_value(f.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let _ = write!(
             out,
             "<li class=\"finding\"><span class=\"{severity}\">[{severity}]</span> <code>{}</code> {}: {}<div class=\"proposal\">Proposal: {}</div></li>",
-            esc(&kind), esc(&f.subject), esc(&f.summary), esc(&f.proposal)
+            esc(&kind),
+            esc(&f.subject),
+            esc(&f.summary),
+            esc(&f.proposal)
         );
     }
     out.push_str("</ol></section>");
@@ -283,7 +466,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         sandbox_section(&mut page, &v);
     }
     page.push_str("<p class=\"note\">Charts: uPlot 1.6.32 (MIT licence, Leon Sorokin), inlined. Percentiles: nearest rank.</p>");
-    let _ = write!(page, "<script type=\"application/json\" id=\"agentlog-timelines\">{}</script>", script_json(&timelines));
+    let _ = write!(
+        page,
+        "<script type=\"application/json\" id=\"agentlog-timelines\">{}</script>",
+        script_json(&timelines)
+    );
     page.push_str("<script>");
     page.push_str(UPLOT_JS);
     page.push_str("</script><script>");

@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use crate::percentile::{Histogram, Percentiles};
 use crate::record::{Kind, Raw, Str};
-use crate::timeline::{Timeline, TimelineReport};
 use crate::time_text;
+use crate::timeline::{Timeline, TimelineReport};
 
 /// The seed's seven risk flags.
 pub const SEED_RISK_FLAGS: [&str; 7] = [
@@ -510,7 +510,8 @@ impl LedgerAgg {
             for (tool, agg) in tools {
                 let mine = slot(slot(&mut self.denials, agent), tool);
                 mine.count += agg.count;
-                mine.sessions.extend(agg.sessions.keys().map(|k| (k.clone(), ())));
+                mine.sessions
+                    .extend(agg.sessions.keys().map(|k| (k.clone(), ())));
                 for (f, n) in &agg.flags {
                     *slot(&mut mine.flags, f) += n;
                 }
@@ -520,7 +521,8 @@ impl LedgerAgg {
             let mine = slot(&mut self.flags, flag);
             mine.in_tool_calls += agg.in_tool_calls;
             mine.in_risk_events += agg.in_risk_events;
-            mine.agents.extend(agg.agents.keys().map(|k| (k.clone(), ())));
+            mine.agents
+                .extend(agg.agents.keys().map(|k| (k.clone(), ())));
         }
     }
 }

@@ -10,13 +10,14 @@
 //!    [`agentlog_validate::walk::expand`] (files, directories of `*.jsonl` / `*.jsonl.gz`,
 //!    `-` for stdin) and bytes come from [`agentlog_validate::input_reader`] (gzip on the
 //!    fly). Lines are split with the standard library's `BufRead::read_until`, capped at
-//!    [`Options::max_line_len`] (longer lines are skipped without being buffered).
+//!    [`Options::max_line_len`] (longer lines are skipped without being buffered), and handed
+//!    in batches to worker threads ([`Options::threads`]).
 //! 2. **Records**: each line is parsed once into borrowed fields and classified as a sandbox
 //!    event or a ledger record (tool call, risk event, telemetry); see [`record`] for the rule.
-//!    A file's family is that of its first classified record; records of the other family in
-//!    the same file are counted, not analysed. Lines that are blank, not JSON, too long,
-//!    malformed (a known field of the wrong type), unrecognised or of the other family are
-//!    counted per file with their line numbers ([`FileSummary::skipped`]): never an error.
+//!    Each record is analysed with its family; a file's family is that of its first record
+//!    ([`FileSummary::records_by_family`] shows a mixed file). Lines that are blank, not JSON,
+//!    too long, malformed (a known field of the wrong type) or unrecognised are counted per
+//!    file with their line numbers ([`FileSummary::skipped`]): never an error.
 //! 3. **Aggregates** per family ([`ledger`], [`sandbox`]) keep counts, exact latency
 //!    histograms ([`percentile`]) and counts over time ([`timeline`]); memory grows with the
 //!    number of distinct names and durations, not with the number of lines.
@@ -83,6 +84,8 @@ pub struct Options {
     pub bucket_seconds: Option<u64>,
     /// Longest line read; longer lines are skipped as `too_long`.
     pub max_line_len: usize,
+    /// Worker threads for inputs larger than one batch (1 MiB); 0 picks the number of cores.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -90,6 +93,7 @@ impl Default for Options {
         Options {
             bucket_seconds: None,
             max_line_len: agentlog_validate::DEFAULT_MAX_LINE_LEN,
+            threads: 0,
         }
     }
 }
@@ -106,6 +110,13 @@ impl Options {
     #[must_use]
     pub fn with_max_line_len(mut self, max_line_len: usize) -> Self {
         self.max_line_len = max_line_len;
+        self
+    }
+
+    /// Sets [`Options::threads`].
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
         self
     }
 }
@@ -132,10 +143,11 @@ pub struct FileSummary {
     pub lines: u64,
     /// Records analysed.
     pub records: u64,
+    /// Records analysed per family (both appear in a mixed file).
+    pub records_by_family: BTreeMap<Family, u64>,
     /// Lines not analysed, by kind: `blank`, `not_json`, `too_long`, `malformed` (JSON, but a
     /// known field has the wrong type, or not an object), `unrecognised` (an object of neither
-    /// family), `other_family` (a record of the family this file is not). Kinds with no line
-    /// are left out.
+    /// family). Kinds with no line are left out.
     pub skipped: BTreeMap<&'static str, LineList>,
     /// Why the input was not read (a FIFO or device met in a directory walk, a directory
     /// without logs).
@@ -193,8 +205,7 @@ impl std::error::Error for AnalyzeError {
 /// An analysis being fed inputs.
 pub struct Analyzer {
     options: Options,
-    ledger: ledger::LedgerAgg,
-    sandbox: sandbox::SandboxAgg,
+    aggs: read::Aggs,
     files: Vec<FileSummary>,
 }
 
@@ -202,8 +213,7 @@ impl Analyzer {
     /// An analysis with nothing read yet.
     pub fn new(options: Options) -> Self {
         Analyzer {
-            ledger: ledger::LedgerAgg::new(options.bucket_seconds),
-            sandbox: sandbox::SandboxAgg::new(options.bucket_seconds),
+            aggs: read::Aggs::new(&options),
             options,
             files: Vec::new(),
         }
@@ -212,7 +222,8 @@ impl Analyzer {
     /// Reads one input of JSON lines labelled `label`. Lines that cannot be analysed are
     /// counted, never an error; only a read error is.
     pub fn read(&mut self, label: &str, reader: impl Read) -> io::Result<()> {
-        let summary = read::read(self, label, reader)?;
+        let mut summary = read::read(&mut self.aggs, &self.options, reader)?;
+        summary.path = label.to_owned();
         self.files.push(summary);
         Ok(())
     }
@@ -236,12 +247,19 @@ impl Analyzer {
 
     /// The report of everything read.
     pub fn finish(self) -> Report {
-        let has = |family| self.files.iter().any(|f| f.family == Some(family) && f.records > 0);
-        let ledger = has(Family::Ledger).then(|| self.ledger.report());
-        let sandbox = has(Family::Sandbox).then(|| self.sandbox.report());
-        let mut findings: Vec<Finding> = ledger.iter().flat_map(findings::ledger_findings).collect();
+        let has = |family| {
+            self.files
+                .iter()
+                .any(|f| f.records_by_family.contains_key(&family))
+        };
+        let ledger = has(Family::Ledger).then(|| self.aggs.ledger.report());
+        let sandbox = has(Family::Sandbox).then(|| self.aggs.sandbox.report());
+        let mut findings: Vec<Finding> =
+            ledger.iter().flat_map(findings::ledger_findings).collect();
         findings.extend(sandbox.iter().flat_map(findings::sandbox_findings));
-        findings.sort_by(|a, b| (a.severity, a.kind, &a.subject).cmp(&(b.severity, b.kind, &b.subject)));
+        findings.sort_by(|a, b| {
+            (a.severity, a.kind, &a.subject).cmp(&(b.severity, b.kind, &b.subject))
+        });
         Report {
             format: FORMAT,
             files: self.files,
@@ -262,7 +280,10 @@ pub fn analyze_paths(paths: &[PathBuf], options: Options) -> Result<Report, Anal
             Input::Stdin => analyzer.read("-", io::stdin().lock()),
             Input::File(path) => analyzer.read_path(&path),
             Input::EmptyDir(_) => {
-                analyzer.note(&label, "directory holds no *.jsonl or *.jsonl.gz file".into());
+                analyzer.note(
+                    &label,
+                    "directory holds no *.jsonl or *.jsonl.gz file".into(),
+                );
                 Ok(())
             }
             Input::Skipped { reason, .. } => {
@@ -280,6 +301,9 @@ pub fn analyze_paths(paths: &[PathBuf], options: Options) -> Result<Report, Anal
 pub(crate) fn time_text(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
 }

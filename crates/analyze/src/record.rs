@@ -251,7 +251,10 @@ mod tests {
                 Ok(Kind::Telemetry),
             ),
             (r#"{"hello":"world"}"#, Ok(Kind::Unrecognised)),
-            (r#"{"tool":"t","result_status":"error","elapsed_ms":"3"}"#, Err(Bad::Malformed)),
+            (
+                r#"{"tool":"t","result_status":"error","elapsed_ms":"3"}"#,
+                Err(Bad::Malformed),
+            ),
             ("[1,2]", Err(Bad::Malformed)),
             ("not json", Err(Bad::NotJson)),
             ("{\"tool\":", Err(Bad::NotJson)),

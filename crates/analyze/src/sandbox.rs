@@ -348,7 +348,10 @@ impl SandboxAgg {
 
     fn response(&mut self, data: &Data<'_>, ts: Option<i64>) {
         let (model, host) = (name(data.model.as_ref()), name(data.host.as_ref()));
-        let (input, output) = (data.input_tokens.unwrap_or(0), data.output_tokens.unwrap_or(0));
+        let (input, output) = (
+            data.input_tokens.unwrap_or(0),
+            data.output_tokens.unwrap_or(0),
+        );
         let cached = data.cached_input_tokens.unwrap_or(0);
         let cost = data.cost_usd.and_then(nanos);
         let usage = data.usage.as_ref().map(Str::as_str);
@@ -396,7 +399,12 @@ impl SandboxAgg {
         }
         self.tick(ts, "responses", "all", 1);
         self.tick(ts, "responses", "errors", u64::from(error));
-        self.tick(ts, "responses", "usage_unknown", u64::from(usage == Some("unknown")));
+        self.tick(
+            ts,
+            "responses",
+            "usage_unknown",
+            u64::from(usage == Some("unknown")),
+        );
         self.tick(ts, "tokens", "input", input);
         self.tick(ts, "tokens", "output", output);
         self.tick(ts, "cost", "nano_usd", cost.unwrap_or(0));
@@ -445,7 +453,97 @@ impl SandboxAgg {
     }
 }
 
+fn add_counts(into: &mut HashMap<String, u64>, from: &HashMap<String, u64>) {
+    for (k, n) in from {
+        *slot(into, k) += n;
+    }
+}
+
+impl Totals {
+    fn add(&mut self, o: &Totals) {
+        self.requests += o.requests;
+        self.responses += o.responses;
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+        self.cached_input_tokens += o.cached_input_tokens;
+        self.priced_responses += o.priced_responses;
+        self.error_responses += o.error_responses;
+        self.usage_unknown += o.usage_unknown;
+        self.usage_partial += o.usage_partial;
+        self.injected += o.injected;
+        self.leaks_blocked += o.leaks_blocked;
+        self.gates_blocked += o.gates_blocked;
+    }
+}
+
 impl SandboxAgg {
+    /// Adds everything `other` gathered.
+    pub(crate) fn merge(&mut self, other: &SandboxAgg) {
+        self.events += other.events;
+        add_counts(&mut self.types, &other.types);
+        self.first = min_opt(self.first, other.first);
+        self.last = max_opt(self.last, other.last);
+        self.untimed += other.untimed;
+        self.totals.add(&other.totals);
+        self.cost_nanos += other.cost_nanos;
+        for (model, hosts) in &other.model_host {
+            for (host, a) in hosts {
+                let m = slot(slot(&mut self.model_host, model), host);
+                m.requests += a.requests;
+                m.responses += a.responses;
+                m.input += a.input;
+                m.output += a.output;
+                m.cached += a.cached;
+                m.cost_nanos += a.cost_nanos;
+                add_counts(&mut m.sources, &a.sources);
+                m.unknown += a.unknown;
+                m.partial += a.partial;
+            }
+        }
+        for (host, a) in &other.hosts {
+            let h = slot(&mut self.hosts, host);
+            h.responses += a.responses;
+            h.errors += a.errors;
+            for (status, n) in &a.by_status {
+                *h.by_status.entry(*status).or_default() += n;
+            }
+            h.unknown += a.unknown;
+            h.partial += a.partial;
+            h.latency.merge(&a.latency);
+        }
+        for (model, hist) in &other.models {
+            slot(&mut self.models, model).merge(hist);
+        }
+        self.merge_events(other);
+        add_counts(&mut self.budget, &other.budget);
+        self.timeline.merge(&other.timeline);
+    }
+
+    fn merge_events(&mut self, other: &SandboxAgg) {
+        for (secret, hosts) in &other.injections {
+            for (host, actions) in hosts {
+                add_counts(slot(slot(&mut self.injections, secret), host), actions);
+            }
+        }
+        for (plugin, hosts) in &other.transforms {
+            for (host, actions) in hosts {
+                for (action, (events, secrets)) in actions {
+                    let t = slot(slot(slot(&mut self.transforms, plugin), host), action);
+                    t.0 += events;
+                    t.1 += secrets;
+                }
+            }
+        }
+        for (plugin, hosts) in &other.gates {
+            for (host, a) in hosts {
+                let g = slot(slot(&mut self.gates, plugin), host);
+                g.allowed += a.allowed;
+                g.blocked += a.blocked;
+                add_counts(&mut g.reasons, &a.reasons);
+            }
+        }
+    }
+
     /// The figures.
     pub(crate) fn report(&self) -> SandboxReport {
         let mut totals = self.totals.clone();
@@ -534,9 +632,7 @@ impl SandboxAgg {
                 }
             }
         }
-        rows.sort_by(|a, b| {
-            (&a.plugin, &a.host, &a.action).cmp(&(&b.plugin, &b.host, &b.action))
-        });
+        rows.sort_by(|a, b| (&a.plugin, &a.host, &a.action).cmp(&(&b.plugin, &b.host, &b.action)));
         rows
     }
 
@@ -572,9 +668,7 @@ impl SandboxAgg {
                 });
             }
         }
-        rows.sort_by(|a, b| {
-            (b.blocked, &a.plugin, &a.host).cmp(&(a.blocked, &b.plugin, &b.host))
-        });
+        rows.sort_by(|a, b| (b.blocked, &a.plugin, &a.host).cmp(&(a.blocked, &b.plugin, &b.host)));
         rows
     }
 

@@ -6,9 +6,10 @@
 //! starts at one second and, whenever the span from the first to the last bucket would need
 //! more than [`AUTO_MAX_BUCKETS`] buckets, moves up the ladder 1 s, 10 s, 1 min, 5 min,
 //! 15 min, 1 h, 6 h, 1 day, 7 days, 30 days and merges what it has. The result does not depend
-//! on the order of the records. Each group of series named after data (a tool, a host) holds
-//! at most [`MAX_SERIES_PER_GROUP`] series; later names go to the group's `(other)` series, so
-//! memory stays bounded.
+//! on the order of the records, nor on how the input was split between threads (widths nest:
+//! each one is a multiple of the one before, so merging buckets never splits one). The report
+//! keeps, per group of series named after data (a tool, a host), the [`MAX_SERIES_PER_GROUP`]
+//! series with the largest totals and adds the rest up into the group's `(other)` series.
 
 use std::collections::BTreeMap;
 
@@ -19,12 +20,14 @@ use serde::Serialize;
 /// Most buckets an automatic width allows between the first and the last bucket.
 pub const AUTO_MAX_BUCKETS: i64 = 500;
 
-/// Most series per group (`failure`, `flag`, `host`, ...); the rest count under `(other)`.
+/// Most series per group in a report (`failure`, `flag`, `requests`, ...); the rest are added
+/// up under `(other)`.
 pub const MAX_SERIES_PER_GROUP: usize = 64;
 
-/// Widths an automatic timeline moves through, in seconds.
+/// Widths an automatic timeline moves through, in seconds: 1 s, 10 s, 1 min, 5 min, 15 min,
+/// 1 h, 6 h, 1 day, 7 days, 28 days, 364 days; each a multiple of the one before.
 const LADDER: [i64; 11] = [
-    1, 10, 60, 300, 900, 3600, 21_600, 86_400, 604_800, 2_592_000, 31_536_000,
+    1, 10, 60, 300, 900, 3600, 21_600, 86_400, 604_800, 2_419_200, 31_449_600,
 ];
 
 /// One series of a [`TimelineReport`].
@@ -57,7 +60,6 @@ pub(crate) struct Timeline {
     fixed: bool,
     ids: HashMap<String, HashMap<String, usize>>,
     names: Vec<(String, String)>,
-    per_group: HashMap<String, usize>,
     buckets: BTreeMap<i64, Vec<u64>>,
 }
 
@@ -73,23 +75,12 @@ impl Timeline {
             fixed,
             ids: HashMap::new(),
             names: Vec::new(),
-            per_group: HashMap::new(),
             buckets: BTreeMap::new(),
         }
     }
 
-    /// The id of series `group:key`, made on first use (or the group's `(other)` series once
-    /// the group is full).
+    /// The id of series `group:key`, made on first use.
     pub(crate) fn series(&mut self, group: &str, key: &str) -> usize {
-        if let Some(id) = self.lookup(group, key) {
-            return id;
-        }
-        let used = self.per_group.get(group).copied().unwrap_or(0);
-        let key = if used >= MAX_SERIES_PER_GROUP {
-            "(other)"
-        } else {
-            key
-        };
         if let Some(id) = self.lookup(group, key) {
             return id;
         }
@@ -99,7 +90,6 @@ impl Timeline {
             .entry(group.to_owned())
             .or_default()
             .insert(key.to_owned(), id);
-        *self.per_group.entry(group.to_owned()).or_default() += 1;
         id
     }
 
@@ -148,7 +138,10 @@ impl Timeline {
         self.width = width;
         let old = std::mem::take(&mut self.buckets);
         for (start, values) in old {
-            let merged = self.buckets.entry(start.div_euclid(width) * width).or_default();
+            let merged = self
+                .buckets
+                .entry(start.div_euclid(width) * width)
+                .or_default();
             add_values(merged, &values);
         }
     }
@@ -204,12 +197,7 @@ impl Timeline {
         };
         self.buckets
             .iter()
-            .filter_map(|(start, values)| {
-                values
-                    .get(id)
-                    .filter(|v| **v > 0)
-                    .map(|v| (*start, *v))
-            })
+            .filter_map(|(start, values)| values.get(id).filter(|v| **v > 0).map(|v| (*start, *v)))
             .collect()
     }
 
@@ -218,27 +206,44 @@ impl Timeline {
         self.buckets.keys().next().copied()
     }
 
-    /// The report: non-empty buckets and every series, sorted by group and key.
+    /// The report: non-empty buckets and the series, sorted by group and key, at most
+    /// [`MAX_SERIES_PER_GROUP`] per group (largest totals; the rest under `(other)`).
     pub(crate) fn report(&self) -> TimelineReport {
         let t: Vec<i64> = self.buckets.keys().copied().collect();
-        let mut order: Vec<usize> = (0..self.names.len()).collect();
-        order.sort_by(|a, b| self.names.get(*a).cmp(&self.names.get(*b)));
-        let series = order
-            .into_iter()
-            .filter_map(|id| {
-                let (group, key) = self.names.get(id)?;
-                let values = self
-                    .buckets
-                    .values()
-                    .map(|v| v.get(id).copied().unwrap_or(0))
-                    .collect();
-                Some(Series {
-                    group: group.clone(),
-                    key: key.clone(),
-                    values,
-                })
-            })
-            .collect();
+        let mut groups: BTreeMap<&str, Vec<Series>> = BTreeMap::new();
+        for (id, (group, key)) in self.names.iter().enumerate() {
+            let values = self
+                .buckets
+                .values()
+                .map(|v| v.get(id).copied().unwrap_or(0))
+                .collect();
+            groups.entry(group).or_default().push(Series {
+                group: group.clone(),
+                key: key.clone(),
+                values,
+            });
+        }
+        let mut series = Vec::new();
+        for (_, mut list) in groups {
+            if list.len() > MAX_SERIES_PER_GROUP {
+                let total = |s: &Series| s.values.iter().sum::<u64>();
+                list.sort_by(|a, b| total(b).cmp(&total(a)).then(a.key.cmp(&b.key)));
+                let rest = list.split_off(MAX_SERIES_PER_GROUP);
+                if let Some(first) = rest.first() {
+                    let mut other = Series {
+                        group: first.group.clone(),
+                        key: "(other)".to_owned(),
+                        values: vec![0; t.len()],
+                    };
+                    for s in &rest {
+                        add_values(&mut other.values, &s.values);
+                    }
+                    list.push(other);
+                }
+            }
+            list.sort_by(|a, b| a.key.cmp(&b.key));
+            series.extend(list);
+        }
         TimelineReport {
             bucket_seconds: self.width,
             t,
@@ -281,7 +286,14 @@ mod tests {
             let id = t.series("host", &format!("h{i}"));
             t.add(7200 + 5, id, 1);
         }
-        assert_eq!(t.count("host", "(other)", 7200), 5);
-        assert_eq!(t.report().t, vec![7200]);
+        let report = t.report();
+        assert_eq!(report.t, vec![7200]);
+        assert_eq!(report.series.len(), MAX_SERIES_PER_GROUP + 1);
+        let other = report
+            .series
+            .iter()
+            .find(|s| s.key == "(other)")
+            .map(|s| s.values.clone());
+        assert_eq!(other, Some(vec![5]));
     }
 }
