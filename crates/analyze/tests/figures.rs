@@ -254,7 +254,8 @@ fn sandbox_requests_tokens_cost() {
 fn sandbox_injections_leaks_gates() {
     let report = analyze("sandbox.jsonl");
     let s = report.sandbox.as_ref().expect("sandbox figures");
-    let inj: Vec<(&str, &str, Vec<(&str, u64)>)> = s
+    type Row<'a> = (&'a str, &'a str, Vec<(&'a str, u64)>);
+    let inj: Vec<Row<'_>> = s
         .injections
         .iter()
         .map(|r| {
