@@ -154,35 +154,35 @@ fn chart(out: &mut String, family: &str, group: &str, title: &str, scale: &str) 
     );
 }
 
-fn ledger_section(out: &mut String, v: &Value) {
-    out.push_str("<section id=\"ledger\"><h2>Tool-call ledger</h2>");
-    figures(
-        out,
-        v,
-        &[
-            ("tool calls", "/ledger/tool_calls"),
-            ("risk events", "/ledger/risk_events"),
-            ("telemetry records", "/ledger/telemetry_records"),
-            ("success", "/ledger/by_status/success"),
-            ("error", "/ledger/by_status/error"),
-            ("denied", "/ledger/by_status/denied"),
-            ("timeout", "/ledger/by_status/timeout"),
-            ("bucket seconds", "/ledger/timeline/bucket_seconds"),
-        ],
-    );
-    chart(out, "ledger", "status", "Tool calls by result status", "1");
-    chart(
-        out,
-        "ledger",
-        "failure",
-        "Failures by tool / error class",
-        "1",
-    );
-    chart(out, "ledger", "flag", "Risk flags", "1");
-    chart(out, "ledger", "denial", "Denials by agent / tool", "1");
-    table(
-        out,
-        v,
+/// A table of a report array: title, the array's JSON pointer, and its columns as
+/// `(header, pointer inside an element)`.
+type TableSpec = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const LEDGER_FIGURES: &[(&str, &str)] = &[
+    ("tool calls", "/ledger/tool_calls"),
+    ("risk events", "/ledger/risk_events"),
+    ("telemetry records", "/ledger/telemetry_records"),
+    ("success", "/ledger/by_status/success"),
+    ("error", "/ledger/by_status/error"),
+    ("denied", "/ledger/by_status/denied"),
+    ("timeout", "/ledger/by_status/timeout"),
+    ("bucket seconds", "/ledger/timeline/bucket_seconds"),
+];
+
+/// `(series group, title, scale)`.
+const LEDGER_CHARTS: &[(&str, &str, &str)] = &[
+    ("status", "Tool calls by result status", "1"),
+    ("failure", "Failures by tool / error class", "1"),
+    ("flag", "Risk flags", "1"),
+    ("denial", "Denials by agent / tool", "1"),
+];
+
+const LEDGER_TABLES: &[TableSpec] = &[
+    (
         "Recurring failures",
         "/ledger/failures",
         &[
@@ -195,10 +195,8 @@ fn ledger_section(out: &mut String, v: &Value) {
             ("first", "/first_ts"),
             ("last", "/last_ts"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Permission gaps (denials by agent and tool)",
         "/ledger/denials",
         &[
@@ -208,10 +206,8 @@ fn ledger_section(out: &mut String, v: &Value) {
             ("sessions", "/sessions"),
             ("flags", "/flags"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Risk flags",
         "/ledger/risk_flags",
         &[
@@ -222,10 +218,8 @@ fn ledger_section(out: &mut String, v: &Value) {
             ("agents", "/agents"),
             ("seed flag", "/seed_flag"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Risk-flag spikes",
         "/ledger/spikes",
         &[
@@ -235,10 +229,8 @@ fn ledger_section(out: &mut String, v: &Value) {
             ("baseline", "/baseline"),
             ("window", "/window"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Slowest tools (elapsed_ms, nearest rank)",
         "/ledger/tools",
         &[
@@ -249,46 +241,47 @@ fn ledger_section(out: &mut String, v: &Value) {
             ("p95 ms", "/elapsed/p95_ms"),
             ("max ms", "/elapsed/max_ms"),
         ],
-    );
-    out.push_str("</section>");
-}
+    ),
+];
 
-fn sandbox_section(out: &mut String, v: &Value) {
-    out.push_str("<section id=\"sandbox\"><h2>Sandbox event log</h2>");
-    figures(
-        out,
-        v,
-        &[
-            ("events", "/sandbox/events"),
-            ("requests", "/sandbox/totals/requests"),
-            ("responses", "/sandbox/totals/responses"),
-            ("input tokens", "/sandbox/totals/input_tokens"),
-            ("output tokens", "/sandbox/totals/output_tokens"),
-            ("cached input tokens", "/sandbox/totals/cached_input_tokens"),
-            ("cost (USD)", "/sandbox/totals/cost_usd"),
-            ("responses >= 400", "/sandbox/totals/error_responses"),
-            ("usage unknown", "/sandbox/totals/usage_unknown"),
-            ("injections", "/sandbox/totals/injected"),
-            ("leaks blocked", "/sandbox/totals/leaks_blocked"),
-            ("gate blocks", "/sandbox/totals/gates_blocked"),
-            ("latency p50 ms", "/sandbox/latency/p50_ms"),
-            ("latency p95 ms", "/sandbox/latency/p95_ms"),
-        ],
-    );
-    chart(out, "sandbox", "requests", "Requests by host", "1");
-    chart(out, "sandbox", "tokens", "Tokens", "1");
-    chart(out, "sandbox", "cost", "Cost (USD)", "1e-9");
-    chart(
-        out,
-        "sandbox",
+const SANDBOX_FIGURES: &[(&str, &str)] = &[
+    ("events", "/sandbox/events"),
+    ("requests", "/sandbox/totals/requests"),
+    ("responses", "/sandbox/totals/responses"),
+    ("input tokens", "/sandbox/totals/input_tokens"),
+    ("output tokens", "/sandbox/totals/output_tokens"),
+    ("cached input tokens", "/sandbox/totals/cached_input_tokens"),
+    ("cost (USD)", "/sandbox/totals/cost_usd"),
+    ("responses >= 400", "/sandbox/totals/error_responses"),
+    ("usage unknown", "/sandbox/totals/usage_unknown"),
+    ("injections", "/sandbox/totals/injected"),
+    ("leaks blocked", "/sandbox/totals/leaks_blocked"),
+    ("gate blocks", "/sandbox/totals/gates_blocked"),
+    ("latency p50 ms", "/sandbox/latency/p50_ms"),
+    ("latency p95 ms", "/sandbox/latency/p95_ms"),
+];
+
+const SANDBOX_CHARTS: &[(&str, &str, &str)] = &[
+    ("requests", "Requests by host", "1"),
+    ("tokens", "Tokens", "1"),
+    ("cost", "Cost (USD)", "1e-9"),
+    (
         "responses",
         "Responses, errors (>= 400) and usage unknown",
         "1",
-    );
-    chart(out, "sandbox", "blocked", "Leaks and gates blocked", "1");
-    table(
-        out,
-        v,
+    ),
+    ("blocked", "Leaks and gates blocked", "1"),
+];
+
+const LATENCY_COLUMNS: &[(&str, &str)] = &[
+    ("responses", "/latency/count"),
+    ("p50 ms", "/latency/p50_ms"),
+    ("p95 ms", "/latency/p95_ms"),
+    ("max ms", "/latency/max_ms"),
+];
+
+const SANDBOX_TABLES: &[TableSpec] = &[
+    (
         "Requests, tokens and cost by model and host",
         "/sandbox/by_model_host",
         &[
@@ -301,10 +294,8 @@ fn sandbox_section(out: &mut String, v: &Value) {
             ("cached", "/cached_input_tokens"),
             ("cost USD", "/cost_usd"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Injections by secret name",
         "/sandbox/injections",
         &[
@@ -314,10 +305,8 @@ fn sandbox_section(out: &mut String, v: &Value) {
             ("skipped", "/by_action/skipped"),
             ("leak blocked", "/by_action/leak_blocked"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Request transforms",
         "/sandbox/transforms",
         &[
@@ -327,10 +316,8 @@ fn sandbox_section(out: &mut String, v: &Value) {
             ("events", "/events"),
             ("secrets", "/secrets"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Leaks blocked",
         "/sandbox/leaks_blocked",
         &[
@@ -338,10 +325,8 @@ fn sandbox_section(out: &mut String, v: &Value) {
             ("host", "/host"),
             ("count", "/count"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Gate decisions",
         "/sandbox/gates",
         &[
@@ -351,10 +336,8 @@ fn sandbox_section(out: &mut String, v: &Value) {
             ("allowed", "/allowed"),
             ("reasons", "/reasons"),
         ],
-    );
-    table(
-        out,
-        v,
+    ),
+    (
         "Error rates by host",
         "/sandbox/errors",
         &[
@@ -365,33 +348,41 @@ fn sandbox_section(out: &mut String, v: &Value) {
             ("usage unknown", "/usage_unknown"),
             ("statuses", "/by_status"),
         ],
-    );
-    table(
-        out,
-        v,
-        "Latency by host (duration_ms, nearest rank)",
-        "/sandbox/latency_by_host",
-        &[
-            ("host", "/name"),
-            ("responses", "/latency/count"),
-            ("p50 ms", "/latency/p50_ms"),
-            ("p95 ms", "/latency/p95_ms"),
-            ("max ms", "/latency/max_ms"),
-        ],
-    );
-    table(
-        out,
-        v,
-        "Latency by model",
-        "/sandbox/latency_by_model",
-        &[
-            ("model", "/name"),
-            ("responses", "/latency/count"),
-            ("p50 ms", "/latency/p50_ms"),
-            ("p95 ms", "/latency/p95_ms"),
-            ("max ms", "/latency/max_ms"),
-        ],
-    );
+    ),
+];
+
+/// One family's section: figures, charts, tables.
+fn section(
+    out: &mut String,
+    v: &Value,
+    (family, title): (&str, &str),
+    items: &[(&str, &str)],
+    charts: &[(&str, &str, &str)],
+    tables: &[TableSpec],
+) {
+    let _ = write!(out, "<section id=\"{family}\"><h2>{}</h2>", esc(title));
+    figures(out, v, items);
+    for (group, title, scale) in charts {
+        chart(out, family, group, title, scale);
+    }
+    for (title, array, columns) in tables {
+        table(out, v, title, array, columns);
+    }
+}
+
+fn latency_tables(out: &mut String, v: &Value) {
+    for (title, array, name) in [
+        (
+            "Latency by host (duration_ms, nearest rank)",
+            "/sandbox/latency_by_host",
+            "host",
+        ),
+        ("Latency by model", "/sandbox/latency_by_model", "model"),
+    ] {
+        let mut columns = vec![(name, "/name")];
+        columns.extend_from_slice(LATENCY_COLUMNS);
+        table(out, v, title, array, &columns);
+    }
     out.push_str("</section>");
 }
 
@@ -460,10 +451,28 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     findings_section(&mut page, report);
     inputs_section(&mut page, &v);
     if report.ledger.is_some() {
-        ledger_section(&mut page, &v);
+        let family = ("ledger", "Tool-call ledger");
+        section(
+            &mut page,
+            &v,
+            family,
+            LEDGER_FIGURES,
+            LEDGER_CHARTS,
+            LEDGER_TABLES,
+        );
+        page.push_str("</section>");
     }
     if report.sandbox.is_some() {
-        sandbox_section(&mut page, &v);
+        let family = ("sandbox", "Sandbox event log");
+        section(
+            &mut page,
+            &v,
+            family,
+            SANDBOX_FIGURES,
+            SANDBOX_CHARTS,
+            SANDBOX_TABLES,
+        );
+        latency_tables(&mut page, &v);
     }
     page.push_str("<p class=\"note\">Charts: uPlot 1.6.32 (MIT licence, Leon Sorokin), inlined. Percentiles: nearest rank.</p>");
     let _ = write!(

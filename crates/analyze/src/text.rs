@@ -9,13 +9,13 @@ use crate::sandbox::SandboxReport;
 use crate::{FileSummary, Report};
 
 /// A table: a title, column headers (a leading `>` right-aligns the column) and rows.
-struct Table<'a> {
-    title: &'a str,
-    headers: &'a [&'a str],
+struct Table {
+    title: String,
+    headers: &'static [&'static str],
     rows: Vec<Vec<String>>,
 }
 
-impl Table<'_> {
+impl Table {
     fn write(&self, out: &mut dyn Write, top: usize) -> io::Result<()> {
         writeln!(out, "  {}", self.title)?;
         if self.rows.is_empty() {
@@ -183,119 +183,11 @@ fn write_ledger(r: &LedgerReport, out: &mut dyn Write, top: usize) -> io::Result
         .map(|(s, n)| format!("{s} {n}"))
         .collect();
     writeln!(out, "  status: {}", statuses.join(", "))?;
-    Table {
-        title: "Recurring failures (tool / error class over time)",
-        headers: &[
-            "tool",
-            "error class",
-            ">count",
-            ">errors",
-            ">timeouts",
-            ">buckets",
-            "first",
-            "last",
-        ],
-        rows: r
-            .failures
-            .iter()
-            .map(|f| {
-                vec![
-                    f.tool.clone(),
-                    f.error_class.clone(),
-                    f.count.to_string(),
-                    f.errors.to_string(),
-                    f.timeouts.to_string(),
-                    f.buckets.to_string(),
-                    f.first_ts.clone().unwrap_or_default(),
-                    f.last_ts.clone().unwrap_or_default(),
-                ]
-            })
-            .collect(),
-    }
-    .write(out, top)?;
-    Table {
-        title: "Permission gaps (denials by agent and tool)",
-        headers: &["agent", "tool", ">denied", ">sessions", "flags"],
-        rows: r
-            .denials
-            .iter()
-            .map(|d| {
-                vec![
-                    d.agent.clone(),
-                    d.tool.clone(),
-                    d.count.to_string(),
-                    d.sessions.to_string(),
-                    d.flags
-                        .iter()
-                        .map(|(k, n)| format!("{k} x{n}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ]
-            })
-            .collect(),
-    }
-    .write(out, top)?;
-    Table {
-        title: "Risk flags",
-        headers: &[
-            "flag",
-            ">count",
-            ">tool calls",
-            ">risk events",
-            ">agents",
-            "seed flag",
-        ],
-        rows: r
-            .risk_flags
-            .iter()
-            .map(|f| {
-                vec![
-                    f.flag.clone(),
-                    f.count.to_string(),
-                    f.in_tool_calls.to_string(),
-                    f.in_risk_events.to_string(),
-                    f.agents.to_string(),
-                    if f.seed_flag { "yes" } else { "no" }.to_owned(),
-                ]
-            })
-            .collect(),
-    }
-    .write(out, top)?;
-    let spike_title = format!(
-        "Risk-flag spikes (bucket {} s; trailing baseline of up to {} buckets)",
-        r.timeline.bucket_seconds,
-        crate::ledger::SPIKE_WINDOW
-    );
-    Table {
-        title: &spike_title,
-        headers: &["flag", "bucket", ">count", ">baseline"],
-        rows: r
-            .spikes
-            .iter()
-            .map(|s| {
-                vec![
-                    s.flag.clone(),
-                    s.bucket_start.clone(),
-                    s.count.to_string(),
-                    s.baseline.to_string(),
-                ]
-            })
-            .collect(),
-    }
-    .write(out, top)?;
-    Table {
-        title: "Slowest tools (elapsed_ms of calls that ran; nearest-rank percentiles)",
-        headers: &["tool", ">calls", ">p50 ms", ">p95 ms", ">max ms"],
-        rows: r
-            .tools
-            .iter()
-            .map(|t| {
-                let [p50, p95, max] = pct(&t.elapsed);
-                vec![t.tool.clone(), t.calls.to_string(), p50, p95, max]
-            })
-            .collect(),
-    }
-    .write(out, top)
+    failures_table(r).write(out, top)?;
+    denials_table(r).write(out, top)?;
+    flags_table(r).write(out, top)?;
+    spikes_table(r).write(out, top)?;
+    tools_table(r).write(out, top)
 }
 
 fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
@@ -328,8 +220,149 @@ fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Resu
         t.leaks_blocked,
         t.gates_blocked
     )?;
+    model_host_table(r).write(out, top)?;
+    injections_table(r).write(out, top)?;
+    transforms_table(r).write(out, top)?;
+    write_sandbox_blocks(r, out, top)
+}
+
+fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
+    leaks_table(r).write(out, top)?;
+    gates_table(r).write(out, top)?;
+    errors_table(r).write(out, top)?;
     Table {
-        title: "Requests, tokens and cost by model and host",
+        title: "Latency (duration_ms; nearest-rank percentiles)".to_owned(),
+        headers: &["of", ">responses", ">p50 ms", ">p95 ms", ">max ms"],
+        rows: latency_rows(r, top),
+    }
+    .write(out, usize::MAX)
+}
+
+fn failures_table(r: &LedgerReport) -> Table {
+    Table {
+        title: "Recurring failures (tool / error class over time)".to_owned(),
+        headers: &[
+            "tool",
+            "error class",
+            ">count",
+            ">errors",
+            ">timeouts",
+            ">buckets",
+            "first",
+            "last",
+        ],
+        rows: r
+            .failures
+            .iter()
+            .map(|f| {
+                vec![
+                    f.tool.clone(),
+                    f.error_class.clone(),
+                    f.count.to_string(),
+                    f.errors.to_string(),
+                    f.timeouts.to_string(),
+                    f.buckets.to_string(),
+                    f.first_ts.clone().unwrap_or_default(),
+                    f.last_ts.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn denials_table(r: &LedgerReport) -> Table {
+    Table {
+        title: "Permission gaps (denials by agent and tool)".to_owned(),
+        headers: &["agent", "tool", ">denied", ">sessions", "flags"],
+        rows: r
+            .denials
+            .iter()
+            .map(|d| {
+                vec![
+                    d.agent.clone(),
+                    d.tool.clone(),
+                    d.count.to_string(),
+                    d.sessions.to_string(),
+                    d.flags
+                        .iter()
+                        .map(|(k, n)| format!("{k} x{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn flags_table(r: &LedgerReport) -> Table {
+    Table {
+        title: "Risk flags".to_owned(),
+        headers: &[
+            "flag",
+            ">count",
+            ">tool calls",
+            ">risk events",
+            ">agents",
+            "seed flag",
+        ],
+        rows: r
+            .risk_flags
+            .iter()
+            .map(|f| {
+                vec![
+                    f.flag.clone(),
+                    f.count.to_string(),
+                    f.in_tool_calls.to_string(),
+                    f.in_risk_events.to_string(),
+                    f.agents.to_string(),
+                    if f.seed_flag { "yes" } else { "no" }.to_owned(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn spikes_table(r: &LedgerReport) -> Table {
+    Table {
+        title: format!(
+            "Risk-flag spikes (bucket {} s; trailing baseline of up to {} buckets)",
+            r.timeline.bucket_seconds,
+            crate::ledger::SPIKE_WINDOW
+        ),
+        headers: &["flag", "bucket", ">count", ">baseline"],
+        rows: r
+            .spikes
+            .iter()
+            .map(|s| {
+                vec![
+                    s.flag.clone(),
+                    s.bucket_start.clone(),
+                    s.count.to_string(),
+                    s.baseline.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn tools_table(r: &LedgerReport) -> Table {
+    Table {
+        title: "Slowest tools (elapsed_ms of calls that ran; nearest-rank percentiles)".to_owned(),
+        headers: &["tool", ">calls", ">p50 ms", ">p95 ms", ">max ms"],
+        rows: r
+            .tools
+            .iter()
+            .map(|t| {
+                let [p50, p95, max] = pct(&t.elapsed);
+                vec![t.tool.clone(), t.calls.to_string(), p50, p95, max]
+            })
+            .collect(),
+    }
+}
+
+fn model_host_table(r: &SandboxReport) -> Table {
+    Table {
+        title: "Requests, tokens and cost by model and host".to_owned(),
         headers: &[
             "model",
             "host",
@@ -357,9 +390,11 @@ fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Resu
             })
             .collect(),
     }
-    .write(out, top)?;
+}
+
+fn injections_table(r: &SandboxReport) -> Table {
     Table {
-        title: "Injections by secret name (key_injection)",
+        title: "Injections by secret name (key_injection)".to_owned(),
         headers: &["secret", "host", "actions"],
         rows: r
             .injections
@@ -377,9 +412,11 @@ fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Resu
             })
             .collect(),
     }
-    .write(out, top)?;
+}
+
+fn transforms_table(r: &SandboxReport) -> Table {
     Table {
-        title: "Request transforms (request_transform; secrets counted, not named)",
+        title: "Request transforms (request_transform; secrets counted, not named)".to_owned(),
         headers: &["plugin", "host", "action", ">events", ">secrets"],
         rows: r
             .transforms
@@ -395,13 +432,11 @@ fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Resu
             })
             .collect(),
     }
-    .write(out, top)?;
-    write_sandbox_blocks(r, out, top)
 }
 
-fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
+fn leaks_table(r: &SandboxReport) -> Table {
     Table {
-        title: "Leaks blocked",
+        title: "Leaks blocked".to_owned(),
         headers: &["secret", "host", ">count"],
         rows: r
             .leaks_blocked
@@ -409,9 +444,11 @@ fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> i
             .map(|l| vec![l.secret_name.clone(), l.host.clone(), l.count.to_string()])
             .collect(),
     }
-    .write(out, top)?;
+}
+
+fn gates_table(r: &SandboxReport) -> Table {
     Table {
-        title: "Gates blocked",
+        title: "Gates blocked".to_owned(),
         headers: &["plugin", "host", ">blocked", ">allowed", "reasons"],
         rows: r
             .gates
@@ -428,9 +465,11 @@ fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> i
             })
             .collect(),
     }
-    .write(out, top)?;
+}
+
+fn errors_table(r: &SandboxReport) -> Table {
     Table {
-        title: "Error rates by host (status >= 400; usage unknown)",
+        title: "Error rates by host (status >= 400; usage unknown)".to_owned(),
         headers: &[
             "host",
             ">responses",
@@ -458,7 +497,9 @@ fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> i
             })
             .collect(),
     }
-    .write(out, top)?;
+}
+
+fn latency_rows(r: &SandboxReport, top: usize) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     if let Some(all) = &r.latency {
         let [p50, p95, max] = pct(&Some(all.clone()));
@@ -490,10 +531,5 @@ fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> i
             max,
         ]);
     }
-    Table {
-        title: "Latency (duration_ms; nearest-rank percentiles)",
-        headers: &["of", ">responses", ">p50 ms", ">p95 ms", ">max ms"],
-        rows,
-    }
-    .write(out, usize::MAX)
+    rows
 }
