@@ -30,7 +30,8 @@
 //! - `cost_concentration` (info): one model and host that account for at least
 //!   [`COST_SHARE_MIN`] of a cost spread over several.
 //!
-//! Findings are sorted by severity (`high` first), kind and subject.
+//! Findings are sorted by severity (`high` first) and kind; within a kind they keep the order
+//! of the report's rows (most frequent, slowest or costliest first).
 
 use serde::Serialize;
 
@@ -157,6 +158,11 @@ fn failure_proposal(tool: &str, class: &str, timeouts: u64, count: u64) -> Strin
             "Validate arguments before calling {tool} and document its argument format in the agent's tool description."
         )
     } else {
+        let class = if class == NO_CLASS {
+            "unclassified"
+        } else {
+            class
+        };
         format!(
             "Look into the {class} failures of {tool}: fix the cause, or teach the agent when not to call it."
         )
@@ -443,7 +449,7 @@ fn cost_finding(report: &SandboxReport, out: &mut Vec<Finding>) {
     }
 }
 
-fn sort(findings: &mut [Finding]) {
-    findings
-        .sort_by(|a, b| (a.severity, a.kind, &a.subject).cmp(&(b.severity, b.kind, &b.subject)));
+/// Most severe first; within a kind, the order of the report's rows (most frequent first).
+pub(crate) fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| (f.severity, f.kind));
 }

@@ -257,9 +257,7 @@ impl Analyzer {
         let mut findings: Vec<Finding> =
             ledger.iter().flat_map(findings::ledger_findings).collect();
         findings.extend(sandbox.iter().flat_map(findings::sandbox_findings));
-        findings.sort_by(|a, b| {
-            (a.severity, a.kind, &a.subject).cmp(&(b.severity, b.kind, &b.subject))
-        });
+        findings::sort(&mut findings);
         Report {
             format: FORMAT,
             files: self.files,

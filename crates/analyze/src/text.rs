@@ -139,7 +139,23 @@ pub fn write(report: &Report, out: &mut dyn Write, top: usize) -> io::Result<()>
     if report.findings.is_empty() {
         writeln!(out, "  none")?;
     }
-    for f in &report.findings {
+    let mut shown = 0usize;
+    for (i, f) in report.findings.iter().enumerate() {
+        let same_kind = |g: &&crate::Finding| g.kind == f.kind && g.family == f.family;
+        if i == 0 || report.findings.get(i - 1).filter(same_kind).is_none() {
+            shown = 0;
+        }
+        shown += 1;
+        if shown == top + 1 {
+            let more = report.findings.iter().skip(i).take_while(same_kind).count();
+            writeln!(
+                out,
+                "  ... {more} more of this kind (--top, or --format json for all)"
+            )?;
+        }
+        if shown > top {
+            continue;
+        }
         let severity = serde_json::to_value(f.severity).ok();
         let kind = serde_json::to_value(f.kind).ok();
         let word = |v: &Option<serde_json::Value>| {
