@@ -39,6 +39,11 @@ pub(crate) const SANDBOX_TYPES: [&str; 10] = [
     "response_transform",
 ];
 
+/// 0001-01-01T00:00:00Z in Unix seconds.
+const MIN_SECONDS: i64 = -62_135_596_800;
+/// 9999-12-31T23:59:59Z in Unix seconds.
+const MAX_SECONDS: i64 = 253_402_300_799;
+
 /// A string field, borrowed from the line when it holds no escape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
@@ -205,8 +210,13 @@ impl Raw<'_> {
     }
 
     /// `ts` in Unix seconds: an integer or number of seconds (ledgers), or an RFC 3339 string
-    /// (sandbox logs). `None` when absent or unreadable.
+    /// (sandbox logs). `None` when absent, unreadable, or outside the years 0001-9999.
     pub(crate) fn unix_seconds(&self) -> Option<i64> {
+        self.any_seconds()
+            .filter(|t| (MIN_SECONDS..=MAX_SECONDS).contains(t))
+    }
+
+    fn any_seconds(&self) -> Option<i64> {
         let text = self.ts?.get();
         match text.as_bytes().first()? {
             b'"' => {
@@ -273,6 +283,8 @@ mod tests {
         assert_eq!(ts(r#"{"ts":"1970-01-01T00:01:00Z"}"#), Some(60));
         assert_eq!(ts(r#"{"ts":"yesterday"}"#), None);
         assert_eq!(ts(r#"{"ts":null}"#), None);
+        assert_eq!(ts(r#"{"ts":-9223372036854775808}"#), None);
+        assert_eq!(ts(r#"{"ts":253402300800}"#), None);
         assert_eq!(ts(r#"{}"#), None);
     }
 

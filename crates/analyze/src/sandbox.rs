@@ -359,18 +359,18 @@ impl SandboxAgg {
         let usage = data.usage.as_ref().map(Str::as_str);
         let t = &mut self.totals;
         t.responses += 1;
-        t.input_tokens += input;
-        t.output_tokens += output;
-        t.cached_input_tokens += cached;
+        t.input_tokens = t.input_tokens.saturating_add(input);
+        t.output_tokens = t.output_tokens.saturating_add(output);
+        t.cached_input_tokens = t.cached_input_tokens.saturating_add(cached);
         let mh = slot(slot(&mut self.model_host, model), host);
         mh.responses += 1;
-        mh.input += input;
-        mh.output += output;
-        mh.cached += cached;
+        mh.input = mh.input.saturating_add(input);
+        mh.output = mh.output.saturating_add(output);
+        mh.cached = mh.cached.saturating_add(cached);
         if let Some(c) = cost {
             t.priced_responses += 1;
-            self.cost_nanos += c;
-            mh.cost_nanos += c;
+            self.cost_nanos = self.cost_nanos.saturating_add(c);
+            mh.cost_nanos = mh.cost_nanos.saturating_add(c);
             *slot(&mut mh.sources, name(data.cost_source.as_ref())) += 1;
         }
         let host_agg = slot(&mut self.hosts, host);
@@ -437,7 +437,7 @@ impl SandboxAgg {
         let secrets = data.reason.as_ref().map_or(0, |r| secrets_in(r.as_str()));
         let agg = slot(slot(slot(&mut self.transforms, plugin), host), action);
         agg.0 += 1;
-        agg.1 += secrets;
+        agg.1 = agg.1.saturating_add(secrets);
     }
 
     fn gate(&mut self, raw: &Raw<'_>, data: &Data<'_>, ts: Option<i64>) {
@@ -465,9 +465,11 @@ impl Totals {
     fn add(&mut self, o: &Totals) {
         self.requests += o.requests;
         self.responses += o.responses;
-        self.input_tokens += o.input_tokens;
-        self.output_tokens += o.output_tokens;
-        self.cached_input_tokens += o.cached_input_tokens;
+        self.input_tokens = self.input_tokens.saturating_add(o.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(o.output_tokens);
+        self.cached_input_tokens = self
+            .cached_input_tokens
+            .saturating_add(o.cached_input_tokens);
         self.priced_responses += o.priced_responses;
         self.error_responses += o.error_responses;
         self.usage_unknown += o.usage_unknown;
@@ -487,16 +489,16 @@ impl SandboxAgg {
         self.last = max_opt(self.last, other.last);
         self.untimed += other.untimed;
         self.totals.add(&other.totals);
-        self.cost_nanos += other.cost_nanos;
+        self.cost_nanos = self.cost_nanos.saturating_add(other.cost_nanos);
         for (model, hosts) in &other.model_host {
             for (host, a) in hosts {
                 let m = slot(slot(&mut self.model_host, model), host);
                 m.requests += a.requests;
                 m.responses += a.responses;
-                m.input += a.input;
-                m.output += a.output;
-                m.cached += a.cached;
-                m.cost_nanos += a.cost_nanos;
+                m.input = m.input.saturating_add(a.input);
+                m.output = m.output.saturating_add(a.output);
+                m.cached = m.cached.saturating_add(a.cached);
+                m.cost_nanos = m.cost_nanos.saturating_add(a.cost_nanos);
                 add_counts(&mut m.sources, &a.sources);
                 m.unknown += a.unknown;
                 m.partial += a.partial;
@@ -532,7 +534,7 @@ impl SandboxAgg {
                 for (action, (events, secrets)) in actions {
                     let t = slot(slot(slot(&mut self.transforms, plugin), host), action);
                     t.0 += events;
-                    t.1 += secrets;
+                    t.1 = t.1.saturating_add(*secrets);
                 }
             }
         }

@@ -110,7 +110,7 @@ impl Timeline {
             values.resize(id + 1, 0);
         }
         if let Some(v) = values.get_mut(id) {
-            *v += n;
+            *v = v.saturating_add(n);
         }
         if !self.fixed {
             self.fit();
@@ -153,7 +153,7 @@ impl Timeline {
             self.rebucket(other.width);
         }
         for (start, values) in &other.buckets {
-            let mut mapped = Vec::new();
+            let mut mapped: Vec<u64> = Vec::new();
             for (id, v) in values.iter().enumerate() {
                 if let Some((group, key)) = other.names.get(id) {
                     let mine = self.series(group, key);
@@ -161,7 +161,7 @@ impl Timeline {
                         mapped.resize(mine + 1, 0);
                     }
                     if let Some(slot) = mapped.get_mut(mine) {
-                        *slot += v;
+                        *slot = slot.saturating_add(*v);
                     }
                 }
             }
@@ -257,7 +257,7 @@ fn add_values(into: &mut Vec<u64>, from: &[u64]) {
         into.resize(from.len(), 0);
     }
     for (slot, v) in into.iter_mut().zip(from) {
-        *slot += v;
+        *slot = slot.saturating_add(*v);
     }
 }
 

@@ -454,3 +454,27 @@ fn threads_do_not_change_the_report() {
         );
     }
 }
+
+#[test]
+fn huge_numbers_saturate_and_never_panic() {
+    let max = u64::MAX;
+    let line = format!(
+        "{{\"ts\":\"2027-01-15T08:00:00Z\",\"event_type\":\"llm_response\",\"data\":{{\"host\":\"h\",\"status_code\":{max},\"duration_ms\":{max},\"input_tokens\":{max},\"output_tokens\":{max},\"cached_input_tokens\":{max},\"cost_usd\":1.7e10,\"cost_source\":\"provider\"}}}}\n\
+         {{\"ts\":\"2027-01-15T08:00:00Z\",\"event_type\":\"request_transform\",\"plugin\":\"secret_injector\",\"data\":{{\"host\":\"h\",\"action\":\"injected\",\"reason\":\"{max} secret(s) injected for h\"}}}}\n\
+         {{\"ts\":{max},\"agent\":\"a\",\"tool\":\"t\",\"result_status\":\"success\",\"elapsed_ms\":{max}}}\n\
+         {{\"ts\":-9223372036854775808,\"agent\":\"a\",\"tool\":\"t\",\"result_status\":\"success\",\"elapsed_ms\":{max}}}\n\
+         {{\"ts\":253402300799,\"agent\":\"a\",\"tool\":\"t\",\"result_status\":\"success\",\"elapsed_ms\":1}}\n\
+         {{\"ts\":-62135596800,\"agent\":\"a\",\"tool\":\"t\",\"result_status\":\"success\",\"elapsed_ms\":1,\"risk_flags\":[\"x\",\"x\",\"x\"]}}\n"
+    );
+    let text = line.repeat(3);
+    for threads in [1, 2] {
+        let mut analyzer = Analyzer::new(Options::default().with_threads(threads));
+        analyzer.read("huge", text.as_bytes()).expect("reads");
+        let report = analyzer.finish();
+        let s = report.sandbox.expect("sandbox");
+        assert_eq!(s.totals.input_tokens, max);
+        assert_eq!(s.transforms[0].secrets, max);
+        let l = report.ledger.expect("ledger");
+        assert_eq!(l.tools[0].elapsed.as_ref().map(|p| p.p95_ms), Some(max));
+    }
+}
