@@ -478,3 +478,24 @@ fn huge_numbers_saturate_and_never_panic() {
         assert_eq!(l.tools[0].elapsed.as_ref().map(|p| p.p95_ms), Some(max));
     }
 }
+
+#[test]
+fn the_page_escapes_what_logs_say() {
+    let evil = "<script>alert(1)</script>";
+    let line = format!(
+        "{{\"ts\":1800000000,\"agent\":\"a\",\"tool\":\"{evil}\",\"result_status\":\"error\",\"elapsed_ms\":1,\"error_class\":\"</script><b>\",\"risk_flags\":[\"{evil}\"]}}\n"
+    );
+    let mut analyzer = Analyzer::new(Options::default());
+    analyzer
+        .read("evil", line.repeat(3).as_bytes())
+        .expect("reads");
+    let mut page = Vec::new();
+    agentlog_analyze::html::write(&analyzer.finish(), &mut page).expect("writes");
+    let page = String::from_utf8(page).expect("UTF-8");
+    assert!(!page.contains(evil) && !page.contains("</script><b>"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        page.contains("\\u003cscript\\u003ealert(1)"),
+        "embedded JSON escapes <"
+    );
+}
