@@ -798,6 +798,10 @@ fn a_rotated_and_retained_ledger_directory_validates_in_one_command() {
     );
     assert_eq!(report["summary"]["files"], 6, "{report:#}");
     assert_eq!(report["summary"]["lines"], 6);
+    assert_eq!(
+        report["summary"]["by_event_type"],
+        serde_json::json!({"tool_call": 6})
+    );
     assert_eq!(report["summary"]["errors"], 0);
     assert_eq!(
         report["summary"]["by_profile"],
