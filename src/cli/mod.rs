@@ -4,6 +4,7 @@
 //! Exit codes are stable: 0 success, 1 the check found error-level problems (validate), 2 usage
 //! or I/O errors.
 
+mod analyze;
 mod conformance;
 mod demo;
 mod diagnostics;
@@ -57,6 +58,8 @@ enum Command {
     Demo(demo::Args),
     // Its help, with the exit codes, comes from `ledger::Args`.
     Ledger(ledger::Args),
+    // Its help, with the exit codes, comes from `analyze::Args`.
+    Analyze(analyze::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -88,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Ledger(args) => ledger::run(args),
+        Command::Analyze(args) => analyze::run(args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,285 @@
+//! One line -> one classified record, parsed once into borrowed fields.
+//!
+//! A line is parsed with serde into [`Raw`], a struct of every field either family uses, all
+//! optional, strings borrowed from the line where they hold no escape. Unknown fields are
+//! ignored. Then [`Raw::kind`] classifies it:
+//!
+//! - **sandbox event**: `event_type` is one of the sandbox types of v0 or v1 (`llm_request`,
+//!   `llm_response`, `key_injection`, `budget_action`, `http_request`, `http_response`,
+//!   `gate_decision`, `route_decision`, `request_transform`, `response_transform`);
+//! - **ledger tool call**: it has `tool` and `result_status`;
+//! - **ledger telemetry record**: its `event_type` starts with `telemetry` (the public
+//!   implementation's `telemetry_provenance`);
+//! - **ledger risk event**: it has `risk_flags` and `agent` but no `tool` (the public
+//!   implementation's `log_risk_event`, e.g. `event_type: "injection_attempt"`);
+//! - anything else is **unrecognised**.
+//!
+//! A line that is JSON but whose known fields have the wrong type (a string `elapsed_ms`) is
+//! **malformed**; one that is not JSON at all is **not JSON**. Both are counted by the reader
+//! with their line numbers.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_json::value::RawValue;
+
+/// The sandbox event types of v0 and v1.
+pub(crate) const SANDBOX_TYPES: [&str; 10] = [
+    "llm_request",
+    "llm_response",
+    "key_injection",
+    "budget_action",
+    "http_request",
+    "http_response",
+    "gate_decision",
+    "route_decision",
+    "request_transform",
+    "response_transform",
+];
+
+/// A string field, borrowed from the line when it holds no escape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
+
+impl Str<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// `data` of a sandbox event: the fields analysis reads, of every type.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Data<'a> {
+    #[serde(borrow, default)]
+    pub host: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub model: Option<Str<'a>>,
+    #[serde(default)]
+    pub status_code: Option<u64>,
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    #[serde(default)]
+    pub cached_input_tokens: Option<u64>,
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    #[serde(borrow, default)]
+    pub cost_source: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub usage: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub secret_name: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub action: Option<Str<'a>>,
+    #[serde(default)]
+    pub allowed: Option<bool>,
+    #[serde(borrow, default)]
+    pub reason: Option<Str<'a>>,
+}
+
+/// Every field either family uses.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Raw<'a> {
+    #[serde(borrow, default)]
+    pub ts: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub event_type: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub plugin: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub data: Option<Data<'a>>,
+    #[serde(borrow, default)]
+    pub session_id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub agent: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub tool: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub result_status: Option<Str<'a>>,
+    #[serde(default)]
+    pub elapsed_ms: Option<u64>,
+    #[serde(borrow, default)]
+    pub error_class: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub risk_flags: Option<Vec<Str<'a>>>,
+}
+
+/// What a record is (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Sandbox,
+    ToolCall,
+    RiskEvent,
+    Telemetry,
+    Unrecognised,
+}
+
+/// The two log families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Tool-call ledger records.
+    Ledger,
+    /// Sandbox event-log envelopes.
+    Sandbox,
+}
+
+impl Family {
+    /// `ledger` or `sandbox`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ledger => "ledger",
+            Family::Sandbox => "sandbox",
+        }
+    }
+}
+
+impl Kind {
+    /// The family this kind belongs to.
+    pub(crate) fn family(self) -> Option<Family> {
+        match self {
+            Kind::Sandbox => Some(Family::Sandbox),
+            Kind::ToolCall | Kind::RiskEvent | Kind::Telemetry => Some(Family::Ledger),
+            Kind::Unrecognised => None,
+        }
+    }
+}
+
+/// How a line failed to become a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Bad {
+    /// Not JSON (or not UTF-8).
+    NotJson,
+    /// JSON, but a known field has the wrong type, or it is not an object.
+    Malformed,
+}
+
+/// Parses one line (without its newline).
+pub(crate) fn parse(line: &[u8]) -> Result<Raw<'_>, Bad> {
+    match serde_json::from_slice::<Raw<'_>>(line) {
+        Ok(raw) => Ok(raw),
+        Err(e) if e.is_data() => Err(Bad::Malformed),
+        Err(_) => Err(Bad::NotJson),
+    }
+}
+
+impl Raw<'_> {
+    /// Classifies the record.
+    pub(crate) fn kind(&self) -> Kind {
+        let event_type = self.event_type.as_ref().map(Str::as_str);
+        if event_type.is_some_and(|t| SANDBOX_TYPES.contains(&t)) {
+            Kind::Sandbox
+        } else if self.tool.is_some() && self.result_status.is_some() {
+            Kind::ToolCall
+        } else if event_type.is_some_and(|t| t.starts_with("telemetry")) {
+            Kind::Telemetry
+        } else if self.risk_flags.is_some() && self.agent.is_some() && self.tool.is_none() {
+            Kind::RiskEvent
+        } else {
+            Kind::Unrecognised
+        }
+    }
+
+    /// `ts` in Unix seconds: an integer or number of seconds (ledgers), or an RFC 3339 string
+    /// (sandbox logs). `None` when absent or unreadable.
+    pub(crate) fn unix_seconds(&self) -> Option<i64> {
+        let text = self.ts?.get();
+        match text.as_bytes().first()? {
+            b'"' => {
+                let s: Str<'_> = serde_json::from_str(text).ok()?;
+                let ts = agentlog_core::event::Timestamp::parse(s.as_str()).ok()?;
+                Some(ts.as_offset_date_time().unix_timestamp())
+            }
+            b'-' | b'0'..=b'9' => match text.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    let f = text.parse::<f64>().ok()?;
+                    // In range of i64 seconds and finite: floor to the second.
+                    (f.is_finite() && f.abs() < 9.0e15).then(|| f.floor() as i64)
+                }
+            },
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_both_families() {
+        let cases: &[(&str, Result<Kind, Bad>)] = &[
+            (
+                r#"{"ts":"2026-02-24T23:02:34.123851Z","event_type":"gate_decision","data":{"host":"h","allowed":false}}"#,
+                Ok(Kind::Sandbox),
+            ),
+            (
+                r#"{"ts":1,"agent":"a","tool":"t","result_status":"error","elapsed_ms":3,"risk_flags":[]}"#,
+                Ok(Kind::ToolCall),
+            ),
+            (
+                r#"{"ts":1,"agent":"a","event_type":"injection_attempt","risk_flags":["injection_attempt"]}"#,
+                Ok(Kind::RiskEvent),
+            ),
+            (
+                r#"{"ts":1,"event_type":"telemetry_provenance","device_id":"d"}"#,
+                Ok(Kind::Telemetry),
+            ),
+            (r#"{"hello":"world"}"#, Ok(Kind::Unrecognised)),
+            (
+                r#"{"tool":"t","result_status":"error","elapsed_ms":"3"}"#,
+                Err(Bad::Malformed),
+            ),
+            ("[1,2]", Err(Bad::Malformed)),
+            ("not json", Err(Bad::NotJson)),
+            ("{\"tool\":", Err(Bad::NotJson)),
+        ];
+        for (line, expected) in cases {
+            let got = parse(line.as_bytes()).map(|r| r.kind());
+            assert_eq!(&got, expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn timestamps_of_both_families() {
+        let ts = |line: &str| parse(line.as_bytes()).ok().and_then(|r| r.unix_seconds());
+        assert_eq!(ts(r#"{"ts":1795452720}"#), Some(1_795_452_720));
+        assert_eq!(ts(r#"{"ts":1795452720.9}"#), Some(1_795_452_720));
+        assert_eq!(ts(r#"{"ts":"1970-01-01T00:01:00Z"}"#), Some(60));
+        assert_eq!(ts(r#"{"ts":"yesterday"}"#), None);
+        assert_eq!(ts(r#"{"ts":null}"#), None);
+        assert_eq!(ts(r#"{}"#), None);
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let raw = parse(br#"{"tool":"web_fetch","agent":"a\u00e9"}"#).expect("parses");
+        assert!(matches!(raw.tool, Some(Str(Cow::Borrowed("web_fetch")))));
+        assert!(matches!(raw.agent, Some(Str(Cow::Owned(_)))));
+    }
+}

@@ -1,0 +1,499 @@
+//! The text report: inputs, then each family's tables, then the findings with their
+//! proposals. Tables show at most `top` rows each (the JSON output has them all).
+
+use std::io::{self, Write};
+
+use crate::ledger::LedgerReport;
+use crate::percentile::Percentiles;
+use crate::sandbox::SandboxReport;
+use crate::{FileSummary, Report};
+
+/// A table: a title, column headers (a leading `>` right-aligns the column) and rows.
+struct Table<'a> {
+    title: &'a str,
+    headers: &'a [&'a str],
+    rows: Vec<Vec<String>>,
+}
+
+impl Table<'_> {
+    fn write(&self, out: &mut dyn Write, top: usize) -> io::Result<()> {
+        writeln!(out, "  {}", self.title)?;
+        if self.rows.is_empty() {
+            return writeln!(out, "    (none)");
+        }
+        let mut widths: Vec<usize> = self
+            .headers
+            .iter()
+            .map(|h| h.trim_start_matches('>').len())
+            .collect();
+        for row in self.rows.iter().take(top) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: Vec<&str>| -> String {
+            let parts: Vec<String> = cells
+                .iter()
+                .zip(self.headers.iter().zip(&widths))
+                .map(|(cell, (h, w))| {
+                    if h.starts_with('>') {
+                        format!("{cell:>w$}")
+                    } else {
+                        format!("{cell:<w$}")
+                    }
+                })
+                .collect();
+            format!("    {}", parts.join("  ").trim_end())
+        };
+        writeln!(
+            out,
+            "{}",
+            line(
+                self.headers
+                    .iter()
+                    .map(|h| h.trim_start_matches('>'))
+                    .collect()
+            )
+        )?;
+        for row in self.rows.iter().take(top) {
+            writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+        }
+        if self.rows.len() > top {
+            writeln!(
+                out,
+                "    ... {} more (--top, or --format json for all)",
+                self.rows.len() - top
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn lines_text(lines: &[u64], count: u64) -> String {
+    let shown: Vec<String> = lines.iter().take(10).map(u64::to_string).collect();
+    let more = if count as usize > shown.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    format!(
+        "{} (line{} {}{more})",
+        count,
+        if count == 1 { "" } else { "s" },
+        shown.join(", ")
+    )
+}
+
+fn file_line(f: &FileSummary) -> String {
+    if let Some(note) = &f.note {
+        return format!("  {}: not read: {note}", f.path);
+    }
+    let family = f
+        .family
+        .map_or("no records of either family", |fam| fam.name());
+    let mut text = format!(
+        "  {}: {family}, {} lines, {} records",
+        f.path, f.lines, f.records
+    );
+    for (kind, list) in &f.skipped {
+        text.push_str(&format!(
+            "; {}: {}",
+            kind.replace('_', " "),
+            lines_text(&list.lines, list.count)
+        ));
+    }
+    text
+}
+
+fn pct(p: &Option<Percentiles>) -> [String; 3] {
+    match p {
+        Some(p) => [
+            p.p50_ms.to_string(),
+            p.p95_ms.to_string(),
+            p.max_ms.to_string(),
+        ],
+        None => ["-".into(), "-".into(), "-".into()],
+    }
+}
+
+/// Writes the text report; tables show at most `top` rows.
+pub fn write(report: &Report, out: &mut dyn Write, top: usize) -> io::Result<()> {
+    let lines: u64 = report.files.iter().map(|f| f.lines).sum();
+    writeln!(
+        out,
+        "agentlog analyze: {} inputs, {} lines",
+        report.files.len(),
+        lines
+    )?;
+    for f in &report.files {
+        writeln!(out, "{}", file_line(f))?;
+    }
+    if let Some(ledger) = &report.ledger {
+        write_ledger(ledger, out, top)?;
+    }
+    if let Some(sandbox) = &report.sandbox {
+        write_sandbox(sandbox, out, top)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Findings ({})", report.findings.len())?;
+    if report.findings.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for f in &report.findings {
+        let severity = serde_json::to_value(f.severity).ok();
+        let kind = serde_json::to_value(f.kind).ok();
+        let word = |v: &Option<serde_json::Value>| {
+            v.as_ref()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        writeln!(
+            out,
+            "  [{}] {} {}: {}",
+            word(&severity),
+            word(&kind),
+            f.subject,
+            f.summary
+        )?;
+        writeln!(out, "      proposal: {}", f.proposal)?;
+    }
+    Ok(())
+}
+
+fn span(first: &Option<String>, last: &Option<String>) -> String {
+    match (first, last) {
+        (Some(a), Some(b)) => format!("{a} .. {b}"),
+        _ => "no timestamps".to_owned(),
+    }
+}
+
+fn write_ledger(r: &LedgerReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Ledger: {} tool calls, {} risk events, {} telemetry records; {}",
+        r.tool_calls,
+        r.risk_events,
+        r.telemetry_records,
+        span(&r.first_ts, &r.last_ts)
+    )?;
+    let statuses: Vec<String> = r
+        .by_status
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    writeln!(out, "  status: {}", statuses.join(", "))?;
+    Table {
+        title: "Recurring failures (tool / error class over time)",
+        headers: &[
+            "tool",
+            "error class",
+            ">count",
+            ">errors",
+            ">timeouts",
+            ">buckets",
+            "first",
+            "last",
+        ],
+        rows: r
+            .failures
+            .iter()
+            .map(|f| {
+                vec![
+                    f.tool.clone(),
+                    f.error_class.clone(),
+                    f.count.to_string(),
+                    f.errors.to_string(),
+                    f.timeouts.to_string(),
+                    f.buckets.to_string(),
+                    f.first_ts.clone().unwrap_or_default(),
+                    f.last_ts.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Permission gaps (denials by agent and tool)",
+        headers: &["agent", "tool", ">denied", ">sessions", "flags"],
+        rows: r
+            .denials
+            .iter()
+            .map(|d| {
+                vec![
+                    d.agent.clone(),
+                    d.tool.clone(),
+                    d.count.to_string(),
+                    d.sessions.to_string(),
+                    d.flags
+                        .iter()
+                        .map(|(k, n)| format!("{k} x{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Risk flags",
+        headers: &[
+            "flag",
+            ">count",
+            ">tool calls",
+            ">risk events",
+            ">agents",
+            "seed flag",
+        ],
+        rows: r
+            .risk_flags
+            .iter()
+            .map(|f| {
+                vec![
+                    f.flag.clone(),
+                    f.count.to_string(),
+                    f.in_tool_calls.to_string(),
+                    f.in_risk_events.to_string(),
+                    f.agents.to_string(),
+                    if f.seed_flag { "yes" } else { "no" }.to_owned(),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    let spike_title = format!(
+        "Risk-flag spikes (bucket {} s; trailing baseline of up to {} buckets)",
+        r.timeline.bucket_seconds,
+        crate::ledger::SPIKE_WINDOW
+    );
+    Table {
+        title: &spike_title,
+        headers: &["flag", "bucket", ">count", ">baseline"],
+        rows: r
+            .spikes
+            .iter()
+            .map(|s| {
+                vec![
+                    s.flag.clone(),
+                    s.bucket_start.clone(),
+                    s.count.to_string(),
+                    s.baseline.to_string(),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Slowest tools (elapsed_ms of calls that ran; nearest-rank percentiles)",
+        headers: &["tool", ">calls", ">p50 ms", ">p95 ms", ">max ms"],
+        rows: r
+            .tools
+            .iter()
+            .map(|t| {
+                let [p50, p95, max] = pct(&t.elapsed);
+                vec![t.tool.clone(), t.calls.to_string(), p50, p95, max]
+            })
+            .collect(),
+    }
+    .write(out, top)
+}
+
+fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
+    let t = &r.totals;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Sandbox log: {} events; {}",
+        r.events,
+        span(&r.first_ts, &r.last_ts)
+    )?;
+    writeln!(
+        out,
+        "  {} requests, {} responses, {} input tokens ({} cached), {} output tokens, ${} over {} priced responses",
+        t.requests,
+        t.responses,
+        t.input_tokens,
+        t.cached_input_tokens,
+        t.output_tokens,
+        t.cost_usd,
+        t.priced_responses
+    )?;
+    writeln!(
+        out,
+        "  {} responses >= 400, {} with usage unknown, {} partial; {} injections, {} leaks blocked, {} gate blocks",
+        t.error_responses,
+        t.usage_unknown,
+        t.usage_partial,
+        t.injected,
+        t.leaks_blocked,
+        t.gates_blocked
+    )?;
+    Table {
+        title: "Requests, tokens and cost by model and host",
+        headers: &[
+            "model",
+            "host",
+            ">requests",
+            ">responses",
+            ">input",
+            ">output",
+            ">cached",
+            ">cost usd",
+        ],
+        rows: r
+            .by_model_host
+            .iter()
+            .map(|m| {
+                vec![
+                    m.model.clone(),
+                    m.host.clone(),
+                    m.requests.to_string(),
+                    m.responses.to_string(),
+                    m.input_tokens.to_string(),
+                    m.output_tokens.to_string(),
+                    m.cached_input_tokens.to_string(),
+                    m.cost_usd.to_string(),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Injections by secret name (key_injection)",
+        headers: &["secret", "host", "actions"],
+        rows: r
+            .injections
+            .iter()
+            .map(|i| {
+                vec![
+                    i.secret_name.clone(),
+                    i.host.clone(),
+                    i.by_action
+                        .iter()
+                        .map(|(k, n)| format!("{k} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Request transforms (request_transform; secrets counted, not named)",
+        headers: &["plugin", "host", "action", ">events", ">secrets"],
+        rows: r
+            .transforms
+            .iter()
+            .map(|x| {
+                vec![
+                    x.plugin.clone(),
+                    x.host.clone(),
+                    x.action.clone(),
+                    x.events.to_string(),
+                    x.secrets.to_string(),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    write_sandbox_blocks(r, out, top)
+}
+
+fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
+    Table {
+        title: "Leaks blocked",
+        headers: &["secret", "host", ">count"],
+        rows: r
+            .leaks_blocked
+            .iter()
+            .map(|l| vec![l.secret_name.clone(), l.host.clone(), l.count.to_string()])
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Gates blocked",
+        headers: &["plugin", "host", ">blocked", ">allowed", "reasons"],
+        rows: r
+            .gates
+            .iter()
+            .filter(|g| g.blocked > 0)
+            .map(|g| {
+                vec![
+                    g.plugin.clone(),
+                    g.host.clone(),
+                    g.blocked.to_string(),
+                    g.allowed.to_string(),
+                    g.reasons.keys().cloned().collect::<Vec<_>>().join("; "),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    Table {
+        title: "Error rates by host (status >= 400; usage unknown)",
+        headers: &[
+            "host",
+            ">responses",
+            ">errors",
+            ">error rate",
+            ">usage unknown",
+            "statuses",
+        ],
+        rows: r
+            .errors
+            .iter()
+            .map(|e| {
+                vec![
+                    e.host.clone(),
+                    e.responses.to_string(),
+                    e.errors.to_string(),
+                    format!("{:.2}%", e.error_rate * 100.0),
+                    e.usage_unknown.to_string(),
+                    e.by_status
+                        .iter()
+                        .map(|(s, n)| format!("{s} x{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+    }
+    .write(out, top)?;
+    let mut rows = Vec::new();
+    if let Some(all) = &r.latency {
+        let [p50, p95, max] = pct(&Some(all.clone()));
+        rows.push(vec![
+            "all responses".to_owned(),
+            all.count.to_string(),
+            p50,
+            p95,
+            max,
+        ]);
+    }
+    for l in r.latency_by_host.iter().take(top) {
+        let [p50, p95, max] = pct(&Some(l.latency.clone()));
+        rows.push(vec![
+            format!("host {}", l.name),
+            l.latency.count.to_string(),
+            p50,
+            p95,
+            max,
+        ]);
+    }
+    for l in r.latency_by_model.iter().take(top) {
+        let [p50, p95, max] = pct(&Some(l.latency.clone()));
+        rows.push(vec![
+            format!("model {}", l.name),
+            l.latency.count.to_string(),
+            p50,
+            p95,
+            max,
+        ]);
+    }
+    Table {
+        title: "Latency (duration_ms; nearest-rank percentiles)",
+        headers: &["of", ">responses", ">p50 ms", ">p95 ms", ">max ms"],
+        rows,
+    }
+    .write(out, usize::MAX)
+}

@@ -1,0 +1,126 @@
+//! `agentlog analyze`: a thin shell over [`agentlog_analyze`].
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use agentlog_analyze::{Options, Report, analyze_paths};
+
+use super::{EXIT_OK, fail};
+
+/// Output format of the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    /// Tables and findings for a terminal.
+    #[default]
+    Text,
+    /// The whole report as one JSON document (format `agentlog-analyze/1`; field names in
+    /// README.md, section "agentlog analyze").
+    Json,
+}
+
+/// Answer questions about agent logs from their data, with a proposal for each finding.
+///
+/// Reads sandbox event logs (envelopes with a v0 or v1 `event_type`) and tool-call ledgers
+/// (records with `tool` and `result_status`; risk-event and telemetry records too); the family
+/// is detected per file from its records. For ledgers: recurring failures (tool and error class
+/// over time), permission gaps (denials by agent and tool, with their flags), risk flags and
+/// their spikes against a trailing baseline, slowest tools (p50/p95). For sandbox logs:
+/// requests, tokens and cost by model and host, injections by secret name, leaks and gates
+/// blocked, error rates (status >= 400, usage unknown), latency percentiles.
+///
+/// PATH is a file, `-` for stdin, a directory (searched recursively for *.jsonl and
+/// *.jsonl.gz, e.g. a ledger directory with rotated days) or a .gz file. Lines that are not
+/// JSON, or not records of either family, are counted and reported with their line numbers.
+/// Percentiles are nearest-rank. Exit codes: 0 success, 2 usage or I/O error.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files, directories or `-` (stdin).
+    #[arg(value_name = "PATH|-", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format of the report on stdout (or --output).
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+    /// Also write a self-contained HTML page with charts over time to FILE (no network
+    /// needed to view it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Width of the time buckets (e.g. 1h, 15m, 1day); default: chosen from the span of the
+    /// data (at most 500 buckets). Risk-flag spikes are found on these buckets.
+    #[arg(long, value_name = "DURATION", value_parser = parse_bucket)]
+    pub bucket: Option<u64>,
+    /// Rows per table in the text report.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+}
+
+fn parse_bucket(s: &str) -> Result<u64, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 1h, 15m, 1day)"))?;
+    match d.as_secs() {
+        0 => Err("the bucket must be at least one second".to_owned()),
+        n if d.subsec_nanos() != 0 => Err(format!(
+            "the bucket must be whole seconds ({n}s and a fraction given)"
+        )),
+        n => Ok(n),
+    }
+}
+
+fn write_to(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    match path {
+        Some(path) => {
+            let mut out = BufWriter::new(File::create(path)?);
+            write(&mut out)?;
+            out.flush()
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            write(&mut out)?;
+            out.flush()
+        }
+    }
+}
+
+fn write_report(report: &Report, args: &Args, out: &mut dyn Write) -> io::Result<()> {
+    match args.format {
+        OutFormat::Text => agentlog_analyze::text::write(report, out, args.top),
+        OutFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+            writeln!(out)
+        }
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> u8 {
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return fail("`-` (standard input) may be given only once");
+    }
+    let options = Options::default().with_bucket_seconds(args.bucket);
+    let report = match analyze_paths(&args.paths, options) {
+        Ok(report) => report,
+        Err(e) => return fail(e),
+    };
+    if let Some(path) = &args.html
+        && let Err(e) = write_to(Some(path), |out| {
+            agentlog_analyze::html::write(&report, out)
+        })
+    {
+        return fail(format_args!("{}: {e}", path.display()));
+    }
+    let written = write_to(args.output.as_deref(), |out| {
+        write_report(&report, &args, out)
+    });
+    if let Err(e) = written
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        return fail(format_args!("cannot write the report: {e}"));
+    }
+    EXIT_OK
+}
