@@ -450,7 +450,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "ledger": report.ledger.as_ref().map(|l| &l.timeline),
         "sandbox": report.sandbox.as_ref().map(|s| &s.timeline),
     });
-    let mut page = String::with_capacity(UPLOT_JS.len() + 64 << 10);
+    let mut page = String::with_capacity(UPLOT_JS.len() + (64 << 10));
     page.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
     page.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">");
     page.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>agentlog analyze</title><style>");
