@@ -1,8 +1,8 @@
 //! One line -> one classified record, parsed once into borrowed fields.
 //!
-//! A line is parsed with serde into [`Raw`], a struct of every field either family uses, all
+//! A line is parsed with serde into `Raw`, a struct of every field either family uses, all
 //! optional, strings borrowed from the line where they hold no escape. Unknown fields are
-//! ignored. Then [`Raw::kind`] classifies it:
+//! ignored. Then `Raw::kind` classifies it:
 //!
 //! - **sandbox event**: `event_type` is one of the sandbox types of v0 or v1 (`llm_request`,
 //!   `llm_response`, `key_injection`, `budget_action`, `http_request`, `http_response`,

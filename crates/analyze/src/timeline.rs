@@ -1,6 +1,6 @@
 //! Counts over time in fixed-width buckets.
 //!
-//! A [`Timeline`] holds named series (`status:error`, `flag:injection_attempt`, ...) of
+//! A `Timeline` holds named series (`status:error`, `flag:injection_attempt`, ...) of
 //! counts per bucket. Bucket `t` covers `[t, t + width)` in Unix seconds, aligned on
 //! multiples of the width (UTC). The width is either given (`--bucket`) or **automatic**: it
 //! starts at one second and, whenever the span from the first to the last bucket would need
