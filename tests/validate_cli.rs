@@ -750,3 +750,142 @@ fn every_format_names_the_profile_of_each_file() {
         .code(0)
         .stdout(predicate::str::contains("checked under profile v1 (given)"));
 }
+
+/// A ledger directory as the writer and retention leave it (`events.jsonl`,
+/// `events_YYYYMMDD.jsonl`, `archive/events_YYYYMMDD.jsonl.gz`, `stats_*.json`) validates in
+/// one command, every file under the ledger profile, the archives decompressed.
+#[test]
+fn a_rotated_and_retained_ledger_directory_validates_in_one_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let now: i64 = 1795435200; // 2026-11-23T12:00:00Z
+    for days_ago in [40, 35, 10, 2, 1, 0] {
+        let at = (now - days_ago * 86_400).to_string();
+        cmd()
+            .args(["ledger", "log", "--dir"])
+            .arg(&ledger)
+            .args(["--agent", "dev_agent", "--tool", "exec_shell"])
+            .args(["--args-json", "{\"cmd\":\"ls\"}", "--status", "denied"])
+            .args(["--risk-flag", "path_denied", "--now", &at])
+            .assert()
+            .code(0);
+    }
+    cmd()
+        .args(["ledger", "retain"])
+        .arg(&ledger)
+        .args(["--now", &now.to_string()])
+        .assert()
+        .code(0);
+    let archive = ledger.join("archive");
+    let gz: Vec<_> = std::fs::read_dir(&archive)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+        .collect();
+    assert_eq!(gz.len(), 3, "{gz:?}");
+    assert!(ledger.join("events.jsonl").is_file());
+    assert!(ledger.join("events_20261122.jsonl").is_file());
+    let json = |assert: assert_cmd::assert::Assert| -> serde_json::Value {
+        serde_json::from_slice(&assert.get_output().stdout).unwrap()
+    };
+    let report = json(
+        cmd()
+            .args(["validate", "--format", "json"])
+            .arg(&ledger)
+            .assert()
+            .code(0),
+    );
+    assert_eq!(report["summary"]["files"], 6, "{report:#}");
+    assert_eq!(report["summary"]["lines"], 6);
+    assert_eq!(
+        report["summary"]["by_event_type"],
+        serde_json::json!({"tool_call": 6})
+    );
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(
+        report["summary"]["by_profile"],
+        serde_json::json!({"ledger": 6})
+    );
+    for file in report["files"].as_array().unwrap() {
+        assert_eq!(file["profile"], "ledger");
+        assert_eq!(
+            file["profile_chosen"],
+            serde_json::json!({"by": "auto", "line": 1, "record": "ledger"})
+        );
+    }
+    // A record the public implementation would write, appended to an archive as a second
+    // gzip member: found inside the compressed file.
+    let mut member = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let bad = "{\"ts\": 1792000000, \"ts_iso\": \"x\", \"session_id\": \"s\", \"agent\": \"a\", \
+               \"tool\": \"t\", \"args_hash\": \"sha256:00\", \"result_status\": \"denied\", \
+               \"elapsed_ms\": 0, \"error_class\": null, \"risk_flags\": [\"denial:path\"], \
+               \"artifacts\": []}\n";
+    member.write_all(bad.as_bytes()).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&gz[0])
+        .unwrap();
+    file.write_all(&member.finish().unwrap()).unwrap();
+    drop(file);
+    let report = json(
+        cmd()
+            .args(["validate", "--format", "json", "--profile", "ledger"])
+            .arg(&ledger)
+            .assert()
+            .code(1),
+    );
+    let found: Vec<(String, u64, String, String)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["findings"].as_array().unwrap().iter().map(move |x| {
+                (
+                    f["path"].as_str().unwrap().to_owned(),
+                    x["line"].as_u64().unwrap(),
+                    x["rule"].as_str().unwrap().to_owned(),
+                    x["pointer"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    let path = gz[0].display().to_string();
+    assert_eq!(
+        found,
+        [
+            (
+                path.clone(),
+                2,
+                "ledger.args_hash".into(),
+                "/args_hash".into()
+            ),
+            (
+                path.clone(),
+                2,
+                "ledger.risk_flag".into(),
+                "/risk_flags/0".into()
+            ),
+            (path, 2, "ledger.undeclared_field".into(), "/ts_iso".into()),
+        ]
+    );
+}
+
+#[test]
+fn the_real_ledger_file_explains_each_deviation_in_text() {
+    let out = cmd()
+        .args([
+            "validate",
+            "testdata/real-logs/myca-ledger-writer-events.jsonl",
+        ])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("profile ledger (auto: line 1, the first JSON object, is a ledger record)"),
+        "{text}"
+    );
+    assert!(text.contains(":5: error[ledger.risk_flag]"), "{text}");
+    assert!(text.contains(":7: error[ledger.record_kind]"), "{text}");
+    assert_eq!(text.matches("error[").count(), 8, "{text}");
+}

@@ -240,8 +240,12 @@ async fn serve(args: Args) -> u8 {
         },
         Err(e) => return fail(e),
     };
+    let mut signals = match StopSignals::listen() {
+        Ok(signals) => signals,
+        Err(e) => return fail(format!("listen for signals: {e}")),
+    };
     print_startup(&running, &ca, &log, &scopes);
-    let signal = match wait_for_signal().await {
+    let signal = match signals.wait().await {
         Ok(name) => name,
         Err(e) => return fail(format!("wait for a signal: {e}")),
     };
@@ -475,21 +479,45 @@ fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: 
     let _ = out.flush();
 }
 
-/// Waits for SIGTERM (what docker and systemd send) or SIGINT (Ctrl-C); returns its name.
-async fn wait_for_signal() -> std::io::Result<&'static str> {
+/// SIGTERM (what docker and systemd send) and SIGINT (Ctrl-C), listened for from the moment
+/// this is made: made before the "listening on" line, so a supervisor that signals as soon as
+/// it reads that line never meets the default action (an exit with no log closed).
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => Ok("SIGTERM"),
-            _ = int.recv() => Ok("SIGINT"),
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(StopSignals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+
+    /// Waits for one of the signals; returns its name.
+    async fn wait(&mut self) -> std::io::Result<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => Ok("SIGTERM"),
+                _ = self.int.recv() => Ok("SIGINT"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+        }
     }
 }
 

@@ -29,8 +29,9 @@ pub enum UnknownTypes {
 /// The profile to validate against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProfileArg {
-    /// Per file, from its event types: the family of the first v0-only (llm_request,
-    /// llm_response) or v1-only type; v0 when there is none. Mixing both is profile.mixed.
+    /// Per file: a ledger when its first JSON object is a ledger record, else from its event
+    /// types: the family of the first v0-only (llm_request, llm_response) or v1-only type; v0
+    /// when there is none. Mixing both is profile.mixed.
     #[default]
     Auto,
     /// v0: llm_request, llm_response, budget_action, key_injection.
@@ -38,9 +39,15 @@ pub enum ProfileArg {
     /// v1, what the reference's Go writer emits: http_request, http_response, gate_decision,
     /// route_decision, request_transform, response_transform, key_injection, budget_action.
     V1,
+    /// The tool-call ledger: every line one tool_call record (ledger.* rules). Under auto, a
+    /// file whose first JSON object has tool, result_status or args_hash (or the public
+    /// implementation's context_hash, payload_hash, chain_hash) and no run_id/agent_system is
+    /// a ledger.
+    Ledger,
 }
 
-/// Check events.jsonl logs: every line a conformant event, no secret value anywhere.
+/// Check events.jsonl logs and tool-call ledgers: every line a conformant event or record, no
+/// secret value anywhere.
 ///
 /// PATH is a file, `-` for stdin (once), a directory (searched recursively for *.jsonl and
 /// *.jsonl.gz, following links; FIFOs, sockets and devices met there are skipped with an
@@ -88,7 +95,8 @@ pub struct Args {
     /// Text format: print only the summary line.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Event-log profile; every report says which one each file was checked under.
+    /// Profile (event log v0/v1, or the tool-call ledger); every report says which one each
+    /// file was checked under.
     #[arg(long, value_enum, default_value_t = ProfileArg::Auto)]
     pub profile: ProfileArg,
     /// Unknown event types are errors (default) or warnings (`warn`).
@@ -209,6 +217,7 @@ pub fn run(args: Args) -> u8 {
             ProfileArg::Auto => Profile::Auto,
             ProfileArg::V0 => Profile::V0,
             ProfileArg::V1 => Profile::V1,
+            ProfileArg::Ledger => Profile::Ledger,
         })
         .with_unknown_types(match args.unknown_types {
             UnknownTypes::Error => Severity::Error,

@@ -274,9 +274,7 @@ fn name<'s>(s: Option<&'s Str<'_>>) -> &'s str {
 
 /// `cost_usd` in whole nano-dollars; `None` for a negative or non-finite value.
 fn nanos(cost: f64) -> Option<u64> {
-    (0.0..1.8e10)
-        .contains(&cost)
-        .then(|| (cost * NANOS).round() as u64)
+    (cost.is_finite() && (0.0..1.8e10).contains(&cost)).then(|| (cost * NANOS).round() as u64)
 }
 
 /// The `N` of a `reason` that starts `N secret(s) `.

@@ -250,12 +250,14 @@ fn sandbox_requests_tokens_cost() {
     assert_eq!(row("gpt-oss:20b", "openrouter.ai").cost_usd, 0.0012);
 }
 
+/// `(secret, host, [(action, count)])`.
+type InjectionRow<'a> = (&'a str, &'a str, Vec<(&'a str, u64)>);
+
 #[test]
 fn sandbox_injections_leaks_gates() {
     let report = analyze("sandbox.jsonl");
     let s = report.sandbox.as_ref().expect("sandbox figures");
-    type Row<'a> = (&'a str, &'a str, Vec<(&'a str, u64)>);
-    let inj: Vec<Row<'_>> = s
+    let inj: Vec<InjectionRow<'_>> = s
         .injections
         .iter()
         .map(|r| {

@@ -14,6 +14,12 @@
 //! and a type of one family alone, are recorded as pending facts for the merger (see
 //! `profile.rs`).
 //!
+//! A ledger line (the input's family, decided before its lines are checked: see `profile.rs`)
+//! skips the fast path: it is parsed, checked for repeated keys, and a tool-call record is
+//! checked against the ledger's `tool_call` schema with the `ledger.*` rules; any other
+//! object (the public implementation's risk-event and telemetry records) is one
+//! `ledger.record_kind` finding.
+//!
 //! A chunk keeps at most `cap` findings and only counts the rest, so a hostile input (a
 //! million `{}` lines, each with five findings) costs counters, not memory.
 
@@ -22,7 +28,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::fast::{Facts, fast};
-use super::profile::{Pending, agent_system_empty};
+use super::profile::{Family, Pending, agent_system_empty};
 use super::{Finding, Profile, Rule, Severity, dupkeys};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
@@ -48,6 +54,8 @@ pub(crate) struct ChunkResult {
     /// Under [`Profile::Auto`], the profile-dependent facts of this chunk's lines, in line
     /// order, for the merger to resolve once the file's profile is known.
     pub pending: Vec<(u64, Pending)>,
+    /// Under [`Profile::Auto`], the ledger profile when the reader chose it in this chunk.
+    pub chosen: Option<super::CheckedProfile>,
 }
 
 impl ChunkResult {
@@ -71,6 +79,8 @@ pub(crate) struct Checker {
     pub redactor: Redactor,
     /// The compiled v0 and v1 envelope schemas.
     pub envelopes: [&'static jsonschema::Validator; 2],
+    /// The compiled ledger `tool_call` schema.
+    pub ledger: &'static jsonschema::Validator,
     pub profile: Profile,
 }
 
@@ -113,7 +123,7 @@ impl Checker {
 
     /// Checks every line of `chunk` (whole lines, `\n`-terminated except a torn last one),
     /// keeping at most `cap` findings.
-    pub fn check_chunk(&self, chunk: &[u8], torn: bool, cap: usize) -> ChunkResult {
+    pub fn check_chunk(&self, chunk: &[u8], torn: bool, cap: usize, family: Family) -> ChunkResult {
         let mut out = ChunkResult {
             cap,
             ..ChunkResult::default()
@@ -122,12 +132,14 @@ impl Checker {
         let mut rel = 0u64;
         for nl in memchr::memchr_iter(b'\n', chunk) {
             rel += 1;
-            self.check_line(rel, chunk.get(start..nl).unwrap_or_default(), &mut out);
+            let line = chunk.get(start..nl).unwrap_or_default();
+            self.check_line(rel, line, family, &mut out);
             start = nl + 1;
         }
         if start < chunk.len() {
             rel += 1;
-            self.check_line(rel, chunk.get(start..).unwrap_or_default(), &mut out);
+            let line = chunk.get(start..).unwrap_or_default();
+            self.check_line(rel, line, family, &mut out);
             if torn {
                 out.push(self.finding(
                     rel,
@@ -142,7 +154,7 @@ impl Checker {
         out
     }
 
-    fn check_line(&self, line: u64, bytes: &[u8], out: &mut ChunkResult) {
+    fn check_line(&self, line: u64, bytes: &[u8], family: Family, out: &mut ChunkResult) {
         if bytes.len() > self.max_line_len {
             let message = format!("line is longer than {} bytes; skipped", self.max_line_len);
             out.push(self.finding(line, Rule::LineTooLong, None, message));
@@ -170,6 +182,7 @@ impl Checker {
                 out.push(self.finding(line, Rule::LineUtf8, None, msg));
                 None
             }
+            Ok(text) if family == Family::Ledger => self.ledger(line, text, out),
             Ok(text) => self.check_json(line, text, out),
         };
         self.scan_secrets(line, body, value, out);
@@ -185,9 +198,9 @@ impl Checker {
         self.precise(line, text, out)
     }
 
-    /// The precise path: parses `text` into a `Value` and explains every way it fails the
-    /// envelope and data schemas, with JSON pointers.
-    pub(crate) fn precise(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
+    /// Parses `text`; when it is an object, counts it as an event and reports repeated keys.
+    /// Returns the value (if it parsed) and whether it is an object.
+    fn parse(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<(Value, bool)> {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
@@ -195,11 +208,11 @@ impl Checker {
                 return None;
             }
         };
-        let Value::Object(map) = &value else {
+        if !value.is_object() {
             let msg = format!("expected a JSON object, found {}", json_kind(&value));
             out.push(self.finding(line, Rule::JsonNotObject, Some(String::new()), msg));
-            return Some(value);
-        };
+            return Some((value, false));
+        }
         out.events += 1;
         for pointer in dupkeys::duplicates(text) {
             let msg = "key repeats an earlier key of the same object; parsers disagree on which \
@@ -207,6 +220,16 @@ impl Checker {
                 .to_owned();
             out.push(self.finding(line, Rule::JsonDuplicateKey, Some(pointer), msg));
         }
+        Some((value, true))
+    }
+
+    /// The precise path: parses `text` into a `Value` and explains every way it fails the
+    /// envelope and data schemas, with JSON pointers.
+    pub(crate) fn precise(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
+        let (value, is_object) = self.parse(line, text, out)?;
+        let (true, Value::Object(map)) = (is_object, &value) else {
+            return Some(value);
+        };
         let family = match map.get("event_type") {
             Some(Value::String(t)) => Profile::family_of(&EventType::from_name(t)).map(|f| f.0),
             _ => None,
@@ -245,6 +268,159 @@ impl Checker {
         };
         self.cross_line(line, facts, out);
         Some(value)
+    }
+
+    /// A ledger line: a tool-call record is checked against the `tool_call` schema; any other
+    /// object is one `ledger.record_kind` finding.
+    fn ledger(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
+        use jsonschema::error::ValidationErrorKind as K;
+        let (value, is_object) = self.parse(line, text, out)?;
+        let (true, Value::Object(map)) = (is_object, &value) else {
+            return Some(value);
+        };
+        let kind = if ["tool", "result_status", "args_hash"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        {
+            if !self.ledger.is_valid(&value) {
+                // A value of the wrong type is `ledger.type` alone, not also refused by the
+                // enum, pattern or bounds of the type it should have had.
+                let errors: Vec<_> = self.ledger.iter_errors(&value).collect();
+                let mistyped: Vec<Option<String>> = errors
+                    .iter()
+                    .map(|e| {
+                        matches!(e.kind(), K::Type { .. })
+                            .then(|| e.instance_path().as_str().to_owned())
+                    })
+                    .collect();
+                for (i, e) in errors.iter().enumerate() {
+                    let at = e.instance_path().as_str();
+                    let keep = match e.kind() {
+                        // The first type error at a pointer (`error_class` has two: its own
+                        // type and the `then` branch's null).
+                        K::Type { .. } => {
+                            mistyped.iter().position(|m| m.as_deref() == Some(at)) == Some(i)
+                        }
+                        _ => !mistyped.iter().any(|m| m.as_deref() == Some(at)),
+                    };
+                    if keep {
+                        self.ledger_error(line, e, out);
+                    }
+                }
+            }
+            "tool_call"
+        } else {
+            let (kind, msg) = self.record_kind(map);
+            let pointer = Some(String::new());
+            out.push(self.finding(line, Rule::LedgerRecordKind, pointer, msg));
+            kind
+        };
+        *out.by_event_type.entry(kind.to_owned()).or_default() += 1;
+        Some(value)
+    }
+
+    /// What a ledger object that is not a tool call is, and the `ledger.record_kind` message.
+    fn record_kind(&self, map: &serde_json::Map<String, Value>) -> (&'static str, String) {
+        let event_type = match map.get("event_type") {
+            Some(Value::String(t)) => Some(t.as_str()),
+            _ => None,
+        };
+        let telemetry = event_type == Some("telemetry_provenance")
+            || ["device_id", "payload_hash", "chain_hash", "prev_chain_hash"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+        if telemetry {
+            return (
+                "telemetry_provenance",
+                "a telemetry_provenance record (device_id, payload_hash, chain_hash...), which \
+                 the public implementation writes into the same file: the ledger holds tool-call \
+                 records only; not checked further"
+                    .to_owned(),
+            );
+        }
+        if let Some(t) = event_type
+            && (map.contains_key("description") || map.contains_key("context_hash"))
+        {
+            return (
+                "risk_event",
+                format!(
+                    "a risk-event record (event_type {}, description, context_hash), which the \
+                     public implementation's log_risk_event writes into the same file: the \
+                     ledger holds tool-call records only, a risk is a risk flag on the tool \
+                     call that raised it; not checked further",
+                    self.redactor.quote(t)
+                ),
+            );
+        }
+        (
+            "(other)",
+            "not a tool-call record: it has none of tool, result_status, args_hash; not checked \
+             further"
+                .to_owned(),
+        )
+    }
+
+    /// One error of the ledger's `tool_call` schema as `ledger.*` findings.
+    fn ledger_error(&self, line: u64, e: &jsonschema::ValidationError<'_>, out: &mut ChunkResult) {
+        use jsonschema::error::ValidationErrorKind as K;
+        let at = e.instance_path().as_str().to_owned();
+        let (rule, pointer, message) = match e.kind() {
+            K::Required { property } => {
+                let name = property.as_str().unwrap_or("?");
+                let pointer = format!("{at}/{}", escape_pointer_token(name));
+                let msg = format!("required field `{name}` is missing");
+                (Rule::LedgerRequired, pointer, msg)
+            }
+            K::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    let pointer = format!("{at}/{}", escape_pointer_token(key));
+                    let msg = if key == "ts_iso" {
+                        "field \"ts_iso\" is not a ledger field: the public implementation adds \
+                         it (in two formats); the record's time is ts, in Unix seconds"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "field {} is not a ledger field (the record is closed, so full \
+                             arguments cannot slip in)",
+                            self.redactor.quote(key)
+                        )
+                    };
+                    out.push(self.finding(line, Rule::LedgerUndeclaredField, Some(pointer), msg));
+                }
+                return;
+            }
+            K::Pattern { .. } if at == "/args_hash" => (
+                Rule::LedgerArgsHash,
+                at,
+                "args_hash is not `sha256:` followed by 64 lowercase hex digits".to_owned(),
+            ),
+            K::Enum { .. } if at.starts_with("/risk_flags/") => {
+                let msg = match e.instance().as_str() {
+                    Some(flag) if flag.starts_with("denial:") => format!(
+                        "{} is the public implementation's free-form denial flag, not one of \
+                         the seven risk flags; a denial is result_status `denied` with a flag \
+                         such as path_denied or network_denied",
+                        self.redactor.quote(flag)
+                    ),
+                    Some(flag) => format!(
+                        "{} is not one of the seven risk flags (injection_attempt, \
+                         secret_attempt, path_denied, network_denied, sandbox_violation, \
+                         timeout, high_risk_approved)",
+                        self.redactor.quote(flag)
+                    ),
+                    None => e.masked().to_string(),
+                };
+                (Rule::LedgerRiskFlag, at, msg)
+            }
+            K::Type { .. } if at == "/error_class" && e.instance().is_string() => (
+                Rule::LedgerInvalid,
+                at,
+                "error_class must be null when result_status is success".to_owned(),
+            ),
+            K::Type { .. } => (Rule::LedgerType, at, e.masked().to_string()),
+            _ => (Rule::LedgerInvalid, at, e.masked().to_string()),
+        };
+        out.push(self.finding(line, rule, Some(pointer), message));
     }
 
     /// `json.syntax`, or `json.depth` when the parser gave up on nesting.

@@ -26,8 +26,8 @@ pub type Verdict = (u64, String, String);
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseOptions {
-    /// `"v0"`, `"v1"` or `"auto"`; absent: `auto`, as `agentlog validate` defaults to (the
-    /// flag is then not passed to a command either).
+    /// `"v0"`, `"v1"`, `"ledger"` or `"auto"`; absent: `auto`, as `agentlog validate`
+    /// defaults to (the flag is then not passed to a command either).
     pub profile: Option<String>,
     /// `"warn"` makes unknown event types warnings; absent or `"error"`: errors.
     pub unknown_types: Option<String>,

@@ -8,9 +8,12 @@
 //! envelope and data schemas, timestamps, event types, supplied secrets, well-known credential
 //! formats), and a **merger** on the calling thread puts chunk results back in line order,
 //! adds the checks that span chunks (timestamps going backwards, several run ids) and stops
-//! early when the error budget is spent. Under [`Profile::Auto`] (the default) the merger also
-//! chooses each file's profile from the first line of a v0-only or v1-only type, and every
-//! report says which profile each file was checked under ([`FileReport::profile`]).
+//! early when the error budget is spent. Under [`Profile::Auto`] (the default) the reader
+//! first tells a tool-call ledger from an event log by the input's first JSON-object line,
+//! and for an event log the merger chooses v0 or v1 from the first line of a v0-only or
+//! v1-only type; every report says which profile each file was checked under
+//! ([`FileReport::profile`]). A ledger is checked against its `tool_call` record schema with
+//! the `ledger.*` rules ([`Profile::Ledger`]); the secret scan is the same for every profile.
 //! **Reporters** in [`report`] only format a [`Report`].
 //!
 //! Memory is bounded whatever the input size: chunks travel through bounded channels, and a
@@ -99,7 +102,8 @@ pub struct FileReport {
     pub bytes: u64,
     /// Findings in line order.
     pub findings: Vec<Finding>,
-    /// Events per `event_type`.
+    /// Events per `event_type` (for a ledger: records per kind, `tool_call` or what else the
+    /// line is, e.g. `risk_event`).
     pub by_event_type: BTreeMap<String, u64>,
     /// Whether validation stopped early (`--max-errors`, `--fail-fast`).
     pub truncated: bool,
@@ -168,7 +172,7 @@ pub struct Summary {
     pub by_rule: BTreeMap<&'static str, u64>,
     /// Events per event type.
     pub by_event_type: BTreeMap<String, u64>,
-    /// Inputs per profile they were checked under (`v0`, `v1`).
+    /// Inputs per profile they were checked under (`v0`, `v1`, `ledger`).
     pub by_profile: BTreeMap<&'static str, u64>,
 }
 
@@ -218,8 +222,8 @@ impl Report {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Options {
-    /// The profile: `V0`, `V1`, or `Auto` (the default), which chooses per file (see
-    /// [`Profile`]).
+    /// The profile: `V0`, `V1`, `Ledger`, or `Auto` (the default), which chooses per file
+    /// (see [`Profile`]).
     pub profile: Profile,
     /// Severity of `event_type.unknown` (default error; `Warning` accepts types the profile
     /// does not define with a warning, e.g. v1 types under `V0`).
@@ -376,6 +380,7 @@ impl Validator {
                 crate::schema::SchemaProfile::V0.envelope()?,
                 crate::schema::SchemaProfile::V1.envelope()?,
             ],
+            ledger: crate::schema::SchemaProfile::Ledger.envelope()?,
             profile: options.profile,
         };
         Ok(Validator {

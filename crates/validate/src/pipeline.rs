@@ -9,7 +9,9 @@
 //!
 //! Under `--profile auto` the merger also chooses the file's profile: workers record the
 //! facts whose verdict depends on it as pending, and the merger resolves them in line order,
-//! holding the few that come before the deciding line (see `profile.rs`).
+//! holding the few that come before the deciding line (see `profile.rs`). Before that, the
+//! reader decides whether the input is an event log or a ledger ([`Detect`]): each piece goes
+//! to the workers with the family its lines are checked as.
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read};
@@ -18,7 +20,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use super::check::{Checker, ChunkResult, DISTINCT_CAP};
-use super::profile::{Pending, agent_system_empty};
+use super::profile::{Family, Pending, agent_system_empty, family_of_line};
 use super::{CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, Rule, Severity};
 use crate::event::Timestamp;
 use crate::secrets::redact::Redactor;
@@ -29,6 +31,65 @@ enum Piece {
     Lines { buf: Vec<u8>, torn: bool },
     TooLong,
     ReadError(String),
+}
+
+/// A piece as the workers get it: with the family its lines are checked as and, when the
+/// reader chose the ledger under `auto` in this piece, that choice for the merger.
+struct Tagged {
+    piece: Piece,
+    family: Family,
+    chosen: Option<CheckedProfile>,
+}
+
+/// The reader's side of choosing the family under `auto`: it looks at the lines of each
+/// piece, in order, until one parses as a JSON object ([`family_of_line`]). The lines before
+/// it are not objects, so their findings do not depend on the family; nothing is buffered
+/// beyond the piece at hand, and once decided no line is looked at again.
+struct Detect {
+    /// The family, once given or decided.
+    family: Option<Family>,
+    /// Lines seen before the decision.
+    lines: u64,
+}
+
+impl Detect {
+    fn new(profile: Profile) -> Self {
+        Detect {
+            family: Family::given(profile),
+            lines: 0,
+        }
+    }
+
+    fn tag(&mut self, piece: Piece) -> Tagged {
+        let mut chosen = None;
+        if self.family.is_none() {
+            match &piece {
+                Piece::Lines { buf, .. } => {
+                    let whole = buf.strip_suffix(b"\n").unwrap_or(buf);
+                    for line in whole.split(|b| *b == b'\n') {
+                        self.lines += 1;
+                        if let Some(family) = family_of_line(line) {
+                            self.family = Some(family);
+                            if family == Family::Ledger {
+                                chosen = Some(CheckedProfile {
+                                    profile: Profile::Ledger,
+                                    chosen_by: ChosenBy::LedgerRecord { line: self.lines },
+                                });
+                            }
+                            break;
+                        }
+                    }
+                }
+                Piece::TooLong => self.lines += 1,
+                Piece::ReadError(_) => {}
+            }
+        }
+        Tagged {
+            piece,
+            family: self.family.unwrap_or_default(),
+            chosen,
+        }
+    }
 }
 
 enum Done {
@@ -271,6 +332,9 @@ impl<'a> Merger<'a> {
                 message: format!("ts {ts} is earlier than the previous event's {prev}"),
             });
         }
+        if self.checked.is_none() {
+            self.checked = chunk.chosen;
+        }
         self.run_ids(&mut chunk);
         let held = self.resolve_pending(&mut chunk)?;
         chunk.findings.sort_by_key(|f| (f.line, f.rule));
@@ -446,7 +510,7 @@ pub(crate) fn run(
         let _ = token_tx.send(());
     }
     let mut token_tx = Some(token_tx);
-    let (piece_tx, piece_rx) = sync_channel::<(u64, Piece)>(window);
+    let (piece_tx, piece_rx) = sync_channel::<(u64, Tagged)>(window);
     let (done_tx, done_rx) = sync_channel::<(u64, Done)>(window);
     let piece_rx = Mutex::new(piece_rx);
     std::thread::scope(|scope| {
@@ -454,7 +518,9 @@ pub(crate) fn run(
         let bytes = &mut bytes;
         scope.spawn(move || {
             let mut seq = 0u64;
+            let mut detect = Detect::new(options.profile);
             read_pieces(reader, options, stop, bytes, |piece| {
+                let piece = detect.tag(piece);
                 let ok = token_rx.recv().is_ok() && piece_tx.send((seq, piece)).is_ok();
                 seq += 1;
                 ok
@@ -494,20 +560,23 @@ pub(crate) fn run(
 
 fn worker(
     checker: &Checker,
-    pieces: &Mutex<Receiver<(u64, Piece)>>,
+    pieces: &Mutex<Receiver<(u64, Tagged)>>,
     done: &SyncSender<(u64, Done)>,
     stop: &AtomicBool,
     room: &AtomicUsize,
 ) {
     loop {
         let next = pieces.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((seq, piece)) = next else { return };
+        let Ok((seq, tagged)) = next else { return };
         if stop.load(Ordering::Relaxed) {
             continue;
         }
-        let result = match piece {
+        let result = match tagged.piece {
             Piece::Lines { buf, torn } => {
-                Done::Chunk(checker.check_chunk(&buf, torn, room.load(Ordering::Relaxed)))
+                let cap = room.load(Ordering::Relaxed);
+                let mut chunk = checker.check_chunk(&buf, torn, cap, tagged.family);
+                chunk.chosen = tagged.chosen;
+                Done::Chunk(chunk)
             }
             Piece::TooLong => Done::TooLong,
             Piece::ReadError(kind) => Done::ReadError(kind),

@@ -3,6 +3,13 @@
 //!
 //! The families and how `auto` chooses are documented on [`Profile`].
 //!
+//! **Log family first.** Under `auto` the reader decides, before any line is checked, whether
+//! the input is a sandbox event log or a tool-call ledger: from the input's first line that
+//! parses as a JSON object ([`family_of_line`]). Every line before it is not an object, and
+//! a non-object line gets the same findings in both families, so nothing is buffered for
+//! this: the reader looks at the lines of the pieces it has already cut, and only until the
+//! first object line. An event log then chooses v0 or v1 as below.
+//!
 //! **Streaming.** The validator never buffers a file to choose. Workers check chunks before
 //! the file's profile is known: the only verdicts that depend on it are the empty
 //! `agent_system` and a line's membership in the other family, so a worker records those as
@@ -21,9 +28,17 @@ use agentlog_core::schema::SchemaProfile;
 
 use crate::{Finding, Rule, Severity};
 
-/// The event-log profile to validate against.
+/// The profile to validate against: an event-log profile (v0, v1) or the tool-call ledger.
 ///
-/// The two profiles share the envelope and two event types; each has types of its own:
+/// **Event log or ledger.** Under `auto`, the input's first line that parses as a JSON
+/// object decides the log family: a ledger when it has none of the event envelope's
+/// `run_id`, `agent_system` and has one of the ledger's own keys (`tool`, `result_status`,
+/// `args_hash` of a tool call; `context_hash` of the public implementation's risk-event
+/// records; `payload_hash`, `chain_hash` of its telemetry-provenance records); otherwise an
+/// event log. A ledger file is checked under [`Profile::Ledger`] whole; an event log chooses
+/// v0 or v1 by the rule below.
+///
+/// The two event-log profiles share the envelope and two event types; each has types of its own:
 ///
 /// | family | event types |
 /// |---|---|
@@ -62,33 +77,39 @@ pub enum Profile {
     /// A report never says a file was checked under `Auto`: it names the profile chosen.
     #[default]
     Auto,
+    /// The tool-call ledger: every line one closed `tool_call` record
+    /// (`schema/ledger/v1/tool_call.schema.json`), checked with the `ledger.*` rules.
+    Ledger,
 }
 
-/// A profile name other than `v0`, `v1` or `auto`. The message does not repeat the input.
+/// A profile name other than `v0`, `v1`, `ledger` or `auto`. The message does not repeat the
+/// input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown profile; known: v0, v1, auto")]
+#[error("unknown profile; known: v0, v1, ledger, auto")]
 pub struct UnknownProfileName;
 
 impl Profile {
     /// Every profile name `--profile` takes, in help order.
-    pub const ALL: [Profile; 3] = [Profile::V0, Profile::V1, Profile::Auto];
+    pub const ALL: [Profile; 4] = [Profile::V0, Profile::V1, Profile::Ledger, Profile::Auto];
 
-    /// The name used in messages and on the command line: `v0`, `v1` or `auto`.
+    /// The name used in messages and on the command line: `v0`, `v1`, `ledger` or `auto`.
     pub fn name(self) -> &'static str {
         match self {
             Profile::V0 => SchemaProfile::V0.name(),
             Profile::V1 => SchemaProfile::V1.name(),
+            Profile::Ledger => SchemaProfile::Ledger.name(),
             Profile::Auto => "auto",
         }
     }
 
     /// Whether this profile defines `event_type` (for [`Profile::Auto`]: whether either
-    /// profile does).
+    /// event-log profile does; the ledger defines none).
     pub fn defines(self, event_type: &EventType) -> bool {
         match self {
             Profile::V0 => event_type.is_v0(),
             Profile::V1 => event_type.is_v1(),
             Profile::Auto => event_type.is_v0() || event_type.is_v1(),
+            Profile::Ledger => false,
         }
     }
 
@@ -149,6 +170,11 @@ pub enum ChosenBy {
     /// `auto`: no line had a v0-only or v1-only type (before the end of the input, or before
     /// validation stopped early), so the seed's profile v0.
     Default,
+    /// `auto`: the input's first JSON-object line is a ledger record (see [`Profile`]).
+    LedgerRecord {
+        /// 1-based line number of that line.
+        line: u64,
+    },
 }
 
 /// The profile a file was checked under, and how it was chosen.
@@ -181,11 +207,66 @@ impl fmt::Display for CheckedProfile {
                 f,
                 "profile {profile} (auto: line {line} is {event_type}, a {profile}-only type)"
             ),
+            ChosenBy::LedgerRecord { line } => write!(
+                f,
+                "profile {profile} (auto: line {line}, the first JSON object, is a ledger record)"
+            ),
             ChosenBy::Default => write!(
                 f,
                 "profile {profile} (auto: no v0-only or v1-only event type, so the default)"
             ),
         }
+    }
+}
+
+/// The log family a line is checked as: decided per input before its lines are checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// A sandbox event log (v0 or v1).
+    #[default]
+    EventLog,
+    /// A tool-call ledger.
+    Ledger,
+}
+
+impl Family {
+    /// The family every line is checked as under `profile`; `None` for `Auto`, which decides
+    /// per input with [`family_of_line`].
+    pub(crate) fn given(profile: Profile) -> Option<Family> {
+        match profile {
+            Profile::Auto => None,
+            Profile::Ledger => Some(Family::Ledger),
+            _ => Some(Family::EventLog),
+        }
+    }
+}
+
+/// Keys only ledger records have (tool calls, the public implementation's risk events and
+/// telemetry-provenance records).
+const LEDGER_KEYS: [&str; 6] = [
+    "tool",
+    "result_status",
+    "args_hash",
+    "context_hash",
+    "payload_hash",
+    "chain_hash",
+];
+
+/// The family a line decides, when it is a JSON object (after a CR and a byte order mark are
+/// set aside, as the checker does): a ledger when it has no `run_id` and no `agent_system`
+/// and has one of the ledger's own keys, else an event log. `None` for any other line.
+pub(crate) fn family_of_line(line: &[u8]) -> Option<Family> {
+    use serde::de::IgnoredAny;
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let object: BTreeMap<Cow<'_, str>, IgnoredAny> = serde_json::from_slice(line).ok()?;
+    let has = |k: &str| object.contains_key(k);
+    if !has("run_id") && !has("agent_system") && LEDGER_KEYS.iter().any(|k| has(k)) {
+        Some(Family::Ledger)
+    } else {
+        Some(Family::EventLog)
     }
 }
 

@@ -134,6 +134,27 @@ rules! {
     /// A `data` field has a value the schema refuses.
     DataInvalid = "data.invalid", Error,
         "A data field has a value the event type's schema refuses (empty string, not in enum, out of range).";
+    /// A ledger record lacks a field the `tool_call` schema requires.
+    LedgerRequired = "ledger.required", Error,
+        "Ledger: a tool-call record lacks a required field (ts, session_id, agent, tool, args_hash, result_status, elapsed_ms, error_class, risk_flags, artifacts).";
+    /// A ledger field has the wrong JSON type.
+    LedgerType = "ledger.type", Error,
+        "Ledger: a field has the wrong JSON type (e.g. ts not an integer of Unix seconds, risk_flags not an array).";
+    /// A ledger field has a value the schema refuses.
+    LedgerInvalid = "ledger.invalid", Error,
+        "Ledger: a field has a value the tool_call schema refuses (result_status not one of success, error, denied, timeout; a negative number; an empty string; a repeated flag; error_class not null on success).";
+    /// `args_hash` is not `sha256:` + 64 lowercase hex digits.
+    LedgerArgsHash = "ledger.args_hash", Error,
+        "Ledger: args_hash is not `sha256:` followed by 64 lowercase hex digits (a hash in another form, or something that is not a hash: arguments are never logged).";
+    /// A risk flag not among the seven the ledger defines.
+    LedgerRiskFlag = "ledger.risk_flag", Error,
+        "Ledger: a risk flag is not one of the seven (injection_attempt, secret_attempt, path_denied, network_denied, sandbox_violation, timeout, high_risk_approved), e.g. the public implementation's free-form `denial:<reason>`.";
+    /// A field the ledger record does not declare.
+    LedgerUndeclaredField = "ledger.undeclared_field", Error,
+        "Ledger: the record has a field the tool_call schema does not declare (the record is closed so full arguments cannot slip in), e.g. the public implementation's `ts_iso`.";
+    /// A ledger line that is not a tool-call record.
+    LedgerRecordKind = "ledger.record_kind", Error,
+        "Ledger: the line is a JSON object but not a tool-call record (none of tool, result_status, args_hash), e.g. the public implementation's risk-event or telemetry_provenance records; one finding per such line, which is not checked further.";
     /// A supplied secret's value appears in the line.
     SecretValue = "secret.value", Error,
         "The value of a supplied secret appears in the line, in any supported encoding (raw, JSON-escaped or nested, base64/base64url at any offset or line-wrapped, percent-encoded in part or whole, hex in any case or separated, HTML entities, UTF-16).";
@@ -200,6 +221,7 @@ mod tests {
             "event_type.",
             "profile.",
             "data.",
+            "ledger.",
             "secret.",
         ];
         for (i, r) in RULES.iter().enumerate() {

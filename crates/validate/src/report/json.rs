@@ -7,11 +7,15 @@ use serde_json::{Value, json};
 use crate::{CheckedProfile, ChosenBy, Report};
 
 /// `{"by":"option"}`, `{"by":"auto","line":3,"event_type":"http_request"}` or
-/// `{"by":"auto"}` (no family type: the default).
+/// `{"by":"auto"}` (no family type: the default), or `{"by":"auto","line":1,"record":"ledger"}`
+/// (the first JSON object is a ledger record).
 fn chosen(checked: CheckedProfile) -> Value {
     match checked.chosen_by {
         ChosenBy::EventType { line, event_type } => {
             json!({ "by": "auto", "line": line, "event_type": event_type })
+        }
+        ChosenBy::LedgerRecord { line } => {
+            json!({ "by": "auto", "line": line, "record": "ledger" })
         }
         ChosenBy::Option => json!({ "by": "option" }),
         _ => json!({ "by": "auto" }),
