@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a realistic tool-call ledger (the seed's records, one compact JSON object a line) of
 about SIZE bytes: 12 agents, 30 tools, statuses ~85% success / 8% error / 4% denied /
-3% timeout, risk flags on ~6% of calls, one record every ~0.7 s; deterministic (seeded).
+3% timeout, risk flags on ~6% of calls, one record every ~0.7 s; every record valid under
+the ledger schema (agentlog validate --profile ledger); deterministic (seeded).
 Usage: gen_ledger.py OUT [SIZE_BYTES]"""
 import hashlib, json, random, sys
 
@@ -33,7 +34,9 @@ with open(out, "w") as f:
         else:
             status, ms, err, rf = "timeout", 30000, "TimeoutError", ["timeout"]
         if rnd.random() < 0.03:
-            rf = rf + [rnd.choice(flags)]
+            extra = rnd.choice(flags)
+            if extra not in rf:  # the schema wants unique flags
+                rf = rf + [extra]
         rec = {"ts": ts, "session_id": "s-%05d" % (ts // 600 % 100000), "agent": rnd.choice(agents), "tool": tool,
                "args_hash": rnd.choice(hashes), "result_status": status, "elapsed_ms": ms, "error_class": err,
                "risk_flags": rf, "artifacts": [f"src/mod{rnd.randint(0, 99)}.py"] if status == "success" and rnd.random() < 0.5 else []}
