@@ -1,5 +1,6 @@
 //! Throughput of the analysis library alone on one file (no CLI, no output formatting):
-//! `cargo bench -p agentlog-analyze --bench analyze_throughput -- FILE`. Prints MiB/s; the
+//! `cargo bench -p agentlog-analyze --bench analyze_throughput -- /absolute/FILE` (cargo runs
+//! benches in the crate's directory). Prints MiB/s; the
 //! side-by-side comparison with `agentlog validate` is `benches/analyze_compare.sh`.
 
 use std::path::Path;
