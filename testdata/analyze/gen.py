@@ -3,7 +3,8 @@
 crates/analyze/tests/figures.rs compute by hand: ledger.jsonl (a tool-call ledger with a
 not-JSON line, a blank line, a telemetry record and risk events) and sandbox.jsonl (v0 and v1
 events with usage, costs, injections, a blocked leak and blocked gates). Run it from anywhere;
-it writes next to itself. The expected figures are listed in README.md here."""
+it writes next to itself. The hand-computed figures are the assertions of
+crates/analyze/tests/figures.rs."""
 import json, os
 
 here = os.path.dirname(os.path.abspath(__file__))
