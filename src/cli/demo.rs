@@ -5,10 +5,10 @@
 //! request and a leaking request (blocked), writes `events.jsonl` under `--out`, validates
 //! it and prints a summary.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use agentlog_analyze::{Analyzer, Options as AnalyzeOptions};
 use agentlog_intercept::Budget;
 
 use agentlog_core::secrets::Secret;
@@ -265,46 +265,33 @@ fn report(log: &std::path::Path) -> u8 {
     }
 }
 
-/// Tokens and spend of one model, added up from the log's response events.
-#[derive(Default)]
-struct ModelSpend {
-    responses: u64,
-    input: u64,
-    output: u64,
-    cost: f64,
-}
-
-/// Prints tokens and spend per model, and where the budget stands.
+/// Prints tokens and spend per model (added up by `agentlog analyze`'s library from the
+/// log's response events), and where the budget stands.
 fn print_spend(log: &std::path::Path, budget: Option<&Budget>) {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut models: BTreeMap<String, ModelSpend> = BTreeMap::new();
-    let mut refused = 0;
-    for event in text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-    {
-        let data = &event["data"];
-        match event["event_type"].as_str() {
-            Some("llm_response" | "http_response") if data["model"].is_string() => {
-                let model = data["model"].as_str().unwrap_or_default().to_owned();
-                let spend = models.entry(model).or_default();
-                spend.responses += 1;
-                spend.input += data["input_tokens"].as_u64().unwrap_or(0);
-                spend.output += data["output_tokens"].as_u64().unwrap_or(0);
-                spend.cost += data["cost_usd"].as_f64().unwrap_or(0.0);
-            }
-            Some("budget_action") if data["action"] == "blocked" => refused += 1,
-            _ => {}
-        }
+    let mut analyzer = Analyzer::new(AnalyzeOptions::default());
+    if let Err(e) = analyzer.read_path(log) {
+        eprintln!("agentlog: warning: {}: {e}", log.display());
+        return;
     }
+    let report = analyzer.finish();
+    let Some(sandbox) = report.sandbox else {
+        return;
+    };
     println!("\nspend by model:");
-    for (model, s) in &models {
+    let mut rows: Vec<_> = sandbox
+        .by_model_host
+        .iter()
+        .filter(|r| r.responses > 0 && r.model != "(none)")
+        .collect();
+    rows.sort_by(|a, b| a.model.cmp(&b.model));
+    for r in rows {
         println!(
-            "  {model:<28} {:>2} response(s) {:>6} in {:>6} out  ${:.6}",
-            s.responses, s.input, s.output, s.cost
+            "  {:<28} {:>2} response(s) {:>6} in {:>6} out  ${:.6}",
+            r.model, r.responses, r.input_tokens, r.output_tokens, r.cost_usd
         );
     }
     if let Some(budget) = budget {
+        let refused = sandbox.budget_actions.get("blocked").copied().unwrap_or(0);
         let now = budget.now();
         println!(
             "budget: ${} of ${} spent, {refused} request(s) refused",

@@ -207,27 +207,34 @@ fn cost(
     Ok(())
 }
 
+/// The body of `llm_response` and `http_response`: the two types have the same fields, in
+/// the same order, with the same omission rules.
+macro_rules! response {
+    ($out:expr, $d:expr) => {{
+        let (out, d) = ($out, $d);
+        key_string(out, b"{\"method\":", &d.method);
+        key_string(out, b",\"host\":", &d.host);
+        key_string(out, b",\"path\":", &d.path);
+        key_u64(out, b",\"status_code\":", d.status_code);
+        key_u64(out, b",\"duration_ms\":", d.duration_ms);
+        key_u64(out, b",\"body_bytes\":", d.body_bytes);
+        key_nonempty(out, b",\"model\":", &d.model);
+        tokens(
+            out,
+            [
+                d.input_tokens,
+                d.output_tokens,
+                d.cached_input_tokens,
+                d.cache_creation_input_tokens,
+                d.reasoning_tokens,
+            ],
+        );
+        cost(out, d.cost_usd, &d.cost_source, &d.usage)
+    }};
+}
+
 fn llm_response(out: &mut Vec<u8>, d: &LlmResponse) -> Result<(), NonFiniteFloat> {
-    key_string(out, b"{\"method\":", &d.method);
-    key_string(out, b",\"host\":", &d.host);
-    key_string(out, b",\"path\":", &d.path);
-    key_u64(out, b",\"status_code\":", d.status_code);
-    key_u64(out, b",\"duration_ms\":", d.duration_ms);
-    key_u64(out, b",\"body_bytes\":", d.body_bytes);
-    if !d.model.is_empty() {
-        key_string(out, b",\"model\":", &d.model);
-    }
-    tokens(
-        out,
-        [
-            d.input_tokens,
-            d.output_tokens,
-            d.cached_input_tokens,
-            d.cache_creation_input_tokens,
-            d.reasoning_tokens,
-        ],
-    );
-    cost(out, d.cost_usd, &d.cost_source, &d.usage)
+    response!(out, d)
 }
 
 fn key_injection(out: &mut Vec<u8>, d: &KeyInjection) {
@@ -238,24 +245,7 @@ fn key_injection(out: &mut Vec<u8>, d: &KeyInjection) {
 }
 
 fn http_response(out: &mut Vec<u8>, d: &HttpResponse) -> Result<(), NonFiniteFloat> {
-    key_string(out, b"{\"method\":", &d.method);
-    key_string(out, b",\"host\":", &d.host);
-    key_string(out, b",\"path\":", &d.path);
-    key_u64(out, b",\"status_code\":", d.status_code);
-    key_u64(out, b",\"duration_ms\":", d.duration_ms);
-    key_u64(out, b",\"body_bytes\":", d.body_bytes);
-    key_nonempty(out, b",\"model\":", &d.model);
-    tokens(
-        out,
-        [
-            d.input_tokens,
-            d.output_tokens,
-            d.cached_input_tokens,
-            d.cache_creation_input_tokens,
-            d.reasoning_tokens,
-        ],
-    );
-    cost(out, d.cost_usd, &d.cost_source, &d.usage)
+    response!(out, d)
 }
 
 fn budget_action(out: &mut Vec<u8>, d: &BudgetAction) -> Result<(), NonFiniteFloat> {
