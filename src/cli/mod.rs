@@ -52,7 +52,7 @@ enum Command {
     Validate(validate::Args),
     /// Run the MITM HTTPS proxy that injects secrets and writes the event log.
     Proxy(Box<proxy::Args>),
-    /// Run the validator conformance cases against the reference or a port.
+    // Its help, with the exit codes, comes from `conformance::Args`.
     Conformance(conformance::Args),
     /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),

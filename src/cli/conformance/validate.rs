@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use agentlog_validate::conformance::{self, LogCase, Observed};
 
-use super::{EXIT_FINDINGS, EXIT_OK, fail};
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
 
 /// Run the validator conformance cases (conformance/logs/) against the reference validator
 /// or, with --cmd, against another implementation.

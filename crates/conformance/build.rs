@@ -1,0 +1,60 @@
+//! Embeds every file under the repository's `conformance/` directory, so an installed binary
+//! carries its cases (`agentlog conformance` from any directory, `agentlog conformance
+//! export DIR`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let root = manifest_dir.join("../../conformance");
+    let root = root
+        .canonicalize()
+        .expect("the conformance/ directory of the repository");
+    println!("cargo::rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    walk(&root, &root, &mut files);
+    files.sort();
+    let mut out = String::from(
+        "/// Every file of `conformance/`: its path there (with `/`) and its bytes.\n",
+    );
+    out.push_str("pub(crate) static FILES: &[(&str, &[u8])] = &[\n");
+    for (relative, absolute) in &files {
+        println!("cargo::rerun-if-changed={}", absolute.display());
+        writeln!(
+            out,
+            "    ({relative:?}, include_bytes!({:?})),",
+            absolute.display().to_string()
+        )
+        .expect("write to a String");
+    }
+    out.push_str("];\n");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
+    std::fs::write(out_dir.join("embedded.rs"), out).expect("write embedded.rs");
+}
+
+/// Every file under `dir`, skipping caches and hidden entries.
+fn walk(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let entries = std::fs::read_dir(dir).expect("read conformance/");
+    for entry in entries {
+        let path = entry.expect("read conformance/").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        // Directories (also reached through a walk of directories, not just `dir`) are
+        // watched too, so an added file triggers a rebuild.
+        if path.is_dir() {
+            println!("cargo::rerun-if-changed={}", path.display());
+            walk(root, &path, files);
+        } else {
+            let relative = path.strip_prefix(root).expect("under root");
+            let relative: Vec<_> = relative.iter().map(|c| c.to_string_lossy()).collect();
+            files.push((relative.join("/"), path));
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! # agentlog-conformance
+//!
+//! The conformance kit ports are checked against, in three parts:
+//!
+//! - [`cases`]: every case as data. The files of the repository's `conformance/` directory
+//!   are embedded in the binary at build time, listed by a manifest with a stable id, a
+//!   one-line description and the profile of each case, and can be written out with
+//!   [`cases::export`] for a port to vendor.
+//! - `validator`: the harness that runs the log cases against the reference validator or
+//!   any other implementation driven through a command template.
+//! - `proxy`: the harness that starts a mock upstream behind TLS, launches an interceptor
+//!   (ours or a port) through a command template, replays every scenario through it with a
+//!   real HTTPS client and compares what the upstream received and the events written.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cases;

@@ -1,0 +1,59 @@
+//! `agentlog conformance export DIR` and `agentlog conformance list`.
+
+use std::path::PathBuf;
+
+use agentlog_conformance::cases;
+
+use crate::cli::{EXIT_OK, fail};
+
+/// Write every embedded case, the READMEs and `manifest.json` under DIR (created when
+/// missing; existing files of the same name are replaced).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory to write the cases to.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+}
+
+pub fn run(args: Args) -> u8 {
+    match cases::export(&args.dir) {
+        Ok(written) => {
+            println!("{written} file(s) written to {}", args.dir.display());
+            EXIT_OK
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// Print the manifest: one case per line (`id  profile  description`), or as JSON.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Print `manifest.json` as a port vendors it.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn list(args: ListArgs) -> u8 {
+    if args.json {
+        return match cases::manifest_json() {
+            Ok(text) => {
+                print!("{text}");
+                EXIT_OK
+            }
+            Err(e) => fail(e),
+        };
+    }
+    let entries = match cases::manifest() {
+        Ok(entries) => entries,
+        Err(e) => return fail(e),
+    };
+    let width = entries.iter().map(|e| e.id.len()).max().unwrap_or(0);
+    for entry in &entries {
+        println!(
+            "{:width$}  {:6}  {}",
+            entry.id, entry.profile, entry.description
+        );
+    }
+    println!("{} case(s)", entries.len());
+    EXIT_OK
+}

@@ -1,0 +1,47 @@
+//! `agentlog conformance`: the conformance kit for ports. Without a subcommand it runs the
+//! validator cases (`validate`), as it always has.
+
+mod export;
+mod proxy;
+mod validate;
+
+/// Run the conformance cases against the reference or a port, or write them out.
+///
+/// The cases are embedded in the binary (the repository's `conformance/` directory), so this
+/// works from any directory and from an installed binary. Without a subcommand: the validator
+/// cases against the reference validator, or against a port with --cmd (see `agentlog
+/// conformance validate --help`).
+///
+/// Exit codes: 0 every case passed (or was declared unsupported), 1 a case failed, 2 usage
+/// or I/O error.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, long_about)]
+#[group(skip)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    validate: validate::Args,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Run the validator cases against the reference validator or a port.
+    Validate(validate::Args),
+    /// Run the interceptor scenarios against our proxy or a port.
+    Proxy(proxy::Args),
+    /// Write every case and the manifest to a directory, for a port to vendor.
+    Export(export::Args),
+    /// List the cases: id, profile and description (the manifest).
+    List(export::ListArgs),
+}
+
+pub fn run(args: Args) -> u8 {
+    match args.command {
+        None => validate::run(args.validate),
+        Some(Command::Validate(args)) => validate::run(args),
+        Some(Command::Proxy(args)) => proxy::run(args),
+        Some(Command::Export(args)) => export::run(args),
+        Some(Command::List(args)) => export::list(args),
+    }
+}
