@@ -38,6 +38,7 @@ Secret values are never printed; placeholders are (they are what the agent is gi
 """
 
 import argparse
+import fnmatch
 import http.client
 import json
 import secrets as random_tokens
@@ -123,8 +124,6 @@ def host_matches(pattern, host):
 
 
 def labels_match(patterns, labels):
-    import fnmatch
-
     return len(patterns) == len(labels) and all(
         (p == label) if "*" not in p else (bool(label) and fnmatch.fnmatchcase(label, p))
         for p, label in zip(patterns, labels)
