@@ -1,0 +1,192 @@
+"""The secret rules of the validator: `secret.value` and `secret.pattern`, for one line.
+
+Model
+-----
+`secret.value`: the value of a supplied secret must not appear in a line, in any form a
+writer could have given it. The line's text is decoded into *views*: the raw text, then,
+repeatedly (up to `DECODE_ROUNDS` times, so nested forms such as a JSON escape of a JSON
+escape are undone), JSON string escapes, percent-encoding and HTML character references.
+In each view the secret is looked for raw, as hex (any case, pairs optionally separated by
+`:`, `-` or spaces) and as base64 or base64url at any byte offset (line breaks ignored).
+One finding per secret per line, whatever the number of hits.
+
+`secret.pattern`: the built-in detector of well-known credential formats (OpenAI,
+Anthropic, AWS, GitHub, Slack, Google, Stripe, PEM and PGP private keys, JWT), one finding
+per kind per line, on the raw text and its decoded views. A token must start a word, and its
+body must look random (the reference's rule: a body made only of word-like segments needs
+4.5 bits of entropy per character, any other body 3.0). The sandbox's placeholders
+(`SANDBOX_SECRET_` + 32 lowercase hex digits) are never findings; they are cut out first, so
+a key glued to one is still found.
+
+Messages name the secret or the kind, never the value.
+"""
+
+import base64
+import binascii
+import html
+import math
+import re
+import urllib.parse
+from collections import Counter
+
+DECODE_ROUNDS = 3
+PLACEHOLDER = re.compile(r"SANDBOX_SECRET_[0-9a-f]{32}")
+JSON_ESCAPE = re.compile(r'\\(u[0-9a-fA-F]{4}|["\\/bfnrt])')
+JSON_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+HEX_RUN = re.compile(r"[0-9A-Fa-f]{2}(?:[:\- ]?[0-9A-Fa-f]{2})+")
+WORD_START = r"(?<![A-Za-z0-9_-])"
+
+# (kind, pattern of the whole token, group holding the body judged for randomness or None,
+#  minimum entropy rule: "random", "aws" or None)
+DETECTORS = [
+    ("Anthropic API key", WORD_START + r"sk-ant-(?:(?:api|admin)\d\d-)?([A-Za-z0-9_-]{20,})", "random"),
+    ("OpenAI API key", WORD_START + r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?([A-Za-z0-9_-]{20,})", "random"),
+    ("AWS access key id", WORD_START + r"(?:AKIA|ASIA)([A-Z0-9]{16})(?![A-Za-z0-9])", "aws"),
+    ("GitHub token", WORD_START + r"(?:gh[pousr]_|github_pat_)([A-Za-z0-9_]{36,255})(?![A-Za-z0-9_])", "random"),
+    ("Slack token", WORD_START + r"(?:xox[abeoprs]|xapp)-([A-Za-z0-9-]{10,})", "slack"),
+    ("Google API key", WORD_START + r"AIza([A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])", "random"),
+    ("Stripe live key", WORD_START + r"[sr]k_live_([A-Za-z0-9]{16,})", "random"),
+    ("PGP private key block", r"-----BEGIN PGP PRIVATE KEY BLOCK-----()", None),
+    ("PEM private key", r"-----BEGIN (?![A-Z0-9 ]*BLOCK)[A-Z0-9 ]*PRIVATE KEY-----()", None),
+    ("JSON Web Token", WORD_START + r"eyJ[A-Za-z0-9_-]{7,}\.eyJ[A-Za-z0-9_-]{7,}\.([A-Za-z0-9_-]{16,})", None),
+]
+DETECTORS = [(kind, re.compile(p), rule) for kind, p, rule in DETECTORS]
+
+
+def scan(text, secrets, builtin_detectors):
+    """[(rule, message)] for one line; `secrets` is [(name, value)]."""
+    views = decoded_views(text)
+    found = []
+    for name, value in secrets:
+        if any(holds_secret(view, value) for view in views):
+            found.append(("secret.value", f"value of secret {name} found; value redacted"))
+    if builtin_detectors:
+        kinds = []
+        for view in views:
+            for kind in detect(view):
+                if kind not in kinds:
+                    kinds.append(kind)
+        found += [("secret.pattern", f"{kind} found; value redacted") for kind in kinds]
+    return found
+
+
+def decoded_views(text):
+    """The text and what decoding it (escapes, percent, entities) gives, deduplicated."""
+    views = [text]
+    frontier = [text]
+    for _ in range(DECODE_ROUNDS):
+        produced = []
+        for view in frontier:
+            for decode in (json_unescape, percent_decode, html.unescape):
+                decoded = decode(view)
+                if decoded not in views:
+                    views.append(decoded)
+                    produced.append(decoded)
+        frontier = produced
+    return views
+
+
+def json_unescape(text):
+    """Undoes JSON string escapes wherever they are (lone surrogates kept as such)."""
+
+    def one(m):
+        esc = m.group(1)
+        return chr(int(esc[1:], 16)) if esc[0] == "u" else JSON_SIMPLE[esc]
+
+    return JSON_ESCAPE.sub(one, text)
+
+
+def percent_decode(text):
+    return urllib.parse.unquote(text, errors="surrogateescape")
+
+
+def holds_secret(view, value):
+    if value in view:
+        return True
+    raw = value.encode("utf-8")
+    return holds_hex(view, raw) or holds_base64(view, raw)
+
+
+def holds_hex(view, raw):
+    wanted = raw.hex()
+    for m in HEX_RUN.finditer(view):
+        if wanted in re.sub(r"[:\- ]", "", m.group(0)).lower():
+            return True
+    return False
+
+
+def base64_cores(raw):
+    """The base64 text of `raw` that does not depend on its neighbours, at offsets 0, 1, 2."""
+    cores = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii")
+        first = math.ceil(8 * offset / 6)
+        last = (8 * (offset + len(raw))) // 6
+        core = encoded[first:last]
+        if len(core) >= 4:
+            cores.append(core)
+    return cores
+
+
+def holds_base64(view, raw):
+    compact = re.sub(r"\s|\\[nr]", "", view)
+    for core in base64_cores(raw):
+        urlsafe = core.replace("+", "-").replace("/", "_")
+        if core in compact or urlsafe in compact:
+            return True
+    return False
+
+
+def detect(text):
+    """The credential kinds found in `text`, placeholders cut out first."""
+    text = PLACEHOLDER.sub(" ", text)
+    kinds = []
+    for kind, pattern, rule in DETECTORS:
+        if any(body_passes(m.group(1), rule) for m in pattern.finditer(text)):
+            kinds.append(kind)
+    return kinds
+
+
+def entropy(text):
+    counts = Counter(text)
+    return -sum(c / len(text) * math.log2(c / len(text)) for c in counts.values())
+
+
+def word_like(segment):
+    if len(segment) <= 3:
+        return True
+    m = re.fullmatch(r"([A-Za-z]+)[0-9]*", segment)
+    if not m:
+        return False
+    letters = m.group(1)
+    return letters.islower() or letters.isupper() or (letters[0].isupper() and letters[1:].islower())
+
+
+def looks_random(body):
+    segments = [s for s in re.split(r"[-_.]", body) if s]
+    if segments and all(word_like(s) for s in segments):
+        return entropy(body.lower()) >= 4.5
+    return entropy(body.lower()) >= 3.0
+
+
+def body_passes(body, rule):
+    if rule == "random":
+        return looks_random(body)
+    if rule == "aws":
+        return entropy(body) >= 2.5
+    if rule == "slack":
+        return bool(re.match(r"\d{8,}-", body)) and len(body) >= 20 or looks_random(body)
+    return True
+
+
+def _selfcheck():
+    assert base64.b64decode(base64_cores(b"abcdef")[0]) == b"abcdef"
+    assert holds_secret("dXNlcjpzM2NyM3QtVmFsdWUtMDA0Mg==", "s3cr3t-Value-0042")
+    assert detect("key sk-proj-abcdefghijklmnopqrstuvwxyz012345") == ["OpenAI API key"]
+    assert detect("SANDBOX_SECRET_0123456789abcdef0123456789abcdef") == []
+    assert binascii.hexlify(b"a") == b"61"
+
+
+if __name__ == "__main__":
+    _selfcheck()
+    print("ok")

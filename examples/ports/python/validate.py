@@ -1,0 +1,454 @@
+#!/usr/bin/env python3
+"""A second implementation of `agentlog validate` for v0 event logs, standard library only.
+
+Model
+-----
+A log is JSON Lines: every line is one event, a JSON object with the v0 envelope
+(`schema/v0/envelope.json`): `ts`, `run_id`, `agent_system`, `event_type`, `summary`
+(required, non-empty strings), `plugin` (optional non-empty string), `tags` (optional array
+of non-empty strings) and `data` (optional object whose shape `event_type` selects). The
+envelope is closed: any other field is an error.
+
+Each line goes through the same stages as in the reference validator, and each stage reports
+findings `(line, rule, severity)` with the reference's rule ids:
+
+1. bytes: `line.utf8`, `line.bom`, `line.crlf`, `line.blank`, `line.torn`;
+2. secrets, on the raw text: `secret.value` (a supplied secret, raw or encoded) and
+   `secret.pattern` (a well-known credential format), see `secret_scan.py`;
+3. JSON: `json.depth`, `json.syntax`, `json.duplicate_key`, `json.not_object`;
+4. envelope: `envelope.missing`, `envelope.type`, `envelope.empty`, `envelope.unknown_field`,
+   `ts.format`, `ts.backwards` (warning), `run_id.multiple` (warning), `event_type.unknown`;
+5. data, for the four v0 types: `data.required`, `data.type`, `data.invalid`.
+
+A file without events is `input.empty` on line 0 unless `--allow-empty`.
+
+Scope: the v0 profile only. `--profile auto` (the default) is v0 here; under it a file that
+holds a v1-only event type or starts with a tool-call ledger record, and `--profile v1` and
+`--profile ledger`, are outside this port: it says so on stderr and exits 2 (see
+`unsupported-validate.txt`). Under `--profile v0` a v1 type is an unknown event type.
+
+Output: agentlog's JSON report (`--format json`, the default here) or one text line per
+finding. Exit 0 without errors, 1 with errors, 2 on usage errors or unsupported input.
+"""
+
+import argparse
+import json
+import re
+import sys
+from datetime import datetime
+
+import secret_scan
+
+V0_TYPES = ("llm_request", "llm_response", "budget_action", "key_injection")
+V1_ONLY_TYPES = (
+    "http_request",
+    "http_response",
+    "gate_decision",
+    "route_decision",
+    "request_transform",
+    "response_transform",
+)
+LEDGER_KEYS = {"tool", "result_status", "args_hash"}
+REQUIRED = ("ts", "run_id", "agent_system", "event_type", "summary")
+OPTIONAL = ("plugin", "tags", "data")
+MAX_DEPTH = 128
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+# The v0 data schemas (schema/v0/*.json) as a table: field -> (JSON type, check).
+# Checks: "nonempty" (minLength 1), "min0" (minimum 0), or a tuple of allowed values.
+STRING, INTEGER, NUMBER, BOOLEAN = "string", "integer", "number", "boolean"
+DATA_SCHEMAS = {
+    "llm_request": {
+        "required": ("method", "host", "path", "routed"),
+        "fields": {
+            "method": (STRING, "nonempty"),
+            "host": (STRING, "nonempty"),
+            "path": (STRING, "nonempty"),
+            "model": (STRING, "nonempty"),
+            "routed": (BOOLEAN, None),
+            "routed_to": (STRING, "nonempty"),
+        },
+    },
+    "llm_response": {
+        "required": ("method", "host", "path", "status_code", "duration_ms", "body_bytes"),
+        "fields": {
+            "method": (STRING, "nonempty"),
+            "host": (STRING, "nonempty"),
+            "path": (STRING, "nonempty"),
+            "status_code": (INTEGER, "min0"),
+            "duration_ms": (INTEGER, "min0"),
+            "body_bytes": (INTEGER, "min0"),
+            "model": (STRING, "nonempty"),
+            "input_tokens": (INTEGER, "min0"),
+            "output_tokens": (INTEGER, "min0"),
+            "cached_input_tokens": (INTEGER, "min0"),
+            "cache_creation_input_tokens": (INTEGER, "min0"),
+            "reasoning_tokens": (INTEGER, "min0"),
+            "cost_usd": (NUMBER, "min0"),
+            "cost_source": (STRING, ("provider", "price_table", "reservation")),
+            "usage": (STRING, ("unknown", "partial")),
+        },
+        "together": (("cost_usd", "cost_source"),),
+    },
+    "budget_action": {
+        "required": ("action",),
+        "fields": {
+            "action": (STRING, "nonempty"),
+            "tokens_used": (INTEGER, "min0"),
+            "cost_usd": (NUMBER, "min0"),
+            "remaining": (NUMBER, None),
+        },
+    },
+    "key_injection": {
+        "required": ("secret_name", "host", "action"),
+        "fields": {
+            "secret_name": (STRING, "nonempty"),
+            "host": (STRING, "nonempty"),
+            "action": (STRING, ("injected", "skipped", "leak_blocked")),
+        },
+    },
+}
+
+
+class Unsupported(Exception):
+    """The input or the options are outside what this port implements."""
+
+
+class DuplicateKey(Exception):
+    """Raised by the object hook: carries the repeated keys."""
+
+
+class Report:
+    """The findings of one file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.lines = 0
+        self.events = 0
+        self.findings = []
+
+    def add(self, line, rule, severity="error", message=""):
+        self.findings.append(
+            {"line": line, "rule": rule, "severity": severity, "message": message}
+        )
+
+
+class FileState:
+    """What a check of one line needs from the lines before it."""
+
+    def __init__(self):
+        self.last_ts = None
+        self.run_ids = set()
+        self.seen_object = False
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="validate.py", description=__doc__.split("\n")[0])
+    p.add_argument("paths", nargs="+", metavar="LOG")
+    p.add_argument("--profile", default="auto")
+    p.add_argument("--unknown-types", choices=("error", "warn"), default="error")
+    p.add_argument("--allow-empty", action="store_true")
+    p.add_argument("--no-builtin-detectors", action="store_true")
+    p.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--format", choices=("json", "text"), default="json")
+    args = p.parse_args(argv)
+    if args.profile not in ("auto", "v0"):
+        raise Unsupported(f"--profile {args.profile}: this port checks v0 only")
+    args.secrets = []
+    for spec in args.secret:
+        name, sep, value = spec.partition("=")
+        if not sep or not name or not value:
+            p.error("--secret must be NAME=VALUE")
+        args.secrets.append((name, value))
+    return args
+
+
+def split_lines(data):
+    """The file's lines as (bytes, torn): the last line is torn when it has no LF."""
+    pieces = data.split(b"\n")
+    last = pieces.pop()
+    lines = [(p, False) for p in pieces]
+    if last:
+        lines.append((last, True))
+    return lines
+
+
+def json_depth(text):
+    """The deepest nesting of arrays and objects, strings skipped."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    repeated = [k for i, k in enumerate(keys) if k in keys[:i]]
+    if repeated:
+        raise DuplicateKey(repeated)
+    return dict(pairs)
+
+
+def parse_json(text):
+    """(value, duplicates): the line's JSON, and how many keys repeat. ValueError if invalid."""
+
+    def refuse_constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=refuse_constant), 0
+    except DuplicateKey:
+        pass
+    # Count every repeated key of every object, then keep the last value as serde does.
+    count = [0]
+
+    def counting(pairs):
+        keys = [k for k, _ in pairs]
+        count[0] += sum(1 for i, k in enumerate(keys) if k in keys[:i])
+        return dict(pairs)
+
+    value = json.loads(text, object_pairs_hook=counting, parse_constant=refuse_constant)
+    return value, count[0]
+
+
+def json_type_ok(value, kind):
+    if kind == STRING:
+        return isinstance(value, str)
+    if kind == BOOLEAN:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == INTEGER:
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return isinstance(value, (int, float))
+
+
+def value_ok(value, check):
+    if check == "nonempty":
+        return value != ""
+    if check == "min0":
+        return value >= 0
+    if isinstance(check, tuple):
+        return value in check
+    return True
+
+
+def check_data(report, n, event_type, data):
+    schema = DATA_SCHEMAS[event_type]
+    for field in schema["required"]:
+        if field not in data:
+            report.add(n, "data.required", message=f"data.{field} is required")
+    for field, (kind, check) in schema["fields"].items():
+        if field not in data:
+            continue
+        if not json_type_ok(data[field], kind):
+            report.add(n, "data.type", message=f"data.{field} must be a {kind}")
+        elif not value_ok(data[field], check):
+            report.add(n, "data.invalid", message=f"data.{field} has a refused value")
+    for group in schema.get("together", ()):
+        present = [f for f in group if f in data]
+        if present and len(present) != len(group):
+            report.add(n, "data.required", message=f"{' and '.join(group)} go together")
+
+
+def check_string_field(report, n, obj, field):
+    """True when `field` is a non-empty string; the finding otherwise."""
+    value = obj[field]
+    if not isinstance(value, str):
+        report.add(n, "envelope.type", message=f"{field} must be a string")
+        return False
+    if value == "":
+        report.add(n, "envelope.empty", message=f"{field} must not be empty")
+        return False
+    return True
+
+
+def check_ts(report, n, ts, state):
+    if not RFC3339.match(ts):
+        report.add(n, "ts.format", message="ts is not RFC 3339 with an offset")
+        return
+    try:
+        when = parse_rfc3339(ts)
+    except ValueError:
+        report.add(n, "ts.format", message="ts is not a valid date-time")
+        return
+    if state.last_ts is not None and when < state.last_ts:
+        report.add(n, "ts.backwards", "warning", "ts is earlier than the previous event's")
+    state.last_ts = when
+
+
+def parse_rfc3339(ts):
+    """An aware datetime (fractions beyond microseconds are cut)."""
+    ts = ts.upper().replace("Z", "+00:00")
+    head, _, rest = ts.partition(".")
+    if rest:
+        digits = re.match(r"\d+", rest).group(0)
+        ts = head + "." + digits[:6].ljust(6, "0") + rest[len(digits):]
+    return datetime.fromisoformat(ts)
+
+
+def check_envelope(report, n, obj, state, options):
+    for field in obj:
+        if field not in REQUIRED + OPTIONAL:
+            report.add(n, "envelope.unknown_field", message=f"unknown envelope field {field!r}")
+    ok = {}
+    for field in REQUIRED:
+        if field not in obj:
+            report.add(n, "envelope.missing", message=f"{field} is missing")
+        else:
+            ok[field] = check_string_field(report, n, obj, field)
+    if "plugin" in obj:
+        check_string_field(report, n, obj, "plugin")
+    if "tags" in obj:
+        tags = obj["tags"]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            report.add(n, "envelope.type", message="tags must be an array of strings")
+        elif "" in tags:
+            report.add(n, "envelope.empty", message="a tag is empty")
+    if "data" in obj and not isinstance(obj["data"], dict):
+        report.add(n, "envelope.type", message="data must be an object")
+    if ok.get("ts"):
+        check_ts(report, n, obj["ts"], state)
+    if ok.get("run_id"):
+        if state.run_ids and obj["run_id"] not in state.run_ids:
+            report.add(n, "run_id.multiple", "warning", "a second run_id in this file")
+        state.run_ids.add(obj["run_id"])
+    if ok.get("event_type"):
+        check_event_type(report, n, obj, options)
+
+
+def check_event_type(report, n, obj, options):
+    event_type = obj["event_type"]
+    if event_type in V1_ONLY_TYPES and options.profile == "auto":
+        raise Unsupported(f"line {n}: {event_type} is a v1 event type; this port checks v0 only")
+    if event_type not in V0_TYPES:
+        severity = "warning" if options.unknown_types == "warn" else "error"
+        report.add(n, "event_type.unknown", severity, f"event_type {event_type!r} is not v0")
+        return
+    data = obj.get("data")
+    if isinstance(data, dict):
+        check_data(report, n, event_type, data)
+
+
+def check_line(report, n, raw, torn, state, options):
+    """Every finding of line `n`; True when it holds an event."""
+    if torn:
+        report.add(n, "line.torn", message="the last line has no LF")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        report.add(n, "line.utf8", message="the line is not UTF-8")
+        return False
+    if text.startswith("\ufeff"):
+        report.add(n, "line.bom", message="the line starts with a byte order mark")
+        text = text[1:]
+    if text.endswith("\r"):
+        report.add(n, "line.crlf", message="the line ends with CR LF")
+        text = text[:-1]
+    if text.strip() == "":
+        report.add(n, "line.blank", message="the line is blank")
+        return False
+    for rule, message in secret_scan.scan(text, options.secrets, not options.no_builtin_detectors):
+        report.add(n, rule, message=message)
+    check_json_line(report, n, text, state, options)
+    return True
+
+
+def check_json_line(report, n, text, state, options):
+    if json_depth(text) > MAX_DEPTH:
+        report.add(n, "json.depth", message=f"nesting deeper than {MAX_DEPTH}")
+        return
+    try:
+        value, duplicates = parse_json(text)
+    except (ValueError, RecursionError):
+        report.add(n, "json.syntax", message="the line is not valid JSON")
+        return
+    for _ in range(duplicates):
+        report.add(n, "json.duplicate_key", message="a key repeats in one object")
+    if not isinstance(value, dict):
+        report.add(n, "json.not_object", message="the line is not a JSON object")
+        return
+    if not state.seen_object and options.profile == "auto" and LEDGER_KEYS & value.keys():
+        raise Unsupported(f"line {n} is a tool-call ledger record; this port checks event logs")
+    state.seen_object = True
+    check_envelope(report, n, value, state, options)
+
+
+def check_file(path, options):
+    report = Report(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    state = FileState()
+    for n, (raw, torn) in enumerate(split_lines(data), start=1):
+        report.lines = n
+        if check_line(report, n, raw, torn, state, options):
+            report.events += 1
+    if report.events == 0 and not options.allow_empty:
+        report.add(0, "input.empty", message="the input holds no events")
+    report.findings.sort(key=lambda f: (f["line"], f["rule"]))
+    return report
+
+
+def json_output(reports):
+    errors = sum(f["severity"] == "error" for r in reports for f in r.findings)
+    files = [
+        {
+            "path": r.path,
+            "lines": r.lines,
+            "events": r.events,
+            "profile": "v0",
+            "findings": r.findings,
+        }
+        for r in reports
+    ]
+    summary = {
+        "files": len(reports),
+        "lines": sum(r.lines for r in reports),
+        "errors": errors,
+        "warnings": sum(len(r.findings) for r in reports) - errors,
+    }
+    return json.dumps({"files": files, "summary": summary}, indent=2)
+
+
+def text_output(reports):
+    out = []
+    for r in reports:
+        for f in r.findings:
+            out.append(f"{r.path}:{f['line']}: {f['severity']} {f['rule']}: {f['message']}")
+        out.append(f"{r.path}: {r.lines} lines, {len(r.findings)} findings")
+    return "\n".join(out)
+
+
+def main(argv):
+    try:
+        options = parse_args(argv)
+        reports = [check_file(path, options) for path in options.paths]
+    except Unsupported as e:
+        print(f"validate.py: unsupported: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"validate.py: {e.filename}: {e.strerror}", file=sys.stderr)
+        return 2
+    print(json_output(reports) if options.format == "json" else text_output(reports))
+    failed = any(f["severity"] == "error" for r in reports for f in r.findings)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
