@@ -79,3 +79,51 @@ fn every_rule_is_exercised_by_a_case() {
         );
     }
 }
+
+/// The encoder cases (`conformance/encoders/generate.sh`) keep the traits they exist for:
+/// regenerating them with another tool, or hand-editing them, would quietly drop what they
+/// pin, so the bytes are checked here as well as the verdicts above.
+#[test]
+fn encoder_cases_are_written_the_way_their_encoders_write() {
+    let text = |name: &str| {
+        let bytes = cases::file(&format!("logs/{name}.jsonl")).expect(name);
+        String::from_utf8(bytes.to_vec()).expect("UTF-8")
+    };
+    for profile in ["v0", "v1"] {
+        let go = text(&format!("encoder_go_{profile}"));
+        assert!(go.contains(r"\u003e") && go.contains(r"\u0026"), "{go}");
+        assert!(go.contains(r#"{"ts":""#) && !go.contains("+00:00"), "{go}");
+        assert!(go.contains(r#"Z","run_id":"#), "{go}");
+        let python = text(&format!("encoder_python_{profile}"));
+        assert!(
+            python.contains(r#"{"ts": ""#) && python.contains(r#"", ""#),
+            "{python}"
+        );
+        assert!(
+            python.contains("+00:00\"") && python.contains(r"\u2014"),
+            "{python}"
+        );
+        assert!(
+            python.is_ascii(),
+            "ensure_ascii escapes every non-ASCII character"
+        );
+        let js = text(&format!("encoder_js_{profile}"));
+        assert!(!js.contains(r"\u00") && !js.contains(r#"", ""#), "{js}");
+        assert!(js.contains(".000Z\""), "{js}");
+        assert!(
+            js.lines().all(|l| l
+                .get(7..31)
+                .is_some_and(|ts| ts.ends_with('Z') && ts.as_bytes()[19] == b'.')),
+            "{js}"
+        );
+    }
+    let go_v0 = text("encoder_go_v0");
+    assert!(
+        go_v0.contains(r"\u003c") && go_v0.contains(r"\u2028"),
+        "{go_v0}"
+    );
+    assert!(
+        text("encoder_js_v0").contains('\u{2028}'),
+        "JSON.stringify keeps U+2028 raw"
+    );
+}
