@@ -115,7 +115,11 @@ pub fn run(args: Args) -> u8 {
         &mut stdout,
     )
     .and_then(|()| stdout.flush());
-    if let Err(e) = written {
+    // A reader that stopped early (`| head`) is not an error; the exit code still says
+    // whether a case failed.
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
         return fail(format_args!("write the report: {e}"));
     }
     let failed = report::Summary::of(&outcomes).failed;
