@@ -31,7 +31,7 @@
 //! assert!(!unsupported.matches("validate/auto_v1_go_writer"));
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Whether `id` matches `glob` as a whole, `*` matching any run of characters (including
 /// none and including `/`), every other character itself.
@@ -114,6 +114,17 @@ impl Unsupported {
             })
     }
 
+    /// The list a harness's command line declares: the `--unsupported GLOB` values, then the
+    /// globs of each `--unsupported-from FILE` in order; the first unreadable file is the
+    /// error.
+    pub fn from_flags(globs: &[String], files: &[PathBuf]) -> Result<Self, ListError> {
+        let mut list = Self::from_globs(globs.iter().cloned());
+        for path in files {
+            list.extend(Self::read_list(path)?);
+        }
+        Ok(list)
+    }
+
     /// Adds the globs of `other` (e.g. a file's to the command line's).
     pub fn extend(&mut self, other: Unsupported) {
         self.globs.extend(other.globs);
@@ -183,6 +194,17 @@ mod tests {
             vec!["proxy/h2_*"],
             "the proxy glob matched no id"
         );
+    }
+
+    #[test]
+    fn flags_and_files_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("unsupported.txt");
+        std::fs::write(&file, "# c\nvalidate/ledger_*\n").unwrap();
+        let list = Unsupported::from_flags(&["validate/v1_*".to_owned()], &[file]).unwrap();
+        assert_eq!(list.globs(), ["validate/v1_*", "validate/ledger_*"]);
+        let missing = [dir.path().join("missing.txt")];
+        assert!(Unsupported::from_flags(&[], &missing).is_err());
     }
 
     #[test]

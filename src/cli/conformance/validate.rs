@@ -69,14 +69,6 @@ impl From<Format> for report::Format {
     }
 }
 
-fn unsupported(args: &Args) -> Result<Unsupported, String> {
-    let mut list = Unsupported::from_globs(args.unsupported.iter().cloned());
-    for path in &args.unsupported_from {
-        list.extend(Unsupported::read_list(path).map_err(|e| e.to_string())?);
-    }
-    Ok(list)
-}
-
 pub fn run(args: Args) -> u8 {
     let cases = match &args.cases {
         Some(dir) => validator::load_dir(dir),
@@ -86,7 +78,7 @@ pub fn run(args: Args) -> u8 {
         Ok(cases) => cases,
         Err(e) => return fail(e),
     };
-    let skip = match unsupported(&args) {
+    let skip = match Unsupported::from_flags(&args.unsupported, &args.unsupported_from) {
         Ok(list) => list,
         Err(e) => return fail(e),
     };
