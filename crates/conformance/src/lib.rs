@@ -6,13 +6,17 @@
 //!   are embedded in the binary at build time, listed by a manifest with a stable id, a
 //!   one-line description and the profile of each case, and can be written out with
 //!   [`cases::export`] for a port to vendor.
-//! - `validator`: the harness that runs the log cases against the reference validator or
+//! - [`validator`]: the harness that runs the log cases against the reference validator or
 //!   any other implementation driven through a command template.
 //! - `proxy`: the harness that starts a mock upstream behind TLS, launches an interceptor
 //!   (ours or a port) through a command template, replays every scenario through it with a
 //!   real HTTPS client and compares what the upstream received and the events written.
+//! - [`select`]: the cases a port declares unsupported (`--unsupported GLOB`,
+//!   `--unsupported-from FILE`), shared by both harnesses.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cases;
+pub mod select;
+pub mod validator;

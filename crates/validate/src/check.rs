@@ -236,9 +236,11 @@ impl Checker {
         };
         let envelope = self.envelope_for(family);
         if !envelope.is_valid(&value) {
+            let first = out.findings.len();
             for e in envelope.iter_errors(&value) {
                 self.schema_error(line, &e, out);
             }
+            dedup_schema_findings(&mut out.findings, first);
         }
         if matches!(map.get("agent_system"), Some(Value::String(s)) if s.is_empty()) {
             match self.profile {
@@ -557,6 +559,29 @@ impl Checker {
 /// serde_json's nesting limit.
 const MAX_DEPTH: usize = 128;
 
+/// Drops the findings from `first` on that repeat an earlier one of them (same line, rule,
+/// pointer and message). The schema can reach one violation along two paths (the envelope's
+/// `data: {"type": "object"}` and the event type's data schema both say `/data` is not an
+/// object): it is one problem, reported once.
+fn dedup_schema_findings(findings: &mut Vec<Finding>, first: usize) {
+    let mut index = first;
+    while index < findings.len() {
+        let repeated = findings[first..index].iter().any(|earlier| {
+            let f = &findings[index];
+            (
+                earlier.line,
+                earlier.rule,
+                &earlier.pointer,
+                &earlier.message,
+            ) == (f.line, f.rule, &f.pointer, &f.message)
+        });
+        if repeated {
+            findings.remove(index);
+        } else {
+            index += 1;
+        }
+    }
+}
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -36,7 +36,6 @@
 #![warn(missing_docs)]
 
 mod check;
-pub mod conformance;
 mod dupkeys;
 mod fast;
 mod pipeline;

@@ -1,7 +1,6 @@
-//! Library tests of `agentlog_validate`: the conformance cases, snapshots of real and crafted
+//! Library tests of `agentlog_validate` (its conformance cases run in
+//! `crates/conformance/tests/reference.rs`): snapshots of real and crafted
 //! logs, chunking determinism, limits, and property tests of the no-secret-values rule.
-
-use std::path::Path;
 
 use agentlog_validate::secrets::{Secret, SecretValue};
 use agentlog_validate::{FileReport, Options, Profile, Rule, Severity, Validator};
@@ -28,57 +27,6 @@ impl std::io::Read for Trickle<'_> {
         buf[..n].copy_from_slice(head);
         self.0 = tail;
         Ok(n)
-    }
-}
-
-/// Every case of `conformance/logs/`, loaded by the same harness ports use, run with one and
-/// two workers and with tiny chunks (so every line boundary is also a chunk boundary).
-#[test]
-fn conformance_cases() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/logs");
-    let cases = agentlog_validate::conformance::load_log_cases(&dir).unwrap();
-    assert!(
-        cases.len() >= 20,
-        "only {} conformance cases found",
-        cases.len()
-    );
-    for case in &cases {
-        let log = std::fs::read(&case.log).unwrap();
-        for threads in [1, 2] {
-            for chunk_size in [1 << 20, 7] {
-                let mut options = case.options.to_validate_options();
-                options.threads = threads;
-                options.chunk_size = chunk_size;
-                let report = validate(options, &log);
-                let observed = agentlog_validate::conformance::Observed::from_report(&report);
-                let outcome = agentlog_validate::conformance::judge(case, Ok(observed));
-                assert!(
-                    outcome.passed(),
-                    "{outcome} (threads {threads}, chunk {chunk_size}): {:#?}",
-                    report.findings
-                );
-            }
-        }
-    }
-}
-
-#[test]
-fn every_rule_is_exercised_by_a_conformance_case() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/logs");
-    let mut all = String::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.path().extension().is_some_and(|e| e == "json") {
-            all.push_str(&std::fs::read_to_string(entry.path()).unwrap());
-        }
-    }
-    for rule in agentlog_validate::RULES {
-        if matches!(
-            rule.rule,
-            Rule::LineTooLong | Rule::InputRead | Rule::InputSkipped
-        ) {
-            continue; // covered by `over_long_lines_are_skipped` and the CLI tests
-        }
-        assert!(all.contains(&format!("\"{}\"", rule.id)), "{}", rule.id);
     }
 }
 

@@ -26,7 +26,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Run the validator cases against the reference validator or a port.
+    // Its help, with the port's contract and the exit codes, comes from `validate::Args`.
     Validate(validate::Args),
     /// Run the interceptor scenarios against our proxy or a port.
     Proxy(proxy::Args),

@@ -1,66 +1,119 @@
-//! `agentlog conformance`: run the validator conformance cases against the reference
+//! `agentlog conformance [validate]`: run the validator cases against the reference
 //! validator or against a port.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
-use agentlog_validate::conformance::{self, LogCase, Observed};
+use agentlog_conformance::select::Unsupported;
+use agentlog_conformance::validator::{self, Subject, report};
 
 use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
 
-/// Run the validator conformance cases (conformance/logs/) against the reference validator
-/// or, with --cmd, against another implementation.
+/// Run the validator cases against the reference validator or, with --cmd, a port.
 ///
-/// Each case is a log plus its expected verdict: the number of lines and the exact set of
-/// (line, rule, severity). With --cmd, the command runs once per case under `sh -c` with
-/// `{log}` (the log path), `{options}` (a JSON file with the case's options) and `{flags}`
-/// (the options as `agentlog validate` flags) substituted, and must print agentlog's JSON
-/// report on stdout. Exit 0 when every case passes, 1 when one fails, 2 on usage errors.
+/// The cases are embedded in the binary (`agentlog conformance list` names them; `agentlog
+/// conformance export DIR` writes them out); --cases runs a directory instead. Each case is a
+/// log plus its expected verdict: the number of lines and the multiset of (line, rule,
+/// severity) findings. With --cmd, the command runs once per case under `sh -c` with `{log}`
+/// (the log's path), `{options}` (a JSON file with the case's options) and `{flags}` (the
+/// options as `agentlog validate` flags) substituted, and must print agentlog's JSON report
+/// on stdout. Cases declared unsupported are not run and never count as passed.
+///
+/// Exit codes: 0 no case failed, 1 a case failed, 2 usage or I/O error.
 ///
 /// Example, a Python port: agentlog conformance --cmd 'python -m mylog.validate --options
-/// {options} {log}'
+/// {options} {log}' --unsupported 'validate/v1_*'
 #[derive(Debug, clap::Args)]
+#[command(long_about)]
 pub struct Args {
-    /// Directory of cases (`NAME.jsonl` + `NAME.json`).
-    #[arg(long, value_name = "DIR", default_value = "conformance/logs")]
-    cases: PathBuf,
+    /// Run the cases of this directory instead of the embedded ones: an exported or vendored
+    /// `conformance/` (its `logs/`), or a directory of `NAME.jsonl` + `NAME.json`.
+    #[arg(long, value_name = "DIR")]
+    cases: Option<PathBuf>,
     /// Command template of the implementation under test (default: the reference, in process).
     #[arg(long, value_name = "TEMPLATE")]
     cmd: Option<String>,
-    /// Only print failures and the summary.
+    /// Declare the cases whose id matches GLOB unsupported (`*` matches any run of
+    /// characters, e.g. `validate/v1_*`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    unsupported: Vec<String>,
+    /// Read more unsupported globs from FILE: one per line, `#` comments and blank lines
+    /// ignored.
+    #[arg(long, value_name = "FILE")]
+    unsupported_from: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Only print failures and the summary (text format).
     #[arg(long, short)]
     quiet: bool,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    /// One line per case and the summary.
+    Text,
+    /// One JSON document: subject, summary and cases.
+    Json,
+    /// JUnit XML: a test case per case, `<skipped>` for unsupported ones.
+    Junit,
+}
+
+impl From<Format> for report::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Text => report::Format::Text,
+            Format::Json => report::Format::Json,
+            Format::Junit => report::Format::Junit,
+        }
+    }
+}
+
 pub fn run(args: Args) -> u8 {
-    let cases = match conformance::load_log_cases(&args.cases) {
+    let cases = match &args.cases {
+        Some(dir) => validator::load_dir(dir),
+        None => validator::load_embedded(),
+    };
+    let cases = match cases {
         Ok(cases) => cases,
         Err(e) => return fail(e),
     };
+    let skip = match Unsupported::from_flags(&args.unsupported, &args.unsupported_from) {
+        Ok(list) => list,
+        Err(e) => return fail(e),
+    };
+    let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    // A glob for the other harness (`proxy/...`) is expected to match nothing here.
+    for glob in skip.unused(&ids) {
+        if glob.starts_with("validate/") {
+            eprintln!("agentlog: warning: unsupported glob {glob:?} matches no validator case");
+        }
+    }
     let scratch = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(e) => return fail(format_args!("create scratch dir: {e}")),
     };
-    let run_one = |case: &LogCase| -> Result<Observed, String> {
-        match &args.cmd {
-            Some(template) => conformance::run_command(case, template, scratch.path()),
-            None => conformance::run_reference(case),
-        }
+    let subject = match args.cmd {
+        Some(template) => Subject::Command(template),
+        None => Subject::Reference,
     };
-    let mut failed = 0;
-    for case in &cases {
-        let outcome = conformance::judge(case, run_one(case));
-        if !outcome.passed() {
-            failed += 1;
-        }
-        if !outcome.passed() || !args.quiet {
-            println!("{outcome}");
-        }
+    let outcomes = validator::run_all(&cases, &subject, &skip, scratch.path());
+    let mut stdout = std::io::stdout().lock();
+    let written = report::write(
+        args.format.into(),
+        &outcomes,
+        subject.label(),
+        args.quiet,
+        &mut stdout,
+    )
+    .and_then(|()| stdout.flush());
+    // A reader that stopped early (`| head`) is not an error; the exit code still says
+    // whether a case failed.
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return fail(format_args!("write the report: {e}"));
     }
-    let subject = args.cmd.as_deref().unwrap_or("reference validator");
-    println!(
-        "{} of {} cases passed ({subject})",
-        cases.len() - failed,
-        cases.len()
-    );
+    let failed = report::Summary::of(&outcomes).failed;
     if failed == 0 { EXIT_OK } else { EXIT_FINDINGS }
 }

@@ -1,0 +1,62 @@
+//! The validator harness: runs the log cases against the reference validator or against any
+//! other implementation, and says which cases it passes.
+//!
+//! The model: a **case** ([`LogCase`]) is a log plus its expected verdict, the number of
+//! lines checked and the multiset of `(line, rule, severity)` findings; by default the cases
+//! are the ones embedded in the binary ([`load_embedded`]), or a directory a port vendored
+//! ([`load_dir`]). A **subject** ([`Subject`]) is what is checked: the reference validator in
+//! process, or a port driven through a command template that prints agentlog's JSON report
+//! ([`run`] documents the contract). The port may declare cases **unsupported**
+//! ([`crate::select`]); those are not run. Every other case is **judged** ([`judge`]): it
+//! passes when the port reports the expected line count and exactly the expected findings,
+//! duplicates counted, messages and pointers ignored. The **report** ([`report`]) writes the
+//! outcomes as text, JSON or JUnit, with the summary `N of M cases passed (K unsupported)
+//! (SUBJECT)`.
+//!
+//! ```
+//! use agentlog_conformance::select::Unsupported;
+//! use agentlog_conformance::validator::{Status, Subject, load_embedded, run_all};
+//!
+//! let cases = load_embedded().unwrap();
+//! let scratch = std::env::temp_dir();
+//! let skip = Unsupported::from_globs(["validate/v1_*"]);
+//! let outcomes = run_all(&cases, &Subject::Reference, &skip, &scratch);
+//! assert!(outcomes.iter().all(|o| o.status() != Status::Fail));
+//! assert!(outcomes.iter().any(|o| o.status() == Status::Unsupported));
+//! ```
+
+mod case;
+mod judge;
+pub mod report;
+pub mod run;
+
+use std::path::PathBuf;
+
+pub use case::{CaseOptions, LogCase, load_dir, load_embedded};
+pub use judge::{Observed, Outcome, Status, Verdict, judge};
+pub use run::{Subject, parse_json_report, run_all, run_command, run_reference};
+
+/// Why the harness could not run (exit 2), as opposed to a case failing (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HarnessError {
+    /// The cases directory or a case file could not be read.
+    #[error("read {path}: {source}")]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A verdict file is not in the documented shape.
+    #[error("{path}: {message}")]
+    BadCase {
+        /// The verdict file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No case found.
+    #[error("no conformance case (*.jsonl with a .json verdict) in {0}")]
+    NoCases(PathBuf),
+}

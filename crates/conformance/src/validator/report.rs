@@ -1,0 +1,246 @@
+//! Writing a run's outcomes: a text table, JSON, or JUnit XML.
+//!
+//! All three carry the same verdicts: one entry per case with its id and status (`pass`,
+//! `fail`, `unsupported`), the differences of a failed case, and the summary `N of M cases
+//! passed (K unsupported) (SUBJECT)`. Messages are the harness's own (ids, rule ids, counts,
+//! a port's first line of stderr with the case's secrets redacted), never a case's secret
+//! values.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::judge::{Outcome, Status};
+
+/// Output format of the harness.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One line per case (`PASS id`, `FAIL id: differences`, `UNSUPPORTED id`) and the summary.
+    #[default]
+    Text,
+    /// One JSON document: `subject`, `summary` and `cases`.
+    Json,
+    /// JUnit XML: one test case per case, a `<failure>` with the differences, `<skipped>` for
+    /// an unsupported one.
+    Junit,
+}
+
+/// Counts of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Every case, run or not.
+    pub total: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Declared unsupported (not run).
+    pub unsupported: usize,
+}
+
+impl Summary {
+    /// The counts of `outcomes`.
+    pub fn of(outcomes: &[Outcome]) -> Self {
+        let count = |status| outcomes.iter().filter(|o| o.status() == status).count();
+        Summary {
+            total: outcomes.len(),
+            passed: count(Status::Pass),
+            failed: count(Status::Fail),
+            unsupported: count(Status::Unsupported),
+        }
+    }
+
+    /// `N of M cases passed (K unsupported) (SUBJECT)`.
+    pub fn line(&self, subject: &str) -> String {
+        format!(
+            "{} of {} cases passed ({} unsupported) ({subject})",
+            self.passed, self.total, self.unsupported
+        )
+    }
+}
+
+/// Writes the outcomes in `format`; `quiet` (text only) leaves out passed and unsupported
+/// cases.
+pub fn write(
+    format: Format,
+    outcomes: &[Outcome],
+    subject: &str,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => write_text(outcomes, subject, quiet, out),
+        Format::Json => write_json(outcomes, subject, out),
+        Format::Junit => write_junit(outcomes, subject, out),
+    }
+}
+
+fn write_text(
+    outcomes: &[Outcome],
+    subject: &str,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for outcome in outcomes {
+        if !quiet || outcome.status() == Status::Fail {
+            writeln!(out, "{outcome}")?;
+        }
+    }
+    writeln!(out, "{}", Summary::of(outcomes).line(subject))
+}
+
+fn write_json(outcomes: &[Outcome], subject: &str, out: &mut dyn Write) -> io::Result<()> {
+    let cases: Vec<_> = outcomes
+        .iter()
+        .map(|o| {
+            let row = |v: &[super::judge::Verdict]| {
+                v.iter()
+                    .map(|(line, rule, severity)| {
+                        json!({"line": line, "rule": rule, "severity": severity})
+                    })
+                    .collect::<Vec<_>>()
+            };
+            json!({
+                "id": o.id,
+                "status": o.status(),
+                "missing": row(&o.missing),
+                "unexpected": row(&o.unexpected),
+                "lines": o.lines_mismatch.map(|(expected, reported)| {
+                    json!({"expected": expected, "reported": reported})
+                }),
+                "error": o.error,
+            })
+        })
+        .collect();
+    let summary = Summary::of(outcomes);
+    let document = json!({
+        "subject": subject,
+        "summary": summary,
+        "summary_line": summary.line(subject),
+        "cases": cases,
+    });
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
+/// `text` escaped for XML attribute and element content; characters XML 1.0 cannot carry
+/// become U+FFFD.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn write_junit(outcomes: &[Outcome], subject: &str, out: &mut dyn Write) -> io::Result<()> {
+    let s = Summary::of(outcomes);
+    let name = xml(&format!("agentlog conformance validate ({subject})"));
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="{name}" tests="{}" failures="{}" errors="0" skipped="{}">"#,
+        s.total, s.failed, s.unsupported
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="{name}" tests="{}" failures="{}" errors="0" skipped="{}">"#,
+        s.total, s.failed, s.unsupported
+    )?;
+    for outcome in outcomes {
+        let id = xml(&outcome.id);
+        match outcome.status() {
+            Status::Pass => writeln!(
+                out,
+                r#"    <testcase classname="agentlog.conformance.validate" name="{id}"/>"#
+            )?,
+            Status::Unsupported => writeln!(
+                out,
+                r#"    <testcase classname="agentlog.conformance.validate" name="{id}"><skipped message="declared unsupported"/></testcase>"#
+            )?,
+            Status::Fail => {
+                let differences = xml(&outcome.differences());
+                writeln!(
+                    out,
+                    r#"    <testcase classname="agentlog.conformance.validate" name="{id}"><failure message="{differences}" type="conformance">{differences}</failure></testcase>"#
+                )?
+            }
+        }
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(id: &str, unsupported: bool, error: Option<&str>) -> Outcome {
+        Outcome {
+            id: id.into(),
+            unsupported,
+            missing: Vec::new(),
+            unexpected: Vec::new(),
+            lines_mismatch: None,
+            error: error.map(str::to_owned),
+        }
+    }
+
+    fn render(format: Format, outcomes: &[Outcome], quiet: bool) -> String {
+        let mut out = Vec::new();
+        write(format, outcomes, "port <x>", quiet, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_format_carries_the_same_verdicts() {
+        let outcomes = [
+            outcome("validate/a", false, None),
+            outcome("validate/b", false, Some("bad \"report\" <&>")),
+            outcome("validate/c", true, None),
+        ];
+        assert_eq!(
+            render(Format::Text, &outcomes, false),
+            "PASS validate/a\nFAIL validate/b: bad \"report\" <&>\nUNSUPPORTED validate/c\n\
+             1 of 3 cases passed (1 unsupported) (port <x>)\n"
+        );
+        assert_eq!(
+            render(Format::Text, &outcomes, true),
+            "FAIL validate/b: bad \"report\" <&>\n1 of 3 cases passed (1 unsupported) (port <x>)\n"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &outcomes, false)).unwrap();
+        let statuses: Vec<_> = json["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["pass", "fail", "unsupported"]);
+        assert_eq!(json["summary"]["failed"], 1);
+        let junit = render(Format::Junit, &outcomes, false);
+        assert!(
+            junit.contains(r#"tests="3" failures="1" errors="0" skipped="1""#),
+            "{junit}"
+        );
+        assert!(
+            junit.contains("bad &quot;report&quot; &lt;&amp;&gt;"),
+            "{junit}"
+        );
+        assert!(junit.contains(r#"name="validate/c"><skipped"#), "{junit}");
+    }
+
+    #[test]
+    fn control_characters_do_not_break_the_xml() {
+        assert_eq!(xml("a\u{1}b\nc"), "a\u{FFFD}b\nc");
+    }
+}
