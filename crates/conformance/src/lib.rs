@@ -16,3 +16,4 @@
 #![warn(missing_docs)]
 
 pub mod cases;
+pub mod proxy;
