@@ -40,7 +40,7 @@ use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
 /// failed, 2 usage or I/O error.
 #[derive(Debug, clap::Args)]
 #[command(long_about, verbatim_doc_comment)]
-#[group(id = "subject", required = true, multiple = false, args = ["cmd", "self_"])]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["cmd", "self_"])))]
 pub struct Args {
     /// Command template launching the port, e.g. 'python3 myproxy.py --listen {listen}
     /// --log {log} --cert {leaf_cert} --key {leaf_key} {secrets}'.

@@ -111,7 +111,10 @@ fn responses(expected: &Expected, observed: &Observed, diffs: &mut Vec<String>) 
                 if let Some(body) = body
                     && got.body != *body
                 {
-                    diffs.push(format!("request {i}: body {:?} (expected {body:?})", clip(&got.body)));
+                    diffs.push(format!(
+                        "request {i}: body {:?} (expected {body:?})",
+                        clip(&got.body, 120)
+                    ));
                 }
             }
         }
@@ -137,14 +140,16 @@ fn received(label: &str, expected: &[ExpectedRequest], got: &[Received], diffs: 
         if let Some(query) = &exp.query
             && Some(query) != got.query.as_ref()
         {
-            diffs.push(format!("{label} request {i}: query {:?} (expected {query:?})", got.query));
+            let shown = got.query.as_ref().map_or("none".to_owned(), |q| format!("{q:?}"));
+            diffs.push(format!("{label} request {i}: query {shown} (expected {query:?})"));
         }
         for (name, value) in &exp.headers {
             let name = name.to_ascii_lowercase();
             let found = got.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
             if found != Some(value) {
+                let shown = found.map_or("missing".to_owned(), |v| format!("{v:?}"));
                 diffs.push(format!(
-                    "{label} request {i}: header {name}: {found:?} (expected {value:?})"
+                    "{label} request {i}: header {name}: {shown} (expected {value:?})"
                 ));
             }
         }
@@ -248,12 +253,12 @@ fn equal(a: &Value, b: &Value) -> bool {
 }
 
 fn shown(value: Option<&Value>) -> String {
-    value.map_or_else(|| "missing".to_owned(), |v| clip(&v.to_string()))
+    value.map_or_else(|| "missing".to_owned(), |v| clip(&v.to_string(), 300))
 }
 
-/// At most 300 characters of `text`.
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(300) {
+/// At most `max` characters of `text`.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}...", &text[..at]),
         None => text.to_owned(),
     }
@@ -277,7 +282,7 @@ fn schema_valid(profile: Profile, events: &[Value], diffs: &mut Vec<String>) {
                 "event {i} ({}): invalid under schema {}: {} at {}",
                 event_type(event),
                 schema.name(),
-                clip(&error.to_string()),
+                clip(&error.to_string(), 300),
                 error.instance_path()
             ));
         }
