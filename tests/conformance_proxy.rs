@@ -65,7 +65,10 @@ fn secret_values() -> Vec<String> {
 
 fn assert_no_secret(text: &str) {
     for value in secret_values() {
-        assert!(!text.contains(&value), "a secret value was printed:\n{text}");
+        assert!(
+            !text.contains(&value),
+            "a secret value was printed:\n{text}"
+        );
     }
 }
 
@@ -83,11 +86,18 @@ fn self_passes_every_scenario() {
     assert!(all.len() >= 10, "scenarios missing: {all:?}");
     let out = agentlog(&["--self"]);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(lines(&text, "PASS"), all, "{text}");
     let n = all.len();
     assert!(
-        text.ends_with(&format!("{n} of {n} scenarios passed (0 unsupported) (agentlog proxy, --self)\n")),
+        text.ends_with(&format!(
+            "{n} of {n} scenarios passed (0 unsupported) (agentlog proxy, --self)\n"
+        )),
         "{text}"
     );
 }
@@ -97,8 +107,9 @@ fn a_proxy_that_injects_nothing_fails_exactly_the_scenarios_with_secrets() {
     // Without `{secrets}` the proxy knows no secret: every scenario that configures one
     // expects an injection, a leak refusal or a `skipped`/`injected` event it cannot get;
     // every scenario without secrets is unaffected and still passes.
-    let with_secrets = ids(|_, s| s["secrets"].as_array().is_some_and(|a| !a.is_empty()));
-    let without = ids(|_, s| !s["secrets"].as_array().is_some_and(|a| !a.is_empty()));
+    let has_secrets = |s: &Value| s["secrets"].as_array().is_some_and(|a| !a.is_empty());
+    let with_secrets = ids(|_, s| has_secrets(s));
+    let without = ids(|_, s| !has_secrets(s));
     assert!(!with_secrets.is_empty() && !without.is_empty());
     let out = agentlog(&["--cmd", &no_secrets_template()]);
     let text = stdout(&out);
@@ -126,11 +137,16 @@ fn a_port_that_never_listens_fails_with_a_startup_message() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.starts_with("FAIL proxy/inject_and_skip: startup: the port did not listen on 127.0.0.1:"),
+        text.starts_with(
+            "FAIL proxy/inject_and_skip: startup: the port did not listen on 127.0.0.1:"
+        ),
         "{text}"
     );
     assert!(text.contains("within 0.5s"), "{text}");
-    assert!(text.ends_with("0 of 1 scenarios passed (0 unsupported) (sleep 30)\n"), "{text}");
+    assert!(
+        text.ends_with("0 of 1 scenarios passed (0 unsupported) (sleep 30)\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -145,10 +161,17 @@ fn a_port_that_exits_shows_its_stderr_with_secrets_redacted() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("FAIL proxy/inject_and_skip: startup: the port exited (exit status 4) before listening"),
+        text.contains(
+            "FAIL proxy/inject_and_skip: startup: the port exited (exit status 4) before listening"
+        ),
         "{text}"
     );
-    assert!(text.contains("output: broken --secret OPENAI_API_KEY=<secret OPENAI_API_KEY>@api.openai.com"), "{text}");
+    assert!(
+        text.contains(
+            "output: broken --secret OPENAI_API_KEY=<secret OPENAI_API_KEY>@api.openai.com"
+        ),
+        "{text}"
+    );
     assert_no_secret(&text);
     assert_no_secret(&String::from_utf8_lossy(&out.stderr));
 }
@@ -179,7 +202,13 @@ fn junit_verdicts(xml: &str) -> Vec<(String, String)> {
     xml.split("<testcase ")
         .skip(1)
         .map(|case| {
-            let name = case.split(" name=\"").nth(1).unwrap().split('"').next().unwrap();
+            let name = case
+                .split(" name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
             let body = case.split("</testcase>").next().unwrap();
             let verdict = if body.contains("<failure message=") {
                 "fail"
@@ -199,9 +228,16 @@ fn json_and_junit_agree_with_the_text() {
     // A failing port with some scenarios declared unsupported: all three verdicts appear.
     let template = no_secrets_template();
     let args = |format: &'static str| -> Vec<String> {
-        ["--cmd", &template, "--unsupported", "proxy/v1_*", "--format", format]
-            .map(str::to_owned)
-            .to_vec()
+        [
+            "--cmd",
+            &template,
+            "--unsupported",
+            "proxy/v1_*",
+            "--format",
+            format,
+        ]
+        .map(str::to_owned)
+        .to_vec()
     };
     let run = |format| {
         let args = args(format);
@@ -211,18 +247,34 @@ fn json_and_junit_agree_with_the_text() {
     };
     let text = run("text");
     let mut from_text: Vec<(String, String)> = Vec::new();
-    for (verdict, label) in [("PASS", "pass"), ("FAIL", "fail"), ("UNSUPPORTED", "unsupported")] {
-        from_text.extend(lines(&text, verdict).into_iter().map(|id| (id, label.to_owned())));
+    for (verdict, label) in [
+        ("PASS", "pass"),
+        ("FAIL", "fail"),
+        ("UNSUPPORTED", "unsupported"),
+    ] {
+        from_text.extend(
+            lines(&text, verdict)
+                .into_iter()
+                .map(|id| (id, label.to_owned())),
+        );
     }
     from_text.sort();
-    assert!(from_text.iter().any(|(_, v)| v == "unsupported") && from_text.iter().any(|(_, v)| v == "fail"));
+    assert!(
+        from_text.iter().any(|(_, v)| v == "unsupported")
+            && from_text.iter().any(|(_, v)| v == "fail")
+    );
 
     let json: Value = serde_json::from_str(&run("json")).expect("--format json is JSON");
     let mut from_json: Vec<(String, String)> = json["scenarios"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap().to_owned(), s["verdict"].as_str().unwrap().to_owned()))
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     from_json.sort();
     assert_eq!(from_json, from_text);
@@ -253,6 +305,11 @@ fn usage_errors_exit_2() {
         &["--self", "--unsupported-from", "/nonexistent/list"],
     ] {
         let out = agentlog(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -95,7 +95,7 @@ pub fn run(args: Args) -> u8 {
         return fail("no scenario matches --only");
     }
     let format = args.format;
-    let report = crate::cli::block_on(async move {
+    crate::cli::block_on(async move {
         let printed = |outcome: &proxy::Outcome| {
             if format == Format::Text {
                 println!("{}", outcome.line());
@@ -105,8 +105,7 @@ pub fn run(args: Args) -> u8 {
             Ok(report) => finish(&report, format),
             Err(e) => fail(e),
         }
-    });
-    report
+    })
 }
 
 /// The harness the arguments describe; `Err`: a usage error.
@@ -115,7 +114,10 @@ fn harness(args: &Args) -> Result<Harness, String> {
         (Some(cmd), false) => (cmd.clone(), cmd.clone()),
         (None, true) => {
             let exe = std::env::current_exe().map_err(|e| format!("this binary's path: {e}"))?;
-            (proxy::self_template(&exe), "agentlog proxy, --self".to_owned())
+            (
+                proxy::self_template(&exe),
+                "agentlog proxy, --self".to_owned(),
+            )
         }
         _ => return Err("give exactly one of --cmd and --self".to_owned()),
     };

@@ -65,8 +65,7 @@ fn mint_leaf(ca_pem: &str, ca_key_pem: &str, hosts: &[String]) -> Result<(String
     let ca_der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
         .map_err(|e| format!("port CA certificate: {e}"))?;
     let ca_key = KeyPair::from_pem(ca_key_pem).map_err(|e| format!("port CA key: {e}"))?;
-    let issuer =
-        Issuer::from_ca_cert_der(&ca_der, ca_key).map_err(|e| format!("port CA: {e}"))?;
+    let issuer = Issuer::from_ca_cert_der(&ca_der, ca_key).map_err(|e| format!("port CA: {e}"))?;
     let mut params = CertificateParams::new(hosts.to_vec()).map_err(|e| format!("leaf: {e}"))?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "agentlog conformance leaf");
@@ -98,8 +97,14 @@ mod tests {
         let leaf = std::fs::read(&certs.leaf_cert).unwrap();
         let der = CertificateDer::from_pem_slice(&leaf).unwrap();
         let (_, parsed) = x509_parser::parse_x509_certificate(&der).unwrap();
-        let sans = format!("{:?}", parsed.subject_alternative_name().unwrap().unwrap().value);
-        assert!(sans.contains("api.openai.com") && sans.contains("IPAddress([127, 0, 0, 1])"), "{sans}");
+        let sans = format!(
+            "{:?}",
+            parsed.subject_alternative_name().unwrap().unwrap().value
+        );
+        assert!(
+            sans.contains("api.openai.com") && sans.contains("IPAddress([127, 0, 0, 1])"),
+            "{sans}"
+        );
         let key = std::fs::read_to_string(&certs.leaf_key).unwrap();
         assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
     }

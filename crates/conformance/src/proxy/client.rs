@@ -30,8 +30,8 @@ pub fn client(listen: SocketAddr, ca_pem: &str) -> Result<reqwest::Client, Strin
     agentlog_intercept::install_default_provider();
     let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())
         .map_err(|e| format!("port CA for the client: {e}"))?;
-    let proxy = reqwest::Proxy::all(format!("http://{listen}"))
-        .map_err(|e| format!("proxy URL: {e}"))?;
+    let proxy =
+        reqwest::Proxy::all(format!("http://{listen}")).map_err(|e| format!("proxy URL: {e}"))?;
     reqwest::Client::builder()
         .proxy(proxy)
         .tls_certs_only([ca])

@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn expands_inside_strings_only() {
-        let e = Expander::new(vec![("K".into(), "P".into()), ("ROUTE_TARGET".into(), "127.0.0.1:9".into())]);
+        let e = Expander::new(vec![
+            ("K".into(), "P".into()),
+            ("ROUTE_TARGET".into(), "127.0.0.1:9".into()),
+        ]);
         assert_eq!(e.text("Bearer ${K} ${X}"), "Bearer P ${X}");
         let v = e.value(&serde_json::json!({"${K}": ["${ROUTE_TARGET}", 1]}));
         assert_eq!(v, serde_json::json!({"${K}": ["127.0.0.1:9", 1]}));

@@ -57,6 +57,9 @@ mod tests {
 
     #[test]
     fn list_skips_comments_and_blanks() {
-        assert_eq!(parse_list("# c\nproxy/a  # why\n\n proxy/b*\n"), ["proxy/a", "proxy/b*"]);
+        assert_eq!(
+            parse_list("# c\nproxy/a  # why\n\n proxy/b*\n"),
+            ["proxy/a", "proxy/b*"]
+        );
     }
 }

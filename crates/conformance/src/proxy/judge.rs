@@ -72,7 +72,12 @@ pub struct Expected {
 pub fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> Vec<String> {
     let mut diffs = Vec::new();
     responses(expected, observed, &mut diffs);
-    received("upstream", &expected.upstream, &observed.upstream, &mut diffs);
+    received(
+        "upstream",
+        &expected.upstream,
+        &observed.upstream,
+        &mut diffs,
+    );
     received(
         "route target",
         &expected.route_target,
@@ -91,10 +96,14 @@ pub fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> V
         None => {}
     }
     for name in redactor.leaked(observed.log.as_deref().unwrap_or_default()) {
-        diffs.push(format!("secrets: the event log contains the value of secret {name}"));
+        diffs.push(format!(
+            "secrets: the event log contains the value of secret {name}"
+        ));
     }
     for name in redactor.leaked(&observed.output) {
-        diffs.push(format!("secrets: the port's output contains the value of secret {name}"));
+        diffs.push(format!(
+            "secrets: the port's output contains the value of secret {name}"
+        ));
     }
     diffs.iter().map(|d| redactor.redact(d)).collect()
 }
@@ -106,7 +115,10 @@ fn responses(expected: &Expected, observed: &Observed, diffs: &mut Vec<String>) 
             Some(Err(e)) => diffs.push(format!("request {i}: failed: {e}")),
             Some(Ok(got)) => {
                 if got.status != *status {
-                    diffs.push(format!("request {i}: status {} (expected {status})", got.status));
+                    diffs.push(format!(
+                        "request {i}: status {} (expected {status})",
+                        got.status
+                    ));
                 }
                 if let Some(body) = body
                     && got.body != *body
@@ -135,13 +147,21 @@ fn received(label: &str, expected: &[ExpectedRequest], got: &[Received], diffs: 
         if let Some(path) = &exp.path
             && *path != got.path
         {
-            diffs.push(format!("{label} request {i}: path {} (expected {path})", got.path));
+            diffs.push(format!(
+                "{label} request {i}: path {} (expected {path})",
+                got.path
+            ));
         }
         if let Some(query) = &exp.query
             && Some(query) != got.query.as_ref()
         {
-            let shown = got.query.as_ref().map_or("none".to_owned(), |q| format!("{q:?}"));
-            diffs.push(format!("{label} request {i}: query {shown} (expected {query:?})"));
+            let shown = got
+                .query
+                .as_ref()
+                .map_or("none".to_owned(), |q| format!("{q:?}"));
+            diffs.push(format!(
+                "{label} request {i}: query {shown} (expected {query:?})"
+            ));
         }
         for (name, value) in &exp.headers {
             let name = name.to_ascii_lowercase();
@@ -190,11 +210,16 @@ fn events_match(expected: &[Value], got: &[Value], diffs: &mut Vec<String>) {
     }
     for (i, (exp, got)) in expected.iter().zip(got).enumerate() {
         let Value::Object(exp) = exp else {
-            diffs.push(format!("event {i}: the scenario's expected event is not an object"));
+            diffs.push(format!(
+                "event {i}: the scenario's expected event is not an object"
+            ));
             continue;
         };
         let label = format!("event {i} ({})", event_type(got));
-        for (key, want) in exp.iter().filter(|(k, _)| !VOLATILE_KEYS.contains(&k.as_str())) {
+        for (key, want) in exp
+            .iter()
+            .filter(|(k, _)| !VOLATILE_KEYS.contains(&k.as_str()))
+        {
             let have = got.get(key);
             if key == "data" {
                 data_subset(&label, want, have, diffs);

@@ -40,7 +40,10 @@ fn expected() -> Expected {
 
 fn observed() -> Observed {
     Observed {
-        responses: vec![Ok(Response { status: 200, body: "{}".into() })],
+        responses: vec![Ok(Response {
+            status: 200,
+            body: "{}".into(),
+        })],
         upstream: vec![Received {
             path: "/v1/chat/completions".into(),
             query: None,
@@ -66,7 +69,10 @@ fn a_missing_event_is_a_difference() {
     let mut obs = observed();
     obs.log = Some(String::new());
     let diffs = judge(&expected(), &obs, &redactor());
-    assert_eq!(diffs, ["events: 0 written (expected 1): [] (expected [llm_response])"]);
+    assert_eq!(
+        diffs,
+        ["events: 0 written (expected 1): [] (expected [llm_response])"]
+    );
     obs.log = None;
     let diffs = judge(&expected(), &obs, &redactor());
     assert_eq!(diffs, ["events: no event log written, 1 expected"]);
@@ -77,7 +83,10 @@ fn a_wrong_data_field_is_a_difference() {
     let mut obs = observed();
     obs.log = log(&[event(500)]);
     let diffs = judge(&expected(), &obs, &redactor());
-    assert_eq!(diffs, ["event 0 (llm_response): data.status_code: 500 (expected 200.0)"]);
+    assert_eq!(
+        diffs,
+        ["event 0 (llm_response): data.status_code: 500 (expected 200.0)"]
+    );
 }
 
 #[test]
@@ -104,10 +113,14 @@ fn a_secret_value_in_the_log_or_output_is_a_difference_that_never_shows_it() {
     obs.upstream[0].headers[0].1 = "Bearer wrong".into();
     let diffs = judge(&expected(), &obs, &redactor());
     assert!(diffs.contains(&"secrets: the event log contains the value of secret KEY".to_owned()));
-    assert!(diffs.contains(&"secrets: the port's output contains the value of secret KEY".to_owned()));
+    assert!(
+        diffs.contains(&"secrets: the port's output contains the value of secret KEY".to_owned())
+    );
     // The header difference names the expected value through its secret's name.
     assert!(
-        diffs.iter().any(|d| d.contains("(expected \"Bearer <secret KEY>\")")),
+        diffs
+            .iter()
+            .any(|d| d.contains("(expected \"Bearer <secret KEY>\")")),
         "{diffs:?}"
     );
     assert!(!diffs.iter().any(|d| d.contains(SECRET)), "{diffs:?}");
@@ -119,10 +132,22 @@ fn garbage_log_and_failed_requests_are_differences_not_panics() {
     obs.log = Some("not json\n[1]\n\u{0}\u{ffff}{\n".into());
     obs.responses = vec![Err("connection refused".into())];
     let diffs = judge(&expected(), &obs, &redactor());
-    assert!(diffs.contains(&"request 0: failed: connection refused".to_owned()), "{diffs:?}");
-    assert!(diffs.iter().any(|d| d.starts_with("log line 1: not JSON")), "{diffs:?}");
-    assert!(diffs.contains(&"log line 2: not a JSON object".to_owned()), "{diffs:?}");
-    assert!(diffs.iter().any(|d| d.starts_with("events: 0 written")), "{diffs:?}");
+    assert!(
+        diffs.contains(&"request 0: failed: connection refused".to_owned()),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.iter().any(|d| d.starts_with("log line 1: not JSON")),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.contains(&"log line 2: not a JSON object".to_owned()),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.iter().any(|d| d.starts_with("events: 0 written")),
+        "{diffs:?}"
+    );
 }
 
 #[test]
@@ -133,7 +158,10 @@ fn an_event_invalid_under_the_schema_is_a_difference() {
     obs.log = log(&[bad]);
     let diffs = judge(&expected(), &obs, &redactor());
     assert_eq!(diffs.len(), 1, "{diffs:?}");
-    assert!(diffs[0].starts_with("event 0 (llm_response): invalid under schema v0"), "{diffs:?}");
+    assert!(
+        diffs[0].starts_with("event 0 (llm_response): invalid under schema v0"),
+        "{diffs:?}"
+    );
 }
 
 #[test]

@@ -118,12 +118,16 @@ impl Port {
                 self.exited = Some(status.clone());
                 return Err(format!("exited ({status}) before listening on {addr}"));
             }
-            let attempt = tokio::time::timeout(CONNECT_INTERVAL * 10, tokio::net::TcpStream::connect(addr));
+            let attempt =
+                tokio::time::timeout(CONNECT_INTERVAL * 10, tokio::net::TcpStream::connect(addr));
             if let Ok(Ok(_)) = attempt.await {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(format!("did not listen on {addr} within {}s", timeout.as_secs_f64()));
+                return Err(format!(
+                    "did not listen on {addr} within {}s",
+                    timeout.as_secs_f64()
+                ));
             }
             tokio::time::sleep(CONNECT_INTERVAL).await;
         }
@@ -196,7 +200,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut port = spawn("echo boom >&2; exit 3", dir.path()).unwrap();
         let addr = free_port().unwrap();
-        let err = port.wait_ready(addr, Duration::from_secs(5)).await.unwrap_err();
+        let err = port
+            .wait_ready(addr, Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(err.contains("exit status 3"), "{err}");
         let (output, stopped) = port.stop(Duration::from_secs(1)).await;
         assert!(stopped.is_ok());

@@ -133,17 +133,18 @@ impl Harness {
         let redactor = Redactor::new(&scenario.secrets);
         let listen = launch::free_port().map_err(|e| format!("free port: {e}"))?;
         let command = self.template.expand(&stage.values(scenario, listen));
-        let mut port = launch::spawn(&command, stage.dir())
-            .map_err(|e| format!("run sh: {e}"))?;
+        let mut port = launch::spawn(&command, stage.dir()).map_err(|e| format!("run sh: {e}"))?;
         if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
             let (output, _) = port.stop(Duration::from_secs(2)).await;
             let tail = output.tail().replace('\n', " | ");
-            let diffs = vec![
+            let diffs = [
                 format!("startup: the port {why}"),
                 format!("output: {tail}"),
                 format!("command: {command}"),
             ];
-            return Ok(Verdict::Fail(diffs.iter().map(|d| redactor.redact(d)).collect()));
+            return Ok(Verdict::Fail(
+                diffs.iter().map(|d| redactor.redact(d)).collect(),
+            ));
         }
         let client = client::client(listen, &stage.certs.ca_pem)?;
         let responses = client::send_all(&client, &scenario.requests, &stage.expander).await;
@@ -208,7 +209,10 @@ impl Stage {
             .map_err(|e| format!("TLS fixture: {e}"))?;
         let route_target = agentlog_testkit::mocks::plain_upstream().await;
         let scratch = tempfile::tempdir().map_err(|e| format!("scratch directory: {e}"))?;
-        let target = ("ROUTE_TARGET".to_owned(), route_target.address().to_string());
+        let target = (
+            "ROUTE_TARGET".to_owned(),
+            route_target.address().to_string(),
+        );
         let mut vars: Vec<(String, String)> = scenario
             .placeholders
             .iter()
@@ -277,7 +281,11 @@ impl Stage {
         }
         words.extend(flags("--llm-host", &scenario.llm_hosts));
         words.extend(flags("--allow-host", &scenario.allow_hosts));
-        let routes: Vec<String> = scenario.routes.iter().map(|r| self.expander.text(r)).collect();
+        let routes: Vec<String> = scenario
+            .routes
+            .iter()
+            .map(|r| self.expander.text(r))
+            .collect();
         words.extend(flags("--route", &routes));
         if let Some(limit) = scenario.budget_usd {
             words.extend(["--budget-usd".to_owned(), limit.to_string()]);
@@ -335,7 +343,10 @@ fn hosts(scenario: &Scenario, expander: &Expander) -> Vec<String> {
         if let Ok(url) = reqwest::Url::parse(&expander.text(&request.url))
             && let Some(host) = url.host_str()
         {
-            let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+            let host = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned();
             if !hosts.contains(&host) {
                 hosts.push(host);
             }

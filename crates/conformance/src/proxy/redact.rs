@@ -29,7 +29,7 @@ impl Redactor {
             .map(|s| (s.name.clone(), s.value.clone()))
             .collect();
         // Longest first, so a value containing another is replaced whole.
-        secrets.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.1.len()));
         Redactor { secrets }
     }
 

@@ -199,7 +199,15 @@ mod tests {
             subject: "port".into(),
             outcomes: vec![
                 outcome("proxy/a", Verdict::Pass),
-                outcome("proxy/b", Verdict::Fail(vec!["x <y> & \"z\"".into(), "2".into(), "3".into(), "4".into()])),
+                outcome(
+                    "proxy/b",
+                    Verdict::Fail(vec![
+                        "x <y> & \"z\"".into(),
+                        "2".into(),
+                        "3".into(),
+                        "4".into(),
+                    ]),
+                ),
                 outcome("proxy/c", Verdict::Unsupported),
             ],
         }

@@ -281,7 +281,10 @@ mod tests {
         let err = SecretSpec::parse("sk-very-secret").unwrap_err();
         assert!(!err.contains("sk-very-secret"), "{err}");
         let spec = SecretSpec::parse("K=v@a=b@h.com").unwrap();
-        assert_eq!((spec.value.as_str(), spec.hosts.as_deref()), ("v@a=b", Some("h.com")));
+        assert_eq!(
+            (spec.value.as_str(), spec.hosts.as_deref()),
+            ("v@a=b", Some("h.com"))
+        );
         assert!(!format!("{spec:?}").contains("v@a"));
     }
 
@@ -289,6 +292,10 @@ mod tests {
     fn derived_placeholders_are_well_formed() {
         let p = derived_placeholder("OPENAI_API_KEY");
         assert_eq!(p.len(), "SANDBOX_SECRET_".len() + 32);
-        assert!(p["SANDBOX_SECRET_".len()..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            p["SANDBOX_SECRET_".len()..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
     }
 }

@@ -13,20 +13,56 @@ use std::collections::BTreeMap;
 
 /// Every placeholder a template may use, with what it expands to (for `--help` and errors).
 pub const PLACEHOLDERS: [(&str, &str); 14] = [
-    ("listen", "127.0.0.1:PORT the port must listen on as an HTTP proxy"),
-    ("log", "path of the JSON Lines event log to write (does not exist yet)"),
-    ("ca_cert", "PEM CA certificate to mint leaf certificates with"),
+    (
+        "listen",
+        "127.0.0.1:PORT the port must listen on as an HTTP proxy",
+    ),
+    (
+        "log",
+        "path of the JSON Lines event log to write (does not exist yet)",
+    ),
+    (
+        "ca_cert",
+        "PEM CA certificate to mint leaf certificates with",
+    ),
     ("ca_key", "PKCS#8 PEM private key of that CA"),
-    ("ca_dir", "directory holding the same CA as ca.pem and ca-key.pem"),
-    ("leaf_cert", "a ready leaf certificate (PEM) signed by that CA, covering every scenario host"),
+    (
+        "ca_dir",
+        "directory holding the same CA as ca.pem and ca-key.pem",
+    ),
+    (
+        "leaf_cert",
+        "a ready leaf certificate (PEM) signed by that CA, covering every scenario host",
+    ),
     ("leaf_key", "the leaf's PKCS#8 PEM private key"),
-    ("upstream_ca", "PEM of the CA that signs the mock upstream's certificate"),
-    ("connect_to", "HOST:PORT=ADDR:PORT,... where to dial instead of HOST:PORT"),
-    ("connect_to_flags", "the same as words: --connect-to HOST:PORT=ADDR:PORT per entry"),
-    ("secrets", "words: --secret NAME=VALUE@HOSTS --placeholder NAME=PLACEHOLDER per secret"),
-    ("scenario_flags", "words: --profile, --llm-host, --allow-host, --route, --budget-usd as set"),
-    ("scenario", "path of the scenario JSON (${ROUTE_TARGET} expanded)"),
-    ("scenario_id", "the scenario's id, e.g. proxy/inject_and_skip"),
+    (
+        "upstream_ca",
+        "PEM of the CA that signs the mock upstream's certificate",
+    ),
+    (
+        "connect_to",
+        "HOST:PORT=ADDR:PORT,... where to dial instead of HOST:PORT",
+    ),
+    (
+        "connect_to_flags",
+        "the same as words: --connect-to HOST:PORT=ADDR:PORT per entry",
+    ),
+    (
+        "secrets",
+        "words: --secret NAME=VALUE@HOSTS --placeholder NAME=PLACEHOLDER per secret",
+    ),
+    (
+        "scenario_flags",
+        "words: --profile, --llm-host, --allow-host, --route, --budget-usd as set",
+    ),
+    (
+        "scenario",
+        "path of the scenario JSON (${ROUTE_TARGET} expanded)",
+    ),
+    (
+        "scenario_id",
+        "the scenario's id, e.g. proxy/inject_and_skip",
+    ),
 ];
 
 /// One piece of a parsed template.
@@ -106,7 +142,10 @@ impl Template {
 }
 
 fn unknown(name: &str) -> String {
-    let known: Vec<String> = PLACEHOLDERS.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+    let known: Vec<String> = PLACEHOLDERS
+        .iter()
+        .map(|(n, _)| format!("{{{n}}}"))
+        .collect();
     format!(
         "unknown placeholder {{{name}}} in the command template; known: {}",
         known.join(" ")
