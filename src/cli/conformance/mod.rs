@@ -28,7 +28,7 @@ pub struct Args {
 enum Command {
     /// Run the validator cases against the reference validator or a port.
     Validate(validate::Args),
-    /// Run the interceptor scenarios against our proxy or a port.
+    // Its help, with the placeholders and exit codes, comes from `proxy::Args`.
     Proxy(proxy::Args),
     /// Write every case and the manifest to a directory, for a port to vendor.
     Export(export::Args),

@@ -53,7 +53,7 @@ pub struct Output {
 }
 
 impl Output {
-    /// The last [`TAIL_BYTES`] of stderr (or stdout when stderr is empty), for messages.
+    /// The last 1500 bytes of stderr (or stdout when stderr is empty), for messages.
     pub fn tail(&self) -> String {
         let text = if self.stderr.trim().is_empty() {
             &self.stdout
