@@ -99,3 +99,24 @@ fn python_validator_passes_the_validator_harness() {
     ]);
     assert_port_passes(Kind::Validate, exit, &stdout, &stderr);
 }
+
+#[test]
+fn python_proxy_passes_the_interceptor_harness() {
+    let dir = port_dir();
+    let template = format!(
+        "{} {} --listen {{listen}} --event-log {{log}} --leaf-cert {{leaf_cert}} \
+         --leaf-key {{leaf_key}} --upstream-ca {{upstream_ca}} --connect-to {{connect_to}} \
+         {{secrets}} {{scenario_flags}} --quiet",
+        python(),
+        dir.join("proxy.py").display()
+    );
+    let list = dir.join("unsupported-proxy.txt");
+    let (exit, stdout, stderr) = run_harness(&[
+        "proxy",
+        "--cmd",
+        &template,
+        "--unsupported-from",
+        list.to_str().unwrap(),
+    ]);
+    assert_port_passes(Kind::Proxy, exit, &stdout, &stderr);
+}

@@ -18,5 +18,6 @@
 #![warn(missing_docs)]
 
 pub mod cases;
+pub mod proxy;
 pub mod select;
 pub mod validator;

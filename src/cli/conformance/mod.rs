@@ -28,7 +28,7 @@ pub struct Args {
 enum Command {
     // Its help, with the port's contract and the exit codes, comes from `validate::Args`.
     Validate(validate::Args),
-    /// Run the interceptor scenarios against our proxy or a port.
+    // Its help, with the placeholders and exit codes, comes from `proxy::Args`.
     Proxy(proxy::Args),
     /// Write every case and the manifest to a directory, for a port to vendor.
     Export(export::Args),

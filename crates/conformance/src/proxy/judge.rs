@@ -1,0 +1,319 @@
+//! Comparing what happened with what a scenario expects.
+//!
+//! The judge takes everything observed in one run ([`Observed`]) and returns every
+//! difference as a readable line; an empty list is a pass. It never panics and never stops
+//! at the first difference, and every line it writes has gone through the scenario's
+//! [`Redactor`], so no secret value is ever shown. What is compared:
+//!
+//! - **responses**: each request's status, and its body when `expect_body` is given;
+//! - **upstreams**: the requests the TLS upstream and the route target received: the count
+//!   exactly, then in order the `path`, the `query` and a subset of the `headers`;
+//! - **events**: the log must be JSON Lines of objects; the count exactly; for each event,
+//!   every key of the expected event equal, `data` compared as a subset (nested objects
+//!   recursively, arrays exactly), numbers by value (`200` equals `200.0`). `ts`, `run_id`,
+//!   `agent_system` and `data.duration_ms` are never compared, even when listed. The
+//!   expected events arrive with `${NAME}` and `${ROUTE_TARGET}` already expanded;
+//! - **schema**: every event valid under the scenario profile's published schema;
+//! - **secrets**: no secret value anywhere in the log, nor in the port's stdout or stderr.
+
+use serde_json::{Map, Value};
+
+use super::client::Response;
+use super::redact::Redactor;
+use super::scenario::{ExpectedRequest, Profile};
+
+/// Envelope keys never compared.
+const VOLATILE_KEYS: [&str; 3] = ["ts", "run_id", "agent_system"];
+/// `data` keys never compared.
+const VOLATILE_DATA_KEYS: [&str; 1] = ["duration_ms"];
+
+/// A request an upstream received.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// The path.
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// Headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Everything observed in one scenario run.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// One result per request sent.
+    pub responses: Vec<Result<Response, String>>,
+    /// Requests the TLS upstream received, in order.
+    pub upstream: Vec<Received>,
+    /// Requests the route target received, in order.
+    pub route_target: Vec<Received>,
+    /// The event log's text; `None` when the port wrote no log file.
+    pub log: Option<String>,
+    /// The port's stdout and stderr.
+    pub output: String,
+}
+
+/// What the scenario expects, with `${...}` expanded.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// Per request: the status and the exact body when given.
+    pub responses: Vec<(u16, Option<String>)>,
+    /// What the TLS upstream must receive.
+    pub upstream: Vec<ExpectedRequest>,
+    /// What the route target must receive.
+    pub route_target: Vec<ExpectedRequest>,
+    /// The events.
+    pub events: Vec<Value>,
+    /// The schema the events must be valid under.
+    pub profile: Profile,
+}
+
+/// Every difference between `observed` and `expected`, redacted; empty when they agree.
+pub fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> Vec<String> {
+    let mut diffs = Vec::new();
+    responses(expected, observed, &mut diffs);
+    received(
+        "upstream",
+        &expected.upstream,
+        &observed.upstream,
+        &mut diffs,
+    );
+    received(
+        "route target",
+        &expected.route_target,
+        &observed.route_target,
+        &mut diffs,
+    );
+    match parse_log(observed.log.as_deref(), &mut diffs) {
+        Some(events) => {
+            events_match(&expected.events, &events, &mut diffs);
+            schema_valid(expected.profile, &events, &mut diffs);
+        }
+        None if !expected.events.is_empty() => diffs.push(format!(
+            "events: no event log written, {} expected",
+            expected.events.len()
+        )),
+        None => {}
+    }
+    for name in redactor.leaked(observed.log.as_deref().unwrap_or_default()) {
+        diffs.push(format!(
+            "secrets: the event log contains the value of secret {name}"
+        ));
+    }
+    for name in redactor.leaked(&observed.output) {
+        diffs.push(format!(
+            "secrets: the port's output contains the value of secret {name}"
+        ));
+    }
+    diffs.iter().map(|d| redactor.redact(d)).collect()
+}
+
+fn responses(expected: &Expected, observed: &Observed, diffs: &mut Vec<String>) {
+    for (i, (status, body)) in expected.responses.iter().enumerate() {
+        match observed.responses.get(i) {
+            None => diffs.push(format!("request {i}: not sent")),
+            Some(Err(e)) => diffs.push(format!("request {i}: failed: {e}")),
+            Some(Ok(got)) => {
+                if got.status != *status {
+                    diffs.push(format!(
+                        "request {i}: status {} (expected {status})",
+                        got.status
+                    ));
+                }
+                if let Some(body) = body
+                    && got.body != *body
+                {
+                    diffs.push(format!(
+                        "request {i}: body {:?} (expected {body:?})",
+                        clip(&got.body, 120)
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn received(label: &str, expected: &[ExpectedRequest], got: &[Received], diffs: &mut Vec<String>) {
+    if expected.len() != got.len() {
+        let paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
+        diffs.push(format!(
+            "{label}: received {} request(s) (expected {}): [{}]",
+            got.len(),
+            expected.len(),
+            paths.join(", ")
+        ));
+    }
+    for (i, (exp, got)) in expected.iter().zip(got).enumerate() {
+        if let Some(path) = &exp.path
+            && *path != got.path
+        {
+            diffs.push(format!(
+                "{label} request {i}: path {} (expected {path})",
+                got.path
+            ));
+        }
+        if let Some(query) = &exp.query
+            && Some(query) != got.query.as_ref()
+        {
+            let shown = got
+                .query
+                .as_ref()
+                .map_or("none".to_owned(), |q| format!("{q:?}"));
+            diffs.push(format!(
+                "{label} request {i}: query {shown} (expected {query:?})"
+            ));
+        }
+        for (name, value) in &exp.headers {
+            let name = name.to_ascii_lowercase();
+            let found = got.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+            if found != Some(value) {
+                let shown = found.map_or("missing".to_owned(), |v| format!("{v:?}"));
+                diffs.push(format!(
+                    "{label} request {i}: header {name}: {shown} (expected {value:?})"
+                ));
+            }
+        }
+    }
+}
+
+/// The log's events; a line that is not a JSON object is a difference (and skipped).
+fn parse_log(log: Option<&str>, diffs: &mut Vec<String>) -> Option<Vec<Value>> {
+    let text = log?;
+    let mut events = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(value @ Value::Object(_)) => events.push(value),
+            Ok(_) => diffs.push(format!("log line {}: not a JSON object", i + 1)),
+            Err(e) => diffs.push(format!("log line {}: not JSON: {e}", i + 1)),
+        }
+    }
+    Some(events)
+}
+
+fn event_type(event: &Value) -> &str {
+    event["event_type"].as_str().unwrap_or("?")
+}
+
+fn events_match(expected: &[Value], got: &[Value], diffs: &mut Vec<String>) {
+    if expected.len() != got.len() {
+        let types = |events: &[Value]| events.iter().map(event_type).collect::<Vec<_>>().join(", ");
+        diffs.push(format!(
+            "events: {} written (expected {}): [{}] (expected [{}])",
+            got.len(),
+            expected.len(),
+            types(got),
+            types(expected)
+        ));
+    }
+    for (i, (exp, got)) in expected.iter().zip(got).enumerate() {
+        let Value::Object(exp) = exp else {
+            diffs.push(format!(
+                "event {i}: the scenario's expected event is not an object"
+            ));
+            continue;
+        };
+        let label = format!("event {i} ({})", event_type(got));
+        for (key, want) in exp
+            .iter()
+            .filter(|(k, _)| !VOLATILE_KEYS.contains(&k.as_str()))
+        {
+            let have = got.get(key);
+            if key == "data" {
+                data_subset(&label, want, have, diffs);
+            } else if !have.is_some_and(|h| equal(want, h)) {
+                diffs.push(format!("{label}: {key}: {} (expected {want})", shown(have)));
+            }
+        }
+    }
+}
+
+fn data_subset(label: &str, want: &Value, have: Option<&Value>, diffs: &mut Vec<String>) {
+    let (Value::Object(want), Some(Value::Object(have))) = (want, have) else {
+        if !have.is_some_and(|h| equal(want, h)) {
+            diffs.push(format!("{label}: data: {} (expected {want})", shown(have)));
+        }
+        return;
+    };
+    let want: Map<String, Value> = want
+        .iter()
+        .filter(|(k, _)| !VOLATILE_DATA_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, w) in &want {
+        let h = have.get(key);
+        if !h.is_some_and(|h| subset(w, h)) {
+            diffs.push(format!("{label}: data.{key}: {} (expected {w})", shown(h)));
+        }
+    }
+}
+
+/// Every key of `want` is in `have` with a matching value (objects recursively).
+fn subset(want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::Object(w), Value::Object(h)) => w
+            .iter()
+            .all(|(k, v)| h.get(k).is_some_and(|hv| subset(v, hv))),
+        _ => equal(want, have),
+    }
+}
+
+/// JSON equality with numbers compared by value.
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn shown(value: Option<&Value>) -> String {
+    value.map_or_else(|| "missing".to_owned(), |v| clip(&v.to_string(), 300))
+}
+
+/// At most `max` characters of `text`.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn schema_valid(profile: Profile, events: &[Value], diffs: &mut Vec<String>) {
+    let schema = match profile {
+        Profile::V0 => agentlog_core::schema::SchemaProfile::V0,
+        Profile::V1 => agentlog_core::schema::SchemaProfile::V1,
+    };
+    let validator = match schema.envelope() {
+        Ok(v) => v,
+        Err(e) => {
+            diffs.push(format!("schema {}: {e}", schema.name()));
+            return;
+        }
+    };
+    for (i, event) in events.iter().enumerate() {
+        if let Some(error) = validator.iter_errors(event).next() {
+            diffs.push(format!(
+                "event {i} ({}): invalid under schema {}: {} at {}",
+                event_type(event),
+                schema.name(),
+                clip(&error.to_string(), 300),
+                error.instance_path()
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "judge_tests.rs"]
+mod tests;

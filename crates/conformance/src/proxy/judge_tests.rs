@@ -1,0 +1,181 @@
+//! Unit tests of the judge: each kind of difference is found, and reported without secrets.
+
+use serde_json::json;
+
+use super::*;
+use crate::proxy::scenario::SecretSpec;
+
+const SECRET: &str = "sk-conf-unit-999999";
+
+fn redactor() -> Redactor {
+    Redactor::new(&[SecretSpec::parse(&format!("KEY={SECRET}@api.openai.com")).unwrap()])
+}
+
+/// A v0 `llm_response` as our proxy writes it.
+fn event(status: u64) -> Value {
+    json!({"ts": "2026-01-01T00:00:00.000Z", "run_id": "vm-1", "agent_system": "x",
+        "event_type": "llm_response", "summary": "POST api.openai.com/v1/chat/completions",
+        "data": {"method": "POST", "host": "api.openai.com", "path": "/v1/chat/completions",
+            "status_code": status, "body_bytes": 2, "duration_ms": 12}})
+}
+
+fn log(events: &[Value]) -> Option<String> {
+    Some(events.iter().map(|e| format!("{e}\n")).collect())
+}
+
+/// A scenario expecting one 200 response, one upstream request and the event of [`event`].
+fn expected() -> Expected {
+    Expected {
+        responses: vec![(200, None)],
+        upstream: vec![ExpectedRequest {
+            path: Some("/v1/chat/completions".into()),
+            query: None,
+            headers: [("authorization".to_owned(), format!("Bearer {SECRET}"))].into(),
+        }],
+        route_target: vec![],
+        events: vec![json!({"event_type": "llm_response", "data": {"status_code": 200.0}})],
+        profile: Profile::V0,
+    }
+}
+
+fn observed() -> Observed {
+    Observed {
+        responses: vec![Ok(Response {
+            status: 200,
+            body: "{}".into(),
+        })],
+        upstream: vec![Received {
+            path: "/v1/chat/completions".into(),
+            query: None,
+            headers: vec![("authorization".into(), format!("Bearer {SECRET}"))],
+        }],
+        route_target: vec![],
+        log: log(&[event(200)]),
+        output: String::new(),
+    }
+}
+
+#[test]
+fn agreeing_run_has_no_difference() {
+    // Also: `ts`, `run_id`, `agent_system`, `duration_ms` differ freely; 200 equals 200.0.
+    let mut exp = expected();
+    exp.events[0]["ts"] = json!("other");
+    exp.events[0]["data"]["duration_ms"] = json!(1);
+    assert_eq!(judge(&exp, &observed(), &redactor()), Vec::<String>::new());
+}
+
+#[test]
+fn a_missing_event_is_a_difference() {
+    let mut obs = observed();
+    obs.log = Some(String::new());
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(
+        diffs,
+        ["events: 0 written (expected 1): [] (expected [llm_response])"]
+    );
+    obs.log = None;
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(diffs, ["events: no event log written, 1 expected"]);
+}
+
+#[test]
+fn a_wrong_data_field_is_a_difference() {
+    let mut obs = observed();
+    obs.log = log(&[event(500)]);
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(
+        diffs,
+        ["event 0 (llm_response): data.status_code: 500 (expected 200.0)"]
+    );
+}
+
+#[test]
+fn an_extra_upstream_request_is_a_difference() {
+    let mut obs = observed();
+    obs.upstream.push(Received {
+        path: "/v1/models".into(),
+        ..Received::default()
+    });
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(
+        diffs,
+        ["upstream: received 2 request(s) (expected 1): [/v1/chat/completions, /v1/models]"]
+    );
+}
+
+#[test]
+fn a_secret_value_in_the_log_or_output_is_a_difference_that_never_shows_it() {
+    let mut obs = observed();
+    let mut leaky = event(200);
+    leaky["data"]["note"] = json!(SECRET);
+    obs.log = log(&[leaky]);
+    obs.output = format!("debug: {SECRET}");
+    obs.upstream[0].headers[0].1 = "Bearer wrong".into();
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert!(diffs.contains(&"secrets: the event log contains the value of secret KEY".to_owned()));
+    assert!(
+        diffs.contains(&"secrets: the port's output contains the value of secret KEY".to_owned())
+    );
+    // The header difference names the expected value through its secret's name.
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d.contains("(expected \"Bearer <secret KEY>\")")),
+        "{diffs:?}"
+    );
+    assert!(!diffs.iter().any(|d| d.contains(SECRET)), "{diffs:?}");
+}
+
+#[test]
+fn garbage_log_and_failed_requests_are_differences_not_panics() {
+    let mut obs = observed();
+    obs.log = Some("not json\n[1]\n\u{0}\u{ffff}{\n".into());
+    obs.responses = vec![Err("connection refused".into())];
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert!(
+        diffs.contains(&"request 0: failed: connection refused".to_owned()),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.iter().any(|d| d.starts_with("log line 1: not JSON")),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.contains(&"log line 2: not a JSON object".to_owned()),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.iter().any(|d| d.starts_with("events: 0 written")),
+        "{diffs:?}"
+    );
+}
+
+#[test]
+fn an_event_invalid_under_the_schema_is_a_difference() {
+    let mut obs = observed();
+    let mut bad = event(200);
+    bad.as_object_mut().unwrap().remove("ts");
+    obs.log = log(&[bad]);
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(diffs.len(), 1, "{diffs:?}");
+    assert!(
+        diffs[0].starts_with("event 0 (llm_response): invalid under schema v0"),
+        "{diffs:?}"
+    );
+}
+
+#[test]
+fn wrong_status_body_and_envelope_key_are_differences() {
+    let mut exp = expected();
+    exp.responses = vec![(403, Some("Blocked by policy".into()))];
+    exp.events[0]["summary"] = json!("other");
+    let diffs = judge(&exp, &observed(), &redactor());
+    assert_eq!(
+        diffs,
+        [
+            "request 0: status 200 (expected 403)",
+            "request 0: body \"{}\" (expected \"Blocked by policy\")",
+            "event 0 (llm_response): summary: \"POST api.openai.com/v1/chat/completions\" (expected \"other\")",
+        ]
+    );
+}

@@ -1,0 +1,357 @@
+//! The interceptor harness: any proxy, ours or a port, driven through a command template.
+//!
+//! The model, per scenario (`proxy/*` in the manifest, files `scenarios/NAME.json`):
+//!
+//! 1. start the mock upstream behind TLS (agentlog-testkit's `TlsFixture`, its own CA) and a
+//!    plain-HTTP route target (`mocks::plain_upstream`);
+//! 2. write into a fresh scratch directory a CA for the port and a ready leaf ([`certs`]),
+//!    the upstream's CA and the scenario (`${ROUTE_TARGET}` expanded);
+//! 3. pick a free loopback port, expand the [`Template`] and launch it ([`launch`]);
+//! 4. wait until it listens; 5. send the requests through it ([`client`]);
+//! 6. stop it with `SIGTERM` and read its log; 7. [`judge`] what the upstreams received and
+//!    the events written, and collect the verdicts into a [`Report`].
+//!
+//! A scenario matched by an `--unsupported` glob is never run and reported as unsupported.
+//! The contract a port implements is documented in `conformance/scenarios/README.md`.
+
+pub mod certs;
+pub mod client;
+pub mod expand;
+pub mod judge;
+pub mod launch;
+pub mod redact;
+pub mod report;
+pub mod scenario;
+pub mod template;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use agentlog_testkit::{FIXTURE_HOSTS, TlsFixture};
+use wiremock::MockServer;
+
+pub use report::{Outcome, Report, Verdict};
+pub use scenario::Scenario;
+pub use template::Template;
+
+use crate::select::{Unsupported, glob_match};
+
+use expand::Expander;
+use judge::{Expected, Observed, Received};
+use redact::Redactor;
+use template::{Values, quote};
+
+/// How the harness runs our own proxy (`--self`): these arguments after the binary's path.
+pub const SELF_ARGS: &str = "proxy --listen {listen} --event-log {log} --ca-dir {ca_dir} --upstream-ca {upstream_ca} {connect_to_flags} {secrets} {scenario_flags} --quiet";
+
+/// The `--self` template for the agentlog binary at `exe`.
+pub fn self_template(exe: &Path) -> String {
+    format!("{} {SELF_ARGS}", quote(&exe.display().to_string()))
+}
+
+/// Default time a port has to start listening.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Time a port has to exit after `SIGTERM`.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One run of the harness against one port.
+#[derive(Clone, Debug)]
+pub struct Harness {
+    /// How to launch the port.
+    pub template: Template,
+    /// What the report calls the port.
+    pub subject: String,
+    /// The scenarios the port declares unsupported.
+    pub unsupported: Unsupported,
+    /// When not empty, only the scenarios these globs match are selected.
+    pub only: Vec<String>,
+    /// Time the port has to listen.
+    pub startup_timeout: Duration,
+    /// Time the port has to exit after `SIGTERM`.
+    pub stop_timeout: Duration,
+}
+
+impl Harness {
+    /// A harness for `template` with the default time limits and every scenario selected.
+    pub fn new(template: Template, subject: impl Into<String>) -> Harness {
+        Harness {
+            template,
+            subject: subject.into(),
+            unsupported: Unsupported::default(),
+            only: Vec::new(),
+            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+            stop_timeout: STOP_TIMEOUT,
+        }
+    }
+
+    /// The scenarios `--only` selects (all when it is empty).
+    pub fn select(&self, scenarios: Vec<Scenario>) -> Vec<Scenario> {
+        scenarios
+            .into_iter()
+            .filter(|s| self.only.is_empty() || self.only.iter().any(|g| glob_match(g, &s.id)))
+            .collect()
+    }
+
+    /// Runs `scenarios` in order; `progress` sees each outcome as it is decided. `Err`: the
+    /// harness itself failed (a fixture, the scratch directory), not the port.
+    pub async fn run(
+        &self,
+        scenarios: &[Scenario],
+        mut progress: impl FnMut(&Outcome),
+    ) -> Result<Report, String> {
+        let mut outcomes = Vec::with_capacity(scenarios.len());
+        for scenario in scenarios {
+            let started = Instant::now();
+            let verdict = if self.unsupported.matches(&scenario.id) {
+                Verdict::Unsupported
+            } else {
+                self.run_one(scenario)
+                    .await
+                    .map_err(|e| format!("{}: {e}", scenario.id))?
+            };
+            let duration = match verdict {
+                Verdict::Unsupported => Duration::ZERO,
+                _ => started.elapsed(),
+            };
+            let outcome = Outcome {
+                id: scenario.id.clone(),
+                verdict,
+                duration,
+            };
+            progress(&outcome);
+            outcomes.push(outcome);
+        }
+        Ok(Report {
+            subject: self.subject.clone(),
+            outcomes,
+        })
+    }
+
+    /// One scenario: stage, launch, exercise, stop, judge.
+    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, String> {
+        let stage = Stage::start(scenario).await?;
+        let redactor = Redactor::new(&scenario.secrets);
+        let listen = launch::free_port().map_err(|e| format!("free port: {e}"))?;
+        let command = self.template.expand(&stage.values(scenario, listen));
+        let mut port = launch::spawn(&command, stage.dir()).map_err(|e| format!("run sh: {e}"))?;
+        if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
+            let (output, _) = port.stop(Duration::from_secs(2)).await;
+            let tail = output.tail().replace('\n', " | ");
+            let diffs = [
+                format!("startup: the port {why}"),
+                format!("output: {tail}"),
+                format!("command: {command}"),
+            ];
+            return Ok(Verdict::Fail(
+                diffs.iter().map(|d| redactor.redact(d)).collect(),
+            ));
+        }
+        let client = client::client(listen, &stage.certs.ca_pem)?;
+        let responses = client::send_all(&client, &scenario.requests, &stage.expander).await;
+        drop(client);
+        let (output, stopped) = port.stop(self.stop_timeout).await;
+        let observed = Observed {
+            responses,
+            upstream: received(stage.fixture.mock()).await,
+            route_target: received(&stage.route_target).await,
+            log: std::fs::read(stage.log())
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            output: format!("{}{}", output.stdout, output.stderr),
+        };
+        let mut diffs = judge::judge(&stage.expected(scenario), &observed, &redactor);
+        if let Err(e) = stopped {
+            diffs.insert(0, format!("stop: the port {e}"));
+        }
+        Ok(if diffs.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(diffs)
+        })
+    }
+}
+
+/// The requests `server` received, in order.
+async fn received(server: &MockServer) -> Vec<Received> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| Received {
+            path: r.url.path().to_owned(),
+            query: r.url.query().map(str::to_owned),
+            headers: r
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (n.as_str().to_ascii_lowercase(), value)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Everything set up for one scenario run before the port starts.
+struct Stage {
+    fixture: TlsFixture,
+    route_target: MockServer,
+    scratch: tempfile::TempDir,
+    certs: certs::PortCerts,
+    expander: Expander,
+}
+
+impl Stage {
+    async fn start(scenario: &Scenario) -> Result<Stage, String> {
+        let fixture = TlsFixture::start()
+            .await
+            .map_err(|e| format!("TLS fixture: {e}"))?;
+        let route_target = agentlog_testkit::mocks::plain_upstream().await;
+        let scratch = tempfile::tempdir().map_err(|e| format!("scratch directory: {e}"))?;
+        let target = (
+            "ROUTE_TARGET".to_owned(),
+            route_target.address().to_string(),
+        );
+        let mut vars: Vec<(String, String)> = scenario
+            .placeholders
+            .iter()
+            .map(|(n, p)| (n.clone(), p.clone()))
+            .collect();
+        vars.push(target.clone());
+        let expander = Expander::new(vars);
+        let certs = certs::write(scratch.path(), &hosts(scenario, &expander))?;
+        let dir = scratch.path();
+        let write = |name: &str, bytes: &[u8]| {
+            std::fs::write(dir.join(name), bytes).map_err(|e| format!("write {name}: {e}"))
+        };
+        write("upstream-ca.pem", fixture.ca_pem().as_bytes())?;
+        let routed = Expander::new(vec![target]).value(&scenario.json);
+        write("scenario.json", routed.to_string().as_bytes())?;
+        Ok(Stage {
+            fixture,
+            route_target,
+            scratch,
+            certs,
+            expander,
+        })
+    }
+
+    fn dir(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir().join("events.jsonl")
+    }
+
+    /// The placeholders' values for a port listening on `listen`.
+    fn values(&self, scenario: &Scenario, listen: SocketAddr) -> Values {
+        let path = |p: &Path| vec![p.display().to_string()];
+        let mut connect_to: Vec<String> = self
+            .fixture
+            .connect_to()
+            .into_iter()
+            .map(|(from, to)| format!("{from}={to}"))
+            .collect();
+        connect_to.sort();
+        let mut values = Values::new();
+        values.insert("listen", vec![listen.to_string()]);
+        values.insert("log", path(&self.log()));
+        values.insert("ca_cert", path(&self.certs.ca_cert));
+        values.insert("ca_key", path(&self.certs.ca_key));
+        values.insert("ca_dir", path(&self.certs.ca_dir));
+        values.insert("leaf_cert", path(&self.certs.leaf_cert));
+        values.insert("leaf_key", path(&self.certs.leaf_key));
+        values.insert("upstream_ca", path(&self.dir().join("upstream-ca.pem")));
+        values.insert("connect_to", vec![connect_to.join(",")]);
+        values.insert("connect_to_flags", flags("--connect-to", &connect_to));
+        values.insert("secrets", secret_flags(scenario));
+        values.insert("scenario_flags", self.scenario_flags(scenario));
+        values.insert("scenario", path(&self.dir().join("scenario.json")));
+        values.insert("scenario_id", vec![scenario.id.clone()]);
+        values
+    }
+
+    /// The scenario's options as `agentlog proxy` flags (only those it sets).
+    fn scenario_flags(&self, scenario: &Scenario) -> Vec<String> {
+        let mut words = Vec::new();
+        if let Some(profile) = scenario.profile {
+            words.extend(["--profile".to_owned(), profile.name().to_owned()]);
+        }
+        words.extend(flags("--llm-host", &scenario.llm_hosts));
+        words.extend(flags("--allow-host", &scenario.allow_hosts));
+        let routes: Vec<String> = scenario
+            .routes
+            .iter()
+            .map(|r| self.expander.text(r))
+            .collect();
+        words.extend(flags("--route", &routes));
+        if let Some(limit) = scenario.budget_usd {
+            words.extend(["--budget-usd".to_owned(), limit.to_string()]);
+        }
+        words
+    }
+
+    /// What the scenario expects, `${...}` expanded.
+    fn expected(&self, scenario: &Scenario) -> Expected {
+        Expected {
+            responses: scenario
+                .requests
+                .iter()
+                .map(|r| (r.expect_status, r.expect_body.clone()))
+                .collect(),
+            upstream: scenario.expect_upstream.clone(),
+            route_target: scenario.expect_route_target.clone(),
+            events: scenario
+                .expect_events
+                .iter()
+                .map(|e| self.expander.value(e))
+                .collect(),
+            profile: scenario.schema_profile(),
+        }
+    }
+}
+
+/// `flag value` for each value.
+fn flags(flag: &str, values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| [flag.to_owned(), v.clone()])
+        .collect()
+}
+
+/// `--secret NAME=VALUE@HOSTS --placeholder NAME=PLACEHOLDER` per secret.
+fn secret_flags(scenario: &Scenario) -> Vec<String> {
+    let mut words = Vec::new();
+    for secret in &scenario.secrets {
+        words.extend(["--secret".to_owned(), secret.spec()]);
+        if let Some(placeholder) = scenario.placeholders.get(&secret.name) {
+            words.extend([
+                "--placeholder".to_owned(),
+                format!("{}={placeholder}", secret.name),
+            ]);
+        }
+    }
+    words
+}
+
+/// Every host the leaf must cover: the fixture's and any other in the scenario's URLs.
+fn hosts(scenario: &Scenario, expander: &Expander) -> Vec<String> {
+    let mut hosts: Vec<String> = FIXTURE_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+    for request in &scenario.requests {
+        if let Ok(url) = reqwest::Url::parse(&expander.text(&request.url))
+            && let Some(host) = url.host_str()
+        {
+            let host = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+}

@@ -1,0 +1,301 @@
+//! One interceptor scenario as a typed value.
+//!
+//! A scenario file (`conformance/scenarios/NAME.json`, format in that directory's README)
+//! says how the proxy is configured (secrets and their placeholders, LLM hosts, profile,
+//! allowlist, routes, budget), which requests a client sends through it, and what must
+//! follow. [`Scenario::parse`] turns the JSON into this struct; an unknown key or a value of
+//! the wrong type is an error naming the scenario and the key, never a panic, so a typo in a
+//! scenario cannot silently switch a check off.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::cases::{self, Kind};
+
+/// Event profile the proxy is started with (`--profile`), and the schema its events must
+/// validate under.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// The seed's event types (the default).
+    #[default]
+    V0,
+    /// The reference sandbox's event types.
+    V1,
+}
+
+impl Profile {
+    /// `v0` or `v1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::V0 => "v0",
+            Profile::V1 => "v1",
+        }
+    }
+}
+
+/// A secret the proxy is started with: `NAME=VALUE@HOSTS`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretSpec {
+    /// The secret's name (`OPENAI_API_KEY`).
+    pub name: String,
+    /// The real value the proxy injects. Never printed by the harness.
+    pub value: String,
+    /// The host globs after `@` (`None`: every host).
+    pub hosts: Option<String>,
+}
+
+impl std::fmt::Debug for SecretSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretSpec")
+            .field("name", &self.name)
+            .field("hosts", &self.hosts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretSpec {
+    /// Parses `NAME=VALUE@HOSTS` (`@HOSTS` optional). The error never repeats the value.
+    pub fn parse(spec: &str) -> Result<SecretSpec, String> {
+        let (name, rest) = spec
+            .split_once('=')
+            .ok_or("a secret must be NAME=VALUE@HOSTS")?;
+        let (value, hosts) = match rest.rsplit_once('@') {
+            Some((value, hosts)) => (value, Some(hosts.to_owned())),
+            None => (rest, None),
+        };
+        if name.is_empty() || value.is_empty() {
+            return Err(format!("secret {name:?}: empty name or value"));
+        }
+        Ok(SecretSpec {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            hosts,
+        })
+    }
+
+    /// The spec as `--secret` takes it.
+    pub fn spec(&self) -> String {
+        match &self.hosts {
+            Some(hosts) => format!("{}={}@{hosts}", self.name, self.value),
+            None => format!("{}={}", self.name, self.value),
+        }
+    }
+}
+
+/// One request the client sends through the proxy.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// HTTP method.
+    pub method: String,
+    /// `https://` (sent through `CONNECT`) or `http://` (absolute-form); `${NAME}` expands.
+    pub url: String,
+    /// Request headers; `${NAME}` expands in values.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body, sent with `content-type: application/json`; `${NAME}` expands.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// The status the client must get.
+    pub expect_status: u16,
+    /// The exact response body, when given.
+    #[serde(default)]
+    pub expect_body: Option<String>,
+}
+
+/// A request an upstream must have received.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedRequest {
+    /// The path, exactly.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The query string, exactly.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Headers that must be present with these values (others may be).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The scenario file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    description: String,
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default)]
+    placeholders: BTreeMap<String, String>,
+    #[serde(default)]
+    llm_hosts: Vec<String>,
+    #[serde(default)]
+    profile: Option<Profile>,
+    #[serde(default)]
+    allow_hosts: Vec<String>,
+    #[serde(default)]
+    routes: Vec<String>,
+    #[serde(default)]
+    budget_usd: Option<f64>,
+    requests: Vec<RequestSpec>,
+    #[serde(default)]
+    expect_upstream: Vec<ExpectedRequest>,
+    #[serde(default)]
+    expect_route_target: Vec<ExpectedRequest>,
+    expect_events: Vec<Value>,
+}
+
+/// One interceptor scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// `proxy/NAME`.
+    pub id: String,
+    /// One line on what it pins.
+    pub description: String,
+    /// Secrets the proxy is started with.
+    pub secrets: Vec<SecretSpec>,
+    /// The placeholder handed to the port for each secret, by name (every secret has one:
+    /// the scenario's, or one derived from the name).
+    pub placeholders: BTreeMap<String, String>,
+    /// Extra LLM host globs (`--llm-host`).
+    pub llm_hosts: Vec<String>,
+    /// `--profile`, when the scenario sets it.
+    pub profile: Option<Profile>,
+    /// `--allow-host` globs.
+    pub allow_hosts: Vec<String>,
+    /// `--route` specs (`${ROUTE_TARGET}` not yet expanded).
+    pub routes: Vec<String>,
+    /// `--budget-usd`.
+    pub budget_usd: Option<f64>,
+    /// The requests, in order.
+    pub requests: Vec<RequestSpec>,
+    /// What the TLS upstream must receive, in order (empty: nothing).
+    pub expect_upstream: Vec<ExpectedRequest>,
+    /// What the route target must receive, in order (empty: nothing).
+    pub expect_route_target: Vec<ExpectedRequest>,
+    /// The events, in order (matchers in [`crate::proxy::judge`]).
+    pub expect_events: Vec<Value>,
+    /// The file as parsed, for `{scenario}`.
+    pub json: Value,
+}
+
+impl Scenario {
+    /// Parses the scenario `id` from its JSON bytes.
+    pub fn parse(id: &str, bytes: &[u8]) -> Result<Scenario, String> {
+        let json: Value = serde_json::from_slice(bytes).map_err(|e| format!("{id}: {e}"))?;
+        let raw = Raw::deserialize(&json).map_err(|e| format!("{id}: {e}"))?;
+        let secrets = raw
+            .secrets
+            .iter()
+            .map(|s| SecretSpec::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{id}: {e}"))?;
+        let mut placeholders = raw.placeholders;
+        for secret in &secrets {
+            placeholders
+                .entry(secret.name.clone())
+                .or_insert_with(|| derived_placeholder(&secret.name));
+        }
+        if let Some(limit) = raw.budget_usd
+            && !(limit.is_finite() && limit >= 0.0)
+        {
+            return Err(format!("{id}: budget_usd must be a non-negative number"));
+        }
+        Ok(Scenario {
+            id: id.to_owned(),
+            description: raw.description,
+            secrets,
+            placeholders,
+            llm_hosts: raw.llm_hosts,
+            profile: raw.profile,
+            allow_hosts: raw.allow_hosts,
+            routes: raw.routes,
+            budget_usd: raw.budget_usd,
+            requests: raw.requests,
+            expect_upstream: raw.expect_upstream,
+            expect_route_target: raw.expect_route_target,
+            expect_events: raw.expect_events,
+            json,
+        })
+    }
+
+    /// The profile the events are validated under (v0 unless the scenario says v1).
+    pub fn schema_profile(&self) -> Profile {
+        self.profile.unwrap_or_default()
+    }
+}
+
+/// A fixed placeholder for a secret the scenario gives none: `SANDBOX_SECRET_` and 32
+/// lowercase hex digits derived from the name (FNV-1a), the same on every run.
+fn derived_placeholder(name: &str) -> String {
+    let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for byte in name.bytes() {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+    }
+    format!("SANDBOX_SECRET_{hash:032x}")
+}
+
+/// Every `proxy/*` scenario of the embedded manifest, sorted by id.
+pub fn all() -> Result<Vec<Scenario>, String> {
+    let manifest = cases::manifest().map_err(|e| e.to_string())?;
+    let mut scenarios = Vec::new();
+    for entry in manifest.iter().filter(|e| e.kind == Kind::Proxy) {
+        let path = entry
+            .files
+            .first()
+            .ok_or_else(|| format!("{}: no file", entry.id))?;
+        let bytes =
+            cases::file(path).ok_or_else(|| format!("{}: conformance/{path} missing", entry.id))?;
+        scenarios.push(Scenario::parse(&entry.id, bytes)?);
+    }
+    Ok(scenarios)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_scenario_parses() {
+        let scenarios = all().unwrap();
+        assert!(!scenarios.is_empty());
+        assert!(scenarios.iter().all(|s| s.id.starts_with("proxy/")));
+    }
+
+    #[test]
+    fn a_typo_is_an_error_naming_the_key() {
+        let err = Scenario::parse(
+            "proxy/x",
+            br#"{"description":"d","requests":[],"expect_event":[]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("expect_event"), "{err}");
+    }
+
+    #[test]
+    fn a_secret_error_does_not_repeat_the_value() {
+        let err = SecretSpec::parse("sk-very-secret").unwrap_err();
+        assert!(!err.contains("sk-very-secret"), "{err}");
+        let spec = SecretSpec::parse("K=v@a=b@h.com").unwrap();
+        assert_eq!(
+            (spec.value.as_str(), spec.hosts.as_deref()),
+            ("v@a=b", Some("h.com"))
+        );
+        assert!(!format!("{spec:?}").contains("v@a"));
+    }
+
+    #[test]
+    fn derived_placeholders_are_well_formed() {
+        let p = derived_placeholder("OPENAI_API_KEY");
+        assert_eq!(p.len(), "SANDBOX_SECRET_".len() + 32);
+        assert!(
+            p["SANDBOX_SECRET_".len()..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+    }
+}

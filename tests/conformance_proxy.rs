@@ -1,0 +1,315 @@
+//! `agentlog conformance proxy`: the interceptor harness passes our own proxy (`--self`) and
+//! fails, naming the scenarios, a port that does not conform. Every scenario count and set
+//! is derived from the embedded manifest and the scenario files, so adding a scenario needs
+//! no edit here.
+
+use std::collections::BTreeSet;
+use std::process::Output;
+
+use agentlog_conformance::cases::{self, Kind};
+use serde_json::Value;
+
+fn agentlog(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_agentlog"))
+        .args(["conformance", "proxy"])
+        .args(args)
+        .output()
+        .expect("run agentlog")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every scenario: its id and its file as JSON.
+fn scenarios() -> Vec<(String, Value)> {
+    cases::manifest()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == Kind::Proxy)
+        .map(|e| {
+            let bytes = cases::file(&e.files[0]).unwrap();
+            (e.id, serde_json::from_slice(bytes).unwrap())
+        })
+        .collect()
+}
+
+fn ids(filter: impl Fn(&str, &Value) -> bool) -> BTreeSet<String> {
+    scenarios()
+        .into_iter()
+        .filter(|(id, s)| filter(id, s))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The ids on the text lines starting with `verdict ` (`FAIL` lines end the id at `:`).
+fn lines(text: &str, verdict: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{verdict} ")))
+        .map(|rest| rest.split(':').next().unwrap_or(rest).to_owned())
+        .collect()
+}
+
+/// Every secret value of every scenario (the harness must never print one).
+fn secret_values() -> Vec<String> {
+    let mut values = Vec::new();
+    for (_, s) in scenarios() {
+        for spec in s["secrets"].as_array().into_iter().flatten() {
+            let (_, rest) = spec.as_str().unwrap().split_once('=').unwrap();
+            values.push(rest.rsplit_once('@').map_or(rest, |(v, _)| v).to_owned());
+        }
+    }
+    assert!(!values.is_empty());
+    values
+}
+
+fn assert_no_secret(text: &str) {
+    for value in secret_values() {
+        assert!(
+            !text.contains(&value),
+            "a secret value was printed:\n{text}"
+        );
+    }
+}
+
+/// Our own proxy with the `--self` template minus `{secrets}`: it injects nothing.
+fn no_secrets_template() -> String {
+    format!(
+        "'{}' proxy --listen {{listen}} --event-log {{log}} --ca-dir {{ca_dir}} --upstream-ca {{upstream_ca}} {{connect_to_flags}} {{scenario_flags}} --quiet",
+        env!("CARGO_BIN_EXE_agentlog")
+    )
+}
+
+#[test]
+fn self_passes_every_scenario() {
+    let all = ids(|_, _| true);
+    assert!(all.len() >= 10, "scenarios missing: {all:?}");
+    let out = agentlog(&["--self"]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&text, "PASS"), all, "{text}");
+    let n = all.len();
+    assert!(
+        text.ends_with(&format!(
+            "{n} of {n} scenarios passed (0 unsupported) (agentlog proxy, --self)\n"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_proxy_that_injects_nothing_fails_exactly_the_scenarios_with_secrets() {
+    // Without `{secrets}` the proxy knows no secret: every scenario that configures one
+    // expects an injection, a leak refusal or a `skipped`/`injected` event it cannot get;
+    // every scenario without secrets is unaffected and still passes.
+    let has_secrets = |s: &Value| s["secrets"].as_array().is_some_and(|a| !a.is_empty());
+    let with_secrets = ids(|_, s| has_secrets(s));
+    let without = ids(|_, s| !has_secrets(s));
+    assert!(!with_secrets.is_empty() && !without.is_empty());
+    let out = agentlog(&["--cmd", &no_secrets_template()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(lines(&text, "FAIL"), with_secrets, "{text}");
+    assert_eq!(lines(&text, "PASS"), without, "{text}");
+    // The expected upstream header names the secret instead of showing its value.
+    assert!(
+        text.contains("(expected \"Bearer <secret OPENAI_API_KEY>\")"),
+        "{text}"
+    );
+    assert_no_secret(&text);
+}
+
+#[test]
+fn a_port_that_never_listens_fails_with_a_startup_message() {
+    let out = agentlog(&[
+        "--cmd",
+        "sleep 30",
+        "--only",
+        "proxy/inject_and_skip",
+        "--startup-timeout",
+        "0.5",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with(
+            "FAIL proxy/inject_and_skip: startup: the port did not listen on 127.0.0.1:"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("within 0.5s"), "{text}");
+    assert!(
+        text.ends_with("0 of 1 scenarios passed (0 unsupported) (sleep 30)\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_port_that_exits_shows_its_stderr_with_secrets_redacted() {
+    // The "port" prints its arguments, secrets included, and exits.
+    let out = agentlog(&[
+        "--cmd",
+        "echo broken {secrets} >&2; exit 4",
+        "--only",
+        "proxy/inject_and_skip",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "FAIL proxy/inject_and_skip: startup: the port exited (exit status 4) before listening"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "output: broken --secret OPENAI_API_KEY=<secret OPENAI_API_KEY>@api.openai.com"
+        ),
+        "{text}"
+    );
+    assert_no_secret(&text);
+    assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn unsupported_scenarios_are_reported_never_passed() {
+    let v1 = ids(|id, _| id.starts_with("proxy/v1_"));
+    let rest = ids(|id, _| !id.starts_with("proxy/v1_"));
+    assert!(!v1.is_empty());
+    let out = agentlog(&["--self", "--unsupported", "proxy/v1_*"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(lines(&text, "UNSUPPORTED"), v1, "{text}");
+    assert_eq!(lines(&text, "PASS"), rest, "{text}");
+    let summary = format!(
+        "{} of {} scenarios passed ({} unsupported)",
+        rest.len(),
+        rest.len() + v1.len(),
+        v1.len()
+    );
+    assert!(text.contains(&summary), "{text}");
+}
+
+/// Verdicts by id from the JUnit XML: `pass`, `fail` or `unsupported`.
+fn junit_verdicts(xml: &str) -> Vec<(String, String)> {
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>"));
+    assert!(xml.trim_end().ends_with("</testsuites>"));
+    xml.split("<testcase ")
+        .skip(1)
+        .map(|case| {
+            let name = case
+                .split(" name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let body = case.split("</testcase>").next().unwrap();
+            let verdict = if body.contains("<failure message=") {
+                "fail"
+            } else if body.contains("<skipped message=\"declared unsupported\"/>") {
+                "unsupported"
+            } else {
+                assert!(case.contains("\"/>"), "{case}");
+                "pass"
+            };
+            (name.to_owned(), verdict.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn json_and_junit_agree_with_the_text() {
+    // A failing port with some scenarios declared unsupported: all three verdicts appear.
+    let template = no_secrets_template();
+    let args = |format: &'static str| -> Vec<String> {
+        [
+            "--cmd",
+            &template,
+            "--unsupported",
+            "proxy/v1_*",
+            "--format",
+            format,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let run = |format| {
+        let args = args(format);
+        let out = agentlog(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        stdout(&out)
+    };
+    let text = run("text");
+    let mut from_text: Vec<(String, String)> = Vec::new();
+    for (verdict, label) in [
+        ("PASS", "pass"),
+        ("FAIL", "fail"),
+        ("UNSUPPORTED", "unsupported"),
+    ] {
+        from_text.extend(
+            lines(&text, verdict)
+                .into_iter()
+                .map(|id| (id, label.to_owned())),
+        );
+    }
+    from_text.sort();
+    assert!(
+        from_text.iter().any(|(_, v)| v == "unsupported")
+            && from_text.iter().any(|(_, v)| v == "fail")
+    );
+
+    let json: Value = serde_json::from_str(&run("json")).expect("--format json is JSON");
+    let mut from_json: Vec<(String, String)> = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    from_json.sort();
+    assert_eq!(from_json, from_text);
+    let count = |v: &str| from_text.iter().filter(|(_, x)| x == v).count();
+    assert_eq!(json["passed"], count("pass"));
+    assert_eq!(json["failed"], count("fail"));
+    assert_eq!(json["unsupported"], count("unsupported"));
+    assert!(json["scenarios"].as_array().unwrap().iter().all(|s| {
+        (s["verdict"] == "fail") == s["differences"].as_array().is_some_and(|d| !d.is_empty())
+    }));
+
+    let xml = run("junit");
+    let mut from_junit = junit_verdicts(&xml);
+    from_junit.sort();
+    assert_eq!(from_junit, from_text);
+    assert_no_secret(&text);
+    assert_no_secret(&json.to_string());
+    assert_no_secret(&xml);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["--self", "--cmd", "x"],
+        &["--cmd", "prog {lisen}"],
+        &["--self", "--only", "proxy/no_such_scenario"],
+        &["--self", "--unsupported-from", "/nonexistent/list"],
+    ] {
+        let out = agentlog(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
