@@ -9,9 +9,10 @@
 //! 1. **Inputs** are opened through the validator's public reader: paths expand with
 //!    [`agentlog_validate::walk::expand`] (files, directories of `*.jsonl` / `*.jsonl.gz`,
 //!    `-` for stdin) and bytes come from [`agentlog_validate::input_reader`] (gzip on the
-//!    fly). Lines are split with the standard library's `BufRead::read_until`, capped at
-//!    [`Options::max_line_len`] (longer lines are skipped without being buffered), and handed
-//!    in batches to worker threads ([`Options::threads`]).
+//!    fly). Lines come from the validator's line reader ([`agentlog_validate::lines`], the
+//!    one `agentlog validate` uses) in pieces of whole lines, capped at
+//!    [`Options::max_line_len`] (longer lines are skipped without being buffered), and the
+//!    pieces are handed as batches to worker threads ([`Options::threads`]).
 //! 2. **Records**: each line is parsed once into borrowed fields and classified as a sandbox
 //!    event or a ledger record (tool call, risk event, telemetry); see [`record`] for the rule.
 //!    Each record is analysed with its family; a file's family is that of its first record

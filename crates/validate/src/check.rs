@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use super::fast::{Facts, fast};
 use super::profile::{Family, Pending, agent_system_empty};
-use super::{Finding, Profile, Rule, Severity, dupkeys};
+use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
 
@@ -128,26 +128,18 @@ impl Checker {
             cap,
             ..ChunkResult::default()
         };
-        let mut start = 0;
         let mut rel = 0u64;
-        for nl in memchr::memchr_iter(b'\n', chunk) {
+        for line in lines::split(chunk) {
             rel += 1;
-            let line = chunk.get(start..nl).unwrap_or_default();
             self.check_line(rel, line, family, &mut out);
-            start = nl + 1;
         }
-        if start < chunk.len() {
-            rel += 1;
-            let line = chunk.get(start..).unwrap_or_default();
-            self.check_line(rel, line, family, &mut out);
-            if torn {
-                out.push(self.finding(
-                    rel,
-                    Rule::LineTorn,
-                    None,
-                    "last line has no terminating newline".into(),
-                ));
-            }
+        if torn && !chunk.is_empty() && !chunk.ends_with(b"\n") {
+            out.push(self.finding(
+                rel,
+                Rule::LineTorn,
+                None,
+                "last line has no terminating newline".into(),
+            ));
         }
         out.lines = rel;
         out.findings.sort_by_key(|f| (f.line, f.rule));

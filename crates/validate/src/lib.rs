@@ -39,6 +39,7 @@ mod check;
 pub mod conformance;
 mod dupkeys;
 mod fast;
+pub mod lines;
 mod pipeline;
 mod profile;
 pub mod report;
