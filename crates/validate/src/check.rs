@@ -300,6 +300,15 @@ impl Checker {
                     }
                 }
             }
+            // The event log's ordering rule: `ts.backwards` against the previous record.
+            if let Some(ts) = map.get("ts").and_then(Value::as_i64).and_then(unix_ts) {
+                let facts = Facts {
+                    ts: Some(ts),
+                    run_id: None,
+                    event_type: None,
+                };
+                self.cross_line(line, facts, out);
+            }
             "tool_call"
         } else {
             let (kind, msg) = self.record_kind(map);
@@ -568,4 +577,10 @@ fn syntax_reason(e: &serde_json::Error) -> String {
         Some(i) => text.get(..i).unwrap_or_default().to_owned(),
         None => text,
     }
+}
+
+/// A ledger record's `ts` (integer Unix seconds) as a [`Timestamp`]; `None` out of range.
+fn unix_ts(seconds: i64) -> Option<Timestamp> {
+    let at = time::OffsetDateTime::from_unix_timestamp(seconds).ok()?;
+    Timestamp::new(at).ok()
 }
