@@ -352,6 +352,28 @@ const NAME_LIKE: &str = "ZqXyWs3cr3Tk9";
 const SHORT_AFTER_EQ: &str = "ZqXyWs3cr3Tk9=Zq";
 
 const CASES: &[Case] = &[
+    // analyze takes the same secret options, through the same code
+    Case {
+        what: "analyze --secret: value without NAME=",
+        value: MIXED,
+        args: &["analyze", "--secret", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret #1: expected NAME=VALUE@hosts"],
+    },
+    Case {
+        what: "analyze --secret-env: a value instead of a name",
+        value: MIXED,
+        args: &["analyze", "--secret-env", "{V}", "{LOG}"],
+        file: None,
+        refusal: &["--secret-env #1: not a valid environment variable name"],
+    },
+    Case {
+        what: "analyze --secrets-file given a spec instead of a file",
+        value: MIXED,
+        args: &["analyze", "--secrets-file", "KEY={V}", "{LOG}"],
+        file: None,
+        refusal: &["--secrets-file #1: cannot read the secrets file: "],
+    },
     // validate --secret
     Case {
         what: "validate --secret: value without NAME=",
@@ -1197,4 +1219,115 @@ fn leak_check_finds_every_form() {
         ),
         None
     );
+}
+
+/// `agentlog analyze` prints names it copies from logs. A credential-shaped value (the
+/// built-in detector) and a value supplied with `--secret` (raw, and percent-encoded once),
+/// put in a ledger's tool, error class, agent and risk flag, in a sandbox log's host, model
+/// and secret name, and in a file name, appear in no output (text, JSON, the HTML page,
+/// stderr), in no encoding; the ordinary names next to them do.
+#[test]
+fn analyze_never_prints_a_secret() {
+    let key = "sk-proj-Q7fL2mZx9RkT4vWb8NcY1hJd6GsPq3Ue5AoXi0Kr";
+    let supplied = "Zq9~XyW+s3cr3T=k";
+    let percent = "Zq9~XyW%2Bs3cr3T%3Dk";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger_line = |agent: &str, tool: &str, status: &str, class: &str, flag: &str| {
+        format!(
+            "{{\"ts\":1800000010,\"session_id\":\"s1\",\"agent\":\"{agent}\",\"tool\":\"{tool}\",\
+             \"args_hash\":\"sha256:{}\",\"result_status\":\"{status}\",\"elapsed_ms\":5,\
+             \"error_class\":\"{class}\",\"risk_flags\":[\"{flag}\"],\"artifacts\":[]}}\n",
+            "0".repeat(64)
+        )
+    };
+    let ledger = [
+        ledger_line(
+            "dev_agent",
+            "web_fetch",
+            "error",
+            "ConnectionError",
+            "path_denied",
+        ),
+        ledger_line("dev_agent", key, "error", &format!("E {key}"), supplied),
+        ledger_line(supplied, percent, "denied", supplied, key),
+        ledger_line(
+            "ops_agent",
+            "deploy",
+            "denied",
+            "PermissionError",
+            "network_denied",
+        ),
+    ]
+    .concat();
+    let event = |event_type: &str, data: String| {
+        format!(
+            "{{\"ts\":\"2027-01-15T08:00:00.5Z\",\"run_id\":\"vm-1\",\"agent_system\":\"a\",\
+             \"event_type\":\"{event_type}\",\"summary\":\"s\",\"data\":{data}}}\n"
+        )
+    };
+    let mut sandbox = String::new();
+    for (host, model, name) in [
+        ("api.openai.com", "gpt-4o-mini", "OPENAI_API_KEY"),
+        (key, percent, supplied),
+        (supplied, key, key),
+    ] {
+        sandbox += &event(
+            "llm_response",
+            format!(
+                "{{\"method\":\"POST\",\"host\":\"{host}\",\"path\":\"/v1\",\"status_code\":500,\
+                 \"duration_ms\":100,\"body_bytes\":10,\"model\":\"{model}\",\
+                 \"input_tokens\":10,\"output_tokens\":5}}"
+            ),
+        );
+        sandbox += &event(
+            "key_injection",
+            format!(
+                "{{\"secret_name\":\"{name}\",\"host\":\"{host}\",\"action\":\"leak_blocked\"}}"
+            ),
+        );
+    }
+    std::fs::write(dir.path().join("ledger.jsonl"), ledger).expect("write ledger");
+    std::fs::write(dir.path().join(format!("{supplied}.jsonl")), sandbox).expect("write log");
+    let html = dir.path().join("page.html");
+    let mut outputs = Vec::new();
+    for format in ["text", "json"] {
+        let out = assert_cmd::Command::cargo_bin("agentlog")
+            .expect("binary")
+            .args(["analyze", "--format", format, "--html"])
+            .arg(&html)
+            .arg("--secret")
+            .arg(format!("TOKEN={supplied}"))
+            .arg(dir.path())
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{format}: {out:?}");
+        outputs.push((format, String::from_utf8_lossy(&out.stdout).into_owned()));
+        outputs.push(("stderr", String::from_utf8_lossy(&out.stderr).into_owned()));
+        let page = std::fs::read_to_string(&html).expect("page written");
+        outputs.push(("html", page));
+    }
+    for (name, text) in &outputs {
+        for value in [key, supplied] {
+            assert_eq!(leak(text, value), None, "{name} output leaks a secret");
+        }
+        assert!(
+            !text.contains(percent),
+            "{name} output leaks the encoded secret"
+        );
+    }
+    for (name, text) in outputs.iter().filter(|(name, _)| *name != "stderr") {
+        assert!(text.contains("[redacted]"), "{name}: nothing withheld?");
+        for ordinary in [
+            "web_fetch",
+            "ConnectionError",
+            "ops_agent",
+            "deploy",
+            "api.openai.com",
+            "gpt-4o-mini",
+            "OPENAI_API_KEY",
+            "ledger.jsonl",
+        ] {
+            assert!(text.contains(ordinary), "{name} output lost {ordinary}");
+        }
+    }
 }

@@ -815,9 +815,10 @@ fn a_rotated_and_retained_ledger_directory_validates_in_one_command() {
         );
     }
     // A record the public implementation would write, appended to an archive as a second
-    // gzip member: found inside the compressed file.
+    // gzip member: found inside the compressed file. Its ts is the archive day's last second,
+    // so it does not go back in time (`ts.backwards`).
     let mut member = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let bad = "{\"ts\": 1792000000, \"ts_iso\": \"x\", \"session_id\": \"s\", \"agent\": \"a\", \
+    let bad = "{\"ts\": 1794614399, \"ts_iso\": \"x\", \"session_id\": \"s\", \"agent\": \"a\", \
                \"tool\": \"t\", \"args_hash\": \"sha256:00\", \"result_status\": \"denied\", \
                \"elapsed_ms\": 0, \"error_class\": null, \"risk_flags\": [\"denial:path\"], \
                \"artifacts\": []}\n";

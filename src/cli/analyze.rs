@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use agentlog_analyze::{Options, Report, analyze_paths};
 
+use super::secret_args::SecretArgs;
 use super::{EXIT_OK, fail};
 
 /// Output format of the report.
@@ -32,7 +33,11 @@ pub enum OutFormat {
 /// PATH is a file, `-` for stdin, a directory (searched recursively for *.jsonl and
 /// *.jsonl.gz, e.g. a ledger directory with rotated days) or a .gz file. Lines that are not
 /// JSON, or not records of either family, are counted and reported with their line numbers.
-/// Percentiles are nearest-rank. Exit codes: 0 success, 2 usage or I/O error.
+/// Percentiles are nearest-rank. No output shows a secret value: every name copied from a log
+/// (tool, agent, error class, flag, host, model, secret name, file name, ...) that carries a
+/// secret supplied with --secret, --secret-env or --secrets-file (in any encoding the
+/// validator knows) or a well-known credential format is shown as `[redacted]`, exactly as
+/// `agentlog validate` withholds it. Exit codes: 0 success, 2 usage or I/O error.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Files, directories or `-` (stdin).
@@ -55,6 +60,9 @@ pub struct Args {
     /// Rows per table in the text report.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Secrets whose values must not appear, and the built-in detector.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 fn parse_bucket(s: &str) -> Result<u64, String> {
@@ -102,17 +110,27 @@ pub fn run(args: Args) -> u8 {
     if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return fail("`-` (standard input) may be given only once");
     }
-    let options = Options::default().with_bucket_seconds(args.bucket);
+    let redactor = match args.secrets.options().map(|o| o.redactor()) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return fail(e),
+        Err(e) => return fail(e),
+    };
+    // From here on every message about an input goes through the redactor: a path may carry
+    // a secret.
+    let redact = |message: String| redactor.text(&message).into_owned();
+    let options = Options::default()
+        .with_bucket_seconds(args.bucket)
+        .with_redactor(redactor.clone());
     let report = match analyze_paths(&args.paths, options) {
         Ok(report) => report,
-        Err(e) => return fail(e),
+        Err(e) => return fail(redact(e.to_string())),
     };
     if let Some(path) = &args.html
         && let Err(e) = write_to(Some(path), |out| {
             agentlog_analyze::html::write(&report, out)
         })
     {
-        return fail(format_args!("{}: {e}", path.display()));
+        return fail(redact(format!("{}: {e}", path.display())));
     }
     let written = write_to(args.output.as_deref(), |out| {
         write_report(&report, &args, out)

@@ -12,6 +12,7 @@ mod emit;
 mod ledger;
 mod proxy;
 mod schema;
+mod secret_args;
 mod validate;
 
 use std::collections::HashSet;

@@ -4,15 +4,13 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use agentlog_core::secrets::file::{MIN_VALUE_LEN, SecretsFileError, read_secrets_file};
-use agentlog_core::secrets::{Secret, SecretValue, is_valid_name};
 use agentlog_validate::report::{self, Format};
-use agentlog_validate::secrets::scan::MIN_SECRET_LEN;
 use agentlog_validate::walk::{self, Input};
 use agentlog_validate::{
-    FileReport, Options, Profile, Report, Severity, Validator, input_reader, no_match_finding,
+    FileReport, Profile, Report, Severity, Validator, input_reader, no_match_finding,
 };
 
+use super::secret_args::SecretArgs;
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 /// How to treat event types the profile does not define.
@@ -60,22 +58,9 @@ pub struct Args {
     /// Files, directories or `-` (stdin).
     #[arg(value_name = "PATH|-", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Secrets whose values must not appear: a dotenv file (`[export] NAME=VALUE` lines,
-    /// quoted values, `#` comments) or a JSON object of name -> value. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub secrets_file: Vec<PathBuf>,
-    /// A secret whose value is in this environment variable. Repeatable.
-    #[arg(long, value_name = "NAME")]
-    pub secret_env: Vec<String>,
-    /// A secret in the sandbox's syntax `NAME=VALUE@hosts` (hosts ignored here). Repeatable.
-    #[arg(long, value_name = "NAME=VALUE@hosts")]
-    pub secret: Vec<String>,
-    /// Turn off the built-in detector of well-known credential formats.
-    #[arg(long)]
-    pub no_builtin_detectors: bool,
-    /// Ignore a built-in detector match that contains this literal text. Repeatable.
-    #[arg(long, value_name = "TEXT")]
-    pub allow: Vec<String>,
+    /// Secrets whose values must not appear, and the built-in detector.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
     /// Output format.
     #[arg(long, default_value_t = Format::Text, value_parser = format_parser())]
     pub format: Format,
@@ -120,57 +105,6 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     .try_map(|name| name.parse::<Format>())
 }
 
-// A secrets file refuses values the scanner would refuse, itself: it can give the line, and
-// must not give the name (which may be part of a value). So both limits must agree.
-const _: () = assert!(MIN_VALUE_LEN == MIN_SECRET_LEN);
-
-/// The secrets of `--secrets-file`, `--secret-env` and `--secret`. Errors give each argument's
-/// position (`--secret #2`), never its text, which may be a value: a spec whose `NAME=` was
-/// forgotten, a value typed where a path or a name belongs. A secrets file that exists is
-/// named by its path (see [`read_secrets_file`]).
-fn collect_secrets(args: &Args) -> Result<Vec<Secret>, String> {
-    let mut secrets = Vec::new();
-    for (i, path) in args.secrets_file.iter().enumerate() {
-        let file = read_secrets_file(path).map_err(|e| match e {
-            SecretsFileError::Read { .. } => format!("--secrets-file #{}: {e}", i + 1),
-            e => e.to_string(),
-        })?;
-        secrets.extend(file);
-    }
-    for (i, name) in args.secret_env.iter().enumerate() {
-        let position = i + 1;
-        if !is_valid_name(name) {
-            return Err(format!(
-                "--secret-env #{position}: not a valid environment variable name (letters, digits and `_`, not starting with a digit)"
-            ));
-        }
-        let value = std::env::var(name).map_err(|_| {
-            format!("--secret-env #{position}: that environment variable is not set")
-        })?;
-        if value.len() < MIN_SECRET_LEN {
-            return Err(too_short(format_args!("--secret-env #{position}")));
-        }
-        secrets.push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
-    }
-    for (i, spec) in args.secret.iter().enumerate() {
-        let secret = Secret::parse(spec, |n| std::env::var(n).ok())
-            .map_err(|e| format!("--secret #{}: {e}", i + 1))?;
-        // Refused here by position: the scanner would name the secret, and in `abcdefgh=xy`
-        // (a value whose `=` was taken for the separator) the "name" is most of the value.
-        if secret.expose().len() < MIN_SECRET_LEN {
-            return Err(too_short(format_args!("--secret #{}", i + 1)));
-        }
-        secrets.push(secret);
-    }
-    Ok(secrets)
-}
-
-fn too_short(which: std::fmt::Arguments<'_>) -> String {
-    format!(
-        "{which}: the value is shorter than {MIN_SECRET_LEN} bytes and would match all over a log; refusing it"
-    )
-}
-
 fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
     if !io::stderr().is_terminal() {
         return None;
@@ -208,11 +142,11 @@ pub fn run(args: Args) -> u8 {
     if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return fail("`-` (standard input) may be given only once");
     }
-    let secrets = match collect_secrets(&args) {
-        Ok(s) => s,
+    let options = match args.secrets.options() {
+        Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let options = Options::default()
+    let options = options
         .with_profile(match args.profile {
             ProfileArg::Auto => Profile::Auto,
             ProfileArg::V0 => Profile::V0,
@@ -223,9 +157,6 @@ pub fn run(args: Args) -> u8 {
             UnknownTypes::Error => Severity::Error,
             UnknownTypes::Warn => Severity::Warning,
         })
-        .with_secrets(secrets)
-        .with_builtin_detectors(!args.no_builtin_detectors)
-        .with_allow(args.allow.clone())
         .with_max_errors(if args.fail_fast {
             Some(1)
         } else {

@@ -9,9 +9,10 @@
 //! 1. **Inputs** are opened through the validator's public reader: paths expand with
 //!    [`agentlog_validate::walk::expand`] (files, directories of `*.jsonl` / `*.jsonl.gz`,
 //!    `-` for stdin) and bytes come from [`agentlog_validate::input_reader`] (gzip on the
-//!    fly). Lines are split with the standard library's `BufRead::read_until`, capped at
-//!    [`Options::max_line_len`] (longer lines are skipped without being buffered), and handed
-//!    in batches to worker threads ([`Options::threads`]).
+//!    fly). Lines come from the validator's line reader ([`agentlog_validate::lines`], the
+//!    one `agentlog validate` uses) in pieces of whole lines, capped at
+//!    [`Options::max_line_len`] (longer lines are skipped without being buffered), and the
+//!    pieces are handed as batches to worker threads ([`Options::threads`]).
 //! 2. **Records**: each line is parsed once into borrowed fields and classified as a sandbox
 //!    event or a ledger record (tool call, risk event, telemetry); see [`record`] for the rule.
 //!    Each record is analysed with its family; a file's family is that of its first record
@@ -23,7 +24,12 @@
 //!    number of distinct names and durations, not with the number of lines.
 //! 4. **Reports** ([`LedgerReport`], [`SandboxReport`]) are computed from the aggregates, and
 //!    **findings** ([`findings`]) from the reports, each with a one-line proposal.
-//! 5. **Outputs** only format a [`Report`]: [`text`], JSON (the [`Report`] serialized with
+//! 5. **Redaction**: every name a report copies from a log (tools, agents, error classes,
+//!    flags, hosts, models, secret names, file names, ...) passes through the validator's
+//!    redactor ([`Options::redactor`]) before the findings are drawn and before any output:
+//!    a name that carries a supplied secret or a well-known credential format is shown as
+//!    `[redacted]` (see `redact.rs`).
+//! 6. **Outputs** only format a [`Report`]: [`text`], JSON (the [`Report`] serialized with
 //!    serde; field names are stable and documented on the types), and [`html`], one
 //!    self-contained page with the charting library inlined.
 //!
@@ -50,6 +56,7 @@ pub mod ledger;
 pub mod percentile;
 mod read;
 pub mod record;
+mod redact;
 pub mod sandbox;
 pub mod text;
 pub mod timeline;
@@ -66,7 +73,12 @@ pub use percentile::{Percentiles, nearest_rank_percentile};
 pub use record::Family;
 pub use sandbox::SandboxReport;
 
+use agentlog_validate::secrets::detect::Detector;
+use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::scan::SecretScanner;
 use agentlog_validate::walk::{self, Input};
+
+use crate::redact::Redact;
 
 /// The value of [`Report::format`]: the JSON output's name and version. A new version is
 /// made only when a field is renamed or removed or changes meaning; fields may be added.
@@ -86,6 +98,10 @@ pub struct Options {
     pub max_line_len: usize,
     /// Worker threads for inputs larger than one batch (1 MiB); 0 picks the number of cores.
     pub threads: usize,
+    /// What withholds names that carry a secret from the report. Default: the
+    /// validator's built-in detector of well-known credential formats, no supplied secrets;
+    /// build one with the secrets to withhold with [`agentlog_validate::Options::redactor`].
+    pub redactor: Redactor,
 }
 
 impl Default for Options {
@@ -94,6 +110,7 @@ impl Default for Options {
             bucket_seconds: None,
             max_line_len: agentlog_validate::DEFAULT_MAX_LINE_LEN,
             threads: 0,
+            redactor: Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new()))),
         }
     }
 }
@@ -117,6 +134,13 @@ impl Options {
     #[must_use]
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// Sets [`Options::redactor`].
+    #[must_use]
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
         self
     }
 }
@@ -252,15 +276,21 @@ impl Analyzer {
                 .iter()
                 .any(|f| f.records_by_family.contains_key(&family))
         };
-        let ledger = has(Family::Ledger).then(|| self.aggs.ledger.report());
-        let sandbox = has(Family::Sandbox).then(|| self.aggs.sandbox.report());
+        let redactor = &self.options.redactor;
+        let mut ledger = has(Family::Ledger).then(|| self.aggs.ledger.report());
+        let mut sandbox = has(Family::Sandbox).then(|| self.aggs.sandbox.report());
+        // Before the findings, which quote the reports' names, and before any output.
+        ledger.redact(redactor);
+        sandbox.redact(redactor);
+        let mut files = self.files;
+        files.redact(redactor);
         let mut findings: Vec<Finding> =
             ledger.iter().flat_map(findings::ledger_findings).collect();
         findings.extend(sandbox.iter().flat_map(findings::sandbox_findings));
         findings::sort(&mut findings);
         Report {
             format: FORMAT,
-            files: self.files,
+            files,
             ledger,
             sandbox,
             findings,

@@ -1,23 +1,28 @@
 //! The line loop of one input, on [`Options::threads`](crate::Options::threads) threads.
 //!
-//! Lines come from the standard library's `BufRead::read_until` (agentlog-validate exposes how
-//! inputs are opened, not its chunked line reader): the calling thread appends whole lines to
-//! a batch of about [`BATCH_BYTES`] and sends it through a bounded channel; worker threads
-//! parse and classify each line and add it to their own aggregates, which are merged into the
-//! analyzer's when the input ends. Every figure is a count, a sum, a minimum, a maximum or a
-//! histogram, so the merged result does not depend on which worker saw which batch. Per batch,
-//! a worker also returns the tally of its lines (records per family, the first family seen,
-//! skipped lines with their numbers), and those are put back in batch order: a file's family
-//! is that of its first record, and line numbers stay ascending.
+//! Lines come from the validator's line reader ([`agentlog_validate::lines`]), the same one
+//! `agentlog validate` uses: it cuts the input into pieces of whole lines of about
+//! [`BATCH_BYTES`], and an over-long line into a `TooLong` piece without buffering it. Each
+//! piece is a batch: the calling thread reads and sends batches through a bounded channel;
+//! worker threads split them into lines, parse and classify each line and add it to their own
+//! aggregates, which are merged into the analyzer's when the input ends. Every figure is a
+//! count, a sum, a minimum, a maximum or a histogram, so the merged result does not depend on
+//! which worker saw which batch. Per batch, a worker also returns the tally of its lines (how
+//! many, records per family, the first family seen, skipped lines with their numbers within
+//! the batch), and those are put back in batch order, which makes the line numbers absolute:
+//! a file's family is that of its first record, and line numbers stay ascending.
 //!
-//! A line longer than the cap is never held in memory: the reader stops at the cap, skips to
-//! the next newline and marks the line `too_long`. An input smaller than one batch is read on
-//! the calling thread alone.
+//! A line longer than [`Options::max_line_len`](crate::Options::max_line_len) is counted as
+//! `too_long` and never parsed (nor held in memory when it is longer than what the reader
+//! has at once). Until the first full batch shows the input is larger than one, batches are
+//! processed on the calling thread alone.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use agentlog_validate::lines::{LineReader, Piece, split};
 
 use crate::ledger::LedgerAgg;
 use crate::record::{self, Bad, Family, Kind};
@@ -48,27 +53,37 @@ impl Aggs {
     }
 }
 
-/// One line of a batch: its byte range in the batch, or a line skipped for its length.
-#[derive(Clone, Copy, Debug)]
-enum Line {
-    Text(usize, usize),
-    TooLong,
-}
-
-/// Whole lines read in a row.
-#[derive(Debug, Default)]
+/// One piece of the input, numbered in reading order.
+#[derive(Debug)]
 struct Batch {
     seq: usize,
-    /// Number of the first line.
-    first_line: u64,
-    data: Vec<u8>,
-    lines: Vec<Line>,
+    /// Whole lines, or `None` for one line skipped by the reader for its length.
+    data: Option<Vec<u8>>,
+}
+
+impl Batch {
+    /// The batch of `piece`; a read error is returned as the error it is.
+    fn new(seq: usize, piece: Piece) -> io::Result<Batch> {
+        let data = match piece {
+            Piece::Lines { buf, .. } => Some(buf),
+            Piece::TooLong => None,
+            Piece::ReadError(e) => return Err(e),
+        };
+        Ok(Batch { seq, data })
+    }
+
+    /// Large enough to show the input does not fit in one batch.
+    fn full(&self) -> bool {
+        self.data.as_ref().is_some_and(|d| d.len() >= BATCH_BYTES)
+    }
 }
 
 /// What the lines of one batch were.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     seq: usize,
+    /// Lines in the batch (in the input, once tallies are added up).
+    lines: u64,
     by_family: BTreeMap<Family, u64>,
     first_family: Option<Family>,
     skipped: BTreeMap<&'static str, LineList>,
@@ -83,8 +98,11 @@ impl Tally {
         }
     }
 
-    /// Adds a later batch's tally.
+    /// Adds the next batch's tally; its line numbers, counted from its first line, become
+    /// numbers after this tally's lines.
     fn then(&mut self, later: Tally) {
+        let offset = self.lines;
+        self.lines += later.lines;
         for (family, n) in later.by_family {
             *self.by_family.entry(family).or_default() += n;
         }
@@ -93,7 +111,8 @@ impl Tally {
             let mine = self.skipped.entry(kind).or_default();
             mine.count += list.count;
             let room = LINE_NUMBERS_KEPT.saturating_sub(mine.lines.len());
-            mine.lines.extend(list.lines.into_iter().take(room));
+            let numbers = list.lines.into_iter().take(room).map(|n| n + offset);
+            mine.lines.extend(numbers);
         }
     }
 }
@@ -120,94 +139,27 @@ fn one_line(aggs: &mut Aggs, tally: &mut Tally, number: u64, line: &[u8]) {
     }
 }
 
-/// Every line of `batch`.
-fn process(aggs: &mut Aggs, batch: &Batch) -> Tally {
+/// Every line of `batch`, numbered from 1; lines longer than `max` are only counted.
+fn process(aggs: &mut Aggs, batch: &Batch, max: usize) -> Tally {
     let mut tally = Tally {
         seq: batch.seq,
         ..Tally::default()
     };
-    for (i, line) in batch.lines.iter().enumerate() {
-        let number = batch.first_line + i as u64;
-        match *line {
-            Line::TooLong => tally.skip("too_long", number),
-            Line::Text(start, end) => one_line(
-                aggs,
-                &mut tally,
-                number,
-                batch.data.get(start..end).unwrap_or_default(),
-            ),
+    let Some(data) = &batch.data else {
+        tally.lines = 1;
+        tally.skip("too_long", 1);
+        return tally;
+    };
+    for line in split(data) {
+        tally.lines += 1;
+        let number = tally.lines;
+        if line.len() > max {
+            tally.skip("too_long", number);
+        } else {
+            one_line(aggs, &mut tally, number, line);
         }
     }
     tally
-}
-
-/// Reads lines into batches.
-struct Batcher<R> {
-    reader: BufReader<R>,
-    max: usize,
-    limit: u64,
-    bytes: u64,
-    lines: u64,
-    seq: usize,
-}
-
-impl<R: Read> Batcher<R> {
-    /// The next batch; an empty one at the end of the input.
-    fn next(&mut self) -> io::Result<Batch> {
-        let mut batch = Batch {
-            seq: self.seq,
-            first_line: self.lines + 1,
-            data: Vec::with_capacity(BATCH_BYTES + 4096),
-            lines: Vec::new(),
-        };
-        self.seq += 1;
-        while batch.data.len() < BATCH_BYTES {
-            let start = batch.data.len();
-            let n = (&mut self.reader)
-                .take(self.limit)
-                .read_until(b'\n', &mut batch.data)?;
-            if n == 0 {
-                break;
-            }
-            self.bytes += n as u64;
-            self.lines += 1;
-            if batch.data.last() == Some(&b'\n') {
-                batch.lines.push(Line::Text(start, batch.data.len() - 1));
-            } else if batch.data.len() - start > self.max {
-                // Over the cap: drop what was read of it, skip the rest unread.
-                batch.data.truncate(start);
-                self.bytes += skip_line(&mut self.reader)?;
-                batch.lines.push(Line::TooLong);
-            } else {
-                batch.lines.push(Line::Text(start, batch.data.len()));
-            }
-        }
-        Ok(batch)
-    }
-}
-
-/// Skips to just past the next newline; returns the bytes skipped.
-fn skip_line(reader: &mut impl BufRead) -> io::Result<u64> {
-    let mut skipped = 0u64;
-    loop {
-        let buf = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            return Ok(skipped);
-        }
-        let (used, done) = match memchr::memchr(b'\n', buf) {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        reader.consume(used);
-        skipped += used as u64;
-        if done {
-            return Ok(skipped);
-        }
-    }
 }
 
 /// Reads one input into `aggs` and returns its summary (`path` left empty).
@@ -216,34 +168,24 @@ pub(crate) fn read(
     options: &Options,
     reader: impl Read,
 ) -> io::Result<FileSummary> {
-    let max = options.max_line_len;
-    let mut batcher = Batcher {
-        reader: BufReader::with_capacity(256 << 10, reader),
-        max,
-        limit: u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1),
-        bytes: 0,
-        lines: 0,
-        seq: 0,
-    };
-    let first = batcher.next()?;
+    let mut pieces = LineReader::new(reader, BATCH_BYTES, options.max_line_len);
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
-    let mut tallies = if threads <= 1 || first.data.len() < BATCH_BYTES {
-        // Small input or one thread: here.
-        let mut tallies = vec![process(aggs, &first)];
-        loop {
-            let batch = batcher.next()?;
-            if batch.lines.is_empty() {
-                break;
-            }
-            tallies.push(process(aggs, &batch));
+    let mut tallies = Vec::new();
+    let mut seq = 0usize;
+    // Here, until a full batch shows the input is larger than one batch.
+    while let Some(piece) = pieces.next() {
+        let batch = Batch::new(seq, piece)?;
+        seq += 1;
+        if threads > 1 && batch.full() {
+            let mut rest = parallel(aggs, options, &mut pieces, batch, threads)?;
+            tallies.append(&mut rest);
+            break;
         }
-        tallies
-    } else {
-        parallel(aggs, options, &mut batcher, first, threads)?
-    };
+        tallies.push(process(aggs, &batch, options.max_line_len));
+    }
     tallies.sort_by_key(|t| t.seq);
     let mut total = Tally::default();
     for t in tallies {
@@ -251,8 +193,8 @@ pub(crate) fn read(
     }
     Ok(FileSummary {
         family: total.first_family,
-        bytes: batcher.bytes,
-        lines: batcher.lines,
+        bytes: pieces.bytes_read(),
+        lines: total.lines,
         records: total.by_family.values().sum(),
         records_by_family: total.by_family,
         skipped: total.skipped,
@@ -260,11 +202,11 @@ pub(crate) fn read(
     })
 }
 
-/// Reads on this thread while `threads` workers process the batches.
+/// Reads on this thread while `threads` workers process the batches, from `first` on.
 fn parallel<R: Read>(
     aggs: &mut Aggs,
     options: &Options,
-    batcher: &mut Batcher<R>,
+    pieces: &mut LineReader<R>,
     first: Batch,
     threads: usize,
 ) -> io::Result<Vec<Tally>> {
@@ -274,18 +216,21 @@ fn parallel<R: Read>(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let receive = Arc::clone(&receive);
-                scope.spawn(move || work(&receive, Aggs::new(options)))
+                scope.spawn(move || work(&receive, Aggs::new(options), options.max_line_len))
             })
             .collect();
         let mut result = Ok(());
+        let mut seq = first.seq;
         let mut batch = first;
-        while !batch.lines.is_empty() {
+        loop {
             if send.send(batch).is_err() {
                 break;
             }
-            batch = match batcher.next() {
-                Ok(b) => b,
-                Err(e) => {
+            seq += 1;
+            batch = match pieces.next().map(|piece| Batch::new(seq, piece)) {
+                None => break,
+                Some(Ok(b)) => b,
+                Some(Err(e)) => {
                     result = Err(e);
                     break;
                 }
@@ -307,7 +252,7 @@ fn parallel<R: Read>(
 }
 
 /// A worker: processes batches until the channel closes.
-fn work(receive: &Mutex<Receiver<Batch>>, mut aggs: Aggs) -> (Aggs, Vec<Tally>) {
+fn work(receive: &Mutex<Receiver<Batch>>, mut aggs: Aggs, max: usize) -> (Aggs, Vec<Tally>) {
     let mut tallies = Vec::new();
     loop {
         let next = receive
@@ -315,7 +260,7 @@ fn work(receive: &Mutex<Receiver<Batch>>, mut aggs: Aggs) -> (Aggs, Vec<Tally>) 
             .unwrap_or_else(PoisonError::into_inner)
             .recv();
         match next {
-            Ok(batch) => tallies.push(process(&mut aggs, &batch)),
+            Ok(batch) => tallies.push(process(&mut aggs, &batch, max)),
             Err(_) => return (aggs, tallies),
         }
     }

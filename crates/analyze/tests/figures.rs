@@ -501,3 +501,52 @@ fn the_page_escapes_what_logs_say() {
         "embedded JSON escapes <"
     );
 }
+
+#[test]
+fn over_long_lines_keep_every_line_number_across_batches() {
+    // About 2 MiB of ledger copies (several 1 MiB batches; the first cut short by the skipped
+    // line, so read on this thread, the rest on workers), with a 600 KiB line the line reader
+    // skips unbuffered (longer than one read), a 2 KiB line it hands over whole (the
+    // analyzer's own length check), and a last line without a newline.
+    let ledger = std::fs::read(testdata("ledger.jsonl")).expect("read");
+    let (before, after) = (60u64, 100u64);
+    let mut big = Vec::new();
+    for _ in 0..before {
+        big.extend_from_slice(&ledger);
+    }
+    big.extend_from_slice(&vec![b'x'; 600 << 10]);
+    big.push(b'\n');
+    big.extend_from_slice(&vec![b'y'; 2 << 10]);
+    big.push(b'\n');
+    for _ in 0..after {
+        big.extend_from_slice(&ledger);
+    }
+    big.extend_from_slice(b"not json, torn");
+    let half = before * 50;
+    for threads in [1, 4] {
+        let options = Options::default()
+            .with_threads(threads)
+            .with_max_line_len(1000);
+        let mut analyzer = Analyzer::new(options);
+        analyzer.read("big", big.as_slice()).expect("reads");
+        let report = analyzer.finish();
+        let f = &report.files[0];
+        assert_eq!(f.lines, (before + after) * 50 + 3, "threads {threads}");
+        assert_eq!(f.bytes, big.len() as u64);
+        assert_eq!(f.skipped["too_long"].lines, vec![half + 1, half + 2]);
+        assert_eq!(f.skipped["not_json"].count, before + after + 1);
+        // Line 6 of each copy is not JSON; the last line is the torn one.
+        let not_json = &f.skipped["not_json"].lines;
+        assert_eq!(not_json.first(), Some(&6));
+        let first_after = usize::try_from(before).unwrap();
+        assert_eq!(
+            not_json.get(first_after),
+            Some(&(half + 2 + 6)),
+            "after the skipped lines"
+        );
+        assert_eq!(
+            report.ledger.as_ref().map(|l| l.tool_calls),
+            Some((before + after) * 30)
+        );
+    }
+}

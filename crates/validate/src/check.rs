@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use super::fast::{Facts, fast};
 use super::profile::{Family, Pending, agent_system_empty};
-use super::{Finding, Profile, Rule, Severity, dupkeys};
+use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
 
@@ -128,26 +128,18 @@ impl Checker {
             cap,
             ..ChunkResult::default()
         };
-        let mut start = 0;
         let mut rel = 0u64;
-        for nl in memchr::memchr_iter(b'\n', chunk) {
+        for line in lines::split(chunk) {
             rel += 1;
-            let line = chunk.get(start..nl).unwrap_or_default();
             self.check_line(rel, line, family, &mut out);
-            start = nl + 1;
         }
-        if start < chunk.len() {
-            rel += 1;
-            let line = chunk.get(start..).unwrap_or_default();
-            self.check_line(rel, line, family, &mut out);
-            if torn {
-                out.push(self.finding(
-                    rel,
-                    Rule::LineTorn,
-                    None,
-                    "last line has no terminating newline".into(),
-                ));
-            }
+        if torn && !chunk.is_empty() && !chunk.ends_with(b"\n") {
+            out.push(self.finding(
+                rel,
+                Rule::LineTorn,
+                None,
+                "last line has no terminating newline".into(),
+            ));
         }
         out.lines = rel;
         out.findings.sort_by_key(|f| (f.line, f.rule));
@@ -309,6 +301,15 @@ impl Checker {
                         self.ledger_error(line, e, out);
                     }
                 }
+            }
+            // The event log's ordering rule: `ts.backwards` against the previous record.
+            if let Some(ts) = map.get("ts").and_then(Value::as_i64).and_then(unix_ts) {
+                let facts = Facts {
+                    ts: Some(ts),
+                    run_id: None,
+                    event_type: None,
+                };
+                self.cross_line(line, facts, out);
             }
             "tool_call"
         } else {
@@ -601,4 +602,10 @@ fn syntax_reason(e: &serde_json::Error) -> String {
         Some(i) => text.get(..i).unwrap_or_default().to_owned(),
         None => text,
     }
+}
+
+/// A ledger record's `ts` (integer Unix seconds) as a [`Timestamp`]; `None` out of range.
+fn unix_ts(seconds: i64) -> Option<Timestamp> {
+    let at = time::OffsetDateTime::from_unix_timestamp(seconds).ok()?;
+    Timestamp::new(at).ok()
 }

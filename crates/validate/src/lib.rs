@@ -38,6 +38,7 @@
 mod check;
 mod dupkeys;
 mod fast;
+pub mod lines;
 mod pipeline;
 mod profile;
 pub mod report;
@@ -337,6 +338,19 @@ impl Options {
         self
     }
 
+    /// The [`Redactor`] of these options' secrets ([`Options::secrets`]) and, when
+    /// [`Options::builtin_detectors`] is on, of the built-in detector with
+    /// [`Options::allow`]: the one a [`Validator`] built from them passes every finding
+    /// through. Other readers of logs (`agentlog analyze`) build theirs here, so they withhold
+    /// exactly what the validator withholds.
+    pub fn redactor(&self) -> Result<Redactor, ScanError> {
+        let scanner = SecretScanner::new(&self.secrets)?;
+        let detector = self
+            .builtin_detectors
+            .then(|| Detector::new(self.allow.clone()));
+        Ok(Redactor::new(scanner, detector))
+    }
+
     /// Sets [`Options::chunk_size`].
     #[must_use]
     pub fn with_chunk_size(mut self, chunk_size: usize) -> Self {
@@ -367,14 +381,10 @@ pub struct Validator {
 impl Validator {
     /// Builds the validator: compiles the schema and the secret matcher.
     pub fn new(options: Options) -> Result<Self, ValidatorError> {
-        let scanner = SecretScanner::new(&options.secrets)?;
-        let detector = options
-            .builtin_detectors
-            .then(|| Detector::new(options.allow.clone()));
         let checker = check::Checker {
             unknown_types: options.unknown_types,
             max_line_len: options.max_line_len,
-            redactor: Redactor::new(scanner, detector),
+            redactor: options.redactor()?,
             envelopes: [
                 crate::schema::SchemaProfile::V0.envelope()?,
                 crate::schema::SchemaProfile::V1.envelope()?,

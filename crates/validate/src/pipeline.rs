@@ -1,9 +1,8 @@
 //! Reader thread -> worker threads -> merger, with bounded channels.
 //!
-//! The reader cuts the input into numbered pieces of whole lines (about
-//! [`Options::chunk_size`] bytes each). An over-long line is never buffered: once the
-//! incomplete line passes the limit, the reader drops what it has of it, sends a `TooLong`
-//! piece and skips to the next newline. Workers check pieces in any order; the merger puts
+//! The reader thread numbers the pieces of whole lines that [`LineReader`] cuts the input into
+//! (about [`Options::chunk_size`] bytes each; an over-long line is a `TooLong` piece, never
+//! buffered; see [`crate::lines`]). Workers check pieces in any order; the merger puts
 //! the results back in sequence, turns relative line numbers into absolute ones, adds the
 //! checks that cross piece boundaries, and spends the error budget.
 //!
@@ -14,7 +13,7 @@
 //! to the workers with the family its lines are checked as.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
@@ -23,15 +22,8 @@ use super::check::{Checker, ChunkResult, DISTINCT_CAP};
 use super::profile::{Family, Pending, agent_system_empty, family_of_line};
 use super::{CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, Rule, Severity};
 use crate::event::Timestamp;
+use crate::lines::{LineReader, Piece, split};
 use crate::secrets::redact::Redactor;
-
-const BLOCK: usize = 256 << 10;
-
-enum Piece {
-    Lines { buf: Vec<u8>, torn: bool },
-    TooLong,
-    ReadError(String),
-}
 
 /// A piece as the workers get it: with the family its lines are checked as and, when the
 /// reader chose the ledger under `auto` in this piece, that choice for the merger.
@@ -65,8 +57,7 @@ impl Detect {
         if self.family.is_none() {
             match &piece {
                 Piece::Lines { buf, .. } => {
-                    let whole = buf.strip_suffix(b"\n").unwrap_or(buf);
-                    for line in whole.split(|b| *b == b'\n') {
+                    for line in split(buf) {
                         self.lines += 1;
                         if let Some(family) = family_of_line(line) {
                             self.family = Some(family);
@@ -96,97 +87,6 @@ enum Done {
     Chunk(ChunkResult),
     TooLong,
     ReadError(String),
-}
-
-fn read_pieces(
-    mut reader: impl Read,
-    options: &Options,
-    stop: &AtomicBool,
-    bytes: &mut u64,
-    mut send: impl FnMut(Piece) -> bool,
-) {
-    let chunk_size = options.chunk_size.max(1);
-    let max_line = options.max_line_len;
-    let mut block = vec![0u8; BLOCK];
-    let mut chunk: Vec<u8> = Vec::with_capacity(chunk_size + BLOCK);
-    let mut line_start = 0usize;
-    let mut skipping = false;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        let n = match reader.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                // Check the complete lines read so far, then report where reading stopped.
-                let whole = chunk
-                    .get(..line_start)
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or_default();
-                if !whole.is_empty() {
-                    send(Piece::Lines {
-                        buf: whole,
-                        torn: false,
-                    });
-                }
-                send(Piece::ReadError(e.kind().to_string()));
-                return;
-            }
-        };
-        *bytes += n as u64;
-        let mut data = block.get(..n).unwrap_or_default();
-        if skipping {
-            match memchr::memchr(b'\n', data) {
-                Some(i) => {
-                    data = data.get(i + 1..).unwrap_or_default();
-                    skipping = false;
-                }
-                None => continue,
-            }
-        }
-        let before = chunk.len();
-        chunk.extend_from_slice(data);
-        if let Some(i) = memchr::memrchr(b'\n', data) {
-            line_start = before + i + 1;
-        }
-        if chunk.len() - line_start > max_line {
-            chunk.truncate(line_start);
-            if !chunk.is_empty() {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_size + BLOCK));
-                if !send(Piece::Lines {
-                    buf: full,
-                    torn: false,
-                }) {
-                    return;
-                }
-            }
-            if !send(Piece::TooLong) {
-                return;
-            }
-            line_start = 0;
-            skipping = true;
-            continue;
-        }
-        if line_start >= chunk_size {
-            let mut rest = Vec::with_capacity(chunk_size + BLOCK);
-            rest.extend_from_slice(chunk.get(line_start..).unwrap_or_default());
-            chunk.truncate(line_start);
-            let full = std::mem::replace(&mut chunk, rest);
-            line_start = 0;
-            if !send(Piece::Lines {
-                buf: full,
-                torn: false,
-            }) {
-                return;
-            }
-        }
-    }
-    if !skipping && !chunk.is_empty() {
-        let torn = line_start < chunk.len();
-        send(Piece::Lines { buf: chunk, torn });
-    }
 }
 
 /// Findings counted but not kept, per rule and severity.
@@ -519,12 +419,16 @@ pub(crate) fn run(
         scope.spawn(move || {
             let mut seq = 0u64;
             let mut detect = Detect::new(options.profile);
-            read_pieces(reader, options, stop, bytes, |piece| {
+            let mut pieces = LineReader::new(reader, options.chunk_size, options.max_line_len);
+            while !stop.load(Ordering::Relaxed) {
+                let Some(piece) = pieces.next() else { break };
                 let piece = detect.tag(piece);
-                let ok = token_rx.recv().is_ok() && piece_tx.send((seq, piece)).is_ok();
+                if token_rx.recv().is_err() || piece_tx.send((seq, piece)).is_err() {
+                    break;
+                }
                 seq += 1;
-                ok
-            });
+            }
+            *bytes = pieces.bytes_read();
         });
         for _ in 0..workers {
             let done_tx: SyncSender<(u64, Done)> = done_tx.clone();
@@ -579,7 +483,7 @@ fn worker(
                 Done::Chunk(chunk)
             }
             Piece::TooLong => Done::TooLong,
-            Piece::ReadError(kind) => Done::ReadError(kind),
+            Piece::ReadError(e) => Done::ReadError(e.kind().to_string()),
         };
         if done.send((seq, result)).is_err() {
             return;

@@ -117,7 +117,7 @@ rules! {
     TsFormat = "ts.format", Error, "ts is not an RFC 3339 date-time with an offset.";
     /// `ts` goes backwards (warning).
     TsBackwards = "ts.backwards", Warning,
-        "ts is earlier than the previous event's ts in the same file (clock step or merged logs).";
+        "ts is earlier than the previous event's ts in the same file (clock step or merged logs); in a ledger, a tool-call record's ts (Unix seconds) against the previous tool-call record's.";
     /// More than one run id in one file (warning).
     RunIdMultiple = "run_id.multiple", Warning,
         "The file holds events of more than one run_id (reported once per additional run_id).";

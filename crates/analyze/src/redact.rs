@@ -1,0 +1,145 @@
+//! No secret value in any output: every string a report copies from a log passes through the
+//! validator's [`Redactor`] before an output sees it.
+//!
+//! The analysis reads names out of logs (tools, agents, error classes, risk flags, hosts,
+//! models, secret names, plugins, reasons, file names) and prints them. A log may carry a
+//! credential in any of those fields, by mistake or on purpose, so [`Analyzer::finish`]
+//! hands the aggregates' reports to [`Redact::redact`] before the findings are drawn from them
+//! and before text, JSON or HTML can format them. The redactor is the validator's own
+//! ([`agentlog_validate::Options::redactor`]): the same scanner of supplied secrets, in every
+//! encoding it knows, and the same built-in detector of well-known credential formats, so
+//! `agentlog analyze` withholds exactly what `agentlog validate` withholds.
+//!
+//! A name that carries a secret is replaced as a whole by [`WITHHELD`] (`[redacted]`); a file
+//! label by the validator's [`WITHHELD_PATH`]. Counts keyed by names stay exact: keys that
+//! become the same are added up; table rows keep one row per original name (so a table may
+//! show several `[redacted]` rows), and timeline series that become the same are added up.
+//! Redaction runs once per distinct name when the report is built, not once per line.
+//!
+//! [`Analyzer::finish`]: crate::Analyzer::finish
+
+use std::collections::BTreeMap;
+
+use agentlog_validate::WITHHELD_PATH;
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
+
+use crate::FileSummary;
+use crate::ledger::{DenialRow, FailureRow, FlagRow, LedgerReport, Spike, ToolRow};
+use crate::sandbox::{
+    GateRow, HostErrorRow, InjectionRow, LatencyRow, LeakRow, ModelHostRow, SandboxReport,
+    TransformRow,
+};
+use crate::timeline::{Series, TimelineReport};
+
+/// Text of a report that may have come from a log, withheld where it carries a secret.
+pub(crate) trait Redact {
+    /// Replaces every part of `self` that carries a secret `redactor` finds.
+    fn redact(&mut self, redactor: &Redactor);
+}
+
+impl Redact for String {
+    fn redact(&mut self, redactor: &Redactor) {
+        if redactor.leaks(self) {
+            WITHHELD.clone_into(self);
+        }
+    }
+}
+
+impl<T: Redact> Redact for Option<T> {
+    fn redact(&mut self, redactor: &Redactor) {
+        if let Some(inner) = self {
+            inner.redact(redactor);
+        }
+    }
+}
+
+impl<T: Redact> Redact for Vec<T> {
+    fn redact(&mut self, redactor: &Redactor) {
+        for item in self {
+            item.redact(redactor);
+        }
+    }
+}
+
+/// Counts by name: withheld names are added up under [`WITHHELD`].
+impl Redact for BTreeMap<String, u64> {
+    fn redact(&mut self, redactor: &Redactor) {
+        if !self.keys().any(|k| redactor.leaks(k)) {
+            return;
+        }
+        for (mut key, n) in std::mem::take(self) {
+            key.redact(redactor);
+            *self.entry(key).or_default() += n;
+        }
+    }
+}
+
+/// Runs [`Redact::redact`] on the listed fields of a struct.
+macro_rules! redact_fields {
+    ($type:ty: $($field:ident),+) => {
+        impl Redact for $type {
+            fn redact(&mut self, redactor: &Redactor) {
+                $(self.$field.redact(redactor);)+
+            }
+        }
+    };
+}
+
+// Every field of text that can come from a log. `first_ts`, `last_ts` and `bucket_start` are
+// formatted from numbers by the analysis and are left out.
+redact_fields!(LedgerReport: risk_events_by_type, by_status, failures, denials, risk_flags, spikes, tools, timeline);
+redact_fields!(FailureRow: tool, error_class);
+redact_fields!(DenialRow: agent, tool, flags);
+redact_fields!(FlagRow: flag);
+redact_fields!(Spike: flag);
+redact_fields!(ToolRow: tool, by_status);
+redact_fields!(SandboxReport: by_event_type, by_model_host, injections, transforms, leaks_blocked, gates, budget_actions, errors, latency_by_host, latency_by_model, timeline);
+redact_fields!(ModelHostRow: model, host, cost_by_source);
+redact_fields!(InjectionRow: secret_name, host, by_action);
+redact_fields!(TransformRow: plugin, host, action);
+redact_fields!(LeakRow: secret_name, host);
+redact_fields!(GateRow: plugin, host, reasons);
+redact_fields!(HostErrorRow: host, by_status);
+redact_fields!(LatencyRow: name);
+redact_fields!(Series: group, key);
+
+/// Series whose names become the same are added up, and the series stay sorted by group
+/// and key.
+impl Redact for TimelineReport {
+    fn redact(&mut self, redactor: &Redactor) {
+        if !self
+            .series
+            .iter()
+            .any(|s| redactor.leaks(&s.group) || redactor.leaks(&s.key))
+        {
+            return;
+        }
+        let mut merged: Vec<Series> = Vec::with_capacity(self.series.len());
+        for mut series in std::mem::take(&mut self.series) {
+            series.redact(redactor);
+            let same = merged
+                .iter_mut()
+                .find(|m| m.group == series.group && m.key == series.key);
+            match same {
+                Some(m) => {
+                    for (into, n) in m.values.iter_mut().zip(&series.values) {
+                        *into += n;
+                    }
+                }
+                None => merged.push(series),
+            }
+        }
+        merged.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
+        self.series = merged;
+    }
+}
+
+/// A file label that carries a secret is withheld as the validator withholds it.
+impl Redact for FileSummary {
+    fn redact(&mut self, redactor: &Redactor) {
+        if redactor.leaks(&self.path) {
+            WITHHELD_PATH.clone_into(&mut self.path);
+        }
+        self.note.redact(redactor);
+    }
+}

@@ -1,0 +1,95 @@
+//! The secret options `agentlog validate` and `agentlog analyze` share: the secrets whose
+//! values must not appear (`--secrets-file`, `--secret-env`, `--secret`) and the built-in
+//! detector of well-known credential formats (`--no-builtin-detectors`, `--allow`). Both
+//! commands turn them into the validator's [`Options`], so both withhold the same values the
+//! same way (the validator's scanner, detector and redactor).
+
+use std::path::PathBuf;
+
+use agentlog_core::secrets::file::{MIN_VALUE_LEN, SecretsFileError, read_secrets_file};
+use agentlog_core::secrets::{Secret, SecretValue, is_valid_name};
+use agentlog_validate::Options;
+use agentlog_validate::secrets::scan::MIN_SECRET_LEN;
+
+/// Secrets whose values must not appear, and the built-in detector.
+#[derive(Debug, clap::Args)]
+pub struct SecretArgs {
+    /// Secrets whose values must not appear: a dotenv file (`[export] NAME=VALUE` lines,
+    /// quoted values, `#` comments) or a JSON object of name -> value. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_file: Vec<PathBuf>,
+    /// A secret whose value is in this environment variable. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Vec<String>,
+    /// A secret in the sandbox's syntax `NAME=VALUE@hosts` (hosts ignored here). Repeatable.
+    #[arg(long, value_name = "NAME=VALUE@hosts")]
+    pub secret: Vec<String>,
+    /// Turn off the built-in detector of well-known credential formats.
+    #[arg(long)]
+    pub no_builtin_detectors: bool,
+    /// Ignore a built-in detector match that contains this literal text. Repeatable.
+    #[arg(long, value_name = "TEXT")]
+    pub allow: Vec<String>,
+}
+
+impl SecretArgs {
+    /// The validator's default [`Options`] with these secrets and detector settings; errors
+    /// name each argument by its position, never by its text.
+    pub fn options(&self) -> Result<Options, String> {
+        Ok(Options::default()
+            .with_secrets(collect_secrets(self)?)
+            .with_builtin_detectors(!self.no_builtin_detectors)
+            .with_allow(self.allow.clone()))
+    }
+}
+
+// A secrets file refuses values the scanner would refuse, itself: it can give the line, and
+// must not give the name (which may be part of a value). So both limits must agree.
+const _: () = assert!(MIN_VALUE_LEN == MIN_SECRET_LEN);
+
+/// The secrets of `--secrets-file`, `--secret-env` and `--secret`. Errors give each argument's
+/// position (`--secret #2`), never its text, which may be a value: a spec whose `NAME=` was
+/// forgotten, a value typed where a path or a name belongs. A secrets file that exists is
+/// named by its path (see [`read_secrets_file`]).
+fn collect_secrets(args: &SecretArgs) -> Result<Vec<Secret>, String> {
+    let mut secrets = Vec::new();
+    for (i, path) in args.secrets_file.iter().enumerate() {
+        let file = read_secrets_file(path).map_err(|e| match e {
+            SecretsFileError::Read { .. } => format!("--secrets-file #{}: {e}", i + 1),
+            e => e.to_string(),
+        })?;
+        secrets.extend(file);
+    }
+    for (i, name) in args.secret_env.iter().enumerate() {
+        let position = i + 1;
+        if !is_valid_name(name) {
+            return Err(format!(
+                "--secret-env #{position}: not a valid environment variable name (letters, digits and `_`, not starting with a digit)"
+            ));
+        }
+        let value = std::env::var(name).map_err(|_| {
+            format!("--secret-env #{position}: that environment variable is not set")
+        })?;
+        if value.len() < MIN_SECRET_LEN {
+            return Err(too_short(format_args!("--secret-env #{position}")));
+        }
+        secrets.push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
+    }
+    for (i, spec) in args.secret.iter().enumerate() {
+        let secret = Secret::parse(spec, |n| std::env::var(n).ok())
+            .map_err(|e| format!("--secret #{}: {e}", i + 1))?;
+        // Refused here by position: the scanner would name the secret, and in `abcdefgh=xy`
+        // (a value whose `=` was taken for the separator) the "name" is most of the value.
+        if secret.expose().len() < MIN_SECRET_LEN {
+            return Err(too_short(format_args!("--secret #{}", i + 1)));
+        }
+        secrets.push(secret);
+    }
+    Ok(secrets)
+}
+
+fn too_short(which: std::fmt::Arguments<'_>) -> String {
+    format!(
+        "{which}: the value is shorter than {MIN_SECRET_LEN} bytes and would match all over a log; refusing it"
+    )
+}
