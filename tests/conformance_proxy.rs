@@ -195,32 +195,34 @@ fn unsupported_scenarios_are_reported_never_passed() {
     assert!(text.contains(&summary), "{text}");
 }
 
-/// Verdicts by id from the JUnit XML: `pass`, `fail` or `unsupported`.
+/// Verdicts by id from the JUnit XML (`pass`, `fail` or `unsupported`), read back with
+/// quick-junit's parser; the suite's counts must agree with its test cases.
 fn junit_verdicts(xml: &str) -> Vec<(String, String)> {
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>"));
-    assert!(xml.trim_end().ends_with("</testsuites>"));
-    xml.split("<testcase ")
-        .skip(1)
+    let report = quick_junit::Report::deserialize_from_str(xml).unwrap();
+    let suite = &report.test_suites[0];
+    let verdicts: Vec<(String, String)> = suite
+        .test_cases
+        .iter()
         .map(|case| {
-            let name = case
-                .split(" name=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            let body = case.split("</testcase>").next().unwrap();
-            let verdict = if body.contains("<failure message=") {
-                "fail"
-            } else if body.contains("<skipped message=\"declared unsupported\"/>") {
-                "unsupported"
-            } else {
-                assert!(case.contains("\"/>"), "{case}");
-                "pass"
+            let verdict = match &case.status {
+                quick_junit::TestCaseStatus::Success { .. } => "pass",
+                quick_junit::TestCaseStatus::NonSuccess { .. } => "fail",
+                quick_junit::TestCaseStatus::Skipped { message, .. } => {
+                    assert_eq!(
+                        message.as_ref().map(|m| m.as_str()),
+                        Some("declared unsupported")
+                    );
+                    "unsupported"
+                }
             };
-            (name.to_owned(), verdict.to_owned())
+            (case.name.to_string(), verdict.to_owned())
         })
-        .collect()
+        .collect();
+    let count = |v: &str| verdicts.iter().filter(|(_, x)| x == v).count();
+    assert_eq!(suite.tests, verdicts.len());
+    assert_eq!(suite.failures, count("fail"));
+    assert_eq!(suite.skipped, count("unsupported"));
+    verdicts
 }
 
 #[test]

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod cases;
+mod junit;
 pub mod proxy;
 pub mod select;
 pub mod validator;

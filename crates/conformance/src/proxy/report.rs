@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::junit;
+
 /// Differences shown per failing scenario on its text line.
 const TEXT_DIFFERENCES: usize = 3;
 
@@ -135,54 +137,17 @@ impl Report {
 
     /// JUnit XML: one `<testsuite name="agentlog conformance proxy">`.
     pub fn junit(&self) -> String {
-        let total: f64 = self.outcomes.iter().map(|o| o.duration.as_secs_f64()).sum();
-        let mut out = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"agentlog conformance proxy\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{total:.3}\">\n    <properties><property name=\"subject\" value=\"{}\"/></properties>\n",
-            self.outcomes.len(),
-            self.failed(),
-            self.unsupported(),
-            xml(&self.subject)
-        );
-        for o in &self.outcomes {
-            let open = format!(
-                "    <testcase classname=\"proxy\" name=\"{}\" time=\"{:.3}\"",
-                xml(&o.id),
-                o.duration.as_secs_f64()
-            );
-            match &o.verdict {
-                Verdict::Pass => out.push_str(&format!("{open}/>\n")),
-                Verdict::Unsupported => out.push_str(&format!(
-                    "{open}>\n      <skipped message=\"declared unsupported\"/>\n    </testcase>\n"
-                )),
-                Verdict::Fail(diffs) => out.push_str(&format!(
-                    "{open}>\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    xml(diffs.first().map_or("", String::as_str)),
-                    xml(&diffs.join("\n"))
-                )),
-            }
-        }
-        out.push_str("  </testsuite>\n</testsuites>\n");
-        out
+        let cases = self.outcomes.iter().map(|o| junit::Case {
+            id: &o.id,
+            result: match &o.verdict {
+                Verdict::Pass => junit::CaseResult::Pass,
+                Verdict::Unsupported => junit::CaseResult::Unsupported,
+                Verdict::Fail(differences) => junit::CaseResult::Fail(differences),
+            },
+            time: Some(o.duration),
+        });
+        junit::render("agentlog conformance proxy", "proxy", &self.subject, cases)
     }
-}
-
-/// `text` escaped for XML text and attributes; characters XML 1.0 cannot hold become `?`.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -224,8 +189,9 @@ mod tests {
     #[test]
     fn junit_escapes_and_skips() {
         let xml = report().junit();
-        assert!(xml.contains("failures=\"1\" skipped=\"1\""));
-        assert!(xml.contains("<failure message=\"x &lt;y&gt; &amp; &quot;z&quot;\">"));
-        assert!(xml.contains("<skipped message=\"declared unsupported\"/>"));
+        assert!(xml.contains("<failure message=\"x &lt;y&gt; &amp; &quot;z&quot;\""));
+        let verdicts = crate::junit::tests::verdicts(&xml);
+        let verdicts: Vec<_> = verdicts.iter().map(|(_, v)| *v).collect();
+        assert_eq!(verdicts, ["pass", "fail", "unsupported"]);
     }
 }

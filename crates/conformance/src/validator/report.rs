@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use super::judge::{Outcome, Status};
+use crate::junit;
 
 /// Output format of the harness.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,61 +124,29 @@ fn write_json(outcomes: &[Outcome], subject: &str, out: &mut dyn Write) -> io::R
     writeln!(out)
 }
 
-/// `text` escaped for XML attribute and element content; characters XML 1.0 cannot carry
-/// become U+FFFD.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn write_junit(outcomes: &[Outcome], subject: &str, out: &mut dyn Write) -> io::Result<()> {
-    let s = Summary::of(outcomes);
-    let name = xml(&format!("agentlog conformance validate ({subject})"));
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="{name}" tests="{}" failures="{}" errors="0" skipped="{}">"#,
-        s.total, s.failed, s.unsupported
-    )?;
-    writeln!(
-        out,
-        r#"  <testsuite name="{name}" tests="{}" failures="{}" errors="0" skipped="{}">"#,
-        s.total, s.failed, s.unsupported
-    )?;
-    for outcome in outcomes {
-        let id = xml(&outcome.id);
-        match outcome.status() {
-            Status::Pass => writeln!(
-                out,
-                r#"    <testcase classname="agentlog.conformance.validate" name="{id}"/>"#
-            )?,
-            Status::Unsupported => writeln!(
-                out,
-                r#"    <testcase classname="agentlog.conformance.validate" name="{id}"><skipped message="declared unsupported"/></testcase>"#
-            )?,
-            Status::Fail => {
-                let differences = xml(&outcome.differences());
-                writeln!(
-                    out,
-                    r#"    <testcase classname="agentlog.conformance.validate" name="{id}"><failure message="{differences}" type="conformance">{differences}</failure></testcase>"#
-                )?
-            }
-        }
-    }
-    writeln!(out, "  </testsuite>")?;
-    writeln!(out, "</testsuites>")
+    let differences: Vec<Vec<String>> = outcomes.iter().map(|o| vec![o.differences()]).collect();
+    let cases = outcomes
+        .iter()
+        .zip(&differences)
+        .map(|(outcome, differences)| junit::Case {
+            id: &outcome.id,
+            result: match outcome.status() {
+                Status::Pass => junit::CaseResult::Pass,
+                Status::Unsupported => junit::CaseResult::Unsupported,
+                Status::Fail => junit::CaseResult::Fail(differences),
+            },
+            time: None,
+        });
+    out.write_all(
+        junit::render(
+            "agentlog conformance validate",
+            "agentlog.conformance.validate",
+            subject,
+            cases,
+        )
+        .as_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -228,19 +197,12 @@ mod tests {
         assert_eq!(statuses, ["pass", "fail", "unsupported"]);
         assert_eq!(json["summary"]["failed"], 1);
         let junit = render(Format::Junit, &outcomes, false);
-        assert!(
-            junit.contains(r#"tests="3" failures="1" errors="0" skipped="1""#),
-            "{junit}"
-        );
+        let verdicts = crate::junit::tests::verdicts(&junit);
+        let verdicts: Vec<_> = verdicts.iter().map(|(_, v)| *v).collect();
+        assert_eq!(verdicts, statuses);
         assert!(
             junit.contains("bad &quot;report&quot; &lt;&amp;&gt;"),
             "{junit}"
         );
-        assert!(junit.contains(r#"name="validate/c"><skipped"#), "{junit}");
-    }
-
-    #[test]
-    fn control_characters_do_not_break_the_xml() {
-        assert_eq!(xml("a\u{1}b\nc"), "a\u{FFFD}b\nc");
     }
 }
