@@ -4,12 +4,17 @@
 //! Every `llm_response` and `http_response` in the file counts: its `cost_usd` (what was
 //! charged for it, see the budget's table) and its `input_tokens + output_tokens`. A line
 //! that is not a JSON object (a torn last line left by a crash, a corrupt one) is skipped
-//! and reported by number, never fatal; a missing file is a run with no spend yet.
+//! and reported by number, never fatal; a missing file is a run with no spend yet. A line
+//! longer than [`MAX_LINE`] (no event the proxy writes comes near it) is skipped the same way
+//! without being held in memory, so a corrupt log cannot exhaust memory at start-up.
 
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde_json::Value;
+
+/// Longest line read as an event (the validator's default line limit).
+const MAX_LINE: usize = 1 << 20;
 
 /// What the log says was spent.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,20 +36,52 @@ pub fn restore_from_log(path: &Path) -> io::Result<Restored> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Restored::default()),
         Err(e) => return Err(e),
     };
+    restore_lines(BufReader::new(file), MAX_LINE)
+}
+
+/// Reads events from `reader`, skipping lines longer than `max_line` bytes unread.
+fn restore_lines(mut reader: impl BufRead, max_line: usize) -> io::Result<Restored> {
     let mut restored = Restored::default();
-    let mut reader = BufReader::new(file);
+    let limit = u64::try_from(max_line)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        if reader.by_ref().take(limit).read_until(b'\n', &mut line)? == 0 {
             return Ok(restored);
         }
         number += 1;
+        if line.len() > max_line && line.last() != Some(&b'\n') {
+            skip_past_newline(&mut reader)?;
+            restored.skipped_lines.push(number);
+            continue;
+        }
         match serde_json::from_slice::<Value>(&line) {
             Ok(event) if event.is_object() => restored.count(&event),
             _ if line.iter().all(u8::is_ascii_whitespace) => {}
             _ => restored.skipped_lines.push(number),
+        }
+    }
+}
+
+/// Consumes the rest of an over-long line, up to and including its newline.
+fn skip_past_newline(reader: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
         }
     }
 }
@@ -96,5 +133,23 @@ mod tests {
         assert_eq!(r.tokens, 15);
         assert_eq!(r.responses, 3);
         assert_eq!(r.skipped_lines, [3, 6]);
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_and_the_next_still_counts() {
+        let long = format!(
+            r#"{{"event_type":"llm_response","data":{{"cost_usd":5,"pad":"{}"}}}}"#,
+            "x".repeat(300)
+        );
+        let text = format!(
+            "{long}\n{}\n{long}",
+            r#"{"event_type":"llm_response","data":{"cost_usd":0.25,"cost_source":"price_table"}}"#
+        );
+        // The reader is small on purpose: the long line spans several of its buffers.
+        let reader = BufReader::with_capacity(16, text.as_bytes());
+        let r = restore_lines(reader, 120).unwrap();
+        assert_eq!(r.spent, 0.25);
+        assert_eq!(r.responses, 1);
+        assert_eq!(r.skipped_lines, [1, 3]);
     }
 }
