@@ -391,7 +391,10 @@ impl Checker {
                 ),
             );
         }
-        let message = if ["run_id", "agent_system"].iter().any(|k| map.contains_key(*k)) {
+        let message = if ["run_id", "agent_system"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        {
             "not a tool-call record but, by its run_id or agent_system, a sandbox event-log \
              event: the ledger profile holds tool-call records only (under --profile auto an \
              event in a ledger is profile.mixed); not checked further"

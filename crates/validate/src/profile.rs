@@ -8,7 +8,9 @@
 //! parses as a JSON object ([`family_of_line`]). Every line before it is not an object, and
 //! a non-object line gets the same findings in both families, so nothing is buffered for
 //! this: the reader looks at the lines of the pieces it has already cut, and only until the
-//! first object line. An event log then chooses v0 or v1 as below.
+//! first object line. An event log then chooses v0 or v1 as below. The reader hands each
+//! piece to the workers with the family and the line that decided it, so a worker reports a
+//! later line of the other family as `profile.mixed` itself ([`other_family`]).
 //!
 //! **Streaming.** The validator never buffers a file to choose. Workers check chunks before
 //! the file's profile is known: the only verdicts that depend on it are the empty
@@ -36,7 +38,13 @@ use crate::{Finding, Rule, Severity};
 /// `args_hash` of a tool call; `context_hash` of the public implementation's risk-event
 /// records; `payload_hash`, `chain_hash` of its telemetry-provenance records); otherwise an
 /// event log. A ledger file is checked under [`Profile::Ledger`] whole; an event log chooses
-/// v0 or v1 by the rule below.
+/// v0 or v1 by the rule below. A later line of the other log family is `profile.mixed`, one
+/// finding naming the file's family and its deciding line, and is not checked further: in an
+/// event log, an object that would have made the file a ledger had it come first; in a
+/// ledger, an object with `run_id` or `agent_system` and none of the ledger's keys (so the
+/// public implementation's risk-event and telemetry records stay `ledger.record_kind`). A
+/// given profile keeps its own rules: under `v0`/`v1` a ledger record gets the envelope
+/// findings, under `ledger` an event is `ledger.record_kind`.
 ///
 /// The two event-log profiles share the envelope and two event types; each has types of its own:
 ///
