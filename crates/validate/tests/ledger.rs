@@ -253,10 +253,17 @@ fn under_auto_a_line_of_the_other_log_family_is_one_profile_mixed() {
         let rules: Vec<_> = triples(&report).into_iter().map(|t| (t.0, t.1)).collect();
         assert_eq!(
             rules,
-            [(1, "json.syntax"), (3, "profile.mixed"), (5, "profile.mixed")]
+            [
+                (1, "json.syntax"),
+                (3, "profile.mixed"),
+                (5, "profile.mixed")
+            ]
         );
         let mixed = &report.findings[1].message;
-        assert!(mixed.contains("event log") && mixed.contains("line 2"), "{mixed}");
+        assert!(
+            mixed.contains("is a sandbox event log (auto: line 2,"),
+            "{mixed}"
+        );
         assert!(mixed.contains("`tool`"), "{mixed}");
         assert!(report.findings[2].message.contains("`context_hash`"));
 
@@ -273,7 +280,10 @@ fn under_auto_a_line_of_the_other_log_family_is_one_profile_mixed() {
             ]
         );
         let mixed = &report.findings[1].message;
-        assert!(mixed.contains("ledger") && mixed.contains("line 2"), "{mixed}");
+        assert!(
+            mixed.contains("is a tool-call ledger (auto: line 2,"),
+            "{mixed}"
+        );
     }
 }
 
