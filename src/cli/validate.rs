@@ -29,7 +29,7 @@ pub enum UnknownTypes {
 pub enum ProfileArg {
     /// Per file: a ledger when its first JSON object is a ledger record, else from its event
     /// types: the family of the first v0-only (llm_request, llm_response) or v1-only type; v0
-    /// when there is none. Mixing both is profile.mixed.
+    /// when there is none. Mixing both, or an event log and ledger records, is profile.mixed.
     #[default]
     Auto,
     /// v0: llm_request, llm_response, budget_action, key_injection.

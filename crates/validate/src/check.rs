@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::fast::{Facts, fast};
-use super::profile::{Family, Pending, agent_system_empty};
+use super::profile::{Family, FamilyOf, Pending, agent_system_empty, other_family};
 use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
@@ -123,7 +123,13 @@ impl Checker {
 
     /// Checks every line of `chunk` (whole lines, `\n`-terminated except a torn last one),
     /// keeping at most `cap` findings.
-    pub fn check_chunk(&self, chunk: &[u8], torn: bool, cap: usize, family: Family) -> ChunkResult {
+    pub fn check_chunk(
+        &self,
+        chunk: &[u8],
+        torn: bool,
+        cap: usize,
+        family: FamilyOf,
+    ) -> ChunkResult {
         let mut out = ChunkResult {
             cap,
             ..ChunkResult::default()
@@ -146,7 +152,7 @@ impl Checker {
         out
     }
 
-    fn check_line(&self, line: u64, bytes: &[u8], family: Family, out: &mut ChunkResult) {
+    fn check_line(&self, line: u64, bytes: &[u8], family: FamilyOf, out: &mut ChunkResult) {
         if bytes.len() > self.max_line_len {
             let message = format!("line is longer than {} bytes; skipped", self.max_line_len);
             out.push(self.finding(line, Rule::LineTooLong, None, message));
@@ -174,20 +180,28 @@ impl Checker {
                 out.push(self.finding(line, Rule::LineUtf8, None, msg));
                 None
             }
-            Ok(text) if family == Family::Ledger => self.ledger(line, text, out),
-            Ok(text) => self.check_json(line, text, out),
+            Ok(text) if family.family == Family::Ledger => self.ledger(line, text, family, out),
+            Ok(text) => self.check_json(line, text, family, out),
         };
         self.scan_secrets(line, body, value, out);
     }
 
     /// Validates one UTF-8 line. Returns the parsed value when the precise path ran.
-    fn check_json(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
+    /// The fast path never accepts a ledger record (it requires `run_id`), so a line of the
+    /// other family always reaches the precise path.
+    fn check_json(
+        &self,
+        line: u64,
+        text: &str,
+        family: FamilyOf,
+        out: &mut ChunkResult,
+    ) -> Option<Value> {
         if let Some(facts) = fast(text) {
             out.events += 1;
             self.cross_line(line, facts, out);
             return None;
         }
-        self.precise(line, text, out)
+        self.precise(line, text, family, out)
     }
 
     /// Parses `text`; when it is an object, counts it as an event and reports repeated keys.
@@ -216,12 +230,23 @@ impl Checker {
     }
 
     /// The precise path: parses `text` into a `Value` and explains every way it fails the
-    /// envelope and data schemas, with JSON pointers.
-    pub(crate) fn precise(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
+    /// envelope and data schemas, with JSON pointers. Under `auto` a ledger record is one
+    /// `profile.mixed` finding and is not checked further.
+    pub(crate) fn precise(
+        &self,
+        line: u64,
+        text: &str,
+        family: FamilyOf,
+        out: &mut ChunkResult,
+    ) -> Option<Value> {
         let (value, is_object) = self.parse(line, text, out)?;
         let (true, Value::Object(map)) = (is_object, &value) else {
             return Some(value);
         };
+        if let Some(mixed) = other_family(line, family, |k| map.contains_key(k)) {
+            out.push(mixed);
+            return Some(value);
+        }
         let family = match map.get("event_type") {
             Some(Value::String(t)) => Profile::family_of(&EventType::from_name(t)).map(|f| f.0),
             _ => None,
@@ -264,14 +289,25 @@ impl Checker {
         Some(value)
     }
 
-    /// A ledger line: a tool-call record is checked against the `tool_call` schema; any other
-    /// object is one `ledger.record_kind` finding.
-    fn ledger(&self, line: u64, text: &str, out: &mut ChunkResult) -> Option<Value> {
+    /// A ledger line: a tool-call record is checked against the `tool_call` schema; under
+    /// `auto` an event-log event is one `profile.mixed` finding; any other object is one
+    /// `ledger.record_kind` finding.
+    fn ledger(
+        &self,
+        line: u64,
+        text: &str,
+        family: FamilyOf,
+        out: &mut ChunkResult,
+    ) -> Option<Value> {
         use jsonschema::error::ValidationErrorKind as K;
         let (value, is_object) = self.parse(line, text, out)?;
         let (true, Value::Object(map)) = (is_object, &value) else {
             return Some(value);
         };
+        if let Some(mixed) = other_family(line, family, |k| map.contains_key(k)) {
+            out.push(mixed);
+            return Some(value);
+        }
         let kind = if ["tool", "result_status", "args_hash"]
             .iter()
             .any(|k| map.contains_key(*k))
@@ -355,12 +391,18 @@ impl Checker {
                 ),
             );
         }
-        (
-            "(other)",
+        let message = if ["run_id", "agent_system"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        {
+            "not a tool-call record but, by its run_id or agent_system, a sandbox event-log \
+             event: the ledger profile holds tool-call records only (under --profile auto an \
+             event in a ledger is profile.mixed); not checked further"
+        } else {
             "not a tool-call record: it has none of tool, result_status, args_hash; not checked \
              further"
-                .to_owned(),
-        )
+        };
+        ("(other)", message.to_owned())
     }
 
     /// One error of the ledger's `tool_call` schema as `ledger.*` findings.

@@ -387,7 +387,13 @@ mod tests {
     /// Whether the precise path finds nothing to report in `text`, under `profile`.
     fn precise_clean(validator: &Validator, text: &str) -> bool {
         let mut out = ChunkResult::default();
-        validator.checker.precise(1, text, &mut out);
+        // Under `auto`, in a file an earlier line decided is an event log: a line the fast
+        // path would accept is never of the other family.
+        let family = crate::profile::FamilyOf {
+            family: crate::profile::Family::EventLog,
+            decided_at: Some(1),
+        };
+        validator.checker.precise(2, text, family, &mut out);
         let agent_pending = out
             .pending
             .iter()

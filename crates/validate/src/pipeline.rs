@@ -19,17 +19,18 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use super::check::{Checker, ChunkResult, DISTINCT_CAP};
-use super::profile::{Family, Pending, agent_system_empty, family_of_line};
+use super::profile::{Family, FamilyOf, Pending, agent_system_empty, family_of_line};
 use super::{CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, Rule, Severity};
 use crate::event::Timestamp;
 use crate::lines::{LineReader, Piece, split};
 use crate::secrets::redact::Redactor;
 
-/// A piece as the workers get it: with the family its lines are checked as and, when the
-/// reader chose the ledger under `auto` in this piece, that choice for the merger.
+/// A piece as the workers get it: with the family its lines are checked as (and under `auto`
+/// the line that decided it) and, when the reader chose the ledger under `auto` in this
+/// piece, that choice for the merger.
 struct Tagged {
     piece: Piece,
-    family: Family,
+    family: FamilyOf,
     chosen: Option<CheckedProfile>,
 }
 
@@ -40,6 +41,8 @@ struct Tagged {
 struct Detect {
     /// The family, once given or decided.
     family: Option<Family>,
+    /// Under `auto`, the line that decided the family, once it has.
+    decided_at: Option<u64>,
     /// Lines seen before the decision.
     lines: u64,
 }
@@ -48,6 +51,7 @@ impl Detect {
     fn new(profile: Profile) -> Self {
         Detect {
             family: Family::given(profile),
+            decided_at: None,
             lines: 0,
         }
     }
@@ -61,6 +65,7 @@ impl Detect {
                         self.lines += 1;
                         if let Some(family) = family_of_line(line) {
                             self.family = Some(family);
+                            self.decided_at = Some(self.lines);
                             if family == Family::Ledger {
                                 chosen = Some(CheckedProfile {
                                     profile: Profile::Ledger,
@@ -77,7 +82,10 @@ impl Detect {
         }
         Tagged {
             piece,
-            family: self.family.unwrap_or_default(),
+            family: FamilyOf {
+                family: self.family.unwrap_or_default(),
+                decided_at: self.decided_at,
+            },
             chosen,
         }
     }

@@ -8,7 +8,9 @@
 //! parses as a JSON object ([`family_of_line`]). Every line before it is not an object, and
 //! a non-object line gets the same findings in both families, so nothing is buffered for
 //! this: the reader looks at the lines of the pieces it has already cut, and only until the
-//! first object line. An event log then chooses v0 or v1 as below.
+//! first object line. An event log then chooses v0 or v1 as below. The reader hands each
+//! piece to the workers with the family and the line that decided it, so a worker reports a
+//! later line of the other family as `profile.mixed` itself ([`other_family`]).
 //!
 //! **Streaming.** The validator never buffers a file to choose. Workers check chunks before
 //! the file's profile is known: the only verdicts that depend on it are the empty
@@ -36,7 +38,13 @@ use crate::{Finding, Rule, Severity};
 /// `args_hash` of a tool call; `context_hash` of the public implementation's risk-event
 /// records; `payload_hash`, `chain_hash` of its telemetry-provenance records); otherwise an
 /// event log. A ledger file is checked under [`Profile::Ledger`] whole; an event log chooses
-/// v0 or v1 by the rule below.
+/// v0 or v1 by the rule below. A later line of the other log family is `profile.mixed`, one
+/// finding naming the file's family and its deciding line, and is not checked further: in an
+/// event log, an object that would have made the file a ledger had it come first; in a
+/// ledger, an object with `run_id` or `agent_system` and none of the ledger's keys (so the
+/// public implementation's risk-event and telemetry records stay `ledger.record_kind`). A
+/// given profile keeps its own rules: under `v0`/`v1` a ledger record gets the envelope
+/// findings, under `ledger` an event is `ledger.record_kind`.
 ///
 /// The two event-log profiles share the envelope and two event types; each has types of its own:
 ///
@@ -241,6 +249,16 @@ impl Family {
     }
 }
 
+/// The family a piece's lines are checked as and, under `auto`, the line that decided it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FamilyOf {
+    /// The family.
+    pub family: Family,
+    /// Under `auto`, the 1-based line (the input's first JSON object) that decided `family`;
+    /// `None` when the profile was given, or before any JSON object line.
+    pub decided_at: Option<u64>,
+}
+
 /// Keys only ledger records have (tool calls, the public implementation's risk events and
 /// telemetry-provenance records).
 const LEDGER_KEYS: [&str; 6] = [
@@ -252,6 +270,27 @@ const LEDGER_KEYS: [&str; 6] = [
     "chain_hash",
 ];
 
+/// Keys of the event envelope that no ledger record has.
+const ENVELOPE_KEYS: [&str; 2] = ["run_id", "agent_system"];
+
+/// The keys of a JSON object that say which family it belongs to: the first envelope key
+/// and the first ledger key it has.
+#[derive(Clone, Copy, Debug)]
+struct Signals {
+    envelope: Option<&'static str>,
+    ledger: Option<&'static str>,
+}
+
+impl Signals {
+    /// The signals of the object whose keys `has` tells.
+    fn of(has: impl Fn(&str) -> bool) -> Self {
+        Signals {
+            envelope: ENVELOPE_KEYS.into_iter().find(|k| has(k)),
+            ledger: LEDGER_KEYS.into_iter().find(|k| has(k)),
+        }
+    }
+}
+
 /// The family a line decides, when it is a JSON object (after a CR and a byte order mark are
 /// set aside, as the checker does): a ledger when it has no `run_id` and no `agent_system`
 /// and has one of the ledger's own keys, else an event log. `None` for any other line.
@@ -262,12 +301,66 @@ pub(crate) fn family_of_line(line: &[u8]) -> Option<Family> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     let object: BTreeMap<Cow<'_, str>, IgnoredAny> = serde_json::from_slice(line).ok()?;
-    let has = |k: &str| object.contains_key(k);
-    if !has("run_id") && !has("agent_system") && LEDGER_KEYS.iter().any(|k| has(k)) {
-        Some(Family::Ledger)
-    } else {
-        Some(Family::EventLog)
+    match Signals::of(|k| object.contains_key(k)) {
+        Signals {
+            envelope: None,
+            ledger: Some(_),
+        } => Some(Family::Ledger),
+        _ => Some(Family::EventLog),
     }
+}
+
+/// Under `auto`, the `profile.mixed` finding for a JSON object (`has` tells its keys) at
+/// `line` that belongs to the other family than the file's, if it does. In an event log that
+/// is an object that would have made the file a ledger had it come first (no `run_id`, no
+/// `agent_system`, one of the ledger's keys); in a ledger, an object with `run_id` or
+/// `agent_system` and none of the ledger's keys (so the public implementation's risk-event
+/// and telemetry records stay `ledger.record_kind`). `None` when the family was given.
+pub(crate) fn other_family(
+    line: u64,
+    family: FamilyOf,
+    has: impl Fn(&str) -> bool,
+) -> Option<Finding> {
+    let at = family.decided_at?;
+    let kind = |key: &str| match key {
+        "tool" | "result_status" | "args_hash" => "tool-call ledger record",
+        _ => "ledger record",
+    };
+    let message = match (family.family, Signals::of(has)) {
+        (
+            Family::EventLog,
+            Signals {
+                envelope: None,
+                ledger: Some(key),
+            },
+        ) => format!(
+            "a {} (no run_id or agent_system, and has `{key}`), but this \
+             file is a sandbox event log (auto: line {at}, its first JSON object, is an \
+             event); one file holds one log family (event log or ledger), so this line is \
+             not checked further",
+            kind(key)
+        ),
+        (
+            Family::Ledger,
+            Signals {
+                envelope: Some(key),
+                ledger: None,
+            },
+        ) => format!(
+            "a sandbox event-log event (has `{key}` and none of the ledger's keys), but this \
+             file is a tool-call ledger (auto: line {at}, its first JSON object, is a ledger \
+             record); one file holds one log family (event log or ledger), so this line is \
+             not checked further"
+        ),
+        _ => return None,
+    };
+    Some(Finding {
+        line,
+        rule: Rule::ProfileMixed,
+        severity: Rule::ProfileMixed.info().severity,
+        pointer: Some(String::new()),
+        message,
+    })
 }
 
 /// A profile-dependent fact about one line, recorded by a worker under [`Profile::Auto`]

@@ -124,9 +124,10 @@ rules! {
     /// `event_type` the profile does not define.
     EventTypeUnknown = "event_type.unknown", Error,
         "event_type is not one the profile defines (v0: llm_request, llm_response, budget_action, key_injection; v1: http_request, http_response, gate_decision, route_decision, request_transform, response_transform, key_injection, budget_action; under --profile auto, a type neither defines, since a type of the other family is profile.mixed); --unknown-types warn makes it a warning.";
-    /// A v0-only and a v1-only event type in one file (`--profile auto`).
+    /// A v0-only and a v1-only event type in one file, or an event-log event and a ledger
+    /// record in one file (`--profile auto`).
     ProfileMixed = "profile.mixed", Error,
-        "--profile auto (the default): the file holds v0-only types (llm_request, llm_response) and v1-only types (http_request, http_response, gate_decision, route_decision, request_transform, response_transform); the first of them decided the file's profile, and every line of the other family is reported (its data is still checked against its own family's schema).";
+        "--profile auto (the default): a line of another family than the file's. Event-log profiles: the file holds v0-only types (llm_request, llm_response) and v1-only types (http_request, http_response, gate_decision, route_decision, request_transform, response_transform); the first of them decided the file's profile, and every line of the other family is reported (its data is still checked against its own family's schema). Log families: the file's first JSON object decided event log or ledger, and a ledger record in an event log (no run_id or agent_system, and one of tool, result_status, args_hash, context_hash, payload_hash, chain_hash) or an event in a ledger (run_id or agent_system, none of those keys) is one finding naming the family and that line, not checked further. A given --profile keeps its own rules instead: v0/v1 report a ledger record's envelope findings, ledger reports an event as ledger.record_kind.";
     /// A required `data` field is missing.
     DataRequired = "data.required", Error, "A field the event type's data schema requires is missing.";
     /// A `data` field has the wrong JSON type.
@@ -154,7 +155,7 @@ rules! {
         "Ledger: the record has a field the tool_call schema does not declare (the record is closed so full arguments cannot slip in), e.g. the public implementation's `ts_iso`.";
     /// A ledger line that is not a tool-call record.
     LedgerRecordKind = "ledger.record_kind", Error,
-        "Ledger: the line is a JSON object but not a tool-call record (none of tool, result_status, args_hash), e.g. the public implementation's risk-event or telemetry_provenance records; one finding per such line, which is not checked further.";
+        "Ledger: the line is a JSON object but not a tool-call record (none of tool, result_status, args_hash), e.g. the public implementation's risk-event or telemetry_provenance records, or under a given --profile ledger an event-log event (under --profile auto that is profile.mixed); one finding per such line, which is not checked further.";
     /// A supplied secret's value appears in the line.
     SecretValue = "secret.value", Error,
         "The value of a supplied secret appears in the line, in any supported encoding (raw, JSON-escaped or nested, base64/base64url at any offset or line-wrapped, percent-encoded in part or whole, hex in any case or separated, HTML entities, UTF-16).";

@@ -216,22 +216,93 @@ fn auto_decides_the_family_at_the_first_json_object() {
             ]
         );
     }
-    // An event log stays one: a ledger record later in it is judged as an event.
+    // An event log stays one: a ledger record later in it is one `profile.mixed`.
     let report = validate(Options::default(), &format!("{event}{ledger}"));
     assert_eq!(report.profile.map(|c| c.profile), Some(Profile::V0));
-    assert!(report.findings.iter().all(|f| f.line == 2));
-    assert!(
-        report
-            .findings
-            .iter()
-            .any(|f| f.rule == Rule::EnvelopeMissing)
-    );
+    assert_eq!(triples(&report), [(2, "profile.mixed", String::new())]);
     // A risk-event record first still makes a ledger.
     let risk = "{\"ts\": 1, \"event_type\": \"injection_attempt\", \"description\": \"d\", \
                 \"context_hash\": \"sha256:00\"}\n";
     let report = validate(Options::default(), &format!("{risk}{ledger}"));
     assert_eq!(report.profile.map(|c| c.profile), Some(Profile::Ledger));
     assert_eq!(triples(&report), [(1, "ledger.record_kind", String::new())]);
+}
+
+/// A sandbox event the reference writes.
+const EVENT: &str = "{\"ts\":\"2026-02-24T23:02:34Z\",\"run_id\":\"vm-1\",\"agent_system\":\"a\",\
+                     \"event_type\":\"http_request\",\"summary\":\"s\",\"data\":{\"method\":\"GET\",\
+                     \"host\":\"h\",\"path\":\"/\",\"routed\":false}}\n";
+
+/// The public implementation's risk-event record.
+const RISK: &str = "{\"ts\": 1, \"session_id\": \"s\", \"event_type\": \"injection_attempt\", \
+                    \"description\": \"d\", \"context_hash\": \"sha256:00\"}\n";
+
+#[test]
+fn under_auto_a_line_of_the_other_log_family_is_one_profile_mixed() {
+    let ledger = lines(&[record()]);
+    // The family is decided at line 2 (line 1 is not an object), whatever the chunking.
+    let in_events = format!("not json\n{EVENT}{ledger}{EVENT}{RISK}");
+    let in_ledger = format!("not json\n{ledger}{EVENT}{RISK}{{}}\n{ledger}");
+    for options in [
+        Options::default(),
+        Options::default().with_chunk_size(1).with_threads(2),
+        Options::default().with_chunk_size(7),
+    ] {
+        let report = validate(options.clone(), &in_events);
+        assert_eq!(report.profile.map(|c| c.profile), Some(Profile::V1));
+        let rules: Vec<_> = triples(&report).into_iter().map(|t| (t.0, t.1)).collect();
+        assert_eq!(
+            rules,
+            [
+                (1, "json.syntax"),
+                (3, "profile.mixed"),
+                (5, "profile.mixed")
+            ]
+        );
+        let mixed = &report.findings[1].message;
+        assert!(
+            mixed.contains("is a sandbox event log (auto: line 2,"),
+            "{mixed}"
+        );
+        assert!(mixed.contains("`tool`"), "{mixed}");
+        assert!(report.findings[2].message.contains("`context_hash`"));
+
+        let report = validate(options, &in_ledger);
+        assert_eq!(report.profile.map(|c| c.profile), Some(Profile::Ledger));
+        // The risk event and an object of neither family stay `ledger.record_kind`.
+        assert_eq!(
+            triples(&report),
+            [
+                (1, "json.syntax", String::new()),
+                (3, "profile.mixed", String::new()),
+                (4, "ledger.record_kind", String::new()),
+                (5, "ledger.record_kind", String::new()),
+            ]
+        );
+        let mixed = &report.findings[1].message;
+        assert!(
+            mixed.contains("is a tool-call ledger (auto: line 2,"),
+            "{mixed}"
+        );
+    }
+}
+
+#[test]
+fn a_given_profile_keeps_its_own_rules_for_the_other_log_family() {
+    let ledger = lines(&[record()]);
+    // --profile ledger: an event is one `ledger.record_kind` that says what it is.
+    let options = Options::default().with_profile(Profile::Ledger);
+    let report = validate(options, &format!("{ledger}{EVENT}"));
+    assert_eq!(triples(&report), [(2, "ledger.record_kind", String::new())]);
+    assert!(report.findings[0].message.contains("event-log event"));
+    // --profile v0/v1: a ledger record gets the envelope findings, no `profile.mixed`.
+    for profile in [Profile::V0, Profile::V1] {
+        let options = Options::default().with_profile(profile);
+        let report = validate(options, &format!("{EVENT}{ledger}"));
+        let on_ledger: Vec<_> = report.findings.iter().filter(|f| f.line == 2).collect();
+        assert!(on_ledger.iter().any(|f| f.rule == Rule::EnvelopeMissing));
+        assert!(on_ledger.iter().all(|f| f.rule != Rule::ProfileMixed));
+    }
 }
 
 #[test]
