@@ -5,11 +5,18 @@
 
 use std::collections::BTreeSet;
 use std::process::Output;
+use std::sync::{Mutex, PoisonError};
 
 use agentlog_conformance::cases::{self, Kind};
 use serde_json::Value;
 
+/// One harness run at a time: each hands its port a loopback port it found free, and two
+/// runs in parallel could hand out the same one (the loser then fails on the other run's
+/// certificate, a failure of the test setup, not of the port).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn agentlog(args: &[&str]) -> Output {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     std::process::Command::new(env!("CARGO_BIN_EXE_agentlog"))
         .args(["conformance", "proxy"])
         .args(args)

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
 use agentlog_conformance::cases::{self, Kind};
 
@@ -26,8 +27,13 @@ fn python() -> &'static str {
     "python3"
 }
 
+/// One harness run at a time: the interceptor harness hands its port a loopback port it
+/// found free, and two runs in parallel could hand out the same one.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// `agentlog conformance ARGS`, from a temporary directory (the cases are embedded).
 fn run_harness(args: &[&str]) -> (i32, String, String) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let cwd = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_agentlog"))
         .current_dir(cwd.path())

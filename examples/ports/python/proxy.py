@@ -473,21 +473,23 @@ class ClientHandler(BaseHTTPRequestHandler):
             response = conn.getresponse()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
-            status, sent = self.upstream_failed(ex, port, e)
-            return self.finish_exchange(ex, llm, started, status, sent, UsageReader("", ""))
+            body = self.upstream_failed_body(ex, port, e)
+            self.finish_exchange(ex, llm, started, 502, len(body), UsageReader("", ""))
+            return self.reply(502, body, "application/json")
         try:
             reader = UsageReader(response.getheader("Content-Type"), response.getheader("Content-Encoding"))
-            sent = self.send_upstream_response(ex, response, reader)
+
+            def before_end(sent):
+                self.finish_exchange(ex, llm, started, response.status, sent, reader)
+
+            self.send_upstream_response(ex, response, reader, before_end)
         finally:
             conn.close()
-        self.finish_exchange(ex, llm, started, response.status, sent, reader)
 
-    def upstream_failed(self, ex, port, error):
+    def upstream_failed_body(self, ex, port, error):
         message = f"agentlog proxy: upstream {ex.host}:{port} failed: {type(error).__name__}"
         payload = {"error": {"message": message, "type": "agentlog_proxy_error", "param": None, "code": "upstream_failed"}}
-        body = json.dumps(payload).encode()
-        self.reply(502, body, "application/json")
-        return 502, len(body)
+        return json.dumps(payload).encode()
 
     def finish_exchange(self, ex, llm, started, status, sent, reader):
         if not llm:
@@ -496,31 +498,44 @@ class ClientHandler(BaseHTTPRequestHandler):
         duration = int((time.monotonic() - started) * 1000)
         self.server.config.log.llm_response(ex, status, duration, sent, usage, complete)
 
-    def send_upstream_response(self, ex, response, reader):
-        """Relays status, headers and body as they arrive; the body bytes relayed."""
+    def send_upstream_response(self, ex, response, reader, before_end):
+        """Relays status, headers and body as they arrive. `before_end(sent)` runs just
+        before the response's last byte goes to the client: the exchange's events are in the
+        log before the client can see the exchange end (and send its next request)."""
         self.send_response_only(response.status, response.reason)
         length = response.getheader("Content-Length")
         bodyless = ex.method == "HEAD" or response.status in (204, 304) or 100 <= response.status < 200
         chunked = length is None and not bodyless
+        expected = None if chunked or bodyless else int(length)
         for k, v in response.getheaders():
             if k.lower() not in HOP_BY_HOP:
                 self.send_header(k, v)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
+        if bodyless or expected == 0:
+            before_end(0)
+            self.end_headers()
+            return self.wfile.flush()
         self.end_headers()
-        sent = 0
-        while not bodyless:
+        sent, ended = 0, False
+        while True:
             chunk = response.read1(65536)
             if not chunk:
                 break
             sent += len(chunk)
             reader.feed(chunk)
+            if expected is not None and sent >= expected:
+                before_end(sent)
+                ended = True
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
             self.wfile.flush()
+            if ended:
+                break
+        if not ended:
+            before_end(sent)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
-        return sent
 
     def reply(self, status, body, content_type="text/plain; charset=utf-8"):
         self.send_response_only(status)
