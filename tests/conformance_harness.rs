@@ -375,3 +375,26 @@ fn broken_ports_and_bad_arguments() {
         .assert()
         .code(2);
 }
+
+/// `agentlog conformance list | head -1`: the reader goes away early; the command must end
+/// with its exit code, not a panic on the broken pipe.
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::process::Stdio;
+    for args in [&["list"][..], &["list", "--json"], &["validate"]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agentlog"))
+            .arg("conformance")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end at once, before the command (still starting) writes a byte:
+        // its first write fails with a broken pipe.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

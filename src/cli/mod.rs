@@ -108,6 +108,19 @@ pub fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
     }
 }
 
+/// Writes `text` to stdout. A reader that stopped early (`| head`) is not an error: the exit
+/// code still tells the outcome. Any other failure (a full disk behind a redirect) is.
+pub fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Prints an error in the one format every subcommand uses and returns [`EXIT_ERROR`].
 pub fn fail(message: impl std::fmt::Display) -> u8 {
     eprintln!("agentlog: error: {message}");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use agentlog_conformance::cases;
 
-use crate::cli::{EXIT_OK, fail};
+use crate::cli::{EXIT_OK, fail, print_stdout};
 
 /// Write every embedded case, the READMEs and `manifest.json` under DIR (created when
 /// missing; existing files of the same name are replaced).
@@ -17,10 +17,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> u8 {
     match cases::export(&args.dir) {
-        Ok(written) => {
-            println!("{written} file(s) written to {}", args.dir.display());
-            EXIT_OK
-        }
+        Ok(written) => done(print_stdout(&format!(
+            "{written} file(s) written to {}\n",
+            args.dir.display()
+        ))),
         Err(e) => fail(e),
     }
 }
@@ -36,10 +36,7 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> u8 {
     if args.json {
         return match cases::manifest_json() {
-            Ok(text) => {
-                print!("{text}");
-                EXIT_OK
-            }
+            Ok(text) => done(print_stdout(&text)),
             Err(e) => fail(e),
         };
     }
@@ -48,12 +45,21 @@ pub fn list(args: ListArgs) -> u8 {
         Err(e) => return fail(e),
     };
     let width = entries.iter().map(|e| e.id.len()).max().unwrap_or(0);
+    let mut text = String::new();
     for entry in &entries {
-        println!(
-            "{:width$}  {:6}  {}",
+        text.push_str(&format!(
+            "{:width$}  {:6}  {}\n",
             entry.id, entry.profile, entry.description
-        );
+        ));
     }
-    println!("{} case(s)", entries.len());
-    EXIT_OK
+    text.push_str(&format!("{} case(s)\n", entries.len()));
+    done(print_stdout(&text))
+}
+
+/// The exit code of a command whose work is done once its output is written.
+fn done(printed: Result<(), String>) -> u8 {
+    match printed {
+        Ok(()) => EXIT_OK,
+        Err(e) => fail(e),
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use agentlog_conformance::proxy::{self, Harness, Report, Template, scenario};
 use agentlog_conformance::select::Unsupported;
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail, print_stdout};
 
 /// Run the interceptor scenarios against our own proxy (--self) or a port (--cmd).
 ///
@@ -98,14 +98,17 @@ pub fn run(args: Args) -> u8 {
     }
     let format = args.format;
     crate::cli::block_on(async move {
+        // A failed write of one line is reported once the run ends, with the summary's.
+        let mut print_error = None;
         let printed = |outcome: &proxy::Outcome| {
-            if format == Format::Text {
-                println!("{}", outcome.line());
+            if format == Format::Text && print_error.is_none() {
+                print_error = print_stdout(&format!("{}\n", outcome.line())).err();
             }
         };
-        match harness.run(&scenarios, printed).await {
-            Ok(report) => finish(&report, format),
-            Err(e) => fail(e),
+        let report = harness.run(&scenarios, printed).await;
+        match (report, print_error) {
+            (Err(e), _) | (Ok(_), Some(e)) => fail(e),
+            (Ok(report), None) => finish(&report, format),
         }
     })
 }
@@ -135,13 +138,16 @@ fn harness(args: &Args) -> Result<Harness, String> {
 /// Prints the report in `format` (text: the summary; the lines were printed as they came)
 /// and returns the exit code.
 fn finish(report: &Report, format: Format) -> u8 {
-    match format {
-        Format::Text => println!("{}", report.summary()),
+    let text = match format {
+        Format::Text => format!("{}\n", report.summary()),
         Format::Json => match serde_json::to_string_pretty(&report.json()) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => text + "\n",
             Err(e) => return fail(e),
         },
-        Format::Junit => print!("{}", report.junit()),
+        Format::Junit => report.junit(),
+    };
+    if let Err(e) = print_stdout(&text) {
+        return fail(e);
     }
     if report.failed() == 0 {
         EXIT_OK
