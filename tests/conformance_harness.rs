@@ -381,9 +381,15 @@ fn broken_ports_and_bad_arguments() {
 #[test]
 fn a_reader_that_stops_early_is_not_an_error() {
     use std::process::Stdio;
-    for args in [&["list"][..], &["list", "--json"], &["validate"]] {
+    let commands: [&[&str]; 5] = [
+        &["conformance", "list"],
+        &["conformance", "list", "--json"],
+        &["conformance", "validate"],
+        &["schema", "--bundle"],
+        &["schema", "--list"],
+    ];
+    for args in commands {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agentlog"))
-            .arg("conformance")
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -14,7 +14,7 @@ use agentlog_core::ledger::{
 use serde_json::Value;
 use serde_json::error::Category;
 
-use super::{EXIT_ERROR, EXIT_OK};
+use super::{EXIT_ERROR, EXIT_OK, print_stdout};
 
 /// Exit code when the ledger could not be written or retained.
 const EXIT_FAILURE: u8 = 1;
@@ -180,10 +180,10 @@ fn log(args: LogArgs) -> u8 {
     });
     match written {
         Ok(record) => match serde_json::to_string(&record) {
-            Ok(line) => {
-                println!("{line}");
-                EXIT_OK
-            }
+            Ok(line) => match print_stdout(&(line + "\n")) {
+                Ok(()) => EXIT_OK,
+                Err(e) => error(EXIT_FAILURE, e),
+            },
             Err(e) => error(EXIT_FAILURE, e),
         },
         Err(e @ LedgerError::Record(_)) => error(EXIT_ERROR, e),
@@ -224,20 +224,21 @@ fn retain_dir(args: RetainArgs) -> u8 {
     let options = RetainOptions::default().with_dry_run(args.dry_run);
     match retain(&args.dir, today, options) {
         Ok(report) => {
-            for action in &report.actions {
-                println!("{action}");
-            }
+            let mut text: String = report.actions.iter().map(|a| format!("{a}\n")).collect();
             let n = report.actions.len();
             let done = if report.dry_run {
                 "dry run, nothing changed"
             } else {
                 "done"
             };
-            println!(
-                "retain: {n} action(s) in {} as of {today} ({done})",
+            text.push_str(&format!(
+                "retain: {n} action(s) in {} as of {today} ({done})\n",
                 args.dir.display()
-            );
-            EXIT_OK
+            ));
+            match print_stdout(&text) {
+                Ok(()) => EXIT_OK,
+                Err(e) => error(EXIT_FAILURE, e),
+            }
         }
         Err(e) => error(EXIT_FAILURE, e),
     }

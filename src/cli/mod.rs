@@ -121,6 +121,12 @@ pub fn print_stdout(text: &str) -> Result<(), String> {
     }
 }
 
+/// [`EXIT_OK`] once a command's output is written ([`print_stdout`]); a failed write is an
+/// error.
+pub fn printed(result: Result<(), String>) -> u8 {
+    result.map_or_else(fail, |()| EXIT_OK)
+}
+
 /// Prints an error in the one format every subcommand uses and returns [`EXIT_ERROR`].
 pub fn fail(message: impl std::fmt::Display) -> u8 {
     eprintln!("agentlog: error: {message}");

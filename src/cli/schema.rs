@@ -2,7 +2,7 @@
 
 use agentlog_core::schema::SchemaProfile;
 
-use super::{EXIT_OK, fail};
+use super::{fail, print_stdout, printed};
 
 /// Print the published JSON Schemas (draft 2020-12).
 ///
@@ -39,26 +39,22 @@ fn profile_parser() -> impl clap::builder::TypedValueParser<Value = SchemaProfil
 pub fn run(args: Args) -> u8 {
     let profile = args.profile;
     if args.list {
-        for file in profile.files() {
-            println!("{}\t{}", file.name, file.id());
-        }
-        return EXIT_OK;
+        let list: String = profile
+            .files()
+            .iter()
+            .map(|file| format!("{}\t{}\n", file.name, file.id()))
+            .collect();
+        return printed(print_stdout(&list));
     }
     if args.bundle {
         return match serde_json::to_string_pretty(&profile.bundle()) {
-            Ok(text) => {
-                println!("{text}");
-                EXIT_OK
-            }
+            Ok(text) => printed(print_stdout(&(text + "\n"))),
             Err(e) => fail(e),
         };
     }
     let name = args.name.as_deref().unwrap_or(profile.envelope_file().name);
     match profile.find(name) {
-        Some(file) => {
-            print!("{}", file.text);
-            EXIT_OK
-        }
+        Some(file) => printed(print_stdout(file.text)),
         None => {
             let known: Vec<_> = profile.files().iter().map(|f| f.name).collect();
             fail(format_args!(

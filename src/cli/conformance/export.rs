@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use agentlog_conformance::cases;
 
-use crate::cli::{EXIT_OK, fail, print_stdout};
+use crate::cli::{fail, print_stdout, printed};
 
 /// Write every embedded case, the READMEs and `manifest.json` under DIR (created when
 /// missing; existing files of the same name are replaced).
@@ -17,7 +17,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> u8 {
     match cases::export(&args.dir) {
-        Ok(written) => done(print_stdout(&format!(
+        Ok(written) => printed(print_stdout(&format!(
             "{written} file(s) written to {}\n",
             args.dir.display()
         ))),
@@ -36,7 +36,7 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> u8 {
     if args.json {
         return match cases::manifest_json() {
-            Ok(text) => done(print_stdout(&text)),
+            Ok(text) => printed(print_stdout(&text)),
             Err(e) => fail(e),
         };
     }
@@ -53,13 +53,5 @@ pub fn list(args: ListArgs) -> u8 {
         ));
     }
     text.push_str(&format!("{} case(s)\n", entries.len()));
-    done(print_stdout(&text))
-}
-
-/// The exit code of a command whose work is done once its output is written.
-fn done(printed: Result<(), String>) -> u8 {
-    match printed {
-        Ok(()) => EXIT_OK,
-        Err(e) => fail(e),
-    }
+    printed(print_stdout(&text))
 }
