@@ -31,12 +31,11 @@ fn python() -> &'static str {
 /// found free, and two runs in parallel could hand out the same one.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// `agentlog conformance ARGS`, from a temporary directory (the cases are embedded).
-fn run_harness(args: &[&str]) -> (i32, String, String) {
+/// `agentlog conformance ARGS`, run from `cwd`.
+fn run_harness(cwd: &Path, args: &[&str]) -> (i32, String, String) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let cwd = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_agentlog"))
-        .current_dir(cwd.path())
+        .current_dir(cwd)
         .arg("conformance")
         .args(args)
         .output()
@@ -96,33 +95,44 @@ fn python_validator_passes_the_validator_harness() {
         dir.join("validate.py").display()
     );
     let list = dir.join("unsupported-validate.txt");
-    let (exit, stdout, stderr) = run_harness(&[
-        "validate",
-        "--cmd",
-        &template,
-        "--unsupported-from",
-        list.to_str().unwrap(),
-    ]);
+    // From a directory without the cases: they are embedded.
+    let cwd = tempfile::tempdir().unwrap();
+    let (exit, stdout, stderr) = run_harness(
+        cwd.path(),
+        &[
+            "validate",
+            "--cmd",
+            &template,
+            "--unsupported-from",
+            list.to_str().unwrap(),
+        ],
+    );
     assert_port_passes(Kind::Validate, exit, &stdout, &stderr);
 }
 
+/// Exactly the command README.md and the port's README give, run from the repository's
+/// root as they say (a relative path to the port).
 #[test]
 fn python_proxy_passes_the_interceptor_harness() {
-    let dir = port_dir();
-    let template = format!(
-        "{} {} --listen {{listen}} --event-log {{log}} --leaf-cert {{leaf_cert}} \
-         --leaf-key {{leaf_key}} --upstream-ca {{upstream_ca}} --connect-to {{connect_to}} \
-         {{secrets}} {{scenario_flags}} --quiet",
-        python(),
-        dir.join("proxy.py").display()
+    python();
+    let template = "python3 examples/ports/python/proxy.py --listen {listen} --event-log {log} \
+        --leaf-cert {leaf_cert} --leaf-key {leaf_key} --upstream-ca {upstream_ca} \
+        --connect-to {connect_to} {secrets} {scenario_flags} --quiet";
+    let documented = template.split_whitespace().collect::<Vec<_>>().join(" ");
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains(&format!("--cmd '{documented}'")),
+        "README.md's command changed"
     );
-    let list = dir.join("unsupported-proxy.txt");
-    let (exit, stdout, stderr) = run_harness(&[
-        "proxy",
-        "--cmd",
-        &template,
-        "--unsupported-from",
-        list.to_str().unwrap(),
-    ]);
+    let (exit, stdout, stderr) = run_harness(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "proxy",
+            "--cmd",
+            &documented,
+            "--unsupported-from",
+            "examples/ports/python/unsupported-proxy.txt",
+        ],
+    );
     assert_port_passes(Kind::Proxy, exit, &stdout, &stderr);
 }

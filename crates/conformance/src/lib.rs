@@ -1,6 +1,6 @@
 //! # agentlog-conformance
 //!
-//! The conformance kit ports are checked against, in three parts:
+//! The conformance kit ports are checked against, in four parts:
 //!
 //! - [`cases`]: every case as data. The files of the repository's `conformance/` directory
 //!   are embedded in the binary at build time, listed by a manifest with a stable id, a

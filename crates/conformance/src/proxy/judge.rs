@@ -105,7 +105,10 @@ pub fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> V
             "secrets: the port's output contains the value of secret {name}"
         ));
     }
-    diffs.iter().map(|d| redactor.redact(d)).collect()
+    diffs
+        .iter()
+        .map(|d| clip(&redactor.redact(d), MAX_SHOWN))
+        .collect()
 }
 
 fn responses(expected: &Expected, observed: &Observed, diffs: &mut Vec<String>) {
@@ -125,7 +128,7 @@ fn responses(expected: &Expected, observed: &Observed, diffs: &mut Vec<String>) 
                 {
                     diffs.push(format!(
                         "request {i}: body {:?} (expected {body:?})",
-                        clip(&got.body, 120)
+                        &got.body
                     ));
                 }
             }
@@ -278,8 +281,12 @@ fn equal(a: &Value, b: &Value) -> bool {
 }
 
 fn shown(value: Option<&Value>) -> String {
-    value.map_or_else(|| "missing".to_owned(), |v| clip(&v.to_string(), 300))
+    value.map_or_else(|| "missing".to_owned(), Value::to_string)
 }
+
+/// Longest difference shown, in characters. Cut only after redaction: a cut through a
+/// secret value would leave a part of it that redaction no longer recognises.
+const MAX_SHOWN: usize = 600;
 
 /// At most `max` characters of `text`.
 fn clip(text: &str, max: usize) -> String {
@@ -307,7 +314,7 @@ fn schema_valid(profile: Profile, events: &[Value], diffs: &mut Vec<String>) {
                 "event {i} ({}): invalid under schema {}: {} at {}",
                 event_type(event),
                 schema.name(),
-                clip(&error.to_string(), 300),
+                error,
                 error.instance_path()
             ));
         }

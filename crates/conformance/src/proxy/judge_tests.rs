@@ -179,3 +179,24 @@ fn wrong_status_body_and_envelope_key_are_differences() {
         ]
     );
 }
+
+/// A long value with the secret near where a difference is cut: no part of the secret may
+/// survive the cut (redaction runs first, on the whole text).
+#[test]
+fn a_secret_across_the_cut_never_shows_in_part() {
+    let part = &SECRET[..SECRET.len() - 3];
+    let mut exp = expected();
+    exp.events[0]["summary"] = json!("short");
+    for pad in (MAX_SHOWN - 80)..(MAX_SHOWN + 20) {
+        let mut obs = observed();
+        let mut leaky = event(200);
+        leaky["summary"] = json!(format!("{}{SECRET}", "x".repeat(pad)));
+        obs.log = log(&[leaky]);
+        let diffs = judge(&exp, &obs, &redactor());
+        assert!(diffs.iter().any(|d| d.contains("xxxxxxxx")), "{diffs:?}");
+        for diff in diffs {
+            assert!(diff.chars().count() <= MAX_SHOWN + 3, "{diff}");
+            assert!(!diff.contains(part), "pad {pad}: {diff}");
+        }
+    }
+}

@@ -53,13 +53,16 @@ pub struct Output {
 }
 
 impl Output {
-    /// The last 1500 bytes of stderr (or stdout when stderr is empty), for messages.
-    pub fn tail(&self) -> String {
+    /// The last 1500 bytes of stderr (or stdout when stderr is empty), for messages, after
+    /// `redact` has seen the whole text (a cut through a secret would leave a part of it
+    /// that redaction no longer recognises).
+    pub fn tail(&self, redact: impl Fn(&str) -> String) -> String {
         let text = if self.stderr.trim().is_empty() {
             &self.stdout
         } else {
             &self.stderr
         };
+        let text = redact(text);
         let text = text.trim_end();
         let mut start = text.len().saturating_sub(TAIL_BYTES);
         while !text.is_char_boundary(start) {
@@ -69,14 +72,15 @@ impl Output {
     }
 }
 
-/// Runs `command_line` under `sh` in its own process group; output goes to `dir`.
+/// Runs `command_line` under `sh` in its own process group, in the harness's current directory
+/// (so a template can name the port by a relative path, as the validator harness allows);
+/// its output goes to files in `dir`.
 pub fn spawn(command_line: &str, dir: &Path) -> std::io::Result<Port> {
     let stdout = dir.join("port.stdout");
     let stderr = dir.join("port.stderr");
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!("trap : TERM; {command_line}"))
-        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(File::create(&stdout)?)
         .stderr(File::create(&stderr)?)
@@ -207,7 +211,16 @@ mod tests {
         assert!(err.contains("exit status 3"), "{err}");
         let (output, stopped) = port.stop(Duration::from_secs(1)).await;
         assert!(stopped.is_ok());
-        assert_eq!(output.tail(), "boom");
+        assert_eq!(output.tail(str::to_owned), "boom");
+        assert_eq!(output.tail(|t| t.replace("boom", "<secret>")), "<secret>");
+    }
+
+    /// `command` run in `dir` (a port runs in the harness's own directory).
+    fn in_dir(dir: &Path, command: &str) -> String {
+        format!(
+            "cd {} && {command}",
+            super::super::template::quote(&dir.to_string_lossy())
+        )
     }
 
     /// Waits until the command under test wrote `ready` (its trap is installed).
@@ -224,7 +237,7 @@ mod tests {
         // The command traps TERM, writes a file after the signal, then exits: the shell
         // must not return before.
         let cmd = "sh -c 'trap \"sleep 0.2; echo done > flushed; exit 0\" TERM; touch ready; while :; do sleep 0.05; done'";
-        let port = spawn(cmd, dir.path()).unwrap();
+        let port = spawn(&in_dir(dir.path(), cmd), dir.path()).unwrap();
         until_ready(dir.path()).await;
         let (_, stopped) = port.stop(Duration::from_secs(5)).await;
         assert!(stopped.is_ok(), "{stopped:?}");
@@ -235,7 +248,7 @@ mod tests {
     async fn a_port_ignoring_sigterm_is_killed_and_reported() {
         let dir = tempfile::tempdir().unwrap();
         let cmd = "sh -c 'trap \"\" TERM; touch ready; while :; do sleep 0.05; done'";
-        let port = spawn(cmd, dir.path()).unwrap();
+        let port = spawn(&in_dir(dir.path(), cmd), dir.path()).unwrap();
         until_ready(dir.path()).await;
         let (_, stopped) = port.stop(Duration::from_millis(300)).await;
         assert!(stopped.unwrap_err().contains("did not exit"));

@@ -137,7 +137,9 @@ impl Harness {
         let mut port = launch::spawn(&command, stage.dir()).map_err(|e| format!("run sh: {e}"))?;
         if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
             let (output, _) = port.stop(Duration::from_secs(2)).await;
-            let tail = output.tail().replace('\n', " | ");
+            let tail = output
+                .tail(|text| redactor.redact(text))
+                .replace('\n', " | ");
             let diffs = [
                 format!("startup: the port {why}"),
                 format!("output: {tail}"),

@@ -80,9 +80,13 @@ pub fn parse_json_report(stdout: &[u8]) -> Result<Observed, String> {
         .ok_or("report has no `files` array")?;
     let mut observed = Observed::default();
     for file in files {
-        observed.lines += file["lines"]
+        let lines = file["lines"]
             .as_u64()
             .ok_or("a file has no `lines` count")?;
+        observed.lines = observed
+            .lines
+            .checked_add(lines)
+            .ok_or("the files' `lines` counts add up past 2^64")?;
         let findings = file["findings"]
             .as_array()
             .ok_or("a file has no `findings`")?;
@@ -136,10 +140,38 @@ pub fn command_line(case: &LogCase, template: &str, scratch: &Path) -> Result<St
         .iter()
         .map(|f| shell_quote(f))
         .collect();
-    Ok(template
-        .replace("{log}", &shell_quote(&log.to_string_lossy()))
-        .replace("{options}", &shell_quote(&options_path.to_string_lossy()))
-        .replace("{flags}", &flags.join(" ")))
+    Ok(substitute(
+        template,
+        &[
+            ("{log}", shell_quote(&log.to_string_lossy())),
+            ("{options}", shell_quote(&options_path.to_string_lossy())),
+            ("{flags}", flags.join(" ")),
+        ],
+    ))
+}
+
+/// `template` with each `{name}` of `values` replaced, in one pass: a value is never
+/// scanned again, so a path holding `{options}` cannot bring a second substitution (and
+/// its unquoted text) into the command line.
+fn substitute(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let slot = &rest[open..];
+        match values.iter().find(|(name, _)| slot.starts_with(name)) {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &slot[name.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &slot[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Runs a case with another implementation through `template` (see the module
@@ -173,6 +205,24 @@ fn redact(case: &LogCase, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_is_never_substituted_again() {
+        let values = [
+            ("{log}", "'/tmp/$(touch x){options}.jsonl'".to_owned()),
+            ("{options}", "'/tmp/o.json'".to_owned()),
+        ];
+        assert_eq!(
+            substitute("cat {log} {options} ${HOME} {other}", &values),
+            "cat '/tmp/$(touch x){options}.jsonl' '/tmp/o.json' ${HOME} {other}"
+        );
+    }
+
+    #[test]
+    fn line_counts_that_overflow_are_an_error() {
+        let report = br#"{"files":[{"lines":18446744073709551615,"findings":[]},{"lines":1,"findings":[]}]}"#;
+        assert!(parse_json_report(report).unwrap_err().contains("2^64"));
+    }
 
     #[test]
     fn reports_keep_duplicate_findings() {
