@@ -7,10 +7,19 @@
 //! `agentlog validate` flags; every substitution is shell-quoted. The command prints
 //! agentlog's JSON report (`agentlog validate --format json`) on stdout; of it only
 //! `files[].lines` and `files[].findings[].{line,rule,severity}` are read. Its exit code is
-//! ignored (a conforming validator exits 1 on findings).
+//! ignored (a conforming validator exits 1 on findings). A case gets [`CASE_TIMEOUT`] (then
+//! the command's process group is killed and the case fails) and a report of at most
+//! [`MAX_REPORT`] bytes: a hanging or runaway port fails its case, it never stalls the run.
 
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rustix::process::{Pid, Signal, kill_process_group};
 
 use agentlog_validate::Validator;
 use serde_json::Value;
@@ -174,24 +183,92 @@ fn substitute(template: &str, values: &[(&str, String)]) -> String {
     out
 }
 
+/// Longest a port may take on one case.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Largest report read from a port's stdout, in bytes.
+pub const MAX_REPORT: u64 = 64 << 20;
+
 /// Runs a case with another implementation through `template` (see the module
 /// documentation) and reads its report.
 pub fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observed, String> {
     let command = command_line(case, template, scratch)?;
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .output()
-        .map_err(|e| format!("run `sh -c`: {e}"))?;
-    parse_json_report(&output.stdout).map_err(|e| {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = redact(case, stderr.lines().next().unwrap_or(""));
-        format!("{e} (exit {:?}; stderr: {first})", output.status.code())
+    let stdout_path = scratch.join(format!("{}.stdout", case.name));
+    let stderr_path = scratch.join(format!("{}.stderr", case.name));
+    let status = run_with_timeout(&command, &stdout_path, &stderr_path, CASE_TIMEOUT)?;
+    let stdout = read_capped(&stdout_path, MAX_REPORT)?;
+    parse_json_report(&stdout).map_err(|e| {
+        let stderr = read_capped(&stderr_path, 64 << 10).unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&stderr);
+        let first = printable(&redact(case, stderr.lines().next().unwrap_or("")), 300);
+        let status = status
+            .code()
+            .map_or_else(|| status.to_string(), |c| c.to_string());
+        format!("{e} (exit {status}; stderr: {first})")
     })
 }
 
-/// `text` with every secret value of the case replaced by `<secret NAME>`: a port's
-/// diagnostics may quote the values it was given, and the harness never prints one.
+/// Runs `command` under `sh -c` in its own process group, output to the two files; kills
+/// the group when it runs past `timeout`.
+fn run_with_timeout(
+    command: &str,
+    stdout: &Path,
+    stderr: &Path,
+    timeout: Duration,
+) -> Result<ExitStatus, String> {
+    let create = |p: &Path| File::create(p).map_err(|e| format!("create {}: {e}", p.display()));
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(create(stdout)?)
+        .stderr(create(stderr)?)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("run `sh -c`: {e}"))?;
+    let group = Pid::from_child(&child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(status) => {
+            // Whatever the shell left running in its group goes too.
+            let _ = kill_process_group(group, Signal::KILL);
+            status.map_err(|e| format!("wait for `sh -c`: {e}"))
+        }
+        Err(_) => {
+            let _ = kill_process_group(group, Signal::KILL);
+            Err(format!(
+                "the command did not finish within {}s (killed)",
+                timeout.as_secs_f64()
+            ))
+        }
+    }
+}
+
+/// At most `max` bytes of `path`; more is an error.
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let file = File::open(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("the command printed more than {max} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// `text` cut to `max` characters, with control characters (a terminal's escape codes)
+/// shown as `?`.
+fn printable(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 fn redact(case: &LogCase, text: &str) -> String {
     let mut text = text.to_owned();
     for (name, value) in &case.options.secrets {
@@ -205,6 +282,38 @@ fn redact(case: &LogCase, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stderr_is_shown_cut_and_without_escape_codes() {
+        assert_eq!(printable("a\u{1b}[2Jb", 10), "a?[2Jb");
+        assert_eq!(printable(&"x".repeat(500), 300).len(), 300);
+    }
+
+    #[test]
+    fn a_hanging_command_is_killed_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+        let started = std::time::Instant::now();
+        let result = run_with_timeout("sleep 30", &out, &err, Duration::from_millis(200));
+        assert!(result.unwrap_err().contains("did not finish within 0.2s"));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let status = run_with_timeout("echo ok", &out, &err, Duration::from_secs(10)).unwrap();
+        assert!(status.success());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "ok\n");
+    }
+
+    #[test]
+    fn a_runaway_report_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        std::fs::write(&path, vec![b'x'; 11]).unwrap();
+        assert!(
+            read_capped(&path, 10)
+                .unwrap_err()
+                .contains("more than 10 bytes")
+        );
+        assert_eq!(read_capped(&path, 11).unwrap().len(), 11);
+    }
 
     #[test]
     fn a_value_is_never_substituted_again() {
