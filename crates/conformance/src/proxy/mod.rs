@@ -153,16 +153,21 @@ impl Harness {
         let responses = client::send_all(&client, &scenario.requests, &stage.expander).await;
         drop(client);
         let (output, stopped) = port.stop(self.stop_timeout).await;
+        let log = launch::read_capped(&stage.log(), launch::MAX_READ).ok();
         let observed = Observed {
             responses,
             upstream: received(stage.fixture.mock()).await,
             route_target: received(&stage.route_target).await,
-            log: std::fs::read(stage.log())
-                .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            log: log.as_ref().map(|(text, _)| text.clone()),
             output: format!("{}{}", output.stdout, output.stderr),
         };
         let mut diffs = judge::judge(&stage.expected(scenario), &observed, &redactor);
+        if log.is_some_and(|(_, more)| more) {
+            diffs.insert(
+                0,
+                format!("log: over {} bytes, read no further", launch::MAX_READ),
+            );
+        }
         if let Err(e) = stopped {
             diffs.insert(0, format!("stop: the port {e}"));
         }
