@@ -374,6 +374,13 @@ fn broken_ports_and_bad_arguments() {
         .args(["--format", "yaml"])
         .assert()
         .code(2);
+    // A typo in a placeholder is refused before any case runs.
+    conformance(elsewhere.path())
+        .args(["--cmd", "cat {flag} {log}"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("unknown placeholder {flag}"));
 }
 
 /// `agentlog conformance list | head -1`: the reader goes away early; the command must end

@@ -94,7 +94,10 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fail(format_args!("create scratch dir: {e}")),
     };
     let subject = match args.cmd {
-        Some(template) => Subject::Command(template),
+        Some(template) => match validator::check_template(&template) {
+            Ok(()) => Subject::Command(template),
+            Err(e) => return fail(e),
+        },
         None => Subject::Reference,
     };
     let outcomes = validator::run_all(&cases, &subject, &skip, scratch.path());

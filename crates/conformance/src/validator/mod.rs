@@ -34,7 +34,7 @@ use std::path::PathBuf;
 
 pub use case::{CaseOptions, LogCase, load_dir, load_embedded};
 pub use judge::{Observed, Outcome, Status, Verdict, judge};
-pub use run::{Subject, parse_json_report, run_all, run_command, run_reference};
+pub use run::{Subject, check_template, parse_json_report, run_all, run_command, run_reference};
 
 /// Why the harness could not run (exit 2), as opposed to a case failing (exit 1).
 #[derive(Debug, thiserror::Error)]

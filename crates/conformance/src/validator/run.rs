@@ -159,6 +159,32 @@ pub fn command_line(case: &LogCase, template: &str, scratch: &Path) -> Result<St
     ))
 }
 
+/// The placeholders a validator template may use.
+pub const PLACEHOLDERS: [&str; 3] = ["{log}", "{options}", "{flags}"];
+
+/// Checks a template before anything runs: `Err` names the first `{name}` (lowercase letters
+/// and `_`) that is not one of [`PLACEHOLDERS`], a typo that would otherwise reach the port
+/// as literal text. Other braces (a shell's `${HOME}`) are left alone.
+pub fn check_template(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let slot = &rest[open..];
+        let name_len = slot[1..]
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(slot.len() - 1);
+        let token = &slot[..(name_len + 2).min(slot.len())];
+        let is_slot = name_len > 0 && token.ends_with('}') && !rest[..open].ends_with('$');
+        if is_slot && !PLACEHOLDERS.contains(&token) {
+            return Err(format!(
+                "unknown placeholder {token} in --cmd; known: {}",
+                PLACEHOLDERS.join(", ")
+            ));
+        }
+        rest = &slot[1..];
+    }
+    Ok(())
+}
+
 /// `template` with each `{name}` of `values` replaced, in one pass: a value is never
 /// scanned again, so a path holding `{options}` cannot bring a second substitution (and
 /// its unquoted text) into the command line.
@@ -313,6 +339,14 @@ mod tests {
                 .contains("more than 10 bytes")
         );
         assert_eq!(read_capped(&path, 11).unwrap().len(), 11);
+    }
+
+    #[test]
+    fn a_typo_in_a_placeholder_is_refused() {
+        assert!(check_template("port --format json {flags} {log} ${HOME} {").is_ok());
+        assert!(check_template("port {options} {log}").is_ok());
+        let error = check_template("port {flag} {log}").unwrap_err();
+        assert!(error.contains("unknown placeholder {flag}"), "{error}");
     }
 
     #[test]
