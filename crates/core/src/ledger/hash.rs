@@ -7,13 +7,10 @@
 //! implementation's `json.dumps(args, sort_keys=True, default=str)`, so its hashes can be
 //! recomputed and matched. Both are pinned by `conformance/ledger/hash_vectors.json`.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::record::{ArgsHash, UnknownName};
+use super::record::ArgsHash;
 use super::{jcs, pyjson};
 
 /// Which canonical text of the arguments is hashed.
@@ -31,7 +28,7 @@ impl HashForm {
     /// Every form, the default first.
     pub const ALL: [HashForm; 2] = [HashForm::Jcs, HashForm::Python];
 
-    /// The name: `jcs` or `python` (what [`FromStr`] parses).
+    /// The name: `jcs` or `python` (what `str::parse` parses).
     pub fn name(self) -> &'static str {
         match self {
             HashForm::Jcs => "jcs",
@@ -55,21 +52,7 @@ impl HashForm {
     }
 }
 
-impl fmt::Display for HashForm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for HashForm {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or(UnknownName::new("hash form", "jcs, python"))
-    }
-}
+closed_vocabulary!(HashForm, "hash form", name);
 
 impl ArgsHash {
     /// The hash of `args` in canonical `form`.

@@ -33,6 +33,33 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// `Display` and `FromStr` for a closed vocabulary: a type with an `ALL` array and a method
+/// naming each value. The error for an unknown name lists the known ones, taken from `ALL`.
+macro_rules! closed_vocabulary {
+    ($ty:ident, $what:literal, $name:ident) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.$name())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::ledger::record::UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|v| v.$name() == s)
+                    .ok_or_else(|| {
+                        $crate::ledger::record::UnknownName::new(
+                            $what,
+                            Self::ALL.map(Self::$name).join(", "),
+                        )
+                    })
+            }
+        }
+    };
+}
+
 pub mod clock;
 mod error;
 pub mod hash;

@@ -155,15 +155,15 @@ pub enum ResultStatus {
 
 /// A name that is none of a closed vocabulary's values. The message lists the known ones
 /// and does not repeat the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what}; known: {known}")]
 pub struct UnknownName {
     what: &'static str,
-    known: &'static str,
+    known: String,
 }
 
 impl UnknownName {
-    pub(super) fn new(what: &'static str, known: &'static str) -> Self {
+    pub(super) fn new(what: &'static str, known: String) -> Self {
         UnknownName { what, known }
     }
 }
@@ -188,24 +188,7 @@ impl ResultStatus {
     }
 }
 
-impl fmt::Display for ResultStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ResultStatus {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or(UnknownName::new(
-                "result status",
-                "success, error, denied, timeout",
-            ))
-    }
-}
+closed_vocabulary!(ResultStatus, "result status", as_str);
 
 /// A risk indicator: the seven flags the ledger defines, and no others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -266,25 +249,7 @@ impl RiskFlag {
     }
 }
 
-impl fmt::Display for RiskFlag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RiskFlag {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or(UnknownName::new(
-                "risk flag",
-                "injection_attempt, secret_attempt, path_denied, network_denied, \
-                 sandbox_violation, timeout, high_risk_approved",
-            ))
-    }
-}
+closed_vocabulary!(RiskFlag, "risk flag", as_str);
 
 /// `sha256:` and 64 lowercase hex digits: the hash of a call's arguments.
 ///
