@@ -14,7 +14,11 @@
 //!   hash as their rounded value.
 //! - `true`, `false`, `null` as themselves.
 
-use serde_json::{Map, Number, Value};
+use std::cmp::Ordering;
+
+use serde_json::{Number, Value};
+
+use super::text_form::{self, TextForm};
 
 /// Appends the JCS canonical form of `value` to `out`.
 ///
@@ -25,24 +29,7 @@ use serde_json::{Map, Number, Value};
 /// assert_eq!(out, r#"{"a":null,"b":[1,1e+21,"é"]}"#);
 /// ```
 pub fn canonicalize(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => number(n, out),
-        Value::String(s) => string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                canonicalize(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => object(map, out),
-    }
+    text_form::write::<Jcs>(value, out);
 }
 
 /// The JCS canonical form of `value` as a new string.
@@ -52,19 +39,24 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
-fn object(map: &Map<String, Value>, out: &mut String) {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    members.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
-    out.push('{');
-    for (i, (key, value)) in members.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        string(key, out);
-        out.push(':');
-        canonicalize(value, out);
+/// RFC 8785's form.
+struct Jcs;
+
+impl TextForm for Jcs {
+    const ITEM_SEPARATOR: &'static str = ",";
+    const KEY_SEPARATOR: &'static str = ":";
+
+    fn key_order(a: &str, b: &str) -> Ordering {
+        a.encode_utf16().cmp(b.encode_utf16())
     }
-    out.push('}');
+
+    fn number(n: &Number, out: &mut String) {
+        number(n, out);
+    }
+
+    fn string(s: &str, out: &mut String) {
+        string(s, out);
+    }
 }
 
 fn number(n: &Number, out: &mut String) {

@@ -71,6 +71,7 @@ pub mod pyjson;
 pub mod record;
 pub mod retain;
 mod rotate;
+mod text_form;
 mod writer;
 
 pub use clock::{Clock, Day, FixedClock, SystemClock};

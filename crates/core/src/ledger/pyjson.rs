@@ -21,9 +21,12 @@
 //! differs; and `default=str` only matters for Python objects that are not JSON, which JSON
 //! input never holds.
 
-use serde_json::{Map, Number, Value};
+use std::cmp::Ordering;
+
+use serde_json::{Number, Value};
 
 use super::jcs::push_u_escape;
+use super::text_form::{self, TextForm};
 
 /// Appends `json.dumps(value, sort_keys=True)`'s text of `value` to `out`.
 ///
@@ -34,24 +37,7 @@ use super::jcs::push_u_escape;
 /// assert_eq!(out, r#"{"a": null, "b": [1.0, 1e+16, "\u00e9"]}"#);
 /// ```
 pub fn dumps(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => number(n, out),
-        Value::String(s) => string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                dumps(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => object(map, out),
-    }
+    text_form::write::<Python>(value, out);
 }
 
 /// `json.dumps(value, sort_keys=True)`'s text of `value` as a new string.
@@ -61,20 +47,25 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
-fn object(map: &Map<String, Value>, out: &mut String) {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    // UTF-8 byte order is code point order, which is Python's order of `str`.
-    members.sort_by_key(|(key, _)| *key);
-    out.push('{');
-    for (i, (key, value)) in members.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        string(key, out);
-        out.push_str(": ");
-        dumps(value, out);
+/// `json.dumps(sort_keys=True)`'s form.
+struct Python;
+
+impl TextForm for Python {
+    const ITEM_SEPARATOR: &'static str = ", ";
+    const KEY_SEPARATOR: &'static str = ": ";
+
+    /// UTF-8 byte order is code point order, which is Python's order of `str`.
+    fn key_order(a: &str, b: &str) -> Ordering {
+        a.cmp(b)
     }
-    out.push('}');
+
+    fn number(n: &Number, out: &mut String) {
+        number(n, out);
+    }
+
+    fn string(s: &str, out: &mut String) {
+        string(s, out);
+    }
 }
 
 fn number(n: &Number, out: &mut String) {
