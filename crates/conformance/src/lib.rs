@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod capped;
 pub mod cases;
 mod junit;
 pub mod proxy;

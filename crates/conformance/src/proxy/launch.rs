@@ -173,8 +173,8 @@ impl Port {
 
     fn output(&self) -> Output {
         let read = |p: &Path| {
-            read_capped(p, MAX_READ)
-                .map(|(text, _)| text)
+            crate::capped::read(p, MAX_READ)
+                .map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned())
                 .unwrap_or_default()
         };
         Output {
@@ -193,16 +193,6 @@ impl Drop for Port {
 /// Most bytes read of a port's log or output: a runaway port fails its scenario, it does not
 /// exhaust the harness's memory.
 pub const MAX_READ: u64 = 64 << 20;
-
-/// At most `max` bytes of `path`, lossily decoded, and whether there was more.
-pub fn read_capped(path: &Path, max: u64) -> std::io::Result<(String, bool)> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
-    let more = bytes.len() as u64 > max;
-    bytes.truncate(usize::try_from(max).unwrap_or(usize::MAX));
-    Ok((String::from_utf8_lossy(&bytes).into_owned(), more))
-}
 
 /// A free loopback port: bound and released (a port must bind it soon after).
 pub fn free_port() -> std::io::Result<SocketAddr> {
@@ -266,14 +256,5 @@ mod tests {
         until_ready(dir.path()).await;
         let (_, stopped) = port.stop(Duration::from_millis(300)).await;
         assert!(stopped.unwrap_err().contains("did not exit"));
-    }
-
-    #[test]
-    fn reads_stop_at_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        std::fs::write(&path, "abcdef").unwrap();
-        assert_eq!(read_capped(&path, 4).unwrap(), ("abcd".to_owned(), true));
-        assert_eq!(read_capped(&path, 6).unwrap(), ("abcdef".to_owned(), false));
     }
 }

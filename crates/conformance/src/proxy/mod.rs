@@ -153,12 +153,14 @@ impl Harness {
         let responses = client::send_all(&client, &scenario.requests, &stage.expander).await;
         drop(client);
         let (output, stopped) = port.stop(self.stop_timeout).await;
-        let log = launch::read_capped(&stage.log(), launch::MAX_READ).ok();
+        let log = crate::capped::read(&stage.log(), launch::MAX_READ).ok();
         let observed = Observed {
             responses,
             upstream: received(stage.fixture.mock()).await,
             route_target: received(&stage.route_target).await,
-            log: log.as_ref().map(|(text, _)| text.clone()),
+            log: log
+                .as_ref()
+                .map(|(bytes, _)| String::from_utf8_lossy(bytes).into_owned()),
             output: format!("{}{}", output.stdout, output.stderr),
         };
         let mut diffs = judge::judge(&stage.expected(scenario), &observed, &redactor);

@@ -12,7 +12,6 @@
 //! [`MAX_REPORT`] bytes: a hanging or runaway port fails its case, it never stalls the run.
 
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -222,9 +221,11 @@ pub fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Obs
     let stdout_path = scratch.join(format!("{}.stdout", case.name));
     let stderr_path = scratch.join(format!("{}.stderr", case.name));
     let status = run_with_timeout(&command, &stdout_path, &stderr_path, CASE_TIMEOUT)?;
-    let stdout = read_capped(&stdout_path, MAX_REPORT)?;
+    let stdout = read_report(&stdout_path, MAX_REPORT)?;
     parse_json_report(&stdout).map_err(|e| {
-        let stderr = read_capped(&stderr_path, 64 << 10).unwrap_or_default();
+        let stderr = crate::capped::read(&stderr_path, 64 << 10)
+            .map(|(bytes, _)| bytes)
+            .unwrap_or_default();
         let stderr = String::from_utf8_lossy(&stderr);
         let first = printable(&redact(case, stderr.lines().next().unwrap_or("")), 300);
         let status = status
@@ -273,17 +274,13 @@ fn run_with_timeout(
     }
 }
 
-/// At most `max` bytes of `path`; more is an error.
-fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|e| format!("read {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("read {}: {e}", path.display()))?;
-    if bytes.len() as u64 > max {
-        return Err(format!("the command printed more than {max} bytes"));
+/// The report a command printed to `path`: at most `max` bytes; more is an error.
+fn read_report(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    match crate::capped::read(path, max) {
+        Ok((_, true)) => Err(format!("the command printed more than {max} bytes")),
+        Ok((bytes, false)) => Ok(bytes),
+        Err(e) => Err(format!("read {}: {e}", path.display())),
     }
-    Ok(bytes)
 }
 
 /// `text` cut to `max` characters, with control characters (a terminal's escape codes)
@@ -334,11 +331,11 @@ mod tests {
         let path = dir.path().join("out");
         std::fs::write(&path, vec![b'x'; 11]).unwrap();
         assert!(
-            read_capped(&path, 10)
+            read_report(&path, 10)
                 .unwrap_err()
                 .contains("more than 10 bytes")
         );
-        assert_eq!(read_capped(&path, 11).unwrap().len(), 11);
+        assert_eq!(read_report(&path, 11).unwrap().len(), 11);
     }
 
     #[test]
