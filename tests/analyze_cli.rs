@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! `agentlog analyze` from the outside: exit codes, both families, the real logs, gzip and
 //! stdin inputs, and the HTML page rendered in headless Chromium.
 

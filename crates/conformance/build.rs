@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros)] // cargo reads a build script's instructions from its stdout.
 //! Embeds every file under the repository's `conformance/` directory, so an installed binary
 //! carries its cases (`agentlog conformance` from any directory, `agentlog conformance
 //! export DIR`).

@@ -1,7 +1,9 @@
 //! `agentlog analyze`: a thin shell over [`agentlog_analyze`].
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use crate::cli::output;
+use agentlog_validate::gate::Style;
+use agentlog_validate::secrets::redact::Redactor;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use agentlog_analyze::{Options, Report, analyze_paths};
@@ -78,28 +80,34 @@ fn parse_bucket(s: &str) -> Result<u64, String> {
 
 fn write_to(
     path: Option<&Path>,
+    style: Style,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     match path {
         Some(path) => {
-            let mut out = BufWriter::new(File::create(path)?);
+            let mut out = output::create(path, style)?;
             write(&mut out)?;
             out.flush()
         }
         None => {
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
+            let mut out = output::stdout(style);
             write(&mut out)?;
             out.flush()
         }
     }
 }
 
-fn write_report(report: &Report, args: &Args, out: &mut dyn Write) -> io::Result<()> {
+fn write_report(
+    report: &Report,
+    redactor: &Redactor,
+    args: &Args,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match args.format {
         OutFormat::Text => agentlog_analyze::text::write(report, out, args.top),
         OutFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+            let value = agentlog_analyze::to_json(report, redactor)?;
+            serde_json::to_writer_pretty(&mut *out, &value).map_err(io::Error::other)?;
             writeln!(out)
         }
     }
@@ -115,6 +123,7 @@ pub fn run(args: Args) -> u8 {
         Ok(Err(e)) => return fail(e),
         Err(e) => return fail(e),
     };
+    output::install(redactor.clone());
     // From here on every message about an input goes through the redactor: a path may carry
     // a secret.
     let redact = |message: String| redactor.text(&message).into_owned();
@@ -126,14 +135,18 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fail(redact(e.to_string())),
     };
     if let Some(path) = &args.html
-        && let Err(e) = write_to(Some(path), |out| {
-            agentlog_analyze::html::write(&report, out)
+        && let Err(e) = write_to(Some(path), Style::Markup, |out| {
+            agentlog_analyze::html::write(&report, &redactor, out)
         })
     {
         return fail(redact(format!("{}: {e}", path.display())));
     }
-    let written = write_to(args.output.as_deref(), |out| {
-        write_report(&report, &args, out)
+    let style = match args.format {
+        OutFormat::Text => Style::Text,
+        OutFormat::Json => Style::Json,
+    };
+    let written = write_to(args.output.as_deref(), style, |out| {
+        write_report(&report, &redactor, &args, out)
     });
     if let Err(e) = written
         && e.kind() != io::ErrorKind::BrokenPipe

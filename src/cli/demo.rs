@@ -5,6 +5,9 @@
 //! request and a leaking request (blocked), writes `events.jsonl` under `--out`, validates
 //! it and prints a summary.
 
+use crate::cli::output::{self, errln, outln};
+use agentlog_validate::gate::Style;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -52,6 +55,12 @@ pub struct Args {
 
 /// Runs the demo.
 pub fn run(args: Args) -> u8 {
+    // The demo's own secrets are what its output must never show.
+    let secrets: Vec<Secret> = demo_secrets()
+        .iter()
+        .filter_map(|spec| Secret::parse(spec, |_| None).ok())
+        .collect();
+    output::install_secrets(&secrets);
     super::block_on(demo(args))
 }
 
@@ -122,11 +131,11 @@ async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), Strin
         placeholder("OPENAI_API_KEY"),
         placeholder("ANTHROPIC_API_KEY"),
     );
-    println!("proxy {} with placeholders:", proxy.url());
-    println!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
+    outln!("proxy {} with placeholders:", proxy.url());
+    outln!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
     if profile == ProfileArg::V1 {
-        println!("  allowed hosts: api.openai.com, api.anthropic.com");
-        println!(
+        outln!("  allowed hosts: api.openai.com, api.anthropic.com");
+        outln!(
             "  route: api.anthropic.com -> http://{} (a local mock model server)",
             local.address()
         );
@@ -136,7 +145,7 @@ async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), Strin
         let (status, bytes) = send(&client, step)
             .await
             .map_err(|e| format!("{label}: {e}"))?;
-        println!("  {label:<40} -> {status} ({bytes} bytes)");
+        outln!("  {label:<40} -> {status} ({bytes} bytes)");
     }
     // Every response was read to its end, so every event is written: the shutdown below
     // only closes what is open.
@@ -249,13 +258,15 @@ fn report(log: &std::path::Path) -> u8 {
         Ok(f) => f,
         Err(e) => return fail(format!("read {}: {e}", log.display())),
     };
-    println!("\nevent log: {}", log.display());
+    outln!("\nevent log: {}", log.display());
     for (ty, n) in &file.by_event_type {
-        println!("  {ty:<18} {n}");
+        outln!("  {ty:<18} {n}");
     }
     let report = Report { files: vec![file] };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = validate::report::write(&report, Format::Text, &mut out) {
+    let mut out = output::stdout(Style::Text);
+    if let Err(e) =
+        validate::report::write(&report, Format::Text, &mut out).and_then(|()| out.flush())
+    {
         return fail(format!("write report: {e}"));
     }
     if report.has_errors() {
@@ -270,14 +281,14 @@ fn report(log: &std::path::Path) -> u8 {
 fn print_spend(log: &std::path::Path, budget: Option<&Budget>) {
     let mut analyzer = Analyzer::new(AnalyzeOptions::default());
     if let Err(e) = analyzer.read_path(log) {
-        eprintln!("agentlog: warning: {}: {e}", log.display());
+        errln!("agentlog: warning: {}: {e}", log.display());
         return;
     }
     let report = analyzer.finish();
     let Some(sandbox) = report.sandbox else {
         return;
     };
-    println!("\nspend by model:");
+    outln!("\nspend by model:");
     let mut rows: Vec<_> = sandbox
         .by_model_host
         .iter()
@@ -285,15 +296,19 @@ fn print_spend(log: &std::path::Path, budget: Option<&Budget>) {
         .collect();
     rows.sort_by(|a, b| a.model.cmp(&b.model));
     for r in rows {
-        println!(
+        outln!(
             "  {:<28} {:>2} response(s) {:>6} in {:>6} out  ${:.6}",
-            r.model, r.responses, r.input_tokens, r.output_tokens, r.cost_usd
+            r.model,
+            r.responses,
+            r.input_tokens,
+            r.output_tokens,
+            r.cost_usd
         );
     }
     if let Some(budget) = budget {
         let refused = sandbox.budget_actions.get("blocked").copied().unwrap_or(0);
         let now = budget.now();
-        println!(
+        outln!(
             "budget: ${} of ${} spent, {refused} request(s) refused",
             now.spent,
             budget.limit()

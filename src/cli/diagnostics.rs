@@ -3,7 +3,8 @@
 //! `RUST_LOG` (the `tracing-subscriber` env-filter syntax, e.g. `agentlog=debug` or
 //! `agentlog_intercept=trace`) wins when set; otherwise `-q` shows errors only, the default
 //! shows warnings, `-v` adds information (TLS handshake failures, start-up details) and `-vv`
-//! debug detail. Messages name hosts, secrets by name and files, never secret values.
+//! debug detail. Messages name hosts, secrets by name and files, never secret values, and pass
+//! the output gate ([`super::output`]) like everything else the CLI prints.
 
 use tracing_subscriber::EnvFilter;
 
@@ -19,7 +20,9 @@ pub fn init(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Through the output gate, like every other byte the CLI prints; the gate escapes
+        // control characters, so no ANSI colours.
+        .with_writer(super::output::tracing_writer)
+        .with_ansi(false)
         .try_init();
 }

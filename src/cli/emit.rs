@@ -1,5 +1,6 @@
 //! `agentlog emit`: append one event to a log.
 
+use crate::cli::output::errln;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -274,7 +275,7 @@ pub fn run(args: Args) -> u8 {
     if let Err(e) = emitter.close() {
         return fail(e);
     }
-    eprintln!(
+    errln!(
         "agentlog: appended 1 {} event to {}",
         event.event_type,
         path.display()

@@ -3,6 +3,7 @@
 //! with Rust writers), `retain` applies the retention policy. Both are thin: parsing here,
 //! everything else in `agentlog_core::ledger`.
 
+use crate::cli::output::errln;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -136,7 +137,7 @@ pub fn run(args: Args) -> u8 {
 
 /// Prints `message` as every subcommand does and returns `code`.
 fn error(code: u8, message: impl std::fmt::Display) -> u8 {
-    eprintln!("agentlog: error: {message}");
+    errln!("agentlog: error: {message}");
     code
 }
 

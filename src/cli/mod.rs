@@ -10,12 +10,14 @@ mod demo;
 mod diagnostics;
 mod emit;
 mod ledger;
+pub mod output;
 mod proxy;
 mod schema;
 mod secret_args;
 mod validate;
 
 use std::collections::HashSet;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -79,7 +81,9 @@ pub fn main() -> ExitCode {
                 .collect();
             // Plain text, never colored: the scrub must see each argument as one run of text.
             let message = e.render().to_string();
-            eprint!("{}", scrub_arguments(&message, &args, &known_words()));
+            let mut err = output::stderr();
+            let _ = write!(err, "{}", scrub_arguments(&message, &args, &known_words()))
+                .and_then(|()| err.flush());
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -94,7 +98,19 @@ pub fn main() -> ExitCode {
         Command::Ledger(args) => ledger::run(args),
         Command::Analyze(args) => analyze::run(args),
     };
-    ExitCode::from(code)
+    ExitCode::from(closing(code))
+}
+
+/// The exit code once the output gate has had its say: lines it withheld are reported (the
+/// rest of the output stood), never silently dropped.
+fn closing(code: u8) -> u8 {
+    let withheld = output::withheld();
+    if withheld > 0 {
+        output::errln!(
+            "agentlog: warning: {withheld} line(s) of output withheld: they would have shown a secret value"
+        );
+    }
+    code
 }
 
 /// Runs an async subcommand on a multi-threaded tokio runtime.
@@ -111,8 +127,12 @@ pub fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
 /// Writes `text` to stdout. A reader that stopped early (`| head`) is not an error: the exit
 /// code still tells the outcome. Any other failure (a full disk behind a redirect) is.
 pub fn print_stdout(text: &str) -> Result<(), String> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
+    print_stdout_as(text, agentlog_validate::gate::Style::Text)
+}
+
+/// [`print_stdout`] for a document in `style` (JSON, XML): the gate escapes in its syntax.
+pub fn print_stdout_as(text: &str, style: agentlog_validate::gate::Style) -> Result<(), String> {
+    let mut out = output::stdout(style);
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(format!("write to stdout: {e}"))
@@ -129,7 +149,7 @@ pub fn printed(result: Result<(), String>) -> u8 {
 
 /// Prints an error in the one format every subcommand uses and returns [`EXIT_ERROR`].
 pub fn fail(message: impl std::fmt::Display) -> u8 {
-    eprintln!("agentlog: error: {message}");
+    output::errln!("agentlog: error: {message}");
     EXIT_ERROR
 }
 

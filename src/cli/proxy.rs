@@ -1,5 +1,7 @@
 //! `agentlog proxy`: the MITM HTTPS proxy that injects secrets and writes the event log.
 
+use crate::cli::output::{self, errln};
+use agentlog_validate::gate::Style;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -169,7 +171,7 @@ impl SpendArgs {
         };
         if let Some(path) = log {
             for line in &restored.skipped_lines {
-                eprintln!(
+                errln!(
                     "agentlog: warning: {}:{line}: not a JSON event; not counted in the budget",
                     path.display()
                 );
@@ -325,6 +327,12 @@ fn injector(args: &Args) -> Result<Injector, u8> {
             Err(e) => return Err(fail(format_args!("--secret #{}: {e}", i + 1))),
         }
     }
+    for name in output::install_secrets(&secrets) {
+        tracing::warn!(
+            secret = %name,
+            "the value is shorter than 8 bytes: the output gate cannot watch for it"
+        );
+    }
     let mut placeholders = Vec::new();
     for spec in &args.placeholder {
         let Some((name, value)) = spec.split_once('=') else {
@@ -375,7 +383,7 @@ fn open_log(args: &Args) -> Result<Log, u8> {
             let path = writer.path().to_path_buf();
             let repaired = writer.repaired_bytes();
             if repaired > 0 {
-                eprintln!(
+                errln!(
                     "agentlog: warning: {}: removed a torn last line ({repaired} bytes, left by a crash or a full disk) before appending",
                     path.display()
                 );
@@ -461,7 +469,7 @@ fn scope_lines(injector: &Injector) -> Vec<String> {
 /// proxy, as `println!` would by panicking.
 fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: &[String]) {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout(Style::Text);
     let _ = writeln!(out, "agentlog proxy listening on {}", running.local_addr());
     if let Some(path) = ca.cert_path() {
         let _ = writeln!(out, "CA certificate: {}", path.display());
@@ -522,22 +530,22 @@ impl StopSignals {
 }
 
 async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -> u8 {
-    eprintln!(
+    errln!(
         "agentlog proxy: {signal} received; no new connections, waiting up to {} for {} in flight",
         humantime::format_duration(grace),
         running.connections()
     );
     let report = running.shutdown_with_grace(grace).await;
     if report.drained {
-        eprintln!("agentlog proxy: every exchange finished");
+        errln!("agentlog proxy: every exchange finished");
     } else {
-        eprintln!(
+        errln!(
             "agentlog proxy: grace period over; {} exchange(s) cut short (logged with tag cut_short)",
             report.cut_short
         );
     }
     if report.abandoned > 0 {
-        eprintln!(
+        errln!(
             "agentlog proxy: {} task(s) did not end after the cut",
             report.abandoned
         );
@@ -547,18 +555,18 @@ async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -
         return fail(e);
     }
     match (&log.path, failures) {
-        (Some(path), 0) => eprintln!(
+        (Some(path), 0) => errln!(
             "agentlog proxy stopped; event log {} synced and closed",
             path.display()
         ),
         (Some(path), n) => {
-            eprintln!(
+            errln!(
                 "agentlog proxy stopped; event log {} closed, but {n} event(s) could not be written",
                 path.display()
             );
             return EXIT_ERROR;
         }
-        (None, _) => eprintln!("agentlog proxy stopped"),
+        (None, _) => errln!("agentlog proxy stopped"),
     }
     EXIT_OK
 }

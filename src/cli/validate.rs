@@ -1,7 +1,8 @@
 //! `agentlog validate`: a thin shell over [`agentlog_validate`].
 
+use crate::cli::output::{self, errln};
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use agentlog_validate::report::{self, Format};
@@ -106,7 +107,7 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
 }
 
 fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
-    if !io::stderr().is_terminal() {
+    if !output::stderr_is_terminal() {
         return None;
     }
     let bar = match len {
@@ -118,6 +119,7 @@ fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
+    bar.set_draw_target(output::progress_target());
     bar.set_message(label.to_owned());
     Some(bar)
 }
@@ -169,6 +171,7 @@ pub fn run(args: Args) -> u8 {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
+    output::install(validator.redactor().clone());
     // From here on every message about an input goes through the redactor: a path may carry
     // a secret.
     let redact = |message: String| validator.redactor().text(&message).into_owned();
@@ -209,14 +212,14 @@ pub fn run(args: Args) -> u8 {
         };
         report.files.push(file);
     }
+    let style = args.format.gate_style();
     let written = match &args.output {
-        Some(path) => File::create(path).and_then(|mut f| {
+        Some(path) => output::create(path, style).and_then(|mut f| {
             write_report(&report, &args, &mut f)?;
             f.flush()
         }),
         None => {
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
+            let mut out = output::stdout(style);
             write_report(&report, &args, &mut out).and_then(|()| out.flush())
         }
     };
@@ -226,7 +229,7 @@ pub fn run(args: Args) -> u8 {
         return fail(format!("cannot write the report: {e}"));
     }
     if args.output.is_some() && args.format != Format::Text && !args.quiet {
-        eprintln!("{}", report::summary_line(&report));
+        errln!("{}", report::summary_line(&report));
     }
     if report.has_errors() {
         EXIT_FINDINGS

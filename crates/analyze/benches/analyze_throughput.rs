@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Throughput of the analysis library alone on one file (no CLI, no output formatting):
 //! `cargo bench -p agentlog-analyze --bench analyze_throughput -- /absolute/FILE` (cargo runs
 //! benches in the crate's directory). Prints MiB/s; the

@@ -14,6 +14,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use agentlog_validate::secrets::redact::Redactor;
 use serde_json::Value;
 
 use crate::Report;
@@ -407,39 +408,39 @@ fn inputs_section(out: &mut String, v: &Value) {
     out.push_str("</section>");
 }
 
-fn findings_section(out: &mut String, report: &Report) {
+fn findings_section(out: &mut String, v: &Value) {
+    let findings = v["findings"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let _ = write!(
         out,
         "<section id=\"findings\"><h2>Findings ({})</h2><ol>",
-        report.findings.len()
+        findings.len()
     );
-    for f in &report.findings {
-        let severity = serde_json::to_value(f.severity)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let kind = serde_json::to_value(f.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+    let text = |f: &Value, field: &str| esc(f[field].as_str().unwrap_or_default());
+    for f in findings {
         let _ = write!(
             out,
             "<li class=\"finding\"><span class=\"{severity}\">[{severity}]</span> <code>{}</code> {}: {}<div class=\"proposal\">Proposal: {}</div></li>",
-            esc(&kind),
-            esc(&f.subject),
-            esc(&f.summary),
-            esc(&f.proposal)
+            text(f, "kind"),
+            text(f, "subject"),
+            text(f, "summary"),
+            text(f, "proposal"),
+            severity = text(f, "severity"),
         );
     }
     out.push_str("</ol></section>");
 }
 
-/// Writes the page.
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let v = serde_json::to_value(report).map_err(io::Error::other)?;
+/// Writes the page. Everything on it comes from the report's JSON form after
+/// [`crate::to_json`] withheld what carries a secret (numbers included), so the page shows
+/// what `--format json` shows.
+pub fn write(report: &Report, redactor: &Redactor, out: &mut dyn Write) -> io::Result<()> {
+    let v = crate::to_json(report, redactor)?;
     let timelines = serde_json::json!({
-        "ledger": report.ledger.as_ref().map(|l| &l.timeline),
-        "sandbox": report.sandbox.as_ref().map(|s| &s.timeline),
+        "ledger": v.pointer("/ledger/timeline"),
+        "sandbox": v.pointer("/sandbox/timeline"),
     });
     let mut page = String::with_capacity(UPLOT_JS.len() + (64 << 10));
     page.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -448,7 +449,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     page.push_str(UPLOT_CSS);
     page.push_str(STYLE);
     page.push_str("</style></head><body><h1>agentlog analyze</h1>");
-    findings_section(&mut page, report);
+    findings_section(&mut page, &v);
     inputs_section(&mut page, &v);
     if report.ledger.is_some() {
         let family = ("ledger", "Tool-call ledger");

@@ -298,6 +298,16 @@ impl Analyzer {
     }
 }
 
+/// The report as the JSON document `--format json` prints, with every string, number and key
+/// that carries a secret withheld ([`Redactor::redact_json`]): names were withheld when the
+/// report was built; this catches the numbers (a supplied secret may be all digits) and any
+/// text the analysis composed from them.
+pub fn to_json(report: &Report, redactor: &Redactor) -> io::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(report).map_err(io::Error::other)?;
+    redactor.redact_json(&mut value);
+    Ok(value)
+}
+
 /// Analyses every input `paths` lead to (as `agentlog validate` expands them).
 pub fn analyze_paths(paths: &[PathBuf], options: Options) -> Result<Report, AnalyzeError> {
     let inputs = walk::expand(paths).map_err(AnalyzeError::Walk)?;

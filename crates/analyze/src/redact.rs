@@ -11,14 +11,20 @@
 //! `agentlog analyze` withholds exactly what `agentlog validate` withholds.
 //!
 //! A name that carries a secret is replaced as a whole by [`WITHHELD`] (`[redacted]`); a file
-//! label by the validator's [`WITHHELD_PATH`]. Counts keyed by names stay exact: keys that
+//! label by the validator's [`WITHHELD_PATH`]. A name with control characters is shown
+//! escaped by the output gate's rule (`\u{000A}`), in every format alike. Numbers are judged
+//! where they are written: the JSON document (and the page built from it) through
+//! [`Redactor::redact_json`], the text report by the output gate, line by line. Counts keyed by names stay exact: keys that
 //! become the same are added up; table rows keep one row per original name (so a table may
 //! show several `[redacted]` rows), and timeline series that become the same are added up.
 //! Redaction runs once per distinct name when the report is built, not once per line.
 //!
 //! [`Analyzer::finish`]: crate::Analyzer::finish
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use agentlog_validate::gate::printable;
 
 use agentlog_validate::WITHHELD_PATH;
 use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
@@ -37,10 +43,25 @@ pub(crate) trait Redact {
     fn redact(&mut self, redactor: &Redactor);
 }
 
+/// The text a name is shown as, when it is not shown as it is: [`WITHHELD`] for a name that
+/// carries a secret, the gate's escaping ([`printable`]) for one with control characters
+/// (a newline that would forge a report line, a backspace that would re-assemble a value on
+/// a terminal). Decided once here, so every format shows the same text.
+fn replacement(name: &str, redactor: &Redactor) -> Option<String> {
+    if redactor.leaks(name) {
+        return Some(WITHHELD.to_owned());
+    }
+    match printable(name) {
+        Cow::Owned(escaped) if redactor.leaks(&escaped) => Some(WITHHELD.to_owned()),
+        Cow::Owned(escaped) => Some(escaped),
+        Cow::Borrowed(_) => None,
+    }
+}
+
 impl Redact for String {
     fn redact(&mut self, redactor: &Redactor) {
-        if redactor.leaks(self) {
-            WITHHELD.clone_into(self);
+        if let Some(shown) = replacement(self, redactor) {
+            *self = shown;
         }
     }
 }
@@ -64,7 +85,7 @@ impl<T: Redact> Redact for Vec<T> {
 /// Counts by name: withheld names are added up under [`WITHHELD`].
 impl Redact for BTreeMap<String, u64> {
     fn redact(&mut self, redactor: &Redactor) {
-        if !self.keys().any(|k| redactor.leaks(k)) {
+        if !self.keys().any(|k| replacement(k, redactor).is_some()) {
             return;
         }
         for (mut key, n) in std::mem::take(self) {
@@ -107,11 +128,9 @@ redact_fields!(Series: group, key);
 /// and key.
 impl Redact for TimelineReport {
     fn redact(&mut self, redactor: &Redactor) {
-        if !self
-            .series
-            .iter()
-            .any(|s| redactor.leaks(&s.group) || redactor.leaks(&s.key))
-        {
+        if !self.series.iter().any(|s| {
+            replacement(&s.group, redactor).is_some() || replacement(&s.key, redactor).is_some()
+        }) {
             return;
         }
         let mut merged: Vec<Series> = Vec::with_capacity(self.series.len());
@@ -137,8 +156,12 @@ impl Redact for TimelineReport {
 /// A file label that carries a secret is withheld as the validator withholds it.
 impl Redact for FileSummary {
     fn redact(&mut self, redactor: &Redactor) {
-        if redactor.leaks(&self.path) {
+        if redactor.leaks(&self.path)
+            || replacement(&self.path, redactor).is_some_and(|s| s == WITHHELD)
+        {
             WITHHELD_PATH.clone_into(&mut self.path);
+        } else {
+            self.path.redact(redactor);
         }
         self.note.redact(redactor);
     }

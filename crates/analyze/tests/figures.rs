@@ -492,7 +492,12 @@ fn the_page_escapes_what_logs_say() {
         .read("evil", line.repeat(3).as_bytes())
         .expect("reads");
     let mut page = Vec::new();
-    agentlog_analyze::html::write(&analyzer.finish(), &mut page).expect("writes");
+    agentlog_analyze::html::write(
+        &analyzer.finish(),
+        &agentlog_validate::secrets::redact::Redactor::none(),
+        &mut page,
+    )
+    .expect("writes");
     let page = String::from_utf8(page).expect("UTF-8");
     assert!(!page.contains(evil) && !page.contains("</script><b>"));
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

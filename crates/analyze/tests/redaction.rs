@@ -3,6 +3,7 @@
 //! text, JSON and HTML outputs, while ordinary names and every count stay.
 
 use agentlog_analyze::{Analyzer, Options, Report};
+use agentlog_validate::secrets::redact::Redactor;
 use agentlog_validate::secrets::{Secret, SecretValue};
 
 /// An OpenAI-shaped key the built-in detector knows.
@@ -95,7 +96,7 @@ fn outputs(report: &Report) -> [(&'static str, String); 3] {
     let mut text = Vec::new();
     agentlog_analyze::text::write(report, &mut text, 100).unwrap();
     let mut html = Vec::new();
-    agentlog_analyze::html::write(report, &mut html).unwrap();
+    agentlog_analyze::html::write(report, &Redactor::none(), &mut html).unwrap();
     [
         ("text", String::from_utf8(text).unwrap()),
         ("json", serde_json::to_string(report).unwrap()),

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Go's float64 text (`go_json::write_float`), checked two ways:
 //! - by property test against the rule Go documents and implements (`encoding/json`'s
 //!   `floatEncoder`: `strconv` `'f'` or `'e'` format, precision -1, `e-07` cleaned to `e-7`),

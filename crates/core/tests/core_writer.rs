@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! JsonlWriter and Emitter behaviour: concurrency (threads and processes), error paths,
 //! file modes, close semantics, sink fan-out.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Proxy overhead benchmark (not a timed test): the same TLS fixture reached directly, through
 //! `agentlog proxy` (in-process, events written to a file) and, when `MITM_PORT` is set,
 //! through `mitmdump` (no addon). Prints a markdown table.

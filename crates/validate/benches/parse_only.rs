@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Baseline for `benches/validate_compare.sh`: parse every line of a file into a
 //! `serde_json::Value`, nothing else (one core). Usage:
 //! `cargo bench -p agentlog-validate --bench parse_only -- FILE`.

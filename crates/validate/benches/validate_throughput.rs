@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Throughput of the validator library alone on one file (default options: `--profile auto`,
 //! built-in detectors, one worker per core; no CLI, no reporter):
 //! `cargo bench -p agentlog-validate --bench validate_throughput -- /absolute/FILE` (cargo runs

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Validating an events.jsonl log with the library API, as `agentlog validate` does.
 //!
 //! Run with `cargo run -p agentlog-validate --example validate [PATH]` from the repository root

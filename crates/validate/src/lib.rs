@@ -38,6 +38,7 @@
 mod check;
 mod dupkeys;
 mod fast;
+pub mod gate;
 pub mod lines;
 mod pipeline;
 mod profile;
@@ -440,24 +441,30 @@ impl Validator {
     /// already; call it on reports built by hand (an empty directory, a skipped path).
     pub fn redact_report(&self, report: &mut FileReport) {
         let redactor = &self.checker.redactor;
-        if redactor.leaks(&report.path) {
+        let shows_value = |text: &str| report::renderings(text).iter().any(|r| redactor.leaks(r));
+        if shows_value(&report.path) {
             report.path = WITHHELD_PATH.to_owned();
         }
         for f in &mut report.findings {
             if let Some(p) = &f.pointer {
-                f.pointer = Some(redactor.pointer(p));
+                let kept = redactor.pointer(p);
+                f.pointer = Some(if shows_value(&kept) {
+                    String::new()
+                } else {
+                    kept
+                });
             }
-            if redactor.leaks(&f.message) {
+            if shows_value(&f.message) {
                 f.message = format!(
                     "{} (details withheld: they contain a secret)",
                     f.rule.info().description
                 );
             }
         }
-        if report.by_event_type.keys().any(|k| redactor.leaks(k)) {
+        if report.by_event_type.keys().any(|k| shows_value(k)) {
             let counts = std::mem::take(&mut report.by_event_type);
             for (k, n) in counts {
-                let k = if redactor.leaks(&k) {
+                let k = if shows_value(&k) {
                     "(invalid)".into()
                 } else {
                     k

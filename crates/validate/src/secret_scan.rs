@@ -1,7 +1,9 @@
 //! The no-secret-values rule and the built-in credential detector, for one line.
 //!
-//! The scanner and the detector run over the line's raw bytes (the scanner decodes what it
-//! must: JSON escapes, percent-encoding, ...; the detector also reads the decoded views). Only a line with a hit pays more: its JSON is
+//! The search is [`Redactor::sweep`](crate::secrets::redact::Redactor::sweep), the same
+//! question the output gate asks of every value it shows: the scanner decodes what it must
+//! (JSON escapes, percent-encoding, ...), the detector also reads the decoded views. Only a
+//! line with a hit pays more: its JSON is
 //! walked once, every key and string scanned once, and each secret or credential kind gets the
 //! pointer of the first string that holds it (a key that holds it points at its object, never
 //! at the key). The cost is one walk per line whatever the number of hits.
@@ -10,7 +12,6 @@ use serde_json::Value;
 
 use super::Rule;
 use super::check::{Checker, ChunkResult, escape_pointer_token};
-use crate::secrets::decode::{decoded_views, hex_byte, hex4};
 use crate::secrets::detect::{Detector, Kind};
 use crate::secrets::scan::{SecretHit, SecretScanner};
 
@@ -68,19 +69,7 @@ impl Checker {
         }
         let mut hits: Vec<SecretHit> = Vec::new();
         let mut kinds = Vec::new();
-        // The scanner decodes what it must (JSON escapes, percent, ...) itself.
-        scanner.find(body, &mut hits);
-        if let Some(d) = detector {
-            d.find(body, &mut kinds);
-            // The detector reads the decoded views too (a key written `sk\u002dproj...`), but
-            // only when an escape there stands for a byte a credential is made of: the
-            // `\u003e` of every Go log line or a `%20` cannot hide a prefix or a body.
-            if escapes_credential_byte(body) {
-                for (_, view) in decoded_views(body) {
-                    d.find(&view, &mut kinds);
-                }
-            }
-        }
+        self.redactor.sweep(body, &mut hits, &mut kinds);
         if hits.is_empty() && kinds.is_empty() {
             return;
         }
@@ -104,34 +93,6 @@ impl Checker {
             out.push(self.finding(line, Rule::SecretPattern, pointer, msg));
         }
     }
-}
-
-/// Whether `text` holds an escape (`\uXXXX`, `\xHH`, `%XX`, `&#N;`, `&#xH;`, a named
-/// reference) that decodes to a byte credentials are made of: a letter, a digit, `-` or `_`.
-fn escapes_credential_byte(text: &[u8]) -> bool {
-    let credential =
-        |b: u32| u8::try_from(b).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let mut at = 0;
-    while let Some(i) = text
-        .get(at..)
-        .and_then(|t| memchr::memchr3(b'\\', b'%', b'&', t))
-    {
-        let i = at + i;
-        let rest = text.get(i + 1..).unwrap_or_default();
-        let decoded = match (text[i], rest.first()) {
-            (b'\\', Some(b'u')) => hex4(rest, 1),
-            (b'\\', Some(b'x')) => hex_byte(rest, 1).map(u32::from),
-            (b'%', Some(_)) => hex_byte(rest, 0).map(u32::from),
-            // Named and numeric references are rare in logs: any of them counts.
-            (b'&', Some(c)) if c.is_ascii_alphanumeric() || *c == b'#' => return true,
-            _ => None,
-        };
-        if decoded.is_some_and(credential) {
-            return true;
-        }
-        at = i + 1;
-    }
-    false
 }
 
 /// Visits every key and string of `value` once, in document order, until all are located.

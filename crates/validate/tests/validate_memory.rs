@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Memory stays bounded on hostile input: the validator's peak RSS, read from the kernel,
 //! stays under 64 MiB with 8 workers on inputs that produce a finding per line.
 //!

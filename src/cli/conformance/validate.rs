@@ -1,6 +1,8 @@
 //! `agentlog conformance [validate]`: run the validator cases against the reference
 //! validator or against a port.
 
+use crate::cli::output::{self, errln};
+use agentlog_validate::gate::Style;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -86,7 +88,7 @@ pub fn run(args: Args) -> u8 {
     // A glob for the other harness (`proxy/...`) is expected to match nothing here.
     for glob in skip.unused(&ids) {
         if glob.starts_with("validate/") {
-            eprintln!("agentlog: warning: unsupported glob {glob:?} matches no validator case");
+            errln!("agentlog: warning: unsupported glob {glob:?} matches no validator case");
         }
     }
     let scratch = match tempfile::tempdir() {
@@ -101,7 +103,11 @@ pub fn run(args: Args) -> u8 {
         None => Subject::Reference,
     };
     let outcomes = validator::run_all(&cases, &subject, &skip, scratch.path());
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = output::stdout(match args.format {
+        Format::Text => Style::Text,
+        Format::Json => Style::Json,
+        Format::Junit => Style::Markup,
+    });
     let written = report::write(
         args.format.into(),
         &outcomes,

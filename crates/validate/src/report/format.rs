@@ -31,6 +31,17 @@ pub enum Format {
 }
 
 impl Format {
+    /// How the output gate escapes this format: text for the line formats, JSON for the
+    /// JSON documents, markup for XML.
+    pub fn gate_style(self) -> crate::gate::Style {
+        use crate::gate::Style;
+        match self {
+            Format::Text | Format::Github => Style::Text,
+            Format::Json | Format::Sarif => Style::Json,
+            Format::Junit => Style::Markup,
+        }
+    }
+
     /// Every format, in the order help texts list them.
     pub const ALL: [Format; 5] = [
         Format::Text,

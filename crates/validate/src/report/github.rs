@@ -1,4 +1,8 @@
 //! GitHub Actions workflow commands.
+//!
+//! Every line printed is a workflow command (`::notice`, `::error`, `::warning`), so nothing a
+//! log or a file name contributes can start a line: a file named `::stop-commands::x` is a
+//! property value here, escaped, never a command of its own.
 
 use std::io::{self, Write};
 
@@ -7,7 +11,7 @@ use super::{checked_under, profiles_phrase, summary_line};
 use crate::{Report, Severity};
 
 /// Escapes a workflow-command property value.
-fn property(s: &str) -> String {
+pub(super) fn property(s: &str) -> String {
     printable(s)
         .replace('%', "%25")
         .replace('\r', "%0D")
@@ -17,7 +21,7 @@ fn property(s: &str) -> String {
 }
 
 /// Escapes a workflow-command message.
-fn message(s: &str) -> String {
+pub(super) fn message(s: &str) -> String {
     printable(s)
         .replace('%', "%25")
         .replace('\r', "%0D")
@@ -27,7 +31,12 @@ fn message(s: &str) -> String {
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for file in &report.files {
         if let Some(checked) = checked_under(file) {
-            writeln!(out, "{}: {checked}", printable(&file.path))?;
+            writeln!(
+                out,
+                "::notice file={},title=agentlog profile::{}",
+                property(&file.path),
+                message(&checked)
+            )?;
         }
         for f in &file.findings {
             let level = match f.severity {
@@ -67,6 +76,5 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "::{level} title=agentlog validate::{}",
         message(&notice)
-    )?;
-    writeln!(out, "{summary}")
+    )
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::printable::{printable, xml_allowed};
 use crate::{Report, Severity};
 
-fn xml(s: &str) -> String {
+pub(super) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

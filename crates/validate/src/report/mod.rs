@@ -27,6 +27,23 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result
     }
 }
 
+/// Every text a reporter may print for `text` (a file label, a pointer, a message): as it
+/// is, escaped for a line, as a SARIF URI, as a GitHub property and message, as XML and as a
+/// JSON string. A value that any of them would show is withheld before any reporter runs, so
+/// no transformation after the decision can rebuild one (a name with `\` that becomes a
+/// secret once SARIF writes `/`, a `%` that GitHub's escaping turns into one).
+pub fn renderings(text: &str) -> [String; 7] {
+    [
+        text.to_owned(),
+        printable::printable(text).into_owned(),
+        sarif::uri(text),
+        github::property(text),
+        github::message(text),
+        junit::xml(&printable::printable(text)),
+        serde_json::Value::String(text.to_owned()).to_string(),
+    ]
+}
+
 /// Writes only the summary line of the text format (for `--quiet`).
 pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     text::write(report, out, false)

@@ -3,35 +3,15 @@
 //! File names, keys and messages come from untrusted input. Printed raw, a newline forges a
 //! finding line, an escape sequence rewrites the terminal, and a bidirectional override makes
 //! text read differently from how it is stored. Line-oriented formats (text, GitHub) pass every
-//! such string through [`printable`]; the document formats (JSON, SARIF) escape in their own
+//! such string through [`printable`], the output gate's own escaping; the document formats (JSON, SARIF) escape in their own
 //! syntax, and JUnit strips what XML 1.0 forbids.
 
+#[cfg(test)]
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
-/// Whether `c` must not reach a line-oriented output as is.
-fn unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-}
-
-/// `s` with every control character (C0, DEL, C1), line/paragraph separator, bidirectional
-/// control and noncharacter written as `\u{XXXX}`; borrowed when there is none.
-pub(crate) fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(unsafe_char) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_char(c) {
-            let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+/// The output gate's escaping of one line ([`crate::gate::printable`]), so every output escapes
+/// the same way.
+pub(crate) use crate::gate::printable;
 
 /// Whether XML 1.0 allows `c` in character data.
 pub(crate) fn xml_allowed(c: char) -> bool {

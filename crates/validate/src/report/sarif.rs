@@ -68,7 +68,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A relative URI reference for a path (`-` becomes `stdin`).
-fn uri(path: &str) -> String {
+pub(super) fn uri(path: &str) -> String {
     if path == "-" {
         return "stdin".into();
     }

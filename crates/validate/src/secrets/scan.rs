@@ -643,6 +643,7 @@ pub fn escaped_strings(line: &[u8]) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros)] // the ignored throughput test prints its figures
 mod tests {
     use super::*;
     use crate::secrets::SecretValue;
