@@ -15,7 +15,8 @@ use agentlog_core::ledger::{
 use serde_json::Value;
 use serde_json::error::Category;
 
-use super::{EXIT_ERROR, EXIT_OK, print_stdout};
+use super::{EXIT_ERROR, EXIT_OK, print_stdout, print_stdout_as};
+use agentlog_validate::gate::Style;
 
 /// Exit code when the ledger could not be written or retained.
 const EXIT_FAILURE: u8 = 1;
@@ -181,7 +182,7 @@ fn log(args: LogArgs) -> u8 {
     });
     match written {
         Ok(record) => match serde_json::to_string(&record) {
-            Ok(line) => match print_stdout(&(line + "\n")) {
+            Ok(line) => match print_stdout_as(&(line + "\n"), Style::Json) {
                 Ok(()) => EXIT_OK,
                 Err(e) => error(EXIT_FAILURE, e),
             },

@@ -2,7 +2,8 @@
 
 use agentlog_core::schema::SchemaProfile;
 
-use super::{fail, print_stdout, printed};
+use super::{fail, print_stdout, print_stdout_as, printed};
+use agentlog_validate::gate::Style;
 
 /// Print the published JSON Schemas (draft 2020-12).
 ///
@@ -48,13 +49,13 @@ pub fn run(args: Args) -> u8 {
     }
     if args.bundle {
         return match serde_json::to_string_pretty(&profile.bundle()) {
-            Ok(text) => printed(print_stdout(&(text + "\n"))),
+            Ok(text) => printed(print_stdout_as(&(text + "\n"), Style::Json)),
             Err(e) => fail(e),
         };
     }
     let name = args.name.as_deref().unwrap_or(profile.envelope_file().name);
     match profile.find(name) {
-        Some(file) => printed(print_stdout(file.text)),
+        Some(file) => printed(print_stdout_as(file.text, Style::Json)),
         None => {
             let known: Vec<_> = profile.files().iter().map(|f| f.name).collect();
             fail(format_args!(

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use agentlog_conformance::cases;
 
-use crate::cli::{fail, print_stdout, printed};
+use crate::cli::{fail, print_stdout, print_stdout_as, printed};
+use agentlog_validate::gate::Style;
 
 /// Write every embedded case, the READMEs and `manifest.json` under DIR (created when
 /// missing; existing files of the same name are replaced).
@@ -36,7 +37,7 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> u8 {
     if args.json {
         return match cases::manifest_json() {
-            Ok(text) => printed(print_stdout(&text)),
+            Ok(text) => printed(print_stdout_as(&text, Style::Json)),
             Err(e) => fail(e),
         };
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use agentlog_conformance::proxy::{self, Harness, Report, Template, scenario};
 use agentlog_conformance::select::Unsupported;
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail, print_stdout};
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail, print_stdout, print_stdout_as};
+use agentlog_validate::gate::Style;
 
 /// Run the interceptor scenarios against our own proxy (--self) or a port (--cmd).
 ///
@@ -146,7 +147,12 @@ fn finish(report: &Report, format: Format) -> u8 {
         },
         Format::Junit => report.junit(),
     };
-    if let Err(e) = print_stdout(&text) {
+    let style = match format {
+        Format::Text => Style::Text,
+        Format::Json => Style::Json,
+        Format::Junit => Style::Markup,
+    };
+    if let Err(e) = print_stdout_as(&text, style) {
         return fail(e);
     }
     if report.failed() == 0 {
