@@ -59,6 +59,11 @@ impl Redactor {
     /// of its decoded views. This is the line check itself; the gate asks the same question.
     pub fn sweep(&self, text: &[u8], hits: &mut Vec<SecretHit>, kinds: &mut Vec<Kind>) {
         self.scanner.find(text, hits);
+        self.detect(text, kinds);
+    }
+
+    /// The detector's half of [`sweep`](Self::sweep).
+    fn detect(&self, text: &[u8], kinds: &mut Vec<Kind>) {
         let Some(detector) = &self.detector else {
             return;
         };
@@ -85,9 +90,9 @@ impl Redactor {
         if self.scanner.is_match(text) {
             return true;
         }
-        let (mut hits, mut kinds) = (Vec::new(), Vec::new());
-        self.sweep(text, &mut hits, &mut kinds);
-        !hits.is_empty() || !kinds.is_empty()
+        let mut kinds = Vec::new();
+        self.detect(text, &mut kinds);
+        !kinds.is_empty()
     }
 
     /// Whether the decimal text of a number carries a secret (a card number, a PIN).

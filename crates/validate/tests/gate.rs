@@ -1,0 +1,122 @@
+//! The output gate's promise as a property: whatever text carries a supplied secret, in
+//! whatever encoding the scanner documents, with whatever neighbours and control characters,
+//! what the gate lets through shows neither the value nor that encoding of it, holds no raw
+//! control character but line breaks and tabs, and a JSON document stays valid JSON.
+//!
+//! The encoders here are the test's own, written from the scanner's documented table, not
+//! taken from the scanner.
+
+use std::io::Write as _;
+
+use agentlog_validate::gate::{Gate, OutputWithheld, Style};
+use agentlog_validate::secrets::detect::Detector;
+use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::scan::SecretScanner;
+use agentlog_validate::secrets::{Secret, SecretValue};
+use base64::Engine as _;
+use proptest::prelude::*;
+
+/// The encodings of `value` the scanner's documentation names, computed independently.
+fn encodings(value: &str) -> Vec<String> {
+    let bytes = value.as_bytes();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        value.to_owned(),
+        hex.clone(),
+        hex.to_uppercase(),
+        b64.encode(bytes),
+        b64url.encode(bytes),
+        bytes.iter().map(|b| format!("%{b:02X}")).collect(),
+        bytes.iter().map(|b| format!("\\u{:04x}", b)).collect(),
+        bytes.iter().map(|b| format!("&#{b};")).collect(),
+        bytes.iter().map(|b| format!("\\x{b:02x}")).collect(),
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        value.chars().flat_map(|c| [c, '\0']).collect(),
+    ]
+}
+
+fn gate(value: &str) -> Gate {
+    let secret = Secret::new("TOKEN", SecretValue::new(value.to_owned()), vec![]);
+    let scanner = SecretScanner::new(&[secret]).expect("a scanner for one secret");
+    Gate::new(Redactor::new(scanner, Some(Detector::new(Vec::new()))))
+}
+
+fn through(gate: &Gate, style: Style, text: &str) -> Result<String, std::io::Error> {
+    let mut out = Vec::new();
+    let mut writer = gate.writer(&mut out, style);
+    writer.write_all(text.as_bytes())?;
+    writer.flush()?;
+    drop(writer);
+    Ok(String::from_utf8(out).expect("the gate writes UTF-8"))
+}
+
+/// Text around a value: ordinary neighbours a log line carries (URLs with escapes, entities,
+/// a MAC address, a base64 blob) and characters that would move a terminal's cursor.
+fn neighbour() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("https://x.test/a%2Fb?c=d&amp;e=f".to_owned()),
+        Just("aa:bb:cc:dd:ee:ff:00:11".to_owned()),
+        Just("dGhpcyBpcyBub3QgYSBzZWNyZXQ=".to_owned()),
+        Just("\u{8}\u{8}\r\u{1b}[2K".to_owned()),
+        Just("\u{202E}\u{2066}".to_owned()),
+        "[a-z ]{0,12}",
+    ]
+}
+
+fn assert_clean(shown: &str, value: &str) -> Result<(), TestCaseError> {
+    for form in encodings(value) {
+        prop_assert!(
+            !shown.contains(&form),
+            "an encoding of the value got through"
+        );
+    }
+    for c in shown.chars() {
+        prop_assert!(
+            !agentlog_validate::gate::unsafe_char(c) || c == '\n' || c == '\t',
+            "a raw {c:?} got through"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn no_encoding_of_a_value_gets_through_text(
+        value in "[A-Za-z0-9+/_.-]{8,40}",
+        which in 0usize..11,
+        before in neighbour(),
+        after in neighbour(),
+    ) {
+        let gate = gate(&value);
+        let encoded = encodings(&value).swap_remove(which);
+        let text = format!("head\n{before} {encoded} {after}\ntail\n");
+        let shown = through(&gate, Style::Text, &text).expect("text never fails");
+        assert_clean(&shown, &value)?;
+        prop_assert!(shown.starts_with("head\n") && shown.ends_with("tail\n"));
+    }
+
+    #[test]
+    fn a_document_stays_valid_or_fails_closed(
+        value in "[0-9]{8,19}",
+        label in "[a-z\u{202E}\u{7}]{0,8}",
+    ) {
+        // A numeric secret in a number and in a string of a JSON document.
+        let gate = gate(&value);
+        let doc = serde_json::json!({ "label": label, "n": 1, "text": "ok" });
+        let clean = serde_json::to_string_pretty(&doc).expect("json") + "\n";
+        let shown = through(&gate, Style::Json, &clean).expect("nothing to withhold");
+        let parsed: serde_json::Value = serde_json::from_str(&shown).expect("valid JSON");
+        prop_assert_eq!(parsed, doc);
+        let leaky = clean.replace("\"n\": 1", &format!("\"n\": {value}"));
+        let err = through(&gate, Style::Json, &leaky).expect_err("the number is withheld");
+        prop_assert!(err.get_ref().is_some_and(|e| e.is::<OutputWithheld>()));
+    }
+}
