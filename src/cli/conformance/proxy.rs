@@ -1,5 +1,6 @@
 //! `agentlog conformance proxy`: the interceptor harness (agentlog-conformance's `proxy`).
 
+use agentlog_core::secrets::{Secret, SecretValue};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -97,6 +98,14 @@ pub fn run(args: Args) -> u8 {
     if scenarios.is_empty() {
         return fail("no scenario matches --only");
     }
+    // A port under test may print a scenario's secret in any encoding: the gate watches for
+    // all of them.
+    let secrets: Vec<Secret> = scenarios
+        .iter()
+        .flat_map(|s| &s.secrets)
+        .map(|s| Secret::new(s.name.clone(), SecretValue::new(s.value.clone()), vec![]))
+        .collect();
+    crate::cli::output::install_secrets(&secrets);
     let format = args.format;
     crate::cli::block_on(async move {
         // A failed write of one line is reported once the run ends, with the summary's.

@@ -2,6 +2,7 @@
 //! validator or against a port.
 
 use crate::cli::output::{self, errln};
+use agentlog_core::secrets::{Secret, SecretValue};
 use agentlog_validate::gate::Style;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -80,6 +81,13 @@ pub fn run(args: Args) -> u8 {
         Ok(cases) => cases,
         Err(e) => return fail(e),
     };
+    // A port under test may echo a case's secret in any encoding: the gate watches for all.
+    let secrets: Vec<Secret> = cases
+        .iter()
+        .flat_map(|case| &case.options.secrets)
+        .map(|(name, value)| Secret::new(name.clone(), SecretValue::new(value.clone()), vec![]))
+        .collect();
+    output::install_secrets(&secrets);
     let skip = match Unsupported::from_flags(&args.unsupported, &args.unsupported_from) {
         Ok(list) => list,
         Err(e) => return fail(e),
