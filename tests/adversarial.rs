@@ -460,9 +460,10 @@ fn ledger_commands_never_print_a_secret() {
             ("--now", "2026-11-23T12:00:00Z".into()),
             ("--elapsed-ms", "5".into()),
         ];
-        // Where the value goes: a record field (built-in formats: the command has no
-        // --secret), the hashed arguments (any value: never stored), or an argument the
-        // command refuses (any value: an error must not echo it).
+        // Where the value goes: a record field, an argument the command refuses, the
+        // directory (built-in formats: the command has no --secret, so only a value it can
+        // recognise counts, raw or under an escaping), or the hashed arguments (any value in
+        // any encoding: they are never stored nor printed).
         const FIELDS: [&str; 5] = [
             "--agent",
             "--tool",
@@ -488,13 +489,10 @@ fn ledger_commands_never_print_a_secret() {
                 let kind = *gen_::KINDS.choose(&mut rng).expect("one");
                 (gen_::secret(&mut rng, kind, "ARGS".into()), "--args-json")
             }
-            2 => {
-                let kind = *gen_::KINDS.choose(&mut rng).expect("one");
-                (
-                    gen_::secret(&mut rng, kind, "REFUSED".into()),
-                    *REFUSED.choose(&mut rng).expect("one"),
-                )
-            }
+            2 => (
+                builtin(&mut rng, "REFUSED"),
+                *REFUSED.choose(&mut rng).expect("one"),
+            ),
             _ => (builtin(&mut rng, "DIR"), "--dir"),
         };
         let (enc, e) = encode_target(&mut rng, &secret, false);
@@ -526,7 +524,11 @@ fn ledger_commands_never_print_a_secret() {
                 base.push((flag, e.text.clone()));
             }
         }
-        let oracle = Oracle::new(&[secret.value.clone()]);
+        let oracle = if flag == "--args-json" {
+            Oracle::new(&[secret.value.clone()])
+        } else {
+            Oracle::raw_only(&[secret.value.clone()])
+        };
         let mut args = vec![os("ledger"), os("log"), os("--dir"), os(&dir_arg)];
         for (f, v) in &base {
             args.push(os(f));
@@ -573,7 +575,7 @@ fn ledger_commands_never_print_a_secret() {
             format!("{line}\n{{\"broken\": \"{}\n", e.source),
         )
         .expect("day");
-        let oracle = Oracle::new(&[key.value.clone()]);
+        let oracle = Oracle::raw_only(&[key.value.clone()]);
         for dry in [true, false] {
             let mut args = vec![
                 os("ledger"),
@@ -658,7 +660,7 @@ fn conformance_harness_never_prints_what_a_port_echoes() {
             ),
         )
         .expect("port");
-        let oracle = Oracle::new(&[secret.value.clone(), other.value.clone()]);
+        let oracle = Oracle::raw_only(&[secret.value.clone(), other.value.clone()]);
         for format in ["text", "json", "junit"] {
             let args = vec![
                 os("conformance"),
@@ -702,7 +704,16 @@ fn emit_and_schema_errors_never_print_a_secret() {
     let failures = Failures::default();
     for _ in 0..cases() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let kind = *gen_::KINDS.choose(&mut rng).expect("one");
+        // `--data` is never quoted (src/cli/emit.rs), so any value in any encoding counts
+        // there; a path, a run id or a schema name can only be recognised as a built-in
+        // credential format (emit and schema have no --secret).
+        let which = rng.random_range(0..6);
+        let data = matches!(which, 1 | 2 | 4 | 5);
+        let kind = if data {
+            *gen_::KINDS.choose(&mut rng).expect("one")
+        } else {
+            *[Kind::OpenAi, Kind::Github, Kind::Aws].choose(&mut rng).expect("one")
+        };
         let secret = gen_::secret(&mut rng, kind, "S".into());
         let (enc, e) = encode_target(&mut rng, &secret, false);
         let log = tmp.path().join("events.jsonl");
@@ -721,7 +732,7 @@ fn emit_and_schema_errors_never_print_a_secret() {
             ]
         };
         let mut args_list = good(&log);
-        let what = match rng.random_range(0..6) {
+        let what = match which {
             0 => {
                 // A run id that is not a safe path segment.
                 args_list[1].1 = os(format!("../{}/x", e.text));
@@ -740,10 +751,6 @@ fn emit_and_schema_errors_never_print_a_secret() {
                 "--data not JSON"
             }
             3 => {
-                args_list[0].1 = os(tmp
-                    .path()
-                    .join(gen_::file_name("", &e.text))
-                    .join("no/such/events.jsonl"));
                 args_list[0].1 = {
                     // A directory where the log file should be.
                     let d = tmp.path().join(gen_::file_name("", &e.text));
@@ -770,7 +777,11 @@ fn emit_and_schema_errors_never_print_a_secret() {
             args.push(os(f));
             args.push(v);
         }
-        let oracle = Oracle::new(&[secret.value.clone()]);
+        let oracle = if data {
+            Oracle::new(&[secret.value.clone()])
+        } else {
+            Oracle::raw_only(&[secret.value.clone()])
+        };
         let c = Case {
             attack: format!("{enc:?} @ emit {what} [{kind:?}]"),
             repro: format!("D=$(mktemp -d); {}", command_line(&args, &[], tmp.path())),
@@ -779,6 +790,10 @@ fn emit_and_schema_errors_never_print_a_secret() {
         let out = agentlog(&args, &[]);
         failures.check_run(&c, "emit", &out, Out::Text);
 
+        let key = builtin(&mut rng, "S");
+        let (enc, e) = encode_target(&mut rng, &key, false);
+        let kind = key.kind;
+        let oracle = Oracle::raw_only(&[key.value.clone()]);
         let schema_args: Vec<OsString> = match rng.random_range(0..3) {
             0 => vec![os("schema"), os(&e.text)],
             1 => vec![os("schema"), os("--profile"), os(&e.text)],

@@ -56,6 +56,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Oracle {
+    /// For a command that cannot know the values (no `--secret` option): built-in credential
+    /// formats only, which the product recognises in text and its decoded views, never
+    /// through the fixed forms (hex, base64, UTF-16) that only a supplied value defines.
+    pub fn raw_only(values: &[String]) -> Self {
+        let mut oracle = Oracle::new(values);
+        oracle.forms.retain(|f| f.encoding == "raw");
+        oracle
+    }
+
     pub fn new(values: &[String]) -> Self {
         let mut forms = Vec::new();
         for (i, value) in values.iter().enumerate() {

@@ -193,6 +193,13 @@ impl Failures {
                     .collect(),
             );
         }
+        // A usage or I/O error (exit 2) may leave stdout empty: no report is not a
+        // malformed one.
+        let kind = if out.code == Some(2) && out.stdout.is_empty() {
+            Kind::Data
+        } else {
+            kind
+        };
         self.check(case, &format!("{command} stdout"), kind, &out.stdout);
         self.check(case, &format!("{command} stderr"), Kind::Text, &out.stderr);
     }
