@@ -174,6 +174,16 @@ fn encode_target(rng: &mut StdRng, target: &Secret, slot_is_number: bool) -> (En
     (enc, gen_::encode(rng, &target.value, enc))
 }
 
+/// An encoding of `target` short enough for one file name (255 bytes with a prefix).
+fn encode_for_name(rng: &mut StdRng, target: &Secret) -> (Enc, Encoded) {
+    loop {
+        let (enc, e) = encode_target(rng, target, false);
+        if e.text.len() <= 200 {
+            return (enc, e);
+        }
+    }
+}
+
 fn secrets_for(rng: &mut StdRng, target_kind: Kind) -> Vec<Secret> {
     let mut secrets = vec![gen_::secret(rng, target_kind, "AL_SECRET_0".into())];
     for i in 1..rng.random_range(1..=3) {
@@ -200,7 +210,7 @@ fn log_case(rng: &mut StdRng, dir: &Path, family: Family) -> LogCase {
     let prefix = *gen_::HOSTILE_NAME_PREFIXES.choose(rng).expect("one");
     let (attack, inputs, shown) = if roll < 0.12 {
         // The log's file name.
-        let (enc, e) = encode_target(rng, target, false);
+        let (enc, e) = encode_for_name(rng, target);
         let name = format!("{}.jsonl", gen_::file_name(prefix, &e.text));
         let path = logs.join(&name);
         std::fs::write(&path, &clean).expect("log");
@@ -216,7 +226,7 @@ fn log_case(rng: &mut StdRng, dir: &Path, family: Family) -> LogCase {
         )
     } else if roll < 0.2 {
         // A directory's name.
-        let (enc, e) = encode_target(rng, target, false);
+        let (enc, e) = encode_for_name(rng, target);
         let name = gen_::file_name(prefix, &e.text);
         let sub = logs.join(&name);
         std::fs::create_dir_all(&sub).expect("dir");
@@ -228,7 +238,7 @@ fn log_case(rng: &mut StdRng, dir: &Path, family: Family) -> LogCase {
         )
     } else if roll < 0.25 {
         // A path argument that does not exist.
-        let (enc, e) = encode_target(rng, target, false);
+        let (enc, e) = encode_for_name(rng, target);
         let name = format!("{}.jsonl", gen_::file_name(prefix, &e.text));
         (
             format!("{enc:?} @ missing path argument (prefix {prefix:?})"),
@@ -555,7 +565,7 @@ fn ledger_commands_never_print_a_secret() {
         // under a hostile directory name.
         let prefix = *gen_::HOSTILE_NAME_PREFIXES.choose(&mut rng).expect("one");
         let key = builtin(&mut rng, "RETAIN");
-        let (enc, e) = encode_target(&mut rng, &key, false);
+        let (enc, e) = encode_for_name(&mut rng, &key);
         let rdir = tmp
             .path()
             .join(gen_::file_name(prefix, &format!("r{}", e.text)));
@@ -626,7 +636,7 @@ fn conformance_harness_never_prints_what_a_port_echoes() {
         let secret = builtin(&mut rng, "PORT");
         let (enc, e) = encode_target(&mut rng, &secret, false);
         let other = builtin(&mut rng, "NAME");
-        let (name_enc, name_e) = encode_target(&mut rng, &other, false);
+        let (name_enc, name_e) = encode_for_name(&mut rng, &other);
         let prefix = *gen_::HOSTILE_NAME_PREFIXES.choose(&mut rng).expect("one");
         let cases_dir = tmp.path().join("cases");
         std::fs::create_dir_all(&cases_dir).expect("dir");
@@ -715,7 +725,11 @@ fn emit_and_schema_errors_never_print_a_secret() {
             *[Kind::OpenAi, Kind::Github, Kind::Aws].choose(&mut rng).expect("one")
         };
         let secret = gen_::secret(&mut rng, kind, "S".into());
-        let (enc, e) = encode_target(&mut rng, &secret, false);
+        let (enc, e) = if which == 3 {
+            encode_for_name(&mut rng, &secret)
+        } else {
+            encode_target(&mut rng, &secret, false)
+        };
         let log = tmp.path().join("events.jsonl");
         let good = |log: &Path| -> Vec<(String, OsString)> {
             vec![
