@@ -519,7 +519,7 @@ pub fn json_lines(output: &[u8]) -> Option<String> {
     output
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
-        .find_map(|l| json(l))
+        .find_map(json)
 }
 
 pub fn junit(output: &[u8]) -> Option<String> {
