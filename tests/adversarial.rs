@@ -24,7 +24,7 @@
 //! mode for a release check:
 //!
 //! ```text
-//! AGENTLOG_ADVERSARIAL_CASES=500 cargo test --release --test adversarial -- --nocapture
+//! AGENTLOG_ADVERSARIAL_CASES=2000 cargo test --release --test adversarial -- --nocapture
 //! ```
 
 #[path = "adversarial/gen.rs"]
