@@ -278,7 +278,7 @@ pub fn run(args: Args) -> u8 {
     errln!(
         "agentlog: appended 1 {} event to {}",
         event.event_type,
-        path.display()
+        crate::cli::output::shown(&path.display().to_string())
     );
     EXIT_OK
 }

@@ -3,7 +3,7 @@
 //! with Rust writers), `retain` applies the retention policy. Both are thin: parsing here,
 //! everything else in `agentlog_core::ledger`.
 
-use crate::cli::output::errln;
+use crate::cli::output::{self, errln};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -181,7 +181,12 @@ fn log(args: LogArgs) -> u8 {
         ledger.log_tool_call(call)
     });
     match written {
-        Ok(record) => match serde_json::to_string(&record) {
+        // The record as appended, each field that carries a secret shown as `[redacted]`
+        // (the ledger keeps what it was given; what is printed passes the gate).
+        Ok(record) => match serde_json::to_value(&record).and_then(|mut value| {
+            output::gate().redactor().redact_json(&mut value);
+            serde_json::to_string(&value)
+        }) {
             Ok(line) => match print_stdout_as(&(line + "\n"), Style::Json) {
                 Ok(()) => EXIT_OK,
                 Err(e) => error(EXIT_FAILURE, e),
@@ -235,7 +240,7 @@ fn retain_dir(args: RetainArgs) -> u8 {
             };
             text.push_str(&format!(
                 "retain: {n} action(s) in {} as of {today} ({done})\n",
-                args.dir.display()
+                output::shown(&args.dir.display().to_string())
             ));
             match print_stdout(&text) {
                 Ok(()) => EXIT_OK,

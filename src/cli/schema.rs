@@ -59,7 +59,8 @@ pub fn run(args: Args) -> u8 {
         None => {
             let known: Vec<_> = profile.files().iter().map(|f| f.name).collect();
             fail(format_args!(
-                "unknown schema `{name}` in profile {profile}; known: {}",
+                "unknown schema `{}` in profile {profile}; known: {}",
+                crate::cli::output::shown(name),
                 known.join(", ")
             ))
         }

@@ -115,12 +115,26 @@ pub fn run(args: Args) -> u8 {
                 print_error = print_stdout(&format!("{}\n", outcome.line())).err();
             }
         };
-        let report = harness.run(&scenarios, printed).await;
+        let report = harness.run(&scenarios, printed).await.map(shown_report);
         match (report, print_error) {
             (Err(e), _) | (Ok(_), Some(e)) => fail(e),
             (Ok(report), None) => finish(&report, format),
         }
     })
+}
+
+/// The report with every difference shown as a value (withheld or escaped): a difference
+/// quotes what a port wrote.
+fn shown_report(mut report: proxy::Report) -> proxy::Report {
+    report.subject = crate::cli::output::shown(&report.subject);
+    for outcome in &mut report.outcomes {
+        if let proxy::Verdict::Fail(diffs) = &mut outcome.verdict {
+            for diff in diffs {
+                *diff = crate::cli::output::shown(diff);
+            }
+        }
+    }
+    report
 }
 
 /// The harness the arguments describe; `Err`: a usage error.

@@ -110,7 +110,17 @@ pub fn run(args: Args) -> u8 {
         },
         None => Subject::Reference,
     };
-    let outcomes = validator::run_all(&cases, &subject, &skip, scratch.path());
+    let mut outcomes = validator::run_all(&cases, &subject, &skip, scratch.path());
+    // What a port printed (its stderr in `error`, the rules it named) and the case ids (file
+    // names of an exported tree) are shown as values: withheld or escaped, in every format.
+    for outcome in &mut outcomes {
+        outcome.id = output::shown(&outcome.id);
+        outcome.error = outcome.error.as_deref().map(output::shown);
+        for (_, rule, severity) in outcome.missing.iter_mut().chain(&mut outcome.unexpected) {
+            *rule = output::shown(rule);
+            *severity = output::shown(severity);
+        }
+    }
     let mut stdout = output::stdout(match args.format {
         Format::Text => Style::Text,
         Format::Json => Style::Json,
@@ -119,7 +129,7 @@ pub fn run(args: Args) -> u8 {
     let written = report::write(
         args.format.into(),
         &outcomes,
-        subject.label(),
+        &output::shown(subject.label()),
         args.quiet,
         &mut stdout,
     )

@@ -181,6 +181,8 @@ const PEM_MAX_LABEL: usize = 64;
 pub struct Detector {
     automaton: Option<AhoCorasick>,
     allow: Vec<String>,
+    /// Whether a prefix must start a word (see "Boundaries"); off for the output gate.
+    boundaries: bool,
 }
 
 /// Work done by one [`Detector::find`] call, for the linear-time test.
@@ -377,7 +379,19 @@ impl Detector {
             .prefilter(false)
             .build(PREFIXES.iter().map(|(p, _)| p))
             .ok();
-        Detector { automaton, allow }
+        Detector {
+            automaton,
+            allow,
+            boundaries: true,
+        }
+    }
+
+    /// This detector without the word-boundary rule: a prefix counts wherever it stands
+    /// (`rghp_…`, `x-sk-proj-…`). Too eager for reading logs, right for judging output:
+    /// what a reader could copy out of a line as a key is withheld.
+    pub fn anywhere(mut self) -> Self {
+        self.boundaries = false;
+        self
     }
 
     /// Appends the kinds found in `text` to `out` (deduplicated).
@@ -409,7 +423,7 @@ impl Detector {
             let found = match prefix {
                 Prefix::Begin => pem(&mut scan, end),
                 Prefix::GitHubServer if start < ghs_until => None,
-                _ if !scan.boundary_before(start) => None,
+                _ if self.boundaries && !scan.boundary_before(start) => None,
                 Prefix::Sk => sk(&mut scan, end),
                 Prefix::Stripe => {
                     let (s, e) = scan.body(end, is_alnum, MAX_SCAN);

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::decode::{decoded_views, hex_byte, hex4};
+use super::decode::{decoded_views, hex_byte, hex4, json_unescape};
 use super::detect::{Detector, Kind};
 use super::scan::{SecretHit, SecretScanner};
 
@@ -27,13 +27,21 @@ pub const WITHHELD: &str = "[redacted]";
 #[derive(Clone, Debug)]
 pub struct Redactor {
     scanner: SecretScanner,
+    /// The line check's detector (prefixes start a word).
     detector: Option<Detector>,
+    /// The same detector without the word-boundary rule, for judging output.
+    shown: Option<Detector>,
 }
 
 impl Redactor {
     /// A redactor for the secrets of `scanner` and, when given, the formats of `detector`.
     pub fn new(scanner: SecretScanner, detector: Option<Detector>) -> Self {
-        Redactor { scanner, detector }
+        let shown = detector.clone().map(Detector::anywhere);
+        Redactor {
+            scanner,
+            detector,
+            shown,
+        }
     }
 
     /// A redactor that withholds nothing (no secrets, no detector).
@@ -41,6 +49,7 @@ impl Redactor {
         Redactor {
             scanner: SecretScanner::empty(),
             detector: None,
+            shown: None,
         }
     }
 
@@ -59,39 +68,71 @@ impl Redactor {
     /// of its decoded views. This is the line check itself; the gate asks the same question.
     pub fn sweep(&self, text: &[u8], hits: &mut Vec<SecretHit>, kinds: &mut Vec<Kind>) {
         self.scanner.find(text, hits);
-        self.detect(text, kinds);
-    }
-
-    /// The detector's half of [`sweep`](Self::sweep).
-    fn detect(&self, text: &[u8], kinds: &mut Vec<Kind>) {
-        let Some(detector) = &self.detector else {
-            return;
-        };
-        detector.find(text, kinds);
-        // The detector reads the decoded views too (a key written `sk\u002dproj...`), but
-        // only when an escape there stands for a byte a credential is made of: the
-        // `\u003e` of every Go log line or a `%20` cannot hide a prefix or a body.
-        if escapes_credential_byte(text) {
-            for (_, view) in decoded_views(text) {
-                detector.find(&view, kinds);
-            }
+        if let Some(detector) = &self.detector {
+            detect(detector, text, kinds);
         }
     }
+}
 
+/// The detector's half of [`Redactor::sweep`]: `text` and its decoded views (each also as a
+/// terminal shows it, see [`displayed`]).
+fn detect(detector: &Detector, text: &[u8], kinds: &mut Vec<Kind>) {
+    detector.find(text, kinds);
+    // The detector reads the decoded views too (a key written `sk\u002dproj...`), but only
+    // when an escape there stands for a byte a credential is made of, or for a character
+    // that may split one: the `\u003e` of every Go log line or a `%20` cannot hide a prefix
+    // or a body.
+    if !escapes_credential_byte(text) {
+        return;
+    }
+    for (_, view) in decoded_views(text) {
+        detector.find(&view, kinds);
+        if let Some(shown) = std::str::from_utf8(&view).ok().and_then(displayed) {
+            detector.find(shown.as_bytes(), kinds);
+        }
+    }
+    // Escapes that decode to control characters only (`A\u0000K\u0000I...`, UTF-16 written
+    // as JSON) make no view of their own: what they split is read as a terminal shows it.
+    if let Some(shown) = json_unescape(text)
+        .as_deref()
+        .and_then(|view| std::str::from_utf8(view).ok())
+        .and_then(displayed)
+    {
+        detector.find(shown.as_bytes(), kinds);
+    }
+}
+
+impl Redactor {
     /// Whether `text` carries a supplied secret in any encoding the scanner knows, or a
-    /// well-known credential format, in the text or in a decoded view of it
-    /// ([`sweep`](Self::sweep) finds something).
+    /// well-known credential format, in the text or in a decoded view of it: what
+    /// [`sweep`](Self::sweep) finds, judged more strictly for output (a known prefix counts
+    /// wherever it stands, not only at the start of a word).
     pub fn leaks(&self, text: &str) -> bool {
         self.leaks_bytes(text.as_bytes())
     }
 
-    /// [`leaks`](Self::leaks) for bytes that need not be UTF-8.
+    /// [`leaks`](Self::leaks) for bytes that need not be UTF-8. Text with control or
+    /// invisible characters is also judged as a terminal would show it ([`displayed`]): a
+    /// value split by backspaces, a carriage return, colour codes, zero-width characters or
+    /// a right-to-left override is a value to whoever reads it.
     pub fn leaks_bytes(&self, text: &[u8]) -> bool {
+        if self.leaks_as_written(text) {
+            return true;
+        }
+        std::str::from_utf8(text)
+            .ok()
+            .and_then(displayed)
+            .is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
+    }
+
+    fn leaks_as_written(&self, text: &[u8]) -> bool {
         if self.scanner.is_match(text) {
             return true;
         }
         let mut kinds = Vec::new();
-        self.detect(text, &mut kinds);
+        if let Some(detector) = &self.shown {
+            detect(detector, text, &mut kinds);
+        }
         !kinds.is_empty()
     }
 
@@ -175,6 +216,76 @@ impl Redactor {
     }
 }
 
+/// Characters a terminal draws as nothing: zero-width spaces and joiners, word joiners and
+/// invisible operators, the byte-order mark, the soft hyphen.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// `text` as a terminal shows it, when that differs from `text`: escape sequences (CSI and
+/// two-byte) drawn as nothing, a backspace erasing the character before it, a carriage
+/// return going back to the start of the line (what follows overwrites), a run after a
+/// right-to-left override (U+202E, up to U+202C or the end) shown reversed, other
+/// bidirectional controls, control and invisible characters dropped. `None` when `text`
+/// has none of them.
+pub fn displayed(text: &str) -> Option<String> {
+    if !text
+        .chars()
+        .any(|c| crate::gate::unsafe_char(c) || invisible(c))
+    {
+        return None;
+    }
+    let mut line: Vec<char> = Vec::with_capacity(text.len());
+    let mut cursor: usize = 0;
+    let mut reversed_from: Option<usize> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1B}' => skip_escape(&mut chars),
+            '\u{8}' => cursor = cursor.saturating_sub(1),
+            '\r' => cursor = 0,
+            '\u{202E}' => reversed_from = Some(cursor),
+            '\u{202C}' => {
+                if let Some(from) = reversed_from.take() {
+                    line.get_mut(from..cursor)
+                        .into_iter()
+                        .for_each(|run| run.reverse());
+                }
+            }
+            c if crate::gate::unsafe_char(c) && c != '\n' || invisible(c) => {}
+            c => {
+                match line.get_mut(cursor) {
+                    Some(slot) => *slot = c,
+                    None => line.push(c),
+                }
+                cursor += 1;
+            }
+        }
+    }
+    if let Some(from) = reversed_from {
+        line.get_mut(from..)
+            .into_iter()
+            .for_each(|run| run.reverse());
+    }
+    Some(line.into_iter().collect())
+}
+
+/// Skips the rest of an escape sequence after ESC: a CSI (`[`, parameters, one final byte
+/// in `@`..`~`) or intermediates (` `..`/`) and one final character.
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    if chars.next_if_eq(&'[').is_none() {
+        // Intermediate bytes (`(`, `#`, ...), then one final character.
+        while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
+        chars.next();
+        return;
+    }
+    for c in chars.by_ref() {
+        if ('@'..='~').contains(&c) {
+            return;
+        }
+    }
+}
+
 /// `base`, or `base #2`, `base #3`, ...: the first that `map` does not hold yet.
 fn unused_key(map: &serde_json::Map<String, Value>, base: &str) -> String {
     if !map.contains_key(base) {
@@ -187,10 +298,14 @@ fn unused_key(map: &serde_json::Map<String, Value>, base: &str) -> String {
 }
 
 /// Whether `text` holds an escape (`\uXXXX`, `\xHH`, `%XX`, `&#N;`, `&#xH;`, a named
-/// reference) that decodes to a byte credentials are made of: a letter, a digit, `-` or `_`.
+/// reference) that decodes to a byte credentials are made of (a letter, a digit, `-` or
+/// `_`) or to a control or invisible character.
 fn escapes_credential_byte(text: &[u8]) -> bool {
-    let credential =
-        |b: u32| u8::try_from(b).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    // A control or invisible character counts too: it may split a key for the terminal.
+    let credential = |b: u32| {
+        u8::try_from(b).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || char::from_u32(b).is_some_and(|c| crate::gate::unsafe_char(c) || invisible(c))
+    };
     let mut at = 0;
     while let Some(i) = text
         .get(at..)
@@ -220,4 +335,33 @@ pub fn plain(s: &str) -> bool {
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displayed_is_what_a_terminal_shows() {
+        assert_eq!(displayed("plain"), None);
+        assert_eq!(displayed("ab\u{8}\u{8}cd").as_deref(), Some("cd"));
+        assert_eq!(displayed("xxxx\rab").as_deref(), Some("abxx"));
+        assert_eq!(displayed("a\u{1b}[0;31mb\u{1b}(c").as_deref(), Some("ab"));
+        assert_eq!(displayed("k\u{202E}cba\u{202C}d").as_deref(), Some("kabcd"));
+        assert_eq!(displayed("z\u{200B}w\u{2066}y").as_deref(), Some("zwy"));
+    }
+
+    #[test]
+    fn a_key_split_for_the_terminal_is_withheld() {
+        let redactor = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        let key = "sk-proj-Q2x7Lm9pRt4Vw8Yz3Kb6Nd1Fh5Jc0Ga";
+        let (head, tail) = key.split_at(12);
+        assert!(redactor.leaks(&format!("{head}\u{1b}[0m{tail}")));
+        assert!(redactor.leaks(&format!("{head}X\u{8}{tail}")));
+        let reversed: String = key.chars().rev().collect();
+        assert!(redactor.leaks(&format!("\u{202E}{reversed}\u{202C}")));
+        assert!(!redactor.leaks(&format!("{head}\u{1b}[0m")));
+        let utf16_json: String = key.chars().map(|c| format!("{c}\\u0000")).collect();
+        assert!(redactor.leaks(&utf16_json));
+    }
 }
