@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::Rule;
 use super::check::{Checker, ChunkResult, escape_pointer_token};
-use crate::secrets::decode::{decoded_views, hex_byte, hex4};
+use crate::secrets::decode::{Coverage, decoded_views_checked, hex_byte, hex4};
 use crate::secrets::detect::{Detector, Kind};
 use crate::secrets::scan::{SecretHit, SecretScanner};
 
@@ -69,17 +69,24 @@ impl Checker {
         let mut hits: Vec<SecretHit> = Vec::new();
         let mut kinds = Vec::new();
         // The scanner decodes what it must (JSON escapes, percent, ...) itself.
-        scanner.find(body, &mut hits);
+        let mut coverage = scanner.find_checked(body, &mut hits);
         if let Some(d) = detector {
             d.find(body, &mut kinds);
             // The detector reads the decoded views too (a key written `sk\u002dproj...`), but
             // only when an escape there stands for a byte a credential is made of: the
             // `\u003e` of every Go log line or a `%20` cannot hide a prefix or a body.
             if escapes_credential_byte(body) {
-                for (_, view) in decoded_views(body) {
+                let (views, cut) = decoded_views_checked(body);
+                coverage = coverage.and(cut);
+                for (_, view) in views {
                     d.find(&view, &mut kinds);
                 }
             }
+        }
+        // A cap that stopped decoding is a finding, never a silent skip.
+        if let Coverage::Cut { cap, layer } = coverage {
+            let msg = format!("secret scan incomplete: {} at {layer}", cap.reached());
+            out.push(self.finding(line, Rule::SecretScanIncomplete, None, msg));
         }
         if hits.is_empty() && kinds.is_empty() {
             return;
