@@ -365,6 +365,14 @@ impl LedgerAgg {
     }
 
     fn failure_rows(&self) -> Vec<FailureRow> {
+        // Buckets per failure series, in one pass over the timeline's counts.
+        let active: HashMap<&str, u64> = self
+            .timeline
+            .active("failure")
+            .into_iter()
+            .map(|(key, buckets)| (key, buckets.len() as u64))
+            .collect();
+        let active = &active;
         let mut rows: Vec<FailureRow> = self
             .failures
             .iter()
@@ -375,10 +383,10 @@ impl LedgerAgg {
                     count: agg.errors + agg.timeouts,
                     errors: agg.errors,
                     timeouts: agg.timeouts,
-                    buckets: self
-                        .timeline
-                        .active("failure", &format!("{tool}/{class}"))
-                        .len() as u64,
+                    buckets: active
+                        .get(format!("{tool}/{class}").as_str())
+                        .copied()
+                        .unwrap_or(0),
                     first_ts: agg.first.map(time_text),
                     last_ts: agg.last.map(time_text),
                 })
@@ -431,8 +439,8 @@ impl LedgerAgg {
             return Vec::new();
         };
         let mut spikes = Vec::new();
-        for flag in self.flags.keys() {
-            for (start, count) in self.timeline.active("flag", flag) {
+        for (flag, active) in self.timeline.active("flag") {
+            for (start, count) in active {
                 let window = ((start - first) / width).min(SPIKE_WINDOW);
                 if window < SPIKE_MIN_HISTORY || count < SPIKE_MIN_COUNT {
                     continue;
@@ -443,7 +451,7 @@ impl LedgerAgg {
                 let baseline = history as f64 / window as f64;
                 if count as f64 > SPIKE_FACTOR * baseline {
                     spikes.push(Spike {
-                        flag: flag.clone(),
+                        flag: flag.to_owned(),
                         bucket_ts: start,
                         bucket_start: time_text(start),
                         count,

@@ -35,13 +35,7 @@ impl Table {
             let parts: Vec<String> = cells
                 .iter()
                 .zip(self.headers.iter().zip(&widths))
-                .map(|(cell, (h, w))| {
-                    if h.starts_with('>') {
-                        format!("{cell:>w$}")
-                    } else {
-                        format!("{cell:<w$}")
-                    }
-                })
+                .map(|(cell, (h, w))| pad(cell, *w, h.starts_with('>')))
                 .collect();
             format!("    {}", parts.join("  ").trim_end())
         };
@@ -548,4 +542,16 @@ fn latency_rows(r: &SandboxReport, top: usize) -> Vec<Vec<String>> {
         ]);
     }
     rows
+}
+
+/// `cell` padded with spaces to `width` characters, on the left when `right` (aligned right).
+/// By hand: `format!("{cell:>w$}")` panics for a width over 65,535, and a cell holding a
+/// list of names from the input can be wider.
+fn pad(cell: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(cell.chars().count()));
+    if right {
+        fill + cell
+    } else {
+        format!("{cell}{fill}")
+    }
 }

@@ -10,10 +10,17 @@
 //! each one is a multiple of the one before, so merging buckets never splits one). The report
 //! keeps, per group of series named after data (a tool, a host), the [`MAX_SERIES_PER_GROUP`]
 //! series with the largest totals and adds the rest up into the group's `(other)` series.
+//!
+//! Storage is sparse: one count per (series, bucket) pair actually seen, and each series
+//! name once. So memory grows with the distinct keys and the pairs seen, never with buckets
+//! times series (10,000 flags, each in its own one-second bucket, are 10,000 counts, not
+//! 10^8). Only the report is dense, for the at most [`MAX_SERIES_PER_GROUP`] + 1 series per
+//! group it keeps.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use serde::Serialize;
 
@@ -58,9 +65,18 @@ pub struct TimelineReport {
 pub(crate) struct Timeline {
     width: i64,
     fixed: bool,
-    ids: HashMap<String, HashMap<String, usize>>,
-    names: Vec<(String, String)>,
-    buckets: BTreeMap<i64, Vec<u64>>,
+    /// Group names (`status`, `flag`, ...), each once: there are a handful.
+    groups: Vec<Box<str>>,
+    /// Each series by id: the index of its group and its key.
+    names: Vec<(usize, Box<str>)>,
+    /// Series ids, found by the hash of group and key (the names are stored once, in
+    /// `names`, not again as map keys).
+    index: HashTable<usize>,
+    hasher: DefaultHashBuilder,
+    /// Starts of the buckets that hold anything, ascending.
+    starts: BTreeSet<i64>,
+    /// The count of each (series, bucket start) pair seen.
+    cells: HashMap<(usize, i64), u64>,
 }
 
 impl Timeline {
@@ -73,9 +89,12 @@ impl Timeline {
         Timeline {
             width,
             fixed,
-            ids: HashMap::new(),
+            groups: Vec::new(),
             names: Vec::new(),
-            buckets: BTreeMap::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            starts: BTreeSet::new(),
+            cells: HashMap::new(),
         }
     }
 
@@ -84,17 +103,33 @@ impl Timeline {
         if let Some(id) = self.lookup(group, key) {
             return id;
         }
+        let g = match self.groups.iter().position(|g| **g == *group) {
+            Some(g) => g,
+            None => {
+                self.groups.push(group.into());
+                self.groups.len() - 1
+            }
+        };
         let id = self.names.len();
-        self.names.push((group.to_owned(), key.to_owned()));
-        self.ids
-            .entry(group.to_owned())
-            .or_default()
-            .insert(key.to_owned(), id);
+        self.names.push((g, key.into()));
+        let (names, groups, hasher) = (&self.names, &self.groups, &self.hasher);
+        let rehash = |&i: &usize| name_hash(hasher, names, groups, i);
+        self.index
+            .insert_unique(hasher.hash_one((group, key)), id, rehash);
         id
     }
 
     fn lookup(&self, group: &str, key: &str) -> Option<usize> {
-        self.ids.get(group)?.get(key).copied()
+        let h = self.hasher.hash_one((group, key));
+        self.index
+            .find(h, |&i| self.name(i) == Some((group, key)))
+            .copied()
+    }
+
+    /// Group and key of series `id`.
+    fn name(&self, id: usize) -> Option<(&str, &str)> {
+        let (g, key) = self.names.get(id)?;
+        Some((self.groups.get(*g)?, key))
     }
 
     /// The start of the bucket holding `ts`.
@@ -105,13 +140,9 @@ impl Timeline {
     /// Adds `n` to series `id` at time `ts` (Unix seconds).
     pub(crate) fn add(&mut self, ts: i64, id: usize, n: u64) {
         let start = self.bucket_of(ts);
-        let values = self.buckets.entry(start).or_default();
-        if values.len() <= id {
-            values.resize(id + 1, 0);
-        }
-        if let Some(v) = values.get_mut(id) {
-            *v = v.saturating_add(n);
-        }
+        self.starts.insert(start);
+        let v = self.cells.entry((id, start)).or_default();
+        *v = v.saturating_add(n);
         if !self.fixed {
             self.fit();
         }
@@ -128,21 +159,25 @@ impl Timeline {
     }
 
     fn span(&self) -> i64 {
-        match (self.buckets.keys().next(), self.buckets.keys().next_back()) {
+        match (self.starts.first(), self.starts.last()) {
             (Some(first), Some(last)) => (last - first) / self.width + 1,
             _ => 0,
         }
     }
 
+    /// Widens the buckets to `width` (a multiple of the current width), merging counts.
     fn rebucket(&mut self, width: i64) {
         self.width = width;
-        let old = std::mem::take(&mut self.buckets);
-        for (start, values) in old {
-            let merged = self
-                .buckets
-                .entry(start.div_euclid(width) * width)
-                .or_default();
-            add_values(merged, &values);
+        let align = |start: i64| start.div_euclid(width) * width;
+        self.starts = std::mem::take(&mut self.starts)
+            .into_iter()
+            .map(align)
+            .collect();
+        let old = std::mem::take(&mut self.cells);
+        self.cells.reserve(old.len());
+        for ((id, start), n) in old {
+            let v = self.cells.entry((id, align(start))).or_default();
+            *v = v.saturating_add(n);
         }
     }
 
@@ -152,21 +187,27 @@ impl Timeline {
         if other.width > self.width {
             self.rebucket(other.width);
         }
-        for (start, values) in &other.buckets {
-            let mut mapped: Vec<u64> = Vec::new();
-            for (id, v) in values.iter().enumerate() {
-                if let Some((group, key)) = other.names.get(id) {
-                    let mine = self.series(group, key);
-                    if mapped.len() <= mine {
-                        mapped.resize(mine + 1, 0);
+        for start in &other.starts {
+            self.starts.insert(self.bucket_of(*start));
+        }
+        let mut mine: Vec<Option<usize>> = vec![None; other.names.len()];
+        for (&(id, start), &n) in &other.cells {
+            let Some((group, key)) = other.name(id) else {
+                continue;
+            };
+            let id = match mine.get(id).copied().flatten() {
+                Some(m) => m,
+                None => {
+                    let m = self.series(group, key);
+                    if let Some(slot) = mine.get_mut(id) {
+                        *slot = Some(m);
                     }
-                    if let Some(slot) = mapped.get_mut(mine) {
-                        *slot = slot.saturating_add(*v);
-                    }
+                    m
                 }
-            }
-            let target = self.bucket_of(*start);
-            add_values(self.buckets.entry(target).or_default(), &mapped);
+            };
+            let target = self.bucket_of(start);
+            let v = self.cells.entry((id, target)).or_default();
+            *v = v.saturating_add(n);
         }
         if !self.fixed {
             self.fit();
@@ -183,82 +224,108 @@ impl Timeline {
         let Some(id) = self.lookup(group, key) else {
             return 0;
         };
-        self.buckets
-            .get(&start)
-            .and_then(|values| values.get(id))
-            .copied()
-            .unwrap_or(0)
+        self.cells.get(&(id, start)).copied().unwrap_or(0)
     }
 
-    /// Starts of the non-empty buckets where series `group:key` is non-zero, ascending.
-    pub(crate) fn active(&self, group: &str, key: &str) -> Vec<(i64, u64)> {
-        let Some(id) = self.lookup(group, key) else {
+    /// For each series of `group` non-zero somewhere: its key and the starts of the buckets
+    /// where it is non-zero, with the counts, ascending. One pass over the counts, whatever
+    /// the number of series.
+    pub(crate) fn active(&self, group: &str) -> Vec<(&str, Vec<(i64, u64)>)> {
+        let Some(g) = self.groups.iter().position(|x| **x == *group) else {
             return Vec::new();
         };
-        self.buckets
-            .iter()
-            .filter_map(|(start, values)| values.get(id).filter(|v| **v > 0).map(|v| (*start, *v)))
+        let mut by_id: HashMap<usize, Vec<(i64, u64)>> = HashMap::new();
+        for (&(id, start), &n) in &self.cells {
+            if n > 0 && self.names.get(id).is_some_and(|(gi, _)| *gi == g) {
+                by_id.entry(id).or_default().push((start, n));
+            }
+        }
+        by_id
+            .into_iter()
+            .filter_map(|(id, mut list)| {
+                list.sort_unstable();
+                Some((self.name(id)?.1, list))
+            })
             .collect()
     }
 
     /// The start of the first bucket, if any.
     pub(crate) fn first(&self) -> Option<i64> {
-        self.buckets.keys().next().copied()
+        self.starts.first().copied()
     }
 
     /// The report: non-empty buckets and the series, sorted by group and key, at most
     /// [`MAX_SERIES_PER_GROUP`] per group (largest totals; the rest under `(other)`).
     pub(crate) fn report(&self) -> TimelineReport {
-        let t: Vec<i64> = self.buckets.keys().copied().collect();
-        let mut groups: BTreeMap<&str, Vec<Series>> = BTreeMap::new();
-        for (id, (group, key)) in self.names.iter().enumerate() {
-            let values = self
-                .buckets
-                .values()
-                .map(|v| v.get(id).copied().unwrap_or(0))
-                .collect();
-            groups.entry(group).or_default().push(Series {
-                group: group.clone(),
-                key: key.clone(),
-                values,
-            });
+        let t: Vec<i64> = self.starts.iter().copied().collect();
+        let mut totals = vec![0u64; self.names.len()];
+        for (&(id, _), &n) in &self.cells {
+            if let Some(total) = totals.get_mut(id) {
+                *total = total.saturating_add(n);
+            }
         }
-        let mut series = Vec::new();
-        for (_, mut list) in groups {
-            if list.len() > MAX_SERIES_PER_GROUP {
-                let total = |s: &Series| s.values.iter().sum::<u64>();
-                list.sort_by(|a, b| total(b).cmp(&total(a)).then(a.key.cmp(&b.key)));
-                let rest = list.split_off(MAX_SERIES_PER_GROUP);
-                if let Some(first) = rest.first() {
-                    let mut other = Series {
-                        group: first.group.clone(),
-                        key: "(other)".to_owned(),
-                        values: vec![0; t.len()],
-                    };
-                    for s in &rest {
-                        add_values(&mut other.values, &s.values);
+        // Per series: its row in the report (a kept series, or its group's `(other)`).
+        let mut row: Vec<usize> = vec![usize::MAX; self.names.len()];
+        let mut rows: Vec<Series> = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let mut ids: Vec<usize> = (0..self.names.len())
+                .filter(|&id| self.names.get(id).is_some_and(|(gi, _)| *gi == g))
+                .collect();
+            let key = |id: usize| self.names.get(id).map_or("", |(_, k)| &**k);
+            let total = |id: usize| totals.get(id).copied().unwrap_or(0);
+            let capped = ids.len() > MAX_SERIES_PER_GROUP;
+            if capped {
+                ids.sort_by(|&a, &b| total(b).cmp(&total(a)).then(key(a).cmp(key(b))));
+                let other = rows.len() + MAX_SERIES_PER_GROUP;
+                for &id in ids.get(MAX_SERIES_PER_GROUP..).unwrap_or(&[]) {
+                    if let Some(r) = row.get_mut(id) {
+                        *r = other;
                     }
-                    list.push(other);
+                }
+                ids.truncate(MAX_SERIES_PER_GROUP);
+            }
+            for (i, &id) in ids.iter().enumerate() {
+                if let Some(r) = row.get_mut(id) {
+                    *r = rows.len() + i;
                 }
             }
-            list.sort_by(|a, b| a.key.cmp(&b.key));
-            series.extend(list);
+            let series = |key: &str| Series {
+                group: group.to_string(),
+                key: key.to_owned(),
+                values: vec![0; t.len()],
+            };
+            rows.extend(ids.iter().map(|&id| series(key(id))));
+            if capped {
+                rows.push(series("(other)"));
+            }
         }
+        for (&(id, start), &n) in &self.cells {
+            let (Some(&r), Ok(at)) = (row.get(id), t.binary_search(&start)) else {
+                continue;
+            };
+            if let Some(v) = rows.get_mut(r).and_then(|s| s.values.get_mut(at)) {
+                *v = v.saturating_add(n);
+            }
+        }
+        rows.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
         TimelineReport {
             bucket_seconds: self.width,
             t,
-            series,
+            series: rows,
         }
     }
 }
 
-fn add_values(into: &mut Vec<u64>, from: &[u64]) {
-    if into.len() < from.len() {
-        into.resize(from.len(), 0);
-    }
-    for (slot, v) in into.iter_mut().zip(from) {
-        *slot = slot.saturating_add(*v);
-    }
+/// The hash of series `id`'s group and key, as [`Timeline::lookup`] computes it.
+fn name_hash(
+    hasher: &DefaultHashBuilder,
+    names: &[(usize, Box<str>)],
+    groups: &[Box<str>],
+    id: usize,
+) -> u64 {
+    let (g, key) = names.get(id).map_or((0, ""), |(g, k)| (*g, &**k));
+    let group = groups.get(g).map_or("", |g| &**g);
+    hasher.hash_one((group, key))
 }
 
 #[cfg(test)]
@@ -295,5 +362,48 @@ mod tests {
             .find(|s| s.key == "(other)")
             .map(|s| s.values.clone());
         assert_eq!(other, Some(vec![5]));
+    }
+
+    #[test]
+    fn storage_grows_with_pairs_seen_not_buckets_times_series() {
+        let mut t = Timeline::new(Some(1));
+        for i in 0..5_000i64 {
+            let id = t.series("flag", &format!("f{i}"));
+            t.add(1_700_000_000 + i, id, 1);
+        }
+        // Dense storage would hold 5,000 buckets x 5,000 series.
+        assert_eq!(t.cells.len(), 5_000);
+        assert_eq!(t.starts.len(), 5_000);
+        assert_eq!(t.names.len(), 5_000);
+        assert_eq!(t.groups.len(), 1);
+        let report = t.report();
+        assert_eq!(report.series.len(), MAX_SERIES_PER_GROUP + 1);
+        let other = report.series.iter().find(|s| s.key == "(other)");
+        let other_total: u64 = other.map_or(0, |s| s.values.iter().sum());
+        assert_eq!(other_total, 5_000 - MAX_SERIES_PER_GROUP as u64);
+        assert_eq!(t.active("flag").len(), 5_000);
+    }
+
+    #[test]
+    fn merging_halves_gives_the_whole() {
+        let fill = |t: &mut Timeline, range: std::ops::Range<i64>| {
+            for i in range {
+                let id = t.series("status", if i % 3 == 0 { "error" } else { "ok" });
+                t.add(1_700_000_000 + i * 37, id, 1);
+                let id = t.series("flag", &format!("f{}", i % 90));
+                t.add(1_700_000_000 + i * 37, id, 2);
+            }
+        };
+        let mut whole = Timeline::new(None);
+        fill(&mut whole, 0..4_000);
+        let (mut a, mut b) = (Timeline::new(None), Timeline::new(None));
+        fill(&mut a, 0..1_000);
+        fill(&mut b, 1_000..4_000);
+        a.merge(&b);
+        assert_eq!(a.report(), whole.report());
+        assert_eq!(
+            a.count("flag", "f7", a.first().unwrap_or(0)),
+            whole.count("flag", "f7", whole.first().unwrap_or(0))
+        );
     }
 }

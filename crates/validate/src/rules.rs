@@ -162,6 +162,9 @@ rules! {
     /// A well-known credential format appears in the line.
     SecretPattern = "secret.pattern", Error,
         "A well-known credential format (OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe, PEM private key, PGP private key, JWT) appears in the line, also after a percent-escape or glued to a placeholder.";
+    /// A cap on decoding left part of the line's secret scan undone (warning).
+    SecretScanIncomplete = "secret.scan_incomplete", Warning,
+        "The line's secret scan was cut short: a cap on decoding (each decoder's budget of 8 times the line's length, 16 views per decoder, or 4 layers deep) left a decoded view unsearched, so a secret written in that layer would go unreported; the message names the cap and the layer.";
 }
 
 impl Rule {

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::Rule;
 use super::check::{Checker, ChunkResult, escape_pointer_token};
+use crate::secrets::decode::Coverage;
 use crate::secrets::detect::{Detector, Kind};
 use crate::secrets::scan::{SecretHit, SecretScanner};
 
@@ -69,7 +70,12 @@ impl Checker {
         }
         let mut hits: Vec<SecretHit> = Vec::new();
         let mut kinds = Vec::new();
-        self.redactor.sweep(body, &mut hits, &mut kinds);
+        let coverage = self.redactor.sweep(body, &mut hits, &mut kinds);
+        // A cap that stopped decoding is a finding, never a silent skip.
+        if let Coverage::Cut { cap, layer } = coverage {
+            let msg = format!("secret scan incomplete: {} at {layer}", cap.reached());
+            out.push(self.finding(line, Rule::SecretScanIncomplete, None, msg));
+        }
         if hits.is_empty() && kinds.is_empty() {
             return;
         }

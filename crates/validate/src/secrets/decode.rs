@@ -19,10 +19,22 @@
 //!   tried in one order only (JSON, then percent, then HTML, then hex, then line wraps); a
 //!   layer comes after a later one only when that one produced its trigger (`%5C` makes a
 //!   `\`, `&amp;` an `&`). Identical views are searched once.
-//! - Every decoder shrinks or keeps the length of its input, and the bytes of all views of
-//!   one text are capped at [`BUDGET_FACTOR`] times its length (and at [`MAX_VIEWS`] views),
-//!   so hostile input (`%25%25...`, `\\\\...`, `&#&#...`) costs linear time and memory.
-//!   When the cap is reached, the deeper views are not searched.
+//! - Every decoder shrinks or keeps the length of its input, so a view is never longer than
+//!   the text. Each decoder has a budget of its own: the views it makes of one text total at
+//!   most [`DECODER_BUDGET_FACTOR`] (8) times the text's length and number at most
+//!   [`VIEWS_PER_DECODER`] (16). So the views of a text total at most [`BUDGET_FACTOR`]
+//!   (7 × 8 = 56) times its length in [`MAX_VIEWS`] (112) views, and hostile input
+//!   (`%25%25...`, `\\\\...`, `&#&#...`) costs linear time and memory. Budgets are not
+//!   shared, so views one decoder makes (the `%2F` of a URL, the `&amp;` of a query, a MAC
+//!   address, a wrapped base64 blob) never spend another decoder's: views are made breadth
+//!   first, and a decoder's view of the text and of each of the (at most 7) one-layer views
+//!   always fits its 8 × budget. So every documented layer, alone or under one other layer
+//!   (hex escapes inside a JSON string), is decoded whatever else the line holds; only
+//!   three- and four-layer views can be left out.
+//! - A cap that leaves a view out is never silent: the walk returns [`Coverage::Cut`] with
+//!   the cap ([`Cap::Budget`], [`Cap::Views`], or [`Cap::Depth`] when a view [`MAX_DEPTH`]
+//!   layers deep could still be decoded) and the layer it stopped. The validator reports
+//!   it as `secret.scan_incomplete`.
 //!
 //! The decoders, each lenient (what does not decode is kept as it is):
 //!
@@ -52,10 +64,18 @@ use super::scan::Encoding;
 
 /// Most decoding layers stacked on one view.
 pub const MAX_DEPTH: usize = 4;
-/// The bytes of all views of a text are capped at this many times its length.
-pub const BUDGET_FACTOR: usize = 8;
-/// Most views of one text.
-pub const MAX_VIEWS: usize = 32;
+/// The bytes of the views one decoder makes of a text are capped at this many times its
+/// length: enough for its view of the text and of each of the (at most 7) one-layer views.
+pub const DECODER_BUDGET_FACTOR: usize = 8;
+/// Most views one decoder makes of a text.
+pub const VIEWS_PER_DECODER: usize = 16;
+/// Number of decoders, each with its own budget.
+const DECODERS: usize = 7;
+/// The bytes of all views of a text are capped at this many times its length (the sum of
+/// the decoders' budgets).
+pub const BUDGET_FACTOR: usize = DECODERS * DECODER_BUDGET_FACTOR;
+/// Most views of one text (the sum of the decoders' caps).
+pub const MAX_VIEWS: usize = DECODERS * VIEWS_PER_DECODER;
 /// Fewest byte pairs in a separated hex run worth decoding (the shortest secret).
 const HEX_RUN_MIN: usize = 8;
 /// Fewest base64 characters before a line break for it to count as a wrap.
@@ -120,7 +140,7 @@ type Sink<'a> = dyn FnMut(usize, usize, &[u8]) + 'a;
 
 impl Decoder {
     /// Every decoder, in the order views are made.
-    const ALL: [Decoder; 7] = [
+    const ALL: [Decoder; DECODERS] = [
         Decoder::Json,
         Decoder::Percent,
         Decoder::FormPlus,
@@ -144,6 +164,19 @@ impl Decoder {
 
     fn index(self) -> usize {
         Decoder::ALL.iter().position(|&d| d == self).unwrap_or(0)
+    }
+
+    /// The layer's name in messages.
+    fn name(self) -> &'static str {
+        match self {
+            Decoder::Json => "JSON escapes",
+            Decoder::Percent => "percent-encoding",
+            Decoder::FormPlus => "form encoding",
+            Decoder::Html => "HTML references",
+            Decoder::HexEscapes => "hex escapes",
+            Decoder::HexSeparated => "separated hex",
+            Decoder::Mime => "line-wrapped base64",
+        }
     }
 
     /// Hands every decodable sequence of `text` to `sink`, left to right.
@@ -217,10 +250,10 @@ impl Decoder {
 
 /// `ENABLES[e][p]`: the bytes which, produced by layer `p`, can make a sequence layer `e`
 /// decodes (so `e` is tried after `p` even though it comes first in the canonical order).
-static ENABLES: LazyLock<[[ByteSet; 7]; 7]> = LazyLock::new(|| {
+static ENABLES: LazyLock<[[ByteSet; DECODERS]; DECODERS]> = LazyLock::new(|| {
     let hex = |b: u8| b.is_ascii_hexdigit();
     let b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
-    let mut table = [[ByteSet::default(); 7]; 7];
+    let mut table = [[ByteSet::default(); DECODERS]; DECODERS];
     for e in Decoder::ALL {
         for p in Decoder::ALL {
             let set = match e {
@@ -258,7 +291,7 @@ fn enables(e: Decoder, p: Decoder) -> ByteSet {
 }
 
 /// The bytes which, produced by `p`, can make a sequence for some layer.
-static ENABLES_ANY: LazyLock<[ByteSet; 7]> = LazyLock::new(|| {
+static ENABLES_ANY: LazyLock<[ByteSet; DECODERS]> = LazyLock::new(|| {
     Decoder::ALL.map(|p| {
         Decoder::ALL
             .iter()
@@ -391,32 +424,99 @@ pub(crate) struct View {
     hash: u64,
 }
 
+/// Why a walk stopped decoding before it had made every view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cap {
+    /// A decoder spent its [`DECODER_BUDGET_FACTOR`] times the text's length.
+    Budget,
+    /// A decoder made [`VIEWS_PER_DECODER`] views.
+    Views,
+    /// A view [`MAX_DEPTH`] layers deep could still be decoded.
+    Depth,
+}
+
+impl Cap {
+    /// What the cap is, for a message: `decode budget`, `view limit`, `depth limit`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cap::Budget => "decode budget",
+            Cap::Views => "view limit",
+            Cap::Depth => "depth limit",
+        }
+    }
+
+    /// The cap with its figure, for a message: `the decode budget (8 × the text's length
+    /// per decoder) was spent`.
+    pub fn reached(self) -> String {
+        match self {
+            Cap::Budget => format!(
+                "the decode budget ({DECODER_BUDGET_FACTOR} × the text's length per decoder) was spent"
+            ),
+            Cap::Views => format!("the view limit ({VIEWS_PER_DECODER} per decoder) was reached"),
+            Cap::Depth => format!("the depth limit ({MAX_DEPTH} layers) was reached"),
+        }
+    }
+}
+
+/// Whether a search saw every decoded view of its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every view was made (or the search stopped because it had found what it wanted).
+    Complete,
+    /// A cap stopped decoding: some view was not made, so not searched.
+    Cut {
+        /// The first cap reached.
+        cap: Cap,
+        /// The layer that could not be decoded (`hex escapes`, `percent`, ...).
+        layer: &'static str,
+    },
+}
+
+impl Coverage {
+    /// Whether every view was searched.
+    pub fn is_complete(self) -> bool {
+        self == Coverage::Complete
+    }
+
+    /// The first cut of `self` and `other`.
+    #[must_use]
+    pub fn and(self, other: Coverage) -> Coverage {
+        match self {
+            Coverage::Complete => other,
+            cut => cut,
+        }
+    }
+}
+
 /// Makes the views of `text` breadth first and hands each view worth searching to `visit`,
-/// which may stop the walk. Returns the views made. Bounded by [`MAX_DEPTH`],
-/// [`MAX_VIEWS`] and [`BUDGET_FACTOR`] times the length of `text` in bytes (counting each
-/// view's allocation).
+/// which may stop the walk. Returns the views made and whether a cap cut the walk short.
+/// Bounded by [`MAX_DEPTH`], and per decoder by [`VIEWS_PER_DECODER`] and
+/// [`DECODER_BUDGET_FACTOR`] times the length of `text` in bytes (counting each view's
+/// allocation).
 pub(crate) fn walk(
     text: &[u8],
     opts: Options,
     visit: &mut dyn FnMut(&Chain, &[u8]) -> ControlFlow<()>,
-) -> Vec<View> {
+) -> (Vec<View>, Coverage) {
     let mut views: Vec<View> = Vec::new();
     let Some(root) = triggers(text, opts) else {
-        return views;
+        return (views, Coverage::Complete);
     };
     let mut walk = Walk {
         opts,
-        budget: text.len().saturating_mul(BUDGET_FACTOR),
-        used: 0,
-        full: false,
+        budget: text.len().saturating_mul(DECODER_BUDGET_FACTOR),
+        used: [0; DECODERS],
+        made: [0; DECODERS],
+        cut: Coverage::Complete,
     };
     walk.expand(text, root, &Chain::ROOT, ByteSet::default(), &mut views);
     let mut next = 0;
     while let Some(view) = views.get(next) {
         if view.searched && visit(&view.chain, &view.bytes).is_break() {
-            break;
+            return (views, Coverage::Complete);
         }
-        if !walk.full && !view.chain.leaf() {
+        if !view.chain.base64_only() {
             let (chain, produced) = (view.chain, view.produced);
             let bytes = views
                 .get_mut(next)
@@ -432,20 +532,25 @@ pub(crate) fn walk(
         }
         next += 1;
     }
-    views
+    (views, walk.cut)
 }
 
 struct Walk {
     opts: Options,
+    /// Bytes each decoder may allocate.
     budget: usize,
-    used: usize,
-    /// A cap was reached: no more views.
-    full: bool,
+    /// Bytes allocated per decoder ([`Decoder::index`]).
+    used: [usize; DECODERS],
+    /// Views made per decoder.
+    made: [usize; DECODERS],
+    /// The first cap reached.
+    cut: Coverage,
 }
 
 impl Walk {
     /// Appends the views one layer below `text` (made by `chain`, whose last layer
-    /// produced `produced`).
+    /// produced `produced`). At [`MAX_DEPTH`], makes none but notes a cut if one would hold
+    /// something.
     fn expand(
         &mut self,
         text: &[u8],
@@ -455,34 +560,41 @@ impl Walk {
         views: &mut Vec<View>,
     ) {
         for d in Decoder::ALL {
-            if (d == Decoder::FormPlus && !self.opts.form_plus) || !d.triggered(triggers) {
+            if !self.follows(d, triggers, chain, produced) {
                 continue;
             }
-            if let Some(last) = chain.last()
-                && d.rank() <= last.rank()
-                && !produced.intersects(enables(d, last))
-            {
-                continue;
-            }
-            let Some(child) = chain.then(d) else { return };
             let Some(made) = d.produced(text) else {
                 continue;
             };
             let searched = made.intersects(self.opts.alphabet);
-            let fertile = !child.leaf()
-                && ENABLES_ANY
-                    .get(d.index())
-                    .is_some_and(|&e| made.intersects(e));
-            if !searched && !fertile {
+            let fertile = ENABLES_ANY
+                .get(d.index())
+                .is_some_and(|&e| made.intersects(e));
+            let Some(child) = chain.then(d) else {
+                if searched || fertile {
+                    self.note(Cap::Depth, d);
+                }
+                continue;
+            };
+            if !searched {
+                // A view that only starts another layer is worth making below the depth
+                // cap; at the cap, that layer is one the walk cannot reach.
+                if fertile && child.leaf() && !child.base64_only() {
+                    self.note(Cap::Depth, d);
+                }
+                if !fertile || child.leaf() {
+                    continue;
+                }
+            }
+            if !self.afford(d, text.len()) {
                 continue;
             }
-            // A view is never longer than what it decodes, and is allocated at that size.
-            if views.len() >= MAX_VIEWS || self.used.saturating_add(text.len()) > self.budget {
-                self.full = true;
-                return;
-            }
             let Some(bytes) = d.apply(text) else { continue };
-            self.used += bytes.capacity().max(bytes.len());
+            let i = d.index();
+            if let (Some(used), Some(n)) = (self.used.get_mut(i), self.made.get_mut(i)) {
+                *used += bytes.capacity().max(bytes.len());
+                *n += 1;
+            }
             let hash = fingerprint(&bytes);
             if views.iter().any(|v| v.hash == hash && v.bytes == bytes) {
                 continue;
@@ -494,6 +606,45 @@ impl Walk {
                 produced: made,
                 hash,
             });
+        }
+    }
+
+    /// Whether layer `d` is tried below `chain`: it is on, its trigger occurs, and it comes
+    /// later in the canonical order or the last layer produced its trigger.
+    fn follows(&self, d: Decoder, triggers: Triggers, chain: &Chain, produced: ByteSet) -> bool {
+        if (d == Decoder::FormPlus && !self.opts.form_plus) || !d.triggered(triggers) {
+            return false;
+        }
+        match chain.last() {
+            Some(last) => d.rank() > last.rank() || produced.intersects(enables(d, last)),
+            None => true,
+        }
+    }
+
+    /// Whether decoder `d` may still make a view of `len` bytes (a view is never longer
+    /// than what it decodes, and is allocated at that size); notes the cap when not.
+    fn afford(&mut self, d: Decoder, len: usize) -> bool {
+        let i = d.index();
+        let used = self.used.get(i).copied().unwrap_or(usize::MAX);
+        let made = self.made.get(i).copied().unwrap_or(usize::MAX);
+        if made >= VIEWS_PER_DECODER {
+            self.note(Cap::Views, d);
+            false
+        } else if used.saturating_add(len) > self.budget {
+            self.note(Cap::Budget, d);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Keeps the first cap reached.
+    fn note(&mut self, cap: Cap, d: Decoder) {
+        if self.cut.is_complete() {
+            self.cut = Coverage::Cut {
+                cap,
+                layer: d.name(),
+            };
         }
     }
 }
@@ -522,7 +673,7 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 /// credential is made of (quotes, line breaks, brackets: the `\"` and `\n` of a JSON line)
 /// are left out, since they hold nothing the text does not. Bounded like the scanner's own
 /// search: at most [`MAX_VIEWS`] views totalling at most [`BUDGET_FACTOR`] times the length
-/// of `text`.
+/// of `text` ([`decoded_views_checked`] says whether a cap left a view out).
 ///
 /// ```
 /// use agentlog_validate::secrets::decode::decoded_views;
@@ -533,13 +684,29 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 /// assert!(decoded_views(br#"{"msg":"say \"hi\"\n"}"#).is_empty());
 /// ```
 pub fn decoded_views(text: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
-    walk(text, Options::detector(), &mut |_, _| {
+    decoded_views_checked(text).0
+}
+
+/// [`decoded_views`], and whether a cap left some view out ([`Coverage::Cut`]).
+///
+/// ```
+/// use agentlog_validate::secrets::decode::{Cap, Coverage, decoded_views_checked};
+/// let deep = "%252525252541".repeat(4);
+/// let (_, coverage) = decoded_views_checked(deep.as_bytes());
+/// assert_eq!(coverage, Coverage::Cut { cap: Cap::Depth, layer: "percent-encoding" });
+/// let (_, coverage) = decoded_views_checked(b"a%2Fb");
+/// assert!(coverage.is_complete());
+/// ```
+pub fn decoded_views_checked(text: &[u8]) -> (Vec<(Encoding, Vec<u8>)>, Coverage) {
+    let (views, coverage) = walk(text, Options::detector(), &mut |_, _| {
         ControlFlow::Continue(())
-    })
-    .into_iter()
-    .filter(|v| v.searched)
-    .map(|v| (v.chain.report(Encoding::Raw), v.bytes))
-    .collect()
+    });
+    let views = views
+        .into_iter()
+        .filter(|v| v.searched)
+        .map(|v| (v.chain.report(Encoding::Raw), v.bytes))
+        .collect();
+    (views, coverage)
 }
 
 /// Output built lazily: nothing is allocated until the first sequence is decoded.

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::decode::{decoded_views, hex_byte, hex4, json_unescape};
+use super::decode::{Coverage, decoded_views_checked, hex_byte, hex4, json_unescape};
 use super::detect::{Detector, Kind};
 use super::scan::{SecretHit, SecretScanner};
 
@@ -66,26 +66,29 @@ impl Redactor {
     /// Appends to `hits` every supplied secret `text` carries, in any encoding the scanner
     /// decodes, and to `kinds` every well-known credential format, found in `text` or in one
     /// of its decoded views. This is the line check itself; the gate asks the same question.
-    pub fn sweep(&self, text: &[u8], hits: &mut Vec<SecretHit>, kinds: &mut Vec<Kind>) {
-        self.scanner.find(text, hits);
-        if let Some(detector) = &self.detector {
-            detect(detector, text, kinds);
+    /// Returns whether a decoding cap cut the search short.
+    pub fn sweep(&self, text: &[u8], hits: &mut Vec<SecretHit>, kinds: &mut Vec<Kind>) -> Coverage {
+        let coverage = self.scanner.find_checked(text, hits);
+        match &self.detector {
+            Some(detector) => coverage.and(detect(detector, text, kinds)),
+            None => coverage,
         }
     }
 }
 
 /// The detector's half of [`Redactor::sweep`]: `text` and its decoded views (each also as a
 /// terminal shows it, see [`displayed`]).
-fn detect(detector: &Detector, text: &[u8], kinds: &mut Vec<Kind>) {
+fn detect(detector: &Detector, text: &[u8], kinds: &mut Vec<Kind>) -> Coverage {
     detector.find(text, kinds);
     // The detector reads the decoded views too (a key written `sk\u002dproj...`), but only
     // when an escape there stands for a byte a credential is made of, or for a character
     // that may split one: the `\u003e` of every Go log line or a `%20` cannot hide a prefix
     // or a body.
     if !escapes_credential_byte(text) {
-        return;
+        return Coverage::Complete;
     }
-    for (_, view) in decoded_views(text) {
+    let (views, coverage) = decoded_views_checked(text);
+    for (_, view) in views {
         detector.find(&view, kinds);
         if let Some(shown) = std::str::from_utf8(&view).ok().and_then(displayed) {
             detector.find(shown.as_bytes(), kinds);
@@ -100,6 +103,7 @@ fn detect(detector: &Detector, text: &[u8], kinds: &mut Vec<Kind>) {
     {
         detector.find(shown.as_bytes(), kinds);
     }
+    coverage
 }
 
 impl Redactor {
@@ -130,8 +134,10 @@ impl Redactor {
             return true;
         }
         let mut kinds = Vec::new();
+        // A cut decoding is a finding of the line check; for output, the views made are
+        // judged (decoding is capped per decoder, so no neighbour starves another).
         if let Some(detector) = &self.shown {
-            detect(detector, text, &mut kinds);
+            let _ = detect(detector, text, &mut kinds);
         }
         !kinds.is_empty()
     }

@@ -61,7 +61,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 use super::Secret;
-use super::decode::{self, ByteSet, Chain, Options};
+use super::decode::{self, ByteSet, Chain, Coverage, Options};
 
 /// Shortest secret value accepted: shorter values would match all over a log.
 pub const MIN_SECRET_LEN: usize = 8;
@@ -241,16 +241,20 @@ impl SecretScanner {
             }
             form_plus |= value.contains(' ');
             for (form, bytes) in fixed_forms(value) {
-                if bytes.is_empty() || patterns.iter().any(|p| *p.bytes == *bytes) {
-                    continue;
+                if !bytes.is_empty() {
+                    patterns.push(Pattern {
+                        secret: index,
+                        form,
+                        bytes: bytes.into_boxed_slice(),
+                    });
                 }
-                patterns.push(Pattern {
-                    secret: index,
-                    form,
-                    bytes: bytes.into_boxed_slice(),
-                });
             }
         }
+        // One pattern per byte string, the first secret's: a sort, not a search per
+        // pattern, so N secrets load in N log N.
+        let keep = first_of_each(&patterns, |p| &p.bytes);
+        let mut flags = keep.into_iter();
+        patterns.retain(|_| flags.next().unwrap_or(false));
         let automaton = if patterns.is_empty() {
             None
         } else {
@@ -316,8 +320,16 @@ impl SecretScanner {
     /// the decoded views, outer layers first. `text` is any bytes: a whole JSONL line, a
     /// decoded string, a JSON pointer token.
     pub fn find(&self, text: &[u8], out: &mut Vec<SecretHit>) {
+        let _ = self.find_checked(text, out);
+    }
+
+    /// [`find`](Self::find), and whether the search covered every decoded view: a
+    /// [`Coverage::Cut`] names the cap (decode budget, view limit, depth limit) that left a
+    /// view unsearched, so a secret not found there may still be in `text`. Complete when
+    /// every secret was found before a cap was reached.
+    pub fn find_checked(&self, text: &[u8], out: &mut Vec<SecretHit>) -> Coverage {
         if self.automaton.is_none() {
-            return;
+            return Coverage::Complete;
         }
         let start = out.len();
         let _ = self.search(text, None, &mut |hit| {
@@ -327,9 +339,9 @@ impl SecretScanner {
             ControlFlow::Continue(())
         });
         if self.all_found(out.get(start..).unwrap_or(&[])) {
-            return;
+            return Coverage::Complete;
         }
-        decode::walk(text, self.options, &mut |chain, view| {
+        let (_, coverage) = decode::walk(text, self.options, &mut |chain, view| {
             let _ = self.search(view, Some(chain), &mut |hit| {
                 let here = out.get(start..).unwrap_or(&[]);
                 if !here.iter().any(|h| h.secret == hit.secret) && !out.contains(&hit) {
@@ -343,6 +355,7 @@ impl SecretScanner {
                 ControlFlow::Continue(())
             }
         });
+        coverage
     }
 
     /// Whether any secret occurs in `text`, in any encoding [`find`](Self::find) knows.
@@ -355,7 +368,7 @@ impl SecretScanner {
             return true;
         }
         let mut found = false;
-        decode::walk(text, self.options, &mut |chain, view| {
+        let _ = decode::walk(text, self.options, &mut |chain, view| {
             let flow = self.search(view, Some(chain), &mut first);
             found |= flow.is_break();
             flow
@@ -401,6 +414,30 @@ impl SecretScanner {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// For each item, whether it is the first with its key: one stable sort of the positions
+/// (N log N comparisons), where a search of the kept items for each new one was quadratic.
+fn first_of_each<T, K: Ord + ?Sized>(items: &[T], key: impl Fn(&T) -> &K) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    // Stable: among equal keys, positions stay ascending, so the first is the earliest.
+    order.sort_by(|&a, &b| match (items.get(a), items.get(b)) {
+        (Some(x), Some(y)) => key(x).cmp(key(y)),
+        _ => a.cmp(&b),
+    });
+    let mut keep = vec![false; items.len()];
+    let mut previous: Option<&K> = None;
+    for i in order {
+        let Some(item) = items.get(i) else { continue };
+        let k = key(item);
+        if previous != Some(k) {
+            if let Some(slot) = keep.get_mut(i) {
+                *slot = true;
+            }
+            previous = Some(k);
+        }
+    }
+    keep
 }
 
 /// Every fixed form of `value`, with how its matches are verified.
@@ -1167,11 +1204,23 @@ mod tests {
         ];
         for (name, input, decodes) in inputs {
             // Every view made, searched or only decoded further.
-            let views: Vec<(Encoding, Vec<u8>)> =
-                decode::walk(&input, s.options, &mut |_, _| ControlFlow::Continue(()))
-                    .into_iter()
-                    .map(|v| (v.chain.report(Encoding::Raw), v.bytes))
-                    .collect();
+            let (made, _) = decode::walk(&input, s.options, &mut |_, _| ControlFlow::Continue(()));
+            // Each decoder within its own budget.
+            for d in made.iter().filter_map(|v| v.chain.steps().last()) {
+                let own: usize = made
+                    .iter()
+                    .filter(|v| v.chain.steps().last() == Some(d))
+                    .map(|v| v.bytes.len())
+                    .sum();
+                assert!(
+                    own <= decode::DECODER_BUDGET_FACTOR * input.len(),
+                    "{name}: {d:?} made {own} bytes"
+                );
+            }
+            let views: Vec<(Encoding, Vec<u8>)> = made
+                .into_iter()
+                .map(|v| (v.chain.report(Encoding::Raw), v.bytes))
+                .collect();
             let total: usize = views.iter().map(|v| v.1.len()).sum();
             assert_eq!(!views.is_empty(), decodes, "{name}: views made");
             assert!(
@@ -1196,6 +1245,155 @@ mod tests {
                 "{name}: detector views"
             );
         }
+    }
+
+    /// Ordinary neighbours of one line: a URL with `%2F` and `&amp;`, a MAC address written
+    /// as separated hex, a base64 blob wrapped in JSON, and a file path with `\\`.
+    fn neighbours() -> String {
+        let blob = base64::engine::general_purpose::STANDARD.encode([7u8; 90]);
+        format!(
+            "GET https://x.test/a%2Fb%2Fc?u=1&amp;v=2&amp;w=%3D \
+             mac 00:1a:2b:3c:4d:5e:6f:70:81 eui 00-1a-2b-3c-4d-5e-6f-70 \
+             blob {blob}\r\n{blob} path C:\\tmp\\x.txt"
+        )
+    }
+
+    #[test]
+    fn dedup_keeps_the_first_and_counts_n_log_n_comparisons() {
+        use std::cell::Cell;
+        let compared = Cell::new(0usize);
+        /// A key that counts its comparisons.
+        struct Counted<'a>(u32, &'a Cell<usize>);
+        impl PartialEq for Counted<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.1.set(self.1.get() + 1);
+                self.0 == other.0
+            }
+        }
+        impl Eq for Counted<'_> {}
+        impl PartialOrd for Counted<'_> {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for Counted<'_> {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.1.set(self.1.get() + 1);
+                self.0.cmp(&other.0)
+            }
+        }
+        for n in [1_000u32, 16_000, 64_000] {
+            // Every key twice: the second half repeats the first.
+            let items: Vec<Counted<'_>> = (0..2 * n)
+                .map(|i| Counted((i % n).wrapping_mul(2_654_435_761), &compared))
+                .collect();
+            compared.set(0);
+            let keep = first_of_each(&items, |c| c);
+            let work = compared.get();
+            let len = 2 * n as usize;
+            let log = usize::try_from(len.ilog2()).unwrap() + 1;
+            assert!(work <= 3 * len * log, "{n}: {work} comparisons");
+            assert_eq!(keep.iter().filter(|&&k| k).count(), n as usize);
+            assert!(
+                keep[..n as usize].iter().all(|&k| k),
+                "the first copy is kept"
+            );
+        }
+    }
+
+    #[test]
+    fn shared_forms_are_kept_once_under_the_first_secret() {
+        let secrets: Vec<Secret> = (0..500)
+            .map(|i| {
+                let value = format!("value-{:04}-shared", i % 250);
+                Secret::new(format!("S{i}"), SecretValue::new(value), vec![])
+            })
+            .collect();
+        let s = SecretScanner::new(&secrets).unwrap();
+        let single = scanner("value-0000-shared").pattern_count();
+        assert_eq!(s.pattern_count(), 250 * single);
+        assert!(s.patterns.iter().all(|p| p.secret < 250));
+        let mut bytes: Vec<&[u8]> = s.patterns.iter().map(|p| &*p.bytes).collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        assert_eq!(bytes.len(), s.pattern_count());
+    }
+
+    #[test]
+    fn neighbours_do_not_starve_a_documented_form() {
+        let value = "s3cr3t-hex-esc4ped";
+        let s = scanner(value);
+        let escaped = hexs(value.as_bytes(), &[false], "", "\\x");
+        for text in [
+            line(&escaped),
+            line(&format!("{} {escaped}", neighbours())),
+            line(&format!("{escaped} {}", neighbours())),
+            line(&format!("{} {escaped} {}", neighbours(), neighbours())),
+        ] {
+            let mut out = vec![];
+            let coverage = s.find_checked(text.as_bytes(), &mut out);
+            assert_eq!(
+                out,
+                vec![SecretHit {
+                    secret: 0,
+                    encoding: Encoding::HexEscaped
+                }],
+                "{text}"
+            );
+            assert!(coverage.is_complete(), "{coverage:?}");
+        }
+    }
+
+    #[test]
+    fn every_form_survives_the_neighbours() {
+        // Every row of the form table, next to the neighbours on either side.
+        for (label, value, text, _) in form_rows() {
+            let s = scanner(value);
+            for text in [
+                format!("{text} {}", line(&neighbours())),
+                format!("{} {text}", line(&neighbours())),
+            ] {
+                assert!(
+                    !hits(&s, &text).is_empty(),
+                    "{label}: not found next to the neighbours"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cap_is_reported_never_silent() {
+        let s = scanner("s3cr3t-deep-v4lue");
+        // Five percent layers: the fifth is beyond MAX_DEPTH.
+        let mut deep = pct("s3cr3t-deep-v4lue", &[true], &[false]);
+        for _ in 0..4 {
+            deep = pct(&deep, &[false], &[false]);
+        }
+        let mut out = vec![];
+        let coverage = s.find_checked(line(&deep).as_bytes(), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(
+            coverage,
+            Coverage::Cut {
+                cap: decode::Cap::Depth,
+                layer: "percent-encoding"
+            }
+        );
+        // Four layers are searched, and complete.
+        let mut four = pct("s3cr3t-deep-v4lue", &[true], &[false]);
+        for _ in 0..3 {
+            four = pct(&four, &[false], &[false]);
+        }
+        let mut out = vec![];
+        let coverage = s.find_checked(four.as_bytes(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(coverage.is_complete());
+        // A found secret ends the walk: nothing was left out that mattered.
+        let mut out = vec![];
+        let both = format!("s3cr3t-deep-v4lue {deep}");
+        assert!(s.find_checked(both.as_bytes(), &mut out).is_complete());
+        // A clean line with nothing to decode is complete.
+        assert!(s.find_checked(b"plain", &mut vec![]).is_complete());
     }
 
     proptest! {
