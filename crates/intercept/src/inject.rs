@@ -94,6 +94,8 @@ pub struct Injector {
     entries: Vec<Entry>,
     /// Every placeholder, pattern `i` being `entries[i]`'s; `None` when there is no secret.
     finder: Option<AhoCorasick>,
+    /// Every secret value; `None` when there is no secret.
+    values: Option<AhoCorasick>,
 }
 
 impl Injector {
@@ -143,7 +145,27 @@ impl Injector {
             let patterns = entries.iter().map(|e| e.placeholder.as_bytes());
             Some(AhoCorasick::new(patterns).map_err(|_| InjectError::PlaceholderSet)?)
         };
-        Ok(Injector { entries, finder })
+        let values = if entries.is_empty() {
+            None
+        } else {
+            let patterns = entries.iter().map(|e| e.secret.expose().as_bytes());
+            Some(AhoCorasick::new(patterns).map_err(|_| InjectError::PlaceholderSet)?)
+        };
+        Ok(Injector {
+            entries,
+            finder,
+            values,
+        })
+    }
+
+    /// `text` with every secret value in it replaced by `[redacted]`; `None` when it holds
+    /// none. For what the proxy writes from what an upstream sent (a `model` that echoes the
+    /// injected key): names may be logged, values never.
+    pub(crate) fn withhold_values(&self, text: &str) -> Option<String> {
+        let values = self.values.as_ref()?;
+        values
+            .is_match(text)
+            .then(|| values.replace_all(text, &vec!["[redacted]"; self.entries.len()]))
     }
 
     /// `(name, placeholder)` of every secret, in configuration order.

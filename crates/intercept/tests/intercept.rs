@@ -554,3 +554,48 @@ fn ca_dir_is_created_private_and_reused() {
     let leaf = second.leaf("api.openai.com").unwrap();
     assert_eq!(&leaf.cert[1], first.cert_der());
 }
+
+/// An upstream that echoes the injected key where the proxy copies text from a response (the
+/// model name, and the response transform's reason that names it): the event log withholds
+/// the value, keeps the event, and stays valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_echoed_by_the_upstream_is_withheld_from_the_log() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let fixture = TlsFixture::start().await.unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v1/echo"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "model": format!("echo-{OPENAI_KEY}"),
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        })))
+        .with_priority(1)
+        .mount(fixture.mock())
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let mut options = secrets().with_profile(agentlog_intercept::Profile::V1);
+    options.event_log = Some(log.clone());
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let placeholder = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/echo")
+        .header("authorization", format!("Bearer {placeholder}"))
+        .json_body(&json!({"model": "gpt-4o-mini"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let events = proxy.wait_events(4).await.unwrap();
+    proxy.shutdown().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    check_log(&text);
+    let types: Vec<String> = events.iter().map(|e| e.event_type.to_string()).collect();
+    assert!(types.iter().any(|t| t == "http_response"), "{types:?}");
+    assert!(
+        text.contains("echo-[redacted]"),
+        "the echoed model is kept, its value withheld"
+    );
+}

@@ -56,6 +56,7 @@ use super::prices::PriceTable;
 use super::route::Routes;
 use super::upstream::{self, ConnectTo, UpstreamClient, UpstreamConnector};
 use agentlog_core::emitter::{Emitter, Record};
+use agentlog_core::event::EventData;
 use agentlog_core::secrets::HostPattern;
 use lifecycle::Lifecycle;
 
@@ -253,6 +254,26 @@ struct State {
 }
 
 impl State {
+    /// The one check every event passes before it is written: a secret value in a field
+    /// the proxy copies from what an upstream sent (the response's `model`, the response
+    /// transform's reason that names it, the summaries built from them) is replaced by
+    /// `[redacted]`, the event kept. Names may be logged, values never.
+    fn withhold_values(&self, mut record: Record) -> Record {
+        let withhold = |text: &mut String| {
+            if let Some(withheld) = self.injector.withhold_values(text) {
+                *text = withheld;
+            }
+        };
+        withhold(&mut record.summary);
+        match &mut record.data {
+            Some(EventData::LlmResponse(r)) => withhold(&mut r.model),
+            Some(EventData::HttpResponse(r)) => withhold(&mut r.model),
+            Some(EventData::ResponseTransform(t)) => withhold(&mut t.reason),
+            _ => {}
+        }
+        record
+    }
+
     fn is_llm(&self, host: &str) -> bool {
         BUILTIN_LLM_HOSTS.contains(&host) || self.llm_hosts.iter().any(|p| p.matches(host))
     }
@@ -260,6 +281,7 @@ impl State {
     /// Writes an event; a failure is reported and counted, and under
     /// [`LogErrorPolicy::Block`] returned so the caller refuses the request.
     fn emit(&self, record: Record) -> Result<(), LogUnavailable> {
+        let record = self.withhold_values(record);
         let event_type = record.event_type.clone();
         match self.emitter.emit(record) {
             Ok(()) => Ok(()),

@@ -120,13 +120,18 @@ impl Redactor {
     /// value split by backspaces, a carriage return, colour codes, zero-width characters or
     /// a right-to-left override is a value to whoever reads it.
     pub fn leaks_bytes(&self, text: &[u8]) -> bool {
-        if self.leaks_as_written(text) {
-            return true;
-        }
-        std::str::from_utf8(text)
-            .ok()
-            .and_then(displayed)
-            .is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
+        let Ok(text) = std::str::from_utf8(text) else {
+            return self.leaks_as_written(text);
+        };
+        // As a terminal shows it, and as a viewer that ignores control characters does.
+        let judged = |t: &str| {
+            self.leaks_as_written(t.as_bytes())
+                || displayed(t).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
+                || stripped(t).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
+        };
+        // Escapes a reader undoes in their head: this gate's own `\u{000D}`, and the
+        // `b"\0\x1b\t"` of a byte string quoted by a library's error message.
+        judged(text) || code_unescaped(text).is_some_and(|plain| judged(&plain))
     }
 
     fn leaks_as_written(&self, text: &[u8]) -> bool {
@@ -276,6 +281,87 @@ pub fn displayed(text: &str) -> Option<String> {
     Some(line.into_iter().collect())
 }
 
+/// `text` with the escapes of Rust string and byte-string literals undone (`\u{XXXX}`,
+/// `\xHH`, `\0`, `\t`, `\r`, `\n`, `\\`, `\"`, `\'`); `None` when it has none. Bytes that
+/// are not UTF-8 on their own (`\xe2\x80\x8b`) are decoded together.
+fn code_unescaped(text: &str) -> Option<String> {
+    if !text.contains('\\') {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut changed = false;
+    while let Some(&b) = bytes.get(at) {
+        let (decoded, used) = match (b, bytes.get(at + 1)) {
+            (b'\\', Some(b'x')) => match hex_byte(bytes, at + 2) {
+                Some(v) => (vec![v], 4),
+                None => (vec![b], 1),
+            },
+            (b'\\', Some(b'u')) if bytes.get(at + 2) == Some(&b'{') => braced(bytes, at + 3),
+            (b'\\', Some(&c @ (b'0' | b't' | b'r' | b'n' | b'\\' | b'"' | b'\''))) => {
+                let v = match c {
+                    b'0' => 0,
+                    b't' => b'\t',
+                    b'r' => b'\r',
+                    b'n' => b'\n',
+                    other => other,
+                };
+                (vec![v], 2)
+            }
+            _ => (vec![b], 1),
+        };
+        changed |= used > 1;
+        out.extend_from_slice(&decoded);
+        at += used;
+    }
+    changed.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The character of a `\u{X..}` escape whose digits start at `at`, and the bytes it spans
+/// from its backslash; the backslash alone when it is not one.
+fn braced(bytes: &[u8], at: usize) -> (Vec<u8>, usize) {
+    let digits = bytes
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_hexdigit())
+        .count();
+    let close = bytes.get(at + digits) == Some(&b'}');
+    let code = std::str::from_utf8(bytes.get(at..at + digits).unwrap_or_default())
+        .ok()
+        .and_then(|d| u32::from_str_radix(d, 16).ok())
+        .and_then(char::from_u32);
+    match code {
+        Some(c) if close && (1..=6).contains(&digits) => {
+            let mut buf = [0u8; 4];
+            (c.encode_utf8(&mut buf).as_bytes().to_vec(), 3 + digits + 1)
+        }
+        _ => (vec![b'\\'], 1),
+    }
+}
+
+/// `text` without its control, bidirectional and invisible characters (escape sequences
+/// included), as a viewer that draws them as nothing shows it; `None` when it has none.
+fn stripped(text: &str) -> Option<String> {
+    if !text
+        .chars()
+        .any(|c| crate::gate::unsafe_char(c) || invisible(c))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1B}' => skip_escape(&mut chars),
+            c if crate::gate::unsafe_char(c) || invisible(c) => {}
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
 /// Skips the rest of an escape sequence after ESC: a CSI (`[`, parameters, one final byte
 /// in `@`..`~`) or intermediates (` `..`/`) and one final character.
 fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
@@ -369,5 +455,16 @@ mod tests {
         assert!(!redactor.leaks(&format!("{head}\u{1b}[0m")));
         let utf16_json: String = key.chars().map(|c| format!("{c}\\u0000")).collect();
         assert!(redactor.leaks(&utf16_json));
+        // As a library quotes bytes, and as this gate escapes a split.
+        let quoted: String = key.chars().map(|c| format!("{c}\\0")).collect();
+        assert!(redactor.leaks(&format!("debug (b\"{quoted}\")")));
+        assert!(redactor.leaks(&format!("{head}\\x1b[0m{tail}")));
+        assert!(redactor.leaks(&format!("{head}\\xe2\\x80\\x8b{tail}")));
+        assert!(redactor.leaks(&format!("{head}\\u{{000D}}{tail}")));
+        assert_eq!(
+            code_unescaped("a\\u{41}\\x42\\0c").as_deref(),
+            Some("aAB\0c")
+        );
+        assert_eq!(code_unescaped("no escapes"), None);
     }
 }
