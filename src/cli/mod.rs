@@ -81,10 +81,11 @@ pub fn main() -> ExitCode {
                 .collect();
             // Plain text, never colored: the scrub must see each argument as one run of text.
             let message = e.render().to_string();
+            output::install_from_args(&args);
             let mut err = output::stderr();
             let _ = write!(err, "{}", scrub_arguments(&message, &args, &known_words()))
                 .and_then(|()| err.flush());
-            return ExitCode::from(EXIT_ERROR);
+            return ExitCode::from(closing(EXIT_ERROR));
         }
     };
     diagnostics::init(cli.verbose, cli.quiet);

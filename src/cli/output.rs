@@ -57,6 +57,45 @@ pub fn install_secrets(secrets: &[Secret]) -> Vec<String> {
     short.iter().map(|s| s.name().to_owned()).collect()
 }
 
+/// Before the command line is understood (clap refusing it), the gate learns what secrets it
+/// can read from the raw arguments: every `--secret NAME=VALUE`, `--secret-env NAME` and
+/// `--secrets-file FILE` that parses. A refused argument may be one of those values typed in
+/// the wrong place.
+pub fn install_from_args(args: &[String]) {
+    let mut secrets = Vec::new();
+    let mut words = args.iter().peekable();
+    while let Some(word) = words.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+            _ => (word.as_str(), None),
+        };
+        if !matches!(flag, "--secret" | "--secret-env" | "--secrets-file") {
+            continue;
+        }
+        let Some(value) = inline.or_else(|| words.next().cloned()) else {
+            continue;
+        };
+        match flag {
+            "--secret" => secrets.extend(Secret::parse(&value, |n| std::env::var(n).ok())),
+            "--secret-env" => secrets.extend(std::env::var(&value).ok().map(|v| {
+                Secret::new(
+                    value.clone(),
+                    agentlog_core::secrets::SecretValue::new(v),
+                    vec![],
+                )
+            })),
+            _ => secrets.extend(
+                agentlog_core::secrets::file::read_secrets_file(Path::new(&value))
+                    .into_iter()
+                    .flatten(),
+            ),
+        }
+    }
+    if !secrets.is_empty() {
+        install_secrets(&secrets);
+    }
+}
+
 /// The gate in force.
 pub fn gate() -> Gate {
     match slot().read() {

@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use agentlog_validate::gate::printable;
+use agentlog_validate::report::renderings;
 
 use agentlog_validate::WITHHELD_PATH;
 use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
@@ -48,7 +49,9 @@ pub(crate) trait Redact {
 /// (a newline that would forge a report line, a backspace that would re-assemble a value on
 /// a terminal). Decided once here, so every format shows the same text.
 fn replacement(name: &str, redactor: &Redactor) -> Option<String> {
-    if redactor.leaks(name) {
+    // Every form a format writes the name in (JSON string, XML/HTML, escaped line): a name
+    // that becomes a value only once escaped (`a"b` as `a\"b`) is withheld too.
+    if renderings(name).iter().any(|shown| redactor.leaks(shown)) {
         return Some(WITHHELD.to_owned());
     }
     match printable(name) {

@@ -8,7 +8,8 @@
 //! cannot print a value:
 //!
 //! 1. Output is cut into lines. Every control character but the line break and the tab, every
-//!    bidirectional control, line or paragraph separator and noncharacter is escaped, the same
+//!    bidirectional control, line or paragraph separator, zero-width character and
+//!    noncharacter is escaped, the same
 //!    way in every output ([`escape`]): `\u{XXXX}` in text and markup, `\uXXXX` in JSON (where
 //!    such characters can only stand inside strings, so the document stays valid). A terminal
 //!    never sees a backspace that re-assembles a value, and a value never starts a line of its
@@ -55,11 +56,14 @@ pub enum Style {
 }
 
 /// Whether `c` must not reach an output as is: a control character (C0, DEL, C1), a line or
-/// paragraph separator, a bidirectional control, or a noncharacter.
+/// paragraph separator, a bidirectional control or mark, a character drawn as nothing
+/// (zero-width spaces and joiners, word joiner, byte-order mark, soft hyphen), or a
+/// noncharacter.
 pub fn unsafe_char(c: char) -> bool {
     let code = u32::from(c);
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
         || (0xFDD0..=0xFDEF).contains(&code)
         || code & 0xFFFE == 0xFFFE
 }

@@ -73,6 +73,10 @@ impl From<Format> for report::Format {
 }
 
 pub fn run(args: Args) -> u8 {
+    if let Some(dir) = &args.cases {
+        // Before any case file is parsed: an error about one may quote what it holds.
+        output::install_secrets(&declared_secrets(dir));
+    }
     let cases = match &args.cases {
         Some(dir) => validator::load_dir(dir),
         None => validator::load_embedded(),
@@ -143,4 +147,45 @@ pub fn run(args: Args) -> u8 {
     }
     let failed = report::Summary::of(&outcomes).failed;
     if failed == 0 { EXIT_OK } else { EXIT_FINDINGS }
+}
+
+/// Every value under a `secrets` object of a JSON file in `dir` (two levels deep), whether
+/// or not the file is a valid case: what the gate must watch for while the cases load.
+fn declared_secrets(dir: &std::path::Path) -> Vec<Secret> {
+    let mut out = Vec::new();
+    let mut dirs = vec![(dir.to_path_buf(), 0)];
+    while let Some((dir, depth)) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() && depth < 2 {
+                dirs.push((path, depth + 1));
+            } else if path.extension().is_some_and(|e| e == "json")
+                && let Ok(bytes) = std::fs::read(&path)
+                && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            {
+                collect_secrets(&value, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn collect_secrets(value: &serde_json::Value, out: &mut Vec<Secret>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if key == "secrets"
+                    && let serde_json::Value::Object(secrets) = item
+                {
+                    out.extend(secrets.iter().map(|(name, v)| {
+                        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        Secret::new(name.clone(), SecretValue::new(text), vec![])
+                    }));
+                }
+                collect_secrets(item, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, out)),
+        _ => {}
+    }
 }

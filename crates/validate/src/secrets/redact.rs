@@ -141,10 +141,25 @@ impl Redactor {
         let mut kinds = Vec::new();
         // A cut decoding is a finding of the line check; for output, the views made are
         // judged (decoding is capped per decoder, so no neighbour starves another).
-        if let Some(detector) = &self.shown {
-            let _ = detect(detector, text, &mut kinds);
+        let Some(detector) = &self.shown else {
+            return false;
+        };
+        let _ = detect(detector, text, &mut kinds);
+        if !kinds.is_empty() {
+            return true;
         }
-        !kinds.is_empty()
+        // A well-known key written as hex or base64 (UTF-16 too) is a key to whoever decodes
+        // it: its runs are decoded and judged like the text.
+        for view in binary_views(text) {
+            detector.find(&view, &mut kinds);
+            if let Some(shown) = stripped(&String::from_utf8_lossy(&view)) {
+                detector.find(shown.as_bytes(), &mut kinds);
+            }
+            if !kinds.is_empty() {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether the decimal text of a number carries a secret (a card number, a PIN).
@@ -341,6 +356,59 @@ fn braced(bytes: &[u8], at: usize) -> (Vec<u8>, usize) {
     }
 }
 
+/// Shortest hex run decoded (20 bytes: the shortest key the detector knows, `AKIA` + 16).
+const MIN_HEX_RUN: usize = 40;
+/// Shortest base64 run decoded.
+const MIN_BASE64_RUN: usize = 24;
+
+/// The hex runs (pairs may be joined by `:`) and base64 runs (either alphabet, at each of
+/// the four character offsets) of `text`, decoded.
+fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let lenient = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let mut views = Vec::new();
+    for run in runs(text, |b| b.is_ascii_hexdigit() || b == b':') {
+        let digits: Vec<u8> = run.iter().copied().filter(|&b| b != b':').collect();
+        if digits.len() >= MIN_HEX_RUN {
+            let pairs = digits.chunks_exact(2);
+            views.push(pairs.filter_map(|p| hex_byte(p, 0)).collect());
+        }
+    }
+    let base64_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    for run in runs(text, base64_byte) {
+        if run.len() < MIN_BASE64_RUN {
+            continue;
+        }
+        let standard: Vec<u8> = run
+            .iter()
+            .map(|&b| match b {
+                b'-' => b'+',
+                b'_' => b'/',
+                b => b,
+            })
+            .collect();
+        for offset in 0..4 {
+            let piece = standard.get(offset..).unwrap_or_default();
+            // A last group of 2 or 3 characters holds 1 or 2 bytes; 1 character holds none.
+            let whole = piece.len() - usize::from(piece.len() % 4 == 1);
+            if let Ok(bytes) = lenient.decode(piece.get(..whole).unwrap_or_default()) {
+                views.push(bytes);
+            }
+        }
+    }
+    views
+}
+
+/// The maximal runs of `text` whose bytes all pass `keep`.
+fn runs(text: &[u8], keep: impl Fn(u8) -> bool) -> impl Iterator<Item = &[u8]> {
+    text.split(move |&b| !keep(b)).filter(|run| !run.is_empty())
+}
+
 /// `text` without its control, bidirectional and invisible characters (escape sequences
 /// included), as a viewer that draws them as nothing shows it; `None` when it has none.
 fn stripped(text: &str) -> Option<String> {
@@ -466,5 +534,16 @@ mod tests {
             Some("aAB\0c")
         );
         assert_eq!(code_unescaped("no escapes"), None);
+        // A well-known key as hex, separated hex, UTF-16LE hex, and base64 inside a blob.
+        use base64::Engine as _;
+        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+        let colons: Vec<String> = key.bytes().map(|b| format!("{b:02X}")).collect();
+        let utf16: String = key.bytes().map(|b| format!("{b:02x}00")).collect();
+        let blob = base64::engine::general_purpose::STANDARD.encode(format!("user:{key}!"));
+        let alone = base64::engine::general_purpose::STANDARD.encode(key);
+        for text in [hex, colons.join(":"), utf16, format!("Basic {blob}"), alone] {
+            assert!(redactor.leaks(&text), "{text}");
+        }
+        assert!(!redactor.leaks("0123456789abcdef0123456789abcdef0123456789abcdef"));
     }
 }
