@@ -12,7 +12,10 @@
 //!   enforces the limit checks each line's length too (the validator's `line.too_long`,
 //!   the analyzer's `too_long` count).
 //! - [`Piece::ReadError`]: reading failed. The complete lines read before come first as a
-//!   piece of their own; the incomplete line is dropped; nothing follows.
+//!   piece of their own; the incomplete line is dropped; nothing follows. An over-long line
+//!   that runs on for more than [`SKIP_FACTOR`] times `max_line_len` bytes without a newline
+//!   is a read error too (an `InvalidData` one): an endless input (`/dev/zero`, a
+//!   decompression bomb of one line) stops there instead of being skipped forever.
 //!
 //! Memory is bounded by `chunk_size + max_line_len + BLOCK` whatever the input, so consumers
 //! can hand pieces to worker threads through bounded channels and put the results back in
@@ -40,6 +43,10 @@ use std::io::{self, ErrorKind, Read};
 
 /// Bytes asked of the input per read.
 pub const BLOCK: usize = 256 << 10;
+
+/// An over-long line skipped for more than this many times the line limit without reaching
+/// a newline ends the input ([`Piece::ReadError`]).
+pub const SKIP_FACTOR: u64 = 4;
 
 /// What a [`LineReader`] yields: see the [module documentation](self).
 #[derive(Debug)]
@@ -90,6 +97,8 @@ pub struct LineReader<R> {
     line_start: usize,
     /// Skipping the rest of an over-long line.
     skipping: bool,
+    /// Bytes of the over-long line read so far.
+    skipped: u64,
     /// A piece to yield before reading on.
     queued: Option<Piece>,
     /// The input ended or failed.
@@ -110,6 +119,7 @@ impl<R: Read> LineReader<R> {
             chunk: Vec::with_capacity(chunk_size + BLOCK),
             line_start: 0,
             skipping: false,
+            skipped: 0,
             queued: None,
             done: false,
             bytes: 0,
@@ -138,7 +148,10 @@ impl<R: Read> LineReader<R> {
     /// Adds one block's bytes; returns a piece when one is complete.
     fn add(&mut self, mut data: &[u8]) -> Option<Piece> {
         if self.skipping {
-            let i = memchr::memchr(b'\n', data)?;
+            let Some(i) = memchr::memchr(b'\n', data) else {
+                self.skipped = self.skipped.saturating_add(data.len() as u64);
+                return self.runs_on();
+            };
             data = data.get(i + 1..).unwrap_or_default();
             self.skipping = false;
         }
@@ -149,6 +162,7 @@ impl<R: Read> LineReader<R> {
         }
         if self.chunk.len() - self.line_start > self.max_line {
             // Drop the over-long line's beginning; yield the lines before it, then TooLong.
+            self.skipped = (self.chunk.len() - self.line_start) as u64;
             self.chunk.truncate(self.line_start);
             self.skipping = true;
             return match self.take_whole() {
@@ -163,6 +177,22 @@ impl<R: Read> LineReader<R> {
             return self.take_whole();
         }
         None
+    }
+
+    /// While an over-long line is skipped: a read error once it passes [`SKIP_FACTOR`] times
+    /// the limit, so an endless line ends the input.
+    fn runs_on(&mut self) -> Option<Piece> {
+        let bound = (self.max_line.max(1) as u64).saturating_mul(SKIP_FACTOR);
+        if self.skipped <= bound {
+            return None;
+        }
+        let e = io::Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "a line runs on for more than {bound} bytes ({SKIP_FACTOR} times the line limit) without a newline; reading stopped"
+            ),
+        );
+        self.fail(e)
     }
 
     /// The end of the input: the rest as a last piece, torn when it does not end a line.
@@ -324,5 +354,28 @@ mod tests {
         assert_eq!(lines, [&b"a"[..], b"", b"b", b"c"]);
         assert_eq!(split(b"").count(), 0);
         assert_eq!(split(b"\n").collect::<Vec<_>>(), [&b""[..]]);
+    }
+
+    #[test]
+    fn an_endless_line_ends_the_input() {
+        // An endless input of one line: it stops after SKIP_FACTOR times the limit.
+        let mut reader = LineReader::new(io::repeat(b'0'), 1 << 10, 1 << 12);
+        assert!(matches!(reader.next(), Some(Piece::TooLong)));
+        let Some(Piece::ReadError(e)) = reader.next() else {
+            panic!("no read error");
+        };
+        assert_eq!(e.kind(), ErrorKind::InvalidData);
+        assert!(reader.next().is_none());
+        let limit = SKIP_FACTOR * (1 << 12);
+        let read = reader.bytes_read();
+        assert!(read > limit && read <= limit + 2 * BLOCK as u64, "{read}");
+        // A long line that ends before the bound is skipped, and reading goes on.
+        let input = io::repeat(b'0').take(3 << 12).chain(&b"\n{}\n"[..]);
+        let mut reader = LineReader::new(input, 1 << 10, 1 << 12);
+        assert!(matches!(reader.next(), Some(Piece::TooLong)));
+        assert!(matches!(
+            reader.next(),
+            Some(Piece::Lines { torn: false, .. })
+        ));
     }
 }
