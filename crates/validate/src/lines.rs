@@ -13,7 +13,8 @@
 //!   the analyzer's `too_long` count).
 //! - [`Piece::ReadError`]: reading failed. The complete lines read before come first as a
 //!   piece of their own; the incomplete line is dropped; nothing follows. An over-long line
-//!   that runs on for more than [`SKIP_FACTOR`] times `max_line_len` bytes without a newline
+//!   that runs on for more than [`SKIP_FACTOR`] times `max_line_len` bytes (and at least
+//!   [`MIN_SKIP_BOUND`]) without a newline
 //!   is a read error too (an `InvalidData` one): an endless input (`/dev/zero`, a
 //!   decompression bomb of one line) stops there instead of being skipped forever.
 //!
@@ -44,9 +45,14 @@ use std::io::{self, ErrorKind, Read};
 /// Bytes asked of the input per read.
 pub const BLOCK: usize = 256 << 10;
 
-/// An over-long line skipped for more than this many times the line limit without reaching
-/// a newline ends the input ([`Piece::ReadError`]).
+/// An over-long line skipped for more than this many times the line limit (and at least
+/// [`MIN_SKIP_BOUND`] bytes) without reaching a newline ends the input
+/// ([`Piece::ReadError`]).
 pub const SKIP_FACTOR: u64 = 4;
+
+/// The least an over-long line is skipped for before it ends the input, whatever the line
+/// limit: a small limit makes long lines findings, not the end of the file.
+pub const MIN_SKIP_BOUND: u64 = 64 << 20;
 
 /// What a [`LineReader`] yields: see the [module documentation](self).
 #[derive(Debug)]
@@ -182,14 +188,16 @@ impl<R: Read> LineReader<R> {
     /// While an over-long line is skipped: a read error once it passes [`SKIP_FACTOR`] times
     /// the limit, so an endless line ends the input.
     fn runs_on(&mut self) -> Option<Piece> {
-        let bound = (self.max_line.max(1) as u64).saturating_mul(SKIP_FACTOR);
+        let bound = (self.max_line.max(1) as u64)
+            .saturating_mul(SKIP_FACTOR)
+            .max(MIN_SKIP_BOUND);
         if self.skipped <= bound {
             return None;
         }
         let e = io::Error::new(
             ErrorKind::InvalidData,
             format!(
-                "a line runs on for more than {bound} bytes ({SKIP_FACTOR} times the line limit) without a newline; reading stopped"
+                "a line runs on for more than {bound} bytes ({SKIP_FACTOR} times the line limit, at least {MIN_SKIP_BOUND}) without a newline; reading stopped"
             ),
         );
         self.fail(e)

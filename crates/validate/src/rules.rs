@@ -70,7 +70,7 @@ rules! {
         "The input holds no events (empty file, or a directory with no *.jsonl / *.jsonl.gz file); reported on line 0 unless --allow-empty.";
     /// The input could not be read completely (I/O or gzip error).
     InputRead = "input.read", Error,
-        "The input could not be read to the end (I/O or gzip error, or a line running on past 4 times the line limit without a newline, such as /dev/zero or a decompression bomb); reported on the line where reading stopped.";
+        "The input could not be read to the end (I/O or gzip error, or a line running on past 4 times the line limit, and at least 64 MiB, without a newline, such as /dev/zero or a decompression bomb); reported on the line where reading stopped.";
     /// Something met in a directory walk was not read (FIFO, socket, device, unlistable directory).
     InputSkipped = "input.skipped", Warning,
         "An entry met in a directory walk was not read: a FIFO, socket or device named *.jsonl / *.jsonl.gz, a subdirectory that could not be listed, or a broken link; reported on line 0 under its path.";
