@@ -15,8 +15,9 @@
 //! | `cache_creation_input_token_cost` | input tokens written to the prompt cache (optional) |
 //! | `<any of the four>_above_<N>k_tokens` | the long-context tier: used instead when the request has more than N thousand input tokens (optional) |
 //! | `max_output_tokens` | the model's output limit, read when it is a non-negative integer |
+//! | `input_cost_per_token_priority`, `output_cost_per_token_priority`, `cache_read_input_token_cost_priority` | the priority service tier (optional; see [`ServiceTier`]) |
 //!
-//! Every other field (`mode`, `litellm_provider`, `_batches`/`_priority` prices, image and
+//! Every other field (`mode`, `litellm_provider`, `_batches`/`_flex` prices, image and
 //! audio prices, ...) is ignored. An entry without `input_cost_per_token` or
 //! `output_cost_per_token` (image models, rerankers, LiteLLM's `sample_spec` documentation
 //! entry) is skipped. A field that is read but holds anything other than a non-negative number
@@ -31,24 +32,28 @@
 //!
 //! # Matching a model name
 //!
-//! [`PriceTable::lookup`] takes the model name as a provider returns it and tries, in order,
-//! stopping at the first key present in the table:
+//! [`PriceTable::lookup`] takes the model name as a provider returns it, surrounding white
+//! space removed, and tries these names in order, stopping at the first key present in the
+//! table:
 //!
 //! 1. **exact**: the name itself, then the name with each leading `provider/` segment removed
 //!    in turn (`openrouter/openai/gpt-4o`, then `openai/gpt-4o`, then `gpt-4o`), so a
 //!    provider-specific key such as LiteLLM's `azure/gpt-4o` wins over the bare one;
-//! 2. **date suffix**: the same names without a trailing date, `-2024-07-18`, `-20250514` or
-//!    `@20241022` (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini` when the dated key is absent; a
+//! 2. **date suffix**: each of those names without one trailing date, and only these three
+//!    shapes of it: `-YYYY-MM-DD`, `-YYYYMMDD` and `@YYYYMMDD`, with a month of 01-12 and a
+//!    day of 01-31 (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini` when the dated key is absent; a
 //!    dated key that is present wins in step 1, which matters when its price differs, as
 //!    `gpt-4o-2024-05-13`'s does);
-//! 3. **prefix fallback**: the longest key that is a prefix of one of those names ending at a
-//!    `-` (or one that is such a prefix without its date suffix), never cutting into a
-//!    `provider/` segment: `claude-opus-4-8-20261201-v2` -> `claude-opus-4-8`,
-//!    `gpt-5.4-mini-fast` -> `gpt-5.4-mini`; `gpt-5.9` matches nothing;
-//! 4. if the name has upper-case ASCII letters, steps 1-3 again with it lower-cased.
+//! 3. if the name has upper-case ASCII letters, steps 1-2 again with it lower-cased
+//!    (`GPT-4o` -> `gpt-4o`).
 //!
-//! The key that matched is returned ([`PriceMatch::key`], [`Cost::model_key`]) so a caller can
-//! show which price was used. An unknown model gives `None`, never a guessed price.
+//! Nothing else is cut: a name is never shortened at a `-`, so `o3-deep-research`,
+//! `gpt-4o-audio-preview` or `gpt-4o-mini-realtime` do not match `o3`, `gpt-4o` or
+//! `gpt-4o-mini` (variants are often dearer than their base model, and a cheaper relative's
+//! price would let a request past the budget it exceeds). The key that matched is returned
+//! ([`PriceMatch::key`], [`Cost::model_key`]) so a caller can show which price was used. An
+//! unknown model gives `None`, never a guessed price; the budget gate then reserves what the
+//! dearest entry would cost ([`PriceTable::highest_cost`]).
 //!
 //! # Cost
 //!
@@ -67,9 +72,15 @@
 //! with the prices of the highest long-context tier whose threshold `input` exceeds (a tier's
 //! missing field falls back to the tier below, then to the base price), as LiteLLM does. The
 //! subtraction saturates: counts that do not add up never panic and never give a negative
-//! cost, and the result is always finite (at most `f64::MAX`). Not modelled: batch, flex and
-//! priority service tiers, 1-hour cache writes (priced as 5-minute ones), and per-request
-//! fees such as web search.
+//! cost, and the result is always finite (at most `f64::MAX`).
+//!
+//! [`ModelPrice::cost_usd_in`] with [`ServiceTier::Priority`] prices a priority request: each
+//! price is the larger of the entry's `*_priority` price (when it has one) and the standard
+//! one above, so a priority price the table lacks never makes a request cheaper, and a
+//! long-context tier dearer than the priority price still counts. The budget gate reserves
+//! this for a request that asks for `service_tier: "priority"`; charging the response still
+//! uses standard prices. Not modelled: batch and flex service tiers, 1-hour cache writes
+//! (priced as 5-minute ones), and per-request fees such as web search.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -84,6 +95,10 @@ const INPUT: &str = "input_cost_per_token";
 const OUTPUT: &str = "output_cost_per_token";
 const CACHE_READ: &str = "cache_read_input_token_cost";
 const CACHE_CREATION: &str = "cache_creation_input_token_cost";
+/// LiteLLM's priority service tier prices.
+const INPUT_PRIORITY: &str = "input_cost_per_token_priority";
+const OUTPUT_PRIORITY: &str = "output_cost_per_token_priority";
+const CACHE_READ_PRIORITY: &str = "cache_read_input_token_cost_priority";
 
 /// LiteLLM's documentation entry, which describes the fields instead of pricing a model.
 const SAMPLE_SPEC: &str = "sample_spec";
@@ -214,6 +229,27 @@ pub struct ModelPrice {
     /// Long-context tiers (`*_above_<N>k_tokens` fields), by ascending threshold; applied by
     /// [`ModelPrice::cost_usd`].
     tiers: Vec<Tier>,
+    /// The `*_priority` prices, when the entry has any.
+    priority: Option<PriorityPrice>,
+}
+
+/// The service tier a request is priced at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ServiceTier {
+    /// The standard prices (and long-context tiers).
+    #[default]
+    Standard,
+    /// OpenAI's `service_tier: "priority"`: the `*_priority` prices where the entry has them,
+    /// never below the standard ones.
+    Priority,
+}
+
+/// An entry's `*_priority` prices; `None` keeps the standard price.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PriorityPrice {
+    input: Option<f64>,
+    output: Option<f64>,
+    cache_read: Option<f64>,
 }
 
 /// The prices that apply when a request has more than `above_input_tokens` input tokens;
@@ -240,7 +276,22 @@ impl ModelPrice {
     /// The cost in USD of `tokens` at these prices (the formula is in [`PriceTable::cost`]).
     /// Always finite and not negative.
     pub fn cost_usd(&self, tokens: &Tokens) -> f64 {
-        let rates = self.rates(tokens.input);
+        self.cost_usd_in(tokens, ServiceTier::Standard)
+    }
+
+    /// The cost in USD of `tokens` at the prices of `tier` (for [`ServiceTier::Priority`],
+    /// each price is the larger of the entry's priority price and the standard one). Always
+    /// finite and not negative.
+    pub fn cost_usd_in(&self, tokens: &Tokens, tier: ServiceTier) -> f64 {
+        let mut rates = self.rates(tokens.input);
+        if let (ServiceTier::Priority, Some(priority)) = (tier, &self.priority) {
+            // `max` because a long-context standard price can exceed the base priority one.
+            let dearer = |standard: f64, p: Option<f64>| p.map_or(standard, |p| p.max(standard));
+            rates.input = dearer(rates.input, priority.input);
+            rates.output = dearer(rates.output, priority.output);
+            rates.cache_read = dearer(rates.cache_read, priority.cache_read);
+            rates.cache_creation = dearer(rates.cache_creation, priority.input);
+        }
         let uncached = tokens
             .input
             .saturating_sub(tokens.cached_read)
@@ -399,13 +450,11 @@ impl PriceTable {
     ///
     /// 1. the name, then the name without each leading `provider/` segment in turn
     ///    (`openrouter/openai/gpt-4o`, `openai/gpt-4o`, `gpt-4o`);
-    /// 2. those names without a trailing date (`-2024-07-18`, `-20250514`, `@20241022`);
-    /// 3. the longest prefix of those names ending at a `-` (or that prefix without its date),
-    ///    never cutting into a `provider/` segment (`claude-opus-4-8-20261201-v2` ->
-    ///    `claude-opus-4-8`);
-    /// 4. steps 1-3 with the name lower-cased, if it has upper-case ASCII letters.
+    /// 2. those names without one trailing date (`-2024-07-18`, `-20250514`, `@20241022`);
+    /// 3. steps 1-2 with the name lower-cased, if it has upper-case ASCII letters.
     ///
-    /// Surrounding white space is ignored; an unknown model gives `None`.
+    /// Surrounding white space is ignored. A name is never cut at a `-`: `o3-deep-research`
+    /// does not match `o3`. An unknown model gives `None`.
     pub fn lookup(&self, model: &str) -> Option<PriceMatch<'_>> {
         let model = model.trim();
         self.lookup_cased(model).or_else(|| {
@@ -419,9 +468,14 @@ impl PriceTable {
     /// The highest cost any entry gives `tokens`: what a model the table does not price could
     /// cost, for a worst case that an unknown model cannot slip past. Zero for an empty table.
     pub fn highest_cost(&self, tokens: &Tokens) -> f64 {
+        self.highest_cost_in(tokens, ServiceTier::Standard)
+    }
+
+    /// [`PriceTable::highest_cost`] at the prices of `tier`.
+    pub fn highest_cost_in(&self, tokens: &Tokens, tier: ServiceTier) -> f64 {
         self.entries
             .values()
-            .map(|p| p.cost_usd(tokens))
+            .map(|p| p.cost_usd_in(tokens, tier))
             .fold(0.0, f64::max)
     }
 
@@ -457,17 +511,13 @@ impl PriceTable {
         self.lookup(model).map(|m| m.price.output)
     }
 
-    /// Steps 1-3 of the matching rule, on the name as given.
+    /// Steps 1-2 of the matching rule, on the name as given.
     fn lookup_cased(&self, model: &str) -> Option<PriceMatch<'_>> {
         let names = provider_suffixes(model);
         let exact = names.iter().copied();
         let undated = names.iter().filter_map(|name| strip_date(name));
-        let prefixes = names.iter().flat_map(|name| {
-            dash_prefixes(name).flat_map(|prefix| std::iter::once(prefix).chain(strip_date(prefix)))
-        });
         exact
             .chain(undated)
-            .chain(prefixes)
             .find_map(|name| self.entries.get_key_value(name))
             .map(|(key, price)| PriceMatch { key, price })
     }
@@ -486,6 +536,14 @@ fn parse_entry(fields: &Map<String, Value>) -> Result<Option<ModelPrice>, BadFie
     let cache_read = price_field(fields, CACHE_READ)?;
     let cache_creation = price_field(fields, CACHE_CREATION)?;
     let tiers = parse_tiers(fields)?;
+    let priority = PriorityPrice {
+        input: price_field(fields, INPUT_PRIORITY)?,
+        output: price_field(fields, OUTPUT_PRIORITY)?,
+        cache_read: price_field(fields, CACHE_READ_PRIORITY)?,
+    };
+    let any_priority =
+        priority.input.is_some() || priority.output.is_some() || priority.cache_read.is_some();
+    let priority = any_priority.then_some(priority);
     let (Some(input), Some(output)) = (input, output) else {
         return Ok(None);
     };
@@ -497,6 +555,7 @@ fn parse_entry(fields: &Map<String, Value>) -> Result<Option<ModelPrice>, BadFie
         cache_creation,
         max_output_tokens,
         tiers,
+        priority,
     }))
 }
 
@@ -575,16 +634,6 @@ fn provider_suffixes(model: &str) -> Vec<&str> {
         .chain(after_slashes)
         .filter(|name| !name.is_empty())
         .collect()
-}
-
-/// The name cut at each `-` of its last `/` segment, longest first: `a/b-c-d` gives `a/b-c`,
-/// then `a/b`.
-fn dash_prefixes(name: &str) -> impl Iterator<Item = &str> {
-    let segment_start = name.rfind('/').map_or(0, |at| at + 1);
-    name[segment_start..]
-        .rmatch_indices('-')
-        .map(move |(at, _)| &name[..segment_start + at])
-        .filter(|prefix| !prefix.is_empty() && !prefix.ends_with('/'))
 }
 
 /// The name without a trailing date (`-2024-07-18`, `-20250514`, `@20241022`), or `None`.

@@ -1,19 +1,51 @@
 //! The worst case of a request, reserved before it is forwarded.
+//!
+//! The worst case is every output token the request allows, in every completion it asks for,
+//! plus its body's bytes as uncached input tokens, at the dearest prices it can be served at:
+//!
+//! - **Output limit**: the largest of the limit fields present (`max_tokens`,
+//!   `max_output_tokens`, `max_completion_tokens`, and Anthropic's `thinking.budget_tokens`,
+//!   whose thinking is billed as output and which may exceed `max_tokens` with interleaved
+//!   thinking), the largest because a provider may honour any of them; with none, the model's
+//!   `max_output_tokens` in the price table, else [`DEFAULT_MAX_OUTPUT_TOKENS`].
+//! - **Completions**: `n` (chat completions, legacy completions) and `best_of` (legacy
+//!   completions, which bills every candidate it generates) multiply the output; the larger
+//!   of the two counts, at least 1.
+//! - **Service tier**: `service_tier: "priority"` is priced at the entry's priority prices
+//!   ([`ServiceTier::Priority`]).
+//!
+//! A count field is read when it is a non-negative number (a fraction counts as the next
+//! integer, since a provider that accepts it cannot bill less); anything else (a string,
+//! a negative number) is ignored, as a provider rejects it. Counts are capped at
+//! [`MAX_COUNT`] and multiplied with saturation, so no request body can overflow the
+//! arithmetic; the cost is finite (at most `f64::MAX`, which no limit admits).
 
 use serde_json::Value;
 
-use super::super::prices::{PriceTable, Tokens};
+use super::super::prices::{PriceTable, ServiceTier, Tokens};
 
 /// Output tokens assumed when a request sets no output limit.
 pub const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 4096;
+
+/// The largest value a count field of a request is read as (2^53: still exact as an `f64`).
+/// No model has an output limit anywhere near it, so capping loses nothing real.
+pub const MAX_COUNT: u64 = 1 << 53;
+
+/// The fields that limit a request's output tokens (per completion).
+const OUTPUT_LIMITS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_completion_tokens"];
 
 /// What the budget needs from a request body, read once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestFacts {
     /// `model`; empty when absent.
     pub model: String,
-    /// `max_tokens`, `max_output_tokens` or `max_completion_tokens`, when set.
+    /// The largest of `max_tokens`, `max_output_tokens`, `max_completion_tokens` and
+    /// `thinking.budget_tokens`, when any is set.
     pub max_output_tokens: Option<u64>,
+    /// Completions asked for: the larger of `n` and `best_of`, at least 1.
+    pub completions: u64,
+    /// `service_tier` asks for `priority`.
+    pub priority: bool,
     /// Bytes of the body: an upper bound of its input tokens.
     pub body_bytes: u64,
 }
@@ -23,39 +55,68 @@ impl RequestFacts {
     pub fn of_body(body: &[u8]) -> Self {
         let parsed = serde_json::from_slice::<Value>(body).ok();
         let field = |k: &str| parsed.as_ref().and_then(|v| v.get(k));
+        let thinking_budget = field("thinking").and_then(|t| count(t.get("budget_tokens")));
+        let max_output_tokens = OUTPUT_LIMITS
+            .into_iter()
+            .filter_map(|k| count(field(k)))
+            .chain(thinking_budget)
+            .max();
+        let completions = [count(field("n")), count(field("best_of"))]
+            .into_iter()
+            .flatten()
+            .fold(1, u64::max);
         RequestFacts {
             model: field("model")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            max_output_tokens: ["max_tokens", "max_output_tokens", "max_completion_tokens"]
-                .into_iter()
-                .find_map(|k| field(k).and_then(Value::as_u64)),
+            max_output_tokens,
+            completions,
+            priority: field("service_tier").and_then(Value::as_str) == Some("priority"),
             body_bytes: u64::try_from(body.len()).unwrap_or(u64::MAX),
         }
     }
 }
 
-/// The most the request can cost: its output limit (or the model's `max_output_tokens` in
-/// the table, or [`DEFAULT_MAX_OUTPUT_TOKENS`]) as output tokens plus its body's bytes as
-/// uncached input tokens, at the model's prices (long-context tiers included). A model the
-/// table does not price costs what the dearest entry would, so an unknown model cannot slip
-/// past the limit.
+/// A count field as a provider that accepts it would read it: a non-negative number, a
+/// fraction rounded up, capped at [`MAX_COUNT`]; `None` for anything else.
+fn count(value: Option<&Value>) -> Option<u64> {
+    let value = value?;
+    if let Some(n) = value.as_u64() {
+        return Some(n.min(MAX_COUNT));
+    }
+    let n = value.as_f64().filter(|n| n.is_finite() && *n >= 0.0)?;
+    // Compared as floats first, so the cast below never saturates by surprise.
+    Some(if n.ceil() >= MAX_COUNT as f64 {
+        MAX_COUNT
+    } else {
+        n.ceil() as u64
+    })
+}
+
+/// The most the request can cost (see the module documentation). A model the table does not
+/// price costs what the dearest entry would, so an unknown model cannot slip past the limit.
 pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
     let found = prices.lookup(&facts.model);
-    let output = facts
+    let per_completion = facts
         .max_output_tokens
         .or_else(|| found.as_ref().and_then(|f| f.price.max_output_tokens))
-        .unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+        .unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS)
+        .min(MAX_COUNT);
     let tokens = Tokens {
         input: facts.body_bytes,
         cached_read: 0,
         cache_creation: 0,
-        output,
+        output: per_completion.saturating_mul(facts.completions.clamp(1, MAX_COUNT)),
+    };
+    let tier = if facts.priority {
+        ServiceTier::Priority
+    } else {
+        ServiceTier::Standard
     };
     match found {
-        Some(found) => found.price.cost_usd(&tokens),
-        None => prices.highest_cost(&tokens),
+        Some(found) => found.price.cost_usd_in(&tokens, tier),
+        None => prices.highest_cost_in(&tokens, tier),
     }
 }
 
@@ -103,5 +164,141 @@ mod tests {
         assert_eq!(facts.body_bytes, 49);
         let none = RequestFacts::of_body(b"not json");
         assert_eq!((none.model.as_str(), none.max_output_tokens), ("", None));
+    }
+
+    /// One model with known prices: input 1e-6, output 1e-5, priority input 2e-6 and output
+    /// 3e-5; output limit 1000.
+    fn table() -> PriceTable {
+        let text = r#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-5,
+                             "input_cost_per_token_priority": 2e-6,
+                             "output_cost_per_token_priority": 3e-5,
+                             "max_output_tokens": 1000},
+                       "plain": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-5}}"#;
+        PriceTable::from_json(text, "t.json").unwrap()
+    }
+
+    /// The standard worst case of `body` for model `m`, computed by hand.
+    fn by_hand(body: &str, output: u64, input_price: f64, output_price: f64) -> f64 {
+        body.len() as f64 * input_price + output as f64 * output_price
+    }
+
+    fn assert_close(actual: f64, expected: f64) {
+        assert!(
+            (actual - expected).abs() <= expected.abs() * 1e-12,
+            "{actual} != {expected}"
+        );
+    }
+
+    #[test]
+    fn n_and_best_of_multiply_the_output_the_larger_counting() {
+        let prices = table();
+        let cases = [
+            (r#"{"model":"m","max_tokens":100,"n":50}"#, 5000),
+            (r#"{"model":"m","max_tokens":100,"best_of":7}"#, 700),
+            (r#"{"model":"m","max_tokens":100,"n":3,"best_of":8}"#, 800),
+            (r#"{"model":"m","max_tokens":100,"n":9,"best_of":2}"#, 900),
+            (r#"{"model":"m","max_tokens":100,"n":2.5}"#, 300),
+            // Not a count a provider accepts: one completion.
+            (r#"{"model":"m","max_tokens":100,"n":0}"#, 100),
+            (r#"{"model":"m","max_tokens":100,"n":-4}"#, 100),
+            (r#"{"model":"m","max_tokens":100,"n":"50"}"#, 100),
+            (r#"{"model":"m","max_tokens":100,"n":null}"#, 100),
+            // No limit: the model's maximum, times n.
+            (r#"{"model":"m","n":4}"#, 4000),
+        ];
+        for (body, output) in cases {
+            let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+            assert_close(worst, by_hand(body, output, 1e-6, 1e-5));
+        }
+    }
+
+    #[test]
+    fn the_largest_output_limit_counts() {
+        let prices = table();
+        let cases = [
+            (
+                r#"{"model":"m","max_tokens":10,"max_completion_tokens":500}"#,
+                500,
+            ),
+            (
+                r#"{"model":"m","max_completion_tokens":500,"max_tokens":10}"#,
+                500,
+            ),
+            (
+                r#"{"model":"m","max_output_tokens":70,"max_tokens":60}"#,
+                70,
+            ),
+            (
+                r#"{"model":"m","max_tokens":16,"thinking":{"type":"enabled","budget_tokens":900}}"#,
+                900,
+            ),
+            (
+                r#"{"model":"m","max_tokens":950,"thinking":{"budget_tokens":900}}"#,
+                950,
+            ),
+            (
+                r#"{"model":"m","max_tokens":"9999","max_output_tokens":5}"#,
+                5,
+            ),
+            (r#"{"model":"m","max_tokens":-1}"#, 1000),
+            (r#"{"model":"m","max_tokens":12.2}"#, 13),
+        ];
+        for (body, output) in cases {
+            let facts = RequestFacts::of_body(body.as_bytes());
+            assert_close(
+                worst_case(&facts, &prices),
+                by_hand(body, output, 1e-6, 1e-5),
+            );
+        }
+    }
+
+    #[test]
+    fn no_limit_means_the_model_maximum_else_the_default() {
+        let prices = table();
+        let body = r#"{"model":"plain"}"#;
+        let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+        assert_close(worst, by_hand(body, DEFAULT_MAX_OUTPUT_TOKENS, 1e-6, 1e-5));
+        let body = r#"{"model":"m"}"#;
+        let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+        assert_close(worst, by_hand(body, 1000, 1e-6, 1e-5));
+    }
+
+    #[test]
+    fn priority_reserves_at_the_priority_price_when_the_table_has_one() {
+        let prices = table();
+        let body = r#"{"model":"m","max_tokens":100,"service_tier":"priority"}"#;
+        let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+        assert_close(worst, by_hand(body, 100, 2e-6, 3e-5));
+        for other in ["default", "flex", "auto", "PRIORITY"] {
+            let body = format!(r#"{{"model":"m","max_tokens":100,"service_tier":"{other}"}}"#);
+            let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+            assert_close(worst, by_hand(&body, 100, 1e-6, 1e-5));
+        }
+        // An entry without priority prices keeps its standard ones.
+        let body = r#"{"model":"plain","max_tokens":100,"service_tier":"priority"}"#;
+        let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+        assert_close(worst, by_hand(body, 100, 1e-6, 1e-5));
+        // An unknown model at priority costs the dearest entry's priority price.
+        let body = r#"{"model":"zzz","max_tokens":100,"service_tier":"priority"}"#;
+        let worst = worst_case(&RequestFacts::of_body(body.as_bytes()), &prices);
+        assert_close(worst, by_hand(body, 100, 2e-6, 3e-5));
+    }
+
+    #[test]
+    fn absurd_counts_saturate_to_a_finite_cost_no_budget_admits() {
+        let prices = table();
+        let body = br#"{"model":"m","max_tokens":18446744073709551615,"n":1e308,"best_of":18446744073709551615}"#;
+        let facts = RequestFacts::of_body(body);
+        assert_eq!(facts.max_output_tokens, Some(MAX_COUNT));
+        assert_eq!(facts.completions, MAX_COUNT);
+        let worst = worst_case(&facts, &prices);
+        assert!(worst.is_finite() && worst > 1e9, "{worst}");
+        let budget = super::super::Budget::new(1e9, 0.8, (0.0, 0));
+        assert!(budget.reserve(worst).is_err());
+        let zero = RequestFacts {
+            completions: 0,
+            ..RequestFacts::of_body(br#"{"model":"m","max_tokens":1}"#)
+        };
+        assert!(worst_case(&zero, &prices) > 0.0, "0 completions count as 1");
     }
 }

@@ -2,11 +2,13 @@
 //! limit.
 //!
 //! **Reserve, then settle.** Before an LLM request is forwarded, its worst case is reserved:
-//! its output limit (`max_tokens`, `max_output_tokens`, `max_completion_tokens`; else the
-//! model's `max_output_tokens` in the price table; else [`DEFAULT_MAX_OUTPUT_TOKENS`]) at the
-//! model's output price plus its body size in tokens (a token is at least one byte of text,
-//! so this bounds the input) at the input price; a model without a price costs what the
-//! dearest entry of the table would (see `estimate`). The request is refused when `spent + reserved + worst > limit`. When the
+//! its output limit (the largest of `max_tokens`, `max_output_tokens`, `max_completion_tokens`
+//! and `thinking.budget_tokens`; else the model's `max_output_tokens` in the price table; else
+//! [`DEFAULT_MAX_OUTPUT_TOKENS`]) times its completions (the larger of `n` and `best_of`) at
+//! the model's output price, plus its body size in tokens (a token is at least one byte of
+//! text, so this bounds the input) at the input price, at priority prices when it asks for
+//! `service_tier: "priority"`; a model without a price costs what the dearest entry of the
+//! table would (see `estimate`). The request is refused when `spent + reserved + worst > limit`. When the
 //! exchange ends, the reservation is replaced by what it really cost:
 //!
 //! | the response | charged |

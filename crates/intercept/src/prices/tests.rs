@@ -250,14 +250,6 @@ fn matching_as_providers_return_names() {
             "vertex_ai/claude-3-5-haiku@20241022",
             "vertex_ai/claude-3-5-haiku@20241022",
         ),
-        // The prefix fallback, at a `-` boundary.
-        (
-            "claude-sonnet-4-5-20250929-v1:0",
-            "claude-sonnet-4-5-20250929",
-        ),
-        ("claude-sonnet-4-5-20261231-v1:0", "claude-sonnet-4-5"),
-        ("gpt-4o-mini-fast", "gpt-4o-mini"),
-        ("openai/gpt-4o-2024-08-06-preview", "gpt-4o"),
         // Case and surrounding space.
         ("GPT-4o", "gpt-4o"),
         (" gpt-4o\n", "gpt-4o"),
@@ -278,6 +270,10 @@ fn matching_as_providers_return_names() {
         "openai/",
         "-",
         "2024-07-18",
+        // Never cut at a `-`: these were matched by a prefix once.
+        "claude-sonnet-4-5-20250929-v1:0",
+        "gpt-4o-mini-fast",
+        "openai/gpt-4o-2024-08-06-preview",
     ] {
         assert_eq!(key_for(&table, unknown), None, "model {unknown:?}");
         assert_eq!(table.cost(unknown, &Tokens::default()), None);
@@ -285,15 +281,89 @@ fn matching_as_providers_return_names() {
 }
 
 #[test]
-fn the_prefix_fallback_never_cuts_into_a_provider_segment() {
+fn a_provider_segment_is_removed_whole_never_cut() {
     let text = r#"{"openrouter": {"input_cost_per_token": 1, "output_cost_per_token": 1},
                    "openrouter/x": {"input_cost_per_token": 1, "output_cost_per_token": 1}}"#;
     let table = PriceTable::from_json(text, "t.json").expect("parses");
     assert_eq!(key_for(&table, "openrouter/foo-bar"), None);
+    assert_eq!(key_for(&table, "openrouter/x-y"), None);
     assert_eq!(
-        key_for(&table, "openrouter/x-y").as_deref(),
+        key_for(&table, "openrouter/x").as_deref(),
         Some("openrouter/x")
     );
+    assert_eq!(
+        key_for(&table, "a/openrouter").as_deref(),
+        Some("openrouter")
+    );
+}
+
+/// Tricky names against the built-in table: the key each must match, or `None` when it must
+/// be unpriced (the budget then reserves at the dearest entry). A variant must never take its
+/// base model's (cheaper) price.
+#[test]
+fn tricky_names_match_exactly_what_the_rule_says() {
+    let table = PriceTable::builtin();
+    let cases: &[(&str, Option<&str>)] = &[
+        // Dash extensions are other models, not their base.
+        ("o3-deep-research", None),
+        ("o3-deep-research-2025-06-26", None),
+        ("openai/o3-deep-research", None),
+        ("o4-mini-deep-research", None),
+        ("gpt-4o-audio-preview", None),
+        ("gpt-4o-audio-preview-2024-12-17", None),
+        ("gpt-4o-realtime-preview", None),
+        ("gpt-4o-mini-realtime-preview", None),
+        ("gpt-4o-mini-audio-preview", None),
+        ("gpt-4o-search-preview", None),
+        ("gpt-5-mini-fast", None),
+        ("o3-x", None),
+        // `-mini` is its own entry, and the base is not the mini.
+        ("gpt-4o-mini", Some("gpt-4o-mini")),
+        ("gpt-4o", Some("gpt-4o")),
+        ("o3-mini", Some("o3-mini")),
+        ("o3", Some("o3")),
+        ("o3-pro", Some("o3-pro")),
+        ("gpt-5.4-mini", Some("gpt-5.4-mini")),
+        // Provider prefixes are removed whole, one segment at a time.
+        ("openai/gpt-4o-mini", Some("gpt-4o-mini")),
+        ("openrouter/openai/o3", Some("o3")),
+        ("anthropic/claude-opus-4-5", Some("claude-opus-4-5")),
+        ("openai/", None),
+        ("openai//o3", Some("o3")),
+        // Dates: a listed dated key wins; an unlisted one falls back to the undated key.
+        ("gpt-4o-2024-05-13", Some("gpt-4o-2024-05-13")),
+        ("gpt-4o-2024-08-06", Some("gpt-4o-2024-08-06")),
+        ("gpt-4o-2030-01-01", Some("gpt-4o")),
+        ("o3-20300101", Some("o3")),
+        ("claude-opus-4-5-20991231", Some("claude-opus-4-5")),
+        ("claude-opus-4-5@20991231", Some("claude-opus-4-5")),
+        ("openai/gpt-4.1-mini-2030-12-31", Some("gpt-4.1-mini")),
+        // Only one date, only at the end, only a plausible one.
+        ("gpt-4o-2030-01-01-2030-01-01", None),
+        ("gpt-4o-2030-13-01", None),
+        ("gpt-4o-2030-01-32", None),
+        ("gpt-4o-2030-01-01-preview", None),
+        ("gpt-4o_2030-01-01", None),
+        ("o3-2025", None),
+        // Case and white space.
+        ("O3-MINI", Some("o3-mini")),
+        ("\to3\n", Some("o3")),
+        // Empty, separators, unicode.
+        ("", None),
+        ("   ", None),
+        ("-", None),
+        ("/", None),
+        ("@20240101", None),
+        ("gpt-4o\u{2011}mini", None),
+        ("gpt\u{2010}4o", None),
+        ("\u{1F600}/o3", Some("o3")),
+        ("o3\u{0301}", None),
+        ("ｇｐｔ-4o", None),
+        ("gpt-4o-mini\u{0}", None),
+    ];
+    for (model, key) in cases {
+        assert_eq!(key_for(&table, model).as_deref(), *key, "model {model:?}");
+    }
 }
 
 #[test]
@@ -374,10 +444,53 @@ fn malformed_fields_are_errors_even_in_entries_that_would_be_skipped() {
                       "cache_creation_input_token_cost_above_200k_tokens": {"a": 1}}}"#,
             r#"prices.json: entry "m": cache_creation_input_token_cost_above_200k_tokens must be a non-negative number, got {"a":1}"#,
         ),
+        (
+            r#"{"m": {"input_cost_per_token": 1, "output_cost_per_token": 1,
+                      "output_cost_per_token_priority": "2"}}"#,
+            r#"prices.json: entry "m": output_cost_per_token_priority must be a non-negative number, got "2""#,
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(parse_error(text), expected);
     }
+}
+
+#[test]
+fn priority_prices_come_from_the_priority_fields_never_below_standard() {
+    let table = excerpt();
+    let tokens = Tokens {
+        input: 1_000,
+        cached_read: 400,
+        cache_creation: 0,
+        output: 200,
+    };
+    let gpt4o = table.get("gpt-4o").expect("listed");
+    // 600 * 4.25/M + 400 * 2.125/M + 200 * 17/M
+    assert_usd(
+        gpt4o.cost_usd_in(&tokens, ServiceTier::Priority),
+        600.0 * 4.25e-6 + 400.0 * 2.125e-6 + 200.0 * 1.7e-5,
+    );
+    assert_usd(
+        gpt4o.cost_usd_in(&tokens, ServiceTier::Standard),
+        gpt4o.cost_usd(&tokens),
+    );
+    // No priority prices: the standard ones.
+    let azure = table.get("azure/gpt-4o-mini").expect("listed");
+    assert_usd(
+        azure.cost_usd_in(&tokens, ServiceTier::Priority),
+        azure.cost_usd(&tokens),
+    );
+    // Above 272k tokens gpt-5.4's standard input price (5/M) is not below its priority one.
+    let long = Tokens {
+        input: 300_000,
+        ..Tokens::default()
+    };
+    let gpt54 = table.get("gpt-5.4").expect("listed");
+    assert_usd(
+        gpt54.cost_usd_in(&long, ServiceTier::Priority),
+        300_000.0 * 5e-6,
+    );
+    assert!(table.highest_cost_in(&tokens, ServiceTier::Priority) >= table.highest_cost(&tokens));
 }
 
 #[test]

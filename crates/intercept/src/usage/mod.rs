@@ -16,6 +16,19 @@
 //! body does not carry stays unknown (`None`), never zero; counts saturate instead of
 //! overflowing.
 //!
+//! # A lying usage block
+//!
+//! A count that is present (not absent, not `null`) must be an integer from 0 to
+//! [`MAX_PLAUSIBLE_TOKENS`] (10^9; an integral float such as `12.0` is read as `12`). Anything
+//! else (a negative number, a fraction, `1e308`, `18446744073709551615`, a string, a boolean)
+//! cannot be a real count: the response's usage becomes unknown for good, every count and the
+//! provider's cost are dropped, and later events cannot restore them ([`Usage::implausible`]),
+//! so the budget charges the exchange its reservation. 10^9 is a hundred times the largest
+//! context window of any model, so no honest response reaches it, and it bounds what counts
+//! can make a computed cost: at most 3 * 10^9 input and 10^9 output tokens at the table's
+//! prices. A provider cost (`usage.cost`) that is not a finite number from 0 to
+//! [`MAX_PLAUSIBLE_COST_USD`] is ignored: the cost is then computed from the counts.
+//!
 //! In a stream, later events override earlier ones (Anthropic's `message_delta` carries the
 //! final cumulative `output_tokens`; OpenAI sends usage in the last chunk when the request
 //! asked for `stream_options.include_usage`). A JSON body larger than [`MAX_JSON_BODY`] or an
@@ -68,6 +81,12 @@ const MAX_GZIP_HEADER: u64 = 64 << 10;
 const DECODE_PIECE: usize = 16 << 10;
 /// Output buffer of the brotli decoder.
 const BROTLI_BUFFER: usize = 16 << 10;
+/// The most tokens one count of a usage block may say; above it, the block is a lie (see the
+/// module documentation).
+pub const MAX_PLAUSIBLE_TOKENS: u64 = 1_000_000_000;
+/// The largest provider-reported cost of one exchange, in US dollars, that is believed: 10^9
+/// tokens at $1,000 per million.
+pub const MAX_PLAUSIBLE_COST_USD: f64 = 1_000_000.0;
 /// `type`s of SSE data that end a stream.
 const TERMINAL_TYPES: &[&str] = &[
     "message_stop",
@@ -95,12 +114,15 @@ pub struct Usage {
     pub reasoning_tokens: Option<u64>,
     /// The cost the provider reported (OpenRouter's `usage.cost`, in US dollars).
     pub provider_cost_usd: Option<f64>,
+    /// A usage block held a count that cannot be true (see the module documentation): every
+    /// count and the provider cost are `None`, and stay so.
+    pub implausible: bool,
 }
 
 impl Usage {
-    /// Whether the body reported any token count.
+    /// Whether the body reported any token count, and none that cannot be true.
     pub fn is_known(&self) -> bool {
-        self.input_tokens.is_some() || self.output_tokens.is_some()
+        !self.implausible && (self.input_tokens.is_some() || self.output_tokens.is_some())
     }
 
     /// Takes what `v` (one JSON document or one SSE event's data) says.
@@ -121,10 +143,27 @@ impl Usage {
     }
 
     /// One `usage` object, whichever API wrote it; a later report overrides an earlier one
-    /// field by field (streams send cumulative counts).
+    /// field by field (streams send cumulative counts). A count that cannot be true makes the
+    /// usage [`Usage::implausible`].
     fn absorb_usage(&mut self, usage: &Value) {
-        let n = |k: &str| usage.get(k).and_then(Value::as_u64);
-        let detail = |outer: &str, k: &str| usage.get(outer)?.get(k)?.as_u64();
+        if self.implausible {
+            return;
+        }
+        match ReadCounts::of(usage) {
+            Some(counts) => self.take(&counts, usage),
+            None => {
+                *self = Usage {
+                    model: std::mem::take(&mut self.model),
+                    implausible: true,
+                    ..Usage::default()
+                };
+            }
+        }
+    }
+
+    /// The counts of one plausible usage object, and its provider cost.
+    fn take(&mut self, counts: &ReadCounts, usage: &Value) {
+        let n = |k: &str| counts.get(k);
         let set = |field: &mut Option<u64>, v: Option<u64>| {
             if v.is_some() {
                 *field = v;
@@ -135,20 +174,20 @@ impl Usage {
         set(&mut self.output_tokens, n("completion_tokens"));
         set(
             &mut self.cached_input_tokens,
-            detail("prompt_tokens_details", "cached_tokens"),
+            n("prompt_tokens_details.cached_tokens"),
         );
         set(
             &mut self.reasoning_tokens,
-            detail("completion_tokens_details", "reasoning_tokens"),
+            n("completion_tokens_details.reasoning_tokens"),
         );
         // OpenAI responses.
         set(
             &mut self.cached_input_tokens,
-            detail("input_tokens_details", "cached_tokens"),
+            n("input_tokens_details.cached_tokens"),
         );
         set(
             &mut self.reasoning_tokens,
-            detail("output_tokens_details", "reasoning_tokens"),
+            n("output_tokens_details.reasoning_tokens"),
         );
         // Anthropic messages (and OpenAI responses): `input_tokens` excludes the cache there.
         let (read, creation) = (
@@ -165,10 +204,73 @@ impl Usage {
         if let Some(cost) = usage
             .get("cost")
             .and_then(Value::as_f64)
-            .filter(|c| c.is_finite() && *c >= 0.0)
+            .filter(|c| c.is_finite() && (0.0..=MAX_PLAUSIBLE_COST_USD).contains(c))
         {
             self.provider_cost_usd = Some(cost);
         }
+    }
+}
+
+/// The count fields of a usage object, by path (`prompt_tokens_details.cached_tokens`).
+const COUNT_FIELDS: [&str; 10] = [
+    "prompt_tokens",
+    "completion_tokens",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "prompt_tokens_details.cached_tokens",
+    "completion_tokens_details.reasoning_tokens",
+    "input_tokens_details.cached_tokens",
+    "output_tokens_details.reasoning_tokens",
+];
+
+/// The count fields present in one usage object, each checked once.
+struct ReadCounts {
+    counts: [Option<u64>; COUNT_FIELDS.len()],
+}
+
+impl ReadCounts {
+    /// The counts of `usage`, or `None` when one of them cannot be true.
+    fn of(usage: &Value) -> Option<Self> {
+        let mut counts = [None; COUNT_FIELDS.len()];
+        for (slot, path) in counts.iter_mut().zip(COUNT_FIELDS) {
+            let value = match path.split_once('.') {
+                Some((outer, inner)) => usage.get(outer).and_then(|o| o.get(inner)),
+                None => usage.get(path),
+            };
+            *slot = plausible_count(value).ok()?;
+        }
+        Some(ReadCounts { counts })
+    }
+
+    /// The count at `path`, one of [`COUNT_FIELDS`].
+    fn get(&self, path: &str) -> Option<u64> {
+        let at = COUNT_FIELDS.iter().position(|p| *p == path)?;
+        self.counts.get(at).copied().flatten()
+    }
+}
+
+/// A count field: absent or `null` is `Ok(None)`; an integer (or integral float) from 0 to
+/// [`MAX_PLAUSIBLE_TOKENS`] is its value; anything else is `Err` (a lie).
+fn plausible_count(value: Option<&Value>) -> Result<Option<u64>, ()> {
+    let value = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(value) => value,
+    };
+    if let Some(n) = value.as_u64() {
+        return if n <= MAX_PLAUSIBLE_TOKENS {
+            Ok(Some(n))
+        } else {
+            Err(())
+        };
+    }
+    let n = value.as_f64().ok_or(())?;
+    // A float is believed only when it is a whole number in range: the cast is then exact.
+    if n.fract() == 0.0 && (0.0..=MAX_PLAUSIBLE_TOKENS as f64).contains(&n) {
+        Ok(Some(n as u64))
+    } else {
+        Err(())
     }
 }
 

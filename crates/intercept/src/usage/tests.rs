@@ -415,15 +415,148 @@ fn provider_fixtures_report_every_count() {
     }
 }
 
+/// Values no count can honestly have.
+fn lies() -> Vec<serde_json::Value> {
+    use serde_json::json;
+    vec![
+        json!(-3),
+        json!(-0.5),
+        json!(1.5),
+        json!(1e308),
+        json!(u64::MAX),
+        json!(MAX_PLAUSIBLE_TOKENS + 1),
+        json!("12"),
+        json!(true),
+        json!({"n": 1}),
+        json!([1]),
+    ]
+}
+
+/// A chat usage block of 10 in / 5 out with `value` at `path` (`outer.inner` nests).
+fn usage_with(path: &str, value: serde_json::Value) -> serde_json::Value {
+    let mut usage = serde_json::json!({"prompt_tokens": 10, "completion_tokens": 5});
+    let (outer, inner) = path.split_once('.').unwrap_or((path, ""));
+    usage[outer] = if inner.is_empty() {
+        value
+    } else {
+        serde_json::json!({ inner: value })
+    };
+    serde_json::json!({"model": "gpt-4o-mini", "usage": usage})
+}
+
 #[test]
-fn counts_saturate_and_odd_values_are_unknown() {
+fn a_lying_count_in_any_field_makes_usage_unknown() {
+    for path in COUNT_FIELDS {
+        for lie in lies() {
+            let mut u = Usage::default();
+            u.absorb(&usage_with(path, lie.clone()));
+            assert!(!u.is_known(), "{path} = {lie}");
+            assert!(u.implausible, "{path} = {lie}");
+            assert_eq!(triple(&u), ("gpt-4o-mini", None, None), "{path} = {lie}");
+            // Nothing later restores it.
+            u.absorb(&usage_with("prompt_tokens", serde_json::json!(7)));
+            assert!(!u.is_known() && u.input_tokens.is_none(), "{path} = {lie}");
+        }
+    }
+}
+
+#[test]
+fn plausible_counts_are_taken_up_to_the_bound() {
     let mut u = Usage::default();
+    u.absorb(&usage_with(
+        "prompt_tokens_details.cached_tokens",
+        serde_json::json!(null),
+    ));
+    assert_eq!(triple(&u), ("gpt-4o-mini", Some(10), Some(5)));
+    assert_eq!(u.cached_input_tokens, None, "null is absent");
+    u.absorb(&usage_with("completion_tokens", serde_json::json!(12.0)));
+    assert_eq!(u.output_tokens, Some(12), "an integral float");
+    u.absorb(&usage_with(
+        "completion_tokens",
+        serde_json::json!(MAX_PLAUSIBLE_TOKENS),
+    ));
+    assert_eq!(u.output_tokens, Some(MAX_PLAUSIBLE_TOKENS));
+    assert!(u.is_known() && !u.implausible);
+}
+
+#[test]
+fn a_lying_count_in_an_sse_stream_makes_usage_unknown_for_good() {
+    let lying = "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":18446744073709551615}}\n\n";
+    let honest_after = "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\n";
+    let (start, rest) = ANTHROPIC_SSE.split_at(ANTHROPIC_SSE.find("event: message_delta").unwrap());
+    let u = sse(&[start, lying, honest_after, rest]);
+    assert!(!u.is_known() && u.implausible);
+    assert_eq!(triple(&u), ("claude-x", None, None));
+    for lie in ["-1", "1e308", "\"15\"", "1000000001"] {
+        let event = format!(
+            "data: {{\"type\":\"message_delta\",\"usage\":{{\"output_tokens\":{lie}}}}}\n\n"
+        );
+        let u = sse(&[start, &event]);
+        assert!(!u.is_known(), "{lie}");
+    }
+}
+
+#[test]
+fn a_lying_count_in_a_json_body_makes_usage_unknown() {
+    let body = br#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":18446744073709551615,"completion_tokens":5,"cost":0.01}}"#;
+    for size in [1, 7, body.len()] {
+        let u = parse(JSON, None, body, size).finish();
+        assert!(!u.is_known() && u.implausible, "size {size}");
+        assert_eq!(
+            u.provider_cost_usd, None,
+            "a lying block's cost is dropped too"
+        );
+        assert_eq!(triple(&u), ("gpt-4o-mini", None, None));
+    }
+    let gz = gzip(br#"{"model":"m","usage":{"input_tokens":-1,"output_tokens":2}}"#);
+    let u = parse(JSON, Some("gzip"), &gz, 5).finish();
+    assert!(!u.is_known());
+}
+
+#[test]
+fn a_provider_cost_is_believed_only_when_finite_and_plausible() {
+    for (cost, believed) in [
+        (serde_json::json!(0.25), Some(0.25)),
+        (serde_json::json!(0), Some(0.0)),
+        (
+            serde_json::json!(MAX_PLAUSIBLE_COST_USD),
+            Some(MAX_PLAUSIBLE_COST_USD),
+        ),
+        (serde_json::json!(-0.01), None),
+        (serde_json::json!(1e308), None),
+        (serde_json::json!(MAX_PLAUSIBLE_COST_USD * 2.0), None),
+        (serde_json::json!("0.1"), None),
+        (serde_json::json!(null), None),
+    ] {
+        let mut u = Usage::default();
+        u.absorb(&usage_with("cost", cost.clone()));
+        assert_eq!(u.provider_cost_usd, believed, "cost {cost}");
+        assert_eq!(
+            triple(&u),
+            ("gpt-4o-mini", Some(10), Some(5)),
+            "counts stay"
+        );
+    }
+}
+
+#[test]
+fn the_bound_keeps_a_computed_cost_within_what_counts_could_be() {
+    // The largest counts a usage block can carry, priced at the dearest built-in entry, is
+    // the most any response's counts can cost: finite, and far below f64::MAX.
+    let mut u = Usage::default();
+    let most = MAX_PLAUSIBLE_TOKENS;
     u.absorb(&serde_json::json!({"usage": {
-        "input_tokens": u64::MAX, "cache_read_input_tokens": 5, "output_tokens": -3,
-        "cost": "0.1", "prompt_tokens_details": {"cached_tokens": 1.5}
+        "input_tokens": most, "cache_read_input_tokens": most,
+        "cache_creation_input_tokens": most, "output_tokens": most
     }}));
-    assert_eq!(u.input_tokens, Some(u64::MAX));
-    assert_eq!(u.output_tokens, None);
-    assert_eq!(u.provider_cost_usd, None);
-    assert_eq!(u.cached_input_tokens, Some(5));
+    assert!(u.is_known());
+    assert_eq!(u.input_tokens, Some(3 * most));
+    let tokens = crate::prices::Tokens {
+        input: u.input_tokens.unwrap_or(0),
+        cached_read: u.cached_input_tokens.unwrap_or(0),
+        cache_creation: u.cache_creation_input_tokens.unwrap_or(0),
+        output: u.output_tokens.unwrap_or(0),
+    };
+    let cost = crate::prices::PriceTable::builtin().highest_cost(&tokens);
+    assert!(cost.is_finite() && cost > 0.0 && cost < 1e7, "{cost}");
 }
