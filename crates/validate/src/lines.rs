@@ -366,7 +366,8 @@ mod tests {
 
     #[test]
     fn an_endless_line_ends_the_input() {
-        // An endless input of one line: it stops after SKIP_FACTOR times the limit.
+        // An endless input of one line: it stops after SKIP_FACTOR times the limit, and at
+        // least MIN_SKIP_BOUND.
         let mut reader = LineReader::new(io::repeat(b'0'), 1 << 10, 1 << 12);
         assert!(matches!(reader.next(), Some(Piece::TooLong)));
         let Some(Piece::ReadError(e)) = reader.next() else {
@@ -374,11 +375,12 @@ mod tests {
         };
         assert_eq!(e.kind(), ErrorKind::InvalidData);
         assert!(reader.next().is_none());
-        let limit = SKIP_FACTOR * (1 << 12);
+        let limit = (SKIP_FACTOR * (1 << 12)).max(MIN_SKIP_BOUND);
         let read = reader.bytes_read();
         assert!(read > limit && read <= limit + 2 * BLOCK as u64, "{read}");
-        // A long line that ends before the bound is skipped, and reading goes on.
-        let input = io::repeat(b'0').take(3 << 12).chain(&b"\n{}\n"[..]);
+        // A long line that ends before the bound is skipped, and reading goes on: past
+        // SKIP_FACTOR times a small limit, below MIN_SKIP_BOUND.
+        let input = io::repeat(b'0').take(9 << 12).chain(&b"\n{}\n"[..]);
         let mut reader = LineReader::new(input, 1 << 10, 1 << 12);
         assert!(matches!(reader.next(), Some(Piece::TooLong)));
         assert!(matches!(
