@@ -14,6 +14,9 @@
 
 use std::borrow::Cow;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde_json::Value;
 
 use super::decode::{Coverage, decoded_views_checked, hex_byte, hex4, json_unescape};
@@ -31,7 +34,15 @@ pub struct Redactor {
     detector: Option<Detector>,
     /// The same detector without the word-boundary rule, for judging output.
     shown: Option<Detector>,
+    /// Decisions on short texts already judged: a report repeats the same messages, keys
+    /// and pointers thousands of times, and each judgement decodes and scans.
+    memo: Arc<Mutex<HashMap<Box<[u8]>, bool>>>,
 }
+
+/// Texts up to this many bytes have their decision remembered.
+const MEMO_TEXT: usize = 512;
+/// Decisions remembered at most (the memory is forgotten when it is full).
+const MEMO_ENTRIES: usize = 8192;
 
 impl Redactor {
     /// A redactor for the secrets of `scanner` and, when given, the formats of `detector`.
@@ -41,6 +52,7 @@ impl Redactor {
             scanner,
             detector,
             shown,
+            memo: Arc::default(),
         }
     }
 
@@ -50,6 +62,7 @@ impl Redactor {
             scanner: SecretScanner::empty(),
             detector: None,
             shown: None,
+            memo: Arc::default(),
         }
     }
 
@@ -112,7 +125,27 @@ impl Redactor {
     /// [`sweep`](Self::sweep) finds, judged more strictly for output (a known prefix counts
     /// wherever it stands, not only at the start of a word).
     pub fn leaks(&self, text: &str) -> bool {
-        self.leaks_bytes(text.as_bytes())
+        self.leaks_remembered(text.as_bytes())
+    }
+
+    /// [`leaks_bytes`](Self::leaks_bytes), remembered for short texts.
+    fn leaks_remembered(&self, text: &[u8]) -> bool {
+        if text.len() > MEMO_TEXT {
+            return self.leaks_bytes(text);
+        }
+        if let Ok(memo) = self.memo.lock()
+            && let Some(&known) = memo.get(text)
+        {
+            return known;
+        }
+        let leaks = self.leaks_bytes(text);
+        if let Ok(mut memo) = self.memo.lock() {
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(text.into(), leaks);
+        }
+        leaks
     }
 
     /// [`leaks`](Self::leaks) for bytes that need not be UTF-8. Text with control or
