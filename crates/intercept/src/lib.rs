@@ -54,7 +54,7 @@ pub use ca::{
 pub use gate::{HostGate, NOT_IN_ALLOWLIST};
 pub use inject::{InjectError, Injector, generate_placeholder};
 pub use limits::raise_fd_limit;
-pub use prices::{Cost, ModelPrice, PriceError, PriceMatch, PriceTable, Tokens};
+pub use prices::{Cost, ModelPrice, PriceError, PriceMatch, PriceTable, ServiceTier, Tokens};
 pub use proxy::{
     DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Profile, Proxy, ProxyConfig, ProxyError, RunningProxy,
     ShutdownReport, Timeouts,
