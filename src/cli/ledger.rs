@@ -89,7 +89,12 @@ struct LogArgs {
     #[arg(long = "artifact", value_name = "P")]
     artifacts: Vec<String>,
     /// Session id [default: a new one per invocation].
-    #[arg(long, value_name = "ID", env = "AGENTLOG_SESSION_ID")]
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "AGENTLOG_SESSION_ID",
+        hide_env_values = true
+    )]
     session_id: Option<String>,
     /// Time of the record instead of the clock: RFC 3339 (2026-11-23T23:59:59Z) or Unix
     /// seconds.
@@ -100,7 +105,12 @@ struct LogArgs {
     #[arg(long, value_name = "FORM", default_value_t = HashForm::Jcs, value_parser = hash_form_parser())]
     hash_form: HashForm,
     /// File holding the key (at least 16 bytes) for HMAC-SHA256 pseudonyms of the session id.
-    #[arg(long, value_name = "FILE", env = "AGENTLOG_LEDGER_KEY_FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "AGENTLOG_LEDGER_KEY_FILE",
+        hide_env_values = true
+    )]
     pseudonym_key_file: Option<PathBuf>,
 }
 

@@ -140,7 +140,7 @@ pub fn write(report: &Report, out: &mut dyn Write, top: usize) -> io::Result<()>
             shown = 0;
         }
         shown += 1;
-        if shown == top + 1 {
+        if shown == top.saturating_add(1) {
             let more = report.findings.iter().skip(i).take_while(same_kind).count();
             writeln!(
                 out,

@@ -37,6 +37,10 @@ use crate::secrets::redact::Redactor;
 pub const WITHHELD_LINE: &str =
     "[agentlog: a line of output withheld: it would show a secret value]";
 
+/// What replaces a line of workflow commands that would show a secret value.
+pub const WITHHELD_COMMAND: &str =
+    "::warning title=agentlog::a line of output withheld: it would show a secret value";
+
 /// Lines longer than this are judged in pieces of this size (a report never writes such
 /// lines; a hostile input could make one).
 const MAX_LINE: usize = 16 << 20;
@@ -47,6 +51,9 @@ pub enum Style {
     /// Text for people and line-oriented CI logs: `\u{XXXX}`; a line that would show a value
     /// is replaced by [`WITHHELD_LINE`].
     Text,
+    /// GitHub workflow commands: escaped like text; a line that would show a value is replaced
+    /// by [`WITHHELD_COMMAND`], so every line stays a workflow command.
+    Workflow,
     /// JSON documents (JSON, SARIF): `\uXXXX`, valid inside a JSON string; a line that would
     /// show a value fails the write.
     Json,
@@ -63,9 +70,35 @@ pub fn unsafe_char(c: char) -> bool {
     let code = u32::from(c);
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        || matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+        || invisible(c)
         || (0xFDD0..=0xFDEF).contains(&code)
         || code & 0xFFFE == 0xFFFE
+}
+
+/// Whether `c` is drawn as nothing (or as blank) where it stands: zero-width spaces and
+/// joiners, bidi marks, word joiners and invisible operators, the byte-order mark, the soft
+/// hyphen, variation selectors, tags, fillers and other format characters a reader never
+/// sees. A value split by them reads whole.
+pub fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{34F}'
+            | '\u{61C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
 }
 
 /// `text` with every [`unsafe_char`] but the line break and the tab (the column separator of
@@ -193,9 +226,13 @@ impl<W: Write> GatedWriter<W> {
         let text = String::from_utf8_lossy(line);
         match self.gate.judge(&text, self.style) {
             Some(shown) => self.inner.write_all(shown.as_bytes())?,
-            None if self.style == Style::Text => {
+            None if matches!(self.style, Style::Text | Style::Workflow) => {
                 self.gate.withheld.fetch_add(1, Ordering::Relaxed);
-                self.inner.write_all(WITHHELD_LINE.as_bytes())?;
+                let marker = match self.style {
+                    Style::Workflow => WITHHELD_COMMAND,
+                    _ => WITHHELD_LINE,
+                };
+                self.inner.write_all(marker.as_bytes())?;
             }
             None => {
                 self.gate.withheld.fetch_add(1, Ordering::Relaxed);

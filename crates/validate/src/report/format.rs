@@ -36,7 +36,8 @@ impl Format {
     pub fn gate_style(self) -> crate::gate::Style {
         use crate::gate::Style;
         match self {
-            Format::Text | Format::Github => Style::Text,
+            Format::Text => Style::Text,
+            Format::Github => Style::Workflow,
             Format::Json | Format::Sarif => Style::Json,
             Format::Junit => Style::Markup,
         }

@@ -175,7 +175,9 @@ impl Redactor {
         // A cut decoding is a finding of the line check; for output, the views made are
         // judged (decoding is capped per decoder, so no neighbour starves another).
         let Some(detector) = &self.shown else {
-            return false;
+            return binary_views(text)
+                .iter()
+                .any(|view| self.scanner.is_match(view));
         };
         let _ = detect(detector, text, &mut kinds);
         if !kinds.is_empty() {
@@ -184,6 +186,9 @@ impl Redactor {
         // A well-known key written as hex or base64 (UTF-16 too) is a key to whoever decodes
         // it: its runs are decoded and judged like the text.
         for view in binary_views(text) {
+            if self.scanner.is_match(&view) {
+                return true;
+            }
             detector.find(&view, &mut kinds);
             if let Some(shown) = stripped(&String::from_utf8_lossy(&view)) {
                 detector.find(shown.as_bytes(), &mut kinds);
@@ -275,10 +280,9 @@ impl Redactor {
     }
 }
 
-/// Characters a terminal draws as nothing: zero-width spaces and joiners, word joiners and
-/// invisible operators, the byte-order mark, the soft hyphen.
+/// Characters drawn as nothing: the gate's list ([`crate::gate::invisible`]).
 fn invisible(c: char) -> bool {
-    matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    crate::gate::invisible(c)
 }
 
 /// `text` as a terminal shows it, when that differs from `text`: escape sequences (CSI and
@@ -412,6 +416,7 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
             views.push(pairs.filter_map(|p| hex_byte(p, 0)).collect());
         }
     }
+    views.extend(byte_lists(text));
     let base64_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     for run in runs(text, base64_byte) {
         if run.len() < MIN_BASE64_RUN {
@@ -433,6 +438,49 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
                 views.push(bytes);
             }
         }
+    }
+    views
+}
+
+/// Fewest numbers a byte list is decoded from.
+const MIN_BYTE_LIST: usize = 8;
+
+/// Lists of byte values a reader or a program turns back into bytes: `73,33,63`, `73;33`,
+/// `0x73, 0x33`, `{0x73,0x33}`, `[115, 51, 99]` (a Node.js `Buffer` as JSON). Each run of
+/// numbers joined by `,` `;` `:` `-` or spaces is read as hex pairs when every number is two
+/// hex digits (or `0x` and one or two), and as decimal when every number is at most 255.
+fn byte_lists(text: &[u8]) -> Vec<Vec<u8>> {
+    let list_byte = |b: u8| {
+        b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b',' | b';' | b':' | b'-' | b' ')
+    };
+    let mut views = Vec::new();
+    for run in runs(text, list_byte) {
+        let numbers: Vec<&[u8]> = run
+            .split(|b| matches!(b, b',' | b';' | b':' | b'-' | b' '))
+            .filter(|n| !n.is_empty())
+            .collect();
+        if numbers.len() < MIN_BYTE_LIST {
+            continue;
+        }
+        let hex: Option<Vec<u8>> = numbers
+            .iter()
+            .map(|n| {
+                let digits = n
+                    .strip_prefix(b"0x")
+                    .or_else(|| n.strip_prefix(b"0X"))
+                    .unwrap_or(n);
+                let whole = std::str::from_utf8(digits).ok()?;
+                (digits.len() == 2 || (digits.len() == 1 && digits.len() < n.len()))
+                    .then(|| u8::from_str_radix(whole, 16).ok())
+                    .flatten()
+            })
+            .collect();
+        views.extend(hex);
+        let decimal: Option<Vec<u8>> = numbers
+            .iter()
+            .map(|n| std::str::from_utf8(n).ok()?.parse::<u8>().ok())
+            .collect();
+        views.extend(decimal);
     }
     views
 }
@@ -578,5 +626,11 @@ mod tests {
             assert!(redactor.leaks(&text), "{text}");
         }
         assert!(!redactor.leaks("0123456789abcdef0123456789abcdef0123456789abcdef"));
+        // As byte lists a program prints.
+        let comma: Vec<String> = key.bytes().map(|b| format!("0x{b:02x}")).collect();
+        let decimal: Vec<String> = key.bytes().map(|b| b.to_string()).collect();
+        assert!(redactor.leaks(&format!("{{{}}}", comma.join(","))));
+        assert!(redactor.leaks(&format!("[{}]", decimal.join(", "))));
+        assert!(!redactor.leaks("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"));
     }
 }
