@@ -75,21 +75,10 @@ for line in open(path, "rb"):
     if not check(json.loads(line)): bad += 1
 print(bad)
 PYEOF
-cat > "$WORK/ajv_loop.js" <<'JSEOF'
-const Ajv = require(process.cwd() + "/benches/node_modules/ajv/dist/2020").default;
-const addFormats = require(process.cwd() + "/benches/node_modules/ajv-formats");
-const fs = require("fs"), readline = require("readline");
-const ajv = new Ajv({ strict: false }); addFormats(ajv);
-const validate = ajv.compile(JSON.parse(fs.readFileSync(process.argv[2], "utf8")));
-let bad = 0;
-readline.createInterface({ input: fs.createReadStream(process.argv[3]) })
-  .on("line", (l) => { if (!validate(JSON.parse(l))) bad++; })
-  .on("close", () => console.log(bad));
-JSEOF
 for k in jsonschema fastjsonschema jsonschema_rs; do
   t=$(timeit "$PY" "$WORK/py_loop.py" "$k" "$WORK/bundle.json" "$SLICE"); row "python $k loop" "$SLICE" "$t" "1 core, ${PEER_MB} MiB slice"
 done
-t=$(timeit node "$WORK/ajv_loop.js" "$WORK/bundle.json" "$SLICE"); row "ajv (node) loop" "$SLICE" "$t" "1 core, ${PEER_MB} MiB slice"
+t=$(timeit node benches/ajv_loop.js "$WORK/bundle.json" "$SLICE"); row "ajv (node) loop" "$SLICE" "$t" "1 core, ${PEER_MB} MiB slice"
 # check-jsonschema validates JSON documents, not lines: split a 1 MiB piece into one file per line.
 mkdir -p "$WORK/split"; rm -f "$WORK/split"/*
 head -c 1048576 "$SLICE" | sed '$d' | split -l 1 -a 5 --additional-suffix=.json - "$WORK/split/e"

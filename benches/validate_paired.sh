@@ -20,17 +20,6 @@ fi
 "$BIN" schema --bundle > "$WORK/bundle.json"
 SECRETS_FILE="$WORK/secrets-$NSECRETS.env"
 for i in $(seq 1 "$NSECRETS"); do echo "BENCH_SECRET_$i=bench-secret-value-$i-$(printf '%08d' $((i * 7919)))"; done > "$SECRETS_FILE"
-cat > "$WORK/ajv_loop.js" <<'JSEOF'
-const Ajv = require(process.cwd() + "/benches/node_modules/ajv/dist/2020").default;
-const addFormats = require(process.cwd() + "/benches/node_modules/ajv-formats");
-const fs = require("fs"), readline = require("readline");
-const ajv = new Ajv({ strict: false }); addFormats(ajv);
-const validate = ajv.compile(JSON.parse(fs.readFileSync(process.argv[2], "utf8")));
-let bad = 0;
-readline.createInterface({ input: fs.createReadStream(process.argv[3]) })
-  .on("line", (l) => { if (!validate(JSON.parse(l))) bad++; })
-  .on("close", () => console.log(bad));
-JSEOF
 now() { date +%s.%N; }
 timeit() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1 || true; t1=$(now); python3 -c "print($t1-$t0)"; }
 MB=$(python3 -c "print($(stat -c %s "$FILE")/1048576)")
@@ -39,7 +28,7 @@ echo "| round | agentlog validate + $NSECRETS secrets + detector (s) | ajv (s) |
 echo "|---|---|---|---|---|---|"
 for r in $(seq 1 "$ROUNDS"); do
   a=$(timeit "$BIN" validate --quiet --secrets-file "$SECRETS_FILE" "$FILE")
-  j=$(timeit node "$WORK/ajv_loop.js" "$WORK/bundle.json" "$FILE")
+  j=$(timeit node benches/ajv_loop.js "$WORK/bundle.json" "$FILE")
   ratio=$(python3 -c "print(f'{$j/$a:.2f}')")
   ratios+=("$ratio")
   python3 -c "print(f'| $r | {$a:.2f} | {$j:.2f} | {$MB/$a:.1f} | {$MB/$j:.1f} | $ratio |')"

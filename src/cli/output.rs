@@ -112,11 +112,7 @@ pub fn withheld() -> u64 {
 /// One value taken from input, as every output shows it: `[redacted]` when it carries a
 /// secret (as written, decoded, or as a terminal shows it), else escaped to one line.
 pub fn shown(text: &str) -> String {
-    let gate = gate();
-    if gate.redactor().leaks(text) {
-        return agentlog_validate::secrets::redact::WITHHELD.to_owned();
-    }
-    agentlog_validate::gate::printable(text).into_owned()
+    gate().redactor().shown(text).into_owned()
 }
 
 /// Standard output behind the gate, escaping in `style`.

@@ -10,7 +10,7 @@
 //! encoding it knows, and the same built-in detector of well-known credential formats, so
 //! `agentlog analyze` withholds exactly what `agentlog validate` withholds.
 //!
-//! A name that carries a secret is replaced as a whole by [`WITHHELD`] (`[redacted]`); a file
+//! A name that carries a secret is replaced as a whole by [`WITHHELD`](agentlog_validate::secrets::redact::WITHHELD) (`[redacted]`); a file
 //! label by the validator's [`WITHHELD_PATH`]. A name with control characters is shown
 //! escaped by the output gate's rule (`\u{000A}`), in every format alike. Numbers are judged
 //! where they are written: the JSON document (and the page built from it) through
@@ -24,11 +24,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use agentlog_validate::gate::printable;
-use agentlog_validate::report::renderings;
-
 use agentlog_validate::WITHHELD_PATH;
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
+use agentlog_validate::secrets::redact::Redactor;
 
 use crate::FileSummary;
 use crate::ledger::{DenialRow, FailureRow, FlagRow, LedgerReport, Spike, ToolRow};
@@ -44,19 +41,15 @@ pub(crate) trait Redact {
     fn redact(&mut self, redactor: &Redactor);
 }
 
-/// The text a name is shown as, when it is not shown as it is: [`WITHHELD`] for a name that
-/// carries a secret, the gate's escaping ([`printable`]) for one with control characters
+/// The text a name is shown as, when it is not shown as it is: [`WITHHELD`](agentlog_validate::secrets::redact::WITHHELD) for a name that
+/// carries a secret, the gate's escaping ([`printable`](agentlog_validate::gate::printable)) for one with control characters
 /// (a newline that would forge a report line, a backspace that would re-assemble a value on
 /// a terminal). Decided once here, so every format shows the same text.
 fn replacement(name: &str, redactor: &Redactor) -> Option<String> {
-    // Every form a format writes the name in (JSON string, XML/HTML, escaped line): a name
-    // that becomes a value only once escaped (`a"b` as `a\"b`) is withheld too.
-    if renderings(name).iter().any(|shown| redactor.leaks(shown)) {
-        return Some(WITHHELD.to_owned());
-    }
-    match printable(name) {
-        Cow::Owned(escaped) if redactor.leaks(&escaped) => Some(WITHHELD.to_owned()),
-        Cow::Owned(escaped) => Some(escaped),
+    // Judged in every form a format writes it in: a name that becomes a value only once
+    // escaped (`a"b` as `a\"b`) is withheld too.
+    match redactor.shown(name) {
+        Cow::Owned(shown) => Some(shown),
         Cow::Borrowed(_) => None,
     }
 }
@@ -85,7 +78,7 @@ impl<T: Redact> Redact for Vec<T> {
     }
 }
 
-/// Counts by name: withheld names are added up under [`WITHHELD`].
+/// Counts by name: withheld names are added up under [`WITHHELD`](agentlog_validate::secrets::redact::WITHHELD).
 impl Redact for BTreeMap<String, u64> {
     fn redact(&mut self, redactor: &Redactor) {
         if !self.keys().any(|k| replacement(k, redactor).is_some()) {
@@ -159,9 +152,7 @@ impl Redact for TimelineReport {
 /// A file label that carries a secret is withheld as the validator withholds it.
 impl Redact for FileSummary {
     fn redact(&mut self, redactor: &Redactor) {
-        if redactor.leaks(&self.path)
-            || replacement(&self.path, redactor).is_some_and(|s| s == WITHHELD)
-        {
+        if redactor.shows_value(&self.path) {
             WITHHELD_PATH.clone_into(&mut self.path);
         } else {
             self.path.redact(redactor);

@@ -59,6 +59,12 @@ pub enum InjectError {
     /// A placeholder contains a secret's value or vice versa, which would defeat the log check.
     #[error("placeholder of {0} overlaps a secret value")]
     PlaceholderOverlapsValue(String),
+    /// A secret's name (which is logged) contains a secret's value. Only the position
+    /// (1-based) is kept: the name holds a value.
+    #[error(
+        "--secret #{0}: its name contains the value of a secret; names are logged, values never"
+    )]
+    NameHoldsValue(usize),
     /// The placeholders could not be compiled into one matcher.
     #[error("the placeholders could not be compiled into a matcher")]
     PlaceholderSet,
@@ -111,6 +117,14 @@ impl Injector {
             }
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(InjectError::BadPlaceholder(name.clone()));
+            }
+        }
+        for (i, secret) in secrets.iter().enumerate() {
+            let holds = |other: &Secret| {
+                !other.expose().is_empty() && secret.name().contains(other.expose())
+            };
+            if secrets.iter().any(holds) {
+                return Err(InjectError::NameHoldsValue(i + 1));
             }
         }
         let mut entries: Vec<Entry> = Vec::with_capacity(secrets.len());
@@ -371,6 +385,18 @@ fn replace_in_request(parts: &mut http::request::Parts, placeholder: &str, value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_holding_a_value_is_refused_by_position() {
+        let value = "ghp_AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIII";
+        let secrets = vec![
+            Secret::parse(&format!("{value}=realvalue123@x"), |_| None).unwrap(),
+            Secret::parse(&format!("OTHER={value}@x"), |_| None).unwrap(),
+        ];
+        let err = Injector::new(secrets, &[]).unwrap_err();
+        assert!(matches!(err, InjectError::NameHoldsValue(1)), "{err:?}");
+        assert!(!err.to_string().contains(value));
+    }
 
     fn parts(uri: &str, auth: &str) -> http::request::Parts {
         let (parts, ()) = http::Request::builder()

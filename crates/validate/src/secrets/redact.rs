@@ -148,6 +148,30 @@ impl Redactor {
         leaks
     }
 
+    /// Whether any form a report prints `text` in ([`crate::report::renderings`]: as is,
+    /// escaped, as a SARIF URI, a GitHub property, XML, a JSON string) shows a value: a text
+    /// that becomes one only once escaped is withheld before any format escapes it.
+    pub fn shows_value(&self, text: &str) -> bool {
+        let forms = crate::report::renderings(text);
+        // Most texts render the same in most formats: judge each distinct form once.
+        forms
+            .iter()
+            .enumerate()
+            .filter(|(i, form)| !forms.iter().take(*i).any(|earlier| earlier == *form))
+            .any(|(_, form)| self.leaks(form))
+    }
+
+    /// `text` as every output shows a value taken from input: [`WITHHELD`] when it shows a
+    /// secret ([`shows_value`](Self::shows_value)), else escaped to one line
+    /// ([`crate::gate::printable`]); borrowed when it is shown as it is.
+    pub fn shown<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.shows_value(text) {
+            Cow::Owned(WITHHELD.to_owned())
+        } else {
+            crate::gate::printable(text)
+        }
+    }
+
     /// [`leaks`](Self::leaks) for bytes that need not be UTF-8. Text with control or
     /// invisible characters is also judged as a terminal would show it ([`displayed`]): a
     /// value split by backspaces, a carriage return, colour codes, zero-width characters or
