@@ -62,6 +62,11 @@ pub struct Args {
     /// Rows per table in the text report.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Risk flags kept in the report (the flags table and each denial's flags, in every
+    /// format): the N most frequent, the rest added up in one `(other)` row, so memory and
+    /// output stay bounded on a ledger of millions of distinct flags. 0 keeps them all.
+    #[arg(long, value_name = "N", default_value_t = agentlog_analyze::DEFAULT_MAX_ROWS)]
+    pub max_rows: usize,
     /// Secrets whose values must not appear, and the built-in detector.
     #[command(flatten)]
     pub secrets: SecretArgs,
@@ -129,6 +134,10 @@ pub fn run(args: Args) -> u8 {
     let redact = |message: String| redactor.text(&message).into_owned();
     let options = Options::default()
         .with_bucket_seconds(args.bucket)
+        .with_max_rows(match args.max_rows {
+            0 => usize::MAX,
+            n => n,
+        })
         .with_redactor(redactor.clone());
     let report = match analyze_paths(&args.paths, options) {
         Ok(report) => report,

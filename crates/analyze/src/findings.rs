@@ -197,15 +197,7 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
         ));
     }
     for row in report.denials.iter().filter(|r| r.count >= DENIAL_MIN) {
-        let flags = if row.flags.is_empty() {
-            "no flags".to_owned()
-        } else {
-            row.flags
-                .iter()
-                .map(|(k, n)| format!("{k} x{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let flags = row.flags_text();
         out.push(finding(
             f,
             FindingKind::PermissionGap,

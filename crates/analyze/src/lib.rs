@@ -53,6 +53,7 @@
 pub mod findings;
 pub mod html;
 pub mod ledger;
+mod names;
 pub mod percentile;
 mod read;
 pub mod record;
@@ -102,7 +103,15 @@ pub struct Options {
     /// validator's built-in detector of well-known credential formats, no supplied secrets;
     /// build one with the secrets to withhold with [`agentlog_validate::Options::redactor`].
     pub redactor: Redactor,
+    /// Risk flags kept in the report's flags table and in each denial's flags (the most
+    /// frequent); the rest are added up in one `(other)` row, so counts stay exact and a
+    /// ledger of a million distinct flags gives a report of a thousand rows. Default
+    /// [`DEFAULT_MAX_ROWS`]; `usize::MAX` keeps them all.
+    pub max_rows: usize,
 }
+
+/// The default of [`Options::max_rows`].
+pub const DEFAULT_MAX_ROWS: usize = 1000;
 
 impl Default for Options {
     fn default() -> Self {
@@ -111,6 +120,7 @@ impl Default for Options {
             max_line_len: agentlog_validate::DEFAULT_MAX_LINE_LEN,
             threads: 0,
             redactor: Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new()))),
+            max_rows: DEFAULT_MAX_ROWS,
         }
     }
 }
@@ -134,6 +144,13 @@ impl Options {
     #[must_use]
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// Sets [`Options::max_rows`].
+    #[must_use]
+    pub fn with_max_rows(mut self, max_rows: usize) -> Self {
+        self.max_rows = max_rows;
         self
     }
 
@@ -277,7 +294,8 @@ impl Analyzer {
                 .any(|f| f.records_by_family.contains_key(&family))
         };
         let redactor = &self.options.redactor;
-        let mut ledger = has(Family::Ledger).then(|| self.aggs.ledger.report());
+        let max_rows = self.options.max_rows;
+        let mut ledger = has(Family::Ledger).then(|| self.aggs.ledger.report(max_rows));
         let mut sandbox = has(Family::Sandbox).then(|| self.aggs.sandbox.report());
         // Before the findings, which quote the reports' names, and before any output.
         ledger.redact(redactor);

@@ -4,8 +4,9 @@
 //! `agentlog validate` uses: it cuts the input into pieces of whole lines of about
 //! [`BATCH_BYTES`], and an over-long line into a `TooLong` piece without buffering it. Each
 //! piece is a batch: the calling thread reads and sends batches through a bounded channel;
-//! worker threads split them into lines, parse and classify each line and add it to their own
-//! aggregates, which are merged into the analyzer's when the input ends. Every figure is a
+//! worker threads split them into lines, parse and classify each line and gather the batch
+//! into aggregates of its own, which the calling thread merges into the analyzer's as they
+//! come back (so memory holds one set of figures, plus those of the batches in flight). Every figure is a
 //! count, a sum, a minimum, a maximum or a histogram, so the merged result does not depend on
 //! which worker saw which batch. Per batch, a worker also returns the tally of its lines (how
 //! many, records per family, the first family seen, skipped lines with their numbers within
@@ -19,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use agentlog_validate::lines::{LineReader, Piece, split};
@@ -30,7 +31,7 @@ use crate::sandbox::SandboxAgg;
 use crate::{FileSummary, LINE_NUMBERS_KEPT, LineList, Options};
 
 /// Bytes of whole lines per batch.
-pub(crate) const BATCH_BYTES: usize = 1 << 20;
+pub(crate) const BATCH_BYTES: usize = 1 << 18;
 
 /// The aggregates of both families.
 #[derive(Debug)]
@@ -203,6 +204,12 @@ pub(crate) fn read(
 }
 
 /// Reads on this thread while `threads` workers process the batches, from `first` on.
+///
+/// A worker gathers each batch into figures of its own and sends them back; this thread
+/// adds them to `aggs` as they come. So only one set of figures grows with the input's
+/// distinct names: a worker holds the figures of one batch at a time, not of its share of the
+/// input (a ledger of 250,000 distinct flags would otherwise be counted twice over before the
+/// halves were merged).
 fn parallel<R: Read>(
     aggs: &mut Aggs,
     options: &Options,
@@ -210,15 +217,22 @@ fn parallel<R: Read>(
     first: Batch,
     threads: usize,
 ) -> io::Result<Vec<Tally>> {
-    let (send, receive) = sync_channel::<Batch>(threads * 2);
+    let (send, receive) = sync_channel::<Batch>(threads);
+    let (done, results) = channel::<(Tally, Aggs)>();
     let receive = Arc::new(Mutex::new(receive));
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let receive = Arc::clone(&receive);
-                scope.spawn(move || work(&receive, Aggs::new(options), options.max_line_len))
+                let (receive, done) = (Arc::clone(&receive), done.clone());
+                scope.spawn(move || work(&receive, &done, options))
             })
             .collect();
+        drop(done);
+        let mut tallies = Vec::new();
+        let mut add = |(tally, partial): (Tally, Aggs)| {
+            aggs.merge(&partial);
+            tallies.push(tally);
+        };
         let mut result = Ok(());
         let mut seq = first.seq;
         let mut batch = first;
@@ -226,6 +240,7 @@ fn parallel<R: Read>(
             if send.send(batch).is_err() {
                 break;
             }
+            results.try_iter().for_each(&mut add);
             seq += 1;
             batch = match pieces.next().map(|piece| Batch::new(seq, piece)) {
                 None => break,
@@ -237,31 +252,33 @@ fn parallel<R: Read>(
             };
         }
         drop(send);
-        let mut tallies = Vec::new();
+        results.iter().for_each(&mut add);
         for worker in workers {
-            // A worker that panicked lost its batches: report it as an I/O error, never
-            // as figures with lines missing.
-            let (partial, mut t) = worker
+            // A worker that panicked lost a batch: report it as an I/O error, never as
+            // figures with lines missing.
+            worker
                 .join()
                 .map_err(|_| io::Error::other("an analysis thread failed"))?;
-            aggs.merge(&partial);
-            tallies.append(&mut t);
         }
         result.map(|()| tallies)
     })
 }
 
-/// A worker: processes batches until the channel closes.
-fn work(receive: &Mutex<Receiver<Batch>>, mut aggs: Aggs, max: usize) -> (Aggs, Vec<Tally>) {
-    let mut tallies = Vec::new();
+/// A worker: gathers each batch into figures of its own and sends them back, until the
+/// channel of batches closes.
+fn work(receive: &Mutex<Receiver<Batch>>, done: &Sender<(Tally, Aggs)>, options: &Options) {
     loop {
         let next = receive
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .recv();
-        match next {
-            Ok(batch) => tallies.push(process(&mut aggs, &batch, max)),
-            Err(_) => return (aggs, tallies),
+        let Ok(batch) = next else {
+            return;
+        };
+        let mut aggs = Aggs::new(options);
+        let tally = process(&mut aggs, &batch, options.max_line_len);
+        if done.send((tally, aggs)).is_err() {
+            return;
         }
     }
 }

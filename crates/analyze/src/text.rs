@@ -1,5 +1,6 @@
 //! The text report: inputs, then each family's tables, then the findings with their
-//! proposals. Tables show at most `top` rows each (the JSON output has them all).
+//! proposals. Tables show at most `top` rows each (the JSON output has every row, up to
+//! `--max-rows` risk flags).
 
 use std::io::{self, Write};
 
@@ -12,7 +13,10 @@ use crate::{FileSummary, Report};
 struct Table {
     title: String,
     headers: &'static [&'static str],
+    /// The first rows (at most `top`).
     rows: Vec<Vec<String>>,
+    /// How many rows the table has in all.
+    total: usize,
 }
 
 impl Table {
@@ -52,11 +56,11 @@ impl Table {
         for row in self.rows.iter().take(top) {
             writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
         }
-        if self.rows.len() > top {
+        if self.total > top {
             writeln!(
                 out,
-                "    ... {} more (--top, or --format json for all)",
-                self.rows.len() - top
+                "    ... {} more (--top N shows more)",
+                self.total - top
             )?;
         }
         Ok(())
@@ -193,11 +197,11 @@ fn write_ledger(r: &LedgerReport, out: &mut dyn Write, top: usize) -> io::Result
         .map(|(s, n)| format!("{s} {n}"))
         .collect();
     writeln!(out, "  status: {}", statuses.join(", "))?;
-    failures_table(r).write(out, top)?;
-    denials_table(r).write(out, top)?;
-    flags_table(r).write(out, top)?;
-    spikes_table(r).write(out, top)?;
-    tools_table(r).write(out, top)
+    failures_table(r, top).write(out, top)?;
+    denials_table(r, top).write(out, top)?;
+    flags_table(r, top).write(out, top)?;
+    spikes_table(r, top).write(out, top)?;
+    tools_table(r, top).write(out, top)
 }
 
 fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
@@ -230,25 +234,26 @@ fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Resu
         t.leaks_blocked,
         t.gates_blocked
     )?;
-    model_host_table(r).write(out, top)?;
-    injections_table(r).write(out, top)?;
-    transforms_table(r).write(out, top)?;
+    model_host_table(r, top).write(out, top)?;
+    injections_table(r, top).write(out, top)?;
+    transforms_table(r, top).write(out, top)?;
     write_sandbox_blocks(r, out, top)
 }
 
 fn write_sandbox_blocks(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Result<()> {
-    leaks_table(r).write(out, top)?;
-    gates_table(r).write(out, top)?;
-    errors_table(r).write(out, top)?;
+    leaks_table(r, top).write(out, top)?;
+    gates_table(r, top).write(out, top)?;
+    errors_table(r, top).write(out, top)?;
     Table {
         title: "Latency (duration_ms; nearest-rank percentiles)".to_owned(),
         headers: &["of", ">responses", ">p50 ms", ">p95 ms", ">max ms"],
         rows: latency_rows(r, top),
+        total: 0,
     }
     .write(out, usize::MAX)
 }
 
-fn failures_table(r: &LedgerReport) -> Table {
+fn failures_table(r: &LedgerReport, top: usize) -> Table {
     Table {
         title: "Recurring failures (tool / error class over time)".to_owned(),
         headers: &[
@@ -261,9 +266,11 @@ fn failures_table(r: &LedgerReport) -> Table {
             "first",
             "last",
         ],
+        total: r.failures.len(),
         rows: r
             .failures
             .iter()
+            .take(top)
             .map(|f| {
                 vec![
                     f.tool.clone(),
@@ -280,31 +287,29 @@ fn failures_table(r: &LedgerReport) -> Table {
     }
 }
 
-fn denials_table(r: &LedgerReport) -> Table {
+fn denials_table(r: &LedgerReport, top: usize) -> Table {
     Table {
         title: "Permission gaps (denials by agent and tool)".to_owned(),
         headers: &["agent", "tool", ">denied", ">sessions", "flags"],
+        total: r.denials.len(),
         rows: r
             .denials
             .iter()
+            .take(top)
             .map(|d| {
                 vec![
                     d.agent.clone(),
                     d.tool.clone(),
                     d.count.to_string(),
                     d.sessions.to_string(),
-                    d.flags
-                        .iter()
-                        .map(|(k, n)| format!("{k} x{n}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    d.flags_text(),
                 ]
             })
             .collect(),
     }
 }
 
-fn flags_table(r: &LedgerReport) -> Table {
+fn flags_table(r: &LedgerReport, top: usize) -> Table {
     Table {
         title: "Risk flags".to_owned(),
         headers: &[
@@ -315,9 +320,11 @@ fn flags_table(r: &LedgerReport) -> Table {
             ">agents",
             "seed flag",
         ],
+        total: r.risk_flags.len(),
         rows: r
             .risk_flags
             .iter()
+            .take(top)
             .map(|f| {
                 vec![
                     f.flag.clone(),
@@ -332,17 +339,19 @@ fn flags_table(r: &LedgerReport) -> Table {
     }
 }
 
-fn spikes_table(r: &LedgerReport) -> Table {
+fn spikes_table(r: &LedgerReport, top: usize) -> Table {
     Table {
         title: format!(
             "Risk-flag spikes (bucket {} s; trailing baseline of up to {} buckets)",
-            r.timeline.bucket_seconds,
+            r.timeline.counted_bucket_seconds,
             crate::ledger::SPIKE_WINDOW
         ),
         headers: &["flag", "bucket", ">count", ">baseline"],
+        total: r.spikes.len(),
         rows: r
             .spikes
             .iter()
+            .take(top)
             .map(|s| {
                 vec![
                     s.flag.clone(),
@@ -355,13 +364,15 @@ fn spikes_table(r: &LedgerReport) -> Table {
     }
 }
 
-fn tools_table(r: &LedgerReport) -> Table {
+fn tools_table(r: &LedgerReport, top: usize) -> Table {
     Table {
         title: "Slowest tools (elapsed_ms of calls that ran; nearest-rank percentiles)".to_owned(),
         headers: &["tool", ">calls", ">p50 ms", ">p95 ms", ">max ms"],
+        total: r.tools.len(),
         rows: r
             .tools
             .iter()
+            .take(top)
             .map(|t| {
                 let [p50, p95, max] = pct(&t.elapsed);
                 vec![t.tool.clone(), t.calls.to_string(), p50, p95, max]
@@ -370,7 +381,7 @@ fn tools_table(r: &LedgerReport) -> Table {
     }
 }
 
-fn model_host_table(r: &SandboxReport) -> Table {
+fn model_host_table(r: &SandboxReport, top: usize) -> Table {
     Table {
         title: "Requests, tokens and cost by model and host".to_owned(),
         headers: &[
@@ -383,9 +394,11 @@ fn model_host_table(r: &SandboxReport) -> Table {
             ">cached",
             ">cost usd",
         ],
+        total: r.by_model_host.len(),
         rows: r
             .by_model_host
             .iter()
+            .take(top)
             .map(|m| {
                 vec![
                     m.model.clone(),
@@ -402,13 +415,15 @@ fn model_host_table(r: &SandboxReport) -> Table {
     }
 }
 
-fn injections_table(r: &SandboxReport) -> Table {
+fn injections_table(r: &SandboxReport, top: usize) -> Table {
     Table {
         title: "Injections by secret name (key_injection)".to_owned(),
         headers: &["secret", "host", "actions"],
+        total: r.injections.len(),
         rows: r
             .injections
             .iter()
+            .take(top)
             .map(|i| {
                 vec![
                     i.secret_name.clone(),
@@ -424,13 +439,15 @@ fn injections_table(r: &SandboxReport) -> Table {
     }
 }
 
-fn transforms_table(r: &SandboxReport) -> Table {
+fn transforms_table(r: &SandboxReport, top: usize) -> Table {
     Table {
         title: "Request transforms (request_transform; secrets counted, not named)".to_owned(),
         headers: &["plugin", "host", "action", ">events", ">secrets"],
+        total: r.transforms.len(),
         rows: r
             .transforms
             .iter()
+            .take(top)
             .map(|x| {
                 vec![
                     x.plugin.clone(),
@@ -444,26 +461,30 @@ fn transforms_table(r: &SandboxReport) -> Table {
     }
 }
 
-fn leaks_table(r: &SandboxReport) -> Table {
+fn leaks_table(r: &SandboxReport, top: usize) -> Table {
     Table {
         title: "Leaks blocked".to_owned(),
         headers: &["secret", "host", ">count"],
+        total: r.leaks_blocked.len(),
         rows: r
             .leaks_blocked
             .iter()
+            .take(top)
             .map(|l| vec![l.secret_name.clone(), l.host.clone(), l.count.to_string()])
             .collect(),
     }
 }
 
-fn gates_table(r: &SandboxReport) -> Table {
+fn gates_table(r: &SandboxReport, top: usize) -> Table {
     Table {
         title: "Gates blocked".to_owned(),
         headers: &["plugin", "host", ">blocked", ">allowed", "reasons"],
+        total: r.gates.iter().filter(|g| g.blocked > 0).count(),
         rows: r
             .gates
             .iter()
             .filter(|g| g.blocked > 0)
+            .take(top)
             .map(|g| {
                 vec![
                     g.plugin.clone(),
@@ -477,7 +498,7 @@ fn gates_table(r: &SandboxReport) -> Table {
     }
 }
 
-fn errors_table(r: &SandboxReport) -> Table {
+fn errors_table(r: &SandboxReport, top: usize) -> Table {
     Table {
         title: "Error rates by host (status >= 400; usage unknown)".to_owned(),
         headers: &[
@@ -488,9 +509,11 @@ fn errors_table(r: &SandboxReport) -> Table {
             ">usage unknown",
             "statuses",
         ],
+        total: r.errors.len(),
         rows: r
             .errors
             .iter()
+            .take(top)
             .map(|e| {
                 vec![
                     e.host.clone(),

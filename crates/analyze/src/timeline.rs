@@ -18,9 +18,10 @@
 //! group it keeps.
 
 use std::collections::BTreeSet;
-use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::HashMap;
+
+use crate::names::{NameId, Names, OVERFLOW};
 
 use serde::Serialize;
 
@@ -30,6 +31,11 @@ pub const AUTO_MAX_BUCKETS: i64 = 500;
 /// Most series per group in a report (`failure`, `flag`, `requests`, ...); the rest are added
 /// up under `(other)`.
 pub const MAX_SERIES_PER_GROUP: usize = 64;
+
+/// Most buckets a report spans: a finer width (`--bucket 1s` over three days) is counted as
+/// given, and the report adds its buckets up into wider ones, so the report stays a few
+/// megabytes whatever the width.
+pub const MAX_REPORT_BUCKETS: i64 = 2000;
 
 /// Widths an automatic timeline moves through, in seconds: 1 s, 10 s, 1 min, 5 min, 15 min,
 /// 1 h, 6 h, 1 day, 7 days, 28 days, 364 days; each a multiple of the one before.
@@ -51,8 +57,13 @@ pub struct Series {
 /// Counts over time: the buckets that hold anything, and one value per bucket per series.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TimelineReport {
-    /// Bucket width in seconds.
+    /// Bucket width in seconds of this report: the width counted in
+    /// ([`TimelineReport::counted_bucket_seconds`]), or, when that would need more than
+    /// [`MAX_REPORT_BUCKETS`] buckets, the smallest multiple of it in 1-2-5 steps that does not.
     pub bucket_seconds: i64,
+    /// The width the records were counted in (`--bucket`, or the automatic width): the
+    /// buckets the spike rule looks at.
+    pub counted_bucket_seconds: i64,
     /// Start of each non-empty bucket, Unix seconds, ascending (empty buckets are left out:
     /// a missing bucket counts zero in every series).
     pub t: Vec<i64>,
@@ -60,23 +71,39 @@ pub struct TimelineReport {
     pub series: Vec<Series>,
 }
 
+/// A series of a [`Timeline`]: its group, and its key among the group's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SeriesId {
+    group: u32,
+    key: NameId,
+}
+
+impl SeriesId {
+    /// The key's id among its group's names.
+    pub(crate) fn key(self) -> NameId {
+        self.key
+    }
+}
+
+/// The series of one group, by key.
+#[derive(Debug)]
+struct Group {
+    name: Box<str>,
+    keys: Names,
+}
+
 /// A timeline being filled.
 #[derive(Debug)]
 pub(crate) struct Timeline {
     width: i64,
     fixed: bool,
-    /// Group names (`status`, `flag`, ...), each once: there are a handful.
-    groups: Vec<Box<str>>,
-    /// Each series by id: the index of its group and its key.
-    names: Vec<(usize, Box<str>)>,
-    /// Series ids, found by the hash of group and key (the names are stored once, in
-    /// `names`, not again as map keys).
-    index: HashTable<usize>,
-    hasher: DefaultHashBuilder,
+    /// The groups (`status`, `flag`, ...), each with its keys stored once: there are a
+    /// handful of groups, and keys are found by hash within theirs.
+    groups: Vec<Group>,
     /// Starts of the buckets that hold anything, ascending.
     starts: BTreeSet<i64>,
     /// The count of each (series, bucket start) pair seen.
-    cells: HashMap<(usize, i64), u64>,
+    cells: HashMap<(SeriesId, i64), u64>,
 }
 
 impl Timeline {
@@ -90,46 +117,58 @@ impl Timeline {
             width,
             fixed,
             groups: Vec::new(),
-            names: Vec::new(),
-            index: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
             starts: BTreeSet::new(),
             cells: HashMap::new(),
         }
     }
 
     /// The id of series `group:key`, made on first use.
-    pub(crate) fn series(&mut self, group: &str, key: &str) -> usize {
-        if let Some(id) = self.lookup(group, key) {
-            return id;
+    pub(crate) fn series(&mut self, group: &str, key: &str) -> SeriesId {
+        let g = self.group_index(group);
+        let key = self.groups.get_mut(g).map_or(OVERFLOW, |g| g.keys.id(key));
+        SeriesId {
+            group: u32::try_from(g).unwrap_or(u32::MAX),
+            key,
         }
-        let g = match self.groups.iter().position(|g| **g == *group) {
-            Some(g) => g,
-            None => {
-                self.groups.push(group.into());
-                self.groups.len() - 1
-            }
-        };
-        let id = self.names.len();
-        self.names.push((g, key.into()));
-        let (names, groups, hasher) = (&self.names, &self.groups, &self.hasher);
-        let rehash = |&i: &usize| name_hash(hasher, names, groups, i);
-        self.index
-            .insert_unique(hasher.hash_one((group, key)), id, rehash);
-        id
     }
 
-    fn lookup(&self, group: &str, key: &str) -> Option<usize> {
-        let h = self.hasher.hash_one((group, key));
-        self.index
-            .find(h, |&i| self.name(i) == Some((group, key)))
-            .copied()
+    /// The index of `group`, made on first use.
+    fn group_index(&mut self, group: &str) -> usize {
+        match self.groups.iter().position(|g| *g.name == *group) {
+            Some(g) => g,
+            None => {
+                self.groups.push(Group {
+                    name: group.into(),
+                    keys: Names::default(),
+                });
+                self.groups.len() - 1
+            }
+        }
+    }
+
+    /// The series of `group` whose key has id `key` (as [`SeriesId::key`] gave it).
+    pub(crate) fn series_of(&mut self, group: &str, key: NameId) -> SeriesId {
+        let g = self.group_index(group);
+        SeriesId {
+            group: u32::try_from(g).unwrap_or(u32::MAX),
+            key,
+        }
+    }
+
+    /// The text of key `key` of `group` (empty when there is none).
+    pub(crate) fn key(&self, group: &str, key: NameId) -> &str {
+        self.group(group).map_or("", |(_, g)| g.keys.get(key))
+    }
+
+    fn group(&self, name: &str) -> Option<(u32, &Group)> {
+        let g = self.groups.iter().position(|g| *g.name == *name)?;
+        Some((u32::try_from(g).ok()?, self.groups.get(g)?))
     }
 
     /// Group and key of series `id`.
-    fn name(&self, id: usize) -> Option<(&str, &str)> {
-        let (g, key) = self.names.get(id)?;
-        Some((self.groups.get(*g)?, key))
+    fn name(&self, id: SeriesId) -> Option<(&str, &str)> {
+        let group = self.groups.get(id.group as usize)?;
+        Some((&group.name, group.keys.get(id.key)))
     }
 
     /// The start of the bucket holding `ts`.
@@ -138,7 +177,7 @@ impl Timeline {
     }
 
     /// Adds `n` to series `id` at time `ts` (Unix seconds).
-    pub(crate) fn add(&mut self, ts: i64, id: usize, n: u64) {
+    pub(crate) fn add(&mut self, ts: i64, id: SeriesId, n: u64) {
         let start = self.bucket_of(ts);
         self.starts.insert(start);
         let v = self.cells.entry((id, start)).or_default();
@@ -190,21 +229,11 @@ impl Timeline {
         for start in &other.starts {
             self.starts.insert(self.bucket_of(*start));
         }
-        let mut mine: Vec<Option<usize>> = vec![None; other.names.len()];
         for (&(id, start), &n) in &other.cells {
             let Some((group, key)) = other.name(id) else {
                 continue;
             };
-            let id = match mine.get(id).copied().flatten() {
-                Some(m) => m,
-                None => {
-                    let m = self.series(group, key);
-                    if let Some(slot) = mine.get_mut(id) {
-                        *slot = Some(m);
-                    }
-                    m
-                }
-            };
+            let id = self.series(group, key);
             let target = self.bucket_of(start);
             let v = self.cells.entry((id, target)).or_default();
             *v = v.saturating_add(n);
@@ -219,34 +248,23 @@ impl Timeline {
         self.width
     }
 
-    /// The count of series `group:key` in the bucket starting at `start`.
-    pub(crate) fn count(&self, group: &str, key: &str, start: i64) -> u64 {
-        let Some(id) = self.lookup(group, key) else {
-            return 0;
-        };
+    /// The count of series `id` in the bucket starting at `start`.
+    pub(crate) fn count(&self, id: SeriesId, start: i64) -> u64 {
         self.cells.get(&(id, start)).copied().unwrap_or(0)
     }
 
-    /// For each series of `group` non-zero somewhere: its key and the starts of the buckets
-    /// where it is non-zero, with the counts, ascending. One pass over the counts, whatever
-    /// the number of series.
-    pub(crate) fn active(&self, group: &str) -> Vec<(&str, Vec<(i64, u64)>)> {
-        let Some(g) = self.groups.iter().position(|x| **x == *group) else {
-            return Vec::new();
-        };
-        let mut by_id: HashMap<usize, Vec<(i64, u64)>> = HashMap::new();
-        for (&(id, start), &n) in &self.cells {
-            if n > 0 && self.names.get(id).is_some_and(|(gi, _)| *gi == g) {
-                by_id.entry(id).or_default().push((start, n));
-            }
-        }
-        by_id
-            .into_iter()
-            .filter_map(|(id, mut list)| {
-                list.sort_unstable();
-                Some((self.name(id)?.1, list))
-            })
-            .collect()
+    /// Every non-zero count of `group`: the series' key and id, the bucket start and the
+    /// count, in no particular order. One pass over the counts, whatever the number of
+    /// series.
+    pub(crate) fn cells<'t>(
+        &'t self,
+        group: &str,
+    ) -> impl Iterator<Item = (&'t str, SeriesId, i64, u64)> + 't {
+        let found = self.group(group);
+        self.cells.iter().filter_map(move |(&(id, start), &n)| {
+            let (g, group) = found?;
+            (id.group == g && n > 0).then(|| (group.keys.get(id.key), id, start, n))
+        })
     }
 
     /// The start of the first bucket, if any.
@@ -257,50 +275,32 @@ impl Timeline {
     /// The report: non-empty buckets and the series, sorted by group and key, at most
     /// [`MAX_SERIES_PER_GROUP`] per group (largest totals; the rest under `(other)`).
     pub(crate) fn report(&self) -> TimelineReport {
-        let t: Vec<i64> = self.starts.iter().copied().collect();
-        let mut totals = vec![0u64; self.names.len()];
+        let width = self.report_width();
+        let bucket = |start: i64| start.div_euclid(width) * width;
+        let mut t: Vec<i64> = self.starts.iter().map(|&s| bucket(s)).collect();
+        t.dedup();
+        let mut totals: Vec<Vec<u64>> = self.groups.iter().map(|g| vec![0; g.keys.len()]).collect();
         for (&(id, _), &n) in &self.cells {
-            if let Some(total) = totals.get_mut(id) {
+            let total = totals
+                .get_mut(id.group as usize)
+                .and_then(|g| g.get_mut(id.key as usize));
+            if let Some(total) = total {
                 *total = total.saturating_add(n);
             }
         }
-        // Per series: its row in the report (a kept series, or its group's `(other)`).
-        let mut row: Vec<usize> = vec![usize::MAX; self.names.len()];
+        // Per group and key: its row in the report (a kept series, or its group's `(other)`).
         let mut rows: Vec<Series> = Vec::new();
-        for (g, group) in self.groups.iter().enumerate() {
-            let mut ids: Vec<usize> = (0..self.names.len())
-                .filter(|&id| self.names.get(id).is_some_and(|(gi, _)| *gi == g))
-                .collect();
-            let key = |id: usize| self.names.get(id).map_or("", |(_, k)| &**k);
-            let total = |id: usize| totals.get(id).copied().unwrap_or(0);
-            let capped = ids.len() > MAX_SERIES_PER_GROUP;
-            if capped {
-                ids.sort_by(|&a, &b| total(b).cmp(&total(a)).then(key(a).cmp(key(b))));
-                let other = rows.len() + MAX_SERIES_PER_GROUP;
-                for &id in ids.get(MAX_SERIES_PER_GROUP..).unwrap_or(&[]) {
-                    if let Some(r) = row.get_mut(id) {
-                        *r = other;
-                    }
-                }
-                ids.truncate(MAX_SERIES_PER_GROUP);
-            }
-            for (i, &id) in ids.iter().enumerate() {
-                if let Some(r) = row.get_mut(id) {
-                    *r = rows.len() + i;
-                }
-            }
-            let series = |key: &str| Series {
-                group: group.to_string(),
-                key: key.to_owned(),
-                values: vec![0; t.len()],
-            };
-            rows.extend(ids.iter().map(|&id| series(key(id))));
-            if capped {
-                rows.push(series("(other)"));
-            }
-        }
+        let row_of: Vec<Vec<usize>> = self
+            .groups
+            .iter()
+            .zip(&totals)
+            .map(|(group, totals)| group_rows(group, totals, t.len(), &mut rows))
+            .collect();
         for (&(id, start), &n) in &self.cells {
-            let (Some(&r), Ok(at)) = (row.get(id), t.binary_search(&start)) else {
+            let row = row_of
+                .get(id.group as usize)
+                .and_then(|g| g.get(id.key as usize));
+            let (Some(&r), Ok(at)) = (row, t.binary_search(&bucket(start))) else {
                 continue;
             };
             if let Some(v) = rows.get_mut(r).and_then(|s| s.values.get_mut(at)) {
@@ -309,23 +309,62 @@ impl Timeline {
         }
         rows.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
         TimelineReport {
-            bucket_seconds: self.width,
+            bucket_seconds: width,
+            counted_bucket_seconds: self.width,
             t,
             series: rows,
         }
     }
+
+    /// The width of the report's buckets: the counted width times the smallest of 1, 2, 5,
+    /// 10, 20, 50, ... that keeps the span within [`MAX_REPORT_BUCKETS`].
+    fn report_width(&self) -> i64 {
+        let (Some(&first), Some(&last)) = (self.starts.first(), self.starts.last()) else {
+            return self.width;
+        };
+        let span = last.saturating_sub(first);
+        let mut decade: i64 = 1;
+        loop {
+            for step in [1, 2, 5] {
+                let width = self.width.saturating_mul(decade.saturating_mul(step));
+                // The buckets from first to last number at most span / width + 2.
+                if span / width + 2 <= MAX_REPORT_BUCKETS || width == i64::MAX {
+                    return width;
+                }
+            }
+            decade = decade.saturating_mul(10);
+        }
+    }
 }
 
-/// The hash of series `id`'s group and key, as [`Timeline::lookup`] computes it.
-fn name_hash(
-    hasher: &DefaultHashBuilder,
-    names: &[(usize, Box<str>)],
-    groups: &[Box<str>],
-    id: usize,
-) -> u64 {
-    let (g, key) = names.get(id).map_or((0, ""), |(g, k)| (*g, &**k));
-    let group = groups.get(g).map_or("", |g| &**g);
-    hasher.hash_one((group, key))
+/// Adds the report rows of one group to `rows` (the [`MAX_SERIES_PER_GROUP`] keys with the
+/// largest totals, and `(other)` when there are more) and returns each key's row.
+fn group_rows(group: &Group, totals: &[u64], buckets: usize, rows: &mut Vec<Series>) -> Vec<usize> {
+    let key = |id: &NameId| group.keys.get(*id);
+    let total = |id: &NameId| totals.get(*id as usize).copied().unwrap_or(0);
+    let mut ids: Vec<NameId> = group.keys.iter().map(|(id, _)| id).collect();
+    let capped = ids.len() > MAX_SERIES_PER_GROUP;
+    let first = rows.len();
+    let mut row_of = vec![first + MAX_SERIES_PER_GROUP; group.keys.len()];
+    if capped {
+        ids.sort_by(|a, b| total(b).cmp(&total(a)).then(key(a).cmp(key(b))));
+        ids.truncate(MAX_SERIES_PER_GROUP);
+    }
+    let series = |key: &str| Series {
+        group: group.name.to_string(),
+        key: key.to_owned(),
+        values: vec![0; buckets],
+    };
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(r) = row_of.get_mut(*id as usize) {
+            *r = first + i;
+        }
+        rows.push(series(key(id)));
+    }
+    if capped {
+        rows.push(series("(other)"));
+    }
+    row_of
 }
 
 #[cfg(test)]
@@ -374,14 +413,15 @@ mod tests {
         // Dense storage would hold 5,000 buckets x 5,000 series.
         assert_eq!(t.cells.len(), 5_000);
         assert_eq!(t.starts.len(), 5_000);
-        assert_eq!(t.names.len(), 5_000);
         assert_eq!(t.groups.len(), 1);
+        assert_eq!(t.groups.first().map(|g| g.keys.len()), Some(5_000));
         let report = t.report();
         assert_eq!(report.series.len(), MAX_SERIES_PER_GROUP + 1);
         let other = report.series.iter().find(|s| s.key == "(other)");
         let other_total: u64 = other.map_or(0, |s| s.values.iter().sum());
         assert_eq!(other_total, 5_000 - MAX_SERIES_PER_GROUP as u64);
-        assert_eq!(t.active("flag").len(), 5_000);
+        assert_eq!(t.cells("flag").count(), 5_000);
+        assert_eq!(t.cells("status").count(), 0);
     }
 
     #[test]
@@ -401,9 +441,10 @@ mod tests {
         fill(&mut b, 1_000..4_000);
         a.merge(&b);
         assert_eq!(a.report(), whole.report());
+        let (f7a, f7w) = (a.series("flag", "f7"), whole.series("flag", "f7"));
         assert_eq!(
-            a.count("flag", "f7", a.first().unwrap_or(0)),
-            whole.count("flag", "f7", whole.first().unwrap_or(0))
+            a.count(f7a, a.first().unwrap_or(0)),
+            whole.count(f7w, whole.first().unwrap_or(0))
         );
     }
 }
