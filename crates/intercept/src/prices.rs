@@ -471,6 +471,11 @@ impl PriceTable {
         self.highest_cost_in(tokens, ServiceTier::Standard)
     }
 
+    /// Every entry's prices (in no particular order).
+    pub fn prices(&self) -> impl Iterator<Item = &ModelPrice> {
+        self.entries.values()
+    }
+
     /// [`PriceTable::highest_cost`] at the prices of `tier`.
     pub fn highest_cost_in(&self, tokens: &Tokens, tier: ServiceTier) -> f64 {
         self.entries

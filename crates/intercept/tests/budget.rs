@@ -5,6 +5,7 @@ use std::sync::Arc;
 use agentlog_intercept::{Budget, PriceTable, restore_from_log};
 use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
 
@@ -185,4 +186,95 @@ async fn cut_streams_are_charged_their_reservation_and_the_warning_comes_once() 
     assert!((warnings[0]["cost_usd"].as_f64().unwrap() - worst()).abs() < 1e-15);
     let spent = worst() + responses[2]["cost_usd"].as_f64().unwrap();
     assert!((budget.now().spent - spent).abs() < 1e-12);
+}
+
+/// The gate fails closed: a request to an LLM host that the budget cannot price from its body
+/// (a model only in the URL path that the table lacks, no model, a body that is not JSON, a
+/// compressed body, a WebSocket upgrade) is reserved at the dearest entry's worst case, so a
+/// small limit refuses each of them before it leaves, while a priced request that fits passes.
+/// Before, each of these was forwarded with no reservation and never charged: "unpriced
+/// means free".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_the_gate_cannot_price_are_reserved_at_the_dearest_worst_case() {
+    let limit = 0.01;
+    let budget = Arc::new(Budget::new(limit, 0.8, (0.0, 0)));
+    let fixture = TlsFixture::start().await.unwrap();
+    let proxy = start_proxy(&fixture, secrets().with_budget(Some(budget.clone())))
+        .await
+        .unwrap();
+    let client = proxy.client().unwrap();
+    let gemini =
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-9-ultra:generateContent";
+    let gzip_body = agentlog_testkit::mocks::gzip(BODY.as_bytes());
+    let unpriced: [(&str, &str, Vec<u8>, Option<&str>); 4] = [
+        (
+            gemini,
+            "application/json",
+            br#"{"contents":[]}"#.to_vec(),
+            None,
+        ),
+        (
+            CHAT,
+            "application/json",
+            br#"{"messages":[]}"#.to_vec(),
+            None,
+        ),
+        (
+            CHAT,
+            "application/json",
+            b"{\"model\":\"gpt-4o-mini\",\"x\":\"\xed\xa0\x80\"}".to_vec(),
+            None,
+        ),
+        (CHAT, "application/json", gzip_body, Some("gzip")),
+    ];
+    for (url, content_type, body, encoding) in unpriced {
+        // The OpenAI placeholder goes to OpenAI only (elsewhere it is a leak, refused 403).
+        let mut request = client
+            .post(url)
+            .header("content-type", content_type)
+            .body(body);
+        if url == CHAT {
+            request = request.header("authorization", format!("Bearer {PH_OPENAI}"));
+        }
+        if let Some(encoding) = encoding {
+            request = request.header("content-encoding", encoding);
+        }
+        let resp = request.send().await.unwrap();
+        assert_eq!(resp.status(), 429, "{url} {encoding:?} was admitted");
+    }
+    // A Realtime session: an HTTP/1.1 upgrade (h2 has none), sent by hand.
+    let mut tcp = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+    tcp.write_all(
+        b"GET http://api.openai.com/v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: api.openai.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_exact(&mut head),
+    )
+    .await
+    .expect("the proxy answers the upgrade within 10 s")
+    .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 429", "a WebSocket upgrade was admitted");
+    drop(tcp);
+    assert!(fixture.mock().received_requests().await.unwrap().is_empty());
+    let priced = client
+        .post(CHAT)
+        .header("authorization", format!("Bearer {PH_OPENAI}"))
+        .header("content-type", "application/json")
+        .body(BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(priced.status(), 200);
+    priced.bytes().await.unwrap();
+    let events = proxy.shutdown().await.unwrap();
+    let blocked = data(&events, "budget_action");
+    assert_eq!(
+        blocked.iter().filter(|d| d["action"] == "blocked").count(),
+        5
+    );
+    assert!(budget.now().spent <= limit);
 }

@@ -95,29 +95,63 @@ fn count(value: Option<&Value>) -> Option<u64> {
 }
 
 /// The most the request can cost (see the module documentation). A model the table does not
-/// price costs what the dearest entry would, so an unknown model cannot slip past the limit.
+/// price, or a request that names none, costs what the dearest entry would, each entry with
+/// its own output limit when the request sets none: an unknown model cannot slip past the
+/// limit, and neither can a body the proxy cannot read.
 pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
-    let found = prices.lookup(&facts.model);
-    let per_completion = facts
-        .max_output_tokens
-        .or_else(|| found.as_ref().and_then(|f| f.price.max_output_tokens))
-        .unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS)
-        .min(MAX_COUNT);
-    let tokens = Tokens {
-        input: facts.body_bytes,
-        cached_read: 0,
-        cache_creation: 0,
-        output: per_completion.saturating_mul(facts.completions.clamp(1, MAX_COUNT)),
-    };
     let tier = if facts.priority {
         ServiceTier::Priority
     } else {
         ServiceTier::Standard
     };
-    match found {
-        Some(found) => found.price.cost_usd_in(&tokens, tier),
-        None => prices.highest_cost_in(&tokens, tier),
+    match prices.lookup(&facts.model) {
+        Some(found) => {
+            let tokens = facts.tokens(found.price.max_output_tokens);
+            found.price.cost_usd_in(&tokens, tier)
+        }
+        None => prices
+            .prices()
+            .map(|p| p.cost_usd_in(&facts.tokens(p.max_output_tokens), tier))
+            .fold(0.0, f64::max),
     }
+}
+
+impl RequestFacts {
+    /// The tokens of the worst case, for a model whose output limit is `model_limit`.
+    fn tokens(&self, model_limit: Option<u64>) -> Tokens {
+        let per_completion = self
+            .max_output_tokens
+            .or(model_limit)
+            .unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS)
+            .min(MAX_COUNT);
+        Tokens {
+            input: self.body_bytes,
+            cached_read: 0,
+            cache_creation: 0,
+            output: per_completion.saturating_mul(self.completions.clamp(1, MAX_COUNT)),
+        }
+    }
+
+    /// Names the model from the request path when the body names none: Gemini's and Vertex
+    /// AI's `.../models/{model}:generateContent` (and `:streamGenerateContent`,
+    /// `:countTokens`, ...). Azure's `/openai/deployments/{name}/` names a deployment, not a
+    /// model, so it stays unknown (priced as the dearest entry).
+    #[must_use]
+    pub fn with_path(mut self, path: &str) -> Self {
+        if self.model.is_empty()
+            && let Some(model) = model_in_path(path)
+        {
+            model.clone_into(&mut self.model);
+        }
+        self
+    }
+}
+
+/// The `{model}` of a path with a `/models/{model}:{method}` segment.
+fn model_in_path(path: &str) -> Option<&str> {
+    let (_, rest) = path.rsplit_once("/models/")?;
+    let (model, _method) = rest.split_once(':')?;
+    (!model.is_empty() && !model.contains('/')).then_some(model)
 }
 
 #[cfg(test)]
@@ -154,6 +188,53 @@ mod tests {
                 .abs()
                 < 1e-12
         );
+    }
+
+    #[test]
+    fn the_model_named_in_the_path_counts_when_the_body_names_none() {
+        let cases = [
+            (
+                "/v1beta/models/gemini-2.0-flash:generateContent",
+                "gemini-2.0-flash",
+            ),
+            (
+                "/v1/models/gemini-1.5-pro:streamGenerateContent",
+                "gemini-1.5-pro",
+            ),
+            (
+                "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-1.5-pro:predict",
+                "gemini-1.5-pro",
+            ),
+            ("/openai/deployments/my-gpt/chat/completions", ""),
+            ("/v1/chat/completions", ""),
+            ("/v1beta/models/:generateContent", ""),
+            ("/v1beta/models/a/b:generateContent", ""),
+        ];
+        for (path, model) in cases {
+            let facts = RequestFacts::of_body(b"{}").with_path(path);
+            assert_eq!(facts.model, model, "{path}");
+        }
+        let named = RequestFacts::of_body(br#"{"model":"m1"}"#)
+            .with_path("/v1beta/models/gemini-2.0-flash:generateContent");
+        assert_eq!(named.model, "m1");
+    }
+
+    #[test]
+    fn an_unknown_model_costs_the_dearest_entry_at_its_own_output_limit() {
+        let prices = table();
+        // No limit set: `m` at its 1,000-token limit (1e-2 + body) beats `plain` at the
+        // default 4,096 tokens (4.096e-2)? No: 4096 * 1e-5 > 1000 * 1e-5, so `plain` wins.
+        let body = "{}";
+        let facts = RequestFacts::of_body(body.as_bytes());
+        let expected = by_hand(body, DEFAULT_MAX_OUTPUT_TOKENS, 1e-6, 1e-5);
+        assert_close(worst_case(&facts, &prices), expected);
+        let text = r#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-5,
+                             "max_output_tokens": 100000},
+                       "plain": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-5}}"#;
+        let big = PriceTable::from_json(text, "t.json").unwrap();
+        assert_close(worst_case(&facts, &big), by_hand(body, 100_000, 1e-6, 1e-5));
+        let not_json = RequestFacts::of_body(b"\xff not json");
+        assert!(worst_case(&not_json, &big) >= 100_000.0 * 1e-5);
     }
 
     #[test]

@@ -161,15 +161,19 @@ impl State {
         self.emit_all(records.chain(warning))
     }
 
-    /// The reservation for a request (`Ok(None)` without a budget, or for a request that
-    /// names no model); `Err` with the standing when it could take spend past the limit.
-    pub(super) fn reserve(&self, body: &RequestBody) -> Result<Option<Reservation>, Standing> {
-        let (Some(budget), Some(facts)) = (&self.budget, body.facts()) else {
+    /// The reservation for a request to an LLM host (`Ok(None)` without a budget, for a
+    /// request that is not `billable`, or for a body that was not read whole: one to another
+    /// host); `Err` with the standing when it could take spend past the limit. A billable
+    /// request whose model is unknown (none named, a body that is not JSON or is compressed)
+    /// is reserved at the dearest entry's worst case: the gate fails closed.
+    pub(super) fn reserve(
+        &self,
+        body: &RequestBody,
+        billable: bool,
+    ) -> Result<Option<Reservation>, Standing> {
+        let (Some(budget), Some(facts), true) = (&self.budget, body.facts(), billable) else {
             return Ok(None);
         };
-        if facts.model.is_empty() {
-            return Ok(None);
-        }
         budget.reserve(worst_case(facts, &self.prices)).map(Some)
     }
 

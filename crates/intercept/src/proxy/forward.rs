@@ -76,13 +76,13 @@ pub(super) async fn forward(
     let llm = state.is_llm(&target.host);
     let exchange = Exchange::new(&parts, &target, &destination, state.profile, llm);
     let body = match read_body(&state, body, llm, &target, channel).await {
-        Ok(body) => body,
+        Ok(body) => body.with_path(parts.uri.path()),
         Err(Refusal::Leak(leaks)) => return refuse_leak(&state, leaks, &target, channel),
         Err(Refusal::Local(local, model)) => {
             return exchange.answer_locally(&state, local, &model);
         }
     };
-    let reservation = match state.reserve(&body) {
+    let reservation = match state.reserve(&body, billable(&parts)) {
         Ok(reservation) => reservation,
         Err(standing) => return refuse_over_budget(&state, &target, standing),
     };
@@ -121,6 +121,22 @@ pub(super) async fn forward(
         return websocket::relay(state, parts, target, destination, pending).await;
     }
     send(state, parts, body, &target, &destination, pending).await
+}
+
+/// Whether a request to an LLM host can cost anything: every method that sends work (`POST`,
+/// `PUT`, `PATCH`, any other), and a WebSocket upgrade (a Realtime session); not a `GET`,
+/// `HEAD`, `OPTIONS`, `DELETE` or `TRACE` that does not upgrade (listing models, reading a
+/// file or a batch's results).
+fn billable(parts: &hyper::http::request::Parts) -> bool {
+    use hyper::Method;
+    let reads = [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::DELETE,
+        Method::TRACE,
+    ];
+    !reads.contains(&parts.method) || websocket::is_upgrade(parts)
 }
 
 /// Why a request stops at the gate or the route.
@@ -260,6 +276,18 @@ impl RequestBody {
         match self {
             RequestBody::Buffered { facts, .. } => Some(facts),
             _ => None,
+        }
+    }
+
+    /// A buffered body's facts with the model the request path names when the body names
+    /// none ([`RequestFacts::with_path`]).
+    fn with_path(self, path: &str) -> Self {
+        match self {
+            RequestBody::Buffered { bytes, facts } => RequestBody::Buffered {
+                bytes,
+                facts: facts.with_path(path),
+            },
+            other => other,
         }
     }
 
