@@ -238,6 +238,22 @@ mod tests {
     }
 
     #[test]
+    fn the_builtin_table_reserves_priority_requests_at_priority_prices() {
+        let prices = PriceTable::builtin();
+        let body = br#"{"model":"gpt-4o","max_tokens":1000,"service_tier":"priority"}"#;
+        let facts = RequestFacts::of_body(body);
+        assert!(facts.priority);
+        // LiteLLM 1.109.1: gpt-4o priority input 4.25e-6, output 1.7e-5 per token.
+        let expected = 1000.0 * 1.7e-5 + body.len() as f64 * 4.25e-6;
+        assert_close(worst_case(&facts, &prices), expected);
+        let standard = RequestFacts {
+            priority: false,
+            ..facts
+        };
+        assert!(worst_case(&standard, &prices) < expected);
+    }
+
+    #[test]
     fn facts_of_a_body() {
         let facts = RequestFacts::of_body(br#"{"model":"m1","max_output_tokens":64,"input":"x"}"#);
         assert_eq!(facts.model, "m1");

@@ -22,6 +22,7 @@ OPENAI = re.compile(
 KEEP = re.compile(
     r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
     r"|cache_creation_input_token_cost)(_above_\d+k?_tokens)?$"
+    r"|^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost)_priority$"
     r"|^(litellm_provider|mode|max_input_tokens|max_output_tokens)$"
 )
 
