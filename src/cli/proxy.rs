@@ -176,6 +176,15 @@ impl SpendArgs {
                     path.display()
                 );
             }
+            if restored.unanswered > 0 {
+                errln!(
+                    "agentlog: {}: {} request(s) have no response in the log (the proxy stopped \
+                     mid-exchange); charged their reservations, ${}",
+                    path.display(),
+                    restored.unanswered,
+                    restored.unanswered_usd
+                );
+            }
         }
         Ok(Some(Arc::new(Budget::new(
             limit,

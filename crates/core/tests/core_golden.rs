@@ -36,6 +36,8 @@ fn llm_request_full_and_minimal() {
         model: "google/gemini-2.0-flash-001".into(),
         routed: true,
         routed_to: "192.168.86.246:11434".into(),
+        exchange_id: "187b1f0c2a4d9e00-7".into(),
+        reserved_usd: Some(0.012_5),
     })
     .tag("tls")
     .into_event(ts("2026-02-24T23:03:15.060999Z"), "vm-503ad4d1", "openclaw");
@@ -72,6 +74,7 @@ fn llm_response_full_and_minimal() {
         cost_usd: Some(0.004_821),
         cost_source: agentlog_core::event::COST_FROM_PRICES.into(),
         usage: agentlog_core::event::USAGE_PARTIAL.into(),
+        exchange_id: "187b1f0c2a4d9e00-7".into(),
     })
     .tag("tls")
     .into_event(ts("2026-02-24T23:03:16.5Z"), "vm-503ad4d1", "openclaw");
@@ -149,6 +152,8 @@ fn http_request_full_and_absolute_form() {
         model: "google/gemini-2.0-flash-001".into(),
         routed: true,
         routed_to: "192.168.86.246:11434".into(),
+        exchange_id: "187b1f0c2a4d9e00-7".into(),
+        reserved_usd: Some(0.012_5),
     })
     .tag("tls")
     .into_event(ts("2026-02-24T23:03:15.060999Z"), "vm-503ad4d1", "openclaw");
@@ -184,6 +189,7 @@ fn http_response_full_and_minimal() {
         cost_usd: Some(0.0012),
         cost_source: agentlog_core::event::COST_FROM_PROVIDER.into(),
         usage: String::new(),
+        exchange_id: "187b1f0c2a4d9e00-8".into(),
     })
     .tag("tls")
     .into_event(ts("2026-02-24T23:03:16.5Z"), "vm-503ad4d1", "openclaw");

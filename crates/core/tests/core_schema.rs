@@ -165,22 +165,27 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
         opt_text(),
         any::<bool>(),
         opt_text(),
+        (opt_text(), proptest::option::of(0.0f64..1e6)),
     )
-        .prop_map(|(method, host, path, model, routed, routed_to)| {
-            Event::new(
-                Timestamp::now(),
-                "x",
-                "x",
-                LlmRequest {
-                    method,
-                    host,
-                    path,
-                    model,
-                    routed,
-                    routed_to,
-                },
-            )
-        });
+        .prop_map(
+            |(method, host, path, model, routed, routed_to, (exchange_id, reserved_usd))| {
+                Event::new(
+                    Timestamp::now(),
+                    "x",
+                    "x",
+                    LlmRequest {
+                        method,
+                        host,
+                        path,
+                        model,
+                        routed,
+                        routed_to,
+                        exchange_id,
+                        reserved_usd,
+                    },
+                )
+            },
+        );
     let response = (
         (text(), text(), text()),
         (any::<u64>(), any::<u64>(), any::<u64>()),
@@ -198,6 +203,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                 proptest::sample::select(vec!["provider", "price_table"]),
             )),
             proptest::sample::select(vec!["", "unknown", "partial"]),
+            opt_text(),
         ),
     )
         .prop_map(
@@ -208,7 +214,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                 input_tokens,
                 output_tokens,
                 (cached_input_tokens, cache_creation_input_tokens, reasoning_tokens),
-                (cost, usage),
+                (cost, usage, exchange_id),
             )| {
                 Event::new(
                     Timestamp::now(),
@@ -230,6 +236,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                         cost_usd: cost.map(|(usd, _)| usd),
                         cost_source: cost.map(|(_, source)| source.into()).unwrap_or_default(),
                         usage: usage.into(),
+                        exchange_id,
                     },
                 )
             },

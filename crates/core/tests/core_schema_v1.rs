@@ -149,6 +149,10 @@ fn cases() -> Vec<Case> {
                 ("routed", "0"),
                 ("routed_to", "11434"),
                 ("routed_to", r#""""#),
+                ("exchange_id", "7"),
+                ("exchange_id", r#""""#),
+                ("reserved_usd", r#""0.5""#),
+                ("reserved_usd", "-1"),
             ],
         },
         Case {
@@ -184,6 +188,8 @@ fn cases() -> Vec<Case> {
                 ("cost_usd", "-0.01"),
                 ("cost_source", r#""guess""#),
                 ("usage", r#""zero""#),
+                ("exchange_id", "[]"),
+                ("exchange_id", r#""""#),
             ],
         },
         Case {

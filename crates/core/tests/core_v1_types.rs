@@ -45,18 +45,23 @@ fn payload() -> impl Strategy<Value = EventData> {
         opt_text(),
         any::<bool>(),
         opt_text(),
+        (opt_text(), proptest::option::of(0.0f64..1e6)),
     )
-        .prop_map(|(method, host, path, model, routed, routed_to)| {
-            HttpRequest {
-                method,
-                host,
-                path,
-                model,
-                routed,
-                routed_to,
-            }
-            .into()
-        });
+        .prop_map(
+            |(method, host, path, model, routed, routed_to, (exchange_id, reserved_usd))| {
+                HttpRequest {
+                    method,
+                    host,
+                    path,
+                    model,
+                    routed,
+                    routed_to,
+                    exchange_id,
+                    reserved_usd,
+                }
+                .into()
+            },
+        );
     let response = (
         (text(), text(), opt_text()),
         (any::<u64>(), any::<u64>(), any::<u64>()),
@@ -298,6 +303,8 @@ fn conversions_between_v0_and_v1_shapes() {
         model: "m".into(),
         routed: true,
         routed_to: "127.0.0.1:1".into(),
+        exchange_id: "x-1".into(),
+        reserved_usd: Some(0.5),
     };
     assert_eq!(
         LlmRequest::from(HttpRequest::from(request.clone())),
@@ -318,6 +325,7 @@ fn conversions_between_v0_and_v1_shapes() {
         cost_usd: Some(0.5),
         cost_source: "provider".into(),
         usage: "partial".into(),
+        exchange_id: "x-1".into(),
         ..Default::default()
     };
     let http = HttpResponse::from(response.clone());

@@ -278,3 +278,65 @@ async fn requests_the_gate_cannot_price_are_reserved_at_the_dearest_worst_case()
     );
     assert!(budget.now().spent <= limit);
 }
+
+/// Restore is crash-proof: the request event records its reservation and the exchange id, so
+/// a log read while a request is in flight (what a kill -9 at that instant leaves) charges the
+/// request its reservation; once its response is written, the response's cost counts instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_at_a_crash_is_charged_its_reservation() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let fixture = TlsFixture::start().await.unwrap();
+    // Answers only after 30 s: the request stays in flight until the proxy cuts it.
+    Mock::given(method("POST"))
+        .and(path("/v1/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(30)))
+        .with_priority(1)
+        .mount(fixture.mock())
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let budget = Arc::new(Budget::new(1.0, 0.8, (0.0, 0)));
+    let options: ProxyOptions = secrets()
+        .with_event_log(Some(log.clone()))
+        .with_budget(Some(budget.clone()));
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let client = proxy.client().unwrap();
+    let in_flight = tokio::spawn(
+        client
+            .post("https://api.openai.com/v1/slow")
+            .header("content-type", "application/json")
+            .body(BODY)
+            .send(),
+    );
+    // Injection events (a `skipped` per secret) come first; then the request.
+    let mut events = Vec::new();
+    for n in 1..=8 {
+        events = proxy.wait_events(n).await.unwrap();
+        if events
+            .iter()
+            .any(|e| e.event_type.as_str() == "llm_request")
+        {
+            break;
+        }
+    }
+    let request = data(&events, "llm_request").remove(0);
+    let id = request["exchange_id"].as_str().unwrap().to_owned();
+    assert!((request["reserved_usd"].as_f64().unwrap() - worst()).abs() < 1e-12);
+    let crashed = restore_from_log(&log).unwrap();
+    assert_eq!((crashed.unanswered, crashed.responses), (1, 0));
+    assert!((crashed.spent - worst()).abs() < 1e-12, "{crashed:?}");
+    let (_, events) = proxy
+        .shutdown_with_grace(std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let _ = in_flight.await;
+    let response = data(&events, "llm_response").remove(0);
+    assert_eq!(response["exchange_id"], id.as_str());
+    let after = restore_from_log(&log).unwrap();
+    assert_eq!((after.unanswered, after.responses), (0, 1));
+    assert!(
+        (after.spent - budget.now().spent).abs() < 1e-12,
+        "{after:?}"
+    );
+}

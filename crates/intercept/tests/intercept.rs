@@ -12,14 +12,28 @@ mod common;
 
 use common::{ANTHROPIC_KEY, JsonBody, OPENAI_KEY, secrets};
 
-/// Events as JSON with the volatile fields (ts, durations) replaced.
+/// Events as JSON with the volatile fields (ts, durations) replaced; exchange ids (made from
+/// the proxy's start time) become `[exchange N]`, numbered in order of first appearance, so a
+/// snapshot still shows which response answers which request.
 fn normalized(events: &[Event]) -> Value {
     let mut out = Vec::new();
+    let mut exchanges: Vec<String> = Vec::new();
     for e in events {
         let mut v: Value = serde_json::from_str(&e.to_json().unwrap()).unwrap();
         v["ts"] = json!("[ts]");
         if let Some(d) = v.get_mut("data").and_then(|d| d.get_mut("duration_ms")) {
             *d = json!("[ms]");
+        }
+        if let Some(id) = v.get_mut("data").and_then(|d| d.get_mut("exchange_id")) {
+            let text = id.as_str().unwrap().to_owned();
+            let n = match exchanges.iter().position(|x| *x == text) {
+                Some(i) => i + 1,
+                None => {
+                    exchanges.push(text);
+                    exchanges.len()
+                }
+            };
+            *id = json!(format!("[exchange {n}]"));
         }
         if let Some(Value::String(s)) = v.get_mut("summary")
             && let Some(i) = s.rfind(" (")

@@ -574,7 +574,9 @@ pub async fn start_proxy(
         .map(|(n, p)| (n.to_owned(), p.to_owned()))
         .collect();
     let memory = Arc::new(CountingSink::new());
-    let mut sinks: Vec<Arc<dyn Sink>> = vec![memory.clone()];
+    // The file first: the emitter writes sinks in order, so once `wait_events` sees an
+    // event in memory, the file holds it too.
+    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
     let writer = match &options.event_log {
         Some(path) => {
             let w =
@@ -584,6 +586,7 @@ pub async fn start_proxy(
         }
         None => None,
     };
+    sinks.push(memory.clone());
     let run_id = options
         .run_id
         .clone()

@@ -79,6 +79,10 @@ struct FastLlmRequest {
     routed: bool,
     #[serde(default, deserialize_with = "some")]
     routed_to: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    reserved_usd: Option<NonNegative>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +112,8 @@ struct FastLlmResponse {
     cost_source: Option<FastCostSource>,
     #[serde(default, deserialize_with = "some")]
     usage: Option<FastUsage>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 /// `cost_source` of the response types' cost extension.
@@ -173,6 +179,10 @@ struct FastHttpRequest<'a> {
     routed: bool,
     #[serde(default, deserialize_with = "some")]
     routed_to: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    reserved_usd: Option<NonNegative>,
 }
 
 /// `http_response` (v1): `llm_response`'s shape without the token counts (which v1 leaves
@@ -205,6 +215,8 @@ struct FastHttpResponse<'a> {
     cost_source: Option<FastCostSource>,
     #[serde(default, deserialize_with = "some")]
     usage: Option<FastUsage>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]

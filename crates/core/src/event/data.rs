@@ -42,7 +42,7 @@ fn finite_f64<S: Serializer>(v: &f64, serializer: S) -> Result<S::Ok, S::Error> 
 }
 
 /// `data` of an `llm_request` event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LlmRequest {
     /// HTTP method, e.g. `POST`.
     pub method: String,
@@ -58,6 +58,19 @@ pub struct LlmRequest {
     /// `host:port` it was routed to; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub routed_to: String,
+    /// agentlog extension: the id of the exchange, the same on its response event; omitted
+    /// when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
+    /// agentlog extension: the worst case the budget reserved for the request before it
+    /// was forwarded, in US dollars; omitted without a reservation. A request with no
+    /// response in the log is charged this when spend is restored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "finite_opt_f64"
+    )]
+    pub reserved_usd: Option<f64>,
 }
 
 impl LlmRequest {
@@ -119,6 +132,10 @@ pub struct LlmResponse {
     /// complete (or the exchange is not one that reports usage).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub usage: String,
+    /// agentlog extension: the id of the exchange, as on its request event; omitted when
+    /// empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 /// `cost_source` of a cost the provider reported (OpenRouter's `usage.cost`).
@@ -250,7 +267,7 @@ impl KeyInjection {
 /// };
 /// assert_eq!(request.summary(), "POST openrouter.ai/v1/chat/completions");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HttpRequest {
     /// HTTP method, e.g. `POST`.
     pub method: String,
@@ -267,6 +284,16 @@ pub struct HttpRequest {
     /// `host:port` it was routed to; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub routed_to: String,
+    /// agentlog extension, as in [`LlmRequest::exchange_id`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
+    /// agentlog extension, as in [`LlmRequest::reserved_usd`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "finite_opt_f64"
+    )]
+    pub reserved_usd: Option<f64>,
 }
 
 impl HttpRequest {
@@ -285,6 +312,8 @@ impl From<LlmRequest> for HttpRequest {
             model: d.model,
             routed: d.routed,
             routed_to: d.routed_to,
+            exchange_id: d.exchange_id,
+            reserved_usd: d.reserved_usd,
         }
     }
 }
@@ -298,6 +327,8 @@ impl From<HttpRequest> for LlmRequest {
             model: d.model,
             routed: d.routed,
             routed_to: d.routed_to,
+            exchange_id: d.exchange_id,
+            reserved_usd: d.reserved_usd,
         }
     }
 }
@@ -358,6 +389,9 @@ pub struct HttpResponse {
     /// agentlog extension, as in [`LlmResponse::usage`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub usage: String,
+    /// agentlog extension, as in [`LlmResponse::exchange_id`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl HttpResponse {
@@ -389,6 +423,7 @@ impl From<LlmResponse> for HttpResponse {
             cost_usd: d.cost_usd,
             cost_source: d.cost_source,
             usage: d.usage,
+            exchange_id: d.exchange_id,
         }
     }
 }
@@ -411,6 +446,7 @@ impl From<HttpResponse> for LlmResponse {
             cost_usd: d.cost_usd,
             cost_source: d.cost_source,
             usage: d.usage,
+            exchange_id: d.exchange_id,
         }
     }
 }

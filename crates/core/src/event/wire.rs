@@ -120,47 +120,30 @@ fn key_float_nonzero(out: &mut Vec<u8>, key: &[u8], value: f64) -> Result<(), No
     Ok(())
 }
 
-/// The shape `llm_request` and `http_request` share.
-fn request(
-    out: &mut Vec<u8>,
-    method: &str,
-    host: &str,
-    path: &str,
-    model: &str,
-    routed: bool,
-    routed_to: &str,
-) {
-    key_string(out, b"{\"method\":", method);
-    key_string(out, b",\"host\":", host);
-    key_string(out, b",\"path\":", path);
-    key_nonempty(out, b",\"model\":", model);
-    key_bool(out, b",\"routed\":", routed);
-    key_nonempty(out, b",\"routed_to\":", routed_to);
-    out.push(b'}');
+/// The body of `llm_request` and `http_request`: the two types have the same fields, in the
+/// same order, with the same omission rules.
+macro_rules! request {
+    ($out:expr, $d:expr) => {{
+        let (out, d) = ($out, $d);
+        key_string(out, b"{\"method\":", &d.method);
+        key_string(out, b",\"host\":", &d.host);
+        key_string(out, b",\"path\":", &d.path);
+        key_nonempty(out, b",\"model\":", &d.model);
+        key_bool(out, b",\"routed\":", d.routed);
+        key_nonempty(out, b",\"routed_to\":", &d.routed_to);
+        key_nonempty(out, b",\"exchange_id\":", &d.exchange_id);
+        key_float_some(out, b",\"reserved_usd\":", d.reserved_usd)?;
+        out.push(b'}');
+        Ok(())
+    }};
 }
 
-fn llm_request(out: &mut Vec<u8>, d: &LlmRequest) {
-    request(
-        out,
-        &d.method,
-        &d.host,
-        &d.path,
-        &d.model,
-        d.routed,
-        &d.routed_to,
-    );
+fn llm_request(out: &mut Vec<u8>, d: &LlmRequest) -> Result<(), NonFiniteFloat> {
+    request!(out, d)
 }
 
-fn http_request(out: &mut Vec<u8>, d: &HttpRequest) {
-    request(
-        out,
-        &d.method,
-        &d.host,
-        &d.path,
-        &d.model,
-        d.routed,
-        &d.routed_to,
-    );
+fn http_request(out: &mut Vec<u8>, d: &HttpRequest) -> Result<(), NonFiniteFloat> {
+    request!(out, d)
 }
 
 /// `,"key":` then `value` as Go writes a float64, when present.
@@ -193,16 +176,19 @@ fn tokens(out: &mut Vec<u8>, counts: [Option<u64>; 5]) {
     }
 }
 
-/// The cost extension `llm_response` and `http_response` share, and the closing brace.
+/// The cost extension `llm_response` and `http_response` share, the exchange id, and the
+/// closing brace.
 fn cost(
     out: &mut Vec<u8>,
     usd: Option<f64>,
     source: &str,
     usage: &str,
+    exchange_id: &str,
 ) -> Result<(), NonFiniteFloat> {
     key_float_some(out, b",\"cost_usd\":", usd)?;
     key_nonempty(out, b",\"cost_source\":", source);
     key_nonempty(out, b",\"usage\":", usage);
+    key_nonempty(out, b",\"exchange_id\":", exchange_id);
     out.push(b'}');
     Ok(())
 }
@@ -229,7 +215,7 @@ macro_rules! response {
                 d.reasoning_tokens,
             ],
         );
-        cost(out, d.cost_usd, &d.cost_source, &d.usage)
+        cost(out, d.cost_usd, &d.cost_source, &d.usage, &d.exchange_id)
     }};
 }
 
@@ -311,13 +297,17 @@ pub(super) fn write_event(out: &mut Vec<u8>, event: &Event) -> Result<(), serde_
     if let Some(data) = &event.data {
         out.extend_from_slice(b",\"data\":");
         match data {
-            EventData::LlmRequest(d) => llm_request(out, d),
+            EventData::LlmRequest(d) => {
+                llm_request(out, d).map_err(|_| non_finite("reserved_usd"))?;
+            }
             EventData::LlmResponse(d) => llm_response(out, d).map_err(|_| non_finite("cost"))?,
             EventData::KeyInjection(d) => key_injection(out, d),
             EventData::BudgetAction(d) => {
                 budget_action(out, d).map_err(|_| non_finite("budget amounts"))?;
             }
-            EventData::HttpRequest(d) => http_request(out, d),
+            EventData::HttpRequest(d) => {
+                http_request(out, d).map_err(|_| non_finite("reserved_usd"))?;
+            }
             EventData::HttpResponse(d) => {
                 http_response(out, d).map_err(|_| non_finite("cost"))?;
             }

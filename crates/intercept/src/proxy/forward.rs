@@ -103,7 +103,8 @@ pub(super) async fn forward(
         return reply::log_unavailable(&target.host);
     }
     let pending = if state.records_exchange(llm) {
-        match exchange.write_request(&state, body.model().to_owned()) {
+        let reserved = reservation.as_ref().map(crate::budget::Reservation::amount);
+        match exchange.write_request(&state, body.model().to_owned(), reserved) {
             Ok(mut pending) => {
                 pending.hold(reservation);
                 Some(pending)
@@ -214,8 +215,15 @@ impl Exchange {
         }
     }
 
-    /// Writes the request event; the response event to finish is returned.
-    fn write_request(&self, state: &Arc<State>, model: String) -> Result<Pending, LogUnavailable> {
+    /// Writes the request event, with the exchange's id and the reservation held for it (in
+    /// USD); the response event to finish is returned, with the same id.
+    fn write_request(
+        &self,
+        state: &Arc<State>,
+        model: String,
+        reserved_usd: Option<f64>,
+    ) -> Result<Pending, LogUnavailable> {
+        let exchange_id = state.exchange_ids.next();
         let request = HttpRequest {
             method: self.method.clone(),
             host: self.host.clone(),
@@ -223,12 +231,15 @@ impl Exchange {
             model,
             routed: !self.routed_to.is_empty(),
             routed_to: self.routed_to.clone(),
+            exchange_id: exchange_id.clone(),
+            reserved_usd,
         };
         state.write_request(request, self.tag)?;
         let meta = LlmResponse {
             method: self.method.clone(),
             host: self.host.clone(),
             path: self.path.clone(),
+            exchange_id,
             ..Default::default()
         };
         Ok(Pending::new(state.clone(), meta, self.tag, self.llm))
@@ -246,7 +257,7 @@ impl Exchange {
             _ => ("request body could not be read".to_owned(), End::Complete),
         };
         let resp = reply::local(&self.host, local, &message);
-        match self.write_request(state, model.to_owned()) {
+        match self.write_request(state, model.to_owned(), None) {
             Ok(pending) => finish_local(Some(pending), resp, end, &self.host),
             Err(LogUnavailable) => resp,
         }

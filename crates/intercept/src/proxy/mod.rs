@@ -28,6 +28,7 @@
 mod client_io;
 mod conn;
 mod events;
+mod exchange_id;
 mod forward;
 mod lifecycle;
 mod observe;
@@ -251,6 +252,7 @@ struct State {
     tls_configs: Mutex<HashMap<String, Arc<rustls::ServerConfig>>>,
     lifecycle: Lifecycle,
     log_failures: AtomicU64,
+    exchange_ids: exchange_id::ExchangeIds,
 }
 
 impl State {
@@ -360,6 +362,7 @@ impl Proxy {
                 tls_configs: Mutex::new(HashMap::new()),
                 lifecycle: Lifecycle::new(),
                 log_failures: AtomicU64::new(0),
+                exchange_ids: exchange_id::ExchangeIds::new(),
             }),
         })
     }
