@@ -55,10 +55,10 @@
 //! | OpenAI responses | `response.usage` of `response.completed`, `response.incomplete`, `response.failed` | replaces | usage of any other `response.*` event |
 //! | Anthropic messages | `message.usage` of the first `message_start`; then each `message_delta`'s `usage` | each count the delta has overrides (`output_tokens` is cumulative; input and cache counts when present); input tokens are summed from the merged counts | `message_delta` before `message_start`, a second `message_start`, `ping`, `content_block_*`, `error`, unknown types |
 //!
-//! Nothing after a stream's last event counts (next section): the OpenAI SDK stops reading at
-//! `[DONE]`, and the Anthropic SDK's message is final at `message_stop`. The model is the
-//! last non-empty `model` of a chunk, of `message_start`'s message or of a `response.*`
-//! event's response. The one departure from Anthropic's SDK: it keeps `message_start`'s
+//! Nothing after a stream's last event counts (see "Stream completeness"): the OpenAI SDK
+//! stops at `[DONE]`, and the Anthropic SDK's message is final at `message_stop`. The model
+//! is the last non-empty `model` of a chunk, of `message_start`'s message or of a
+//! `response.*` event's response. The one departure from Anthropic's SDK: it keeps `message_start`'s
 //! `output_tokens_details`, here a `message_delta`'s (the API's cumulative figure) overrides.
 //!
 //! # Server-sent events

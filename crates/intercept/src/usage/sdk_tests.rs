@@ -271,6 +271,29 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Any bytes, plain or taken for zstd, in any chunks: no panic, and a stream of them
+    /// says nothing it cannot.
+    #[test]
+    fn any_bytes_never_panic(
+        body in proptest::collection::vec(
+            prop_oneof![
+                Just(b'\r'), Just(b'\n'), Just(b':'), Just(b' '), Just(0xEF), Just(0xBB), Just(0xBF),
+                any::<u8>(),
+            ],
+            0..512,
+        ),
+        sizes in proptest::collection::vec(1usize..=64, 1..8),
+    ) {
+        let plain = feed(None, &body, &sizes);
+        prop_assert!(!plain.implausible && plain.input.is_none() && plain.output.is_none());
+        let _ = feed(Some("zstd"), &body, &sizes);
+        let mut framed = zstd_frame(b"data: [DONE]\n\n");
+        framed.extend_from_slice(&body);
+        let _ = feed(Some("zstd"), &framed, &sizes);
+    }
+}
+
 /// Two `data:` lines that are JSON only when joined with LF.
 const SPLIT_DATA: [&str; 2] = [
     r#"data: {"model":"m","usage":"#,
@@ -648,9 +671,17 @@ fn openai_responses_usage_comes_from_the_final_event() {
         );
         assert_eq!(got.model, "gpt-r");
     }
-    // Cut before the final event: no usage, the model known.
-    let got = sse(&responses_event("response.created", "null"));
-    assert_eq!(got, Seen::default_for("gpt-r"));
+    // Cut before the final event: no usage (an in-progress one does not count), the model
+    // known.
+    let body = format!(
+        "{}{}",
+        responses_event("response.created", "null"),
+        responses_event(
+            "response.in_progress",
+            r#"{"input_tokens":9,"output_tokens":9}"#
+        ),
+    );
+    assert_eq!(sse(&body), Seen::default_for("gpt-r"));
 }
 
 #[test]
