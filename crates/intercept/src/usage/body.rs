@@ -1,21 +1,24 @@
-//! Parsers of decoded response bodies: a JSON document, or a stream of server-sent events.
+//! Parsers of decoded response bodies: a JSON document, or a stream of server-sent events
+//! (`sse.rs`).
 
 use serde_json::Value;
 
-use super::{MAX_JSON_BODY, MAX_SSE_EVENT, TERMINAL_TYPES, Usage};
+use super::sse::SseBody;
+use super::{MAX_JSON_BODY, Usage};
 
 /// The parser for one kind of (decoded) body.
 #[derive(Debug)]
 pub(super) enum BodyParser {
     Json(JsonBody),
-    Sse(SseBody),
+    /// Boxed: the stream's state is twice the size of a JSON body's.
+    Sse(Box<SseBody>),
 }
 
 impl BodyParser {
     pub(super) fn for_content_type(content_type: &str) -> Option<Self> {
         let ct = content_type.to_ascii_lowercase();
         if ct.starts_with("text/event-stream") {
-            Some(BodyParser::Sse(SseBody::default()))
+            Some(BodyParser::Sse(Box::default()))
         } else if ct.starts_with("application/json") || ct.contains("+json") {
             Some(BodyParser::Json(JsonBody::default()))
         } else {
@@ -49,7 +52,7 @@ impl BodyParser {
     pub(super) fn saw_terminal_event(&self) -> bool {
         match self {
             BodyParser::Json(json) => json.parsed.is_some() && !json.trailing,
-            BodyParser::Sse(sse) => sse.terminal,
+            BodyParser::Sse(sse) => sse.saw_terminal_event(),
         }
     }
 
@@ -190,124 +193,5 @@ impl JsonScan {
             self.started = true;
         }
         None
-    }
-}
-
-/// A `text/event-stream` body, parsed event by event.
-#[derive(Debug, Default)]
-pub(super) struct SseBody {
-    /// The incomplete current line.
-    line: Vec<u8>,
-    /// The current line outgrew [`MAX_SSE_EVENT`]; its bytes are dropped up to its end.
-    line_overflow: bool,
-    /// `data:` lines of the current event, joined with `\n`.
-    data: Vec<u8>,
-    /// The current event outgrew the cap and is being skipped.
-    skipping: bool,
-    /// The current event's `event:` field is `message_stop`.
-    stop_event: bool,
-    /// A terminal event was dispatched.
-    terminal: bool,
-    /// What was learned so far.
-    usage: Usage,
-}
-
-impl SseBody {
-    fn feed(&mut self, chunk: &[u8]) {
-        let mut rest = chunk;
-        while let Some(i) = memchr::memchr(b'\n', rest) {
-            self.push_line_part(&rest[..i]);
-            self.end_line();
-            rest = &rest[i + 1..];
-        }
-        self.push_line_part(rest);
-    }
-
-    fn push_line_part(&mut self, part: &[u8]) {
-        if self.line_overflow {
-            return;
-        }
-        if self.line.len() + part.len() > MAX_SSE_EVENT {
-            self.line_overflow = true;
-            self.line = Vec::new();
-        } else {
-            self.line.extend_from_slice(part);
-        }
-    }
-
-    fn end_line(&mut self) {
-        if std::mem::take(&mut self.line_overflow) {
-            // An oversized line: drop the event it belongs to.
-            self.skipping = true;
-            self.data = Vec::new();
-            return;
-        }
-        let mut line = std::mem::take(&mut self.line);
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        if line.is_empty() {
-            self.dispatch();
-        } else {
-            self.field(&line);
-        }
-        // Keep the allocation for the next line.
-        line.clear();
-        self.line = line;
-    }
-
-    /// One `name: value` line of the current event.
-    fn field(&mut self, line: &[u8]) {
-        if self.skipping {
-            return;
-        }
-        let (name, value) = match memchr::memchr(b':', line) {
-            Some(i) => (&line[..i], &line[i + 1..]),
-            None => (line, &[][..]),
-        };
-        let value = value.strip_prefix(b" ").unwrap_or(value);
-        match name {
-            b"data" => {
-                if self.data.len() + value.len() + 1 > MAX_SSE_EVENT {
-                    self.skipping = true;
-                    self.data = Vec::new();
-                    return;
-                }
-                if !self.data.is_empty() {
-                    self.data.push(b'\n');
-                }
-                self.data.extend_from_slice(value);
-            }
-            b"event" => self.stop_event = value == b"message_stop",
-            _ => {}
-        }
-    }
-
-    /// The end of an event: learn from it.
-    fn dispatch(&mut self) {
-        if !self.skipping {
-            let done = self.data.as_slice() == b"[DONE]";
-            self.terminal |= self.stop_event || done;
-            if !done
-                && !self.data.is_empty()
-                && let Ok(v) = serde_json::from_slice::<Value>(&self.data)
-            {
-                self.usage.absorb(&v);
-                let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
-                self.terminal |= TERMINAL_TYPES.contains(&kind);
-            }
-        }
-        self.data.clear();
-        self.skipping = false;
-        self.stop_event = false;
-    }
-
-    fn finish(mut self) -> Usage {
-        // A last event without its blank line still counts.
-        if !self.line.is_empty() || self.line_overflow {
-            self.end_line();
-        }
-        self.dispatch();
-        self.usage
     }
 }

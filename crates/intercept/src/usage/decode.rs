@@ -1,10 +1,11 @@
-//! Decoding of compressed bodies (`gzip`, `deflate`, `br`) into a body parser, with bounded
-//! memory and time.
+//! Decoding of compressed bodies (`gzip`, `deflate`, `br`, `zstd`) into a body parser, with
+//! bounded memory and time.
 
 use std::io::{self, Write};
 
 use super::body::BodyParser;
-use super::{BROTLI_BUFFER, DECODE_PIECE, MAX_DECODED_BODY, MAX_GZIP_HEADER};
+use super::zstd_stream::ZstdWriter;
+use super::{BROTLI_BUFFER, DECODE_PIECE, MAX_DECODED_BODY, MAX_GZIP_HEADER, ZSTD_WINDOW_LOG_MAX};
 
 /// A `Content-Encoding` this module decodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +13,7 @@ pub(super) enum Coding {
     Gzip,
     Deflate,
     Brotli,
+    Zstd,
 }
 
 impl Coding {
@@ -25,6 +27,7 @@ impl Coding {
                 "gzip" | "x-gzip" => Coding::Gzip,
                 "deflate" => Coding::Deflate,
                 "br" => Coding::Brotli,
+                "zstd" => Coding::Zstd,
                 _ => return None,
             };
             if found.replace(coding).is_some() {
@@ -71,6 +74,10 @@ enum Decoder {
     Deflate(flate2::write::DeflateDecoder<Sink>),
     /// Boxed: the brotli state is ten times the size of the others.
     Brotli(Box<brotli_decompressor::DecompressorWriter<Sink>>),
+    /// Frames one after the other, skippable ones skipped.
+    Zstd(ZstdWriter<Sink>),
+    /// A decoder that could not be made: nothing is decoded.
+    Failed(Sink),
 }
 
 impl Decoder {
@@ -91,6 +98,15 @@ impl Decoder {
                 head: Vec::with_capacity(2),
                 sink,
             },
+            Coding::Zstd => Decoder::zstd(sink),
+        }
+    }
+
+    /// A zstd decoder refusing windows over 2^[`ZSTD_WINDOW_LOG_MAX`] bytes.
+    fn zstd(sink: Sink) -> Self {
+        match ZstdWriter::new(sink, ZSTD_WINDOW_LOG_MAX) {
+            Ok(writer) => Decoder::Zstd(writer),
+            Err(sink) => Decoder::Failed(sink),
         }
     }
 
@@ -119,6 +135,8 @@ impl Decoder {
             Decoder::Zlib(d) => d.get_ref(),
             Decoder::Deflate(d) => d.get_ref(),
             Decoder::Brotli(d) => d.get_ref(),
+            Decoder::Zstd(d) => d.get_ref(),
+            Decoder::Failed(sink) => sink,
         }
     }
 
@@ -129,17 +147,20 @@ impl Decoder {
             Decoder::Zlib(d) => d.get_mut(),
             Decoder::Deflate(d) => d.get_mut(),
             Decoder::Brotli(d) => d.get_mut(),
+            Decoder::Zstd(d) => d.get_mut(),
+            Decoder::Failed(sink) => sink,
         }
     }
 
-    /// The decoder as a writer; `None` while still sniffing.
+    /// The decoder as a writer; `None` while still sniffing, or when there is none.
     fn writer(&mut self) -> Option<&mut dyn Write> {
         match self {
-            Decoder::Sniffing { .. } => None,
+            Decoder::Sniffing { .. } | Decoder::Failed(_) => None,
             Decoder::Gzip(d) => Some(d),
             Decoder::Zlib(d) => Some(d),
             Decoder::Deflate(d) => Some(d),
             Decoder::Brotli(d) => Some(&mut **d),
+            Decoder::Zstd(d) => Some(d),
         }
     }
 
@@ -151,11 +172,13 @@ impl Decoder {
     /// Decodes what the decoder still holds at the end of the body.
     fn finish(&mut self) -> io::Result<()> {
         match self {
-            Decoder::Sniffing { .. } => Ok(()),
+            Decoder::Sniffing { .. } | Decoder::Failed(_) => Ok(()),
             Decoder::Gzip(d) => d.try_finish(),
             Decoder::Zlib(d) => d.try_finish(),
             Decoder::Deflate(d) => d.try_finish(),
             Decoder::Brotli(d) => d.close(),
+            // An error when the last frame is incomplete.
+            Decoder::Zstd(d) => d.finish(),
         }
     }
 }
@@ -168,6 +191,8 @@ impl std::fmt::Debug for Decoder {
             Decoder::Zlib(_) => "Zlib",
             Decoder::Deflate(_) => "Deflate",
             Decoder::Brotli(_) => "Brotli",
+            Decoder::Zstd(_) => "Zstd",
+            Decoder::Failed(_) => "Failed",
         };
         f.debug_tuple(name).field(self.sink()).finish()
     }

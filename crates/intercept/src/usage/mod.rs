@@ -9,12 +9,17 @@
 //! | OpenAI responses | `model` / `response.model` | `usage.input_tokens` | `usage.output_tokens` |
 //! | Anthropic messages | `model` / `message.model` | `usage.input_tokens` + `cache_creation_input_tokens` + `cache_read_input_tokens` | `usage.output_tokens` |
 //!
-//! and the parts: cached input (`prompt_tokens_details.cached_tokens`,
-//! `input_tokens_details.cached_tokens`, `cache_read_input_tokens`), cache creation
-//! (`cache_creation_input_tokens`), reasoning (`completion_tokens_details.reasoning_tokens`,
-//! `output_tokens_details.reasoning_tokens`), and OpenRouter's own `usage.cost`. A count the
-//! body does not carry stays unknown (`None`), never zero; counts saturate instead of
-//! overflowing.
+//! and the parts:
+//!
+//! | part | OpenAI chat completions | OpenAI responses | Anthropic messages |
+//! |---|---|---|---|
+//! | cached input | `prompt_tokens_details.cached_tokens` | `input_tokens_details.cached_tokens` | `cache_read_input_tokens` |
+//! | cache creation | | | `cache_creation_input_tokens` |
+//! | reasoning | `completion_tokens_details.reasoning_tokens` | `output_tokens_details.reasoning_tokens` | `output_tokens_details.thinking_tokens` |
+//! | provider cost | `usage.cost` (OpenRouter) | | |
+//!
+//! A count the body does not carry stays unknown (`None`), never zero; counts saturate
+//! instead of overflowing.
 //!
 //! # A lying usage block
 //!
@@ -27,22 +32,65 @@
 //! context window of any model, so no honest response reaches it, and it bounds what counts
 //! can make a computed cost: at most 3 * 10^9 input and 10^9 output tokens at the table's
 //! prices. A provider cost (`usage.cost`) that is not a finite number from 0 to
-//! [`MAX_PLAUSIBLE_COST_USD`] is ignored: the cost is then computed from the counts.
+//! [`MAX_PLAUSIBLE_COST_USD`] is ignored: the cost is then computed from the counts. Only a
+//! usage block that counts (below) is checked: one in an ignored event changes nothing.
 //!
-//! In a stream, later events override earlier ones (Anthropic's `message_delta` carries the
-//! final cumulative `output_tokens`; OpenAI sends usage in the last chunk when the request
-//! asked for `stream_options.include_usage`). A JSON body larger than [`MAX_JSON_BODY`] or an
-//! SSE event larger than [`MAX_SSE_EVENT`] is not parsed (the bytes are still relayed).
+//! A JSON body larger than [`MAX_JSON_BODY`] or an SSE event larger than [`MAX_SSE_EVENT`] is
+//! not parsed (the bytes are still relayed).
+//!
+//! # Streams: usage as the SDKs accumulate it
+//!
+//! A stream's usage is what the provider's official SDK reports at the stream's end; the
+//! rules were read from anthropic-sdk-python 0.121.0 (`lib/streaming/_messages.py`
+//! `accumulate_event`, `_streaming.py`) and openai-python 3.3.1
+//! (`lib/streaming/chat/_completions.py`, `lib/streaming/responses/_responses.py`,
+//! `_streaming.py`). An event's kind is its data's `type`; data without one takes its
+//! `event:` name when that is Anthropic's (`message_start`, `message_delta`,
+//! `message_stop`), as the Anthropic SDK fills it in; any other data without a `type` is a
+//! chat completion chunk, read by its data alone as the OpenAI SDK reads it.
+//!
+//! | API | usage from | merged how | ignored |
+//! |---|---|---|---|
+//! | OpenAI chat completions | each chunk's `usage` object (the final chunk with `stream_options.include_usage`) | the last object replaces earlier ones whole | a chunk whose `usage` is absent or `null` (the SDK would blank its snapshot; the API never sends one after the usage chunk) |
+//! | OpenAI responses | `response.usage` of `response.completed`, `response.incomplete`, `response.failed` | replaces | usage of any other `response.*` event |
+//! | Anthropic messages | `message.usage` of the first `message_start`; then each `message_delta`'s `usage` | each count the delta has overrides (`output_tokens` is cumulative; input and cache counts when present); input tokens are summed from the merged counts | `message_delta` before `message_start`, a second `message_start`, `ping`, `content_block_*`, `error`, unknown types |
+//!
+//! Nothing after a stream's last event counts (see "Stream completeness"): the OpenAI SDK
+//! stops at `[DONE]`, and the Anthropic SDK's message is final at `message_stop`. The model
+//! is the last non-empty `model` of a chunk, of `message_start`'s message or of a
+//! `response.*` event's response. The one departure from Anthropic's SDK: it keeps `message_start`'s
+//! `output_tokens_details`, here a `message_delta`'s (the API's cumulative figure) overrides.
+//!
+//! # Server-sent events
+//!
+//! Bodies are parsed as the WHATWG HTML standard's "server-sent events" section says: lines
+//! end with CRLF, LF or CR alone (a CR ending one chunk and an LF starting the next are one
+//! line end); one UTF-8 BOM at the stream's start is skipped; a line starting with `:` is a
+//! comment; `name: value` loses one space after the colon, and a line without a colon is a
+//! field name with an empty value; `data` values are joined with LF; `event` names the
+//! event; other fields (`id`, `retry`, unknown ones) change nothing here; a blank line
+//! dispatches the event, and one without data is not dispatched (but its `message_stop` name
+//! still ends the stream). Invalid UTF-8 in data reads as U+FFFD, as the standard decodes a
+//! stream. One departure: a last event cut off before its blank line still counts at the
+//! body's end, since the provider billed it.
 //!
 //! # Compressed bodies
 //!
 //! [`UsageParser::for_response`] decodes a `Content-Encoding` of `gzip` (or `x-gzip`),
-//! `deflate` (zlib-wrapped as the standard says, or raw deflate as some servers send it) or
-//! `br` on the fly, with bounded memory. Other codings (`zstd`, `compress`) and stacks of two
-//! codings (`gzip, br`) are not decoded: the constructor returns `None`, and the response
-//! simply has no usage. Decoding stops for good after [`MAX_DECODED_BODY`] decoded bytes, so a
-//! decompression bomb costs bounded time, and at the first corrupt byte: what was decoded
-//! before it still counts (events a streaming client also saw), nothing after it does.
+//! `deflate` (zlib-wrapped as the standard says, or raw deflate as some servers send it),
+//! `br` or `zstd` on the fly, with bounded memory. A zstd frame may ask for a window of at
+//! most 8 MiB (RFC 9659's limit for the `zstd` coding; a larger one stops decoding), and
+//! several frames follow one another, skippable ones skipped. zstd is decoded by libzstd
+//! (the `zstd` crate's bindings) one block per call, each block handed to the parser before
+//! the next block's header is read, since libzstd reports nothing of a call that fails. The
+//! pure-Rust `ruzstd` was not used: it decodes a frame only by pulling from a reader, and its
+//! `FrameDecoder` keeps the last window of decoded bytes until the frame ends, so a stream
+//! kept in one flushed frame would reach the parser only at its end, and a cut one not at
+//! all. Other codings (`compress`) and stacks of two codings (`gzip, br`) are not
+//! decoded: the constructor returns `None`, and the response simply has no usage. Decoding
+//! stops for good after [`MAX_DECODED_BODY`] decoded bytes, so a decompression bomb costs
+//! bounded time, and at the first corrupt byte: what was decoded before it still counts
+//! (events a streaming client also saw), nothing after it does.
 //!
 //! # Stream completeness
 //!
@@ -52,7 +100,7 @@
 //!
 //! | API | terminal event |
 //! |---|---|
-//! | OpenAI chat completions | `data: [DONE]` |
+//! | OpenAI chat completions | data starting with `[DONE]` |
 //! | Anthropic messages | `event: message_stop`, or data whose `type` is `message_stop` |
 //! | OpenAI responses | data whose `type` is `response.completed`, `response.failed` or `response.incomplete` |
 //! | any JSON body | the document is complete and parses |
@@ -61,6 +109,9 @@
 
 mod body;
 mod decode;
+mod sse;
+mod stream;
+mod zstd_stream;
 
 use serde_json::Value;
 
@@ -81,20 +132,15 @@ const MAX_GZIP_HEADER: u64 = 64 << 10;
 const DECODE_PIECE: usize = 16 << 10;
 /// Output buffer of the brotli decoder.
 const BROTLI_BUFFER: usize = 16 << 10;
+/// The largest zstd window decoded, as a power of two: 8 MiB, the limit RFC 9659 sets for the
+/// `zstd` content coding (a frame asking for more is refused rather than allocated).
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 /// The most tokens one count of a usage block may say; above it, the block is a lie (see the
 /// module documentation).
 pub const MAX_PLAUSIBLE_TOKENS: u64 = 1_000_000_000;
 /// The largest provider-reported cost of one exchange, in US dollars, that is believed: 10^9
 /// tokens at $1,000 per million.
 pub const MAX_PLAUSIBLE_COST_USD: f64 = 1_000_000.0;
-/// `type`s of SSE data that end a stream.
-const TERMINAL_TYPES: &[&str] = &[
-    "message_stop",
-    "response.completed",
-    "response.failed",
-    "response.incomplete",
-];
-
 /// What was learned from a response body. Counts are `None` when the body did not report
 /// them: absent is not zero.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -125,7 +171,8 @@ impl Usage {
         !self.implausible && (self.input_tokens.is_some() || self.output_tokens.is_some())
     }
 
-    /// Takes what `v` (one JSON document or one SSE event's data) says.
+    /// Takes what `v`, a whole JSON body, says (usage at the top, under `response` or under
+    /// `message`). Stream events go through the SDK rules of `stream.rs` instead.
     pub fn absorb(&mut self, v: &Value) {
         for scope in [Some(v), v.get("response"), v.get("message")]
             .into_iter()
@@ -142,15 +189,15 @@ impl Usage {
         }
     }
 
-    /// One `usage` object, whichever API wrote it; a later report overrides an earlier one
-    /// field by field (streams send cumulative counts). A count that cannot be true makes the
-    /// usage [`Usage::implausible`].
+    /// One `usage` object of a JSON body, whichever API wrote it; a later report overrides an
+    /// earlier one field by field. A count that cannot be true makes the usage
+    /// [`Usage::implausible`].
     fn absorb_usage(&mut self, usage: &Value) {
         if self.implausible {
             return;
         }
         match ReadCounts::of(usage) {
-            Some(counts) => self.take(&counts, usage),
+            Some(counts) => self.take(&counts, provider_cost(usage)),
             None => {
                 *self = Usage {
                     model: std::mem::take(&mut self.model),
@@ -161,8 +208,9 @@ impl Usage {
         }
     }
 
-    /// The counts of one plausible usage object, and its provider cost.
-    fn take(&mut self, counts: &ReadCounts, usage: &Value) {
+    /// The counts of one plausible usage object (or of several merged), and its provider
+    /// cost: each count present overrides what was there.
+    fn take(&mut self, counts: &ReadCounts, cost: Option<f64>) {
         let n = |k: &str| counts.get(k);
         let set = |field: &mut Option<u64>, v: Option<u64>| {
             if v.is_some() {
@@ -201,18 +249,28 @@ impl Usage {
             self.input_tokens = Some(v.saturating_add(cache));
         }
         set(&mut self.output_tokens, n("output_tokens"));
-        if let Some(cost) = usage
-            .get("cost")
-            .and_then(Value::as_f64)
-            .filter(|c| c.is_finite() && (0.0..=MAX_PLAUSIBLE_COST_USD).contains(c))
-        {
-            self.provider_cost_usd = Some(cost);
+        // Anthropic's breakdown of `output_tokens`: the part spent thinking.
+        set(
+            &mut self.reasoning_tokens,
+            n("output_tokens_details.thinking_tokens"),
+        );
+        if cost.is_some() {
+            self.provider_cost_usd = cost;
         }
     }
 }
 
+/// The provider cost a usage object reports (`usage.cost`), when it is a finite number from 0
+/// to [`MAX_PLAUSIBLE_COST_USD`].
+fn provider_cost(usage: &Value) -> Option<f64> {
+    usage
+        .get("cost")
+        .and_then(Value::as_f64)
+        .filter(|c| c.is_finite() && (0.0..=MAX_PLAUSIBLE_COST_USD).contains(c))
+}
+
 /// The count fields of a usage object, by path (`prompt_tokens_details.cached_tokens`).
-const COUNT_FIELDS: [&str; 10] = [
+const COUNT_FIELDS: [&str; 11] = [
     "prompt_tokens",
     "completion_tokens",
     "input_tokens",
@@ -223,9 +281,11 @@ const COUNT_FIELDS: [&str; 10] = [
     "completion_tokens_details.reasoning_tokens",
     "input_tokens_details.cached_tokens",
     "output_tokens_details.reasoning_tokens",
+    "output_tokens_details.thinking_tokens",
 ];
 
-/// The count fields present in one usage object, each checked once.
+/// The count fields present in one usage object (or in several merged), each checked once.
+#[derive(Clone, Debug, Default)]
 struct ReadCounts {
     counts: [Option<u64>; COUNT_FIELDS.len()],
 }
@@ -242,6 +302,15 @@ impl ReadCounts {
             *slot = plausible_count(value).ok()?;
         }
         Some(ReadCounts { counts })
+    }
+
+    /// Each count present in `later` overrides this one's; the others stay.
+    fn merge(&mut self, later: &ReadCounts) {
+        for (slot, count) in self.counts.iter_mut().zip(later.counts) {
+            if count.is_some() {
+                *slot = count;
+            }
+        }
     }
 
     /// The count at `path`, one of [`COUNT_FIELDS`].
@@ -331,5 +400,7 @@ impl UsageParser {
     }
 }
 
+#[cfg(test)]
+mod sdk_tests;
 #[cfg(test)]
 mod tests;

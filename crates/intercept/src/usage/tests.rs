@@ -1,4 +1,5 @@
-//! Tests of the usage parser, its body parsers and its decoders.
+//! Tests of the usage parser, its body parsers and its decoders (the SDK rules and the SSE
+//! standard are in `sdk_tests.rs`).
 
 use std::io::Write;
 
@@ -38,6 +39,31 @@ fn raw_deflate(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
+}
+
+fn zstd(bytes: &[u8]) -> Vec<u8> {
+    ::zstd::stream::encode_all(bytes, 3).unwrap()
+}
+
+/// A zstd stream flushed after every SSE event, as a streaming server sends one: each event
+/// ends a block, all in one frame.
+fn zstd_per_event(body: &str) -> Vec<u8> {
+    let mut e = ::zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    for event in body.split_inclusive("\n\n") {
+        e.write_all(event.as_bytes()).unwrap();
+        e.flush().unwrap();
+    }
+    e.finish().unwrap()
+}
+
+/// A zstd frame by hand: no checksum, no content size, a window of 2^`window_log` bytes, and
+/// `content` in one raw block.
+fn zstd_raw_frame(window_log: u8, content: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, (window_log - 10) << 3];
+    let header = (u32::try_from(content.len()).unwrap() << 3) | 1;
+    frame.extend_from_slice(&header.to_le_bytes()[..3]);
+    frame.extend_from_slice(content);
+    frame
 }
 
 fn brotli(bytes: &[u8]) -> Vec<u8> {
@@ -98,7 +124,9 @@ fn which_responses_get_a_parser() {
         (JSON, Some("deflate"), true),
         ("application/problem+json", Some("br"), true),
         (JSON, Some("gzip, identity"), true),
-        (JSON, Some("zstd"), false),
+        (JSON, Some("zstd"), true),
+        (SSE, Some(" ZSTD"), true),
+        (JSON, Some("gzip, zstd"), false),
         (JSON, Some("compress"), false),
         (JSON, Some("gzip, br"), false),
         (JSON, Some("br, br"), false),
@@ -120,6 +148,7 @@ fn compressed_json_bodies_give_usage() {
         ("deflate", zlib(plain)),
         ("deflate", raw_deflate(plain)),
         ("br", brotli(plain)),
+        ("zstd", zstd(plain)),
     ];
     for (encoding, body) in &bodies {
         for size in [1, 2, 3, 7, 4096] {
@@ -270,6 +299,9 @@ fn corrupt_streams_yield_no_usage() {
         ("deflate", b"\x78\x9c garbage that is not deflate".to_vec()),
         ("br", b"definitely not brotli data, no".to_vec()),
         ("br", brotli(json)[..8].to_vec()),
+        ("zstd", b"definitely not zstd data either".to_vec()),
+        ("zstd", zstd(json)[..6].to_vec()),
+        ("zstd", zstd(json)[..zstd(json).len() - 1].to_vec()),
     ];
     for (encoding, body) in &cases {
         let p = parse(JSON, Some(encoding), body, 4);
@@ -286,6 +318,8 @@ fn flipped_bytes_never_panic() {
         ("deflate", zlib(plain)),
         ("deflate", raw_deflate(plain)),
         ("br", brotli(plain)),
+        ("zstd", zstd(plain)),
+        ("zstd", zstd_per_event(ANTHROPIC_SSE)),
     ];
     for (encoding, body) in &bodies {
         for i in 0..body.len() {
@@ -298,6 +332,85 @@ fn flipped_bytes_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn zstd_sse_split_at_every_byte() {
+    for body in [
+        zstd(ANTHROPIC_SSE.as_bytes()),
+        zstd_per_event(ANTHROPIC_SSE),
+    ] {
+        for split in 0..=body.len() {
+            let mut p = UsageParser::for_response(SSE, Some("zstd")).unwrap();
+            p.feed(&body[..split]);
+            p.feed(&body[split..]);
+            assert!(p.saw_terminal_event(), "split {split}");
+            assert_eq!(
+                triple(&p.finish()),
+                ("claude-x", Some(30), Some(15)),
+                "split {split}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_flushed_zstd_stream_reaches_the_parser_event_by_event() {
+    // Each event is decoded as soon as its block arrives, before the frame ends: the
+    // terminal event is seen with the frame's last block still to come.
+    let body = zstd_per_event(ANTHROPIC_SSE);
+    let stop = ANTHROPIC_SSE.find("event: message_stop").unwrap();
+    let upto_stop = zstd_per_event(&ANTHROPIC_SSE[..stop]);
+    // The two frames agree up to the last flush before message_stop, their last (empty)
+    // block aside.
+    let flushed = upto_stop.len() - 3;
+    assert_eq!(body[..flushed], upto_stop[..flushed]);
+    let mut p = UsageParser::for_response(SSE, Some("zstd")).unwrap();
+    p.feed(&body[..flushed]);
+    assert!(!p.saw_terminal_event());
+    assert!(body.len() > flushed + 3);
+    p.feed(&body[flushed..body.len() - 3]);
+    assert!(p.saw_terminal_event(), "before the frame's last block");
+    assert_eq!(triple(&p.finish()), ("claude-x", Some(30), Some(15)));
+}
+
+#[test]
+fn zstd_keeps_what_was_decoded_before_a_cut_or_corruption() {
+    let stop = ANTHROPIC_SSE.find("event: message_stop").unwrap();
+    let whole = zstd_per_event(ANTHROPIC_SSE);
+    let flushed = zstd_per_event(&ANTHROPIC_SSE[..stop]).len() - 3;
+    // Cut after the message_delta's block: its events count, the stream is not complete.
+    let cut = parse(SSE, Some("zstd"), &whole[..flushed], 5);
+    assert!(!cut.saw_terminal_event());
+    assert_eq!(triple(&cut.finish()), ("claude-x", Some(30), Some(15)));
+    // Garbage there instead: decoding stops at it, what came before still counts.
+    let mut corrupt = whole[..flushed].to_vec();
+    corrupt.extend_from_slice(&[0xff; 64]);
+    corrupt.extend_from_slice(&whole[flushed..]);
+    let p = parse(SSE, Some("zstd"), &corrupt, 7);
+    assert!(decoded_bytes(&p).1, "stopped");
+    assert!(!p.saw_terminal_event());
+    assert_eq!(triple(&p.finish()), ("claude-x", Some(30), Some(15)));
+    // Garbage after a whole frame: the frame counts.
+    let mut trailing = whole.clone();
+    trailing.extend_from_slice(b"garbage after the frame");
+    let p = parse(SSE, Some("zstd"), &trailing, 3);
+    assert!(p.saw_terminal_event());
+    assert_eq!(triple(&p.finish()), ("claude-x", Some(30), Some(15)));
+}
+
+#[test]
+fn a_zstd_window_over_8_mib_is_refused() {
+    let body = CHAT_JSON.as_bytes();
+    let p = parse(JSON, Some("zstd"), &zstd_raw_frame(23, body), 4);
+    assert_eq!(
+        triple(&p.finish()),
+        ("gpt-4o-mini", Some(12), Some(5)),
+        "8 MiB"
+    );
+    let p = parse(JSON, Some("zstd"), &zstd_raw_frame(24, body), 4);
+    assert!(decoded_bytes(&p).1, "16 MiB: stopped");
+    assert_eq!(p.finish(), Usage::default(), "16 MiB");
 }
 
 /// A gzip stream of `mib` MiB of zeros, about a thousandth of that in size.
@@ -340,6 +453,23 @@ fn decompression_bomb_stops_early() {
 }
 
 #[test]
+fn zstd_bomb_stops_at_the_cap() {
+    let mut e = ::zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..200 {
+        e.write_all(&zeros).unwrap();
+    }
+    let bomb = e.finish().unwrap();
+    assert!(bomb.len() < 1 << 20, "the bomb is small: {}", bomb.len());
+    let p = parse(SSE, Some("zstd"), &bomb, 16 << 10);
+    let (decoded, stopped) = decoded_bytes(&p);
+    assert!(stopped);
+    assert!(decoded <= MAX_DECODED_BODY, "{decoded}");
+    assert!(decoded > MAX_DECODED_BODY - (1 << 20), "{decoded}");
+    assert_eq!(p.finish(), Usage::default());
+}
+
+#[test]
 fn endless_gzip_header_is_cut_off() {
     // FLG.FNAME set, then a file name that never ends.
     let mut body = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
@@ -367,7 +497,12 @@ fn provider_fixtures_report_every_count() {
         let ct = case["content_type"].as_str().unwrap();
         let expect = &case["expect"];
         let count = |k: &str| expect.get(k).and_then(Value::as_u64);
-        for (encoding, bytes) in [(None, body.clone()), (Some("gzip"), gzip(&body))] {
+        let codings = [
+            (None, body.clone()),
+            (Some("gzip"), gzip(&body)),
+            (Some("zstd"), zstd(&body)),
+        ];
+        for (encoding, bytes) in codings {
             for split in [bytes.len(), 1, 7] {
                 let p = parse(ct, encoding, &bytes, split);
                 assert_eq!(
