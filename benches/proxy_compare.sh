@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Side-by-side proxy overhead: direct vs agentlog proxy vs mitmdump (mitmproxy 11.0.2, no
-# addon) against the same loopback TLS fixture. Prints a markdown table.
-# Usage: benches/proxy_compare.sh   (env: N=2000 requests, SECS=5 throughput seconds)
+# Side-by-side proxy overhead: direct vs agentlog proxy vs agentlog proxy with the budget gate
+# vs mitmdump (mitmproxy 11.0.2, no addon) against the same loopback TLS fixture, in
+# interleaved rounds (each round measures every path once, in a rotated order). Prints a
+# markdown table of medians with their spread, and ratios as medians of per-round ratios.
+# Usage: benches/proxy_compare.sh   (env: ROUNDS=5, N=1000 requests per round for latency,
+#        SECS=3 throughput seconds per round)
 # Every failure (build error, mitmdump not starting, bench panic) is reported on stderr
 # with a non-zero exit status.
 set -euo pipefail

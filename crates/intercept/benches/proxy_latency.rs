@@ -1,10 +1,18 @@
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Proxy overhead benchmark (not a timed test): the same TLS fixture reached directly, through
-//! `agentlog proxy` (in-process, events written to a file) and, when `MITM_PORT` is set,
-//! through `mitmdump` (no addon). Prints a markdown table.
+//! `agentlog proxy` (in-process, events written to a file), through it with the budget gate
+//! on, and, when `MITM_PORT` is set, through `mitmdump` (no addon). Prints a markdown table.
 //!
-//! - latency: `N` (default 2000) sequential keep-alive `POST /v1/chat/completions`, p50/p99;
-//! - throughput: 32 concurrent clients for `SECS` (default 5) seconds, requests/s.
+//! Single runs on a shared machine vary about 3x, so the configurations are **interleaved**:
+//! `ROUNDS` rounds (default 5), each measuring every configuration once, in an order rotated
+//! per round, so a slow spell hits them all alike. Per round and configuration:
+//!
+//! - latency: `N` (default 1000) sequential keep-alive `POST /v1/chat/completions`, p50/p99;
+//! - throughput: 32 concurrent clients for `SECS` (default 3) seconds, requests/s.
+//!
+//! The table gives each configuration's median over the rounds with its spread (min-max),
+//! and its ratio to direct (and the gate's to the proxy without it) as the median of the
+//! per-round ratios, so the machine's drift between rounds cancels out.
 //!
 //! The proxy runs as an operator's would: one secret configured (not allowed for the
 //! benchmark host, so every request body is scanned for its placeholder), three events per
@@ -23,13 +31,12 @@ use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 const BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
 
 struct Row {
-    name: String,
     p50: f64,
     p99: f64,
     rps: f64,
 }
 
-async fn measure(name: &str, client: reqwest::Client, url: &str, n: usize, secs: u64) -> Row {
+async fn measure(client: reqwest::Client, url: &str, n: usize, secs: u64) -> Row {
     // Warm up (connection, TLS, leaf minting).
     for _ in 0..50 {
         send(&client, url).await;
@@ -63,12 +70,7 @@ async fn measure(name: &str, client: reqwest::Client, url: &str, n: usize, secs:
         total += t.await.unwrap_or(0);
     }
     let rps = total as f64 / started.elapsed().as_secs_f64();
-    Row {
-        name: name.to_owned(),
-        p50,
-        p99,
-        rps,
-    }
+    Row { p50, p99, rps }
 }
 
 async fn send(client: &reqwest::Client, url: &str) {
@@ -90,6 +92,104 @@ fn base() -> reqwest::ClientBuilder {
         .timeout(Duration::from_secs(30))
 }
 
+/// One configuration: a name and the client that reaches the fixture its way.
+struct Config {
+    name: String,
+    client: reqwest::Client,
+}
+
+/// The median of `values` (the mean of the two middle ones for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mid = v.len() / 2;
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[mid],
+        _ => (v[mid - 1] + v[mid]) / 2.0,
+    }
+}
+
+fn spread(values: &[f64]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+/// `rows[round][config]` for every round, each round in a rotated order.
+async fn rounds(
+    configs: &[Config],
+    url: &str,
+    n: usize,
+    secs: u64,
+    rounds: usize,
+) -> Vec<Vec<Row>> {
+    let mut all = Vec::new();
+    for round in 0..rounds {
+        let mut rows: Vec<Option<Row>> = (0..configs.len()).map(|_| None).collect();
+        for k in 0..configs.len() {
+            let i = (round + k) % configs.len();
+            let c = &configs[i];
+            rows[i] = Some(measure(c.client.clone(), url, n, secs).await);
+        }
+        eprintln!("round {} of {rounds} done", round + 1);
+        all.push(rows.into_iter().map(|r| r.expect("measured")).collect());
+    }
+    all
+}
+
+/// The table: medians with spreads, and per-round ratios' medians against `base` (direct)
+/// and, for the gate, against the proxy without it (`gate_of`: (gated, plain) indexes).
+fn print_table(names: &[String], all: &[Vec<Row>], gate_of: Option<(usize, usize)>) {
+    let column =
+        |i: usize, f: &dyn Fn(&Row) -> f64| -> Vec<f64> { all.iter().map(|r| f(&r[i])).collect() };
+    println!(
+        "\n| path | p50 ms (median, min-max) | p99 ms (median, min-max) | added p50 ms | added p99 ms | req/s (median, min-max) | req/s vs direct |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (i, name) in names.iter().enumerate() {
+        let (p50, p99, rps) = (
+            column(i, &|r| r.p50),
+            column(i, &|r| r.p99),
+            column(i, &|r| r.rps),
+        );
+        let added50: Vec<f64> = all.iter().map(|r| r[i].p50 - r[0].p50).collect();
+        let added99: Vec<f64> = all.iter().map(|r| r[i].p99 - r[0].p99).collect();
+        let ratio: Vec<f64> = all.iter().map(|r| r[i].rps / r[0].rps).collect();
+        let ((a, b), (c, d), (e, f)) = (spread(&p50), spread(&p99), spread(&rps));
+        println!(
+            "| {name} | {:.3} ({a:.3}-{b:.3}) | {:.3} ({c:.3}-{d:.3}) | {:+.3} | {:+.3} | {:.0} ({e:.0}-{f:.0}) | {:.2} |",
+            median(&p50),
+            median(&p99),
+            median(&added50),
+            median(&added99),
+            median(&rps),
+            median(&ratio),
+        );
+    }
+    if let Some((gated, plain)) = gate_of {
+        let ratio: Vec<f64> = all.iter().map(|r| r[gated].rps / r[plain].rps).collect();
+        let added50: Vec<f64> = all.iter().map(|r| r[gated].p50 - r[plain].p50).collect();
+        let added99: Vec<f64> = all.iter().map(|r| r[gated].p99 - r[plain].p99).collect();
+        let (lo, hi) = spread(&ratio);
+        println!(
+            "\nbudget gate vs the proxy without it, medians of per-round figures: req/s ratio {:.3} (rounds {lo:.3}-{hi:.3}), added p50 {:+.3} ms, added p99 {:+.3} ms",
+            median(&ratio),
+            median(&added50),
+            median(&added99)
+        );
+    }
+}
+
+fn client_via(proxy_url: &str, ca_pem: &[u8]) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(ca_pem).expect("ca");
+    base()
+        .proxy(reqwest::Proxy::all(proxy_url).expect("proxy url"))
+        .tls_certs_only([ca])
+        .build()
+        .expect("client")
+}
+
 fn main() {
     let env = |k: &str, d: u64| {
         std::env::var(k)
@@ -97,8 +197,9 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    let n = env("N", 2000) as usize;
-    let secs = env("SECS", 5);
+    let n = env("N", 1000) as usize;
+    let secs = env("SECS", 3);
+    let round_count = env("ROUNDS", 5) as usize;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -122,52 +223,29 @@ fn main() {
         let gated = start_proxy(&fixture, gated_options).await.expect("proxy");
         let url = format!("https://localhost:{}/v1/chat/completions", fixture.addr().port());
         let fixture_ca = reqwest::Certificate::from_pem(fixture.ca_pem().as_bytes()).expect("ca");
-        let mut rows = Vec::new();
-
         let direct = base().no_proxy().tls_certs_only([fixture_ca]).build().expect("client");
-        rows.push(measure("direct", direct, &url, n, secs).await);
-
-        let proxy_ca = reqwest::Certificate::from_pem(proxy.ca().cert_pem().as_bytes()).expect("ca");
-        let via = base()
-            .proxy(reqwest::Proxy::all(proxy.url()).expect("proxy url"))
-            .tls_certs_only([proxy_ca])
-            .build()
-            .expect("client");
-        rows.push(measure("agentlog proxy", via, &url, n, secs).await);
-
-        let gated_ca = reqwest::Certificate::from_pem(gated.ca().cert_pem().as_bytes()).expect("ca");
-        let via = base()
-            .proxy(reqwest::Proxy::all(gated.url()).expect("proxy url"))
-            .tls_certs_only([gated_ca])
-            .build()
-            .expect("client");
-        rows.push(measure("agentlog proxy + budget gate", via, &url, n, secs).await);
-
+        let mut configs = vec![
+            Config { name: "direct".into(), client: direct },
+            Config {
+                name: "agentlog proxy".into(),
+                client: client_via(&proxy.url(), proxy.ca().cert_pem().as_bytes()),
+            },
+            Config {
+                name: "agentlog proxy + budget gate".into(),
+                client: client_via(&gated.url(), gated.ca().cert_pem().as_bytes()),
+            },
+        ];
         if let (Ok(port), Ok(ca_path)) = (std::env::var("MITM_PORT"), std::env::var("MITM_CA")) {
             let pem = std::fs::read(&ca_path).expect("read mitmproxy CA");
-            let ca = reqwest::Certificate::from_pem(&pem).expect("mitm ca");
-            let via = base()
-                .proxy(reqwest::Proxy::all(format!("http://127.0.0.1:{port}")).expect("url"))
-                .tls_certs_only([ca])
-                .build()
-                .expect("client");
-            rows.push(measure("mitmdump 11.0.2", via, &url, n, secs).await);
+            configs.push(Config {
+                name: "mitmdump 11.0.2".into(),
+                client: client_via(&format!("http://127.0.0.1:{port}"), &pem),
+            });
         }
-
-        let d50 = rows[0].p50;
-        println!("\n| path | p50 ms | p99 ms | added p50 ms | req/s (32 clients) |");
-        println!("|---|---:|---:|---:|---:|");
-        for r in &rows {
-            println!(
-                "| {} | {:.3} | {:.3} | {:+.3} | {:.0} |",
-                r.name,
-                r.p50,
-                r.p99,
-                r.p50 - d50,
-                r.rps
-            );
-        }
-        println!("\n{n} sequential keep-alive requests for latency; {secs} s with 32 concurrent clients for throughput.");
+        let all = rounds(&configs, &url, n, secs, round_count).await;
+        let names: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
+        print_table(&names, &all, Some((2, 1)));
+        println!("\n{round_count} interleaved rounds; per round and path {n} sequential keep-alive requests for latency and {secs} s with 32 concurrent clients for throughput.");
         let _ = proxy.shutdown().await;
         let _ = gated.shutdown().await;
     });
