@@ -120,3 +120,36 @@ proptest! {
         prop_assert!(err.get_ref().is_some_and(|e| e.is::<OutputWithheld>()));
     }
 }
+
+/// Found by the third attack on the landed build (issue 19), one case each.
+#[test]
+fn forms_the_third_attack_found_are_withheld() {
+    let key = "sk-proj-Q8xZ2mWk7Lp4Rv9Tn3Bc6Yh1Jd5Fg0Ks";
+    let plain = gate("x-unrelated-value");
+    // Hex with one stray leading digit: a reader drops it and decodes the rest.
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    let shown = through(&plain, Style::Text, &format!("tool 0{hex}\n")).unwrap();
+    assert!(!shown.contains(&hex), "{shown}");
+    // Fixed-length keys with a word character glued after them.
+    for glued in [
+        "AKIAIOSFODNN7EXAMPLEZ",
+        "AIzaSyD4x9Vq2LmN8pRt5Wz1Kc7Hj3Bf6Gs0Ye2Q",
+    ] {
+        let shown = through(&plain, Style::Text, &format!("tool {glued}\n")).unwrap();
+        assert!(!shown.contains(&glued[..20]), "{glued}: {shown}");
+    }
+    // Invisible format characters (Egyptian hieroglyph and shorthand format controls)
+    // splitting a value are escaped, so the value does not read whole.
+    let value = "Zq7vPw3nLk9xTb2m";
+    let split = format!("Zq7v\u{1BCA0}Pw3n\u{13430}Lk9xTb2m");
+    let shown = through(&gate(value), Style::Text, &format!("tool {split}\n")).unwrap();
+    assert!(
+        !shown.contains('\u{1BCA0}') && !shown.contains('\u{13430}'),
+        "{shown}"
+    );
+    // A whole number written as a float in exponent form is the number it stands for.
+    let number = serde_json::Number::from_f64(9.876_543_210_987_654e16).unwrap();
+    let secret = gate("98765432109876540");
+    assert!(secret.redactor().leaks_number(&number));
+    assert!(!plain.redactor().leaks_number(&number));
+}

@@ -223,7 +223,7 @@ pub fn parse_secrets(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFil
 /// What went wrong with one JSON entry (the serde error only carries the position).
 enum EntryProblem {
     BadName { entry: usize },
-    NotAString { entry: usize, name: Option<String> },
+    NotAString { entry: usize },
     Empty { entry: usize },
     TooShort { entry: usize },
 }
@@ -256,10 +256,7 @@ impl<'de> Visitor<'de> for EntriesVisitor<'_> {
                 }
                 serde_json::Value::String(_) if valid => EntryProblem::TooShort { entry },
                 serde_json::Value::String(_) => EntryProblem::BadName { entry },
-                _ => EntryProblem::NotAString {
-                    entry,
-                    name: valid.then_some(name),
-                },
+                _ => EntryProblem::NotAString { entry },
             };
             *self.problem.borrow_mut() = Some(problem);
             return Err(A::Error::custom("bad entry"));
@@ -283,13 +280,12 @@ fn parse_json(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFileError>
                 line,
                 entry: EntryLabel(Some(entry)),
             },
-            Some(EntryProblem::NotAString { entry, name }) => SecretsFileError::NotAString {
+            Some(EntryProblem::NotAString { entry }) => SecretsFileError::NotAString {
                 file,
                 line,
-                what: match name {
-                    Some(name) => format!("secret {name}"),
-                    None => format!("entry {entry}"),
-                },
+                // Named by position, never by name: a name may be another secret's value
+                // (the error is printed before the output gate knows the secrets).
+                what: format!("entry {entry}"),
             },
             Some(EntryProblem::Empty { entry }) => SecretsFileError::EmptyValue {
                 file,
@@ -587,11 +583,12 @@ mod tests {
                 &["s.env line 1: the value is shorter than 8 bytes"],
                 &[],
             ),
-            // JSON: a non-string value names a valid key, else the entry.
+            // JSON: a non-string value names its entry by position, never by name (a name
+            // may be another secret's value).
             (
                 format!("{{\"A\": \"{V}\",\n \"KEY\": [\"{V}\"]}}"),
-                &["s.env line 2", "secret KEY", "not a string"],
-                &[],
+                &["s.env line 2", "entry 2", "not a string"],
+                &["KEY"],
             ),
             (
                 format!("{{\"A\": \"x-value-1\",\n\n \"{V}\": 12}}"),

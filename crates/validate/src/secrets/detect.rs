@@ -431,17 +431,21 @@ impl Detector {
                     (body.len() >= MIN_STRIPE_BODY && looks_random(body))
                         .then_some((Kind::Stripe, e))
                 }
+                // Without the boundary rule (judging output), a fixed-length key with more
+                // word characters glued after it is still its first N characters.
                 Prefix::Aws => {
                     let (s, e) = scan.body(end, is_upper_digit, AWS_BODY + 1);
-                    let body = scan.slice(s, e);
-                    let ok = body.len() == AWS_BODY && entropy(body, false) >= AWS_MIN_ENTROPY;
-                    (ok && scan.boundary_after(e, is_alnum)).then_some((Kind::Aws, e))
+                    let key = scan.slice(s, e).get(..AWS_BODY);
+                    let ok = key.is_some_and(|k| entropy(k, false) >= AWS_MIN_ENTROPY);
+                    let closed = e - s == AWS_BODY && scan.boundary_after(e, is_alnum);
+                    (ok && (closed || !self.boundaries)).then_some((Kind::Aws, s + AWS_BODY))
                 }
                 Prefix::GitHub | Prefix::GitHubPat => {
                     let (s, e) = scan.body(end, is_alnum_us, GITHUB_MAX + 1);
                     let body = scan.slice(s, e);
-                    ((GITHUB_MIN..=GITHUB_MAX).contains(&body.len()) && looks_random(body))
-                        .then_some((Kind::GitHub, e))
+                    let len_ok = (GITHUB_MIN..=GITHUB_MAX).contains(&body.len())
+                        || (!self.boundaries && body.len() > GITHUB_MAX);
+                    (len_ok && looks_random(body)).then_some((Kind::GitHub, e))
                 }
                 Prefix::GitHubServer => {
                     let (s, e) = scan.body(end, is_stateless, MAX_SCAN);
@@ -470,7 +474,10 @@ impl Detector {
                 Prefix::Google => {
                     let (s, e) = scan.body(end, is_word, GOOGLE_BODY + 1);
                     let body = scan.slice(s, e);
-                    (body.len() == GOOGLE_BODY && looks_random(body)).then_some((Kind::Google, e))
+                    let len_ok = body.len() == GOOGLE_BODY || !self.boundaries;
+                    let key = body.get(..GOOGLE_BODY).filter(|_| len_ok);
+                    key.is_some_and(looks_random)
+                        .then_some((Kind::Google, s + GOOGLE_BODY))
                 }
                 Prefix::Jwt => jwt(&mut scan, start).map(|e| (Kind::Jwt, e)),
             };

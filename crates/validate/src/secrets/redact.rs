@@ -226,7 +226,10 @@ impl Redactor {
 
     /// Whether the decimal text of a number carries a secret (a card number, a PIN).
     pub fn leaks_number(&self, number: &serde_json::Number) -> bool {
-        self.leaks(&number.to_string())
+        let text = number.to_string();
+        // A number in exponent form (`9.876543210987654e16`) reads as the digits it stands
+        // for (`98765432109876540`): judged as those too.
+        self.leaks(&text) || expanded(&text).is_some_and(|digits| self.leaks(&digits))
     }
 
     /// Withholds, in place, every string, number and object key of `value` that carries a
@@ -436,8 +439,11 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
     for run in runs(text, |b| b.is_ascii_hexdigit() || b == b':') {
         let digits: Vec<u8> = run.iter().copied().filter(|&b| b != b':').collect();
         if digits.len() >= MIN_HEX_RUN {
-            let pairs = digits.chunks_exact(2);
-            views.push(pairs.filter_map(|p| hex_byte(p, 0)).collect());
+            // Both alignments: a reader drops a stray leading digit as readily as none.
+            for offset in 0..2 {
+                let pairs = digits.get(offset..).unwrap_or_default().chunks_exact(2);
+                views.push(pairs.filter_map(|p| hex_byte(p, 0)).collect());
+            }
         }
     }
     views.extend(byte_lists(text));
@@ -464,6 +470,31 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
         }
     }
     views
+}
+
+/// The plain digits a number in exponent form stands for, when it is a whole number of at
+/// most 64 digits (`1.5e3` -> `1500`, `-2.5E+2` -> `-250`); `None` otherwise.
+fn expanded(text: &str) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let exponent: i64 = exponent.trim_start_matches('+').parse().ok()?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let point = i64::try_from(whole.len()).ok()? + exponent;
+    let digits = format!("{whole}{fraction}");
+    let length = usize::try_from(point)
+        .ok()
+        .filter(|p| (1..=64).contains(p))?;
+    if digits.len() > length && digits.get(length..)?.bytes().any(|b| b != b'0') {
+        return None;
+    }
+    let mut out: String = digits.chars().take(length).collect();
+    while out.len() < length {
+        out.push('0');
+    }
+    Some(format!("{sign}{out}"))
 }
 
 /// Fewest numbers a byte list is decoded from.
@@ -605,6 +636,23 @@ pub fn plain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exponent_forms_expand_to_the_digits_they_stand_for() {
+        let cases = [
+            ("9.876543210987654e16", Some("98765432109876540")),
+            ("1.5e3", Some("1500")),
+            ("-2.5E+2", Some("-250")),
+            ("1e0", Some("1")),
+            ("1.25e1", None),
+            ("1e-3", None),
+            ("1e400", None),
+            ("12", None),
+        ];
+        for (text, digits) in cases {
+            assert_eq!(expanded(text).as_deref(), digits, "{text}");
+        }
+    }
 
     #[test]
     fn displayed_is_what_a_terminal_shows() {
