@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use agentlog_testkit::TlsFixture;
@@ -16,16 +16,52 @@ const PLACEHOLDER: &str = "SANDBOX_SECRET_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 /// A running `agentlog proxy` process.
 struct ProxyProcess {
-    child: Child,
+    /// Taken by [`ProxyProcess::wait`]; killed on drop if still here (a test that failed
+    /// half-way must not leave its proxy running).
+    child: Option<Child>,
     addr: String,
     ca_pem: PathBuf,
-    stderr: PathBuf,
+    stderr: Stderr,
+}
+
+/// The proxy's stderr, read line by line as it comes: kept whole, and each line sent on a
+/// channel for [`ProxyProcess::wait_stderr`].
+struct Stderr {
+    text: Arc<Mutex<String>>,
+    lines: mpsc::Receiver<String>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Stderr {
+    fn read_from(pipe: std::process::ChildStderr) -> Stderr {
+        let text = Arc::new(Mutex::new(String::new()));
+        let (tx, lines) = mpsc::channel();
+        let kept = text.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut all = kept.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+                drop(all);
+                let _ = tx.send(line);
+            }
+        });
+        Stderr {
+            text,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    fn so_far(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
 }
 
 impl ProxyProcess {
     /// Starts the proxy in front of `fixture` and waits for its "listening on" line.
     fn start(fixture: &TlsFixture, dir: &Path, extra: &[&str]) -> ProxyProcess {
-        Self::start_with_env(fixture, dir, extra, &[])
+        Self::launch(fixture, dir, extra, &[], &[])
     }
 
     /// [`ProxyProcess::start`] with extra environment variables.
@@ -35,10 +71,29 @@ impl ProxyProcess {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> ProxyProcess {
+        Self::launch(fixture, dir, extra, env, &[])
+    }
+
+    /// [`ProxyProcess::start`] with extra environment variables, run by `wrapper` (a
+    /// command that execs the rest of its arguments, such as `prlimit --fsize=N --`).
+    fn launch(
+        fixture: &TlsFixture,
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        wrapper: &[&str],
+    ) -> ProxyProcess {
         let upstream_ca = dir.join("upstream-ca.pem");
         std::fs::write(&upstream_ca, fixture.ca_pem()).unwrap();
-        let stderr = dir.join("stderr.txt");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_agentlog"));
+        let agentlog = env!("CARGO_BIN_EXE_agentlog");
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(agentlog);
+                c
+            }
+            None => Command::new(agentlog),
+        };
         command
             .args(["proxy", "--listen", "127.0.0.1:0", "--ca-dir"])
             .arg(dir.join("ca"))
@@ -57,9 +112,10 @@ impl ProxyProcess {
             .env_remove("RUST_LOG")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let stderr = Stderr::read_from(child.stderr.take().unwrap());
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -73,13 +129,13 @@ impl ProxyProcess {
         while addr.is_none() {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no 'listening on' line; stderr: {}", read(&stderr)));
+                .unwrap_or_else(|_| panic!("no 'listening on' line; stderr: {}", stderr.so_far()));
             addr = line
                 .strip_prefix("agentlog proxy listening on ")
                 .map(str::to_owned);
         }
         ProxyProcess {
-            child,
+            child: Some(child),
             addr: addr.unwrap(),
             ca_pem: dir.join("ca").join("ca.pem"),
             stderr,
@@ -98,24 +154,58 @@ impl ProxyProcess {
 
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
     }
 
+    /// Waits for a stderr line containing `needle` (failing after `secs`); returns it.
+    fn wait_stderr(&self, needle: &str, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.stderr.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!(
+                    "no stderr line with {needle:?} within {secs}s; stderr: {}",
+                    self.stderr.so_far()
+                ),
+            }
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     /// Waits for the process to exit (failing after `secs`); its exit code and stderr.
     fn wait(mut self, secs: u64) -> (Option<i32>, String) {
         let (tx, rx) = mpsc::channel();
-        let pid = self.child.id();
+        let pid = self.pid();
+        let mut child = self.child.take().unwrap();
         std::thread::spawn(move || {
-            let _ = tx.send(self.child.wait().map(|s| s.code()));
+            let _ = tx.send(child.wait().map(|s| s.code()));
         });
         let code = rx
             .recv_timeout(Duration::from_secs(secs))
             .unwrap_or_else(|_| panic!("proxy {pid} did not exit within {secs}s"))
             .unwrap();
-        (code, read(&self.stderr))
+        // The process is gone, so its stderr is at its end.
+        if let Some(reader) = self.stderr.reader.take() {
+            reader.join().unwrap();
+        }
+        (code, self.stderr.so_far())
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -405,13 +495,29 @@ fn start_up_raises_the_open_file_limit_and_shows_each_scope() {
     );
 }
 
+/// Runs a proxy that must refuse to start: exit code 2 within 30 s; its stderr. One that
+/// starts instead is killed and the test fails.
 fn proxy_fails(args: &[&str], dir: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_agentlog"))
+    let child = Command::new(env!("CARGO_BIN_EXE_agentlog"))
         .args(["proxy", "--listen", "127.0.0.1:0", "--ca-dir"])
         .arg(dir)
         .args(args)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("the proxy {args:?} started instead of refusing to");
+    };
+    let out = out.unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -681,4 +787,231 @@ fn budget_spend_is_restored_from_the_log_at_start_up() {
         stderr.contains("events.jsonl:2: not a JSON event; not counted in the budget"),
         "{stderr}"
     );
+}
+
+/// A chat completion through the proxy, read to its end.
+async fn complete_chat(client: &reqwest::Client) {
+    let resp = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("authorization", format!("Bearer {PLACEHOLDER}"))
+        .body(r#"{"model":"gpt-4o-mini"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.bytes().await.unwrap();
+}
+
+/// How many events of each type `events` holds: `(key_injection, llm_request, llm_response)`.
+fn counts(events: &[Value]) -> (usize, usize, usize) {
+    (
+        of_type(events, "key_injection").len(),
+        of_type(events, "llm_request").len(),
+        of_type(events, "llm_response").len(),
+    )
+}
+
+/// The signals process `pid` catches or ignores (bit `n - 1` for signal `n`), from
+/// `/proc/PID/status`.
+fn handled_signals(pid: u32) -> u64 {
+    let status = read(Path::new(&format!("/proc/{pid}/status")));
+    let mask = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .map(|hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+            .unwrap_or_else(|| panic!("no {field} in {status}"))
+    };
+    mask("SigIgn:") | mask("SigCgt:")
+}
+
+/// SIGHUP (what logrotate sends after renaming the log) reopens the log: streams in flight
+/// keep going, and every event is in the renamed file or the new one, exactly once. A SIGHUP
+/// with the log not renamed keeps writing the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reopens_the_log_with_streams_in_flight() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let rotated = dir.path().join("events.jsonl.1");
+    let log_arg = log.to_str().unwrap().to_owned();
+    let proxy = ProxyProcess::start(&fixture, dir.path(), &["--event-log", &log_arg]);
+    #[cfg(target_os = "linux")]
+    {
+        let handled = handled_signals(proxy.pid());
+        for (name, number) in [("SIGHUP", 1), ("SIGPIPE", 13), ("SIGXFSZ", 25)] {
+            assert_ne!(
+                handled & (1 << (number - 1)),
+                0,
+                "{name} has its default action"
+            );
+        }
+    }
+    let client = proxy.client();
+    for _ in 0..2 {
+        complete_chat(&client).await;
+    }
+    let mut streams = Vec::new();
+    for _ in 0..5 {
+        let mut resp = stream_request(&client).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.chunk().await.unwrap().expect("a first chunk");
+        streams.push(tokio::spawn(async move { resp.bytes().await.is_ok() }));
+    }
+    std::fs::rename(&log, &rotated).unwrap();
+    proxy.signal("HUP");
+    let line = proxy.wait_stderr("SIGHUP received", 30);
+    assert!(line.contains("reopened"), "{line}");
+    for _ in 0..2 {
+        complete_chat(&client).await;
+    }
+    // Released after the reopen: their responses go to the new file.
+    for _ in 0..5 {
+        fixture.release();
+    }
+    for s in streams {
+        assert!(s.await.unwrap(), "a stream in flight failed across SIGHUP");
+    }
+    proxy.signal("HUP");
+    let line = proxy.wait_stderr("SIGHUP received", 30);
+    assert!(line.contains("was not rotated"), "{line}");
+    complete_chat(&client).await;
+    proxy.signal("TERM");
+    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("synced and closed"), "{stderr}");
+    let (old, new) = (events(&rotated), events(&log));
+    // Before the rename: two whole exchanges and the request events of the five streams.
+    assert_eq!(counts(&old), (7, 7, 2), "{old:#?}");
+    // After it: the five streams' responses and three whole exchanges.
+    assert_eq!(counts(&new), (3, 3, 8), "{new:#?}");
+    assert_eq!(old.len() + new.len(), 30, "no other event, none twice");
+    let streamed = of_type(&new, "llm_response")
+        .into_iter()
+        .filter(|e| e["data"]["output_tokens"] == 6)
+        .count();
+    assert_eq!(
+        streamed, 5,
+        "the streams' responses, complete, in the new file"
+    );
+    assert!(
+        of_type(&new, "llm_response")
+            .iter()
+            .all(|e| tags(e) == ["tls"])
+    );
+}
+
+/// Under a file-size limit (`ulimit -f`, systemd's `LimitFSIZE=`) the write that crosses it
+/// fails with EFBIG instead of SIGXFSZ killing the proxy: requests get the documented 503,
+/// the proxy keeps answering, and it exits 2 reporting the lost events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_size_limit_refuses_requests_instead_of_killing_the_proxy() {
+    const LIMIT: u64 = 4096;
+    let fixture = TlsFixture::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let log_arg = log.to_str().unwrap().to_owned();
+    let fsize = format!("--fsize={LIMIT}");
+    let proxy = ProxyProcess::launch(
+        &fixture,
+        dir.path(),
+        &["--event-log", &log_arg],
+        &[],
+        &["prlimit", &fsize, "--"],
+    );
+    let client = proxy.client();
+    let mut refused = None;
+    let mut outcomes = Vec::new();
+    for _ in 0..100 {
+        let sent = client
+            .post("https://api.openai.com/v1/chat/completions")
+            .header("authorization", format!("Bearer {PLACEHOLDER}"))
+            .body(r#"{"model":"gpt-4o-mini"}"#)
+            .send()
+            .await;
+        // A response whose llm_response did not fit is withheld (its stream reset), so an
+        // error is no proof of death; only a 503 after the limit proves the proxy lived.
+        let Ok(resp) = sent else {
+            outcomes.push(0);
+            continue;
+        };
+        let status = resp.status().as_u16();
+        outcomes.push(status);
+        let body = resp.bytes().await;
+        if status == 503 {
+            refused = Some(body.unwrap());
+            break;
+        }
+        assert_eq!(status, 200, "{outcomes:?}");
+    }
+    let body = refused.unwrap_or_else(|| {
+        panic!(
+            "no 503 (the proxy died at the limit, or never reached it): {outcomes:?}; stderr: {}",
+            proxy.stderr.so_far()
+        )
+    });
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "event_log_unavailable", "{body}");
+    // Still alive, still refusing what it cannot log.
+    let again = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("authorization", format!("Bearer {PLACEHOLDER}"))
+        .body(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"a request whose events cannot fit"}]}"#)
+        .send()
+        .await
+        .expect("the proxy answers after the limit was hit");
+    assert_eq!(again.status(), 503);
+    proxy.signal("TERM");
+    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("event not written"), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+    assert!(std::fs::metadata(&log).unwrap().len() <= LIMIT);
+    // No torn line: `events` fails on one.
+    assert!(!events(&log).is_empty());
+}
+
+/// One budget gate per log: a second proxy on a log another proxy is writing refuses to
+/// start (exit 2) naming the log; once the first stops, the log is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_proxy_on_the_same_log_refuses_to_start() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let log_arg = log.to_str().unwrap().to_owned();
+    let first = ProxyProcess::start(&fixture, dir.path(), &["--event-log", &log_arg]);
+    let second = dir.path().join("second");
+    std::fs::create_dir(&second).unwrap();
+    let stderr = proxy_fails(
+        &["--event-log", &log_arg, "--budget-usd", "5"],
+        &second.join("ca"),
+    );
+    assert!(
+        stderr.contains(&format!(
+            "event log {log_arg} is in use by another agentlog proxy"
+        )),
+        "{stderr}"
+    );
+    complete_chat(&first.client()).await;
+    first.signal("TERM");
+    let (code, stderr) = tokio::task::spawn_blocking(move || first.wait(60))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let third = ProxyProcess::start(&fixture, &second, &["--event-log", &log_arg]);
+    third.signal("TERM");
+    let (code, stderr) = tokio::task::spawn_blocking(move || third.wait(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        code,
+        Some(0),
+        "the lock went with the first proxy: {stderr}"
+    );
+    assert_eq!(counts(&events(&log)), (1, 1, 1));
 }

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentlog_core::config::{LoggingConfig, RunId};
+use agentlog_core::config::{ConfigError, LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::{HostPattern, Secret};
+use agentlog_core::sink::{JsonlWriter, Reopened, SinkError};
 use agentlog_intercept::{
     Budget, CertAuthority, ConnectTo, HostGate, Injector, LogErrorPolicy, PriceTable, Profile,
-    Proxy, ProxyConfig, Restored, Route, Routes, RunningProxy, Timeouts, install_default_provider,
-    parse_connect_to, raise_fd_limit, restore_from_log,
+    Proxy, ProxyConfig, Restored, Route, Routes, RunningProxy, Timeouts, ignore_write_signals,
+    install_default_provider, parse_connect_to, raise_fd_limit, restore_from_log,
 };
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -24,7 +25,9 @@ use super::{EXIT_ERROR, EXIT_OK, fail};
 ///
 /// SIGTERM or SIGINT (Ctrl-C) stops it: no new connection is accepted, exchanges in flight
 /// get `--shutdown-grace` to finish, the rest are cut (their `llm_response` is tagged
-/// `cut_short`), and the log is synced and closed. Durations are written `30s`, `500ms`,
+/// `cut_short`), and the log is synced and closed. SIGHUP reopens the event log (after
+/// logrotate renamed it; every event lands in the old file or the new one). The log is locked:
+/// a second proxy on the same log refuses to start. Durations are written `30s`, `500ms`,
 /// `2m`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -228,15 +231,22 @@ pub fn run(args: Args) -> u8 {
     super::block_on(serve(args))
 }
 
-/// The event log: the emitter the proxy writes with and, when logging, the file.
+/// The event log: the emitter the proxy writes with and, when logging, the file and its
+/// writer (which SIGHUP reopens).
 struct Log {
     emitter: Emitter,
     path: Option<PathBuf>,
+    writer: Option<Arc<JsonlWriter>>,
     run_id: RunId,
 }
 
 async fn serve(args: Args) -> u8 {
     install_default_provider();
+    // Before the log is opened: a write past a file-size limit must fail (and be refused
+    // with 503), not kill the proxy.
+    if let Err(e) = ignore_write_signals() {
+        return fail(format!("ignore SIGXFSZ and SIGPIPE: {e}"));
+    }
     let limits = raise_fd_limit();
     let (config, log, ca) = match configure(&args, limits) {
         Ok(parts) => parts,
@@ -256,11 +266,15 @@ async fn serve(args: Args) -> u8 {
         Err(e) => return fail(format!("listen for signals: {e}")),
     };
     print_startup(&running, &ca, &log, &scopes);
-    let signal = match signals.wait().await {
-        Ok(name) => name,
-        Err(e) => return fail(format!("wait for a signal: {e}")),
-    };
-    stop(running, &log, signal, args.shutdown_grace).await
+    loop {
+        match signals.wait().await {
+            Ok(Signalled::Stop(name)) => {
+                return stop(running, &log, name, args.shutdown_grace).await;
+            }
+            Ok(Signalled::Reopen) => reopen(&log).await,
+            Err(e) => return fail(format!("wait for a signal: {e}")),
+        }
+    }
 }
 
 /// Everything the proxy needs from the command line; an error was printed when `Err`.
@@ -387,7 +401,7 @@ fn open_log(args: &Args) -> Result<Log, u8> {
         .or_else(|| args.event_log.as_ref().map(|_| "agentlog-proxy".to_owned()));
     let logging = LoggingConfig::from_flags(args.event_log.clone(), run_id.clone(), agent_system)
         .map_err(fail)?;
-    match logging.emitter() {
+    match logging.emitter_locked() {
         Ok(Some((emitter, writer))) => {
             let path = writer.path().to_path_buf();
             let repaired = writer.repaired_bytes();
@@ -400,6 +414,7 @@ fn open_log(args: &Args) -> Result<Log, u8> {
             Ok(Log {
                 emitter,
                 path: Some(path),
+                writer: Some(writer),
                 run_id,
             })
         }
@@ -407,10 +422,15 @@ fn open_log(args: &Args) -> Result<Log, u8> {
             Ok(emitter) => Ok(Log {
                 emitter,
                 path: None,
+                writer: None,
                 run_id,
             }),
             Err(e) => Err(fail(e)),
         },
+        Err(ConfigError::Sink(SinkError::Locked { path })) => Err(fail(format_args!(
+            "event log {} is in use by another agentlog proxy (it holds the log's lock): two proxies on one log would each enforce the whole --budget-usd; stop the other one or give this one another --event-log",
+            path.display()
+        ))),
         Err(e) => Err(fail(e)),
     }
 }
@@ -496,14 +516,26 @@ fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: 
     let _ = out.flush();
 }
 
-/// SIGTERM (what docker and systemd send) and SIGINT (Ctrl-C), listened for from the moment
-/// this is made: made before the "listening on" line, so a supervisor that signals as soon as
-/// it reads that line never meets the default action (an exit with no log closed).
+/// SIGTERM (what docker and systemd send) and SIGINT (Ctrl-C), which stop the proxy, and
+/// SIGHUP, which reopens the event log (what logrotate sends after renaming it), listened for
+/// from the moment this is made: made before the "listening on" line, so a supervisor that
+/// signals as soon as it reads that line never meets the default action (an exit with no log
+/// closed).
 struct StopSignals {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+/// What a signal asks of the proxy.
+enum Signalled {
+    /// Stop (the signal's name).
+    Stop(&'static str),
+    /// Reopen the event log.
+    Reopen,
 }
 
 impl StopSignals {
@@ -514,6 +546,7 @@ impl StopSignals {
             Ok(StopSignals {
                 term: signal(SignalKind::terminate())?,
                 int: signal(SignalKind::interrupt())?,
+                hup: signal(SignalKind::hangup())?,
             })
         }
         #[cfg(not(unix))]
@@ -522,19 +555,62 @@ impl StopSignals {
         }
     }
 
-    /// Waits for one of the signals; returns its name.
-    async fn wait(&mut self) -> std::io::Result<&'static str> {
+    /// Waits for one of the signals.
+    async fn wait(&mut self) -> std::io::Result<Signalled> {
         #[cfg(unix)]
         {
             tokio::select! {
-                _ = self.term.recv() => Ok("SIGTERM"),
-                _ = self.int.recv() => Ok("SIGINT"),
+                _ = self.term.recv() => Ok(Signalled::Stop("SIGTERM")),
+                _ = self.int.recv() => Ok(Signalled::Stop("SIGINT")),
+                _ = self.hup.recv() => Ok(Signalled::Reopen),
             }
         }
         #[cfg(not(unix))]
         {
-            tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+            tokio::signal::ctrl_c()
+                .await
+                .map(|()| Signalled::Stop("Ctrl-C"))
         }
+    }
+}
+
+/// SIGHUP: opens the file now at the log's path (logrotate renamed the old one) and writes
+/// there from now on. Exchanges in flight go on; each event lands whole in one of the two
+/// files. A failure leaves events going to the file open before, and says so.
+async fn reopen(log: &Log) {
+    let Some(writer) = log.writer.clone() else {
+        errln!("agentlog proxy: SIGHUP received; no event log to reopen");
+        return;
+    };
+    let path = writer.path().display().to_string();
+    // File work (open, lock, fsync of the previous file) off the runtime's threads.
+    let reopened = tokio::task::spawn_blocking(move || writer.reopen()).await;
+    match reopened {
+        Ok(Ok(Reopened::Opened {
+            repaired_bytes,
+            previous_sync,
+        })) => {
+            if let Err(e) = previous_sync {
+                errln!("agentlog proxy: warning: syncing the previous file of {path} failed: {e}");
+            }
+            if repaired_bytes > 0 {
+                errln!(
+                    "agentlog: warning: {path}: removed a torn last line ({repaired_bytes} bytes) before appending"
+                );
+            }
+            errln!(
+                "agentlog proxy: SIGHUP received; event log {path} reopened (the previous file synced and closed)"
+            );
+        }
+        Ok(Ok(_)) => errln!(
+            "agentlog proxy: SIGHUP received; event log {path} was not rotated: still writing it"
+        ),
+        Ok(Err(e)) => errln!(
+            "agentlog proxy: SIGHUP received; reopening the event log failed: {e}; events still go to the file open before"
+        ),
+        Err(e) => errln!(
+            "agentlog proxy: SIGHUP received; reopening the event log failed: {e}; events still go to the file open before"
+        ),
     }
 }
 

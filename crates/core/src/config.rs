@@ -231,10 +231,25 @@ impl LoggingConfig {
 
     /// An emitter writing to the resolved path, or `None` when logging is disabled.
     pub fn emitter(&self) -> Result<Option<(Emitter, Arc<JsonlWriter>)>, ConfigError> {
+        self.emitter_with(JsonlWriter::open)
+    }
+
+    /// [`emitter`](Self::emitter) whose writer holds the log's lock
+    /// ([`JsonlWriter::open_locked`]): fails with [`SinkError::Locked`] (inside
+    /// [`ConfigError::Sink`]) when another writer holds it. For a writer that must be the
+    /// log's only one (the proxy, whose budget is the spend in its log).
+    pub fn emitter_locked(&self) -> Result<Option<(Emitter, Arc<JsonlWriter>)>, ConfigError> {
+        self.emitter_with(JsonlWriter::open_locked)
+    }
+
+    fn emitter_with(
+        &self,
+        open: fn(PathBuf) -> Result<JsonlWriter, SinkError>,
+    ) -> Result<Option<(Emitter, Arc<JsonlWriter>)>, ConfigError> {
         let Some(enabled) = &self.enabled else {
             return Ok(None);
         };
-        let writer = Arc::new(JsonlWriter::open(self.resolved_path()?)?);
+        let writer = Arc::new(open(self.resolved_path()?)?);
         let sinks: Vec<Arc<dyn Sink>> = vec![writer.clone()];
         let emitter = Emitter::new(self.run_id.as_str(), enabled.agent_system.as_str(), sinks)
             .map_err(|_| ConfigError::EmptyAgentSystem)?;

@@ -25,7 +25,8 @@
 //!   `--connect-to` override map, [`ConnectTo`]);
 //! - `usage`: model and token usage from JSON and SSE bodies (gzip, deflate, br decoded),
 //!   parsed from the tee'd stream;
-//! - `limits`: the open-file limit raised at start-up ([`raise_fd_limit`]).
+//! - `limits`: the open-file limit raised at start-up ([`raise_fd_limit`]), and the signals
+//!   a failed write raises kept from killing the process ([`ignore_write_signals`]).
 //!
 //! It is built on hyper directly rather than on a MITM framework because it needs a key pair
 //! per leaf, IP SANs for IP-literal hosts, and full control over streaming bodies and over
@@ -53,7 +54,7 @@ pub use ca::{
 };
 pub use gate::{HostGate, NOT_IN_ALLOWLIST};
 pub use inject::{InjectError, Injector, generate_placeholder};
-pub use limits::raise_fd_limit;
+pub use limits::{ignore_write_signals, raise_fd_limit};
 pub use prices::{Cost, ModelPrice, PriceError, PriceMatch, PriceTable, ServiceTier, Tokens};
 pub use proxy::{
     DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Profile, Proxy, ProxyConfig, ProxyError, RunningProxy,

@@ -1,8 +1,13 @@
-//! The budget gate under load and across a restart, through the TLS fixture.
+//! The budget gate under load and across a restart, through the TLS fixture, and what each
+//! way an exchange can end is charged.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use agentlog_intercept::{Budget, PriceTable, restore_from_log};
+use agentlog_core::event::CheckedEvent;
+use agentlog_core::sink::{Sink, SinkError};
+use agentlog_intercept::{Budget, PriceTable, Timeouts, restore_from_log};
 use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -339,4 +344,205 @@ async fn a_request_in_flight_at_a_crash_is_charged_its_reservation() {
         (after.spent - budget.now().spent).abs() < 1e-12,
         "{after:?}"
     );
+}
+
+/// Fails every `key_injection` write while `failing` is set (a log that cannot be written
+/// at that moment); stores nothing.
+#[derive(Default)]
+struct FailingInjections {
+    failing: AtomicBool,
+}
+
+impl Sink for FailingInjections {
+    fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
+        if self.failing.load(Ordering::SeqCst) && event.event_type.as_str() == "key_injection" {
+            return Err(SinkError::Write {
+                path: "failing-sink".into(),
+                source: std::io::Error::other("injected failure"),
+            });
+        }
+        Ok(())
+    }
+
+    fn close(&self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// A request refused with 503 because its `key_injection` could not be written gives its
+/// reservation back: with room for one worst case, the next request still passes (it got
+/// 429 until a restart when the reservation was kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_key_injection_write_releases_the_reservation() {
+    let budget = Arc::new(Budget::new(1.5 * worst(), 0.99, (0.0, 0)));
+    let fixture = TlsFixture::start().await.unwrap();
+    let sink = Arc::new(FailingInjections::default());
+    sink.failing.store(true, Ordering::SeqCst);
+    let options = secrets()
+        .with_budget(Some(budget.clone()))
+        .with_sink(sink.clone());
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let client = proxy.client().unwrap();
+    let send = || {
+        client
+            .post(CHAT)
+            .header("authorization", format!("Bearer {PH_OPENAI}"))
+            .header("content-type", "application/json")
+            .body(BODY)
+            .send()
+    };
+    let refused = send().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "event_log_unavailable", "{body}");
+    sink.failing.store(false, Ordering::SeqCst);
+    let ok = send().await.unwrap();
+    assert_eq!(
+        ok.status(),
+        200,
+        "the refused request's reservation was kept"
+    );
+    ok.bytes().await.unwrap();
+    let events = proxy.shutdown().await.unwrap();
+    assert_eq!(
+        data(&events, "llm_request").len(),
+        1,
+        "the 503 was not forwarded"
+    );
+    assert_eq!(fixture.mock().received_requests().await.unwrap().len(), 1);
+    let charged = data(&events, "llm_response")[0]["cost_usd"]
+        .as_f64()
+        .unwrap();
+    assert!((budget.now().spent - charged).abs() < 1e-15);
+    let _room = budget
+        .reserve(1.5 * worst() - charged)
+        .expect("nothing is left reserved");
+}
+
+/// A client that gives up after its request was forwarded (before the response head: an SDK
+/// timing out on a slow model) is charged its reservation, over h2 and over HTTP/1.1, and the
+/// charge is in the log, so the spend restored after a restart includes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_gives_up_after_forwarding_is_charged_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let budget = Arc::new(Budget::new(10.0 * worst(), 0.99, (0.0, 0)));
+    let fixture = TlsFixture::start().await.unwrap();
+    let options = secrets()
+        .with_event_log(Some(log.clone()))
+        .with_budget(Some(budget.clone()));
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let ca = reqwest::Certificate::from_pem(proxy.ca().cert_pem().as_bytes()).unwrap();
+    for (round, http1) in [false, true].into_iter().enumerate() {
+        let mut builder = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(proxy.url()).unwrap())
+            .tls_certs_only([ca.clone()]);
+        if http1 {
+            builder = builder.http1_only();
+        }
+        let client = builder.build().unwrap();
+        let request = client
+            .post(CHAT)
+            .header("authorization", format!("Bearer {PH_OPENAI}"))
+            .header("content-type", "application/json")
+            .header("x-testkit-stream", "head-held")
+            .body(BODY)
+            .send();
+        let waiting = tokio::spawn(request);
+        // The upstream has the whole request: it was forwarded.
+        fixture
+            .wait_held(round + 1, Duration::from_secs(10))
+            .await
+            .unwrap();
+        waiting.abort();
+        assert!(waiting.await.unwrap_err().is_cancelled());
+        // Two key_injection, llm_request, llm_response per request.
+        let events = proxy.wait_events(4 * (round + 1)).await.unwrap();
+        let response = &data(&events, "llm_response")[round];
+        assert_eq!(response["status_code"], 0, "http1 {http1}: {response}");
+        assert_eq!(response["cost_source"], "reservation", "{response}");
+        assert!((response["cost_usd"].as_f64().unwrap() - worst()).abs() < 1e-15);
+        let spent = (round + 1) as f64 * worst();
+        assert!(
+            (budget.now().spent - spent).abs() < 1e-15,
+            "http1 {http1}: the abort was refunded: {:?}",
+            budget.now()
+        );
+    }
+    fixture.release();
+    fixture.release();
+    let events = proxy.shutdown().await.unwrap();
+    for response in data(&events, "llm_response") {
+        assert_eq!(response["usage"], "unknown", "{response}");
+    }
+    let restored = restore_from_log(&log).unwrap();
+    assert!(
+        (restored.spent - 2.0 * worst()).abs() < 1e-15,
+        "{restored:?}"
+    );
+    assert!((restored.spent - budget.now().spent).abs() < 1e-15);
+}
+
+/// Only a request that provably never left is released: a refused upstream connect gives the
+/// reservation back; an upstream that took the request and sent no head in time (504) is
+/// charged it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connect_is_released_and_a_timed_out_upstream_is_charged() {
+    let fixture = TlsFixture::start().await.unwrap();
+    // Bound and never listening: the kernel refuses every connection while it lives.
+    let refusing = tokio::net::TcpSocket::new_v4().unwrap();
+    refusing.set_reuseaddr(false).unwrap();
+    refusing.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let refused_addr = refusing.local_addr().unwrap();
+    let budget = Arc::new(Budget::new(1.5 * worst(), 0.99, (0.0, 0)));
+    let options = secrets()
+        .with_budget(Some(budget.clone()))
+        .with_connect_to(vec![(
+            "api.openai.com:443".into(),
+            refused_addr.to_string(),
+        )]);
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post(CHAT)
+        .header("content-type", "application/json")
+        .body(BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    let events = proxy.shutdown().await.unwrap();
+    let response = &data(&events, "llm_response")[0];
+    assert!(response.get("cost_usd").is_none(), "{response}");
+    assert_eq!(budget.now().spent, 0.0);
+    let _room = budget
+        .reserve(1.5 * worst())
+        .expect("nothing left reserved");
+
+    wiremock::Mock::given(wiremock::matchers::path("/v1/slow"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(fixture.mock())
+        .await;
+    let budget = Arc::new(Budget::new(1.5 * worst(), 0.99, (0.0, 0)));
+    let mut timeouts = Timeouts::default();
+    timeouts.response_head = Duration::from_millis(300);
+    let options = secrets()
+        .with_budget(Some(budget.clone()))
+        .with_timeouts(Some(timeouts));
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let resp = proxy
+        .client()
+        .unwrap()
+        .post("https://api.openai.com/v1/slow")
+        .header("content-type", "application/json")
+        .body(BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 504);
+    let events = proxy.shutdown().await.unwrap();
+    let response = &data(&events, "llm_response")[0];
+    assert_eq!(response["cost_source"], "reservation", "{response}");
+    assert!((budget.now().spent - worst()).abs() < 1e-15);
 }

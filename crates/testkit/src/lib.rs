@@ -17,7 +17,10 @@
 //! - `slow`: five chunks, `x-testkit-delay-ms` apart (default 50);
 //! - `truncated`: one chunk, then the connection is reset mid-body;
 //! - `done-then-hold`: one chunk and the final chunk with `data: [DONE]` at once, then the
-//!   body stays open until [`TlsFixture::release`] (a client may hang up after `[DONE]`).
+//!   body stays open until [`TlsFixture::release`] (a client may hang up after `[DONE]`);
+//! - `head-held`: the request is read whole and counted ([`TlsFixture::wait_held`]: the
+//!   upstream has it), then no response head is sent until [`TlsFixture::release`] (a slow
+//!   model a client may give up on).
 //!
 //! Everything listens on loopback; no real network is used.
 
@@ -105,6 +108,19 @@ pub enum TestkitError {
         /// The `event_type` of each event written by then, in order.
         arrived: Vec<String>,
     },
+    /// [`TlsFixture::wait_held`]: fewer `head-held` requests than expected reached the
+    /// fixture before the deadline.
+    #[error(
+        "expected {expected} held request(s) at the upstream within {timeout:?}, got {arrived}"
+    )]
+    TooFewHeld {
+        /// How many requests were waited for.
+        expected: usize,
+        /// How long.
+        timeout: Duration,
+        /// How many had arrived.
+        arrived: usize,
+    },
 }
 
 /// `: a, b` (or nothing for no events), for [`TestkitError::TooFewEvents`].
@@ -123,6 +139,7 @@ pub struct TlsFixture {
     ca_pem: String,
     ca_der: CertificateDer<'static>,
     gate: Arc<Semaphore>,
+    held: Arc<watch::Sender<usize>>,
     task: JoinHandle<()>,
 }
 
@@ -159,10 +176,12 @@ impl TlsFixture {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let gate = Arc::new(Semaphore::new(0));
+        let held = Arc::new(watch::Sender::new(0));
         let front = Front {
             mock_uri: mock.uri(),
             client: Client::builder(TokioExecutor::new()).build(mock_connector()),
             gate: gate.clone(),
+            held: held.clone(),
         };
         let front = Arc::new(front);
         let task = tokio::spawn(async move {
@@ -189,6 +208,7 @@ impl TlsFixture {
             ca_pem: ca.cert_pem().to_owned(),
             ca_der: ca.cert_der().clone(),
             gate,
+            held,
             task,
         })
     }
@@ -225,9 +245,26 @@ impl TlsFixture {
         map
     }
 
-    /// Lets one held `gated` stream send its last chunk.
+    /// Lets one held `gated` stream send its last chunk (or one `head-held` request its
+    /// response).
     pub fn release(&self) {
         self.gate.add_permits(1);
+    }
+
+    /// Waits until at least `n` `head-held` requests reached the fixture (read whole, their
+    /// response head not sent); [`TestkitError::TooFewHeld`] after `timeout`. Event-driven:
+    /// the front counts arrivals in a [`watch`] channel.
+    pub async fn wait_held(&self, n: usize, timeout: Duration) -> Result<(), TestkitError> {
+        let mut held = self.held.subscribe();
+        let reached = tokio::time::timeout(timeout, held.wait_for(|&count| count >= n)).await;
+        match reached {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(TestkitError::TooFewHeld {
+                expected: n,
+                timeout,
+                arrived: *self.held.borrow(),
+            }),
+        }
     }
 }
 
@@ -245,6 +282,8 @@ struct Front {
     mock_uri: String,
     client: Client<HttpConnector, Incoming>,
     gate: Arc<Semaphore>,
+    /// `head-held` requests received so far.
+    held: Arc<watch::Sender<usize>>,
 }
 
 fn sse_chunk(i: usize) -> Bytes {
@@ -313,12 +352,21 @@ impl Front {
                 .unwrap_or(50);
             // Drain the request body first so the connection stays usable.
             let _ = req.into_body().collect().await;
+            if mode == "head-held" {
+                self.held.send_modify(|n| *n += 1);
+                if let Ok(Ok(permit)) =
+                    tokio::time::timeout(Duration::from_secs(30), self.gate.acquire()).await
+                {
+                    permit.forget();
+                }
+            }
             let steps = match mode.as_str() {
                 "gated" => vec![
                     Step::Send(sse_chunk(0)),
                     Step::Gate,
                     Step::Send(sse_final()),
                 ],
+                "head-held" => vec![Step::Send(sse_chunk(0)), Step::Send(sse_final())],
                 "done-then-hold" => vec![
                     Step::Send(sse_chunk(0)),
                     Step::Send(sse_final()),
@@ -401,6 +449,19 @@ pub struct ProxyOptions {
     pub prices: Option<Arc<PriceTable>>,
     /// The budget gate (default: none).
     pub budget: Option<Arc<Budget>>,
+    /// Sinks the proxy writes to besides its own memory and [`ProxyOptions::event_log`]
+    /// (a sink that fails on purpose, say), after the file and before memory.
+    pub sinks: Vec<ExtraSink>,
+}
+
+/// A sink given to [`start_proxy`] besides its own ([`ProxyOptions::with_sink`]).
+#[derive(Clone)]
+pub struct ExtraSink(pub Arc<dyn Sink>);
+
+impl std::fmt::Debug for ExtraSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExtraSink(..)")
+    }
 }
 
 impl ProxyOptions {
@@ -508,6 +569,13 @@ impl ProxyOptions {
         self.run_id = run_id;
         self
     }
+
+    /// Adds a sink to [`ProxyOptions::sinks`].
+    #[must_use]
+    pub fn with_sink(mut self, sink: Arc<dyn Sink>) -> Self {
+        self.sinks.push(ExtraSink(sink));
+        self
+    }
 }
 
 /// How long [`TestProxy::wait_events`] waits.
@@ -586,6 +654,7 @@ pub async fn start_proxy(
         }
         None => None,
     };
+    sinks.extend(options.sinks.iter().map(|s| s.0.clone()));
     sinks.push(memory.clone());
     let run_id = options
         .run_id

@@ -51,13 +51,48 @@ use crate::event::CheckedEvent;
 /// `O_APPEND` holds: if another process (or a second `JsonlWriter` on the same file) appends
 /// between a partial write and its truncation, the truncation cuts that line too. Share one
 /// writer per file within a process.
+///
+/// # One locked writer per file
+///
+/// [`open_locked`](Self::open_locked) also takes an exclusive advisory lock (`flock(2)`, through
+/// the `fs4` crate) on the file, held while the writer has the file open: a second
+/// `open_locked` of the same file, by this process or another, fails with
+/// [`SinkError::Locked`]. Advisory: writers opened with [`open`](Self::open) are not kept out.
+/// The kernel drops the lock with the descriptor, so a crashed writer leaves no stale lock.
+///
+/// # Reopening (log rotation)
+///
+/// [`reopen`](Self::reopen) opens the file now at the writer's path (after `logrotate` renamed
+/// the old one) and swaps it in under the write lock: each event goes whole to the old file
+/// or to the new one, never to both and never to neither. A locked writer locks the new file.
 #[derive(Debug)]
 pub struct JsonlWriter {
     path: PathBuf,
-    // One lock for writes and `close`: a failed write's clean-up relies on no other thread of
-    // this process having appended since. Each line is one syscall, so holding it is cheap.
+    // One lock for writes, `reopen` and `close`: a failed write's clean-up relies on no other
+    // thread of this process having appended since. Each line is one syscall, so holding it
+    // is cheap.
     file: Mutex<Option<File>>,
     repaired_bytes: u64,
+    /// The file is held with an exclusive advisory lock (and so is the one `reopen` opens).
+    locked: bool,
+}
+
+/// What [`JsonlWriter::reopen`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Reopened {
+    /// The path still names the file the writer has open (it was not rotated, or was
+    /// truncated in place): nothing changed.
+    Unchanged,
+    /// A file was opened at the path and events now go to it; the previous file was synced
+    /// and closed.
+    Opened {
+        /// Bytes of a partial last line cut off the file found at the path (see
+        /// [`JsonlWriter::repaired_bytes`]); 0 for a new or empty file.
+        repaired_bytes: u64,
+        /// How syncing the previous file went (its events were written either way).
+        previous_sync: io::Result<()>,
+    },
 }
 
 thread_local! {
@@ -83,7 +118,7 @@ impl JsonlWriter {
     /// a partial line is only cut off if the file's size stays the same for a short while
     /// (50 ms), which tells a crash's leftover from a line another process is appending.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, SinkError> {
-        Self::open_with_settle(path.as_ref(), TORN_TAIL_SETTLE)
+        Self::open_with(path.as_ref(), TORN_TAIL_SETTLE, false)
     }
 
     /// [`open`](Self::open) for a caller that holds a lock which keeps every other writer of
@@ -91,27 +126,79 @@ impl JsonlWriter {
     /// another writer's line in progress, so it is cut off at once, without watching it.
     #[cfg(feature = "ledger")]
     pub(crate) fn open_exclusive(path: &Path) -> Result<Self, SinkError> {
-        Self::open_with_settle(path, Duration::ZERO)
+        Self::open_with(path, Duration::ZERO, false)
     }
 
-    fn open_with_settle(path: &Path, settle: Duration) -> Result<Self, SinkError> {
-        let path = path.to_path_buf();
-        let create = |source| SinkError::Create {
-            path: path.clone(),
-            source,
-        };
-        create_parent_dirs(&path).map_err(create)?;
-        let mut options = OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&path).map_err(create)?;
-        let repaired_bytes = repair_torn_tail(&path, &file, settle).map_err(create)?;
+    /// [`open`](Self::open), holding an exclusive advisory lock on the file for as long as
+    /// the writer has it open (see [One locked writer per file](Self#one-locked-writer-per-file)):
+    /// fails with [`SinkError::Locked`] when another writer holds it. The lock is taken
+    /// before the torn-tail repair, so a locked writer never cuts a line another locked
+    /// writer is appending.
+    pub fn open_locked(path: impl AsRef<Path>) -> Result<Self, SinkError> {
+        Self::open_with(path.as_ref(), TORN_TAIL_SETTLE, true)
+    }
+
+    fn open_with(path: &Path, settle: Duration, locked: bool) -> Result<Self, SinkError> {
+        let (file, repaired_bytes) = open_file(path, settle, locked)?;
         Ok(JsonlWriter {
-            path,
+            path: path.to_path_buf(),
             file: Mutex::new(Some(file)),
             repaired_bytes,
+            locked,
         })
+    }
+
+    /// Opens the file the writer's path names now, if that is not the file it has open
+    /// (`logrotate` renamed it away), and writes every later event there; the previous file
+    /// is synced and closed. An event being written meanwhile goes whole to one of the two
+    /// files. A locked writer ([`open_locked`](Self::open_locked)) locks the new file first.
+    ///
+    /// On error nothing changed: events still go to the file open before.
+    pub fn reopen(&self) -> Result<Reopened, SinkError> {
+        if self.path_names_open_file()? {
+            return Ok(Reopened::Unchanged);
+        }
+        let (file, repaired_bytes) = open_file(&self.path, TORN_TAIL_SETTLE, self.locked)?;
+        let previous = {
+            let mut guard = self.lock_file();
+            let Some(current) = guard.as_mut() else {
+                return Err(SinkError::Closed {
+                    path: self.path.clone(),
+                });
+            };
+            std::mem::replace(current, file)
+        };
+        // No event goes to `previous` any more: sync it without holding up writers.
+        let previous_sync = previous.sync_all();
+        Ok(Reopened::Opened {
+            repaired_bytes,
+            previous_sync,
+        })
+    }
+
+    /// Whether the path still names the file the writer has open (same device and inode).
+    fn path_names_open_file(&self) -> Result<bool, SinkError> {
+        let at_path = match std::fs::metadata(&self.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(source) => {
+                return Err(SinkError::Create {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let guard = self.lock_file();
+        let Some(file) = guard.as_ref() else {
+            return Err(SinkError::Closed {
+                path: self.path.clone(),
+            });
+        };
+        let open = file.metadata().map_err(|source| SinkError::Create {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(same_file(&open, &at_path))
     }
 
     /// The file this writer appends to.
@@ -170,6 +257,53 @@ impl JsonlWriter {
             }),
         }
     }
+}
+
+/// Opens `path` for appending (creating it, mode 0600, and its parent directories), takes its
+/// lock when `locked`, and cuts off a torn last line (see [`repair_torn_tail`]); the file and
+/// the bytes cut.
+fn open_file(path: &Path, settle: Duration, locked: bool) -> Result<(File, u64), SinkError> {
+    let create = |source| SinkError::Create {
+        path: path.to_path_buf(),
+        source,
+    };
+    create_parent_dirs(path).map_err(create)?;
+    let mut options = OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(create)?;
+    if locked {
+        lock(&file, path)?;
+    }
+    let repaired_bytes = repair_torn_tail(path, &file, settle).map_err(create)?;
+    Ok((file, repaired_bytes))
+}
+
+/// Takes the exclusive advisory lock of the log `file` (at `path`) without waiting.
+fn lock(file: &File, path: &Path) -> Result<(), SinkError> {
+    match fs4::FileExt::try_lock(file) {
+        Ok(()) => Ok(()),
+        Err(fs4::TryLockError::WouldBlock) => Err(SinkError::Locked {
+            path: path.to_path_buf(),
+        }),
+        Err(fs4::TryLockError::Error(source)) => Err(SinkError::Lock {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Without inode numbers every reopen opens the path again.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn create_parent_dirs(path: &Path) -> io::Result<()> {
@@ -399,5 +533,118 @@ mod tests {
         assert!(message.contains("/logs/events.jsonl"), "{message}");
         assert!(message.contains("torn line"), "{message}");
         assert!(message.contains("read-only file system"), "{message}");
+    }
+
+    /// An event whose path is `/n`, to tell events apart.
+    fn numbered(n: usize) -> Event {
+        let mut e = event();
+        if let Some(crate::event::EventData::LlmRequest(r)) = &mut e.data {
+            r.path = format!("/{n}");
+        }
+        e
+    }
+
+    fn paths(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("a whole JSON line");
+                v["data"]["path"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_locked_log_keeps_a_second_locked_writer_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let first = JsonlWriter::open_locked(&path).unwrap();
+        let err = JsonlWriter::open_locked(&path).unwrap_err();
+        assert!(
+            matches!(&err, SinkError::Locked { path: p } if *p == path),
+            "{err}"
+        );
+        assert!(err.to_string().contains("events.jsonl"), "{err}");
+        // Advisory: a plain writer still appends.
+        let plain = JsonlWriter::open(&path).unwrap();
+        plain.write(numbered(1).checked().unwrap()).unwrap();
+        first.write(numbered(2).checked().unwrap()).unwrap();
+        first.close().unwrap();
+        drop(first);
+        JsonlWriter::open_locked(&path).expect("the lock goes with the closed writer");
+        assert_eq!(paths(&path), ["/1", "/2"]);
+    }
+
+    #[test]
+    fn reopen_follows_a_rename_and_moves_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let rotated = dir.path().join("events.jsonl.1");
+        let writer = JsonlWriter::open_locked(&path).unwrap();
+        writer.write(numbered(1).checked().unwrap()).unwrap();
+        assert!(matches!(writer.reopen().unwrap(), Reopened::Unchanged));
+        std::fs::rename(&path, &rotated).unwrap();
+        match writer.reopen().unwrap() {
+            Reopened::Opened {
+                repaired_bytes,
+                previous_sync,
+            } => {
+                assert_eq!(repaired_bytes, 0);
+                previous_sync.unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        writer.write(numbered(2).checked().unwrap()).unwrap();
+        assert!(matches!(
+            JsonlWriter::open_locked(&path),
+            Err(SinkError::Locked { .. })
+        ));
+        JsonlWriter::open_locked(&rotated).expect("the rotated file is no longer locked");
+        writer.close().unwrap();
+        assert!(matches!(writer.reopen(), Err(SinkError::Closed { .. })));
+        assert_eq!(paths(&rotated), ["/1"]);
+        assert_eq!(paths(&path), ["/2"]);
+    }
+
+    #[test]
+    fn reopen_while_threads_write_puts_each_event_in_one_file() {
+        const THREADS: usize = 4;
+        const EACH: usize = 300;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let rotated = dir.path().join("events.jsonl.1");
+        let writer = JsonlWriter::open_locked(&path).unwrap();
+        let (started, wait_started) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let (writer, started) = (&writer, started.clone());
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        writer
+                            .write(numbered(t * EACH + i).checked().unwrap())
+                            .unwrap();
+                        if i == EACH / 3 {
+                            let _ = started.send(());
+                        }
+                    }
+                });
+            }
+            for _ in 0..THREADS {
+                wait_started
+                    .recv_timeout(Duration::from_secs(30))
+                    .expect("the writers started");
+            }
+            std::fs::rename(&path, &rotated).unwrap();
+            assert!(matches!(writer.reopen().unwrap(), Reopened::Opened { .. }));
+        });
+        writer.close().unwrap();
+        let (old, new) = (paths(&rotated), paths(&path));
+        assert!(!old.is_empty(), "the writers started before the rename");
+        let mut all: Vec<String> = old.into_iter().chain(new).collect();
+        all.sort();
+        let mut expected: Vec<String> = (0..THREADS * EACH).map(|n| format!("/{n}")).collect();
+        expected.sort();
+        assert_eq!(all, expected, "every event in exactly one of the two files");
     }
 }

@@ -15,7 +15,7 @@ mod memory;
 use std::io;
 use std::path::PathBuf;
 
-pub use jsonl::JsonlWriter;
+pub use jsonl::{JsonlWriter, Reopened};
 pub use memory::MemorySink;
 
 use crate::event::CheckedEvent;
@@ -72,6 +72,21 @@ pub enum SinkError {
     /// Syncing or closing the file failed.
     #[error("close event log {path}: {source}")]
     Close {
+        /// The log file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Another writer holds the log's lock ([`JsonlWriter::open_locked`]): another process
+    /// (or another writer of this one) is writing the file as its only writer.
+    #[error("event log {path} is locked by another writer (another agentlog proxy?)")]
+    Locked {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// Taking the log's lock failed for another reason than another writer holding it.
+    #[error("lock event log {path}: {source}")]
+    Lock {
         /// The log file.
         path: PathBuf,
         /// The operating system's error.

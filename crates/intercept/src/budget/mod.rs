@@ -11,16 +11,25 @@
 //! table would (see `estimate`). The request is refused when `spent + reserved + worst > limit`. When the
 //! exchange ends, the reservation is replaced by what it really cost:
 //!
-//! | the response | charged |
+//! | the exchange | charged |
 //! |---|---|
+//! | never left: refused or failed before it was forwarded, or the upstream connect or TLS handshake failed (not a byte of it written) | nothing |
+//! | forwarded, but no response head came back: the client gave up or timed out, the upstream failed or timed out after the request was sent, or shutdown cut it | the reservation |
 //! | reported usage, price known (or the provider's own cost) | that cost |
-//! | a 2xx with no usage at all (`usage` `unknown`) | the reservation |
-//! | ended before its final usage (`usage` `partial`) | the larger of the reservation and the cost of the counts seen |
-//! | an error status with no usage | nothing (providers do not bill failed requests) |
+//! | a 2xx, or a 101 WebSocket session that ran, with no usage at all (`usage` `unknown`) | the reservation |
+//! | ended before its final usage (`usage` `partial`; the client gave up mid-body, say) | the larger of the reservation and the cost of the counts seen |
+//! | an error status from the upstream with no usage | nothing (providers do not bill failed requests) |
 //!
-//! The charged amount is the response event's `cost_usd` (`cost_source` `reservation` when
-//! the reservation was charged), so the log alone says what was spent, and a restart adds it
-//! up again (`restore`).
+//! Forwarded means charged: a request may be billed by the provider as soon as it left, so
+//! only one that provably never left gives its reservation back (an SDK that retries on a
+//! timeout would otherwise get unlimited billed requests for free). The charged amount is the
+//! response event's `cost_usd` (`cost_source` `reservation` when the reservation was
+//! charged), so the log alone says what was spent, and a restart adds it up again
+//! (`restore`).
+//!
+//! A reservation is held by a [`Held`], which settles it exactly once; one dropped unsettled
+//! (an exchange that ended before it was forwarded, on any path) is released, so no early
+//! return can keep it reserved until a restart.
 //!
 //! **Bound on overshoot.** `spent + reserved` never exceeds the limit, so spend can pass the
 //! limit only by what requests cost beyond their reservation: a provider-reported cost above
@@ -33,7 +42,7 @@
 mod estimate;
 mod restore;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use estimate::{DEFAULT_MAX_OUTPUT_TOKENS, RequestFacts, worst_case};
 
@@ -77,6 +86,35 @@ impl Reservation {
     /// The reserved amount.
     pub fn amount(&self) -> f64 {
         self.amount
+    }
+}
+
+/// A reservation held for an exchange: settled once with what it is charged
+/// ([`Held::settle`]), or released (nothing charged) when dropped unsettled.
+#[derive(Debug)]
+pub(crate) struct Held {
+    budget: Arc<Budget>,
+    reservation: Option<Reservation>,
+}
+
+impl Held {
+    /// The reserved amount.
+    pub(crate) fn amount(&self) -> f64 {
+        self.reservation.as_ref().map_or(0.0, Reservation::amount)
+    }
+
+    /// Replaces the reservation by `charged` (see [`Budget::settle`]).
+    pub(crate) fn settle(mut self, charged: f64, tokens: u64) -> Option<Settled> {
+        let reservation = self.reservation.take()?;
+        Some(self.budget.settle(reservation, charged, tokens))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(reservation) = self.reservation.take() {
+            self.budget.settle(reservation, 0.0, 0);
+        }
     }
 }
 
@@ -138,6 +176,16 @@ impl Budget {
         Ok(Reservation { amount: worst })
     }
 
+    /// [`Budget::reserve`], the reservation held by a [`Held`] (released if dropped
+    /// unsettled).
+    pub(crate) fn hold(self: &Arc<Self>, worst: f64) -> Result<Held, Standing> {
+        let reservation = self.reserve(worst)?;
+        Ok(Held {
+            budget: self.clone(),
+            reservation: Some(reservation),
+        })
+    }
+
     /// Replaces `reservation` by what the exchange cost (`charged`, with its `tokens`).
     pub fn settle(&self, reservation: Reservation, charged: f64, tokens: u64) -> Settled {
         let charged = if charged.is_finite() {
@@ -189,6 +237,22 @@ mod tests {
         assert_eq!(settled.standing.tokens, 111);
         let again = budget.settle(budget.reserve(0.0).unwrap(), 0.0, 0);
         assert!(!again.crossed_warning, "warned once");
+    }
+
+    #[test]
+    fn a_held_reservation_dropped_unsettled_is_released() {
+        let budget = Arc::new(Budget::new(1.0, 0.8, (0.0, 0)));
+        let held = budget.hold(0.6).unwrap();
+        assert_eq!(held.amount(), 0.6);
+        assert!(budget.reserve(0.6).is_err(), "0.6 is held");
+        drop(held);
+        let held = budget.hold(0.6).expect("released on drop");
+        let settled = held.settle(0.25, 3).unwrap();
+        assert_eq!(settled.standing.spent, 0.25);
+        assert!(
+            budget.hold(0.75).is_ok(),
+            "settled once: nothing left reserved"
+        );
     }
 
     #[test]

@@ -21,11 +21,11 @@ use agentlog_core::event::{
     RequestTransform, ResponseTransform, RouteDecision, USAGE_PARTIAL, USAGE_UNKNOWN,
 };
 
-use super::super::budget::{Reservation, Standing, worst_case};
+use super::super::budget::{Held, Standing, worst_case};
 use super::super::prices::{PriceTable, Tokens};
 use super::super::usage::Usage;
 use super::forward::RequestBody;
-use super::observe::{End, Observed};
+use super::observe::{End, Observed, Reach};
 use super::{LogUnavailable, State};
 
 /// Which event types the proxy writes.
@@ -129,12 +129,14 @@ impl State {
     /// `llm_response` with its tokens (v0), or `response_transform` `logged_usage` when
     /// usage was read and then `http_response` (v1); then the budget's `warn` when this
     /// exchange's charge crossed the warning line. `observed` is `None` for an exchange whose
-    /// usage is not read (not an LLM host).
+    /// usage is not read (not an LLM host); `reach` is how far the request got, which decides
+    /// what `reservation` is charged when the upstream never answered.
     pub(super) fn write_response(
         &self,
         mut response: LlmResponse,
         observed: Option<Observed>,
-        reservation: Option<Reservation>,
+        reservation: Option<Held>,
+        reach: Reach,
         tag: &'static str,
         end: End,
     ) -> Result<(), LogUnavailable> {
@@ -145,7 +147,7 @@ impl State {
             }
             account(&mut response, observed, &self.prices);
         }
-        let warning = self.settle(&mut response, reservation);
+        let warning = self.settle(&mut response, reservation, reach);
         let mut record = match self.profile {
             Profile::V0 => Record::new(response),
             Profile::V1 => Record::new(HttpResponse::from(response)),
@@ -165,23 +167,23 @@ impl State {
     /// request that is not `billable`, or for a body that was not read whole: one to another
     /// host); `Err` with the standing when it could take spend past the limit. A billable
     /// request whose model is unknown (none named, a body that is not JSON or is compressed)
-    /// is reserved at the dearest entry's worst case: the gate fails closed.
+    /// is reserved at the dearest entry's worst case: the gate fails closed. Dropped
+    /// unsettled, the reservation is released.
     pub(super) fn reserve(
         &self,
         body: &RequestBody,
         billable: bool,
-    ) -> Result<Option<Reservation>, Standing> {
+    ) -> Result<Option<Held>, Standing> {
         let (Some(budget), Some(facts), true) = (&self.budget, body.facts(), billable) else {
             return Ok(None);
         };
-        budget.reserve(worst_case(facts, &self.prices)).map(Some)
+        budget.hold(worst_case(facts, &self.prices)).map(Some)
     }
 
-    /// Gives back a reservation whose request was not forwarded.
-    pub(super) fn release(&self, reservation: Option<Reservation>) {
-        if let (Some(budget), Some(r)) = (&self.budget, reservation) {
-            budget.settle(r, 0.0, 0);
-        }
+    /// Gives back a reservation whose request was not forwarded (what dropping it does; said
+    /// out loud where a request stops before the upstream).
+    pub(super) fn release(&self, reservation: Option<Held>) {
+        drop(reservation);
     }
 
     /// The events of a request refused by the budget: in v1 a `gate_decision` of the
@@ -209,17 +211,16 @@ impl State {
     fn settle(
         &self,
         response: &mut LlmResponse,
-        reservation: Option<Reservation>,
+        reservation: Option<Held>,
+        reach: Reach,
     ) -> Option<Record> {
-        let (Some(budget), Some(reservation)) = (&self.budget, reservation) else {
-            return None;
-        };
-        let charged = charge(response, reservation.amount());
+        let reservation = reservation?;
+        let charged = charge(response, reservation.amount(), reach);
         let tokens = response
             .input_tokens
             .unwrap_or(0)
             .saturating_add(response.output_tokens.unwrap_or(0));
-        let settled = budget.settle(reservation, charged, tokens);
+        let settled = reservation.settle(charged, tokens)?;
         settled
             .crossed_warning
             .then(|| budget_record("warn", settled.standing))
@@ -239,16 +240,22 @@ fn budget_record(action: &str, standing: Standing) -> Record {
     .plugin(BUDGET_GATE)
 }
 
-/// What an exchange holding a reservation of `reserved` is charged; when that is the
-/// reservation, the event says so (`cost_source` `reservation`).
-fn charge(response: &mut LlmResponse, reserved: f64) -> f64 {
-    let success = (200..300).contains(&response.status_code);
+/// What an exchange holding a reservation of `reserved` is charged, its request having got
+/// as far as `reach` (the budget module's table); when that is the reservation, the event
+/// says so (`cost_source` `reservation`).
+fn charge(response: &mut LlmResponse, reserved: f64, reach: Reach) -> f64 {
+    // 101: a WebSocket session (OpenAI's Realtime API) the upstream accepted and served.
+    let success = (200..300).contains(&response.status_code) || response.status_code == 101;
     let known = response.cost_usd;
-    let charged = match (response.usage.as_str(), known) {
-        ("", Some(cost)) => cost,
-        (USAGE_UNKNOWN, _) if !success => return 0.0,
-        (USAGE_PARTIAL, Some(cost)) if cost >= reserved => cost,
-        _ => reserved,
+    let charged = match (reach, response.usage.as_str(), known) {
+        (Reach::NotSent, ..) => return 0.0,
+        // Forwarded and never answered: whatever status the proxy gave the client (or 0 for
+        // a client that gave up), the provider may have billed it.
+        (Reach::Sent, ..) => reserved,
+        (Reach::Answered, "", Some(cost)) => cost,
+        (Reach::Answered, USAGE_UNKNOWN, _) if !success => return 0.0,
+        (Reach::Answered, USAGE_PARTIAL, Some(cost)) if cost >= reserved => cost,
+        (Reach::Answered, ..) => reserved,
     };
     if Some(charged) != known {
         response.cost_usd = Some(charged);
@@ -419,24 +426,56 @@ mod tests {
             ..LlmResponse::default()
         };
         let mut r = response(200, "", Some(0.1));
-        assert_eq!(charge(&mut r, 0.5), 0.1);
+        assert_eq!(charge(&mut r, 0.5, Reach::Answered), 0.1);
         assert_eq!(r.cost_source, "price_table");
         let mut r = response(200, "unknown", None);
-        assert_eq!(charge(&mut r, 0.5), 0.5);
+        assert_eq!(charge(&mut r, 0.5, Reach::Answered), 0.5);
         assert_eq!(
             (r.cost_usd, r.cost_source.as_str()),
             (Some(0.5), "reservation")
         );
         let mut r = response(500, "unknown", None);
-        assert_eq!(charge(&mut r, 0.5), 0.0);
+        assert_eq!(charge(&mut r, 0.5, Reach::Answered), 0.0);
         assert_eq!(r.cost_usd, None);
         let mut r = response(200, "partial", Some(0.7));
-        assert_eq!(charge(&mut r, 0.5), 0.7);
+        assert_eq!(charge(&mut r, 0.5, Reach::Answered), 0.7);
         let mut r = response(200, "partial", Some(0.2));
-        assert_eq!(charge(&mut r, 0.5), 0.5);
+        assert_eq!(charge(&mut r, 0.5, Reach::Answered), 0.5);
         assert_eq!(r.cost_source, "reservation");
         let mut r = response(200, "", None);
-        assert_eq!(charge(&mut r, 0.5), 0.5, "a model without a price");
+        assert_eq!(
+            charge(&mut r, 0.5, Reach::Answered),
+            0.5,
+            "a model without a price"
+        );
+    }
+
+    #[test]
+    fn forwarded_means_charged_and_only_what_never_left_is_released() {
+        let unanswered = |status| LlmResponse {
+            status_code: status,
+            usage: USAGE_UNKNOWN.into(),
+            ..LlmResponse::default()
+        };
+        // The client gave up before the head (status 0), the upstream timed out (504) or
+        // failed after the request was written (502), shutdown cut it (503).
+        for status in [0, 502, 503, 504] {
+            let mut r = unanswered(status);
+            assert_eq!(charge(&mut r, 0.5, Reach::Sent), 0.5, "status {status}");
+            assert_eq!(
+                (r.cost_usd, r.cost_source.as_str()),
+                (Some(0.5), "reservation")
+            );
+        }
+        let mut r = unanswered(502);
+        assert_eq!(charge(&mut r, 0.5, Reach::NotSent), 0.0, "connect failed");
+        assert_eq!(r.cost_usd, None);
+        let mut r = unanswered(101);
+        assert_eq!(
+            charge(&mut r, 0.5, Reach::Answered),
+            0.5,
+            "a Realtime session that ran"
+        );
     }
 
     #[test]

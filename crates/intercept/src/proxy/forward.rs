@@ -19,6 +19,15 @@
 //!    [`ObservedBody`], which writes `llm_response` exactly once. Upstream failures before a
 //!    response are answered 502 (504 for timeouts) with a JSON body in the provider's error
 //!    shape, and `llm_response` records that status.
+//!
+//! **The reservation.** From step 2 on, a budgeted request holds its reservation. Every return
+//! before the request is handed to the upstream releases it (a [`Held`] reservation dropped
+//! unsettled is released; the 503 of step 3 and the rest say so explicitly). From the moment
+//! it is handed over, the [`Pending`] response settles it: released only if the upstream
+//! connect or TLS handshake failed (the request never left), otherwise charged its
+//! reservation or its usage, client gone or not (see the `budget` module's table).
+//!
+//! [`Held`]: super::super::budget::Held
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -100,10 +109,11 @@ pub(super) async fn forward(
         .write_injections(injected, &destination.host, target.tag)
         .is_err()
     {
+        state.release(reservation);
         return reply::log_unavailable(&target.host);
     }
     let pending = if state.records_exchange(llm) {
-        let reserved = reservation.as_ref().map(crate::budget::Reservation::amount);
+        let reserved = reservation.as_ref().map(crate::budget::Held::amount);
         match exchange.write_request(&state, body.model().to_owned(), reserved) {
             Ok(mut pending) => {
                 pending.hold(reservation);
@@ -397,7 +407,8 @@ async fn send(
     mut pending: Option<Pending>,
 ) -> Response<BoxBody> {
     let Some(uri) = destination.uri(&parts.uri) else {
-        return reply::text(http::StatusCode::BAD_REQUEST, "bad request target\n");
+        let resp = reply::text(http::StatusCode::BAD_REQUEST, "bad request target\n");
+        return finish_local(pending, resp, End::Complete, &target.host);
     };
     parts.uri = uri;
     parts.version = Version::HTTP_11;
@@ -414,6 +425,9 @@ async fn send(
         }
         RequestBody::Streamed(body) => body.map_err(BoxError::from).boxed_unsync(),
     };
+    if let Some(p) = pending.as_mut() {
+        p.sending();
+    }
     let request = state.client.request(Request::from_parts(parts, body));
     let sent = tokio::select! {
         sent = tokio::time::timeout(state.timeouts.response_head, request) => sent,
@@ -427,19 +441,7 @@ async fn send(
         Ok(Err(_)) if leak_flag.is_some_and(|f| f.load(Ordering::Acquire)) => {
             return reply::blocked();
         }
-        Ok(Err(error)) => {
-            let timeout = upstream::is_timeout(&error);
-            let chain = error_chain(&error);
-            tracing::warn!(host = %target.host, error = %chain, "upstream failed");
-            let local = if timeout {
-                Local::UpstreamTimeout
-            } else {
-                Local::UpstreamFailed
-            };
-            let message = format!("upstream {} failed: {chain}", destination.authority());
-            let resp = reply::local(&target.host, local, &message);
-            return finish_local(pending, resp, End::Complete, &target.host);
-        }
+        Ok(Err(error)) => return upstream_failed(pending, &error, target, destination),
         Err(_) => {
             let limit = state.timeouts.response_head;
             tracing::warn!(host = %target.host, ?limit, "upstream response timed out");
@@ -454,11 +456,39 @@ async fn send(
     let (mut rparts, rbody) = response.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
     if let Some(p) = pending.as_mut() {
-        p.status(rparts.status.as_u16());
+        p.answered(rparts.status.as_u16());
         p.parse_with(|| usage_parser(&rparts.headers));
     }
     let observed = ObservedBody::new(&state, rbody, pending);
     Response::from_parts(rparts, observed.boxed_unsync())
+}
+
+/// The answer to a request the upstream client failed on before a response head: 502, or 504
+/// for a timeout, in the provider's error shape. A failed connect (or upstream TLS handshake)
+/// means not a byte of the request left, so its reservation is released; after that it may
+/// have been processed, and is charged.
+fn upstream_failed(
+    mut pending: Option<Pending>,
+    error: &hyper_util::client::legacy::Error,
+    target: &Target,
+    destination: &Destination,
+) -> Response<BoxBody> {
+    if error.is_connect()
+        && let Some(p) = pending.as_mut()
+    {
+        p.never_left();
+    }
+    let timeout = upstream::is_timeout(error);
+    let chain = error_chain(error);
+    tracing::warn!(host = %target.host, error = %chain, "upstream failed");
+    let local = if timeout {
+        Local::UpstreamTimeout
+    } else {
+        Local::UpstreamFailed
+    };
+    let message = format!("upstream {} failed: {chain}", destination.authority());
+    let resp = reply::local(&target.host, local, &message);
+    finish_local(pending, resp, End::Complete, &target.host)
 }
 
 fn usage_parser(headers: &http::HeaderMap) -> Option<UsageParser> {

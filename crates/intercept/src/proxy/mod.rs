@@ -21,9 +21,10 @@
 //!
 //! **Event log failures.** With [`LogErrorPolicy::Block`] (the default) a request whose
 //! `key_injection` or `llm_request` event cannot be written is refused with 503 and never
-//! forwarded; with [`LogErrorPolicy::Continue`] it goes on. Either way each failure is
-//! reported (tracing, target `agentlog::event_log`) and counted
-//! ([`RunningProxy::log_failures`]).
+//! forwarded (its budget reservation released); with [`LogErrorPolicy::Continue`] it goes on.
+//! Either way each failure is reported (tracing, target `agentlog::event_log`) and counted
+//! ([`RunningProxy::log_failures`]). A file-size limit fails a write only if `SIGXFSZ` does
+//! not kill the process first: see [`ignore_write_signals`](crate::ignore_write_signals).
 
 mod client_io;
 mod conn;

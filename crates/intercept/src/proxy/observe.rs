@@ -28,7 +28,7 @@ use hyper::body::Incoming;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use super::super::budget::Reservation;
+use super::super::budget::Held;
 use super::super::upstream::{self, BoxError};
 use super::super::usage::{Usage, UsageParser};
 use super::{LogUnavailable, State};
@@ -40,6 +40,19 @@ pub(super) enum End {
     Complete,
     Incomplete,
     CutShort,
+}
+
+/// How far a request got towards the upstream: what an exchange holding a reservation is
+/// charged when no response head came back depends on it (see the `budget` module).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Not handed to the upstream, or provably never left it (the upstream connect or TLS
+    /// handshake failed before a byte of the request was written): released.
+    NotSent,
+    /// Handed to the upstream and not answered (yet): it may have been processed and billed.
+    Sent,
+    /// The upstream answered with a response head.
+    Answered,
 }
 
 /// The usage a response reported and whether it is final.
@@ -60,7 +73,8 @@ pub(super) struct Pending {
     reads_usage: bool,
     parser: Option<UsageParser>,
     /// The budget reserved for this exchange, settled when the event is written.
-    reservation: Option<Reservation>,
+    reservation: Option<Held>,
+    reach: Reach,
     written: bool,
 }
 
@@ -74,18 +88,36 @@ impl Pending {
             reads_usage,
             parser: None,
             reservation: None,
+            reach: Reach::NotSent,
             written: false,
         }
     }
 
     /// Settles `reservation` when this exchange ends.
-    pub fn hold(&mut self, reservation: Option<Reservation>) {
+    pub fn hold(&mut self, reservation: Option<Held>) {
         self.reservation = reservation;
+    }
+
+    /// The request is being handed to the upstream: from now on it may have left.
+    pub fn sending(&mut self) {
+        self.reach = Reach::Sent;
+    }
+
+    /// The upstream could not be reached (connect or TLS handshake failed): the request
+    /// never left.
+    pub fn never_left(&mut self) {
+        self.reach = Reach::NotSent;
     }
 
     /// Sets the status sent to the client.
     pub fn status(&mut self, status: u16) {
         self.meta.status_code = u64::from(status);
+    }
+
+    /// Sets the status of the upstream's response head, which is relayed to the client.
+    pub fn answered(&mut self, status: u16) {
+        self.reach = Reach::Answered;
+        self.status(status);
     }
 
     /// Reads usage with `parser`, if this exchange reads usage at all.
@@ -119,7 +151,7 @@ impl Pending {
         }
         let reservation = self.reservation.take();
         self.state
-            .write_response(meta, usage, reservation, self.tag, end)
+            .write_response(meta, usage, reservation, self.reach, self.tag, end)
     }
 
     /// What the response said about its usage, and whether that is its final word: the

@@ -46,14 +46,16 @@ pub(super) async fn relay(
     mut parts: Parts,
     target: Arc<Target>,
     destination: Destination,
-    pending: Option<Pending>,
+    mut pending: Option<Pending>,
 ) -> Response<BoxBody> {
     let Some(client_side) = parts.extensions.remove::<OnUpgrade>() else {
-        return reply::text(StatusCode::BAD_REQUEST, "upgrade not possible here\n");
+        let resp = reply::text(StatusCode::BAD_REQUEST, "upgrade not possible here\n");
+        return finish(pending, resp, &target.host);
     };
     let upgrade = parts.headers.get(header::UPGRADE).cloned();
     let Some(uri) = destination.uri(&parts.uri) else {
-        return reply::text(StatusCode::BAD_REQUEST, "bad request target\n");
+        let resp = reply::text(StatusCode::BAD_REQUEST, "bad request target\n");
+        return finish(pending, resp, &target.host);
     };
     strip_hop_by_hop(&mut parts.headers);
     restore_upgrade(&mut parts.headers, upgrade);
@@ -62,7 +64,7 @@ pub(super) async fn relay(
         parts.headers.insert(header::HOST, host);
     }
     parts.uri = uri.clone();
-    let mut upstream_resp = match open_upstream(&state, uri, parts).await {
+    let mut upstream_resp = match open_upstream(&state, uri, parts, &mut pending).await {
         Ok(resp) => resp,
         Err(message) => {
             tracing::warn!(host = %target.host, error = %message, "websocket upgrade failed");
@@ -74,9 +76,8 @@ pub(super) async fn relay(
         // Not upgraded: relay the answer as an ordinary response.
         let (mut rparts, body) = upstream_resp.into_parts();
         strip_hop_by_hop(&mut rparts.headers);
-        let mut pending = pending;
         if let Some(p) = pending.as_mut() {
-            p.status(rparts.status.as_u16());
+            p.answered(rparts.status.as_u16());
         }
         let observed = ObservedBody::new(&state, body, pending);
         return Response::from_parts(rparts, observed.boxed_unsync());
@@ -100,17 +101,22 @@ fn restore_upgrade(headers: &mut HeaderMap, upgrade: Option<HeaderValue>) {
     }
 }
 
-/// Sends the upgrade request on a new HTTP/1.1 connection.
+/// Sends the upgrade request on a new HTTP/1.1 connection; `pending` learns whether it left
+/// (a failed connect means it never did).
 async fn open_upstream(
     state: &State,
     uri: http::Uri,
     parts: Parts,
+    pending: &mut Option<Pending>,
 ) -> Result<Response<hyper::body::Incoming>, String> {
     let io = state
         .connector
         .connect_http1(uri)
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    if let Some(p) = pending.as_mut() {
+        p.sending();
+    }
     let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| format!("handshake: {e}"))?;
@@ -134,7 +140,7 @@ async fn join(
     mut pending: Option<Pending>,
 ) {
     if let Some(p) = pending.as_mut() {
-        p.status(StatusCode::SWITCHING_PROTOCOLS.as_u16());
+        p.answered(StatusCode::SWITCHING_PROTOCOLS.as_u16());
     }
     let (client, upstream) = match tokio::try_join!(client_side, upstream_side) {
         Ok(both) => both,
