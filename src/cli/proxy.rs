@@ -247,6 +247,11 @@ async fn serve(args: Args) -> u8 {
     if let Err(e) = ignore_write_signals() {
         return fail(format!("ignore SIGXFSZ and SIGPIPE: {e}"));
     }
+    // Before the log is opened too: from here on SIGHUP reopens it and never kills.
+    let mut signals = match StopSignals::listen() {
+        Ok(signals) => signals,
+        Err(e) => return fail(format!("listen for signals: {e}")),
+    };
     let limits = raise_fd_limit();
     let (config, log, ca) = match configure(&args, limits) {
         Ok(parts) => parts,
@@ -260,10 +265,6 @@ async fn serve(args: Args) -> u8 {
             Err(e) => return fail(e),
         },
         Err(e) => return fail(e),
-    };
-    let mut signals = match StopSignals::listen() {
-        Ok(signals) => signals,
-        Err(e) => return fail(format!("listen for signals: {e}")),
     };
     print_startup(&running, &ca, &log, &scopes);
     loop {
@@ -602,9 +603,10 @@ async fn reopen(log: &Log) {
                 "agentlog proxy: SIGHUP received; event log {path} reopened (the previous file synced and closed)"
             );
         }
-        Ok(Ok(_)) => errln!(
+        Ok(Ok(Reopened::Unchanged)) => errln!(
             "agentlog proxy: SIGHUP received; event log {path} was not rotated: still writing it"
         ),
+        Ok(Ok(_)) => errln!("agentlog proxy: SIGHUP received; event log {path} reopened"),
         Ok(Err(e)) => errln!(
             "agentlog proxy: SIGHUP received; reopening the event log failed: {e}; events still go to the file open before"
         ),
