@@ -611,14 +611,14 @@ const CASES: &[Case] = &[
         value: MIXED,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("{\"KEY\": [\"{V}\"]}"),
-        refusal: &["secret KEY: the value is not a string"],
+        refusal: &["entry 1: the value is not a string"],
     },
     Case {
         what: "secrets file (JSON): the value as a key of a nested object",
         value: SK,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("{\"KEY\": {\"{V}\": 1}}"),
-        refusal: &["secret KEY: the value is not a string"],
+        refusal: &["entry 1: the value is not a string"],
     },
     Case {
         what: "secrets file (JSON): the value as a key (not a name)",
@@ -632,7 +632,7 @@ const CASES: &[Case] = &[
         value: SK,
         args: &["validate", "--secrets-file", "{FILE}", "{LOG}"],
         file: Some("{\"KEY\": \"{V}\", \"N\": 5}"),
-        refusal: &["secret N: the value is not a string"],
+        refusal: &["entry 2: the value is not a string"],
     },
     Case {
         what: "secrets file (JSON): an empty value next to the value",
