@@ -141,7 +141,7 @@ fn forms_the_third_attack_found_are_withheld() {
     // Invisible format characters (Egyptian hieroglyph and shorthand format controls)
     // splitting a value are escaped, so the value does not read whole.
     let value = "Zq7vPw3nLk9xTb2m";
-    let split = format!("Zq7v\u{1BCA0}Pw3n\u{13430}Lk9xTb2m");
+    let split = "Zq7v\u{1BCA0}Pw3n\u{13430}Lk9xTb2m";
     let shown = through(&gate(value), Style::Text, &format!("tool {split}\n")).unwrap();
     assert!(
         !shown.contains('\u{1BCA0}') && !shown.contains('\u{13430}'),
