@@ -1,10 +1,10 @@
 //! Decoded views: the texts the secret scanner searches besides the text itself.
 //!
-//! The scanner's automaton knows the fixed encodings of a secret (raw, hex, base64, UTF-16);
-//! every other way a log may carry a value is an escaping layered over some text. Each
-//! decoder here undoes one such layer over a whole text and yields a *view*; the scanner
-//! searches the view with the same automaton, so a form the automaton knows is found under
-//! any layer (base64 written with `\/` inside a JSON string, hex behind `\x` prefixes).
+//! The scanner's prefix table knows the fixed encodings of a secret (raw, hex, base64,
+//! UTF-16); every other way a log may carry a value is an escaping layered over some text.
+//! Each decoder here undoes one such layer over a whole text and yields a *view*; the scanner
+//! searches the view with the same table, so a form the table knows is found under any
+//! layer (base64 written with `\/` inside a JSON string, hex behind `\x` prefixes).
 //!
 //! - A decoder runs only when its trigger bytes occur (`\`, `%`, `&`, a line break, a
 //!   separated hex run), so a text with none of them costs a few `memchr` calls and no

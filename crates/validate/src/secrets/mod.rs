@@ -5,7 +5,7 @@
 //! lives in `agentlog_core::secrets`, shared with the interceptor; this module holds what only
 //! a reader of logs needs:
 //!
-//! - [`scan`]: every encoded form of every supplied secret, one Aho-Corasick automaton;
+//! - [`scan`]: every encoded form of every supplied secret, one table of their prefixes;
 //! - [`decode`]: the decoded views (JSON, percent, HTML, hex escapes, ...) the scanner and
 //!   the detector search besides the text itself;
 //! - [`detect`]: the built-in detector of well-known credential formats;
@@ -13,6 +13,7 @@
 
 pub mod decode;
 pub mod detect;
+mod prefix;
 pub mod redact;
 pub mod scan;
 

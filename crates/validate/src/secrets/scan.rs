@@ -8,22 +8,24 @@
 //!   separated hex, line-wrapped base64. How much an encoder escaped is its choice, so these
 //!   cannot be precomputed.
 //!
-//! One Aho-Corasick automaton holds the first 8 bytes of every fixed form of every secret
-//! (each match is then checked against the whole form), so a text is searched once whatever
-//! the number of secrets, and 10,000 secrets load in about a second: the automaton's
-//! construction grows with the bytes it holds. Escapings are undone by the decoders of
-//! [`super::decode`], each run only when its trigger bytes (`\`, `%`, `&`, a line break, a
-//! separated hex run) occur; each decoded *view* is searched with the same automaton, so
-//! fixed forms are found under any escaping, and views are decoded again, to a bounded
-//! depth and a bounded number of bytes (see [`super::decode`] for the rules and bounds).
+//! One table holds the first 8 bytes of every fixed form of every secret, ASCII case
+//! folded, and the text is looked up at every offset (each match is then checked against
+//! the whole form, see [`super::prefix`]), so a text is searched once whatever the number
+//! of secrets. The forms are built into one arena and kept once by hash, so loading grows
+//! linearly with the number of secrets: 10,000 secrets load in about 80 ms. Escapings are
+//! undone by the decoders of [`super::decode`], each run only when its trigger bytes (`\`,
+//! `%`, `&`, a line break, a separated hex run) occur; each decoded *view* is searched with
+//! the same table, so fixed forms are found under any escaping, and views are decoded
+//! again, to a bounded depth and a bounded number of bytes (see [`super::decode`] for the
+//! rules and bounds).
 //!
-//! The search is gated: every window of 8 bytes of every fixed form (4 bytes for forms
-//! shorter than 11) is in a hash set, and the text is probed at every 4th offset, which
-//! lands such a window inside any occurrence. Only a text that passes runs the automaton,
-//! so a clean line costs a few table lookups per 4 bytes however many secrets there are,
-//! plus two `memchr` passes and a sparse probe for the triggers, and allocates nothing.
-//! The automaton ignores ASCII case, and each match is verified: exactly for case-sensitive
-//! forms, in any case for hex.
+//! The search is gated: the windows of 8 bytes at offsets 0 to 3 of every fixed form (4
+//! bytes for forms shorter than 11) are in a hash set, and the text is probed at every 4th
+//! offset, which lands such a window inside any occurrence. Only a text that passes runs
+//! the lookup, so a clean line costs a few table lookups per 4 bytes however many secrets
+//! there are, plus two `memchr` passes and a sparse probe for the triggers, and allocates
+//! nothing. The lookup ignores ASCII case, and each match is verified: exactly for
+//! case-sensitive forms, in any case for hex.
 //!
 //! The fixed forms:
 //!
@@ -58,12 +60,14 @@
 use std::fmt;
 use std::ops::ControlFlow;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::Arc;
+
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 
 use super::Secret;
 use super::decode::{self, ByteSet, Chain, Coverage, Options};
+use super::prefix::{Distinct, HASH_MUL, Prefixes, hash_bytes, load4, load8};
 
 /// Shortest secret value accepted: shorter values would match all over a log.
 pub const MIN_SECRET_LEN: usize = 8;
@@ -159,7 +163,7 @@ pub enum ScanError {
         "secret {0}: value is shorter than {MIN_SECRET_LEN} bytes and would match all over a log; refusing it"
     )]
     TooShort(String),
-    /// The automaton could not be built.
+    /// The matcher could not be built (no longer happens: its tables are built in memory).
     #[error("cannot build the secret matcher: {0}")]
     Build(String),
 }
@@ -173,7 +177,7 @@ pub struct SecretHit {
     pub encoding: Encoding,
 }
 
-/// How an automaton match of a pattern is verified and named.
+/// How a match of a form is verified and named.
 #[derive(Clone, Copy, Debug)]
 enum Form {
     /// Case matters: the matched bytes must equal the pattern.
@@ -184,19 +188,21 @@ enum Form {
     HexOf(Encoding),
 }
 
-#[derive(Clone)]
+/// One fixed form of one secret: its bytes are `arena[start..end]` of the scanner's tables.
+#[derive(Clone, Copy)]
 struct Pattern {
     secret: usize,
     form: Form,
-    bytes: Box<[u8]>,
+    start: usize,
+    end: usize,
 }
 
-impl Pattern {
-    /// The encoding of a match of this pattern on `found`, or `None` if it is not one (the
-    /// automaton ignores case).
-    fn verify(&self, found: &[u8]) -> Option<Encoding> {
-        match self.form {
-            Form::Exact(e) => (*found == *self.bytes).then_some(e),
+impl Form {
+    /// The encoding of a match of a form `bytes` on `found`, or `None` if it is not one
+    /// (the prefix lookup ignores case).
+    fn verify(self, bytes: &[u8], found: &[u8]) -> Option<Encoding> {
+        match self {
+            Form::Exact(e) => (*found == *bytes).then_some(e),
             Form::HexOf(e) => Some(e),
             Form::Hex => {
                 let lower = found.iter().any(|b| (b'a'..=b'f').contains(b));
@@ -211,17 +217,226 @@ impl Pattern {
     }
 }
 
-/// A multi-secret, multi-encoding matcher.
+/// The fixed forms of the secrets: all bytes in one arena, so N secrets load in time
+/// linear in N. [`SecretScanner::new`] keeps the first of each distinct form (see [`Firsts`]).
+#[derive(Default)]
+struct Forms {
+    arena: Vec<u8>,
+    patterns: Vec<Pattern>,
+}
+
+impl Forms {
+    fn bytes(&self, pattern: &Pattern) -> &[u8] {
+        self.arena
+            .get(pattern.start..pattern.end)
+            .unwrap_or_default()
+    }
+
+    /// The fixed forms of every secret, in order, repeats included; refuses values shorter
+    /// than [`MIN_SECRET_LEN`].
+    fn of(secrets: &[Secret]) -> Result<Forms, ScanError> {
+        let bytes: usize = secrets.iter().map(|s| s.expose().len()).sum();
+        let mut forms = Forms {
+            arena: Vec::with_capacity(bytes.saturating_mul(FORM_BYTES_PER_BYTE)),
+            patterns: Vec::with_capacity(secrets.len().saturating_mul(FORMS_PER_SECRET)),
+        };
+        let mut scratch = Scratch::default();
+        for (index, secret) in secrets.iter().enumerate() {
+            let value = secret.expose();
+            if value.len() < MIN_SECRET_LEN {
+                return Err(ScanError::TooShort(secret.name().to_owned()));
+            }
+            each_fixed_form(value, &mut scratch, &mut |form, bytes| {
+                if !bytes.is_empty() {
+                    let start = forms.arena.len();
+                    forms.arena.extend_from_slice(bytes);
+                    forms.patterns.push(Pattern {
+                        secret: index,
+                        form,
+                        start,
+                        end: forms.arena.len(),
+                    });
+                }
+            });
+        }
+        Ok(forms)
+    }
+
+    /// The bytes a search can match: every byte of every form, in either ASCII case (the
+    /// lookup ignores case, so a decoded byte of either case can complete a match).
+    fn alphabet(&self) -> ByteSet {
+        let mut seen = [false; 256];
+        for &b in &self.arena {
+            if let Some(s) = seen.get_mut(usize::from(b)) {
+                *s = true;
+            }
+        }
+        let present = |b: u8| seen.get(usize::from(b)).copied().unwrap_or(false);
+        ByteSet::from_fn(|b| present(b) || (b.is_ascii_alphabetic() && present(b ^ 0x20)))
+    }
+}
+
+/// What the scanner searches with, shared by its clones.
+struct Tables {
+    forms: Forms,
+    /// The distinct [`PREFIX`](super::prefix::PREFIX)-byte prefixes of the forms (ASCII
+    /// case folded), numbered.
+    prefixes: Prefixes,
+    /// The forms of prefix `g` are `members[starts[g]..starts[g + 1]]`, in ascending order.
+    starts: Vec<usize>,
+    members: Vec<usize>,
+    gate: Gate,
+}
+
+/// Forms from which the gate (and the alphabet) are built on a second thread, beside the
+/// prefix table: 10,000 secrets make about 150,000.
+const PARALLEL_FORMS: usize = 20_000;
+
+impl Tables {
+    /// The tables of `forms` (the first of each distinct form kept), and the alphabet of
+    /// [`Options`]. A repeated form adds nothing to the gate or the alphabet.
+    fn new(mut forms: Forms) -> (Tables, ByteSet) {
+        let side = || {
+            let gate = Gate::new(forms.patterns.iter().map(|p| forms.bytes(p)));
+            (gate, forms.alphabet())
+        };
+        let ((gate, alphabet), grouped) = if forms.patterns.len() < PARALLEL_FORMS {
+            (side(), group(&forms))
+        } else {
+            std::thread::scope(|scope| {
+                let thread = std::thread::Builder::new().spawn_scoped(scope, side);
+                let groups = group(&forms);
+                // A thread that could not start (or failed): built here instead.
+                let side = thread.ok().and_then(|t| t.join().ok()).unwrap_or_else(side);
+                (side, groups)
+            })
+        };
+        forms.patterns = grouped.patterns;
+        let tables = Tables {
+            forms,
+            prefixes: grouped.prefixes,
+            starts: grouped.starts,
+            members: grouped.members,
+            gate,
+        };
+        (tables, alphabet)
+    }
+
+    /// The forms that start with prefix `group`.
+    fn group(&self, group: usize) -> impl Iterator<Item = &Pattern> {
+        let from = self.starts.get(group).copied().unwrap_or(0);
+        let to = self.starts.get(group + 1).copied().unwrap_or(from);
+        self.members
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.forms.patterns.get(i))
+    }
+}
+
+/// The distinct forms, the first of each, and their prefixes.
+struct Grouped {
+    prefixes: Prefixes,
+    patterns: Vec<Pattern>,
+    /// The forms of prefix `g` are `members[starts[g]..starts[g + 1]]`, in ascending order.
+    starts: Vec<usize>,
+    members: Vec<usize>,
+}
+
+/// The first of each distinct form of `forms` and the table of their prefixes.
+fn group(forms: &Forms) -> Grouped {
+    let count = forms.patterns.len();
+    let mut prefixes = Prefixes::with_capacity(count);
+    let mut firsts = Firsts::default();
+    let mut patterns = Vec::with_capacity(count);
+    let mut group_of = Vec::with_capacity(count);
+    for pattern in &forms.patterns {
+        let bytes = forms.bytes(pattern);
+        let group = prefixes.insert(bytes);
+        if firsts.is_new(group, bytes, forms, &patterns) {
+            group_of.push(group);
+            patterns.push(*pattern);
+        }
+    }
+    prefixes.finish();
+    let mut starts = vec![0; prefixes.len() + 1];
+    for &group in &group_of {
+        if let Some(n) = starts.get_mut(group + 1) {
+            *n += 1;
+        }
+    }
+    let mut total = 0;
+    for n in &mut starts {
+        total += *n;
+        *n = total;
+    }
+    let mut next = starts.clone();
+    let mut members = vec![0; group_of.len()];
+    for (index, group) in group_of.into_iter().enumerate() {
+        if let Some(at) = next.get_mut(group) {
+            if let Some(m) = members.get_mut(*at) {
+                *m = index;
+            }
+            *at += 1;
+        }
+    }
+    Grouped {
+        prefixes,
+        patterns,
+        starts,
+        members,
+    }
+}
+
+/// Keeps the first of each distinct form in one pass. Equal forms have the same prefix, so
+/// only a form whose prefix is already held can repeat an earlier one: the forms of such
+/// prefixes, and only those, go into a hash set (random values rarely share a prefix, and
+/// values that do, like `sk-proj-...`, cost one hash lookup each, never a comparison with
+/// every form of the prefix).
+struct Firsts {
+    /// For each prefix, the index of its first form, or [`IN_SET`] once that is in `set`.
+    first: Vec<usize>,
+    set: Distinct,
+}
+
+const IN_SET: usize = usize::MAX;
+
+impl Default for Firsts {
+    fn default() -> Self {
+        Firsts {
+            first: Vec::new(),
+            set: Distinct::with_capacity(0),
+        }
+    }
+}
+
+impl Firsts {
+    /// Whether form `bytes`, of prefix number `group`, is none of the forms `kept`.
+    fn is_new(&mut self, group: usize, bytes: &[u8], forms: &Forms, kept: &[Pattern]) -> bool {
+        let Some(first) = self
+            .first
+            .get_mut(group)
+            .map(|f| std::mem::replace(f, IN_SET))
+        else {
+            // A new prefix (numbered next): a new form.
+            self.first.push(kept.len());
+            return true;
+        };
+        if let Some(p) = kept.get(first) {
+            self.set
+                .insert(hash_bytes(forms.bytes(p)), first, |_| false);
+        }
+        let same = |i: usize| kept.get(i).map(|p| forms.bytes(p)) == Some(bytes);
+        self.set.insert(hash_bytes(bytes), kept.len(), same)
+    }
+}
+
+/// A multi-secret, multi-encoding matcher. Cloning is cheap: clones share the tables.
 #[derive(Clone)]
 pub struct SecretScanner {
-    names: Vec<String>,
-    /// The distinct [`PREFIX`]-byte prefixes of the forms (ASCII case folded).
-    automaton: Option<AhoCorasick>,
-    /// Every fixed form: secret, form and bytes.
-    patterns: Vec<Pattern>,
-    /// For each automaton pattern (a prefix), the forms that start with it.
-    by_prefix: Vec<Vec<usize>>,
-    gate: Gate,
+    names: Arc<[String]>,
+    /// `None` when no secret was supplied.
+    tables: Option<Arc<Tables>>,
     options: Options,
 }
 
@@ -229,7 +444,7 @@ impl fmt::Debug for SecretScanner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretScanner")
             .field("names", &self.names)
-            .field("patterns", &self.patterns.len())
+            .field("patterns", &self.pattern_count())
             .finish_non_exhaustive()
     }
 }
@@ -237,58 +452,20 @@ impl fmt::Debug for SecretScanner {
 impl SecretScanner {
     /// Builds the matcher for `secrets`; refuses values shorter than [`MIN_SECRET_LEN`] bytes.
     pub fn new(secrets: &[Secret]) -> Result<Self, ScanError> {
-        let mut patterns: Vec<Pattern> = Vec::new();
-        let mut form_plus = false;
-        for (index, secret) in secrets.iter().enumerate() {
-            let value = secret.expose();
-            if value.len() < MIN_SECRET_LEN {
-                return Err(ScanError::TooShort(secret.name().to_owned()));
-            }
-            form_plus |= value.contains(' ');
-            for (form, bytes) in fixed_forms(value) {
-                if !bytes.is_empty() {
-                    patterns.push(Pattern {
-                        secret: index,
-                        form,
-                        bytes: bytes.into_boxed_slice(),
-                    });
-                }
-            }
-        }
-        // One pattern per byte string, the first secret's: a sort, not a search per
-        // pattern, so N secrets load in N log N.
-        let keep = first_of_each(&patterns, |p| &p.bytes);
-        let mut flags = keep.into_iter();
-        patterns.retain(|_| flags.next().unwrap_or(false));
-        let (prefixes, by_prefix) = prefix_groups(&patterns);
-        let automaton = if patterns.is_empty() {
-            None
+        let forms = Forms::of(secrets)?;
+        let (tables, alphabet) = if forms.patterns.is_empty() {
+            (None, ByteSet::default())
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true)
-                    .build(&prefixes)
-                    .map_err(|e| ScanError::Build(e.to_string()))?,
-            )
+            let (tables, alphabet) = Tables::new(forms);
+            (Some(Arc::new(tables)), alphabet)
         };
-        let gate = Gate::new(patterns.iter().map(|p| &*p.bytes));
-        // The automaton ignores ASCII case: a decoded byte of either case can complete a match.
-        let mut alphabet = ByteSet::default();
-        for b in patterns.iter().flat_map(|p| p.bytes.iter()) {
-            alphabet.insert(b.to_ascii_lowercase());
-            alphabet.insert(b.to_ascii_uppercase());
-        }
         let options = Options {
-            form_plus,
+            form_plus: secrets.iter().any(|s| s.expose().contains(' ')),
             alphabet,
         };
         Ok(SecretScanner {
             names: secrets.iter().map(|s| s.name().to_owned()).collect(),
-            automaton,
-            patterns,
-            by_prefix,
-            gate,
+            tables,
             options,
         })
     }
@@ -296,11 +473,8 @@ impl SecretScanner {
     /// A scanner for no secrets: finds nothing.
     pub fn empty() -> Self {
         SecretScanner {
-            names: Vec::new(),
-            automaton: None,
-            patterns: Vec::new(),
-            by_prefix: Vec::new(),
-            gate: Gate::new(std::iter::empty()),
+            names: Arc::new([]),
+            tables: None,
             options: Options {
                 form_plus: false,
                 alphabet: ByteSet::default(),
@@ -310,7 +484,7 @@ impl SecretScanner {
 
     /// Whether no secret was supplied.
     pub fn is_empty(&self) -> bool {
-        self.automaton.is_none()
+        self.tables.is_none()
     }
 
     /// The name of secret `index`.
@@ -318,9 +492,9 @@ impl SecretScanner {
         self.names.get(index).map_or("?", String::as_str)
     }
 
-    /// Number of automaton patterns (all fixed forms of all secrets).
+    /// Number of distinct fixed forms of all secrets.
     pub fn pattern_count(&self) -> usize {
-        self.patterns.len()
+        self.tables.as_ref().map_or(0, |t| t.forms.patterns.len())
     }
 
     /// Appends every distinct hit in `text` to `out`: first the fixed forms found in `text`
@@ -336,7 +510,7 @@ impl SecretScanner {
     /// view unsearched, so a secret not found there may still be in `text`. Complete when
     /// every secret was found before a cap was reached.
     pub fn find_checked(&self, text: &[u8], out: &mut Vec<SecretHit>) -> Coverage {
-        if self.automaton.is_none() {
+        if self.tables.is_none() {
             return Coverage::Complete;
         }
         let start = out.len();
@@ -368,7 +542,7 @@ impl SecretScanner {
 
     /// Whether any secret occurs in `text`, in any encoding [`find`](Self::find) knows.
     pub fn is_match(&self, text: &[u8]) -> bool {
-        if self.automaton.is_none() {
+        if self.tables.is_none() {
             return false;
         }
         let mut first = |_| ControlFlow::Break(());
@@ -389,7 +563,7 @@ impl SecretScanner {
         !hits.is_empty() && (0..self.names.len()).all(|s| hits.iter().any(|h| h.secret == s))
     }
 
-    /// Runs the automaton over one text (the input or a view made by `chain`) and hands
+    /// Runs the prefix lookup over one text (the input or a view made by `chain`) and hands
     /// every verified hit to `each`.
     fn search(
         &self,
@@ -397,25 +571,18 @@ impl SecretScanner {
         chain: Option<&Chain>,
         each: &mut dyn FnMut(SecretHit) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let Some(ac) = &self.automaton else {
+        let Some(tables) = &self.tables else {
             return ControlFlow::Continue(());
         };
-        if !self.gate.may_match(text) {
-            return ControlFlow::Continue(());
-        }
-        for m in ac.find_overlapping_iter(text) {
-            let forms = self.by_prefix.get(m.pattern().as_usize());
-            for pattern in forms
-                .into_iter()
-                .flatten()
-                .filter_map(|&i| self.patterns.get(i))
-            {
-                // The automaton matched a prefix, ignoring case: the whole form must match
-                // the same way before its own check (case, for the case-sensitive forms).
+        let mut on_match = |start: usize, group: usize| {
+            for pattern in tables.group(group) {
+                let bytes = tables.forms.bytes(pattern);
+                // A prefix matched, ignoring case: the whole form must match the same way
+                // before its own check (case, for the case-sensitive forms).
                 let whole = text
-                    .get(m.start()..m.start() + pattern.bytes.len())
-                    .filter(|f| f.eq_ignore_ascii_case(&pattern.bytes));
-                let Some(encoding) = whole.and_then(|f| pattern.verify(f)) else {
+                    .get(start..start.saturating_add(bytes.len()))
+                    .filter(|f| f.eq_ignore_ascii_case(bytes));
+                let Some(encoding) = whole.and_then(|f| pattern.form.verify(bytes, f)) else {
                     continue;
                 };
                 let encoding = match chain {
@@ -428,92 +595,96 @@ impl SecretScanner {
                     encoding,
                 })?;
             }
-        }
-        ControlFlow::Continue(())
-    }
-}
-
-/// Bytes of each form the automaton holds: a match of a prefix is checked against the whole
-/// form. Short prefixes keep the automaton small (its construction, not the search, is what
-/// grows with thousands of secrets); random values make shared prefixes rare.
-const PREFIX: usize = 8;
-
-/// The distinct case-folded prefixes of `patterns` (the automaton's patterns) and, for each,
-/// the indices of the forms that start with it; one sort, N log N.
-fn prefix_groups(patterns: &[Pattern]) -> (Vec<Vec<u8>>, Vec<Vec<usize>>) {
-    let prefix = |p: &Pattern| -> Vec<u8> {
-        let end = p.bytes.len().min(PREFIX);
-        p.bytes.get(..end).unwrap_or_default().to_ascii_lowercase()
-    };
-    let mut order: Vec<(Vec<u8>, usize)> = patterns
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (prefix(p), i))
-        .collect();
-    order.sort();
-    let mut prefixes: Vec<Vec<u8>> = Vec::new();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (key, index) in order {
-        match (prefixes.last(), groups.last_mut()) {
-            (Some(last), Some(group)) if *last == key => group.push(index),
-            _ => {
-                prefixes.push(key);
-                groups.push(vec![index]);
+            ControlFlow::Continue(())
+        };
+        if tables.gate.always || !tables.prefixes.uniform() {
+            if !tables.gate.may_match(text) {
+                return ControlFlow::Continue(());
             }
+            return tables.prefixes.each_match(text, &mut on_match);
         }
+        // Every form's occurrence starts at most 3 bytes before a gate hit: only those
+        // starts are looked up, in ascending order, as a lookup at every offset would.
+        let mut next = 0;
+        tables.gate.each_hit(text, &mut |p| {
+            let from = p.saturating_sub(3).max(next);
+            next = p + 1;
+            tables
+                .prefixes
+                .each_match_at(text, from..next, &mut on_match)
+        })
     }
-    (prefixes, groups)
 }
 
-/// For each item, whether it is the first with its key: one stable sort of the positions
-/// (N log N comparisons), where a search of the kept items for each new one was quadratic.
-fn first_of_each<T, K: Ord + ?Sized>(items: &[T], key: impl Fn(&T) -> &K) -> Vec<bool> {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    // Stable: among equal keys, positions stay ascending, so the first is the earliest.
-    order.sort_by(|&a, &b| match (items.get(a), items.get(b)) {
-        (Some(x), Some(y)) => key(x).cmp(key(y)),
-        _ => a.cmp(&b),
-    });
-    let mut keep = vec![false; items.len()];
-    let mut previous: Option<&K> = None;
-    for i in order {
-        let Some(item) = items.get(i) else { continue };
-        let k = key(item);
-        if previous != Some(k) {
-            if let Some(slot) = keep.get_mut(i) {
-                *slot = true;
-            }
-            previous = Some(k);
-        }
-    }
-    keep
+/// How many forms [`each_fixed_form`] hands over at most: 6, and 18 base64 forms.
+const FORMS_PER_SECRET: usize = 24;
+/// About how many bytes of forms a byte of an ASCII value makes (1 raw, 2 hex, 4 UTF-16,
+/// 8 UTF-16 hex, 8 base64, 32 UTF-16 base64): the arena's first size.
+const FORM_BYTES_PER_BYTE: usize = 56;
+
+/// Buffers reused from one secret's forms to the next.
+#[derive(Default)]
+struct Scratch {
+    le: Vec<u8>,
+    be: Vec<u8>,
+    form: Vec<u8>,
+    input: Vec<u8>,
+    encoded: Vec<u8>,
+    /// The standard base64 forms at offsets 0, 1 and 2.
+    cores: [Vec<u8>; 3],
 }
 
-/// Every fixed form of `value`, with how its matches are verified.
-fn fixed_forms(value: &str) -> Vec<(Form, Vec<u8>)> {
+/// Hands `sink` every fixed form of `value` (some may be empty), with how its matches are
+/// verified, in a fixed order: among forms shared by several secrets, or by several
+/// encodings of one, the first handed is kept. A base64url form equal to the standard one
+/// is not handed over.
+fn each_fixed_form(value: &str, scratch: &mut Scratch, sink: &mut dyn FnMut(Form, &[u8])) {
+    let Scratch {
+        le,
+        be,
+        form,
+        input,
+        encoded,
+        cores,
+    } = scratch;
     let raw = value.as_bytes();
-    let le: Vec<u8> = value.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let be: Vec<u8> = value.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    let mut forms = vec![
-        (Form::Exact(Encoding::Raw), raw.to_vec()),
-        (Form::Hex, hex(raw)),
-        (Form::Exact(Encoding::Utf16Le), le.clone()),
-        (Form::Exact(Encoding::Utf16Be), be.clone()),
-        (Form::HexOf(Encoding::Utf16LeHex), hex(&le)),
-        (Form::HexOf(Encoding::Utf16BeHex), hex(&be)),
-    ];
+    le.clear();
+    le.extend(value.encode_utf16().flat_map(u16::to_le_bytes));
+    be.clear();
+    be.extend(value.encode_utf16().flat_map(u16::to_be_bytes));
+    sink(Form::Exact(Encoding::Raw), raw);
+    hex_into(raw, form);
+    sink(Form::Hex, form);
+    sink(Form::Exact(Encoding::Utf16Le), le);
+    sink(Form::Exact(Encoding::Utf16Be), be);
+    hex_into(le, form);
+    sink(Form::HexOf(Encoding::Utf16LeHex), form);
+    hex_into(be, form);
+    sink(Form::HexOf(Encoding::Utf16BeHex), form);
     for (bytes, std, url) in [
         (raw, Encoding::Base64, Encoding::Base64Url),
         (&le[..], Encoding::Utf16LeBase64, Encoding::Utf16LeBase64),
         (&be[..], Encoding::Utf16BeBase64, Encoding::Utf16BeBase64),
     ] {
-        for (encoding, engine) in [(std, &STANDARD_NO_PAD), (url, &URL_SAFE_NO_PAD)] {
-            for offset in 0..3 {
-                forms.push((Form::Exact(encoding), base64_core(engine, bytes, offset)));
+        for (offset, core) in cores.iter_mut().enumerate() {
+            core.clear();
+            core.extend_from_slice(base64_core(bytes, offset, input, encoded));
+            sink(Form::Exact(std), core);
+        }
+        // The URL-safe alphabet differs in `+` and `/` only: without them the form is the
+        // standard one, already handed over (a duplicate would be dropped).
+        for core in cores.iter() {
+            if core.iter().any(|&b| b == b'+' || b == b'/') {
+                form.clear();
+                form.extend(core.iter().map(|&b| match b {
+                    b'+' => b'-',
+                    b'/' => b'_',
+                    other => other,
+                }));
+                sink(Form::Exact(url), form);
             }
         }
     }
-    forms
 }
 
 /// The base64 characters that depend only on `value` when it starts `offset` bytes into
@@ -521,11 +692,23 @@ fn fixed_forms(value: &str) -> Vec<(Form, Vec<u8>)> {
 /// (`Basic base64("user:" + secret)`) starts at an arbitrary byte offset, so the secret is
 /// encoded behind 0, 1 and 2 filler bytes and the output characters that depend on the
 /// filler or on whatever follows the secret are cut off. What remains appears verbatim in
-/// every base64 text containing the secret at that alignment, padded or not.
-fn base64_core(engine: &base64::engine::GeneralPurpose, value: &[u8], offset: usize) -> Vec<u8> {
-    let mut input = vec![0u8; offset];
+/// every base64 text containing the secret at that alignment, padded or not. Standard
+/// alphabet; `input` and `encoded` are scratch space.
+fn base64_core<'a>(
+    value: &[u8],
+    offset: usize,
+    input: &mut Vec<u8>,
+    encoded: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    input.clear();
+    input.resize(offset, 0);
     input.extend_from_slice(value);
-    let encoded = engine.encode(&input).into_bytes();
+    encoded.clear();
+    encoded.resize(base64::encoded_len(input.len(), false).unwrap_or(0), 0);
+    let written = STANDARD_NO_PAD
+        .encode_slice(&input[..], encoded)
+        .unwrap_or(0);
+    encoded.truncate(written);
     let skip = match offset {
         0 => 0,
         1 => 2,
@@ -533,37 +716,37 @@ fn base64_core(engine: &base64::engine::GeneralPurpose, value: &[u8], offset: us
     };
     let cut = if input.len().is_multiple_of(3) { 0 } else { 1 };
     let end = encoded.len().saturating_sub(cut);
-    encoded
-        .get(skip..end)
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default()
+    encoded.get(skip..end).unwrap_or_default()
 }
 
-fn hex(value: &[u8]) -> Vec<u8> {
+/// Lower-case hex of `value`, in place of what `out` held.
+fn hex_into(value: &[u8], out: &mut Vec<u8>) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(value.len() * 2);
+    out.clear();
+    out.reserve(value.len() * 2);
     for &b in value {
         out.push(DIGITS[usize::from(b >> 4)]);
         out.push(DIGITS[usize::from(b & 15)]);
     }
-    out
 }
 
-/// A necessary condition for an automaton match, checked in a few lookups per 4 bytes.
+/// A necessary condition for a match, checked in a few lookups per 4 bytes.
 ///
-/// Every window of 8 bytes of every pattern of at least 11 bytes (of 4 bytes for shorter
-/// ones) is in a set, ASCII letters folded to lower case (each byte or-ed with `0x20`,
-/// which also folds a few punctuation pairs: harmless for a filter). An occurrence of a
-/// pattern of length `L >= 11` starting at `s` contains the text offset `p`, the first
-/// multiple of 4 at or after `s`, with `p + 8 <= s + L`; so probing the windows at every
-/// 4th offset meets every occurrence (for `L` in 8..=10, 4-byte windows, `L >= 7`). A
-/// bitset in front of the exact set keeps most probes to one memory access.
+/// The windows of 8 bytes at offsets 0 to 3 of every pattern of at least 11 bytes (of 4
+/// bytes for shorter ones) are in a set, ASCII letters folded to lower case (each byte or-ed
+/// with `0x20`, which also folds a few punctuation pairs: harmless for a filter). An
+/// occurrence of a pattern of length `L >= 11` starting at `s` contains the text offset
+/// `p`, the first multiple of 4 at or after `s`, with `p - s <= 3` and `p + 8 <= s + L`; so
+/// probing the windows at every 4th offset meets every occurrence (for `L` in 7..=10,
+/// 4-byte windows). A bitset in front of the exact set keeps most probes to one memory
+/// access.
 #[derive(Clone)]
 struct Gate {
     /// Bloom-style bitset, indexed by the top bits of the hash.
     bits: Vec<u64>,
     bit_shift: u32,
-    /// Open-addressing set of keys (never 0: folded bytes are never 0).
+    /// Open-addressing set of hashed keys (never 0: folded bytes are never 0, and the hash
+    /// is a bijection).
     slots: Vec<u64>,
     slot_shift: u32,
     /// Some pattern is shorter than 11 bytes: probe 4-byte windows too.
@@ -573,29 +756,33 @@ struct Gate {
 }
 
 const FOLD: u64 = 0x2020_2020_2020_2020;
-const HASH_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 const SHORT_MASK: u64 = 0xFFFF_FFFF;
+/// Offsets of a pattern whose windows the gate holds: one of them is at a multiple of 4.
+const GATE_OFFSETS: std::ops::Range<usize> = 0..4;
 
 impl Gate {
     fn new<'a>(patterns: impl Iterator<Item = &'a [u8]>) -> Gate {
-        let mut keys: Vec<u64> = Vec::new();
+        let mut hashes: Vec<u64> = Vec::with_capacity(patterns.size_hint().0 * GATE_OFFSETS.len());
         let (mut short, mut always) = (false, false);
         for p in patterns {
+            let windows = GATE_OFFSETS.filter_map(|at| p.get(at..));
             if p.len() >= 11 {
-                keys.extend(p.windows(8).map(|w| load8(w) | FOLD));
+                hashes.extend(windows.map(|w| (load8(w) | FOLD).wrapping_mul(HASH_MUL)));
             } else if p.len() >= 7 {
                 short = true;
-                keys.extend(p.windows(4).map(|w| load4(w) | (FOLD & SHORT_MASK)));
+                let fold = FOLD & SHORT_MASK;
+                hashes.extend(windows.map(|w| (load4(w) | fold).wrapping_mul(HASH_MUL)));
             } else {
                 always = true;
             }
         }
-        keys.sort_unstable();
-        keys.dedup();
-        let bit_count = (keys.len() * 32)
+        // Sorted, the hashes fill the bitset and the slots front to back.
+        hashes.sort_unstable();
+        hashes.dedup();
+        let bit_count = (hashes.len() * 32)
             .next_power_of_two()
             .clamp(1 << 12, 1 << 23);
-        let slot_count = (keys.len() * 4).next_power_of_two().max(16);
+        let slot_count = (hashes.len() * 2).next_power_of_two().max(16);
         let mut gate = Gate {
             bits: vec![0; bit_count / 64],
             bit_shift: 64 - bit_count.trailing_zeros(),
@@ -605,8 +792,7 @@ impl Gate {
             always,
         };
         let mask = slot_count - 1;
-        for key in keys {
-            let h = key.wrapping_mul(HASH_MUL);
+        for h in hashes {
             let bit = (h >> gate.bit_shift) as usize;
             if let Some(word) = gate.bits.get_mut(bit / 64) {
                 *word |= 1 << (bit % 64);
@@ -616,7 +802,7 @@ impl Gate {
                 slot = (slot + 1) & mask;
             }
             if let Some(s) = gate.slots.get_mut(slot) {
-                *s = key;
+                *s = h;
             }
         }
         gate
@@ -633,15 +819,15 @@ impl Gate {
         {
             return false;
         }
-        self.has_exact(h, key)
+        self.has_exact(h)
     }
 
     #[inline(never)]
-    fn has_exact(&self, h: u64, key: u64) -> bool {
+    fn has_exact(&self, h: u64) -> bool {
         let mask = self.slots.len() - 1;
         let mut slot = (h >> self.slot_shift) as usize;
         while let Some(&s) = self.slots.get(slot) {
-            if s == key {
+            if s == h {
                 return true;
             }
             if s == 0 {
@@ -654,39 +840,38 @@ impl Gate {
 
     /// Whether some pattern may occur in `text`.
     fn may_match(&self, text: &[u8]) -> bool {
-        if self.always {
-            return true;
-        }
+        self.always
+            || self
+                .each_hit(text, &mut |_| ControlFlow::Break(()))
+                .is_break()
+    }
+
+    /// Hands `each` every offset of `text`, a multiple of 4, whose window is in the set: an
+    /// occurrence of a pattern starting at `s` has one at the first multiple of 4 at or
+    /// after `s` (unless [`Gate::always`]).
+    fn each_hit(
+        &self,
+        text: &[u8],
+        each: &mut dyn FnMut(usize) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let mut p = 0;
         while let Some(window) = text.get(p..p + 8) {
             let key = load8(window) | FOLD;
             if self.has(key) || (self.short && self.has(key & SHORT_MASK)) {
-                return true;
+                each(p)?;
             }
             p += 4;
         }
         if self.short {
             while let Some(window) = text.get(p..p + 4) {
                 if self.has(load4(window) | (FOLD & SHORT_MASK)) {
-                    return true;
+                    each(p)?;
                 }
                 p += 4;
             }
         }
-        false
+        ControlFlow::Continue(())
     }
-}
-
-fn load8(w: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(w.get(..8).unwrap_or(&[0; 8]));
-    u64::from_le_bytes(b)
-}
-
-fn load4(w: &[u8]) -> u64 {
-    let mut b = [0u8; 4];
-    b.copy_from_slice(w.get(..4).unwrap_or(&[0; 4]));
-    u64::from(u32::from_le_bytes(b))
 }
 
 /// The decoded text of every JSON string (object keys included) in `line` that contains a
@@ -733,7 +918,7 @@ pub fn escaped_strings(line: &[u8]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::secrets::SecretValue;
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
     use proptest::prelude::*;
 
     fn scanner(value: &str) -> SecretScanner {
@@ -1307,47 +1492,138 @@ mod tests {
         )
     }
 
+    /// Every fixed form of `value` (the empty ones left out), in the scanner's order.
+    fn fixed_forms(value: &str) -> Vec<(Form, Vec<u8>)> {
+        let mut out = Vec::new();
+        each_fixed_form(value, &mut Scratch::default(), &mut |form, bytes| {
+            if !bytes.is_empty() {
+                out.push((form, bytes.to_vec()));
+            }
+        });
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The forms are those of the reference: every encoding computed on its own, the
+        /// URL-safe base64 with its own engine, duplicates (only) left out.
+        #[test]
+        fn forms_match_the_reference(secret in "[ -~]{8,40}|\\PC{3,12}") {
+            prop_assume!(secret.len() >= MIN_SECRET_LEN);
+            let mut want = reference_forms(&secret);
+            let mut seen = std::collections::HashSet::new();
+            want.retain(|f| seen.insert(f.1.clone()));
+            let mut got = fixed_forms(&secret);
+            let mut seen = std::collections::HashSet::new();
+            got.retain(|f| seen.insert(f.1.clone()));
+            let show = |v: &[(Form, Vec<u8>)]| -> Vec<(String, Vec<u8>)> {
+                v.iter().map(|(f, b)| (format!("{f:?}"), b.clone())).collect()
+            };
+            prop_assert_eq!(show(&got), show(&want));
+        }
+    }
+
+    /// The fixed forms as the scanner computed them before the arena: each encoding on
+    /// its own, both base64 engines.
+    fn reference_forms(value: &str) -> Vec<(Form, Vec<u8>)> {
+        let raw = value.as_bytes();
+        let le = utf16(value, true);
+        let be = utf16(value, false);
+        let hex = |b: &[u8]| {
+            b.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into_bytes()
+        };
+        let mut forms = vec![
+            (Form::Exact(Encoding::Raw), raw.to_vec()),
+            (Form::Hex, hex(raw)),
+            (Form::Exact(Encoding::Utf16Le), le.clone()),
+            (Form::Exact(Encoding::Utf16Be), be.clone()),
+            (Form::HexOf(Encoding::Utf16LeHex), hex(&le)),
+            (Form::HexOf(Encoding::Utf16BeHex), hex(&be)),
+        ];
+        for (bytes, std, url) in [
+            (raw, Encoding::Base64, Encoding::Base64Url),
+            (&le[..], Encoding::Utf16LeBase64, Encoding::Utf16LeBase64),
+            (&be[..], Encoding::Utf16BeBase64, Encoding::Utf16BeBase64),
+        ] {
+            for (encoding, engine) in [(std, &STANDARD_NO_PAD), (url, &URL_SAFE_NO_PAD)] {
+                for offset in 0..3 {
+                    let mut input = vec![0u8; offset];
+                    input.extend_from_slice(bytes);
+                    let encoded = engine.encode(&input).into_bytes();
+                    let skip = [0, 2, 3][offset];
+                    let cut = usize::from(!input.len().is_multiple_of(3));
+                    let core = encoded[skip..encoded.len() - cut].to_vec();
+                    if !core.is_empty() {
+                        forms.push((Form::Exact(encoding), core));
+                    }
+                }
+            }
+        }
+        forms
+    }
+
     #[test]
-    fn dedup_keeps_the_first_and_counts_n_log_n_comparisons() {
-        use std::cell::Cell;
-        let compared = Cell::new(0usize);
-        /// A key that counts its comparisons.
-        struct Counted<'a>(u32, &'a Cell<usize>);
-        impl PartialEq for Counted<'_> {
-            fn eq(&self, other: &Self) -> bool {
-                self.1.set(self.1.get() + 1);
-                self.0 == other.0
-            }
-        }
-        impl Eq for Counted<'_> {}
-        impl PartialOrd for Counted<'_> {
-            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-        impl Ord for Counted<'_> {
-            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                self.1.set(self.1.get() + 1);
-                self.0.cmp(&other.0)
-            }
-        }
-        for n in [1_000u32, 16_000, 64_000] {
-            // Every key twice: the second half repeats the first.
-            let items: Vec<Counted<'_>> = (0..2 * n)
-                .map(|i| Counted((i % n).wrapping_mul(2_654_435_761), &compared))
+    fn forms_are_kept_once_the_first_secret_s() {
+        // Two secrets of the same value, and a third: the copy adds no form.
+        let build = |values: &[&str]| -> SecretScanner {
+            let list: Vec<Secret> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Secret::new(format!("S{i}"), SecretValue::new(*v), vec![]))
                 .collect();
-            compared.set(0);
-            let keep = first_of_each(&items, |c| c);
-            let work = compared.get();
-            let len = 2 * n as usize;
-            let log = usize::try_from(len.ilog2()).unwrap() + 1;
-            assert!(work <= 3 * len * log, "{n}: {work} comparisons");
-            assert_eq!(keep.iter().filter(|&&k| k).count(), n as usize);
-            assert!(
-                keep[..n as usize].iter().all(|&k| k),
-                "the first copy is kept"
-            );
-        }
+            SecretScanner::new(&list).unwrap()
+        };
+        let one = build(&["first-value-1234"]);
+        let all = build(&["first-value-1234", "first-value-1234", "other-value-99"]);
+        let other = build(&["other-value-99"]);
+        assert_eq!(
+            all.pattern_count(),
+            one.pattern_count() + other.pattern_count()
+        );
+        let tables = all.tables.as_ref().unwrap();
+        assert!(tables.forms.patterns.iter().all(|p| p.secret != 1));
+        // The forms of one value are distinct and in the order of `fixed_forms`.
+        let mut want = fixed_forms("first-value-1234");
+        let mut seen = std::collections::HashSet::new();
+        want.retain(|f| seen.insert(f.1.clone()));
+        let forms = &one.tables.as_ref().unwrap().forms;
+        let got: Vec<&[u8]> = forms.patterns.iter().map(|p| forms.bytes(p)).collect();
+        let want: Vec<&[u8]> = want.iter().map(|f| &f.1[..]).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn shared_prefixes_are_kept_once_each_form() {
+        // 3,000 values sharing their first 12 bytes (every form's prefix is shared by all),
+        // each twice: the second copies add nothing.
+        let values: Vec<String> = (0..3_000).map(|i| format!("sk-proj-abcd{i:08}")).collect();
+        let list: Vec<Secret> = values
+            .iter()
+            .chain(&values)
+            .enumerate()
+            .map(|(i, v)| Secret::new(format!("S{i}"), SecretValue::new(v.clone()), vec![]))
+            .collect();
+        let s = SecretScanner::new(&list).unwrap();
+        let once = SecretScanner::new(list.get(..3_000).unwrap()).unwrap();
+        let listed = |s: &SecretScanner| -> Vec<(usize, Vec<u8>)> {
+            let forms = &s.tables.as_ref().unwrap().forms;
+            let all = forms.patterns.iter();
+            all.map(|p| (p.secret, forms.bytes(p).to_vec())).collect()
+        };
+        assert_eq!(listed(&s), listed(&once));
+        let mut out = vec![];
+        s.find(line(&values[1234]).as_bytes(), &mut out);
+        assert_eq!(
+            out,
+            vec![SecretHit {
+                secret: 1234,
+                encoding: Encoding::Raw
+            }]
+        );
     }
 
     #[test]
@@ -1361,8 +1637,9 @@ mod tests {
         let s = SecretScanner::new(&secrets).unwrap();
         let single = scanner("value-0000-shared").pattern_count();
         assert_eq!(s.pattern_count(), 250 * single);
-        assert!(s.patterns.iter().all(|p| p.secret < 250));
-        let mut bytes: Vec<&[u8]> = s.patterns.iter().map(|p| &*p.bytes).collect();
+        let forms = &s.tables.as_ref().unwrap().forms;
+        assert!(forms.patterns.iter().all(|p| p.secret < 250));
+        let mut bytes: Vec<&[u8]> = forms.patterns.iter().map(|p| forms.bytes(p)).collect();
         bytes.sort_unstable();
         bytes.dedup();
         assert_eq!(bytes.len(), s.pattern_count());
