@@ -10,7 +10,7 @@
 //!
 //! One table holds the first 8 bytes of every fixed form of every secret, ASCII case
 //! folded, and the text is looked up at every offset (each match is then checked against
-//! the whole form, see [`super::prefix`]), so a text is searched once whatever the number
+//! the whole form, see `secrets/prefix.rs`), so a text is searched once whatever the number
 //! of secrets. The forms are built into one arena and kept once by hash, so loading grows
 //! linearly with the number of secrets: 10,000 secrets load in about 80 ms. Escapings are
 //! undone by the decoders of [`super::decode`], each run only when its trigger bytes (`\`,
