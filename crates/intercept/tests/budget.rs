@@ -30,6 +30,15 @@ fn worst() -> f64 {
     10.0 * output + BODY.len() as f64 * input
 }
 
+/// A chat completion to OpenAI with the OpenAI placeholder, as an agent sends one.
+fn chat(client: &reqwest::Client, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+    client
+        .post(CHAT)
+        .header("authorization", format!("Bearer {PH_OPENAI}"))
+        .header("content-type", "application/json")
+        .body(body)
+}
+
 fn data(events: &[agentlog_core::event::Event], event_type: &str) -> Vec<Value> {
     events
         .iter()
@@ -53,14 +62,7 @@ async fn concurrent_requests_never_take_spend_past_the_limit() {
     let requests = (0..32).map(|_| {
         let client = client.clone();
         async move {
-            let resp = client
-                .post(CHAT)
-                .header("authorization", format!("Bearer {PH_OPENAI}"))
-                .header("content-type", "application/json")
-                .body(BODY)
-                .send()
-                .await
-                .unwrap();
+            let resp = chat(&client, BODY).send().await.unwrap();
             let status = resp.status().as_u16();
             let body = resp.text().await.unwrap();
             (status, body)
@@ -116,14 +118,7 @@ async fn spend_survives_a_restart_and_a_torn_line() {
         } else {
             BODY
         };
-        let resp = client
-            .post(CHAT)
-            .header("authorization", format!("Bearer {PH_OPENAI}"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let resp = chat(&client, body).send().await.unwrap();
         assert_eq!(resp.status(), 200);
         resp.bytes().await.unwrap();
     }
@@ -265,14 +260,7 @@ async fn requests_the_gate_cannot_price_are_reserved_at_the_dearest_worst_case()
     assert_eq!(&head, b"HTTP/1.1 429", "a WebSocket upgrade was admitted");
     drop(tcp);
     assert!(fixture.mock().received_requests().await.unwrap().is_empty());
-    let priced = client
-        .post(CHAT)
-        .header("authorization", format!("Bearer {PH_OPENAI}"))
-        .header("content-type", "application/json")
-        .body(BODY)
-        .send()
-        .await
-        .unwrap();
+    let priced = chat(&client, BODY).send().await.unwrap();
     assert_eq!(priced.status(), 200);
     priced.bytes().await.unwrap();
     let events = proxy.shutdown().await.unwrap();
@@ -383,14 +371,7 @@ async fn a_failed_key_injection_write_releases_the_reservation() {
         .with_sink(sink.clone());
     let proxy = start_proxy(&fixture, options).await.unwrap();
     let client = proxy.client().unwrap();
-    let send = || {
-        client
-            .post(CHAT)
-            .header("authorization", format!("Bearer {PH_OPENAI}"))
-            .header("content-type", "application/json")
-            .body(BODY)
-            .send()
-    };
+    let send = || chat(&client, BODY).send();
     let refused = send().await.unwrap();
     assert_eq!(refused.status(), 503);
     let body: Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
