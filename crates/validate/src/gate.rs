@@ -16,7 +16,9 @@
 //!    own.
 //! 2. Each line, as written and as escaped, is judged by [`Redactor::leaks`]: the very search
 //!    the validator runs on a log line (every supplied secret in every encoding the scanner
-//!    decodes, the built-in detector over the same decoded views).
+//!    decodes, the built-in detector over the same decoded views). A line whose decoding a
+//!    cap cut short (a value percent-encoded more layers deep than the scanner decodes) is
+//!    judged as one that would show a value: what the scan cannot rule out is not shown.
 //! 3. A line that would show a value is never written. In a text output it is replaced by
 //!    [`WITHHELD_LINE`] and counted ([`Gate::withheld`]), so the rest of the report stays
 //!    readable; in a document (JSON, SARIF, JUnit, HTML), where a missing line would break the

@@ -153,3 +153,27 @@ fn forms_the_third_attack_found_are_withheld() {
     assert!(secret.redactor().leaks_number(&number));
     assert!(!plain.redactor().leaks_number(&number));
 }
+
+/// A value encoded deeper than the scanner decodes is not ruled out, so it is not shown
+/// (the line check reports such a line as `secret.scan_incomplete`).
+#[test]
+fn what_the_scan_cannot_rule_out_is_withheld() {
+    let percent = |s: &str| -> String { s.bytes().map(|b| format!("%{b:02X}")).collect() };
+    let deep = |s: &str, layers: usize| (0..layers).fold(s.to_owned(), |t, _| percent(&t));
+    let value = "Zq7vPw3nLk9xTb2m";
+    let key = "sk-proj-Q8xZ2mWk7Lp4Rv9Tn3Bc6Yh1Jd5Fg0Ks";
+    for layers in [4, 5, 7] {
+        let supplied = gate(value);
+        let text = format!("tool {}\n", deep(value, layers));
+        let shown = through(&supplied, Style::Text, &text).unwrap();
+        assert_eq!(shown.trim_end(), agentlog_validate::gate::WITHHELD_LINE, "{layers}");
+        let detector = gate("x-unrelated-value");
+        let text = format!("tool {}\n", deep(key, layers));
+        let shown = through(&detector, Style::Text, &text).unwrap();
+        assert_eq!(shown.trim_end(), agentlog_validate::gate::WITHHELD_LINE, "{layers}");
+    }
+    // One layer of ordinary escaping is decoded, judged, and shown when clean.
+    let clean = gate(value);
+    let text = format!("tool {}\n", deep("plain-tool-name", 2));
+    assert_eq!(through(&clean, Style::Text, &text).unwrap(), text);
+}

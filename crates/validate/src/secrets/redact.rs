@@ -192,19 +192,18 @@ impl Redactor {
     }
 
     fn leaks_as_written(&self, text: &[u8]) -> bool {
-        if self.scanner.is_match(text) {
+        // A cut decoding is a finding of the line check (`secret.scan_incomplete`); for
+        // output it is a value not ruled out, and not shown.
+        if self.scanner.may_match(text) {
             return true;
         }
         let mut kinds = Vec::new();
-        // A cut decoding is a finding of the line check; for output, the views made are
-        // judged (decoding is capped per decoder, so no neighbour starves another).
         let Some(detector) = &self.shown else {
             return binary_views(text)
                 .iter()
                 .any(|view| self.scanner.is_match(view));
         };
-        let _ = detect(detector, text, &mut kinds);
-        if !kinds.is_empty() {
+        if !detect(detector, text, &mut kinds).is_complete() || !kinds.is_empty() {
             return true;
         }
         // A well-known key written as hex or base64 (UTF-16 too) is a key to whoever decodes

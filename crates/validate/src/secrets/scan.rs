@@ -542,20 +542,32 @@ impl SecretScanner {
 
     /// Whether any secret occurs in `text`, in any encoding [`find`](Self::find) knows.
     pub fn is_match(&self, text: &[u8]) -> bool {
+        self.match_checked(text).0
+    }
+
+    /// Whether `text` may carry a secret: one occurs in it, or a cap cut the search short
+    /// before every view was searched. What output is judged by: a value the scan could
+    /// not rule out is not shown.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        let (found, coverage) = self.match_checked(text);
+        found || !coverage.is_complete()
+    }
+
+    fn match_checked(&self, text: &[u8]) -> (bool, Coverage) {
         if self.tables.is_none() {
-            return false;
+            return (false, Coverage::Complete);
         }
         let mut first = |_| ControlFlow::Break(());
         if self.search(text, None, &mut first).is_break() {
-            return true;
+            return (true, Coverage::Complete);
         }
         let mut found = false;
-        let _ = decode::walk(text, self.options, &mut |chain, view| {
+        let (_, coverage) = decode::walk(text, self.options, &mut |chain, view| {
             let flow = self.search(view, Some(chain), &mut first);
             found |= flow.is_break();
             flow
         });
-        found
+        (found, coverage)
     }
 
     /// Whether every secret has a hit in `hits`.
