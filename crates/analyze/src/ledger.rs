@@ -20,6 +20,7 @@ use hashbrown::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::names::{NameId, Names, OVERFLOW};
+use crate::order::Ordered;
 use crate::percentile::{Histogram, Percentiles};
 use crate::record::{Kind, Raw, Str};
 use crate::time_text;
@@ -529,23 +530,19 @@ impl LedgerAgg {
                 }
             })
             .collect();
-        rows.sort_by(|a, b| {
-            (b.count, &a.tool, &a.error_class).cmp(&(a.count, &b.tool, &b.error_class))
-        });
+        rows.sort_by(Ordered::order);
         rows
     }
 
-    /// `flags` (flag id and count) sorted by count, largest first, then by name, and cut to
-    /// `max` (`None` for the rest when there are more: their count added up).
+    /// `flags` (flag id and count) sorted by count, largest first, then by first use, and
+    /// cut to `max` (`None` for the rest when there are more: their count added up). Ties
+    /// never go by a flag's text: a flag withheld in the report must not decide by its value
+    /// which flags are kept (the report orders the kept rows by what it shows).
     fn most_frequent(
-        &self,
         mut flags: Vec<(NameId, u64)>,
         max: usize,
     ) -> (Vec<(NameId, u64)>, Option<u64>) {
-        let order = |a: &(NameId, u64), b: &(NameId, u64)| {
-            b.1.cmp(&a.1)
-                .then_with(|| self.flag_text(a.0).cmp(self.flag_text(b.0)))
-        };
+        let order = |a: &(NameId, u64), b: &(NameId, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
         let mut rest = None;
         if flags.len() > max {
             flags.select_nth_unstable_by(max.saturating_sub(1), order);
@@ -575,7 +572,7 @@ impl LedgerAgg {
             .zip(sessions)
             .zip(flags)
             .map(|((agg, sessions), flags)| {
-                let (kept, rest) = self.most_frequent(flags, max_rows);
+                let (kept, rest) = Self::most_frequent(flags, max_rows);
                 let mut flags: BTreeMap<String, u64> = (kept.iter())
                     .map(|&(flag, n)| (self.flag_text(flag).to_owned(), n))
                     .collect();
@@ -591,7 +588,7 @@ impl LedgerAgg {
                 }
             })
             .collect();
-        rows.sort_by(|a, b| (b.count, &a.agent, &a.tool).cmp(&(a.count, &b.agent, &b.tool)));
+        rows.sort_by(Ordered::order);
         rows
     }
 
@@ -620,12 +617,13 @@ impl LedgerAgg {
         }
         let counts = (0..).zip(&self.flags);
         let counts = counts.map(|(id, a)| (id, a.in_tool_calls + a.in_risk_events));
-        let (kept, rest) = self.most_frequent(counts.collect(), max_rows);
+        let (kept, rest) = Self::most_frequent(counts.collect(), max_rows);
         let agents_of = |id: NameId| agents.get(id as usize).copied().unwrap_or(0);
         let mut rows: Vec<FlagRow> = kept
             .iter()
             .map(|&(id, _)| self.flag_row(id, agents_of(id)))
             .collect();
+        rows.sort_by(Ordered::order);
         if rest.is_some() {
             rows.push(self.other_flags(&kept));
         }
@@ -688,7 +686,7 @@ impl LedgerAgg {
                 });
             }
         }
-        spikes.sort_by(|a, b| (a.bucket_ts, &a.flag).cmp(&(b.bucket_ts, &b.flag)));
+        spikes.sort_by(Ordered::order);
         spikes
     }
 
@@ -705,8 +703,7 @@ impl LedgerAgg {
                 elapsed: agg.elapsed.percentiles(),
             })
             .collect();
-        let key = |r: &ToolRow| r.elapsed.as_ref().map_or((0, 0), |p| (p.p95_ms, p.p50_ms));
-        rows.sort_by(|a, b| (key(b), &a.tool).cmp(&(key(a), &b.tool)));
+        rows.sort_by(Ordered::order);
         rows
     }
 }

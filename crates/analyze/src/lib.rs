@@ -54,6 +54,7 @@ pub mod findings;
 pub mod html;
 pub mod ledger;
 mod names;
+mod order;
 pub mod percentile;
 mod read;
 pub mod record;
@@ -79,6 +80,7 @@ use agentlog_validate::secrets::redact::Redactor;
 use agentlog_validate::secrets::scan::SecretScanner;
 use agentlog_validate::walk::{self, Input};
 
+use crate::order::Settle;
 use crate::redact::Redact;
 
 /// The value of [`Report::format`]: the JSON output's name and version. A new version is
@@ -300,6 +302,9 @@ impl Analyzer {
         // Before the findings, which quote the reports' names, and before any output.
         ledger.redact(redactor);
         sandbox.redact(redactor);
+        // Then in the order of what they show, not of what was withheld.
+        ledger.settle(redactor);
+        sandbox.settle(redactor);
         let mut files = self.files;
         files.redact(redactor);
         let mut findings: Vec<Finding> =

@@ -5,8 +5,9 @@
 //! [`BATCH_BYTES`], and an over-long line into a `TooLong` piece without buffering it. Each
 //! piece is a batch: the calling thread reads and sends batches through a bounded channel;
 //! worker threads split them into lines, parse and classify each line and gather the batch
-//! into aggregates of its own, which the calling thread merges into the analyzer's as they
-//! come back (so memory holds one set of figures, plus those of the batches in flight). Every figure is a
+//! into aggregates of its own, which the calling thread merges into the analyzer's in batch
+//! order as they come back (so memory holds one set of figures, plus those of the batches in
+//! flight, and names are numbered in order of first use whatever the threads). Every figure is a
 //! count, a sum, a minimum, a maximum or a histogram, so the merged result does not depend on
 //! which worker saw which batch. Per batch, a worker also returns the tally of its lines (how
 //! many, records per family, the first family seen, skipped lines with their numbers within
@@ -229,9 +230,18 @@ fn parallel<R: Read>(
             .collect();
         drop(done);
         let mut tallies = Vec::new();
+        // Merged in batch order: names are numbered in order of first use in the input, so
+        // the report does not depend on which worker finished first. At most the batches in
+        // flight wait here.
+        let mut waiting: BTreeMap<usize, (Tally, Aggs)> = BTreeMap::new();
+        let mut next_seq = first.seq;
         let mut add = |(tally, partial): (Tally, Aggs)| {
-            aggs.merge(&partial);
-            tallies.push(tally);
+            waiting.insert(tally.seq, (tally, partial));
+            while let Some((tally, partial)) = waiting.remove(&next_seq) {
+                aggs.merge(&partial);
+                tallies.push(tally);
+                next_seq += 1;
+            }
         };
         let mut result = Ok(());
         let mut seq = first.seq;

@@ -21,9 +21,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use agentlog_validate::secrets::redact::WITHHELD;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
+
+use crate::names::OVERFLOW_TEXT;
 
 /// The sandbox event types of v0 and v1.
 pub(crate) const SANDBOX_TYPES: [&str; 10] = [
@@ -63,14 +66,30 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
                 f.write_str("a string")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Borrowed(v)))
+                Ok(Str(unmarked(v).map_or(Cow::Borrowed(v), Cow::Owned)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_owned())))
+                Ok(Str(Cow::Owned(unmarked(v).unwrap_or_else(|| v.to_owned()))))
             }
         }
         deserializer.deserialize_str(V)
     }
+}
+
+/// The texts a report writes in place of names ([`OTHER`](crate::ledger::OTHER) for the rows
+/// past a cap, [`WITHHELD`] for a name that carries a secret, [`OVERFLOW_TEXT`]).
+const MARKERS: [&str; 3] = [crate::ledger::OTHER, WITHHELD, OVERFLOW_TEXT];
+
+/// A name read from a log that reads like one of the report's own [`MARKERS`], with its first
+/// character escaped as the output gate escapes (`\u{005B}redacted]`): a log cannot make a
+/// report claim that it withheld a secret or cut a table. `None` for every other name.
+fn unmarked(name: &str) -> Option<String> {
+    if !MARKERS.contains(&name) {
+        return None;
+    }
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    Some(format!("\\u{{{:04X}}}{}", u32::from(first), chars.as_str()))
 }
 
 /// `data` of a sandbox event: the fields analysis reads, of every type.

@@ -24,6 +24,7 @@ use hashbrown::HashMap;
 use serde::Serialize;
 
 use crate::ledger::{max_opt, min_opt, slot};
+use crate::order::Ordered;
 use crate::percentile::{Histogram, Percentiles};
 use crate::record::{Data, Raw, Str};
 use crate::time_text;
@@ -593,14 +594,7 @@ impl SandboxAgg {
                 rows.push((a.cost_nanos, row));
             }
         }
-        rows.sort_by(|(ca, a), (cb, b)| {
-            (cb, b.requests + b.responses, &a.model, &a.host).cmp(&(
-                ca,
-                a.requests + a.responses,
-                &b.model,
-                &b.host,
-            ))
-        });
+        rows.sort_by(|(ca, a), (cb, b)| cb.cmp(ca).then_with(|| a.order(b)));
         rows.into_iter().map(|(_, r)| r).collect()
     }
 
@@ -615,7 +609,7 @@ impl SandboxAgg {
                 });
             }
         }
-        rows.sort_by(|a, b| (&a.secret_name, &a.host).cmp(&(&b.secret_name, &b.host)));
+        rows.sort_by(Ordered::order);
         rows
     }
 
@@ -634,7 +628,7 @@ impl SandboxAgg {
                 }
             }
         }
-        rows.sort_by(|a, b| (&a.plugin, &a.host, &a.action).cmp(&(&b.plugin, &b.host, &b.action)));
+        rows.sort_by(Ordered::order);
         rows
     }
 
@@ -651,9 +645,7 @@ impl SandboxAgg {
                 })
             })
             .collect();
-        rows.sort_by(|a, b| {
-            (b.count, &a.secret_name, &a.host).cmp(&(a.count, &b.secret_name, &b.host))
-        });
+        rows.sort_by(Ordered::order);
         rows
     }
 
@@ -670,7 +662,7 @@ impl SandboxAgg {
                 });
             }
         }
-        rows.sort_by(|a, b| (b.blocked, &a.plugin, &a.host).cmp(&(a.blocked, &b.plugin, &b.host)));
+        rows.sort_by(Ordered::order);
         rows
     }
 
@@ -693,12 +685,7 @@ impl SandboxAgg {
                 usage_partial: a.partial,
             })
             .collect();
-        rows.sort_by(|a, b| {
-            b.error_rate
-                .total_cmp(&a.error_rate)
-                .then(b.responses.cmp(&a.responses))
-                .then(a.host.cmp(&b.host))
-        });
+        rows.sort_by(Ordered::order);
         rows
     }
 }
@@ -720,12 +707,6 @@ fn latency_rows<'a>(items: impl Iterator<Item = (&'a String, &'a Histogram)>) ->
             })
         })
         .collect();
-    rows.sort_by(|a, b| {
-        (b.latency.p95_ms, b.latency.p50_ms, &a.name).cmp(&(
-            a.latency.p95_ms,
-            a.latency.p50_ms,
-            &b.name,
-        ))
-    });
+    rows.sort_by(Ordered::order);
     rows
 }

@@ -347,7 +347,9 @@ fn group_rows(group: &Group, totals: &[u64], buckets: usize, rows: &mut Vec<Seri
     let first = rows.len();
     let mut row_of = vec![first + MAX_SERIES_PER_GROUP; group.keys.len()];
     if capped {
-        ids.sort_by(|a, b| total(b).cmp(&total(a)).then(key(a).cmp(key(b))));
+        // Ties go to the name seen first, never to the name's text: a key withheld in the
+        // report must not decide by its value which series are kept.
+        ids.sort_by(|a, b| total(b).cmp(&total(a)).then(a.cmp(b)));
         ids.truncate(MAX_SERIES_PER_GROUP);
     }
     let series = |key: &str| Series {
@@ -362,7 +364,7 @@ fn group_rows(group: &Group, totals: &[u64], buckets: usize, rows: &mut Vec<Seri
         rows.push(series(key(id)));
     }
     if capped {
-        rows.push(series("(other)"));
+        rows.push(series(crate::ledger::OTHER));
     }
     row_of
 }

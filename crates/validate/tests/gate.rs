@@ -166,11 +166,19 @@ fn what_the_scan_cannot_rule_out_is_withheld() {
         let supplied = gate(value);
         let text = format!("tool {}\n", deep(value, layers));
         let shown = through(&supplied, Style::Text, &text).unwrap();
-        assert_eq!(shown.trim_end(), agentlog_validate::gate::WITHHELD_LINE, "{layers}");
+        assert_eq!(
+            shown.trim_end(),
+            agentlog_validate::gate::WITHHELD_LINE,
+            "{layers}"
+        );
         let detector = gate("x-unrelated-value");
         let text = format!("tool {}\n", deep(key, layers));
         let shown = through(&detector, Style::Text, &text).unwrap();
-        assert_eq!(shown.trim_end(), agentlog_validate::gate::WITHHELD_LINE, "{layers}");
+        assert_eq!(
+            shown.trim_end(),
+            agentlog_validate::gate::WITHHELD_LINE,
+            "{layers}"
+        );
     }
     // One layer of ordinary escaping is decoded, judged, and shown when clean.
     let clean = gate(value);

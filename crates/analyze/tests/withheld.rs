@@ -1,0 +1,159 @@
+//! A report shows nothing of what it withheld: not its text, not where it would have sorted,
+//! not whether it made a table's cut. Two ledgers that differ only in the value of a supplied
+//! secret give the same report, byte for byte, whatever names an attacker put around it.
+
+use agentlog_analyze::{Analyzer, Options};
+use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::scan::SecretScanner;
+use agentlog_validate::secrets::{Secret, SecretValue};
+use proptest::prelude::*;
+
+/// Where a record puts a name: which field carries it.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Tool,
+    Agent,
+    Flag,
+    ErrorClass,
+}
+
+/// One record: the slot, the name in it (`None`: the secret; `Some(i)`: probe `i`), and
+/// whether the call was denied (else it failed).
+type Plan = Vec<(Slot, Option<usize>, bool)>;
+
+fn record(n: usize, slot: Slot, name: &str, denied: bool) -> String {
+    let (mut tool, mut agent, mut flag, mut class) = ("exec", "dev", "net", "timeout");
+    match slot {
+        Slot::Tool => tool = name,
+        Slot::Agent => agent = name,
+        Slot::Flag => flag = name,
+        Slot::ErrorClass => class = name,
+    }
+    let status = if denied { "denied" } else { "error" };
+    serde_json::json!({
+        "ts": 1_800_000_000 + n, "session_id": format!("s{}", n % 3), "agent": agent,
+        "tool": tool, "args_hash": "sha256:00", "result_status": status,
+        "elapsed_ms": 5, "error_class": class, "risk_flags": [flag], "artifacts": [],
+    })
+    .to_string()
+        + "\n"
+}
+
+fn report(secret: &str, probes: &[String], plan: &Plan, max_rows: usize) -> String {
+    let mut ledger = String::new();
+    for (n, (slot, name, denied)) in plan.iter().enumerate() {
+        let name = match name {
+            None => secret,
+            Some(i) => probes[i % probes.len()].as_str(),
+        };
+        ledger.push_str(&record(n, *slot, name, *denied));
+    }
+    let value = SecretValue::new(secret.to_owned());
+    let scanner = SecretScanner::new(&[Secret::new("OP", value, vec![])]).expect("scanner");
+    let redactor = Redactor::new(scanner, None);
+    let options = Options::default()
+        .with_redactor(redactor.clone())
+        .with_max_rows(max_rows)
+        .with_threads(1);
+    let mut analyzer = Analyzer::new(options);
+    analyzer.read("ledger", ledger.as_bytes()).expect("reads");
+    let report = analyzer.finish();
+    let json = agentlog_analyze::to_json(&report, &redactor).expect("json");
+    let mut text = Vec::new();
+    agentlog_analyze::text::write(&report, &mut text, 5).expect("text");
+    format!("{json}\n{}", String::from_utf8_lossy(&text))
+}
+
+fn slot() -> impl Strategy<Value = Slot> {
+    prop_oneof![
+        Just(Slot::Tool),
+        Just(Slot::Agent),
+        Just(Slot::Flag),
+        Just(Slot::ErrorClass)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_report_is_the_same_whatever_value_it_withheld(
+        first in "[A-Z][a-zA-Z0-9]{11}",
+        second in "[A-Z][a-zA-Z0-9]{11}",
+        probes in prop::collection::vec("[ -~]{1,6}", 1..12),
+        plan in prop::collection::vec(
+            (slot(), prop::option::weighted(0.3, 0usize..12), any::<bool>()),
+            1..40,
+        ),
+        max_rows in 1usize..4,
+    ) {
+        prop_assert_eq!(
+            report(&first, &probes, &plan, max_rows),
+            report(&second, &probes, &plan, max_rows)
+        );
+    }
+}
+
+#[test]
+fn a_withheld_tool_does_not_sort_where_its_value_would() {
+    let probes: Vec<String> = ["A", "M", "Z", "a", "m", "z"].map(String::from).into();
+    let mut plan: Plan = (0..probes.len())
+        .map(|i| (Slot::Tool, Some(i), false))
+        .collect();
+    plan.push((Slot::Tool, None, false));
+    let early = report("Bq7vPw3nLk9x", &probes, &plan, 1000);
+    let late = report("yq7vPw3nLk9x", &probes, &plan, 1000);
+    assert_eq!(early, late);
+    assert!(early.contains("[redacted]"), "{early}");
+}
+
+fn analyze_json(ledger: &str, secret: &str, max_rows: usize) -> serde_json::Value {
+    let value = SecretValue::new(secret.to_owned());
+    let scanner = SecretScanner::new(&[Secret::new("OP", value, vec![])]).expect("scanner");
+    let redactor = Redactor::new(scanner, None);
+    let options = Options::default()
+        .with_redactor(redactor.clone())
+        .with_max_rows(max_rows);
+    let mut analyzer = Analyzer::new(options);
+    analyzer.read("ledger", ledger.as_bytes()).expect("reads");
+    agentlog_analyze::to_json(&analyzer.finish(), &redactor).expect("json")
+}
+
+#[test]
+fn a_numeric_secret_in_ts_is_not_shown_as_its_date() {
+    // 73910482 seconds is 1972-05-05T10:41:22Z.
+    let line = record(0, Slot::Tool, "exec", false).replace("1800000000", "73910482");
+    let json = analyze_json(&line, "73910482", 1000);
+    let text = json.to_string();
+    assert!(!text.contains("1972-05-05"), "{text}");
+    assert_eq!(json["ledger"]["first_ts"], "[redacted]");
+    assert_eq!(json["ledger"]["failures"][0]["last_ts"], "[redacted]");
+    // Another PIN: the date is shown.
+    let json = analyze_json(&line, "55501234", 1000);
+    assert_eq!(json["ledger"]["first_ts"], "1972-05-05T10:41:22Z");
+}
+
+#[test]
+fn names_that_read_like_the_reports_markers_are_escaped() {
+    let mut ledger = String::new();
+    for (n, flag) in ["(other)", "(other)", "a", "b", "c"].iter().enumerate() {
+        ledger.push_str(&record(n, Slot::Flag, flag, true));
+    }
+    ledger.push_str(&record(9, Slot::Tool, "[redacted]", true));
+    let json = analyze_json(&ledger, "Zq7vPw3nLk9xTb2m", 1);
+    let flags: Vec<(&str, u64)> = (json["ledger"]["risk_flags"].as_array().expect("rows"))
+        .iter()
+        .map(|r| {
+            (
+                r["flag"].as_str().unwrap_or(""),
+                r["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // The log's `(other)` is its most frequent flag; the report's own `(other)` row adds up
+    // the rest.
+    assert_eq!(flags, [("\\u{0028}other)", 2), ("(other)", 4)]);
+    let text = json.to_string();
+    assert!(!text.contains("\"[redacted]\""), "{text}");
+    assert!(text.contains("\\\\u{005B}redacted]"), "{text}");
+}
