@@ -464,6 +464,25 @@ fn bom_json_and_commented_dotenv_secrets_files() {
             predicate::str::contains("secrets.env line 2")
                 .and(predicate::str::contains(SECRET).not()),
         );
+    // A broken file whose path carries another argument's secret is named by position; the
+    // secrets of later arguments are known to the gate too.
+    let named = dir.path().join(format!("x_{SECRET}.env"));
+    std::fs::write(&named, "garbage line\n").unwrap();
+    for order in [["--secret", "first"], ["first", "--secret"]] {
+        let mut command = cmd();
+        command.arg("validate");
+        for word in order {
+            match word {
+                "first" => command.arg("--secrets-file").arg(&named),
+                _ => command.arg("--secret").arg(format!("S={SECRET}")),
+            };
+        }
+        command.arg("-").write_stdin(GOOD).assert().code(2).stderr(
+            predicate::str::contains("secrets file #1 (file name withheld")
+                .and(predicate::str::contains("line 1: expected NAME=VALUE"))
+                .and(predicate::str::contains(SECRET).not()),
+        );
+    }
 }
 
 #[test]

@@ -50,42 +50,97 @@ const _: () = assert!(MIN_VALUE_LEN == MIN_SECRET_LEN);
 /// The secrets of `--secrets-file`, `--secret-env` and `--secret`. Errors give each argument's
 /// position (`--secret #2`), never its text, which may be a value: a spec whose `NAME=` was
 /// forgotten, a value typed where a path or a name belongs. A secrets file that exists is
-/// named by its path (see [`read_secrets_file`]).
+/// named by its path (see [`read_secrets_file`]), unless the path carries one of the other
+/// secrets given: every argument is read before an error is reported, and the output gate
+/// learns every secret that could be read, so the error cannot show one.
 fn collect_secrets(args: &SecretArgs) -> Result<Vec<Secret>, String> {
     let mut secrets = Vec::new();
+    let mut error = None;
+    let mut unreadable = Vec::new();
     for (i, path) in args.secrets_file.iter().enumerate() {
-        let file = read_secrets_file(path).map_err(|e| match e {
-            SecretsFileError::Read { .. } => format!("--secrets-file #{}: {e}", i + 1),
-            e => e.to_string(),
-        })?;
-        secrets.extend(file);
+        match read_secrets_file(path) {
+            Ok(file) => secrets.extend(file),
+            Err(SecretsFileError::Read { source }) if error.is_none() => {
+                error = Some(format!(
+                    "--secrets-file #{}: cannot read the secrets file: {source}",
+                    i + 1
+                ));
+            }
+            Err(e) if error.is_none() => {
+                unreadable.push((i, path.display().to_string()));
+                error = Some(e.to_string());
+            }
+            Err(_) => {}
+        }
     }
+    match (other_secrets(args, &mut secrets), error) {
+        (Ok(()), None) => Ok(secrets),
+        (result, error) => {
+            crate::cli::output::install_secrets(&secrets);
+            let message = error.or(result.err()).unwrap_or_default();
+            Err(without_secret_paths(message, &unreadable))
+        }
+    }
+}
+
+/// `message` with the path of each secrets file in `files` that carries a secret replaced by
+/// the file's position.
+fn without_secret_paths(mut message: String, files: &[(usize, String)]) -> String {
+    let gate = crate::cli::output::gate();
+    for (i, path) in files {
+        if gate.redactor().shows_value(path) {
+            let label = format!("#{} {}", i + 1, agentlog_validate::WITHHELD_PATH);
+            message = message.replace(path.as_str(), &label);
+        }
+    }
+    message
+}
+
+/// Adds the secrets of `--secret-env` and `--secret` to `secrets`; the first error, once
+/// every argument that could be read is.
+fn other_secrets(args: &SecretArgs, secrets: &mut Vec<Secret>) -> Result<(), String> {
+    let mut first = Ok(());
+    let mut keep = |result: Result<Secret, String>| match result {
+        Ok(secret) => secrets.push(secret),
+        Err(e) if first.is_ok() => first = Err(e),
+        Err(_) => {}
+    };
     for (i, name) in args.secret_env.iter().enumerate() {
-        let position = i + 1;
-        if !is_valid_name(name) {
-            return Err(format!(
-                "--secret-env #{position}: not a valid environment variable name (letters, digits and `_`, not starting with a digit)"
-            ));
-        }
-        let value = std::env::var(name).map_err(|_| {
-            format!("--secret-env #{position}: that environment variable is not set")
-        })?;
-        if value.len() < MIN_SECRET_LEN {
-            return Err(too_short(format_args!("--secret-env #{position}")));
-        }
-        secrets.push(Secret::new(name.clone(), SecretValue::new(value), vec![]));
+        keep(secret_from_env(i + 1, name));
     }
     for (i, spec) in args.secret.iter().enumerate() {
-        let secret = Secret::parse(spec, |n| std::env::var(n).ok())
-            .map_err(|e| format!("--secret #{}: {e}", i + 1))?;
-        // Refused here by position: the scanner would name the secret, and in `abcdefgh=xy`
-        // (a value whose `=` was taken for the separator) the "name" is most of the value.
-        if secret.expose().len() < MIN_SECRET_LEN {
-            return Err(too_short(format_args!("--secret #{}", i + 1)));
-        }
-        secrets.push(secret);
+        keep(secret_from_spec(i + 1, spec));
     }
-    Ok(secrets)
+    first
+}
+
+fn secret_from_env(position: usize, name: &str) -> Result<Secret, String> {
+    if !is_valid_name(name) {
+        return Err(format!(
+            "--secret-env #{position}: not a valid environment variable name (letters, digits and `_`, not starting with a digit)"
+        ));
+    }
+    let value = std::env::var(name)
+        .map_err(|_| format!("--secret-env #{position}: that environment variable is not set"))?;
+    if value.len() < MIN_SECRET_LEN {
+        return Err(too_short(format_args!("--secret-env #{position}")));
+    }
+    Ok(Secret::new(
+        name.to_owned(),
+        SecretValue::new(value),
+        vec![],
+    ))
+}
+
+fn secret_from_spec(position: usize, spec: &str) -> Result<Secret, String> {
+    let secret = Secret::parse(spec, |n| std::env::var(n).ok())
+        .map_err(|e| format!("--secret #{position}: {e}"))?;
+    // Refused here by position: the scanner would name the secret, and in `abcdefgh=xy`
+    // (a value whose `=` was taken for the separator) the "name" is most of the value.
+    if secret.expose().len() < MIN_SECRET_LEN {
+        return Err(too_short(format_args!("--secret #{position}")));
+    }
+    Ok(secret)
 }
 
 fn too_short(which: std::fmt::Arguments<'_>) -> String {
