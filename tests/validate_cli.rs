@@ -909,3 +909,33 @@ fn the_real_ledger_file_explains_each_deviation_in_text() {
     assert!(text.contains(":7: error[ledger.record_kind]"), "{text}");
     assert_eq!(text.matches("error[").count(), 8, "{text}");
 }
+
+/// A secret whose value is one of agentlog's own words could not be kept out of any report:
+/// it is refused by name before anything is written.
+#[test]
+fn a_secret_that_is_agentlogs_own_text_is_refused_by_name() {
+    for (value, args) in [
+        ("transform", &["validate", "--format", "sarif"][..]),
+        ("agentlog", &["validate", "--format", "github"][..]),
+        ("        ", &["validate", "--format", "json"][..]),
+        ("function", &["analyze", "--format", "json"][..]),
+    ] {
+        let out = cmd()
+            .args(args)
+            .arg("--secret")
+            .arg(format!("OWN={value}"))
+            .arg("--secret")
+            .arg(format!("S={SECRET}"))
+            .arg("-")
+            .write_stdin(GOOD)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{value:?}: nothing is written");
+        assert!(
+            stderr.contains("secret OWN: its value is text agentlog writes itself"),
+            "{stderr}"
+        );
+    }
+}

@@ -89,11 +89,7 @@ fn write_to(
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     match path {
-        Some(path) => {
-            let mut out = output::create(path, style)?;
-            write(&mut out)?;
-            out.flush()
-        }
+        Some(path) => output::write_file(path, style, write),
         None => {
             let mut out = output::stdout(style);
             write(&mut out)?;
@@ -129,6 +125,11 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fail(e),
     };
     output::install(redactor.clone());
+    for out in [&args.html, &args.output].into_iter().flatten() {
+        if let Err(e) = output::refuse_input_as_output(out, &args.paths) {
+            return fail(e);
+        }
+    }
     // From here on every message about an input goes through the redactor: a path may carry
     // a secret.
     let redact = |message: String| redactor.text(&message).into_owned();

@@ -11,9 +11,8 @@
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 use std::fmt;
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal as _, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{OnceLock, RwLock};
 
 use agentlog_core::secrets::Secret;
@@ -125,9 +124,58 @@ pub fn stderr() -> GatedWriter<io::Stderr> {
     gate().writer(io::stderr(), Style::Text)
 }
 
-/// A new file at `path` behind the gate, escaping in `style`.
-pub fn create(path: &Path, style: Style) -> io::Result<GatedWriter<BufWriter<File>>> {
-    Ok(gate().writer(BufWriter::new(File::create(path)?), style))
+/// Writes the file at `path` with `write`, behind the gate, escaping in `style`: all of it or
+/// nothing. The text goes to a new file beside `path`, which takes its place only once
+/// `write` and the gate have passed all of it; a document the gate refused part of (or a
+/// failed write) leaves whatever was at `path` before, never a truncated document.
+pub fn write_file(
+    path: &Path,
+    style: Style,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    write_file_behind(&gate(), path, style, write)
+}
+
+fn write_file_behind(
+    gate: &Gate,
+    path: &Path,
+    style: Style,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file = tempfile::Builder::new()
+        .prefix(".agentlog-")
+        .suffix(".partial")
+        .tempfile_in(dir)?;
+    let mut out = gate.writer(BufWriter::new(file), style);
+    write(&mut out)?;
+    let file = out.into_inner()?.into_inner().map_err(|e| e.into_error())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Refuses an output file that is one of the inputs (`inputs` as given on the command line):
+/// the report would replace the log it reports on. Inputs are named by position only.
+pub fn refuse_input_as_output(output: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let Ok(out) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    use std::os::unix::fs::MetadataExt as _;
+    for (i, input) in inputs.iter().enumerate() {
+        if let Ok(meta) = std::fs::metadata(input)
+            && meta.is_file()
+            && (meta.dev(), meta.ino()) == (out.dev(), out.ino())
+        {
+            return Err(format!(
+                "the output file is input #{}: the report would replace the log it reports on; write it elsewhere",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether standard error is a terminal (progress bars are drawn only there).
@@ -218,5 +266,108 @@ impl indicatif::TermLike for GatedTerm {
     }
     fn flush(&self) -> io::Result<()> {
         self.term.flush()
+    }
+}
+
+/// A sample of what agentlog writes of its own, whatever the input: the gate's markers, the
+/// prefixes of its messages, and a small report in every format of `validate` and `analyze`
+/// (headings, keys, rule texts, SARIF and JUnit skeletons, the HTML page and its script).
+/// A secret whose value is in here could not be kept out of the output.
+pub fn own_texts() -> String {
+    use agentlog_validate::gate::{WITHHELD_COMMAND, WITHHELD_LINE};
+    use agentlog_validate::report::{self, Format};
+    let mut own = [
+        WITHHELD_LINE,
+        WITHHELD_COMMAND,
+        agentlog_validate::secrets::redact::WITHHELD,
+        agentlog_validate::WITHHELD_PATH,
+        "agentlog: error: \nagentlog: warning: line(s) of output withheld: they would have shown a secret value\n",
+    ]
+    .join("\n");
+    let sample = concat!(
+        "{\"ts\":\"2026-01-01T00:00:00Z\",\"run_id\":\"r\",\"agent_system\":\"a\",",
+        "\"event_type\":\"llm_request\",\"summary\":\"s\",\"data\":{\"cost_usd\":1}}\n",
+        "not json\n",
+        "{\"ts\":1800000000,\"session_id\":\"s\",\"agent\":\"a\",\"tool\":\"t\",",
+        "\"args_hash\":\"sha256:00\",\"result_status\":\"denied\",\"elapsed_ms\":1,",
+        "\"error_class\":\"e\",\"risk_flags\":[\"f\"],\"artifacts\":[]}\n",
+    );
+    if let Ok(validator) = agentlog_validate::Validator::new(agentlog_validate::Options::default())
+    {
+        let file = validator.validate_reader("events.jsonl", sample.as_bytes());
+        let validated = agentlog_validate::Report { files: vec![file] };
+        for format in [
+            Format::Text,
+            Format::Json,
+            Format::Sarif,
+            Format::Junit,
+            Format::Github,
+        ] {
+            let mut out = Vec::new();
+            let _ = report::write(&validated, format, &mut out);
+            own.push_str(&String::from_utf8_lossy(&out));
+        }
+    }
+    let mut analyzer = agentlog_analyze::Analyzer::new(agentlog_analyze::Options::default());
+    let _ = analyzer.read("events.jsonl", sample.as_bytes());
+    let analyzed = analyzer.finish();
+    let mut out = Vec::new();
+    let _ = agentlog_analyze::text::write(&analyzed, &mut out, 10);
+    let _ = agentlog_analyze::html::write(&analyzed, &Redactor::none(), &mut out);
+    if let Ok(json) = agentlog_analyze::to_json(&analyzed, &Redactor::none()) {
+        out.extend(
+            serde_json::to_string_pretty(&json)
+                .unwrap_or_default()
+                .into_bytes(),
+        );
+    }
+    own.push_str(&String::from_utf8_lossy(&out));
+    own
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentlog_core::secrets::SecretValue;
+
+    const VALUE: &str = "Zq7vPw3nLk9xTb2m";
+
+    fn gate_for(value: &str) -> Gate {
+        let secret = Secret::new("S", SecretValue::new(value.to_owned()), vec![]);
+        let scanner = SecretScanner::new(&[secret]).expect("scanner");
+        Gate::new(Redactor::new(scanner, None))
+    }
+
+    #[test]
+    fn a_document_the_gate_refuses_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, "before").expect("write");
+        let gate = gate_for(VALUE);
+        let result = write_file_behind(&gate, &path, Style::Json, |out| {
+            writeln!(out, "{{")?;
+            writeln!(out, "  \"a\": \"{VALUE}\"")?;
+            writeln!(out, "}}")
+        });
+        assert!(result.is_err());
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "before");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
+        assert_eq!(left.len(), 1, "no partial file is left behind");
+        // A document it passes replaces the file whole.
+        write_file_behind(&gate, &path, Style::Json, |out| writeln!(out, "{{}}")).expect("passes");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{}\n");
+    }
+
+    #[test]
+    fn an_input_is_never_the_output() {
+        let dir = tempfile::tempdir().expect("dir");
+        let log = dir.path().join("events.jsonl");
+        std::fs::write(&log, "{}\n").expect("write");
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&log, &link).expect("symlink");
+        let inputs = [dir.path().join("other.jsonl"), log.clone()];
+        let refused = refuse_input_as_output(&link, &inputs).expect_err("same file");
+        assert!(refused.contains("input #2"), "{refused}");
+        assert!(refuse_input_as_output(&dir.path().join("new.json"), &inputs).is_ok());
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use agentlog_core::secrets::file::{MIN_VALUE_LEN, SecretsFileError, read_secrets_file};
 use agentlog_core::secrets::{Secret, SecretValue, is_valid_name};
 use agentlog_validate::Options;
-use agentlog_validate::secrets::scan::MIN_SECRET_LEN;
+use agentlog_validate::secrets::scan::{MIN_SECRET_LEN, SecretScanner};
 
 /// Secrets whose values must not appear, and the built-in detector.
 #[derive(Debug, clap::Args)]
@@ -74,11 +74,39 @@ fn collect_secrets(args: &SecretArgs) -> Result<Vec<Secret>, String> {
         }
     }
     match (other_secrets(args, &mut secrets), error) {
-        (Ok(()), None) => Ok(secrets),
+        (Ok(()), None) => refuse_own_words(secrets),
         (result, error) => {
             crate::cli::output::install_secrets(&secrets);
             let message = error.or(result.err()).unwrap_or_default();
             Err(without_secret_paths(message, &unreadable))
+        }
+    }
+}
+
+/// Refuses a secret whose value is text agentlog writes of its own
+/// ([`own_texts`](crate::cli::output::own_texts): `agentlog`, `transform`, eight spaces of a
+/// document's indentation): no output could show the report and keep it out. Named by its
+/// name, which may be logged. The gate learns the other secrets, for the error.
+fn refuse_own_words(secrets: Vec<Secret>) -> Result<Vec<Secret>, String> {
+    if secrets.is_empty() {
+        return Ok(secrets);
+    }
+    let scanner = SecretScanner::new(&secrets).map_err(|e| e.to_string())?;
+    let mut hits = Vec::new();
+    scanner.find(crate::cli::output::own_texts().as_bytes(), &mut hits);
+    match hits.first() {
+        None => Ok(secrets),
+        Some(hit) => {
+            let refused: Vec<usize> = hits.iter().map(|h| h.secret).collect();
+            let others: Vec<Secret> = (secrets.iter().enumerate())
+                .filter(|(i, _)| !refused.contains(i))
+                .map(|(_, s)| s.clone())
+                .collect();
+            crate::cli::output::install_secrets(&others);
+            Err(format!(
+                "secret {}: its value is text agentlog writes itself (a word of its reports or messages), so it could not be kept out of the output; refusing it",
+                scanner.name(hit.secret)
+            ))
         }
     }
 }

@@ -148,6 +148,11 @@ pub fn run(args: Args) -> u8 {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
+    if let Some(out) = &args.output
+        && let Err(e) = output::refuse_input_as_output(out, &args.paths)
+    {
+        return fail(e);
+    }
     let options = options
         .with_profile(match args.profile {
             ProfileArg::Auto => Profile::Auto,
@@ -214,10 +219,7 @@ pub fn run(args: Args) -> u8 {
     }
     let style = args.format.gate_style();
     let written = match &args.output {
-        Some(path) => output::create(path, style).and_then(|mut f| {
-            write_report(&report, &args, &mut f)?;
-            f.flush()
-        }),
+        Some(path) => output::write_file(path, style, |f| write_report(&report, &args, f)),
         None => {
             let mut out = output::stdout(style);
             write_report(&report, &args, &mut out).and_then(|()| out.flush())

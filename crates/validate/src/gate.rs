@@ -231,6 +231,12 @@ pub struct GatedWriter<W: Write> {
 }
 
 impl<W: Write> GatedWriter<W> {
+    /// Passes what is held ([`flush`](Write::flush)) and gives back the inner writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush()?;
+        Ok(self.inner)
+    }
+
     /// Judges and writes one line (`newline`: whether it ended with a line break).
     fn pass(&mut self, line: &[u8], newline: bool) -> io::Result<()> {
         let text = String::from_utf8_lossy(line);
