@@ -162,7 +162,8 @@ impl SpendArgs {
         }
     }
 
-    /// The budget, its spend restored from `log` (the run's own event log).
+    /// The budget, its spend restored from `log` (the run's own event log and its rotated
+    /// files).
     pub fn budget(&self, log: Option<&std::path::Path>) -> Result<Option<Arc<Budget>>, u8> {
         let Some(limit) = self.budget_usd else {
             return Ok(None);
@@ -173,10 +174,18 @@ impl SpendArgs {
             None => Restored::default(),
         };
         if let Some(path) = log {
-            for line in &restored.skipped_lines {
+            for skipped in &restored.skipped_lines {
                 errln!(
-                    "agentlog: warning: {}:{line}: not a JSON event; not counted in the budget",
-                    path.display()
+                    "agentlog: warning: {}:{}: not a JSON event; not counted in the budget",
+                    skipped.file.display(),
+                    skipped.line
+                );
+            }
+            if !restored.rotated_files.is_empty() {
+                errln!(
+                    "agentlog: {}: spend restored from the log and {} rotated file(s) of it",
+                    path.display(),
+                    restored.rotated_files.len()
                 );
             }
             if restored.unanswered > 0 {

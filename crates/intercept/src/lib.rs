@@ -48,7 +48,9 @@ mod usage;
 
 use bytes::Bytes;
 
-pub use budget::{Budget, DEFAULT_MAX_OUTPUT_TOKENS, Restored, restore_from_log};
+pub use budget::{
+    Budget, DEFAULT_MAX_OUTPUT_TOKENS, Restored, SkippedLine, restore_from_log, rotated_siblings,
+};
 pub use ca::{
     CA_CERT_FILE, CA_KEY_FILE, CaError, CertAuthority, install_default_provider, provider,
 };

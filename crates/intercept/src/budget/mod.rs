@@ -46,7 +46,7 @@ use std::sync::{Arc, Mutex};
 
 pub use estimate::{DEFAULT_MAX_OUTPUT_TOKENS, RequestFacts, worst_case};
 
-pub use restore::{Restored, restore_from_log};
+pub use restore::{Restored, SkippedLine, restore_from_log, rotated_siblings};
 
 /// The spend of one proxy run against its limit. Amounts are US dollars.
 #[derive(Debug)]

@@ -11,10 +11,16 @@
 //! and reported by number, never fatal; a missing file is a run with no spend yet. A line
 //! longer than [`MAX_LINE`] (no event the proxy writes comes near it) is skipped the same way
 //! without being held in memory, so a corrupt log cannot exhaust memory at start-up.
+//!
+//! A log that was rotated (`logrotate` renames it and sends SIGHUP, and the proxy reopens its
+//! path) keeps its spend in the rotated files: they are read too ([`rotated_siblings`]:
+//! `events.jsonl.1`, `events.jsonl.2.gz`, `events.jsonl-20261206`, ...), gzip-compressed or
+//! not, and a request in one file is paired with its response in another. Otherwise a
+//! rotation followed by a restart would start the budget again from nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -35,46 +41,160 @@ pub struct Restored {
     pub unanswered: u64,
     /// What they were charged, in USD.
     pub unanswered_usd: f64,
-    /// 1-based numbers of the lines skipped because they are not JSON objects.
-    pub skipped_lines: Vec<u64>,
+    /// The lines skipped because they are not JSON objects.
+    pub skipped_lines: Vec<SkippedLine>,
+    /// The rotated files read besides the log itself.
+    pub rotated_files: Vec<PathBuf>,
 }
 
-/// Reads `path`; `Ok` with nothing spent when it does not exist.
+/// A line of a log file that restore could not read as an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedLine {
+    /// The file (the log or one of its rotated files).
+    pub file: PathBuf,
+    /// The 1-based line number.
+    pub line: u64,
+}
+
+/// Reads `path` and its rotated files ([`rotated_siblings`]); `Ok` with nothing spent when
+/// none exists.
 pub fn restore_from_log(path: &Path) -> io::Result<Restored> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Restored::default()),
+    let rotated = rotated_siblings(path)?;
+    let mut restored = Restored::default();
+    // Reservations of requests not answered yet, by exchange id, over every file.
+    let mut open = Exchanges::default();
+    for file in rotated.iter().map(PathBuf::as_path).chain([path]) {
+        let reader = match std::fs::File::open(file) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let reader: Box<dyn Read> = match file.extension() {
+            Some(ext) if ext == "gz" => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+            _ => Box::new(reader),
+        };
+        restored.read(file, BufReader::new(reader), MAX_LINE, &mut open)?;
+    }
+    restored.charge_unanswered(open);
+    restored.rotated_files = rotated;
+    Ok(restored)
+}
+
+/// The rotated files of the log at `path`, in name order: files beside it named after it,
+/// then `.` or `-`, then a rotation suffix (digits, dates and their `.`/`-`/`_`
+/// separators), maybe `.gz`: `events.jsonl.1`, `events.jsonl.2.gz`,
+/// `events.jsonl-20261206`, `events.jsonl.2026-12-06.gz`.
+pub fn rotated_siblings(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    restore_lines(BufReader::new(file), MAX_LINE)
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(candidate) = file_name.to_str() else {
+            continue;
+        };
+        if is_rotation_of(candidate, name) && entry.file_type()?.is_file() {
+            found.push(dir.join(candidate));
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
-/// Reads events from `reader`, skipping lines longer than `max_line` bytes unread.
-fn restore_lines(mut reader: impl BufRead, max_line: usize) -> io::Result<Restored> {
+fn is_rotation_of(candidate: &str, name: &str) -> bool {
+    let Some(rest) = candidate.strip_prefix(name) else {
+        return false;
+    };
+    let Some(suffix) = rest.strip_prefix(['.', '-']) else {
+        return false;
+    };
+    let suffix = suffix.strip_suffix(".gz").unwrap_or(suffix);
+    suffix.starts_with(|c: char| c.is_ascii_digit())
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
+}
+
+impl Restored {
+    /// Reads events from `reader` (the file `file`), skipping lines longer than `max_line`
+    /// bytes unread.
+    fn read(
+        &mut self,
+        file: &Path,
+        mut reader: impl BufRead,
+        max_line: usize,
+        open: &mut Exchanges,
+    ) -> io::Result<()> {
+        let limit = u64::try_from(max_line)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let mut line = Vec::new();
+        let mut number = 0u64;
+        let skip = |line| SkippedLine {
+            file: file.to_path_buf(),
+            line,
+        };
+        loop {
+            line.clear();
+            if reader.by_ref().take(limit).read_until(b'\n', &mut line)? == 0 {
+                return Ok(());
+            }
+            number += 1;
+            if line.len() > max_line && line.last() != Some(&b'\n') {
+                skip_past_newline(&mut reader)?;
+                self.skipped_lines.push(skip(number));
+                continue;
+            }
+            match serde_json::from_slice::<Value>(&line) {
+                Ok(event) if event.is_object() => self.count(&event, open),
+                _ if line.iter().all(u8::is_ascii_whitespace) => {}
+                _ => self.skipped_lines.push(skip(number)),
+            }
+        }
+    }
+}
+
+/// Reads events from one reader alone (the tests' way in).
+#[cfg(test)]
+fn restore_lines(reader: impl BufRead, max_line: usize) -> io::Result<Restored> {
     let mut restored = Restored::default();
-    // Reservations of requests not answered yet, by exchange id.
-    let mut open: HashMap<String, f64> = HashMap::new();
-    let limit = u64::try_from(max_line)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        if reader.by_ref().take(limit).read_until(b'\n', &mut line)? == 0 {
-            restored.charge_unanswered(open);
-            return Ok(restored);
+    let mut open = Exchanges::default();
+    restored.read(Path::new("log"), reader, max_line, &mut open)?;
+    restored.charge_unanswered(open);
+    Ok(restored)
+}
+
+/// Requests that hold a reservation and their responses, paired by exchange id in whatever
+/// order the files are read (a request may be in an older rotated file than its response).
+#[derive(Debug, Default)]
+struct Exchanges {
+    /// Reservations of requests whose response was not read (yet).
+    open: HashMap<String, f64>,
+    /// Responses read before their request.
+    early: HashSet<String>,
+}
+
+impl Exchanges {
+    fn requested(&mut self, id: &str, reserved: f64) {
+        if !self.early.remove(id) {
+            self.open.insert(id.to_owned(), reserved);
         }
-        number += 1;
-        if line.len() > max_line && line.last() != Some(&b'\n') {
-            skip_past_newline(&mut reader)?;
-            restored.skipped_lines.push(number);
-            continue;
-        }
-        match serde_json::from_slice::<Value>(&line) {
-            Ok(event) if event.is_object() => restored.count(&event, &mut open),
-            _ if line.iter().all(u8::is_ascii_whitespace) => {}
-            _ => restored.skipped_lines.push(number),
+    }
+
+    fn answered(&mut self, id: &str) {
+        if self.open.remove(id).is_none() {
+            self.early.insert(id.to_owned());
         }
     }
 }
@@ -100,7 +220,7 @@ fn skip_past_newline(reader: &mut impl BufRead) -> io::Result<()> {
 }
 
 impl Restored {
-    fn count(&mut self, event: &Value, open: &mut HashMap<String, f64>) {
+    fn count(&mut self, event: &Value, open: &mut Exchanges) {
         let data = &event["data"];
         let exchange = data["exchange_id"].as_str().filter(|id| !id.is_empty());
         match event["event_type"].as_str() {
@@ -109,7 +229,7 @@ impl Restored {
                     .as_f64()
                     .filter(|r| r.is_finite() && *r > 0.0);
                 if let (Some(id), Some(reserved)) = (exchange, reserved) {
-                    open.insert(id.to_owned(), reserved);
+                    open.requested(id, reserved);
                 }
                 return;
             }
@@ -117,7 +237,7 @@ impl Restored {
             _ => return,
         }
         if let Some(id) = exchange {
-            open.remove(id);
+            open.answered(id);
         }
         self.responses += 1;
         if let Some(cost) = data["cost_usd"]
@@ -134,8 +254,8 @@ impl Restored {
     }
 
     /// Charges every request still open its reservation.
-    fn charge_unanswered(&mut self, open: HashMap<String, f64>) {
-        for reserved in open.into_values() {
+    fn charge_unanswered(&mut self, open: Exchanges) {
+        for reserved in open.open.into_values() {
             self.unanswered += 1;
             self.unanswered_usd += reserved;
             self.spent += reserved;
@@ -146,6 +266,67 @@ impl Restored {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines_of(r: &Restored) -> Vec<u64> {
+        r.skipped_lines.iter().map(|s| s.line).collect()
+    }
+
+    #[test]
+    fn rotated_files_keep_their_spend_and_pair_across_files() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let response = |id: &str, cost: f64| {
+            format!(
+                r#"{{"event_type":"llm_response","data":{{"exchange_id":"{id}","cost_usd":{cost}}}}}"#
+            )
+        };
+        let request = |id: &str, reserved: f64| {
+            format!(
+                r#"{{"event_type":"llm_request","data":{{"exchange_id":"{id}","reserved_usd":{reserved}}}}}"#
+            )
+        };
+        // Rotated while `b` was in flight: its response is in the next file.
+        std::fs::write(
+            dir.path().join("events.jsonl.2"),
+            format!("{}\n{}\n", response("a", 1.0), request("b", 4.0)),
+        )
+        .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        writeln!(gz, "{}\nnot json", response("b", 2.0)).unwrap();
+        std::fs::write(dir.path().join("events.jsonl.1.gz"), gz.finish().unwrap()).unwrap();
+        std::fs::write(
+            dir.path().join("events.jsonl-20261206"),
+            response("c", 8.0) + "\n",
+        )
+        .unwrap();
+        // Not rotations of this log.
+        for other in [
+            "events.jsonl.bak",
+            "events.jsonl2",
+            "other.jsonl.1",
+            "events.jsonl.x1",
+        ] {
+            std::fs::write(dir.path().join(other), response("z", 100.0) + "\n").unwrap();
+        }
+        std::fs::write(&path, request("d", 16.0) + "\n").unwrap();
+        let r = restore_from_log(&path).unwrap();
+        assert_eq!(r.spent, 1.0 + 2.0 + 8.0 + 16.0);
+        assert_eq!((r.responses, r.unanswered), (3, 1));
+        assert_eq!(r.rotated_files.len(), 3);
+        let skipped: Vec<(String, u64)> = (r.skipped_lines.iter())
+            .map(|s| {
+                (
+                    s.file.file_name().unwrap().to_string_lossy().into_owned(),
+                    s.line,
+                )
+            })
+            .collect();
+        assert_eq!(skipped, [("events.jsonl.1.gz".to_owned(), 2)]);
+        // With the log itself gone (rotated, not yet reopened), the rotated files still count.
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(restore_from_log(&path).unwrap().spent, 1.0 + 2.0 + 8.0);
+    }
 
     #[test]
     fn adds_up_responses_and_skips_a_torn_line() {
@@ -165,7 +346,7 @@ mod tests {
         assert_eq!(r.spent, 0.75);
         assert_eq!(r.tokens, 15);
         assert_eq!(r.responses, 3);
-        assert_eq!(r.skipped_lines, [3, 6]);
+        assert_eq!(lines_of(&r), [3, 6]);
     }
 
     #[test]
@@ -205,6 +386,6 @@ mod tests {
         let r = restore_lines(reader, 120).unwrap();
         assert_eq!(r.spent, 0.25);
         assert_eq!(r.responses, 1);
-        assert_eq!(r.skipped_lines, [1, 3]);
+        assert_eq!(lines_of(&r), [1, 3]);
     }
 }
