@@ -101,6 +101,9 @@ pub enum Enc {
     PercentAll,
     /// base64 with `+`, `/`, `=` percent-encoded.
     PercentBase64,
+    /// Every byte percent-encoded, five to seven times over: deeper than the scanner
+    /// decodes, so only failing closed keeps it out.
+    PercentDeep,
     HtmlEntities,
     /// `\xHH` for every byte (`\\xHH` in JSON source).
     HexEscaped,
@@ -122,7 +125,7 @@ pub enum Enc {
     Number,
 }
 
-pub const STRING_ENCS: [Enc; 26] = [
+pub const STRING_ENCS: [Enc; 27] = [
     Enc::Raw,
     Enc::Hex,
     Enc::HexUpper,
@@ -138,6 +141,7 @@ pub const STRING_ENCS: [Enc; 26] = [
     Enc::PercentSome,
     Enc::PercentAll,
     Enc::PercentBase64,
+    Enc::PercentDeep,
     Enc::HtmlEntities,
     Enc::HexEscaped,
     Enc::HexColon,
@@ -238,6 +242,12 @@ pub fn encode(rng: &mut StdRng, value: &str, enc: Enc) -> Encoded {
                 }
             }
             plain(out)
+        }
+        Enc::PercentDeep => {
+            let layers = rng.random_range(5..=7);
+            let all =
+                |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
+            plain((0..layers).fold(value.to_owned(), |text, _| all(&text)))
         }
         Enc::PercentBase64 => plain(
             STANDARD

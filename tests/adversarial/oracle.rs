@@ -124,9 +124,15 @@ impl Oracle {
             frontier = next;
         }
         // As a terminal shows the output, and as it shows what a JSON consumer (`jq -r`)
-        // prints of it.
+        // prints of it; and percent-decoded as often as it takes (a value encoded deeper
+        // than any scanner's layers).
         let json = json_unescape(&raw);
+        let mut unquoted = raw.clone();
+        for _ in 0..8 {
+            unquoted = percent_decode(&unquoted);
+        }
         for (name, text) in [
+            ("percent*8", unquoted),
             ("terminal", terminal(&raw)),
             ("json>terminal", terminal(&json)),
             ("digits", digits(&raw)),
