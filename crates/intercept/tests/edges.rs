@@ -311,6 +311,43 @@ async fn gzip_response_keeps_model_and_tokens() {
     );
 }
 
+/// A zstd-compressed stream (`Content-Encoding: zstd`, as an upstream may answer a client
+/// that offers it) is decoded for its usage and passed on untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zstd_stream_keeps_model_and_tokens_and_reaches_the_client_unchanged() {
+    use wiremock::matchers::header;
+    use wiremock::{Mock, ResponseTemplate};
+    let fixture = TlsFixture::start().await.unwrap();
+    let sse = agentlog_testkit::mocks::openai_chat_sse();
+    let compressed = zstd::encode_all(sse.as_bytes(), 3).unwrap();
+    Mock::given(header("x-testkit-encoding", "zstd"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "zstd")
+                .set_body_raw(compressed.clone(), "text/event-stream"),
+        )
+        .with_priority(1)
+        .mount(fixture.mock())
+        .await;
+    let proxy = start_proxy(&fixture, secrets()).await.unwrap();
+    let resp = chat(&proxy, CHAT)
+        .header("x-testkit-encoding", "zstd")
+        .body(r#"{"model":"gpt-4o-mini","stream":true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-encoding"], "zstd");
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), compressed.as_slice());
+    let events = proxy.shutdown().await.unwrap();
+    let d = data(response_of(&events));
+    assert_eq!(d["model"], agentlog_testkit::mocks::OPENAI_MODEL);
+    assert_eq!(
+        (d["input_tokens"].clone(), d["output_tokens"].clone()),
+        (json!(9), json!(3))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trailing_dot_host_is_the_same_host() {
     let fixture = TlsFixture::start().await.unwrap();
