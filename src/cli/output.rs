@@ -127,7 +127,10 @@ pub fn stderr() -> GatedWriter<io::Stderr> {
 /// Writes the file at `path` with `write`, behind the gate, escaping in `style`: all of it or
 /// nothing. The text goes to a new file beside `path`, which takes its place only once
 /// `write` and the gate have passed all of it; a document the gate refused part of (or a
-/// failed write) leaves whatever was at `path` before, never a truncated document.
+/// failed write) leaves whatever was at `path` before, never a truncated document. A symlink
+/// is followed (the file it points to is replaced, the link stays), an existing file keeps
+/// its permissions, and a path that is not a regular file (`/dev/null`, a FIFO, a terminal)
+/// is written in place: it cannot be replaced, and must not be.
 pub fn write_file(
     path: &Path,
     style: Style,
@@ -142,19 +145,41 @@ fn write_file_behind(
     style: Style,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let target = match std::fs::canonicalize(path) {
+        Ok(target) => target,
+        // A dangling symlink: the file it names is created.
+        Err(_) if path.is_symlink() => match std::fs::read_link(path) {
+            Ok(link) => path.parent().unwrap_or(Path::new("")).join(link),
+            Err(e) => return Err(e),
+        },
+        Err(_) => path.to_path_buf(),
+    };
+    let existing = std::fs::metadata(&target).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        let file = std::fs::OpenOptions::new().write(true).open(&target)?;
+        let mut out = gate.writer(BufWriter::new(file), style);
+        write(&mut out)?;
+        return out.into_inner()?.flush();
+    }
+    let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     let file = tempfile::Builder::new()
         .prefix(".agentlog-")
         .suffix(".partial")
+        // As a new file gets it (the umask applies), or as the file it replaces has it.
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)?;
+    if let Some(meta) = &existing {
+        file.as_file().set_permissions(meta.permissions())?;
+    }
     let mut out = gate.writer(BufWriter::new(file), style);
     write(&mut out)?;
     let file = out.into_inner()?.into_inner().map_err(|e| e.into_error())?;
     file.as_file().sync_all()?;
-    file.persist(path).map(drop).map_err(|e| e.error)
+    file.persist(&target).map(drop).map_err(|e| e.error)
 }
 
 /// Refuses an output file that is one of the inputs (`inputs` as given on the command line):
@@ -356,6 +381,58 @@ mod tests {
         // A document it passes replaces the file whole.
         write_file_behind(&gate, &path, Style::Json, |out| writeln!(out, "{{}}")).expect("passes");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "{}\n");
+    }
+
+    #[test]
+    fn special_files_are_written_in_place_and_links_are_followed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("dir");
+        let gate = gate_for(VALUE);
+        // A symlink stays a link; the file it points to gets the report, keeping its mode.
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, "old").expect("write");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        write_file_behind(&gate, &link, Style::Json, |out| writeln!(out, "{{}}")).expect("ok");
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).expect("read"), "{}\n");
+        let mode = std::fs::metadata(&real).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        // A new file is not left private to its owner (0600) by the temporary file.
+        let new = dir.path().join("new.json");
+        write_file_behind(&gate, &new, Style::Json, |out| writeln!(out, "{{}}")).expect("ok");
+        let mode = std::fs::metadata(&new).expect("meta").permissions().mode();
+        assert_ne!(mode & 0o044, 0, "{mode:o}");
+        // A character device is written, never replaced.
+        let null = Path::new("/dev/null");
+        write_file_behind(&gate, null, Style::Json, |out| writeln!(out, "{{}}")).expect("ok");
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(
+            std::fs::metadata(null)
+                .expect("meta")
+                .file_type()
+                .is_char_device()
+        );
+        // A FIFO is written in place: a reader gets the report.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read fifo"))
+        };
+        write_file_behind(&gate, &fifo, Style::Json, |out| writeln!(out, "{{}}")).expect("ok");
+        assert_eq!(reader.join().expect("reader"), "{}\n");
+        assert!(
+            std::fs::metadata(&fifo)
+                .expect("meta")
+                .file_type()
+                .is_fifo()
+        );
     }
 
     #[test]
