@@ -73,6 +73,7 @@ fn llm_response_full_and_minimal() {
         reasoning_tokens: Some(100),
         cost_usd: Some(0.004_821),
         cost_source: agentlog_core::event::COST_FROM_PRICES.into(),
+        service_tier: "priority".into(),
         usage: agentlog_core::event::USAGE_PARTIAL.into(),
         exchange_id: "187b1f0c2a4d9e00-7".into(),
     })
@@ -188,6 +189,7 @@ fn http_response_full_and_minimal() {
         reasoning_tokens: Some(0),
         cost_usd: Some(0.0012),
         cost_source: agentlog_core::event::COST_FROM_PROVIDER.into(),
+        service_tier: String::new(),
         usage: String::new(),
         exchange_id: "187b1f0c2a4d9e00-8".into(),
     })

@@ -204,6 +204,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
             )),
             proptest::sample::select(vec!["", "unknown", "partial"]),
             opt_text(),
+            proptest::sample::select(vec!["", "standard", "priority", "flex", "batch"]),
         ),
     )
         .prop_map(
@@ -214,7 +215,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                 input_tokens,
                 output_tokens,
                 (cached_input_tokens, cache_creation_input_tokens, reasoning_tokens),
-                (cost, usage, exchange_id),
+                (cost, usage, exchange_id, service_tier),
             )| {
                 Event::new(
                     Timestamp::now(),
@@ -235,6 +236,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                         reasoning_tokens,
                         cost_usd: cost.map(|(usd, _)| usd),
                         cost_source: cost.map(|(_, source)| source.into()).unwrap_or_default(),
+                        service_tier: service_tier.into(),
                         usage: usage.into(),
                         exchange_id,
                     },

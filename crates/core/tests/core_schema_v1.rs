@@ -190,6 +190,8 @@ fn cases() -> Vec<Case> {
                 ("usage", r#""zero""#),
                 ("exchange_id", "[]"),
                 ("exchange_id", r#""""#),
+                ("service_tier", r#""fast""#),
+                ("service_tier", r#""""#),
             ],
         },
         Case {

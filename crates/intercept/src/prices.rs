@@ -13,12 +13,13 @@
 //! | `output_cost_per_token` | output tokens, reasoning tokens included |
 //! | `cache_read_input_token_cost` | input tokens read from the prompt cache (optional) |
 //! | `cache_creation_input_token_cost` | input tokens written to the prompt cache (optional) |
-//! | `<any of the four>_above_<N>k_tokens` | the long-context tier: used instead when the request has more than N thousand input tokens (optional) |
+//! | `cache_creation_input_token_cost_above_1hr` | input tokens written to the cache with a one-hour lifetime (optional; else the cache-creation price) |
+//! | `<any of the five>_above_<N>k_tokens` | the long-context tier: used instead when the request has more than N thousand input tokens (optional) |
+//! | `<any of the above>_priority`, `_flex`, `_batches` | the price at the priority or flex service tier, or on the batch API (optional; see [`ServiceTier`]) |
 //! | `max_output_tokens` | the model's output limit, read when it is a non-negative integer |
-//! | `input_cost_per_token_priority`, `output_cost_per_token_priority`, `cache_read_input_token_cost_priority` | the priority service tier (optional; see [`ServiceTier`]) |
 //!
-//! Every other field (`mode`, `litellm_provider`, `_batches`/`_flex` prices, image and
-//! audio prices, ...) is ignored. An entry without `input_cost_per_token` or
+//! Every other field (`mode`, `litellm_provider`, other tiers such as `_ultrafast`,
+//! `cache_creation_input_token_cost_above_12hr`, image and audio prices, ...) is ignored. An entry without `input_cost_per_token` or
 //! `output_cost_per_token` (image models, rerankers, LiteLLM's `sample_spec` documentation
 //! entry) is skipped. A field that is read but holds anything other than a non-negative number
 //! (or `null`, which counts as absent) is an error naming the file, the entry and the field
@@ -74,13 +75,23 @@
 //! subtraction saturates: counts that do not add up never panic and never give a negative
 //! cost, and the result is always finite (at most `f64::MAX`).
 //!
-//! [`ModelPrice::cost_usd_in`] with [`ServiceTier::Priority`] prices a priority request: each
-//! price is the larger of the entry's `*_priority` price (when it has one) and the standard
-//! one above, so a priority price the table lacks never makes a request cheaper, and a
-//! long-context tier dearer than the priority price still counts. The budget gate reserves
-//! this for a request that asks for `service_tier: "priority"`; charging the response still
-//! uses standard prices. Not modelled: batch and flex service tiers, 1-hour cache writes
-//! (priced as 5-minute ones), and per-request fees such as web search.
+//! `cache_creation_1h` of the `cache_creation` tokens (Anthropic's one-hour cache writes) are
+//! charged at the one-hour write price instead of the cache-creation price.
+//!
+//! # Service tiers and batches
+//!
+//! [`ModelPrice::cost_usd_in`] prices at a [`ServiceTier`] (`priority`, `flex`, or the batch
+//! API) as LiteLLM 1.109.1's `generic_cost_per_token` does: each base price is the tier's
+//! field (`input_cost_per_token_flex`) when the entry has it, else the standard one; above a
+//! long-context threshold, the tier's threshold field
+//! (`input_cost_per_token_above_272k_tokens_flex`), else the standard threshold field, else
+//! the price so far. Two departures, both towards the dearer price: at
+//! [`ServiceTier::Priority`] each price is at least the standard one, so a priority price
+//! the table lacks never makes a request cheaper; and a batch price the entry lacks is the
+//! standard price (LiteLLM halves the standard one). The budget gate reserves priority
+//! requests at priority prices and charges a response at the tier it states (see the
+//! `budget` module). Not modelled: US-only inference (`inference_geo`) and per-request fees
+//! such as web search.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -90,15 +101,13 @@ use serde_json::{Map, Value};
 /// The built-in table, in LiteLLM's format.
 const BUILTIN_JSON: &str = include_str!("prices/builtin.json");
 
-/// The four per-token price fields, in the order [`ModelPrice`] holds them.
+/// The per-token price fields, without a tier suffix or a long-context threshold.
 const INPUT: &str = "input_cost_per_token";
 const OUTPUT: &str = "output_cost_per_token";
 const CACHE_READ: &str = "cache_read_input_token_cost";
 const CACHE_CREATION: &str = "cache_creation_input_token_cost";
-/// LiteLLM's priority service tier prices.
-const INPUT_PRIORITY: &str = "input_cost_per_token_priority";
-const OUTPUT_PRIORITY: &str = "output_cost_per_token_priority";
-const CACHE_READ_PRIORITY: &str = "cache_read_input_token_cost_priority";
+/// One-hour cache writes (Anthropic's `ephemeral_1h_input_tokens`).
+const CACHE_CREATION_1H: &str = "cache_creation_input_token_cost_above_1hr";
 
 /// LiteLLM's documentation entry, which describes the fields instead of pricing a model.
 const SAMPLE_SPEC: &str = "sample_spec";
@@ -169,8 +178,10 @@ pub enum PriceError {
 ///
 /// `input` counts *all* input tokens, as OpenAI's `prompt_tokens` does; `cached_read` and
 /// `cache_creation` are the parts of `input` that were read from and written to the prompt
-/// cache. Anthropic reports the three separately: [`Tokens::from_anthropic`] adds them up.
-/// `output` includes reasoning tokens.
+/// cache, and `cache_creation_1h` the part of `cache_creation` written with a one-hour
+/// lifetime (Anthropic's `cache_creation.ephemeral_1h_input_tokens`). Anthropic reports the
+/// input counts separately: [`Tokens::from_anthropic`] adds them up. `output` includes
+/// reasoning tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tokens {
     /// All input tokens, the cached-read and cache-creation ones included.
@@ -179,13 +190,16 @@ pub struct Tokens {
     pub cached_read: u64,
     /// Input tokens written to the prompt cache (a part of `input`).
     pub cache_creation: u64,
+    /// Cache writes with a one-hour lifetime (a part of `cache_creation`; the rest are
+    /// five-minute writes). Counts above `cache_creation` are priced as `cache_creation`.
+    pub cache_creation_1h: u64,
     /// Output tokens, reasoning tokens included.
     pub output: u64,
 }
 
 impl Tokens {
     /// Converts Anthropic's `usage` counts, where `input_tokens` excludes the cache read and
-    /// cache creation tokens, into [`Tokens`] (sums saturate).
+    /// cache creation tokens, into [`Tokens`] (sums saturate; no one-hour writes).
     pub fn from_anthropic(
         input_tokens: u64,
         cache_read_input_tokens: u64,
@@ -198,6 +212,7 @@ impl Tokens {
                 .saturating_add(cache_creation_input_tokens),
             cached_read: cache_read_input_tokens,
             cache_creation: cache_creation_input_tokens,
+            cache_creation_1h: 0,
             output: output_tokens,
         }
     }
@@ -226,41 +241,105 @@ pub struct ModelPrice {
     pub cache_creation: Option<f64>,
     /// `max_output_tokens`, when the entry has it as a non-negative integer.
     pub max_output_tokens: Option<u64>,
-    /// Long-context tiers (`*_above_<N>k_tokens` fields), by ascending threshold; applied by
-    /// [`ModelPrice::cost_usd`].
-    tiers: Vec<Tier>,
-    /// The `*_priority` prices, when the entry has any.
-    priority: Option<PriorityPrice>,
+    /// Every price field read, by [`ServiceTier`] (in [`ServiceTier::ALL`]'s order); applied
+    /// by [`ModelPrice::cost_usd_in`].
+    schedules: [Schedule; 4],
 }
 
-/// The service tier a request is priced at.
+/// The service tier (or the batch API) a request is priced at: LiteLLM's `*_priority`,
+/// `*_flex` and `*_batches` price fields.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ServiceTier {
-    /// The standard prices (and long-context tiers).
+    /// The standard prices (OpenAI's `default`, `auto` and `scale`, Anthropic's `standard`).
     #[default]
     Standard,
-    /// OpenAI's `service_tier: "priority"`: the `*_priority` prices where the entry has them,
-    /// never below the standard ones.
+    /// The `*_priority` prices (OpenAI's and Anthropic's `priority`), never below the
+    /// standard ones.
     Priority,
+    /// The `*_flex` prices (OpenAI's `flex`).
+    Flex,
+    /// The `*_batches` prices (OpenAI's Batch API, Anthropic's Message Batches, whose usage
+    /// says `service_tier: "batch"`).
+    Batch,
 }
 
-/// An entry's `*_priority` prices; `None` keeps the standard price.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct PriorityPrice {
-    input: Option<f64>,
-    output: Option<f64>,
-    cache_read: Option<f64>,
+impl ServiceTier {
+    /// Every tier, in the order [`ModelPrice`] keeps their prices.
+    pub const ALL: [ServiceTier; 4] = [
+        ServiceTier::Standard,
+        ServiceTier::Priority,
+        ServiceTier::Flex,
+        ServiceTier::Batch,
+    ];
+
+    /// `standard`, `priority`, `flex` or `batch`: what a response event's `service_tier`
+    /// says.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceTier::Standard => "standard",
+            ServiceTier::Priority => "priority",
+            ServiceTier::Flex => "flex",
+            ServiceTier::Batch => "batch",
+        }
+    }
+
+    /// The tier a provider states it served a request at (OpenAI's `service_tier`, Anthropic's
+    /// `usage.service_tier`): `priority`, `flex` and `batch` (ASCII case ignored) are those
+    /// tiers; anything else (`default`, `standard`, `auto`, `scale`, a value this crate does
+    /// not know) is [`ServiceTier::Standard`].
+    pub fn from_stated(stated: &str) -> Self {
+        match stated.trim().to_ascii_lowercase().as_str() {
+            "priority" => ServiceTier::Priority,
+            "flex" => ServiceTier::Flex,
+            "batch" => ServiceTier::Batch,
+            _ => ServiceTier::Standard,
+        }
+    }
+
+    /// The suffix of this tier's price fields (none for the standard ones).
+    fn suffix(self) -> &'static str {
+        match self {
+            ServiceTier::Standard => "",
+            ServiceTier::Priority => "_priority",
+            ServiceTier::Flex => "_flex",
+            ServiceTier::Batch => "_batches",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
-/// The prices that apply when a request has more than `above_input_tokens` input tokens;
-/// a field that is `None` keeps the price of the tier below (or the base price).
-#[derive(Debug, Clone, PartialEq)]
-struct Tier {
-    above_input_tokens: u64,
-    input: Option<f64>,
-    output: Option<f64>,
-    cache_read: Option<f64>,
-    cache_creation: Option<f64>,
+/// The kinds of per-token price, in the order [`FieldPrices`] holds them.
+const BASES: [&str; 5] = [INPUT, OUTPUT, CACHE_READ, CACHE_CREATION, CACHE_CREATION_1H];
+
+/// One price of each kind, `None` where the entry has no such field.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct FieldPrices([Option<f64>; 5]);
+
+impl FieldPrices {
+    /// Each price of `self`, else of `fallback`.
+    fn or(self, fallback: FieldPrices) -> FieldPrices {
+        let mut out = self;
+        for (slot, other) in out.0.iter_mut().zip(fallback.0) {
+            *slot = slot.or(other);
+        }
+        out
+    }
+}
+
+/// The prices of one tier: the base fields, and the long-context fields by threshold.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Schedule {
+    base: FieldPrices,
+    above: BTreeMap<u64, FieldPrices>,
+}
+
+impl Schedule {
+    fn is_empty(&self) -> bool {
+        self.base == FieldPrices::default() && self.above.is_empty()
+    }
 }
 
 /// The prices per token that apply to one request, fallbacks resolved.
@@ -270,6 +349,20 @@ struct Rates {
     output: f64,
     cache_read: f64,
     cache_creation: f64,
+    cache_creation_1h: f64,
+}
+
+impl Rates {
+    /// Each rate the larger of the two.
+    fn max(self, other: Rates) -> Rates {
+        Rates {
+            input: self.input.max(other.input),
+            output: self.output.max(other.output),
+            cache_read: self.cache_read.max(other.cache_read),
+            cache_creation: self.cache_creation.max(other.cache_creation),
+            cache_creation_1h: self.cache_creation_1h.max(other.cache_creation_1h),
+        }
+    }
 }
 
 impl ModelPrice {
@@ -279,53 +372,73 @@ impl ModelPrice {
         self.cost_usd_in(tokens, ServiceTier::Standard)
     }
 
-    /// The cost in USD of `tokens` at the prices of `tier` (for [`ServiceTier::Priority`],
-    /// each price is the larger of the entry's priority price and the standard one). Always
-    /// finite and not negative.
+    /// The cost in USD of `tokens` at the prices of `tier` (see the module documentation:
+    /// each price is the tier's field when the entry has it, else the standard one; for
+    /// [`ServiceTier::Priority`] never below the standard one). Always finite and not
+    /// negative.
     pub fn cost_usd_in(&self, tokens: &Tokens, tier: ServiceTier) -> f64 {
-        let mut rates = self.rates(tokens.input);
-        if let (ServiceTier::Priority, Some(priority)) = (tier, &self.priority) {
-            // `max` because a long-context standard price can exceed the base priority one.
-            let dearer = |standard: f64, p: Option<f64>| p.map_or(standard, |p| p.max(standard));
-            rates.input = dearer(rates.input, priority.input);
-            rates.output = dearer(rates.output, priority.output);
-            rates.cache_read = dearer(rates.cache_read, priority.cache_read);
-            rates.cache_creation = dearer(rates.cache_creation, priority.input);
+        let mut rates = self.rates(tokens.input, tier);
+        if tier == ServiceTier::Priority {
+            rates = rates.max(self.rates(tokens.input, ServiceTier::Standard));
         }
         let uncached = tokens
             .input
             .saturating_sub(tokens.cached_read)
             .saturating_sub(tokens.cache_creation);
+        let one_hour = tokens.cache_creation_1h.min(tokens.cache_creation);
+        let five_minutes = tokens.cache_creation - one_hour;
         let usd = uncached as f64 * rates.input
             + tokens.cached_read as f64 * rates.cache_read
-            + tokens.cache_creation as f64 * rates.cache_creation
+            + five_minutes as f64 * rates.cache_creation
+            + one_hour as f64 * rates.cache_creation_1h
             + tokens.output as f64 * rates.output;
         // Prices are finite and non-negative, so `usd` is never NaN or negative; only huge
         // prices times huge counts can overflow to infinity.
         if usd.is_finite() { usd } else { f64::MAX }
     }
 
-    /// The prices for a request with `input_tokens` input tokens: the base prices, overridden
-    /// by every tier whose threshold it exceeds (in ascending order), missing cache prices
-    /// resolved to the input price.
-    fn rates(&self, input_tokens: u64) -> Rates {
-        let (mut input, mut output) = (self.input, self.output);
-        let (mut cache_read, mut cache_creation) = (self.cache_read, self.cache_creation);
-        for tier in self
-            .tiers
-            .iter()
-            .filter(|t| input_tokens > t.above_input_tokens)
-        {
-            input = tier.input.unwrap_or(input);
-            output = tier.output.unwrap_or(output);
-            cache_read = tier.cache_read.or(cache_read);
-            cache_creation = tier.cache_creation.or(cache_creation);
+    /// Whether the entry has any price field of `tier` (always true of the standard tier).
+    pub fn has_tier(&self, tier: ServiceTier) -> bool {
+        tier == ServiceTier::Standard || !self.schedule(tier).is_empty()
+    }
+
+    fn schedule(&self, tier: ServiceTier) -> &Schedule {
+        // `index` is below 4 by construction; the standard schedule is the harmless fallback.
+        self.schedules
+            .get(tier.index())
+            .unwrap_or(&self.schedules[0])
+    }
+
+    /// The prices of `tier` for a request with `input_tokens` input tokens, as LiteLLM
+    /// resolves them: each base price from the tier's field, else the standard one; then, for
+    /// every threshold `input_tokens` exceeds (the standard ones and the tier's, ascending),
+    /// the tier's long-context field, else the standard long-context field, else the price so
+    /// far. A missing cache price is the input price; a missing one-hour write price is the
+    /// cache-creation price.
+    fn rates(&self, input_tokens: u64, tier: ServiceTier) -> Rates {
+        let standard = &self.schedules[0];
+        let own = self.schedule(tier);
+        let mut prices = own.base.or(standard.base);
+        let thresholds: std::collections::BTreeSet<u64> = standard
+            .above
+            .keys()
+            .chain(own.above.keys())
+            .copied()
+            .filter(|&t| input_tokens > t)
+            .collect();
+        for threshold in thresholds {
+            let at = |s: &Schedule| s.above.get(&threshold).copied().unwrap_or_default();
+            prices = at(own).or(at(standard)).or(prices);
         }
+        let [input, output, cache_read, cache_creation, cache_creation_1h] = prices.0;
+        let input = input.unwrap_or(self.input);
+        let cache_creation = cache_creation.unwrap_or(input);
         Rates {
             input,
-            output,
+            output: output.unwrap_or(self.output),
             cache_read: cache_read.unwrap_or(input),
-            cache_creation: cache_creation.unwrap_or(input),
+            cache_creation,
+            cache_creation_1h: cache_creation_1h.unwrap_or(cache_creation),
         }
     }
 }
@@ -341,18 +454,22 @@ pub struct PriceMatch<'a> {
 
 /// Model prices keyed by model name, in LiteLLM's format: a JSON object of entries with
 /// `input_cost_per_token`, `output_cost_per_token`, `cache_read_input_token_cost`,
-/// `cache_creation_input_token_cost` and `*_above_<N>k_tokens` tiers, in USD per token; entries
-/// without an input or output price are skipped, other fields ignored.
+/// `cache_creation_input_token_cost`, `cache_creation_input_token_cost_above_1hr`,
+/// `*_above_<N>k_tokens` tiers and `*_priority`/`*_flex`/`*_batches` prices, in USD per
+/// token; entries without an input or output price are skipped, other fields ignored.
 ///
 /// ```
-/// use agentlog_intercept::{PriceTable, Tokens};
+/// use agentlog_intercept::{PriceTable, ServiceTier, Tokens};
 ///
 /// let table = PriceTable::builtin();
-/// let tokens = Tokens { input: 1_000, cached_read: 400, cache_creation: 0, output: 200 };
+/// let tokens = Tokens { input: 1_000, cached_read: 400, output: 200, ..Tokens::default() };
 /// let cost = table.cost("openai/gpt-4o-mini-2024-07-18", &tokens).expect("a known model");
 /// assert_eq!(cost.model_key, "gpt-4o-mini-2024-07-18");
 /// // 600 * 0.15/M + 400 * 0.075/M + 200 * 0.6/M
 /// assert!((cost.usd - 0.00024).abs() < 1e-12);
+/// // gpt-5 on the flex tier: 600 * 0.625/M + 400 * 0.0625/M + 200 * 5/M
+/// let flex = table.cost_in("gpt-5", &tokens, ServiceTier::Flex).expect("a known model");
+/// assert!((flex.usd - 0.001400).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PriceTable {
@@ -497,9 +614,14 @@ impl PriceTable {
     /// at the prices of the highest long-context tier whose threshold `tokens.input` exceeds.
     /// The subtraction saturates; the result is finite and not negative.
     pub fn cost(&self, model: &str, tokens: &Tokens) -> Option<Cost> {
+        self.cost_in(model, tokens, ServiceTier::Standard)
+    }
+
+    /// [`PriceTable::cost`] at the prices of `tier` ([`ModelPrice::cost_usd_in`]).
+    pub fn cost_in(&self, model: &str, tokens: &Tokens, tier: ServiceTier) -> Option<Cost> {
         let found = self.lookup(model)?;
         Some(Cost {
-            usd: found.price.cost_usd(tokens),
+            usd: found.price.cost_usd_in(tokens, tier),
             model_key: found.key.to_owned(),
         })
     }
@@ -536,19 +658,26 @@ struct BadField {
 
 /// One entry's prices; `Ok(None)` when it lacks an input or output price.
 fn parse_entry(fields: &Map<String, Value>) -> Result<Option<ModelPrice>, BadField> {
-    let input = price_field(fields, INPUT)?;
-    let output = price_field(fields, OUTPUT)?;
-    let cache_read = price_field(fields, CACHE_READ)?;
-    let cache_creation = price_field(fields, CACHE_CREATION)?;
-    let tiers = parse_tiers(fields)?;
-    let priority = PriorityPrice {
-        input: price_field(fields, INPUT_PRIORITY)?,
-        output: price_field(fields, OUTPUT_PRIORITY)?,
-        cache_read: price_field(fields, CACHE_READ_PRIORITY)?,
-    };
-    let any_priority =
-        priority.input.is_some() || priority.output.is_some() || priority.cache_read.is_some();
-    let priority = any_priority.then_some(priority);
+    let mut schedules: [Schedule; 4] = Default::default();
+    for name in fields.keys() {
+        let Some(field) = PriceField::parse(name) else {
+            continue;
+        };
+        let Some(price) = price_field(fields, name)? else {
+            continue;
+        };
+        let Some(schedule) = schedules.get_mut(field.tier.index()) else {
+            continue;
+        };
+        let prices = match field.above {
+            None => &mut schedule.base,
+            Some(threshold) => schedule.above.entry(threshold).or_default(),
+        };
+        if let Some(slot) = prices.0.get_mut(field.base) {
+            *slot = Some(price);
+        }
+    }
+    let [input, output, cache_read, cache_creation, _] = schedules[0].base.0;
     let (Some(input), Some(output)) = (input, output) else {
         return Ok(None);
     };
@@ -559,8 +688,7 @@ fn parse_entry(fields: &Map<String, Value>) -> Result<Option<ModelPrice>, BadFie
         cache_read,
         cache_creation,
         max_output_tokens,
-        tiers,
-        priority,
+        schedules,
     }))
 }
 
@@ -582,54 +710,51 @@ fn checked_price(value: &Value) -> Option<f64> {
     (price.is_finite() && price >= 0.0).then_some(price + 0.0)
 }
 
-/// The long-context tiers: every `<price field>_above_<N>[k]_tokens` field, by threshold.
-fn parse_tiers(fields: &Map<String, Value>) -> Result<Vec<Tier>, BadField> {
-    let mut tiers: BTreeMap<u64, Tier> = BTreeMap::new();
-    for name in fields.keys() {
-        let Some((base, threshold)) = tier_field(name) else {
-            continue;
-        };
-        let Some(price) = price_field(fields, name)? else {
-            continue;
-        };
-        let tier = tiers.entry(threshold).or_insert(Tier {
-            above_input_tokens: threshold,
-            input: None,
-            output: None,
-            cache_read: None,
-            cache_creation: None,
-        });
-        let slot = match base {
-            INPUT => &mut tier.input,
-            OUTPUT => &mut tier.output,
-            CACHE_READ => &mut tier.cache_read,
-            _ => &mut tier.cache_creation,
-        };
-        *slot = Some(price);
-    }
-    Ok(tiers.into_values().collect())
+/// The name of a price field this module reads, taken apart:
+/// `<base>[_above_<N>[k]_tokens][_priority|_flex|_batches]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PriceField {
+    /// The index of the base in [`BASES`].
+    base: usize,
+    /// The long-context threshold in input tokens, if any.
+    above: Option<u64>,
+    tier: ServiceTier,
 }
 
-/// Splits `input_cost_per_token_above_272k_tokens` into (`input_cost_per_token`, 272000);
-/// `None` for any other field, such as `cache_creation_input_token_cost_above_1hr` or
-/// `input_cost_per_token_above_272k_tokens_batches`.
-fn tier_field(name: &str) -> Option<(&'static str, u64)> {
-    let base = [INPUT, OUTPUT, CACHE_READ, CACHE_CREATION]
-        .into_iter()
-        .find(|base| name.starts_with(base))?;
-    let threshold = name
-        .strip_prefix(base)?
-        .strip_prefix("_above_")?
-        .strip_suffix("_tokens")?;
-    let (digits, scale) = match threshold.strip_suffix('k') {
+impl PriceField {
+    /// `input_cost_per_token_above_272k_tokens_flex` is (input, 272000, flex); `None` for a
+    /// field that is not read, such as `cache_creation_input_token_cost_above_12hr`,
+    /// `input_cost_per_token_ultrafast` or `input_cost_per_audio_token`.
+    fn parse(name: &str) -> Option<PriceField> {
+        // The one-hour base first: the plain cache-creation base is a prefix of it.
+        let (base, rest) = [4, 0, 1, 2, 3].into_iter().find_map(|i| {
+            let rest = name.strip_prefix(BASES.get(i)?)?;
+            Some((i, rest))
+        })?;
+        let (tier, rest) = ServiceTier::ALL[1..]
+            .iter()
+            .find_map(|t| rest.strip_suffix(t.suffix()).map(|r| (*t, r)))
+            .unwrap_or((ServiceTier::Standard, rest));
+        let above = match rest {
+            "" => None,
+            _ => Some(threshold(rest)?),
+        };
+        Some(PriceField { base, above, tier })
+    }
+}
+
+/// `_above_272k_tokens` is 272000, `_above_128_tokens` 128; `None` for anything else.
+fn threshold(text: &str) -> Option<u64> {
+    let count = text.strip_prefix("_above_")?.strip_suffix("_tokens")?;
+    let (digits, scale) = match count.strip_suffix('k') {
         Some(digits) => (digits, 1000),
-        None => (threshold, 1),
+        None => (count, 1),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let count: u64 = digits.parse().ok()?;
-    Some((base, count.checked_mul(scale)?))
+    count.checked_mul(scale)
 }
 
 /// The name, then the name after each `/` in turn: `a/b/c`, `b/c`, `c` (empty parts skipped).

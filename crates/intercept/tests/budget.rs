@@ -206,7 +206,9 @@ async fn requests_the_gate_cannot_price_are_reserved_at_the_dearest_worst_case()
     let client = proxy.client().unwrap();
     let gemini =
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-9-ultra:generateContent";
-    let gzip_body = agentlog_testkit::mocks::gzip(BODY.as_bytes());
+    // A gzip body cut before its end: it cannot be decoded, so its model is unknown.
+    let mut gzip_body = agentlog_testkit::mocks::gzip(BODY.as_bytes());
+    gzip_body.truncate(gzip_body.len() / 2);
     let unpriced: [(&str, &str, Vec<u8>, Option<&str>); 4] = [
         (
             gemini,
@@ -527,4 +529,214 @@ async fn a_refused_connect_is_released_and_a_timed_out_upstream_is_charged() {
     let response = &data(&events, "llm_response")[0];
     assert_eq!(response["cost_source"], "reservation", "{response}");
     assert!((budget.now().spent - worst()).abs() < 1e-15);
+}
+
+/// `body` compressed with `coding` (`gzip`, `deflate`, `br`, `zstd`).
+fn compress(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    match coding {
+        "gzip" => agentlog_testkit::mocks::gzip(body),
+        "deflate" => {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(body).unwrap();
+            z.finish().unwrap()
+        }
+        "br" => {
+            let mut out = Vec::new();
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            w.write_all(body).unwrap();
+            drop(w);
+            out
+        }
+        _ => zstd::stream::encode_all(body, 3).unwrap(),
+    }
+}
+
+/// A request body sent compressed is decoded and priced exactly (before, it could not be
+/// read and was reserved at the dearest entry's worst case); one that cannot be decoded, or
+/// decodes to more than the request body limit, still is, so it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_request_bodies_are_priced_decoded_within_a_cap() {
+    let budget = Arc::new(Budget::new(0.05, 0.8, (0.0, 0)));
+    let fixture = TlsFixture::start().await.unwrap();
+    let options = secrets()
+        .with_budget(Some(budget.clone()))
+        .with_max_request_body(64 << 10);
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let client = proxy.client().unwrap();
+    for coding in ["gzip", "deflate", "br", "zstd"] {
+        let resp = chat(&client, compress(coding, BODY.as_bytes()))
+            .header("content-encoding", coding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{coding}");
+        resp.bytes().await.unwrap();
+    }
+    // 1 MiB of spaces before the body: 1 KiB compressed, sixteen times the 64 KiB cap decoded.
+    let bomb = [vec![b' '; 1 << 20], BODY.as_bytes().to_vec()].concat();
+    let refused: [(&str, Vec<u8>); 4] = [
+        ("gzip", compress("gzip", &bomb)),
+        ("gzip", b"\x1f\x8b\x08\x00not gzip at all".to_vec()),
+        ("compress", BODY.as_bytes().to_vec()),
+        (
+            "gzip, br",
+            compress("br", &compress("gzip", BODY.as_bytes())),
+        ),
+    ];
+    for (coding, body) in refused {
+        let resp = chat(&client, body)
+            .header("content-encoding", coding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 429, "{coding} was admitted");
+    }
+    let events = proxy.shutdown().await.unwrap();
+    let requests = data(&events, "llm_request");
+    assert_eq!(requests.len(), 4);
+    for request in &requests {
+        assert_eq!(request["model"], "gpt-4o-mini");
+        let reserved = request["reserved_usd"].as_f64().unwrap();
+        assert!(
+            (reserved - worst()).abs() < 1e-15,
+            "{reserved} != {}",
+            worst()
+        );
+    }
+    assert_eq!(fixture.mock().received_requests().await.unwrap().len(), 4);
+}
+
+/// The response's `service_tier` decides the price charged, and the response event says
+/// which: a flex answer at flex prices, a priority one at priority prices, one that states
+/// none at the tier asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tier_the_response_states_is_the_tier_charged() {
+    use wiremock::matchers::{body_partial_json, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let fixture = TlsFixture::start().await.unwrap();
+    for (asked, stated) in [
+        ("flex", Some("flex")),
+        ("auto", Some("priority")),
+        ("priority", None),
+    ] {
+        let mut answer = serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-5-mini-2025-08-07",
+            "choices": [], "usage": {"prompt_tokens": 1000, "completion_tokens": 100}
+        });
+        if let Some(stated) = stated {
+            answer["service_tier"] = stated.into();
+        }
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .and(body_partial_json(
+                serde_json::json!({"service_tier": asked}),
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .with_priority(1)
+            .mount(fixture.mock())
+            .await;
+    }
+    let budget = Arc::new(Budget::new(1.0, 0.8, (0.0, 0)));
+    let proxy = start_proxy(&fixture, secrets().with_budget(Some(budget)))
+        .await
+        .unwrap();
+    let client = proxy.client().unwrap();
+    for asked in ["flex", "auto", "priority"] {
+        let body = format!(r#"{{"model":"gpt-5-mini","max_tokens":100,"service_tier":"{asked}"}}"#);
+        let resp = chat(&client, body).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap();
+    }
+    let events = proxy.shutdown().await.unwrap();
+    let responses = data(&events, "llm_response");
+    let charged: Vec<(f64, &str)> = responses
+        .iter()
+        .map(|d| {
+            (
+                d["cost_usd"].as_f64().unwrap(),
+                d["service_tier"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // LiteLLM 1.109.1, gpt-5-mini per token: flex 1.25e-7 in and 1e-6 out, priority 4.5e-7
+    // and 3.6e-6.
+    let expected = [
+        (1000.0 * 1.25e-7 + 100.0 * 1e-6, "flex"),
+        (1000.0 * 4.5e-7 + 100.0 * 3.6e-6, "priority"),
+        (1000.0 * 4.5e-7 + 100.0 * 3.6e-6, "priority"),
+    ];
+    for ((cost, tier), (want, want_tier)) in charged.iter().zip(expected) {
+        assert!((cost - want).abs() < 1e-12, "{cost} != {want}");
+        assert_eq!(*tier, want_tier);
+    }
+    assert_eq!(charged.len(), 3);
+}
+
+/// Anthropic's Message Batches is reserved and charged at the batch prices of every request
+/// inside it; OpenAI's Batch API, whose requests are in a file the proxy does not see, is
+/// refused under a budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_are_priced_per_request_or_refused_when_unbounded() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let fixture = TlsFixture::start().await.unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v1/messages/batches"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": "msgbatch_1", "type": "message_batch"})),
+        )
+        .with_priority(1)
+        .mount(fixture.mock())
+        .await;
+    let budget = Arc::new(Budget::new(1.0, 0.8, (0.0, 0)));
+    let proxy = start_proxy(&fixture, secrets().with_budget(Some(budget.clone())))
+        .await
+        .unwrap();
+    let client = proxy.client().unwrap();
+    let params = [
+        r#"{"model":"claude-haiku-4-5","max_tokens":1000,"messages":[{"role":"user","content":"a"}]}"#,
+        r#"{"model":"claude-sonnet-4-5","max_tokens":200,"messages":[{"role":"user","content":"b"}]}"#,
+    ];
+    let body = format!(
+        r#"{{"requests":[{{"custom_id":"1","params":{}}},{{"custom_id":"2","params":{}}}]}}"#,
+        params[0], params[1]
+    );
+    let resp = client
+        .post("https://api.anthropic.com/v1/messages/batches")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.bytes().await.unwrap();
+    let openai = client
+        .post("https://api.openai.com/v1/batches")
+        .header("authorization", format!("Bearer {PH_OPENAI}"))
+        .header("content-type", "application/json")
+        .body(r#"{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(openai.status(), 429, "an unbounded batch was admitted");
+    let events = proxy.shutdown().await.unwrap();
+    // LiteLLM 1.109.1 batch prices per token: haiku 5e-7 in, 2.5e-6 out; sonnet 1.5e-6 in,
+    // 7.5e-6 out. The input bound is each request's params as JSON.
+    let expected = params[0].len() as f64 * 5e-7
+        + 1000.0 * 2.5e-6
+        + params[1].len() as f64 * 1.5e-6
+        + 200.0 * 7.5e-6;
+    let request = &data(&events, "llm_request")[0];
+    let reserved = request["reserved_usd"].as_f64().unwrap();
+    assert!(
+        (reserved - expected).abs() < 1e-12,
+        "{reserved} != {expected}"
+    );
+    let response = &data(&events, "llm_response")[0];
+    assert_eq!(response["cost_source"], "reservation");
+    assert_eq!(response["service_tier"], "batch");
+    assert!((budget.now().spent - expected).abs() < 1e-12);
+    assert_eq!(fixture.mock().received_requests().await.unwrap().len(), 1);
 }

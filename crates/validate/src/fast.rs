@@ -111,6 +111,8 @@ struct FastLlmResponse {
     #[serde(default, deserialize_with = "some")]
     cost_source: Option<FastCostSource>,
     #[serde(default, deserialize_with = "some")]
+    service_tier: Option<FastServiceTier>,
+    #[serde(default, deserialize_with = "some")]
     usage: Option<FastUsage>,
     #[serde(default, deserialize_with = "some")]
     exchange_id: Option<NonEmpty>,
@@ -131,6 +133,16 @@ enum FastCostSource {
 enum FastUsage {
     Unknown,
     Partial,
+}
+
+/// `service_tier` of the response types' cost extension.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FastServiceTier {
+    Standard,
+    Priority,
+    Flex,
+    Batch,
 }
 
 /// `cost_usd` and `cost_source` come together (the schemas' `dependentRequired`).
@@ -213,6 +225,8 @@ struct FastHttpResponse<'a> {
     cost_usd: Option<NonNegative>,
     #[serde(default, deserialize_with = "some")]
     cost_source: Option<FastCostSource>,
+    #[serde(default, deserialize_with = "some")]
+    service_tier: Option<FastServiceTier>,
     #[serde(default, deserialize_with = "some")]
     usage: Option<FastUsage>,
     #[serde(default, deserialize_with = "some")]

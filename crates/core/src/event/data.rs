@@ -127,6 +127,12 @@ pub struct LlmResponse {
     /// [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`]; omitted with it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cost_source: String,
+    /// agentlog extension: the service tier whose prices `cost_usd` used (`standard`,
+    /// `priority`, `flex` or `batch`: the tier the response states, else the one the request
+    /// asked for); present when `cost_source` is [`COST_FROM_PRICES`] or
+    /// [`COST_FROM_RESERVATION`], omitted otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service_tier: String,
     /// agentlog extension: [`USAGE_UNKNOWN`] when the response reported no usage,
     /// [`USAGE_PARTIAL`] when it ended before its final usage; omitted when the usage is
     /// complete (or the exchange is not one that reports usage).
@@ -386,6 +392,9 @@ pub struct HttpResponse {
     /// agentlog extension, as in [`LlmResponse::cost_source`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cost_source: String,
+    /// agentlog extension, as in [`LlmResponse::service_tier`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service_tier: String,
     /// agentlog extension, as in [`LlmResponse::usage`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub usage: String,
@@ -422,6 +431,7 @@ impl From<LlmResponse> for HttpResponse {
             reasoning_tokens: d.reasoning_tokens,
             cost_usd: d.cost_usd,
             cost_source: d.cost_source,
+            service_tier: d.service_tier,
             usage: d.usage,
             exchange_id: d.exchange_id,
         }
@@ -445,6 +455,7 @@ impl From<HttpResponse> for LlmResponse {
             reasoning_tokens: d.reasoning_tokens,
             cost_usd: d.cost_usd,
             cost_source: d.cost_source,
+            service_tier: d.service_tier,
             usage: d.usage,
             exchange_id: d.exchange_id,
         }

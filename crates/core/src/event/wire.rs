@@ -176,17 +176,18 @@ fn tokens(out: &mut Vec<u8>, counts: [Option<u64>; 5]) {
     }
 }
 
-/// The cost extension `llm_response` and `http_response` share, the exchange id, and the
-/// closing brace.
+/// The cost extension `llm_response` and `http_response` share (the cost, its source and
+/// its service tier), the exchange id, and the closing brace.
 fn cost(
     out: &mut Vec<u8>,
     usd: Option<f64>,
-    source: &str,
+    (source, service_tier): (&str, &str),
     usage: &str,
     exchange_id: &str,
 ) -> Result<(), NonFiniteFloat> {
     key_float_some(out, b",\"cost_usd\":", usd)?;
     key_nonempty(out, b",\"cost_source\":", source);
+    key_nonempty(out, b",\"service_tier\":", service_tier);
     key_nonempty(out, b",\"usage\":", usage);
     key_nonempty(out, b",\"exchange_id\":", exchange_id);
     out.push(b'}');
@@ -215,7 +216,13 @@ macro_rules! response {
                 d.reasoning_tokens,
             ],
         );
-        cost(out, d.cost_usd, &d.cost_source, &d.usage, &d.exchange_id)
+        cost(
+            out,
+            d.cost_usd,
+            (&d.cost_source, &d.service_tier),
+            &d.usage,
+            &d.exchange_id,
+        )
     }};
 }
 

@@ -12,7 +12,19 @@
 //!   completions, which bills every candidate it generates) multiply the output; the larger
 //!   of the two counts, at least 1.
 //! - **Service tier**: `service_tier: "priority"` is priced at the entry's priority prices
-//!   ([`ServiceTier::Priority`]).
+//!   ([`ServiceTier::Priority`]). Any other tier is reserved at the standard prices, which
+//!   `flex` never exceeds; the response's own tier decides what is charged.
+//! - **Batches** ([`RequestFacts::of_request`]): Anthropic's Message Batches
+//!   (`POST .../messages/batches`) carries its requests inline, so it is reserved at the sum
+//!   of each request's worst case at the batch prices ([`ServiceTier::Batch`]); it answers
+//!   with a batch object and no usage, so that sum is what it is charged. OpenAI's Batch API
+//!   (`POST .../batches`) names a file uploaded earlier: its cost has no bound the proxy can
+//!   see, so its worst case is infinite and a budget refuses it.
+//! - **Compressed bodies** ([`RequestFacts::of_encoded`]): a body sent with
+//!   `Content-Encoding` `gzip`, `deflate`, `br` or `zstd` is decoded (at most the proxy's
+//!   request body limit) and priced as the decoded body. One that does not decode, decodes
+//!   to more than the limit, or uses another coding is priced as a body of the limit's size
+//!   naming no model: the dearest entry's worst case.
 //!
 //! A count field is read when it is a non-negative number (a fraction counts as the next
 //! integer, since a provider that accepts it cannot bill less); anything else (a string,
@@ -23,6 +35,7 @@
 use serde_json::Value;
 
 use super::super::prices::{PriceTable, ServiceTier, Tokens};
+use super::super::usage::{Whole, decode_whole};
 
 /// Output tokens assumed when a request sets no output limit.
 pub const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 4096;
@@ -44,17 +57,77 @@ pub struct RequestFacts {
     pub max_output_tokens: Option<u64>,
     /// Completions asked for: the larger of `n` and `best_of`, at least 1.
     pub completions: u64,
-    /// `service_tier` asks for `priority`.
-    pub priority: bool,
-    /// Bytes of the body: an upper bound of its input tokens.
+    /// The tier it is reserved at: [`ServiceTier::Priority`] when `service_tier` asks for
+    /// `priority`, [`ServiceTier::Batch`] for a request inside a batch, else standard.
+    pub tier: ServiceTier,
+    /// Bytes of the (decoded) body: an upper bound of its input tokens.
     pub body_bytes: u64,
+    /// What a batch endpoint asks for.
+    pub batch: Batch,
+}
+
+/// A request to a batch endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Batch {
+    /// Not a batch.
+    #[default]
+    None,
+    /// Anthropic's Message Batches: the facts of each request inside it.
+    Requests(Vec<RequestFacts>),
+    /// OpenAI's Batch API: the requests are in a file the body only names.
+    Unbounded,
 }
 
 impl RequestFacts {
     /// Reads a JSON request body; a body that is not JSON gives an empty model.
     pub fn of_body(body: &[u8]) -> Self {
         let parsed = serde_json::from_slice::<Value>(body).ok();
-        let field = |k: &str| parsed.as_ref().and_then(|v| v.get(k));
+        Self::of_value(parsed.as_ref(), len_u64(body.len()))
+    }
+
+    /// Reads a request body sent with `content_encoding` (`None` when it had none) to
+    /// `path`, decoding it within `cap` bytes (see the module documentation).
+    pub fn of_encoded(path: &str, content_encoding: Option<&str>, body: &[u8], cap: usize) -> Self {
+        match decode_whole(content_encoding.unwrap_or(""), body, cap) {
+            Whole::Identity => Self::of_request(path, body),
+            Whole::Decoded(decoded) => Self::of_request(path, &decoded),
+            Whole::Unreadable => RequestFacts {
+                body_bytes: len_u64(body.len().max(cap)),
+                ..Self::of_value(None, 0)
+            }
+            .with_path(path),
+        }
+    }
+
+    /// Reads a (decoded) request body sent to `path`: a batch endpoint's body as its
+    /// requests (see the module documentation); any other as [`RequestFacts::of_body`],
+    /// then [`RequestFacts::with_path`].
+    pub fn of_request(path: &str, body: &[u8]) -> Self {
+        let path = path.trim_end_matches('/');
+        if !path.ends_with("/batches") {
+            return Self::of_body(body).with_path(path);
+        }
+        let parsed = serde_json::from_slice::<Value>(body).ok();
+        let requests = parsed
+            .as_ref()
+            .and_then(|v| v.get("requests"))
+            .and_then(Value::as_array);
+        let batch = match requests {
+            Some(requests) if path.ends_with("/messages/batches") => {
+                Batch::Requests(requests.iter().map(batched).collect())
+            }
+            _ if path.ends_with("/messages/batches") => Batch::None,
+            _ => Batch::Unbounded,
+        };
+        RequestFacts {
+            batch,
+            ..Self::of_value(parsed.as_ref(), len_u64(body.len()))
+        }
+    }
+
+    /// The facts of a parsed body (`None` when it is not JSON) of `body_bytes` bytes.
+    fn of_value(parsed: Option<&Value>, body_bytes: u64) -> Self {
+        let field = |k: &str| parsed.and_then(|v| v.get(k));
         let thinking_budget = field("thinking").and_then(|t| count(t.get("budget_tokens")));
         let max_output_tokens = OUTPUT_LIMITS
             .into_iter()
@@ -72,10 +145,40 @@ impl RequestFacts {
                 .to_owned(),
             max_output_tokens,
             completions,
-            priority: field("service_tier").and_then(Value::as_str) == Some("priority"),
-            body_bytes: u64::try_from(body.len()).unwrap_or(u64::MAX),
+            tier: if field("service_tier").and_then(Value::as_str) == Some("priority") {
+                ServiceTier::Priority
+            } else {
+                ServiceTier::Standard
+            },
+            body_bytes,
+            batch: Batch::None,
         }
     }
+}
+
+impl RequestFacts {
+    /// The tier the request asks to be served at: [`ServiceTier::Batch`] for a batch.
+    pub fn requested_tier(&self) -> ServiceTier {
+        match self.batch {
+            Batch::None => self.tier,
+            Batch::Requests(_) | Batch::Unbounded => ServiceTier::Batch,
+        }
+    }
+}
+
+/// The facts of one request of an Anthropic batch (`{"custom_id": ..., "params": {...}}`):
+/// its `params` as a body of their length as JSON, at the batch prices.
+fn batched(request: &Value) -> RequestFacts {
+    let params = request.get("params");
+    let bytes = params.map_or(0, |p| p.to_string().len());
+    RequestFacts {
+        tier: ServiceTier::Batch,
+        ..RequestFacts::of_value(params, len_u64(bytes))
+    }
+}
+
+fn len_u64(len: usize) -> u64 {
+    u64::try_from(len).unwrap_or(u64::MAX)
 }
 
 /// A count field as a provider that accepts it would read it: a non-negative number, a
@@ -99,11 +202,14 @@ fn count(value: Option<&Value>) -> Option<u64> {
 /// its own output limit when the request sets none: an unknown model cannot slip past the
 /// limit, and neither can a body the proxy cannot read.
 pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
-    let tier = if facts.priority {
-        ServiceTier::Priority
-    } else {
-        ServiceTier::Standard
-    };
+    match &facts.batch {
+        Batch::None => {}
+        Batch::Unbounded => return f64::INFINITY,
+        Batch::Requests(requests) => {
+            return requests.iter().map(|r| worst_case(r, prices)).sum();
+        }
+    }
+    let tier = facts.tier;
     match prices.lookup(&facts.model) {
         Some(found) => {
             let tokens = facts.tokens(found.price.max_output_tokens);
@@ -126,9 +232,8 @@ impl RequestFacts {
             .min(MAX_COUNT);
         Tokens {
             input: self.body_bytes,
-            cached_read: 0,
-            cache_creation: 0,
             output: per_completion.saturating_mul(self.completions.clamp(1, MAX_COUNT)),
+            ..Tokens::default()
         }
     }
 
@@ -242,12 +347,12 @@ mod tests {
         let prices = PriceTable::builtin();
         let body = br#"{"model":"gpt-4o","max_tokens":1000,"service_tier":"priority"}"#;
         let facts = RequestFacts::of_body(body);
-        assert!(facts.priority);
+        assert_eq!(facts.tier, ServiceTier::Priority);
         // LiteLLM 1.109.1: gpt-4o priority input 4.25e-6, output 1.7e-5 per token.
         let expected = 1000.0 * 1.7e-5 + body.len() as f64 * 4.25e-6;
         assert_close(worst_case(&facts, &prices), expected);
         let standard = RequestFacts {
-            priority: false,
+            tier: ServiceTier::Standard,
             ..facts
         };
         assert!(worst_case(&standard, &prices) < expected);

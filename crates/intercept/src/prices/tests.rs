@@ -55,14 +55,30 @@ fn the_litellm_excerpt_parses_skipping_the_spec_and_unpriced_entries() {
         Some(0.0)
     );
     let gpt_5_4 = table.get("gpt-5.4").expect("gpt-5.4");
+    let standard = &gpt_5_4.schedules[0];
+    assert_eq!(standard.above.len(), 1, "one long-context threshold");
+    let above = standard.above.get(&272_000).expect("the 272k tier");
+    assert_eq!(above.0[0], Some(5e-06));
+    assert_eq!(above.0[3], None, "no cache creation price");
+    let flex = gpt_5_4.schedule(ServiceTier::Flex);
+    assert_eq!(flex.base.0[0], Some(1.25e-06));
     assert_eq!(
-        gpt_5_4.tiers.len(),
-        1,
-        "only the plain _above_272k_tokens tier is read"
+        flex.above.get(&272_000).map(|p| p.0[1]),
+        Some(Some(1.125e-05))
     );
-    assert_eq!(gpt_5_4.tiers[0].above_input_tokens, 272_000);
-    assert_eq!(gpt_5_4.tiers[0].input, Some(5e-06));
-    assert_eq!(gpt_5_4.tiers[0].cache_creation, None);
+    assert!(gpt_5_4.has_tier(ServiceTier::Batch));
+    assert!(
+        !table
+            .get("azure/gpt-4o-mini")
+            .expect("listed")
+            .has_tier(ServiceTier::Flex)
+    );
+    let sonnet = table.get("claude-sonnet-4-5").expect("listed");
+    assert_eq!(
+        sonnet.schedules[0].base.0[4],
+        Some(6e-06),
+        "one-hour cache writes"
+    );
 }
 
 #[test]
@@ -106,6 +122,7 @@ fn openai_cost_with_cached_tokens() {
         input: 10_000,
         cached_read: 4_000,
         cache_creation: 0,
+        cache_creation_1h: 0,
         output: 500,
     };
     let cost = excerpt().cost("gpt-4o-mini", &tokens).expect("priced");
@@ -134,6 +151,7 @@ fn a_missing_cache_price_falls_back_to_the_input_price() {
         input: 1_000,
         cached_read: 600,
         cache_creation: 300,
+        cache_creation_1h: 0,
         output: 10,
     };
     let cost = excerpt()
@@ -149,6 +167,7 @@ fn long_context_tier_applies_above_its_threshold() {
         input,
         cached_read,
         cache_creation: 0,
+        cache_creation_1h: 0,
         output: 1_000,
     };
     // At the threshold: base prices ($2.50/M, $0.25/M cached, $15/M out).
@@ -178,6 +197,7 @@ fn a_tier_without_cache_prices_keeps_the_lower_ones_and_resolves_to_its_input_pr
         input,
         cached_read: 100,
         cache_creation: 100,
+        cache_creation_1h: 0,
         output: 1,
     };
     // Above 1k: input 10, output still 2, cache read still 0.1, cache creation = input 10.
@@ -194,6 +214,7 @@ fn inconsistent_counts_saturate() {
         input: 10,
         cached_read: 1_000,
         cache_creation: 1_000,
+        cache_creation_1h: 0,
         output: 0,
     };
     let cost = excerpt().cost("claude-haiku-4-5", &tokens).expect("priced");
@@ -203,6 +224,7 @@ fn inconsistent_counts_saturate() {
         input: u64::MAX,
         cached_read: u64::MAX,
         cache_creation: u64::MAX,
+        cache_creation_1h: 0,
         output: u64::MAX,
     };
     let cost = excerpt().cost("claude-haiku-4-5", &max).expect("priced");
@@ -429,6 +451,129 @@ fn a_bad_price_in_a_file_names_the_file_the_entry_and_the_field() {
 }
 
 #[test]
+fn a_bad_modifier_field_names_the_file_the_entry_and_the_field() {
+    let path = testdata("bad-modifier.json");
+    let error = PriceTable::load(&path).expect_err("a bad one-hour price");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: entry \"claude-x\": cache_creation_input_token_cost_above_1hr must be a non-negative number, got -6e-6",
+            path.display()
+        )
+    );
+    for field in [
+        "input_cost_per_token_flex",
+        "output_cost_per_token_batches",
+        "cache_read_input_token_cost_priority",
+        "cache_creation_input_token_cost_batches",
+        "cache_creation_input_token_cost_above_1hr_priority",
+        "cache_creation_input_token_cost_above_1hr_above_200k_tokens",
+        "input_cost_per_token_above_272k_tokens_flex",
+        "output_cost_per_token_above_200k_tokens_batches",
+    ] {
+        let text = format!(
+            r#"{{"m": {{"input_cost_per_token": 1, "output_cost_per_token": 1, "{field}": "cheap"}}}}"#
+        );
+        assert_eq!(
+            parse_error(&text),
+            format!(
+                r#"prices.json: entry "m": {field} must be a non-negative number, got "cheap""#
+            ),
+        );
+    }
+}
+
+#[test]
+fn tier_prices_fall_back_field_by_field_as_litellm_does() {
+    let text = r#"{"m": {
+        "input_cost_per_token": 1.0, "output_cost_per_token": 2.0,
+        "cache_read_input_token_cost": 0.1,
+        "input_cost_per_token_above_1k_tokens": 10.0,
+        "input_cost_per_token_flex": 0.5,
+        "output_cost_per_token_above_1k_tokens_flex": 15.0,
+        "input_cost_per_token_batches": 0.4,
+        "input_cost_per_token_priority": 3.0
+    }}"#;
+    let m = PriceTable::from_json(text, "t.json").expect("parses");
+    let m = m.get("m").expect("listed");
+    let tokens = |input| Tokens {
+        input,
+        cached_read: 100,
+        output: 10,
+        ..Tokens::default()
+    };
+    // Flex below the threshold: flex input, standard cache read and output.
+    assert_usd(
+        m.cost_usd_in(&tokens(500), ServiceTier::Flex),
+        400.0 * 0.5 + 100.0 * 0.1 + 10.0 * 2.0,
+    );
+    // Flex above it: the standard long-context input (no flex one), the flex one for output.
+    assert_usd(
+        m.cost_usd_in(&tokens(1_500), ServiceTier::Flex),
+        1_400.0 * 10.0 + 100.0 * 0.1 + 10.0 * 15.0,
+    );
+    // Batch: its input price; no batch output price, so the standard one (not halved).
+    assert_usd(
+        m.cost_usd_in(&tokens(500), ServiceTier::Batch),
+        400.0 * 0.4 + 100.0 * 0.1 + 10.0 * 2.0,
+    );
+    // Priority above the threshold: the standard long-context input (10) beats priority (3).
+    assert_usd(
+        m.cost_usd_in(&tokens(1_500), ServiceTier::Priority),
+        1_400.0 * 10.0 + 100.0 * 0.1 + 10.0 * 2.0,
+    );
+}
+
+#[test]
+fn one_hour_cache_writes_are_priced_at_their_own_price() {
+    let table = excerpt();
+    let sonnet = table.get("claude-sonnet-4-5").expect("listed");
+    // 100 plain input, 1,000 written for 5 minutes, 4,000 for an hour, 50 output.
+    let tokens = Tokens {
+        cache_creation_1h: 4_000,
+        ..Tokens::from_anthropic(100, 0, 5_000, 50)
+    };
+    assert_usd(
+        sonnet.cost_usd(&tokens),
+        100.0 * 3e-6 + 1_000.0 * 3.75e-6 + 4_000.0 * 6e-6 + 50.0 * 1.5e-5,
+    );
+    // More one-hour writes than writes: all of them at the one-hour price, never negative.
+    let lying = Tokens {
+        cache_creation_1h: 9_000,
+        ..tokens
+    };
+    assert_usd(
+        sonnet.cost_usd(&lying),
+        100.0 * 3e-6 + 5_000.0 * 6e-6 + 50.0 * 1.5e-5,
+    );
+    // No one-hour price: the cache-creation price.
+    let gpt = table.get("gpt-4o").expect("listed");
+    assert_usd(
+        gpt.cost_usd(&tokens),
+        100.0 * 2.5e-6 + 5_000.0 * 2.5e-6 + 50.0 * 1e-5,
+    );
+}
+
+#[test]
+fn stated_tiers() {
+    for (stated, tier) in [
+        ("priority", ServiceTier::Priority),
+        ("Priority", ServiceTier::Priority),
+        ("flex", ServiceTier::Flex),
+        ("batch", ServiceTier::Batch),
+        ("default", ServiceTier::Standard),
+        ("standard", ServiceTier::Standard),
+        ("auto", ServiceTier::Standard),
+        ("scale", ServiceTier::Standard),
+        ("", ServiceTier::Standard),
+    ] {
+        assert_eq!(ServiceTier::from_stated(stated), tier, "{stated}");
+    }
+    let names: Vec<&str> = ServiceTier::ALL.iter().map(|t| t.name()).collect();
+    assert_eq!(names, ["standard", "priority", "flex", "batch"]);
+}
+
+#[test]
 fn malformed_fields_are_errors_even_in_entries_that_would_be_skipped() {
     let cases = [
         (
@@ -462,6 +607,7 @@ fn priority_prices_come_from_the_priority_fields_never_below_standard() {
         input: 1_000,
         cached_read: 400,
         cache_creation: 0,
+        cache_creation_1h: 0,
         output: 200,
     };
     let gpt4o = table.get("gpt-4o").expect("listed");
@@ -497,9 +643,10 @@ fn priority_prices_come_from_the_priority_fields_never_below_standard() {
 fn fields_that_are_not_read_are_never_errors() {
     let text = r#"{"m": {"input_cost_per_token": null, "output_cost_per_token": 1,
                          "max_output_tokens": "lots", "mode": 7,
-                         "input_cost_per_token_batches": "x",
-                         "cache_creation_input_token_cost_above_1hr": "x",
-                         "input_cost_per_token_above_272k_tokens_flex": "x"},
+                         "input_cost_per_token_ultrafast": "x",
+                         "cache_creation_input_token_cost_above_12hr": "x",
+                         "input_cost_per_audio_token_batches": "x",
+                         "input_cost_per_token_priority_above_200k_tokens": "x"},
                    "n": {"input_cost_per_token": 1, "output_cost_per_token": 1,
                          "max_output_tokens": 1.5}}"#;
     let table = PriceTable::from_json(text, "t.json").expect("parses");
@@ -577,6 +724,7 @@ fn any_tokens() -> impl Strategy<Value = Tokens> {
             input,
             cached_read,
             cache_creation,
+            cache_creation_1h: 0,
             output,
         },
     )
@@ -643,7 +791,45 @@ proptest! {
         fields.insert("mode".to_owned(), Value::from("chat"));
         let text = serde_json::json!({ "m": fields }).to_string();
         if let Ok(table) = PriceTable::from_json(&text, "t.json") {
-            let _ = table.cost("m", &Tokens { input: 5, cached_read: 3, cache_creation: 9, output: 1 });
+            let _ = table.cost("m", &Tokens { input: 5, cached_read: 3, cache_creation: 9, cache_creation_1h: 4, output: 1 });
         }
+    }
+}
+
+/// `testdata/prices/litellm-modifiers.json`: costs LiteLLM computes for each billing modifier
+/// (priority, flex, one-hour cache writes, batch) on the price file the built-in table is
+/// copied from (`litellm_modifiers.py` wrote it). The built-in table gives the same costs.
+#[test]
+fn the_builtin_table_prices_modifiers_as_litellm_does() {
+    let text = std::fs::read_to_string(testdata("litellm-modifiers.json")).expect("the table");
+    let table: Value = serde_json::from_str(&text).expect("JSON");
+    let version = table["litellm_version"].as_str().expect("a version");
+    assert!(
+        PriceTable::BUILTIN_SOURCE.contains(&format!("LiteLLM {version} ")),
+        "computed with LiteLLM {version}, the built-in table is {}",
+        PriceTable::BUILTIN_SOURCE
+    );
+    let prices = PriceTable::builtin();
+    let cases = table["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 16, "{} cases", cases.len());
+    for case in cases {
+        let n = |k: &str| case[k].as_u64().expect(k);
+        let model = case["model"].as_str().expect("model");
+        let tier = ServiceTier::from_stated(case["tier"].as_str().expect("tier"));
+        let (five, hour) = (n("cache_creation_5m_tokens"), n("cache_creation_1h_tokens"));
+        let tokens = Tokens {
+            input: n("input_tokens"),
+            cached_read: n("cached_read_tokens"),
+            cache_creation: five + hour,
+            cache_creation_1h: hour,
+            output: n("output_tokens"),
+        };
+        let expected = case["litellm_cost_usd"].as_f64().expect("a cost");
+        let cost = prices.cost_in(model, &tokens, tier).expect("priced");
+        assert!(
+            (cost.usd - expected).abs() <= expected * 1e-9,
+            "{model} at {tier:?}: {} != LiteLLM's {expected}",
+            cost.usd
+        );
     }
 }

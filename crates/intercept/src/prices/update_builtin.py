@@ -19,10 +19,13 @@ OPENAI = re.compile(
     r"^(gpt-4o(-mini)?|gpt-4\.1(-mini|-nano)?|o3(-mini|-pro)?|o4-mini)(-\d{4}-\d\d-\d\d)?$"
     r"|^gpt-5"
 )
+# The price fields agentlog reads (see prices.rs): the four per-token prices and one-hour
+# cache writes, each optionally for a long-context threshold, then optionally for a service
+# tier (priority, flex) or the batch API.
 KEEP = re.compile(
     r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
-    r"|cache_creation_input_token_cost)(_above_\d+k?_tokens)?$"
-    r"|^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost)_priority$"
+    r"|cache_creation_input_token_cost(_above_1hr)?)(_above_\d+k?_tokens)?"
+    r"(_priority|_flex|_batches)?$"
     r"|^(litellm_provider|mode|max_input_tokens|max_output_tokens)$"
 )
 

@@ -22,7 +22,7 @@ use agentlog_core::event::{
 };
 
 use super::super::budget::{Held, Standing, worst_case};
-use super::super::prices::{PriceTable, Tokens};
+use super::super::prices::{PriceTable, ServiceTier, Tokens};
 use super::super::usage::Usage;
 use super::forward::RequestBody;
 use super::observe::{End, Observed, Reach};
@@ -141,13 +141,21 @@ impl State {
         end: End,
     ) -> Result<(), LogUnavailable> {
         let mut logged_usage = None;
+        // The tier the request asked for, put there when it was forwarded.
+        let requested = ServiceTier::from_stated(&response.service_tier);
+        let mut priced_at = requested;
         if let Some(observed) = observed {
             if self.profile == Profile::V1 {
                 logged_usage = usage_transform(&response.host, &observed.usage);
             }
-            account(&mut response, observed, &self.prices);
+            priced_at = account(&mut response, observed, &self.prices, requested);
         }
         let warning = self.settle(&mut response, reservation, reach);
+        response.service_tier = match response.cost_source.as_str() {
+            COST_FROM_PRICES => priced_at.name().to_owned(),
+            COST_FROM_RESERVATION => requested.name().to_owned(),
+            _ => String::new(),
+        };
         let mut record = match self.profile {
             Profile::V0 => Record::new(response),
             Profile::V1 => Record::new(HttpResponse::from(response)),
@@ -265,10 +273,17 @@ fn charge(response: &mut LlmResponse, reserved: f64, reach: Reach) -> f64 {
 }
 
 /// Puts what the response reported on its event: the model, the token counts, the cost (the
-/// provider's, else computed from `prices`), and `usage` `unknown` (nothing reported) or
-/// `partial` (not final).
-fn account(response: &mut LlmResponse, observed: Observed, prices: &PriceTable) {
+/// provider's, else computed from `prices` at the service tier the response states, or at
+/// `requested` when it states none), and `usage` `unknown` (nothing reported) or `partial`
+/// (not final). Returns the tier the cost was computed at.
+fn account(
+    response: &mut LlmResponse,
+    observed: Observed,
+    prices: &PriceTable,
+    requested: ServiceTier,
+) -> ServiceTier {
     let usage = observed.usage;
+    let tier = usage.service_tier.unwrap_or(requested);
     response.usage = if !usage.is_known() {
         USAGE_UNKNOWN.to_owned()
     } else if !observed.complete {
@@ -280,7 +295,7 @@ fn account(response: &mut LlmResponse, observed: Observed, prices: &PriceTable) 
         response.cost_usd = Some(cost);
         response.cost_source = COST_FROM_PROVIDER.to_owned();
     } else if usage.is_known()
-        && let Some(cost) = prices.cost(&usage.model, &tokens_of(&usage))
+        && let Some(cost) = prices.cost_in(&usage.model, &tokens_of(&usage), tier)
     {
         response.cost_usd = Some(round_usd(cost.usd));
         response.cost_source = COST_FROM_PRICES.to_owned();
@@ -291,6 +306,7 @@ fn account(response: &mut LlmResponse, observed: Observed, prices: &PriceTable) 
     response.cached_input_tokens = usage.cached_input_tokens;
     response.cache_creation_input_tokens = usage.cache_creation_input_tokens;
     response.reasoning_tokens = usage.reasoning_tokens;
+    tier
 }
 
 /// A computed cost rounded to a trillionth of a dollar, so that float noise
@@ -306,6 +322,7 @@ fn tokens_of(usage: &Usage) -> Tokens {
         input: usage.input_tokens.unwrap_or(0),
         cached_read: usage.cached_input_tokens.unwrap_or(0),
         cache_creation: usage.cache_creation_input_tokens.unwrap_or(0),
+        cache_creation_1h: usage.cache_creation_1h_input_tokens.unwrap_or(0),
         output: usage.output_tokens.unwrap_or(0),
     }
 }
@@ -399,16 +416,26 @@ mod tests {
     fn account_marks_unknown_and_partial_usage_and_prices_the_rest() {
         let prices = PriceTable::builtin();
         let mut r = LlmResponse::default();
-        account(&mut r, observed(None, true), &prices);
+        account(&mut r, observed(None, true), &prices, ServiceTier::Standard);
         assert_eq!(
             (r.usage.as_str(), r.cost_usd, r.input_tokens),
             ("unknown", None, None)
         );
         let mut r = LlmResponse::default();
-        account(&mut r, observed(Some(100), false), &prices);
+        account(
+            &mut r,
+            observed(Some(100), false),
+            &prices,
+            ServiceTier::Standard,
+        );
         assert_eq!(r.usage, "partial");
         let mut r = LlmResponse::default();
-        account(&mut r, observed(Some(100), true), &prices);
+        account(
+            &mut r,
+            observed(Some(100), true),
+            &prices,
+            ServiceTier::Standard,
+        );
         assert_eq!(
             (r.usage.as_str(), r.cost_source.as_str()),
             ("", "price_table")

@@ -43,6 +43,7 @@ use hyper::body::Incoming;
 use super::super::BoxBody;
 use super::super::budget::{RequestFacts, Standing};
 use super::super::inject::Channel;
+use super::super::prices::ServiceTier;
 use super::super::upstream::{self, BoxError};
 use super::super::usage::UsageParser;
 use super::observe::{End, ObservedBody, Pending};
@@ -84,8 +85,8 @@ pub(super) async fn forward(
     }
     let llm = state.is_llm(&target.host);
     let exchange = Exchange::new(&parts, &target, &destination, state.profile, llm);
-    let body = match read_body(&state, body, llm, &target, channel).await {
-        Ok(body) => body.with_path(parts.uri.path()),
+    let body = match read_body(&state, body, llm, &target, channel, &parts).await {
+        Ok(body) => body,
         Err(Refusal::Leak(leaks)) => return refuse_leak(&state, leaks, &target, channel),
         Err(Refusal::Local(local, model)) => {
             return exchange.answer_locally(&state, local, &model);
@@ -114,7 +115,8 @@ pub(super) async fn forward(
     }
     let pending = if state.records_exchange(llm) {
         let reserved = reservation.as_ref().map(crate::budget::Held::amount);
-        match exchange.write_request(&state, body.model().to_owned(), reserved) {
+        let tier = body.facts().map(RequestFacts::requested_tier);
+        match exchange.write_request(&state, body.model().to_owned(), reserved, tier) {
             Ok(mut pending) => {
                 pending.hold(reservation);
                 Some(pending)
@@ -232,6 +234,7 @@ impl Exchange {
         state: &Arc<State>,
         model: String,
         reserved_usd: Option<f64>,
+        tier: Option<ServiceTier>,
     ) -> Result<Pending, LogUnavailable> {
         let exchange_id = state.exchange_ids.next();
         let request = HttpRequest {
@@ -250,6 +253,8 @@ impl Exchange {
             host: self.host.clone(),
             path: self.path.clone(),
             exchange_id,
+            // The tier asked for, until the response's own tier replaces it (`account`).
+            service_tier: tier.map(|t| t.name().to_owned()).unwrap_or_default(),
             ..Default::default()
         };
         Ok(Pending::new(state.clone(), meta, self.tag, self.llm))
@@ -267,7 +272,7 @@ impl Exchange {
             _ => ("request body could not be read".to_owned(), End::Complete),
         };
         let resp = reply::local(&self.host, local, &message);
-        match self.write_request(state, model.to_owned(), None) {
+        match self.write_request(state, model.to_owned(), None, None) {
             Ok(pending) => finish_local(Some(pending), resp, end, &self.host),
             Err(LogUnavailable) => resp,
         }
@@ -300,18 +305,6 @@ impl RequestBody {
         }
     }
 
-    /// A buffered body's facts with the model the request path names when the body names
-    /// none ([`RequestFacts::with_path`]).
-    fn with_path(self, path: &str) -> Self {
-        match self {
-            RequestBody::Buffered { bytes, facts } => RequestBody::Buffered {
-                bytes,
-                facts: facts.with_path(path),
-            },
-            other => other,
-        }
-    }
-
     /// The model the body names (read only from buffered bodies); empty when unknown.
     fn model(&self) -> &str {
         self.facts().map_or("", |f| f.model.as_str())
@@ -324,6 +317,7 @@ async fn read_body(
     llm: bool,
     target: &Target,
     channel: Channel,
+    parts: &Parts,
 ) -> Result<RequestBody, Refusal> {
     let scanner = state.injector.body_scanner(&target.host, channel);
     if llm {
@@ -346,7 +340,13 @@ async fn read_body(
                 return Err(Refusal::Leak(leaks));
             }
         }
-        let facts = RequestFacts::of_body(&bytes);
+        // A compressed body is priced decoded; `with_path` names a model the path holds.
+        let encoding = parts
+            .headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap_or("unreadable"));
+        let facts =
+            RequestFacts::of_encoded(parts.uri.path(), encoding, &bytes, state.max_request_body);
         return Ok(RequestBody::Buffered { bytes, facts });
     }
     let Some(scanner) = scanner else {

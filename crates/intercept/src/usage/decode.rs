@@ -113,15 +113,7 @@ impl Decoder {
     /// The decoder for a `deflate` body starting with `head`: zlib when `head` is a valid
     /// zlib header (deflate method, window at most 32 KiB, check bits), raw deflate otherwise.
     fn for_deflate(head: &[u8], sink: Sink) -> Self {
-        let zlib = match head {
-            [cmf, flg, ..] => {
-                cmf & 0x0f == 8
-                    && cmf >> 4 <= 7
-                    && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
-            }
-            _ => false,
-        };
-        if zlib {
+        if zlib_header(head) {
             Decoder::Zlib(flate2::write::ZlibDecoder::new(sink))
         } else {
             Decoder::Deflate(flate2::write::DeflateDecoder::new(sink))
@@ -304,5 +296,119 @@ impl Decoding {
         // The decoder writes into its sink once more when dropped: the spent parser that
         // replaces the real one refuses it.
         std::mem::replace(&mut self.decoder.sink_mut().body, BodyParser::spent())
+    }
+}
+
+/// A whole request body as [`decode_whole`] found it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Whole {
+    /// Not compressed (no `Content-Encoding`, or only `identity`).
+    Identity,
+    /// Decoded, at most the cap.
+    Decoded(Vec<u8>),
+    /// A coding this module does not decode (or two stacked), a corrupt or truncated body,
+    /// or one that decodes to more than the cap.
+    Unreadable,
+}
+
+/// Where [`decode_whole`] writes: a buffer refusing to grow past its cap.
+struct Capped {
+    out: Vec<u8>,
+    cap: usize,
+}
+
+impl Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.out.len().saturating_add(buf.len()) > self.cap {
+            return Err(io::Error::other("decoded body over the cap"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Decodes a whole body sent with this `Content-Encoding` into at most `cap` bytes, with the
+/// same decoders and limits as a response body (one coding; a zstd window of at most 8 MiB;
+/// no large-window brotli). A body that does not decode completely is [`Whole::Unreadable`].
+pub(crate) fn decode_whole(content_encoding: &str, body: &[u8], cap: usize) -> Whole {
+    let coding = match Coding::parse(content_encoding) {
+        Some(Some(coding)) => coding,
+        Some(None) => return Whole::Identity,
+        None => return Whole::Unreadable,
+    };
+    let sink = Capped {
+        out: Vec::new(),
+        cap,
+    };
+    let decoded = match coding {
+        Coding::Gzip => finish_flate(flate2::write::MultiGzDecoder::new(sink), body),
+        Coding::Deflate if zlib_header(body) => {
+            finish_flate(flate2::write::ZlibDecoder::new(sink), body)
+        }
+        Coding::Deflate => finish_flate(flate2::write::DeflateDecoder::new(sink), body),
+        Coding::Brotli => {
+            let mut writer = brotli_decompressor::DecompressorWriter::new(sink, BROTLI_BUFFER);
+            writer.set_parameter(
+                brotli_decompressor::BrotliDecoderParameter::BROTLI_DECODER_PARAM_LARGE_WINDOW,
+                0,
+            );
+            writer
+                .write_all(body)
+                .and_then(|()| writer.close())
+                .ok()
+                .and_then(|()| writer.into_inner().ok())
+        }
+        Coding::Zstd => ZstdWriter::new(sink, ZSTD_WINDOW_LOG_MAX)
+            .ok()
+            .and_then(|mut writer| {
+                writer.write_all(body).ok()?;
+                writer.finish().ok()?;
+                Some(writer.into_inner())
+            }),
+    };
+    decoded.map_or(Whole::Unreadable, |sink| Whole::Decoded(sink.out))
+}
+
+/// The flate2 writers share these methods but no trait.
+trait FlateWriter: Write {
+    fn finish_into(self) -> io::Result<Capped>;
+}
+
+impl FlateWriter for flate2::write::MultiGzDecoder<Capped> {
+    fn finish_into(self) -> io::Result<Capped> {
+        self.finish()
+    }
+}
+
+impl FlateWriter for flate2::write::ZlibDecoder<Capped> {
+    fn finish_into(self) -> io::Result<Capped> {
+        self.finish()
+    }
+}
+
+impl FlateWriter for flate2::write::DeflateDecoder<Capped> {
+    fn finish_into(self) -> io::Result<Capped> {
+        self.finish()
+    }
+}
+
+/// Writes `body` through a flate2 decoder and finishes it; `None` on any error.
+fn finish_flate(mut writer: impl FlateWriter, body: &[u8]) -> Option<Capped> {
+    writer.write_all(body).ok()?;
+    writer.finish_into().ok()
+}
+
+/// Whether `head` starts with a valid zlib header (deflate method, window at most 32 KiB,
+/// check bits).
+fn zlib_header(head: &[u8]) -> bool {
+    match head {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        _ => false,
     }
 }

@@ -115,8 +115,10 @@ mod zstd_stream;
 
 use serde_json::Value;
 
+use super::prices::ServiceTier;
 use body::BodyParser;
 use decode::{Coding, Decoding};
+pub(crate) use decode::{Whole, decode_whole};
 
 /// Largest JSON response body parsed for usage.
 pub const MAX_JSON_BODY: usize = 8 << 20;
@@ -158,6 +160,12 @@ pub struct Usage {
     pub cache_creation_input_tokens: Option<u64>,
     /// Reasoning tokens (a part of `output_tokens`).
     pub reasoning_tokens: Option<u64>,
+    /// Cache writes with a one-hour lifetime (a part of `cache_creation_input_tokens`;
+    /// Anthropic's `cache_creation.ephemeral_1h_input_tokens`).
+    pub cache_creation_1h_input_tokens: Option<u64>,
+    /// The service tier the response states it was served at (OpenAI's `service_tier`,
+    /// Anthropic's `usage.service_tier`); `None` when it states none.
+    pub service_tier: Option<ServiceTier>,
     /// The cost the provider reported (OpenRouter's `usage.cost`, in US dollars).
     pub provider_cost_usd: Option<f64>,
     /// A usage block held a count that cannot be true (see the module documentation): every
@@ -183,7 +191,9 @@ impl Usage {
             {
                 self.model = model.to_owned();
             }
+            self.service_tier = stated_tier(scope).or(self.service_tier);
             if let Some(usage) = scope.get("usage").filter(|u| u.is_object()) {
+                self.service_tier = stated_tier(usage).or(self.service_tier);
                 self.absorb_usage(usage);
             }
         }
@@ -238,9 +248,11 @@ impl Usage {
             n("output_tokens_details.reasoning_tokens"),
         );
         // Anthropic messages (and OpenAI responses): `input_tokens` excludes the cache there.
-        let (read, creation) = (
-            n("cache_read_input_tokens"),
-            n("cache_creation_input_tokens"),
+        let read = n("cache_read_input_tokens");
+        let creation = cache_creation(counts);
+        set(
+            &mut self.cache_creation_1h_input_tokens,
+            n("cache_creation.ephemeral_1h_input_tokens"),
         );
         set(&mut self.cached_input_tokens, read);
         set(&mut self.cache_creation_input_tokens, creation);
@@ -260,6 +272,29 @@ impl Usage {
     }
 }
 
+/// Anthropic's cache writes: `cache_creation_input_tokens`, or the sum of its breakdown by
+/// lifetime (`cache_creation.ephemeral_5m_input_tokens` and `ephemeral_1h_input_tokens`)
+/// when that is larger, so that no write is priced as plain input.
+fn cache_creation(counts: &ReadCounts) -> Option<u64> {
+    let total = counts.get("cache_creation_input_tokens");
+    let five = counts.get("cache_creation.ephemeral_5m_input_tokens");
+    let hour = counts.get("cache_creation.ephemeral_1h_input_tokens");
+    if five.is_none() && hour.is_none() {
+        return total;
+    }
+    let parts = five.unwrap_or(0).saturating_add(hour.unwrap_or(0));
+    Some(total.map_or(parts, |total| total.max(parts)))
+}
+
+/// The service tier `scope` states in its `service_tier` string, if it has one.
+pub(crate) fn stated_tier(scope: &Value) -> Option<ServiceTier> {
+    scope
+        .get("service_tier")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .map(ServiceTier::from_stated)
+}
+
 /// The provider cost a usage object reports (`usage.cost`), when it is a finite number from 0
 /// to [`MAX_PLAUSIBLE_COST_USD`].
 fn provider_cost(usage: &Value) -> Option<f64> {
@@ -270,7 +305,7 @@ fn provider_cost(usage: &Value) -> Option<f64> {
 }
 
 /// The count fields of a usage object, by path (`prompt_tokens_details.cached_tokens`).
-const COUNT_FIELDS: [&str; 11] = [
+const COUNT_FIELDS: [&str; 13] = [
     "prompt_tokens",
     "completion_tokens",
     "input_tokens",
@@ -282,6 +317,8 @@ const COUNT_FIELDS: [&str; 11] = [
     "input_tokens_details.cached_tokens",
     "output_tokens_details.reasoning_tokens",
     "output_tokens_details.thinking_tokens",
+    "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation.ephemeral_1h_input_tokens",
 ];
 
 /// The count fields present in one usage object (or in several merged), each checked once.

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use super::{ReadCounts, Usage, provider_cost};
+use super::super::prices::ServiceTier;
+use super::{ReadCounts, Usage, provider_cost, stated_tier};
 
 /// `event:` names of Anthropic's stream: data without a `type` takes its event's name, as the
 /// Anthropic SDK fills it in.
@@ -25,6 +26,8 @@ pub(super) struct StreamUsage {
     counts: Option<ReadCounts>,
     /// The provider cost of the usage object that counts.
     cost: Option<f64>,
+    /// The service tier the stream last stated.
+    tier: Option<ServiceTier>,
     /// A usage object that counts held a count that cannot be true: nothing counts any more.
     implausible: bool,
     /// Anthropic's `message_start` was seen: `message_delta` counts from then on.
@@ -65,6 +68,7 @@ impl StreamUsage {
         let mut usage = Usage {
             model: self.model.clone(),
             implausible: self.implausible,
+            service_tier: self.tier,
             ..Usage::default()
         };
         if let Some(counts) = self.counts.as_ref().filter(|_| !self.implausible) {
@@ -133,7 +137,9 @@ impl StreamUsage {
         self.ended |= last;
     }
 
+    /// The model and the service tier `scope` (a chunk, a message, a response) names.
     fn set_model(&mut self, scope: &Value) {
+        self.tier = stated_tier(scope).or(self.tier);
         if let Some(model) = scope.get("model").and_then(Value::as_str)
             && !model.is_empty()
         {
@@ -155,6 +161,7 @@ impl StreamUsage {
             return;
         };
         let cost = provider_cost(usage);
+        self.tier = stated_tier(usage).or(self.tier);
         match self.counts.as_mut().filter(|_| merge) {
             Some(so_far) => {
                 so_far.merge(&counts);

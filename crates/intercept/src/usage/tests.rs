@@ -536,6 +536,7 @@ fn provider_fixtures_report_every_count() {
                         input: u.input_tokens.unwrap_or(0),
                         cached_read: u.cached_input_tokens.unwrap_or(0),
                         cache_creation: u.cache_creation_input_tokens.unwrap_or(0),
+                        cache_creation_1h: 0,
                         output: u.output_tokens.unwrap_or(0),
                     };
                     prices.cost(&u.model, &tokens).map(|c| c.usd)
@@ -690,8 +691,55 @@ fn the_bound_keeps_a_computed_cost_within_what_counts_could_be() {
         input: u.input_tokens.unwrap_or(0),
         cached_read: u.cached_input_tokens.unwrap_or(0),
         cache_creation: u.cache_creation_input_tokens.unwrap_or(0),
+        cache_creation_1h: 0,
         output: u.output_tokens.unwrap_or(0),
     };
     let cost = crate::prices::PriceTable::builtin().highest_cost(&tokens);
     assert!(cost.is_finite() && cost > 0.0 && cost < 1e7, "{cost}");
+}
+
+#[test]
+fn service_tiers_and_one_hour_cache_writes_are_read() {
+    use crate::prices::ServiceTier;
+    // Anthropic JSON: the tier in usage, the writes split by lifetime.
+    let body = br#"{"model":"claude-sonnet-4-5","usage":{"input_tokens":10,"output_tokens":5,
+        "cache_read_input_tokens":0,"cache_creation_input_tokens":300,
+        "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},
+        "service_tier":"batch"}}"#;
+    let usage = parse(JSON, None, body, body.len()).finish();
+    assert_eq!(usage.service_tier, Some(ServiceTier::Batch));
+    assert_eq!(usage.cache_creation_input_tokens, Some(300));
+    assert_eq!(usage.cache_creation_1h_input_tokens, Some(200));
+    assert_eq!(usage.input_tokens, Some(310));
+    // A breakdown larger than the total counts whole: no write is priced as plain input.
+    let body = br#"{"usage":{"input_tokens":10,"output_tokens":5,"cache_creation_input_tokens":50,
+        "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}}"#;
+    let usage = parse(JSON, None, body, 7).finish();
+    assert_eq!(usage.cache_creation_input_tokens, Some(300));
+    assert_eq!(usage.input_tokens, Some(310));
+    assert_eq!(usage.service_tier, None);
+    // A lying breakdown is a lying usage block.
+    let body = br#"{"usage":{"input_tokens":10,"output_tokens":5,
+        "cache_creation":{"ephemeral_1h_input_tokens":-1}}}"#;
+    assert!(parse(JSON, None, body, 9).finish().implausible);
+    // OpenAI: chat chunks and the Responses API's response name the tier.
+    let chat = sse(&[
+        "data: {\"model\":\"gpt-5\",\"service_tier\":\"default\",\"choices\":[]}\n\n",
+        "data: {\"model\":\"gpt-5\",\"service_tier\":\"flex\",\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\n",
+        "data: [DONE]\n\n",
+    ]);
+    assert_eq!(chat.service_tier, Some(ServiceTier::Flex));
+    let responses = sse(&[
+        "data: {\"type\":\"response.completed\",\"response\":{\"model\":\"o3\",\"service_tier\":\"priority\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n",
+    ]);
+    assert_eq!(responses.service_tier, Some(ServiceTier::Priority));
+    // Anthropic's stream: the tier and the one-hour writes of message_start.
+    let anthropic = sse(&[
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-haiku-4-5\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1,\"cache_creation_input_tokens\":40,\"cache_creation\":{\"ephemeral_5m_input_tokens\":0,\"ephemeral_1h_input_tokens\":40},\"service_tier\":\"standard\"}}}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    ]);
+    assert_eq!(anthropic.service_tier, Some(ServiceTier::Standard));
+    assert_eq!(anthropic.cache_creation_1h_input_tokens, Some(40));
+    assert_eq!(triple(&anthropic), ("claude-haiku-4-5", Some(45), Some(9)));
 }

@@ -47,6 +47,11 @@ impl<W: Write> ZstdWriter<W> {
         })
     }
 
+    /// The writer decoded bytes went to.
+    pub(super) fn into_inner(self) -> W {
+        self.inner
+    }
+
     pub(super) fn get_ref(&self) -> &W {
         &self.inner
     }
