@@ -43,6 +43,7 @@ fn worst_bill(prices: &PriceTable, body: &Value, body_bytes: usize) -> (String, 
         input: body_bytes as u64,
         cached_read: 0,
         cache_creation: 0,
+        cache_creation_1h: 0,
         output: per_completion.saturating_mul(completions),
     };
     // A model the table does not know may cost as much as the dearest entry it has.
