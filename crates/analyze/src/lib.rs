@@ -192,6 +192,10 @@ pub struct FileSummary {
     /// known field has the wrong type, or not an object), `unrecognised` (an object of neither
     /// family). Kinds with no line are left out.
     pub skipped: BTreeMap<&'static str, LineList>,
+    /// Records (still counted) with a number that carries a secret (a supplied PIN as an
+    /// `elapsed_ms`, a token count or a numeric `ts`): that number is left out of every
+    /// figure, so no mean, sum, percentile or time bucket is computed from it.
+    pub secret_numbers: LineList,
     /// Why the input was not read (a FIFO or device met in a directory walk, a directory
     /// without logs).
     pub note: Option<String>,

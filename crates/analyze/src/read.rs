@@ -25,6 +25,7 @@ use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use agentlog_validate::lines::{LineReader, Piece, split};
+use agentlog_validate::secrets::redact::Redactor;
 
 use crate::ledger::LedgerAgg;
 use crate::record::{self, Bad, Family, Kind};
@@ -89,6 +90,8 @@ pub(crate) struct Tally {
     by_family: BTreeMap<Family, u64>,
     first_family: Option<Family>,
     skipped: BTreeMap<&'static str, LineList>,
+    /// Records with a number that carries a secret.
+    secret_numbers: LineList,
 }
 
 impl Tally {
@@ -109,6 +112,12 @@ impl Tally {
             *self.by_family.entry(family).or_default() += n;
         }
         self.first_family = self.first_family.or(later.first_family);
+        self.secret_numbers.count += later.secret_numbers.count;
+        let room = LINE_NUMBERS_KEPT.saturating_sub(self.secret_numbers.lines.len());
+        let numbers = later.secret_numbers.lines.into_iter().take(room);
+        self.secret_numbers
+            .lines
+            .extend(numbers.map(|n| n + offset));
         for (kind, list) in later.skipped {
             let mine = self.skipped.entry(kind).or_default();
             mine.count += list.count;
@@ -120,15 +129,23 @@ impl Tally {
 }
 
 /// Classifies one line and adds it to `aggs`.
-fn one_line(aggs: &mut Aggs, tally: &mut Tally, number: u64, line: &[u8]) {
+fn one_line(aggs: &mut Aggs, tally: &mut Tally, number: u64, line: &[u8], redactor: &Redactor) {
     if line.iter().all(u8::is_ascii_whitespace) {
         return tally.skip("blank", number);
     }
-    let raw = match record::parse(line) {
+    let mut raw = match record::parse(line) {
         Ok(raw) => raw,
         Err(Bad::NotJson) => return tally.skip("not_json", number),
         Err(Bad::Malformed) => return tally.skip("malformed", number),
     };
+    // A number that is a secret is not a measurement: left out of every figure, so no
+    // mean, sum or bucket can give it back.
+    if raw.withhold_secret_numbers(redactor) {
+        tally.secret_numbers.count += 1;
+        if tally.secret_numbers.lines.len() < LINE_NUMBERS_KEPT {
+            tally.secret_numbers.lines.push(number);
+        }
+    }
     let kind = raw.kind();
     let Some(family) = kind.family() else {
         return tally.skip("unrecognised", number);
@@ -142,7 +159,8 @@ fn one_line(aggs: &mut Aggs, tally: &mut Tally, number: u64, line: &[u8]) {
 }
 
 /// Every line of `batch`, numbered from 1; lines longer than `max` are only counted.
-fn process(aggs: &mut Aggs, batch: &Batch, max: usize) -> Tally {
+fn process(aggs: &mut Aggs, batch: &Batch, options: &Options) -> Tally {
+    let max = options.max_line_len;
     let mut tally = Tally {
         seq: batch.seq,
         ..Tally::default()
@@ -158,7 +176,7 @@ fn process(aggs: &mut Aggs, batch: &Batch, max: usize) -> Tally {
         if line.len() > max {
             tally.skip("too_long", number);
         } else {
-            one_line(aggs, &mut tally, number, line);
+            one_line(aggs, &mut tally, number, line, &options.redactor);
         }
     }
     tally
@@ -186,7 +204,7 @@ pub(crate) fn read(
             tallies.append(&mut rest);
             break;
         }
-        tallies.push(process(aggs, &batch, options.max_line_len));
+        tallies.push(process(aggs, &batch, options));
     }
     tallies.sort_by_key(|t| t.seq);
     let mut total = Tally::default();
@@ -200,6 +218,7 @@ pub(crate) fn read(
         records: total.by_family.values().sum(),
         records_by_family: total.by_family,
         skipped: total.skipped,
+        secret_numbers: total.secret_numbers,
         ..FileSummary::default()
     })
 }
@@ -286,7 +305,7 @@ fn work(receive: &Mutex<Receiver<Batch>>, done: &Sender<(Tally, Aggs)>, options:
             return;
         };
         let mut aggs = Aggs::new(options);
-        let tally = process(&mut aggs, &batch, options.max_line_len);
+        let tally = process(&mut aggs, &batch, options);
         if done.send((tally, aggs)).is_err() {
             return;
         }

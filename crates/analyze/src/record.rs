@@ -21,7 +21,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use agentlog_validate::secrets::redact::WITHHELD;
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
+use agentlog_validate::secrets::scan::MIN_SECRET_LEN;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
@@ -226,6 +227,45 @@ impl Raw<'_> {
         } else {
             Kind::Unrecognised
         }
+    }
+
+    /// Drops every number of the record that carries a secret ([`Redactor::leaks_number`]):
+    /// the durations, token counts, cost and a numeric `ts` (the record becomes untimed).
+    /// Returns whether one was dropped. Numbers shorter than the shortest secret are not
+    /// judged: they cannot hold one.
+    pub(crate) fn withhold_secret_numbers(&mut self, redactor: &Redactor) -> bool {
+        if redactor.scanner().is_empty() {
+            return false;
+        }
+        let leaks = |n: serde_json::Number| {
+            n.to_string().len() >= MIN_SECRET_LEN && redactor.leaks_number(&n)
+        };
+        let mut dropped = false;
+        let mut judge = |field: &mut Option<u64>| {
+            if field.is_some_and(|n| leaks(n.into())) {
+                *field = None;
+                dropped = true;
+            }
+        };
+        judge(&mut self.elapsed_ms);
+        if let Some(data) = &mut self.data {
+            judge(&mut data.duration_ms);
+            judge(&mut data.input_tokens);
+            judge(&mut data.output_tokens);
+            judge(&mut data.cached_input_tokens);
+            judge(&mut data.status_code);
+            let cost = data.cost_usd.and_then(serde_json::Number::from_f64);
+            if cost.is_some_and(leaks) {
+                data.cost_usd = None;
+                dropped = true;
+            }
+        }
+        let ts = (self.ts.map(RawValue::get)).and_then(|t| t.parse::<serde_json::Number>().ok());
+        if ts.is_some_and(leaks) {
+            self.ts = None;
+            dropped = true;
+        }
+        dropped
     }
 
     /// `ts` in Unix seconds: an integer or number of seconds (ledgers), or an RFC 3339 string

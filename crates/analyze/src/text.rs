@@ -100,6 +100,13 @@ fn file_line(f: &FileSummary) -> String {
             lines_text(&list.lines, list.count)
         ));
     }
+    let secret = &f.secret_numbers;
+    if secret.count > 0 {
+        text.push_str(&format!(
+            "; a number that carries a secret, left out of the figures: {}",
+            lines_text(&secret.lines, secret.count)
+        ));
+    }
     text
 }
 

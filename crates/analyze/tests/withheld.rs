@@ -7,6 +7,7 @@ use agentlog_validate::secrets::redact::Redactor;
 use agentlog_validate::secrets::scan::SecretScanner;
 use agentlog_validate::secrets::{Secret, SecretValue};
 use proptest::prelude::*;
+use serde_json::{Value, json};
 
 /// Where a record puts a name: which field carries it.
 #[derive(Clone, Copy, Debug)]
@@ -126,8 +127,10 @@ fn a_numeric_secret_in_ts_is_not_shown_as_its_date() {
     let json = analyze_json(&line, "73910482", 1000);
     let text = json.to_string();
     assert!(!text.contains("1972-05-05"), "{text}");
-    assert_eq!(json["ledger"]["first_ts"], "[redacted]");
-    assert_eq!(json["ledger"]["failures"][0]["last_ts"], "[redacted]");
+    // The record counts, untimed: its time is not a time.
+    assert_eq!(json["ledger"]["first_ts"], Value::Null, "{text}");
+    assert_eq!(json["ledger"]["untimed_records"], 1, "{text}");
+    assert_eq!(json["ledger"]["failures"][0]["count"], 1, "{text}");
     // Another PIN: the date is shown.
     let json = analyze_json(&line, "55501234", 1000);
     assert_eq!(json["ledger"]["first_ts"], "1972-05-05T10:41:22Z");
@@ -156,4 +159,35 @@ fn names_that_read_like_the_reports_markers_are_escaped() {
     let text = json.to_string();
     assert!(!text.contains("\"[redacted]\""), "{text}");
     assert!(text.contains("\\\\u{005B}redacted]"), "{text}");
+}
+
+/// A secret number is left out of every figure: means, sums and time buckets computed from
+/// it would give it back (`2 * mean - other`).
+#[test]
+fn a_secret_number_is_left_out_of_every_figure() {
+    let pin = "48213977";
+    let mut ledger = String::new();
+    for (n, elapsed) in ["10", pin, "30"].iter().enumerate() {
+        let line = record(n, Slot::Tool, "exec", false)
+            .replace("\"elapsed_ms\":5", &format!("\"elapsed_ms\":{elapsed}"));
+        ledger.push_str(&line);
+    }
+    // A numeric ts equal to the PIN: the record is counted, untimed.
+    ledger.push_str(&record(7, Slot::Tool, "exec", false).replace("1800000007", pin));
+    let json = analyze_json(&ledger, pin, 1000);
+    let text = json.to_string();
+    let tool = &json["ledger"]["tools"][0];
+    assert_eq!(tool["calls"], 4, "{text}");
+    assert_eq!(tool["elapsed"]["max_ms"], 30, "{text}");
+    assert_eq!(json["ledger"]["untimed_records"], 1, "{text}");
+    assert_eq!(json["files"][0]["secret_numbers"]["count"], 2, "{text}");
+    assert_eq!(
+        json["files"][0]["secret_numbers"]["lines"],
+        json!([2, 4]),
+        "{text}"
+    );
+    // Nothing computed from the PIN: no mean or sum is shown that gives it back.
+    let mean = tool["elapsed"]["mean_ms"].as_f64().unwrap_or(0.0);
+    assert!((mean - 15.0).abs() < 1e-9, "{text}");
+    assert!(!text.contains(pin) && !text.contains("24106993"), "{text}");
 }
