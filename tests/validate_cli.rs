@@ -939,3 +939,39 @@ fn a_secret_that_is_agentlogs_own_text_is_refused_by_name() {
         );
     }
 }
+
+/// A file whose name carries a secret is listed last, whatever its name: where it sorts
+/// among the names around it is not shown. Two directories that differ only in the secret
+/// give the same report.
+#[test]
+fn a_withheld_file_name_does_not_sort_where_its_value_would() {
+    let run = |secret: &str, command: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["A", "M", "Z", "a", "m", "z"] {
+            std::fs::write(dir.path().join(format!("{name}.jsonl")), GOOD).unwrap();
+        }
+        std::fs::write(
+            dir.path().join(format!("{secret}.jsonl")),
+            format!("{GOOD}not json\n"),
+        )
+        .unwrap();
+        let out = cmd()
+            .args(command)
+            .arg("--secret")
+            .arg(format!("S={secret}"))
+            .arg(".")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for command in [
+        &["validate", "--format", "json"][..],
+        &["analyze", "--format", "json"][..],
+    ] {
+        let early = run("Bq7vPw3nLk9xTb2m", command);
+        let late = run("yq7vPw3nLk9xTb2m", command);
+        assert!(early.contains("file name withheld"), "{early}");
+        assert_eq!(early, late, "{command:?}");
+    }
+}

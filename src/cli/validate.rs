@@ -181,7 +181,7 @@ pub fn run(args: Args) -> u8 {
     // a secret.
     let redact = |message: String| validator.redactor().text(&message).into_owned();
     let inputs = match walk::expand(&args.paths) {
-        Ok(i) => i,
+        Ok(i) => walk::withheld_last(i, |label| validator.redactor().shows_value(label)),
         Err(e) => return fail(redact(e.to_string())),
     };
     let mut report = Report::default();

@@ -245,6 +245,35 @@ impl Walker {
     }
 }
 
+/// `inputs` with those whose label `withheld` says is not shown moved last, in an order that
+/// does not depend on their names (by size, then inode, then the order given).
+///
+/// A walk visits entries sorted by name, so a file whose name carries a secret would sit, as
+/// `(file name withheld: ...)`, where its name sorts among names an attacker chose: its place
+/// would tell the value one character per report. Its place would also decide which names an
+/// analysis sees first. Moved last, and ordered by what its name is not, it tells nothing.
+pub fn withheld_last(inputs: Vec<Input>, withheld: impl Fn(&str) -> bool) -> Vec<Input> {
+    use std::os::unix::fs::MetadataExt as _;
+    let (hidden, mut shown): (Vec<Input>, Vec<Input>) = inputs
+        .into_iter()
+        .partition(|input| withheld(&input.label()));
+    let mut hidden: Vec<((u64, u64), Input)> = hidden
+        .into_iter()
+        .map(|input| {
+            let path = match &input {
+                Input::Stdin => None,
+                Input::File(p) | Input::EmptyDir(p) | Input::Skipped { path: p, .. } => Some(p),
+            };
+            let key = (path.and_then(|p| std::fs::metadata(p).ok()))
+                .map_or((0, 0), |m| (m.len(), m.ino()));
+            (key, input)
+        })
+        .collect();
+    hidden.sort_by_key(|(key, _)| *key);
+    shown.extend(hidden.into_iter().map(|(_, input)| input));
+    shown
+}
+
 /// The entries of a directory, sorted by name (bytes). An error while listing, after the
 /// listing started, is an error too: a partial listing would pass silently.
 fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
