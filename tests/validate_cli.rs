@@ -975,3 +975,21 @@ fn a_withheld_file_name_does_not_sort_where_its_value_would() {
         assert_eq!(early, late, "{command:?}");
     }
 }
+
+#[test]
+fn a_secret_longer_than_any_credential_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.env");
+    std::fs::write(&file, format!("BIG={}\n", "x7".repeat(40_000))).unwrap();
+    cmd()
+        .args(["validate", "--secrets-file"])
+        .arg(&file)
+        .arg("-")
+        .write_stdin(GOOD)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "secret BIG: the value is longer than 65536 bytes",
+        ));
+}

@@ -74,11 +74,33 @@ fn collect_secrets(args: &SecretArgs) -> Result<Vec<Secret>, String> {
         }
     }
     match (other_secrets(args, &mut secrets), error) {
-        (Ok(()), None) => refuse_own_words(secrets),
+        (Ok(()), None) => refuse_overlong(secrets).and_then(refuse_own_words),
         (result, error) => {
             crate::cli::output::install_secrets(&secrets);
             let message = error.or(result.err()).unwrap_or_default();
             Err(without_secret_paths(message, &unreadable))
+        }
+    }
+}
+
+/// The longest value taken as a secret: far above any credential (a PEM private key is a few
+/// KiB), and bounding the memory the scanner's forms take (about 60 times the value).
+const MAX_SECRET_LEN: usize = 64 << 10;
+
+/// Refuses a secret longer than [`MAX_SECRET_LEN`], by name.
+fn refuse_overlong(secrets: Vec<Secret>) -> Result<Vec<Secret>, String> {
+    match secrets.iter().find(|s| s.expose().len() > MAX_SECRET_LEN) {
+        None => Ok(secrets),
+        Some(long) => {
+            let others: Vec<Secret> = (secrets.iter())
+                .filter(|s| s.expose().len() <= MAX_SECRET_LEN)
+                .cloned()
+                .collect();
+            crate::cli::output::install_secrets(&others);
+            Err(format!(
+                "secret {}: the value is longer than {MAX_SECRET_LEN} bytes, which no credential is; refusing it",
+                long.name()
+            ))
         }
     }
 }
