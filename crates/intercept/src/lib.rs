@@ -79,3 +79,21 @@ pub const BUILTIN_LLM_HOSTS: &[&str] = &[
     "api.together.xyz",
     "api.deepseek.com",
 ];
+
+/// Host patterns that count as LLM API hosts too: the providers' other API hosts (regional
+/// endpoints such as `eu.api.openai.com`, Azure OpenAI resources, Vertex AI's regional
+/// `{region}-aiplatform.googleapis.com`, which is matched by its suffix). A key injected there
+/// bills like one sent to the main host, so the budget gates it and the log records it.
+pub const BUILTIN_LLM_HOST_PATTERNS: &[&str] = &[
+    "*.openai.com",
+    "*.anthropic.com",
+    "*.openai.azure.com",
+    "*.services.ai.azure.com",
+    "aiplatform.googleapis.com",
+    "*.aiplatform.googleapis.com",
+    "*.mistral.ai",
+    "*.groq.com",
+    "*.together.xyz",
+    "*.deepseek.com",
+    "*.openrouter.ai",
+];

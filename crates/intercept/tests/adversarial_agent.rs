@@ -38,7 +38,11 @@ fn worst_bill(prices: &PriceTable, body: &Value, body_bytes: usize) -> (String, 
     let limit = limits.iter().filter_map(|k| count(k)).fold(0.0, f64::max);
     let per_completion = if limit > 0.0 { limit as u64 } else { model_max };
     let completions = [count("n"), count("best_of")].into_iter().flatten();
-    let completions = completions.fold(1.0, f64::max).ceil() as u64;
+    let prompts = match body["prompt"].as_array() {
+        Some(list) if list.iter().any(|p| p.is_string() || p.is_array()) => list.len() as u64,
+        _ => 1,
+    };
+    let completions = completions.fold(1.0, f64::max).ceil() as u64 * prompts.max(1);
     let tokens = Tokens {
         input: body_bytes as u64,
         cached_read: 0,
@@ -72,10 +76,11 @@ impl BillingProvider {
 
 /// The body as the provider reads it: decompressed per `Content-Encoding`.
 fn received_body(request: &Request) -> Vec<u8> {
-    let encoding = request
-        .headers
-        .get("content-encoding")
-        .and_then(|v| v.to_str().ok())
+    // Every `Content-Encoding` line, as a provider that reads them all: the last real coding.
+    let encoding = (request.headers.get_all("content-encoding").iter())
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| *v != "identity")
+        .next_back()
         .unwrap_or("");
     let mut out = Vec::new();
     let decoded = match encoding {
@@ -106,10 +111,17 @@ impl Respond for BillingProvider {
     }
 }
 
-/// One request an agent sends: its body and `Content-Encoding`.
+/// One request an agent sends: its body and its `Content-Encoding` lines.
 struct Attempt {
     body: Vec<u8>,
     encoding: Option<&'static str>,
+}
+
+impl Attempt {
+    /// The `Content-Encoding` lines to send: `identity, gzip` is two lines.
+    fn encodings(&self) -> impl Iterator<Item = &str> {
+        self.encoding.into_iter().flat_map(|e| e.split(", "))
+    }
 }
 
 impl Attempt {
@@ -144,7 +156,7 @@ async fn attack(limit: f64, attempts: &[Attempt], rounds: usize) -> usize {
                 .header("authorization", format!("Bearer {PH_OPENAI}"))
                 .header("content-type", "application/json")
                 .body(attempt.body.clone());
-            if let Some(encoding) = attempt.encoding {
+            for encoding in attempt.encodings() {
                 request = request.header("content-encoding", encoding);
             }
             async move {
@@ -289,4 +301,23 @@ async fn requests_that_fit_are_admitted_until_the_limit() {
     let billed = attack(0.0041, &attempts, 2).await;
     // Each costs at most 1,000 output and ~90 input tokens of gpt-4o-mini: about $0.0006.
     assert!((5..=7).contains(&billed), "{billed} admitted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_of_prompts_is_a_completion_each() {
+    let attempts = [Attempt::json(json!({
+        "model": "gpt-4o-mini", "max_tokens": 1000, "n": 5,
+        "prompt": vec!["say hi"; 10],
+    }))];
+    attack(ONE_BIG_ANSWER, &attempts, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_content_encoding_line_counts() {
+    let big = chat_body(json!({"max_tokens": 1000, "n": 50}));
+    let attempts = [Attempt {
+        encoding: Some("identity, gzip"),
+        ..gzip(&big)
+    }];
+    attack(ONE_BIG_ANSWER, &attempts, 3).await;
 }

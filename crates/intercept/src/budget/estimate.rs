@@ -26,6 +26,23 @@
 //!   to more than the limit, or uses another coding is priced as a body of the limit's size
 //!   naming no model: the dearest entry's worst case.
 //!
+//! - **Gemini** (`.../models/{model}:generateContent`): the model the path names is the model,
+//!   whatever the body says (the provider routes by the path); `generationConfig`'s
+//!   `maxOutputTokens` is an output limit and its `candidateCount` multiplies the output.
+//! - **Prompts**: a legacy completion's `prompt` given as a list of prompts (strings, or
+//!   token lists) is one completion per prompt, each multiplied by `n`.
+//! - **Stored conversations**: a Responses API request that continues one
+//!   (`previous_response_id`, `conversation`) is billed the whole conversation as input, which
+//!   the body does not show: its input is reserved at [`MAX_CONTEXT_TOKENS`].
+//! - **Unbounded** ([`RequestFacts::unbounded`]): a body that looks like JSON but does not
+//!   parse (nesting past the parser's depth, an unpaired surrogate, `NaN`) may still be read by
+//!   the provider, with an `n` the proxy never saw; a body whose encoding the proxy cannot
+//!   undo (two stacked codings, a corrupt stream) likewise; and any batch endpoint but
+//!   Anthropic's inline one (Gemini's `:batchGenerateContent`, a path that percent-escapes
+//!   `batches`). Their worst case is infinite: a budget refuses them.
+//!
+//! Paths are judged percent-decoded and in lower case, as a provider may route them.
+//!
 //! A count field is read when it is a non-negative number (a fraction counts as the next
 //! integer, since a provider that accepts it cannot bill less); anything else (a string,
 //! a negative number) is ignored, as a provider rejects it. Counts are capped at
@@ -47,6 +64,10 @@ pub const MAX_COUNT: u64 = 1 << 53;
 /// The fields that limit a request's output tokens (per completion).
 const OUTPUT_LIMITS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_completion_tokens"];
 
+/// Input tokens reserved for a request that continues a stored conversation: the largest
+/// context window of the models that store them (OpenAI's, about a million tokens).
+pub const MAX_CONTEXT_TOKENS: u64 = 1 << 20;
+
 /// What the budget needs from a request body, read once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestFacts {
@@ -64,6 +85,9 @@ pub struct RequestFacts {
     pub body_bytes: u64,
     /// What a batch endpoint asks for.
     pub batch: Batch,
+    /// Whether the request's cost has no bound the proxy can see (see the module
+    /// documentation): its worst case is infinite.
+    pub unbounded: bool,
 }
 
 /// A request to a batch endpoint.
@@ -79,10 +103,14 @@ pub enum Batch {
 }
 
 impl RequestFacts {
-    /// Reads a JSON request body; a body that is not JSON gives an empty model.
+    /// Reads a JSON request body; a body that is not JSON gives an empty model, and one that
+    /// looks like JSON but does not parse is [`unbounded`](Self::unbounded).
     pub fn of_body(body: &[u8]) -> Self {
         let parsed = serde_json::from_slice::<Value>(body).ok();
-        Self::of_value(parsed.as_ref(), len_u64(body.len()))
+        RequestFacts {
+            unbounded: parsed.is_none() && looks_like_json(body),
+            ..Self::of_value(parsed.as_ref(), len_u64(body.len()))
+        }
     }
 
     /// Reads a request body sent with `content_encoding` (`None` when it had none) to
@@ -93,6 +121,7 @@ impl RequestFacts {
             Whole::Decoded(decoded) => Self::of_request(path, &decoded),
             Whole::Unreadable => RequestFacts {
                 body_bytes: len_u64(body.len().max(cap)),
+                unbounded: true,
                 ..Self::of_value(None, 0)
             }
             .with_path(path),
@@ -103,7 +132,14 @@ impl RequestFacts {
     /// requests (see the module documentation); any other as [`RequestFacts::of_body`],
     /// then [`RequestFacts::with_path`].
     pub fn of_request(path: &str, body: &[u8]) -> Self {
-        let path = path.trim_end_matches('/');
+        let decoded = routed_path(path);
+        let path = decoded.trim_end_matches('/');
+        if path.contains(":batch") || path.contains(":asyncbatch") {
+            return RequestFacts {
+                unbounded: true,
+                ..Self::of_body(body).with_path(path)
+            };
+        }
         if !path.ends_with("/batches") {
             return Self::of_body(body).with_path(path);
         }
@@ -120,6 +156,7 @@ impl RequestFacts {
             _ => Batch::Unbounded,
         };
         RequestFacts {
+            unbounded: parsed.is_none(),
             batch,
             ..Self::of_value(parsed.as_ref(), len_u64(body.len()))
         }
@@ -129,15 +166,34 @@ impl RequestFacts {
     fn of_value(parsed: Option<&Value>, body_bytes: u64) -> Self {
         let field = |k: &str| parsed.and_then(|v| v.get(k));
         let thinking_budget = field("thinking").and_then(|t| count(t.get("budget_tokens")));
+        let generation = ["generationConfig", "generation_config"]
+            .into_iter()
+            .find_map(&field);
+        let generation_field = |camel: &str, snake: &str| {
+            generation.and_then(|g| count(g.get(camel)).max(count(g.get(snake))))
+        };
         let max_output_tokens = OUTPUT_LIMITS
             .into_iter()
             .filter_map(|k| count(field(k)))
             .chain(thinking_budget)
+            .chain(generation_field("maxOutputTokens", "max_output_tokens"))
             .max();
-        let completions = [count(field("n")), count(field("best_of"))]
-            .into_iter()
-            .flatten()
-            .fold(1, u64::max);
+        let per_prompt = [
+            count(field("n")),
+            count(field("best_of")),
+            generation_field("candidateCount", "candidate_count"),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(1, u64::max);
+        let completions = per_prompt.saturating_mul(prompts(field("prompt")));
+        let stored = field("previous_response_id").is_some_and(|v| !v.is_null())
+            || field("conversation").is_some_and(|v| !v.is_null());
+        let body_bytes = if stored {
+            body_bytes.max(MAX_CONTEXT_TOKENS)
+        } else {
+            body_bytes
+        };
         RequestFacts {
             model: field("model")
                 .and_then(Value::as_str)
@@ -152,8 +208,62 @@ impl RequestFacts {
             },
             body_bytes,
             batch: Batch::None,
+            unbounded: false,
         }
     }
+}
+
+/// How many prompts a legacy completion's `prompt` holds: a list of strings or of token
+/// lists is one prompt each; anything else (a string, one token list) is one.
+fn prompts(prompt: Option<&Value>) -> u64 {
+    match prompt.and_then(Value::as_array) {
+        Some(list) if list.iter().any(|p| p.is_string() || p.is_array()) => {
+            len_u64(list.len()).clamp(1, MAX_COUNT)
+        }
+        _ => 1,
+    }
+}
+
+/// Whether `body` starts like a JSON document (after whitespace): `{` or `[`.
+fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
+/// `path` as a provider may route it: percent-decoded (every escape, repeatedly, so
+/// `%2562atches` is `batches` too) and in lower case.
+fn routed_path(path: &str) -> String {
+    let mut current = path.to_ascii_lowercase();
+    for _ in 0..4 {
+        let decoded = percent_decoded(&current);
+        if decoded == current {
+            break;
+        }
+        current = decoded.to_ascii_lowercase();
+    }
+    current
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |at: usize| bytes.get(at).and_then(|c| char::from(*c).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl RequestFacts {
@@ -202,6 +312,9 @@ fn count(value: Option<&Value>) -> Option<u64> {
 /// its own output limit when the request sets none: an unknown model cannot slip past the
 /// limit, and neither can a body the proxy cannot read.
 pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
+    if facts.unbounded {
+        return f64::INFINITY;
+    }
     match &facts.batch {
         Batch::None => {}
         Batch::Unbounded => return f64::INFINITY,
@@ -237,15 +350,14 @@ impl RequestFacts {
         }
     }
 
-    /// Names the model from the request path when the body names none: Gemini's and Vertex
-    /// AI's `.../models/{model}:generateContent` (and `:streamGenerateContent`,
-    /// `:countTokens`, ...). Azure's `/openai/deployments/{name}/` names a deployment, not a
-    /// model, so it stays unknown (priced as the dearest entry).
+    /// Names the model from the request path: Gemini's and Vertex AI's
+    /// `.../models/{model}:generateContent` (and `:streamGenerateContent`, `:countTokens`,
+    /// ...), which the provider routes by, whatever the body names. Azure's
+    /// `/openai/deployments/{name}/` names a deployment, not a model, so it stays what the
+    /// body says (unknown: priced as the dearest entry).
     #[must_use]
     pub fn with_path(mut self, path: &str) -> Self {
-        if self.model.is_empty()
-            && let Some(model) = model_in_path(path)
-        {
+        if let Some(model) = model_in_path(&routed_path(path)) {
             model.clone_into(&mut self.model);
         }
         self
@@ -296,7 +408,7 @@ mod tests {
     }
 
     #[test]
-    fn the_model_named_in_the_path_counts_when_the_body_names_none() {
+    fn the_model_named_in_the_path_counts_whatever_the_body_names() {
         let cases = [
             (
                 "/v1beta/models/gemini-2.0-flash:generateContent",
@@ -319,9 +431,73 @@ mod tests {
             let facts = RequestFacts::of_body(b"{}").with_path(path);
             assert_eq!(facts.model, model, "{path}");
         }
-        let named = RequestFacts::of_body(br#"{"model":"m1"}"#)
+        // The provider routes by the path: a cheaper model in the body does not count.
+        let named = RequestFacts::of_body(br#"{"model":"gpt-4o-mini"}"#)
             .with_path("/v1beta/models/gemini-2.0-flash:generateContent");
+        assert_eq!(named.model, "gemini-2.0-flash");
+        let escaped = RequestFacts::of_body(b"{}")
+            .with_path("/v1beta/models/gemini-2.0-flash%3AgenerateContent");
+        assert_eq!(escaped.model, "gemini-2.0-flash");
+        let named = RequestFacts::of_body(br#"{"model":"m1"}"#).with_path("/v1/chat/completions");
         assert_eq!(named.model, "m1");
+    }
+
+    #[test]
+    fn what_the_attack_on_the_budget_found_is_priced_or_refused() {
+        let prices = PriceTable::builtin();
+        let finite = |facts: &RequestFacts| worst_case(facts, &prices).is_finite();
+        // Gemini's own output limit and candidate count.
+        let gemini = RequestFacts::of_request(
+            "/v1beta/models/gemini-2.5-pro:generateContent",
+            br#"{"model":"gpt-4o-mini","generationConfig":{"maxOutputTokens":1000,"candidateCount":8}}"#,
+        );
+        assert_eq!(
+            (
+                gemini.model.as_str(),
+                gemini.max_output_tokens,
+                gemini.completions
+            ),
+            ("gemini-2.5-pro", Some(1000), 8)
+        );
+        // A list of prompts is a completion per prompt, each times `n`.
+        let prompts = RequestFacts::of_body(br#"{"model":"m","prompt":["a","b","c"],"n":2}"#);
+        assert_eq!(prompts.completions, 6);
+        let tokens = RequestFacts::of_body(br#"{"model":"m","prompt":[1,2,3]}"#);
+        assert_eq!(tokens.completions, 1);
+        // A stored conversation's input is the context window.
+        let stored =
+            RequestFacts::of_body(br#"{"model":"gpt-4o-mini","previous_response_id":"resp_1"}"#);
+        assert_eq!(stored.body_bytes, MAX_CONTEXT_TOKENS);
+        // Unbounded: JSON past the parser's depth, batches in any spelling.
+        let deep = format!(
+            "{{\"model\":\"gpt-4o-mini\",\"n\":99,\"x\":{}1{}}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(!finite(&RequestFacts::of_body(deep.as_bytes())));
+        assert!(finite(&RequestFacts::of_body(b"multipart/form-data body")));
+        for path in [
+            "/v1beta/models/gemini-2.5-pro:batchGenerateContent",
+            "/v1/%62atches",
+            "/v1/Batches",
+        ] {
+            let facts = RequestFacts::of_request(path, br#"{"requests":"x"}"#);
+            assert!(!finite(&facts), "{path}");
+        }
+        let escaped = RequestFacts::of_request(
+            "/v1/messages/%62atches",
+            br#"{"requests":[{"params":{"model":"m"}},{"params":{"model":"m"}}]}"#,
+        );
+        assert!(matches!(&escaped.batch, Batch::Requests(r) if r.len() == 2));
+        let deep_batch = format!(
+            "{{\"requests\":[{{\"params\":{{\"model\":\"claude-sonnet-4-5\",\"x\":{}1{}}}}}]}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(!finite(&RequestFacts::of_request(
+            "/v1/messages/batches",
+            deep_batch.as_bytes()
+        )));
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //!
 //! A log that was rotated (`logrotate` renames it and sends SIGHUP, and the proxy reopens its
 //! path) keeps its spend in the rotated files: they are read too ([`rotated_siblings`]:
-//! `events.jsonl.1`, `events.jsonl.2.gz`, `events.jsonl-20261206`, ...), gzip-compressed or
-//! not, and a request in one file is paired with its response in another. Otherwise a
+//! `events.jsonl.1`, `events.jsonl.2.gz`, `events.jsonl-20261206.zst`, ...), plain, gzip or
+//! zstd (another compression is an error, never a spend forgotten), and a request in one file
+//! is paired with its response in another. Otherwise a
 //! rotation followed by a restart would start the budget again from nothing.
 
 use std::collections::{HashMap, HashSet};
@@ -69,8 +70,15 @@ pub fn restore_from_log(path: &Path) -> io::Result<Restored> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        let reader: Box<dyn Read> = match file.extension() {
-            Some(ext) if ext == "gz" => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+        let reader: Box<dyn Read> = match file.extension().and_then(|e| e.to_str()) {
+            Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+            Some("zst") => Box::new(zstd::stream::read::Decoder::new(reader)?),
+            Some(other) if UNREADABLE_COMPRESSIONS.contains(&other) => {
+                return Err(io::Error::other(format!(
+                    "rotated file {} is compressed with .{other}, which the budget cannot read; decompress it (or use gzip or zstd) so its spend counts",
+                    file.display()
+                )));
+            }
             _ => Box::new(reader),
         };
         restored.read(file, BufReader::new(reader), MAX_LINE, &mut open)?;
@@ -112,6 +120,10 @@ pub fn rotated_siblings(path: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// Compressions a rotated file may be named with that restore cannot read: start-up fails
+/// rather than forget their spend.
+const UNREADABLE_COMPRESSIONS: [&str; 6] = ["bz2", "xz", "lz4", "lzma", "zip", "Z"];
+
 fn is_rotation_of(candidate: &str, name: &str) -> bool {
     let Some(rest) = candidate.strip_prefix(name) else {
         return false;
@@ -119,7 +131,14 @@ fn is_rotation_of(candidate: &str, name: &str) -> bool {
     let Some(suffix) = rest.strip_prefix(['.', '-']) else {
         return false;
     };
-    let suffix = suffix.strip_suffix(".gz").unwrap_or(suffix);
+    let suffix = match suffix.rsplit_once('.') {
+        Some((rest, ext))
+            if ext == "gz" || ext == "zst" || UNREADABLE_COMPRESSIONS.contains(&ext) =>
+        {
+            rest
+        }
+        _ => suffix,
+    };
     suffix.starts_with(|c: char| c.is_ascii_digit())
         && suffix
             .chars()
@@ -295,11 +314,8 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         writeln!(gz, "{}\nnot json", response("b", 2.0)).unwrap();
         std::fs::write(dir.path().join("events.jsonl.1.gz"), gz.finish().unwrap()).unwrap();
-        std::fs::write(
-            dir.path().join("events.jsonl-20261206"),
-            response("c", 8.0) + "\n",
-        )
-        .unwrap();
+        let zst = zstd::encode_all((response("c", 8.0) + "\n").as_bytes(), 3).unwrap();
+        std::fs::write(dir.path().join("events.jsonl-20261206.zst"), zst).unwrap();
         // Not rotations of this log.
         for other in [
             "events.jsonl.bak",
@@ -326,6 +342,13 @@ mod tests {
         // With the log itself gone (rotated, not yet reopened), the rotated files still count.
         std::fs::remove_file(&path).unwrap();
         assert_eq!(restore_from_log(&path).unwrap().spent, 1.0 + 2.0 + 8.0);
+        // A compression restore cannot read stops start-up.
+        std::fs::write(dir.path().join("events.jsonl.3.bz2"), "BZh").unwrap();
+        let err = restore_from_log(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("events.jsonl.3.bz2") && err.contains(".bz2"),
+            "{err}"
+        );
     }
 
     #[test]

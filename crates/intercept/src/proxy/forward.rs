@@ -341,12 +341,20 @@ async fn read_body(
             }
         }
         // A compressed body is priced decoded; `with_path` names a model the path holds.
-        let encoding = parts
-            .headers
-            .get(header::CONTENT_ENCODING)
-            .map(|v| v.to_str().unwrap_or("unreadable"));
-        let facts =
-            RequestFacts::of_encoded(parts.uri.path(), encoding, &bytes, state.max_request_body);
+        // Every `Content-Encoding` line counts (`identity` then `gzip` is gzip to a provider
+        // that reads them all): several make a list of stacked codings.
+        let encodings: Vec<&str> = (parts.headers.get_all(header::CONTENT_ENCODING).iter())
+            .map(|v| v.to_str().unwrap_or("unreadable"))
+            .collect();
+        let encoding = (!encodings.is_empty()).then(|| encodings.join(", "));
+        let mut facts = RequestFacts::of_encoded(
+            parts.uri.path(),
+            encoding.as_deref(),
+            &bytes,
+            state.max_request_body,
+        );
+        // A Realtime session bills every turn over frames the proxy does not price.
+        facts.unbounded |= websocket::is_upgrade(parts);
         return Ok(RequestBody::Buffered { bytes, facts });
     }
     let Some(scanner) = scanner else {

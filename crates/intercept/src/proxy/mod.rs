@@ -49,7 +49,6 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use super::BUILTIN_LLM_HOSTS;
 use super::budget::Budget;
 use super::ca::{CaError, CertAuthority};
 use super::gate::HostGate;
@@ -57,6 +56,7 @@ use super::inject::Injector;
 use super::prices::PriceTable;
 use super::route::Routes;
 use super::upstream::{self, ConnectTo, UpstreamClient, UpstreamConnector};
+use super::{BUILTIN_LLM_HOST_PATTERNS, BUILTIN_LLM_HOSTS};
 use agentlog_core::emitter::{Emitter, Record};
 use agentlog_core::event::EventData;
 use agentlog_core::secrets::HostPattern;
@@ -278,7 +278,12 @@ impl State {
     }
 
     fn is_llm(&self, host: &str) -> bool {
-        BUILTIN_LLM_HOSTS.contains(&host) || self.llm_hosts.iter().any(|p| p.matches(host))
+        BUILTIN_LLM_HOSTS.contains(&host)
+            || host.ends_with("-aiplatform.googleapis.com")
+            || BUILTIN_LLM_HOST_PATTERNS
+                .iter()
+                .any(|p| HostPattern::new(*p).matches(host))
+            || self.llm_hosts.iter().any(|p| p.matches(host))
     }
 
     /// Writes an event; a failure is reported and counted, and under
