@@ -79,8 +79,7 @@ fn received_body(request: &Request) -> Vec<u8> {
     // Every `Content-Encoding` line, as a provider that reads them all: the last real coding.
     let encoding = (request.headers.get_all("content-encoding").iter())
         .filter_map(|v| v.to_str().ok())
-        .filter(|v| *v != "identity")
-        .next_back()
+        .rfind(|v| *v != "identity")
         .unwrap_or("");
     let mut out = Vec::new();
     let decoded = match encoding {
