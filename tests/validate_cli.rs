@@ -993,3 +993,28 @@ fn a_secret_longer_than_any_credential_is_refused_by_name() {
             "secret BIG: the value is longer than 65536 bytes",
         ));
 }
+
+/// A file reached by two names (a hard link) is listed under the shown one, wherever the
+/// withheld name sorts.
+#[test]
+fn a_file_reached_by_two_names_is_listed_under_the_shown_one() {
+    for secret in ["Bq7vPw3nLk9xTb2m", "yq7vPw3nLk9xTb2m"] {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join(format!("{secret}.jsonl")), GOOD).unwrap();
+        std::fs::hard_link(logs.join(format!("{secret}.jsonl")), logs.join("k.jsonl")).unwrap();
+        let out = cmd()
+            .args(["validate", "--format", "json", "--secret"])
+            .arg(format!("S={secret}"))
+            .arg("logs")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("logs/k.jsonl") && !stdout.contains("withheld"),
+            "{secret}: {stdout}"
+        );
+    }
+}

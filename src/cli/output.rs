@@ -182,20 +182,29 @@ fn write_file_behind(
     file.persist(&target).map(drop).map_err(|e| e.error)
 }
 
-/// Refuses an output file that is one of the inputs (`inputs` as given on the command line):
-/// the report would replace the log it reports on. Inputs are named by position only.
+/// Refuses an output file that is one of the logs `inputs` lead to (a file given, or one a
+/// directory walk reads): the report would replace the log it reports on. Named by the
+/// argument's position only.
 pub fn refuse_input_as_output(output: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
     let Ok(out) = std::fs::metadata(output) else {
         return Ok(());
     };
-    use std::os::unix::fs::MetadataExt as _;
+    let same = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|m| m.is_file() && (m.dev(), m.ino()) == (out.dev(), out.ino()))
+    };
     for (i, input) in inputs.iter().enumerate() {
-        if let Ok(meta) = std::fs::metadata(input)
-            && meta.is_file()
-            && (meta.dev(), meta.ino()) == (out.dev(), out.ino())
-        {
+        // A walk that fails is reported by the command itself.
+        let walked =
+            agentlog_validate::walk::expand(std::slice::from_ref(input)).unwrap_or_default();
+        let reads = walked.iter().any(|w| match w {
+            agentlog_validate::walk::Input::File(path) => same(path),
+            _ => false,
+        });
+        if reads {
             return Err(format!(
-                "the output file is input #{}: the report would replace the log it reports on; write it elsewhere",
+                "the output file is a log input #{} leads to: the report would replace the log it reports on; write it elsewhere",
                 i + 1
             ));
         }
@@ -446,5 +455,11 @@ mod tests {
         let refused = refuse_input_as_output(&link, &inputs).expect_err("same file");
         assert!(refused.contains("input #2"), "{refused}");
         assert!(refuse_input_as_output(&dir.path().join("new.json"), &inputs).is_ok());
+        // A log a directory walk reads is an input too.
+        let walked = refuse_input_as_output(&log, &[dir.path().to_path_buf()]);
+        assert!(walked.expect_err("in the walk").contains("input #1"));
+        let report = dir.path().join("report.json");
+        std::fs::write(&report, "{}").expect("write");
+        assert!(refuse_input_as_output(&report, &[dir.path().to_path_buf()]).is_ok());
     }
 }

@@ -180,8 +180,9 @@ pub fn run(args: Args) -> u8 {
     // From here on every message about an input goes through the redactor: a path may carry
     // a secret.
     let redact = |message: String| validator.redactor().text(&message).into_owned();
-    let inputs = match walk::expand(&args.paths) {
-        Ok(i) => walk::withheld_last(i, |label| validator.redactor().shows_value(label)),
+    let withheld = |label: &str| validator.redactor().shows_value(label);
+    let inputs = match walk::expand_gated(&args.paths, &withheld) {
+        Ok(i) => i,
         Err(e) => return fail(redact(e.to_string())),
     };
     let mut report = Report::default();

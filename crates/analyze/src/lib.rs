@@ -337,9 +337,9 @@ pub fn to_json(report: &Report, redactor: &Redactor) -> io::Result<serde_json::V
 
 /// Analyses every input `paths` lead to (as `agentlog validate` expands them).
 pub fn analyze_paths(paths: &[PathBuf], options: Options) -> Result<Report, AnalyzeError> {
-    let inputs = walk::expand(paths).map_err(AnalyzeError::Walk)?;
     let redactor = &options.redactor;
-    let inputs = walk::withheld_last(inputs, |label| redactor.shows_value(label));
+    let withheld = |label: &str| redactor.shows_value(label);
+    let inputs = walk::expand_gated(paths, &withheld).map_err(AnalyzeError::Walk)?;
     let mut analyzer = Analyzer::new(options);
     for input in inputs {
         let label = input.label();

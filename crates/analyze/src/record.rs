@@ -77,6 +77,31 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
+/// A JSON number kept with the text it was written as: a value with more digits than an
+/// `f64` holds (`12345677.99999999999`) is judged for secrets as written, not as rounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Decimal<'a> {
+    /// As written in the line.
+    pub text: &'a str,
+    /// As parsed.
+    pub value: f64,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Decimal<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = <&'a RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        let number = text
+            .starts_with(|c: char| c == '-' || c.is_ascii_digit())
+            .then(|| text.parse::<f64>().ok())
+            .flatten();
+        match number {
+            Some(value) => Ok(Decimal { text, value }),
+            None => Err(de::Error::custom("expected a number")),
+        }
+    }
+}
+
 /// The texts a report writes in place of names ([`OTHER`](crate::ledger::OTHER) for the rows
 /// past a cap, [`WITHHELD`] for a name that carries a secret, [`OVERFLOW_TEXT`]).
 const MARKERS: [&str; 3] = [crate::ledger::OTHER, WITHHELD, OVERFLOW_TEXT];
@@ -110,8 +135,8 @@ pub(crate) struct Data<'a> {
     pub output_tokens: Option<u64>,
     #[serde(default)]
     pub cached_input_tokens: Option<u64>,
-    #[serde(default)]
-    pub cost_usd: Option<f64>,
+    #[serde(borrow, default)]
+    pub cost_usd: Option<Decimal<'a>>,
     #[serde(borrow, default)]
     pub cost_source: Option<Str<'a>>,
     #[serde(borrow, default)]
@@ -229,8 +254,9 @@ impl Raw<'_> {
         }
     }
 
-    /// Drops every number of the record that carries a secret ([`Redactor::leaks_number`]):
-    /// the durations, token counts, cost and a numeric `ts` (the record becomes untimed).
+    /// Drops every number of the record that carries a secret ([`Redactor::leaks_number`]),
+    /// as written and as parsed: the durations, token counts, cost, and `ts` (a number, or a
+    /// string a secret is in: the record becomes untimed, so no time bucket shows it).
     /// Returns whether one was dropped. Numbers shorter than the shortest secret are not
     /// judged: they cannot hold one.
     pub(crate) fn withhold_secret_numbers(&mut self, redactor: &Redactor) -> bool {
@@ -239,6 +265,9 @@ impl Raw<'_> {
         }
         let leaks = |n: serde_json::Number| {
             n.to_string().len() >= MIN_SECRET_LEN && redactor.leaks_number(&n)
+        };
+        let written_leaks = |text: &str| {
+            text.len() >= MIN_SECRET_LEN && redactor.scanner().may_match(text.as_bytes())
         };
         let mut dropped = false;
         let mut judge = |field: &mut Option<u64>| {
@@ -254,14 +283,19 @@ impl Raw<'_> {
             judge(&mut data.output_tokens);
             judge(&mut data.cached_input_tokens);
             judge(&mut data.status_code);
-            let cost = data.cost_usd.and_then(serde_json::Number::from_f64);
-            if cost.is_some_and(leaks) {
+            let cost_leaks = data.cost_usd.is_some_and(|cost| {
+                written_leaks(cost.text)
+                    || serde_json::Number::from_f64(cost.value).is_some_and(leaks)
+            });
+            if cost_leaks {
                 data.cost_usd = None;
                 dropped = true;
             }
         }
-        let ts = (self.ts.map(RawValue::get)).and_then(|t| t.parse::<serde_json::Number>().ok());
-        if ts.is_some_and(leaks) {
+        let ts_leaks = self.ts.map(RawValue::get).is_some_and(|ts| {
+            written_leaks(ts) || ts.parse::<serde_json::Number>().is_ok_and(leaks)
+        });
+        if ts_leaks {
             self.ts = None;
             dropped = true;
         }

@@ -354,7 +354,7 @@ impl SandboxAgg {
             data.output_tokens.unwrap_or(0),
         );
         let cached = data.cached_input_tokens.unwrap_or(0);
-        let cost = data.cost_usd.and_then(nanos);
+        let cost = data.cost_usd.map(|c| c.value).and_then(nanos);
         let usage = data.usage.as_ref().map(Str::as_str);
         let t = &mut self.totals;
         t.responses += 1;

@@ -191,3 +191,28 @@ fn a_secret_number_is_left_out_of_every_figure() {
     assert!((mean - 15.0).abs() < 1e-9, "{text}");
     assert!(!text.contains(pin) && !text.contains("24106993"), "{text}");
 }
+
+/// Numbers are judged as written: digits an `f64` cannot hold (`S.999999999` rounds to
+/// `S + 1`) do not hide a secret, and a secret inside a string `ts` makes the record untimed.
+#[test]
+fn numbers_are_judged_as_written_and_string_times_too() {
+    let secret = "1795478398";
+    let line =
+        record(0, Slot::Tool, "exec", false).replace("1800000000", &format!("{secret}.999999999"));
+    let json = analyze_json(&line, secret, 1000);
+    assert_eq!(json["ledger"]["untimed_records"], 1, "{json}");
+    assert!(!json.to_string().contains("1795478399"), "{json}");
+    // A sandbox response whose cost is written with more digits than a float keeps.
+    let cost = "12345677";
+    let response = format!(
+        "{{\"ts\":\"2026-11-23T16:00:00Z\",\"run_id\":\"r\",\"agent_system\":\"a\",\"event_type\":\"llm_response\",\"summary\":\"s\",\"data\":{{\"host\":\"h\",\"status_code\":200,\"duration_ms\":5,\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"cost_usd\":{cost}.99999999999}}}}\n"
+    );
+    let json = analyze_json(&response, cost, 1000);
+    assert_eq!(json["files"][0]["secret_numbers"]["count"], 1, "{json}");
+    assert!(!json.to_string().contains("12345678"), "{json}");
+    // A secret in a string time: the event counts, untimed.
+    let timed = response.replace(&format!("{cost}.99999999999"), "0.5");
+    let json = analyze_json(&timed, "T16:00:00Z", 1000);
+    assert_eq!(json["sandbox"]["untimed_events"], 1, "{json}");
+    assert_eq!(json["sandbox"]["events"], 1, "{json}");
+}

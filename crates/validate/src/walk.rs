@@ -149,7 +149,24 @@ pub fn is_log_name(name: &OsStr) -> bool {
 
 /// Expands the given paths into inputs (see the [module documentation](self) for the rules).
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, WalkError> {
-    let mut walker = Walker::default();
+    expand_gated(paths, &|_| false)
+}
+
+/// [`expand`] for output that withholds some labels: `withheld` says which. In each
+/// directory the entries whose labels are shown are visited first (in name order), those
+/// withheld after them, so a file or directory reached by two names is listed under a shown
+/// one whenever it has one: which name it is listed under never depends on where a withheld
+/// name sorts. Then [`withheld_last`] orders the result.
+pub fn expand_gated(
+    paths: &[PathBuf],
+    withheld: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Input>, WalkError> {
+    let mut walker = Walker {
+        withheld,
+        out: Vec::new(),
+        dirs: HashSet::new(),
+        files: HashSet::new(),
+    };
     for path in paths {
         if path.as_os_str() == "-" {
             walker.out.push(Input::Stdin);
@@ -165,15 +182,16 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, WalkError> {
             walker.out.push(Input::File(path.clone()));
         }
     }
-    Ok(walker.out)
+    Ok(withheld_last(walker.out, withheld))
 }
 
 fn id(meta: &Metadata) -> (u64, u64) {
     (meta.dev(), meta.ino())
 }
 
-#[derive(Default)]
-struct Walker {
+struct Walker<'w> {
+    /// Which labels are withheld (visited after the shown ones).
+    withheld: &'w dyn Fn(&str) -> bool,
     out: Vec<Input>,
     /// Directories entered.
     dirs: HashSet<(u64, u64)>,
@@ -181,12 +199,20 @@ struct Walker {
     files: HashSet<(u64, u64)>,
 }
 
-impl Walker {
+impl Walker<'_> {
+    /// The entries of `dir` in visiting order: shown labels first, by name, then withheld
+    /// ones.
+    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut entries = list(dir)?;
+        entries.sort_by_cached_key(|path| (self.withheld)(&label(path)));
+        Ok(entries)
+    }
+
     fn top_dir(&mut self, root: &Path, meta: &Metadata) -> Result<(), WalkError> {
         if !self.dirs.insert(id(meta)) {
             return Ok(()); // searched already; its files are listed
         }
-        let entries = list(root).map_err(|source| WalkError {
+        let entries = self.list(root).map_err(|source| WalkError {
             label: label(root),
             source,
         })?;
@@ -210,7 +236,7 @@ impl Walker {
                 if !self.dirs.insert(id(&meta)) {
                     continue;
                 }
-                match list(&path) {
+                match self.list(&path) {
                     Ok(entries) => stack.extend(entries.into_iter().rev()),
                     Err(e) => self.skip(path, SkipReason::UnreadableDir(e)),
                 }
@@ -252,7 +278,7 @@ impl Walker {
 /// `(file name withheld: ...)`, where its name sorts among names an attacker chose: its place
 /// would tell the value one character per report. Its place would also decide which names an
 /// analysis sees first. Moved last, and ordered by what its name is not, it tells nothing.
-pub fn withheld_last(inputs: Vec<Input>, withheld: impl Fn(&str) -> bool) -> Vec<Input> {
+pub fn withheld_last(inputs: Vec<Input>, withheld: &dyn Fn(&str) -> bool) -> Vec<Input> {
     use std::os::unix::fs::MetadataExt as _;
     let (hidden, mut shown): (Vec<Input>, Vec<Input>) = inputs
         .into_iter()
