@@ -101,8 +101,8 @@ pub enum Enc {
     PercentAll,
     /// base64 with `+`, `/`, `=` percent-encoded.
     PercentBase64,
-    /// Every byte percent-encoded, five to seven times over: deeper than the scanner
-    /// decodes, so only failing closed keeps it out.
+    /// Every byte percent-encoded, five to seven times over (as deep as fits in one
+    /// argument): deeper than the scanner decodes, so only failing closed keeps it out.
     PercentDeep,
     HtmlEntities,
     /// `\xHH` for every byte (`\\xHH` in JSON source).
@@ -244,7 +244,14 @@ pub fn encode(rng: &mut StdRng, value: &str, enc: Enc) -> Encoded {
             plain(out)
         }
         Enc::PercentDeep => {
-            let layers = rng.random_range(5..=7);
+            // Past the scanner's four layers, but short enough to pass as one argument
+            // (Linux takes at most 128 KiB per argument; each layer triples the length).
+            let fits = |layers: u32| value.len().saturating_mul(3usize.pow(layers)) <= 60_000;
+            // A value too long for even five layers gets one (still a documented form).
+            let layers = match (5..=7).rev().find(|&l| fits(l)) {
+                Some(deepest) => rng.random_range(5..=deepest),
+                None => 1,
+            };
             let all =
                 |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
             plain((0..layers).fold(value.to_owned(), |text, _| all(&text)))
