@@ -245,8 +245,9 @@ pub fn encode(rng: &mut StdRng, value: &str, enc: Enc) -> Encoded {
         }
         Enc::PercentDeep => {
             // Past the scanner's four layers, but short enough to pass as one argument
-            // (Linux takes at most 128 KiB per argument; each layer triples the length).
-            let fits = |layers: u32| value.len().saturating_mul(3usize.pow(layers)) <= 60_000;
+            // (Linux takes at most 128 KiB per argument, and one argument may hold several values;
+            // each layer triples the length).
+            let fits = |layers: u32| value.len().saturating_mul(3usize.pow(layers)) <= 12_000;
             // A value too long for even five layers gets one (still a documented form).
             let layers = match (5..=7).rev().find(|&l| fits(l)) {
                 Some(deepest) => rng.random_range(5..=deepest),
