@@ -244,6 +244,29 @@ pub struct ModelPrice {
     /// Every price field read, by [`ServiceTier`] (in [`ServiceTier::ALL`]'s order); applied
     /// by [`ModelPrice::cost_usd_in`].
     schedules: [Schedule; 4],
+    /// `provider_specific_entry`'s numeric multipliers by where the request ran (Anthropic's
+    /// `us: 1.1`), applied to every token type ([`ModelPrice::surcharge`]).
+    surcharges: Vec<(String, f64)>,
+}
+
+impl ModelPrice {
+    /// The multiplier for a request the provider ran at `geo` (its usage's
+    /// `inference_geo`): the entry's `provider_specific_entry` value for it, else 1 (also for
+    /// `global`, `not_available` and no geo), as LiteLLM prices it.
+    pub fn surcharge(&self, geo: Option<&str>) -> f64 {
+        let Some(geo) = geo.map(str::to_ascii_lowercase) else {
+            return 1.0;
+        };
+        (self.surcharges.iter())
+            .find(|(name, _)| *name == geo)
+            .map_or(1.0, |(_, m)| *m)
+    }
+
+    /// The largest multiplier a request can be charged at (at least 1): what a reservation
+    /// assumes, since the request does not decide where the provider runs it.
+    pub fn max_surcharge(&self) -> f64 {
+        self.surcharges.iter().map(|(_, m)| *m).fold(1.0, f64::max)
+    }
 }
 
 /// The service tier (or the batch API) a request is priced at: LiteLLM's `*_priority`,
@@ -617,6 +640,23 @@ impl PriceTable {
         self.cost_in(model, tokens, ServiceTier::Standard)
     }
 
+    /// [`PriceTable::cost_in`] for a request the provider ran at `geo`, times the entry's
+    /// [`ModelPrice::surcharge`] for it.
+    pub fn cost_served(
+        &self,
+        model: &str,
+        tokens: &Tokens,
+        tier: ServiceTier,
+        geo: Option<&str>,
+    ) -> Option<Cost> {
+        let found = self.lookup(model)?;
+        let usd = found.price.cost_usd_in(tokens, tier) * found.price.surcharge(geo);
+        Some(Cost {
+            usd: if usd.is_finite() { usd } else { f64::MAX },
+            model_key: found.key.to_owned(),
+        })
+    }
+
     /// [`PriceTable::cost`] at the prices of `tier` ([`ModelPrice::cost_usd_in`]).
     pub fn cost_in(&self, model: &str, tokens: &Tokens, tier: ServiceTier) -> Option<Cost> {
         let found = self.lookup(model)?;
@@ -689,7 +729,29 @@ fn parse_entry(fields: &Map<String, Value>) -> Result<Option<ModelPrice>, BadFie
         cache_creation,
         max_output_tokens,
         schedules,
+        surcharges: surcharges(fields)?,
     }))
+}
+
+/// `provider_specific_entry`'s numeric values (a string such as Bedrock's
+/// `bedrock_invocation_schema` is not a multiplier and is left out); a number that is not a
+/// finite non-negative multiplier is an error naming the field.
+fn surcharges(fields: &Map<String, Value>) -> Result<Vec<(String, f64)>, BadField> {
+    let Some(Value::Object(entry)) = fields.get("provider_specific_entry") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (geo, value) in entry {
+        if !value.is_number() {
+            continue;
+        }
+        let multiplier = checked_price(value).ok_or_else(|| BadField {
+            field: format!("provider_specific_entry.{geo}"),
+            got: value.clone(),
+        })?;
+        out.push((geo.to_ascii_lowercase(), multiplier));
+    }
+    Ok(out)
 }
 
 /// A price field: absent or `null` is `None`; a non-negative number is its value (`-0` read

@@ -326,11 +326,11 @@ pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
     match prices.lookup(&facts.model) {
         Some(found) => {
             let tokens = facts.tokens(found.price.max_output_tokens);
-            found.price.cost_usd_in(&tokens, tier)
+            found.price.cost_usd_in(&tokens, tier) * found.price.max_surcharge()
         }
         None => prices
             .prices()
-            .map(|p| p.cost_usd_in(&facts.tokens(p.max_output_tokens), tier))
+            .map(|p| p.cost_usd_in(&facts.tokens(p.max_output_tokens), tier) * p.max_surcharge())
             .fold(0.0, f64::max),
     }
 }

@@ -833,3 +833,46 @@ fn the_builtin_table_prices_modifiers_as_litellm_does() {
         );
     }
 }
+
+/// `provider_specific_entry`'s regional multipliers: charged where the provider says it ran
+/// the request, reserved at the largest.
+#[test]
+fn regional_surcharges_apply_where_the_request_ran() {
+    let prices = PriceTable::builtin();
+    let found = prices
+        .lookup("claude-sonnet-4-6")
+        .expect("in the built-in table");
+    assert_eq!(found.price.surcharge(Some("us")), 1.1);
+    assert_eq!(found.price.surcharge(Some("US")), 1.1);
+    for elsewhere in [None, Some("global"), Some("not_available"), Some("eu")] {
+        assert_eq!(found.price.surcharge(elsewhere), 1.0, "{elsewhere:?}");
+    }
+    assert_eq!(found.price.max_surcharge(), 1.1);
+    let tokens = Tokens {
+        input: 1_000,
+        output: 100,
+        ..Tokens::default()
+    };
+    let plain = prices
+        .cost_in("claude-sonnet-4-6", &tokens, ServiceTier::Standard)
+        .unwrap();
+    let us = (prices.cost_served(
+        "claude-sonnet-4-6",
+        &tokens,
+        ServiceTier::Standard,
+        Some("us"),
+    ))
+    .unwrap();
+    assert!((us.usd - plain.usd * 1.1).abs() < 1e-15);
+    // A bad multiplier is an error naming the field; a string is not a multiplier.
+    let bad = r#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+        "provider_specific_entry": {"us": -1}}}"#;
+    let err = PriceTable::from_json(bad, "prices.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("provider_specific_entry.us"), "{err}");
+    let schema = r#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+        "provider_specific_entry": {"bedrock_invocation_schema": "titan_v2"}}}"#;
+    let table = PriceTable::from_json(schema, "prices.json").unwrap();
+    assert_eq!(table.lookup("m").unwrap().price.max_surcharge(), 1.0);
+}

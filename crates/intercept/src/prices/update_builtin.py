@@ -26,7 +26,7 @@ KEEP = re.compile(
     r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
     r"|cache_creation_input_token_cost(_above_1hr)?)(_above_\d+k?_tokens)?"
     r"(_priority|_flex|_batches)?$"
-    r"|^(litellm_provider|mode|max_input_tokens|max_output_tokens)$"
+    r"|^(litellm_provider|mode|max_input_tokens|max_output_tokens|provider_specific_entry)$"
 )
 
 

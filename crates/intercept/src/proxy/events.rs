@@ -295,7 +295,12 @@ fn account(
         response.cost_usd = Some(cost);
         response.cost_source = COST_FROM_PROVIDER.to_owned();
     } else if usage.is_known()
-        && let Some(cost) = prices.cost_in(&usage.model, &tokens_of(&usage), tier)
+        && let Some(cost) = prices.cost_served(
+            &usage.model,
+            &tokens_of(&usage),
+            tier,
+            usage.inference_geo.as_deref(),
+        )
     {
         response.cost_usd = Some(round_usd(cost.usd));
         response.cost_source = COST_FROM_PRICES.to_owned();

@@ -166,6 +166,11 @@ pub struct Usage {
     /// The service tier the response states it was served at (OpenAI's `service_tier`,
     /// Anthropic's `usage.service_tier`); `None` when it states none.
     pub service_tier: Option<ServiceTier>,
+    /// Where the provider says it ran the request (Anthropic's `usage.inference_geo`, such as
+    /// `us`), which may carry a regional surcharge ([`ModelPrice::surcharge`]).
+    ///
+    /// [`ModelPrice::surcharge`]: crate::ModelPrice::surcharge
+    pub inference_geo: Option<String>,
     /// The cost the provider reported (OpenRouter's `usage.cost`, in US dollars).
     pub provider_cost_usd: Option<f64>,
     /// A usage block held a count that cannot be true (see the module documentation): every
@@ -194,6 +199,7 @@ impl Usage {
             self.service_tier = stated_tier(scope).or(self.service_tier);
             if let Some(usage) = scope.get("usage").filter(|u| u.is_object()) {
                 self.service_tier = stated_tier(usage).or(self.service_tier);
+                self.inference_geo = stated_geo(usage).or(self.inference_geo.take());
                 self.absorb_usage(usage);
             }
         }
@@ -293,6 +299,15 @@ pub(crate) fn stated_tier(scope: &Value) -> Option<ServiceTier> {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .map(ServiceTier::from_stated)
+}
+
+/// The `inference_geo` a usage object states, if it states one.
+pub(crate) fn stated_geo(usage: &Value) -> Option<String> {
+    usage
+        .get("inference_geo")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned)
 }
 
 /// The provider cost a usage object reports (`usage.cost`), when it is a finite number from 0

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::super::prices::ServiceTier;
-use super::{ReadCounts, Usage, provider_cost, stated_tier};
+use super::{ReadCounts, Usage, provider_cost, stated_geo, stated_tier};
 
 /// `event:` names of Anthropic's stream: data without a `type` takes its event's name, as the
 /// Anthropic SDK fills it in.
@@ -28,6 +28,8 @@ pub(super) struct StreamUsage {
     cost: Option<f64>,
     /// The service tier the stream last stated.
     tier: Option<ServiceTier>,
+    /// The `inference_geo` the stream's usage last stated.
+    geo: Option<String>,
     /// A usage object that counts held a count that cannot be true: nothing counts any more.
     implausible: bool,
     /// Anthropic's `message_start` was seen: `message_delta` counts from then on.
@@ -69,6 +71,7 @@ impl StreamUsage {
             model: self.model.clone(),
             implausible: self.implausible,
             service_tier: self.tier,
+            inference_geo: self.geo.clone(),
             ..Usage::default()
         };
         if let Some(counts) = self.counts.as_ref().filter(|_| !self.implausible) {
@@ -162,6 +165,7 @@ impl StreamUsage {
         };
         let cost = provider_cost(usage);
         self.tier = stated_tier(usage).or(self.tier);
+        self.geo = stated_geo(usage).or(self.geo.take());
         match self.counts.as_mut().filter(|_| merge) {
             Some(so_far) => {
                 so_far.merge(&counts);

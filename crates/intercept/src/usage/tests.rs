@@ -743,3 +743,18 @@ fn service_tiers_and_one_hour_cache_writes_are_read() {
     assert_eq!(anthropic.cache_creation_1h_input_tokens, Some(40));
     assert_eq!(triple(&anthropic), ("claude-haiku-4-5", Some(45), Some(9)));
 }
+
+#[test]
+fn where_the_request_ran_is_read_from_the_usage() {
+    let body = br#"{"model":"claude-sonnet-4-6","usage":{"input_tokens":5,"output_tokens":2,"inference_geo":"us"}}"#;
+    let usage = parse(JSON, None, body, 9).finish();
+    assert_eq!(usage.inference_geo.as_deref(), Some("us"));
+    let stream = concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-6\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1,\"inference_geo\":\"us\"}}}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":7}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    );
+    let usage = sse(&[stream]);
+    assert_eq!(usage.inference_geo.as_deref(), Some("us"));
+    assert_eq!(usage.output_tokens, Some(7));
+}
