@@ -9,8 +9,8 @@ use super::{MAX_JSON_BODY, Usage};
 /// The parser for one kind of (decoded) body.
 #[derive(Debug)]
 pub(super) enum BodyParser {
-    Json(JsonBody),
-    /// Boxed: the stream's state is twice the size of a JSON body's.
+    /// Both boxed: the states are large, and a parser moves between stages.
+    Json(Box<JsonBody>),
     Sse(Box<SseBody>),
 }
 
@@ -20,7 +20,7 @@ impl BodyParser {
         if ct.starts_with("text/event-stream") {
             Some(BodyParser::Sse(Box::default()))
         } else if ct.starts_with("application/json") || ct.contains("+json") {
-            Some(BodyParser::Json(JsonBody::default()))
+            Some(BodyParser::Json(Box::default()))
         } else {
             None
         }
@@ -28,10 +28,10 @@ impl BodyParser {
 
     /// A parser that wants nothing: it stands in for one taken out of a decoder.
     pub(super) fn spent() -> Self {
-        BodyParser::Json(JsonBody {
+        BodyParser::Json(Box::new(JsonBody {
             overflow: true,
             ..JsonBody::default()
-        })
+        }))
     }
 
     pub(super) fn feed(&mut self, chunk: &[u8]) {
