@@ -267,7 +267,9 @@ impl Raw<'_> {
             n.to_string().len() >= MIN_SECRET_LEN && redactor.leaks_number(&n)
         };
         let written_leaks = |text: &str| {
-            text.len() >= MIN_SECRET_LEN && redactor.scanner().may_match(text.as_bytes())
+            text.len() >= MIN_SECRET_LEN
+                && (redactor.scanner().may_match(text.as_bytes())
+                    || redactor.leaks_written_number(text))
         };
         let mut dropped = false;
         let mut judge = |field: &mut Option<u64>| {

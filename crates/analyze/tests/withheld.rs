@@ -216,3 +216,14 @@ fn numbers_are_judged_as_written_and_string_times_too() {
     assert_eq!(json["sandbox"]["untimed_events"], 1, "{json}");
     assert_eq!(json["sandbox"]["events"], 1, "{json}");
 }
+
+/// A number in exponent form with more digits than a float keeps is judged written out.
+#[test]
+fn exponent_forms_are_judged_written_out() {
+    let secret = "1795478101";
+    let line =
+        record(0, Slot::Tool, "exec", false).replace("1800000000", "1.79547810199999999999e9");
+    let json = analyze_json(&line, secret, 1000);
+    assert_eq!(json["ledger"]["untimed_records"], 1, "{json}");
+    assert!(!json.to_string().contains("1795478102"), "{json}");
+}

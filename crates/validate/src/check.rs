@@ -544,7 +544,7 @@ impl Checker {
                     line,
                     Rule::TsBackwards,
                     Some("/ts".into()),
-                    format!("ts {ts} is earlier than the previous event's {prev}"),
+                    crate::rules::TS_BACKWARDS_MESSAGE.to_owned(),
                 ));
             }
             out.last_ts = Some(ts);

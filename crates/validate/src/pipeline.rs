@@ -237,7 +237,7 @@ impl<'a> Merger<'a> {
                 rule: Rule::TsBackwards,
                 severity: Severity::Warning,
                 pointer: Some("/ts".into()),
-                message: format!("ts {ts} is earlier than the previous event's {prev}"),
+                message: crate::rules::TS_BACKWARDS_MESSAGE.to_owned(),
             });
         }
         if self.checked.is_none() {

@@ -209,6 +209,11 @@ pub fn markdown_table() -> String {
     out
 }
 
+/// The message of `ts.backwards`. It shows neither time: a time is printed parsed (a ledger's
+/// Unix seconds as a date, an offset as `Z`), a form the output gate cannot tell is the value
+/// a secret may be (a PIN written as a `ts`); the line and the pointer say where.
+pub(crate) const TS_BACKWARDS_MESSAGE: &str = "ts is earlier than the previous event's ts";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,10 +225,16 @@ impl Redactor {
 
     /// Whether the decimal text of a number carries a secret (a card number, a PIN).
     pub fn leaks_number(&self, number: &serde_json::Number) -> bool {
-        let text = number.to_string();
-        // A number in exponent form (`9.876543210987654e16`) reads as the digits it stands
-        // for (`98765432109876540`): judged as those too.
-        self.leaks(&text) || expanded(&text).is_some_and(|digits| self.leaks(&digits))
+        self.leaks_written_number(&number.to_string())
+    }
+
+    /// Whether a number as written in a log (`1.79547810199999999999e9`, with more digits
+    /// than a float keeps) carries a secret: as written, and in exponent form also as the
+    /// digits it stands for (`9.876543210987654e16` reads as `98765432109876540`).
+    pub fn leaks_written_number(&self, text: &str) -> bool {
+        self.leaks(text)
+            || expanded(text).is_some_and(|digits| self.leaks(&digits))
+            || positional(text).is_some_and(|decimal| self.leaks(&decimal))
     }
 
     /// Withholds, in place, every string, number and object key of `value` that carries a
@@ -493,6 +499,40 @@ fn expanded(text: &str) -> Option<String> {
     while out.len() < length {
         out.push('0');
     }
+    Some(format!("{sign}{out}"))
+}
+
+/// A number in exponent form written out with its point where the exponent puts it, the
+/// fraction kept (`1.79547810199e9` is `1795478101.99`); `None` when it has no exponent or
+/// would be longer than 400 digits.
+fn positional(text: &str) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let exponent: i64 = exponent.trim_start_matches('+').parse().ok()?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let point = i64::try_from(whole.len()).ok()?.checked_add(exponent)?;
+    if !(-400..=400).contains(&point) || digits.len() > 400 {
+        return None;
+    }
+    let out = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(usize::try_from(-point).ok()?))
+    } else {
+        let point = usize::try_from(point).ok()?;
+        let mut padded = digits;
+        while padded.len() < point {
+            padded.push('0');
+        }
+        let (int, frac) = padded.split_at(point);
+        if frac.is_empty() {
+            int.to_owned()
+        } else {
+            format!("{int}.{frac}")
+        }
+    };
     Some(format!("{sign}{out}"))
 }
 
