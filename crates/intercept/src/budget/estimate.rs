@@ -32,20 +32,25 @@
 //! - **Prompts**: a legacy completion's `prompt` given as a list of prompts (strings, or
 //!   token lists) is one completion per prompt, each multiplied by `n`.
 //! - **Stored conversations**: a Responses API request that continues one
-//!   (`previous_response_id`, `conversation`) is billed the whole conversation as input, which
-//!   the body does not show: its input is reserved at [`MAX_CONTEXT_TOKENS`].
+//!   (`previous_response_id`, `conversation`, a stored `prompt` by id, an `input` item of type
+//!   `item_reference`) is billed the stored content as input, which the body does not show:
+//!   its input is reserved at [`MAX_CONTEXT_TOKENS`].
 //! - **Unbounded** ([`RequestFacts::unbounded`]): a body that looks like JSON but does not
 //!   parse (nesting past the parser's depth, an unpaired surrogate, `NaN`) may still be read by
 //!   the provider, with an `n` the proxy never saw; a body whose encoding the proxy cannot
 //!   undo (two stacked codings, a corrupt stream) likewise; and any batch endpoint but
 //!   Anthropic's inline one (Gemini's `:batchGenerateContent`, a path that percent-escapes
-//!   `batches`). Their worst case is infinite: a budget refuses them.
+//!   `batches`), and every endpoint that starts work a body only names ([`STORED_WORK`]:
+//!   fine-tuning, evals, threads and assistants, vector stores, videos, containers, tuned
+//!   models, context caches). Their worst case is infinite: a budget refuses them.
 //!
-//! Paths are judged percent-decoded and in lower case, as a provider may route them.
+//! Paths are judged percent-decoded, in lower case and with dot segments resolved, as a
+//! provider (or a proxy in front of it) may route them. A body's byte-order mark is read past.
 //!
-//! A count field is read when it is a non-negative number (a fraction counts as the next
-//! integer, since a provider that accepts it cannot bill less); anything else (a string,
-//! a negative number) is ignored, as a provider rejects it. Counts are capped at
+//! A count field is read when it is a non-negative number, or a string holding one (Google's
+//! JSON reads `"8"` as 8); a fraction counts as the next integer, since a provider that
+//! accepts it cannot bill less; anything else (a negative number, `null`) is ignored, as a
+//! provider rejects it. Counts are capped at
 //! [`MAX_COUNT`] and multiplied with saturation, so no request body can overflow the
 //! arithmetic; the cost is finite (at most `f64::MAX`, which no limit admits).
 
@@ -106,9 +111,11 @@ impl RequestFacts {
     /// Reads a JSON request body; a body that is not JSON gives an empty model, and one that
     /// looks like JSON but does not parse is [`unbounded`](Self::unbounded).
     pub fn of_body(body: &[u8]) -> Self {
-        let parsed = serde_json::from_slice::<Value>(body).ok();
+        // A byte-order mark is read past, as lenient JSON readers do.
+        let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let parsed = serde_json::from_slice::<Value>(json).ok();
         RequestFacts {
-            unbounded: parsed.is_none() && looks_like_json(body),
+            unbounded: parsed.is_none() && looks_like_json(json),
             ..Self::of_value(parsed.as_ref(), len_u64(body.len()))
         }
     }
@@ -134,7 +141,7 @@ impl RequestFacts {
     pub fn of_request(path: &str, body: &[u8]) -> Self {
         let decoded = routed_path(path);
         let path = decoded.trim_end_matches('/');
-        if path.contains(":batch") || path.contains(":asyncbatch") {
+        if path.contains(":batch") || path.contains(":asyncbatch") || stored_work(path) {
             return RequestFacts {
                 unbounded: true,
                 ..Self::of_body(body).with_path(path)
@@ -188,7 +195,9 @@ impl RequestFacts {
         .fold(1, u64::max);
         let completions = per_prompt.saturating_mul(prompts(field("prompt")));
         let stored = field("previous_response_id").is_some_and(|v| !v.is_null())
-            || field("conversation").is_some_and(|v| !v.is_null());
+            || field("conversation").is_some_and(|v| !v.is_null())
+            || field("prompt").is_some_and(|p| p.get("id").is_some())
+            || field("input").is_some_and(refers_to_stored);
         let body_bytes = if stored {
             body_bytes.max(MAX_CONTEXT_TOKENS)
         } else {
@@ -213,6 +222,19 @@ impl RequestFacts {
     }
 }
 
+/// Whether a Responses API `input` names a stored item (`{"type": "item_reference", ...}`),
+/// whose content is billed as input though the body does not hold it.
+fn refers_to_stored(input: &Value) -> bool {
+    match input {
+        Value::Array(items) => items.iter().any(refers_to_stored),
+        Value::Object(item) => {
+            item.get("type").and_then(Value::as_str) == Some("item_reference")
+                || item.get("content").is_some_and(refers_to_stored)
+        }
+        _ => false,
+    }
+}
+
 /// How many prompts a legacy completion's `prompt` holds: a list of strings or of token
 /// lists is one prompt each; anything else (a string, one token list) is one.
 fn prompts(prompt: Option<&Value>) -> u64 {
@@ -224,6 +246,28 @@ fn prompts(prompt: Option<&Value>) -> u64 {
     }
 }
 
+/// Endpoints that start work the body only names (a file, a stored thread or assistant, a
+/// tuning or eval job, a vector store, a context cache, a video): their cost has no bound the
+/// proxy can see.
+const STORED_WORK: [&str; 10] = [
+    "/fine_tuning/",
+    "/fine-tuning/",
+    "/evals",
+    "/vector_stores",
+    "/threads",
+    "/assistants",
+    "/videos",
+    "/containers",
+    "/tunedmodels",
+    "/cachedcontents",
+];
+
+/// Whether `path` (routed: decoded, lower case) starts work the proxy cannot price.
+fn stored_work(path: &str) -> bool {
+    let path = format!("{path}/");
+    STORED_WORK.iter().any(|segment| path.contains(segment))
+}
+
 /// Whether `body` starts like a JSON document (after whitespace): `{` or `[`.
 fn looks_like_json(body: &[u8]) -> bool {
     matches!(
@@ -232,8 +276,10 @@ fn looks_like_json(body: &[u8]) -> bool {
     )
 }
 
-/// `path` as a provider may route it: percent-decoded (every escape, repeatedly, so
-/// `%2562atches` is `batches` too) and in lower case.
+/// `path` as a provider (or a proxy in front of it) may route it: percent-decoded (every
+/// escape, repeatedly, so `%2562atches` is `batches` too), in lower case, without its query,
+/// and with `.`, `..` and empty segments resolved (`/v1/messages/batches/.` is
+/// `/v1/messages/batches`).
 fn routed_path(path: &str) -> String {
     let mut current = path.to_ascii_lowercase();
     for _ in 0..4 {
@@ -243,7 +289,18 @@ fn routed_path(path: &str) -> String {
         }
         current = decoded.to_ascii_lowercase();
     }
-    current
+    let current = current.split(['?', '#']).next().unwrap_or_default();
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in current.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    format!("/{}", segments.join("/"))
 }
 
 fn percent_decoded(text: &str) -> String {
@@ -298,7 +355,11 @@ fn count(value: Option<&Value>) -> Option<u64> {
     if let Some(n) = value.as_u64() {
         return Some(n.min(MAX_COUNT));
     }
-    let n = value.as_f64().filter(|n| n.is_finite() && *n >= 0.0)?;
+    // A number in a string counts too: Google's JSON reads `"8"` as 8 for an integer field.
+    let n = value
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse::<f64>().ok()))
+        .filter(|n| n.is_finite() && *n >= 0.0)?;
     // Compared as floats first, so the cast below never saturates by surprise.
     Some(if n.ceil() >= MAX_COUNT as f64 {
         MAX_COUNT
@@ -484,11 +545,51 @@ mod tests {
             let facts = RequestFacts::of_request(path, br#"{"requests":"x"}"#);
             assert!(!finite(&facts), "{path}");
         }
-        let escaped = RequestFacts::of_request(
-            "/v1/messages/%62atches",
-            br#"{"requests":[{"params":{"model":"m"}},{"params":{"model":"m"}}]}"#,
+        for path in [
+            "/v1/fine_tuning/jobs",
+            "/v1/evals/e1/runs",
+            "/v1/threads/t1/runs",
+            "/v1/batches/x/..",
+            "/v1beta/cachedContents",
+        ] {
+            assert!(
+                !finite(&RequestFacts::of_request(path, br#"{"model":"gpt-4.1"}"#)),
+                "{path}"
+            );
+        }
+        // A byte-order mark is read past; a number in a string counts.
+        let bom =
+            RequestFacts::of_body(b"\xEF\xBB\xBF{\"model\":\"m\",\"n\":128,\"max_tokens\":10}");
+        assert_eq!((bom.completions, bom.unbounded), (128, false));
+        let strings = RequestFacts::of_request(
+            "/v1beta/models/gemini-2.5-pro:generateContent",
+            br#"{"generationConfig":{"candidateCount":"8","maxOutputTokens":"900"}}"#,
         );
-        assert!(matches!(&escaped.batch, Batch::Requests(r) if r.len() == 2));
+        assert_eq!(
+            (strings.completions, strings.max_output_tokens),
+            (8, Some(900))
+        );
+        // Stored items and prompts are stored conversations too.
+        for body in [
+            &br#"{"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"msg_1"}]}"#[..],
+            br#"{"model":"gpt-4o-mini","prompt":{"id":"pmpt_1"}}"#,
+        ] {
+            assert_eq!(RequestFacts::of_body(body).body_bytes, MAX_CONTEXT_TOKENS);
+        }
+        for path in [
+            "/v1/messages/%62atches",
+            "/v1/messages/batches/.",
+            "/v1//messages/x/../batches",
+        ] {
+            let escaped = RequestFacts::of_request(
+                path,
+                br#"{"requests":[{"params":{"model":"m"}},{"params":{"model":"m"}}]}"#,
+            );
+            assert!(
+                matches!(&escaped.batch, Batch::Requests(r) if r.len() == 2),
+                "{path}"
+            );
+        }
         let deep_batch = format!(
             "{{\"requests\":[{{\"params\":{{\"model\":\"claude-sonnet-4-5\",\"x\":{}1{}}}}}]}}",
             "[".repeat(200),
@@ -579,7 +680,8 @@ mod tests {
             // Not a count a provider accepts: one completion.
             (r#"{"model":"m","max_tokens":100,"n":0}"#, 100),
             (r#"{"model":"m","max_tokens":100,"n":-4}"#, 100),
-            (r#"{"model":"m","max_tokens":100,"n":"50"}"#, 100),
+            // A number in a string counts (Google's JSON reads it so).
+            (r#"{"model":"m","max_tokens":100,"n":"50"}"#, 5000),
             (r#"{"model":"m","max_tokens":100,"n":null}"#, 100),
             // No limit: the model's maximum, times n.
             (r#"{"model":"m","n":4}"#, 4000),
@@ -616,7 +718,7 @@ mod tests {
             ),
             (
                 r#"{"model":"m","max_tokens":"9999","max_output_tokens":5}"#,
-                5,
+                9999,
             ),
             (r#"{"model":"m","max_tokens":-1}"#, 1000),
             (r#"{"model":"m","max_tokens":12.2}"#, 13),
