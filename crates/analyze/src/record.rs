@@ -285,6 +285,19 @@ impl Raw<'_> {
             judge(&mut data.output_tokens);
             judge(&mut data.cached_input_tokens);
             judge(&mut data.status_code);
+            // A transform's `reason` starts with a count the analysis adds up (`N secret(s)
+            // ...`): a count that is a secret is dropped from it, as written.
+            let count_leaks = (data.reason.as_ref())
+                .and_then(|r| r.as_str().split_once(' '))
+                .is_some_and(|(n, _)| {
+                    n.bytes().all(|b| b.is_ascii_digit())
+                        && (written_leaks(n) || n.parse::<u64>().is_ok_and(|v| leaks(v.into())))
+                });
+            if count_leaks && let Some(reason) = &mut data.reason {
+                let rest = reason.as_str().split_once(' ').map_or("", |(_, rest)| rest);
+                *reason = Str(std::borrow::Cow::Owned(rest.to_owned()));
+                dropped = true;
+            }
             let cost_leaks = data.cost_usd.is_some_and(|cost| {
                 written_leaks(cost.text)
                     || serde_json::Number::from_f64(cost.value).is_some_and(leaks)

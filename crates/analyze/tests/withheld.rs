@@ -227,3 +227,22 @@ fn exponent_forms_are_judged_written_out() {
     assert_eq!(json["ledger"]["untimed_records"], 1, "{json}");
     assert!(!json.to_string().contains("1795478102"), "{json}");
 }
+
+/// A count a transform's reason starts with (`N secret(s) ...`) is a number too: one that
+/// carries a secret is not added up.
+#[test]
+fn a_secret_count_in_a_reason_is_not_added_up() {
+    let transform = |n: &str| {
+        format!(
+            "{{\"ts\":\"2026-11-23T16:00:00Z\",\"run_id\":\"r\",\"agent_system\":\"a\",\"event_type\":\"request_transform\",\"summary\":\"s\",\"plugin\":\"p\",\"data\":{{\"host\":\"h\",\"action\":\"modify\",\"reason\":\"{n} secret(s) injected\"}}}}\n"
+        )
+    };
+    for secret in ["12345678", "00012345"] {
+        let log = transform(secret) + &transform("1");
+        let json = analyze_json(&log, secret, 1000);
+        let text = json.to_string();
+        let shown = secret.trim_start_matches('0');
+        assert!(!text.contains(shown), "{secret}: {text}");
+        assert_eq!(json["sandbox"]["transforms"][0]["secrets"], 1, "{text}");
+    }
+}

@@ -197,7 +197,7 @@ impl RequestFacts {
         let stored = field("previous_response_id").is_some_and(|v| !v.is_null())
             || field("conversation").is_some_and(|v| !v.is_null())
             || field("prompt").is_some_and(|p| p.get("id").is_some())
-            || field("input").is_some_and(refers_to_stored);
+            || parsed.is_some_and(refers_to_stored);
         let body_bytes = if stored {
             body_bytes.max(MAX_CONTEXT_TOKENS)
         } else {
@@ -222,14 +222,20 @@ impl RequestFacts {
     }
 }
 
-/// Whether a Responses API `input` names a stored item (`{"type": "item_reference", ...}`),
-/// whose content is billed as input though the body does not hold it.
-fn refers_to_stored(input: &Value) -> bool {
-    match input {
+/// Whether a body names stored content that is billed as input though the body does not
+/// hold it, anywhere in it: a Responses `item_reference`, an uploaded file by id
+/// (`file_id`, OpenAI's `input_file` and `file` parts), Anthropic's `source.type: "file"`,
+/// Gemini's `fileData.fileUri`.
+fn refers_to_stored(value: &Value) -> bool {
+    match value {
         Value::Array(items) => items.iter().any(refers_to_stored),
         Value::Object(item) => {
-            item.get("type").and_then(Value::as_str) == Some("item_reference")
-                || item.get("content").is_some_and(refers_to_stored)
+            let kind = item.get("type").and_then(Value::as_str);
+            matches!(kind, Some("item_reference" | "file"))
+                || ["file_id", "fileUri", "file_uri"]
+                    .iter()
+                    .any(|k| item.contains_key(*k))
+                || item.values().any(refers_to_stored)
         }
         _ => false,
     }
@@ -249,7 +255,7 @@ fn prompts(prompt: Option<&Value>) -> u64 {
 /// Endpoints that start work the body only names (a file, a stored thread or assistant, a
 /// tuning or eval job, a vector store, a context cache, a video): their cost has no bound the
 /// proxy can see.
-const STORED_WORK: [&str; 10] = [
+const STORED_WORK: [&str; 12] = [
     "/fine_tuning/",
     "/fine-tuning/",
     "/evals",
@@ -260,17 +266,26 @@ const STORED_WORK: [&str; 10] = [
     "/containers",
     "/tunedmodels",
     "/cachedcontents",
+    "/ragcorpora",
+    ":import",
 ];
 
-/// Whether `path` (routed: decoded, lower case) starts work the proxy cannot price.
+/// Whether `path` (routed: decoded, lower case) starts work the proxy cannot price: a
+/// [`STORED_WORK`] endpoint, or any job (Vertex AI's `tuningJobs`, `batchPredictionJobs`,
+/// `customJobs`, `pipelineJobs`; Bedrock's `model-invocation-job`).
 fn stored_work(path: &str) -> bool {
     let path = format!("{path}/");
     STORED_WORK.iter().any(|segment| path.contains(segment))
+        || path.split('/').any(|segment| segment.contains("job"))
 }
 
-/// Whether `body` starts like a JSON document (after whitespace): `{` or `[`.
+/// Whether `body` may be a JSON document a lenient reader takes: it starts (after
+/// whitespace) with `{` or `[`, or it is text in UTF-16 or UTF-32 (a byte-order mark, or a
+/// zero byte among its first bytes, as `{` is written there).
 fn looks_like_json(body: &[u8]) -> bool {
-    matches!(
+    let head = body.get(..body.len().min(8)).unwrap_or_default();
+    let wide = head.starts_with(b"\xFE\xFF") || head.starts_with(b"\xFF\xFE") || head.contains(&0);
+    wide || matches!(
         body.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{' | b'[')
     )
@@ -557,6 +572,19 @@ mod tests {
                 "{path}"
             );
         }
+        // UTF-16 text is a body the gate does not read: refused.
+        let wide: Vec<u8> = r#"{"model":"m","n":128}"#.bytes().flat_map(|b| [0, b]).collect();
+        assert!(!finite(&RequestFacts::of_body(&wide)));
+        // Jobs and file references.
+        for path in [
+            "/v1/projects/p/locations/us/tuningJobs",
+            "/v1/projects/p/locations/us/batchPredictionJobs",
+            "/model-invocation-job",
+        ] {
+            assert!(!finite(&RequestFacts::of_request(path, b"{}")), "{path}");
+        }
+        let file = RequestFacts::of_body(br#"{"model":"gpt-4o-mini","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#);
+        assert_eq!(file.body_bytes, MAX_CONTEXT_TOKENS);
         // A byte-order mark is read past; a number in a string counts.
         let bom =
             RequestFacts::of_body(b"\xEF\xBB\xBF{\"model\":\"m\",\"n\":128,\"max_tokens\":10}");
