@@ -285,7 +285,7 @@ async fn a_request_in_flight_at_a_crash_is_charged_its_reservation() {
     let fixture = TlsFixture::start().await.unwrap();
     // Answers only after 30 s: the request stays in flight until the proxy cuts it.
     Mock::given(method("POST"))
-        .and(path("/v1/slow"))
+        .and(path("/v1/slow/chat/completions"))
         .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(30)))
         .with_priority(1)
         .mount(fixture.mock())
@@ -300,7 +300,7 @@ async fn a_request_in_flight_at_a_crash_is_charged_its_reservation() {
     let client = proxy.client().unwrap();
     let in_flight = tokio::spawn(
         client
-            .post("https://api.openai.com/v1/slow")
+            .post("https://api.openai.com/v1/slow/chat/completions")
             .header("content-type", "application/json")
             .body(BODY)
             .send(),
@@ -504,7 +504,7 @@ async fn a_refused_connect_is_released_and_a_timed_out_upstream_is_charged() {
         .reserve(1.5 * worst())
         .expect("nothing left reserved");
 
-    wiremock::Mock::given(wiremock::matchers::path("/v1/slow"))
+    wiremock::Mock::given(wiremock::matchers::path("/v1/slow/chat/completions"))
         .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
         .mount(fixture.mock())
         .await;
@@ -518,7 +518,7 @@ async fn a_refused_connect_is_released_and_a_timed_out_upstream_is_charged() {
     let resp = proxy
         .client()
         .unwrap()
-        .post("https://api.openai.com/v1/slow")
+        .post("https://api.openai.com/v1/slow/chat/completions")
         .header("content-type", "application/json")
         .body(BODY)
         .send()

@@ -40,9 +40,11 @@
 //!   the provider, with an `n` the proxy never saw; a body whose encoding the proxy cannot
 //!   undo (two stacked codings, a corrupt stream) likewise; and any batch endpoint but
 //!   Anthropic's inline one (Gemini's `:batchGenerateContent`, a path that percent-escapes
-//!   `batches`), and every endpoint that starts work a body only names ([`STORED_WORK`]:
+//!   `batches`), every endpoint that starts work a body only names ([`STORED_WORK`]:
 //!   fine-tuning, evals, threads and assistants, vector stores, videos, containers, tuned
-//!   models, context caches). Their worst case is infinite: a budget refuses them.
+//!   models, context caches, any job), and, by construction, every endpoint that is not one
+//!   of the [`PRICED_ENDPOINTS`] the gate knows how to bound. Their worst case is infinite: a
+//!   budget refuses them.
 //!
 //! Paths are judged percent-decoded, in lower case and with dot segments resolved, as a
 //! provider (or a proxy in front of it) may route them. A body's byte-order mark is read past.
@@ -141,7 +143,7 @@ impl RequestFacts {
     pub fn of_request(path: &str, body: &[u8]) -> Self {
         let decoded = routed_path(path);
         let path = decoded.trim_end_matches('/');
-        if path.contains(":batch") || path.contains(":asyncbatch") || stored_work(path) {
+        if !priced_endpoint(path) || stored_work(path) {
             return RequestFacts {
                 unbounded: true,
                 ..Self::of_body(body).with_path(path)
@@ -269,6 +271,37 @@ const STORED_WORK: [&str; 12] = [
     "/ragcorpora",
     ":import",
 ];
+
+/// The endpoints whose cost the gate can bound from the request (routed paths end with one):
+/// generation and embeddings in the OpenAI, Anthropic, Gemini, Bedrock and Ollama shapes,
+/// token counting, and Anthropic's inline batches. Under a budget every other billable
+/// request to an LLM host is refused: an endpoint the gate does not know is one it cannot
+/// price, whatever it is (a job, an upload that feeds one, a stored-state API).
+const PRICED_ENDPOINTS: [&str; 18] = [
+    "/chat/completions",
+    "/completions",
+    "/responses",
+    "/responses/input_tokens",
+    "/messages",
+    "/messages/count_tokens",
+    "/messages/batches",
+    "/embeddings",
+    ":generatecontent",
+    ":streamgeneratecontent",
+    ":counttokens",
+    ":embedcontent",
+    "/invoke",
+    "/invoke-with-response-stream",
+    "/converse",
+    "/converse-stream",
+    "/api/chat",
+    "/api/generate",
+];
+
+/// Whether `path` (routed) is one of the [`PRICED_ENDPOINTS`].
+fn priced_endpoint(path: &str) -> bool {
+    PRICED_ENDPOINTS.iter().any(|end| path.ends_with(end))
+}
 
 /// Whether `path` (routed: decoded, lower case) starts work the proxy cannot price: a
 /// [`STORED_WORK`] endpoint, or any job (Vertex AI's `tuningJobs`, `batchPredictionJobs`,
@@ -569,6 +602,39 @@ mod tests {
         ] {
             assert!(
                 !finite(&RequestFacts::of_request(path, br#"{"model":"gpt-4.1"}"#)),
+                "{path}"
+            );
+        }
+        // Only the endpoints the gate can price are; every other is refused.
+        for path in [
+            "/v1/files",
+            "/v1/images/generations",
+            "/v1/audio/speech",
+            "/v1/responses/r1/cancel",
+            "/v1/uploads",
+        ] {
+            assert!(
+                !finite(&RequestFacts::of_request(
+                    path,
+                    br#"{"model":"gpt-4o-mini"}"#
+                )),
+                "{path}"
+            );
+        }
+        for path in [
+            "/v1/chat/completions",
+            "/openai/deployments/d/chat/completions?api-version=2024-10-21",
+            "/v1/responses",
+            "/v1/messages",
+            "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
+            "/model/anthropic.claude-3/invoke",
+            "/api/chat",
+        ] {
+            assert!(
+                finite(&RequestFacts::of_request(
+                    path,
+                    br#"{"model":"gpt-4o-mini"}"#
+                )),
                 "{path}"
             );
         }
