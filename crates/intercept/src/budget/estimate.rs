@@ -143,7 +143,7 @@ impl RequestFacts {
     pub fn of_request(path: &str, body: &[u8]) -> Self {
         let decoded = routed_path(path);
         let path = decoded.trim_end_matches('/');
-        if !priced_endpoint(path) || stored_work(path) {
+        if ambiguous(path) || !priced_endpoint(path) || stored_work(path) {
             return RequestFacts {
                 unbounded: true,
                 ..Self::of_body(body).with_path(path)
@@ -298,6 +298,17 @@ const PRICED_ENDPOINTS: [&str; 18] = [
     "/api/generate",
 ];
 
+/// Whether a routed path holds what a provider, or a proxy in front of it, may read as
+/// something other than a path separator or a name (a decoded `?` or `#`, a NUL, a
+/// backslash, a `;` parameter, a segment ending in a space or a dot): such a path may route
+/// elsewhere than it ends, so the gate does not price it.
+fn ambiguous(path: &str) -> bool {
+    path.contains(['?', '#', '\0', '\\', ';'])
+        || path
+            .split('/')
+            .any(|segment| segment.ends_with([' ', '.']) || segment.starts_with(' '))
+}
+
 /// Whether `path` (routed) is one of the [`PRICED_ENDPOINTS`].
 fn priced_endpoint(path: &str) -> bool {
     PRICED_ENDPOINTS.iter().any(|end| path.ends_with(end))
@@ -329,6 +340,9 @@ fn looks_like_json(body: &[u8]) -> bool {
 /// and with `.`, `..` and empty segments resolved (`/v1/messages/batches/.` is
 /// `/v1/messages/batches`).
 fn routed_path(path: &str) -> String {
+    // The query is cut from the target as sent, before any escape is undone: an escaped
+    // `%3F` is part of the path, and stays there (then [`ambiguous`] refuses it).
+    let path = path.split(['?', '#']).next().unwrap_or_default();
     let mut current = path.to_ascii_lowercase();
     for _ in 0..4 {
         let decoded = percent_decoded(&current);
@@ -337,7 +351,6 @@ fn routed_path(path: &str) -> String {
         }
         current = decoded.to_ascii_lowercase();
     }
-    let current = current.split(['?', '#']).next().unwrap_or_default();
     let mut segments: Vec<&str> = Vec::new();
     for segment in current.split('/') {
         match segment {
@@ -602,6 +615,25 @@ mod tests {
         ] {
             assert!(
                 !finite(&RequestFacts::of_request(path, br#"{"model":"gpt-4.1"}"#)),
+                "{path}"
+            );
+        }
+        // An escaped query or fragment, a NUL, a backslash, a `;` or a dotted segment may route
+        // elsewhere than the path ends: refused.
+        for path in [
+            "/v1/chat/completions%3F/../../../v1/fine_tuning/jobs",
+            "/v1/chat/completions%253F/../../../v1/batches",
+            "/v1/batches%23/chat/completions",
+            "/v1/batches%00/chat/completions",
+            "/v1/batches%5c..%5cchat/completions",
+            "/v1/batches;x/chat/completions",
+            "/v1/batches%20/chat/completions",
+        ] {
+            assert!(
+                !finite(&RequestFacts::of_request(
+                    path,
+                    br#"{"model":"gpt-4o-mini"}"#
+                )),
                 "{path}"
             );
         }

@@ -139,9 +139,18 @@ pub(super) async fn forward(
 /// Whether a request to an LLM host can cost anything: every method that sends work (`POST`,
 /// `PUT`, `PATCH`, any other), and a WebSocket upgrade (a Realtime session); not a `GET`,
 /// `HEAD`, `OPTIONS`, `DELETE` or `TRACE` that does not upgrade (listing models, reading a
-/// file or a batch's results).
+/// file or a batch's results) and carries no method override header.
 fn billable(parts: &hyper::http::request::Parts) -> bool {
     use hyper::Method;
+    // A method override (Google's APIs honour `X-HTTP-Method-Override`) makes a read a
+    // write to the provider.
+    let overridden = [
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ]
+    .iter()
+    .any(|h| parts.headers.contains_key(*h));
     let reads = [
         Method::GET,
         Method::HEAD,
@@ -149,7 +158,7 @@ fn billable(parts: &hyper::http::request::Parts) -> bool {
         Method::DELETE,
         Method::TRACE,
     ];
-    !reads.contains(&parts.method) || websocket::is_upgrade(parts)
+    overridden || !reads.contains(&parts.method) || websocket::is_upgrade(parts)
 }
 
 /// Why a request stops at the gate or the route.
