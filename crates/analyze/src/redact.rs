@@ -19,10 +19,11 @@
 //! show several `[redacted]` rows), and timeline series that become the same are added up.
 //! Redaction runs once per distinct name when the report is built, not once per line. Then
 //! the tables are ordered again by what they show ([`crate::order`]), so a `[redacted]` row
-//! does not sit where its value would sort. A time formatted from a log's number (a ledger
-//! `ts`) is withheld when that number is a secret. A name that reads like one of the report's
-//! own markers (`(other)`, `[redacted]`) is shown with its first character escaped
-//! (`\u{005B}redacted]`), so a log cannot forge them (see `record::unmarked`).
+//! does not sit where its value would sort. Numbers (and a `ts`) that carry a secret never
+//! reach a figure: they are dropped as their line is read (`record`). A name that reads like
+//! one of the report's own markers (`(other)`, `[redacted]`) is shown with its first
+//! character escaped (`\u{005B}redacted]`), so a log cannot forge them (see
+//! `record::unmarked`).
 //!
 //! [`Analyzer::finish`]: crate::Analyzer::finish
 
@@ -30,7 +31,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use agentlog_validate::WITHHELD_PATH;
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
+use agentlog_validate::secrets::redact::Redactor;
 
 use crate::FileSummary;
 use crate::ledger::{DenialRow, FailureRow, FlagRow, LedgerReport, Spike, ToolRow};
@@ -96,54 +97,27 @@ impl Redact for BTreeMap<String, u64> {
     }
 }
 
-/// A time the analysis formatted from a log's number (a ledger's `ts` in Unix seconds) is
-/// that number in another notation: withheld when the number is a secret (a PIN that is a
-/// record's `ts` would otherwise come out as its date).
-trait Time {
-    fn redact_time(&mut self, redactor: &Redactor);
-}
-
-impl Time for String {
-    fn redact_time(&mut self, redactor: &Redactor) {
-        let rfc3339 = &time::format_description::well_known::Rfc3339;
-        let Ok(t) = time::OffsetDateTime::parse(self, rfc3339) else {
-            return;
-        };
-        if redactor.leaks_number(&serde_json::Number::from(t.unix_timestamp())) {
-            WITHHELD.clone_into(self);
-        }
-    }
-}
-
-impl Time for Option<String> {
-    fn redact_time(&mut self, redactor: &Redactor) {
-        if let Some(time) = self {
-            time.redact_time(redactor);
-        }
-    }
-}
-
-/// Runs [`Redact::redact`] on the listed fields of a struct, and [`Time::redact_time`] on
-/// the times listed after `times:`.
+/// Runs [`Redact::redact`] on the listed fields of a struct.
 macro_rules! redact_fields {
-    ($type:ty: $($field:ident),+ $(; times: $($time:ident),+)?) => {
+    ($type:ty: $($field:ident),+) => {
         impl Redact for $type {
             fn redact(&mut self, redactor: &Redactor) {
                 $(self.$field.redact(redactor);)+
-                $($(Time::redact_time(&mut self.$time, redactor);)+)?
             }
         }
     };
 }
 
-// Every field of text that can come from a log, and every time formatted from a log's number.
-redact_fields!(LedgerReport: risk_events_by_type, by_status, failures, denials, risk_flags, spikes, tools, timeline; times: first_ts, last_ts);
-redact_fields!(FailureRow: tool, error_class; times: first_ts, last_ts);
+// Every field of text that can come from a log. Times are formatted by the analysis from
+// `ts` values, and a `ts` that carries a secret was dropped when its line was read
+// (`record::Raw::withhold_secret_numbers`), so no time stands for a secret.
+redact_fields!(LedgerReport: risk_events_by_type, by_status, failures, denials, risk_flags, spikes, tools, timeline);
+redact_fields!(FailureRow: tool, error_class);
 redact_fields!(DenialRow: agent, tool, flags);
 redact_fields!(FlagRow: flag);
-redact_fields!(Spike: flag; times: bucket_start);
+redact_fields!(Spike: flag);
 redact_fields!(ToolRow: tool, by_status);
-redact_fields!(SandboxReport: by_event_type, by_model_host, injections, transforms, leaks_blocked, gates, budget_actions, errors, latency_by_host, latency_by_model, timeline; times: first_ts, last_ts);
+redact_fields!(SandboxReport: by_event_type, by_model_host, injections, transforms, leaks_blocked, gates, budget_actions, errors, latency_by_host, latency_by_model, timeline);
 redact_fields!(ModelHostRow: model, host, cost_by_source);
 redact_fields!(InjectionRow: secret_name, host, by_action);
 redact_fields!(TransformRow: plugin, host, action);

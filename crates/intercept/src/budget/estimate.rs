@@ -105,8 +105,6 @@ pub enum Batch {
     None,
     /// Anthropic's Message Batches: the facts of each request inside it.
     Requests(Vec<RequestFacts>),
-    /// OpenAI's Batch API: the requests are in a file the body only names.
-    Unbounded,
 }
 
 impl RequestFacts {
@@ -149,7 +147,8 @@ impl RequestFacts {
                 ..Self::of_body(body).with_path(path)
             };
         }
-        if !path.ends_with("/batches") {
+        // The one batch endpoint priced (OpenAI's `/batches` is not, so it stopped above).
+        if !path.ends_with("/messages/batches") {
             return Self::of_body(body).with_path(path);
         }
         let parsed = serde_json::from_slice::<Value>(body).ok();
@@ -157,13 +156,9 @@ impl RequestFacts {
             .as_ref()
             .and_then(|v| v.get("requests"))
             .and_then(Value::as_array);
-        let batch = match requests {
-            Some(requests) if path.ends_with("/messages/batches") => {
-                Batch::Requests(requests.iter().map(batched).collect())
-            }
-            _ if path.ends_with("/messages/batches") => Batch::None,
-            _ => Batch::Unbounded,
-        };
+        let batch = requests.map_or(Batch::None, |requests| {
+            Batch::Requests(requests.iter().map(batched).collect())
+        });
         RequestFacts {
             unbounded: parsed.is_none(),
             batch,
@@ -389,7 +384,7 @@ impl RequestFacts {
     pub fn requested_tier(&self) -> ServiceTier {
         match self.batch {
             Batch::None => self.tier,
-            Batch::Requests(_) | Batch::Unbounded => ServiceTier::Batch,
+            Batch::Requests(_) => ServiceTier::Batch,
         }
     }
 }
@@ -439,7 +434,6 @@ pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
     }
     match &facts.batch {
         Batch::None => {}
-        Batch::Unbounded => return f64::INFINITY,
         Batch::Requests(requests) => {
             return requests.iter().map(|r| worst_case(r, prices)).sum();
         }
@@ -564,63 +558,41 @@ mod tests {
         assert_eq!(named.model, "m1");
     }
 
+    /// Whether the built-in table can bound a request of `body` to `path`.
+    fn priced(path: &str, body: &[u8]) -> bool {
+        worst_case(
+            &RequestFacts::of_request(path, body),
+            &PriceTable::builtin(),
+        )
+        .is_finite()
+    }
+
+    const CHAT: &[u8] = br#"{"model":"gpt-4o-mini"}"#;
+
     #[test]
-    fn what_the_attack_on_the_budget_found_is_priced_or_refused() {
-        let prices = PriceTable::builtin();
-        let finite = |facts: &RequestFacts| worst_case(facts, &prices).is_finite();
-        // Gemini's own output limit and candidate count.
-        let gemini = RequestFacts::of_request(
-            "/v1beta/models/gemini-2.5-pro:generateContent",
-            br#"{"model":"gpt-4o-mini","generationConfig":{"maxOutputTokens":1000,"candidateCount":8}}"#,
-        );
-        assert_eq!(
-            (
-                gemini.model.as_str(),
-                gemini.max_output_tokens,
-                gemini.completions
-            ),
-            ("gemini-2.5-pro", Some(1000), 8)
-        );
-        // A list of prompts is a completion per prompt, each times `n`.
-        let prompts = RequestFacts::of_body(br#"{"model":"m","prompt":["a","b","c"],"n":2}"#);
-        assert_eq!(prompts.completions, 6);
-        let tokens = RequestFacts::of_body(br#"{"model":"m","prompt":[1,2,3]}"#);
-        assert_eq!(tokens.completions, 1);
-        // A stored conversation's input is the context window.
-        let stored =
-            RequestFacts::of_body(br#"{"model":"gpt-4o-mini","previous_response_id":"resp_1"}"#);
-        assert_eq!(stored.body_bytes, MAX_CONTEXT_TOKENS);
-        // Unbounded: JSON past the parser's depth, batches in any spelling.
-        let deep = format!(
-            "{{\"model\":\"gpt-4o-mini\",\"n\":99,\"x\":{}1{}}}",
-            "[".repeat(200),
-            "]".repeat(200)
-        );
-        assert!(!finite(&RequestFacts::of_body(deep.as_bytes())));
-        assert!(finite(&RequestFacts::of_body(b"multipart/form-data body")));
-        for path in [
+    fn only_the_endpoints_the_gate_can_price_are_priced() {
+        let refused = [
+            // Not an endpoint it prices.
+            "/v1/files",
+            "/v1/images/generations",
+            "/v1/audio/speech",
+            "/v1/responses/r1/cancel",
+            "/v1/uploads",
+            // Batches in any spelling, stored work, jobs.
             "/v1beta/models/gemini-2.5-pro:batchGenerateContent",
             "/v1/%62atches",
             "/v1/Batches",
-        ] {
-            let facts = RequestFacts::of_request(path, br#"{"requests":"x"}"#);
-            assert!(!finite(&facts), "{path}");
-        }
-        for path in [
+            "/v1/batches/x/..",
             "/v1/fine_tuning/jobs",
             "/v1/evals/e1/runs",
             "/v1/threads/t1/runs",
-            "/v1/batches/x/..",
+            "/v1/threads/t1/messages",
             "/v1beta/cachedContents",
-        ] {
-            assert!(
-                !finite(&RequestFacts::of_request(path, br#"{"model":"gpt-4.1"}"#)),
-                "{path}"
-            );
-        }
-        // An escaped query or fragment, a NUL, a backslash, a `;` or a dotted segment may route
-        // elsewhere than the path ends: refused.
-        for path in [
+            "/v1/projects/p/locations/us/tuningJobs",
+            "/v1/projects/p/locations/us/batchPredictionJobs",
+            "/model-invocation-job",
+            // An escaped query or fragment, a NUL, a backslash, a `;` or a dotted segment
+            // may route elsewhere than the path ends.
             "/v1/chat/completions%3F/../../../v1/fine_tuning/jobs",
             "/v1/chat/completions%253F/../../../v1/batches",
             "/v1/batches%23/chat/completions",
@@ -628,32 +600,11 @@ mod tests {
             "/v1/batches%5c..%5cchat/completions",
             "/v1/batches;x/chat/completions",
             "/v1/batches%20/chat/completions",
-        ] {
-            assert!(
-                !finite(&RequestFacts::of_request(
-                    path,
-                    br#"{"model":"gpt-4o-mini"}"#
-                )),
-                "{path}"
-            );
+        ];
+        for path in refused {
+            assert!(!priced(path, CHAT), "{path}");
         }
-        // Only the endpoints the gate can price are; every other is refused.
-        for path in [
-            "/v1/files",
-            "/v1/images/generations",
-            "/v1/audio/speech",
-            "/v1/responses/r1/cancel",
-            "/v1/uploads",
-        ] {
-            assert!(
-                !finite(&RequestFacts::of_request(
-                    path,
-                    br#"{"model":"gpt-4o-mini"}"#
-                )),
-                "{path}"
-            );
-        }
-        for path in [
+        let admitted = [
             "/v1/chat/completions",
             "/openai/deployments/d/chat/completions?api-version=2024-10-21",
             "/v1/responses",
@@ -661,70 +612,76 @@ mod tests {
             "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
             "/model/anthropic.claude-3/invoke",
             "/api/chat",
-        ] {
-            assert!(
-                finite(&RequestFacts::of_request(
-                    path,
-                    br#"{"model":"gpt-4o-mini"}"#
-                )),
-                "{path}"
-            );
+        ];
+        for path in admitted {
+            assert!(priced(path, CHAT), "{path}");
         }
-        // UTF-16 text is a body the gate does not read: refused.
-        let wide: Vec<u8> = r#"{"model":"m","n":128}"#.bytes().flat_map(|b| [0, b]).collect();
-        assert!(!finite(&RequestFacts::of_body(&wide)));
-        // Jobs and file references.
-        for path in [
-            "/v1/projects/p/locations/us/tuningJobs",
-            "/v1/projects/p/locations/us/batchPredictionJobs",
-            "/model-invocation-job",
-        ] {
-            assert!(!finite(&RequestFacts::of_request(path, b"{}")), "{path}");
-        }
-        let file = RequestFacts::of_body(br#"{"model":"gpt-4o-mini","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#);
-        assert_eq!(file.body_bytes, MAX_CONTEXT_TOKENS);
-        // A byte-order mark is read past; a number in a string counts.
-        let bom =
-            RequestFacts::of_body(b"\xEF\xBB\xBF{\"model\":\"m\",\"n\":128,\"max_tokens\":10}");
-        assert_eq!((bom.completions, bom.unbounded), (128, false));
-        let strings = RequestFacts::of_request(
-            "/v1beta/models/gemini-2.5-pro:generateContent",
-            br#"{"generationConfig":{"candidateCount":"8","maxOutputTokens":"900"}}"#,
+    }
+
+    #[test]
+    fn bodies_the_gate_cannot_read_are_refused() {
+        let deep = format!(
+            "{{\"model\":\"gpt-4o-mini\",\"n\":99,\"x\":{}1{}}}",
+            "[".repeat(200),
+            "]".repeat(200)
         );
-        assert_eq!(
-            (strings.completions, strings.max_output_tokens),
-            (8, Some(900))
-        );
-        // Stored items and prompts are stored conversations too.
-        for body in [
-            &br#"{"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"msg_1"}]}"#[..],
-            br#"{"model":"gpt-4o-mini","prompt":{"id":"pmpt_1"}}"#,
-        ] {
-            assert_eq!(RequestFacts::of_body(body).body_bytes, MAX_CONTEXT_TOKENS);
-        }
-        for path in [
-            "/v1/messages/%62atches",
-            "/v1/messages/batches/.",
-            "/v1//messages/x/../batches",
-        ] {
-            let escaped = RequestFacts::of_request(
-                path,
-                br#"{"requests":[{"params":{"model":"m"}},{"params":{"model":"m"}}]}"#,
-            );
-            assert!(
-                matches!(&escaped.batch, Batch::Requests(r) if r.len() == 2),
-                "{path}"
-            );
-        }
+        assert!(!priced("/v1/chat/completions", deep.as_bytes()));
         let deep_batch = format!(
             "{{\"requests\":[{{\"params\":{{\"model\":\"claude-sonnet-4-5\",\"x\":{}1{}}}}}]}}",
             "[".repeat(200),
             "]".repeat(200)
         );
-        assert!(!finite(&RequestFacts::of_request(
-            "/v1/messages/batches",
-            deep_batch.as_bytes()
-        )));
+        assert!(!priced("/v1/messages/batches", deep_batch.as_bytes()));
+        // UTF-16 text is a body the gate does not read.
+        let wide: Vec<u8> = r#"{"model":"m","n":128}"#.bytes().flat_map(|b| [0, b]).collect();
+        assert!(!priced("/v1/chat/completions", &wide));
+        // A body that is plainly not JSON (a form) is priced at the dearest entry.
+        assert!(priced("/v1/chat/completions", b"multipart/form-data body"));
+        // A byte-order mark is read past.
+        let bom =
+            RequestFacts::of_body(b"\xEF\xBB\xBF{\"model\":\"m\",\"n\":128,\"max_tokens\":10}");
+        assert_eq!((bom.completions, bom.unbounded), (128, false));
+    }
+
+    #[test]
+    fn what_a_request_asks_for_is_read_as_the_provider_reads_it() {
+        // Gemini's own output limit and candidate count, also written as strings.
+        for body in [
+            &br#"{"model":"gpt-4o-mini","generationConfig":{"maxOutputTokens":1000,"candidateCount":8}}"#[..],
+            br#"{"generationConfig":{"candidateCount":"8","maxOutputTokens":"1000"}}"#,
+        ] {
+            let gemini =
+                RequestFacts::of_request("/v1beta/models/gemini-2.5-pro:generateContent", body);
+            let read = (gemini.model.as_str(), gemini.max_output_tokens, gemini.completions);
+            assert_eq!(read, ("gemini-2.5-pro", Some(1000), 8));
+        }
+        // A list of prompts is a completion per prompt, each times `n`.
+        let prompts = RequestFacts::of_body(br#"{"model":"m","prompt":["a","b","c"],"n":2}"#);
+        assert_eq!(prompts.completions, 6);
+        let tokens = RequestFacts::of_body(br#"{"model":"m","prompt":[1,2,3]}"#);
+        assert_eq!(tokens.completions, 1);
+        // Stored conversations, items, prompts and files reserve the context window.
+        for body in [
+            &br#"{"model":"gpt-4o-mini","previous_response_id":"resp_1"}"#[..],
+            br#"{"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"msg_1"}]}"#,
+            br#"{"model":"gpt-4o-mini","prompt":{"id":"pmpt_1"}}"#,
+            br#"{"model":"gpt-4o-mini","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#,
+        ] {
+            assert_eq!(RequestFacts::of_body(body).body_bytes, MAX_CONTEXT_TOKENS);
+        }
+        // Anthropic's inline batch, however its path is spelled.
+        let batch = br#"{"requests":[{"params":{"model":"m"}},{"params":{"model":"m"}}]}"#;
+        for path in [
+            "/v1/messages/%62atches",
+            "/v1/messages/batches/.",
+            "/v1//messages/x/../batches",
+        ] {
+            let facts = RequestFacts::of_request(path, batch);
+            assert!(
+                matches!(&facts.batch, Batch::Requests(r) if r.len() == 2),
+                "{path}"
+            );
+        }
     }
 
     #[test]

@@ -238,6 +238,7 @@ struct State {
     emitter: Emitter,
     injector: Injector,
     ca: Arc<CertAuthority>,
+    /// `--llm-host` globs and [`BUILTIN_LLM_HOST_PATTERNS`].
     llm_hosts: Vec<HostPattern>,
     timeouts: Timeouts,
     max_request_body: usize,
@@ -280,9 +281,6 @@ impl State {
     fn is_llm(&self, host: &str) -> bool {
         BUILTIN_LLM_HOSTS.contains(&host)
             || host.ends_with("-aiplatform.googleapis.com")
-            || BUILTIN_LLM_HOST_PATTERNS
-                .iter()
-                .any(|p| HostPattern::new(*p).matches(host))
             || self.llm_hosts.iter().any(|p| p.matches(host))
     }
 
@@ -353,7 +351,14 @@ impl Proxy {
                 emitter: config.emitter,
                 injector: config.injector,
                 ca: config.ca,
-                llm_hosts: config.llm_hosts,
+                // The built-in patterns are parsed once here, not per request.
+                llm_hosts: (config.llm_hosts.into_iter())
+                    .chain(
+                        BUILTIN_LLM_HOST_PATTERNS
+                            .iter()
+                            .map(|p| HostPattern::new(*p)),
+                    )
+                    .collect(),
                 timeouts: config.timeouts,
                 max_request_body: config.max_request_body,
                 on_log_error: config.on_log_error,

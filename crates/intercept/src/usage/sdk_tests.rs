@@ -302,15 +302,9 @@ const SPLIT_DATA: [&str; 2] = [
 
 fn known(model: &str, input: u64, output: u64) -> Seen {
     Seen {
-        model: model.to_owned(),
         input: Some(input),
         output: Some(output),
-        cached: None,
-        creation: None,
-        reasoning: None,
-        cost: None,
-        implausible: false,
-        complete: false,
+        ..Seen::default_for(model)
     }
 }
 

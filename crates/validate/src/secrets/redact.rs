@@ -480,26 +480,11 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
 /// The plain digits a number in exponent form stands for, when it is a whole number of at
 /// most 64 digits (`1.5e3` -> `1500`, `-2.5E+2` -> `-250`); `None` otherwise.
 fn expanded(text: &str) -> Option<String> {
-    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
-    let exponent: i64 = exponent.trim_start_matches('+').parse().ok()?;
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", mantissa),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let point = i64::try_from(whole.len()).ok()? + exponent;
-    let digits = format!("{whole}{fraction}");
-    let length = usize::try_from(point)
-        .ok()
-        .filter(|p| (1..=64).contains(p))?;
-    if digits.len() > length && digits.get(length..)?.bytes().any(|b| b != b'0') {
-        return None;
-    }
-    let mut out: String = digits.chars().take(length).collect();
-    while out.len() < length {
-        out.push('0');
-    }
-    Some(format!("{sign}{out}"))
+    let decimal = positional(text)?;
+    let (whole, fraction) = decimal.split_once('.').unwrap_or((&decimal, ""));
+    let digits = whole.trim_start_matches('-').len();
+    let integral = fraction.bytes().all(|b| b == b'0');
+    (integral && (1..=64).contains(&digits)).then(|| whole.to_owned())
 }
 
 /// A number in exponent form written out with its point where the exponent puts it, the
