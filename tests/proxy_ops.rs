@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use agentlog_testkit::TlsFixture;
+use agentlog_mock_upstream::TlsFixture;
 use serde_json::Value;
 
 const OPENAI_KEY: &str = "sk-test-REAL-openai-0123456789";
@@ -615,7 +615,7 @@ fn a_gate_or_route_without_profile_v1_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_v1_gates_routes_and_writes_a_valid_v1_log() {
     let fixture = TlsFixture::start().await.unwrap();
-    let local = agentlog_testkit::mocks::plain_upstream().await;
+    let local = agentlog_mock_upstream::mocks::plain_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("events.jsonl");
     let route = format!("api.anthropic.com={}", local.address());

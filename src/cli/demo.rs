@@ -1,9 +1,13 @@
 //! `agentlog demo`: a scripted agent session through the proxy against the mock LLM.
 //!
-//! Starts the wiremock upstream, the TLS fixture and the proxy in-process (loopback only, no
-//! real keys), sends a plain request, a JSON chat completion, an SSE stream, an Anthropic
-//! request and a leaking request (blocked), writes `events.jsonl` under `--out`, validates
-//! it and prints a summary.
+//! Starts the mock LLM upstream and its TLS fixture (`agentlog-mock-upstream`) and the proxy
+//! in-process (loopback only, no real keys), sends a plain request, a JSON chat completion, an
+//! SSE stream, an Anthropic request and a leaking request (blocked), writes `events.jsonl`
+//! under `--out`, validates it and prints a summary.
+//!
+//! The proxy is `agentlog-intercept`'s, configured here as `agentlog proxy` would be with
+//! `--upstream-ca` and `--connect-to` pointing at the fixture; the CA it intercepts with is
+//! generated in memory and dropped at the end.
 
 use crate::cli::output::{self, errln, outln};
 use agentlog_validate::gate::Style;
@@ -12,11 +16,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use agentlog_analyze::{Analyzer, Options as AnalyzeOptions};
-use agentlog_intercept::Budget;
+use agentlog_intercept::{
+    Budget, CertAuthority, HostGate, Injector, PriceTable, Profile, Proxy, ProxyConfig, Routes,
+    RunningProxy, install_default_provider,
+};
 
+use agentlog_core::emitter::Emitter;
 use agentlog_core::secrets::Secret;
-use agentlog_intercept::Profile;
-use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use agentlog_core::sink::{JsonlWriter, Sink};
+use agentlog_mock_upstream::{TlsFixture, mocks};
 use agentlog_validate::report::Format;
 use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
@@ -26,6 +34,12 @@ use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
 const DEMO_ANTHROPIC_KEY: &str = "sk-ant-demo-not-a-real-key-93c2";
+/// `run_id` of the demo's events.
+const DEMO_RUN_ID: &str = "vm-demo0001";
+/// `agent_system` of the demo's events: the name the demo's log has always carried.
+const DEMO_AGENT_SYSTEM: &str = "testkit";
+/// Hosts the v1 demo's allowlist lets through.
+const DEMO_ALLOWED_HOSTS: [&str; 2] = ["api.openai.com", "api.anthropic.com"];
 
 /// The demo's secrets in the sandbox's `NAME=VALUE@hosts` syntax: given to the proxy, and to
 /// the validator so that it checks no value reached the log.
@@ -78,10 +92,13 @@ async fn demo(args: Args) -> u8 {
         (Ok(prices), Ok(budget)) => (Arc::new(prices), budget),
         (Err(code), _) | (_, Err(code)) => return code,
     };
-    let options = proxy_options(&log, args.profile)
-        .with_prices(prices)
-        .with_budget(budget.clone());
-    if let Err(e) = session(options, args.profile).await {
+    let plan = Plan {
+        log: log.clone(),
+        profile: args.profile,
+        prices,
+        budget: budget.clone(),
+    };
+    if let Err(e) = session(&plan).await {
         return fail(e);
     }
     let code = report(&log);
@@ -98,43 +115,121 @@ struct Step {
     body: Option<Value>,
 }
 
-/// The proxy as the demo runs it; v1 adds the allowlist (and the route, once the local
-/// server is up).
-fn proxy_options(log: &std::path::Path, profile: ProfileArg) -> ProxyOptions {
-    let options = ProxyOptions::default()
-        .with_secrets(demo_secrets().to_vec())
-        .with_event_log(Some(log.to_path_buf()))
-        .with_run_id(Some("vm-demo0001".into()));
-    match profile {
-        ProfileArg::V0 => options,
-        ProfileArg::V1 => options
-            .with_profile(Profile::V1)
-            .with_allow_hosts(vec!["api.openai.com".into(), "api.anthropic.com".into()]),
+/// What the demo's proxy is given besides the fixture.
+struct Plan {
+    /// The event log it writes (`events.jsonl`).
+    log: PathBuf,
+    profile: ProfileArg,
+    prices: Arc<PriceTable>,
+    budget: Option<Arc<Budget>>,
+}
+
+/// The proxy as the demo runs it: in-process on loopback, trusting the fixture's CA and
+/// sending the API hosts to the fixture, writing [`Plan::log`]. v1 adds the allowlist
+/// ([`DEMO_ALLOWED_HOSTS`]) and `routes`.
+struct DemoProxy {
+    running: RunningProxy,
+    /// The CA it intercepts with, which the demo's client trusts.
+    ca: Arc<CertAuthority>,
+    writer: Arc<JsonlWriter>,
+    /// `(secret name, placeholder)`.
+    placeholders: Vec<(String, String)>,
+}
+
+impl DemoProxy {
+    async fn start(fixture: &TlsFixture, plan: &Plan, routes: &[String]) -> Result<Self, String> {
+        install_default_provider();
+        let secrets = demo_secrets()
+            .iter()
+            .map(|spec| Secret::parse(spec, |_| None))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("secret: {e}"))?;
+        let injector = Injector::new(secrets, &[]).map_err(|e| format!("secret: {e}"))?;
+        let placeholders = injector
+            .placeholders()
+            .map(|(n, p)| (n.to_owned(), p.to_owned()))
+            .collect();
+        let writer = JsonlWriter::open(&plan.log).map_err(|e| format!("event log: {e}"))?;
+        let writer = Arc::new(writer);
+        let sinks: Vec<Arc<dyn Sink>> = vec![writer.clone()];
+        let emitter = Emitter::new(DEMO_RUN_ID, DEMO_AGENT_SYSTEM, sinks)
+            .map_err(|e| format!("event log: {e}"))?;
+        let ca = Arc::new(CertAuthority::generate().map_err(|e| e.to_string())?);
+        let mut config = ProxyConfig::new(emitter, ca.clone());
+        config.injector = injector;
+        config.upstream_roots = vec![fixture.ca_der().clone()];
+        config.connect_to = fixture.connect_to();
+        if plan.profile == ProfileArg::V1 {
+            config.profile = Profile::V1;
+            config.gate = HostGate::from_globs(&DEMO_ALLOWED_HOSTS);
+            config.routes = Routes::parse(routes).map_err(|e| e.to_string())?;
+        }
+        config.prices = plan.prices.clone();
+        config.budget = plan.budget.clone();
+        let running = Proxy::new(config)
+            .map_err(|e| e.to_string())?
+            .bind(([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(DemoProxy {
+            running,
+            ca,
+            writer,
+            placeholders,
+        })
+    }
+
+    /// The proxy URL for `HTTPS_PROXY`.
+    fn url(&self) -> String {
+        format!("http://{}", self.running.local_addr())
+    }
+
+    /// The placeholder the agent holds for secret `name` (empty when there is none).
+    fn placeholder(&self, name: &str) -> String {
+        self.placeholders
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    }
+
+    /// The demo's agent: an HTTPS client that goes through the proxy and trusts only its CA.
+    fn client(&self) -> Result<reqwest::Client, String> {
+        let client = || -> Result<reqwest::Client, reqwest::Error> {
+            let ca = reqwest::Certificate::from_pem(self.ca.cert_pem().as_bytes())?;
+            reqwest::Client::builder()
+                .proxy(reqwest::Proxy::all(self.url())?)
+                .tls_certs_only([ca])
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+        };
+        client().map_err(|e| format!("client: {e}"))
+    }
+
+    /// Stops the proxy (exchanges in flight get the default grace) and closes the event log
+    /// (fsync).
+    async fn shutdown(self) -> Result<(), String> {
+        self.running.shutdown().await;
+        self.writer.close().map_err(|e| format!("event log: {e}"))
     }
 }
 
-async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), String> {
+async fn session(plan: &Plan) -> Result<(), String> {
+    let profile = plan.profile;
     let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
-    let local = agentlog_testkit::mocks::plain_upstream().await;
-    let options = match profile {
-        ProfileArg::V0 => options,
-        ProfileArg::V1 => {
-            options.with_routes(vec![format!("api.anthropic.com={}", local.address())])
-        }
-    };
-    let proxy = start_proxy(&fixture, options)
-        .await
-        .map_err(|e| e.to_string())?;
-    let client = proxy.client().map_err(|e| e.to_string())?;
-    let placeholder = |name| proxy.placeholder(name).unwrap_or_default().to_owned();
+    let local = mocks::plain_upstream().await;
+    // v1: Anthropic requests go to the local mock "inference server".
+    let routes = [format!("api.anthropic.com={}", local.address())];
+    let proxy = DemoProxy::start(&fixture, plan, &routes).await?;
+    let client = proxy.client()?;
     let (openai, anthropic) = (
-        placeholder("OPENAI_API_KEY"),
-        placeholder("ANTHROPIC_API_KEY"),
+        proxy.placeholder("OPENAI_API_KEY"),
+        proxy.placeholder("ANTHROPIC_API_KEY"),
     );
     outln!("proxy {} with placeholders:", proxy.url());
     outln!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
     if profile == ProfileArg::V1 {
-        outln!("  allowed hosts: api.openai.com, api.anthropic.com");
+        outln!("  allowed hosts: {}", DEMO_ALLOWED_HOSTS.join(", "));
         outln!(
             "  route: api.anthropic.com -> http://{} (a local mock model server)",
             local.address()
@@ -149,7 +244,7 @@ async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), Strin
     }
     // Every response was read to its end, so every event is written: the shutdown below
     // only closes what is open.
-    proxy.shutdown().await.map(drop).map_err(|e| e.to_string())
+    proxy.shutdown().await
 }
 
 /// The scripted session: the same five requests in both profiles, and in v1 one more to a

@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use agentlog_intercept::Budget;
-use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use agentlog_mock_upstream::TlsFixture;
+use agentlog_testkit::{ProxyOptions, start_proxy};
 
 const BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
 

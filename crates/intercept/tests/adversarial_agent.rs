@@ -18,7 +18,8 @@ use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 
 use agentlog_intercept::{Budget, PriceTable, Tokens};
-use agentlog_testkit::{TlsFixture, start_proxy};
+use agentlog_mock_upstream::TlsFixture;
+use agentlog_testkit::start_proxy;
 use serde_json::{Value, json};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
@@ -195,7 +196,7 @@ async fn attack(limit: f64, attempts: &[Attempt], rounds: usize) -> usize {
 /// A gzip body.
 fn gzip(body: &Value) -> Attempt {
     Attempt {
-        body: agentlog_testkit::mocks::gzip(body.to_string().as_bytes()),
+        body: agentlog_mock_upstream::mocks::gzip(body.to_string().as_bytes()),
         encoding: Some("gzip"),
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use agentlog_core::event::CheckedEvent;
 use agentlog_core::sink::{Sink, SinkError};
 use agentlog_intercept::{Budget, PriceTable, Timeouts, restore_from_log};
-use agentlog_testkit::{ProxyOptions, TlsFixture, start_proxy};
+use agentlog_mock_upstream::TlsFixture;
+use agentlog_testkit::{ProxyOptions, start_proxy};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -207,7 +208,7 @@ async fn requests_the_gate_cannot_price_are_reserved_at_the_dearest_worst_case()
     let gemini =
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-9-ultra:generateContent";
     // A gzip body cut before its end: it cannot be decoded, so its model is unknown.
-    let mut gzip_body = agentlog_testkit::mocks::gzip(BODY.as_bytes());
+    let mut gzip_body = agentlog_mock_upstream::mocks::gzip(BODY.as_bytes());
     gzip_body.truncate(gzip_body.len() / 2);
     let unpriced: [(&str, &str, Vec<u8>, Option<&str>); 4] = [
         (
@@ -535,7 +536,7 @@ async fn a_refused_connect_is_released_and_a_timed_out_upstream_is_charged() {
 fn compress(coding: &str, body: &[u8]) -> Vec<u8> {
     use std::io::Write;
     match coding {
-        "gzip" => agentlog_testkit::mocks::gzip(body),
+        "gzip" => agentlog_mock_upstream::mocks::gzip(body),
         "deflate" => {
             let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
             z.write_all(body).unwrap();

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use agentlog_core::event::{Event, EventData, InjectionAction};
 use agentlog_intercept::Timeouts;
-use agentlog_testkit::{TestProxy, TlsFixture, start_proxy};
+use agentlog_mock_upstream::TlsFixture;
+use agentlog_testkit::{TestProxy, start_proxy};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -304,7 +305,7 @@ async fn gzip_response_keeps_model_and_tokens() {
     resp.bytes().await.unwrap();
     let events = proxy.shutdown().await.unwrap();
     let d = data(response_of(&events));
-    assert_eq!(d["model"], agentlog_testkit::mocks::OPENAI_MODEL);
+    assert_eq!(d["model"], agentlog_mock_upstream::mocks::OPENAI_MODEL);
     assert_eq!(
         (d["input_tokens"].clone(), d["output_tokens"].clone()),
         (json!(12), json!(5))
@@ -318,7 +319,7 @@ async fn zstd_stream_keeps_model_and_tokens_and_reaches_the_client_unchanged() {
     use wiremock::matchers::header;
     use wiremock::{Mock, ResponseTemplate};
     let fixture = TlsFixture::start().await.unwrap();
-    let sse = agentlog_testkit::mocks::openai_chat_sse();
+    let sse = agentlog_mock_upstream::mocks::openai_chat_sse();
     let compressed = zstd::encode_all(sse.as_bytes(), 3).unwrap();
     Mock::given(header("x-testkit-encoding", "zstd"))
         .respond_with(
@@ -341,7 +342,7 @@ async fn zstd_stream_keeps_model_and_tokens_and_reaches_the_client_unchanged() {
     assert_eq!(resp.bytes().await.unwrap().as_ref(), compressed.as_slice());
     let events = proxy.shutdown().await.unwrap();
     let d = data(response_of(&events));
-    assert_eq!(d["model"], agentlog_testkit::mocks::OPENAI_MODEL);
+    assert_eq!(d["model"], agentlog_mock_upstream::mocks::OPENAI_MODEL);
     assert_eq!(
         (d["input_tokens"].clone(), d["output_tokens"].clone()),
         (json!(9), json!(3))

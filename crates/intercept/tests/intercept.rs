@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use agentlog_core::event::Event;
 use agentlog_intercept::Timeouts;
-use agentlog_testkit::{ProxyOptions, TestkitError, TlsFixture, start_proxy};
+use agentlog_mock_upstream::TlsFixture;
+use agentlog_testkit::{ProxyOptions, TestkitError, start_proxy};
 use serde_json::{Value, json};
 
 mod common;

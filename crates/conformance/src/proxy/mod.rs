@@ -2,7 +2,7 @@
 //!
 //! The model, per scenario (`proxy/*` in the manifest, files `scenarios/NAME.json`):
 //!
-//! 1. start the mock upstream behind TLS (agentlog-testkit's `TlsFixture`, its own CA) and a
+//! 1. start the mock upstream behind TLS (agentlog-mock-upstream's `TlsFixture`, its own CA) and a
 //!    plain-HTTP route target (`mocks::plain_upstream`);
 //! 2. write into a fresh scratch directory a CA for the port and a ready leaf ([`certs`]),
 //!    the upstream's CA and the scenario (`${ROUTE_TARGET}` expanded);
@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use agentlog_testkit::{FIXTURE_HOSTS, TlsFixture};
+use agentlog_mock_upstream::{FIXTURE_HOSTS, TlsFixture};
 use wiremock::MockServer;
 
 pub use report::{Outcome, Report, Verdict};
@@ -217,7 +217,7 @@ impl Stage {
         let fixture = TlsFixture::start()
             .await
             .map_err(|e| format!("TLS fixture: {e}"))?;
-        let route_target = agentlog_testkit::mocks::plain_upstream().await;
+        let route_target = agentlog_mock_upstream::mocks::plain_upstream().await;
         let scratch = tempfile::tempdir().map_err(|e| format!("scratch directory: {e}"))?;
         let target = (
             "ROUTE_TARGET".to_owned(),
