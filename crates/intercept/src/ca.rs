@@ -477,7 +477,7 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CaError> {
 /// rustls certificate resolver: the leaf for the SNI name, or for the `CONNECT` host when
 /// the client sent no SNI.
 #[derive(Debug)]
-pub struct LeafResolver {
+pub(crate) struct LeafResolver {
     ca: Arc<CertAuthority>,
     fallback_host: String,
 }

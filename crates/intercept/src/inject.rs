@@ -313,7 +313,9 @@ impl BodyScanner {
         let mut leaked = vec![false; self.forbidden.len()];
         for found in finder.find_overlapping_iter(&window) {
             let i = found.pattern().as_usize();
-            leaked[i] |= self.forbidden[i];
+            if let (Some(leak), Some(forbidden)) = (leaked.get_mut(i), self.forbidden.get(i)) {
+                *leak |= forbidden;
+            }
         }
         let tail = window.len().saturating_sub(self.keep);
         self.carry = window.split_off(tail);
@@ -337,17 +339,21 @@ fn contains_placeholder(parts: &http::request::Parts, placeholder: &str) -> bool
 }
 
 fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
-    let finder = memmem::Finder::new(needle);
-    let mut found = finder.find_iter(haystack).peekable();
-    found.peek()?;
-    let mut out = Vec::with_capacity(haystack.len() + with.len());
-    let mut last = 0;
-    for at in found {
-        out.extend_from_slice(&haystack[last..at]);
-        out.extend_from_slice(with);
-        last = at + needle.len();
+    if needle.is_empty() {
+        return None;
     }
-    out.extend_from_slice(&haystack[last..]);
+    let finder = memmem::Finder::new(needle);
+    let mut rest = haystack;
+    let mut out: Option<Vec<u8>> = None;
+    while let Some(at) = finder.find(rest) {
+        let (before, found) = rest.split_at_checked(at)?;
+        let out = out.get_or_insert_with(|| Vec::with_capacity(haystack.len() + with.len()));
+        out.extend_from_slice(before);
+        out.extend_from_slice(with);
+        rest = found.get(needle.len()..)?;
+    }
+    let mut out = out?;
+    out.extend_from_slice(rest);
     Some(out)
 }
 

@@ -821,7 +821,9 @@ fn threshold(text: &str) -> Option<u64> {
 
 /// The name, then the name after each `/` in turn: `a/b/c`, `b/c`, `c` (empty parts skipped).
 fn provider_suffixes(model: &str) -> Vec<&str> {
-    let after_slashes = model.match_indices('/').map(|(at, _)| &model[at + 1..]);
+    let after_slashes = model
+        .match_indices('/')
+        .filter_map(|(at, _)| model.get(at + 1..));
     std::iter::once(model)
         .chain(after_slashes)
         .filter(|name| !name.is_empty())
@@ -831,31 +833,29 @@ fn provider_suffixes(model: &str) -> Vec<&str> {
 /// The name without a trailing date (`-2024-07-18`, `-20250514`, `@20241022`), or `None`.
 fn strip_date(name: &str) -> Option<&str> {
     let bytes = name.as_bytes();
-    let len = bytes.len();
-    let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
-    let valid = |month: &[u8], day: &[u8]| {
-        let number = |b: &[u8]| u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0');
-        (1..=12).contains(&number(month)) && (1..=31).contains(&number(day))
+    let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    // Called on ASCII digits only (`digits` is checked first).
+    let number = |tens: u8, ones: u8| u32::from(tens - b'0') * 10 + u32::from(ones - b'0');
+    let valid = |(m0, m1): (u8, u8), (d0, d1): (u8, u8)| {
+        (1..=12).contains(&number(m0, m1)) && (1..=31).contains(&number(d0, d1))
     };
     // `-YYYY-MM-DD`
-    if len > 11
-        && bytes[len - 11] == b'-'
-        && bytes[len - 6] == b'-'
-        && bytes[len - 3] == b'-'
-        && digits(len - 10..len - 6)
-        && digits(len - 5..len - 3)
-        && digits(len - 2..len)
-        && valid(&bytes[len - 5..len - 3], &bytes[len - 2..len])
+    if let Some((head, &[b'-', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1])) =
+        bytes.split_last_chunk::<11>()
+        && !head.is_empty()
+        && digits(&[y0, y1, y2, y3, m0, m1, d0, d1])
+        && valid((m0, m1), (d0, d1))
     {
-        return Some(&name[..len - 11]);
+        return name.get(..head.len());
     }
     // `-YYYYMMDD` or `@YYYYMMDD`
-    if len > 9
-        && matches!(bytes[len - 9], b'-' | b'@')
-        && digits(len - 8..len)
-        && valid(&bytes[len - 4..len - 2], &bytes[len - 2..len])
+    if let Some((head, &[b'-' | b'@', y0, y1, y2, y3, m0, m1, d0, d1])) =
+        bytes.split_last_chunk::<9>()
+        && !head.is_empty()
+        && digits(&[y0, y1, y2, y3, m0, m1, d0, d1])
+        && valid((m0, m1), (d0, d1))
     {
-        return Some(&name[..len - 9]);
+        return name.get(..head.len());
     }
     None
 }

@@ -47,7 +47,7 @@ pub fn parse_connect_to(spec: &str) -> Result<(String, String), String> {
 
 /// A TCP or TLS connection to an upstream.
 #[derive(Debug)]
-pub enum UpstreamStream {
+pub(crate) enum UpstreamStream {
     /// Plain TCP (`http://`).
     Plain(TcpStream),
     /// TLS over TCP (`https://`).
@@ -109,7 +109,7 @@ impl Connection for UpstreamStream {
 
 /// Dials upstreams: `--connect-to` overrides first, then DNS; TLS for `https`.
 #[derive(Clone)]
-pub struct UpstreamConnector {
+pub(crate) struct UpstreamConnector {
     tls: TlsConnector,
     /// The same trust, offering only HTTP/1.1 (an `Upgrade` needs it).
     tls_http1: TlsConnector,
@@ -127,7 +127,7 @@ impl std::fmt::Debug for UpstreamConnector {
 
 impl UpstreamConnector {
     /// A connector trusting the webpki roots plus `extra_roots`.
-    pub fn new(
+    pub(crate) fn new(
         extra_roots: &[CertificateDer<'static>],
         connect_to: ConnectTo,
         connect_timeout: Duration,
@@ -153,7 +153,10 @@ impl UpstreamConnector {
     }
 
     /// A fresh connection to `uri`'s upstream that speaks HTTP/1.1 (for `Upgrade`).
-    pub async fn connect_http1(&self, uri: Uri) -> Result<TokioIo<UpstreamStream>, BoxError> {
+    pub(crate) async fn connect_http1(
+        &self,
+        uri: Uri,
+    ) -> Result<TokioIo<UpstreamStream>, BoxError> {
         let tls = self.tls_http1.clone();
         self.clone().connect_with(uri, tls).await
     }
@@ -209,7 +212,7 @@ impl UpstreamConnector {
 /// The upstream did not answer in time.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("upstream timed out")]
-pub struct UpstreamTimeout;
+pub(crate) struct UpstreamTimeout;
 
 impl tower_service::Service<Uri> for UpstreamConnector {
     type Response = TokioIo<UpstreamStream>;
@@ -226,17 +229,17 @@ impl tower_service::Service<Uri> for UpstreamConnector {
 }
 
 /// The pooled upstream client.
-pub type UpstreamClient = Client<UpstreamConnector, BoxBody>;
+pub(crate) type UpstreamClient = Client<UpstreamConnector, BoxBody>;
 
 /// Builds the pooled client (HTTP/1.1 and HTTP/2 by ALPN).
-pub fn client(connector: UpstreamConnector) -> UpstreamClient {
+pub(crate) fn client(connector: UpstreamConnector) -> UpstreamClient {
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .build(connector)
 }
 
 /// Whether `error` (or a cause of it) is a timeout.
-pub fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = cur {
         if e.is::<UpstreamTimeout>() || e.is::<tokio::time::error::Elapsed>() {

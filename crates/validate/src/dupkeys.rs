@@ -54,14 +54,15 @@ fn scan_raw(text: &[u8]) -> Option<bool> {
             }
             b'}' | b']' => {
                 depth = depth.checked_sub(1)?;
-                let start = frames[depth];
+                let start = *frames.get(depth)?;
                 if start != ARRAY {
                     nkeys = start;
                 }
             }
             b'"' => {
                 let (end, escaped) = string_end(text, i + 1)?;
-                let in_object = depth > 0 && frames[depth - 1] != ARRAY;
+                let open = depth.checked_sub(1).and_then(|d| frames.get(d)).copied();
+                let in_object = open.is_some_and(|start| start != ARRAY);
                 let is_key = in_object
                     && text
                         .get(end + 1..)
@@ -72,7 +73,7 @@ fn scan_raw(text: &[u8]) -> Option<bool> {
                         return None;
                     }
                     let key = text.get(i + 1..end)?;
-                    if keys[frames[depth - 1]..nkeys].contains(&key) {
+                    if keys.get(open?..nkeys)?.contains(&key) {
                         return Some(true);
                     }
                     *keys.get_mut(nkeys)? = key;
@@ -94,7 +95,7 @@ fn string_end(text: &[u8], from: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
         let i = at + memchr::memchr2(b'"', b'\\', text.get(at..)?)?;
-        if text[i] == b'"' {
+        if *text.get(i)? == b'"' {
             return Some((i, escaped));
         }
         escaped = true;

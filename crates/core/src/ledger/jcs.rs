@@ -102,12 +102,16 @@ fn escape(c: char, out: &mut String) {
     }
 }
 
+/// The lowercase hex digit of the low four bits.
+pub(super) fn hex_digit(nibble: u16) -> char {
+    char::from_digit(u32::from(nibble & 0xf), 16).unwrap_or('0')
+}
+
 /// `\u` and four lowercase hex digits.
 pub(super) fn push_u_escape(unit: u16, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push_str("\\u");
     for shift in [12, 8, 4, 0] {
-        out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
+        out.push(hex_digit(unit >> shift));
     }
 }
 

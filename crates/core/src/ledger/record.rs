@@ -120,7 +120,7 @@ impl ToolCall {
             _ => {}
         }
         for (i, flag) in self.risk_flags.iter().enumerate() {
-            if self.risk_flags[..i].contains(flag) {
+            if self.risk_flags.iter().take(i).any(|seen| seen == flag) {
                 return Err(RecordError::DuplicateRiskFlag(*flag));
             }
         }
@@ -287,12 +287,19 @@ impl ArgsHash {
     }
 }
 
+/// The lowercase ASCII hex digit of the low four bits.
+fn hex_char(nibble: u8) -> u8 {
+    b"0123456789abcdef"
+        .get(usize::from(nibble & 0xf))
+        .copied()
+        .unwrap_or(b'0')
+}
+
 impl fmt::Display for ArgsHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = [0u8; 64];
         for (pair, byte) in hex.chunks_exact_mut(2).zip(self.0) {
-            pair.copy_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+            pair.copy_from_slice(&[hex_char(byte >> 4), hex_char(byte)]);
         }
         f.write_str(Self::PREFIX)?;
         // Hex digits are ASCII.

@@ -201,7 +201,10 @@ pub fn read_secrets_file(path: &Path) -> Result<Vec<Secret>, SecretsFileError> {
     let bytes = std::fs::read(path).map_err(|source| SecretsFileError::Read { source })?;
     let file = path.display().to_string();
     let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = e
+            .as_bytes()
+            .get(..e.utf8_error().valid_up_to())
+            .unwrap_or_default();
         SecretsFileError::NotUtf8 {
             file: file.clone(),
             line: 1 + valid.iter().filter(|&&b| b == b'\n').count(),

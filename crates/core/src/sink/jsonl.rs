@@ -322,8 +322,8 @@ fn create_parent_dirs(path: &Path) -> io::Result<()> {
 /// why). Returns how many bytes reached the file and what stopped the write, if anything.
 fn append(mut file: &File, line: &[u8]) -> (usize, io::Result<()>) {
     let mut written = 0;
-    while written < line.len() {
-        match file.write(&line[written..]) {
+    while let Some(rest) = line.get(written..).filter(|rest| !rest.is_empty()) {
+        match file.write(rest) {
             Ok(0) => return (written, Err(io::ErrorKind::WriteZero.into())),
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -377,8 +377,9 @@ fn complete_lines_len(reader: &mut File, len: u64) -> io::Result<u64> {
     let mut end = len;
     while end > 0 {
         let start = end.saturating_sub(TAIL_CHUNK);
-        // `end - start` is at most TAIL_CHUNK, the buffer's length.
-        let chunk = &mut buf[..(end - start) as usize];
+        // `end - start` is TAIL_CHUNK but for the last (smaller) piece: the buffer only shrinks.
+        buf.truncate((end - start) as usize);
+        let chunk = buf.as_mut_slice();
         reader.seek(SeekFrom::Start(start))?;
         reader.read_exact(chunk)?;
         if let Some(i) = memchr::memrchr(b'\n', chunk) {

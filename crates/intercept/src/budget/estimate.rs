@@ -66,18 +66,18 @@ pub const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 4096;
 
 /// The largest value a count field of a request is read as (2^53: still exact as an `f64`).
 /// No model has an output limit anywhere near it, so capping loses nothing real.
-pub const MAX_COUNT: u64 = 1 << 53;
+pub(super) const MAX_COUNT: u64 = 1 << 53;
 
 /// The fields that limit a request's output tokens (per completion).
 const OUTPUT_LIMITS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_completion_tokens"];
 
 /// Input tokens reserved for a request that continues a stored conversation: the largest
 /// context window of the models that store them (OpenAI's, about a million tokens).
-pub const MAX_CONTEXT_TOKENS: u64 = 1 << 20;
+pub(super) const MAX_CONTEXT_TOKENS: u64 = 1 << 20;
 
 /// What the budget needs from a request body, read once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RequestFacts {
+pub(crate) struct RequestFacts {
     /// `model`; empty when absent.
     pub model: String,
     /// The largest of `max_tokens`, `max_output_tokens`, `max_completion_tokens` and
@@ -99,7 +99,7 @@ pub struct RequestFacts {
 
 /// A request to a batch endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Batch {
+pub(crate) enum Batch {
     /// Not a batch.
     #[default]
     None,
@@ -110,7 +110,7 @@ pub enum Batch {
 impl RequestFacts {
     /// Reads a JSON request body; a body that is not JSON gives an empty model, and one that
     /// looks like JSON but does not parse is [`unbounded`](Self::unbounded).
-    pub fn of_body(body: &[u8]) -> Self {
+    pub(crate) fn of_body(body: &[u8]) -> Self {
         // A byte-order mark is read past, as lenient JSON readers do.
         let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let parsed = serde_json::from_slice::<Value>(json).ok();
@@ -122,7 +122,12 @@ impl RequestFacts {
 
     /// Reads a request body sent with `content_encoding` (`None` when it had none) to
     /// `path`, decoding it within `cap` bytes (see the module documentation).
-    pub fn of_encoded(path: &str, content_encoding: Option<&str>, body: &[u8], cap: usize) -> Self {
+    pub(crate) fn of_encoded(
+        path: &str,
+        content_encoding: Option<&str>,
+        body: &[u8],
+        cap: usize,
+    ) -> Self {
         match decode_whole(content_encoding.unwrap_or(""), body, cap) {
             Whole::Identity => Self::of_request(path, body),
             Whole::Decoded(decoded) => Self::of_request(path, &decoded),
@@ -138,7 +143,7 @@ impl RequestFacts {
     /// Reads a (decoded) request body sent to `path`: a batch endpoint's body as its
     /// requests (see the module documentation); any other as [`RequestFacts::of_body`],
     /// then [`RequestFacts::with_path`].
-    pub fn of_request(path: &str, body: &[u8]) -> Self {
+    pub(crate) fn of_request(path: &str, body: &[u8]) -> Self {
         let decoded = routed_path(path);
         let path = decoded.trim_end_matches('/');
         if ambiguous(path) || !priced_endpoint(path) || stored_work(path) {
@@ -381,7 +386,7 @@ fn percent_decoded(text: &str) -> String {
 
 impl RequestFacts {
     /// The tier the request asks to be served at: [`ServiceTier::Batch`] for a batch.
-    pub fn requested_tier(&self) -> ServiceTier {
+    pub(crate) fn requested_tier(&self) -> ServiceTier {
         match self.batch {
             Batch::None => self.tier,
             Batch::Requests(_) => ServiceTier::Batch,
@@ -428,7 +433,7 @@ fn count(value: Option<&Value>) -> Option<u64> {
 /// price, or a request that names none, costs what the dearest entry would, each entry with
 /// its own output limit when the request sets none: an unknown model cannot slip past the
 /// limit, and neither can a body the proxy cannot read.
-pub fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
+pub(crate) fn worst_case(facts: &RequestFacts, prices: &PriceTable) -> f64 {
     if facts.unbounded {
         return f64::INFINITY;
     }
@@ -472,7 +477,7 @@ impl RequestFacts {
     /// `/openai/deployments/{name}/` names a deployment, not a model, so it stays what the
     /// body says (unknown: priced as the dearest entry).
     #[must_use]
-    pub fn with_path(mut self, path: &str) -> Self {
+    pub(crate) fn with_path(mut self, path: &str) -> Self {
         if let Some(model) = model_in_path(&routed_path(path)) {
             model.clone_into(&mut self.model);
         }

@@ -44,7 +44,8 @@ mod restore;
 
 use std::sync::{Arc, Mutex};
 
-pub use estimate::{DEFAULT_MAX_OUTPUT_TOKENS, RequestFacts, worst_case};
+pub use estimate::DEFAULT_MAX_OUTPUT_TOKENS;
+pub(crate) use estimate::{RequestFacts, worst_case};
 
 pub use restore::{Restored, SkippedLine, restore_from_log, rotated_siblings};
 

@@ -24,7 +24,7 @@ pub(super) struct Activity(Arc<AtomicUsize>);
 
 impl Activity {
     /// Marks one exchange in flight until the guard is dropped.
-    pub fn begin(&self) -> ActiveGuard {
+    pub(super) fn begin(&self) -> ActiveGuard {
         self.0.fetch_add(1, Ordering::Relaxed);
         ActiveGuard(self.0.clone())
     }
@@ -51,7 +51,7 @@ pub(super) struct Guarded<B> {
 }
 
 impl<B> Guarded<B> {
-    pub fn new(inner: B, guard: ActiveGuard) -> Self {
+    pub(super) fn new(inner: B, guard: ActiveGuard) -> Self {
         Guarded {
             inner,
             _guard: guard,
@@ -90,7 +90,7 @@ pub(super) struct ClientIo<T> {
 }
 
 impl<T> ClientIo<T> {
-    pub fn new(inner: T, idle: Duration, activity: Activity) -> Self {
+    pub(super) fn new(inner: T, idle: Duration, activity: Activity) -> Self {
         let last = Instant::now();
         ClientIo {
             inner,

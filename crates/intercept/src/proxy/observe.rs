@@ -79,7 +79,12 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    pub fn new(state: Arc<State>, meta: LlmResponse, tag: &'static str, reads_usage: bool) -> Self {
+    pub(super) fn new(
+        state: Arc<State>,
+        meta: LlmResponse,
+        tag: &'static str,
+        reads_usage: bool,
+    ) -> Self {
         Pending {
             state,
             meta,
@@ -94,34 +99,34 @@ impl Pending {
     }
 
     /// Settles `reservation` when this exchange ends.
-    pub fn hold(&mut self, reservation: Option<Held>) {
+    pub(super) fn hold(&mut self, reservation: Option<Held>) {
         self.reservation = reservation;
     }
 
     /// The request is being handed to the upstream: from now on it may have left.
-    pub fn sending(&mut self) {
+    pub(super) fn sending(&mut self) {
         self.reach = Reach::Sent;
     }
 
     /// The upstream could not be reached (connect or TLS handshake failed): the request
     /// never left.
-    pub fn never_left(&mut self) {
+    pub(super) fn never_left(&mut self) {
         self.reach = Reach::NotSent;
     }
 
     /// Sets the status sent to the client.
-    pub fn status(&mut self, status: u16) {
+    pub(super) fn status(&mut self, status: u16) {
         self.meta.status_code = u64::from(status);
     }
 
     /// Sets the status of the upstream's response head, which is relayed to the client.
-    pub fn answered(&mut self, status: u16) {
+    pub(super) fn answered(&mut self, status: u16) {
         self.reach = Reach::Answered;
         self.status(status);
     }
 
     /// Reads usage with `parser`, if this exchange reads usage at all.
-    pub fn parse_with(&mut self, parser: impl FnOnce() -> Option<UsageParser>) {
+    pub(super) fn parse_with(&mut self, parser: impl FnOnce() -> Option<UsageParser>) {
         if self.reads_usage {
             self.parser = parser();
         }
@@ -134,7 +139,7 @@ impl Pending {
     }
 
     /// Writes the event; `Err` when it could not be written and the policy is to block.
-    pub fn finish(mut self, body_bytes: u64, end: End) -> Result<(), LogUnavailable> {
+    pub(super) fn finish(mut self, body_bytes: u64, end: End) -> Result<(), LogUnavailable> {
         self.write(body_bytes, end)
     }
 
@@ -201,7 +206,7 @@ pub(super) struct ObservedBody {
 }
 
 impl ObservedBody {
-    pub fn new(state: &State, inner: Incoming, pending: Option<Pending>) -> Self {
+    pub(super) fn new(state: &State, inner: Incoming, pending: Option<Pending>) -> Self {
         let idle = state.timeouts.body_idle;
         ObservedBody {
             inner,

@@ -35,7 +35,7 @@ pub(super) enum Local {
 }
 
 impl Local {
-    pub fn status(self) -> StatusCode {
+    pub(super) fn status(self) -> StatusCode {
         match self {
             Local::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Local::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,

@@ -56,7 +56,7 @@ pub(super) struct ScanBody {
 }
 
 impl ScanBody {
-    pub fn new(
+    pub(super) fn new(
         state: Arc<State>,
         tag: &'static str,
         inner: Incoming,
@@ -76,13 +76,13 @@ impl ScanBody {
     }
 
     /// Set once a leak was found (the events are written by then).
-    pub fn leak_flag(&self) -> Arc<AtomicBool> {
+    pub(super) fn leak_flag(&self) -> Arc<AtomicBool> {
         self.leaked.clone()
     }
 
     /// Reads ahead (see the module documentation); `Err` when a leak was found, with its
     /// events, which the caller writes.
-    pub async fn prefetch(&mut self) -> Result<(), Vec<KeyInjection>> {
+    pub(super) async fn prefetch(&mut self) -> Result<(), Vec<KeyInjection>> {
         let read = async {
             while !self.ended
                 && self.failed.is_none()

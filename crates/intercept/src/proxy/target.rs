@@ -19,7 +19,7 @@ pub(super) struct Target {
 
 impl Target {
     /// The authority to put in the upstream URI (`host` or `host:port`, IPv6 in brackets).
-    pub fn authority(&self) -> String {
+    pub(super) fn authority(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
@@ -36,7 +36,7 @@ impl Target {
     /// Parses the target of a `CONNECT` (`https`) or of an absolute-form `http://` request.
     /// `api.openai.com.` and `api.openai.com` are the same host (a trailing dot only makes
     /// a name fully qualified), so policy and events see the name without it.
-    pub fn of(uri: &Uri, https: bool, tag: &'static str) -> Option<Target> {
+    pub(super) fn of(uri: &Uri, https: bool, tag: &'static str) -> Option<Target> {
         let authority = uri.authority()?;
         let raw = authority
             .host()
@@ -68,7 +68,7 @@ pub(super) struct Destination {
 
 impl Destination {
     /// The request's own host.
-    pub fn of(target: &Target) -> Self {
+    pub(super) fn of(target: &Target) -> Self {
         Destination {
             https: target.https,
             authority: target.authority(),
@@ -77,7 +77,7 @@ impl Destination {
     }
 
     /// A route's target.
-    pub fn routed(to: &RouteTarget) -> Self {
+    pub(super) fn routed(to: &RouteTarget) -> Self {
         Destination {
             https: to.https,
             authority: to.authority(),
@@ -86,17 +86,17 @@ impl Destination {
     }
 
     /// Whether it is spoken to over TLS.
-    pub fn https(&self) -> bool {
+    pub(super) fn https(&self) -> bool {
         self.https
     }
 
     /// The authority of the upstream URI and `Host` header.
-    pub fn authority(&self) -> &str {
+    pub(super) fn authority(&self) -> &str {
         &self.authority
     }
 
     /// The absolute URI of the request `uri` (origin form or absolute) at this destination.
-    pub fn uri(&self, uri: &Uri) -> Option<Uri> {
+    pub(super) fn uri(&self, uri: &Uri) -> Option<Uri> {
         let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
         let scheme = if self.https { "https" } else { "http" };
         Uri::try_from(format!("{scheme}://{}{pq}", self.authority)).ok()

@@ -247,7 +247,8 @@ impl Decoding {
             return chunk;
         };
         let take = chunk.len().min(2 - head.len().min(2));
-        head.extend_from_slice(&chunk[..take]);
+        let (taken, rest) = chunk.split_at_checked(take).unwrap_or((chunk, &[]));
+        head.extend_from_slice(taken);
         if head.len() < 2 {
             return &[];
         }
@@ -263,7 +264,7 @@ impl Decoding {
             self.decoder = Decoder::for_deflate(&head, sink);
             self.stopped = !self.write_piece(&head);
         }
-        &chunk[take..]
+        rest
     }
 
     /// Decodes one piece; false when decoding must stop.
@@ -277,7 +278,7 @@ impl Decoding {
             match writer.write(piece) {
                 // Ok(0): the stream has ended and the rest is not part of it.
                 Ok(0) | Err(_) => return false,
-                Ok(n) => piece = &piece[n.min(piece.len())..],
+                Ok(n) => piece = piece.get(n..).unwrap_or_default(),
             }
         }
         if in_header && self.decoder.in_gzip_header() {

@@ -121,11 +121,11 @@ use decode::{Coding, Decoding};
 pub(crate) use decode::{Whole, decode_whole};
 
 /// Largest JSON response body parsed for usage.
-pub const MAX_JSON_BODY: usize = 8 << 20;
+pub(crate) const MAX_JSON_BODY: usize = 8 << 20;
 /// Largest single SSE event parsed for usage.
-pub const MAX_SSE_EVENT: usize = 1 << 20;
+pub(crate) const MAX_SSE_EVENT: usize = 1 << 20;
 /// Most bytes decoded from a compressed body; decoding stops there.
-pub const MAX_DECODED_BODY: u64 = 64 << 20;
+pub(crate) const MAX_DECODED_BODY: u64 = 64 << 20;
 /// Most compressed bytes fed to a gzip decoder whose header is still unfinished: the header's
 /// optional file name and comment have no length limit and are kept in memory.
 const MAX_GZIP_HEADER: u64 = 64 << 10;
@@ -139,14 +139,14 @@ const BROTLI_BUFFER: usize = 16 << 10;
 const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 /// The most tokens one count of a usage block may say; above it, the block is a lie (see the
 /// module documentation).
-pub const MAX_PLAUSIBLE_TOKENS: u64 = 1_000_000_000;
+pub(crate) const MAX_PLAUSIBLE_TOKENS: u64 = 1_000_000_000;
 /// The largest provider-reported cost of one exchange, in US dollars, that is believed: 10^9
 /// tokens at $1,000 per million.
-pub const MAX_PLAUSIBLE_COST_USD: f64 = 1_000_000.0;
+pub(crate) const MAX_PLAUSIBLE_COST_USD: f64 = 1_000_000.0;
 /// What was learned from a response body. Counts are `None` when the body did not report
 /// them: absent is not zero.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// Model the response names; empty when unknown.
     pub model: String,
     /// All input tokens, cached ones included (OpenAI's `prompt_tokens` meaning; Anthropic's
@@ -180,13 +180,13 @@ pub struct Usage {
 
 impl Usage {
     /// Whether the body reported any token count, and none that cannot be true.
-    pub fn is_known(&self) -> bool {
+    pub(crate) fn is_known(&self) -> bool {
         !self.implausible && (self.input_tokens.is_some() || self.output_tokens.is_some())
     }
 
     /// Takes what `v`, a whole JSON body, says (usage at the top, under `response` or under
     /// `message`). Stream events go through the SDK rules of `stream.rs` instead.
-    pub fn absorb(&mut self, v: &Value) {
+    pub(crate) fn absorb(&mut self, v: &Value) {
         for scope in [Some(v), v.get("response"), v.get("message")]
             .into_iter()
             .flatten()
@@ -397,7 +397,7 @@ fn plausible_count(value: Option<&Value>) -> Result<Option<u64>, ()> {
 
 /// Incremental parser over a response body, decoding it first when it is compressed.
 #[derive(Debug)]
-pub struct UsageParser {
+pub(crate) struct UsageParser {
     stage: Stage,
 }
 
@@ -413,7 +413,7 @@ impl UsageParser {
     /// A parser for a response with this `Content-Type` and `Content-Encoding` (absent means
     /// identity); `None` when the body is neither JSON nor SSE, or when its coding is not one
     /// this module decodes (see the module documentation).
-    pub fn for_response(content_type: &str, content_encoding: Option<&str>) -> Option<Self> {
+    pub(crate) fn for_response(content_type: &str, content_encoding: Option<&str>) -> Option<Self> {
         let body = BodyParser::for_content_type(content_type)?;
         let stage = match Coding::parse(content_encoding.unwrap_or(""))? {
             None => Stage::Plain(body),
@@ -423,7 +423,7 @@ impl UsageParser {
     }
 
     /// Feeds the next chunk of the body, as received (still compressed, if it is).
-    pub fn feed(&mut self, chunk: &[u8]) {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
         match &mut self.stage {
             Stage::Plain(body) => body.feed(chunk),
             Stage::Decoding(decoding) => decoding.feed(chunk),
@@ -436,7 +436,7 @@ impl UsageParser {
         dead_code,
         reason = "the proxy is about to use this to judge a client's early close"
     )]
-    pub fn saw_terminal_event(&self) -> bool {
+    pub(crate) fn saw_terminal_event(&self) -> bool {
         match &self.stage {
             Stage::Plain(body) => body.saw_terminal_event(),
             Stage::Decoding(decoding) => decoding.body().saw_terminal_event(),
@@ -444,7 +444,7 @@ impl UsageParser {
     }
 
     /// Ends the body and returns what was learned.
-    pub fn finish(self) -> Usage {
+    pub(crate) fn finish(self) -> Usage {
         match self.stage {
             Stage::Plain(body) => body.finish(),
             Stage::Decoding(decoding) => decoding.into_body().finish(),

@@ -27,23 +27,22 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .files
         .iter()
         .map(|f| {
-            let mut file = json!({
-                "path": f.path,
-                "lines": f.lines,
-                "events": f.events,
-            });
+            let mut file = serde_json::Map::new();
+            file.insert("path".into(), json!(f.path));
+            file.insert("lines".into(), json!(f.lines));
+            file.insert("events".into(), json!(f.events));
             // Absent for an input that was not read (a skipped entry, an empty directory).
             if let Some(checked) = f.profile {
-                file["profile"] = json!(checked.profile.name());
-                file["profile_chosen"] = chosen(checked);
+                file.insert("profile".into(), json!(checked.profile.name()));
+                file.insert("profile_chosen".into(), chosen(checked));
             }
-            file["findings"] = json!(f.findings);
+            file.insert("findings".into(), json!(f.findings));
             // Only present when the per-file limit dropped findings from the list.
             let omitted = f.omitted_count();
             if omitted > 0 {
-                file["findings_omitted"] = json!(omitted);
+                file.insert("findings_omitted".into(), json!(omitted));
             }
-            file
+            serde_json::Value::Object(file)
         })
         .collect();
     let s = report.summary();

@@ -20,25 +20,28 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut results = Vec::new();
     let mut artifacts = Vec::new();
     for file in &report.files {
-        let mut artifact = json!({ "location": { "uri": uri(&file.path) } });
-        if let Some(checked) = file.profile {
-            artifact["properties"] = json!({
+        let properties = file.profile.map(|checked| {
+            json!({
                 "profile": checked.profile.name(),
                 "profileChosen": checked.to_string(),
-            });
-        }
-        artifacts.push(artifact);
+            })
+        });
+        let artifact = json!({ "location": { "uri": uri(&file.path) } });
+        artifacts.push(with_field(artifact, "properties", properties));
         for f in &file.findings {
             let index = RULES.iter().position(|r| r.rule == f.rule).unwrap_or(0);
-            let mut physical = json!({ "artifactLocation": { "uri": uri(&file.path) } });
-            if f.line > 0 {
-                physical["region"] = json!({ "startLine": f.line });
-            }
-            let mut location = json!({ "physicalLocation": physical });
-            if let Some(p) = f.pointer.as_deref() {
-                location["logicalLocations"] =
-                    json!([{ "fullyQualifiedName": p, "kind": "member" }]);
-            }
+            let physical = with_field(
+                json!({ "artifactLocation": { "uri": uri(&file.path) } }),
+                "region",
+                (f.line > 0).then(|| json!({ "startLine": f.line })),
+            );
+            let location = with_field(
+                json!({ "physicalLocation": physical }),
+                "logicalLocations",
+                f.pointer
+                    .as_deref()
+                    .map(|p| json!([{ "fullyQualifiedName": p, "kind": "member" }])),
+            );
             results.push(json!({
                 "ruleId": f.rule.id(),
                 "ruleIndex": index,
@@ -65,6 +68,18 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// `object` with `key` added last when there is a `field`.
+fn with_field(
+    mut object: serde_json::Value,
+    key: &str,
+    field: Option<serde_json::Value>,
+) -> serde_json::Value {
+    if let (Some(map), Some(field)) = (object.as_object_mut(), field) {
+        map.insert(key.to_owned(), field);
+    }
+    object
 }
 
 /// A relative URI reference for a path (`-` becomes `stdin`).

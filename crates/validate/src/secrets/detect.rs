@@ -326,7 +326,9 @@ fn entropy(bytes: &[u8], fold: bool) -> f64 {
     let mut counts = [0u32; 256];
     for &b in bytes {
         let b = if fold { b.to_ascii_lowercase() } else { b };
-        counts[usize::from(b)] += 1;
+        if let Some(count) = counts.get_mut(usize::from(b)) {
+            *count += 1;
+        }
     }
     let n = bytes.len() as f64;
     counts
@@ -421,65 +423,8 @@ impl Detector {
                 continue;
             };
             let found = match prefix {
-                Prefix::Begin => pem(&mut scan, end),
                 Prefix::GitHubServer if start < ghs_until => None,
-                _ if self.boundaries && !scan.boundary_before(start) => None,
-                Prefix::Sk => sk(&mut scan, end),
-                Prefix::Stripe => {
-                    let (s, e) = scan.body(end, is_alnum, MAX_SCAN);
-                    let body = scan.slice(s, e);
-                    (body.len() >= MIN_STRIPE_BODY && looks_random(body))
-                        .then_some((Kind::Stripe, e))
-                }
-                // Without the boundary rule (judging output), a fixed-length key with more
-                // word characters glued after it is still its first N characters.
-                Prefix::Aws => {
-                    let (s, e) = scan.body(end, is_upper_digit, AWS_BODY + 1);
-                    let key = scan.slice(s, e).get(..AWS_BODY);
-                    let ok = key.is_some_and(|k| entropy(k, false) >= AWS_MIN_ENTROPY);
-                    let closed = e - s == AWS_BODY && scan.boundary_after(e, is_alnum);
-                    (ok && (closed || !self.boundaries)).then_some((Kind::Aws, s + AWS_BODY))
-                }
-                Prefix::GitHub | Prefix::GitHubPat => {
-                    let (s, e) = scan.body(end, is_alnum_us, GITHUB_MAX + 1);
-                    let body = scan.slice(s, e);
-                    let len_ok = (GITHUB_MIN..=GITHUB_MAX).contains(&body.len())
-                        || (!self.boundaries && body.len() > GITHUB_MAX);
-                    (len_ok && looks_random(body)).then_some((Kind::GitHub, e))
-                }
-                Prefix::GitHubServer => {
-                    let (s, e) = scan.body(end, is_stateless, MAX_SCAN);
-                    ghs_until = e;
-                    let body = scan.slice(s, e);
-                    let classic = body.iter().all(|&b| is_alnum_us(b));
-                    let len_ok = if classic {
-                        (GITHUB_MIN..=GITHUB_MAX).contains(&body.len())
-                    } else {
-                        body.len() >= GITHUB_MIN
-                    };
-                    (len_ok && looks_random(body)).then_some((Kind::GitHub, e))
-                }
-                Prefix::Slack => {
-                    let typed = matches!(
-                        scan.byte(end),
-                        Some(b'a' | b'b' | b'e' | b'o' | b'p' | b'r' | b's')
-                    ) && scan.byte(end + 1) == Some(b'-');
-                    if typed {
-                        slack(&mut scan, end + 2)
-                    } else {
-                        None
-                    }
-                }
-                Prefix::SlackApp => slack(&mut scan, end),
-                Prefix::Google => {
-                    let (s, e) = scan.body(end, is_word, GOOGLE_BODY + 1);
-                    let body = scan.slice(s, e);
-                    let len_ok = body.len() == GOOGLE_BODY || !self.boundaries;
-                    let key = body.get(..GOOGLE_BODY).filter(|_| len_ok);
-                    key.is_some_and(looks_random)
-                        .then_some((Kind::Google, s + GOOGLE_BODY))
-                }
-                Prefix::Jwt => jwt(&mut scan, start).map(|e| (Kind::Jwt, e)),
+                _ => self.token(prefix, &mut scan, (start, end), &mut ghs_until),
             };
             let Some((kind, token_end)) = found else {
                 continue;
@@ -492,6 +437,36 @@ impl Detector {
         scan.work
     }
 
+    /// The token a prefix found at `start..end` begins, and where it ends. A `ghs_` body
+    /// scanned moves `ghs_until` to its end.
+    fn token(
+        &self,
+        prefix: Prefix,
+        scan: &mut Scan<'_>,
+        (start, end): (usize, usize),
+        ghs_until: &mut usize,
+    ) -> Option<(Kind, usize)> {
+        match prefix {
+            Prefix::Begin => pem(scan, end),
+            _ if self.boundaries && !scan.boundary_before(start) => None,
+            Prefix::Sk => sk(scan, end),
+            Prefix::Stripe => stripe(scan, end),
+            Prefix::Aws => aws(scan, end, self.boundaries),
+            Prefix::GitHub | Prefix::GitHubPat => github(scan, end, self.boundaries),
+            Prefix::GitHubServer => github_server(scan, end, ghs_until),
+            Prefix::Slack => {
+                let typed = matches!(
+                    scan.byte(end),
+                    Some(b'a' | b'b' | b'e' | b'o' | b'p' | b'r' | b's')
+                ) && scan.byte(end + 1) == Some(b'-');
+                if typed { slack(scan, end + 2) } else { None }
+            }
+            Prefix::SlackApp => slack(scan, end),
+            Prefix::Google => google(scan, end, self.boundaries),
+            Prefix::Jwt => jwt(scan, start).map(|e| (Kind::Jwt, e)),
+        }
+    }
+
     fn allowed(&self, token: &[u8]) -> bool {
         self.allow.iter().any(|a| {
             let needle = a.as_bytes();
@@ -502,6 +477,54 @@ impl Detector {
 
 /// `sk-` keys: Anthropic (`ant-`, with an optional `apiNN-`/`adminNN-`), else OpenAI (with an
 /// optional `proj-`/`svcacct-`/`admin-`). `from` is just after `sk-`.
+fn stripe(scan: &mut Scan<'_>, end: usize) -> Option<(Kind, usize)> {
+    let (s, e) = scan.body(end, is_alnum, MAX_SCAN);
+    let body = scan.slice(s, e);
+    (body.len() >= MIN_STRIPE_BODY && looks_random(body)).then_some((Kind::Stripe, e))
+}
+
+/// Without the boundary rule (judging output), a fixed-length key with more word characters
+/// glued after it is still its first N characters.
+fn aws(scan: &mut Scan<'_>, end: usize, boundaries: bool) -> Option<(Kind, usize)> {
+    let (s, e) = scan.body(end, is_upper_digit, AWS_BODY + 1);
+    let key = scan.slice(s, e).get(..AWS_BODY);
+    let ok = key.is_some_and(|k| entropy(k, false) >= AWS_MIN_ENTROPY);
+    let closed = e - s == AWS_BODY && scan.boundary_after(e, is_alnum);
+    (ok && (closed || !boundaries)).then_some((Kind::Aws, s + AWS_BODY))
+}
+
+fn github(scan: &mut Scan<'_>, end: usize, boundaries: bool) -> Option<(Kind, usize)> {
+    let (s, e) = scan.body(end, is_alnum_us, GITHUB_MAX + 1);
+    let body = scan.slice(s, e);
+    let len_ok =
+        (GITHUB_MIN..=GITHUB_MAX).contains(&body.len()) || (!boundaries && body.len() > GITHUB_MAX);
+    (len_ok && looks_random(body)).then_some((Kind::GitHub, e))
+}
+
+/// A `ghs_` token: the classic form, or the longer stateless form. `until` becomes the end
+/// of the body scanned: a `ghs_` inside it is part of this token.
+fn github_server(scan: &mut Scan<'_>, end: usize, until: &mut usize) -> Option<(Kind, usize)> {
+    let (s, e) = scan.body(end, is_stateless, MAX_SCAN);
+    *until = e;
+    let body = scan.slice(s, e);
+    let classic = body.iter().all(|&b| is_alnum_us(b));
+    let len_ok = if classic {
+        (GITHUB_MIN..=GITHUB_MAX).contains(&body.len())
+    } else {
+        body.len() >= GITHUB_MIN
+    };
+    (len_ok && looks_random(body)).then_some((Kind::GitHub, e))
+}
+
+fn google(scan: &mut Scan<'_>, end: usize, boundaries: bool) -> Option<(Kind, usize)> {
+    let (s, e) = scan.body(end, is_word, GOOGLE_BODY + 1);
+    let body = scan.slice(s, e);
+    let len_ok = body.len() == GOOGLE_BODY || !boundaries;
+    let key = body.get(..GOOGLE_BODY).filter(|_| len_ok);
+    key.is_some_and(looks_random)
+        .then_some((Kind::Google, s + GOOGLE_BODY))
+}
+
 fn sk(scan: &mut Scan<'_>, from: usize) -> Option<(Kind, usize)> {
     let (kind, from) = if scan.starts_with(from, b"ant-") {
         let at = from + 4;

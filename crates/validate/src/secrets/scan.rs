@@ -736,9 +736,8 @@ fn hex_into(value: &[u8], out: &mut Vec<u8>) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.clear();
     out.reserve(value.len() * 2);
-    for &b in value {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 15)]);
+    for nibble in value.iter().flat_map(|&b| [b >> 4, b & 15]) {
+        out.extend(DIGITS.get(usize::from(nibble)));
     }
 }
 
