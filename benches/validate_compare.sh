@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of `agentlog validate` against what a user would otherwise use, on one generated
-# events.jsonl. Usage: benches/validate_compare.sh   (env: SIZE_MB=1024, PEER_MB=20)
+# events.jsonl. Usage: benches/validate_compare.sh   (env: SIZE_MB=1024, PEER_MB=20,
+# BASELINE_BIN=path of another agentlog build to time beside this one)
 #
 # agentlog, the parse-only serde_json loop and `wc -l` run on the whole file. Peers run on the
 # first PEER_MB MiB (they would take many minutes on 1 GB) and their MB/s is extrapolated; the
@@ -47,10 +48,22 @@ timeit() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1 || true; t1=$(now); pyt
 t=$(timeit wc -l "$FILE"); row "wc -l" "$FILE" "$t" "limit: line count"
 t=$(timeit "$PARSE" "$FILE"); row "serde_json parse-only (1 core)" "$FILE" "$t" "limit: parse to Value"
 /usr/bin/time -v "$BIN" validate --quiet --no-builtin-detectors --unknown-types warn "$FILE" 2> "$WORK/time1.txt" >/dev/null || true
-t=$(timeit "$BIN" validate --quiet --no-builtin-detectors --unknown-types warn "$FILE"); row "agentlog validate (schema only)" "$FILE" "$t" "2 cores"
-t=$(timeit "$BIN" validate --quiet --unknown-types warn "$FILE"); row "agentlog validate + built-in detector" "$FILE" "$t" "2 cores"
 /usr/bin/time -v "$BIN" validate --quiet --unknown-types warn --secrets-file "$SECRETS" "$FILE" 2> "$WORK/time2.txt" >/dev/null || true
-t=$(timeit "$BIN" validate --quiet --unknown-types warn --secrets-file "$SECRETS" "$FILE"); row "agentlog validate + 10-secret scan + detector" "$FILE" "$t" "2 cores"
+# BASELINE_BIN=path: the same three runs of another build (e.g. the commit before a change),
+# each right after this build's, so both see the same machine state.
+agentlog_rows() { # label binary
+  t=$(timeit "$2" validate --quiet --no-builtin-detectors --unknown-types warn "$FILE"); row "$1 validate (schema only)" "$FILE" "$t" "2 cores"
+}
+agentlog_detector() {
+  t=$(timeit "$2" validate --quiet --unknown-types warn "$FILE"); row "$1 validate + built-in detector" "$FILE" "$t" "2 cores"
+}
+agentlog_secrets() {
+  t=$(timeit "$2" validate --quiet --unknown-types warn --secrets-file "$SECRETS" "$FILE"); row "$1 validate + 10-secret scan + detector" "$FILE" "$t" "2 cores"
+}
+for run in agentlog_rows agentlog_detector agentlog_secrets; do
+  $run agentlog "$BIN"
+  [ -z "${BASELINE_BIN:-}" ] || $run "baseline agentlog" "$BASELINE_BIN"
+done
 RSS1=$(awk '/Maximum resident/ {print $6}' "$WORK/time1.txt"); RSS2=$(awk '/Maximum resident/ {print $6}' "$WORK/time2.txt")
 
 cat > "$WORK/py_loop.py" <<'PYEOF'
