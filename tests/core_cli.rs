@@ -248,7 +248,7 @@ fn emit_refuses_bad_input_with_exit_2() {
                 "--data",
                 r#"{"method":"POST","host":"h","path":"/"}"#,
             ],
-            "missing field `routed`",
+            "/data/routed: required field `routed` is missing",
         ),
         (
             &[
@@ -304,7 +304,7 @@ fn emit_refuses_bad_input_with_exit_2() {
                 "--data",
                 r#"{"secret_name":"K","host":"h","action":"stolen"}"#,
             ],
-            "`action` is not one of the allowed values (`injected`, `skipped`, `leak_blocked`)",
+            r#"/data/action: value is not one of "injected", "skipped" or "leak_blocked""#,
         ),
     ];
     for (args, message) in cases {

@@ -904,7 +904,9 @@ const CASES: &[Case] = &[
             "{\"authorization\": \"{V}\"}",
         ],
         file: None,
-        refusal: &["--data does not fit the budget_action data shape: missing field `action`"],
+        refusal: &[
+            "--data does not fit the budget_action data shape: /data/action: required field `action` is missing",
+        ],
     },
     Case {
         what: "emit: empty tag, the value in the summary",
@@ -964,7 +966,7 @@ const CASES: &[Case] = &[
         ],
         file: None,
         refusal: &[
-            "--data does not fit the key_injection data shape: `action` is not one of the allowed values (`injected`, `skipped`, `leak_blocked`)",
+            "--data does not fit the key_injection data shape: /data/action: value is not one of \"injected\", \"skipped\" or \"leak_blocked\"",
         ],
     },
     Case {
@@ -985,7 +987,7 @@ const CASES: &[Case] = &[
         ],
         file: None,
         refusal: &[
-            "--data does not fit the llm_response data shape: missing fields `duration_ms`, `body_bytes`",
+            "--data does not fit the llm_response data shape: /data/duration_ms: required field `duration_ms` is missing; /data/body_bytes: required field `body_bytes` is missing; /data/status_code: value is not of type \"integer\"",
         ],
     },
     Case {
@@ -1006,7 +1008,7 @@ const CASES: &[Case] = &[
         ],
         file: None,
         refusal: &[
-            "--data does not fit the llm_response data shape: `status_code` has the wrong type (expected integer)",
+            "--data does not fit the llm_response data shape: /data/status_code: value is not of type \"integer\"",
         ],
     },
     Case {
@@ -1027,7 +1029,7 @@ const CASES: &[Case] = &[
         ],
         file: None,
         refusal: &[
-            "--data does not fit the llm_request data shape: `routed` has the wrong type (expected boolean)",
+            "--data does not fit the llm_request data shape: /data/routed: value is not of type \"boolean\"",
         ],
     },
     Case {

@@ -1,6 +1,6 @@
 //! `agentlog emit`: append one event to a log.
 
-use crate::cli::output::errln;
+use crate::cli::output::{self, errln};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use agentlog_core::event::{
 use agentlog_core::schema;
 use agentlog_core::sink::{JsonlWriter, Sink};
 use agentlog_core::{Emitter, Record};
+use agentlog_validate::{Rule, explain_schema_error};
 use serde_json::error::Category;
 use serde_json::{Map, Value};
 
@@ -53,8 +54,8 @@ pub struct Args {
 
 // serde_json's messages are never shown for `--data`, which may hold a secret: they quote
 // the offending text ("unknown variant `sk-...`", "invalid type: string \"sk-...\""). What
-// is wrong is told with serde_json's category and position, and with names taken from the
-// embedded schema, never from `--data`.
+// is wrong is told as the validator explains a schema error (`explain_schema_error`, whose
+// messages never quote a value), else with serde_json's category and position.
 
 /// Where serde_json stopped in `--data`: `column N`, or `line L, column N` for a multi-line
 /// value.
@@ -87,28 +88,15 @@ fn typed<T: serde::de::DeserializeOwned + Into<EventData>>(
 }
 
 /// Why `object` (`--data`) does not fit `event_type`'s data shape, as serde_json found
-/// (`error`). Names fields only by the schema's names: a missing required field, else the
-/// first property the schema refuses, else serde_json's position.
+/// (`error`): every problem the validator's explainer finds in it, else serde_json's
+/// position.
 fn shape_error(
     error: &serde_json::Error,
     object: &Map<String, Value>,
     event_type: &EventType,
 ) -> String {
-    let schema = schema::for_event_type(event_type).map_or(Value::Null, |file| file.json());
-    let missing: Vec<String> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|field| !object.contains_key(*field))
-        .map(|field| format!("`{field}`"))
-        .collect();
-    let detail = if !missing.is_empty() {
-        let s = if missing.len() == 1 { "" } else { "s" };
-        format!(": missing field{s} {}", missing.join(", "))
-    } else if let Some(problem) = property_problem(&schema, object, event_type) {
-        format!(": {problem}")
-    } else {
+    let problems = data_problems(object, event_type);
+    let detail = if problems.is_empty() {
         let what = match error.classify() {
             Category::Data => {
                 "a value has the wrong type or is not one of the allowed values, or a field is given twice"
@@ -116,50 +104,44 @@ fn shape_error(
             Category::Syntax | Category::Eof | Category::Io => "not valid JSON",
         };
         format!(" (at {}: {what})", position(error))
+    } else {
+        format!(": {}", problems.join("; "))
     };
     format!("--data does not fit the {event_type} data shape{detail}")
 }
 
-/// The first property of `object` that the data schema of `event_type` refuses, described
-/// with the schema's own texts (the property's name, its type, its allowed values).
-fn property_problem(
-    schema: &Value,
-    object: &Map<String, Value>,
-    event_type: &EventType,
-) -> Option<String> {
-    let validator = schema::data_validator(event_type)?.ok()?;
-    let instance = Value::Object(object.clone());
-    let error = validator.iter_errors(&instance).next()?;
-    let pointer = error.instance_path().to_string();
-    let segment = pointer.split('/').nth(1)?;
-    // The schema's own spelling of the name: the pointer is built from `--data`.
-    let (name, property) = schema["properties"]
-        .as_object()?
-        .iter()
-        .find(|(name, _)| name.as_str() == segment)?;
-    let listed = |values: &Value| {
-        values
-            .as_array()
-            .map(|values| {
-                values
-                    .iter()
-                    .map(|v| format!("`{}`", v.as_str().unwrap_or("?")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
+/// What the validator reports of `object` as the `data` of an `event_type` event: its
+/// `data.*` problems (the schema checked as `agentlog validate` checks a line of the log), as
+/// `POINTER: MESSAGE`, each once. The messages never quote a value, and a pointer is cut
+/// back before a key that carries a secret.
+fn data_problems(object: &Map<String, Value>, event_type: &EventType) -> Vec<String> {
+    let Ok(envelope) = schema::envelope() else {
+        return Vec::new();
     };
-    Some(match error.kind().keyword() {
-        "enum" => format!(
-            "`{name}` is not one of the allowed values ({})",
-            listed(&property["enum"])
-        ),
-        "type" => match property["type"].as_str() {
-            Some(expected) => format!("`{name}` has the wrong type (expected {expected})"),
-            None => format!("`{name}` has the wrong type"),
-        },
-        keyword => format!("`{name}` fails the schema's `{keyword}` check"),
-    })
+    let event = serde_json::json!({"event_type": event_type.to_string(), "data": object});
+    let gate = output::gate();
+    let redactor = gate.redactor();
+    let mut problems: Vec<String> = Vec::new();
+    for problem in envelope
+        .iter_errors(&event)
+        .flat_map(|e| explain_schema_error(&e, redactor))
+        .filter(|p| {
+            matches!(
+                p.rule,
+                Rule::DataRequired | Rule::DataType | Rule::DataInvalid
+            )
+        })
+    {
+        let shown = format!(
+            "{}: {}",
+            redactor.pointer(&problem.pointer),
+            problem.message
+        );
+        if !problems.contains(&shown) {
+            problems.push(shown);
+        }
+    }
+    problems
 }
 
 fn build_record(args: &Args) -> Result<Record, String> {
@@ -217,20 +199,33 @@ fn build_record(args: &Args) -> Result<Record, String> {
 }
 
 /// Checks the whole event against the published schema, so a smoke test fails here with a
-/// pointer rather than later in CI. The validator's message is not shown: it quotes the
-/// value, which may be a secret given in `--data` or `--summary`. The pointer only holds
-/// names the schema defines (envelope fields, v0 data properties) and array indices.
+/// pointer rather than later in CI. The first problem is told as the validator explains it
+/// ([`explain_schema_error`]): its messages never quote the value, which may be a secret
+/// given in `--data` or `--summary`, and the pointer is cut back before a key that carries
+/// one.
 fn check_schema(event: &Event) -> Result<(), String> {
     let value = serde_json::to_value(event).map_err(|e| e.to_string())?;
     let validator = schema::envelope().map_err(|e| e.to_string())?;
-    match validator.iter_errors(&value).next() {
-        None => Ok(()),
-        Some(e) => Err(format!(
-            "event does not match the schema at {}: it fails the schema's `{}` check",
-            pointer_or_root(&e.instance_path().to_string()),
-            e.kind().keyword()
-        )),
-    }
+    let errors: Vec<_> = validator.iter_errors(&value).collect();
+    let Some(first) = errors.first() else {
+        return Ok(());
+    };
+    let gate = output::gate();
+    let redactor = gate.redactor();
+    // The two errors the validator judges by other rules (a `ts` format, an empty
+    // `agent_system`) have no explanation here: the pointer alone tells them.
+    let (pointer, detail) = match errors
+        .iter()
+        .flat_map(|e| explain_schema_error(e, redactor))
+        .next()
+    {
+        Some(problem) => (problem.pointer, format!(": {}", problem.message)),
+        None => (first.instance_path().to_string(), String::new()),
+    };
+    Err(format!(
+        "event does not match the schema at {}{detail}",
+        pointer_or_root(&redactor.pointer(&pointer))
+    ))
 }
 
 fn pointer_or_root(pointer: &str) -> &str {
@@ -278,7 +273,7 @@ pub fn run(args: Args) -> u8 {
     errln!(
         "agentlog: appended 1 {} event to {}",
         event.event_type,
-        crate::cli::output::shown(&path.display().to_string())
+        output::shown(&path.display().to_string())
     );
     EXIT_OK
 }

@@ -1,15 +1,13 @@
 //! `agentlog validate`: a thin shell over [`agentlog_validate`].
 
 use crate::cli::output::{self, errln};
-use std::fs::File;
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use agentlog_validate::report::{self, Format};
-use agentlog_validate::walk::{self, Input};
-use agentlog_validate::{
-    FileReport, Profile, Report, Severity, Validator, input_reader, no_match_finding,
-};
+use agentlog_validate::run::check_stdin_once;
+use agentlog_validate::{Profile, Progress, Report, Severity, Validator};
 
 use super::secret_args::SecretArgs;
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
@@ -106,43 +104,60 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     .try_map(|name| name.parse::<Format>())
 }
 
-fn progress(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
-    if !output::stderr_is_terminal() {
-        return None;
-    }
-    let bar = match len {
-        Some(n) if n >= 8 << 20 => indicatif::ProgressBar::new(n),
-        _ => return None,
-    };
-    let style = indicatif::ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_draw_target(output::progress_target());
-    bar.set_message(label.to_owned());
-    Some(bar)
+/// Progress bars on stderr, behind the gate: one per file of 8 MiB or more, when stderr is a
+/// terminal.
+#[derive(Default)]
+struct Bars {
+    /// The bar of the file being read.
+    current: RefCell<Option<indicatif::ProgressBar>>,
 }
 
-fn validate_file(validator: &Validator, path: &Path) -> io::Result<FileReport> {
-    let file = File::open(path)?;
-    let label = walk::label(path);
-    let bar = progress(file.metadata().ok().map(|m| m.len()), &label);
-    let reader: Box<dyn Read + Send> = match &bar {
-        Some(bar) => Box::new(bar.wrap_read(file)),
-        None => Box::new(file),
-    };
-    let report = validator.validate_reader(&label, input_reader(path, reader)?);
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+impl Bars {
+    fn bar(len: Option<u64>, label: &str) -> Option<indicatif::ProgressBar> {
+        if !output::stderr_is_terminal() {
+            return None;
+        }
+        let bar = match len {
+            Some(n) if n >= 8 << 20 => indicatif::ProgressBar::new(n),
+            _ => return None,
+        };
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_draw_target(output::progress_target());
+        bar.set_message(label.to_owned());
+        Some(bar)
     }
-    Ok(report)
+}
+
+impl Progress for Bars {
+    fn start(
+        &self,
+        label: &str,
+        len: Option<u64>,
+        file: Box<dyn Read + Send>,
+    ) -> Box<dyn Read + Send> {
+        let Some(bar) = Bars::bar(len, label) else {
+            return file;
+        };
+        let reader = Box::new(bar.wrap_read(file));
+        self.current.replace(Some(bar));
+        reader
+    }
+
+    fn finish(&self, _label: &str) {
+        if let Some(bar) = self.current.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> u8 {
-    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return fail("`-` (standard input) may be given only once");
+    if let Err(e) = check_stdin_once(&args.paths) {
+        return fail(e);
     }
     let options = match args.secrets.options() {
         Ok(o) => o,
@@ -177,47 +192,12 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fail(e),
     };
     output::install(validator.redactor().clone());
-    // From here on every message about an input goes through the redactor: a path may carry
-    // a secret.
-    let redact = |message: String| validator.redactor().text(&message).into_owned();
-    let withheld = |label: &str| validator.redactor().shows_value(label);
-    let inputs = match walk::expand_gated(&args.paths, &withheld) {
-        Ok(i) => i,
-        Err(e) => return fail(redact(e.to_string())),
+    // From here on every message about an input is the library's, through the redactor: a
+    // path may carry a secret.
+    let report = match validator.validate_paths(&args.paths, &Bars::default()) {
+        Ok(report) => report,
+        Err(e) => return fail(e),
     };
-    let mut report = Report::default();
-    for input in inputs {
-        if validator.budget_spent() {
-            break;
-        }
-        let label = input.label();
-        let file = match input {
-            Input::Stdin => validator.validate_reader("-", io::stdin()),
-            Input::File(path) => match validate_file(&validator, &path) {
-                Ok(r) => r,
-                Err(e) => return fail(redact(format!("{label}: {e}"))),
-            },
-            Input::EmptyDir(_) => {
-                let label = redact(label);
-                let findings = if args.allow_empty {
-                    vec![]
-                } else {
-                    vec![no_match_finding(&format!("directory {label}"))]
-                };
-                FileReport {
-                    path: label,
-                    findings,
-                    ..FileReport::default()
-                }
-            }
-            Input::Skipped { reason, .. } => FileReport {
-                path: redact(label),
-                findings: vec![reason.finding()],
-                ..FileReport::default()
-            },
-        };
-        report.files.push(file);
-    }
     let style = args.format.gate_style();
     let written = match &args.output {
         Some(path) => output::write_file(path, style, |f| write_report(&report, &args, f)),

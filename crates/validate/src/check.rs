@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::explain::explain_schema_error;
 use super::fast::{Facts, fast};
 use super::profile::{Family, FamilyOf, Pending, agent_system_empty, other_family};
 use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
@@ -84,6 +85,7 @@ pub(crate) struct Checker {
     pub profile: Profile,
 }
 
+/// Escapes one JSON pointer token (`~` to `~0`, `/` to `~1`).
 pub(crate) fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
@@ -482,54 +484,12 @@ impl Checker {
         self.finding(line, Rule::JsonSyntax, None, msg)
     }
 
+    /// One error of the envelope schema as findings, worded by [`explain_schema_error`].
     fn schema_error(&self, line: u64, e: &jsonschema::ValidationError<'_>, out: &mut ChunkResult) {
-        use jsonschema::error::ValidationErrorKind as K;
-        let at = e.instance_path().as_str().to_owned();
-        let in_data =
-            at.starts_with("/data/") || (at == "/data" && matches!(e.kind(), K::Required { .. }));
-        let (rule, pointer, message) = match e.kind() {
-            K::Format { .. } if at == "/ts" => return,
-            // An empty agent_system is judged by profile, in one place: `agent_system_empty`.
-            K::MinLength { .. } if at == "/agent_system" => return,
-            K::Required { property } => {
-                let name = property.as_str().unwrap_or("?");
-                let rule = if in_data {
-                    Rule::DataRequired
-                } else {
-                    Rule::EnvelopeMissing
-                };
-                let pointer = format!("{at}/{}", escape_pointer_token(name));
-                (rule, pointer, format!("required field `{name}` is missing"))
-            }
-            K::AdditionalProperties { unexpected } => {
-                for key in unexpected {
-                    let pointer = format!("{at}/{}", escape_pointer_token(key));
-                    let msg = format!(
-                        "field {} is not an envelope field (the envelope is closed; \
-                         extensions go in data)",
-                        self.redactor.quote(key)
-                    );
-                    out.push(self.finding(line, Rule::EnvelopeUnknownField, Some(pointer), msg));
-                }
-                return;
-            }
-            K::Type { .. } => {
-                let rule = if in_data {
-                    Rule::DataType
-                } else {
-                    Rule::EnvelopeType
-                };
-                (rule, at, e.masked().to_string())
-            }
-            K::MinLength { .. } if !in_data => (
-                Rule::EnvelopeEmpty,
-                at,
-                "must not be empty (omit optional fields instead)".into(),
-            ),
-            _ if in_data => (Rule::DataInvalid, at, e.masked().to_string()),
-            _ => (Rule::EnvelopeType, at, e.masked().to_string()),
-        };
-        out.push(self.finding(line, rule, Some(pointer), message));
+        for problem in explain_schema_error(e, &self.redactor) {
+            let pointer = Some(problem.pointer);
+            out.push(self.finding(line, problem.rule, pointer, problem.message));
+        }
     }
 
     fn cross_line(&self, line: u64, facts: Facts, out: &mut ChunkResult) {

@@ -14,7 +14,10 @@
 //! v1-only type; every report says which profile each file was checked under
 //! ([`FileReport::profile`]). A ledger is checked against its `tool_call` record schema with
 //! the `ledger.*` rules ([`Profile::Ledger`]); the secret scan is the same for every profile.
-//! **Reporters** in [`report`] only format a [`Report`].
+//! **Reporters** in [`report`] only format a [`Report`]. A **run** ([`run`]) is what
+//! `agentlog validate` does with the paths it is given: files, directories, `.gz` files and
+//! standard input expanded into inputs and read in order into one [`Report`]
+//! ([`Validator::validate_paths`]).
 //!
 //! Memory is bounded whatever the input size: chunks travel through bounded channels, and a
 //! line is never longer than [`Options::max_line_len`] in memory.
@@ -37,6 +40,7 @@
 
 mod check;
 mod dupkeys;
+mod explain;
 mod fast;
 pub mod gate;
 pub mod lines;
@@ -44,6 +48,7 @@ mod pipeline;
 mod profile;
 pub mod report;
 mod rules;
+pub mod run;
 mod secret_scan;
 pub mod secrets;
 pub mod walk;
@@ -58,8 +63,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
+pub use explain::{SchemaProblem, explain_schema_error};
 pub use profile::{CheckedProfile, ChosenBy, Profile, UnknownProfileName};
 pub use rules::{RULES, Rule, RuleInfo, Severity, markdown_table};
+pub use run::{NoProgress, Progress, RunError};
 
 use crate::secrets::Secret;
 use crate::secrets::detect::Detector;
