@@ -6,7 +6,8 @@
 //! reported (the `Value` keeps the last one, so the check runs on the text), and the compiled
 //! envelope schema (`is_valid` first, `iter_errors` only for invalid lines) gives JSON
 //! pointers. Both paths feed the same per-line facts (timestamp, run id, event type) to the
-//! cross-line checks. Every line then goes through the secret scan ([`super::secrets`]).
+//! cross-line checks. Every line then goes through the secret rule ([`secrets`], which runs the
+//! scanner of [`crate::secrets`]).
 //!
 //! Under `--profile auto` a line is checked with its own family's envelope (v1's for shared
 //! and unknown types: both envelopes agree on them once an empty `agent_system` is set
@@ -32,6 +33,8 @@ use super::profile::{Family, FamilyOf, Pending, agent_system_empty, other_family
 use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
+
+mod secrets;
 
 /// How many distinct run ids / event types one chunk or file remembers.
 pub(crate) const DISTINCT_CAP: usize = 64;

@@ -44,7 +44,6 @@ mod pipeline;
 mod profile;
 pub mod report;
 mod rules;
-mod secret_scan;
 pub mod secrets;
 pub mod walk;
 
