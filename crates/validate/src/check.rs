@@ -543,12 +543,7 @@ impl Checker {
             if let Some(prev) = out.last_ts
                 && ts < prev
             {
-                out.push(self.finding(
-                    line,
-                    Rule::TsBackwards,
-                    Some("/ts".into()),
-                    crate::rules::TS_BACKWARDS_MESSAGE.to_owned(),
-                ));
+                out.push(crate::rules::ts_backwards(line));
             }
             out.last_ts = Some(ts);
         }

@@ -232,13 +232,7 @@ impl<'a> Merger<'a> {
         if let (Some(prev), Some((line, ts))) = (self.last_ts, chunk.first_ts)
             && ts < prev
         {
-            chunk.findings.push(Finding {
-                line,
-                rule: Rule::TsBackwards,
-                severity: Severity::Warning,
-                pointer: Some("/ts".into()),
-                message: crate::rules::TS_BACKWARDS_MESSAGE.to_owned(),
-            });
+            chunk.findings.push(crate::rules::ts_backwards(line));
         }
         if self.checked.is_none() {
             self.checked = chunk.chosen;
