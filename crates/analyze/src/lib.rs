@@ -69,7 +69,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use findings::{Finding, FindingKind, Severity};
+pub use findings::{Concern, Observation, ObservationKind};
 pub use ledger::LedgerReport;
 pub use percentile::{Percentiles, nearest_rank_percentile};
 pub use record::Family;
@@ -213,7 +213,7 @@ pub struct Report {
     /// Figures of the sandbox events of every input; `None` when there were none.
     pub sandbox: Option<SandboxReport>,
     /// Findings of both families, most severe first.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Observation>,
 }
 
 /// Why an analysis could not be done.
@@ -311,7 +311,7 @@ impl Analyzer {
         sandbox.settle(redactor);
         let mut files = self.files;
         files.redact(redactor);
-        let mut findings: Vec<Finding> =
+        let mut findings: Vec<Observation> =
             ledger.iter().flat_map(findings::ledger_findings).collect();
         findings.extend(sandbox.iter().flat_map(findings::sandbox_findings));
         findings::sort(&mut findings);
