@@ -13,6 +13,8 @@
 //!   real HTTPS client and compares what the upstream received and the events written.
 //! - [`select`]: the cases a port declares unsupported (`--unsupported GLOB`,
 //!   `--unsupported-from FILE`), shared by both harnesses.
+//! - [`secrets`]: how both harnesses show (`<secret NAME>`) and look for the secret values
+//!   they hand a port, with the validator's redactor.
 //!
 //! Both harnesses write their reports in the formats of [`HarnessFormat`].
 
@@ -24,6 +26,7 @@ pub mod cases;
 mod format;
 mod junit;
 pub mod proxy;
+pub mod secrets;
 pub mod select;
 pub mod validator;
 
