@@ -21,7 +21,7 @@ use agentlog_validate::report::Format;
 use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
 
-use super::proxy::{ProfileArg, SpendArgs};
+use super::proxy::{SpendArgs, profile_parser};
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
@@ -47,8 +47,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Event profile of the proxy: `v0` (the seed) or `v1` (the reference sandbox).
-    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
-    pub profile: ProfileArg,
+    #[arg(long, default_value_t = Profile::V0, value_parser = profile_parser())]
+    pub profile: Profile,
     #[command(flatten)]
     pub spend: SpendArgs,
 }
@@ -100,27 +100,26 @@ struct Step {
 
 /// The proxy as the demo runs it; v1 adds the allowlist (and the route, once the local
 /// server is up).
-fn proxy_options(log: &std::path::Path, profile: ProfileArg) -> ProxyOptions {
+fn proxy_options(log: &std::path::Path, profile: Profile) -> ProxyOptions {
     let options = ProxyOptions::default()
         .with_secrets(demo_secrets().to_vec())
         .with_event_log(Some(log.to_path_buf()))
-        .with_run_id(Some("vm-demo0001".into()));
-    match profile {
-        ProfileArg::V0 => options,
-        ProfileArg::V1 => options
-            .with_profile(Profile::V1)
-            .with_allow_hosts(vec!["api.openai.com".into(), "api.anthropic.com".into()]),
+        .with_run_id(Some("vm-demo0001".into()))
+        .with_profile(profile);
+    if profile == Profile::V1 {
+        options.with_allow_hosts(vec!["api.openai.com".into(), "api.anthropic.com".into()])
+    } else {
+        options
     }
 }
 
-async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), String> {
+async fn session(options: ProxyOptions, profile: Profile) -> Result<(), String> {
     let fixture = TlsFixture::start().await.map_err(|e| e.to_string())?;
     let local = agentlog_testkit::mocks::plain_upstream().await;
-    let options = match profile {
-        ProfileArg::V0 => options,
-        ProfileArg::V1 => {
-            options.with_routes(vec![format!("api.anthropic.com={}", local.address())])
-        }
+    let options = if profile == Profile::V1 {
+        options.with_routes(vec![format!("api.anthropic.com={}", local.address())])
+    } else {
+        options
     };
     let proxy = start_proxy(&fixture, options)
         .await
@@ -133,7 +132,7 @@ async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), Strin
     );
     outln!("proxy {} with placeholders:", proxy.url());
     outln!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
-    if profile == ProfileArg::V1 {
+    if profile == Profile::V1 {
         outln!("  allowed hosts: api.openai.com, api.anthropic.com");
         outln!(
             "  route: api.anthropic.com -> http://{} (a local mock model server)",
@@ -154,7 +153,7 @@ async fn session(options: ProxyOptions, profile: ProfileArg) -> Result<(), Strin
 
 /// The scripted session: the same five requests in both profiles, and in v1 one more to a
 /// host outside the allowlist.
-fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
+fn steps(openai: &str, anthropic: &str, profile: Profile) -> Vec<Step> {
     let bearer = format!("Bearer {openai}");
     let mut steps = vec![
         Step {
@@ -183,9 +182,10 @@ fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
             ),
         },
         Step {
-            label: match profile {
-                ProfileArg::V0 => "anthropic message",
-                ProfileArg::V1 => "anthropic message (routed to local)",
+            label: if profile == Profile::V1 {
+                "anthropic message (routed to local)"
+            } else {
+                "anthropic message"
             },
             method: "POST",
             url: "https://api.anthropic.com/v1/messages",
@@ -202,7 +202,7 @@ fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
             body: Some(json!({"model": "gpt-4o-mini", "messages": []})),
         },
     ];
-    if profile == ProfileArg::V1 {
+    if profile == Profile::V1 {
         steps.push(Step {
             label: "host outside the allowlist",
             method: "GET",

@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use super::fast::{Facts, fast};
 use super::profile::{Family, FamilyOf, Pending, agent_system_empty, other_family};
-use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
+use super::{Finding, Profile, ProfileChoice, Rule, Severity, dupkeys, lines};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
 
@@ -54,10 +54,10 @@ pub(crate) struct ChunkResult {
     pub last_ts: Option<Timestamp>,
     pub run_ids: Vec<(u64, String)>,
     pub by_event_type: BTreeMap<String, u64>,
-    /// Under [`Profile::Auto`], the profile-dependent facts of this chunk's lines, in line
+    /// Under [`ProfileChoice::Auto`], the profile-dependent facts of this chunk's lines, in line
     /// order, for the merger to resolve once the file's profile is known.
     pub pending: Vec<(u64, Pending)>,
-    /// Under [`Profile::Auto`], the ledger profile when the reader chose it in this chunk.
+    /// Under [`ProfileChoice::Auto`], the ledger profile when the reader chose it in this chunk.
     pub chosen: Option<super::CheckedProfile>,
 }
 
@@ -84,7 +84,7 @@ pub(crate) struct Checker {
     pub envelopes: [&'static jsonschema::Validator; 2],
     /// The compiled ledger `tool_call` schema.
     pub ledger: &'static jsonschema::Validator,
-    pub profile: Profile,
+    pub profile: ProfileChoice,
 }
 
 pub(crate) fn escape_pointer_token(token: &str) -> String {
@@ -98,7 +98,7 @@ impl Checker {
     fn envelope_for(&self, family: Option<Profile>) -> &'static jsonschema::Validator {
         let [v0, v1] = self.envelopes;
         match (self.profile, family) {
-            (Profile::V0, _) | (Profile::Auto, Some(Profile::V0)) => v0,
+            (ProfileChoice::Given(Profile::V0), _) | (ProfileChoice::Auto, Some(Profile::V0)) => v0,
             _ => v1,
         }
     }
@@ -264,8 +264,8 @@ impl Checker {
         }
         if matches!(map.get("agent_system"), Some(Value::String(s)) if s.is_empty()) {
             match self.profile {
-                Profile::Auto => out.pending.push((line, Pending::AgentSystemEmpty)),
-                profile => out.push(agent_system_empty(profile, line)),
+                ProfileChoice::Auto => out.pending.push((line, Pending::AgentSystemEmpty)),
+                ProfileChoice::Given(profile) => out.push(agent_system_empty(profile, line)),
             }
         }
         let ts = match map.get("ts") {
@@ -573,7 +573,7 @@ impl Checker {
     /// `profile.mixed`).
     fn check_event_type(&self, line: u64, name: &str, out: &mut ChunkResult) {
         let event_type = EventType::from_name(name);
-        if self.profile == Profile::Auto
+        if self.profile == ProfileChoice::Auto
             && let Some((family, name)) = Profile::family_of(&event_type)
         {
             out.pending.push((line, Pending::Family(family, name)));
@@ -583,11 +583,11 @@ impl Checker {
             return;
         }
         let msg = match self.profile {
-            Profile::Auto => format!(
+            ProfileChoice::Auto => format!(
                 "event_type {} is defined by neither profile (v0, v1)",
                 self.redactor.quote(name)
             ),
-            profile => format!(
+            ProfileChoice::Given(profile) => format!(
                 "event_type {} is not defined by profile {profile}",
                 self.redactor.quote(name)
             ),

@@ -350,12 +350,12 @@ mod tests {
 
     use super::*;
     use crate::check::ChunkResult;
-    use crate::schema::SchemaProfile;
-    use crate::{Options, Profile, Validator};
+    use crate::schema::Profile;
+    use crate::{Options, ProfileChoice, Validator};
 
     /// Every data schema of both profiles, as `(event type, properties)`.
     fn types() -> Vec<(&'static str, Map<String, Value>)> {
-        SchemaProfile::ALL
+        Profile::ALL
             .iter()
             .flat_map(|p| p.data_files())
             .map(|file| {
@@ -435,7 +435,7 @@ mod tests {
 
     fn validator() -> Validator {
         let options = Options::default()
-            .with_profile(Profile::Auto)
+            .with_profile(ProfileChoice::Auto)
             .with_builtin_detectors(false);
         Validator::new(options).expect("validator")
     }

@@ -298,11 +298,7 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
-fn schema_valid(profile: Profile, events: &[Value], diffs: &mut Vec<String>) {
-    let schema = match profile {
-        Profile::V0 => agentlog_core::schema::SchemaProfile::V0,
-        Profile::V1 => agentlog_core::schema::SchemaProfile::V1,
-    };
+fn schema_valid(schema: Profile, events: &[Value], diffs: &mut Vec<String>) {
     let validator = match schema.envelope() {
         Ok(v) => v,
         Err(e) => {

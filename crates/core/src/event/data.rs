@@ -795,15 +795,15 @@ mod tests {
         COST_FROM_PRICES, COST_FROM_PROVIDER, COST_FROM_RESERVATION, RESPONSE_FIELDS,
         USAGE_PARTIAL, USAGE_UNKNOWN,
     };
-    use crate::schema::SchemaProfile;
+    use crate::schema::Profile;
 
     /// What the schema says of a property of `kind` (see `response_fields!`), in `profile`.
-    fn expected(kind: &str, profile: SchemaProfile) -> Value {
+    fn expected(kind: &str, profile: Profile) -> Value {
         let text = json!({"type": "string", "minLength": 1});
         let enumerated = |values: &[&str]| json!({"type": "string", "enum": values});
         match kind {
             "Text" => text,
-            "Path" if profile == SchemaProfile::V0 => text,
+            "Path" if profile == Profile::V0 => text,
             "Path" => json!({"type": "string"}),
             "Count" => json!({"type": "integer", "minimum": 0}),
             "Usd" => json!({"type": "number", "minimum": 0}),
@@ -821,8 +821,8 @@ mod tests {
     #[test]
     fn response_fields_are_the_schemas() {
         for (profile, name) in [
-            (SchemaProfile::V0, "llm_response"),
-            (SchemaProfile::V1, "http_response"),
+            (Profile::V0, "llm_response"),
+            (Profile::V1, "http_response"),
         ] {
             let schema = profile.find(name).map(|f| f.json()).unwrap_or_default();
             let properties = schema["properties"]
