@@ -7,6 +7,11 @@
 //! family's alone, or the same in both for the shared types). So the fast path does not need
 //! to know the file's profile. Anything it does not accept goes to the precise path in
 //! [`super::check`], which also explains why.
+//!
+//! The response types' structs are built from agentlog-core's one list of response fields
+//! (`response_fields!`), so they cannot drift from [`LlmResponse`](crate::event::LlmResponse)
+//! and [`HttpResponse`](crate::event::HttpResponse); the tests hold every fast struct's fields
+//! and enum values to the data schemas.
 
 use std::borrow::Cow;
 
