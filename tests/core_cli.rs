@@ -41,8 +41,8 @@ fn schema_bundle_is_self_contained() {
 
 #[test]
 fn schema_profile_v1_prints_the_v1_files() {
-    use agentlog_core::schema::SchemaProfile;
-    for file in SchemaProfile::V1.files() {
+    use agentlog_core::schema::Profile;
+    for file in Profile::V1.files() {
         let out = agentlog()
             .args(["schema", "--profile", "v1", file.name])
             .assert()
@@ -83,17 +83,11 @@ fn schema_profile_v1_prints_the_v1_files() {
 
 #[test]
 fn schema_list_gives_the_ids_of_the_profile() {
-    use agentlog_core::schema::SchemaProfile;
+    use agentlog_core::schema::Profile;
     for (args, profile) in [
-        (&["schema", "--list"][..], SchemaProfile::V0),
-        (
-            &["schema", "--list", "--profile", "v0"][..],
-            SchemaProfile::V0,
-        ),
-        (
-            &["schema", "--list", "--profile", "v1"][..],
-            SchemaProfile::V1,
-        ),
+        (&["schema", "--list"][..], Profile::V0),
+        (&["schema", "--list", "--profile", "v0"][..], Profile::V0),
+        (&["schema", "--list", "--profile", "v1"][..], Profile::V1),
     ] {
         let out = agentlog().args(args).assert().success();
         let expected: String = profile
@@ -119,7 +113,7 @@ fn schema_profile_v1_bundle_is_self_contained() {
         .assert()
         .success();
     let bundle: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(bundle, agentlog_core::schema::SchemaProfile::V1.bundle());
+    assert_eq!(bundle, agentlog_core::schema::Profile::V1.bundle());
     assert_eq!(bundle["$id"], "https://agentlog.dev/schema/v1/bundle.json");
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)

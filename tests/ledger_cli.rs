@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use agentlog_core::ledger::{Day, ToolCall, layout};
-use agentlog_core::schema::SchemaProfile;
+use agentlog_core::schema::Profile;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -47,7 +47,7 @@ fn log_appends_a_valid_record_and_prints_it() {
     assert_eq!(printed, file);
     assert!(!file.contains("print(1)"), "arguments stored: {file}");
     let line: Value = serde_json::from_str(&file).unwrap();
-    assert!(SchemaProfile::Ledger.envelope().unwrap().is_valid(&line));
+    assert!(Profile::Ledger.envelope().unwrap().is_valid(&line));
     assert_eq!(line["ts"], 1_795_452_720);
     assert_eq!(
         line["args_hash"],
@@ -312,7 +312,7 @@ fn retain_reports_what_it_does_and_a_second_run_does_nothing() {
 
 #[test]
 fn schema_profile_ledger_lists_and_prints_the_record_schema() {
-    let file = &SchemaProfile::Ledger.files()[0];
+    let file = &Profile::Ledger.files()[0];
     agentlog()
         .args(["schema", "--profile", "ledger", "--list"])
         .assert()

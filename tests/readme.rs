@@ -14,7 +14,7 @@ fn readme_has_the_rule_table() {
 
 #[test]
 fn readme_lists_every_schema_id() {
-    let profiles = agentlog_core::schema::SchemaProfile::ALL;
+    let profiles = agentlog_core::schema::Profile::ALL;
     for file in profiles.iter().flat_map(|p| p.files()) {
         assert!(
             README.contains(&file.id()),

@@ -29,7 +29,7 @@ use agentlog_validate::report::Format;
 use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
 
-use super::proxy::{ProfileArg, SpendArgs};
+use super::proxy::{SpendArgs, profile_parser};
 use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
@@ -61,8 +61,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Event profile of the proxy: `v0` (the seed) or `v1` (the reference sandbox).
-    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
-    pub profile: ProfileArg,
+    #[arg(long, default_value_t = Profile::V0, value_parser = profile_parser())]
+    pub profile: Profile,
     #[command(flatten)]
     pub spend: SpendArgs,
 }
@@ -119,7 +119,7 @@ struct Step {
 struct Plan {
     /// The event log it writes (`events.jsonl`).
     log: PathBuf,
-    profile: ProfileArg,
+    profile: Profile,
     prices: Arc<PriceTable>,
     budget: Option<Arc<Budget>>,
 }
@@ -159,7 +159,7 @@ impl DemoProxy {
         config.injector = injector;
         config.upstream_roots = vec![fixture.ca_der().clone()];
         config.connect_to = fixture.connect_to();
-        if plan.profile == ProfileArg::V1 {
+        if plan.profile == Profile::V1 {
             config.profile = Profile::V1;
             config.gate = HostGate::from_globs(&DEMO_ALLOWED_HOSTS);
             config.routes = Routes::parse(routes).map_err(|e| e.to_string())?;
@@ -228,7 +228,7 @@ async fn session(plan: &Plan) -> Result<(), String> {
     );
     outln!("proxy {} with placeholders:", proxy.url());
     outln!("  OPENAI_API_KEY={openai}\n  ANTHROPIC_API_KEY={anthropic}");
-    if profile == ProfileArg::V1 {
+    if profile == Profile::V1 {
         outln!("  allowed hosts: {}", DEMO_ALLOWED_HOSTS.join(", "));
         outln!(
             "  route: api.anthropic.com -> http://{} (a local mock model server)",
@@ -249,7 +249,7 @@ async fn session(plan: &Plan) -> Result<(), String> {
 
 /// The scripted session: the same five requests in both profiles, and in v1 one more to a
 /// host outside the allowlist.
-fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
+fn steps(openai: &str, anthropic: &str, profile: Profile) -> Vec<Step> {
     let bearer = format!("Bearer {openai}");
     let mut steps = vec![
         Step {
@@ -278,9 +278,10 @@ fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
             ),
         },
         Step {
-            label: match profile {
-                ProfileArg::V0 => "anthropic message",
-                ProfileArg::V1 => "anthropic message (routed to local)",
+            label: if profile == Profile::V1 {
+                "anthropic message (routed to local)"
+            } else {
+                "anthropic message"
             },
             method: "POST",
             url: "https://api.anthropic.com/v1/messages",
@@ -297,7 +298,7 @@ fn steps(openai: &str, anthropic: &str, profile: ProfileArg) -> Vec<Step> {
             body: Some(json!({"model": "gpt-4o-mini", "messages": []})),
         },
     ];
-    if profile == ProfileArg::V1 {
+    if profile == Profile::V1 {
         steps.push(Step {
             label: "host outside the allowlist",
             method: "GET",

@@ -11,6 +11,7 @@ mod diagnostics;
 mod emit;
 mod ledger;
 pub mod output;
+mod profile_arg;
 mod proxy;
 mod schema;
 mod secret_args;

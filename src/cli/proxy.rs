@@ -101,8 +101,8 @@ pub struct Args {
     /// Event types written: `v0` (the seed: llm_request, llm_response, key_injection) or
     /// `v1` (what the reference sandbox writes: http_request and http_response for every
     /// request, request_transform, response_transform, gate_decision, route_decision).
-    #[arg(long, value_enum, default_value_t = ProfileArg::V0)]
-    pub profile: ProfileArg,
+    #[arg(long, default_value_t = Profile::V0, value_parser = profile_parser())]
+    pub profile: Profile,
     /// Allow requests only to hosts matching GLOB (repeatable; none given: every host).
     /// Other hosts get 403 and a `gate_decision` blocked, and are never contacted. Needs
     /// `--profile v1`.
@@ -206,13 +206,16 @@ impl SpendArgs {
     }
 }
 
-/// `--profile` of the proxy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProfileArg {
-    /// The seed's v0 event types.
-    V0,
-    /// The reference sandbox's v1 event types.
-    V1,
+/// The profiles `--profile` of the proxy (and of the demo) takes, the event-log profiles
+/// ([`Profile::EVENT_LOGS`]), with what `--help` says of each.
+pub(super) const EVENT_PROFILES: [(Profile, &str); 2] = [
+    (Profile::V0, "The seed's v0 event types"),
+    (Profile::V1, "The reference sandbox's v1 event types"),
+];
+
+/// `--profile` of the proxy (and of the demo): one of [`EVENT_PROFILES`].
+pub(super) fn profile_parser() -> impl clap::builder::TypedValueParser<Value = Profile> {
+    super::profile_arg::parser(&EVENT_PROFILES, Profile::name)
 }
 
 fn parse_policy(s: &str) -> Result<LogErrorPolicy, String> {
@@ -336,10 +339,7 @@ fn configure(
 
 /// The profile, the host gate and the routes; gate and routes need v1.
 fn policy(args: &Args, config: &mut ProxyConfig) -> Result<(), u8> {
-    config.profile = match args.profile {
-        ProfileArg::V0 => Profile::V0,
-        ProfileArg::V1 => Profile::V1,
-    };
+    config.profile = args.profile;
     if config.profile == Profile::V0 && !(args.allow_host.is_empty() && args.route.is_empty()) {
         return Err(fail(
             "--allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)",
@@ -448,8 +448,9 @@ fn open_log(args: &Args) -> Result<Log, u8> {
 /// The event profile, the allowlist and the routes, as an operator should see them.
 fn policy_lines(args: &Args, budget: Option<&Budget>) -> Vec<String> {
     let mut lines = vec![match args.profile {
-        ProfileArg::V0 => "event profile: v0 (llm_request, llm_response, key_injection)".to_owned(),
-        ProfileArg::V1 => "event profile: v1 (http_request, http_response, request_transform, response_transform, gate_decision, route_decision)".to_owned(),
+        Profile::V0 => "event profile: v0 (llm_request, llm_response, key_injection)".to_owned(),
+        Profile::V1 => "event profile: v1 (http_request, http_response, request_transform, response_transform, gate_decision, route_decision)".to_owned(),
+        other => format!("event profile: {other}"),
     }];
     if !args.allow_host.is_empty() {
         lines.push(format!(

@@ -1,6 +1,6 @@
 //! `agentlog schema`: print the embedded schemas.
 
-use agentlog_core::schema::SchemaProfile;
+use agentlog_core::schema::Profile;
 
 use super::{fail, print_stdout, print_stdout_as, printed};
 use agentlog_validate::gate::Style;
@@ -23,18 +23,17 @@ pub struct Args {
     #[arg(long, conflicts_with = "bundle")]
     list: bool,
     /// Which published profile's schemas.
-    #[arg(long, value_name = "PROFILE", default_value_t = SchemaProfile::V0, value_parser = profile_parser())]
-    profile: SchemaProfile,
+    #[arg(long, value_name = "PROFILE", default_value_t = Profile::V0, value_parser = profile_parser())]
+    profile: Profile,
 }
 
-/// `--profile`: the names [`SchemaProfile`] parses, listed with a description in `--help`.
-fn profile_parser() -> impl clap::builder::TypedValueParser<Value = SchemaProfile> {
+/// `--profile`: the names [`Profile`] parses, listed with a description in `--help`.
+fn profile_parser() -> impl clap::builder::TypedValueParser<Value = Profile> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
     PossibleValuesParser::new(
-        SchemaProfile::ALL
-            .map(|profile| PossibleValue::new(profile.name()).help(profile.description())),
+        Profile::ALL.map(|profile| PossibleValue::new(profile.name()).help(profile.description())),
     )
-    .try_map(|name| name.parse::<SchemaProfile>())
+    .try_map(|name| name.parse::<Profile>())
 }
 
 pub fn run(args: Args) -> u8 {

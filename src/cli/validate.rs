@@ -23,25 +23,37 @@ pub enum UnknownTypes {
     Warn,
 }
 
-/// The profile to validate against.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProfileArg {
-    /// Per file: a ledger when its first JSON object is a ledger record, else from its event
-    /// types: the family of the first v0-only (llm_request, llm_response) or v1-only type; v0
-    /// when there is none. Mixing both, or an event log and ledger records, is profile.mixed.
-    #[default]
-    Auto,
-    /// v0: llm_request, llm_response, budget_action, key_injection.
-    V0,
-    /// v1, what the reference's Go writer emits: http_request, http_response, gate_decision,
-    /// route_decision, request_transform, response_transform, key_injection, budget_action.
-    V1,
-    /// The tool-call ledger: every line one tool_call record (ledger.* rules). Under auto, a
-    /// file whose first JSON object has tool, result_status or args_hash (or the public
-    /// implementation's context_hash, payload_hash, chain_hash) and no run_id/agent_system is
-    /// a ledger.
-    Ledger,
-}
+/// The profiles `--profile` takes (every profile, and `auto`), with what `--help` says of
+/// each.
+const PROFILES: [(agentlog_validate::ProfileChoice, &str); 4] = {
+    use agentlog_validate::ProfileChoice::{Auto, Given};
+    [
+        (
+            Auto,
+            "Per file: a ledger when its first JSON object is a ledger record, else from its \
+             event types: the family of the first v0-only (llm_request, llm_response) or \
+             v1-only type; v0 when there is none. Mixing both, or an event log and ledger \
+             records, is profile.mixed",
+        ),
+        (
+            Given(Profile::V0),
+            "v0: llm_request, llm_response, budget_action, key_injection",
+        ),
+        (
+            Given(Profile::V1),
+            "v1, what the reference's Go writer emits: http_request, http_response, \
+             gate_decision, route_decision, request_transform, response_transform, \
+             key_injection, budget_action",
+        ),
+        (
+            Given(Profile::Ledger),
+            "The tool-call ledger: every line one tool_call record (ledger.* rules). Under \
+             auto, a file whose first JSON object has tool, result_status or args_hash (or the \
+             public implementation's context_hash, payload_hash, chain_hash) and no \
+             run_id/agent_system is a ledger",
+        ),
+    ]
+};
 
 /// Check events.jsonl logs and tool-call ledgers: every line a conformant event or record, no
 /// secret value anywhere.
@@ -81,8 +93,9 @@ pub struct Args {
     pub quiet: bool,
     /// Profile (event log v0/v1, or the tool-call ledger); every report says which one each
     /// file was checked under.
-    #[arg(long, value_enum, default_value_t = ProfileArg::Auto)]
-    pub profile: ProfileArg,
+    #[arg(long, default_value_t = agentlog_validate::ProfileChoice::Auto,
+        value_parser = super::profile_arg::parser(&PROFILES, agentlog_validate::ProfileChoice::name))]
+    pub profile: agentlog_validate::ProfileChoice,
     /// Unknown event types are errors (default) or warnings (`warn`).
     #[arg(long, value_enum, default_value_t = UnknownTypes::Error)]
     pub unknown_types: UnknownTypes,
@@ -169,12 +182,7 @@ pub fn run(args: Args) -> u8 {
         return fail(e);
     }
     let options = options
-        .with_profile(match args.profile {
-            ProfileArg::Auto => Profile::Auto,
-            ProfileArg::V0 => Profile::V0,
-            ProfileArg::V1 => Profile::V1,
-            ProfileArg::Ledger => Profile::Ledger,
-        })
+        .with_profile(args.profile)
         .with_unknown_types(match args.unknown_types {
             UnknownTypes::Error => Severity::Error,
             UnknownTypes::Warn => Severity::Warning,

@@ -1,5 +1,9 @@
 //! Findings: what the figures say, each with a one-line proposal.
 //!
+//! Each finding is an [`Observation`] of an [`ObservationKind`], weighed by its [`Concern`]
+//! (serialized as `severity`): named so beside the validator's `Finding` and `Severity`,
+//! which judge a log's conformance line by line. The report lists them under `findings`.
+//!
 //! Findings are derived from the reports alone (never from raw lines), by these rules; every
 //! threshold is a constant of this module or of [`crate::ledger`].
 //!
@@ -55,10 +59,10 @@ pub const SLOW_HOST_P95_MS: u64 = 10_000;
 /// Share of the whole cost that makes one model and host a finding.
 pub const COST_SHARE_MIN: f64 = 0.5;
 
-/// How much a finding matters.
+/// How much a finding matters (its `severity` in a report).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub enum Concern {
     /// A security matter: look now.
     High,
     /// Something is failing or blocked.
@@ -71,7 +75,7 @@ pub enum Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum FindingKind {
+pub enum ObservationKind {
     /// A tool keeps failing with the same error class.
     RecurringFailure,
     /// An agent keeps being denied a tool.
@@ -96,15 +100,15 @@ pub enum FindingKind {
     CostConcentration,
 }
 
-/// One finding.
+/// One finding: what the figures say about a subject, and what to do about it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
+pub struct Observation {
     /// The log family it comes from.
     pub family: Family,
     /// What it is about.
-    pub kind: FindingKind,
+    pub kind: ObservationKind,
     /// How much it matters.
-    pub severity: Severity,
+    pub severity: Concern,
     /// What it is about, in a few words (`web_fetch / ConnectionError`, a host, a flag).
     pub subject: String,
     /// What the data says, one line.
@@ -115,13 +119,13 @@ pub struct Finding {
 
 fn finding(
     family: Family,
-    kind: FindingKind,
-    severity: Severity,
+    kind: ObservationKind,
+    severity: Concern,
     subject: String,
     summary: String,
     proposal: String,
-) -> Finding {
-    Finding {
+) -> Observation {
+    Observation {
         family,
         kind,
         severity,
@@ -170,7 +174,7 @@ fn failure_proposal(tool: &str, class: &str, timeouts: u64, count: u64) -> Strin
 }
 
 /// Findings of a ledger report.
-pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
+pub fn ledger_findings(report: &LedgerReport) -> Vec<Observation> {
     let f = Family::Ledger;
     let mut out = Vec::new();
     for row in report.failures.iter().filter(|r| r.count >= RECURRING_MIN) {
@@ -186,8 +190,8 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
         };
         out.push(finding(
             f,
-            FindingKind::RecurringFailure,
-            Severity::Warning,
+            ObservationKind::RecurringFailure,
+            Concern::Warning,
             format!("{} / {}", row.tool, row.error_class),
             format!(
                 "{} failed {} times with {class} ({} errors, {} timeouts) in {} time buckets{span}",
@@ -200,8 +204,8 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
         let flags = row.flags_text();
         out.push(finding(
             f,
-            FindingKind::PermissionGap,
-            Severity::Warning,
+            ObservationKind::PermissionGap,
+            Concern::Warning,
             format!("{} / {}", row.agent, row.tool),
             format!(
                 "{} was denied {} {} times in {} sessions ({flags})",
@@ -222,8 +226,8 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
         {
             out.push(finding(
                 f,
-                FindingKind::SlowTool,
-                Severity::Info,
+                ObservationKind::SlowTool,
+                Concern::Info,
                 row.tool.clone(),
                 format!(
                     "{} takes {} ms at p50 and {} ms at p95 over {} calls (max {} ms)",
@@ -240,7 +244,7 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Finding> {
     out
 }
 
-fn security_findings(report: &LedgerReport, out: &mut Vec<Finding>) {
+fn security_findings(report: &LedgerReport, out: &mut Vec<Observation>) {
     for row in &report.risk_flags {
         if SECURITY_FLAGS.contains(&row.flag.as_str()) {
             let proposal = match row.flag.as_str() {
@@ -256,8 +260,8 @@ fn security_findings(report: &LedgerReport, out: &mut Vec<Finding>) {
             };
             out.push(finding(
                 Family::Ledger,
-                FindingKind::SecurityFlag,
-                Severity::High,
+                ObservationKind::SecurityFlag,
+                Concern::High,
                 row.flag.clone(),
                 format!(
                     "{} raised {} times by {} agents ({} in tool calls, {} in risk events)",
@@ -270,8 +274,8 @@ fn security_findings(report: &LedgerReport, out: &mut Vec<Finding>) {
     for spike in &report.spikes {
         out.push(finding(
             Family::Ledger,
-            FindingKind::RiskSpike,
-            Severity::High,
+            ObservationKind::RiskSpike,
+            Concern::High,
             format!("{} at {}", spike.flag, spike.bucket_start),
             format!(
                 "{} occurred {} times in the bucket starting {} against a trailing baseline of {} per bucket over {} buckets",
@@ -286,14 +290,14 @@ fn security_findings(report: &LedgerReport, out: &mut Vec<Finding>) {
 }
 
 /// Findings of a sandbox report.
-pub fn sandbox_findings(report: &SandboxReport) -> Vec<Finding> {
+pub fn sandbox_findings(report: &SandboxReport) -> Vec<Observation> {
     let f = Family::Sandbox;
     let mut out = Vec::new();
     for row in &report.leaks_blocked {
         out.push(finding(
             f,
-            FindingKind::LeakBlocked,
-            Severity::High,
+            ObservationKind::LeakBlocked,
+            Concern::High,
             format!("{} -> {}", row.secret_name, row.host),
             format!(
                 "the placeholder of {} was sent towards {} {} times and the sandbox blocked it",
@@ -309,8 +313,8 @@ pub fn sandbox_findings(report: &SandboxReport) -> Vec<Finding> {
         let reasons = row.reasons.keys().cloned().collect::<Vec<_>>().join("; ");
         out.push(finding(
             f,
-            FindingKind::GateBlocked,
-            Severity::Warning,
+            ObservationKind::GateBlocked,
+            Concern::Warning,
             format!("{} by {}", row.host, row.plugin),
             format!(
                 "{} blocked {} {} times (allowed {}): {reasons}",
@@ -348,7 +352,7 @@ fn error_proposal(host: &str, by_status: &std::collections::BTreeMap<String, u64
     }
 }
 
-fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
+fn host_findings(report: &SandboxReport, out: &mut Vec<Observation>) {
     let f = Family::Sandbox;
     for row in &report.errors {
         if row.errors > 0 && row.error_rate >= ERROR_RATE_MIN {
@@ -360,8 +364,8 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
                 .join(", ");
             out.push(finding(
                 f,
-                FindingKind::ErrorRate,
-                Severity::Warning,
+                ObservationKind::ErrorRate,
+                Concern::Warning,
                 row.host.clone(),
                 format!(
                     "{} of {} responses from {} had status >= 400 ({:.1}%: {statuses})",
@@ -376,8 +380,8 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
         if row.usage_unknown > 0 {
             out.push(finding(
                 f,
-                FindingKind::UsageUnknown,
-                Severity::Warning,
+                ObservationKind::UsageUnknown,
+                Concern::Warning,
                 row.host.clone(),
                 format!(
                     "{} of {} responses from {} reported no usage ({:.1}%): their tokens and cost are not counted",
@@ -397,8 +401,8 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
     {
         out.push(finding(
             f,
-            FindingKind::SlowHost,
-            Severity::Info,
+            ObservationKind::SlowHost,
+            Concern::Info,
             row.name.clone(),
             format!(
                 "responses from {} take {} ms at p50 and {} ms at p95 over {} responses",
@@ -413,7 +417,7 @@ fn host_findings(report: &SandboxReport, out: &mut Vec<Finding>) {
     cost_finding(report, out);
 }
 
-fn cost_finding(report: &SandboxReport, out: &mut Vec<Finding>) {
+fn cost_finding(report: &SandboxReport, out: &mut Vec<Observation>) {
     let total = report.totals.cost_usd;
     let priced = report
         .by_model_host
@@ -426,8 +430,8 @@ fn cost_finding(report: &SandboxReport, out: &mut Vec<Finding>) {
     if total > 0.0 && priced > 1 && top.cost_usd / total >= COST_SHARE_MIN {
         out.push(finding(
             Family::Sandbox,
-            FindingKind::CostConcentration,
-            Severity::Info,
+            ObservationKind::CostConcentration,
+            Concern::Info,
             format!("{} at {}", top.model, top.host),
             format!(
                 "{} at {} cost ${} of ${} ({:.0}%) over {} responses",
@@ -442,6 +446,6 @@ fn cost_finding(report: &SandboxReport, out: &mut Vec<Finding>) {
 }
 
 /// Most severe first; within a kind, the order of the report's rows (most frequent first).
-pub(crate) fn sort(findings: &mut [Finding]) {
+pub(crate) fn sort(findings: &mut [Observation]) {
     findings.sort_by_key(|f| (f.severity, f.kind));
 }

@@ -28,7 +28,7 @@
 //!    flags, hosts, models, secret names, file names, ...) passes through the validator's
 //!    redactor ([`Options::redactor`]) before the findings are drawn and before any output:
 //!    a name that carries a supplied secret or a well-known credential format is shown as
-//!    `[redacted]` (see `redact.rs`).
+//!    `[redacted]` (see `withhold.rs`).
 //! 6. **Outputs** only format a [`Report`]: [`text`], JSON (the [`Report`] serialized with
 //!    serde; field names are stable and documented on the types), and [`html`], one
 //!    self-contained page with the charting library inlined.
@@ -58,10 +58,10 @@ mod order;
 pub mod percentile;
 mod read;
 pub mod record;
-mod redact;
 pub mod sandbox;
 pub mod text;
 pub mod timeline;
+mod withhold;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -69,7 +69,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use findings::{Finding, FindingKind, Severity};
+pub use findings::{Concern, Observation, ObservationKind};
 pub use ledger::LedgerReport;
 pub use percentile::{Percentiles, nearest_rank_percentile};
 pub use record::Family;
@@ -81,7 +81,7 @@ use agentlog_validate::secrets::scan::SecretScanner;
 use agentlog_validate::walk::{self, Input};
 
 use crate::order::Settle;
-use crate::redact::Redact;
+use crate::withhold::Withhold;
 
 /// The value of [`Report::format`]: the JSON output's name and version. A new version is
 /// made only when a field is renamed or removed or changes meaning; fields may be added.
@@ -213,7 +213,7 @@ pub struct Report {
     /// Figures of the sandbox events of every input; `None` when there were none.
     pub sandbox: Option<SandboxReport>,
     /// Findings of both families, most severe first.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Observation>,
 }
 
 /// Why an analysis could not be done.
@@ -304,14 +304,14 @@ impl Analyzer {
         let mut ledger = has(Family::Ledger).then(|| self.aggs.ledger.report(max_rows));
         let mut sandbox = has(Family::Sandbox).then(|| self.aggs.sandbox.report());
         // Before the findings, which quote the reports' names, and before any output.
-        ledger.redact(redactor);
-        sandbox.redact(redactor);
+        ledger.withhold(redactor);
+        sandbox.withhold(redactor);
         // Then in the order of what they show, not of what was withheld.
         ledger.settle(redactor);
         sandbox.settle(redactor);
         let mut files = self.files;
-        files.redact(redactor);
-        let mut findings: Vec<Finding> =
+        files.withhold(redactor);
+        let mut findings: Vec<Observation> =
             ledger.iter().flat_map(findings::ledger_findings).collect();
         findings.extend(sandbox.iter().flat_map(findings::sandbox_findings));
         findings::sort(&mut findings);

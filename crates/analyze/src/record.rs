@@ -4,9 +4,8 @@
 //! optional, strings borrowed from the line where they hold no escape. Unknown fields are
 //! ignored. Then `Raw::kind` classifies it:
 //!
-//! - **sandbox event**: `event_type` is one of the sandbox types of v0 or v1 (`llm_request`,
-//!   `llm_response`, `key_injection`, `budget_action`, `http_request`, `http_response`,
-//!   `gate_decision`, `route_decision`, `request_transform`, `response_transform`);
+//! - **sandbox event**: `event_type` is one of the sandbox types of v0 or v1, the types
+//!   agentlog defines ([`EventType::known`]);
 //! - **ledger tool call**: it has `tool` and `result_status`;
 //! - **ledger telemetry record**: its `event_type` starts with `telemetry` (the public
 //!   implementation's `telemetry_provenance`);
@@ -21,6 +20,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use agentlog_core::event::EventType;
 use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
 use agentlog_validate::secrets::scan::MIN_SECRET_LEN;
 use serde::Deserialize;
@@ -28,20 +28,6 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
 
 use crate::names::OVERFLOW_TEXT;
-
-/// The sandbox event types of v0 and v1.
-pub(crate) const SANDBOX_TYPES: [&str; 10] = [
-    "llm_request",
-    "llm_response",
-    "key_injection",
-    "budget_action",
-    "http_request",
-    "http_response",
-    "gate_decision",
-    "route_decision",
-    "request_transform",
-    "response_transform",
-];
 
 /// 0001-01-01T00:00:00Z in Unix seconds.
 const MIN_SECONDS: i64 = -62_135_596_800;
@@ -241,7 +227,7 @@ impl Raw<'_> {
     /// Classifies the record.
     pub(crate) fn kind(&self) -> Kind {
         let event_type = self.event_type.as_ref().map(Str::as_str);
-        if event_type.is_some_and(|t| SANDBOX_TYPES.contains(&t)) {
+        if event_type.is_some_and(|t| EventType::known(t).is_some()) {
             Kind::Sandbox
         } else if self.tool.is_some() && self.result_status.is_some() {
             Kind::ToolCall

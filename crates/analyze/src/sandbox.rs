@@ -20,6 +20,7 @@
 
 use std::collections::BTreeMap;
 
+use agentlog_core::event::EventType;
 use hashbrown::HashMap;
 use serde::Serialize;
 
@@ -322,13 +323,15 @@ impl SandboxAgg {
         }
         let empty = Data::default();
         let data = raw.data.as_ref().unwrap_or(&empty);
-        match event_type {
-            "llm_request" | "http_request" => self.request(data, ts),
-            "llm_response" | "http_response" => self.response(data, ts),
-            "key_injection" => self.injection(data, ts),
-            "request_transform" => self.transform(raw, data),
-            "gate_decision" => self.gate(raw, data, ts),
-            "budget_action" => *slot(&mut self.budget, name(data.action.as_ref())) += 1,
+        match EventType::known(event_type) {
+            Some(EventType::LlmRequest | EventType::HttpRequest) => self.request(data, ts),
+            Some(EventType::LlmResponse | EventType::HttpResponse) => self.response(data, ts),
+            Some(EventType::KeyInjection) => self.injection(data, ts),
+            Some(EventType::RequestTransform) => self.transform(raw, data),
+            Some(EventType::GateDecision) => self.gate(raw, data, ts),
+            Some(EventType::BudgetAction) => {
+                *slot(&mut self.budget, name(data.action.as_ref())) += 1;
+            }
             _ => {}
         }
     }

@@ -146,7 +146,7 @@ pub fn write(report: &Report, out: &mut dyn Write, top: usize) -> io::Result<()>
     }
     let mut shown = 0usize;
     for (i, f) in report.findings.iter().enumerate() {
-        let same_kind = |g: &&crate::Finding| g.kind == f.kind && g.family == f.family;
+        let same_kind = |g: &&crate::Observation| g.kind == f.kind && g.family == f.family;
         if i == 0 || report.findings.get(i - 1).filter(same_kind).is_none() {
             shown = 0;
         }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use agentlog_analyze::{Analyzer, FindingKind, Options, Report, Severity, analyze_paths};
+use agentlog_analyze::{Analyzer, Concern, ObservationKind, Options, Report, analyze_paths};
 
 fn testdata(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -156,7 +156,7 @@ fn ledger_slowest_tools_nearest_rank() {
 #[test]
 fn ledger_findings_and_proposals() {
     let report = analyze("ledger.jsonl");
-    let kinds: Vec<(Severity, FindingKind, &str)> = report
+    let kinds: Vec<(Concern, ObservationKind, &str)> = report
         .findings
         .iter()
         .map(|f| (f.severity, f.kind, f.subject.as_str()))
@@ -165,31 +165,31 @@ fn ledger_findings_and_proposals() {
         kinds,
         [
             (
-                Severity::High,
-                FindingKind::SecurityFlag,
+                Concern::High,
+                ObservationKind::SecurityFlag,
                 "injection_attempt"
             ),
             (
-                Severity::High,
-                FindingKind::RiskSpike,
+                Concern::High,
+                ObservationKind::RiskSpike,
                 "injection_attempt at 2027-01-15T14:00:00Z"
             ),
             (
-                Severity::High,
-                FindingKind::RiskSpike,
+                Concern::High,
+                ObservationKind::RiskSpike,
                 "injection_attempt at 2027-01-15T16:00:00Z"
             ),
             (
-                Severity::Warning,
-                FindingKind::RecurringFailure,
+                Concern::Warning,
+                ObservationKind::RecurringFailure,
                 "web_fetch / ConnectionError"
             ),
             (
-                Severity::Warning,
-                FindingKind::PermissionGap,
+                Concern::Warning,
+                ObservationKind::PermissionGap,
                 "dev_agent / exec_shell"
             ),
-            (Severity::Info, FindingKind::SlowTool, "web_fetch"),
+            (Concern::Info, ObservationKind::SlowTool, "web_fetch"),
         ]
     );
     for f in &report.findings {
@@ -349,17 +349,17 @@ fn sandbox_error_rates_and_latency() {
         ),
         (1000, 20000)
     );
-    let kinds: Vec<FindingKind> = report.findings.iter().map(|f| f.kind).collect();
+    let kinds: Vec<ObservationKind> = report.findings.iter().map(|f| f.kind).collect();
     assert_eq!(
         kinds,
         [
-            FindingKind::LeakBlocked,
-            FindingKind::GateBlocked,
-            FindingKind::ErrorRate,
-            FindingKind::ErrorRate,
-            FindingKind::UsageUnknown,
-            FindingKind::SlowHost,
-            FindingKind::CostConcentration,
+            ObservationKind::LeakBlocked,
+            ObservationKind::GateBlocked,
+            ObservationKind::ErrorRate,
+            ObservationKind::ErrorRate,
+            ObservationKind::UsageUnknown,
+            ObservationKind::SlowHost,
+            ObservationKind::CostConcentration,
         ]
     );
 }

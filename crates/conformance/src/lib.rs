@@ -13,13 +13,21 @@
 //!   real HTTPS client and compares what the upstream received and the events written.
 //! - [`select`]: the cases a port declares unsupported (`--unsupported GLOB`,
 //!   `--unsupported-from FILE`), shared by both harnesses.
+//! - [`secrets`]: how both harnesses show (`<secret NAME>`) and look for the secret values
+//!   they hand a port, with the validator's redactor.
+//!
+//! Both harnesses write their reports in the formats of [`HarnessFormat`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod capped;
 pub mod cases;
+mod format;
 mod junit;
 pub mod proxy;
+pub mod secrets;
 pub mod select;
 pub mod validator;
+
+pub use format::{HarnessFormat, UnknownHarnessFormat};

@@ -20,7 +20,7 @@ fn bundle_validator() -> jsonschema::Validator {
 
 /// Every published file, v0 then v1.
 fn all_files() -> impl Iterator<Item = &'static schema::SchemaFile> {
-    schema::SchemaProfile::ALL.iter().flat_map(|p| p.files())
+    schema::Profile::ALL.iter().flat_map(|p| p.files())
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn every_schema_is_valid_2020_12() {
         }
         schema::compile(file.name, &json).expect("compiles offline");
     }
-    for profile in schema::SchemaProfile::ALL {
+    for profile in schema::Profile::ALL {
         jsonschema::meta::validate(&profile.bundle()).expect("bundle is a valid schema");
     }
 }

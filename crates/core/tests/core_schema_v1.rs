@@ -9,7 +9,7 @@
 //! The lines are built as JSON here, not with the library's event types: v1's profile is a
 //! property of the schemas, whichever Rust types a producer writes it with.
 
-use agentlog_core::schema::{self, SchemaProfile};
+use agentlog_core::schema::{self, Profile};
 use jsonschema::Validator;
 use jsonschema::error::ValidationErrorKind;
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ const GO_WRITER: &str =
     include_str!("../../../testdata/real-logs/matchlock-go-writer-events.jsonl");
 const PR77: &str = include_str!("../../../testdata/real-logs/matchlock-pr77-examples-events.jsonl");
 
-const V1: SchemaProfile = SchemaProfile::V1;
+const V1: Profile = Profile::V1;
 
 fn split() -> &'static Validator {
     V1.envelope().expect("v1 envelope compiles")

@@ -474,8 +474,7 @@ fn untyped_data_keeps_gos_numbers() {
 fn v1_types_are_the_v1_schemas() {
     let types: std::collections::BTreeSet<&str> =
         EventType::V1.iter().map(EventType::as_str).collect();
-    let schemas: std::collections::BTreeSet<&str> = agentlog_core::schema::SchemaProfile::V1
-        .event_types()
-        .collect();
+    let schemas: std::collections::BTreeSet<&str> =
+        agentlog_core::schema::Profile::V1.event_types().collect();
     assert_eq!(types, schemas);
 }

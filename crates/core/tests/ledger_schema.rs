@@ -10,7 +10,7 @@
 use agentlog_core::ledger::{
     Args, ArgsHash, HashForm, Ledger, LedgerConfig, ResultStatus, RiskFlag, ToolCall, ToolCallInput,
 };
-use agentlog_core::schema::SchemaProfile;
+use agentlog_core::schema::Profile;
 use jsonschema::Validator;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -18,9 +18,7 @@ use serde_json::{Value, json};
 const REAL_LOG: &str = include_str!("../../../testdata/real-logs/myca-ledger-writer-events.jsonl");
 
 fn validator() -> &'static Validator {
-    SchemaProfile::Ledger
-        .envelope()
-        .expect("ledger schema compiles")
+    Profile::Ledger.envelope().expect("ledger schema compiles")
 }
 
 /// `(instance path, keyword)` of every error.

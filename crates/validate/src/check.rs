@@ -6,7 +6,8 @@
 //! reported (the `Value` keeps the last one, so the check runs on the text), and the compiled
 //! envelope schema (`is_valid` first, `iter_errors` only for invalid lines) gives JSON
 //! pointers. Both paths feed the same per-line facts (timestamp, run id, event type) to the
-//! cross-line checks. Every line then goes through the secret scan ([`super::secrets`]).
+//! cross-line checks. Every line then goes through the secret rule ([`secrets`], which runs the
+//! scanner of [`crate::secrets`]).
 //!
 //! Under `--profile auto` a line is checked with its own family's envelope (v1's for shared
 //! and unknown types: both envelopes agree on them once an empty `agent_system` is set
@@ -30,9 +31,11 @@ use serde_json::Value;
 use super::explain::explain_schema_error;
 use super::fast::{Facts, fast};
 use super::profile::{Family, FamilyOf, Pending, agent_system_empty, other_family};
-use super::{Finding, Profile, Rule, Severity, dupkeys, lines};
+use super::{Finding, Profile, ProfileChoice, Rule, Severity, dupkeys, lines};
 use crate::event::{EventType, Timestamp};
 use crate::secrets::redact::{Redactor, plain};
+
+mod secrets;
 
 /// How many distinct run ids / event types one chunk or file remembers.
 pub(crate) const DISTINCT_CAP: usize = 64;
@@ -52,10 +55,10 @@ pub(crate) struct ChunkResult {
     pub last_ts: Option<Timestamp>,
     pub run_ids: Vec<(u64, String)>,
     pub by_event_type: BTreeMap<String, u64>,
-    /// Under [`Profile::Auto`], the profile-dependent facts of this chunk's lines, in line
+    /// Under [`ProfileChoice::Auto`], the profile-dependent facts of this chunk's lines, in line
     /// order, for the merger to resolve once the file's profile is known.
     pub pending: Vec<(u64, Pending)>,
-    /// Under [`Profile::Auto`], the ledger profile when the reader chose it in this chunk.
+    /// Under [`ProfileChoice::Auto`], the ledger profile when the reader chose it in this chunk.
     pub chosen: Option<super::CheckedProfile>,
 }
 
@@ -82,7 +85,7 @@ pub(crate) struct Checker {
     pub envelopes: [&'static jsonschema::Validator; 2],
     /// The compiled ledger `tool_call` schema.
     pub ledger: &'static jsonschema::Validator,
-    pub profile: Profile,
+    pub profile: ProfileChoice,
 }
 
 /// Escapes one JSON pointer token (`~` to `~0`, `/` to `~1`).
@@ -97,7 +100,7 @@ impl Checker {
     fn envelope_for(&self, family: Option<Profile>) -> &'static jsonschema::Validator {
         let [v0, v1] = self.envelopes;
         match (self.profile, family) {
-            (Profile::V0, _) | (Profile::Auto, Some(Profile::V0)) => v0,
+            (ProfileChoice::Given(Profile::V0), _) | (ProfileChoice::Auto, Some(Profile::V0)) => v0,
             _ => v1,
         }
     }
@@ -263,8 +266,8 @@ impl Checker {
         }
         if matches!(map.get("agent_system"), Some(Value::String(s)) if s.is_empty()) {
             match self.profile {
-                Profile::Auto => out.pending.push((line, Pending::AgentSystemEmpty)),
-                profile => out.push(agent_system_empty(profile, line)),
+                ProfileChoice::Auto => out.pending.push((line, Pending::AgentSystemEmpty)),
+                ProfileChoice::Given(profile) => out.push(agent_system_empty(profile, line)),
             }
         }
         let ts = match map.get("ts") {
@@ -500,12 +503,7 @@ impl Checker {
             if let Some(prev) = out.last_ts
                 && ts < prev
             {
-                out.push(self.finding(
-                    line,
-                    Rule::TsBackwards,
-                    Some("/ts".into()),
-                    crate::rules::TS_BACKWARDS_MESSAGE.to_owned(),
-                ));
+                out.push(crate::rules::ts_backwards(line));
             }
             out.last_ts = Some(ts);
         }
@@ -535,7 +533,7 @@ impl Checker {
     /// `profile.mixed`).
     fn check_event_type(&self, line: u64, name: &str, out: &mut ChunkResult) {
         let event_type = EventType::from_name(name);
-        if self.profile == Profile::Auto
+        if self.profile == ProfileChoice::Auto
             && let Some((family, name)) = Profile::family_of(&event_type)
         {
             out.pending.push((line, Pending::Family(family, name)));
@@ -545,11 +543,11 @@ impl Checker {
             return;
         }
         let msg = match self.profile {
-            Profile::Auto => format!(
+            ProfileChoice::Auto => format!(
                 "event_type {} is defined by neither profile (v0, v1)",
                 self.redactor.quote(name)
             ),
-            profile => format!(
+            ProfileChoice::Given(profile) => format!(
                 "event_type {} is not defined by profile {profile}",
                 self.redactor.quote(name)
             ),

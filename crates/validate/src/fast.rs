@@ -7,6 +7,11 @@
 //! family's alone, or the same in both for the shared types). So the fast path does not need
 //! to know the file's profile. Anything it does not accept goes to the precise path in
 //! [`super::check`], which also explains why.
+//!
+//! The response types' structs are built from agentlog-core's one list of response fields
+//! (`response_fields!`), so they cannot drift from [`LlmResponse`](crate::event::LlmResponse)
+//! and [`HttpResponse`](crate::event::HttpResponse); the tests hold every fast struct's fields
+//! and enum values to the data schemas.
 
 use std::borrow::Cow;
 
@@ -41,17 +46,40 @@ struct FastEnvelope<'a> {
     data: Option<&'a RawValue>,
 }
 
+/// Whether a string is empty, read without keeping (or copying) it.
+struct IsEmpty;
+
+impl serde::de::Visitor<'_> for IsEmpty {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<bool, E> {
+        Ok(s.is_empty())
+    }
+}
+
 /// A string the schema requires to be non-empty; an empty one fails the fast path.
 struct NonEmpty;
 
 impl<'de> Deserialize<'de> for NonEmpty {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <Cow<'de, str>>::deserialize(d)?;
-        if s.is_empty() {
+        if d.deserialize_str(IsEmpty)? {
             Err(serde::de::Error::custom("empty"))
         } else {
             Ok(NonEmpty)
         }
+    }
+}
+
+/// Any string, the empty one included.
+struct AnyString;
+
+impl<'de> Deserialize<'de> for AnyString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(IsEmpty).map(|_| AnyString)
     }
 }
 
@@ -85,38 +113,51 @@ struct FastLlmRequest {
     reserved_usd: Option<NonNegative>,
 }
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct FastLlmResponse {
-    method: NonEmpty,
-    host: NonEmpty,
-    path: NonEmpty,
-    status_code: u64,
-    duration_ms: u64,
-    body_bytes: u64,
-    #[serde(default, deserialize_with = "some")]
-    model: Option<NonEmpty>,
-    #[serde(default, deserialize_with = "some")]
-    input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    output_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    cached_input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    cache_creation_input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    reasoning_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    cost_usd: Option<NonNegative>,
-    #[serde(default, deserialize_with = "some")]
-    cost_source: Option<FastCostSource>,
-    #[serde(default, deserialize_with = "some")]
-    service_tier: Option<FastServiceTier>,
-    #[serde(default, deserialize_with = "some")]
-    usage: Option<FastUsage>,
-    #[serde(default, deserialize_with = "some")]
-    exchange_id: Option<NonEmpty>,
+/// The fast path's `data` of a response type, field by field from the one list of response
+/// fields ([`agentlog_core::response_fields`]): a field of kind `K` is read as `$family::K`,
+/// required fields as they are, optional ones as `Option` (where `null` is refused, as the
+/// schema refuses it).
+macro_rules! fast_response {
+    (
+        $name:ident, $family:ident;
+        required { $($(#[$rm:meta])* $rf:ident: $rt:ty => $rk:ident,)* }
+        optional { $($(#[$om:meta])* $of:ident: $ot:ty => $ok:ident,)* }
+    ) => {
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct $name {
+            $($rf: $family::$rk,)*
+            $(#[serde(default, deserialize_with = "some")] $of: Option<$family::$ok>,)*
+        }
+    };
 }
+
+/// How the fast path reads each kind of response field, the same in both families but for
+/// `Path`.
+mod kinds {
+    pub(super) type Text = super::NonEmpty;
+    pub(super) type Count = u64;
+    pub(super) type Usd = super::NonNegative;
+    pub(super) type CostSource = super::FastCostSource;
+    pub(super) type ServiceTier = super::FastServiceTier;
+    pub(super) type Usage = super::FastUsage;
+}
+
+/// The kinds in v0's `llm_response`: the path must not be empty.
+mod v0 {
+    pub(super) use super::kinds::*;
+    pub(super) type Path = super::NonEmpty;
+}
+
+/// The kinds in v1's `http_response`: the path may be empty (the reference writes `""` for an
+/// absolute-form request line).
+mod v1 {
+    pub(super) use super::kinds::*;
+    pub(super) type Path = super::AnyString;
+}
+
+agentlog_core::response_fields!(fast_response! { FastLlmResponse, v0; });
+agentlog_core::response_fields!(fast_response! { FastHttpResponse, v1; });
 
 /// `cost_source` of the response types' cost extension.
 #[derive(Deserialize)]
@@ -181,11 +222,10 @@ struct FastKeyInjection {
 /// `http_request` (v1): `llm_request`'s shape, but `path` may be empty.
 #[derive(Deserialize)]
 #[allow(dead_code)]
-struct FastHttpRequest<'a> {
+struct FastHttpRequest {
     method: NonEmpty,
     host: NonEmpty,
-    #[serde(borrow)]
-    path: Cow<'a, str>,
+    path: AnyString,
     #[serde(default, deserialize_with = "some")]
     model: Option<NonEmpty>,
     routed: bool,
@@ -195,42 +235,6 @@ struct FastHttpRequest<'a> {
     exchange_id: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
     reserved_usd: Option<NonNegative>,
-}
-
-/// `http_response` (v1): `llm_response`'s shape without the token counts (which v1 leaves
-/// untyped), and `path` may be empty.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct FastHttpResponse<'a> {
-    method: NonEmpty,
-    host: NonEmpty,
-    #[serde(borrow)]
-    path: Cow<'a, str>,
-    status_code: u64,
-    duration_ms: u64,
-    body_bytes: u64,
-    #[serde(default, deserialize_with = "some")]
-    model: Option<NonEmpty>,
-    #[serde(default, deserialize_with = "some")]
-    input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    output_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    cached_input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    cache_creation_input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    reasoning_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "some")]
-    cost_usd: Option<NonNegative>,
-    #[serde(default, deserialize_with = "some")]
-    cost_source: Option<FastCostSource>,
-    #[serde(default, deserialize_with = "some")]
-    service_tier: Option<FastServiceTier>,
-    #[serde(default, deserialize_with = "some")]
-    usage: Option<FastUsage>,
-    #[serde(default, deserialize_with = "some")]
-    exchange_id: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]
@@ -281,8 +285,8 @@ fn data_ok(event_type: &EventType, raw: &str) -> bool {
             .is_ok_and(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref())),
         EventType::BudgetAction => parse::<FastBudgetAction>(raw).is_ok(),
         EventType::KeyInjection => parse::<FastKeyInjection>(raw).is_ok(),
-        EventType::HttpRequest => parse::<FastHttpRequest<'_>>(raw).is_ok(),
-        EventType::HttpResponse => parse::<FastHttpResponse<'_>>(raw)
+        EventType::HttpRequest => parse::<FastHttpRequest>(raw).is_ok(),
+        EventType::HttpResponse => parse::<FastHttpResponse>(raw)
             .is_ok_and(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref())),
         EventType::GateDecision => parse::<FastGateDecision>(raw).is_ok(),
         EventType::RouteDecision => parse::<FastRouteDecision>(raw).is_ok(),
@@ -349,14 +353,14 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{Map, Value, json};
 
-    use super::fast;
+    use super::*;
     use crate::check::ChunkResult;
-    use crate::schema::SchemaProfile;
-    use crate::{Options, Profile, Validator};
+    use crate::schema::Profile;
+    use crate::{Options, ProfileChoice, Validator};
 
     /// Every data schema of both profiles, as `(event type, properties)`.
     fn types() -> Vec<(&'static str, Map<String, Value>)> {
-        SchemaProfile::ALL
+        Profile::ALL
             .iter()
             .flat_map(|p| p.data_files())
             .map(|file| {
@@ -436,9 +440,105 @@ mod tests {
 
     fn validator() -> Validator {
         let options = Options::default()
-            .with_profile(Profile::Auto)
+            .with_profile(ProfileChoice::Auto)
             .with_builtin_detectors(false);
         Validator::new(options).expect("validator")
+    }
+
+    /// Collects the names a derived `Deserialize` asks for: a struct's fields, an enum's
+    /// variants (as written in JSON).
+    struct Names(&'static [&'static str]);
+
+    impl<'de> serde::Deserializer<'de> for &mut Names {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("names only"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = fields;
+            Err(serde::de::Error::custom("names only"))
+        }
+
+        fn deserialize_enum<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            variants: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = variants;
+            Err(serde::de::Error::custom("names only"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+            identifier ignored_any
+        }
+    }
+
+    fn names<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+        let mut names = Names(&[]);
+        let _ = T::deserialize(&mut names);
+        names.0.to_vec()
+    }
+
+    /// The fields the fast path reads in the `data` of `event_type`.
+    fn fast_fields(event_type: &str) -> Vec<&'static str> {
+        match event_type {
+            "llm_request" => names::<FastLlmRequest>(),
+            "llm_response" => names::<FastLlmResponse>(),
+            "budget_action" => names::<FastBudgetAction>(),
+            "key_injection" => names::<FastKeyInjection>(),
+            "http_request" => names::<FastHttpRequest>(),
+            "http_response" => names::<FastHttpResponse>(),
+            "gate_decision" => names::<FastGateDecision>(),
+            "route_decision" => names::<FastRouteDecision>(),
+            "request_transform" | "response_transform" => names::<FastTransform>(),
+            other => panic!("no fast path for {other}"),
+        }
+    }
+
+    /// The values the fast path takes for an enumerated `field` of `event_type`.
+    fn fast_values(event_type: &str, field: &str) -> Vec<&'static str> {
+        match (event_type, field) {
+            (_, "cost_source") => names::<FastCostSource>(),
+            (_, "service_tier") => names::<FastServiceTier>(),
+            (_, "usage") => names::<FastUsage>(),
+            ("key_injection", "action") => names::<FastAction>(),
+            ("route_decision", "action") => names::<FastRouteAction>(),
+            other => panic!("no fast enum for {other:?}"),
+        }
+    }
+
+    /// The fast path reads exactly the properties each data schema defines (the response
+    /// types' from the one list in agentlog-core, the others as written here), and takes
+    /// exactly the values a schema enumerates.
+    #[test]
+    fn fast_path_reads_what_the_schemas_define() {
+        for (event_type, properties) in types() {
+            let defined: Vec<&str> = properties.keys().map(String::as_str).collect();
+            assert_eq!(fast_fields(event_type), defined, "{event_type}");
+            for (field, property) in &properties {
+                if let Some(values) = property["enum"].as_array() {
+                    let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+                    assert_eq!(
+                        fast_values(event_type, field),
+                        values,
+                        "{event_type}.{field}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! envelope and data schemas, timestamps, event types, supplied secrets, well-known credential
 //! formats), and a **merger** on the calling thread puts chunk results back in line order,
 //! adds the checks that span chunks (timestamps going backwards, several run ids) and stops
-//! early when the error budget is spent. Under [`Profile::Auto`] (the default) the reader
+//! early when the error budget is spent. Under [`ProfileChoice::Auto`] (the default) the reader
 //! first tells a tool-call ledger from an event log by the input's first JSON-object line,
 //! and for an event log the merger chooses v0 or v1 from the first line of a v0-only or
 //! v1-only type; every report says which profile each file was checked under
@@ -49,7 +49,6 @@ mod profile;
 pub mod report;
 mod rules;
 pub mod run;
-mod secret_scan;
 pub mod secrets;
 pub mod walk;
 
@@ -63,8 +62,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
+pub use agentlog_core::schema::Profile;
 pub use explain::{SchemaProblem, explain_schema_error};
-pub use profile::{CheckedProfile, ChosenBy, Profile, UnknownProfileName};
+pub use profile::{CheckedProfile, ChosenBy, ProfileChoice, UnknownProfileName};
 pub use rules::{RULES, Rule, RuleInfo, Severity, markdown_table};
 pub use run::{NoProgress, Progress, RunError};
 
@@ -230,9 +230,9 @@ impl Report {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Options {
-    /// The profile: `V0`, `V1`, `Ledger`, or `Auto` (the default), which chooses per file
-    /// (see [`Profile`]).
-    pub profile: Profile,
+    /// The profile: one given (v0, v1, the ledger), or `Auto` (the default), which chooses
+    /// per file (see [`ProfileChoice`]).
+    pub profile: ProfileChoice,
     /// Severity of `event_type.unknown` (default error; `Warning` accepts types the profile
     /// does not define with a warning, e.g. v1 types under `V0`).
     pub unknown_types: Severity,
@@ -260,7 +260,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            profile: Profile::Auto,
+            profile: ProfileChoice::Auto,
             unknown_types: Severity::Error,
             secrets: Vec::new(),
             builtin_detectors: true,
@@ -278,8 +278,8 @@ impl Default for Options {
 impl Options {
     /// Sets [`Options::profile`].
     #[must_use]
-    pub fn with_profile(mut self, profile: Profile) -> Self {
-        self.profile = profile;
+    pub fn with_profile(mut self, profile: impl Into<ProfileChoice>) -> Self {
+        self.profile = profile.into();
         self
     }
 
@@ -394,10 +394,10 @@ impl Validator {
             max_line_len: options.max_line_len,
             redactor: options.redactor()?,
             envelopes: [
-                crate::schema::SchemaProfile::V0.envelope()?,
-                crate::schema::SchemaProfile::V1.envelope()?,
+                crate::schema::Profile::V0.envelope()?,
+                crate::schema::Profile::V1.envelope()?,
             ],
-            ledger: crate::schema::SchemaProfile::Ledger.envelope()?,
+            ledger: crate::schema::Profile::Ledger.envelope()?,
             profile: options.profile,
         };
         Ok(Validator {

@@ -20,7 +20,9 @@ use std::sync::{Mutex, PoisonError};
 
 use super::check::{Checker, ChunkResult, DISTINCT_CAP};
 use super::profile::{Family, FamilyOf, Pending, agent_system_empty, family_of_line};
-use super::{CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, Rule, Severity};
+use super::{
+    CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, ProfileChoice, Rule, Severity,
+};
 use crate::event::Timestamp;
 use crate::lines::{LineReader, Piece, split};
 use crate::secrets::redact::Redactor;
@@ -48,7 +50,7 @@ struct Detect {
 }
 
 impl Detect {
-    fn new(profile: Profile) -> Self {
+    fn new(profile: ProfileChoice) -> Self {
         Detect {
             family: Family::given(profile),
             decided_at: None,
@@ -147,10 +149,13 @@ impl<'a> Merger<'a> {
             budget,
             errors: 0,
             keep: options.max_findings_per_file,
-            checked: (options.profile != Profile::Auto).then_some(CheckedProfile {
-                profile: options.profile,
-                chosen_by: ChosenBy::Option,
-            }),
+            checked: match options.profile {
+                ProfileChoice::Given(profile) => Some(CheckedProfile {
+                    profile,
+                    chosen_by: ChosenBy::Option,
+                }),
+                ProfileChoice::Auto => None,
+            },
             held: Vec::new(),
             held_omitted: 0,
         }
@@ -232,13 +237,7 @@ impl<'a> Merger<'a> {
         if let (Some(prev), Some((line, ts))) = (self.last_ts, chunk.first_ts)
             && ts < prev
         {
-            chunk.findings.push(Finding {
-                line,
-                rule: Rule::TsBackwards,
-                severity: Severity::Warning,
-                pointer: Some("/ts".into()),
-                message: crate::rules::TS_BACKWARDS_MESSAGE.to_owned(),
-            });
+            chunk.findings.push(crate::rules::ts_backwards(line));
         }
         if self.checked.is_none() {
             self.checked = chunk.chosen;

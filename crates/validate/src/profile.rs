@@ -1,7 +1,8 @@
 //! Profiles: which published schema set a log is checked against, and how `auto` chooses one
 //! per file.
 //!
-//! The families and how `auto` chooses are documented on [`Profile`].
+//! The families and how `auto` chooses are documented on [`ProfileChoice`]; the profiles
+//! themselves are agentlog-core's [`Profile`].
 //!
 //! **Log family first.** Under `auto` the reader decides, before any line is checked, whether
 //! the input is a sandbox event log or a tool-call ledger: from the input's first line that
@@ -26,11 +27,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use agentlog_core::event::EventType;
-use agentlog_core::schema::SchemaProfile;
+use agentlog_core::schema::Profile;
 
 use crate::{Finding, Rule, Severity};
 
-/// The profile to validate against: an event-log profile (v0, v1) or the tool-call ledger.
+/// The profile to validate against: one given ([`Given`](ProfileChoice::Given), an event-log
+/// profile v0 or v1 or the tool-call ledger: agentlog-core's [`Profile`], the one type of the
+/// published schema sets), or chosen per file ([`Auto`](ProfileChoice::Auto), the default).
 ///
 /// **Event log or ledger.** Under `auto`, the input's first line that parses as a JSON
 /// object decides the log family: a ledger when it has none of the event envelope's
@@ -66,28 +69,22 @@ use crate::{Finding, Rule, Severity};
 /// severity).
 ///
 /// ```
-/// use agentlog_validate::Profile;
-/// assert_eq!("auto".parse::<Profile>(), Ok(Profile::Auto));
-/// assert_eq!(Profile::default(), Profile::Auto);
-/// assert_eq!(Profile::V1.name(), "v1");
+/// use agentlog_validate::{Profile, ProfileChoice};
+/// assert_eq!("auto".parse::<ProfileChoice>(), Ok(ProfileChoice::Auto));
+/// assert_eq!(ProfileChoice::default(), ProfileChoice::Auto);
+/// assert_eq!("v1".parse::<ProfileChoice>(), Ok(ProfileChoice::Given(Profile::V1)));
+/// assert_eq!(ProfileChoice::from(Profile::V1).name(), "v1");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Profile {
-    /// v0: `llm_request`, `llm_response`, `budget_action`, `key_injection`.
-    V0,
-    /// v1, what the reference's Go writer emits: `http_request`, `http_response`,
-    /// `gate_decision`, `route_decision`, `request_transform`, `response_transform`,
-    /// `key_injection` (deprecated) and `budget_action`.
-    V1,
-    /// Chosen per file from the event types it holds (the default): the family of the first
-    /// v0-only or v1-only type, else v0 (the rule above).
-    /// A report never says a file was checked under `Auto`: it names the profile chosen.
+pub enum ProfileChoice {
+    /// Every file is checked under this profile.
+    Given(Profile),
+    /// Chosen per file from the event types it holds (the default): a ledger when its first
+    /// JSON object is a ledger record, else the family of the first v0-only or v1-only type,
+    /// else v0 (the rules above). A report never says a file was checked under `Auto`: it
+    /// names the profile chosen.
     #[default]
     Auto,
-    /// The tool-call ledger: every line one closed `tool_call` record
-    /// (`schema/ledger/v1/tool_call.schema.json`), checked with the `ledger.*` rules.
-    Ledger,
 }
 
 /// A profile name other than `v0`, `v1`, `ledger` or `auto`. The message does not repeat the
@@ -96,66 +93,60 @@ pub enum Profile {
 #[error("unknown profile; known: v0, v1, ledger, auto")]
 pub struct UnknownProfileName;
 
-impl Profile {
+impl ProfileChoice {
     /// Every profile name `--profile` takes, in help order.
-    pub const ALL: [Profile; 4] = [Profile::V0, Profile::V1, Profile::Ledger, Profile::Auto];
+    pub const ALL: [ProfileChoice; 4] = [
+        ProfileChoice::Given(Profile::V0),
+        ProfileChoice::Given(Profile::V1),
+        ProfileChoice::Given(Profile::Ledger),
+        ProfileChoice::Auto,
+    ];
 
-    /// The name used in messages and on the command line: `v0`, `v1`, `ledger` or `auto`.
+    /// The name used in messages and on the command line: a given profile's
+    /// ([`Profile::name`]: `v0`, `v1`, `ledger`) or `auto`.
     pub fn name(self) -> &'static str {
         match self {
-            Profile::V0 => SchemaProfile::V0.name(),
-            Profile::V1 => SchemaProfile::V1.name(),
-            Profile::Ledger => SchemaProfile::Ledger.name(),
-            Profile::Auto => "auto",
+            ProfileChoice::Given(profile) => profile.name(),
+            ProfileChoice::Auto => "auto",
         }
     }
 
-    /// Whether this profile defines `event_type` (for [`Profile::Auto`]: whether either
+    /// Whether the profile defines `event_type` (for [`Auto`](Self::Auto): whether either
     /// event-log profile does; the ledger defines none).
     pub fn defines(self, event_type: &EventType) -> bool {
         match self {
-            Profile::V0 => event_type.is_v0(),
-            Profile::V1 => event_type.is_v1(),
-            Profile::Auto => event_type.is_v0() || event_type.is_v1(),
-            Profile::Ledger => false,
+            ProfileChoice::Given(profile) => profile.defines_type(event_type),
+            ProfileChoice::Auto => Profile::EVENT_LOGS
+                .iter()
+                .any(|p| p.defines_type(event_type)),
         }
-    }
-
-    /// The family `event_type` belongs to alone, with its wire name: `Some((V0, ..))` for
-    /// `llm_request`/`llm_response`, `Some((V1, ..))` for the six v1-only types, `None` for
-    /// the shared types and types neither profile defines.
-    ///
-    /// ```
-    /// use agentlog_core::event::EventType;
-    /// use agentlog_validate::Profile;
-    /// let gate = EventType::from_name("gate_decision");
-    /// assert_eq!(Profile::family_of(&gate), Some((Profile::V1, "gate_decision")));
-    /// assert_eq!(Profile::family_of(&EventType::from_name("budget_action")), None);
-    /// ```
-    pub fn family_of(event_type: &EventType) -> Option<(Profile, &'static str)> {
-        let (family, schemas) = match (event_type.is_v0(), event_type.is_v1()) {
-            (true, false) => (Profile::V0, SchemaProfile::V0),
-            (false, true) => (Profile::V1, SchemaProfile::V1),
-            _ => return None,
-        };
-        let name = schemas
-            .event_types()
-            .find(|name| *name == event_type.as_str())?;
-        Some((family, name))
     }
 }
 
-impl fmt::Display for Profile {
+impl From<Profile> for ProfileChoice {
+    fn from(profile: Profile) -> Self {
+        ProfileChoice::Given(profile)
+    }
+}
+
+/// A choice equals a profile when it gives that profile.
+impl PartialEq<Profile> for ProfileChoice {
+    fn eq(&self, profile: &Profile) -> bool {
+        *self == ProfileChoice::Given(*profile)
+    }
+}
+
+impl fmt::Display for ProfileChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Profile {
+impl FromStr for ProfileChoice {
     type Err = UnknownProfileName;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Profile::ALL
+        ProfileChoice::ALL
             .into_iter()
             .find(|p| p.name() == name)
             .ok_or(UnknownProfileName)
@@ -166,7 +157,7 @@ impl FromStr for Profile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChosenBy {
-    /// Given in [`Options::profile`](crate::Options::profile) (`--profile v0|v1`).
+    /// Given in [`Options::profile`](crate::Options::profile) (`--profile v0|v1|ledger`).
     Option,
     /// `auto`: the first line whose type belongs to one family only.
     EventType {
@@ -200,7 +191,7 @@ pub enum ChosenBy {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckedProfile {
-    /// `V0` or `V1`, never `Auto`.
+    /// The profile itself (`Auto` has chosen one by then).
     pub profile: Profile,
     /// Why.
     pub chosen_by: ChosenBy,
@@ -240,11 +231,11 @@ pub(crate) enum Family {
 impl Family {
     /// The family every line is checked as under `profile`; `None` for `Auto`, which decides
     /// per input with [`family_of_line`].
-    pub(crate) fn given(profile: Profile) -> Option<Family> {
+    pub(crate) fn given(profile: ProfileChoice) -> Option<Family> {
         match profile {
-            Profile::Auto => None,
-            Profile::Ledger => Some(Family::Ledger),
-            _ => Some(Family::EventLog),
+            ProfileChoice::Auto => None,
+            ProfileChoice::Given(Profile::Ledger) => Some(Family::Ledger),
+            ProfileChoice::Given(_) => Some(Family::EventLog),
         }
     }
 }
@@ -363,7 +354,7 @@ pub(crate) fn other_family(
     })
 }
 
-/// A profile-dependent fact about one line, recorded by a worker under [`Profile::Auto`]
+/// A profile-dependent fact about one line, recorded by a worker under [`ProfileChoice::Auto`]
 /// and turned into a finding (or nothing) once the file's profile is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Pending {

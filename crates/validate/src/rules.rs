@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::Finding;
+
 /// How bad a finding is. Only errors fail a run (exit 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -209,10 +211,21 @@ pub fn markdown_table() -> String {
     out
 }
 
-/// The message of `ts.backwards`. It shows neither time: a time is printed parsed (a ledger's
-/// Unix seconds as a date, an offset as `Z`), a form the output gate cannot tell is the value
-/// a secret may be (a PIN written as a `ts`); the line and the pointer say where.
-pub(crate) const TS_BACKWARDS_MESSAGE: &str = "ts is earlier than the previous event's ts";
+/// The `ts.backwards` finding at `line`, whichever check saw it (a line after another in
+/// one chunk, or the first line of a chunk after the previous chunk's last). Its message
+/// shows neither time: a time is printed parsed (a ledger's Unix seconds as a date, an
+/// offset as `Z`), a form the output gate cannot tell is the value a secret may be (a PIN
+/// written as a `ts`); the line and the pointer say where.
+pub(crate) fn ts_backwards(line: u64) -> Finding {
+    let rule = Rule::TsBackwards;
+    Finding {
+        line,
+        rule,
+        severity: rule.info().severity,
+        pointer: Some("/ts".into()),
+        message: "ts is earlier than the previous event's ts".to_owned(),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,9 @@
 //! their pointers, the public implementation's real output, and the secret scan.
 
 use agentlog_validate::secrets::{Secret, SecretValue};
-use agentlog_validate::{CheckedProfile, ChosenBy, FileReport, Options, Profile, Rule, Validator};
+use agentlog_validate::{
+    CheckedProfile, ChosenBy, FileReport, Options, Profile, ProfileChoice, Rule, Validator,
+};
 use serde_json::{Value, json};
 
 const MYCA: &str = include_str!("../../../testdata/real-logs/myca-ledger-writer-events.jsonl");
@@ -103,13 +105,13 @@ fn the_public_implementations_real_output_gets_one_finding_per_deviation() {
 
 #[test]
 fn the_seeds_examples_are_valid_under_auto_and_ledger() {
-    let schema = agentlog_core::schema::SchemaProfile::Ledger
+    let schema = agentlog_core::schema::Profile::Ledger
         .envelope_file()
         .json();
     let examples = schema["examples"].as_array().cloned().unwrap_or_default();
     assert_eq!(examples.len(), 3);
     let log = lines(&examples);
-    for profile in [Profile::Auto, Profile::Ledger] {
+    for profile in [ProfileChoice::Auto, Profile::Ledger.into()] {
         let report = validate(Options::default().with_profile(profile), &log);
         assert_eq!(report.findings, [], "{profile}");
         assert_eq!(report.profile.map(|c| c.profile), Some(Profile::Ledger));
@@ -128,7 +130,7 @@ fn the_seeds_examples_are_valid_under_auto_and_ledger() {
 /// pointer; removed, `ledger.required`.
 #[test]
 fn each_field_wrong_in_type_or_missing_has_its_rule_and_pointer() {
-    let schema = agentlog_core::schema::SchemaProfile::Ledger
+    let schema = agentlog_core::schema::Profile::Ledger
         .envelope_file()
         .json();
     let properties = schema["properties"]

@@ -2,9 +2,9 @@
 //! a file's profile, the `profile.mixed` finding, and results that do not depend on how the
 //! input was cut into chunks while the profile was still undecided.
 
-use agentlog_core::schema::SchemaProfile;
 use agentlog_validate::{
-    CheckedProfile, ChosenBy, FileReport, Options, Profile, Rule, Severity, Validator,
+    CheckedProfile, ChosenBy, FileReport, Options, Profile, ProfileChoice, Rule, Severity,
+    Validator,
 };
 use serde_json::{Value, json};
 
@@ -110,15 +110,11 @@ fn every_v1_data_field_is_checked_with_the_right_rule_and_pointer() {
     let examples = v1_examples();
     // The table covers every type the v1 profile defines.
     let names: Vec<&str> = examples.iter().map(|(t, _)| *t).collect();
-    assert_eq!(
-        names.len(),
-        SchemaProfile::V1.event_types().count(),
-        "{names:?}"
-    );
+    assert_eq!(names.len(), Profile::V1.event_types().count(), "{names:?}");
     let mut checked = 0;
     for (event_type, data) in &examples {
-        let schema = SchemaProfile::V1.find(event_type).expect("schema").json();
-        for profile in [Profile::Auto, Profile::V1] {
+        let schema = Profile::V1.find(event_type).expect("schema").json();
+        for profile in [ProfileChoice::Auto, Profile::V1.into()] {
             let options = Options::default().with_profile(profile);
             let valid = validate(options.clone(), &line(event_type, "a", data));
             assert_eq!(findings(&valid), vec![], "{event_type} example is valid");

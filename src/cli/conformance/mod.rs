@@ -5,6 +5,8 @@ mod export;
 mod proxy;
 mod validate;
 
+use agentlog_conformance::HarnessFormat;
+
 /// Run the conformance cases against the reference or a port, or write them out.
 ///
 /// The cases are embedded in the binary (the repository's `conformance/` directory), so this
@@ -44,4 +46,20 @@ pub fn run(args: Args) -> u8 {
         Some(Command::Export(args)) => export::run(args),
         Some(Command::List(args)) => export::list(args),
     }
+}
+
+/// `--format` of a harness: the names [`HarnessFormat`] parses, each listed in `--help` with
+/// `help(format)` when that gives a text.
+fn format_parser(
+    help: fn(HarnessFormat) -> Option<&'static str>,
+) -> impl clap::builder::TypedValueParser<Value = HarnessFormat> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new(HarnessFormat::ALL.map(|format| {
+        let value = PossibleValue::new(format.name());
+        match help(format) {
+            Some(text) => value.help(text),
+            None => value,
+        }
+    }))
+    .try_map(|name| name.parse::<HarnessFormat>())
 }

@@ -4,11 +4,11 @@ use agentlog_core::secrets::{Secret, SecretValue};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agentlog_conformance::HarnessFormat;
 use agentlog_conformance::proxy::{self, Harness, Report, Template, scenario};
 use agentlog_conformance::select::Unsupported;
 
 use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail, print_stdout, print_stdout_as};
-use agentlog_validate::gate::Style;
 
 /// Run the interceptor scenarios against our own proxy (--self) or a port (--cmd).
 ///
@@ -64,19 +64,11 @@ pub struct Args {
     #[arg(long, value_name = "GLOB")]
     only: Vec<String>,
     /// Output: a line per scenario and a summary, a JSON report, or JUnit XML.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, default_value_t = HarnessFormat::Text, value_parser = super::format_parser(|_| None))]
+    format: HarnessFormat,
     /// Seconds the port has to start listening.
     #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = seconds)]
     startup_timeout: f64,
-}
-
-/// `--format`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
-    Junit,
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -111,7 +103,7 @@ pub fn run(args: Args) -> u8 {
         // A failed write of one line is reported once the run ends, with the summary's.
         let mut print_error = None;
         let printed = |outcome: &proxy::Outcome| {
-            if format == Format::Text && print_error.is_none() {
+            if format == HarnessFormat::Text && print_error.is_none() {
                 print_error = print_stdout(&format!("{}\n", outcome.line())).err();
             }
         };
@@ -161,21 +153,16 @@ fn harness(args: &Args) -> Result<Harness, String> {
 
 /// Prints the report in `format` (text: the summary; the lines were printed as they came)
 /// and returns the exit code.
-fn finish(report: &Report, format: Format) -> u8 {
+fn finish(report: &Report, format: HarnessFormat) -> u8 {
     let text = match format {
-        Format::Text => format!("{}\n", report.summary()),
-        Format::Json => match serde_json::to_string_pretty(&report.json()) {
+        HarnessFormat::Text => format!("{}\n", report.summary()),
+        HarnessFormat::Json => match serde_json::to_string_pretty(&report.json()) {
             Ok(text) => text + "\n",
             Err(e) => return fail(e),
         },
-        Format::Junit => report.junit(),
+        HarnessFormat::Junit => report.junit(),
     };
-    let style = match format {
-        Format::Text => Style::Text,
-        Format::Json => Style::Json,
-        Format::Junit => Style::Markup,
-    };
-    if let Err(e) = print_stdout_as(&text, style) {
+    if let Err(e) = print_stdout_as(&text, format.gate_style()) {
         return fail(e);
     }
     if report.failed() == 0 {

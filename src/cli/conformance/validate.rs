@@ -3,10 +3,10 @@
 
 use crate::cli::output::{self, errln};
 use agentlog_core::secrets::{Secret, SecretValue};
-use agentlog_validate::gate::Style;
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use agentlog_conformance::HarnessFormat;
 use agentlog_conformance::select::Unsupported;
 use agentlog_conformance::validator::{self, Subject, report};
 
@@ -45,31 +45,20 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     unsupported_from: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, default_value_t = HarnessFormat::Text, value_parser = super::format_parser(format_help))]
+    format: HarnessFormat,
     /// Only print failures and the summary (text format).
     #[arg(long, short)]
     quiet: bool,
 }
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Format {
-    /// One line per case and the summary.
-    Text,
-    /// One JSON document: subject, summary and cases.
-    Json,
-    /// JUnit XML: a test case per case, `<skipped>` for unsupported ones.
-    Junit,
-}
-
-impl From<Format> for report::Format {
-    fn from(format: Format) -> Self {
-        match format {
-            Format::Text => report::Format::Text,
-            Format::Json => report::Format::Json,
-            Format::Junit => report::Format::Junit,
-        }
-    }
+/// What `--help` says of each `--format`.
+fn format_help(format: HarnessFormat) -> Option<&'static str> {
+    Some(match format {
+        HarnessFormat::Text => "One line per case and the summary",
+        HarnessFormat::Json => "One JSON document: subject, summary and cases",
+        HarnessFormat::Junit => "JUnit XML: a test case per case, `<skipped>` for unsupported ones",
+    })
 }
 
 pub fn run(args: Args) -> u8 {
@@ -125,13 +114,9 @@ pub fn run(args: Args) -> u8 {
             *severity = output::shown(severity);
         }
     }
-    let mut stdout = output::stdout(match args.format {
-        Format::Text => Style::Text,
-        Format::Json => Style::Json,
-        Format::Junit => Style::Markup,
-    });
+    let mut stdout = output::stdout(args.format.gate_style());
     let written = report::write(
-        args.format.into(),
+        args.format,
         &outcomes,
         &output::shown(subject.label()),
         args.quiet,

@@ -3,7 +3,7 @@
 //! The judge takes everything observed in one run ([`Observed`]) and returns every
 //! difference as a readable line; an empty list is a pass. It never panics and never stops
 //! at the first difference, and every line it writes has gone through the scenario's
-//! [`Redactor`], so no secret value is ever shown. What is compared:
+//! [`Redactor`] ([`secrets::redact`]), so no secret value is ever shown. What is compared:
 //!
 //! - **responses**: each request's status, and its body when `expect_body` is given;
 //! - **upstreams**: the requests the TLS upstream and the route target received: the count
@@ -19,8 +19,10 @@
 use serde_json::{Map, Value};
 
 use super::client::Response;
-use super::redact::Redactor;
+use agentlog_validate::secrets::redact::Redactor;
+
 use super::scenario::{ExpectedRequest, Profile};
+use crate::secrets;
 
 /// Envelope keys never compared.
 const VOLATILE_KEYS: [&str; 3] = ["ts", "run_id", "agent_system"];
@@ -95,19 +97,19 @@ pub fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> V
         )),
         None => {}
     }
-    for name in redactor.leaked(observed.log.as_deref().unwrap_or_default()) {
+    for name in secrets::leaked(redactor, observed.log.as_deref().unwrap_or_default()) {
         diffs.push(format!(
             "secrets: the event log contains the value of secret {name}"
         ));
     }
-    for name in redactor.leaked(&observed.output) {
+    for name in secrets::leaked(redactor, &observed.output) {
         diffs.push(format!(
             "secrets: the port's output contains the value of secret {name}"
         ));
     }
     diffs
         .iter()
-        .map(|d| clip(&redactor.redact(d), MAX_SHOWN))
+        .map(|d| clip(&secrets::redact(redactor, d), MAX_SHOWN))
         .collect()
 }
 
@@ -296,11 +298,7 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
-fn schema_valid(profile: Profile, events: &[Value], diffs: &mut Vec<String>) {
-    let schema = match profile {
-        Profile::V0 => agentlog_core::schema::SchemaProfile::V0,
-        Profile::V1 => agentlog_core::schema::SchemaProfile::V1,
-    };
+fn schema_valid(schema: Profile, events: &[Value], diffs: &mut Vec<String>) {
     let validator = match schema.envelope() {
         Ok(v) => v,
         Err(e) => {

@@ -8,7 +8,8 @@ use crate::proxy::scenario::SecretSpec;
 const SECRET: &str = "sk-conf-unit-999999";
 
 fn redactor() -> Redactor {
-    Redactor::new(&[SecretSpec::parse(&format!("KEY={SECRET}@api.openai.com")).unwrap()])
+    let spec = SecretSpec::parse(&format!("KEY={SECRET}@api.openai.com")).unwrap();
+    crate::secrets::redactor([(spec.name.as_str(), spec.value.as_str())]).unwrap()
 }
 
 /// A v0 `llm_response` as our proxy writes it.

@@ -19,7 +19,6 @@ pub mod client;
 pub mod expand;
 pub mod judge;
 pub mod launch;
-pub mod redact;
 pub mod report;
 pub mod scenario;
 pub mod template;
@@ -35,11 +34,11 @@ pub use report::{Outcome, Report, Verdict};
 pub use scenario::Scenario;
 pub use template::Template;
 
+use crate::secrets;
 use crate::select::{Unsupported, glob_match};
 
 use expand::Expander;
 use judge::{Expected, Observed, Received};
-use redact::Redactor;
 use template::{Values, quote};
 
 /// How the harness runs our own proxy (`--self`): these arguments after the binary's path.
@@ -131,14 +130,16 @@ impl Harness {
     /// One scenario: stage, launch, exercise, stop, judge.
     async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, String> {
         let stage = Stage::start(scenario).await?;
-        let redactor = Redactor::new(&scenario.secrets);
+        let pairs = scenario.secrets.iter();
+        let redactor = secrets::redactor(pairs.map(|s| (s.name.as_str(), s.value.as_str())))
+            .map_err(|e| format!("{}: {e}", scenario.id))?;
         let listen = launch::free_port().map_err(|e| format!("free port: {e}"))?;
         let command = self.template.expand(&stage.values(scenario, listen));
         let mut port = launch::spawn(&command, stage.dir()).map_err(|e| format!("run sh: {e}"))?;
         if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
             let (output, _) = port.stop(Duration::from_secs(2)).await;
             let tail = output
-                .tail(|text| redactor.redact(text))
+                .tail(|text| secrets::redact(&redactor, text))
                 .replace('\n', " | ");
             let diffs = [
                 format!("startup: the port {why}"),
@@ -146,7 +147,10 @@ impl Harness {
                 format!("command: {command}"),
             ];
             return Ok(Verdict::Fail(
-                diffs.iter().map(|d| redactor.redact(d)).collect(),
+                diffs
+                    .iter()
+                    .map(|d| secrets::redact(&redactor, d))
+                    .collect(),
             ));
         }
         let client = client::client(listen, &stage.certs.ca_pem)?;

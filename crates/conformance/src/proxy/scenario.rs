@@ -14,26 +14,21 @@ use serde_json::Value;
 
 use crate::cases::{self, Kind};
 
-/// Event profile the proxy is started with (`--profile`), and the schema its events must
-/// validate under.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    /// The seed's event types (the default).
-    #[default]
-    V0,
-    /// The reference sandbox's event types.
-    V1,
-}
+pub use agentlog_core::schema::Profile;
 
-impl Profile {
-    /// `v0` or `v1`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::V0 => "v0",
-            Profile::V1 => "v1",
-        }
-    }
+/// The names a scenario's `profile` takes: the event-log profiles'.
+const EVENT_LOG_NAMES: [&str; 2] = [Profile::EVENT_LOGS[0].name(), Profile::EVENT_LOGS[1].name()];
+
+/// A scenario's `profile`: the event profile the proxy is started with (`--profile`) and the
+/// schema its events must validate under, so an event-log profile; any other name is an
+/// unknown variant, as for any enumerated key.
+fn event_log_profile<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Profile>, D::Error> {
+    let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    Profile::EVENT_LOGS
+        .into_iter()
+        .find(|p| p.name() == name)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::unknown_variant(&name, &EVENT_LOG_NAMES))
 }
 
 /// A secret the proxy is started with: `NAME=VALUE@HOSTS`.
@@ -132,7 +127,7 @@ struct Raw {
     placeholders: BTreeMap<String, String>,
     #[serde(default)]
     llm_hosts: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "event_log_profile")]
     profile: Option<Profile>,
     #[serde(default)]
     allow_hosts: Vec<String>,
@@ -192,6 +187,10 @@ impl Scenario {
             .iter()
             .map(|s| SecretSpec::parse(s))
             .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{id}: {e}"))?;
+        // The harness finds these values with the validator's scanner, which refuses a value
+        // too short to look for.
+        crate::secrets::redactor(secrets.iter().map(|s| (s.name.as_str(), s.value.as_str())))
             .map_err(|e| format!("{id}: {e}"))?;
         let mut placeholders = raw.placeholders;
         for secret in &secrets {
@@ -274,6 +273,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("expect_event"), "{err}");
+    }
+
+    /// A scenario's profile is an event-log profile: the proxy writes events.
+    #[test]
+    fn the_profile_is_an_event_log_profile() {
+        let parse = |profile: &str| {
+            let text = format!(
+                r#"{{"description":"d","profile":"{profile}","requests":[],"expect_events":[]}}"#
+            );
+            Scenario::parse("proxy/x", text.as_bytes())
+        };
+        assert_eq!(parse("v1").unwrap().schema_profile(), Profile::V1);
+        for other in ["ledger", "v2"] {
+            let err = parse(other).unwrap_err();
+            assert!(
+                err.contains(&format!("unknown variant `{other}`, expected `v0` or `v1`")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use agentlog_validate::secrets::{Secret, SecretValue};
-use agentlog_validate::{Options, Profile, Severity};
+use agentlog_validate::{Options, ProfileChoice, Severity};
 use serde::Deserialize;
 
 use super::HarnessError;
@@ -155,9 +155,9 @@ fn parse_case(
     };
     let verdict: VerdictFile = serde_json::from_slice(verdict).map_err(|e| bad(e.to_string()))?;
     if let Some(profile) = &verdict.options.profile
-        && profile.parse::<Profile>().is_err()
+        && profile.parse::<ProfileChoice>().is_err()
     {
-        let known: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        let known: Vec<&str> = ProfileChoice::ALL.iter().map(|p| p.name()).collect();
         return Err(bad(format!(
             "options.profile {profile:?}: known: {}",
             known.join(", ")

@@ -11,20 +11,7 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use super::judge::{Outcome, Status};
-use crate::junit;
-
-/// Output format of the harness.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
-    /// One line per case (`PASS id`, `FAIL id: differences`, `UNSUPPORTED id`) and the summary.
-    #[default]
-    Text,
-    /// One JSON document: `subject`, `summary` and `cases`.
-    Json,
-    /// JUnit XML: one test case per case, a `<failure>` with the differences, `<skipped>` for
-    /// an unsupported one.
-    Junit,
-}
+use crate::{HarnessFormat, junit};
 
 /// Counts of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -63,16 +50,16 @@ impl Summary {
 /// Writes the outcomes in `format`; `quiet` (text only) leaves out passed and unsupported
 /// cases.
 pub fn write(
-    format: Format,
+    format: HarnessFormat,
     outcomes: &[Outcome],
     subject: &str,
     quiet: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Text => write_text(outcomes, subject, quiet, out),
-        Format::Json => write_json(outcomes, subject, out),
-        Format::Junit => write_junit(outcomes, subject, out),
+        HarnessFormat::Text => write_text(outcomes, subject, quiet, out),
+        HarnessFormat::Json => write_json(outcomes, subject, out),
+        HarnessFormat::Junit => write_junit(outcomes, subject, out),
     }
 }
 
@@ -164,7 +151,7 @@ mod tests {
         }
     }
 
-    fn render(format: Format, outcomes: &[Outcome], quiet: bool) -> String {
+    fn render(format: HarnessFormat, outcomes: &[Outcome], quiet: bool) -> String {
         let mut out = Vec::new();
         write(format, outcomes, "port <x>", quiet, &mut out).unwrap();
         String::from_utf8(out).unwrap()
@@ -178,16 +165,16 @@ mod tests {
             outcome("validate/c", true, None),
         ];
         assert_eq!(
-            render(Format::Text, &outcomes, false),
+            render(HarnessFormat::Text, &outcomes, false),
             "PASS validate/a\nFAIL validate/b: bad \"report\" <&>\nUNSUPPORTED validate/c\n\
              1 of 3 cases passed (1 unsupported) (port <x>)\n"
         );
         assert_eq!(
-            render(Format::Text, &outcomes, true),
+            render(HarnessFormat::Text, &outcomes, true),
             "FAIL validate/b: bad \"report\" <&>\n1 of 3 cases passed (1 unsupported) (port <x>)\n"
         );
         let json: serde_json::Value =
-            serde_json::from_str(&render(Format::Json, &outcomes, false)).unwrap();
+            serde_json::from_str(&render(HarnessFormat::Json, &outcomes, false)).unwrap();
         let statuses: Vec<_> = json["cases"]
             .as_array()
             .unwrap()
@@ -196,7 +183,7 @@ mod tests {
             .collect();
         assert_eq!(statuses, ["pass", "fail", "unsupported"]);
         assert_eq!(json["summary"]["failed"], 1);
-        let junit = render(Format::Junit, &outcomes, false);
+        let junit = render(HarnessFormat::Junit, &outcomes, false);
         let verdicts = crate::junit::tests::verdicts(&junit);
         let verdicts: Vec<_> = verdicts.iter().map(|(_, v)| *v).collect();
         assert_eq!(verdicts, statuses);

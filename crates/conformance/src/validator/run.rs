@@ -292,14 +292,14 @@ fn printable(text: &str, max: usize) -> String {
         .collect()
 }
 
+/// `text` with the case's secret values shown as `<secret NAME>` ([`crate::secrets`]); not
+/// shown at all when the case's secrets cannot be searched for.
 fn redact(case: &LogCase, text: &str) -> String {
-    let mut text = text.to_owned();
-    for (name, value) in &case.options.secrets {
-        if !value.is_empty() {
-            text = text.replace(value.as_str(), &format!("<secret {name}>"));
-        }
+    let secrets = case.options.secrets.iter();
+    match crate::secrets::redactor(secrets.map(|(name, value)| (name.as_str(), value.as_str()))) {
+        Ok(redactor) => crate::secrets::redact(&redactor, text),
+        Err(_) => "(not shown: the case's secrets cannot be searched for)".to_owned(),
     }
-    text
 }
 
 #[cfg(test)]

@@ -80,69 +80,168 @@ impl LlmRequest {
     }
 }
 
-/// `data` of an `llm_response` event.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LlmResponse {
-    /// HTTP method of the request.
-    pub method: String,
-    /// Host the request was addressed to.
-    pub host: String,
-    /// Request path without the query string.
-    pub path: String,
-    /// Status sent to the client.
-    pub status_code: u64,
-    /// Milliseconds from forwarding to the end of the body.
-    pub duration_ms: u64,
-    /// Response body bytes relayed.
-    pub body_bytes: u64,
-    /// Model named in the response; omitted when empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub model: String,
-    /// agentlog extension: input tokens the upstream reported; omitted when unknown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_tokens: Option<u64>,
-    /// agentlog extension: output tokens the upstream reported; omitted when unknown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_tokens: Option<u64>,
-    /// agentlog extension: input tokens read from the provider's prompt cache (a part of
-    /// `input_tokens`); omitted when not reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_input_tokens: Option<u64>,
-    /// agentlog extension: input tokens written to the provider's prompt cache (a part of
-    /// `input_tokens`, Anthropic); omitted when not reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_creation_input_tokens: Option<u64>,
-    /// agentlog extension: reasoning tokens (a part of `output_tokens`); omitted when not
-    /// reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_tokens: Option<u64>,
-    /// agentlog extension: what the exchange cost in US dollars; omitted when unknown.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "finite_opt_f64"
-    )]
-    pub cost_usd: Option<f64>,
-    /// agentlog extension: where `cost_usd` comes from, [`COST_FROM_PROVIDER`],
-    /// [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`]; omitted with it.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub cost_source: String,
-    /// agentlog extension: the service tier whose prices `cost_usd` used (`standard`,
-    /// `priority`, `flex` or `batch`: the tier the response states, else the one the request
-    /// asked for); present when `cost_source` is [`COST_FROM_PRICES`] or
-    /// [`COST_FROM_RESERVATION`], omitted otherwise.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub service_tier: String,
-    /// agentlog extension: [`USAGE_UNKNOWN`] when the response reported no usage,
-    /// [`USAGE_PARTIAL`] when it ended before its final usage; omitted when the usage is
-    /// complete (or the exchange is not one that reports usage).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub usage: String,
-    /// agentlog extension: the id of the exchange, as on its request event; omitted when
-    /// empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub exchange_id: String,
+/// The fields of the two response types, [`LlmResponse`] (v0's `llm_response`) and
+/// [`HttpResponse`] (v1's `http_response`), in the order they are written: their one
+/// definition, from which both structs, their conversions and the validator's fast path are
+/// built. The schemas' `llm_response.json` and `http_response.json` list the same properties
+/// (this crate's tests hold them to it).
+///
+/// `response_fields!(callback! { args })` expands to `callback! { args required { .. }
+/// optional { .. } }`: first the fields every response has, then the ones it may leave out,
+/// each written `docs attributes name: RustType => Kind,`. The docs and attributes (serde's
+/// omission rules) are this crate's; `Kind` is what the schemas ask of the value, one word a
+/// reader of logs maps to its own check:
+///
+/// | kind | JSON value |
+/// |---|---|
+/// | `Text` | a non-empty string |
+/// | `Path` | a string, non-empty in v0 (`llm_response`), possibly empty in v1 (`http_response`) |
+/// | `Count` | an integer >= 0 |
+/// | `Usd` | a number >= 0 |
+/// | `CostSource` | [`COST_FROM_PROVIDER`], [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`] |
+/// | `ServiceTier` | `standard`, `priority`, `flex` or `batch` |
+/// | `Usage` | [`USAGE_UNKNOWN`] or [`USAGE_PARTIAL`] |
+///
+/// `cost_usd` and `cost_source` come together or not at all (the schemas'
+/// `dependentRequired`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! response_fields {
+    ($callback:ident! { $($args:tt)* }) => {
+        $callback! {
+            $($args)*
+            required {
+                /// HTTP method of the request.
+                method: String => Text,
+                /// Host the request was addressed to.
+                host: String => Text,
+                /// Request path without the query string; in v1 it may be empty, as
+                /// [`HttpRequest::path`] is for an absolute-form request line.
+                path: String => Path,
+                /// Status sent to the client.
+                status_code: u64 => Count,
+                /// Milliseconds from forwarding to the end of the body.
+                duration_ms: u64 => Count,
+                /// Response body bytes relayed.
+                body_bytes: u64 => Count,
+            }
+            optional {
+                /// Model named in the response; omitted when empty.
+                #[serde(default, skip_serializing_if = "String::is_empty")]
+                model: String => Text,
+                /// agentlog extension: input tokens the upstream reported; omitted when
+                /// unknown.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                input_tokens: Option<u64> => Count,
+                /// agentlog extension: output tokens the upstream reported; omitted when
+                /// unknown.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                output_tokens: Option<u64> => Count,
+                /// agentlog extension: input tokens read from the provider's prompt cache (a
+                /// part of `input_tokens`); omitted when not reported.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                cached_input_tokens: Option<u64> => Count,
+                /// agentlog extension: input tokens written to the provider's prompt cache (a
+                /// part of `input_tokens`, Anthropic); omitted when not reported.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                cache_creation_input_tokens: Option<u64> => Count,
+                /// agentlog extension: reasoning tokens (a part of `output_tokens`); omitted
+                /// when not reported.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                reasoning_tokens: Option<u64> => Count,
+                /// agentlog extension: what the exchange cost in US dollars; omitted when
+                /// unknown.
+                #[serde(
+                    default,
+                    skip_serializing_if = "Option::is_none",
+                    serialize_with = "finite_opt_f64"
+                )]
+                cost_usd: Option<f64> => Usd,
+                /// agentlog extension: where `cost_usd` comes from, [`COST_FROM_PROVIDER`],
+                /// [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`]; omitted with it.
+                #[serde(default, skip_serializing_if = "String::is_empty")]
+                cost_source: String => CostSource,
+                /// agentlog extension: the service tier whose prices `cost_usd` used
+                /// (`standard`, `priority`, `flex` or `batch`: the tier the response states,
+                /// else the one the request asked for); present when `cost_source` is
+                /// [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`], omitted otherwise.
+                #[serde(default, skip_serializing_if = "String::is_empty")]
+                service_tier: String => ServiceTier,
+                /// agentlog extension: [`USAGE_UNKNOWN`] when the response reported no usage,
+                /// [`USAGE_PARTIAL`] when it ended before its final usage; omitted when the
+                /// usage is complete (or the exchange is not one that reports usage).
+                #[serde(default, skip_serializing_if = "String::is_empty")]
+                usage: String => Usage,
+                /// agentlog extension: the id of the exchange, as on its request event;
+                /// omitted when empty.
+                #[serde(default, skip_serializing_if = "String::is_empty")]
+                exchange_id: String => Text,
+            }
+        }
+    };
 }
+
+/// The response types from [`response_fields!`](crate::response_fields): the v0 one, the v1
+/// one (each with its docs), the same fields in both, and a conversion each way.
+macro_rules! response_types {
+    (
+        $(#[$v0_doc:meta])* $v0:ident,
+        $(#[$v1_doc:meta])* $v1:ident;
+        required { $($(#[$rm:meta])* $rf:ident: $rt:ty => $rk:ident,)* }
+        optional { $($(#[$om:meta])* $of:ident: $ot:ty => $ok:ident,)* }
+    ) => {
+        $(#[$v0_doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        pub struct $v0 {
+            $($(#[$rm])* pub $rf: $rt,)*
+            $($(#[$om])* pub $of: $ot,)*
+        }
+
+        $(#[$v1_doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        pub struct $v1 {
+            $($(#[$rm])* pub $rf: $rt,)*
+            $($(#[$om])* pub $of: $ot,)*
+        }
+
+        impl From<$v0> for $v1 {
+            fn from(d: $v0) -> Self {
+                $v1 { $($rf: d.$rf,)* $($of: d.$of,)* }
+            }
+        }
+
+        impl From<$v1> for $v0 {
+            fn from(d: $v1) -> Self {
+                $v0 { $($rf: d.$rf,)* $($of: d.$of,)* }
+            }
+        }
+
+        /// Every response field, in order: its name, its kind, and whether it is required.
+        #[cfg(test)]
+        pub(crate) const RESPONSE_FIELDS: &[(&str, &str, bool)] = &[
+            $((stringify!($rf), stringify!($rk), true),)*
+            $((stringify!($of), stringify!($ok), false),)*
+        ];
+    };
+}
+
+crate::response_fields!(response_types! {
+    /// `data` of an `llm_response` event.
+    LlmResponse,
+    /// `data` of an `http_response` event (v1): the shape of [`LlmResponse`], agentlog's usage
+    /// and cost extension included (the reference writes none of it), but `path` may be
+    /// empty.
+    ///
+    /// ```
+    /// use agentlog_core::event::HttpResponse;
+    /// let response = HttpResponse {
+    ///     method: "DELETE".into(), host: "example.com".into(), path: "/x".into(),
+    ///     status_code: 204, ..Default::default()
+    /// };
+    /// assert_eq!(response.summary(), "DELETE example.com/x -> 204 (0ms)");
+    /// ```
+    HttpResponse;
+});
 
 /// `cost_source` of a cost the provider reported (OpenRouter's `usage.cost`).
 pub const COST_FROM_PROVIDER: &str = "provider";
@@ -339,70 +438,6 @@ impl From<HttpRequest> for LlmRequest {
     }
 }
 
-/// `data` of an `http_response` event (v1): the shape of [`LlmResponse`], agentlog's usage
-/// and cost extension included (the reference writes none of it).
-///
-/// ```
-/// use agentlog_core::event::HttpResponse;
-/// let response = HttpResponse {
-///     method: "DELETE".into(), host: "example.com".into(), path: "/x".into(),
-///     status_code: 204, ..Default::default()
-/// };
-/// assert_eq!(response.summary(), "DELETE example.com/x -> 204 (0ms)");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct HttpResponse {
-    /// HTTP method of the request.
-    pub method: String,
-    /// Host the request was addressed to.
-    pub host: String,
-    /// Request path without the query string; may be empty, as in [`HttpRequest::path`].
-    pub path: String,
-    /// Status sent to the client.
-    pub status_code: u64,
-    /// Milliseconds from forwarding to the end of the body.
-    pub duration_ms: u64,
-    /// Response body bytes relayed.
-    pub body_bytes: u64,
-    /// Model named in the response; omitted when empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub model: String,
-    /// agentlog extension, as in [`LlmResponse::input_tokens`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_tokens: Option<u64>,
-    /// agentlog extension, as in [`LlmResponse::output_tokens`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_tokens: Option<u64>,
-    /// agentlog extension, as in [`LlmResponse::cached_input_tokens`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_input_tokens: Option<u64>,
-    /// agentlog extension, as in [`LlmResponse::cache_creation_input_tokens`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_creation_input_tokens: Option<u64>,
-    /// agentlog extension, as in [`LlmResponse::reasoning_tokens`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_tokens: Option<u64>,
-    /// agentlog extension, as in [`LlmResponse::cost_usd`].
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "finite_opt_f64"
-    )]
-    pub cost_usd: Option<f64>,
-    /// agentlog extension, as in [`LlmResponse::cost_source`].
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub cost_source: String,
-    /// agentlog extension, as in [`LlmResponse::service_tier`].
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub service_tier: String,
-    /// agentlog extension, as in [`LlmResponse::usage`].
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub usage: String,
-    /// agentlog extension, as in [`LlmResponse::exchange_id`].
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub exchange_id: String,
-}
-
 impl HttpResponse {
     /// The reference summary: `<METHOD> <host><path> -> <status> (<ms>ms)` (Go:
     /// `%s %s%s -> %d (%dms)`).
@@ -411,54 +446,6 @@ impl HttpResponse {
             "{} {}{} -> {} ({}ms)",
             self.method, self.host, self.path, self.status_code, self.duration_ms
         )
-    }
-}
-
-impl From<LlmResponse> for HttpResponse {
-    fn from(d: LlmResponse) -> Self {
-        HttpResponse {
-            method: d.method,
-            host: d.host,
-            path: d.path,
-            status_code: d.status_code,
-            duration_ms: d.duration_ms,
-            body_bytes: d.body_bytes,
-            model: d.model,
-            input_tokens: d.input_tokens,
-            output_tokens: d.output_tokens,
-            cached_input_tokens: d.cached_input_tokens,
-            cache_creation_input_tokens: d.cache_creation_input_tokens,
-            reasoning_tokens: d.reasoning_tokens,
-            cost_usd: d.cost_usd,
-            cost_source: d.cost_source,
-            service_tier: d.service_tier,
-            usage: d.usage,
-            exchange_id: d.exchange_id,
-        }
-    }
-}
-
-impl From<HttpResponse> for LlmResponse {
-    fn from(d: HttpResponse) -> Self {
-        LlmResponse {
-            method: d.method,
-            host: d.host,
-            path: d.path,
-            status_code: d.status_code,
-            duration_ms: d.duration_ms,
-            body_bytes: d.body_bytes,
-            model: d.model,
-            input_tokens: d.input_tokens,
-            output_tokens: d.output_tokens,
-            cached_input_tokens: d.cached_input_tokens,
-            cache_creation_input_tokens: d.cache_creation_input_tokens,
-            reasoning_tokens: d.reasoning_tokens,
-            cost_usd: d.cost_usd,
-            cost_source: d.cost_source,
-            service_tier: d.service_tier,
-            usage: d.usage,
-            exchange_id: d.exchange_id,
-        }
     }
 }
 
@@ -799,3 +786,72 @@ from_payload!(
     RequestTransform => "secret_injector",
     ResponseTransform => "usage_logger"
 );
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::{
+        COST_FROM_PRICES, COST_FROM_PROVIDER, COST_FROM_RESERVATION, RESPONSE_FIELDS,
+        USAGE_PARTIAL, USAGE_UNKNOWN,
+    };
+    use crate::schema::Profile;
+
+    /// What the schema says of a property of `kind` (see `response_fields!`), in `profile`.
+    fn expected(kind: &str, profile: Profile) -> Value {
+        let text = json!({"type": "string", "minLength": 1});
+        let enumerated = |values: &[&str]| json!({"type": "string", "enum": values});
+        match kind {
+            "Text" => text,
+            "Path" if profile == Profile::V0 => text,
+            "Path" => json!({"type": "string"}),
+            "Count" => json!({"type": "integer", "minimum": 0}),
+            "Usd" => json!({"type": "number", "minimum": 0}),
+            "CostSource" => {
+                enumerated(&[COST_FROM_PROVIDER, COST_FROM_PRICES, COST_FROM_RESERVATION])
+            }
+            "ServiceTier" => enumerated(&["standard", "priority", "flex", "batch"]),
+            "Usage" => enumerated(&[USAGE_UNKNOWN, USAGE_PARTIAL]),
+            other => panic!("unknown kind {other}"),
+        }
+    }
+
+    /// The one list of response fields is what both schemas define: the same properties in
+    /// the same order, the same required ones, and each as its kind says.
+    #[test]
+    fn response_fields_are_the_schemas() {
+        for (profile, name) in [
+            (Profile::V0, "llm_response"),
+            (Profile::V1, "http_response"),
+        ] {
+            let schema = profile.find(name).map(|f| f.json()).unwrap_or_default();
+            let properties = schema["properties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let names: Vec<&str> = RESPONSE_FIELDS.iter().map(|f| f.0).collect();
+            let listed: Vec<&str> = properties.keys().map(String::as_str).collect();
+            assert_eq!(names, listed, "{name}");
+            let required: Vec<&str> = RESPONSE_FIELDS
+                .iter()
+                .filter(|f| f.2)
+                .map(|f| f.0)
+                .collect();
+            assert_eq!(json!(required), schema["required"], "{name}");
+            for (field, kind, _) in RESPONSE_FIELDS {
+                let mut property = properties[*field].clone();
+                if let Value::Object(map) = &mut property {
+                    map.retain(|k, _| {
+                        ["type", "minLength", "minimum", "enum"].contains(&k.as_str())
+                    });
+                }
+                assert_eq!(property, expected(kind, profile), "{name}.{field}");
+            }
+            assert_eq!(
+                schema["dependentRequired"],
+                json!({"cost_usd": ["cost_source"], "cost_source": ["cost_usd"]}),
+                "{name}"
+            );
+        }
+    }
+}

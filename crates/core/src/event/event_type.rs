@@ -103,7 +103,19 @@ impl EventType {
 
     /// Maps a wire name to a type; unknown names become [`EventType::Other`].
     pub fn from_name(name: &str) -> Self {
-        match name {
+        EventType::known(name).unwrap_or_else(|| EventType::Other(OtherType(name.to_owned())))
+    }
+
+    /// The type agentlog defines (v0 or v1) under the wire name `name`, `None` for any other
+    /// name; it allocates nothing, so a reader can classify a line by it.
+    ///
+    /// ```
+    /// use agentlog_core::event::EventType;
+    /// assert_eq!(EventType::known("http_request"), Some(EventType::HttpRequest));
+    /// assert_eq!(EventType::known("tool_call"), None);
+    /// ```
+    pub fn known(name: &str) -> Option<Self> {
+        Some(match name {
             "llm_request" => EventType::LlmRequest,
             "llm_response" => EventType::LlmResponse,
             "budget_action" => EventType::BudgetAction,
@@ -114,8 +126,8 @@ impl EventType {
             "route_decision" => EventType::RouteDecision,
             "request_transform" => EventType::RequestTransform,
             "response_transform" => EventType::ResponseTransform,
-            other => EventType::Other(OtherType(other.to_owned())),
-        }
+            _ => return None,
+        })
     }
 
     /// The wire name.

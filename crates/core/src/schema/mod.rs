@@ -4,23 +4,28 @@
 //!
 //! | profile | files | event types |
 //! |---|---|---|
-//! | [`SchemaProfile::V0`] | `schema/v0/*.json` ([`V0`]) | `llm_request`, `llm_response`, `budget_action`, `key_injection` (the seed specification) |
-//! | [`SchemaProfile::V1`] | `schema/v1/*.json` ([`V1`]) | `http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`, `response_transform`, `budget_action`, `key_injection` (deprecated): what the reference sandbox's Go writer really writes |
-//! | [`SchemaProfile::Ledger`] | `schema/ledger/v1/tool_call.schema.json` ([`LEDGER`]) | none: one record per line, the tool-call ledger's `tool_call` (see `ledger`, behind this crate's `ledger` feature) |
+//! | [`Profile::V0`] | `schema/v0/*.json` ([`V0`]) | `llm_request`, `llm_response`, `budget_action`, `key_injection` (the seed specification) |
+//! | [`Profile::V1`] | `schema/v1/*.json` ([`V1`]) | `http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`, `response_transform`, `budget_action`, `key_injection` (deprecated): what the reference sandbox's Go writer really writes |
+//! | [`Profile::Ledger`] | `schema/ledger/v1/tool_call.schema.json` ([`LEDGER`]) | none: one record per line, the tool-call ledger's `tool_call` (see `ledger`, behind this crate's `ledger` feature) |
 //!
 //! The two event-log profiles have an envelope whose `data` schema is chosen by `event_type`.
 //! The ledger has no envelope and no event types: its one file, the `tool_call` record, is the
 //! schema every line is checked against, and it takes the envelope's place
-//! ([`SchemaProfile::envelope_file`]), with no data files.
+//! ([`Profile::envelope_file`]), with no data files.
+//!
+//! [`Profile`] is the one type naming these sets in the workspace: the validator checks a
+//! log against one (or chooses one per file, `agentlog_validate::ProfileChoice`), the
+//! interceptor writes the events of an event-log profile ([`Profile::EVENT_LOGS`]), and the
+//! conformance harness validates a scenario's events under one.
 //!
 //! The files are the single source of truth: they are compiled in with `include_str!`,
 //! registered under their `$id`s, and every cross-file `$ref` resolves from them; nothing is
-//! ever fetched. [`SchemaProfile::bundle`] produces one self-contained document per profile for
+//! ever fetched. [`Profile::bundle`] produces one self-contained document per profile for
 //! validators that cannot resolve cross-file references.
 //!
 //! The free functions ([`find`], [`for_event_type`], [`bundle`], `envelope`,
 //! `data_validator`) are the v0 profile's, as they were before v1 existed; the methods of
-//! [`SchemaProfile`] do the same for either profile. A v1 event type is looked up by its name
+//! [`Profile`] do the same for either profile. A v1 event type is looked up by its name
 //! ([`EventType::as_str`]), whichever variant of [`EventType`] holds it.
 //!
 //! The texts, names, `$id`s and the bundles need nothing but serde_json. Compiling them
@@ -58,20 +63,23 @@ pub const BASE_URI_LEDGER: &str = "https://agentlog.dev/schema/ledger/v1/";
 /// `tool_call` record schema under another `$id`, since it references no other file.
 pub const BUNDLE_ID_LEDGER: &str = "https://agentlog.dev/schema/ledger/v1/bundle.json";
 
-/// A published set of schemas: an envelope plus one `data` schema per event type it defines.
+/// A published set of schemas: an envelope plus one `data` schema per event type it defines
+/// (for the ledger, its one record schema). Two are event-log profiles
+/// ([`EVENT_LOGS`](Self::EVENT_LOGS), what a sandbox writes); the ledger is another log
+/// family.
 ///
 /// ```
-/// use agentlog_core::schema::SchemaProfile;
-/// let v1: SchemaProfile = "v1".parse()?;
+/// use agentlog_core::schema::Profile;
+/// let v1: Profile = "v1".parse()?;
 /// assert_eq!(v1.envelope_file().id(), "https://agentlog.dev/schema/v1/envelope.json");
 /// assert!(v1.defines("gate_decision"));
 /// assert!(!v1.defines("llm_request")); // a v0 type the reference never writes
-/// assert!(SchemaProfile::V0.defines("llm_request"));
+/// assert!(Profile::V0.defines("llm_request"));
 /// # Ok::<(), agentlog_core::schema::UnknownProfile>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
-pub enum SchemaProfile {
+pub enum Profile {
     /// The seed specification: `llm_request`, `llm_response`, `budget_action`,
     /// `key_injection`.
     #[default]
@@ -85,37 +93,69 @@ pub enum SchemaProfile {
     Ledger,
 }
 
-/// A profile name other than `v0` or `v1`. The message does not repeat the input.
+/// A profile name other than `v0`, `v1` or `ledger`. The message does not repeat the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown schema profile; known: v0, v1, ledger")]
 pub struct UnknownProfile;
 
-impl SchemaProfile {
+impl Profile {
     /// Every profile, oldest first.
-    pub const ALL: [SchemaProfile; 3] =
-        [SchemaProfile::V0, SchemaProfile::V1, SchemaProfile::Ledger];
+    pub const ALL: [Profile; 3] = [Profile::V0, Profile::V1, Profile::Ledger];
+
+    /// The event-log profiles, the ones with an envelope and event types: what a sandbox (and
+    /// agentlog's interceptor) writes.
+    pub const EVENT_LOGS: [Profile; 2] = [Profile::V0, Profile::V1];
 
     /// The name: `v0`, `v1` or `ledger` (what `--profile` takes and [`FromStr`] parses).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
-            SchemaProfile::V0 => "v0",
-            SchemaProfile::V1 => "v1",
-            SchemaProfile::Ledger => "ledger",
+            Profile::V0 => "v0",
+            Profile::V1 => "v1",
+            Profile::Ledger => "ledger",
         }
+    }
+
+    /// Whether this is an event-log profile (one of [`EVENT_LOGS`](Self::EVENT_LOGS)): v0 or
+    /// v1, not the ledger.
+    pub fn is_event_log(self) -> bool {
+        Profile::EVENT_LOGS.contains(&self)
+    }
+
+    /// The event-log profile `event_type` belongs to alone, with its wire name: `Some((V0,
+    /// ..))` for `llm_request`/`llm_response`, `Some((V1, ..))` for the six v1-only types,
+    /// `None` for the types both define and the types neither defines.
+    ///
+    /// ```
+    /// use agentlog_core::event::EventType;
+    /// use agentlog_core::schema::Profile;
+    /// let gate = EventType::from_name("gate_decision");
+    /// assert_eq!(Profile::family_of(&gate), Some((Profile::V1, "gate_decision")));
+    /// assert_eq!(Profile::family_of(&EventType::from_name("budget_action")), None);
+    /// ```
+    pub fn family_of(event_type: &EventType) -> Option<(Profile, &'static str)> {
+        let family = match (event_type.is_v0(), event_type.is_v1()) {
+            (true, false) => Profile::V0,
+            (false, true) => Profile::V1,
+            _ => return None,
+        };
+        let name = family
+            .event_types()
+            .find(|name| *name == event_type.as_str())?;
+        Some((family, name))
     }
 
     /// One line saying what the profile is, for `--help` and reports.
     pub fn description(self) -> &'static str {
         match self {
-            SchemaProfile::V0 => {
+            Profile::V0 => {
                 "the seed specification: llm_request, llm_response, budget_action, key_injection"
             }
-            SchemaProfile::V1 => {
+            Profile::V1 => {
                 "what the reference sandbox writes: http_request, http_response, gate_decision, \
                  route_decision, request_transform, response_transform, budget_action, \
                  key_injection (deprecated)"
             }
-            SchemaProfile::Ledger => {
+            Profile::Ledger => {
                 "the tool-call ledger: one tool_call record per line (no envelope, no event types)"
             }
         }
@@ -125,9 +165,9 @@ impl SchemaProfile {
     /// [`BASE_URI_LEDGER`].
     pub fn base_uri(self) -> &'static str {
         match self {
-            SchemaProfile::V0 => BASE_URI,
-            SchemaProfile::V1 => BASE_URI_V1,
-            SchemaProfile::Ledger => BASE_URI_LEDGER,
+            Profile::V0 => BASE_URI,
+            Profile::V1 => BASE_URI_V1,
+            Profile::Ledger => BASE_URI_LEDGER,
         }
     }
 
@@ -135,9 +175,9 @@ impl SchemaProfile {
     /// [`BUNDLE_ID_LEDGER`].
     pub fn bundle_id(self) -> &'static str {
         match self {
-            SchemaProfile::V0 => BUNDLE_ID,
-            SchemaProfile::V1 => BUNDLE_ID_V1,
-            SchemaProfile::Ledger => BUNDLE_ID_LEDGER,
+            Profile::V0 => BUNDLE_ID,
+            Profile::V1 => BUNDLE_ID_V1,
+            Profile::Ledger => BUNDLE_ID_LEDGER,
         }
     }
 
@@ -145,9 +185,9 @@ impl SchemaProfile {
     /// (for [`Ledger`](Self::Ledger), its one record schema).
     pub fn files(self) -> &'static [SchemaFile] {
         match self {
-            SchemaProfile::V0 => &V0,
-            SchemaProfile::V1 => &V1,
-            SchemaProfile::Ledger => &LEDGER,
+            Profile::V0 => &V0,
+            Profile::V1 => &V1,
+            Profile::Ledger => &LEDGER,
         }
     }
 
@@ -170,6 +210,16 @@ impl SchemaProfile {
     /// Whether this profile defines the event type named `event_type`.
     pub fn defines(self, event_type: &str) -> bool {
         self.event_types().any(|name| name == event_type)
+    }
+
+    /// [`defines`](Self::defines) for a parsed event type, without comparing names: a
+    /// validator asks it of every line.
+    pub fn defines_type(self, event_type: &EventType) -> bool {
+        match self {
+            Profile::V0 => event_type.is_v0(),
+            Profile::V1 => event_type.is_v1(),
+            Profile::Ledger => false,
+        }
     }
 
     /// The file with this short name (`envelope`, an event type) or file name.
@@ -222,7 +272,7 @@ impl SchemaProfile {
         if let Value::Object(map) = &mut root {
             map.insert("$id".into(), Value::String(self.bundle_id().into()));
             let kind = match self {
-                SchemaProfile::Ledger => "record",
+                Profile::Ledger => "record",
                 _ => "event",
             };
             map.insert(
@@ -259,16 +309,16 @@ impl SchemaProfile {
     }
 }
 
-impl fmt::Display for SchemaProfile {
+impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for SchemaProfile {
+impl FromStr for Profile {
     type Err = UnknownProfile;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SchemaProfile::ALL
+        Profile::ALL
             .into_iter()
             .find(|p| p.name() == s)
             .ok_or(UnknownProfile)
@@ -279,7 +329,7 @@ impl FromStr for SchemaProfile {
 #[derive(Clone, Copy, Debug)]
 pub struct SchemaFile {
     /// The profile the file belongs to.
-    pub profile: SchemaProfile,
+    pub profile: Profile,
     /// Short name: `envelope`, an event type, or `tool_call` (the ledger's record).
     pub name: &'static str,
     /// File name under the profile's directory (`schema/v0/`, `schema/v1/`,
@@ -305,7 +355,7 @@ impl SchemaFile {
 macro_rules! schema_file {
     ($profile:ident, $dir:literal, $name:literal) => {
         SchemaFile {
-            profile: SchemaProfile::$profile,
+            profile: Profile::$profile,
             name: $name,
             file: concat!($name, ".json"),
             text: include_str!(concat!("../../../../schema/", $dir, "/", $name, ".json")),
@@ -339,7 +389,7 @@ pub const V1: [SchemaFile; 9] = [
 /// The tool-call ledger's one schema file: the `tool_call` record every ledger line is
 /// checked against.
 pub const LEDGER: [SchemaFile; 1] = [SchemaFile {
-    profile: SchemaProfile::Ledger,
+    profile: Profile::Ledger,
     name: "tool_call",
     file: "tool_call.schema.json",
     text: include_str!("../../../../schema/ledger/v1/tool_call.schema.json"),
@@ -347,12 +397,12 @@ pub const LEDGER: [SchemaFile; 1] = [SchemaFile {
 
 /// The v0 schema file with this short name (`envelope`, `llm_request`, ...) or file name.
 pub fn find(name: &str) -> Option<&'static SchemaFile> {
-    SchemaProfile::V0.find(name)
+    Profile::V0.find(name)
 }
 
 /// The schema of `data` for a v0 event type.
 pub fn for_event_type(event_type: &EventType) -> Option<&'static SchemaFile> {
-    SchemaProfile::V0.for_event_type(event_type)
+    Profile::V0.for_event_type(event_type)
 }
 
 #[cfg(feature = "compile")]
@@ -372,7 +422,7 @@ fn registry() -> Result<&'static Registry<'static>, SchemaError> {
     REGISTRY
         .get_or_init(|| {
             let mut builder = Registry::new();
-            for file in SchemaProfile::ALL.iter().flat_map(|p| p.files()) {
+            for file in Profile::ALL.iter().flat_map(|p| p.files()) {
                 builder = builder
                     .add(file.id(), file.json())
                     .map_err(|e| SchemaError {
@@ -408,7 +458,7 @@ pub fn compile(name: &str, schema: &Value) -> Result<Validator, SchemaError> {
 #[cfg(feature = "compile")]
 fn compiled(file: &'static SchemaFile) -> Result<&'static Validator, SchemaError> {
     type Compiled = OnceLock<Vec<Result<Validator, SchemaError>>>;
-    static CACHE: [Compiled; SchemaProfile::ALL.len()] =
+    static CACHE: [Compiled; Profile::ALL.len()] =
         [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let profile = file.profile;
     // The cache has one slot per profile, in declaration order.
@@ -435,18 +485,18 @@ fn compiled(file: &'static SchemaFile) -> Result<&'static Validator, SchemaError
 #[cfg(feature = "compile")]
 /// The compiled v0 envelope validator (which checks `data` too, by `event_type`).
 pub fn envelope() -> Result<&'static Validator, SchemaError> {
-    SchemaProfile::V0.envelope()
+    Profile::V0.envelope()
 }
 
 #[cfg(feature = "compile")]
 /// The compiled validator of `data` for a v0 event type.
 pub fn data_validator(event_type: &EventType) -> Option<Result<&'static Validator, SchemaError>> {
-    SchemaProfile::V0.data_validator(event_type)
+    Profile::V0.data_validator(event_type)
 }
 
-/// One self-contained schema equivalent to the v0 envelope (see [`SchemaProfile::bundle`]).
+/// One self-contained schema equivalent to the v0 envelope (see [`Profile::bundle`]).
 pub fn bundle() -> Value {
-    SchemaProfile::V0.bundle()
+    Profile::V0.bundle()
 }
 
 #[cfg(test)]
@@ -455,21 +505,21 @@ mod tests {
 
     #[test]
     fn every_file_parses_and_has_its_id() {
-        for profile in SchemaProfile::ALL {
+        for profile in Profile::ALL {
             for file in profile.files() {
                 let json: Value = serde_json::from_str(file.text).expect(file.name);
                 assert_eq!(json["$id"], Value::String(file.id()), "{}", file.name);
                 assert!(file.id().starts_with(profile.base_uri()));
                 assert_eq!(file.profile, profile);
             }
-            let top = if profile == SchemaProfile::Ledger {
+            let top = if profile == Profile::Ledger {
                 "tool_call"
             } else {
                 "envelope"
             };
             assert_eq!(profile.envelope_file().name, top);
         }
-        assert!(SchemaProfile::Ledger.data_files().is_empty());
+        assert!(Profile::Ledger.data_files().is_empty());
     }
 
     #[test]
@@ -477,9 +527,9 @@ mod tests {
         let text = bundle().to_string();
         assert!(!text.contains("\"$ref\":\"llm_"), "{text}");
         assert!(text.contains("#/$defs/key_injection"));
-        let v1 = SchemaProfile::V1.bundle();
+        let v1 = Profile::V1.bundle();
         assert_eq!(v1["$id"], BUNDLE_ID_V1);
-        for name in SchemaProfile::V1.event_types() {
+        for name in Profile::V1.event_types() {
             assert!(v1["$defs"][name].is_object(), "{name} not inlined");
         }
         fn refs(value: &Value, out: &mut Vec<String>) {
@@ -492,7 +542,7 @@ mod tests {
                 _ => {}
             }
         }
-        for profile in SchemaProfile::ALL {
+        for profile in Profile::ALL {
             let mut found = Vec::new();
             refs(&profile.bundle(), &mut found);
             assert_eq!(found.len(), profile.data_files().len(), "{found:?}");
@@ -502,19 +552,19 @@ mod tests {
 
     #[test]
     fn profiles_are_named_and_parsed() {
-        for profile in SchemaProfile::ALL {
-            assert_eq!(profile.name().parse::<SchemaProfile>(), Ok(profile));
+        for profile in Profile::ALL {
+            assert_eq!(profile.name().parse::<Profile>(), Ok(profile));
             assert_eq!(profile.to_string(), profile.name());
         }
-        assert_eq!("v2".parse::<SchemaProfile>(), Err(UnknownProfile));
-        assert_eq!("ledger".parse::<SchemaProfile>(), Ok(SchemaProfile::Ledger));
-        assert_eq!("V1".parse::<SchemaProfile>(), Err(UnknownProfile));
-        assert_eq!(SchemaProfile::default(), SchemaProfile::V0);
+        assert_eq!("v2".parse::<Profile>(), Err(UnknownProfile));
+        assert_eq!("ledger".parse::<Profile>(), Ok(Profile::Ledger));
+        assert_eq!("V1".parse::<Profile>(), Err(UnknownProfile));
+        assert_eq!(Profile::default(), Profile::V0);
     }
 
     #[test]
     fn event_types_are_found_by_name_in_their_profile_only() {
-        let v1 = SchemaProfile::V1;
+        let v1 = Profile::V1;
         let gate = EventType::from_name("gate_decision");
         assert_eq!(
             v1.for_event_type(&gate).map(|f| f.name),
@@ -528,13 +578,13 @@ mod tests {
         );
         // The envelope is a file, not an event type.
         let envelope = EventType::from_name("envelope");
-        for profile in [SchemaProfile::V0, SchemaProfile::V1] {
+        for profile in [Profile::V0, Profile::V1] {
             assert!(profile.for_event_type(&envelope).is_none());
             assert!(!profile.defines("envelope"));
             assert!(profile.find("envelope").is_some());
         }
         // The ledger has no envelope and no event types: its record is found by name only.
-        let ledger = SchemaProfile::Ledger;
+        let ledger = Profile::Ledger;
         assert!(ledger.find("envelope").is_none());
         assert_eq!(ledger.event_types().count(), 0);
         assert!(!ledger.defines("tool_call"));
@@ -556,7 +606,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            SchemaProfile::V0.event_types().collect::<Vec<_>>(),
+            Profile::V0.event_types().collect::<Vec<_>>(),
             EventType::V0
                 .iter()
                 .map(EventType::as_str)

@@ -1,4 +1,6 @@
-//! The events of one exchange, written the way the chosen [`Profile`] defines them.
+//! The events of one exchange, written the way the chosen [`Profile`] defines them: v0 or
+//! v1, the event-log profiles ([`Proxy::new`](super::Proxy::new) refuses any other), so the
+//! code below asks whether the profile is v1 and writes v0's events otherwise.
 //!
 //! | what happened | v0 (the seed) | v1 (the reference's Go writer) |
 //! |---|---|---|
@@ -26,28 +28,7 @@ use super::super::prices::{PriceTable, ServiceTier, Tokens};
 use super::super::usage::Usage;
 use super::forward::RequestBody;
 use super::observe::{End, Observed, Reach};
-use super::{LogUnavailable, State};
-
-/// Which event types the proxy writes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Profile {
-    /// The seed's v0: `llm_request`, `llm_response`, `key_injection` (the default).
-    #[default]
-    V0,
-    /// What the reference's Go writer emits: `http_request`, `http_response`,
-    /// `gate_decision`, `route_decision`, `request_transform`, `response_transform`.
-    V1,
-}
-
-impl Profile {
-    /// `v0` or `v1`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::V0 => "v0",
-            Profile::V1 => "v1",
-        }
-    }
-}
+use super::{LogUnavailable, Profile, State};
 
 /// The action of a v1 `request_transform` for a refused leak.
 const LEAK_BLOCKED: &str = "leak_blocked";
@@ -83,9 +64,9 @@ impl State {
         tag: &'static str,
     ) -> Result<(), LogUnavailable> {
         match self.profile {
-            Profile::V0 => self.emit_all(events.into_iter().map(|e| injection_record(e, tag))),
             Profile::V1 if events.is_empty() => Ok(()),
             Profile::V1 => self.emit(Record::new(transform_of(&events, host))),
+            _ => self.emit_all(events.into_iter().map(|e| injection_record(e, tag))),
         }
     }
 
@@ -96,7 +77,6 @@ impl State {
             return;
         };
         let _ = match self.profile {
-            Profile::V0 => self.emit_all(leaks.into_iter().map(|e| injection_record(e, tag))),
             Profile::V1 => {
                 let names: Vec<&str> = leaks.iter().map(|l| l.secret_name.as_str()).collect();
                 self.emit(Record::new(RequestTransform {
@@ -105,6 +85,7 @@ impl State {
                     reason: format!("placeholder of {} not allowed for {host}", names.join(", ")),
                 }))
             }
+            _ => self.emit_all(leaks.into_iter().map(|e| injection_record(e, tag))),
         };
     }
 
@@ -120,8 +101,8 @@ impl State {
         tag: &'static str,
     ) -> Result<(), LogUnavailable> {
         let record = match self.profile {
-            Profile::V0 => Record::new(LlmRequest::from(request)),
             Profile::V1 => Record::new(request),
+            _ => Record::new(LlmRequest::from(request)),
         };
         self.emit(record.tag(tag))
     }
@@ -157,8 +138,8 @@ impl State {
             _ => String::new(),
         };
         let mut record = match self.profile {
-            Profile::V0 => Record::new(response),
             Profile::V1 => Record::new(HttpResponse::from(response)),
+            _ => Record::new(response),
         }
         .tag(tag);
         if end != End::Complete {

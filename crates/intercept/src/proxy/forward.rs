@@ -212,14 +212,15 @@ impl Exchange {
         llm: bool,
     ) -> Self {
         let path = match profile {
-            Profile::V0 => match parts.uri.path() {
-                "" => "/".to_owned(),
-                p => p.to_owned(),
-            },
             // Go's `URL.Path`, which the reference writes, is percent-decoded.
             Profile::V1 => percent_encoding::percent_decode_str(parts.uri.path())
                 .decode_utf8_lossy()
                 .into_owned(),
+            // v0 (the only other profile `Proxy::new` accepts).
+            _ => match parts.uri.path() {
+                "" => "/".to_owned(),
+                p => p.to_owned(),
+            },
         };
         let routed_to = if destination.host == target.host && destination.https() == target.https {
             String::new()

@@ -62,7 +62,7 @@ use agentlog_core::event::EventData;
 use agentlog_core::secrets::HostPattern;
 use lifecycle::Lifecycle;
 
-pub use events::Profile;
+pub use agentlog_core::schema::Profile;
 pub use lifecycle::ShutdownReport;
 
 /// Time limits on both sides of the proxy.
@@ -172,7 +172,8 @@ pub struct ProxyConfig {
     pub on_log_error: LogErrorPolicy,
     /// Inject secrets into cleartext `http://` requests too (off: only inside TLS).
     pub allow_cleartext_injection: bool,
-    /// Which event types are written (`--profile`).
+    /// Which event types are written (`--profile`): an event-log profile, v0 or v1
+    /// ([`Profile::EVENT_LOGS`]); [`Proxy::new`] refuses any other.
     pub profile: Profile,
     /// The host allowlist (`--allow-host`; v1 only).
     pub gate: HostGate,
@@ -215,6 +216,10 @@ pub enum ProxyError {
     /// The upstream TLS configuration was refused.
     #[error("upstream TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
+    /// The profile is not an event-log profile (the ledger): the proxy writes events, v0's
+    /// or v1's.
+    #[error("profile {0} is not an event log: the proxy writes the events of v0 or v1")]
+    NotAnEventLog(Profile),
     /// A host gate or routes were given with the v0 profile, which has no event for them.
     #[error(
         "--allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)"
@@ -337,6 +342,9 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Builds the proxy (and its upstream client) from `config`.
     pub fn new(config: ProxyConfig) -> Result<Self, ProxyError> {
+        if !config.profile.is_event_log() {
+            return Err(ProxyError::NotAnEventLog(config.profile));
+        }
         if config.profile == Profile::V0 && (config.gate.is_active() || config.routes.is_active()) {
             return Err(ProxyError::NeedsV1);
         }
@@ -490,5 +498,25 @@ async fn accept_loop(
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The proxy writes an event log: the one profile type admits the ledger too, and the
+    /// proxy refuses it before anything starts.
+    #[test]
+    fn a_profile_that_is_not_an_event_log_is_refused() {
+        let emitter = Emitter::new("vm-1", "test", Vec::new()).expect("emitter");
+        let ca = Arc::new(CertAuthority::generate().expect("ca"));
+        let mut config = ProxyConfig::new(emitter, ca);
+        config.profile = Profile::Ledger;
+        let err = Proxy::new(config).err();
+        assert!(
+            matches!(err, Some(ProxyError::NotAnEventLog(Profile::Ledger))),
+            "{err:?}"
+        );
     }
 }

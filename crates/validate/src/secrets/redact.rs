@@ -27,7 +27,9 @@ use super::scan::{SecretHit, SecretScanner};
 pub const WITHHELD: &str = "[redacted]";
 
 /// Withholds text that carries a secret (supplied or a well-known format) in any encoding.
-#[derive(Clone, Debug)]
+/// Its `Debug` shows the scanner (names and counts) and whether the detector is on, never
+/// a text it judged.
+#[derive(Clone)]
 pub struct Redactor {
     scanner: SecretScanner,
     /// The line check's detector (prefixes start a word).
@@ -37,6 +39,15 @@ pub struct Redactor {
     /// Decisions on short texts already judged: a report repeats the same messages, keys
     /// and pointers thousands of times, and each judgement decodes and scans.
     memo: Arc<Mutex<HashMap<Box<[u8]>, bool>>>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redactor")
+            .field("scanner", &self.scanner)
+            .field("detector", &self.detector.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Texts up to this many bytes have their decision remembered.
@@ -270,6 +281,34 @@ impl Redactor {
             }
             _ => 0,
         }
+    }
+
+    /// `text` with every supplied secret written in it (the value, or a fixed form of it: see
+    /// [`SecretScanner::occurrences`]) replaced by `label(name)` of that secret, for a
+    /// harness that shows which secret stood where (`<secret NAME>`); borrowed when there is
+    /// none. The search is the scanner's: a secret only an escaping hides is left to
+    /// [`leaks`](Self::leaks) and the output gate.
+    pub fn replace_secrets<'a>(
+        &self,
+        text: &'a str,
+        label: impl Fn(&str) -> String,
+    ) -> Cow<'a, str> {
+        let found = self.scanner.occurrences(text.as_bytes());
+        if found.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(text.len());
+        let mut at = 0;
+        for (span, secret) in found {
+            out.extend_from_slice(bytes.get(at..span.start).unwrap_or_default());
+            out.extend_from_slice(label(self.scanner.name(secret)).as_bytes());
+            at = span.end;
+        }
+        out.extend_from_slice(bytes.get(at..).unwrap_or_default());
+        // A form that is not UTF-8 itself (UTF-16 of a non-ASCII value) may have been cut
+        // out of the middle of a character: what is left of it is shown as U+FFFD.
+        Cow::Owned(String::from_utf8_lossy(&out).into_owned())
     }
 
     /// `text` itself when it carries no secret, else [`WITHHELD`].
@@ -660,6 +699,37 @@ pub fn plain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replace_secrets_names_each_value_where_it_stands() {
+        use crate::secrets::{Secret, SecretValue};
+        let secret = |name: &str, value: &str| {
+            Secret::new(name.to_owned(), SecretValue::new(value.to_owned()), vec![])
+        };
+        let secrets = [
+            secret("LONG", "sk-aaaa-bbbb-1234"),
+            secret("SHORT", "sk-aaaa-bbbb"),
+            secret("OTHER", "hunter2-value"),
+        ];
+        let redactor = Redactor::new(SecretScanner::new(&secrets).expect("scanner"), None);
+        let label = |name: &str| format!("<secret {name}>");
+        let text = "a sk-aaaa-bbbb-1234 b sk-aaaa-bbbb c hunter2-value d";
+        assert_eq!(
+            redactor.replace_secrets(text, label),
+            "a <secret LONG> b <secret SHORT> c <secret OTHER> d"
+        );
+        // A fixed form is named too: the value's hex.
+        let hex: String = "hunter2-value"
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(redactor.replace_secrets(&hex, label), "<secret OTHER>");
+        assert!(matches!(
+            redactor.replace_secrets("clean", label),
+            Cow::Borrowed("clean")
+        ));
+        assert!(!format!("{redactor:?}").contains("hunter2"));
+    }
 
     #[test]
     fn exponent_forms_expand_to_the_digits_they_stand_for() {

@@ -58,7 +58,7 @@
 //! counts) and never reports one: hits name the secret and the encoding.
 
 use std::fmt;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 
 use std::sync::Arc;
 
@@ -514,7 +514,7 @@ impl SecretScanner {
             return Coverage::Complete;
         }
         let start = out.len();
-        let _ = self.search(text, None, &mut |hit| {
+        let _ = self.search(text, None, &mut |hit, _| {
             if !out.contains(&hit) {
                 out.push(hit);
             }
@@ -524,7 +524,7 @@ impl SecretScanner {
             return Coverage::Complete;
         }
         let (_, coverage) = decode::walk(text, self.options, &mut |chain, view| {
-            let _ = self.search(view, Some(chain), &mut |hit| {
+            let _ = self.search(view, Some(chain), &mut |hit, _| {
                 let here = out.get(start..).unwrap_or(&[]);
                 if !here.iter().any(|h| h.secret == hit.secret) && !out.contains(&hit) {
                     out.push(hit);
@@ -557,7 +557,7 @@ impl SecretScanner {
         if self.tables.is_none() {
             return (false, Coverage::Complete);
         }
-        let mut first = |_| ControlFlow::Break(());
+        let mut first = |_, _| ControlFlow::Break(());
         if self.search(text, None, &mut first).is_break() {
             return (true, Coverage::Complete);
         }
@@ -575,13 +575,36 @@ impl SecretScanner {
         !hits.is_empty() && (0..self.names.len()).all(|s| hits.iter().any(|h| h.secret == s))
     }
 
+    /// Every place a fixed form of a secret (the value, its hex, its base64, its UTF-16, ...)
+    /// is written in `text` itself, not under an escaping: the bytes it covers and the index
+    /// of the secret, in text order. An occurrence that starts inside an earlier one is left
+    /// out; of two that start together, the longer is kept. For showing which secret stood
+    /// where ([`Redactor::replace_secrets`](super::redact::Redactor::replace_secrets)).
+    pub fn occurrences(&self, text: &[u8]) -> Vec<(Range<usize>, usize)> {
+        let mut found = Vec::new();
+        let _ = self.search(text, None, &mut |hit, at| {
+            found.push((at, hit.secret));
+            ControlFlow::Continue(())
+        });
+        found.sort_by_key(|(at, _)| (at.start, std::cmp::Reverse(at.end)));
+        let mut end = 0;
+        found.retain(|(at, _)| {
+            let keep = at.start >= end;
+            if keep {
+                end = at.end;
+            }
+            keep
+        });
+        found
+    }
+
     /// Runs the prefix lookup over one text (the input or a view made by `chain`) and hands
-    /// every verified hit to `each`.
+    /// every verified hit, with the bytes of `text` it covers, to `each`.
     fn search(
         &self,
         text: &[u8],
         chain: Option<&Chain>,
-        each: &mut dyn FnMut(SecretHit) -> ControlFlow<()>,
+        each: &mut dyn FnMut(SecretHit, Range<usize>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let Some(tables) = &self.tables else {
             return ControlFlow::Continue(());
@@ -602,10 +625,11 @@ impl SecretScanner {
                     Some(chain) if chain.base64_only() && !encoding.is_base64() => continue,
                     Some(chain) => chain.report(encoding),
                 };
-                each(SecretHit {
+                let hit = SecretHit {
                     secret: pattern.secret,
                     encoding,
-                })?;
+                };
+                each(hit, start..start + bytes.len())?;
             }
             ControlFlow::Continue(())
         };

@@ -1,10 +1,12 @@
 //! No secret value in any output: every string a report copies from a log passes through the
-//! validator's [`Redactor`] before an output sees it.
+//! validator's [`Redactor`] before an output sees it. This module is not a redactor of its
+//! own: it applies that one to the analysis's aggregates ([`Withhold`]), and decides nothing
+//! the redactor does not.
 //!
 //! The analysis reads names out of logs (tools, agents, error classes, risk flags, hosts,
 //! models, secret names, plugins, reasons, file names) and prints them. A log may carry a
 //! credential in any of those fields, by mistake or on purpose, so [`Analyzer::finish`]
-//! hands the aggregates' reports to [`Redact::redact`] before the findings are drawn from them
+//! hands the aggregates' reports to [`Withhold::withhold`] before the findings are drawn from them
 //! and before text, JSON or HTML can format them. The redactor is the validator's own
 //! ([`agentlog_validate::Options::redactor`]): the same scanner of supplied secrets, in every
 //! encoding it knows, and the same built-in detector of well-known credential formats, so
@@ -42,9 +44,9 @@ use crate::sandbox::{
 use crate::timeline::{Series, TimelineReport};
 
 /// Text of a report that may have come from a log, withheld where it carries a secret.
-pub(crate) trait Redact {
+pub(crate) trait Withhold {
     /// Replaces every part of `self` that carries a secret `redactor` finds.
-    fn redact(&mut self, redactor: &Redactor);
+    fn withhold(&mut self, redactor: &Redactor);
 }
 
 /// The text a name is shown as, when it is not shown as it is: [`WITHHELD`](agentlog_validate::secrets::redact::WITHHELD) for a name that
@@ -60,49 +62,49 @@ fn replacement(name: &str, redactor: &Redactor) -> Option<String> {
     }
 }
 
-impl Redact for String {
-    fn redact(&mut self, redactor: &Redactor) {
+impl Withhold for String {
+    fn withhold(&mut self, redactor: &Redactor) {
         if let Some(shown) = replacement(self, redactor) {
             *self = shown;
         }
     }
 }
 
-impl<T: Redact> Redact for Option<T> {
-    fn redact(&mut self, redactor: &Redactor) {
+impl<T: Withhold> Withhold for Option<T> {
+    fn withhold(&mut self, redactor: &Redactor) {
         if let Some(inner) = self {
-            inner.redact(redactor);
+            inner.withhold(redactor);
         }
     }
 }
 
-impl<T: Redact> Redact for Vec<T> {
-    fn redact(&mut self, redactor: &Redactor) {
+impl<T: Withhold> Withhold for Vec<T> {
+    fn withhold(&mut self, redactor: &Redactor) {
         for item in self {
-            item.redact(redactor);
+            item.withhold(redactor);
         }
     }
 }
 
 /// Counts by name: withheld names are added up under [`WITHHELD`](agentlog_validate::secrets::redact::WITHHELD).
-impl Redact for BTreeMap<String, u64> {
-    fn redact(&mut self, redactor: &Redactor) {
+impl Withhold for BTreeMap<String, u64> {
+    fn withhold(&mut self, redactor: &Redactor) {
         if !self.keys().any(|k| replacement(k, redactor).is_some()) {
             return;
         }
         for (mut key, n) in std::mem::take(self) {
-            key.redact(redactor);
+            key.withhold(redactor);
             *self.entry(key).or_default() += n;
         }
     }
 }
 
-/// Runs [`Redact::redact`] on the listed fields of a struct.
-macro_rules! redact_fields {
+/// Runs [`Withhold::withhold`] on the listed fields of a struct.
+macro_rules! withhold_fields {
     ($type:ty: $($field:ident),+) => {
-        impl Redact for $type {
-            fn redact(&mut self, redactor: &Redactor) {
-                $(self.$field.redact(redactor);)+
+        impl Withhold for $type {
+            fn withhold(&mut self, redactor: &Redactor) {
+                $(self.$field.withhold(redactor);)+
             }
         }
     };
@@ -111,26 +113,26 @@ macro_rules! redact_fields {
 // Every field of text that can come from a log. Times are formatted by the analysis from
 // `ts` values, and a `ts` that carries a secret was dropped when its line was read
 // (`record::Raw::withhold_secret_numbers`), so no time stands for a secret.
-redact_fields!(LedgerReport: risk_events_by_type, by_status, failures, denials, risk_flags, spikes, tools, timeline);
-redact_fields!(FailureRow: tool, error_class);
-redact_fields!(DenialRow: agent, tool, flags);
-redact_fields!(FlagRow: flag);
-redact_fields!(Spike: flag);
-redact_fields!(ToolRow: tool, by_status);
-redact_fields!(SandboxReport: by_event_type, by_model_host, injections, transforms, leaks_blocked, gates, budget_actions, errors, latency_by_host, latency_by_model, timeline);
-redact_fields!(ModelHostRow: model, host, cost_by_source);
-redact_fields!(InjectionRow: secret_name, host, by_action);
-redact_fields!(TransformRow: plugin, host, action);
-redact_fields!(LeakRow: secret_name, host);
-redact_fields!(GateRow: plugin, host, reasons);
-redact_fields!(HostErrorRow: host, by_status);
-redact_fields!(LatencyRow: name);
-redact_fields!(Series: group, key);
+withhold_fields!(LedgerReport: risk_events_by_type, by_status, failures, denials, risk_flags, spikes, tools, timeline);
+withhold_fields!(FailureRow: tool, error_class);
+withhold_fields!(DenialRow: agent, tool, flags);
+withhold_fields!(FlagRow: flag);
+withhold_fields!(Spike: flag);
+withhold_fields!(ToolRow: tool, by_status);
+withhold_fields!(SandboxReport: by_event_type, by_model_host, injections, transforms, leaks_blocked, gates, budget_actions, errors, latency_by_host, latency_by_model, timeline);
+withhold_fields!(ModelHostRow: model, host, cost_by_source);
+withhold_fields!(InjectionRow: secret_name, host, by_action);
+withhold_fields!(TransformRow: plugin, host, action);
+withhold_fields!(LeakRow: secret_name, host);
+withhold_fields!(GateRow: plugin, host, reasons);
+withhold_fields!(HostErrorRow: host, by_status);
+withhold_fields!(LatencyRow: name);
+withhold_fields!(Series: group, key);
 
 /// Series whose names become the same are added up, and the series stay sorted by group
 /// and key.
-impl Redact for TimelineReport {
-    fn redact(&mut self, redactor: &Redactor) {
+impl Withhold for TimelineReport {
+    fn withhold(&mut self, redactor: &Redactor) {
         if !self.series.iter().any(|s| {
             replacement(&s.group, redactor).is_some() || replacement(&s.key, redactor).is_some()
         }) {
@@ -138,7 +140,7 @@ impl Redact for TimelineReport {
         }
         let mut merged: Vec<Series> = Vec::with_capacity(self.series.len());
         for mut series in std::mem::take(&mut self.series) {
-            series.redact(redactor);
+            series.withhold(redactor);
             let same = merged
                 .iter_mut()
                 .find(|m| m.group == series.group && m.key == series.key);
@@ -157,13 +159,13 @@ impl Redact for TimelineReport {
 }
 
 /// A file label that carries a secret is withheld as the validator withholds it.
-impl Redact for FileSummary {
-    fn redact(&mut self, redactor: &Redactor) {
+impl Withhold for FileSummary {
+    fn withhold(&mut self, redactor: &Redactor) {
         if redactor.shows_value(&self.path) {
             WITHHELD_PATH.clone_into(&mut self.path);
         } else {
-            self.path.redact(redactor);
+            self.path.withhold(redactor);
         }
-        self.note.redact(redactor);
+        self.note.withhold(redactor);
     }
 }

@@ -10,8 +10,8 @@
 
 use serde_json::Value;
 
-use super::Rule;
-use super::check::{Checker, ChunkResult, escape_pointer_token};
+use super::{Checker, ChunkResult, escape_pointer_token};
+use crate::Rule;
 use crate::secrets::decode::Coverage;
 use crate::secrets::detect::{Detector, Kind};
 use crate::secrets::scan::{SecretHit, SecretScanner};
