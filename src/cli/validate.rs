@@ -14,7 +14,7 @@ use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 /// How to treat event types the profile does not define.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum UnknownTypes {
+pub(super) enum UnknownTypes {
     /// `event_type.unknown` is an error (fails the run).
     #[default]
     Error,
@@ -25,7 +25,7 @@ pub enum UnknownTypes {
 
 /// The profile to validate against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProfileArg {
+pub(super) enum ProfileArg {
     /// Per file: a ledger when its first JSON object is a ledger record, else from its event
     /// types: the family of the first v0-only (llm_request, llm_response) or v1-only type; v0
     /// when there is none. Mixing both, or an event log and ledger records, is profile.mixed.
@@ -53,7 +53,7 @@ pub enum ProfileArg {
 /// 2 usage or I/O error. An input with no events, or a directory without logs, is an error
 /// unless --allow-empty.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Files, directories or `-` (stdin).
     #[arg(value_name = "PATH|-", required = true)]
     pub paths: Vec<PathBuf>,
@@ -155,7 +155,7 @@ impl Progress for Bars {
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     if let Err(e) = check_stdin_once(&args.paths) {
         return fail(e);
     }
