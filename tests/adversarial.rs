@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 #![allow(clippy::disallowed_macros)] // the suite prints its seed for its runner, not through the CLI's output gate.
 //! An attacker's test suite of our own (issue 19, item 5): generated attacks on every command
 //! and every format, against the promise that no secret value is printed.

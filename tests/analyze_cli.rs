@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! `agentlog analyze` from the outside: exit codes, both families, the real logs, gzip and
 //! stdin inputs, and the HTML page rendered in headless Chromium.

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The validator harness (`agentlog conformance [validate]`) as a user runs it: the built
 //! binary, from a directory that holds no cases (they are embedded), against the reference,
 //! the reference as an external command, and ports that are wrong in known ways. Every

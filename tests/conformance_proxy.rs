@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! `agentlog conformance proxy`: the interceptor harness passes our own proxy (`--self`) and
 //! fails, naming the scenarios, a port that does not conform. Every scenario count and set
 //! is derived from the embedded manifest and the scenario files, so adding a scenario needs

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Endless inputs stop: `/dev/zero` (one line without end) and gzip decompression bombs, for
 //! `agentlog validate` and `agentlog analyze`. Each run has a timeout: a hang fails the test.
 //! A line without end is skipped up to 4 times the line limit (16 MiB), then reading stops

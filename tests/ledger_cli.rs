@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! `agentlog ledger` and `agentlog schema --profile ledger` from the outside: records written
 //! by the binary are valid and land in their day's file even when many processes write
 //! across midnight; errors have the documented exit codes, say what and where, and never

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The kit's core promise, as a property: a secret placed anywhere in a log (a value, a key, the
 //! run id, the summary, a tag, the event type, an envelope key, the file name), in any encoding
 //! the validator supports, is reported, and no output format, no stderr line and no message

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! `agentlog proxy` as operators run it, as a real process: signals, a full disk, the
 //! open-file limit, secret scopes and the CA directory checks. The upstream is the test
 //! kit's TLS fixture in this process; the proxy reaches it through `--connect-to`.

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The proof that the conformance kit works for a port in another language: the Python port
 //! in `examples/ports/python/` (standard library only) passes both harnesses, run as a port
 //! author runs them, with what it does not support declared in its own lists.

@@ -13,7 +13,7 @@ use super::{EXIT_OK, fail};
 
 /// Output format of the report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutFormat {
+pub(super) enum OutFormat {
     /// Tables and findings for a terminal.
     #[default]
     Text,
@@ -41,7 +41,7 @@ pub enum OutFormat {
 /// validator knows) or a well-known credential format is shown as `[redacted]`, exactly as
 /// `agentlog validate` withholds it. Exit codes: 0 success, 2 usage or I/O error.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Files, directories or `-` (stdin).
     #[arg(value_name = "PATH|-", required = true)]
     pub paths: Vec<PathBuf>,
@@ -115,7 +115,7 @@ fn write_report(
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return fail("`-` (standard input) may be given only once");
     }

@@ -56,7 +56,7 @@ fn demo_secrets() -> [String; 2] {
 /// also shows its host gate (only the two API hosts are allowed: a request to `localhost`
 /// is refused) and a route (Anthropic requests go to a local mock "inference server").
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Directory for events.jsonl (default: a new temporary directory, kept).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -68,7 +68,7 @@ pub struct Args {
 }
 
 /// Runs the demo.
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     // The demo's own secrets are what its output must never show.
     let secrets: Vec<Secret> = demo_secrets()
         .iter()

@@ -9,7 +9,7 @@
 use tracing_subscriber::EnvFilter;
 
 /// Installs the subscriber; `verbose` is the number of `-v`, `quiet` whether `-q` was given.
-pub fn init(verbose: u8, quiet: bool) {
+pub(super) fn init(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",

@@ -25,7 +25,7 @@ use super::{EXIT_OK, fail};
 /// appended as one line. For the four v0 types `--data` must match the type's schema and
 /// `--summary` defaults to the reference summary.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Log file to append to [default: <data dir>/agentlog/logs/<RUN_ID>/events.jsonl].
     #[arg(long, value_name = "PATH")]
     event_log: Option<PathBuf>,
@@ -232,7 +232,7 @@ fn pointer_or_root(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     let record = match build_record(&args) {
         Ok(r) => r,
         Err(e) => return fail(e),

@@ -30,7 +30,7 @@ const EXIT_FAILURE: u8 = 1;
 ///
 /// Exit codes: 0 success, 1 the ledger could not be written or retained, 2 usage error.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -139,7 +139,7 @@ struct RetainArgs {
     dry_run: bool,
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     match args.command {
         Command::Log(args) => log(*args),
         Command::Retain(args) => retain_dir(args),

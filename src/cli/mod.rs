@@ -10,7 +10,7 @@ mod demo;
 mod diagnostics;
 mod emit;
 mod ledger;
-pub mod output;
+pub(crate) mod output;
 mod profile_arg;
 mod proxy;
 mod schema;
@@ -24,11 +24,11 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 /// Exit code for success.
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit code when a check found error-level problems.
-pub const EXIT_FINDINGS: u8 = 1;
+pub(crate) const EXIT_FINDINGS: u8 = 1;
 /// Exit code for usage and I/O errors.
-pub const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 /// agentlog: specification and conformance kit for AI-agent sandbox event logs.
 ///
@@ -67,7 +67,7 @@ enum Command {
 }
 
 /// Parses the command line and runs the subcommand.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version: clap's output as it is.
@@ -116,7 +116,7 @@ fn closing(code: u8) -> u8 {
 }
 
 /// Runs an async subcommand on a multi-threaded tokio runtime.
-pub fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
+pub(crate) fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -128,12 +128,15 @@ pub fn block_on(command: impl std::future::Future<Output = u8>) -> u8 {
 
 /// Writes `text` to stdout. A reader that stopped early (`| head`) is not an error: the exit
 /// code still tells the outcome. Any other failure (a full disk behind a redirect) is.
-pub fn print_stdout(text: &str) -> Result<(), String> {
+pub(crate) fn print_stdout(text: &str) -> Result<(), String> {
     print_stdout_as(text, agentlog_validate::gate::Style::Text)
 }
 
 /// [`print_stdout`] for a document in `style` (JSON, XML): the gate escapes in its syntax.
-pub fn print_stdout_as(text: &str, style: agentlog_validate::gate::Style) -> Result<(), String> {
+pub(crate) fn print_stdout_as(
+    text: &str,
+    style: agentlog_validate::gate::Style,
+) -> Result<(), String> {
     let mut out = output::stdout(style);
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -145,12 +148,12 @@ pub fn print_stdout_as(text: &str, style: agentlog_validate::gate::Style) -> Res
 
 /// [`EXIT_OK`] once a command's output is written ([`print_stdout`]); a failed write is an
 /// error.
-pub fn printed(result: Result<(), String>) -> u8 {
+pub(crate) fn printed(result: Result<(), String>) -> u8 {
     result.map_or_else(fail, |()| EXIT_OK)
 }
 
 /// Prints an error in the one format every subcommand uses and returns [`EXIT_ERROR`].
-pub fn fail(message: impl std::fmt::Display) -> u8 {
+pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
     output::errln!("agentlog: error: {message}");
     EXIT_ERROR
 }

@@ -33,7 +33,7 @@ fn slot() -> &'static RwLock<Gate> {
 
 /// Makes `redactor` the gate of every output from now on (the count of lines withheld goes
 /// on).
-pub fn install(redactor: Redactor) {
+pub(crate) fn install(redactor: Redactor) {
     let gate = gate().with_redactor(redactor);
     match slot().write() {
         Ok(mut slot) => *slot = gate,
@@ -44,7 +44,7 @@ pub fn install(redactor: Redactor) {
 /// Installs a gate for `secrets` and the built-in detector (the proxy's and the demo's own
 /// secrets). A value too short to watch for without matching everywhere cannot be gated;
 /// such secrets are left out and their names returned, for the caller to warn about.
-pub fn install_secrets(secrets: &[Secret]) -> Vec<String> {
+pub(crate) fn install_secrets(secrets: &[Secret]) -> Vec<String> {
     let (watched, short): (Vec<&Secret>, Vec<&Secret>) = secrets
         .iter()
         .partition(|s| s.expose().len() >= MIN_SECRET_LEN);
@@ -60,7 +60,7 @@ pub fn install_secrets(secrets: &[Secret]) -> Vec<String> {
 /// can read from the raw arguments: every `--secret NAME=VALUE`, `--secret-env NAME` and
 /// `--secrets-file FILE` that parses. A refused argument may be one of those values typed in
 /// the wrong place.
-pub fn install_from_args(args: &[String]) {
+pub(crate) fn install_from_args(args: &[String]) {
     let mut secrets = Vec::new();
     let mut words = args.iter().peekable();
     while let Some(word) = words.next() {
@@ -96,7 +96,7 @@ pub fn install_from_args(args: &[String]) {
 }
 
 /// The gate in force.
-pub fn gate() -> Gate {
+pub(crate) fn gate() -> Gate {
     match slot().read() {
         Ok(gate) => gate.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
@@ -104,23 +104,23 @@ pub fn gate() -> Gate {
 }
 
 /// How many lines of output were withheld in this process.
-pub fn withheld() -> u64 {
+pub(crate) fn withheld() -> u64 {
     gate().withheld()
 }
 
 /// One value taken from input, as every output shows it: `[redacted]` when it carries a
 /// secret (as written, decoded, or as a terminal shows it), else escaped to one line.
-pub fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     gate().redactor().shown(text).into_owned()
 }
 
 /// Standard output behind the gate, escaping in `style`.
-pub fn stdout(style: Style) -> GatedWriter<io::StdoutLock<'static>> {
+pub(crate) fn stdout(style: Style) -> GatedWriter<io::StdoutLock<'static>> {
     gate().writer(io::stdout().lock(), style)
 }
 
 /// Standard error behind the gate (text).
-pub fn stderr() -> GatedWriter<io::Stderr> {
+pub(crate) fn stderr() -> GatedWriter<io::Stderr> {
     gate().writer(io::stderr(), Style::Text)
 }
 
@@ -131,7 +131,7 @@ pub fn stderr() -> GatedWriter<io::Stderr> {
 /// is followed (the file it points to is replaced, the link stays), an existing file keeps
 /// its permissions, and a path that is not a regular file (`/dev/null`, a FIFO, a terminal)
 /// is written in place: it cannot be replaced, and must not be.
-pub fn write_file(
+pub(crate) fn write_file(
     path: &Path,
     style: Style,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -185,7 +185,7 @@ fn write_file_behind(
 /// Refuses an output file that is one of the logs `inputs` lead to (a file given, or one a
 /// directory walk reads): the report would replace the log it reports on. Named by the
 /// argument's position only.
-pub fn refuse_input_as_output(output: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+pub(crate) fn refuse_input_as_output(output: &Path, inputs: &[PathBuf]) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt as _;
     let Ok(out) = std::fs::metadata(output) else {
         return Ok(());
@@ -213,19 +213,19 @@ pub fn refuse_input_as_output(output: &Path, inputs: &[PathBuf]) -> Result<(), S
 }
 
 /// Whether standard error is a terminal (progress bars are drawn only there).
-pub fn stderr_is_terminal() -> bool {
+pub(crate) fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
 }
 
 /// Writes formatted text and a line break to stderr through the gate; a failed write to
 /// stderr has nowhere to be reported.
-pub fn err_line(args: fmt::Arguments<'_>) {
+pub(crate) fn err_line(args: fmt::Arguments<'_>) {
     let mut err = stderr();
     let _ = writeln!(err, "{args}").and_then(|()| err.flush());
 }
 
 /// Writes formatted text and a line break to stdout through the gate.
-pub fn out_line(args: fmt::Arguments<'_>) -> io::Result<()> {
+pub(crate) fn out_line(args: fmt::Arguments<'_>) -> io::Result<()> {
     let mut out = stdout(Style::Text);
     writeln!(out, "{args}")?;
     out.flush()
@@ -248,13 +248,13 @@ macro_rules! errln {
 pub(crate) use {errln, outln};
 
 /// The writer `tracing` formats each event into: stderr behind the gate.
-pub fn tracing_writer() -> GatedWriter<io::Stderr> {
+pub(crate) fn tracing_writer() -> GatedWriter<io::Stderr> {
     stderr()
 }
 
 /// A progress bar's drawing target: stderr behind the gate, so a file label on a bar is
 /// judged like every other output.
-pub fn progress_target() -> indicatif::ProgressDrawTarget {
+pub(crate) fn progress_target() -> indicatif::ProgressDrawTarget {
     indicatif::ProgressDrawTarget::term_like(Box::new(GatedTerm {
         term: console::Term::stderr(),
     }))
@@ -307,7 +307,7 @@ impl indicatif::TermLike for GatedTerm {
 /// prefixes of its messages, and a small report in every format of `validate` and `analyze`
 /// (headings, keys, rule texts, SARIF and JUnit skeletons, the HTML page and its script).
 /// A secret whose value is in here could not be kept out of the output.
-pub fn own_texts() -> String {
+pub(crate) fn own_texts() -> String {
     use agentlog_validate::gate::{WITHHELD_COMMAND, WITHHELD_LINE};
     use agentlog_validate::report::{self, Format};
     let mut own = [

@@ -30,7 +30,7 @@ use super::{EXIT_ERROR, EXIT_OK, fail};
 /// a second proxy on the same log refuses to start. Durations are written `30s`, `500ms`,
 /// `2m`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -119,7 +119,7 @@ pub struct Args {
 
 /// Prices and the budget gate, shared by `proxy` and `demo`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct SpendArgs {
+pub(super) struct SpendArgs {
     /// Refuse (429, `budget_action` blocked) any LLM request that could take this run's spend
     /// past LIMIT US dollars: each request's worst case is reserved before it is forwarded and
     /// its real cost settled when it ends. Spend already in the event log counts (a restart
@@ -151,7 +151,7 @@ fn fraction(s: &str) -> Result<f64, String> {
 
 impl SpendArgs {
     /// The price table: the built-in one, overridden by `--prices`.
-    pub fn price_table(&self) -> Result<PriceTable, u8> {
+    pub(super) fn price_table(&self) -> Result<PriceTable, u8> {
         let builtin = PriceTable::builtin();
         match &self.prices {
             None => Ok(builtin),
@@ -164,7 +164,7 @@ impl SpendArgs {
 
     /// The budget, its spend restored from `log` (the run's own event log and its rotated
     /// files).
-    pub fn budget(&self, log: Option<&std::path::Path>) -> Result<Option<Arc<Budget>>, u8> {
+    pub(super) fn budget(&self, log: Option<&std::path::Path>) -> Result<Option<Arc<Budget>>, u8> {
         let Some(limit) = self.budget_usd else {
             return Ok(None);
         };
@@ -239,7 +239,7 @@ fn random_run_id() -> String {
 }
 
 /// Runs the proxy until SIGTERM or SIGINT.
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     super::block_on(serve(args))
 }
 

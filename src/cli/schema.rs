@@ -12,7 +12,7 @@ use agentlog_validate::gate::Style;
 /// `key_injection`; v1 has `http_request`, `http_response`, `gate_decision`, `route_decision`,
 /// `request_transform`, `response_transform`, `budget_action`, `key_injection` (deprecated).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Which schema to print: `envelope` or an event type of the profile (see --list).
     #[arg(value_name = "NAME", conflicts_with_all = ["bundle", "list"])]
     name: Option<String>,
@@ -36,7 +36,7 @@ fn profile_parser() -> impl clap::builder::TypedValueParser<Value = Profile> {
     .try_map(|name| name.parse::<Profile>())
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     let profile = args.profile;
     if args.list {
         let list: String = profile

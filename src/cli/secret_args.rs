@@ -13,7 +13,7 @@ use agentlog_validate::secrets::scan::{MIN_SECRET_LEN, SecretScanner};
 
 /// Secrets whose values must not appear, and the built-in detector.
 #[derive(Debug, clap::Args)]
-pub struct SecretArgs {
+pub(super) struct SecretArgs {
     /// Secrets whose values must not appear: a dotenv file (`[export] NAME=VALUE` lines,
     /// quoted values, `#` comments) or a JSON object of name -> value. Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -35,7 +35,7 @@ pub struct SecretArgs {
 impl SecretArgs {
     /// The validator's default [`Options`] with these secrets and detector settings; errors
     /// name each argument by its position, never by its text.
-    pub fn options(&self) -> Result<Options, String> {
+    pub(super) fn options(&self) -> Result<Options, String> {
         Ok(Options::default()
             .with_secrets(collect_secrets(self)?)
             .with_builtin_detectors(!self.no_builtin_detectors)

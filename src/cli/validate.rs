@@ -14,7 +14,7 @@ use super::{EXIT_FINDINGS, EXIT_OK, fail};
 
 /// How to treat event types the profile does not define.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum UnknownTypes {
+pub(super) enum UnknownTypes {
     /// `event_type.unknown` is an error (fails the run).
     #[default]
     Error,
@@ -65,7 +65,7 @@ const PROFILES: [(agentlog_validate::ProfileChoice, &str); 4] = {
 /// 2 usage or I/O error. An input with no events, or a directory without logs, is an error
 /// unless --allow-empty.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Files, directories or `-` (stdin).
     #[arg(value_name = "PATH|-", required = true)]
     pub paths: Vec<PathBuf>,
@@ -168,7 +168,7 @@ impl Progress for Bars {
 }
 
 /// Runs the subcommand.
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     if let Err(e) = check_stdin_once(&args.paths) {
         return fail(e);
     }

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The report stays bounded on a ledger of many distinct flags and a fine bucket, and its
 //! counts stay exact: flags past `max_rows` are added up in one `(other)` row, and a timeline
 //! counted in one-second buckets is reported in wider ones.

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Figures on the two generated logs of `testdata/analyze/` (written by its `gen.py`) equal
 //! the ones computed by hand from the generator's plan; each assertion can fail on its own.
 

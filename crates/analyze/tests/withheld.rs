@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! A report shows nothing of what it withheld: not its text, not where it would have sorted,
 //! not whether it made a table's cut. Two ledgers that differ only in the value of a supplied
 //! secret give the same report, byte for byte, whatever names an attacker put around it.

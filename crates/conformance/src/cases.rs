@@ -115,8 +115,9 @@ pub fn manifest() -> Result<Vec<Entry>, CasesError> {
             entries.push(Entry {
                 id: format!("validate/{stem}"),
                 kind: Kind::Validate,
-                profile: value["options"]["profile"]
-                    .as_str()
+                profile: value
+                    .pointer("/options/profile")
+                    .and_then(Value::as_str)
                     .unwrap_or("auto")
                     .to_owned(),
                 description: description(&verdict, &value)?,
@@ -130,7 +131,11 @@ pub fn manifest() -> Result<Vec<Entry>, CasesError> {
             entries.push(Entry {
                 id: format!("proxy/{stem}"),
                 kind: Kind::Proxy,
-                profile: value["profile"].as_str().unwrap_or("v0").to_owned(),
+                profile: value
+                    .get("profile")
+                    .and_then(Value::as_str)
+                    .unwrap_or("v0")
+                    .to_owned(),
                 description: description(path, &value)?,
                 files: vec![path.to_owned()],
             });

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The reference validator (agentlog-validate, as a library) against every validator case of
 //! the manifest: adding a case file to `conformance/logs/` adds it here. Each case runs with
 //! one and two workers and with tiny chunks, so every line boundary is also a chunk boundary.

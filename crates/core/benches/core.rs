@@ -1,3 +1,14 @@
+// A benchmark: a failed unwrap stops the run with its message; criterion's generated
+// entry points carry no docs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Event throughput: serialize-only, and emit through `JsonlWriter` to a file, against a bare
 //! `write(2)` of the same bytes per event (the physical limit with one syscall per event).
 //!

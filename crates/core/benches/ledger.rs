@@ -1,3 +1,14 @@
+// A benchmark: a failed unwrap stops the run with its message; criterion's generated
+// entry points carry no docs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Tool-call ledger throughput: `Ledger::log_tool_call` end to end (clock, JCS canonical
 //! form and SHA-256 of typical arguments, record check, serialization, directory lock, day
 //! check and one `write(2)`), against its parts: hashing alone, and a bare `write(2)` of the

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Golden files for the wire format: a full and a minimal event of each type, the Go
 //! reference's byte-level conventions, and the reference's own lines
 //! (`testdata/real-logs/matchlock-*.jsonl`), parsed and rebuilt byte for byte. Snapshots

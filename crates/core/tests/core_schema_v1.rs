@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The v1 profile's schemas against what the reference sandbox really writes:
 //! - every line of the two matchlock fixtures (written by the reference's Go writer) validates
 //!   against the v1 envelope, split and bundled, and the examples in the files are those lines;

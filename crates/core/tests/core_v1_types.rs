@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The v1 payload types (what the reference's Go writer emits) and Go's number text in the
 //! events: generated events check, round-trip byte for byte, and agree with the derived
 //! serde format; builders derive the reference's summaries for any plugin; the typed

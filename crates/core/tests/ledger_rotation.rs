@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Daily rotation under concurrency: several processes, each with two `Ledger`s shared by two
 //! threads, write one directory while their (injected, deliberately disagreeing) clocks
 //! cross two midnights. Afterwards every event is in the directory exactly once, in the file

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The ledger profile's schema (`schema/ledger/v1/tool_call.schema.json`):
 //! - the seed's example validates, and each field made wrong in type or value fails, at that
 //!   field and by the keyword that should catch it;

@@ -1,3 +1,14 @@
+// A benchmark: a failed unwrap stops the run with its message; criterion's generated
+// entry points carry no docs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Proxy overhead benchmark (not a timed test): the same TLS fixture reached directly, through
 //! `agentlog proxy` (in-process, events written to a file), through it with the budget gate

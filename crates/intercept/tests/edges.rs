@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The proxy's edges as operators meet them: idle and half-open clients, clients that hang up
 //! after the last SSE event, placeholders in bodies and over cleartext, compressed responses,
 //! trailing-dot hosts, refusals over h2, local answers, WebSocket upgrades and shutdown.

@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! End-to-end tests of the interceptor: a real reqwest HTTPS client through `agentlog proxy`
 //! (in-process) to the TLS fixture and the wiremock mock LLM upstream. Loopback only.
 

@@ -1,3 +1,14 @@
+// A benchmark: a failed unwrap stops the run with its message; criterion's generated
+// entry points carry no docs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Loading supplied secrets: [`SecretScanner::new`] over 1,000 and 10,000 secrets of 24
 //! random alphanumeric characters (what `--secrets-file` with that many lines costs before
 //! the first line is read). Usage: `cargo bench -p agentlog-validate --bench secrets_load`.

@@ -1,3 +1,14 @@
+// A benchmark: a failed unwrap stops the run with its message; criterion's generated
+// entry points carry no docs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Throughput of the validator library alone on one file (default options: `--profile auto`,
 //! built-in detectors, one worker per core; no CLI, no reporter):

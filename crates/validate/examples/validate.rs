@@ -1,3 +1,13 @@
+// An example: it panics with the error's message, as examples do, to stay short.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Validating an events.jsonl log with the library API, as `agentlog validate` does.
 //!

@@ -64,7 +64,7 @@ pub(crate) struct ChunkResult {
 
 impl ChunkResult {
     /// Keeps `finding` while under the cap, else counts it.
-    pub fn push(&mut self, finding: Finding) {
+    pub(crate) fn push(&mut self, finding: Finding) {
         if self.findings.len() < self.cap {
             self.findings.push(finding);
         } else {
@@ -128,7 +128,7 @@ impl Checker {
 
     /// Checks every line of `chunk` (whole lines, `\n`-terminated except a torn last one),
     /// keeping at most `cap` findings.
-    pub fn check_chunk(
+    pub(crate) fn check_chunk(
         &self,
         chunk: &[u8],
         torn: bool,
@@ -565,24 +565,27 @@ const MAX_DEPTH: usize = 128;
 /// `data: {"type": "object"}` and the event type's data schema both say `/data` is not an
 /// object): it is one problem, reported once.
 fn dedup_schema_findings(findings: &mut Vec<Finding>, first: usize) {
-    let mut index = first;
-    while index < findings.len() {
-        let repeated = findings[first..index].iter().any(|earlier| {
-            let f = &findings[index];
+    let Some(tail) = findings.get(first..) else {
+        return;
+    };
+    let mut kept: Vec<Finding> = Vec::with_capacity(tail.len());
+    for f in tail {
+        let key = (f.line, f.rule, &f.pointer, &f.message);
+        if !kept.iter().any(|earlier| {
             (
                 earlier.line,
                 earlier.rule,
                 &earlier.pointer,
                 &earlier.message,
-            ) == (f.line, f.rule, &f.pointer, &f.message)
-        });
-        if repeated {
-            findings.remove(index);
-        } else {
-            index += 1;
+            ) == key
+        }) {
+            kept.push(f.clone());
         }
     }
+    findings.truncate(first);
+    findings.extend(kept);
 }
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

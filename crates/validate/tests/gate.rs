@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! The output gate's promise as a property: whatever text carries a supplied secret, in
 //! whatever encoding the scanner documents, with whatever neighbours and control characters,
 //! what the gate lets through shows neither the value nor that encoding of it, holds no raw

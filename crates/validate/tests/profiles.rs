@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Profiles: every v1 data field checked with the right rule and pointer, how `auto` chooses
 //! a file's profile, the `profile.mixed` finding, and results that do not depend on how the
 //! input was cut into chunks while the profile was still undecided.

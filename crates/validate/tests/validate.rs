@@ -1,3 +1,14 @@
+// A test crate: a failed unwrap or index fails the test, cases are long tables, and helpers
+// are `pub` for the test files that share them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    unreachable_pub,
+    missing_docs
+)]
 //! Library tests of `agentlog_validate` (its conformance cases run in
 //! `crates/conformance/tests/reference.rs`): snapshots of real and crafted
 //! logs, chunking determinism, limits, and property tests of the no-secret-values rule.

@@ -10,13 +10,13 @@ use agentlog_validate::gate::Style;
 /// Write every embedded case, the READMEs and `manifest.json` under DIR (created when
 /// missing; existing files of the same name are replaced).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Directory to write the cases to.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     match cases::export(&args.dir) {
         Ok(written) => printed(print_stdout(&format!(
             "{written} file(s) written to {}\n",
@@ -28,13 +28,13 @@ pub fn run(args: Args) -> u8 {
 
 /// Print the manifest: one case per line (`id  profile  description`), or as JSON.
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {
+pub(super) struct ListArgs {
     /// Print `manifest.json` as a port vendors it.
     #[arg(long)]
     json: bool,
 }
 
-pub fn list(args: ListArgs) -> u8 {
+pub(super) fn list(args: ListArgs) -> u8 {
     if args.json {
         return match cases::manifest_json() {
             Ok(text) => printed(print_stdout_as(&text, Style::Json)),

@@ -19,7 +19,7 @@ use agentlog_conformance::HarnessFormat;
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, long_about)]
 #[group(skip)]
-pub struct Args {
+pub(super) struct Args {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -38,7 +38,7 @@ enum Command {
     List(export::ListArgs),
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     match args.command {
         None => validate::run(args.validate),
         Some(Command::Validate(args)) => validate::run(args),

@@ -44,7 +44,7 @@ use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail, print_stdout, print_stdout_as};
 #[derive(Debug, clap::Args)]
 #[command(long_about, verbatim_doc_comment)]
 #[command(group(clap::ArgGroup::new("subject").required(true).args(["cmd", "self_"])))]
-pub struct Args {
+pub(super) struct Args {
     /// Command template launching the port, e.g. 'python3 myproxy.py --listen {listen}
     /// --log {log} --cert {leaf_cert} --key {leaf_key} {secrets}'.
     #[arg(long, value_name = "TEMPLATE")]
@@ -78,7 +78,7 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     let harness = match harness(&args) {
         Ok(h) => h,
         Err(message) => return fail(message),

@@ -28,7 +28,7 @@ use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
 /// {options} {log}' --unsupported 'validate/v1_*'
 #[derive(Debug, clap::Args)]
 #[command(long_about)]
-pub struct Args {
+pub(super) struct Args {
     /// Run the cases of this directory instead of the embedded ones: an exported or vendored
     /// `conformance/` (its `logs/`), or a directory of `NAME.jsonl` + `NAME.json`.
     #[arg(long, value_name = "DIR")]
@@ -61,7 +61,7 @@ fn format_help(format: HarnessFormat) -> Option<&'static str> {
     })
 }
 
-pub fn run(args: Args) -> u8 {
+pub(super) fn run(args: Args) -> u8 {
     if let Some(dir) = &args.cases {
         // Before any case file is parsed: an error about one may quote what it holds.
         output::install_secrets(&declared_secrets(dir));

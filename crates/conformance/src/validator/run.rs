@@ -83,8 +83,9 @@ pub fn run_reference(case: &LogCase) -> Result<Observed, String> {
 pub fn parse_json_report(stdout: &[u8]) -> Result<Observed, String> {
     let report: Value =
         serde_json::from_slice(stdout).map_err(|e| format!("stdout is not a JSON report: {e}"))?;
-    let files = report["files"]
-        .as_array()
+    let files = report
+        .get("files")
+        .and_then(Value::as_array)
         .ok_or("report has no `files` array")?;
     let mut observed = Observed::default();
     for file in files {

@@ -507,6 +507,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // one table of cases, read row by row
     #[test]
     fn errors_name_file_line_and_name_never_the_value() {
         const V: &str = "sk-THEVALUE123";

@@ -711,6 +711,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // one table of cases, read row by row
     #[test]
     fn detects_each_format() {
         let rows = [

@@ -1086,6 +1086,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // one table of cases, read row by row
     /// One row per form: (row name, secret, text as a log carries it, expected encoding).
     fn form_rows() -> Vec<(&'static str, &'static str, String, Encoding)> {
         let s = "s3cr3t/v4lue+x?";
