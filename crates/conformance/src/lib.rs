@@ -1,6 +1,11 @@
 //! # agentlog-conformance
 //!
-//! The conformance kit ports are checked against, in four parts:
+//! The conformance kit ports are checked against. The model: a **case** is data (a log and
+//! its expected verdict, or an interceptor scenario) with a stable id; a **harness** runs the
+//! cases against a **subject** (the reference, or a port launched through a command template),
+//! skips those the port declares **unsupported**, and **judges** each other one pass or fail
+//! with its differences; a **report** writes the verdicts. A port that misbehaves fails its
+//! cases; only the harness itself failing is an error. The parts:
 //!
 //! - [`cases`]: every case as data. The files of the repository's `conformance/` directory
 //!   are embedded in the binary at build time, listed by a manifest with a stable id, a
@@ -8,15 +13,15 @@
 //!   [`cases::export`] for a port to vendor.
 //! - [`validator`]: the harness that runs the log cases against the reference validator or
 //!   any other implementation driven through a command template.
-//! - `proxy`: the harness that starts a mock upstream behind TLS, launches an interceptor
+//! - [`proxy`]: the harness that starts a mock upstream behind TLS, launches an interceptor
 //!   (ours or a port) through a command template, replays every scenario through it with a
 //!   real HTTPS client and compares what the upstream received and the events written.
 //! - [`select`]: the cases a port declares unsupported (`--unsupported GLOB`,
 //!   `--unsupported-from FILE`), shared by both harnesses.
-//! - [`secrets`]: how both harnesses show (`<secret NAME>`) and look for the secret values
-//!   they hand a port, with the validator's redactor.
 //!
-//! Both harnesses write their reports in the formats of [`HarnessFormat`].
+//! Both harnesses hand a port real secret values and show and look for them only through the
+//! validator's redactor: every message they write that could quote a port's output shows a
+//! value as `<secret NAME>`. Both write their reports in the formats of [`HarnessFormat`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -26,7 +31,7 @@ pub mod cases;
 mod format;
 mod junit;
 pub mod proxy;
-pub mod secrets;
+mod secrets;
 pub mod select;
 pub mod validator;
 

@@ -15,7 +15,7 @@ use agentlog_validate::secrets::{Secret, SecretValue};
 /// The validator's redactor for `secrets`, each `(name, value)`: the scanner of those
 /// values, without the detector of well-known credential formats (a harness names the
 /// secrets it was given). Refuses a value shorter than the scanner accepts.
-pub fn redactor<'a>(
+pub(crate) fn redactor<'a>(
     secrets: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Redactor, ScanError> {
     let secrets: Vec<Secret> = secrets
@@ -26,7 +26,7 @@ pub fn redactor<'a>(
 }
 
 /// `text` with every secret value written in it shown as `<secret NAME>`.
-pub fn redact(redactor: &Redactor, text: &str) -> String {
+pub(crate) fn redact(redactor: &Redactor, text: &str) -> String {
     redactor
         .replace_secrets(text, |name| format!("<secret {name}>"))
         .into_owned()
@@ -34,7 +34,7 @@ pub fn redact(redactor: &Redactor, text: &str) -> String {
 
 /// The names of the secrets whose value `text` carries, in any encoding the validator's
 /// scanner finds, sorted.
-pub fn leaked<'r>(redactor: &'r Redactor, text: &str) -> Vec<&'r str> {
+pub(crate) fn leaked<'r>(redactor: &'r Redactor, text: &str) -> Vec<&'r str> {
     let scanner = redactor.scanner();
     let mut hits = Vec::new();
     scanner.find(text.as_bytes(), &mut hits);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use agentlog_conformance::HarnessFormat;
-use agentlog_conformance::proxy::{self, Harness, Report, Template, scenario};
+use agentlog_conformance::proxy::{self, Harness, Report, Template};
 use agentlog_conformance::select::Unsupported;
 
 use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail, print_stdout, print_stdout_as};
@@ -83,7 +83,7 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(h) => h,
         Err(message) => return fail(message),
     };
-    let scenarios = match scenario::all() {
+    let scenarios = match proxy::scenarios() {
         Ok(all) => harness.select(all),
         Err(e) => return fail(e),
     };
@@ -109,7 +109,8 @@ pub(super) fn run(args: Args) -> u8 {
         };
         let report = harness.run(&scenarios, printed).await.map(shown_report);
         match (report, print_error) {
-            (Err(e), _) | (Ok(_), Some(e)) => fail(e),
+            (Err(e), _) => fail(e),
+            (Ok(_), Some(e)) => fail(e),
             (Ok(report), None) => finish(&report, format),
         }
     })
@@ -142,7 +143,7 @@ fn harness(args: &Args) -> Result<Harness, String> {
         }
         _ => return Err("give exactly one of --cmd and --self".to_owned()),
     };
-    let template = Template::parse(&text)?;
+    let template = Template::parse(&text).map_err(|e| e.to_string())?;
     let mut harness = Harness::new(template, subject);
     harness.unsupported = Unsupported::from_flags(&args.unsupported, &args.unsupported_from)
         .map_err(|e| e.to_string())?;

@@ -12,9 +12,10 @@
 //! our proxy applies to a CA directory); the multi-SAN leaf is minted with rcgen, since
 //! [`CertAuthority`] mints one host per leaf.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
-use agentlog_intercept::CertAuthority;
+use agentlog_intercept::{CaError, CertAuthority};
 use rcgen::{
     CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -22,34 +23,72 @@ use rcgen::{
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
+/// Why the port's certificates could not be made (a harness failure, not the port's).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertError {
+    /// agentlog-intercept could not create the port CA.
+    #[error("port CA: {0}")]
+    Ca(#[source] CaError),
+    /// The port CA's key file could not be read back.
+    #[error("port CA key: {0}")]
+    ReadCaKey(#[source] io::Error),
+    /// The port CA's certificate is not PEM.
+    #[error("port CA certificate: {0}")]
+    CaCertificate(#[source] rustls_pki_types::pem::Error),
+    /// The port CA's key is not a key rcgen reads.
+    #[error("port CA key: {0}")]
+    CaKey(#[source] rcgen::Error),
+    /// rcgen refused the port CA as an issuer.
+    #[error("port CA: {0}")]
+    Issuer(#[source] rcgen::Error),
+    /// The leaf could not be made for the scenario's hosts, or signed.
+    #[error("leaf: {0}")]
+    Leaf(#[source] rcgen::Error),
+    /// The leaf's key could not be generated.
+    #[error("leaf key: {0}")]
+    LeafKey(#[source] rcgen::Error),
+    /// A leaf file could not be written.
+    #[error("write {file}: {source}")]
+    Write {
+        /// `leaf` or `leaf key`.
+        file: &'static str,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
 /// Where the port's certificate files are.
 #[derive(Clone, Debug)]
-pub struct PortCerts {
+pub(crate) struct PortCerts {
     /// The CA directory (`ca.pem`, `ca-key.pem`).
-    pub ca_dir: PathBuf,
+    pub(crate) ca_dir: PathBuf,
     /// The CA certificate (PEM).
-    pub ca_cert: PathBuf,
+    pub(crate) ca_cert: PathBuf,
     /// The CA key (PKCS#8 PEM).
-    pub ca_key: PathBuf,
+    pub(crate) ca_key: PathBuf,
     /// The CA certificate as text, for the client's trust store.
-    pub ca_pem: String,
+    pub(crate) ca_pem: String,
     /// A leaf for every scenario host (PEM).
-    pub leaf_cert: PathBuf,
+    pub(crate) leaf_cert: PathBuf,
     /// The leaf's key (PKCS#8 PEM).
-    pub leaf_key: PathBuf,
+    pub(crate) leaf_key: PathBuf,
 }
 
 /// Writes a new CA and a leaf covering `hosts` into `dir`.
-pub fn write(dir: &Path, hosts: &[String]) -> Result<PortCerts, String> {
-    let ca = CertAuthority::load_or_create(dir).map_err(|e| format!("port CA: {e}"))?;
+pub(crate) fn write(dir: &Path, hosts: &[String]) -> Result<PortCerts, CertError> {
+    let ca = CertAuthority::load_or_create(dir).map_err(CertError::Ca)?;
     let ca_cert = dir.join(agentlog_intercept::CA_CERT_FILE);
     let ca_key = dir.join(agentlog_intercept::CA_KEY_FILE);
-    let key_pem = std::fs::read_to_string(&ca_key).map_err(|e| format!("port CA key: {e}"))?;
+    let key_pem = std::fs::read_to_string(&ca_key).map_err(CertError::ReadCaKey)?;
     let (leaf_pem, leaf_key_pem) = mint_leaf(ca.cert_pem(), &key_pem, hosts)?;
     let leaf_cert = dir.join("leaf.pem");
     let leaf_key = dir.join("leaf-key.pem");
-    std::fs::write(&leaf_cert, leaf_pem).map_err(|e| format!("write leaf: {e}"))?;
-    std::fs::write(&leaf_key, leaf_key_pem).map_err(|e| format!("write leaf key: {e}"))?;
+    let write = |path: &Path, pem: String, file| {
+        std::fs::write(path, pem).map_err(|source| CertError::Write { file, source })
+    };
+    write(&leaf_cert, leaf_pem, "leaf")?;
+    write(&leaf_key, leaf_key_pem, "leaf key")?;
     Ok(PortCerts {
         ca_dir: dir.to_path_buf(),
         ca_cert,
@@ -61,12 +100,16 @@ pub fn write(dir: &Path, hosts: &[String]) -> Result<PortCerts, String> {
 }
 
 /// A leaf for `hosts` (IP literals as IP SANs) signed by the CA: `(cert PEM, key PEM)`.
-fn mint_leaf(ca_pem: &str, ca_key_pem: &str, hosts: &[String]) -> Result<(String, String), String> {
-    let ca_der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
-        .map_err(|e| format!("port CA certificate: {e}"))?;
-    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(|e| format!("port CA key: {e}"))?;
-    let issuer = Issuer::from_ca_cert_der(&ca_der, ca_key).map_err(|e| format!("port CA: {e}"))?;
-    let mut params = CertificateParams::new(hosts.to_vec()).map_err(|e| format!("leaf: {e}"))?;
+fn mint_leaf(
+    ca_pem: &str,
+    ca_key_pem: &str,
+    hosts: &[String],
+) -> Result<(String, String), CertError> {
+    let ca_der =
+        CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(CertError::CaCertificate)?;
+    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(CertError::CaKey)?;
+    let issuer = Issuer::from_ca_cert_der(&ca_der, ca_key).map_err(CertError::Issuer)?;
+    let mut params = CertificateParams::new(hosts.to_vec()).map_err(CertError::Leaf)?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "agentlog conformance leaf");
     params.distinguished_name = dn;
@@ -76,10 +119,8 @@ fn mint_leaf(ca_pem: &str, ca_key_pem: &str, hosts: &[String]) -> Result<(String
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(30);
-    let key = KeyPair::generate().map_err(|e| format!("leaf key: {e}"))?;
-    let cert = params
-        .signed_by(&key, &issuer)
-        .map_err(|e| format!("leaf: {e}"))?;
+    let key = KeyPair::generate().map_err(CertError::LeafKey)?;
+    let cert = params.signed_by(&key, &issuer).map_err(CertError::Leaf)?;
     Ok((cert.pem(), key.serialize_pem()))
 }
 

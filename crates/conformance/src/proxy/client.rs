@@ -16,36 +16,61 @@ use super::scenario::RequestSpec;
 /// Longest a single request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Why the harness could not build its HTTPS client (a harness failure, not the port's).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The port CA's PEM is not a certificate reqwest accepts.
+    #[error("port CA for the client: {0}")]
+    Ca(#[source] reqwest::Error),
+    /// The port's address is not a proxy URL.
+    #[error("proxy URL: {0}")]
+    ProxyUrl(#[source] reqwest::Error),
+    /// The client could not be built.
+    #[error("HTTP client: {0}")]
+    Build(#[source] reqwest::Error),
+}
+
+/// Why one request got no response: the scenario fails with this message (redacted).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RequestError {
+    /// The scenario's method is not an HTTP method.
+    #[error("invalid method {0:?}")]
+    Method(String),
+    /// Sending or reading failed (refused, reset, TLS error, timeout): reqwest's error with
+    /// its causes, since its own message alone says little ("error sending request").
+    #[error("{0}")]
+    Send(String),
+}
+
 /// What the client got for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     /// The status code.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The body, lossily decoded.
-    pub body: String,
+    pub(crate) body: String,
 }
 
 /// A client that goes through the proxy at `listen` and trusts only `ca_pem`.
-pub fn client(listen: SocketAddr, ca_pem: &str) -> Result<reqwest::Client, String> {
+pub(crate) fn client(listen: SocketAddr, ca_pem: &str) -> Result<reqwest::Client, ClientError> {
     agentlog_intercept::install_default_provider();
-    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())
-        .map_err(|e| format!("port CA for the client: {e}"))?;
-    let proxy =
-        reqwest::Proxy::all(format!("http://{listen}")).map_err(|e| format!("proxy URL: {e}"))?;
+    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).map_err(ClientError::Ca)?;
+    let proxy = reqwest::Proxy::all(format!("http://{listen}")).map_err(ClientError::ProxyUrl)?;
     reqwest::Client::builder()
         .proxy(proxy)
         .tls_certs_only([ca])
         .timeout(REQUEST_TIMEOUT)
         .build()
-        .map_err(|e| format!("HTTP client: {e}"))
+        .map_err(ClientError::Build)
 }
 
 /// Sends every request in order; one result per request.
-pub async fn send_all(
+pub(crate) async fn send_all(
     client: &reqwest::Client,
     requests: &[RequestSpec],
     expander: &Expander,
-) -> Vec<Result<Response, String>> {
+) -> Vec<Result<Response, RequestError>> {
     let mut results = Vec::with_capacity(requests.len());
     for request in requests {
         results.push(send(client, request, expander).await);
@@ -57,9 +82,9 @@ async fn send(
     client: &reqwest::Client,
     request: &RequestSpec,
     expander: &Expander,
-) -> Result<Response, String> {
+) -> Result<Response, RequestError> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
-        .map_err(|_| format!("invalid method {:?}", request.method))?;
+        .map_err(|_| RequestError::Method(request.method.clone()))?;
     let mut builder = client.request(method, expander.text(&request.url));
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), expander.text(value));
@@ -80,7 +105,7 @@ async fn send(
 
 /// The error with its causes (reqwest's own message alone says little: "error sending
 /// request").
-fn describe(error: reqwest::Error) -> String {
+fn describe(error: reqwest::Error) -> RequestError {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
@@ -88,5 +113,5 @@ fn describe(error: reqwest::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    RequestError::Send(text)
 }

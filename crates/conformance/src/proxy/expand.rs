@@ -9,18 +9,18 @@ use serde_json::Value;
 
 /// The `${NAME}` values of one scenario run.
 #[derive(Clone, Debug, Default)]
-pub struct Expander {
+pub(crate) struct Expander {
     vars: Vec<(String, String)>,
 }
 
 impl Expander {
     /// An expander with `vars`, `(NAME, value)`.
-    pub fn new(vars: Vec<(String, String)>) -> Expander {
+    pub(crate) fn new(vars: Vec<(String, String)>) -> Expander {
         Expander { vars }
     }
 
     /// `text` with every `${NAME}` replaced; unknown names stay as they are.
-    pub fn text(&self, text: &str) -> String {
+    pub(crate) fn text(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (name, value) in &self.vars {
             out = out.replace(&format!("${{{name}}}"), value);
@@ -29,7 +29,7 @@ impl Expander {
     }
 
     /// `value` with every string in it (keys stay) expanded by [`Expander::text`].
-    pub fn value(&self, value: &Value) -> Value {
+    pub(crate) fn value(&self, value: &Value) -> Value {
         match value {
             Value::String(s) => Value::String(self.text(s)),
             Value::Array(items) => Value::Array(items.iter().map(|v| self.value(v)).collect()),

@@ -16,12 +16,12 @@
 //! - **schema**: every event valid under the scenario profile's published schema;
 //! - **secrets**: no secret value anywhere in the log, nor in the port's stdout or stderr.
 
+use agentlog_core::schema::Profile;
+use agentlog_validate::secrets::redact::Redactor;
 use serde_json::{Map, Value};
 
-use super::client::Response;
-use agentlog_validate::secrets::redact::Redactor;
-
-use super::scenario::{ExpectedRequest, Profile};
+use super::client::{RequestError, Response};
+use super::scenario::ExpectedRequest;
 use crate::secrets;
 
 /// Envelope keys never compared.
@@ -31,47 +31,47 @@ const VOLATILE_DATA_KEYS: [&str; 1] = ["duration_ms"];
 
 /// A request an upstream received.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Received {
+pub(crate) struct Received {
     /// The path.
-    pub path: String,
+    pub(crate) path: String,
     /// The query string, if any.
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
     /// Headers, names lowercase.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// Everything observed in one scenario run.
 #[derive(Clone, Debug, Default)]
-pub struct Observed {
+pub(crate) struct Observed {
     /// One result per request sent.
-    pub responses: Vec<Result<Response, String>>,
+    pub(crate) responses: Vec<Result<Response, RequestError>>,
     /// Requests the TLS upstream received, in order.
-    pub upstream: Vec<Received>,
+    pub(crate) upstream: Vec<Received>,
     /// Requests the route target received, in order.
-    pub route_target: Vec<Received>,
+    pub(crate) route_target: Vec<Received>,
     /// The event log's text; `None` when the port wrote no log file.
-    pub log: Option<String>,
+    pub(crate) log: Option<String>,
     /// The port's stdout and stderr.
-    pub output: String,
+    pub(crate) output: String,
 }
 
 /// What the scenario expects, with `${...}` expanded.
 #[derive(Clone, Debug, Default)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// Per request: the status and the exact body when given.
-    pub responses: Vec<(u16, Option<String>)>,
+    pub(crate) responses: Vec<(u16, Option<String>)>,
     /// What the TLS upstream must receive.
-    pub upstream: Vec<ExpectedRequest>,
+    pub(crate) upstream: Vec<ExpectedRequest>,
     /// What the route target must receive.
-    pub route_target: Vec<ExpectedRequest>,
+    pub(crate) route_target: Vec<ExpectedRequest>,
     /// The events.
-    pub events: Vec<Value>,
+    pub(crate) events: Vec<Value>,
     /// The schema the events must be valid under.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
 }
 
 /// Every difference between `observed` and `expected`, redacted; empty when they agree.
-pub fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> Vec<String> {
+pub(crate) fn judge(expected: &Expected, observed: &Observed, redactor: &Redactor) -> Vec<String> {
     let mut diffs = Vec::new();
     responses(expected, observed, &mut diffs);
     received(

@@ -131,7 +131,7 @@ fn a_secret_value_in_the_log_or_output_is_a_difference_that_never_shows_it() {
 fn garbage_log_and_failed_requests_are_differences_not_panics() {
     let mut obs = observed();
     obs.log = Some("not json\n[1]\n\u{0}\u{ffff}{\n".into());
-    obs.responses = vec![Err("connection refused".into())];
+    obs.responses = vec![Err(RequestError::Send("connection refused".into()))];
     let diffs = judge(&expected(), &obs, &redactor());
     assert!(
         diffs.contains(&"request 0: failed: connection refused".to_owned()),

@@ -33,9 +33,37 @@ const CONNECT_INTERVAL: Duration = Duration::from_millis(20);
 /// Bytes of stderr shown when a port fails to start.
 const TAIL_BYTES: usize = 1500;
 
+/// Why a port did not start listening, or had to be killed: a difference of its scenario,
+/// shown after `startup: the port ` or `stop: the port `.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LaunchError {
+    /// The port exited before it listened.
+    #[error("exited ({status}) before listening on {addr}")]
+    Exited {
+        /// How it exited: `exit status 3`, `signal 9`.
+        status: String,
+        /// Where it should have listened.
+        addr: SocketAddr,
+    },
+    /// The port did not listen before its deadline.
+    #[error("did not listen on {addr} within {}s", .timeout.as_secs_f64())]
+    NotListening {
+        /// Where it should have listened.
+        addr: SocketAddr,
+        /// How long it had.
+        timeout: Duration,
+    },
+    /// The port did not exit after `SIGTERM`; its process group was killed.
+    #[error("did not exit within {}s of SIGTERM (killed)", .grace.as_secs_f64())]
+    Killed {
+        /// How long it had.
+        grace: Duration,
+    },
+}
+
 /// A launched port.
 #[derive(Debug)]
-pub struct Port {
+pub(crate) struct Port {
     group: Option<Pid>,
     exit: oneshot::Receiver<std::io::Result<ExitStatus>>,
     exited: Option<String>,
@@ -45,18 +73,18 @@ pub struct Port {
 
 /// What a port printed, read after it stopped.
 #[derive(Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     /// Its stdout, lossily decoded.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Its stderr, lossily decoded.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {
     /// The last 1500 bytes of stderr (or stdout when stderr is empty), for messages, after
     /// `redact` has seen the whole text (a cut through a secret would leave a part of it
     /// that redaction no longer recognises).
-    pub fn tail(&self, redact: impl Fn(&str) -> String) -> String {
+    pub(crate) fn tail(&self, redact: impl Fn(&str) -> String) -> String {
         let text = if self.stderr.trim().is_empty() {
             &self.stdout
         } else {
@@ -75,7 +103,7 @@ impl Output {
 /// Runs `command_line` under `sh` in its own process group, in the harness's current directory
 /// (so a template can name the port by a relative path, as the validator harness allows);
 /// its output goes to files in `dir`.
-pub fn spawn(command_line: &str, dir: &Path) -> std::io::Result<Port> {
+pub(crate) fn spawn(command_line: &str, dir: &Path) -> std::io::Result<Port> {
     let stdout = dir.join("port.stdout");
     let stderr = dir.join("port.stderr");
     let mut child = Command::new("sh")
@@ -114,13 +142,17 @@ fn describe(status: &std::io::Result<ExitStatus>) -> String {
 impl Port {
     /// Waits until a TCP connect to `addr` succeeds. `Err`: the port exited first (with its
     /// status), or `timeout` passed.
-    pub async fn wait_ready(&mut self, addr: SocketAddr, timeout: Duration) -> Result<(), String> {
+    pub(crate) async fn wait_ready(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<(), LaunchError> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(status) = self.exit.try_recv() {
                 let status = describe(&status);
                 self.exited = Some(status.clone());
-                return Err(format!("exited ({status}) before listening on {addr}"));
+                return Err(LaunchError::Exited { status, addr });
             }
             let attempt =
                 tokio::time::timeout(CONNECT_INTERVAL * 10, tokio::net::TcpStream::connect(addr));
@@ -128,10 +160,7 @@ impl Port {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(format!(
-                    "did not listen on {addr} within {}s",
-                    timeout.as_secs_f64()
-                ));
+                return Err(LaunchError::NotListening { addr, timeout });
             }
             tokio::time::sleep(CONNECT_INTERVAL).await;
         }
@@ -139,7 +168,7 @@ impl Port {
 
     /// Sends `SIGTERM` to the group and waits up to `grace` for the port to exit (then
     /// `SIGKILL`). Returns its output, and `Err` with the reason when it had to be killed.
-    pub async fn stop(mut self, grace: Duration) -> (Output, Result<(), String>) {
+    pub(crate) async fn stop(mut self, grace: Duration) -> (Output, Result<(), LaunchError>) {
         let verdict = match self.exited.take() {
             Some(_) => Ok(()),
             None => self.terminate(grace).await,
@@ -148,7 +177,7 @@ impl Port {
         (self.output(), verdict)
     }
 
-    async fn terminate(&mut self, grace: Duration) -> Result<(), String> {
+    async fn terminate(&mut self, grace: Duration) -> Result<(), LaunchError> {
         if let Some(group) = self.group {
             let _ = kill_process_group(group, Signal::TERM);
         }
@@ -157,10 +186,7 @@ impl Port {
             Err(_) => {
                 self.kill();
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.exit).await;
-                Err(format!(
-                    "did not exit within {}s of SIGTERM (killed)",
-                    grace.as_secs_f64()
-                ))
+                Err(LaunchError::Killed { grace })
             }
         }
     }
@@ -192,10 +218,10 @@ impl Drop for Port {
 
 /// Most bytes read of a port's log or output: a runaway port fails its scenario, it does not
 /// exhaust the harness's memory.
-pub const MAX_READ: u64 = 64 << 20;
+pub(crate) const MAX_READ: u64 = 64 << 20;
 
 /// A free loopback port: bound and released (a port must bind it soon after).
-pub fn free_port() -> std::io::Result<SocketAddr> {
+pub(crate) fn free_port() -> std::io::Result<SocketAddr> {
     std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
 }
 
@@ -211,7 +237,8 @@ mod tests {
         let err = port
             .wait_ready(addr, Duration::from_secs(5))
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("exit status 3"), "{err}");
         let (output, stopped) = port.stop(Duration::from_secs(1)).await;
         assert!(stopped.is_ok());
@@ -255,6 +282,6 @@ mod tests {
         let port = spawn(&in_dir(dir.path(), cmd), dir.path()).unwrap();
         until_ready(dir.path()).await;
         let (_, stopped) = port.stop(Duration::from_millis(300)).await;
-        assert!(stopped.unwrap_err().contains("did not exit"));
+        assert!(stopped.unwrap_err().to_string().contains("did not exit"));
     }
 }

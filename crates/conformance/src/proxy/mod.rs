@@ -1,38 +1,62 @@
 //! The interceptor harness: any proxy, ours or a port, driven through a command template.
 //!
-//! The model, per scenario (`proxy/*` in the manifest, files `scenarios/NAME.json`):
+//! The model, per scenario (`proxy/*` in the manifest, files `scenarios/NAME.json`, loaded
+//! by [`scenarios`] as [`Scenario`]s):
 //!
 //! 1. start the mock upstream behind TLS (agentlog-mock-upstream's `TlsFixture`, its own CA) and a
 //!    plain-HTTP route target (`mocks::plain_upstream`);
-//! 2. write into a fresh scratch directory a CA for the port and a ready leaf ([`certs`]),
-//!    the upstream's CA and the scenario (`${ROUTE_TARGET}` expanded);
-//! 3. pick a free loopback port, expand the [`Template`] and launch it ([`launch`]);
-//! 4. wait until it listens; 5. send the requests through it ([`client`]);
-//! 6. stop it with `SIGTERM` and read its log; 7. [`judge`] what the upstreams received and
-//!    the events written, and collect the verdicts into a [`Report`].
+//! 2. write into a fresh scratch directory a CA for the port and a ready leaf, the upstream's
+//!    CA and the scenario (`${ROUTE_TARGET}` expanded);
+//! 3. pick a free loopback port, expand the [`Template`] and launch it under `sh -c` in its
+//!    own process group;
+//! 4. wait until it listens; 5. send the requests through it with a real HTTPS client
+//!    trusting only the port CA;
+//! 6. stop it with `SIGTERM` and read its log; 7. judge what the upstreams received and the
+//!    events written, and collect the verdicts into a [`Report`].
 //!
 //! A scenario matched by an `--unsupported` glob is never run and reported as unsupported.
-//! The contract a port implements is documented in `conformance/scenarios/README.md`.
+//! A port that misbehaves fails its scenario (a [`Verdict::Fail`] with its differences, every
+//! one redacted with the scenario's secrets); only the harness itself failing (a fixture, the
+//! scratch directory, the port's certificates) ends a run with a [`RunError`]. The contract a
+//! port implements is documented in `conformance/scenarios/README.md`.
+//!
+//! ```no_run
+//! use agentlog_conformance::proxy::{Harness, Template, scenarios};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let template = Template::parse("python3 -m myproxy --listen {listen} --log {log} {secrets}")?;
+//! let harness = Harness::new(template, "myproxy");
+//! let report = harness.run(&harness.select(scenarios()?), |_| {}).await?;
+//! assert_eq!(report.failed(), 0, "{}", report.summary());
+//! # Ok(())
+//! # }
+//! ```
 
-pub mod certs;
-pub mod client;
-pub mod expand;
-pub mod judge;
-pub mod launch;
-pub mod report;
-pub mod scenario;
-pub mod template;
+mod certs;
+mod client;
+mod expand;
+mod judge;
+mod launch;
+mod report;
+mod scenario;
+mod template;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use agentlog_mock_upstream::{FIXTURE_HOSTS, TlsFixture};
+use agentlog_mock_upstream::{FIXTURE_HOSTS, FixtureError, TlsFixture};
+use agentlog_validate::secrets::scan::ScanError;
 use wiremock::MockServer;
 
+pub use certs::CertError;
+pub use client::ClientError;
 pub use report::{Outcome, Report, Verdict};
-pub use scenario::Scenario;
-pub use template::Template;
+pub use scenario::{
+    ExpectedRequest, RequestSpec, Scenario, ScenarioError, SecretSpec, SecretSpecError,
+    all as scenarios,
+};
+pub use template::{PLACEHOLDERS, Template, TemplateError};
 
 use crate::secrets;
 use crate::select::{Unsupported, glob_match};
@@ -40,6 +64,57 @@ use crate::select::{Unsupported, glob_match};
 use expand::Expander;
 use judge::{Expected, Observed, Received};
 use template::{Values, quote};
+
+/// Why the harness itself failed on a scenario (not the port): the run stops.
+#[derive(Debug, thiserror::Error)]
+#[error("{scenario}: {source}")]
+#[non_exhaustive]
+pub struct RunError {
+    /// The scenario's id, `proxy/NAME`.
+    pub scenario: String,
+    /// What failed.
+    pub source: SetupError,
+}
+
+/// What the harness could not set up for a scenario.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The mock upstream behind TLS did not start.
+    #[error("TLS fixture: {0}")]
+    Fixture(#[source] FixtureError),
+    /// The scratch directory could not be created.
+    #[error("scratch directory: {0}")]
+    Scratch(#[source] std::io::Error),
+    /// The port's certificates could not be made.
+    #[error(transparent)]
+    Certs(#[from] CertError),
+    /// A file of the scratch directory could not be written.
+    #[error("write {file}: {source}")]
+    Write {
+        /// The file's name (`upstream-ca.pem`, `scenario.json`).
+        file: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The scenario's secrets cannot be searched for (its id, then the scanner's reason).
+    #[error("{scenario}: {source}")]
+    Secrets {
+        /// The scenario's id.
+        scenario: String,
+        /// The scanner's reason, naming the secret (never its value).
+        source: ScanError,
+    },
+    /// No free loopback port.
+    #[error("free port: {0}")]
+    FreePort(#[source] std::io::Error),
+    /// `sh` could not be started.
+    #[error("run sh: {0}")]
+    Launch(#[source] std::io::Error),
+    /// The HTTPS client could not be built.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
 
 /// How the harness runs our own proxy (`--self`): these arguments after the binary's path.
 pub const SELF_ARGS: &str = "proxy --listen {listen} --event-log {log} --ca-dir {ca_dir} --upstream-ca {upstream_ca} {connect_to_flags} {secrets} {scenario_flags} --quiet";
@@ -98,16 +173,17 @@ impl Harness {
         &self,
         scenarios: &[Scenario],
         mut progress: impl FnMut(&Outcome),
-    ) -> Result<Report, String> {
+    ) -> Result<Report, RunError> {
         let mut outcomes = Vec::with_capacity(scenarios.len());
         for scenario in scenarios {
             let started = Instant::now();
             let verdict = if self.unsupported.matches(&scenario.id) {
                 Verdict::Unsupported
             } else {
-                self.run_one(scenario)
-                    .await
-                    .map_err(|e| format!("{}: {e}", scenario.id))?
+                self.run_one(scenario).await.map_err(|source| RunError {
+                    scenario: scenario.id.clone(),
+                    source,
+                })?
             };
             let duration = match verdict {
                 Verdict::Unsupported => Duration::ZERO,
@@ -128,14 +204,17 @@ impl Harness {
     }
 
     /// One scenario: stage, launch, exercise, stop, judge.
-    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, String> {
+    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
         let stage = Stage::start(scenario).await?;
         let pairs = scenario.secrets.iter();
         let redactor = secrets::redactor(pairs.map(|s| (s.name.as_str(), s.value.as_str())))
-            .map_err(|e| format!("{}: {e}", scenario.id))?;
-        let listen = launch::free_port().map_err(|e| format!("free port: {e}"))?;
+            .map_err(|source| SetupError::Secrets {
+                scenario: scenario.id.clone(),
+                source,
+            })?;
+        let listen = launch::free_port().map_err(SetupError::FreePort)?;
         let command = self.template.expand(&stage.values(scenario, listen));
-        let mut port = launch::spawn(&command, stage.dir()).map_err(|e| format!("run sh: {e}"))?;
+        let mut port = launch::spawn(&command, stage.dir()).map_err(SetupError::Launch)?;
         if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
             let (output, _) = port.stop(Duration::from_secs(2)).await;
             let tail = output
@@ -217,12 +296,10 @@ struct Stage {
 }
 
 impl Stage {
-    async fn start(scenario: &Scenario) -> Result<Stage, String> {
-        let fixture = TlsFixture::start()
-            .await
-            .map_err(|e| format!("TLS fixture: {e}"))?;
+    async fn start(scenario: &Scenario) -> Result<Stage, SetupError> {
+        let fixture = TlsFixture::start().await.map_err(SetupError::Fixture)?;
         let route_target = agentlog_mock_upstream::mocks::plain_upstream().await;
-        let scratch = tempfile::tempdir().map_err(|e| format!("scratch directory: {e}"))?;
+        let scratch = tempfile::tempdir().map_err(SetupError::Scratch)?;
         let target = (
             "ROUTE_TARGET".to_owned(),
             route_target.address().to_string(),
@@ -236,8 +313,9 @@ impl Stage {
         let expander = Expander::new(vars);
         let certs = certs::write(scratch.path(), &hosts(scenario, &expander))?;
         let dir = scratch.path();
-        let write = |name: &str, bytes: &[u8]| {
-            std::fs::write(dir.join(name), bytes).map_err(|e| format!("write {name}: {e}"))
+        let write = |file: &'static str, bytes: &[u8]| {
+            std::fs::write(dir.join(file), bytes)
+                .map_err(|source| SetupError::Write { file, source })
         };
         write("upstream-ca.pem", fixture.ca_pem().as_bytes())?;
         let routed = Expander::new(vec![target]).value(&scenario.json);

@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
+use agentlog_core::schema::Profile;
+use agentlog_validate::secrets::scan::ScanError;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cases::{self, Kind};
-
-pub use agentlog_core::schema::Profile;
+use crate::cases::{self, CasesError, Kind};
 
 /// The names a scenario's `profile` takes: the event-log profiles'.
 const EVENT_LOG_NAMES: [&str; 2] = [Profile::EVENT_LOGS[0].name(), Profile::EVENT_LOGS[1].name()];
@@ -29,6 +29,74 @@ fn event_log_profile<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Pr
         .find(|p| p.name() == name)
         .map(Some)
         .ok_or_else(|| serde::de::Error::unknown_variant(&name, &EVENT_LOG_NAMES))
+}
+
+/// Why a scenario could not be loaded: an error naming the scenario and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The file is not JSON, or not a scenario: an unknown key, a value of the wrong type.
+    #[error("{id}: {source}")]
+    Json {
+        /// The scenario's id, `proxy/NAME`.
+        id: String,
+        /// What the parser says, naming the key.
+        source: serde_json::Error,
+    },
+    /// An entry of `secrets` is not `NAME=VALUE@HOSTS`.
+    #[error("{id}: {source}")]
+    Secret {
+        /// The scenario's id.
+        id: String,
+        /// What is wrong with the entry (never its value).
+        source: SecretSpecError,
+    },
+    /// A secret's value is one the validator's scanner refuses to look for (too short).
+    #[error("{id}: {source}")]
+    Unsearchable {
+        /// The scenario's id.
+        id: String,
+        /// The scanner's reason, naming the secret (never its value).
+        source: ScanError,
+    },
+    /// `budget_usd` is negative or not finite.
+    #[error("{id}: budget_usd must be a non-negative number")]
+    Budget {
+        /// The scenario's id.
+        id: String,
+    },
+    /// The embedded manifest could not be built.
+    #[error(transparent)]
+    Manifest(#[from] CasesError),
+    /// A manifest entry lists no file.
+    #[error("{id}: no file")]
+    NoFile {
+        /// The scenario's id.
+        id: String,
+    },
+    /// A manifest entry's file is not embedded.
+    #[error("{id}: conformance/{path} missing")]
+    Missing {
+        /// The scenario's id.
+        id: String,
+        /// The file, relative to `conformance/`.
+        path: String,
+    },
+}
+
+/// Why a secret is not `NAME=VALUE@HOSTS`. No message repeats the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretSpecError {
+    /// No `=`.
+    #[error("a secret must be NAME=VALUE@HOSTS")]
+    NoEquals,
+    /// The name or the value is empty.
+    #[error("secret {name:?}: empty name or value")]
+    Empty {
+        /// The name as written (possibly empty).
+        name: String,
+    },
 }
 
 /// A secret the proxy is started with: `NAME=VALUE@HOSTS`.
@@ -53,16 +121,16 @@ impl std::fmt::Debug for SecretSpec {
 
 impl SecretSpec {
     /// Parses `NAME=VALUE@HOSTS` (`@HOSTS` optional). The error never repeats the value.
-    pub fn parse(spec: &str) -> Result<SecretSpec, String> {
-        let (name, rest) = spec
-            .split_once('=')
-            .ok_or("a secret must be NAME=VALUE@HOSTS")?;
+    pub fn parse(spec: &str) -> Result<SecretSpec, SecretSpecError> {
+        let (name, rest) = spec.split_once('=').ok_or(SecretSpecError::NoEquals)?;
         let (value, hosts) = match rest.rsplit_once('@') {
             Some((value, hosts)) => (value, Some(hosts.to_owned())),
             None => (rest, None),
         };
         if name.is_empty() || value.is_empty() {
-            return Err(format!("secret {name:?}: empty name or value"));
+            return Err(SecretSpecError::Empty {
+                name: name.to_owned(),
+            });
         }
         Ok(SecretSpec {
             name: name.to_owned(),
@@ -72,7 +140,7 @@ impl SecretSpec {
     }
 
     /// The spec as `--secret` takes it.
-    pub fn spec(&self) -> String {
+    pub(crate) fn spec(&self) -> String {
         match &self.hosts {
             Some(hosts) => format!("{}={}@{hosts}", self.name, self.value),
             None => format!("{}={}", self.name, self.value),
@@ -171,7 +239,9 @@ pub struct Scenario {
     pub expect_upstream: Vec<ExpectedRequest>,
     /// What the route target must receive, in order (empty: nothing).
     pub expect_route_target: Vec<ExpectedRequest>,
-    /// The events, in order (matchers in [`crate::proxy::judge`]).
+    /// The events, in order: every key given must be equal, `data` a subset, numbers
+    /// compared by value; `ts`, `run_id`, `agent_system` and `data.duration_ms` are never
+    /// compared.
     pub expect_events: Vec<Value>,
     /// The file as parsed, for `{scenario}`.
     pub json: Value,
@@ -179,19 +249,29 @@ pub struct Scenario {
 
 impl Scenario {
     /// Parses the scenario `id` from its JSON bytes.
-    pub fn parse(id: &str, bytes: &[u8]) -> Result<Scenario, String> {
-        let json: Value = serde_json::from_slice(bytes).map_err(|e| format!("{id}: {e}"))?;
-        let raw = Raw::deserialize(&json).map_err(|e| format!("{id}: {e}"))?;
+    pub fn parse(id: &str, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let json_error = |source| ScenarioError::Json {
+            id: id.to_owned(),
+            source,
+        };
+        let json: Value = serde_json::from_slice(bytes).map_err(json_error)?;
+        let raw = Raw::deserialize(&json).map_err(json_error)?;
         let secrets = raw
             .secrets
             .iter()
             .map(|s| SecretSpec::parse(s))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{id}: {e}"))?;
+            .map_err(|source| ScenarioError::Secret {
+                id: id.to_owned(),
+                source,
+            })?;
         // The harness finds these values with the validator's scanner, which refuses a value
         // too short to look for.
         crate::secrets::redactor(secrets.iter().map(|s| (s.name.as_str(), s.value.as_str())))
-            .map_err(|e| format!("{id}: {e}"))?;
+            .map_err(|source| ScenarioError::Unsearchable {
+                id: id.to_owned(),
+                source,
+            })?;
         let mut placeholders = raw.placeholders;
         for secret in &secrets {
             placeholders
@@ -201,7 +281,7 @@ impl Scenario {
         if let Some(limit) = raw.budget_usd
             && !(limit.is_finite() && limit >= 0.0)
         {
-            return Err(format!("{id}: budget_usd must be a non-negative number"));
+            return Err(ScenarioError::Budget { id: id.to_owned() });
         }
         Ok(Scenario {
             id: id.to_owned(),
@@ -239,16 +319,17 @@ fn derived_placeholder(name: &str) -> String {
 }
 
 /// Every `proxy/*` scenario of the embedded manifest, sorted by id.
-pub fn all() -> Result<Vec<Scenario>, String> {
-    let manifest = cases::manifest().map_err(|e| e.to_string())?;
+pub fn all() -> Result<Vec<Scenario>, ScenarioError> {
+    let manifest = cases::manifest()?;
     let mut scenarios = Vec::new();
     for entry in manifest.iter().filter(|e| e.kind == Kind::Proxy) {
-        let path = entry
-            .files
-            .first()
-            .ok_or_else(|| format!("{}: no file", entry.id))?;
-        let bytes =
-            cases::file(path).ok_or_else(|| format!("{}: conformance/{path} missing", entry.id))?;
+        let path = entry.files.first().ok_or_else(|| ScenarioError::NoFile {
+            id: entry.id.clone(),
+        })?;
+        let bytes = cases::file(path).ok_or_else(|| ScenarioError::Missing {
+            id: entry.id.clone(),
+            path: path.clone(),
+        })?;
         scenarios.push(Scenario::parse(&entry.id, bytes)?);
     }
     Ok(scenarios)
@@ -271,7 +352,8 @@ mod tests {
             "proxy/x",
             br#"{"description":"d","requests":[],"expect_event":[]}"#,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("expect_event"), "{err}");
     }
 
@@ -286,7 +368,7 @@ mod tests {
         };
         assert_eq!(parse("v1").unwrap().schema_profile(), Profile::V1);
         for other in ["ledger", "v2"] {
-            let err = parse(other).unwrap_err();
+            let err = parse(other).unwrap_err().to_string();
             assert!(
                 err.contains(&format!("unknown variant `{other}`, expected `v0` or `v1`")),
                 "{err}"
@@ -296,7 +378,7 @@ mod tests {
 
     #[test]
     fn a_secret_error_does_not_repeat_the_value() {
-        let err = SecretSpec::parse("sk-very-secret").unwrap_err();
+        let err = SecretSpec::parse("sk-very-secret").unwrap_err().to_string();
         assert!(!err.contains("sk-very-secret"), "{err}");
         let spec = SecretSpec::parse("K=v@a=b@h.com").unwrap();
         assert_eq!(

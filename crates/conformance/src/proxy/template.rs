@@ -65,6 +65,21 @@ pub const PLACEHOLDERS: [(&str, &str); 14] = [
     ),
 ];
 
+/// A command template that names a placeholder the interceptor harness does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// A `{name}` that is not one of [`PLACEHOLDERS`] (a typo, most likely).
+    #[error(
+        "unknown placeholder {{{name}}} in the command template; known: {}",
+        known()
+    )]
+    UnknownPlaceholder {
+        /// The name, without its braces.
+        name: String,
+    },
+}
+
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
@@ -72,7 +87,20 @@ enum Piece {
     Slot(&'static str),
 }
 
-/// A parsed command template.
+/// A parsed command template: a shell command line with `{placeholder}` slots, each one of
+/// [`PLACEHOLDERS`], for example `python3 -m myproxy --listen {listen} --log {log}
+/// {secrets}`. The harness replaces each slot by its values as POSIX-shell-quoted words (a
+/// one-word placeholder stays one word whatever its value holds) and runs the line with
+/// `sh -c`.
+///
+/// ```
+/// use agentlog_conformance::proxy::Template;
+///
+/// let template = Template::parse("python3 -m myproxy --listen {listen} ${HOME}").unwrap();
+/// assert_eq!(template.as_str(), "python3 -m myproxy --listen {listen} ${HOME}");
+/// let typo = Template::parse("myproxy --listen {lisen}").unwrap_err();
+/// assert!(typo.to_string().starts_with("unknown placeholder {lisen}"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
     text: String,
@@ -80,11 +108,11 @@ pub struct Template {
 }
 
 /// The values of one run: each placeholder's words.
-pub type Values = BTreeMap<&'static str, Vec<String>>;
+pub(crate) type Values = BTreeMap<&'static str, Vec<String>>;
 
 impl Template {
     /// Parses `text`; an unknown `{name}` is an error listing the known ones.
-    pub fn parse(text: &str) -> Result<Template, String> {
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
         let mut pieces = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -100,7 +128,9 @@ impl Template {
                 let known = PLACEHOLDERS
                     .iter()
                     .find(|(n, _)| *n == name)
-                    .ok_or_else(|| unknown(name))?;
+                    .ok_or_else(|| TemplateError::UnknownPlaceholder {
+                        name: name.to_owned(),
+                    })?;
                 pieces.push(Piece::Literal(std::mem::take(&mut literal)));
                 pieces.push(Piece::Slot(known.0));
                 rest = &after[name_len + 1..];
@@ -125,7 +155,7 @@ impl Template {
 
     /// The command line: every slot replaced by its quoted words (a slot without a value
     /// expands to nothing).
-    pub fn expand(&self, values: &Values) -> String {
+    pub(crate) fn expand(&self, values: &Values) -> String {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -141,20 +171,18 @@ impl Template {
     }
 }
 
-fn unknown(name: &str) -> String {
+/// Every placeholder, in braces, space-separated: `{listen} {log} ...`.
+fn known() -> String {
     let known: Vec<String> = PLACEHOLDERS
         .iter()
         .map(|(n, _)| format!("{{{n}}}"))
         .collect();
-    format!(
-        "unknown placeholder {{{name}}} in the command template; known: {}",
-        known.join(" ")
-    )
+    known.join(" ")
 }
 
 /// `word` as one POSIX shell word: as it is when it holds only safe characters, else in
 /// single quotes (a `'` inside written `'\''`).
-pub fn quote(word: &str) -> String {
+pub(crate) fn quote(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         word.to_owned()
@@ -195,7 +223,7 @@ mod tests {
 
     #[test]
     fn unknown_placeholder_is_an_error() {
-        let err = Template::parse("p {lisen}").unwrap_err();
+        let err = Template::parse("p {lisen}").unwrap_err().to_string();
         assert!(err.contains("{lisen}") && err.contains("{listen}"), "{err}");
     }
 

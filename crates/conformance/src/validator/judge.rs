@@ -11,6 +11,7 @@ use std::fmt;
 use agentlog_validate::FileReport;
 
 use super::case::LogCase;
+use super::run::CaseError;
 
 /// One expected or reported finding: `(line, rule, severity)`.
 pub type Verdict = (u64, String, String);
@@ -73,7 +74,8 @@ pub struct Outcome {
     pub unexpected: Vec<Verdict>,
     /// `(expected, reported)` line counts when they differ.
     pub lines_mismatch: Option<(u64, u64)>,
-    /// The implementation could not be run or its output not read.
+    /// The implementation could not be run or its output not read: the [`CaseError`]'s
+    /// message.
     pub error: Option<String>,
 }
 
@@ -171,11 +173,12 @@ fn multiset_difference(a: &[Verdict], b: &[Verdict]) -> Vec<Verdict> {
 }
 
 /// Compares what an implementation reported with what the case expects (a multiset
-/// comparison, see the module documentation).
-pub fn judge(case: &LogCase, observed: Result<Observed, String>) -> Outcome {
+/// comparison: order does not matter, duplicates count, messages and pointers are free
+/// text). A [`CaseError`] fails the case with its message.
+pub fn judge(case: &LogCase, observed: Result<Observed, CaseError>) -> Outcome {
     let mut outcome = Outcome::empty(case);
     match observed {
-        Err(error) => outcome.error = Some(error),
+        Err(error) => outcome.error = Some(error.to_string()),
         Ok(observed) => {
             outcome.missing = multiset_difference(&case.findings, &observed.findings);
             outcome.unexpected = multiset_difference(&observed.findings, &case.findings);
@@ -268,11 +271,11 @@ mod tests {
     #[test]
     fn an_error_fails_and_unsupported_is_not_a_pass() {
         let c = case(&[]);
-        let failed = judge(&c, Err("stdout is not a JSON report".into()));
+        let failed = judge(&c, Err(CaseError::TooLong(10)));
         assert_eq!(failed.status(), Status::Fail);
         assert_eq!(
             failed.to_string(),
-            "FAIL validate/t: stdout is not a JSON report"
+            "FAIL validate/t: the command printed more than 10 bytes"
         );
         let skipped = Outcome::unsupported(&c);
         assert_eq!(skipped.status(), Status::Unsupported);

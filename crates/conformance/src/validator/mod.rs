@@ -6,12 +6,27 @@
 //! are the ones embedded in the binary ([`load_embedded`]), or a directory a port vendored
 //! ([`load_dir`]). A **subject** ([`Subject`]) is what is checked: the reference validator in
 //! process, or a port driven through a command template that prints agentlog's JSON report
-//! ([`run`] documents the contract). The port may declare cases **unsupported**
-//! ([`crate::select`]); those are not run. Every other case is **judged** ([`judge`]): it
-//! passes when the port reports the expected line count and exactly the expected findings,
-//! duplicates counted, messages and pointers ignored. The **report** ([`report`]) writes the
-//! outcomes as text, JSON or JUnit, with the summary `N of M cases passed (K unsupported)
-//! (SUBJECT)`.
+//! (the contract below). The port may declare cases **unsupported** ([`crate::select`]);
+//! those are not run. Every other case is **judged** ([`judge`]): it passes when the port
+//! reports the expected line count and exactly the expected findings, duplicates counted,
+//! messages and pointers ignored; a case the port could not be run on, or whose report could
+//! not be read, fails with its [`CaseError`]. The **report** ([`report`]) writes the outcomes
+//! as text, JSON or JUnit, with the summary `N of M cases passed (K unsupported) (SUBJECT)`.
+//! The harness itself failing (a case directory that cannot be read, a broken verdict file)
+//! is a [`HarnessError`].
+//!
+//! # The command contract
+//!
+//! What a port implements: the template is run once per case under `sh -c` with `{log}`
+//! replaced by the path of the case's log, `{options}` by the path of a JSON file holding the
+//! case's `options` object, and `{flags}` by the same options as `agentlog validate` flags
+//! ([`PLACEHOLDERS`]; [`check_template`] refuses any other); every substitution is
+//! shell-quoted. The command prints agentlog's JSON report (`agentlog validate --format
+//! json`) on stdout; of it only `files[].lines` and `files[].findings[].{line,rule,severity}`
+//! are read. Its exit code is ignored (a conforming validator exits 1 on findings). A case
+//! gets [`CASE_TIMEOUT`] (then the command's process group is killed and the case fails) and
+//! a report of at most [`MAX_REPORT`] bytes: a hanging or runaway port fails its case, it
+//! never stalls the run.
 //!
 //! ```
 //! use agentlog_conformance::select::Unsupported;
@@ -28,13 +43,16 @@
 mod case;
 mod judge;
 pub mod report;
-pub mod run;
+mod run;
 
 use std::path::PathBuf;
 
 pub use case::{CaseOptions, LogCase, load_dir, load_embedded};
 pub use judge::{Observed, Outcome, Status, Verdict, judge};
-pub use run::{Subject, check_template, parse_json_report, run_all, run_command, run_reference};
+pub use run::{
+    CASE_TIMEOUT, CaseError, MAX_REPORT, PLACEHOLDERS, ReportError, Subject, TemplateError,
+    check_template, run_all,
+};
 
 /// Why the harness could not run (exit 2), as opposed to a case failing (exit 1).
 #[derive(Debug, thiserror::Error)]

@@ -1,17 +1,13 @@
 //! Running a case: with the reference validator in process, or with another implementation
-//! through a command template.
+//! through a command template, under the command contract of the [parent module](super).
 //!
-//! The command contract (what a port implements): the template is run once per case under
-//! `sh -c` with `{log}` replaced by the path of the case's log, `{options}` by the path of a
-//! JSON file holding the case's `options` object, and `{flags}` by the same options as
-//! `agentlog validate` flags; every substitution is shell-quoted. The command prints
-//! agentlog's JSON report (`agentlog validate --format json`) on stdout; of it only
-//! `files[].lines` and `files[].findings[].{line,rule,severity}` are read. Its exit code is
-//! ignored (a conforming validator exits 1 on findings). A case gets [`CASE_TIMEOUT`] (then
-//! the command's process group is killed and the case fails) and a report of at most
-//! [`MAX_REPORT`] bytes: a hanging or runaway port fails its case, it never stalls the run.
+//! A case that cannot be run, or whose report cannot be read, is not a harness error: it
+//! fails, and its [`CaseError`] is the difference shown. The only text in one that a port
+//! wrote, the first line of its stderr, has been through the case's redactor
+//! ([`crate::secrets`]).
 
 use std::fs::File;
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -27,12 +23,110 @@ use super::case::LogCase;
 use super::judge::{Observed, Outcome, Verdict, judge};
 use crate::select::Unsupported;
 
+/// Why a case could not be run, or its report not read: the case fails with this message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaseError {
+    /// The reference validator refused the case's options.
+    #[error(transparent)]
+    Options(#[from] agentlog_validate::ValidatorError),
+    /// The case's options could not be written as JSON.
+    #[error(transparent)]
+    EncodeOptions(serde_json::Error),
+    /// A file of the scratch directory (the options, an embedded case's log) could not be
+    /// written.
+    #[error("write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// A file for the command's stdout or stderr could not be created.
+    #[error("create {path}: {source}")]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// `sh -c` could not be started.
+    #[error("run `sh -c`: {0}")]
+    Spawn(#[source] io::Error),
+    /// Waiting for `sh -c` failed.
+    #[error("wait for `sh -c`: {0}")]
+    Wait(#[source] io::Error),
+    /// The command ran past its time limit; its process group was killed.
+    #[error("the command did not finish within {}s (killed)", .0.as_secs_f64())]
+    Timeout(Duration),
+    /// The command printed more than this many bytes on stdout.
+    #[error("the command printed more than {0} bytes")]
+    TooLong(u64),
+    /// The command's stdout could not be read.
+    #[error("read {path}: {source}")]
+    Read {
+        /// The file holding it.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The command's stdout is not agentlog's JSON report.
+    #[error("{source} (exit {exit}; stderr: {stderr})")]
+    BadReport {
+        /// What is wrong with it.
+        source: ReportError,
+        /// The command's exit code, or how it ended without one.
+        exit: String,
+        /// Its first line of stderr, secrets redacted, control characters shown as `?`, cut
+        /// to 300 characters.
+        stderr: String,
+    },
+}
+
+/// What is wrong with the JSON report a command printed. No variant quotes the report: a
+/// port's message may quote a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// Not JSON at all.
+    #[error("stdout is not a JSON report: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// No `files` array.
+    #[error("report has no `files` array")]
+    NoFiles,
+    /// A file without its `lines` count.
+    #[error("a file has no `lines` count")]
+    NoLines,
+    /// The `lines` counts overflow a `u64` when summed.
+    #[error("the files' `lines` counts add up past 2^64")]
+    LinesOverflow,
+    /// A file without its `findings` array.
+    #[error("a file has no `findings`")]
+    NoFindings,
+    /// A finding without its `line`, `rule` or `severity`.
+    #[error("a finding without a numeric `line` and string `rule` and `severity`")]
+    BadFinding,
+}
+
+/// A command template that names a placeholder the validator harness does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// A `{name}` that is not one of [`PLACEHOLDERS`] (a typo, most likely).
+    #[error("unknown placeholder {token} in --cmd; known: {}", PLACEHOLDERS.join(", "))]
+    UnknownPlaceholder {
+        /// The placeholder as written, braces included.
+        token: String,
+    },
+}
+
 /// The implementation under test.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Subject {
     /// agentlog-validate, in process.
     Reference,
-    /// Another implementation, through a command template (see the module documentation).
+    /// Another implementation, through a command template (the command contract of
+    /// [`crate::validator`]).
     Command(String),
 }
 
@@ -70,9 +164,8 @@ pub fn run_all(
 }
 
 /// Runs a case with the reference validator, in process.
-pub fn run_reference(case: &LogCase) -> Result<Observed, String> {
-    let validator =
-        Validator::new(case.options.to_validate_options()).map_err(|e| e.to_string())?;
+fn run_reference(case: &LogCase) -> Result<Observed, CaseError> {
+    let validator = Validator::new(case.options.to_validate_options())?;
     let label = format!("{}.jsonl", case.name);
     let report = validator.validate_reader(&label, case.log.as_slice());
     Ok(Observed::from_report(&report))
@@ -80,25 +173,20 @@ pub fn run_reference(case: &LogCase) -> Result<Observed, String> {
 
 /// Reads agentlog's JSON report format into what the harness compares (the lines and
 /// findings of every file, summed).
-pub fn parse_json_report(stdout: &[u8]) -> Result<Observed, String> {
-    let report: Value =
-        serde_json::from_slice(stdout).map_err(|e| format!("stdout is not a JSON report: {e}"))?;
+fn parse_json_report(stdout: &[u8]) -> Result<Observed, ReportError> {
+    let report: Value = serde_json::from_slice(stdout).map_err(ReportError::NotJson)?;
     let files = report
         .get("files")
         .and_then(Value::as_array)
-        .ok_or("report has no `files` array")?;
+        .ok_or(ReportError::NoFiles)?;
     let mut observed = Observed::default();
     for file in files {
-        let lines = file["lines"]
-            .as_u64()
-            .ok_or("a file has no `lines` count")?;
+        let lines = file["lines"].as_u64().ok_or(ReportError::NoLines)?;
         observed.lines = observed
             .lines
             .checked_add(lines)
-            .ok_or("the files' `lines` counts add up past 2^64")?;
-        let findings = file["findings"]
-            .as_array()
-            .ok_or("a file has no `findings`")?;
+            .ok_or(ReportError::LinesOverflow)?;
+        let findings = file["findings"].as_array().ok_or(ReportError::NoFindings)?;
         for finding in findings {
             observed.findings.push(finding_row(finding)?);
         }
@@ -106,7 +194,7 @@ pub fn parse_json_report(stdout: &[u8]) -> Result<Observed, String> {
     Ok(observed)
 }
 
-fn finding_row(finding: &Value) -> Result<Verdict, String> {
+fn finding_row(finding: &Value) -> Result<Verdict, ReportError> {
     let line = finding["line"].as_u64();
     let rule = finding["rule"].as_str();
     let severity = finding["severity"].as_str();
@@ -115,33 +203,40 @@ fn finding_row(finding: &Value) -> Result<Verdict, String> {
             Ok((line, rule.to_owned(), severity.to_owned()))
         }
         // The finding itself is not echoed: a port's message may quote a secret.
-        _ => Err("a finding without a numeric `line` and string `rule` and `severity`".into()),
+        _ => Err(ReportError::BadFinding),
     }
 }
 
 /// Quotes `text` for `sh`.
-pub fn shell_quote(text: &str) -> String {
+fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// The log's path for a command: its own file, or a copy in `scratch` for an embedded case.
-fn log_path(case: &LogCase, scratch: &Path) -> Result<PathBuf, String> {
+fn log_path(case: &LogCase, scratch: &Path) -> Result<PathBuf, CaseError> {
     if let Some(path) = &case.log_path {
         return Ok(path.clone());
     }
     let path = scratch.join(format!("{}.jsonl", case.name));
-    std::fs::write(&path, &case.log).map_err(|e| format!("write {}: {e}", path.display()))?;
+    write(&path, &case.log)?;
     Ok(path)
+}
+
+/// Writes `bytes` to `path`, a file of the scratch directory.
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CaseError> {
+    std::fs::write(path, bytes).map_err(|source| CaseError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The command line for one case: `template` with `{log}`, `{options}` and `{flags}`
 /// substituted (shell-quoted); writes the options file (and the log of an embedded case)
 /// into `scratch`.
-pub fn command_line(case: &LogCase, template: &str, scratch: &Path) -> Result<String, String> {
+fn command_line(case: &LogCase, template: &str, scratch: &Path) -> Result<String, CaseError> {
     let options_path = scratch.join(format!("{}.options.json", case.name));
-    let options = serde_json::to_vec(&case.options.to_json()).map_err(|e| e.to_string())?;
-    std::fs::write(&options_path, options)
-        .map_err(|e| format!("write {}: {e}", options_path.display()))?;
+    let options = serde_json::to_vec(&case.options.to_json()).map_err(CaseError::EncodeOptions)?;
+    write(&options_path, &options)?;
     let log = log_path(case, scratch)?;
     let flags: Vec<String> = case
         .options
@@ -165,7 +260,7 @@ pub const PLACEHOLDERS: [&str; 3] = ["{log}", "{options}", "{flags}"];
 /// Checks a template before anything runs: `Err` names the first `{name}` (lowercase letters
 /// and `_`) that is not one of [`PLACEHOLDERS`], a typo that would otherwise reach the port
 /// as literal text. Other braces (a shell's `${HOME}`) are left alone.
-pub fn check_template(template: &str) -> Result<(), String> {
+pub fn check_template(template: &str) -> Result<(), TemplateError> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let slot = &rest[open..];
@@ -175,10 +270,9 @@ pub fn check_template(template: &str) -> Result<(), String> {
         let token = &slot[..(name_len + 2).min(slot.len())];
         let is_slot = name_len > 0 && token.ends_with('}') && !rest[..open].ends_with('$');
         if is_slot && !PLACEHOLDERS.contains(&token) {
-            return Err(format!(
-                "unknown placeholder {token} in --cmd; known: {}",
-                PLACEHOLDERS.join(", ")
-            ));
+            return Err(TemplateError::UnknownPlaceholder {
+                token: token.to_owned(),
+            });
         }
         rest = &slot[1..];
     }
@@ -215,24 +309,26 @@ pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest report read from a port's stdout, in bytes.
 pub const MAX_REPORT: u64 = 64 << 20;
 
-/// Runs a case with another implementation through `template` (see the module
+/// Runs a case with another implementation through `template` (see the parent module's
 /// documentation) and reads its report.
-pub fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observed, String> {
+fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observed, CaseError> {
     let command = command_line(case, template, scratch)?;
     let stdout_path = scratch.join(format!("{}.stdout", case.name));
     let stderr_path = scratch.join(format!("{}.stderr", case.name));
     let status = run_with_timeout(&command, &stdout_path, &stderr_path, CASE_TIMEOUT)?;
     let stdout = read_report(&stdout_path, MAX_REPORT)?;
-    parse_json_report(&stdout).map_err(|e| {
+    parse_json_report(&stdout).map_err(|source| {
         let stderr = crate::capped::read(&stderr_path, 64 << 10)
             .map(|(bytes, _)| bytes)
             .unwrap_or_default();
         let stderr = String::from_utf8_lossy(&stderr);
-        let first = printable(&redact(case, stderr.lines().next().unwrap_or("")), 300);
-        let status = status
-            .code()
-            .map_or_else(|| status.to_string(), |c| c.to_string());
-        format!("{e} (exit {status}; stderr: {first})")
+        CaseError::BadReport {
+            source,
+            exit: status
+                .code()
+                .map_or_else(|| status.to_string(), |c| c.to_string()),
+            stderr: printable(&redact(case, stderr.lines().next().unwrap_or("")), 300),
+        }
     })
 }
 
@@ -243,8 +339,13 @@ fn run_with_timeout(
     stdout: &Path,
     stderr: &Path,
     timeout: Duration,
-) -> Result<ExitStatus, String> {
-    let create = |p: &Path| File::create(p).map_err(|e| format!("create {}: {e}", p.display()));
+) -> Result<ExitStatus, CaseError> {
+    let create = |path: &Path| {
+        File::create(path).map_err(|source| CaseError::Create {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -253,7 +354,7 @@ fn run_with_timeout(
         .stderr(create(stderr)?)
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("run `sh -c`: {e}"))?;
+        .map_err(CaseError::Spawn)?;
     let group = Pid::from_child(&child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -263,24 +364,24 @@ fn run_with_timeout(
         Ok(status) => {
             // Whatever the shell left running in its group goes too.
             let _ = kill_process_group(group, Signal::KILL);
-            status.map_err(|e| format!("wait for `sh -c`: {e}"))
+            status.map_err(CaseError::Wait)
         }
         Err(_) => {
             let _ = kill_process_group(group, Signal::KILL);
-            Err(format!(
-                "the command did not finish within {}s (killed)",
-                timeout.as_secs_f64()
-            ))
+            Err(CaseError::Timeout(timeout))
         }
     }
 }
 
 /// The report a command printed to `path`: at most `max` bytes; more is an error.
-fn read_report(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+fn read_report(path: &Path, max: u64) -> Result<Vec<u8>, CaseError> {
     match crate::capped::read(path, max) {
-        Ok((_, true)) => Err(format!("the command printed more than {max} bytes")),
+        Ok((_, true)) => Err(CaseError::TooLong(max)),
         Ok((bytes, false)) => Ok(bytes),
-        Err(e) => Err(format!("read {}: {e}", path.display())),
+        Err(source) => Err(CaseError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -319,7 +420,12 @@ mod tests {
         let (out, err) = (dir.path().join("out"), dir.path().join("err"));
         let started = std::time::Instant::now();
         let result = run_with_timeout("sleep 30", &out, &err, Duration::from_millis(200));
-        assert!(result.unwrap_err().contains("did not finish within 0.2s"));
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .contains("did not finish within 0.2s")
+        );
         assert!(started.elapsed() < Duration::from_secs(10));
         let status = run_with_timeout("echo ok", &out, &err, Duration::from_secs(10)).unwrap();
         assert!(status.success());
@@ -334,6 +440,7 @@ mod tests {
         assert!(
             read_report(&path, 10)
                 .unwrap_err()
+                .to_string()
                 .contains("more than 10 bytes")
         );
         assert_eq!(read_report(&path, 11).unwrap().len(), 11);
@@ -343,7 +450,7 @@ mod tests {
     fn a_typo_in_a_placeholder_is_refused() {
         assert!(check_template("port --format json {flags} {log} ${HOME} {").is_ok());
         assert!(check_template("port {options} {log}").is_ok());
-        let error = check_template("port {flag} {log}").unwrap_err();
+        let error = check_template("port {flag} {log}").unwrap_err().to_string();
         assert!(error.contains("unknown placeholder {flag}"), "{error}");
     }
 
@@ -362,7 +469,12 @@ mod tests {
     #[test]
     fn line_counts_that_overflow_are_an_error() {
         let report = br#"{"files":[{"lines":18446744073709551615,"findings":[]},{"lines":1,"findings":[]}]}"#;
-        assert!(parse_json_report(report).unwrap_err().contains("2^64"));
+        assert!(
+            parse_json_report(report)
+                .unwrap_err()
+                .to_string()
+                .contains("2^64")
+        );
     }
 
     #[test]
@@ -408,7 +520,8 @@ mod tests {
             "echo hunter2-value >&2; echo nonsense",
             scratch.path(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("stdout is not a JSON report"), "{error}");
         assert!(
             error.contains("<secret T>") && !error.contains("hunter2"),

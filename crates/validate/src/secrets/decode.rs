@@ -14,16 +14,16 @@
 //!   scanner: in a fixed form of some secret), or it can start another layer. So the `\"`
 //!   and `\n` of every JSON log line cost one pass and no allocation, unless a secret holds
 //!   a quote or a line break.
-//! - Views are decoded again, breadth first (outer layers first), up to [`MAX_DEPTH`] layers
+//! - Views are decoded again, breadth first (outer layers first), up to `MAX_DEPTH` (4) layers
 //!   (JSON inside JSON inside JSON, percent inside JSON, ...). Layers that commute are
 //!   tried in one order only (JSON, then percent, then HTML, then hex, then line wraps); a
 //!   layer comes after a later one only when that one produced its trigger (`%5C` makes a
 //!   `\`, `&amp;` an `&`). Identical views are searched once.
 //! - Every decoder shrinks or keeps the length of its input, so a view is never longer than
 //!   the text. Each decoder has a budget of its own: the views it makes of one text total at
-//!   most [`DECODER_BUDGET_FACTOR`] (8) times the text's length and number at most
-//!   [`VIEWS_PER_DECODER`] (16). So the views of a text total at most [`BUDGET_FACTOR`]
-//!   (7 × 8 = 56) times its length in [`MAX_VIEWS`] (112) views, and hostile input
+//!   most `DECODER_BUDGET_FACTOR` (8) times the text's length and number at most
+//!   `VIEWS_PER_DECODER` (16). So the views of a text total at most `BUDGET_FACTOR`
+//!   (7 × 8 = 56) times its length in `MAX_VIEWS` (112) views, and hostile input
 //!   (`%25%25...`, `\\\\...`, `&#&#...`) costs linear time and memory. Budgets are not
 //!   shared, so views one decoder makes (the `%2F` of a URL, the `&amp;` of a query, a MAC
 //!   address, a wrapped base64 blob) never spend another decoder's: views are made breadth
@@ -32,7 +32,7 @@
 //!   (hex escapes inside a JSON string), is decoded whatever else the line holds; only
 //!   three- and four-layer views can be left out.
 //! - A cap that leaves a view out is never silent: the walk returns [`Coverage::Cut`] with
-//!   the cap ([`Cap::Budget`], [`Cap::Views`], or [`Cap::Depth`] when a view [`MAX_DEPTH`]
+//!   the cap ([`Cap::Budget`], [`Cap::Views`], or [`Cap::Depth`] when a view `MAX_DEPTH`
 //!   layers deep could still be decoded) and the layer it stopped. The validator reports
 //!   it as `secret.scan_incomplete`.
 //!
@@ -52,8 +52,11 @@
 //!   after at least 16 base64 characters and before another one are removed. Only base64
 //!   forms are searched in this view, so a raw value broken over two lines is not "found".
 //!
-//! [`decoded_views`] returns the views of a text, so other searches (the built-in
+//! `decoded_views_checked` returns the views of a text, so other searches (the built-in
 //! credential-format detector) can look at JSON-unescaped and percent-decoded text too.
+//!
+//! The caps and the walk are the crate's own; what leaves the crate is [`Coverage`] and
+//! [`Cap`], how a search says that a cap left a view out.
 
 use std::ops::ControlFlow;
 use std::sync::LazyLock;
@@ -63,19 +66,22 @@ use memchr::{memchr, memchr2, memchr3};
 use super::scan::Encoding;
 
 /// Most decoding layers stacked on one view.
-pub const MAX_DEPTH: usize = 4;
+pub(crate) const MAX_DEPTH: usize = 4;
 /// The bytes of the views one decoder makes of a text are capped at this many times its
 /// length: enough for its view of the text and of each of the (at most 7) one-layer views.
-pub const DECODER_BUDGET_FACTOR: usize = 8;
+pub(crate) const DECODER_BUDGET_FACTOR: usize = 8;
 /// Most views one decoder makes of a text.
-pub const VIEWS_PER_DECODER: usize = 16;
+pub(crate) const VIEWS_PER_DECODER: usize = 16;
 /// Number of decoders, each with its own budget.
 const DECODERS: usize = 7;
 /// The bytes of all views of a text are capped at this many times its length (the sum of
-/// the decoders' budgets).
-pub const BUDGET_FACTOR: usize = DECODERS * DECODER_BUDGET_FACTOR;
-/// Most views of one text (the sum of the decoders' caps).
-pub const MAX_VIEWS: usize = DECODERS * VIEWS_PER_DECODER;
+/// the decoders' budgets). The tests hold every search to it.
+#[cfg(test)]
+pub(crate) const BUDGET_FACTOR: usize = DECODERS * DECODER_BUDGET_FACTOR;
+/// Most views of one text (the sum of the decoders' caps). The tests hold every search to
+/// it.
+#[cfg(test)]
+pub(crate) const MAX_VIEWS: usize = DECODERS * VIEWS_PER_DECODER;
 /// Fewest byte pairs in a separated hex run worth decoding (the shortest secret).
 const HEX_RUN_MIN: usize = 8;
 /// Fewest base64 characters before a line break for it to count as a wrap.
@@ -428,11 +434,13 @@ pub(crate) struct View {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cap {
-    /// A decoder spent its [`DECODER_BUDGET_FACTOR`] times the text's length.
+    /// A decoder spent its budget, a fixed multiple of the text's length
+    /// ([`Cap::reached`] gives the figure).
     Budget,
-    /// A decoder made [`VIEWS_PER_DECODER`] views.
+    /// A decoder made as many views as it may ([`Cap::reached`] gives the figure).
     Views,
-    /// A view [`MAX_DEPTH`] layers deep could still be decoded.
+    /// A view as many layers deep as views go could still be decoded ([`Cap::reached`]
+    /// gives the figure).
     Depth,
 }
 
@@ -673,31 +681,16 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 /// credential is made of (quotes, line breaks, brackets: the `\"` and `\n` of a JSON line)
 /// are left out, since they hold nothing the text does not. Bounded like the scanner's own
 /// search: at most [`MAX_VIEWS`] views totalling at most [`BUDGET_FACTOR`] times the length
-/// of `text` ([`decoded_views_checked`] says whether a cap left a view out).
-///
-/// ```
-/// use agentlog_validate::secrets::decode::decoded_views;
-/// use agentlog_validate::secrets::scan::Encoding;
-/// let views = decoded_views(br#"{"url":"https:\/\/x.test\/?q=a%2Fb"}"#);
-/// assert_eq!(views[0], (Encoding::JsonEscaped, br#"{"url":"https://x.test/?q=a%2Fb"}"#.to_vec()));
-/// assert!(views.iter().any(|(e, v)| *e == Encoding::Percent && v.ends_with(br#"?q=a/b"}"#)));
-/// assert!(decoded_views(br#"{"msg":"say \"hi\"\n"}"#).is_empty());
-/// ```
-pub fn decoded_views(text: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
+/// of `text` ([`decoded_views_checked`] says whether a cap left a view out). The tests' entry
+/// point; the crate calls [`decoded_views_checked`].
+#[cfg(test)]
+pub(crate) fn decoded_views(text: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
     decoded_views_checked(text).0
 }
 
-/// [`decoded_views`], and whether a cap left some view out ([`Coverage::Cut`]).
-///
-/// ```
-/// use agentlog_validate::secrets::decode::{Cap, Coverage, decoded_views_checked};
-/// let deep = "%252525252541".repeat(4);
-/// let (_, coverage) = decoded_views_checked(deep.as_bytes());
-/// assert_eq!(coverage, Coverage::Cut { cap: Cap::Depth, layer: "percent-encoding" });
-/// let (_, coverage) = decoded_views_checked(b"a%2Fb");
-/// assert!(coverage.is_complete());
-/// ```
-pub fn decoded_views_checked(text: &[u8]) -> (Vec<(Encoding, Vec<u8>)>, Coverage) {
+/// The decoded views of `text`, outer layers first, each with the encoding a secret found raw
+/// in it would be reported as, and whether a cap left some view out ([`Coverage::Cut`]).
+pub(crate) fn decoded_views_checked(text: &[u8]) -> (Vec<(Encoding, Vec<u8>)>, Coverage) {
     let (views, coverage) = walk(text, Options::detector(), &mut |_, _| {
         ControlFlow::Continue(())
     });
@@ -1071,6 +1064,39 @@ fn mime_run(text: &[u8], sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoded_views_unescape_json_then_percent_and_skip_quotes_only() {
+        let views = decoded_views(br#"{"url":"https:\/\/x.test\/?q=a%2Fb"}"#);
+        assert_eq!(
+            views[0],
+            (
+                Encoding::JsonEscaped,
+                br#"{"url":"https://x.test/?q=a%2Fb"}"#.to_vec()
+            )
+        );
+        assert!(
+            views
+                .iter()
+                .any(|(e, v)| *e == Encoding::Percent && v.ends_with(br#"?q=a/b"}"#))
+        );
+        assert!(decoded_views(br#"{"msg":"say \"hi\"\n"}"#).is_empty());
+    }
+
+    #[test]
+    fn decoded_views_checked_names_the_cap() {
+        let deep = "%252525252541".repeat(4);
+        let (_, coverage) = decoded_views_checked(deep.as_bytes());
+        assert_eq!(
+            coverage,
+            Coverage::Cut {
+                cap: Cap::Depth,
+                layer: "percent-encoding"
+            }
+        );
+        let (_, coverage) = decoded_views_checked(b"a%2Fb");
+        assert!(coverage.is_complete());
+    }
 
     fn s(v: Option<Vec<u8>>) -> Option<String> {
         v.map(|b| String::from_utf8_lossy(&b).into_owned())
