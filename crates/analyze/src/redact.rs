@@ -128,7 +128,7 @@ redact_fields!(LatencyRow: name);
 redact_fields!(Series: group, key);
 
 /// Series whose names become the same are added up, and the series stay sorted by group
-/// and key.
+/// and key; the page's segments alike.
 impl Redact for TimelineReport {
     fn redact(&mut self, redactor: &Redactor) {
         if !self.series.iter().any(|s| {
@@ -136,24 +136,33 @@ impl Redact for TimelineReport {
         }) {
             return;
         }
-        let mut merged: Vec<Series> = Vec::with_capacity(self.series.len());
-        for mut series in std::mem::take(&mut self.series) {
-            series.redact(redactor);
-            let same = merged
-                .iter_mut()
-                .find(|m| m.group == series.group && m.key == series.key);
-            match same {
-                Some(m) => {
-                    for (into, n) in m.values.iter_mut().zip(&series.values) {
-                        *into += n;
-                    }
-                }
-                None => merged.push(series),
-            }
+        redact_series(&mut self.series, redactor);
+        for segment in &mut self.segments {
+            redact_series(&mut segment.series, redactor);
         }
-        merged.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
-        self.series = merged;
     }
+}
+
+/// Redacts the names of `series`, adds up those that became the same, sorts them by group and
+/// key.
+fn redact_series(series: &mut Vec<Series>, redactor: &Redactor) {
+    let mut merged: Vec<Series> = Vec::with_capacity(series.len());
+    for mut one in std::mem::take(series) {
+        one.redact(redactor);
+        let same = merged
+            .iter_mut()
+            .find(|m| m.group == one.group && m.key == one.key);
+        match same {
+            Some(m) => {
+                for (into, n) in m.values.iter_mut().zip(&one.values) {
+                    *into = into.saturating_add(*n);
+                }
+            }
+            None => merged.push(one),
+        }
+    }
+    merged.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
+    *series = merged;
 }
 
 /// A file label that carries a secret is withheld as the validator withholds it.
