@@ -16,6 +16,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -230,6 +233,8 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// The DOM of `page` after its scripts ran, from headless Chromium kept off the network.
+/// `--dump-dom` prints it once the page has loaded (its scripts draw synchronously); reading
+/// Chromium's output to its end is what waits, and a watchdog ends Chromium after 90 s.
 fn dump_dom(chromium: &Path, page: &Path) -> String {
     let profile = tempfile::tempdir().expect("profile dir");
     let mut child = StdCommand::new(chromium)
@@ -251,23 +256,29 @@ fn dump_dom(chromium: &Path, page: &Path) -> String {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromium starts");
-    // Read the DOM while Chromium writes it (it is larger than a pipe's buffer).
     let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut dom = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut dom);
-        dom
-    });
-    let started = std::time::Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(90) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish in 90 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    reader.join().expect("reader")
+    let child = Arc::new(Mutex::new(child));
+    let (finished, watch) = mpsc::channel::<()>();
+    let watchdog = {
+        let child = Arc::clone(&child);
+        std::thread::spawn(move || {
+            let late =
+                watch.recv_timeout(Duration::from_secs(90)) == Err(RecvTimeoutError::Timeout);
+            if late {
+                let _ = child.lock().map(|mut c| c.kill());
+            }
+            late
+        })
+    };
+    let mut dom = String::new();
+    let _ = std::io::Read::read_to_string(&mut stdout, &mut dom);
+    let _ = finished.send(());
+    assert!(
+        !watchdog.join().expect("watchdog"),
+        "chromium did not finish in 90 s"
+    );
+    let _ = child.lock().map(|mut c| c.wait());
+    dom
 }
 
 /// The value of attribute `name` in the tag text `tag`.
@@ -354,4 +365,248 @@ fn html_page_draws_its_charts_and_matches_the_json() {
             "{pointer} shows what the JSON says"
         );
     }
+}
+
+/// Put into a copy of the page ahead of its scripts, it watches what they draw without
+/// relying on them: every text drawn on each canvas with its alignment (uPlot centres the
+/// labels of the time axis and right-aligns those of the value axis), and, once the page has
+/// loaded, for each canvas of a chart the series its uPlot legend names with the number of
+/// pixels in each one's own colour (none when another series covers it). It writes them as
+/// JSON in a `<pre id="probe">`.
+const PROBE: &str = r#"<script>(function () {
+  var texts = new Map(), P = CanvasRenderingContext2D.prototype;
+  var fillText = P.fillText, clearRect = P.clearRect;
+  P.fillText = function (text) {
+    var list = texts.get(this.canvas) || [];
+    list.push({ text: String(text), align: this.textAlign });
+    texts.set(this.canvas, list);
+    return fillText.apply(this, arguments);
+  };
+  P.clearRect = function (x, y, w, h) {
+    if (x <= 0 && y <= 0 && w >= this.canvas.width && h >= this.canvas.height) texts.set(this.canvas, []);
+    return clearRect.apply(this, arguments);
+  };
+  function pixels(canvas, rgb) {
+    var px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data, n = 0;
+    for (var i = 0; i < px.length; i += 4) {
+      if (px[i] === rgb[0] && px[i + 1] === rgb[1] && px[i + 2] === rgb[2] && px[i + 3] === 255) n++;
+    }
+    return n;
+  }
+  window.addEventListener("load", function () {
+    var out = [];
+    document.querySelectorAll("div.chart canvas").forEach(function (canvas) {
+      var chart = canvas.closest("div.chart"), root = canvas.closest(".uplot");
+      var drawn = texts.get(canvas) || [];
+      var only = function (align) {
+        return drawn.filter(function (t) { return t.align === align; }).map(function (t) { return t.text; });
+      };
+      var series = [];
+      root.querySelectorAll(".u-legend .u-series").forEach(function (row, i) {
+        if (i === 0) return;
+        var rgb = getComputedStyle(row.querySelector(".u-marker")).borderTopColor.match(/\d+/g).map(Number);
+        series.push({ label: row.querySelector(".u-label").textContent, pixels: pixels(canvas, rgb) });
+      });
+      out.push({ family: chart.dataset.family, group: chart.dataset.group, x: only("center"),
+                 y: only("right"), series: series });
+    });
+    var pre = document.createElement("pre");
+    pre.id = "probe";
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  });
+})();</script>"#;
+
+/// Pixels of its own colour a series needs to count as drawn.
+const VISIBLE: u64 = 20;
+
+/// `agentlog analyze --html` of `inputs` (automatic buckets): the JSON report, and the DOM of
+/// the page with [`PROBE`] in it after Chromium ran its scripts, with what the probe saw.
+fn probed_page(chromium: &Path, inputs: &[PathBuf]) -> (Value, String, Vec<Value>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("report.html");
+    let out = agentlog()
+        .args(["analyze", "--format", "json", "--html"])
+        .arg(&page)
+        .args(inputs)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let html = std::fs::read_to_string(&page).expect("page");
+    let probed = html.replacen("<body>", &format!("<body>{PROBE}"), 1);
+    assert_ne!(probed, html, "the page has a <body>");
+    std::fs::write(&page, probed).expect("write");
+    let dom = dump_dom(chromium, &page);
+    let text = dom
+        .split("<pre id=\"probe\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("the probe wrote what it saw")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let canvases: Vec<Value> = serde_json::from_str(&text).expect("probe JSON");
+    (report, dom, canvases)
+}
+
+/// The keys of a family's timeline `group` that count anything, with their totals.
+fn nonzero_series(report: &Value, family: &str, group: &str) -> Vec<(String, u64)> {
+    let series = report[family]["timeline"]["series"].as_array();
+    (series.into_iter().flatten())
+        .filter(|s| s["group"] == group)
+        .map(|s| {
+            let values = s["values"].as_array().into_iter().flatten();
+            let total = values.filter_map(Value::as_u64).sum();
+            (s["key"].as_str().unwrap_or_default().to_owned(), total)
+        })
+        .filter(|(_, total)| *total > 0)
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    (v.as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// What is wrong with one canvas as the probe saw it.
+fn canvas_faults(report: &Value, canvas: &Value) -> Vec<String> {
+    let (family, group) = (canvas["family"].as_str(), canvas["group"].as_str());
+    let name = format!("{}/{}", family.unwrap_or("?"), group.unwrap_or("?"));
+    let (x, y) = (strings(&canvas["x"]), strings(&canvas["y"]));
+    let mut faults = Vec::new();
+    let has_data = !nonzero_series(report, family.unwrap_or(""), group.unwrap_or("")).is_empty();
+    let number = |label: &str| {
+        (label.trim_start_matches('$').replace(',', ""))
+            .parse::<f64>()
+            .ok()
+    };
+    if has_data && !y.iter().any(|l| number(l).is_some_and(|v| v != 0.0)) {
+        faults.push(format!(
+            "{name}: value ticks {y:?} are all zero for non-zero data"
+        ));
+    }
+    if group == Some("cost") && y.iter().any(|l| !l.starts_with('$')) {
+        faults.push(format!("{name}: value ticks {y:?} not in dollars"));
+    }
+    if x.iter().any(|l| l.contains('.')) {
+        faults.push(format!("{name}: sub-second time ticks {x:?}"));
+    }
+    if (1..x.len()).any(|i| x.get(i) == x.get(i - 1)) {
+        faults.push(format!("{name}: time ticks repeat a label {x:?}"));
+    }
+    for s in canvas["series"].as_array().into_iter().flatten() {
+        let (label, pixels) = (s["label"].as_str().unwrap_or(""), s["pixels"].as_u64());
+        if pixels.unwrap_or(0) < VISIBLE {
+            faults.push(format!(
+                "{name}: series {label} hidden ({pixels:?} pixels of its colour)"
+            ));
+        }
+        if label.contains("nano") {
+            faults.push(format!("{name}: legend {label:?} beside dollars"));
+        }
+    }
+    faults
+}
+
+/// What is wrong with the charts of a probed page: each canvas, and every series that
+/// counts anything drawn visibly in its chart.
+fn chart_faults(report: &Value, canvases: &[Value]) -> Vec<String> {
+    let mut faults: Vec<String> = canvases
+        .iter()
+        .flat_map(|c| canvas_faults(report, c))
+        .collect();
+    for (family, group) in [
+        ("ledger", "status"),
+        ("ledger", "failure"),
+        ("ledger", "flag"),
+        ("ledger", "denial"),
+        ("sandbox", "requests"),
+        ("sandbox", "tokens"),
+        ("sandbox", "cost"),
+        ("sandbox", "responses"),
+        ("sandbox", "blocked"),
+    ] {
+        for (key, _) in nonzero_series(report, family, group) {
+            let label = if group == "cost" {
+                "cost"
+            } else {
+                key.as_str()
+            };
+            let drawn = canvases.iter().any(|c| {
+                c["family"] == family
+                    && c["group"] == group
+                    && (c["series"].as_array().into_iter().flatten()).any(|s| {
+                        s["label"] == label && s["pixels"].as_u64().unwrap_or(0) >= VISIBLE
+                    })
+            });
+            if !drawn {
+                faults.push(format!("{family}/{group}: series {key} not drawn visibly"));
+            }
+        }
+    }
+    faults
+}
+
+#[test]
+fn html_charts_show_every_series_on_readable_axes() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "SKIPPED html_charts_show_every_series_on_readable_axes: chromium is not installed (apt-get install chromium; .ci/run installs it)"
+        );
+        return;
+    };
+    // Ledgers two months apart and sandbox logs eleven months apart (a cost series in the
+    // later one); in the flags, denial:network and network_denied count alike throughout.
+    let apart = [
+        "testdata/real-logs/myca-ledger-writer-events.jsonl",
+        LEDGER,
+        "testdata/real-logs/matchlock-pr77-examples-events.jsonl",
+        SANDBOX,
+    ]
+    .map(root);
+    let (report, dom, canvases) = probed_page(&chromium, &apart);
+    assert!(canvases.len() >= 9, "{} canvases", canvases.len());
+    let mut faults = chart_faults(&report, &canvases);
+    // Inputs months apart: each run a panel of its own, none spanning the gap.
+    for chart in tags_with(&dom, "class=\"chart\"") {
+        if attr(chart, "data-drawn") != Some("true") {
+            faults.push(format!("not drawn: {chart}"));
+        }
+    }
+    let panels = tags_with(&dom, "class=\"panel\"");
+    if panels.len() < 2 * 9 {
+        faults.push(format!(
+            "{} panels for 9 charts over two runs each",
+            panels.len()
+        ));
+    }
+    for panel in panels {
+        let at = |a| attr(panel, a).and_then(|v| v.parse::<f64>().ok());
+        let span = at("data-x-max").zip(at("data-x-min")).map(|(b, a)| b - a);
+        if span.is_none_or(|s| s > 86_400.0) {
+            faults.push(format!("a panel spans {span:?} s: {panel}"));
+        }
+    }
+    // One ledger second: time ticks in whole seconds.
+    let second = [root("testdata/real-logs/myca-ledger-writer-events.jsonl")];
+    let (report, _, canvases) = probed_page(&chromium, &second);
+    faults.extend(chart_faults(&report, &canvases));
+    // Costs of a fraction of a cent: ticks still read in dollars.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cheap = dir.path().join("cheap.jsonl");
+    let lines: String = [(0, "0.000183"), (20, "0.0000048"), (40, "0.0003")]
+        .iter()
+        .map(|(s, cost)| {
+            format!(
+                "{{\"ts\":\"2027-01-15T08:00:{s:02}Z\",\"run_id\":\"vm-1\",\"agent_system\":\"a\",\"event_type\":\"llm_response\",\"summary\":\"POST api.openai.com/v1/chat/completions -> 200\",\"data\":{{\"host\":\"api.openai.com\",\"status_code\":200,\"duration_ms\":100,\"model\":\"gpt-4o-mini\",\"input_tokens\":10,\"output_tokens\":5,\"cost_usd\":{cost}}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&cheap, lines).expect("write");
+    let (report, _, canvases) = probed_page(&chromium, &[cheap]);
+    assert_eq!(report["sandbox"]["totals"]["cost_usd"], 0.0004878);
+    faults.extend(chart_faults(&report, &canvases));
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
 }

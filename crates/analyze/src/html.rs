@@ -4,9 +4,13 @@
 //! `data-figure`, the JSON pointer of the value in the `--format json` output, and
 //! `data-value`, that value's JSON text; its visible text is the same number (a test checks
 //! page against JSON). Charts over time are drawn in the browser by uPlot (MIT, vendored in
-//! `assets/` with its licence and inlined into the page) from the timelines embedded as a JSON
-//! script element. A Content-Security-Policy of `default-src 'none'` (inline script and style
-//! only) makes sure the page fetches nothing when viewed.
+//! `assets/` with its licence and inlined into the page) from the timelines' segments
+//! ([`crate::timeline::Segment`]: the counts cut at long gaps, each stretch in buckets fit for
+//! its span) embedded as a JSON script element, after the same redaction as the JSON output.
+//! Each stretch gets a panel of its own; a group whose series are parts of a whole (statuses,
+//! hosts) is stacked, any other gets a row of panels per series, so no series hides another.
+//! A Content-Security-Policy of `default-src 'none'` (inline script and style only) makes sure
+//! the page fetches nothing when viewed.
 //!
 //! Everything taken from the logs (tool names, hosts, reasons) is HTML-escaped, and the
 //! embedded JSON has `<`, `>` and `&` escaped, so a log cannot close the script element.
@@ -18,6 +22,7 @@ use agentlog_validate::secrets::redact::Redactor;
 use serde_json::Value;
 
 use crate::Report;
+use crate::timeline::TimelineReport;
 
 /// uPlot, the vendored charting library (minified), version 1.6.32.
 const UPLOT_JS: &str = include_str!("../assets/uPlot.iife.min.js");
@@ -36,7 +41,9 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f5f5f5}\
 .chart{margin:8px 0 20px;min-height:60px;width:100%;max-width:1100px}\
 .high{color:#b00;font-weight:bold}.warning{color:#a60}.info{color:#246}\
-.proposal{color:#333;margin-left:1.5em}.note{color:#666}";
+.proposal{color:#333;margin-left:1.5em}.note{color:#666}\
+.panels{display:flex;flex-wrap:wrap;gap:12px}.caption{font-size:12px;color:#555}\
+.series-name{font-weight:600;margin:10px 0 2px}";
 
 /// HTML-escapes text.
 fn esc(text: &str) -> String {
@@ -146,11 +153,31 @@ fn figures(out: &mut String, report: &Value, items: &[(&str, &str)]) {
     out.push_str("</table>");
 }
 
+/// How a chart draws its series.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// The series are parts of a whole (each record counts in one): stacked bands.
+    Stack,
+    /// One row of panels per series, each with its own scale (small multiples).
+    Rows,
+}
+
+/// A chart of one series group: the group, its title, its unit (`count`, or `usd` for
+/// values in nano-dollars), its layout.
+type ChartSpec = (&'static str, &'static str, &'static str, Layout);
+
 /// A chart of one series group of a family's timeline, drawn by the page's script.
-fn chart(out: &mut String, family: &str, group: &str, title: &str, scale: &str) {
+fn chart(out: &mut String, family: &str, (group, title, unit, layout): ChartSpec) {
+    let (layout, how) = match layout {
+        Layout::Stack => (
+            "stack",
+            "Stacked: each band is one series, the top edge their sum.",
+        ),
+        Layout::Rows => ("rows", "One row per series, each on its own scale."),
+    };
     let _ = write!(
         out,
-        "<h3>{}</h3><div class=\"chart\" id=\"chart-{family}-{group}\" data-family=\"{family}\" data-group=\"{group}\" data-scale=\"{scale}\"></div>",
+        "<h3>{}</h3><p class=\"note\">{how} One panel per stretch of time without a long gap (UTC).</p><div class=\"chart\" id=\"chart-{family}-{group}\" data-family=\"{family}\" data-group=\"{group}\" data-unit=\"{unit}\" data-layout=\"{layout}\"></div>",
         esc(title)
     );
 }
@@ -174,12 +201,22 @@ const LEDGER_FIGURES: &[(&str, &str)] = &[
     ("bucket seconds", "/ledger/timeline/bucket_seconds"),
 ];
 
-/// `(series group, title, scale)`.
-const LEDGER_CHARTS: &[(&str, &str, &str)] = &[
-    ("status", "Tool calls by result status", "1"),
-    ("failure", "Failures by tool / error class", "1"),
-    ("flag", "Risk flags", "1"),
-    ("denial", "Denials by agent / tool", "1"),
+const LEDGER_CHARTS: &[ChartSpec] = &[
+    (
+        "status",
+        "Tool calls by result status",
+        "count",
+        Layout::Stack,
+    ),
+    (
+        "failure",
+        "Failures by tool / error class",
+        "count",
+        Layout::Stack,
+    ),
+    // A record may carry several flags: not parts of a whole.
+    ("flag", "Risk flags", "count", Layout::Rows),
+    ("denial", "Denials by agent / tool", "count", Layout::Stack),
 ];
 
 const LEDGER_TABLES: &[TableSpec] = &[
@@ -262,16 +299,18 @@ const SANDBOX_FIGURES: &[(&str, &str)] = &[
     ("latency p95 ms", "/sandbox/latency/p95_ms"),
 ];
 
-const SANDBOX_CHARTS: &[(&str, &str, &str)] = &[
-    ("requests", "Requests by host", "1"),
-    ("tokens", "Tokens", "1"),
-    ("cost", "Cost (USD)", "1e-9"),
+const SANDBOX_CHARTS: &[ChartSpec] = &[
+    ("requests", "Requests by host", "count", Layout::Stack),
+    ("tokens", "Tokens", "count", Layout::Rows),
+    ("cost", "Cost (US dollars)", "usd", Layout::Rows),
+    // Errors and usage unknown are among all responses: not parts of a whole.
     (
         "responses",
         "Responses, errors (>= 400) and usage unknown",
-        "1",
+        "count",
+        Layout::Rows,
     ),
-    ("blocked", "Leaks and gates blocked", "1"),
+    ("blocked", "Leaks and gates blocked", "count", Layout::Stack),
 ];
 
 const LATENCY_COLUMNS: &[(&str, &str)] = &[
@@ -358,13 +397,13 @@ fn section(
     v: &Value,
     (family, title): (&str, &str),
     items: &[(&str, &str)],
-    charts: &[(&str, &str, &str)],
+    charts: &[ChartSpec],
     tables: &[TableSpec],
 ) {
     let _ = write!(out, "<section id=\"{family}\"><h2>{}</h2>", esc(title));
     figures(out, v, items);
-    for (group, title, scale) in charts {
-        chart(out, family, group, title, scale);
+    for spec in charts {
+        chart(out, family, *spec);
     }
     for (title, array, columns) in tables {
         table(out, v, title, array, columns);
@@ -433,15 +472,27 @@ fn findings_section(out: &mut String, v: &Value) {
     out.push_str("</ol></section>");
 }
 
-/// Writes the page. Everything on it comes from the report's JSON form after
-/// [`crate::to_json`] withheld what carries a secret (numbers included), so the page shows
-/// what `--format json` shows.
+/// What the charts draw: each family's timeline segments, with every number and string that
+/// carries a secret withheld as in [`crate::to_json`] (names were withheld when the report was
+/// built).
+fn chart_data(report: &Report, redactor: &Redactor) -> io::Result<Value> {
+    let segments = |timeline: Option<&TimelineReport>| match timeline {
+        Some(t) => serde_json::to_value(&t.segments).map_err(io::Error::other),
+        None => Ok(Value::Null),
+    };
+    let ledger = segments(report.ledger.as_ref().map(|l| &l.timeline))?;
+    let sandbox = segments(report.sandbox.as_ref().map(|s| &s.timeline))?;
+    let mut value = serde_json::json!({ "ledger": ledger, "sandbox": sandbox });
+    redactor.redact_json(&mut value);
+    Ok(value)
+}
+
+/// Writes the page. Its tables come from the report's JSON form after [`crate::to_json`]
+/// withheld what carries a secret (numbers included), so the page shows what `--format json`
+/// shows; its charts from the same counts in the timelines' segments, withheld alike.
 pub fn write(report: &Report, redactor: &Redactor, out: &mut dyn Write) -> io::Result<()> {
     let v = crate::to_json(report, redactor)?;
-    let timelines = serde_json::json!({
-        "ledger": v.pointer("/ledger/timeline"),
-        "sandbox": v.pointer("/sandbox/timeline"),
-    });
+    let timelines = chart_data(report, redactor)?;
     let mut page = String::with_capacity(UPLOT_JS.len() + (64 << 10));
     page.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
     page.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">");

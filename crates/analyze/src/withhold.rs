@@ -130,32 +130,42 @@ withhold_fields!(LatencyRow: name);
 withhold_fields!(Series: group, key);
 
 /// Series whose names become the same are added up, and the series stay sorted by group
-/// and key.
+/// and key; the page's segments alike.
 impl Withhold for TimelineReport {
     fn withhold(&mut self, redactor: &Redactor) {
-        if !self.series.iter().any(|s| {
+        let page = self.segments.iter().flat_map(|segment| &segment.series);
+        if !self.series.iter().chain(page).any(|s| {
             replacement(&s.group, redactor).is_some() || replacement(&s.key, redactor).is_some()
         }) {
             return;
         }
-        let mut merged: Vec<Series> = Vec::with_capacity(self.series.len());
-        for mut series in std::mem::take(&mut self.series) {
-            series.withhold(redactor);
-            let same = merged
-                .iter_mut()
-                .find(|m| m.group == series.group && m.key == series.key);
-            match same {
-                Some(m) => {
-                    for (into, n) in m.values.iter_mut().zip(&series.values) {
-                        *into += n;
-                    }
-                }
-                None => merged.push(series),
-            }
+        withhold_series(&mut self.series, redactor);
+        for segment in &mut self.segments {
+            withhold_series(&mut segment.series, redactor);
         }
-        merged.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
-        self.series = merged;
     }
+}
+
+/// Withholds the names of `series`, adds up those that became the same, sorts them by group and
+/// key.
+fn withhold_series(series: &mut Vec<Series>, redactor: &Redactor) {
+    let mut merged: Vec<Series> = Vec::with_capacity(series.len());
+    for mut one in std::mem::take(series) {
+        one.withhold(redactor);
+        let same = merged
+            .iter_mut()
+            .find(|m| m.group == one.group && m.key == one.key);
+        match same {
+            Some(m) => {
+                for (into, n) in m.values.iter_mut().zip(&one.values) {
+                    *into = into.saturating_add(*n);
+                }
+            }
+            None => merged.push(one),
+        }
+    }
+    merged.sort_by(|a, b| (&a.group, &a.key).cmp(&(&b.group, &b.key)));
+    *series = merged;
 }
 
 /// A file label that carries a secret is withheld as the validator withholds it.
