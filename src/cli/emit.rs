@@ -107,6 +107,7 @@ fn shape_error(
     } else {
         format!(": {}", problems.join("; "))
     };
+    let event_type = output::shown(&event_type.to_string());
     format!("--data does not fit the {event_type} data shape{detail}")
 }
 
@@ -169,7 +170,8 @@ fn build_record(args: &Args) -> Result<Record, String> {
                 EventType::Other(_) => EventData::Other(map),
                 _ => {
                     return Err(format!(
-                        "--data for event type `{event_type}` is not supported by this version"
+                        "--data for event type `{}` is not supported by this version",
+                        output::shown(&event_type.to_string())
                     ));
                 }
             })
@@ -272,7 +274,7 @@ pub(super) fn run(args: Args) -> u8 {
     }
     errln!(
         "agentlog: appended 1 {} event to {}",
-        event.event_type,
+        output::shown(event.event_type.as_str()),
         output::shown(&path.display().to_string())
     );
     EXIT_OK

@@ -25,11 +25,23 @@ pub(crate) fn redactor<'a>(
     Ok(Redactor::new(SecretScanner::new(&secrets)?, None))
 }
 
-/// `text` with every secret value written in it shown as `<secret NAME>`.
+/// What a harness shows instead of a text that still carries a secret value once the values
+/// written in it are replaced: one the replacement cannot cut out (split by a control
+/// character, escaped, quoted by a debug format).
+pub(crate) const WITHHELD: &str = "(withheld: it carries the value of a secret)";
+
+/// The one way a harness shows a text that came from a port or a scenario: every secret
+/// value written in it as `<secret NAME>`, and the whole text [`WITHHELD`] when the
+/// validator's [`Redactor::leaks`] still finds a value in what is left. A caller judges the
+/// whole text as the port wrote it, and only then cuts it, takes a line of it or escapes it:
+/// a cut or an escaping of a value no longer recognisable as one would show it to a reader.
 pub(crate) fn redact(redactor: &Redactor, text: &str) -> String {
-    redactor
-        .replace_secrets(text, |name| format!("<secret {name}>"))
-        .into_owned()
+    let replaced = redactor.replace_secrets(text, |name| format!("<secret {name}>"));
+    if redactor.leaks(&replaced) {
+        WITHHELD.to_owned()
+    } else {
+        replaced.into_owned()
+    }
 }
 
 /// The names of the secrets whose value `text` carries, in any encoding the validator's
@@ -58,5 +70,28 @@ mod tests {
         // What the validator finds, the harness finds: the value percent-encoded.
         assert_eq!(leaked(&r, "sk%2Daaa%2D0123456789"), ["A"]);
         assert!(redactor([("B", "short")]).is_err());
+    }
+
+    #[test]
+    fn a_value_no_replacement_can_cut_out_withholds_the_whole_text() {
+        let r = redactor([("K", "sk-conf-openai-111111")]).unwrap();
+        // Split by one control character: raw, as Rust's `{:?}` and JSON quote it, by a
+        // newline, and at every character.
+        for text in [
+            "body sk-conf-\u{1b}openai-111111 end",
+            "body \"sk-conf-\\u{1b}openai-111111\" end",
+            "summary: \"sk-conf-\\u0001openai-111111\"",
+            "output: sk-conf-\nopenai-111111",
+            "stderr: sk-conf-\ropenai-111111",
+            "s\u{1}k\u{1}-\u{1}c\u{1}o\u{1}n\u{1}f\u{1}-\u{1}openai-111111",
+            "padding \\x73\\x6b\\x2d\\x63\\x6f\\x6e\\x66\\x2d\\x6f\\x70\\x65\\x6e\\x61\\x69\\x2d\\x31\\x31\\x31\\x31\\x31\\x31",
+        ] {
+            assert_eq!(redact(&r, text), WITHHELD, "{text:?}");
+        }
+        assert_eq!(
+            redact(&r, "plain sk-conf-openai-111111."),
+            "plain <secret K>."
+        );
+        assert_eq!(redact(&r, "nothing here"), "nothing here");
     }
 }

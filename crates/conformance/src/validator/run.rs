@@ -327,7 +327,8 @@ fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observe
             exit: status
                 .code()
                 .map_or_else(|| status.to_string(), |c| c.to_string()),
-            stderr: printable(&redact(case, stderr.lines().next().unwrap_or("")), 300),
+            // Judged whole (a value split across lines is withheld), then cut to a line.
+            stderr: printable(redact(case, &stderr).lines().next().unwrap_or(""), 300),
         }
     })
 }

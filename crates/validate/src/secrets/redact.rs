@@ -422,6 +422,7 @@ fn code_unescaped(text: &str) -> Option<String> {
                 None => (vec![b], 1),
             },
             (b'\\', Some(b'u')) if bytes.get(at + 2) == Some(&b'{') => braced(bytes, at + 3),
+            (b'\\', Some(b'u')) => json_unit(bytes, at + 2),
             (b'\\', Some(&c @ (b'0' | b't' | b'r' | b'n' | b'\\' | b'"' | b'\''))) => {
                 let v = match c {
                     b'0' => 0,
@@ -439,6 +440,26 @@ fn code_unescaped(text: &str) -> Option<String> {
         at += used;
     }
     changed.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The character of a JSON `\uXXXX` escape whose four digits start at `at` (a surrogate
+/// half stands for nothing), and the bytes it spans from its backslash; the backslash alone
+/// when it is not one.
+fn json_unit(bytes: &[u8], at: usize) -> (Vec<u8>, usize) {
+    let code = bytes
+        .get(at..at + 4)
+        .filter(|digits| digits.iter().all(u8::is_ascii_hexdigit))
+        .and_then(|digits| std::str::from_utf8(digits).ok())
+        .and_then(|digits| u32::from_str_radix(digits, 16).ok());
+    match code {
+        Some(code) => {
+            let c = char::from_u32(code)
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            (c.into_bytes(), 6)
+        }
+        None => (vec![b'\\'], 1),
+    }
 }
 
 /// The character of a `\u{X..}` escape whose digits start at `at`, and the bytes it spans
@@ -608,8 +629,9 @@ fn runs(text: &[u8], keep: impl Fn(u8) -> bool) -> impl Iterator<Item = &[u8]> {
     text.split(move |&b| !keep(b)).filter(|run| !run.is_empty())
 }
 
-/// `text` without its control, bidirectional and invisible characters (escape sequences
-/// included), as a viewer that draws them as nothing shows it; `None` when it has none.
+/// `text` without its control, bidirectional and invisible characters (an ESC alone, not
+/// the sequence it may start), as a viewer that draws them as nothing shows it; `None` when
+/// it has none.
 fn stripped(text: &str) -> Option<String> {
     if !text
         .chars()
@@ -617,15 +639,13 @@ fn stripped(text: &str) -> Option<String> {
     {
         return None;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1B}' => skip_escape(&mut chars),
-            c if crate::gate::unsafe_char(c) || invisible(c) => {}
-            c => out.push(c),
-        }
-    }
+    // Unlike a terminal (`displayed`), a viewer that drops control characters keeps what
+    // follows an ESC: `k\u{1b}ey` reads `key` there, while a terminal takes `e` for the end
+    // of an escape sequence.
+    let out = text
+        .chars()
+        .filter(|&c| !(crate::gate::unsafe_char(c) || invisible(c)))
+        .collect();
     Some(out)
 }
 
@@ -776,6 +796,15 @@ mod tests {
         assert!(redactor.leaks(&format!("{head}\\x1b[0m{tail}")));
         assert!(redactor.leaks(&format!("{head}\\xe2\\x80\\x8b{tail}")));
         assert!(redactor.leaks(&format!("{head}\\u{{000D}}{tail}")));
+        // A value split by one control character, as a byte, as Rust's `{:?}` and as JSON
+        // quote it: a reader drops the character whatever follows it.
+        for split in [
+            "\u{1b}", "\\u{1b}", "\\u001b", "\u{1}", "\\u0001", "\n", "\\n", "\r",
+        ] {
+            assert!(redactor.leaks(&format!("{head}{split}{tail}")), "{split:?}");
+        }
+        let every: String = key.chars().map(|c| format!("{c}\\u0001")).collect();
+        assert!(redactor.leaks(&every));
         assert_eq!(
             code_unescaped("a\\u{41}\\x42\\0c").as_deref(),
             Some("aAB\0c")
