@@ -84,6 +84,14 @@ mod tests {
             "output: sk-conf-\nopenai-111111",
             "stderr: sk-conf-\ropenai-111111",
             "s\u{1}k\u{1}-\u{1}c\u{1}o\u{1}n\u{1}f\u{1}-\u{1}openai-111111",
+            // Octal, `\U0000XXXX`, reversed, and a control character written as an escape.
+            "err: \\163\\153\\055\\143\\157\\156\\146\\055\\157\\160\\145\\156\\141\\151\\055\\061\\061\\061\\061\\061\\061",
+            "sk-conf-op\\001enai-111111",
+            "\\U00000073\\U0000006b-conf-openai-111111",
+            "111111-ianepo-fnoc-ks",
+            "sk-conf-op%01enai-111111",
+            "sk-conf-op&#1;enai-111111",
+            "sk-conf-op\\\\u0001enai-111111",
             "padding \\x73\\x6b\\x2d\\x63\\x6f\\x6e\\x66\\x2d\\x6f\\x70\\x65\\x6e\\x61\\x69\\x2d\\x31\\x31\\x31\\x31\\x31\\x31",
         ] {
             assert_eq!(redact(&r, text), WITHHELD, "{text:?}");

@@ -191,15 +191,26 @@ impl Redactor {
         let Ok(text) = std::str::from_utf8(text) else {
             return self.leaks_as_written(text);
         };
-        // As a terminal shows it, and as a viewer that ignores control characters does.
+        // As a terminal shows it, and as a viewer that ignores control characters does, also
+        // where the control character is itself written as an escape (`%01`, `&#1;`).
         let judged = |t: &str| {
             self.leaks_as_written(t.as_bytes())
                 || displayed(t).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
                 || stripped(t).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
+                || self.leaks_in_decoded_controls(t)
         };
-        // Escapes a reader undoes in their head: this gate's own `\u{000D}`, and the
-        // `b"\0\x1b\t"` of a byte string quoted by a library's error message.
-        judged(text) || code_unescaped(text).is_some_and(|plain| judged(&plain))
+        // Escapes a reader undoes in their head: this gate's own `\u{000D}`, the
+        // `b"\0\x1b\t"` of a byte string quoted by a library's error message, octal and
+        // `\U0000XXXX` escapes. Written backwards, a value is still one to whoever reads it.
+        judged(text)
+            || code_unescaped(text).is_some_and(|plain| judged(&plain))
+            || judged(&text.chars().rev().collect::<String>())
+    }
+
+    /// Whether `text` carries a value once the control characters written in it as escapes
+    /// (`%01`, `&#1;`, `&#x1b;`, `\\u0001`, `\\x01`) are dropped: a value split by them.
+    fn leaks_in_decoded_controls(&self, text: &str) -> bool {
+        escaped_controls_dropped(text).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
     }
 
     fn leaks_as_written(&self, text: &[u8]) -> bool {
@@ -423,9 +434,10 @@ fn code_unescaped(text: &str) -> Option<String> {
             },
             (b'\\', Some(b'u')) if bytes.get(at + 2) == Some(&b'{') => braced(bytes, at + 3),
             (b'\\', Some(b'u')) => json_unit(bytes, at + 2),
-            (b'\\', Some(&c @ (b'0' | b't' | b'r' | b'n' | b'\\' | b'"' | b'\''))) => {
+            (b'\\', Some(b'U')) => long_unit(bytes, at + 2),
+            (b'\\', Some(b'0'..=b'7')) => octal(bytes, at + 1),
+            (b'\\', Some(&c @ (b't' | b'r' | b'n' | b'\\' | b'"' | b'\''))) => {
                 let v = match c {
-                    b'0' => 0,
                     b't' => b'\t',
                     b'r' => b'\r',
                     b'n' => b'\n',
@@ -440,6 +452,106 @@ fn code_unescaped(text: &str) -> Option<String> {
         at += used;
     }
     changed.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `text` without the escapes in it that stand for a control character (`%01`, `&#1;`,
+/// `&#x1b;`, and `\u0001` or `\x01` after any number of backslashes); `None` when it has none.
+fn escaped_controls_dropped(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    let mut dropped = false;
+    while let Some(&b) = bytes.get(at) {
+        match escaped_control(bytes, at) {
+            Some(len) => {
+                at += len;
+                dropped = true;
+            }
+            None => {
+                out.push(b);
+                at += 1;
+            }
+        }
+    }
+    dropped.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The length of an escape of a control character that starts at `at`, if one does.
+fn escaped_control(bytes: &[u8], at: usize) -> Option<usize> {
+    let rest = bytes.get(at..)?;
+    let is_control = |code: u32| code < 0x20 || code == 0x7F;
+    let hex = |digits: &[u8]| {
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+    };
+    match rest {
+        [b'%', a, b, ..] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => {
+            hex(&[*a, *b]).filter(|&c| is_control(c)).map(|_| 3)
+        }
+        [b'&', b'#', tail @ ..] => {
+            let (radix, digits) = match tail {
+                [b'x' | b'X', digits @ ..] => (16, digits),
+                digits => (10, digits),
+            };
+            let len = digits.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+            let code = std::str::from_utf8(digits.get(..len)?)
+                .ok()
+                .and_then(|d| u32::from_str_radix(d, radix).ok())?;
+            let semicolon = digits.get(len) == Some(&b';');
+            (len > 0 && semicolon && is_control(code))
+                .then_some(2 + usize::from(radix == 16) + len + 1)
+        }
+        [b'\\', ..] => {
+            let slashes = rest.iter().take_while(|&&b| b == b'\\').count();
+            let escape = rest.get(slashes..)?;
+            let (digits, len) = match escape {
+                [b'u', d @ ..] => (d.get(..4)?, 5),
+                [b'x', d @ ..] => (d.get(..2)?, 3),
+                _ => return None,
+            };
+            let code = digits
+                .iter()
+                .all(u8::is_ascii_hexdigit)
+                .then(|| hex(digits))
+                .flatten()?;
+            is_control(code).then_some(slashes + len)
+        }
+        _ => None,
+    }
+}
+
+/// The byte of an octal escape (`\0`, `\12`, `\163`) whose digits start at `at`, and the
+/// bytes it spans from its backslash.
+fn octal(bytes: &[u8], at: usize) -> (Vec<u8>, usize) {
+    let digits = bytes
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take(3)
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .fold((0u32, 0usize), |(value, n), b| {
+            (value * 8 + u32::from(b - b'0'), n + 1)
+        });
+    match u8::try_from(digits.0) {
+        Ok(byte) => (vec![byte], 1 + digits.1),
+        Err(_) => (vec![b'\\'], 1),
+    }
+}
+
+/// The character of a `\U0000XXXX` escape whose eight digits start at `at`, and the bytes
+/// it spans from its backslash; the backslash alone when it is not one.
+fn long_unit(bytes: &[u8], at: usize) -> (Vec<u8>, usize) {
+    let code = bytes
+        .get(at..at + 8)
+        .filter(|digits| digits.iter().all(u8::is_ascii_hexdigit))
+        .and_then(|digits| std::str::from_utf8(digits).ok())
+        .and_then(|digits| u32::from_str_radix(digits, 16).ok())
+        .and_then(char::from_u32);
+    match code {
+        Some(c) => (c.to_string().into_bytes(), 10),
+        None => (vec![b'\\'], 1),
+    }
 }
 
 /// The character of a JSON `\uXXXX` escape whose four digits start at `at` (a surrogate
