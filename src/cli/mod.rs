@@ -5,11 +5,13 @@
 //! or I/O errors.
 
 mod analyze;
+mod completions;
 mod conformance;
 mod demo;
 mod diagnostics;
 mod emit;
 mod ledger;
+mod man;
 pub(crate) mod output;
 mod profile_arg;
 mod proxy;
@@ -64,6 +66,10 @@ enum Command {
     Ledger(ledger::Args),
     // Its help, with the exit codes, comes from `analyze::Args`.
     Analyze(analyze::Args),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Args),
+    /// Print the manual page (roff).
+    Man(man::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -99,6 +105,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Conformance(args) => conformance::run(args),
         Command::Ledger(args) => ledger::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     ExitCode::from(closing(code))
 }
