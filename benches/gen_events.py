@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""Writes a realistic mixed events.jsonl of about SIZE bytes: v0 llm_request/llm_response/
-key_injection/budget_action plus ~5% v1 types, all valid, deterministic (seeded)."""
+"""Writes a realistic events.jsonl of about SIZE bytes (default 1 GiB): v0 llm_request/
+llm_response/key_injection/budget_action, all valid, deterministic (seeded).
+
+Usage: gen_events.py OUT [SIZE]. One profile per file (v0), so the default `agentlog validate
+OUT` accepts it with no findings; the ~5% of lines that were v1 `route_decision` events (which
+made a log of mixed profiles, `profile.mixed`) are now v0 `llm_request`s routed to the local
+model."""
 import json, random, sys
 
 size = int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30
@@ -49,9 +54,10 @@ with open(out, "w") as f:
             e = base("budget_action", "budget warn", data={"action": "warn", "tokens_used": rnd.randint(1, 10**6),
                      "cost_usd": round(rnd.random() * 20, 4), "remaining": round(rnd.random() * 80, 4)})
         else:
-            e = base("route_decision", f"route redirected {h} -> 192.168.86.246:11434 by local_model_router",
-                     plugin="local_model_router", data={"host": h, "action": "redirected",
-                     "routed_to": "192.168.86.246:11434", "reason": f"matched model {m} -> gpt-oss:20b"})
+            d = {"method": "POST", "host": h, "path": "/v1/chat/completions", "model": m, "routed": True,
+                 "routed_to": "192.168.86.246:11434"}
+            e = base("llm_request", f"POST {h}/v1/chat/completions (routed to 192.168.86.246:11434)",
+                     plugin="local_model_router", tags=["tls"], data=d)
         line = json.dumps(e, separators=(",", ":")) + "\n"
         buf.append(line)
         written += len(line)

@@ -7,6 +7,8 @@
 # first PEER_MB MiB (they would take many minutes on 1 GB) and their MB/s is extrapolated; the
 # table says so. Every validator checks every line against the same v0 schema
 # (`agentlog schema --bundle`); detect-secrets scans the slice.
+# `--unknown-types warn` dates from when the generator mixed in v1 types; it writes v0 only now
+# (the default `agentlog validate` accepts it) and the flag is kept, harmless, for comparable runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${SIZE_MB:-1024}
