@@ -544,6 +544,42 @@ fn an_empty_host_list_is_refused() {
 }
 
 #[test]
+fn a_short_value_is_refused_as_the_validator_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = proxy_fails(
+        &["--secret", "K=sh0rt-value-1@a.com", "--secret", "T=5byt@*"],
+        &dir.path().join("ca"),
+    );
+    // The same words as `agentlog validate --secret` (agentlog-core's one rule).
+    let rule = agentlog_core::secrets::TooShort.to_string();
+    assert!(stderr.contains(&format!("--secret #2: {rule}")), "{stderr}");
+    let validate = Command::new(env!("CARGO_BIN_EXE_agentlog"))
+        .args(["validate", "--secret", "T=5byt@*", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(validate.status.code(), Some(2));
+    let validate = String::from_utf8_lossy(&validate.stderr);
+    assert!(
+        validate.contains(&format!("--secret #1: {rule}")),
+        "{validate}"
+    );
+    assert!(!stderr.contains("5byt") && !validate.contains("5byt"));
+}
+
+#[test]
+fn a_value_with_an_at_sign_needs_its_host_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = proxy_fails(&["--secret", "K=us3r@pa/ss+w0rd"], &dir.path().join("ca"));
+    assert!(stderr.contains("--secret #1"), "{stderr}");
+    assert!(stderr.contains("not a list of host globs"), "{stderr}");
+    assert!(
+        !stderr.contains("us3r") && !stderr.contains("pa/ss"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_partial_or_mismatched_ca_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good");

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use agentlog_core::config::{ConfigError, LoggingConfig, RunId};
 use agentlog_core::emitter::Emitter;
-use agentlog_core::secrets::{HostPattern, Secret};
+use agentlog_core::secrets::{HostPattern, Secret, check_value_len};
 use agentlog_core::sink::{JsonlWriter, Reopened, SinkError};
 use agentlog_intercept::{
     Budget, CertAuthority, ConnectTo, HostGate, Injector, LogErrorPolicy, PriceTable, Profile,
@@ -47,6 +47,8 @@ pub(super) struct Args {
     /// A secret: `NAME=VALUE@host1,host2`, or `NAME@hosts` to read VALUE from the
     /// environment variable NAME. Repeatable. `@*` (or no `@` at all) allows every host; an
     /// empty list after `@` is refused. Host globs: `*.example.com` (any subdomain), `example.*` (one label).
+    /// The hosts follow the LAST `@`: a VALUE with `@` needs them (`K=a@b@*`). A VALUE
+    /// shorter than 8 bytes is refused.
     #[arg(long, value_name = "SPEC")]
     pub secret: Vec<String>,
     /// Fix the placeholder of a secret: `NAME=SANDBOX_SECRET_...` (default: random; fix it
@@ -354,18 +356,17 @@ fn injector(args: &Args) -> Result<Injector, u8> {
     let env = |name: &str| std::env::var(name).ok();
     let mut secrets = Vec::new();
     for (i, spec) in args.secret.iter().enumerate() {
-        match Secret::parse(spec, env) {
-            Ok(s) => secrets.push(s),
-            // The position, never the text: a spec that fails to parse may be a value.
-            Err(e) => return Err(fail(format_args!("--secret #{}: {e}", i + 1))),
-        }
+        // The position, never the text: a spec that fails to parse may be a value.
+        let secret =
+            Secret::parse(spec, env).map_err(|e| fail(format_args!("--secret #{}: {e}", i + 1)))?;
+        // The validator's rule, in its words (agentlog-core's one minimum): a value it would
+        // refuse to scan for is not injected either.
+        check_value_len(secret.expose())
+            .map_err(|e| fail(format_args!("--secret #{}: {e}", i + 1)))?;
+        secrets.push(secret);
     }
-    for name in output::install_secrets(&secrets) {
-        tracing::warn!(
-            secret = %name,
-            "the value is shorter than 8 bytes: the output gate cannot watch for it"
-        );
-    }
+    // Every value is long enough to be watched for (checked above).
+    output::install_secrets(&secrets);
     let mut placeholders = Vec::new();
     for spec in &args.placeholder {
         let Some((name, value)) = spec.split_once('=') else {

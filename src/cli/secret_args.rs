@@ -44,7 +44,7 @@ impl SecretArgs {
 }
 
 // A secrets file refuses values the scanner would refuse, itself: it can give the line, and
-// must not give the name (which may be part of a value). So both limits must agree.
+// must not give the name (which may be part of a value). Both limits are agentlog-core's one.
 const _: () = assert!(MIN_VALUE_LEN == MIN_SECRET_LEN);
 
 /// The secrets of `--secrets-file`, `--secret-env` and `--secret`. Errors give each argument's
@@ -193,8 +193,8 @@ fn secret_from_spec(position: usize, spec: &str) -> Result<Secret, String> {
     Ok(secret)
 }
 
+/// The refusal of a value shorter than [`MIN_SECRET_LEN`], in agentlog-core's words (the
+/// proxy's too).
 fn too_short(which: std::fmt::Arguments<'_>) -> String {
-    format!(
-        "{which}: the value is shorter than {MIN_SECRET_LEN} bytes and would match all over a log; refusing it"
-    )
+    format!("{which}: {}", agentlog_core::secrets::TooShort)
 }

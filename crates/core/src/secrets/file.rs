@@ -55,10 +55,10 @@ use serde::de::{Deserializer as _, Error as _, MapAccess, Visitor};
 
 use super::{Secret, SecretValue, is_valid_name};
 
-/// The shortest value a secrets file may hold, in bytes. A shorter value would match all over
-/// a log; the validator refuses it too (its `MIN_SECRET_LEN`, which the `agentlog` binary
-/// checks is the same), but only by the secret's name, which here may be part of a value.
-pub const MIN_VALUE_LEN: usize = 8;
+/// The shortest value a secrets file may hold, in bytes: [`super::MIN_SECRET_LEN`], the one
+/// rule. A shorter value would match all over a log; the validator refuses it too, but only
+/// by the secret's name, which here may be part of a value, so the file refuses it first.
+pub const MIN_VALUE_LEN: usize = super::MIN_SECRET_LEN;
 
 /// Why a secrets file was refused. Messages name the file (unless it could not be read), a
 /// line, at most a JSON entry's position or (valid) name; never a value, never a line's text,

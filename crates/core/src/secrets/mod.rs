@@ -235,6 +235,35 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     pattern.iter().skip(p).all(|&b| b == b'*')
 }
 
+/// The shortest secret value accepted anywhere, in bytes: by the proxy (`--secret`), the
+/// validator's scanner and secrets files. A shorter value would match all over a log, and the
+/// output gate could not watch for it.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// A secret value shorter than [`MIN_SECRET_LEN`] bytes. The message names neither the secret
+/// nor the value; callers put where it came from in front (`--secret #2: ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the value is shorter than {MIN_SECRET_LEN} bytes and would match all over a log; refusing it"
+)]
+pub struct TooShort;
+
+/// [`TooShort`] when `value` is shorter than [`MIN_SECRET_LEN`] bytes: the one length rule
+/// of the proxy and the validator.
+///
+/// ```
+/// use agentlog_core::secrets::{MIN_SECRET_LEN, check_value_len};
+/// assert!(check_value_len("12345").is_err());
+/// assert!(check_value_len(&"x".repeat(MIN_SECRET_LEN)).is_ok());
+/// ```
+pub fn check_value_len(value: &str) -> Result<(), TooShort> {
+    if value.len() < MIN_SECRET_LEN {
+        Err(TooShort)
+    } else {
+        Ok(())
+    }
+}
+
 /// A named secret with the hosts it may be sent to (no patterns: every host).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Secret {
@@ -290,6 +319,24 @@ pub enum SecretSpecError {
         "the host list after the last `@` is empty; write `@*` to allow every host (expected NAME=VALUE@hosts)"
     )]
     EmptyHosts,
+    /// What follows the last `@` is not a list of host globs ([`is_host_list`]): most likely
+    /// the value holds an `@` and no host list was given (`K=user@pa/ss`). Refused rather than
+    /// cut silently; nothing of the spec is repeated.
+    #[error(
+        "the text after the last `@` is not a list of host globs (letters, digits, `-`, `_`, `.`, `*`, `:`, `[`, `]`, separated by commas); a value that contains `@` needs the host list after it: write `@*` at the end to allow every host (expected NAME=VALUE@hosts)"
+    )]
+    NotHosts,
+}
+
+/// Whether `text`, what follows the last `@` of a secret spec, reads as a host list: entries
+/// separated by commas (blanks around them ignored, empty ones skipped), each made of letters,
+/// digits, `-`, `_`, `.`, `*`, `:`, `[` and `]` (a host, a glob, an IPv6 literal, a port).
+pub fn is_host_list(text: &str) -> bool {
+    text.split(',').map(str::trim).all(|entry| {
+        entry
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.*:[]".contains(&b))
+    })
 }
 
 impl Secret {
@@ -309,6 +356,12 @@ impl Secret {
     /// in the reference; an `@` followed by no host at all is refused
     /// ([`SecretSpecError::EmptyHosts`]), and `@*` allows every host explicitly.
     ///
+    /// A value that contains `@` must be followed by its host list (`K=user@pass@*`): without
+    /// one, what follows the value's own `@` would be taken for hosts. When that text is not a
+    /// host list ([`is_host_list`], `K=user@pa/ss`) the spec is refused
+    /// ([`SecretSpecError::NotHosts`]); when it happens to read as one (`K=user@pass`), it is
+    /// a host, so write the host list.
+    ///
     /// ```
     /// use agentlog_core::secrets::Secret;
     /// let s = Secret::parse("OPENAI_API_KEY=sk-abc@def@api.openai.com", |_| None).unwrap();
@@ -318,12 +371,14 @@ impl Secret {
     /// assert!(!format!("{s:?}").contains("sk-abc"));
     /// assert!(Secret::parse("K=v@*", |_| None).unwrap().allows("any.host"));
     /// assert!(Secret::parse("K=v@", |_| None).is_err());
+    /// assert!(Secret::parse("K=p@ss/w0rd+x", |_| None).is_err());
+    /// assert_eq!(Secret::parse("K=p@ss/w0rd+x@*", |_| None).unwrap().expose(), "p@ss/w0rd+x");
     /// ```
     pub fn parse(
         spec: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SecretSpecError> {
-        let (head, hosts) = match spec.rfind('@') {
+        let (head, host_text) = match spec.rfind('@') {
             Some(at) => (&spec[..at], &spec[at + 1..]),
             None => (spec, ""),
         };
@@ -335,7 +390,7 @@ impl Secret {
             // Not even a name is quoted: the part before `=`/`@` may be a value.
             return Err(SecretSpecError::BadName);
         }
-        let hosts: Vec<HostPattern> = hosts
+        let hosts: Vec<HostPattern> = host_text
             .split(',')
             .map(str::trim)
             .filter(|h| !h.is_empty())
@@ -343,6 +398,9 @@ impl Secret {
             .collect();
         if hosts.is_empty() && spec.contains('@') {
             return Err(SecretSpecError::EmptyHosts);
+        }
+        if !is_host_list(host_text) {
+            return Err(SecretSpecError::NotHosts);
         }
         let value = match value {
             Some(v) => v,
@@ -549,6 +607,35 @@ mod tests {
             let err = Secret::parse(spec, env).unwrap_err();
             assert!(!err.to_string().contains("dG9rZW4"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_value_with_an_at_sign_is_never_cut_silently() {
+        let env = |_: &str| None;
+        // What follows the value's `@` is no host list: refused, nothing of it repeated.
+        for spec in [
+            "K=us3r@pa/ss+w0rd",
+            "K=us3r@pa ss",
+            "K=tok@en==",
+            "K=a@b!c",
+            "K=v@a.com,b/c",
+        ] {
+            assert_eq!(
+                Secret::parse(spec, env),
+                Err(SecretSpecError::NotHosts),
+                "{spec}"
+            );
+            let err = SecretSpecError::NotHosts.to_string();
+            assert!(!err.contains("us3r") && !err.contains("pa/ss"), "{err}");
+            assert!(err.contains("`@*`"), "{err}");
+        }
+        // With its host list, the whole value stays.
+        let s = Secret::parse("K=us3r@pa/ss+w0rd@*", env).unwrap();
+        assert_eq!(s.expose(), "us3r@pa/ss+w0rd");
+        let s = Secret::parse("K=tok@en==@api.example.com, [::1]:8443,*.x-y_z.io", env).unwrap();
+        assert_eq!((s.expose(), s.hosts().len()), ("tok@en==", 3));
+        assert!(is_host_list("") && is_host_list(" a.b , *.c:443 ,"));
+        assert!(!is_host_list("a/b") && !is_host_list("a b"));
     }
 
     #[test]

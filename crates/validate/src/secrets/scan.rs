@@ -69,8 +69,9 @@ use super::Secret;
 use super::decode::{self, ByteSet, Chain, Coverage, Options};
 use super::prefix::{Distinct, HASH_MUL, Prefixes, hash_bytes, load4, load8};
 
-/// Shortest secret value accepted: shorter values would match all over a log.
-pub const MIN_SECRET_LEN: usize = 8;
+/// Shortest secret value accepted: shorter values would match all over a log. The one rule
+/// of `agentlog-core`, which the proxy applies too.
+pub use agentlog_core::secrets::MIN_SECRET_LEN;
 
 /// How a secret was written where it was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
