@@ -111,6 +111,37 @@ fn text_report_names_each_question() {
 }
 
 #[test]
+fn counts_of_one_are_singular_and_the_slow_tool_proposal_fits_any_tool() {
+    let out = agentlog()
+        .arg("analyze")
+        .arg(root("testdata/real-logs/myca-ledger-writer-events.jsonl"))
+        .assert()
+        .code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for needle in [
+        "agentlog analyze: 1 input, 7 lines",
+        "6 tool calls, 1 risk event, 0 telemetry records",
+        "injection_attempt raised 1 time by 1 agent (",
+        "dev_agent was denied exec_shell 2 times in 2 sessions",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    for wrong in [
+        "1 inputs",
+        "1 times",
+        "1 agents",
+        "1 risk events,",
+        "fetches",
+    ] {
+        assert!(!text.contains(wrong), "{wrong:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("proposal: Find where web_fetch's time goes"),
+        "{text}"
+    );
+}
+
+#[test]
 fn the_real_logs_analyze_without_error() {
     let cases = [
         (

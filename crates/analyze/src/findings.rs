@@ -41,6 +41,7 @@ use serde::Serialize;
 
 use crate::ledger::{LedgerReport, NO_CLASS};
 pub use crate::ledger::{SPIKE_FACTOR, SPIKE_MIN_COUNT, SPIKE_MIN_HISTORY, SPIKE_WINDOW};
+use crate::plural::plural;
 use crate::record::Family;
 use crate::sandbox::SandboxReport;
 
@@ -194,8 +195,12 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Observation> {
             Concern::Warning,
             format!("{} / {}", row.tool, row.error_class),
             format!(
-                "{} failed {} times with {class} ({} errors, {} timeouts) in {} time buckets{span}",
-                row.tool, row.count, row.errors, row.timeouts, row.buckets
+                "{} failed {} with {class} ({}, {}) in {}{span}",
+                row.tool,
+                plural(row.count, "time", "times"),
+                plural(row.errors, "error", "errors"),
+                plural(row.timeouts, "timeout", "timeouts"),
+                plural(row.buckets, "time bucket", "time buckets")
             ),
             failure_proposal(&row.tool, &row.error_class, row.timeouts, row.count),
         ));
@@ -208,8 +213,11 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Observation> {
             Concern::Warning,
             format!("{} / {}", row.agent, row.tool),
             format!(
-                "{} was denied {} {} times in {} sessions ({flags})",
-                row.agent, row.tool, row.count, row.sessions
+                "{} was denied {} {} in {} ({flags})",
+                row.agent,
+                row.tool,
+                plural(row.count, "time", "times"),
+                plural(row.sessions, "session", "sessions")
             ),
             format!(
                 "If {} needs {} for its task, grant the narrowest permission that covers it; otherwise tell it in its instructions not to call {}.",
@@ -230,11 +238,15 @@ pub fn ledger_findings(report: &LedgerReport) -> Vec<Observation> {
                 Concern::Info,
                 row.tool.clone(),
                 format!(
-                    "{} takes {} ms at p50 and {} ms at p95 over {} calls (max {} ms)",
-                    row.tool, p.p50_ms, p.p95_ms, p.count, p.max_ms
+                    "{} takes {} ms at p50 and {} ms at p95 over {} (max {} ms)",
+                    row.tool,
+                    p.p50_ms,
+                    p.p95_ms,
+                    plural(p.count, "call", "calls"),
+                    p.max_ms
                 ),
                 format!(
-                    "Cache or batch what {} fetches, or run it in the background, and set a time limit the agent knows about.",
+                    "Find where {}'s time goes (its own work or what it waits on); cache or batch repeated work, run long calls in the background, and set a time limit the agent knows about.",
                     row.tool
                 ),
             ));
@@ -264,8 +276,12 @@ fn security_findings(report: &LedgerReport, out: &mut Vec<Observation>) {
                 Concern::High,
                 row.flag.clone(),
                 format!(
-                    "{} raised {} times by {} agents ({} in tool calls, {} in risk events)",
-                    row.flag, row.count, row.agents, row.in_tool_calls, row.in_risk_events
+                    "{} raised {} by {} ({} in tool calls, {} in risk events)",
+                    row.flag,
+                    plural(row.count, "time", "times"),
+                    plural(row.agents, "agent", "agents"),
+                    row.in_tool_calls,
+                    row.in_risk_events
                 ),
                 proposal.to_owned(),
             ));
@@ -278,8 +294,12 @@ fn security_findings(report: &LedgerReport, out: &mut Vec<Observation>) {
             Concern::High,
             format!("{} at {}", spike.flag, spike.bucket_start),
             format!(
-                "{} occurred {} times in the bucket starting {} against a trailing baseline of {} per bucket over {} buckets",
-                spike.flag, spike.count, spike.bucket_start, spike.baseline, spike.window
+                "{} occurred {} in the bucket starting {} against a trailing baseline of {} per bucket over {}",
+                spike.flag,
+                plural(spike.count, "time", "times"),
+                spike.bucket_start,
+                spike.baseline,
+                plural(spike.window, "bucket", "buckets")
             ),
             format!(
                 "Review the sessions active around {} for what changed (a new input source, a new agent version) and alert on {} at this rate.",
@@ -300,8 +320,10 @@ pub fn sandbox_findings(report: &SandboxReport) -> Vec<Observation> {
             Concern::High,
             format!("{} -> {}", row.secret_name, row.host),
             format!(
-                "the placeholder of {} was sent towards {} {} times and the sandbox blocked it",
-                row.secret_name, row.host, row.count
+                "the placeholder of {} was sent towards {} {} and the sandbox blocked it",
+                row.secret_name,
+                row.host,
+                plural(row.count, "time", "times")
             ),
             format!(
                 "Find which step sends {}'s placeholder to {} (a prompt injection, a wrong base URL) and fix it; keep the block.",
@@ -317,8 +339,11 @@ pub fn sandbox_findings(report: &SandboxReport) -> Vec<Observation> {
             Concern::Warning,
             format!("{} by {}", row.host, row.plugin),
             format!(
-                "{} blocked {} {} times (allowed {}): {reasons}",
-                row.plugin, row.host, row.blocked, row.allowed
+                "{} blocked {} {} (allowed {}): {reasons}",
+                row.plugin,
+                row.host,
+                plural(row.blocked, "time", "times"),
+                row.allowed
             ),
             format!(
                 "If the agent needs {}, add it to {}'s allow-list; otherwise find the step that calls it and remove it.",

@@ -56,6 +56,7 @@ pub mod ledger;
 mod names;
 mod order;
 pub mod percentile;
+mod plural;
 mod read;
 pub mod record;
 pub mod sandbox;

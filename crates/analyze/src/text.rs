@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use crate::ledger::LedgerReport;
 use crate::percentile::Percentiles;
+use crate::plural::plural;
 use crate::sandbox::SandboxReport;
 use crate::{FileSummary, Report};
 
@@ -126,9 +127,9 @@ pub fn write(report: &Report, out: &mut dyn Write, top: usize) -> io::Result<()>
     let lines: u64 = report.files.iter().map(|f| f.lines).sum();
     writeln!(
         out,
-        "agentlog analyze: {} inputs, {} lines",
-        report.files.len(),
-        lines
+        "agentlog analyze: {}, {}",
+        plural(report.files.len(), "input", "inputs"),
+        plural(lines, "line", "lines")
     )?;
     for f in &report.files {
         writeln!(out, "{}", file_line(f))?;
@@ -192,10 +193,10 @@ fn write_ledger(r: &LedgerReport, out: &mut dyn Write, top: usize) -> io::Result
     writeln!(out)?;
     writeln!(
         out,
-        "Ledger: {} tool calls, {} risk events, {} telemetry records; {}",
-        r.tool_calls,
-        r.risk_events,
-        r.telemetry_records,
+        "Ledger: {}, {}, {}; {}",
+        plural(r.tool_calls, "tool call", "tool calls"),
+        plural(r.risk_events, "risk event", "risk events"),
+        plural(r.telemetry_records, "telemetry record", "telemetry records"),
         span(&r.first_ts, &r.last_ts)
     )?;
     let statuses: Vec<String> = r
