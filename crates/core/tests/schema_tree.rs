@@ -59,16 +59,26 @@ fn repository_schema_is_the_crates_copy() {
     let want = tree(&source);
     assert!(!want.is_empty(), "{} is empty", source.display());
     if std::env::var_os("AGENTLOG_SYNC_TREES").is_some() {
-        if mirror.exists() {
-            std::fs::remove_dir_all(&mirror).unwrap();
+        // Only what differs is touched: a file's other attributes (its mode) stay.
+        let have = if mirror.is_dir() {
+            tree(&mirror)
+        } else {
+            BTreeMap::new()
+        };
+        for relative in have.keys().filter(|r| !want.contains_key(*r)) {
+            std::fs::remove_file(mirror.join(relative)).unwrap();
         }
-        for (relative, bytes) in &want {
+        for (relative, bytes) in want.iter().filter(|(r, b)| have.get(*r) != Some(*b)) {
             let path = mirror.join(relative);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, bytes).unwrap();
         }
     }
-    let have = if mirror.is_dir() { tree(&mirror) } else { BTreeMap::new() };
+    let have = if mirror.is_dir() {
+        tree(&mirror)
+    } else {
+        BTreeMap::new()
+    };
     let mut differences = Vec::new();
     for (relative, bytes) in &want {
         match have.get(relative) {
