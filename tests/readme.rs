@@ -36,6 +36,40 @@ fn readme_lists_every_schema_id() {
 }
 
 #[test]
+fn readme_gives_the_install_commands() {
+    let manifest = include_str!("../Cargo.toml");
+    let repository = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(README.contains("cargo install --locked --path ."));
+    assert!(README.contains(&format!(
+        "cargo install --locked --git {repository} agentlog"
+    )));
+    // CI packages every library crate on its own (verified: no `--no-verify`).
+    let ci = include_str!("../.ci/run");
+    let package = ci
+        .lines()
+        .find(|l| l.trim_start().starts_with("cargo package"))
+        .expect(".ci/run must run cargo package");
+    assert!(!package.contains("--no-verify"), "{package}");
+    for name in [
+        "core",
+        "validate",
+        "analyze",
+        "intercept",
+        "mock-upstream",
+        "conformance",
+    ] {
+        assert!(
+            package.contains(&format!("-p agentlog-{name}")),
+            "{package} leaves out agentlog-{name}"
+        );
+    }
+}
+
+#[test]
 fn readme_gives_the_two_commands() {
     assert!(README.contains("cargo run --release -- demo"));
     assert!(README.contains("cargo test"));

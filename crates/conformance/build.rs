@@ -9,8 +9,9 @@
     missing_docs
 )]
 #![allow(clippy::disallowed_macros)] // cargo reads a build script's instructions from its stdout.
-//! Embeds every file under the repository's `conformance/` directory, so an installed binary
-//! carries its cases (`agentlog conformance` from any directory, `agentlog conformance
+//! Embeds every file under this crate's `conformance/` directory (the repository's top-level
+//! `conformance/` is a byte-for-byte copy, held by `tests/conformance_tree.rs`), so a packaged
+//! crate and an installed binary carry their cases (`agentlog conformance` from any directory, `agentlog conformance
 //! export DIR`).
 
 use std::fmt::Write as _;
@@ -19,10 +20,10 @@ use std::path::{Path, PathBuf};
 fn main() {
     let manifest_dir =
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let root = manifest_dir.join("../../conformance");
+    let root = manifest_dir.join("conformance");
     let root = root
         .canonicalize()
-        .expect("the conformance/ directory of the repository");
+        .expect("the conformance/ directory of this crate");
     println!("cargo::rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     walk(&root, &root, &mut files);

@@ -1,12 +1,17 @@
 //! Every conformance case as data, embedded at build time.
 //!
-//! The repository's `conformance/` directory is the source: `logs/NAME.jsonl` with its
+//! This crate's `conformance/` directory (`crates/conformance/conformance/`) is the source: `logs/NAME.jsonl` with its
 //! verdict `logs/NAME.json` (validator cases), `scenarios/NAME.json` (interceptor
 //! scenarios), `ledger/hash_vectors.json` (the ledger's hash vectors), and their READMEs.
 //! The build script embeds each file; [`manifest`] lists the cases, derived from the files
 //! themselves, so adding a case file adds a case (and a test) with nothing else to edit.
 //! `conformance/manifest.json` is the same manifest written out for ports that vendor the
 //! directory; a test keeps it equal to [`manifest`].
+//!
+//! The files live inside this crate so that a packaged `agentlog-conformance` carries them.
+//! The repository's top-level `conformance/`, where ports and docs look, is a byte-for-byte
+//! copy held by the test `tests/conformance_tree.rs`: edit the crate's copy, then
+//! `AGENTLOG_SYNC_TREES=1 cargo test -p agentlog-conformance --test conformance_tree`.
 //!
 //! Ids are stable: `validate/NAME`, `proxy/NAME`, `ledger/hash_vectors`. A case keeps its
 //! id for as long as its file keeps its name.
@@ -214,13 +219,19 @@ mod tests {
     }
 
     /// `conformance/manifest.json` is what ports read: it must list exactly the embedded
-    /// cases. `UPDATE_MANIFEST=1 cargo test -p agentlog-conformance` rewrites it.
+    /// cases. `UPDATE_MANIFEST=1 cargo test -p agentlog-conformance` rewrites it (this
+    /// crate's copy, and the repository's when there is one).
     #[test]
     fn checked_in_manifest_is_current() {
         let generated = manifest_json().unwrap();
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/manifest.json");
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let path = crate_dir.join("conformance/manifest.json");
         if std::env::var_os("UPDATE_MANIFEST").is_some() {
             std::fs::write(&path, &generated).unwrap();
+            let repository = crate_dir.join("../../conformance");
+            if repository.is_dir() {
+                std::fs::write(repository.join("manifest.json"), &generated).unwrap();
+            }
         }
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(

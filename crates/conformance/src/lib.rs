@@ -7,8 +7,9 @@
 //! with its differences; a **report** writes the verdicts. A port that misbehaves fails its
 //! cases; only the harness itself failing is an error. The parts:
 //!
-//! - [`cases`]: every case as data. The files of the repository's `conformance/` directory
-//!   are embedded in the binary at build time, listed by a manifest with a stable id, a
+//! - [`cases`]: every case as data. The files of this crate's `conformance/` directory (the
+//!   repository's top-level `conformance/` is a byte-for-byte copy of it) are embedded in the
+//!   binary at build time, listed by a manifest with a stable id, a
 //!   one-line description and the profile of each case, and can be written out with
 //!   [`cases::export`] for a port to vendor.
 //! - [`validator`]: the harness that runs the log cases against the reference validator or

@@ -20,7 +20,10 @@
 //!
 //! The files are the single source of truth: they are compiled in with `include_str!`,
 //! registered under their `$id`s, and every cross-file `$ref` resolves from them; nothing is
-//! ever fetched. [`Profile::bundle`] produces one self-contained document per profile for
+//! ever fetched. They live inside this crate (`crates/core/schema/`), so a packaged
+//! `agentlog-core` carries them; the repository's top-level `schema/`, where users, docs and
+//! ports look, is a byte-for-byte copy held by the test `tests/schema_tree.rs` (edit the
+//! crate's copy, then `AGENTLOG_SYNC_TREES=1 cargo test -p agentlog-core --test schema_tree`). [`Profile::bundle`] produces one self-contained document per profile for
 //! validators that cannot resolve cross-file references.
 //!
 //! The free functions ([`find`], [`for_event_type`], [`bundle`], `envelope`,
@@ -359,7 +362,7 @@ macro_rules! schema_file {
             profile: Profile::$profile,
             name: $name,
             file: concat!($name, ".json"),
-            text: include_str!(concat!("../../../../schema/", $dir, "/", $name, ".json")),
+            text: include_str!(concat!("../../schema/", $dir, "/", $name, ".json")),
         }
     };
 }
@@ -393,7 +396,7 @@ pub const LEDGER: [SchemaFile; 1] = [SchemaFile {
     profile: Profile::Ledger,
     name: "tool_call",
     file: "tool_call.schema.json",
-    text: include_str!("../../../../schema/ledger/v1/tool_call.schema.json"),
+    text: include_str!("../../schema/ledger/v1/tool_call.schema.json"),
 }];
 
 /// The v0 schema file with this short name (`envelope`, `llm_request`, ...) or file name.
