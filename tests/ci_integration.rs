@@ -9,6 +9,7 @@
     unreachable_pub,
     missing_docs
 )]
+#![allow(clippy::disallowed_macros)] // a test prints for its runner, not through the CLI's output gate.
 //! CI integration (issue 22, item 3): the GitHub Action's script (`.github/action/run.sh`,
 //! called by `action.yml`) run with a fake `GITHUB_*` environment, and the pre-commit hooks
 //! (`.pre-commit-hooks.yaml`) run by `pre-commit try-repo` against a sample repository.
