@@ -313,6 +313,18 @@ fn check_hook(hook: &str, path: &str, home: &Path) {
         );
         return;
     };
+    let in_git = Command::new("git")
+        .args(["rev-parse", "--git-dir"])
+        .current_dir(ROOT)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !in_git {
+        eprintln!(
+            "\n\n*** SKIPPED {hook}: {ROOT} is not a git checkout, and pre-commit try-repo \
+             clones it ***\n\n"
+        );
+        return;
+    }
     let repo = sample_repo();
     let out = try_repo(&pre_commit, repo.path(), home, hook, path);
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
