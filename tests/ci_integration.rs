@@ -232,6 +232,41 @@ fn action_missing_path_fails_with_the_validators_message() {
     assert!(r.summary().contains("did not run"), "{}", r.summary());
 }
 
+/// A cache hit: `$AGENTLOG_ROOT/bin/agentlog` is there, so neither `install` nor the
+/// validation step builds (cargo is off PATH: the system directories only).
+#[cfg(unix)]
+#[test]
+fn action_uses_the_cached_binary_without_cargo() {
+    let r = Runner::new();
+    let cache = r.path("agentlog-action");
+    std::fs::create_dir_all(cache.join("bin")).unwrap();
+    std::os::unix::fs::symlink(BIN, cache.join("bin/agentlog")).unwrap();
+    for args in [&["install"][..], &[][..]] {
+        let out = Command::new("bash")
+            .arg(root(".github/action/run.sh"))
+            .args(args)
+            .current_dir(ROOT)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("GITHUB_ACTION_PATH", ROOT)
+            .env("GITHUB_OUTPUT", r.path("github_output"))
+            .env("RUNNER_TEMP", r.dir.path())
+            .env("AGENTLOG_ROOT", &cache)
+            .env("INPUT_PATHS", root(GOOD))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stdout).contains("cargo install"));
+    }
+    assert!(r.outputs().contains("exit-code=0\n"), "{}", r.outputs());
+}
+
 #[test]
 fn action_cache_key_follows_the_sources() {
     let r = Runner::new();

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # Markdown backticks in single-quoted printf formats are literal.
 # The logic of the agentlog GitHub Action (action.yml at the repository root), kept in one
 # script so a test can run it with a fake GITHUB_* environment (tests/ci_integration.rs).
 #
 #   run.sh key       print `key=<cache key>` to $GITHUB_OUTPUT: a hash of the sources the
 #                    binary is built from, so a moving ref (a branch) never reuses a stale build
-#   run.sh           install agentlog unless cached, validate, write the report, summarize
+#   run.sh install   build agentlog into $AGENTLOG_ROOT unless it is there (restored by the cache)
+#   run.sh           validate (installing first if needed), write the report, summarize
 #
 # Inputs arrive as environment variables (never interpolated into the script):
 #   INPUT_PATHS          files or directories, one per line (a line is one path, spaces kept)
@@ -37,6 +39,26 @@ if [ "${1:-}" = key ]; then
   exit 0
 fi
 
+# The binary: given, cached, or built from the action's own sources.
+install() {
+  if [ -n "${AGENTLOG_BIN:-}" ]; then
+    bin="$AGENTLOG_BIN"
+    return
+  fi
+  local root="${AGENTLOG_ROOT:-$runner_temp/agentlog-action}"
+  bin="$root/bin/agentlog"
+  if [ ! -x "$bin" ]; then
+    echo "::group::cargo install agentlog (from $action_path)"
+    cargo install --locked --quiet --path "$action_path" --root "$root" --bin agentlog
+    echo "::endgroup::"
+  fi
+}
+
+if [ "${1:-}" = install ]; then
+  install
+  exit 0
+fi
+
 profile="${INPUT_PROFILE:-auto}"
 format="${INPUT_FORMAT:-sarif}"
 fail_level="${INPUT_FAIL_LEVEL:-error}"
@@ -60,19 +82,8 @@ if [ ${#paths[@]} -eq 0 ]; then
   exit 2
 fi
 
-# The binary: given, cached, or built from the action's own sources.
-if [ -n "${AGENTLOG_BIN:-}" ]; then
-  bin="$AGENTLOG_BIN"
-else
-  root="${AGENTLOG_ROOT:-$runner_temp/agentlog-action}"
-  bin="$root/bin/agentlog"
-  if [ ! -x "$bin" ]; then
-    echo "::group::cargo install agentlog (from $action_path)"
-    cargo install --locked --quiet --path "$action_path" --root "$root" --bin agentlog
-    echo "::endgroup::"
-  fi
-fi
 
+install
 args=(validate --profile "$profile")
 [ -n "${INPUT_SECRETS_FILE:-}" ] && args+=(--secrets-file "$INPUT_SECRETS_FILE")
 
