@@ -33,7 +33,7 @@ escape() {
 }
 
 if [ "${1:-}" = key ]; then
-  hash=$(cd "$action_path" && find Cargo.toml Cargo.lock src crates schema -type f 2>/dev/null \
+  hash=$(cd "$action_path" && find Cargo.toml Cargo.lock src crates schema conformance -type f 2>/dev/null \
     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
   echo "key=agentlog-${RUNNER_OS:-unknown}-${RUNNER_ARCH:-unknown}-${hash}" >> "${GITHUB_OUTPUT:-/dev/stdout}"
   exit 0
