@@ -35,7 +35,8 @@ escape() {
 if [ "${1:-}" = key ]; then
   hash=$(cd "$action_path" && { find Cargo.toml Cargo.lock src crates schema conformance -type f -print0 2>/dev/null || true; } \
     | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
-  echo "key=agentlog-${RUNNER_OS:-unknown}-${RUNNER_ARCH:-unknown}-${hash}" >> "${GITHUB_OUTPUT:-/dev/stdout}"
+  key="key=agentlog-${RUNNER_OS:-unknown}-${RUNNER_ARCH:-unknown}-${hash}"
+  if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "$key" >> "$GITHUB_OUTPUT"; else echo "$key"; fi
   exit 0
 fi
 
