@@ -83,7 +83,6 @@ if [ ${#paths[@]} -eq 0 ]; then
   exit 2
 fi
 
-
 install
 args=(validate --profile "$profile")
 [ -n "${INPUT_SECRETS_FILE:-}" ] && args+=(--secrets-file "$INPUT_SECRETS_FILE")
@@ -112,10 +111,13 @@ report="$runner_temp/agentlog.$format"
 [ "$format" = junit ] && report="$runner_temp/agentlog.xml"
 [ "$format" = text ] && report="$runner_temp/agentlog.txt"
 set +e
-"$bin" "${args[@]}" --format "$format" -o "$report" -- "${paths[@]}"
+"$bin" "${args[@]}" --format "$format" -o "$report" -- "${paths[@]}" 2> "$work/stderr"
 report_rc=$?
 set -e
 if [ "$report_rc" -ge 2 ]; then
+  msg=$(cat "$work/stderr")
+  printf '%s\n' "$msg" >&2
+  echo "::error title=agentlog validate::$(escape "${msg:-agentlog validate exited with status $report_rc writing $report}")"
   exit "$report_rc"
 fi
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
