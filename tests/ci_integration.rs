@@ -399,7 +399,7 @@ fn pre_commit_try_repo_system_hook() {
 /// The `language: rust` hook: pre-commit runs `cargo install --path` of this repository into
 /// its cache, a release build of the whole tool (minutes, and crates.io unless vendored).
 #[test]
-#[ignore = "pre-commit builds agentlog in release mode with cargo install: minutes"]
+#[ignore = "pre-commit builds agentlog in release mode with cargo install, twice (17 min on 2 shared cores)"]
 fn pre_commit_try_repo_rust_hook() {
     let home = tempfile::tempdir().unwrap();
     let path = std::env::var("PATH").unwrap_or_default();
