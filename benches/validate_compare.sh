@@ -27,8 +27,10 @@ BIN=target/release/agentlog
 "$BIN" schema --bundle > "$WORK/bundle.json"
 
 # Peers (installed under benches/, not system-wide).
-if [ ! -x benches/.venv/bin/python ]; then
-  python3 -m venv benches/.venv
+# (Re)installed when a peer cannot be imported: a venv that lost a package would otherwise
+# time a loop that fails at once.
+if ! benches/.venv/bin/python -c 'import jsonschema, fastjsonschema, jsonschema_rs' 2>/dev/null; then
+  [ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
   benches/.venv/bin/pip install -q jsonschema fastjsonschema jsonschema-rs check-jsonschema detect-secrets
 fi
 [ -d benches/node_modules/ajv ] || npm install --silent --no-save --prefix benches ajv ajv-formats
