@@ -10,7 +10,7 @@
 )]
 #![allow(clippy::disallowed_macros)] // cargo reads a build script's instructions from its stdout.
 //! Embeds every file under this crate's `conformance/` directory (the repository's top-level
-//! `conformance/` is a byte-for-byte copy, held by `tests/conformance_tree.rs`), so a packaged
+//! `conformance/` is a byte-for-byte copy, held by the repository's `tests/mirrored_trees.rs`), so a packaged
 //! crate and an installed binary carry their cases (`agentlog conformance` from any directory, `agentlog conformance
 //! export DIR`).
 

@@ -10,8 +10,8 @@
 //!
 //! The files live inside this crate so that a packaged `agentlog-conformance` carries them.
 //! The repository's top-level `conformance/`, where ports and docs look, is a byte-for-byte
-//! copy held by the test `tests/conformance_tree.rs`: edit the crate's copy, then
-//! `AGENTLOG_SYNC_TREES=1 cargo test -p agentlog-conformance --test conformance_tree`.
+//! copy held by the repository's `tests/mirrored_trees.rs`: edit the crate's copy, then
+//! `AGENTLOG_SYNC_TREES=1 cargo test --test mirrored_trees`.
 //!
 //! Ids are stable: `validate/NAME`, `proxy/NAME`, `ledger/hash_vectors`. A case keeps its
 //! id for as long as its file keeps its name.

@@ -22,8 +22,8 @@
 //! registered under their `$id`s, and every cross-file `$ref` resolves from them; nothing is
 //! ever fetched. They live inside this crate (`crates/core/schema/`), so a packaged
 //! `agentlog-core` carries them; the repository's top-level `schema/`, where users, docs and
-//! ports look, is a byte-for-byte copy held by the test `tests/schema_tree.rs` (edit the
-//! crate's copy, then `AGENTLOG_SYNC_TREES=1 cargo test -p agentlog-core --test schema_tree`). [`Profile::bundle`] produces one self-contained document per profile for
+//! ports look, is a byte-for-byte copy held by the repository's `tests/mirrored_trees.rs` (edit
+//! the crate's copy, then `AGENTLOG_SYNC_TREES=1 cargo test --test mirrored_trees`). [`Profile::bundle`] produces one self-contained document per profile for
 //! validators that cannot resolve cross-file references.
 //!
 //! The free functions ([`find`], [`for_event_type`], [`bundle`], `envelope`,
