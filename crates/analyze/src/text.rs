@@ -217,30 +217,30 @@ fn write_sandbox(r: &SandboxReport, out: &mut dyn Write, top: usize) -> io::Resu
     writeln!(out)?;
     writeln!(
         out,
-        "Sandbox log: {} events; {}",
-        r.events,
+        "Sandbox log: {}; {}",
+        plural(r.events, "event", "events"),
         span(&r.first_ts, &r.last_ts)
     )?;
     writeln!(
         out,
-        "  {} requests, {} responses, {} input tokens ({} cached), {} output tokens, ${} over {} priced responses",
-        t.requests,
-        t.responses,
-        t.input_tokens,
+        "  {}, {}, {} ({} cached), {}, ${} over {}",
+        plural(t.requests, "request", "requests"),
+        plural(t.responses, "response", "responses"),
+        plural(t.input_tokens, "input token", "input tokens"),
         t.cached_input_tokens,
-        t.output_tokens,
+        plural(t.output_tokens, "output token", "output tokens"),
         t.cost_usd,
-        t.priced_responses
+        plural(t.priced_responses, "priced response", "priced responses")
     )?;
     writeln!(
         out,
-        "  {} responses >= 400, {} with usage unknown, {} partial; {} injections, {} leaks blocked, {} gate blocks",
-        t.error_responses,
+        "  {} >= 400, {} with usage unknown, {} partial; {}, {}, {}",
+        plural(t.error_responses, "response", "responses"),
         t.usage_unknown,
         t.usage_partial,
-        t.injected,
-        t.leaks_blocked,
-        t.gates_blocked
+        plural(t.injected, "injection", "injections"),
+        plural(t.leaks_blocked, "leak blocked", "leaks blocked"),
+        plural(t.gates_blocked, "gate block", "gate blocks")
     )?;
     model_host_table(r, top).write(out, top)?;
     injections_table(r, top).write(out, top)?;
