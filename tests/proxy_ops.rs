@@ -10,8 +10,9 @@
     missing_docs
 )]
 //! `agentlog proxy` as operators run it, as a real process: signals, a full disk, the
-//! open-file limit, secret scopes and the CA directory checks. The upstream is the test
-//! kit's TLS fixture in this process; the proxy reaches it through `--connect-to`.
+//! open-file limit, secret scopes and the CA directory checks. The upstream is the mock
+//! upstream's TLS fixture (`agentlog_mock_upstream::TlsFixture`) in this process; the proxy
+//! reaches it through `--connect-to`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

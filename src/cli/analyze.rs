@@ -18,7 +18,7 @@ pub(super) enum OutFormat {
     #[default]
     Text,
     /// The whole report as one JSON document (format `agentlog-analyze/1`; field names in
-    /// README.md, section "agentlog analyze").
+    /// docs/analyze.md).
     Json,
 }
 

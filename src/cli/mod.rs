@@ -1,8 +1,8 @@
 //! Command-line interface. Each subcommand lives in its own file and only parses arguments,
 //! calls the library and maps results to output and exit codes.
 //!
-//! Exit codes are stable: 0 success, 1 the check found error-level problems (validate), 2 usage
-//! or I/O errors.
+//! Exit codes are stable: 0 success; 1 error-level findings (validate, demo), a failed case
+//! (conformance), or a ledger that could not be written (ledger); 2 usage or I/O errors.
 
 mod analyze;
 mod completions;
@@ -34,7 +34,8 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 
 /// agentlog: specification and conformance kit for AI-agent sandbox event logs.
 ///
-/// Exit codes: 0 success, 1 error-level findings (validate), 2 usage or I/O error.
+/// Exit codes: 0 success; 1 error-level findings (validate, demo), a failed case (conformance),
+/// or a ledger that could not be written (ledger); 2 usage or I/O error.
 #[derive(Debug, Parser)]
 #[command(name = "agentlog", version, about, long_about, max_term_width = 100)]
 struct Cli {

@@ -297,10 +297,15 @@ fn configure(
     args: &Args,
     limits: Option<(u64, u64)>,
 ) -> Result<(ProxyConfig, Log, Arc<CertAuthority>), u8> {
+    // Every check of the command line comes before anything is created: a refused start-up
+    // leaves no event log and no CA behind.
     let injector = injector(args)?;
     let connect_to = connect_to(args)?;
     let upstream_roots = upstream_roots(args)?;
+    let (gate, routes) = policy(args)?;
+    let prices = Arc::new(args.spend.price_table()?);
     let log = open_log(args)?;
+    let budget = args.spend.budget(log.path.as_deref())?;
     let ca = match CertAuthority::load_or_create(&args.ca_dir) {
         Ok(ca) => Arc::new(ca),
         Err(e) => return Err(fail(e)),
@@ -312,9 +317,11 @@ fn configure(
     config.connect_to = connect_to;
     config.on_log_error = args.on_log_error;
     config.allow_cleartext_injection = args.allow_cleartext_injection;
-    policy(args, &mut config)?;
-    config.prices = Arc::new(args.spend.price_table()?);
-    config.budget = args.spend.budget(log.path.as_deref())?;
+    config.profile = args.profile;
+    config.gate = gate;
+    config.routes = routes;
+    config.prices = prices;
+    config.budget = budget;
     config.timeouts = Timeouts::default()
         .with_connect(args.connect_timeout)
         .with_response_head(args.response_timeout)
@@ -340,16 +347,15 @@ fn configure(
 }
 
 /// The profile, the host gate and the routes; gate and routes need v1.
-fn policy(args: &Args, config: &mut ProxyConfig) -> Result<(), u8> {
-    config.profile = args.profile;
-    if config.profile == Profile::V0 && !(args.allow_host.is_empty() && args.route.is_empty()) {
+/// The host gate and the routes; both need `--profile v1`.
+fn policy(args: &Args) -> Result<(HostGate, Routes), u8> {
+    if args.profile == Profile::V0 && !(args.allow_host.is_empty() && args.route.is_empty()) {
         return Err(fail(
             "--allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)",
         ));
     }
-    config.gate = HostGate::from_globs(&args.allow_host);
-    config.routes = Routes::parse(&args.route).map_err(fail)?;
-    Ok(())
+    let routes = Routes::parse(&args.route).map_err(fail)?;
+    Ok((HostGate::from_globs(&args.allow_host), routes))
 }
 
 fn injector(args: &Args) -> Result<Injector, u8> {

@@ -91,8 +91,10 @@ fn file_line(f: &FileSummary) -> String {
         .family
         .map_or("no records of either family", |fam| fam.name());
     let mut text = format!(
-        "  {}: {family}, {} lines, {} records",
-        f.path, f.lines, f.records
+        "  {}: {family}, {}, {}",
+        f.path,
+        plural(f.lines, "line", "lines"),
+        plural(f.records, "record", "records")
     );
     for (kind, list) in &f.skipped {
         text.push_str(&format!(

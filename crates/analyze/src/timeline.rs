@@ -5,7 +5,7 @@
 //! multiples of the width (UTC). The width is either given (`--bucket`) or **automatic**: it
 //! starts at one second and, whenever the span from the first to the last bucket would need
 //! more than [`AUTO_MAX_BUCKETS`] buckets, moves up the ladder 1 s, 10 s, 1 min, 5 min,
-//! 15 min, 1 h, 6 h, 1 day, 7 days, 30 days and merges what it has. The result does not depend
+//! 15 min, 1 h, 6 h, 1 day, 7 days, 28 days, 364 days and merges what it has. The result does not depend
 //! on the order of the records, nor on how the input was split between threads (widths nest:
 //! each one is a multiple of the one before, so merging buckets never splits one). The report
 //! keeps, per group of series named after data (a tool, a host), the [`MAX_SERIES_PER_GROUP`]

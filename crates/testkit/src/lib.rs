@@ -18,6 +18,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The examples of `docs/library.md`, run as doctests so the page cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/library.md")]
+pub struct LibraryPage;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,15 +15,14 @@
 //! (defaults to the real log in testdata/).
 
 use agentlog_validate::secrets::{Secret, SecretValue};
-use agentlog_validate::{Options, Report, Severity, Validator, report};
+use agentlog_validate::{Options, Report, Validator, report};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "testdata/validate/real-matchlock-pr77.jsonl".into());
+    // The profile (v0, v1 or the ledger) is chosen per file, as `agentlog validate` does.
     let options = Options::default()
-        // Treat the v1 event types of newer sandboxes as warnings, not errors.
-        .with_unknown_types(Severity::Warning)
         // Values that must never appear in the log, in any encoding. Names are reported,
         // values never.
         .with_secrets(vec![Secret::new(

@@ -1,7 +1,7 @@
 //! The rule table: every finding the validator can produce, as data.
 //!
 //! Rule ids are stable: CI configurations, SARIF consumers and ports match on them. The one
-//! table [`RULES`] feeds the README, the SARIF rule metadata and the tests, so a rule cannot
+//! table [`RULES`] feeds docs/validate.md, the SARIF rule metadata and the tests, so a rule cannot
 //! exist in one place and be missing in another.
 
 use std::fmt;
@@ -62,7 +62,7 @@ pub struct RuleInfo {
     pub id: &'static str,
     /// Default severity (`event_type.unknown` can be lowered to a warning by an option).
     pub severity: Severity,
-    /// One sentence for humans (README, SARIF `shortDescription`).
+    /// One sentence for humans (docs/validate.md, SARIF `shortDescription`).
     pub description: &'static str,
 }
 
@@ -202,7 +202,7 @@ impl Serialize for Rule {
     }
 }
 
-/// The rule table as a Markdown table (for README).
+/// The rule table as a Markdown table (for docs/validate.md).
 pub fn markdown_table() -> String {
     let mut out = String::from("| rule | severity | meaning |\n|---|---|---|\n");
     for r in RULES {

@@ -23,8 +23,8 @@
 //! - **Compressed bodies** ([`RequestFacts::of_encoded`]): a body sent with
 //!   `Content-Encoding` `gzip`, `deflate`, `br` or `zstd` is decoded (at most the proxy's
 //!   request body limit) and priced as the decoded body. One that does not decode, decodes
-//!   to more than the limit, or uses another coding is priced as a body of the limit's size
-//!   naming no model: the dearest entry's worst case.
+//!   to more than the limit, or uses another coding has no bound the proxy can see: it is
+//!   unbounded, and a budget refuses it (429).
 //!
 //! - **Gemini** (`.../models/{model}:generateContent`): the model the path names is the model,
 //!   whatever the body says (the provider routes by the path); `generationConfig`'s
