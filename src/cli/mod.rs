@@ -51,21 +51,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the published JSON Schemas (draft 2020-12).
+    // Each subcommand's help comes from its `Args` (the first line is its summary here).
     Schema(schema::Args),
-    /// Append one event to an events.jsonl log (for shell scripts and ports' smoke tests).
     Emit(emit::Args),
-    /// Check events.jsonl logs against the schema and the no-secret-values rule.
     Validate(validate::Args),
-    /// Run the MITM HTTPS proxy that injects secrets and writes the event log.
     Proxy(Box<proxy::Args>),
-    // Its help, with the exit codes, comes from `conformance::Args`.
     Conformance(conformance::Args),
-    /// Run a scripted agent session through the proxy against a mock LLM (no network).
     Demo(demo::Args),
-    // Its help, with the exit codes, comes from `ledger::Args`.
     Ledger(ledger::Args),
-    // Its help, with the exit codes, comes from `analyze::Args`.
     Analyze(analyze::Args),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),

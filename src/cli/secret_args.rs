@@ -21,7 +21,8 @@ pub(super) struct SecretArgs {
     /// A secret whose value is in this environment variable. Repeatable.
     #[arg(long, value_name = "NAME")]
     pub secret_env: Vec<String>,
-    /// A secret in the sandbox's syntax `NAME=VALUE@hosts` (hosts ignored here). Repeatable.
+    /// A secret in the sandbox's syntax `NAME=VALUE@hosts`, or `NAME@hosts` for the value of the
+    /// environment variable NAME (hosts ignored here). Repeatable.
     #[arg(long, value_name = "NAME=VALUE@hosts")]
     pub secret: Vec<String>,
     /// Turn off the built-in detector of well-known credential formats.

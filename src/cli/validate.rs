@@ -18,8 +18,8 @@ pub(super) enum UnknownTypes {
     /// `event_type.unknown` is an error (fails the run).
     #[default]
     Error,
-    /// `event_type.unknown` is a warning (e.g. for the v1 types `gate_decision`, `route_decision`,
-    /// `request_transform`, `response_transform`, `http_request`, `http_response`).
+    /// `event_type.unknown` is a warning (a type neither profile defines, or under a given
+    /// `--profile v0|v1` a type of the other family).
     Warn,
 }
 
