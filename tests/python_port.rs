@@ -121,8 +121,9 @@ fn python_validator_passes_the_validator_harness() {
     assert_port_passes(Kind::Validate, exit, &stdout, &stderr);
 }
 
-/// Exactly the command README.md and the port's README give, run from the repository's
-/// root as they say (a relative path to the port).
+/// Exactly the command docs/conformance.md and the port's README give, run from the
+/// repository's root as they say (a relative path to the port). (tests/docs.rs runs the
+/// page's block too; this test keeps the port's own pass count in one place.)
 #[test]
 fn python_proxy_passes_the_interceptor_harness() {
     python();
@@ -130,11 +131,18 @@ fn python_proxy_passes_the_interceptor_harness() {
         --leaf-cert {leaf_cert} --leaf-key {leaf_key} --upstream-ca {upstream_ca} \
         --connect-to {connect_to} {secrets} {scenario_flags} --quiet";
     let documented = template.split_whitespace().collect::<Vec<_>>().join(" ");
-    let readme = include_str!("../README.md");
-    assert!(
-        readme.contains(&format!("--cmd '{documented}'")),
-        "README.md's command changed"
-    );
+    for (page, text) in [
+        ("docs/conformance.md", include_str!("../docs/conformance.md")),
+        (
+            "examples/ports/python/README.md",
+            include_str!("../examples/ports/python/README.md"),
+        ),
+    ] {
+        assert!(
+            text.contains(&format!("--cmd '{documented}'")),
+            "{page}'s command changed"
+        );
+    }
     let (exit, stdout, stderr) = run_harness(
         Path::new(env!("CARGO_MANIFEST_DIR")),
         &[
