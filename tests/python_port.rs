@@ -132,7 +132,10 @@ fn python_proxy_passes_the_interceptor_harness() {
         --connect-to {connect_to} {secrets} {scenario_flags} --quiet";
     let documented = template.split_whitespace().collect::<Vec<_>>().join(" ");
     for (page, text) in [
-        ("docs/conformance.md", include_str!("../docs/conformance.md")),
+        (
+            "docs/conformance.md",
+            include_str!("../docs/conformance.md"),
+        ),
         (
             "examples/ports/python/README.md",
             include_str!("../examples/ports/python/README.md"),

@@ -110,6 +110,11 @@ pub struct LineReader<R> {
     /// The input ended or failed.
     done: bool,
     bytes: u64,
+    /// Bytes of the input the pieces yielded so far stand for (a skipped line's once its
+    /// end is read).
+    yielded: u64,
+    /// Where the last `Lines` piece yielded starts in the input.
+    piece_start: u64,
 }
 
 impl<R: Read> LineReader<R> {
@@ -129,7 +134,16 @@ impl<R: Read> LineReader<R> {
             queued: None,
             done: false,
             bytes: 0,
+            yielded: 0,
+            piece_start: 0,
         }
+    }
+
+    /// The byte offset in the input of the first byte of the last [`Piece::Lines`] yielded,
+    /// so a consumer can name each line's place (`piece_start` plus the lengths, newlines
+    /// included, of the lines before it in the piece). Skipped over-long lines are counted.
+    pub fn piece_start(&self) -> u64 {
+        self.piece_start
     }
 
     /// Bytes read from the input so far (skipped ones included).
@@ -160,6 +174,7 @@ impl<R: Read> LineReader<R> {
             };
             data = data.get(i + 1..).unwrap_or_default();
             self.skipping = false;
+            self.yielded = self.yielded.saturating_add(self.skipped + i as u64 + 1);
         }
         let before = self.chunk.len();
         self.chunk.extend_from_slice(data);
@@ -233,6 +248,17 @@ impl<R: Read> Iterator for LineReader<R> {
     type Item = Piece;
 
     fn next(&mut self) -> Option<Piece> {
+        let piece = self.next_piece();
+        if let Some(Piece::Lines { buf, .. }) = &piece {
+            self.piece_start = self.yielded;
+            self.yielded = self.yielded.saturating_add(buf.len() as u64);
+        }
+        piece
+    }
+}
+
+impl<R: Read> LineReader<R> {
+    fn next_piece(&mut self) -> Option<Piece> {
         if let Some(piece) = self.queued.take() {
             return Some(piece);
         }
@@ -294,6 +320,43 @@ mod tests {
                 Piece::ReadError(e) => format!("ERR {e}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn every_line_knows_its_offset_whatever_the_block_size() {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                let (head, tail) = self.0.split_at(n);
+                buf[..n].copy_from_slice(head);
+                self.0 = tail;
+                Ok(n)
+            }
+        }
+        let input = b"a\nbb\nxxxxxxxxxxxxxxxxxxxx\nccc\nyyyyyyyyyyy\n\ndd";
+        for step in [1, 2, 3, 7, 1 << 20] {
+            for chunk in [1, 4, 100] {
+                let mut reader = LineReader::new(Trickle(input, step), chunk, 5);
+                let mut seen = Vec::new();
+                while let Some(piece) = reader.next() {
+                    if let Piece::Lines { buf, .. } = piece {
+                        let mut offset = reader.piece_start();
+                        for line in split(&buf) {
+                            let at = usize::try_from(offset).unwrap();
+                            assert_eq!(&input[at..at + line.len()], line, "step {step}");
+                            seen.push(String::from_utf8_lossy(line).into_owned());
+                            offset += line.len() as u64 + 1;
+                        }
+                    }
+                }
+                assert_eq!(
+                    seen,
+                    ["a", "bb", "ccc", "", "dd"],
+                    "step {step} chunk {chunk}"
+                );
+            }
+        }
     }
 
     #[test]
