@@ -73,6 +73,7 @@ fn readme_gives_the_install_commands() {
         "intercept",
         "mock-upstream",
         "conformance",
+        "export",
     ] {
         assert!(
             package.contains(&format!("-p agentlog-{name}")),

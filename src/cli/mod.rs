@@ -10,6 +10,7 @@ mod conformance;
 mod demo;
 mod diagnostics;
 mod emit;
+mod export;
 mod ledger;
 mod man;
 pub(crate) mod output;
@@ -60,6 +61,7 @@ enum Command {
     Demo(demo::Args),
     Ledger(ledger::Args),
     Analyze(analyze::Args),
+    Export(export::Args),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
     /// Print the manual page (roff).
@@ -93,6 +95,7 @@ pub(crate) fn main() -> ExitCode {
     let code = match cli.command {
         Command::Schema(args) => schema::run(args),
         Command::Emit(args) => emit::run(args),
+        Command::Export(args) => export::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Proxy(args) => proxy::run(*args),
         Command::Demo(args) => demo::run(args),

@@ -1,0 +1,101 @@
+//! Records and spans gathered until a batch is full, then wrapped in one resource and scope.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+
+use crate::semconv::{SCHEMA_URL, SCOPE_NAME};
+
+/// Records per batch, at most.
+pub const MAX_RECORDS: usize = 2048;
+/// Encoded bytes per batch and signal, about (collectors often refuse bodies over 4 MiB).
+pub const MAX_BYTES: usize = 3 << 20;
+
+/// The records and spans of one batch, and the lines they came from.
+#[derive(Debug, Default)]
+pub struct Batch {
+    logs: Vec<LogRecord>,
+    spans: Vec<Span>,
+    bytes: usize,
+    /// The first and last source of the batch, for a report of what was not delivered.
+    pub lines: Option<(String, u64, u64)>,
+}
+
+impl Batch {
+    /// Adds a record and its span; `label`/`line` name where it came from.
+    pub fn push(&mut self, log: LogRecord, span: Option<Span>, label: &str, line: u64) {
+        self.bytes += log.encoded_len() + span.as_ref().map_or(0, Message::encoded_len);
+        self.logs.push(log);
+        self.spans.extend(span);
+        match &mut self.lines {
+            Some((first_label, _, last)) if first_label == label => *last = line,
+            Some(_) => {}
+            None => self.lines = Some((label.to_owned(), line, line)),
+        }
+    }
+
+    /// Full: send it before adding more.
+    pub fn is_full(&self) -> bool {
+        self.logs.len() >= MAX_RECORDS || self.bytes >= MAX_BYTES
+    }
+
+    /// Nothing in it.
+    pub fn is_empty(&self) -> bool {
+        self.logs.is_empty()
+    }
+
+    /// Records in it.
+    pub fn records(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Spans in it.
+    pub fn spans(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The batch as one logs request and one traces request (none when it has no span),
+    /// under `resource`; the batch is left empty.
+    pub fn take(
+        &mut self,
+        resource: &[KeyValue],
+    ) -> (ExportLogsServiceRequest, Option<ExportTraceServiceRequest>) {
+        let batch = std::mem::take(self);
+        let resource = Resource {
+            attributes: resource.to_vec(),
+            ..Resource::default()
+        };
+        let scope = InstrumentationScope {
+            name: SCOPE_NAME.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..InstrumentationScope::default()
+        };
+        let logs = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: Some(resource.clone()),
+                scope_logs: vec![ScopeLogs {
+                    scope: Some(scope.clone()),
+                    log_records: batch.logs,
+                    schema_url: SCHEMA_URL.to_owned(),
+                }],
+                schema_url: SCHEMA_URL.to_owned(),
+            }],
+        };
+        let spans = (!batch.spans.is_empty()).then(|| ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(resource),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(scope),
+                    spans: batch.spans,
+                    schema_url: SCHEMA_URL.to_owned(),
+                }],
+                schema_url: SCHEMA_URL.to_owned(),
+            }],
+        });
+        (logs, spans)
+    }
+}

@@ -1,0 +1,54 @@
+//! # agentlog-export
+//!
+//! Puts agentlog's logs into the telemetry pipeline a fleet already runs: every line of a
+//! sandbox event log or a tool-call ledger becomes an OTLP log record, every LLM exchange a
+//! CLIENT span with the GenAI attributes, every tool call an `execute_tool` span in its
+//! session's trace, sent to any OpenTelemetry collector over OTLP/HTTP (protobuf or JSON).
+//!
+//! ```text
+//!  paths ─▶ walk ─▶ lines (offsets) ─▶ map::Mapper ─▶ batch::Batch ─▶ client::Client ─▶ collector
+//!                                       (redactor,      (2048 records,   (POST /v1/logs,
+//!                                        semconv,        3 MiB)           /v1/traces; retry)
+//!                                        ids)
+//! ```
+//!
+//! - [`map`]: the mapping, one line at a time; the names are in [`semconv`], the ids
+//!   (stable: the same log exported twice sends the same ids) in [`ids`].
+//! - Secret-safe by construction: every value is judged by the validator's redactor before
+//!   it is mapped, and each record and span again as it will be sent.
+//! - [`config`]: the endpoint, protocol and headers, from flags or `OTEL_EXPORTER_OTLP_*`.
+//! - [`client`]: one POST per batch and signal, retried on the answers OTLP calls
+//!   retryable, a bounded number of times.
+//! - [`run`]: a whole export of paths, with a summary of what was and was not delivered.
+
+pub mod batch;
+pub mod client;
+pub mod config;
+pub mod ids;
+pub mod map;
+pub mod run;
+pub mod semconv;
+
+pub use client::{Client, Retry, SendError};
+pub use config::{ConfigError, Endpoint, Protocol};
+pub use map::{Mapped, Mapper, Skip, Source};
+pub use run::{FileSummary, Summary, export_paths};
+
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+
+/// The resource every batch is sent under: `service.name` from `OTEL_SERVICE_NAME`, else
+/// `agentlog`, plus the `key=value` pairs of `OTEL_RESOURCE_ATTRIBUTES` (read by `env`).
+pub fn resource(env: &dyn Fn(&str) -> Option<String>) -> Vec<KeyValue> {
+    let mut attributes: Vec<KeyValue> = env("OTEL_RESOURCE_ATTRIBUTES")
+        .map(|list| {
+            list.split(',')
+                .filter_map(|item| item.split_once('='))
+                .map(|(k, v)| map::kv_str(k.trim(), v.trim()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let service = env("OTEL_SERVICE_NAME").unwrap_or_else(|| "agentlog".to_owned());
+    attributes.retain(|kv| kv.key != semconv::SERVICE_NAME);
+    attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, &service));
+    attributes
+}

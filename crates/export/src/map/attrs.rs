@@ -1,0 +1,92 @@
+//! Attributes: OTLP key-values built from names and JSON values.
+
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, any_value::Value};
+use serde_json::Value as Json;
+
+/// A string value.
+pub(crate) fn string(value: impl Into<String>) -> AnyValue {
+    AnyValue {
+        value: Some(Value::StringValue(value.into())),
+    }
+}
+
+/// `key` = `value`.
+pub(crate) fn kv(key: &str, value: AnyValue) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(value),
+        ..KeyValue::default()
+    }
+}
+
+/// `key` = the string `value`.
+pub(crate) fn kv_str(key: &str, value: &str) -> KeyValue {
+    kv(key, string(value))
+}
+
+/// `key` = the integer `value`.
+pub(crate) fn kv_int(key: &str, value: i64) -> KeyValue {
+    kv(
+        key,
+        AnyValue {
+            value: Some(Value::IntValue(value)),
+        },
+    )
+}
+
+/// The OTLP value of a JSON scalar or array of scalars: strings, integers (64-bit signed;
+/// larger ones as doubles), doubles and booleans keep their type; `null` is no value; an
+/// object, or an array holding one, becomes its JSON text.
+pub(crate) fn of_json(value: &Json) -> Option<AnyValue> {
+    let value = match value {
+        Json::Null => return None,
+        Json::Bool(b) => Value::BoolValue(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::IntValue(i),
+            None => Value::DoubleValue(n.as_f64()?),
+        },
+        Json::String(s) => Value::StringValue(s.clone()),
+        Json::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            Value::ArrayValue(ArrayValue {
+                values: items.iter().filter_map(of_json).collect(),
+            })
+        }
+        other => Value::StringValue(other.to_string()),
+    };
+    Some(AnyValue { value: Some(value) })
+}
+
+/// `prefix` + each field of `object` with its value, in the object's order.
+pub(crate) fn flatten(
+    prefix: &str,
+    object: &serde_json::Map<String, Json>,
+    out: &mut Vec<KeyValue>,
+) {
+    for (key, value) in object {
+        if let Some(value) = of_json(value) {
+            out.push(kv(&format!("{prefix}{key}"), value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_values_keep_their_types() {
+        let value = |j: Json| of_json(&j).and_then(|a| a.value);
+        assert_eq!(value(Json::from(5)), Some(Value::IntValue(5)));
+        assert_eq!(value(Json::from(0.5)), Some(Value::DoubleValue(0.5)));
+        assert_eq!(value(Json::from(true)), Some(Value::BoolValue(true)));
+        assert_eq!(value(Json::Null), None);
+        assert_eq!(
+            value(serde_json::json!({"a": 1})),
+            Some(Value::StringValue(r#"{"a":1}"#.into()))
+        );
+        assert_eq!(
+            value(Json::from(u64::MAX)),
+            Some(Value::DoubleValue(u64::MAX as f64))
+        );
+    }
+}

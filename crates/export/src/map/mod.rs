@@ -1,0 +1,167 @@
+//! The mapping: one line of a log in, one OTLP log record (and maybe a span) out.
+//!
+//! | line | log record | span |
+//! |---|---|---|
+//! | sandbox event | body: the summary; event name: the `event_type`; the envelope and every `data` field as `agentlog.*` attributes; the exchange's trace and span ids when `data.exchange_id` is present | for a response (`llm_response`, `http_response`): a CLIENT span `{operation} {model}` with the GenAI and HTTP attributes ([`event`]) |
+//! | ledger tool call | body: `{agent} called {tool}: {result_status}`; event name `tool_call`; every field as `agentlog.ledger.*` | an INTERNAL span `execute_tool {tool}` in its session's trace ([`ledger`]) |
+//! | other ledger record (a risk event) | its fields, event name its `event_type` | none |
+//!
+//! Every value is judged by the redactor before it is mapped (a string or number that carries
+//! a secret becomes `[withheld]`), and each record and span again as it will be sent
+//! ([`Mapper::map_line`]); one that still shows a value is replaced by a record that says so.
+
+mod attrs;
+mod event;
+mod ledger;
+
+use agentlog_validate::secrets::redact::Redactor;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use serde_json::Value;
+
+use crate::ids;
+use crate::semconv::{AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID};
+
+pub(crate) use attrs::{kv_int, kv_str};
+
+/// Where a line came from.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    /// The file's name (shown; withheld by the caller when it carries a secret).
+    pub file_name: &'a str,
+    /// The line's number, from 1.
+    pub line: u64,
+    /// The byte offset of the line's first byte in its file.
+    pub offset: u64,
+}
+
+/// What one line became.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapped {
+    /// Its log record.
+    pub log: LogRecord,
+    /// Its span, for a response or a tool call.
+    pub span: Option<Span>,
+    /// The record or span showed a secret value as mapped and was replaced.
+    pub withheld: bool,
+}
+
+/// Why a line was not mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Empty or only white space.
+    Blank,
+    /// Not a JSON object.
+    NotJson,
+    /// A JSON object of neither family.
+    Unrecognised,
+}
+
+/// OTLP severities the mapping uses.
+pub(crate) mod severity {
+    /// Normal operation.
+    pub(crate) const INFO: i32 = 9;
+    /// A refusal, a block, an error status.
+    pub(crate) const WARN: i32 = 13;
+}
+
+/// Maps lines to records; it remembers each open exchange's request model (bounded) to name
+/// the response's span.
+pub struct Mapper {
+    redactor: Redactor,
+    request_models: event::RequestModels,
+}
+
+impl Mapper {
+    /// A mapper that withholds what `redactor` says carries a secret.
+    pub fn new(redactor: Redactor) -> Self {
+        Mapper {
+            redactor,
+            request_models: event::RequestModels::default(),
+        }
+    }
+
+    /// Maps one line (without its newline).
+    pub fn map_line(&mut self, line: &[u8], source: Source<'_>) -> Result<Mapped, Skip> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Err(Skip::Blank);
+        }
+        let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(line) else {
+            return Err(Skip::NotJson);
+        };
+        let mut value = Value::Object(std::mem::take(&mut object));
+        self.redactor.redact_json(&mut value);
+        let Value::Object(object) = value else {
+            return Err(Skip::NotJson);
+        };
+        let uid = ids::record_uid(source.offset, line);
+        let (mut log, span) = if object.contains_key("run_id") && object.contains_key("event_type")
+        {
+            event::map(&object, &uid, &mut self.request_models)
+        } else if object.contains_key("tool") && object.contains_key("result_status") {
+            ledger::map_tool_call(&object, &uid)
+        } else if object.contains_key("event_type") {
+            (ledger::map_other(&object), None)
+        } else {
+            return Err(Skip::Unrecognised);
+        };
+        log.attributes.push(kv_str(LOG_RECORD_UID, &uid));
+        log.attributes.push(kv_str(LOG_FILE_NAME, source.file_name));
+        log.attributes.push(kv_int(
+            AGENTLOG_LINE,
+            i64::try_from(source.line).unwrap_or(i64::MAX),
+        ));
+        Ok(self.judged(log, span, &uid, source))
+    }
+
+    /// The record and span as they will be sent, or, when either still shows a secret value
+    /// (a value split over fields and joined in a name), a record that says it was withheld
+    /// and no span.
+    fn judged(&self, log: LogRecord, span: Option<Span>, uid: &str, source: Source<'_>) -> Mapped {
+        let shows = |text: Result<String, serde_json::Error>| {
+            text.map_or(true, |text| self.redactor.leaks(&text))
+        };
+        if !shows(serde_json::to_string(&log))
+            && !span
+                .as_ref()
+                .is_some_and(|s| shows(serde_json::to_string(s)))
+        {
+            return Mapped {
+                log,
+                span,
+                withheld: false,
+            };
+        }
+        let log = LogRecord {
+            time_unix_nano: log.time_unix_nano,
+            observed_time_unix_nano: log.observed_time_unix_nano,
+            severity_number: severity::WARN,
+            body: Some(attrs::string(
+                "(withheld: the record carries the value of a secret)",
+            )),
+            attributes: vec![
+                kv_str(LOG_RECORD_UID, uid),
+                kv_str(LOG_FILE_NAME, source.file_name),
+                kv_int(
+                    AGENTLOG_LINE,
+                    i64::try_from(source.line).unwrap_or(i64::MAX),
+                ),
+            ],
+            ..LogRecord::default()
+        };
+        Mapped {
+            log,
+            span: None,
+            withheld: true,
+        }
+    }
+}
+
+/// Nanoseconds since the Unix epoch of an RFC 3339 time; 0 (unknown, in OTLP) when it does
+/// not parse or lies before 1970.
+pub(crate) fn rfc3339_nanos(text: &str) -> u64 {
+    agentlog_core::event::Timestamp::parse(text)
+        .ok()
+        .and_then(|ts| u64::try_from(ts.as_offset_date_time().unix_timestamp_nanos()).ok())
+        .unwrap_or(0)
+}

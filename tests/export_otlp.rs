@@ -1,0 +1,437 @@
+// A test crate: a failed unwrap or index fails the test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    missing_docs
+)]
+#![allow(clippy::disallowed_macros)] // a test prints for its runner, not through the CLI's output gate.
+//! `agentlog export` against a real OpenTelemetry collector: rotel (from PyPI; `.ci/run`
+//! installs it and says where in `AGENTLOG_ROTEL`) on loopback, with `tests/otlp/dump.py` as
+//! its logs and trace processor, which writes every record and span it receives as a JSON
+//! line. The tests read that file: what arrived, with which attributes and ids, and that no
+//! secret value did.
+
+use std::io::{BufRead, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The rotel binary: `AGENTLOG_ROTEL` (then it must exist), else the venv `.ci/run` makes.
+fn rotel() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("AGENTLOG_ROTEL") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.exists(),
+            "AGENTLOG_ROTEL={} does not exist",
+            path.display()
+        );
+        return Some(path);
+    }
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/lib");
+    let found = std::fs::read_dir(lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find_map(|python| {
+            let agent = python.path().join("site-packages/rotel/rotel-agent");
+            agent.exists().then_some(agent)
+        });
+    if found.is_some() {
+        return found;
+    }
+    eprintln!(
+        "skipped: rotel is not installed (`.ci/run` installs it: pip install rotel==0.0.1a15)"
+    );
+    None
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A rotel process on loopback; killed when dropped.
+struct Collector {
+    child: Child,
+    port: u16,
+    dump: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Collector {
+    fn start(binary: &Path) -> Collector {
+        let dir = tempfile::tempdir().unwrap();
+        let dump = dir.path().join("dump.jsonl");
+        std::fs::write(&dump, "").unwrap();
+        let processor = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otlp/dump.py");
+        let (port, grpc) = (free_port(), free_port());
+        let child = Command::new(binary)
+            .args(["start", "--log-format", "json", "--exporter", "blackhole"])
+            .arg("--otlp-http-endpoint")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--otlp-grpc-endpoint")
+            .arg(format!("127.0.0.1:{grpc}"))
+            .arg("--otlp-with-logs-processor")
+            .arg(&processor)
+            .arg("--otlp-with-trace-processor")
+            .arg(&processor)
+            .env("OTLP_DUMP_FILE", &dump)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut collector = Collector {
+            child,
+            port,
+            dump,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Ok(Some(status)) = collector.child.try_wait() {
+                panic!("rotel exited before it listened: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rotel did not listen on {port} within {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        collector
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The dump's lines once it holds `logs` records and `spans` spans (more fail the
+    /// test later, where counts are compared); fails after [`WAIT`].
+    fn wait_for(&self, logs: usize, spans: usize) -> Vec<Value> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let lines = self.lines();
+            let count = |signal: &str| lines.iter().filter(|l| l["signal"] == signal).count();
+            assert!(
+                lines.iter().all(|l| l["signal"] != "error"),
+                "the processor failed: {lines:?}"
+            );
+            if count("log") >= logs && count("span") >= spans {
+                return lines;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the collector got {} log records and {} spans of {logs} and {spans} within {WAIT:?}",
+                count("log"),
+                count("span")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn lines(&self) -> Vec<Value> {
+        let file = std::fs::File::open(&self.dump).unwrap();
+        std::io::BufReader::new(file)
+            .lines()
+            .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agentlog() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_agentlog"))
+}
+
+/// Runs `agentlog ARGS`; its exit code and stderr.
+fn run(args: &[&str]) -> (i32, String) {
+    let out = agentlog().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn attr<'a>(item: &'a Value, key: &str) -> &'a Value {
+    let value = &item["attributes"][key];
+    value
+        .as_object()
+        .and_then(|o| o.values().next())
+        .unwrap_or(&Value::Null)
+}
+
+fn testdata(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/real-logs")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_demo_session_arrives_as_records_and_genai_spans() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let out = tempfile::tempdir().unwrap();
+    let demo = agentlog()
+        .args(["demo", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let log = out.path().join("events.jsonl");
+    let lines = std::fs::read_to_string(&log).unwrap().lines().count();
+    let (code, stderr) = run(&[
+        "export",
+        "--otlp-endpoint",
+        &collector.endpoint(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{lines} log record(s) and 4 span(s) delivered")),
+        "{stderr}"
+    );
+    let dump = collector.wait_for(lines, 4);
+    let logs: Vec<&Value> = dump.iter().filter(|l| l["signal"] == "log").collect();
+    let spans: Vec<&Value> = dump.iter().filter(|l| l["signal"] == "span").collect();
+    assert_eq!((logs.len(), spans.len()), (lines, 4));
+    // Every record: the event type as its event name, the summary as its body, a uid.
+    for log in &logs {
+        assert_eq!(log["event_name"], attr(log, "agentlog.event_type").clone());
+        assert!(
+            log["body"]["string"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
+        assert_eq!(attr(log, "log.record.uid").as_str().unwrap().len(), 32);
+        assert_eq!(log["scope"]["name"], "agentlog");
+        assert_eq!(log["resource"]["service.name"]["string"], "agentlog");
+    }
+    // The chat spans: GenAI attributes, and the exchange's records share the span's ids.
+    let chat: Vec<&&Value> = spans
+        .iter()
+        .filter(|s| {
+            attr(s, "gen_ai.provider.name") == "openai"
+                && attr(s, "gen_ai.usage.input_tokens").is_i64()
+        })
+        .collect();
+    assert!(!chat.is_empty(), "{spans:?}");
+    for span in &chat {
+        assert_eq!(span["kind"], 3, "CLIENT");
+        assert_eq!(attr(span, "gen_ai.operation.name"), "chat");
+        assert_eq!(attr(span, "server.address"), "api.openai.com");
+        assert_eq!(attr(span, "http.response.status_code"), 200);
+        assert!(
+            span["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("chat gpt-4o-mini"),
+            "{span}"
+        );
+        assert!(attr(span, "gen_ai.response.model").as_str().is_some());
+        assert!(
+            attr(span, "agentlog.cost_usd").is_f64() || attr(span, "agentlog.cost_usd").is_i64()
+        );
+        let exchange = attr(span, "agentlog.exchange_id").as_str().unwrap();
+        let same: Vec<&&Value> = logs
+            .iter()
+            .filter(|l| attr(l, "agentlog.data.exchange_id") == exchange)
+            .collect();
+        assert!(same.len() >= 2, "request and response of {exchange}");
+        for log in same {
+            assert_eq!(log["trace_id"], span["trace_id"]);
+            assert_eq!(log["span_id"], span["span_id"]);
+        }
+    }
+    let anthropic = spans
+        .iter()
+        .find(|s| attr(s, "gen_ai.provider.name") == "anthropic");
+    assert!(anthropic.is_some(), "{spans:?}");
+}
+
+#[test]
+fn ledger_tool_calls_become_execute_tool_spans_and_a_resend_sends_the_same_ids() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let ledger = testdata("myca-ledger-writer-events.jsonl");
+    for _ in 0..2 {
+        let (code, stderr) = run(&[
+            "export",
+            "--otlp-endpoint",
+            &collector.endpoint(),
+            "--otlp-protocol",
+            "http/json",
+            &ledger,
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let dump = collector.wait_for(14, 12);
+    let spans: Vec<&Value> = dump.iter().filter(|l| l["signal"] == "span").collect();
+    assert_eq!(spans.len(), 12);
+    let (first, second) = spans.split_at(6);
+    for (a, b) in first.iter().zip(second) {
+        assert_eq!(
+            (&a["trace_id"], &a["span_id"]),
+            (&b["trace_id"], &b["span_id"])
+        );
+    }
+    for span in first {
+        assert_eq!(attr(span, "gen_ai.operation.name"), "execute_tool");
+        let tool = attr(span, "gen_ai.tool.name").as_str().unwrap();
+        assert_eq!(span["name"], format!("execute_tool {tool}"));
+        assert!(
+            attr(span, "gen_ai.agent.name")
+                .as_str()
+                .is_some_and(|a| a.ends_with("_agent"))
+        );
+        assert!(attr(span, "gen_ai.conversation.id").is_string());
+    }
+    let denied = first
+        .iter()
+        .find(|s| attr(s, "agentlog.ledger.result_status") == "denied")
+        .unwrap();
+    assert_eq!(attr(denied, "error.type"), "denied");
+    assert_eq!(denied["status"]["code"], 2, "ERROR");
+    // One session's calls share a trace.
+    let logs: Vec<&Value> = dump.iter().filter(|l| l["signal"] == "log").collect();
+    let risk = logs.iter().find(|l| l["event_name"] == "injection_attempt");
+    assert!(
+        risk.is_some(),
+        "the risk event arrives as a record: {logs:?}"
+    );
+}
+
+#[test]
+fn a_collector_that_is_down_fails_the_export_naming_what_was_not_delivered() {
+    let port = free_port();
+    let log = testdata("matchlock-go-writer-events.jsonl");
+    let (code, stderr) = run(&[
+        "export",
+        "--otlp-endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--tries",
+        "2",
+        &log,
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("18 log records of"), "{stderr}");
+    assert!(
+        stderr.contains("matchlock-go-writer-events.jsonl:1-18 not delivered"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no answer from the collector after 2 tries"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("INCOMPLETE: 0 log record(s)"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_never_show_a_header_value() {
+    let (code, stderr) = run(&["export", "--otlp-endpoint", "localhost:4318", "x.jsonl"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("must be an http:// or https:// URL"),
+        "{stderr}"
+    );
+    let out = agentlog()
+        .args([
+            "export",
+            "--otlp-endpoint",
+            "http://127.0.0.1:9",
+            "missing.jsonl",
+        ])
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "authorization-token-no-equals-sign-s3cr3t",
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
+    let (code, stderr) = run(&["export", "--otlp-protocol", "grpc", "x.jsonl"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("gRPC is not supported"), "{stderr}");
+}
+
+#[test]
+fn no_secret_value_reaches_the_collector() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "Zq7vK2pX9mW4nR8t";
+    let openai = "sk-proj-T3BlbkFJq8Zr2Lm9Xv4Nw7Ks1Hd6Gf0Pa";
+    let log = dir.path().join("events.jsonl");
+    let mut file = std::fs::File::create(&log).unwrap();
+    // The secret (raw, base64, percent-encoded) and a key of a well-known format in every
+    // field: envelope, data, keys, numbers, a ledger record's fields.
+    let b64 = "WnE3dksycFg5bVc0blI4dA==";
+    for value in [secret, b64, "Zq7vK2pX9mW4nR8t%0A", openai] {
+        writeln!(
+            file,
+            r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"run-{value}","agent_system":"{value}","event_type":"llm_response","summary":"got {value}","plugin":"{value}","tags":["{value}"],"data":{{"method":"POST","host":"api.openai.com","path":"/v1/{value}","status_code":200,"duration_ms":5,"body_bytes":1,"model":"{value}","exchange_id":"{value}","{value}":"x"}}}}"#
+        )
+        .unwrap();
+        writeln!(
+            file,
+            r#"{{"ts":1795478398,"session_id":"{value}","agent":"{value}","tool":"{value}","args_hash":"sha256:0000000000000000000000000000000000000000000000000000000000000000","result_status":"error","elapsed_ms":1,"error_class":"{value}","risk_flags":[],"artifacts":["{value}"]}}"#
+        )
+        .unwrap();
+    }
+    drop(file);
+    let (code, stderr) = run(&[
+        "export",
+        "--otlp-endpoint",
+        &collector.endpoint(),
+        "--secret",
+        &format!("PIN={secret}"),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let dump = collector.wait_for(8, 8);
+    let text = std::fs::read_to_string(&collector.dump).unwrap();
+    for needle in [secret, b64, openai, "WnE3dksycFg5bVc0blI4dA", "5a71377"] {
+        assert!(!text.contains(needle), "{needle} reached the collector");
+        assert!(!stderr.contains(needle), "{needle} printed: {stderr}");
+    }
+    let redactor = agentlog_validate::Options::default()
+        .with_secrets(vec![agentlog_validate::secrets::Secret::new(
+            "PIN",
+            agentlog_validate::secrets::SecretValue::new(secret),
+            vec![],
+        )])
+        .redactor()
+        .unwrap();
+    for line in &dump {
+        assert!(!redactor.leaks(&line.to_string()), "a value in {line}");
+    }
+    // What carries no secret still arrives: the host of every response, the ledger's hash.
+    let hosts = dump
+        .iter()
+        .filter(|l| attr(l, "server.address") == "api.openai.com")
+        .count();
+    assert_eq!(hosts, 4, "{dump:?}");
+    assert!(text.contains("sha256:0000"), "{text}");
+}
