@@ -383,7 +383,8 @@ fn no_secret_value_reaches_the_collector() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "Zq7vK2pX9mW4nR8t";
     let openai = "sk-proj-T3BlbkFJq8Zr2Lm9Xv4Nw7Ks1Hd6Gf0Pa";
-    let log = dir.path().join("events.jsonl");
+    // In the file's name too, and in the resource the environment describes.
+    let log = dir.path().join(format!("events-{secret}.jsonl"));
     let mut file = std::fs::File::create(&log).unwrap();
     // The secret (raw, base64, percent-encoded) and a key of a well-known format in every
     // field: envelope, data, keys, numbers, a ledger record's fields.
@@ -401,16 +402,26 @@ fn no_secret_value_reaches_the_collector() {
         .unwrap();
     }
     drop(file);
-    let (code, stderr) = run(&[
-        "export",
-        "--otlp-endpoint",
-        &collector.endpoint(),
-        "--secret",
-        &format!("PIN={secret}"),
-        log.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let out = agentlog()
+        .args([
+            "export",
+            "--otlp-endpoint",
+            &collector.endpoint(),
+            "--secret",
+        ])
+        .arg(format!("PIN={secret}"))
+        .arg(&log)
+        .env("OTEL_SERVICE_NAME", format!("svc-{secret}"))
+        .env(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            format!("team=a,key={openai},{secret}=b"),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     let dump = collector.wait_for(8, 8);
+    assert_eq!(dump[0]["resource"]["team"]["string"], "a", "{:?}", dump[0]);
     let text = std::fs::read_to_string(&collector.dump).unwrap();
     for needle in [secret, b64, openai, "WnE3dksycFg5bVc0blI4dA", "5a71377"] {
         assert!(!text.contains(needle), "{needle} reached the collector");

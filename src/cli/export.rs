@@ -90,7 +90,7 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(runtime) => runtime,
         Err(e) => return fail(format_args!("start the runtime: {e}")),
     };
-    let resource = agentlog_export::resource(&env);
+    let resource = agentlog_export::resource(&env, &redactor);
     let mut mapper = Mapper::new(redactor);
     let summary = runtime.block_on(agentlog_export::export_paths(
         &args.paths,

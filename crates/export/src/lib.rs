@@ -34,20 +34,26 @@ pub use config::{ConfigError, Endpoint, Protocol};
 pub use map::{Mapped, Mapper, Skip, Source};
 pub use run::{FileSummary, Summary, export_paths};
 
+use agentlog_validate::secrets::redact::Redactor;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
 /// The resource every batch is sent under: `service.name` from `OTEL_SERVICE_NAME`, else
-/// `agentlog`, plus the `key=value` pairs of `OTEL_RESOURCE_ATTRIBUTES` (read by `env`).
-pub fn resource(env: &dyn Fn(&str) -> Option<String>) -> Vec<KeyValue> {
+/// `agentlog`, plus the `key=value` pairs of `OTEL_RESOURCE_ATTRIBUTES` (read by `env`). A
+/// pair whose key or value carries a secret (`redactor` judges) is left out.
+pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Vec<KeyValue> {
+    let shown = |text: &str| !redactor.leaks(text);
     let mut attributes: Vec<KeyValue> = env("OTEL_RESOURCE_ATTRIBUTES")
         .map(|list| {
             list.split(',')
                 .filter_map(|item| item.split_once('='))
+                .filter(|(k, v)| shown(k) && shown(v))
                 .map(|(k, v)| map::kv_str(k.trim(), v.trim()))
                 .collect()
         })
         .unwrap_or_default();
-    let service = env("OTEL_SERVICE_NAME").unwrap_or_else(|| "agentlog".to_owned());
+    let service = env("OTEL_SERVICE_NAME")
+        .filter(|name| shown(name))
+        .unwrap_or_else(|| "agentlog".to_owned());
     attributes.retain(|kv| kv.key != semconv::SERVICE_NAME);
     attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, &service));
     attributes

@@ -2,8 +2,8 @@
 //!
 //! | line | log record | span |
 //! |---|---|---|
-//! | sandbox event | body: the summary; event name: the `event_type`; the envelope and every `data` field as `agentlog.*` attributes; the exchange's trace and span ids when `data.exchange_id` is present | for a response (`llm_response`, `http_response`): a CLIENT span `{operation} {model}` with the GenAI and HTTP attributes ([`event`]) |
-//! | ledger tool call | body: `{agent} called {tool}: {result_status}`; event name `tool_call`; every field as `agentlog.ledger.*` | an INTERNAL span `execute_tool {tool}` in its session's trace ([`ledger`]) |
+//! | sandbox event | body: the summary; event name: the `event_type`; the envelope and every `data` field as `agentlog.*` attributes; the exchange's trace and span ids when `data.exchange_id` is present | for a response (`llm_response`, `http_response`): a CLIENT span `{operation} {model}` with the GenAI and HTTP attributes (module `event`) |
+//! | ledger tool call | body: `{agent} called {tool}: {result_status}`; event name `tool_call`; every field as `agentlog.ledger.*` | an INTERNAL span `execute_tool {tool}` in its session's trace (module `ledger`) |
 //! | other ledger record (a risk event) | its fields, event name its `event_type` | none |
 //!
 //! Every value is judged by the redactor before it is mapped (a string or number that carries
@@ -23,6 +23,9 @@ use crate::ids;
 use crate::semconv::{AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID};
 
 pub(crate) use attrs::{kv_int, kv_str};
+
+/// The `log.file.name` of a file whose name carries a secret.
+pub const WITHHELD_FILE_NAME: &str = "(file name withheld: it contains a secret)";
 
 /// Where a line came from.
 #[derive(Clone, Copy, Debug)]
@@ -81,8 +84,17 @@ impl Mapper {
         }
     }
 
-    /// Maps one line (without its newline).
+    /// Maps one line (without its newline). A file name that carries a secret is sent as
+    /// [`WITHHELD_FILE_NAME`].
     pub fn map_line(&mut self, line: &[u8], source: Source<'_>) -> Result<Mapped, Skip> {
+        let source = Source {
+            file_name: if self.redactor.leaks(source.file_name) {
+                WITHHELD_FILE_NAME
+            } else {
+                source.file_name
+            },
+            ..source
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
             return Err(Skip::Blank);
         }
