@@ -348,6 +348,77 @@ fn a_collector_that_is_down_fails_the_export_naming_what_was_not_delivered() {
 }
 
 #[test]
+fn a_redirect_is_not_followed_and_credentials_are_never_printed() {
+    // The "collector" answers every request with a redirect to another listener, which must
+    // never be contacted: it would get the headers.
+    let other = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    other.set_nonblocking(true).unwrap();
+    let target = format!(
+        "http://127.0.0.1:{}/v1/logs",
+        other.local_addr().unwrap().port()
+    );
+    let collector = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = collector.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in collector.incoming().flatten() {
+            let mut stream = stream;
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let log = testdata("matchlock-go-writer-events.jsonl");
+    let out = agentlog()
+        .args([
+            "export",
+            "--tries",
+            "1",
+            "--otlp-header",
+            "api-key=HdrS3cretValue99",
+        ])
+        .arg("--otlp-endpoint")
+        .arg(format!(
+            "http://collector-user:Pa55w0rd-XYZ@127.0.0.1:{port}/?api_key=QueryKey12345"
+        ))
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the collector answered 307"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("delivered to http://127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    for secret in [
+        "HdrS3cretValue99",
+        "Pa55w0rd-XYZ",
+        "QueryKey12345",
+        "collector-user",
+    ] {
+        assert!(!stderr.contains(secret), "{secret} printed: {stderr}");
+    }
+    assert!(
+        other.accept().is_err(),
+        "the redirect was followed: the other host was contacted"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2_and_never_show_a_header_value() {
     let (code, stderr) = run(&["export", "--otlp-endpoint", "localhost:4318", "x.jsonl"]);
     assert_eq!(code, 2, "{stderr}");

@@ -68,7 +68,7 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(options) => options,
         Err(e) => return fail(e),
     };
-    // Header values are credentials: the gate withholds them like supplied secrets.
+    // Header values and URL credentials: the gate withholds them like supplied secrets.
     options.secrets.extend(header_secrets(&endpoint));
     let redactor = match options.redactor() {
         Ok(redactor) => redactor,
@@ -104,15 +104,18 @@ pub(super) fn run(args: Args) -> u8 {
     }
 }
 
+/// Header values, and the user information and query values of the URLs, as secrets of the
+/// gate (those long enough to be watched for).
 fn header_secrets(endpoint: &Endpoint) -> Vec<Secret> {
     endpoint
-        .headers
-        .iter()
-        .filter(|(_, value)| value.len() >= agentlog_core::secrets::MIN_SECRET_LEN)
-        .map(|(key, value)| {
+        .credentials()
+        .into_iter()
+        .filter(|value| value.len() >= agentlog_core::secrets::MIN_SECRET_LEN)
+        .enumerate()
+        .map(|(i, value)| {
             Secret::new(
-                format!("header {key}"),
-                SecretValue::new(value.clone()),
+                format!("OTLP credential #{}", i + 1),
+                SecretValue::new(value),
                 vec![],
             )
         })
@@ -156,7 +159,7 @@ fn report(summary: &Summary, client: &Client) -> u8 {
         },
         summary.delivered_records,
         summary.delivered_spans,
-        shown_endpoint(&client.endpoint().logs),
+        output::shown(&client.endpoint().shown()),
         if summary.rejected > 0 {
             format!("; the collector rejected {}", summary.rejected)
         } else {
@@ -170,15 +173,4 @@ fn report(summary: &Summary, client: &Client) -> u8 {
     } else {
         EXIT_FINDINGS
     }
-}
-
-/// The collector's address as shown: scheme, host and port, no user information, path or
-/// query (they may carry credentials).
-fn shown_endpoint(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    output::shown(&format!("{scheme}://{host}"))
 }

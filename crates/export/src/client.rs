@@ -88,8 +88,11 @@ impl Client {
     /// A client of `endpoint`; HTTPS trusts the platform's roots.
     pub fn new(endpoint: Endpoint, retry: Retry) -> Result<Self, SendError> {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        // A collector never redirects; following one would carry the headers (credentials)
+        // and the URL to another host. A 3xx fails the batch like any other answer.
         let http = reqwest::Client::builder()
             .timeout(retry.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SendError::Client(e.to_string()))?;
         Ok(Client {

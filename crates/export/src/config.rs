@@ -84,12 +84,42 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The collector as it may be shown: scheme, host and port of the logs URL, never its
+    /// user information, path or query.
+    pub fn shown(&self) -> String {
+        match reqwest::Url::parse(&self.logs) {
+            Ok(url) => {
+                let host = url.host_str().unwrap_or_default();
+                match url.port() {
+                    Some(port) => format!("{}://{host}:{port}", url.scheme()),
+                    None => format!("{}://{host}", url.scheme()),
+                }
+            }
+            Err(_) => "(the collector)".to_owned(),
+        }
+    }
+
+    /// The values that authenticate: header values, the URLs' user names and passwords and
+    /// query values. Nothing the command prints may show them.
+    pub fn credentials(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.headers.iter().map(|(_, v)| v.clone()).collect();
+        for url in [&self.logs, &self.traces] {
+            if let Ok(url) = reqwest::Url::parse(url) {
+                out.push(url.username().to_owned());
+                out.extend(url.password().map(str::to_owned));
+                out.extend(url.query_pairs().map(|(_, v)| v.into_owned()));
+            }
+        }
+        out.retain(|v| !v.is_empty());
+        out
+    }
+
     /// An endpoint with the base URL `base` (`/v1/logs` and `/v1/traces` appended).
     pub fn new(base: &str, protocol: Protocol) -> Result<Self, ConfigError> {
-        let base = checked_url(base, "--otlp-endpoint")?.trim_end_matches('/');
+        let base = checked_url(base, "--otlp-endpoint")?;
         Ok(Endpoint {
-            logs: format!("{base}/v1/logs"),
-            traces: format!("{base}/v1/traces"),
+            logs: signal_url(base, "/v1/logs"),
+            traces: signal_url(base, "/v1/traces"),
             protocol,
             headers: Vec::new(),
         })
@@ -120,9 +150,7 @@ impl Endpoint {
         let signal = |name: &'static str, path: &str| -> Result<Option<String>, ConfigError> {
             match env(name) {
                 Some(url) if flag.is_none() => Ok(Some(checked_url(&url, name)?.to_owned())),
-                _ => Ok(base
-                    .as_ref()
-                    .map(|b| format!("{}{path}", b.trim_end_matches('/')))),
+                _ => Ok(base.as_ref().map(|b| signal_url(b, path))),
             }
         };
         let (Some(logs), Some(traces)) = (
@@ -157,11 +185,21 @@ impl Endpoint {
 
 fn checked_url<'a>(url: &'a str, source_name: &'static str) -> Result<&'a str, ConfigError> {
     let url = url.trim();
-    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
-    if scheme_ok && url.len() > "https://".len() {
-        Ok(url)
-    } else {
-        Err(ConfigError::Url(source_name))
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => Ok(url),
+        _ => Err(ConfigError::Url(source_name)),
+    }
+}
+
+/// `base` with `signal` (`/v1/logs`) appended to its path, its query kept after it.
+fn signal_url(base: &str, signal: &str) -> String {
+    match reqwest::Url::parse(base) {
+        Ok(mut url) => {
+            let path = format!("{}{signal}", url.path().trim_end_matches('/'));
+            url.set_path(&path);
+            url.to_string()
+        }
+        Err(_) => format!("{}{signal}", base.trim_end_matches('/')),
     }
 }
 
@@ -249,6 +287,24 @@ mod tests {
                 ("x-more".into(), "1".into())
             ]
         );
+    }
+
+    #[test]
+    fn signal_paths_go_before_the_query_and_credentials_are_known() {
+        let e = Endpoint::new(
+            "https://u:pa55word-x@otel.example/ingest/?api_key=QueryKey12345",
+            Protocol::Protobuf,
+        )
+        .unwrap();
+        assert_eq!(
+            e.logs,
+            "https://u:pa55word-x@otel.example/ingest/v1/logs?api_key=QueryKey12345"
+        );
+        assert_eq!(e.shown(), "https://otel.example");
+        let credentials = e.credentials();
+        for value in ["u", "pa55word-x", "QueryKey12345"] {
+            assert!(credentials.iter().any(|c| c == value), "{value}");
+        }
     }
 
     #[test]

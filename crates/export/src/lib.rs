@@ -51,10 +51,13 @@ pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Ve
                 .collect()
         })
         .unwrap_or_default();
-    let service = env("OTEL_SERVICE_NAME")
-        .filter(|name| shown(name))
-        .unwrap_or_else(|| "agentlog".to_owned());
-    attributes.retain(|kv| kv.key != semconv::SERVICE_NAME);
-    attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, &service));
+    // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES, which wins
+    // over the default, as the SDK specification orders them.
+    if let Some(service) = env("OTEL_SERVICE_NAME").filter(|name| shown(name)) {
+        attributes.retain(|kv| kv.key != semconv::SERVICE_NAME);
+        attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, &service));
+    } else if !attributes.iter().any(|kv| kv.key == semconv::SERVICE_NAME) {
+        attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, "agentlog"));
+    }
     attributes
 }

@@ -10,6 +10,7 @@ use super::attrs::{flatten, kv, kv_int, kv_str, of_json, string};
 use super::{rfc3339_nanos, severity};
 use crate::ids;
 use crate::semconv::*;
+use agentlog_validate::secrets::redact::WITHHELD;
 
 /// The request model of each open exchange, so its response's span can name it; at most
 /// [`RequestModels::CAP`] are kept (the oldest go first).
@@ -46,6 +47,15 @@ fn text<'a>(object: &'a Map<String, Value>, key: &str) -> &'a str {
     object.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// The event's exchange id; empty when it has none, or when it was withheld (withheld ids
+/// are all alike, and would join unrelated exchanges).
+fn exchange_of(data: &Map<String, Value>) -> &str {
+    match text(data, "exchange_id") {
+        WITHHELD => "",
+        id => id,
+    }
+}
+
 /// The log record of an event and, for a response, its span.
 pub(crate) fn map(
     event: &Map<String, Value>,
@@ -59,7 +69,7 @@ pub(crate) fn map(
         .unwrap_or(&empty);
     let event_type = text(event, "event_type");
     let run_id = text(event, "run_id");
-    let exchange = text(data, "exchange_id");
+    let exchange = exchange_of(data);
     let time = rfc3339_nanos(text(event, "ts"));
     let mut log = LogRecord {
         time_unix_nano: time,
@@ -164,7 +174,7 @@ fn response_span(
     request_model: Option<String>,
 ) -> Span {
     let end = ended.end;
-    let exchange = text(data, "exchange_id");
+    let exchange = exchange_of(data);
     let (trace_id, span_id) = if exchange.is_empty() {
         (
             ids::record_trace(uid).to_vec(),

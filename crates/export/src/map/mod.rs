@@ -102,11 +102,17 @@ impl Mapper {
             return Err(Skip::NotJson);
         };
         let mut value = Value::Object(std::mem::take(&mut object));
-        self.redactor.redact_json(&mut value);
+        let withheld = self.redactor.redact_json(&mut value);
+        // The uid hashes the line as sent: a hash of a withheld value would let anyone who
+        // guesses it confirm the guess offline.
+        let uid = if withheld == 0 {
+            ids::record_uid(source.offset, line)
+        } else {
+            ids::record_uid(source.offset, value.to_string().as_bytes())
+        };
         let Value::Object(object) = value else {
             return Err(Skip::NotJson);
         };
-        let uid = ids::record_uid(source.offset, line);
         let (mut log, span) = if object.contains_key("run_id") && object.contains_key("event_type")
         {
             event::map(&object, &uid, &mut self.request_models)
