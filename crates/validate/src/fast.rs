@@ -141,6 +141,7 @@ mod kinds {
     pub(super) type CostSource = super::FastCostSource;
     pub(super) type ServiceTier = super::FastServiceTier;
     pub(super) type Usage = super::FastUsage;
+    pub(super) type Id = super::NonEmpty;
 }
 
 /// The kinds in v0's `llm_response`: the path must not be empty.
@@ -201,6 +202,8 @@ struct FastBudgetAction {
     cost_usd: Option<NonNegative>,
     #[serde(default, deserialize_with = "some")]
     remaining: Option<f64>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +220,8 @@ struct FastKeyInjection {
     secret_name: NonEmpty,
     host: NonEmpty,
     action: FastAction,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 /// `http_request` (v1): `llm_request`'s shape, but `path` may be empty.
@@ -246,6 +251,8 @@ struct FastGateDecision {
     reason: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
     pattern: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +271,8 @@ struct FastRouteDecision {
     routed_to: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
     reason: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 /// `request_transform` and `response_transform` (v1): the same shape.
@@ -274,6 +283,8 @@ struct FastTransform {
     action: NonEmpty,
     #[serde(default, deserialize_with = "some")]
     reason: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 /// Whether `raw`, a JSON object, is certainly valid `data` for `event_type`.
