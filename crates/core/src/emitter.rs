@@ -107,6 +107,23 @@ impl Record {
         self
     }
 
+    /// Sets the agentlog extension `data.exchange_id`, the exchange the event belongs to
+    /// ([`EventData::set_exchange_id`]); a record without data is left as it is.
+    ///
+    /// ```
+    /// use agentlog_core::emitter::Record;
+    /// use agentlog_core::event::GateDecision;
+    /// let gate = GateDecision { host: "openrouter.ai".into(), allowed: true, ..Default::default() };
+    /// let record = Record::new(gate).exchange("187b1f0c2a4d9e00-7");
+    /// assert_eq!(record.data.unwrap().exchange_id(), Some("187b1f0c2a4d9e00-7"));
+    /// ```
+    pub fn exchange(mut self, id: impl Into<String>) -> Self {
+        if let Some(data) = &mut self.data {
+            data.set_exchange_id(id);
+        }
+        self
+    }
+
     /// Appends a tag.
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
@@ -185,10 +202,8 @@ impl Inner {
 ///
 /// let capture = Arc::new(MemorySink::new());
 /// let emitter = Emitter::new("vm-503ad4d1", "openclaw", vec![capture.clone()]).unwrap();
-/// emitter.emit(Record::new(KeyInjection {
-///     secret_name: "OPENAI_API_KEY".into(), host: "api.openai.com".into(),
-///     action: InjectionAction::Injected,
-/// }).plugin("secret_injector")).unwrap();
+/// let injected = KeyInjection::new("OPENAI_API_KEY", "api.openai.com", InjectionAction::Injected);
+/// emitter.emit(Record::new(injected).plugin("secret_injector")).unwrap();
 /// assert_eq!(capture.events()[0].run_id, "vm-503ad4d1");
 /// ```
 #[derive(Clone)]

@@ -24,11 +24,11 @@
 //! let writer = Arc::new(JsonlWriter::open(&path)?); // dir 0700, file 0600
 //! let emitter = Emitter::new("vm-503ad4d1", "openclaw", vec![writer as Arc<dyn Sink>])?;
 //! emitter.emit(
-//!     Record::new(KeyInjection {
-//!         secret_name: "OPENAI_API_KEY".into(),
-//!         host: "api.openai.com".into(),
-//!         action: InjectionAction::Injected,
-//!     })
+//!     Record::new(KeyInjection::new(
+//!         "OPENAI_API_KEY",
+//!         "api.openai.com",
+//!         InjectionAction::Injected,
+//!     ))
 //!     .plugin("secret_injector")
 //!     .tag("tls"),
 //! )?; // summary `secret "OPENAI_API_KEY" injected for api.openai.com`, ts stamped now (UTC)

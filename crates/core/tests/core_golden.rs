@@ -115,6 +115,7 @@ fn budget_action_full_and_minimal() {
         tokens_used: 12000,
         cost_usd: 0.42,
         remaining: 9.58,
+        exchange_id: "187b1f0c2a4d9e00-7".into(),
     })
     .plugin("budget")
     .into_event(ts("2026-02-24T23:04:00.000001Z"), "vm-503ad4d1", "openclaw");
@@ -137,6 +138,7 @@ fn key_injection_full_and_minimal() {
         secret_name: "ANTHROPIC_API_KEY".into(),
         host: "api.anthropic.com".into(),
         action: InjectionAction::LeakBlocked,
+        exchange_id: "187b1f0c2a4d9e00-7".into(),
     })
     .plugin("secret_injector")
     .tag("tls")
@@ -146,11 +148,7 @@ fn key_injection_full_and_minimal() {
         ts("2026-02-24T23:03:15Z"),
         "r",
         "a",
-        KeyInjection {
-            secret_name: "K".into(),
-            host: "h".into(),
-            action: InjectionAction::Skipped,
-        },
+        KeyInjection::new("K", "h", InjectionAction::Skipped),
     );
     golden("key_injection_minimal", &minimal);
 }
@@ -238,6 +236,7 @@ fn gate_decision_allowed_and_blocked() {
         ..Default::default()
     })
     .plugin("budget_gate")
+    .exchange("187b1f0c2a4d9e00-7")
     .into_event(ts("2026-02-24T23:03:15.5Z"), "vm-503ad4d1", "openclaw");
     assert_eq!(
         blocked.summary,
@@ -268,6 +267,7 @@ fn route_decision_passthrough_and_redirected() {
             action: RouteDecision::REDIRECTED.into(),
             routed_to: "127.0.0.1:11434".into(),
             reason: "matched model <any> -> llama3 at 127.0.0.1:11434".into(),
+            exchange_id: "187b1f0c2a4d9e00-7".into(),
         },
     );
     golden("route_decision_redirected", &redirected);
@@ -283,6 +283,7 @@ fn transforms_full_and_minimal() {
             host: "api.openai.com".into(),
             action: "injected".into(),
             reason: "1 secret(s) injected for api.openai.com".into(),
+            exchange_id: "187b1f0c2a4d9e00-7".into(),
         },
     );
     golden("request_transform_full", &request);
@@ -297,6 +298,15 @@ fn transforms_full_and_minimal() {
         },
     );
     golden("response_transform_minimal", &response);
+    let response = Record::new(ResponseTransform {
+        host: "api.openai.com".into(),
+        action: "logged_usage".into(),
+        reason: "recorded 12 input and 7 output tokens for gpt-4o-mini".into(),
+        ..Default::default()
+    })
+    .exchange("187b1f0c2a4d9e00-7")
+    .into_event(ts("2026-02-24T23:03:17.2Z"), "vm-503ad4d1", "openclaw");
+    golden("response_transform_full", &response);
 }
 
 /// `budget_action` numbers as Go's `encoding/json` writes float64s.
@@ -311,6 +321,7 @@ fn budget_action_go_numbers() {
             tokens_used: 1,
             cost_usd: 2.0,
             remaining: 1e16,
+            ..Default::default()
         },
     );
     let tiny = Event::new(
@@ -322,6 +333,7 @@ fn budget_action_go_numbers() {
             tokens_used: 0,
             cost_usd: 0.000001,
             remaining: -1.5e-7,
+            ..Default::default()
         },
     );
     let huge = Event::new(
@@ -333,6 +345,7 @@ fn budget_action_go_numbers() {
             tokens_used: 0,
             cost_usd: 1e21,
             remaining: -123456789.5,
+            ..Default::default()
         },
     );
     assert_eq!(

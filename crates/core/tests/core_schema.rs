@@ -254,8 +254,14 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                 )
             },
         );
-    let budget = (text(), any::<u64>(), 0.0f64..1e12, -1e12f64..1e12).prop_map(
-        |(action, tokens_used, cost_usd, remaining)| {
+    let budget = (
+        text(),
+        any::<u64>(),
+        0.0f64..1e12,
+        -1e12f64..1e12,
+        opt_text(),
+    )
+        .prop_map(|(action, tokens_used, cost_usd, remaining, exchange_id)| {
             Event::new(
                 Timestamp::now(),
                 "x",
@@ -265,10 +271,10 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                     tokens_used,
                     cost_usd,
                     remaining,
+                    exchange_id,
                 },
             )
-        },
-    );
+        });
     let injection = (
         text(),
         text(),
@@ -277,8 +283,9 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
             Just(InjectionAction::Skipped),
             Just(InjectionAction::LeakBlocked)
         ],
+        opt_text(),
     )
-        .prop_map(|(secret_name, host, action)| {
+        .prop_map(|(secret_name, host, action, exchange_id)| {
             Event::new(
                 Timestamp::now(),
                 "x",
@@ -287,6 +294,7 @@ fn payload_event() -> impl Strategy<Value = (Timestamp, String, String, u8, Even
                     secret_name,
                     host,
                     action,
+                    exchange_id,
                 },
             )
         });

@@ -218,6 +218,8 @@ fn cases() -> Vec<Case> {
                 ("reason", r#""""#),
                 ("pattern", "[]"),
                 ("pattern", r#""""#),
+                ("exchange_id", "7"),
+                ("exchange_id", r#""""#),
             ],
         },
         Case {
@@ -232,6 +234,8 @@ fn cases() -> Vec<Case> {
                 ("routed_to", "11434"),
                 ("routed_to", r#""""#),
                 ("reason", "{}"),
+                ("exchange_id", "null"),
+                ("exchange_id", r#""""#),
             ],
         },
         Case {
@@ -244,13 +248,21 @@ fn cases() -> Vec<Case> {
                 ("action", r#""""#),
                 ("reason", "2"),
                 ("reason", r#""""#),
+                ("exchange_id", "{}"),
+                ("exchange_id", r#""""#),
             ],
         },
         Case {
             event_type: "response_transform",
             data: json!({"host": "openrouter.ai", "action": "logged_usage", "reason": "recorded $0.0012 cost"}),
             required: &["host", "action"],
-            wrong: &[("host", r#""""#), ("action", "null"), ("reason", "0.0012")],
+            wrong: &[
+                ("host", r#""""#),
+                ("action", "null"),
+                ("reason", "0.0012"),
+                ("exchange_id", "false"),
+                ("exchange_id", r#""""#),
+            ],
         },
         Case {
             event_type: "budget_action",
@@ -265,6 +277,8 @@ fn cases() -> Vec<Case> {
                 ("cost_usd", r#""0.42""#),
                 ("cost_usd", "-0.01"),
                 ("remaining", "null"),
+                ("exchange_id", "1"),
+                ("exchange_id", r#""""#),
             ],
         },
         Case {
@@ -277,6 +291,8 @@ fn cases() -> Vec<Case> {
                 ("host", "true"),
                 ("action", r#""leaked""#),
                 ("action", "[]"),
+                ("exchange_id", "[]"),
+                ("exchange_id", r#""""#),
             ],
         },
     ]

@@ -100,6 +100,7 @@ fn payload() -> impl Strategy<Value = EventData> {
                 allowed,
                 reason,
                 pattern,
+                ..Default::default()
             }
             .into()
         },
@@ -111,6 +112,7 @@ fn payload() -> impl Strategy<Value = EventData> {
                 action,
                 routed_to,
                 reason,
+                ..Default::default()
             }
             .into()
         });
@@ -119,6 +121,7 @@ fn payload() -> impl Strategy<Value = EventData> {
             host,
             action,
             reason,
+            ..Default::default()
         }
         .into()
     });
@@ -127,6 +130,7 @@ fn payload() -> impl Strategy<Value = EventData> {
             host,
             action,
             reason,
+            ..Default::default()
         }
         .into()
     });
@@ -137,6 +141,7 @@ fn payload() -> impl Strategy<Value = EventData> {
                 tokens_used,
                 cost_usd,
                 remaining,
+                ..Default::default()
             }
             .into()
         },
@@ -153,16 +158,16 @@ fn payload() -> impl Strategy<Value = EventData> {
 }
 
 /// An event around `data`, built as a producer would: the default plugin and summary, or
-/// another plugin, tags.
+/// another plugin, tags, and an exchange id or none (every type carries one).
 fn event() -> impl Strategy<Value = Event> {
     (
         payload(),
         proptest::option::of(text()),
         proptest::collection::vec(text(), 0..3),
-        text(),
-        text(),
+        (text(), text()),
+        proptest::option::of(opt_text()),
     )
-        .prop_map(|(data, plugin, tags, run_id, agent_system)| {
+        .prop_map(|(data, plugin, tags, (run_id, agent_system), exchange)| {
             let event_type = data.event_type().expect("typed");
             let mut record = Record {
                 summary: data.summary().expect("typed"),
@@ -173,6 +178,9 @@ fn event() -> impl Strategy<Value = Event> {
             };
             if let Some(plugin) = plugin {
                 record = record.plugin(plugin);
+            }
+            if let Some(id) = exchange {
+                record = record.exchange(id);
             }
             record.into_event(Timestamp::now(), run_id, agent_system)
         })
@@ -252,7 +260,7 @@ fn default_plugins_and_summaries() {
         host: "evil.example".into(),
         allowed: false,
         reason: "host not in allowlist".into(),
-        pattern: String::new(),
+        ..Default::default()
     };
     assert_eq!(<GateDecision as Payload>::PLUGIN, "host_filter");
     assert_eq!(
@@ -264,6 +272,7 @@ fn default_plugins_and_summaries() {
         action: RouteDecision::PASSTHROUGH.into(),
         routed_to: String::new(),
         reason: "no route entry for host api.openai.com".into(),
+        ..Default::default()
     };
     let record = Record::new(route);
     assert_eq!(record.plugin, "local_model_router");
@@ -275,6 +284,7 @@ fn default_plugins_and_summaries() {
         host: "192.168.86.246".into(),
         action: "no_op".into(),
         reason: "request transform is handled in Route()".into(),
+        ..Default::default()
     };
     let record = Record::new(transform).plugin("local_model_router");
     assert_eq!(
@@ -284,7 +294,7 @@ fn default_plugins_and_summaries() {
     let record = Record::new(ResponseTransform {
         host: "openrouter.ai".into(),
         action: "logged_usage".into(),
-        reason: String::new(),
+        ..Default::default()
     });
     assert_eq!(
         (record.plugin.as_str(), record.summary.as_str()),
@@ -413,7 +423,7 @@ fn check_refuses_what_the_reference_never_writes() {
     let mismatched = Record::new(RequestTransform {
         host: "h".into(),
         action: "injected".into(),
-        reason: String::new(),
+        ..Default::default()
     });
     let mismatched = Record {
         event_type: EventType::ResponseTransform,

@@ -55,14 +55,14 @@ impl HostGate {
             Some(pattern) => GateDecision {
                 host: host.to_owned(),
                 allowed: true,
-                reason: String::new(),
                 pattern: pattern.as_str().to_owned(),
+                ..Default::default()
             },
             None => GateDecision {
                 host: host.to_owned(),
                 allowed: false,
                 reason: NOT_IN_ALLOWLIST.to_owned(),
-                pattern: String::new(),
+                ..Default::default()
             },
         };
         Some(decision)

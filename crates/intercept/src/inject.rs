@@ -211,11 +211,7 @@ impl Injector {
     }
 
     fn event(e: &Entry, host: &str, action: InjectionAction) -> KeyInjection {
-        KeyInjection {
-            secret_name: e.secret.name().to_owned(),
-            host: host.to_owned(),
-            action,
-        }
+        KeyInjection::new(e.secret.name(), host, action)
     }
 
     /// One `leak_blocked` event per secret not allowed for `host` (already normalized) whose

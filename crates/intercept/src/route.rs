@@ -170,6 +170,7 @@ impl Routes {
                         route.from.as_str(),
                         route.to.authority()
                     ),
+                    ..Default::default()
                 },
                 target: Some(route.to.clone()),
             },
@@ -177,8 +178,8 @@ impl Routes {
                 decision: RouteDecision {
                     host: host.to_owned(),
                     action: RouteDecision::PASSTHROUGH.to_owned(),
-                    routed_to: String::new(),
                     reason: format!("no route entry for host {host}"),
+                    ..Default::default()
                 },
                 target: None,
             },

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::exchange::{Kind, Seen};
 use super::explain::explain_schema_error;
 use super::fast::{Facts, fast};
 use super::profile::{Family, FamilyOf, Pending, agent_system_empty, other_family};
@@ -54,6 +55,9 @@ pub(crate) struct ChunkResult {
     pub first_ts: Option<(u64, Timestamp)>,
     pub last_ts: Option<Timestamp>,
     pub run_ids: Vec<(u64, String)>,
+    /// Requests and responses with an exchange id, in line order, for the merger's pairing
+    /// check ([`crate::exchange`]).
+    pub exchanges: Vec<Seen>,
     pub by_event_type: BTreeMap<String, u64>,
     /// Under [`ProfileChoice::Auto`], the profile-dependent facts of this chunk's lines, in line
     /// order, for the merger to resolve once the file's profile is known.
@@ -281,14 +285,15 @@ impl Checker {
             },
             _ => None,
         };
-        let string = |k: &str| match map.get(k) {
+        let string = |v: Option<&Value>| match v {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
             _ => None,
         };
         let facts = Facts {
             ts,
-            run_id: string("run_id"),
-            event_type: string("event_type"),
+            run_id: string(map.get("run_id")),
+            event_type: string(map.get("event_type")),
+            exchange_id: string(map.get("data").and_then(|d| d.get("exchange_id"))),
         };
         self.cross_line(line, facts, out);
         Some(value)
@@ -349,6 +354,7 @@ impl Checker {
                     ts: Some(ts),
                     run_id: None,
                     event_type: None,
+                    exchange_id: None,
                 };
                 self.cross_line(line, facts, out);
             }
@@ -514,6 +520,9 @@ impl Checker {
             out.run_ids.push((line, id));
         }
         if let Some(t) = facts.event_type {
+            if let (Some(kind), Some(id)) = (Kind::of(&t), facts.exchange_id) {
+                out.exchanges.push(Seen { line, kind, id });
+            }
             self.check_event_type(line, &t, out);
             let key = if plain(&t) && !self.redactor.leaks(&t) {
                 t

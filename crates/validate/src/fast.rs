@@ -83,6 +83,21 @@ impl<'de> Deserialize<'de> for AnyString {
     }
 }
 
+/// An exchange id (`data.exchange_id`, a non-empty string), kept for the pairing check
+/// ([`crate::exchange`]); an empty one fails the fast path.
+struct Id(String);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        if id.is_empty() {
+            Err(serde::de::Error::custom("empty"))
+        } else {
+            Ok(Id(id))
+        }
+    }
+}
+
 /// A non-negative number (`minimum: 0`).
 struct NonNegative;
 
@@ -108,7 +123,7 @@ struct FastLlmRequest {
     #[serde(default, deserialize_with = "some")]
     routed_to: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
-    exchange_id: Option<NonEmpty>,
+    exchange_id: Option<Id>,
     #[serde(default, deserialize_with = "some")]
     reserved_usd: Option<NonNegative>,
 }
@@ -141,6 +156,7 @@ mod kinds {
     pub(super) type CostSource = super::FastCostSource;
     pub(super) type ServiceTier = super::FastServiceTier;
     pub(super) type Usage = super::FastUsage;
+    pub(super) type Id = super::Id;
 }
 
 /// The kinds in v0's `llm_response`: the path must not be empty.
@@ -201,6 +217,8 @@ struct FastBudgetAction {
     cost_usd: Option<NonNegative>,
     #[serde(default, deserialize_with = "some")]
     remaining: Option<f64>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +235,8 @@ struct FastKeyInjection {
     secret_name: NonEmpty,
     host: NonEmpty,
     action: FastAction,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 /// `http_request` (v1): `llm_request`'s shape, but `path` may be empty.
@@ -232,7 +252,7 @@ struct FastHttpRequest {
     #[serde(default, deserialize_with = "some")]
     routed_to: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
-    exchange_id: Option<NonEmpty>,
+    exchange_id: Option<Id>,
     #[serde(default, deserialize_with = "some")]
     reserved_usd: Option<NonNegative>,
 }
@@ -246,6 +266,8 @@ struct FastGateDecision {
     reason: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
     pattern: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +286,8 @@ struct FastRouteDecision {
     routed_to: Option<NonEmpty>,
     #[serde(default, deserialize_with = "some")]
     reason: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
 /// `request_transform` and `response_transform` (v1): the same shape.
@@ -274,20 +298,39 @@ struct FastTransform {
     action: NonEmpty,
     #[serde(default, deserialize_with = "some")]
     reason: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "some")]
+    exchange_id: Option<NonEmpty>,
 }
 
-/// Whether `raw`, a JSON object, is certainly valid `data` for `event_type`.
-fn data_ok(event_type: &EventType, raw: &str) -> bool {
+/// Whether `raw`, a JSON object, is certainly valid `data` for `event_type`: `None` when it
+/// is not certain, else the exchange id of a request or response type (`None` inside when it
+/// has none), which the pairing check reads.
+fn data_ok(event_type: &EventType, raw: &str) -> Option<Option<String>> {
     use serde_json::from_str as parse;
-    match event_type {
-        EventType::LlmRequest => parse::<FastLlmRequest>(raw).is_ok(),
-        EventType::LlmResponse => parse::<FastLlmResponse>(raw)
-            .is_ok_and(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref())),
+    let id = |id: Option<Id>| id.map(|Id(id)| id);
+    let valid = match event_type {
+        EventType::LlmRequest => {
+            return parse::<FastLlmRequest>(raw).ok().map(|d| id(d.exchange_id));
+        }
+        EventType::HttpRequest => {
+            return parse::<FastHttpRequest>(raw)
+                .ok()
+                .map(|d| id(d.exchange_id));
+        }
+        EventType::LlmResponse => {
+            return parse::<FastLlmResponse>(raw)
+                .ok()
+                .filter(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref()))
+                .map(|d| id(d.exchange_id));
+        }
+        EventType::HttpResponse => {
+            return parse::<FastHttpResponse>(raw)
+                .ok()
+                .filter(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref()))
+                .map(|d| id(d.exchange_id));
+        }
         EventType::BudgetAction => parse::<FastBudgetAction>(raw).is_ok(),
         EventType::KeyInjection => parse::<FastKeyInjection>(raw).is_ok(),
-        EventType::HttpRequest => parse::<FastHttpRequest>(raw).is_ok(),
-        EventType::HttpResponse => parse::<FastHttpResponse>(raw)
-            .is_ok_and(|d| cost_pair_ok(d.cost_usd.as_ref(), d.cost_source.as_ref())),
         EventType::GateDecision => parse::<FastGateDecision>(raw).is_ok(),
         EventType::RouteDecision => parse::<FastRouteDecision>(raw).is_ok(),
         EventType::RequestTransform | EventType::ResponseTransform => {
@@ -296,7 +339,8 @@ fn data_ok(event_type: &EventType, raw: &str) -> bool {
         EventType::Other(_) => true,
         // A type added to agentlog-core after this path was written: not certain.
         _ => false,
-    }
+    };
+    valid.then_some(None)
 }
 
 /// Facts about one event for the cross-line checks.
@@ -304,6 +348,8 @@ pub(crate) struct Facts {
     pub ts: Option<Timestamp>,
     pub run_id: Option<String>,
     pub event_type: Option<String>,
+    /// `data.exchange_id` of a request or response type (the pairing check's).
+    pub exchange_id: Option<String>,
 }
 
 /// The fast path: `Some(facts)` when the line is certainly conformant to the envelope and
@@ -326,13 +372,15 @@ pub(crate) fn fast(text: &str) -> Option<Facts> {
         return None;
     }
     let ts = Timestamp::parse(&env.ts).ok()?;
+    let mut exchange_id = None;
     if let Some(data) = env.data {
         let raw = data.get();
-        let ok = raw.starts_with('{')
-            && data_ok(&EventType::from_name(&env.event_type), raw)
-            // Typed structs catch repeated known fields only; data is open, so check it all.
-            && !dupkeys::has_duplicates(raw);
-        if !ok {
+        if !raw.starts_with('{') {
+            return None;
+        }
+        exchange_id = data_ok(&EventType::from_name(&env.event_type), raw)?;
+        // Typed structs catch repeated known fields only; data is open, so check it all.
+        if dupkeys::has_duplicates(raw) {
             return None;
         }
     }
@@ -340,6 +388,7 @@ pub(crate) fn fast(text: &str) -> Option<Facts> {
         ts: Some(ts),
         run_id: Some(env.run_id.into_owned()),
         event_type: Some(env.event_type.into_owned()),
+        exchange_id,
     })
 }
 

@@ -7,8 +7,9 @@
 //! **checkers** run on worker threads and turn each chunk into findings (line format, JSON,
 //! envelope and data schemas, timestamps, event types, supplied secrets, well-known credential
 //! formats), and a **merger** on the calling thread puts chunk results back in line order,
-//! adds the checks that span chunks (timestamps going backwards, several run ids) and stops
-//! early when the error budget is spent. Under [`ProfileChoice::Auto`] (the default) the reader
+//! adds the checks that span chunks (timestamps going backwards, several run ids, a request
+//! and its response paired by `data.exchange_id`) and stops early when the error budget is
+//! spent. Under [`ProfileChoice::Auto`] (the default) the reader
 //! first tells a tool-call ledger from an event log by the input's first JSON-object line,
 //! and for an event log the merger chooses v0 or v1 from the first line of a v0-only or
 //! v1-only type; every report says which profile each file was checked under
@@ -40,6 +41,7 @@
 
 mod check;
 mod dupkeys;
+mod exchange;
 mod explain;
 mod fast;
 pub mod gate;

@@ -4,7 +4,8 @@
 //! (about [`Options::chunk_size`] bytes each; an over-long line is a `TooLong` piece, never
 //! buffered; see [`crate::lines`]). Workers check pieces in any order; the merger puts
 //! the results back in sequence, turns relative line numbers into absolute ones, adds the
-//! checks that cross piece boundaries, and spends the error budget.
+//! checks that cross piece boundaries (the pairing of requests and responses among them, see
+//! [`crate::exchange`]), and spends the error budget.
 //!
 //! Under `--profile auto` the merger also chooses the file's profile: workers record the
 //! facts whose verdict depends on it as pending, and the merger resolves them in line order,
@@ -19,6 +20,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use super::check::{Checker, ChunkResult, DISTINCT_CAP};
+use super::exchange::Pairing;
 use super::profile::{Family, FamilyOf, Pending, agent_system_empty, family_of_line};
 use super::{
     CheckedProfile, ChosenBy, FileReport, Finding, Options, Profile, ProfileChoice, Rule, Severity,
@@ -94,7 +96,8 @@ impl Detect {
 }
 
 enum Done {
-    Chunk(ChunkResult),
+    /// Boxed: a chunk's result is large, and the channel holds `Done`s.
+    Chunk(Box<ChunkResult>),
     TooLong,
     ReadError(String),
 }
@@ -129,6 +132,8 @@ struct Merger<'a> {
     held: Vec<u64>,
     /// Held findings past the kept list's limit, only counted.
     held_omitted: u64,
+    /// The pairing of requests and responses by `data.exchange_id`.
+    pairing: Pairing,
 }
 
 impl<'a> Merger<'a> {
@@ -158,6 +163,7 @@ impl<'a> Merger<'a> {
             },
             held: Vec::new(),
             held_omitted: 0,
+            pairing: Pairing::default(),
         }
     }
 
@@ -186,7 +192,7 @@ impl<'a> Merger<'a> {
                 };
                 (vec![Entry::Found(finding)], BTreeMap::new())
             }
-            Done::Chunk(chunk) => match self.chunk_entries(chunk) {
+            Done::Chunk(chunk) => match self.chunk_entries(*chunk) {
                 Some(entries) => entries,
                 None => return false,
             },
@@ -243,6 +249,7 @@ impl<'a> Merger<'a> {
             self.checked = chunk.chosen;
         }
         self.run_ids(&mut chunk);
+        let paired = self.pair(&mut chunk);
         let held = self.resolve_pending(&mut chunk)?;
         chunk.findings.sort_by_key(|f| (f.line, f.rule));
         let mut entries: Vec<Entry> = chunk
@@ -252,6 +259,7 @@ impl<'a> Merger<'a> {
                 f.line += base;
                 Entry::Found(f)
             })
+            .chain(paired.into_iter().map(Entry::Found))
             .collect();
         if !held.is_empty() {
             entries.extend(held.into_iter().map(|rel| Entry::Held(base + rel)));
@@ -297,6 +305,17 @@ impl<'a> Merger<'a> {
                 self.run_ids.push(id);
             }
         }
+    }
+
+    /// Feeds the chunk's requests and responses to the pairing check, with absolute lines;
+    /// returns the findings that settled (absolute lines too, maybe of earlier chunks).
+    fn pair(&mut self, chunk: &mut ChunkResult) -> Vec<Finding> {
+        let mut found = Vec::new();
+        for mut seen in std::mem::take(&mut chunk.exchanges) {
+            seen.line += self.base;
+            self.pairing.see(seen, self.redactor, &mut found);
+        }
+        found
     }
 
     /// Decides the file's profile at the first family line (`Auto`), releases what was held
@@ -360,13 +379,25 @@ impl<'a> Merger<'a> {
     }
 
     /// Ends the input: a file `Auto` found no family line in is checked under v0, and what
-    /// was held is released under it; findings end in line order.
+    /// was held is released under it; the requests and responses still unpaired by
+    /// `data.exchange_id` are reported; findings end in line order.
     fn finish(mut self) -> FileReport {
         let checked = self.checked.unwrap_or(CheckedProfile {
             profile: Profile::V0,
             chosen_by: ChosenBy::Default,
         });
         self.release_held(checked);
+        // A file not read to its end (the error budget stopped it) has no end to pair by.
+        if !self.report.truncated {
+            let pairing = std::mem::take(&mut self.pairing);
+            for f in pairing.finish(self.base, self.redactor) {
+                if self.kept() < self.keep {
+                    self.report.findings.push(f);
+                } else {
+                    *self.report.omitted.entry((f.rule, f.severity)).or_default() += 1;
+                }
+            }
+        }
         self.report.profile = Some(checked);
         // Held findings are released after later lines' findings were kept.
         self.report.findings.sort_by_key(|f| (f.line, f.rule));
@@ -487,7 +518,7 @@ fn worker(
                 let cap = room.load(Ordering::Relaxed);
                 let mut chunk = checker.check_chunk(&buf, torn, cap, tagged.family);
                 chunk.chosen = tagged.chosen;
-                Done::Chunk(chunk)
+                Done::Chunk(Box::new(chunk))
             }
             Piece::TooLong => Done::TooLong,
             Piece::ReadError(e) => Done::ReadError(e.kind().to_string()),

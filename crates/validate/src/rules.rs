@@ -137,6 +137,12 @@ rules! {
     /// A `data` field has a value the schema refuses.
     DataInvalid = "data.invalid", Error,
         "A data field has a value the event type's schema refuses (empty string, not in enum, out of range).";
+    /// A request with an exchange id has no response with it by the end of the file (warning).
+    ExchangeUnanswered = "exchange.unanswered", Warning,
+        "A request event (llm_request, http_request) carries a data.exchange_id that no response event (llm_response, http_response) carries by the end of the file: a request still in flight when the log was read, or a writer stopped mid-exchange; the message names the request's line and the file's last. Events without exchange_id are not paired. The check holds at most 65,536 requests and responses awaiting their pair at once; past that it stops growing (requests past the cap are not paired, responses without a held request are not reported) and says so once, on the line where it stopped.";
+    /// A response with an exchange id answers no request before it (warning).
+    ExchangeOrphanResponse = "exchange.orphan_response", Warning,
+        "A response event (llm_response, http_response) carries a data.exchange_id that no request event awaiting a response carried before it (none came earlier, or an earlier response answered it); when a request with that exchange_id comes later, the message names its line (and that request counts as answered).";
     /// A ledger record lacks a field the `tool_call` schema requires.
     LedgerRequired = "ledger.required", Error,
         "Ledger: a tool-call record lacks a required field (ts, session_id, agent, tool, args_hash, result_status, elapsed_ms, error_class, risk_flags, artifacts).";
@@ -246,6 +252,7 @@ mod tests {
             "event_type.",
             "profile.",
             "data.",
+            "exchange.",
             "ledger.",
             "secret.",
         ];
@@ -258,6 +265,11 @@ mod tests {
         assert_eq!(Rule::TsBackwards.info().severity, Severity::Warning);
         assert_eq!(Rule::RunIdMultiple.info().severity, Severity::Warning);
         assert_eq!(Rule::ProfileMixed.info().severity, Severity::Error);
+        assert_eq!(Rule::ExchangeUnanswered.info().severity, Severity::Warning);
+        assert_eq!(
+            Rule::ExchangeOrphanResponse.info().severity,
+            Severity::Warning
+        );
         // The merger places a finding held for an empty agent_system as `envelope.empty`
         // before it knows whether it becomes that or `envelope.agent_system_unknown`.
         let at = |rule| RULES.iter().position(|r| r.rule == rule);

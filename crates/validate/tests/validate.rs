@@ -125,6 +125,99 @@ fn over_long_lines_are_skipped() {
     }
 }
 
+/// A v0 event of `event_type` (a request or a response) with `exchange_id` (none when empty).
+fn exchange_line(event_type: &str, exchange_id: &str) -> String {
+    let mut data = serde_json::json!({"method": "POST", "host": "api.openai.com",
+        "path": "/v1/chat/completions", "routed": false, "status_code": 200,
+        "duration_ms": 5, "body_bytes": 10});
+    if !exchange_id.is_empty() {
+        data["exchange_id"] = exchange_id.into();
+    }
+    let event = serde_json::json!({"ts": "2026-11-23T16:48:24Z", "run_id": "vm-1",
+        "agent_system": "a", "event_type": event_type, "summary": "s", "data": data});
+    format!("{event}\n")
+}
+
+/// Requests and responses are paired by `exchange_id` across chunks and workers: 300
+/// exchanges answered out of order at a distance, every 7th request never answered, every
+/// 11th response before its request, and one response to no request.
+#[test]
+fn exchanges_pair_however_the_file_is_cut() {
+    let mut log = String::new();
+    let mut expected = Vec::new();
+    let mut line = 0u64;
+    let mut push = |log: &mut String, t: &str, id: &str| {
+        log.push_str(&exchange_line(t, id));
+        line += 1;
+        line
+    };
+    // Answered normally: not every 7th (never answered) nor every 11th (answered first).
+    let normal = |n: u32| !n.is_multiple_of(7) && !n.is_multiple_of(11);
+    for n in 0..305u32 {
+        let id = format!("x-{n}");
+        if n >= 300 {
+            // Only the last answers.
+        } else if n.is_multiple_of(11) && !n.is_multiple_of(7) {
+            let at = push(&mut log, "llm_response", &id);
+            expected.push((at, Rule::ExchangeOrphanResponse));
+            push(&mut log, "llm_request", &id);
+        } else {
+            let at = push(&mut log, "llm_request", &id);
+            if n.is_multiple_of(7) {
+                expected.push((at, Rule::ExchangeUnanswered));
+            }
+            push(&mut log, "llm_request", "");
+        }
+        // The response to the exchange five before this one.
+        if n >= 5 && normal(n - 5) {
+            push(&mut log, "llm_response", &format!("x-{}", n - 5));
+        }
+    }
+    let at = push(&mut log, "llm_response", "nobody");
+    expected.push((at, Rule::ExchangeOrphanResponse));
+    expected.sort();
+    for chunk_size in [97, 1000, 1 << 20] {
+        for threads in [1, 2] {
+            let options = Options::default()
+                .with_threads(threads)
+                .with_chunk_size(chunk_size)
+                .with_max_findings_per_file(1000);
+            let report = validate(options, log.as_bytes());
+            let got: Vec<_> = report.findings.iter().map(|f| (f.line, f.rule)).collect();
+            assert_eq!(got, expected, "{chunk_size} {threads}");
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .all(|f| f.severity == Severity::Warning)
+            );
+            assert_eq!(report.lines, line);
+        }
+    }
+}
+
+/// A run the error budget stopped did not read the file's end: what is still unpaired there
+/// is not reported.
+#[test]
+fn a_run_stopped_early_reports_no_unanswered_request() {
+    let log = format!("{}x\nx\n", exchange_line("llm_request", "x-1"));
+    let all = validate(Options::default(), log.as_bytes());
+    let rules: Vec<_> = all.findings.iter().map(|f| (f.line, f.rule)).collect();
+    assert_eq!(
+        rules,
+        [
+            (1, Rule::ExchangeUnanswered),
+            (2, Rule::JsonSyntax),
+            (3, Rule::JsonSyntax)
+        ]
+    );
+    assert!(all.findings[0].message.contains("the log ends at line 3"));
+    let stopped = validate(Options::default().with_max_errors(Some(1)), log.as_bytes());
+    assert!(stopped.truncated);
+    let rules: Vec<_> = stopped.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, [Rule::JsonSyntax]);
+}
+
 #[test]
 fn max_errors_truncates() {
     let log = "x\n".repeat(100);

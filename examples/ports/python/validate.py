@@ -18,7 +18,11 @@ findings `(line, rule, severity)` with the reference's rule ids:
 3. JSON: `json.depth`, `json.syntax`, `json.duplicate_key`, `json.not_object`;
 4. envelope: `envelope.missing`, `envelope.type`, `envelope.empty`, `envelope.unknown_field`,
    `ts.format`, `ts.backwards` (warning), `run_id.multiple` (warning), `event_type.unknown`;
-5. data, for the four v0 types: `data.required`, `data.type`, `data.invalid`.
+5. data, for the four v0 types: `data.required`, `data.type`, `data.invalid`;
+6. pairing, across lines: a request event (`llm_request`, `http_request`) and its response
+   event (`llm_response`, `http_response`) carry the same `data.exchange_id`; a request no
+   response answers by the end of the file is `exchange.unanswered`, a response no request
+   before it awaits is `exchange.orphan_response` (both warnings; see `Pairing`).
 
 A file without events is `input.empty` on line 0 unless `--allow-empty`.
 
@@ -35,6 +39,7 @@ import argparse
 import json
 import re
 import sys
+from collections import deque
 from datetime import datetime
 
 import secret_scan
@@ -49,6 +54,10 @@ V1_ONLY_TYPES = (
     "response_transform",
 )
 LEDGER_KEYS = {"tool", "result_status", "args_hash"}
+REQUEST_TYPES = ("llm_request", "http_request")
+RESPONSE_TYPES = ("llm_response", "http_response")
+# Most requests and responses the pairing check holds at once (the reference's cap).
+HELD_CAP = 65536
 REQUIRED = ("ts", "run_id", "agent_system", "event_type", "summary")
 OPTIONAL = ("plugin", "tags", "data")
 MAX_DEPTH = 128
@@ -69,6 +78,7 @@ DATA_SCHEMAS = {
             "model": (STRING, "nonempty"),
             "routed": (BOOLEAN, None),
             "routed_to": (STRING, "nonempty"),
+            "exchange_id": (STRING, "nonempty"),
         },
     },
     "llm_response": {
@@ -89,6 +99,7 @@ DATA_SCHEMAS = {
             "cost_usd": (NUMBER, "min0"),
             "cost_source": (STRING, ("provider", "price_table", "reservation")),
             "usage": (STRING, ("unknown", "partial")),
+            "exchange_id": (STRING, "nonempty"),
         },
         "together": (("cost_usd", "cost_source"),),
     },
@@ -99,6 +110,7 @@ DATA_SCHEMAS = {
             "tokens_used": (INTEGER, "min0"),
             "cost_usd": (NUMBER, "min0"),
             "remaining": (NUMBER, None),
+            "exchange_id": (STRING, "nonempty"),
         },
     },
     "key_injection": {
@@ -107,6 +119,7 @@ DATA_SCHEMAS = {
             "secret_name": (STRING, "nonempty"),
             "host": (STRING, "nonempty"),
             "action": (STRING, ("injected", "skipped", "leak_blocked")),
+            "exchange_id": (STRING, "nonempty"),
         },
     },
 }
@@ -135,6 +148,77 @@ class Report:
         )
 
 
+class Pairing:
+    """The pairing check: requests and responses matched by `data.exchange_id`, in line order.
+
+    Ids are matched first in, first out. A response that no held request matches waits in
+    `orphans` for a later request with its id (then it is reported naming that request's
+    line, and the request counts as answered). At most HELD_CAP entries are held; past that
+    the check stops growing and says so once.
+    """
+
+    def __init__(self):
+        self.open = {}  # id -> deque of (line, type) awaiting a response
+        self.orphans = {}  # id -> list of (line, type) awaiting a later request
+        self.held = 0
+        self.capped = False
+
+    def see(self, report, n, event_type, exchange_id):
+        if event_type in REQUEST_TYPES:
+            self.request(report, n, event_type, exchange_id)
+        elif event_type in RESPONSE_TYPES:
+            self.response(report, n, event_type, exchange_id)
+
+    def request(self, report, n, event_type, exchange_id):
+        responses = self.orphans.pop(exchange_id, None)
+        if responses is not None:
+            self.held -= len(responses)
+            for line, kind in responses:
+                report.add(line, "exchange.orphan_response", "warning",
+                           f"{kind} answers no request before it: a request with its "
+                           f"exchange_id comes later, at line {n}")
+            return
+        if self.full(report, n, "exchange.unanswered"):
+            return
+        self.held += 1
+        self.open.setdefault(exchange_id, deque()).append((n, event_type))
+
+    def response(self, report, n, event_type, exchange_id):
+        requests = self.open.get(exchange_id)
+        if requests:
+            requests.popleft()
+            if not requests:
+                del self.open[exchange_id]
+            self.held -= 1
+            return
+        if self.capped or self.full(report, n, "exchange.orphan_response"):
+            return
+        self.held += 1
+        self.orphans.setdefault(exchange_id, []).append((n, event_type))
+
+    def full(self, report, n, rule):
+        if self.held < HELD_CAP:
+            return False
+        if not self.capped:
+            self.capped = True
+            report.add(n, rule, "warning",
+                       f"not paired: the pairing check holds at most {HELD_CAP} requests "
+                       "and responses at once; from this line on it stops growing")
+        return True
+
+    def finish(self, report, last):
+        for requests in self.open.values():
+            for line, kind in requests:
+                report.add(line, "exchange.unanswered", "warning",
+                           f"{kind} at line {line} has no response with its exchange_id: "
+                           f"the log ends at line {last}")
+        for responses in self.orphans.values():
+            for line, kind in responses:
+                report.add(line, "exchange.orphan_response", "warning",
+                           f"{kind} answers no request before it, and none comes later: "
+                           f"the log ends at line {last}")
+
+
 class FileState:
     """What a check of one line needs from the lines before it."""
 
@@ -142,6 +226,7 @@ class FileState:
         self.last_ts = None
         self.run_ids = set()
         self.seen_object = False
+        self.pairing = Pairing()
 
 
 def parse_args(argv):
@@ -331,6 +416,10 @@ def check_envelope(report, n, obj, state, options):
         state.run_ids.add(obj["run_id"])
     if ok.get("event_type"):
         check_event_type(report, n, obj, options)
+        data = obj.get("data")
+        exchange_id = data.get("exchange_id") if isinstance(data, dict) else None
+        if isinstance(exchange_id, str) and exchange_id:
+            state.pairing.see(report, n, obj["event_type"], exchange_id)
 
 
 def check_event_type(report, n, obj, options):
@@ -399,6 +488,7 @@ def check_file(path, options):
         report.lines = n
         if check_line(report, n, raw, torn, state, options):
             report.events += 1
+    state.pairing.finish(report, report.lines)
     if report.events == 0 and not options.allow_empty:
         report.add(0, "input.empty", message="the input holds no events")
     report.findings.sort(key=lambda f: (f["line"], f["rule"]))

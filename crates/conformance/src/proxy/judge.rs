@@ -11,10 +11,17 @@
 //! - **events**: the log must be JSON Lines of objects; the count exactly; for each event,
 //!   every key of the expected event equal, `data` compared as a subset (nested objects
 //!   recursively, arrays exactly), numbers by value (`200` equals `200.0`). `ts`, `run_id`,
-//!   `agent_system` and `data.duration_ms` are never compared, even when listed. The
-//!   expected events arrive with `${NAME}` and `${ROUTE_TARGET}` already expanded;
+//!   `agent_system`, `data.duration_ms` and `data.exchange_id` are never compared, even when
+//!   listed. The expected events arrive with `${NAME}` and `${ROUTE_TARGET}` already
+//!   expanded;
+//! - **exchange ids**: when the port writes `data.exchange_id` (an agentlog extension, which
+//!   a port may leave out), the events of one request share one id: the requests are sent
+//!   one after another, so each id is one run of consecutive events, never seen again after
+//!   another id, and there are no more ids than requests;
 //! - **schema**: every event valid under the scenario profile's published schema;
 //! - **secrets**: no secret value anywhere in the log, nor in the port's stdout or stderr.
+
+use std::collections::HashSet;
 
 use agentlog_core::schema::Profile;
 use agentlog_validate::secrets::redact::Redactor;
@@ -26,8 +33,8 @@ use crate::secrets;
 
 /// Envelope keys never compared.
 const VOLATILE_KEYS: [&str; 3] = ["ts", "run_id", "agent_system"];
-/// `data` keys never compared.
-const VOLATILE_DATA_KEYS: [&str; 1] = ["duration_ms"];
+/// `data` keys never compared (an exchange id is made from the port's start time).
+const VOLATILE_DATA_KEYS: [&str; 2] = ["duration_ms", "exchange_id"];
 
 /// A request an upstream received.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,6 +96,7 @@ pub(crate) fn judge(expected: &Expected, observed: &Observed, redactor: &Redacto
     match parse_log(observed.log.as_deref(), &mut diffs) {
         Some(events) => {
             events_match(&expected.events, &events, &mut diffs);
+            exchange_ids(&events, expected.responses.len(), &mut diffs);
             schema_valid(expected.profile, &events, &mut diffs);
         }
         None if !expected.events.is_empty() => diffs.push(format!(
@@ -232,6 +240,38 @@ fn events_match(expected: &[Value], got: &[Value], diffs: &mut Vec<String>) {
                 diffs.push(format!("{label}: {key}: {} (expected {want})", shown(have)));
             }
         }
+    }
+}
+
+/// When the port writes `data.exchange_id`, the events of one request share one id: each id
+/// is one run of consecutive events (the requests are sent one after another), and there are
+/// at most `requests` ids. Events without an id are not judged here.
+fn exchange_ids(events: &[Value], requests: usize, diffs: &mut Vec<String>) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut current: Option<&str> = None;
+    for (i, event) in events.iter().enumerate() {
+        let id = event.get("data").and_then(|d| d.get("exchange_id"));
+        let Some(id) = id.and_then(Value::as_str) else {
+            continue;
+        };
+        if current == Some(id) {
+            continue;
+        }
+        current = Some(id);
+        if !seen.insert(id) {
+            diffs.push(format!(
+                "event {i} ({}): exchange_id {id:?} comes back after another exchange's \
+                 events (the events of one request share one id and come together)",
+                event_type(event)
+            ));
+        }
+    }
+    if seen.len() > requests {
+        diffs.push(format!(
+            "events: {} distinct exchange_id values for {requests} request(s) (the events of \
+             one request share one id)",
+            seen.len()
+        ));
     }
 }
 

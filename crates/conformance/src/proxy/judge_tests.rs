@@ -201,3 +201,59 @@ fn a_secret_across_the_cut_never_shows_in_part() {
         }
     }
 }
+
+/// Observed events with `data.exchange_id` set to each of `ids` in turn.
+fn with_ids(ids: &[&str]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| {
+            let mut e = event(200);
+            e["data"]["exchange_id"] = json!(id);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn exchange_ids_are_never_compared_but_one_request_has_one() {
+    // Listed in the scenario or not, the value is the port's own.
+    let mut exp = expected();
+    exp.events = vec![json!({"event_type": "llm_response", "data": {"exchange_id": "a-9"}}); 2];
+    exp.responses = vec![(200, None), (200, None)];
+    let mut obs = observed();
+    obs.responses.push(obs.responses[0].clone());
+    obs.log = log(&with_ids(&["x-1", "x-2"]));
+    assert_eq!(judge(&exp, &obs, &redactor()), Vec::<String>::new());
+    // A port that writes none is not judged on them.
+    obs.log = log(&[event(200), event(200)]);
+    assert_eq!(judge(&exp, &obs, &redactor()), Vec::<String>::new());
+    // Two ids for one request.
+    exp.responses.truncate(1);
+    obs.responses.truncate(1);
+    obs.log = log(&with_ids(&["x-1", "x-2"]));
+    assert_eq!(
+        judge(&exp, &obs, &redactor()),
+        [
+            "events: 2 distinct exchange_id values for 1 request(s) (the events of one request share one id)"
+        ]
+    );
+}
+
+#[test]
+fn an_exchange_id_that_comes_back_is_a_difference() {
+    let mut exp = expected();
+    exp.events = vec![json!({"event_type": "llm_response"}); 3];
+    exp.responses = vec![(200, None); 3];
+    let mut obs = observed();
+    obs.responses = vec![
+        obs.responses[0].clone(),
+        obs.responses[0].clone(),
+        obs.responses[0].clone(),
+    ];
+    obs.log = log(&with_ids(&["x-1", "x-2", "x-1"]));
+    assert_eq!(
+        judge(&exp, &obs, &redactor()),
+        [
+            "event 2 (llm_response): exchange_id \"x-1\" comes back after another exchange's events (the events of one request share one id and come together)"
+        ]
+    );
+}

@@ -240,8 +240,8 @@ pub struct Scenario {
     /// What the route target must receive, in order (empty: nothing).
     pub expect_route_target: Vec<ExpectedRequest>,
     /// The events, in order: every key given must be equal, `data` a subset, numbers
-    /// compared by value; `ts`, `run_id`, `agent_system` and `data.duration_ms` are never
-    /// compared.
+    /// compared by value; `ts`, `run_id`, `agent_system`, `data.duration_ms` and
+    /// `data.exchange_id` are never compared.
     pub expect_events: Vec<Value>,
     /// The file as parsed, for `{scenario}`.
     pub json: Value,

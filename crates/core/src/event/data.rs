@@ -58,8 +58,9 @@ pub struct LlmRequest {
     /// `host:port` it was routed to; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub routed_to: String,
-    /// agentlog extension: the id of the exchange, the same on its response event; omitted
-    /// when empty.
+    /// agentlog extension: the id of the exchange, the same on every event of it (the
+    /// decisions and transforms before it, its response, the budget's events); omitted when
+    /// empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub exchange_id: String,
     /// agentlog extension: the worst case the budget reserved for the request before it
@@ -101,6 +102,7 @@ impl LlmRequest {
 /// | `CostSource` | [`COST_FROM_PROVIDER`], [`COST_FROM_PRICES`] or [`COST_FROM_RESERVATION`] |
 /// | `ServiceTier` | `standard`, `priority`, `flex` or `batch` |
 /// | `Usage` | [`USAGE_UNKNOWN`] or [`USAGE_PARTIAL`] |
+/// | `Id` | a non-empty string that names an exchange (`exchange_id`), which a reader of logs may keep to pair a request with its response |
 ///
 /// `cost_usd` and `cost_source` come together or not at all (the schemas'
 /// `dependentRequired`).
@@ -172,10 +174,10 @@ macro_rules! response_fields {
                 /// usage is complete (or the exchange is not one that reports usage).
                 #[serde(default, skip_serializing_if = "String::is_empty")]
                 usage: String => Usage,
-                /// agentlog extension: the id of the exchange, as on its request event;
-                /// omitted when empty.
+                /// agentlog extension: the id of the exchange, as on its request event
+                /// and every other event of it; omitted when empty.
                 #[serde(default, skip_serializing_if = "String::is_empty")]
-                exchange_id: String => Text,
+                exchange_id: String => Id,
             }
         }
     };
@@ -290,6 +292,10 @@ pub struct BudgetAction {
         serialize_with = "finite_f64"
     )]
     pub remaining: f64,
+    /// agentlog extension: the id of the exchange this event belongs to, as on its request
+    /// and response events; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl BudgetAction {
@@ -346,9 +352,33 @@ pub struct KeyInjection {
     pub host: String,
     /// What happened.
     pub action: InjectionAction,
+    /// agentlog extension: the id of the exchange this event belongs to, as on its request
+    /// and response events; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl KeyInjection {
+    /// What the injector did with `secret_name` on a request to `host`, with no exchange id.
+    ///
+    /// ```
+    /// use agentlog_core::event::{InjectionAction, KeyInjection};
+    /// let event = KeyInjection::new("OPENAI_API_KEY", "api.openai.com", InjectionAction::Injected);
+    /// assert_eq!(event.summary(), r#"secret "OPENAI_API_KEY" injected for api.openai.com"#);
+    /// ```
+    pub fn new(
+        secret_name: impl Into<String>,
+        host: impl Into<String>,
+        action: InjectionAction,
+    ) -> Self {
+        KeyInjection {
+            secret_name: secret_name.into(),
+            host: host.into(),
+            action,
+            exchange_id: String::new(),
+        }
+    }
+
     /// The reference summary: `secret "<NAME>" injected for <host>` (or `skipped for`,
     /// `leak blocked for`).
     pub fn summary(&self) -> String {
@@ -475,6 +505,10 @@ pub struct GateDecision {
     /// The allowlist pattern that matched; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pattern: String,
+    /// agentlog extension: the id of the exchange this event belongs to, as on its request
+    /// and response events; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl GateDecision {
@@ -497,7 +531,7 @@ impl GateDecision {
 /// use agentlog_core::event::RouteDecision;
 /// let route = RouteDecision {
 ///     host: "openrouter.ai".into(), action: RouteDecision::REDIRECTED.into(),
-///     routed_to: "192.168.86.246:11434".into(), reason: String::new(),
+///     routed_to: "192.168.86.246:11434".into(), ..Default::default()
 /// };
 /// assert_eq!(
 ///     route.summary_by("local_model_router"),
@@ -517,6 +551,10 @@ pub struct RouteDecision {
     /// Why; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// agentlog extension: the id of the exchange this event belongs to, as on its request
+    /// and response events; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl RouteDecision {
@@ -548,7 +586,7 @@ impl RouteDecision {
 /// use agentlog_core::event::RequestTransform;
 /// let transform = RequestTransform {
 ///     host: "api.openai.com".into(), action: "injected".into(),
-///     reason: "1 secret(s) injected for api.openai.com".into(),
+///     reason: "1 secret(s) injected for api.openai.com".into(), ..Default::default()
 /// };
 /// assert_eq!(
 ///     transform.summary_by("secret_injector"),
@@ -564,6 +602,10 @@ pub struct RequestTransform {
     /// Why, or what exactly; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// agentlog extension: the id of the exchange this event belongs to, as on its request
+    /// and response events; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl RequestTransform {
@@ -579,7 +621,7 @@ impl RequestTransform {
 /// ```
 /// use agentlog_core::event::ResponseTransform;
 /// let transform = ResponseTransform {
-///     host: "openrouter.ai".into(), action: "logged_usage".into(), reason: String::new(),
+///     host: "openrouter.ai".into(), action: "logged_usage".into(), ..Default::default()
 /// };
 /// assert_eq!(transform.summary_by("usage_logger"), "usage_logger: logged_usage for openrouter.ai");
 /// ```
@@ -592,6 +634,10 @@ pub struct ResponseTransform {
     /// Why, or what exactly; omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// agentlog extension: the id of the exchange this event belongs to, as on its request
+    /// and response events; omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exchange_id: String,
 }
 
 impl ResponseTransform {
@@ -647,6 +693,63 @@ impl EventData {
             EventData::ResponseTransform(_) => EventType::ResponseTransform,
             EventData::Other(_) => return None,
         })
+    }
+
+    /// The agentlog extension `exchange_id`: the exchange this event belongs to; `None` when
+    /// empty or absent (an untyped payload's `exchange_id` when it is a string).
+    ///
+    /// ```
+    /// use agentlog_core::event::{BudgetAction, EventData};
+    /// let mut data = EventData::from(BudgetAction { action: "warn".into(), ..Default::default() });
+    /// assert_eq!(data.exchange_id(), None);
+    /// data.set_exchange_id("187b1f0c2a4d9e00-7");
+    /// assert_eq!(data.exchange_id(), Some("187b1f0c2a4d9e00-7"));
+    /// ```
+    pub fn exchange_id(&self) -> Option<&str> {
+        let id = match self {
+            EventData::LlmRequest(d) => &d.exchange_id,
+            EventData::LlmResponse(d) => &d.exchange_id,
+            EventData::BudgetAction(d) => &d.exchange_id,
+            EventData::KeyInjection(d) => &d.exchange_id,
+            EventData::HttpRequest(d) => &d.exchange_id,
+            EventData::HttpResponse(d) => &d.exchange_id,
+            EventData::GateDecision(d) => &d.exchange_id,
+            EventData::RouteDecision(d) => &d.exchange_id,
+            EventData::RequestTransform(d) => &d.exchange_id,
+            EventData::ResponseTransform(d) => &d.exchange_id,
+            EventData::Other(map) => match map.get("exchange_id") {
+                Some(serde_json::Value::String(id)) => id,
+                _ => return None,
+            },
+        };
+        (!id.is_empty()).then_some(id.as_str())
+    }
+
+    /// Sets the agentlog extension `exchange_id` (an empty `id` removes it: it is omitted when
+    /// empty); on an untyped payload, its `exchange_id` key.
+    pub fn set_exchange_id(&mut self, id: impl Into<String>) {
+        let id = id.into();
+        let field = match self {
+            EventData::LlmRequest(d) => &mut d.exchange_id,
+            EventData::LlmResponse(d) => &mut d.exchange_id,
+            EventData::BudgetAction(d) => &mut d.exchange_id,
+            EventData::KeyInjection(d) => &mut d.exchange_id,
+            EventData::HttpRequest(d) => &mut d.exchange_id,
+            EventData::HttpResponse(d) => &mut d.exchange_id,
+            EventData::GateDecision(d) => &mut d.exchange_id,
+            EventData::RouteDecision(d) => &mut d.exchange_id,
+            EventData::RequestTransform(d) => &mut d.exchange_id,
+            EventData::ResponseTransform(d) => &mut d.exchange_id,
+            EventData::Other(map) => {
+                if id.is_empty() {
+                    map.remove("exchange_id");
+                } else {
+                    map.insert("exchange_id".to_owned(), serde_json::Value::String(id));
+                }
+                return;
+            }
+        };
+        *field = id;
     }
 
     /// The plugin the reference writes this payload with, for the types whose summary names
@@ -802,7 +905,7 @@ mod tests {
         let text = json!({"type": "string", "minLength": 1});
         let enumerated = |values: &[&str]| json!({"type": "string", "enum": values});
         match kind {
-            "Text" => text,
+            "Text" | "Id" => text,
             "Path" if profile == Profile::V0 => text,
             "Path" => json!({"type": "string"}),
             "Count" => json!({"type": "integer", "minimum": 0}),
@@ -813,6 +916,37 @@ mod tests {
             "ServiceTier" => enumerated(&["standard", "priority", "flex", "batch"]),
             "Usage" => enumerated(&[USAGE_UNKNOWN, USAGE_PARTIAL]),
             other => panic!("unknown kind {other}"),
+        }
+    }
+
+    /// Every payload carries an exchange id: set, read back, cleared (an empty id is none),
+    /// and on an untyped payload its `exchange_id` key.
+    #[test]
+    fn every_payload_carries_an_exchange_id() {
+        use super::*;
+        let payloads: Vec<EventData> = vec![
+            LlmRequest::default().into(),
+            LlmResponse::default().into(),
+            BudgetAction::default().into(),
+            KeyInjection::new("K", "h", InjectionAction::Injected).into(),
+            HttpRequest::default().into(),
+            HttpResponse::default().into(),
+            GateDecision::default().into(),
+            RouteDecision::default().into(),
+            RequestTransform::default().into(),
+            ResponseTransform::default().into(),
+            EventData::Other(serde_json::Map::new()),
+        ];
+        for mut data in payloads {
+            assert_eq!(data.exchange_id(), None, "{data:?}");
+            data.set_exchange_id("a-1");
+            assert_eq!(data.exchange_id(), Some("a-1"), "{data:?}");
+            let written = serde_json::to_value(&data).unwrap();
+            assert_eq!(written["exchange_id"], "a-1", "{data:?}");
+            data.set_exchange_id("");
+            assert_eq!(data.exchange_id(), None, "{data:?}");
+            let written = serde_json::to_value(&data).unwrap();
+            assert!(written.get("exchange_id").is_none(), "{data:?}");
         }
     }
 

@@ -10,11 +10,8 @@
 //! use agentlog_core::Record;
 //! use agentlog_core::event::{KeyInjection, InjectionAction, Timestamp};
 //!
-//! let event = Record::new(KeyInjection {
-//!     secret_name: "OPENAI_API_KEY".into(),
-//!     host: "api.openai.com".into(),
-//!     action: InjectionAction::Injected,
-//! })
+//! let injected = KeyInjection::new("OPENAI_API_KEY", "api.openai.com", InjectionAction::Injected);
+//! let event = Record::new(injected)
 //! .plugin("secret_injector")
 //! .into_event(
 //!     Timestamp::parse("2026-02-24T23:03:15.06Z").unwrap(),

@@ -238,6 +238,7 @@ fn key_injection(out: &mut Vec<u8>, d: &KeyInjection) {
     key_string(out, b"{\"secret_name\":", &d.secret_name);
     key_string(out, b",\"host\":", &d.host);
     key_string(out, b",\"action\":", d.action.as_str());
+    key_nonempty(out, b",\"exchange_id\":", &d.exchange_id);
     out.push(b'}');
 }
 
@@ -252,6 +253,7 @@ fn budget_action(out: &mut Vec<u8>, d: &BudgetAction) -> Result<(), NonFiniteFlo
     }
     key_float_nonzero(out, b",\"cost_usd\":", d.cost_usd)?;
     key_float_nonzero(out, b",\"remaining\":", d.remaining)?;
+    key_nonempty(out, b",\"exchange_id\":", &d.exchange_id);
     out.push(b'}');
     Ok(())
 }
@@ -261,6 +263,7 @@ fn gate_decision(out: &mut Vec<u8>, d: &GateDecision) {
     key_bool(out, b",\"allowed\":", d.allowed);
     key_nonempty(out, b",\"reason\":", &d.reason);
     key_nonempty(out, b",\"pattern\":", &d.pattern);
+    key_nonempty(out, b",\"exchange_id\":", &d.exchange_id);
     out.push(b'}');
 }
 
@@ -269,14 +272,17 @@ fn route_decision(out: &mut Vec<u8>, d: &RouteDecision) {
     key_string(out, b",\"action\":", &d.action);
     key_nonempty(out, b",\"routed_to\":", &d.routed_to);
     key_nonempty(out, b",\"reason\":", &d.reason);
+    key_nonempty(out, b",\"exchange_id\":", &d.exchange_id);
     out.push(b'}');
 }
 
-/// The shape `request_transform` and `response_transform` share.
-fn transform(out: &mut Vec<u8>, host: &str, action: &str, reason: &str) {
+/// The shape `request_transform` and `response_transform` share: `[host, action, reason,
+/// exchange_id]`.
+fn transform(out: &mut Vec<u8>, [host, action, reason, exchange_id]: [&str; 4]) {
     key_string(out, b"{\"host\":", host);
     key_string(out, b",\"action\":", action);
     key_nonempty(out, b",\"reason\":", reason);
+    key_nonempty(out, b",\"exchange_id\":", exchange_id);
     out.push(b'}');
 }
 
@@ -324,8 +330,12 @@ pub(super) fn write_event(out: &mut Vec<u8>, event: &Event) -> Result<(), serde_
             }
             EventData::GateDecision(d) => gate_decision(out, d),
             EventData::RouteDecision(d) => route_decision(out, d),
-            EventData::RequestTransform(d) => transform(out, &d.host, &d.action, &d.reason),
-            EventData::ResponseTransform(d) => transform(out, &d.host, &d.action, &d.reason),
+            EventData::RequestTransform(d) => {
+                transform(out, [&d.host, &d.action, &d.reason, &d.exchange_id]);
+            }
+            EventData::ResponseTransform(d) => {
+                transform(out, [&d.host, &d.action, &d.reason, &d.exchange_id]);
+            }
             EventData::Other(map) => {
                 let start = out.len();
                 serde::Serialize::serialize(

@@ -15,6 +15,10 @@
 //! Request and response events carry the tag `tls` or `http` (and `incomplete`, `cut_short`
 //! for exchanges that did not end normally); decision and transform events carry none, as
 //! in the reference.
+//!
+//! Every event written here belongs to one exchange, and every writer takes its id: each
+//! event carries it as `data.exchange_id` (the budget's `warn` belongs to the exchange whose
+//! charge crossed the warning line, its `blocked` to the request refused).
 
 use agentlog_core::emitter::Record;
 use agentlog_core::event::{
@@ -34,12 +38,22 @@ use super::{LogUnavailable, Profile, State};
 const LEAK_BLOCKED: &str = "leak_blocked";
 
 impl State {
-    /// Writes every record, in order; the first failure under `block` is returned after all
-    /// were tried (each failure is reported by [`State::emit`]).
-    fn emit_all(&self, records: impl IntoIterator<Item = Record>) -> Result<(), LogUnavailable> {
+    /// Writes `record` as an event of the exchange `exchange` (see [`State::emit`]).
+    fn emit_in(&self, exchange: &str, record: Record) -> Result<(), LogUnavailable> {
+        self.emit(record.exchange(exchange))
+    }
+
+    /// Writes every record, in order, as events of the exchange `exchange`; the first failure
+    /// under `block` is returned after all were tried (each failure is reported by
+    /// [`State::emit`]).
+    fn emit_all(
+        &self,
+        exchange: &str,
+        records: impl IntoIterator<Item = Record>,
+    ) -> Result<(), LogUnavailable> {
         let mut result = Ok(());
         for record in records {
-            if self.emit(record).is_err() {
+            if self.emit_in(exchange, record).is_err() {
                 result = Err(LogUnavailable);
             }
         }
@@ -47,13 +61,21 @@ impl State {
     }
 
     /// A gate decision (v1 only: v0 has no gate).
-    pub(super) fn write_gate(&self, decision: GateDecision) -> Result<(), LogUnavailable> {
-        self.emit(Record::new(decision))
+    pub(super) fn write_gate(
+        &self,
+        decision: GateDecision,
+        exchange: &str,
+    ) -> Result<(), LogUnavailable> {
+        self.emit_in(exchange, Record::new(decision))
     }
 
     /// A route decision (v1 only: v0 has no routes).
-    pub(super) fn write_route(&self, decision: RouteDecision) -> Result<(), LogUnavailable> {
-        self.emit(Record::new(decision))
+    pub(super) fn write_route(
+        &self,
+        decision: RouteDecision,
+        exchange: &str,
+    ) -> Result<(), LogUnavailable> {
+        self.emit_in(exchange, Record::new(decision))
     }
 
     /// The injector's outcome for a forwarded request bound for `host`.
@@ -61,31 +83,40 @@ impl State {
         &self,
         events: Vec<KeyInjection>,
         host: &str,
-        tag: &'static str,
+        (tag, exchange): (&'static str, &str),
     ) -> Result<(), LogUnavailable> {
         match self.profile {
             Profile::V1 if events.is_empty() => Ok(()),
-            Profile::V1 => self.emit(Record::new(transform_of(&events, host))),
-            _ => self.emit_all(events.into_iter().map(|e| injection_record(e, tag))),
+            Profile::V1 => self.emit_in(exchange, Record::new(transform_of(&events, host))),
+            _ => self.emit_all(
+                exchange,
+                events.into_iter().map(|e| injection_record(e, tag)),
+            ),
         }
     }
 
-    /// The leaks (`leak_blocked` events, each naming the host) of a refused request. Refused
-    /// whatever the log says: a failure is reported and counted by [`State::emit`].
-    pub(super) fn write_leaks(&self, leaks: Vec<KeyInjection>, tag: &'static str) {
+    /// The leaks (`leak_blocked` events, each naming the host) of a refused request, events
+    /// of the exchange `exchange`. Refused whatever the log says: a failure is reported and
+    /// counted by [`State::emit`].
+    pub(super) fn write_leaks(&self, leaks: Vec<KeyInjection>, tag: &'static str, exchange: &str) {
         let Some(host) = leaks.first().map(|l| l.host.clone()) else {
             return;
         };
         let _ = match self.profile {
             Profile::V1 => {
                 let names: Vec<&str> = leaks.iter().map(|l| l.secret_name.as_str()).collect();
-                self.emit(Record::new(RequestTransform {
+                let transform = RequestTransform {
                     host: host.to_owned(),
                     action: LEAK_BLOCKED.to_owned(),
                     reason: format!("placeholder of {} not allowed for {host}", names.join(", ")),
-                }))
+                    ..Default::default()
+                };
+                self.emit_in(exchange, Record::new(transform))
             }
-            _ => self.emit_all(leaks.into_iter().map(|e| injection_record(e, tag))),
+            _ => self.emit_all(
+                exchange,
+                leaks.into_iter().map(|e| injection_record(e, tag)),
+            ),
         };
     }
 
@@ -94,24 +125,26 @@ impl State {
         llm || self.profile == Profile::V1
     }
 
-    /// `llm_request` (v0) or `http_request` (v1).
+    /// `llm_request` (v0) or `http_request` (v1), with the exchange id it carries.
     pub(super) fn write_request(
         &self,
         request: HttpRequest,
         tag: &'static str,
     ) -> Result<(), LogUnavailable> {
+        let exchange = request.exchange_id.clone();
         let record = match self.profile {
             Profile::V1 => Record::new(request),
             _ => Record::new(LlmRequest::from(request)),
         };
-        self.emit(record.tag(tag))
+        self.emit_in(&exchange, record.tag(tag))
     }
 
     /// `llm_response` with its tokens (v0), or `response_transform` `logged_usage` when
     /// usage was read and then `http_response` (v1); then the budget's `warn` when this
-    /// exchange's charge crossed the warning line. `observed` is `None` for an exchange whose
-    /// usage is not read (not an LLM host); `reach` is how far the request got, which decides
-    /// what `reservation` is charged when the upstream never answered.
+    /// exchange's charge crossed the warning line; all with the exchange id `response`
+    /// carries. `observed` is `None` for an exchange whose usage is not read (not an LLM
+    /// host); `reach` is how far the request got, which decides what `reservation` is charged
+    /// when the upstream never answered.
     pub(super) fn write_response(
         &self,
         mut response: LlmResponse,
@@ -121,6 +154,7 @@ impl State {
         tag: &'static str,
         end: End,
     ) -> Result<(), LogUnavailable> {
+        let exchange = response.exchange_id.clone();
         let mut logged_usage = None;
         // The tier the request asked for, put there when it was forwarded.
         let requested = ServiceTier::from_stated(&response.service_tier);
@@ -149,7 +183,7 @@ impl State {
             record = record.tag("cut_short");
         }
         let records = logged_usage.map(Record::new).into_iter().chain([record]);
-        self.emit_all(records.chain(warning))
+        self.emit_all(&exchange, records.chain(warning))
     }
 
     /// The reservation for a request to an LLM host (`Ok(None)` without a budget, for a
@@ -176,9 +210,10 @@ impl State {
     }
 
     /// The events of a request refused by the budget: in v1 a `gate_decision` of the
-    /// `budget_gate`, then (both profiles) `budget_action` `blocked`. Refused whatever the
-    /// log says: a failure is reported and counted by [`State::emit`].
-    pub(super) fn write_budget_refusal(&self, host: &str, standing: Standing) {
+    /// `budget_gate`, then (both profiles) `budget_action` `blocked`, events of the exchange
+    /// `exchange`. Refused whatever the log says: a failure is reported and counted by
+    /// [`State::emit`].
+    pub(super) fn write_budget_refusal(&self, host: &str, standing: Standing, exchange: &str) {
         if self.profile == Profile::V1 {
             let gate = GateDecision {
                 host: host.to_owned(),
@@ -188,11 +223,11 @@ impl State {
                     standing.spent,
                     standing.spent + standing.remaining
                 ),
-                pattern: String::new(),
+                ..Default::default()
             };
-            let _ = self.emit(Record::new(gate).plugin(BUDGET_GATE));
+            let _ = self.emit_in(exchange, Record::new(gate).plugin(BUDGET_GATE));
         }
-        let _ = self.emit(budget_record("blocked", standing));
+        let _ = self.emit_in(exchange, budget_record("blocked", standing));
     }
 
     /// Settles the exchange's reservation with what it is charged (see the `budget`
@@ -225,6 +260,7 @@ fn budget_record(action: &str, standing: Standing) -> Record {
         tokens_used: standing.tokens,
         cost_usd: standing.spent,
         remaining: standing.remaining,
+        ..Default::default()
     })
     .plugin(BUDGET_GATE)
 }
@@ -334,6 +370,7 @@ fn transform_of(events: &[KeyInjection], host: &str) -> RequestTransform {
         host: host.to_owned(),
         action: action.to_owned(),
         reason: format!("{n} secret(s) {action} for {host}"),
+        ..Default::default()
     }
 }
 
@@ -356,6 +393,7 @@ fn usage_transform(host: &str, usage: &Usage) -> Option<ResponseTransform> {
             count(usage.input_tokens),
             count(usage.output_tokens)
         ),
+        ..Default::default()
     })
 }
 
@@ -364,11 +402,7 @@ mod tests {
     use super::*;
 
     fn injection(name: &str, action: InjectionAction) -> KeyInjection {
-        KeyInjection {
-            secret_name: name.into(),
-            host: "h".into(),
-            action,
-        }
+        KeyInjection::new(name, "h", action)
     }
 
     #[test]

@@ -1,11 +1,15 @@
-//! Exchange ids: one per request the proxy records, written on its request and response
-//! events (`data.exchange_id`), so that a request's response can be found in the log without
-//! following timestamps, and spend restored at start-up can tell a request that was never
-//! answered (the proxy was killed mid-exchange) from one that was.
+//! Exchange ids: one per request the proxy serves, taken before its first event is written
+//! and written on every event of the exchange (`data.exchange_id`: the gate and route
+//! decisions, key injections or the request transform, leaks, the budget's events, the
+//! request and response events, the usage transform), so that an exchange's events are
+//! found together in the log without following timestamps, `agentlog validate` can pair a
+//! request with its response, and spend restored at start-up can tell a request that was
+//! never answered (the proxy was killed mid-exchange) from one that was.
 //!
 //! An id is `<start>-<n>`: the proxy's start time in nanoseconds since the Unix epoch, in
 //! hex, and a counter from 1. Two runs of the proxy on one log start at different
-//! nanoseconds (one gate per log holds at a time), so ids never repeat within a log.
+//! nanoseconds (one gate per log holds at a time), so ids never repeat within a log. A
+//! request that writes no event leaves its number unused.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

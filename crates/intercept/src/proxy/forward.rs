@@ -20,6 +20,12 @@
 //!    response are answered 502 (504 for timeouts) with a JSON body in the provider's error
 //!    shape, and `llm_response` records that status.
 //!
+//! **The exchange id.** Every request gets its id before anything is decided, so that each
+//! event written for it (the v1 gate and route decisions first, leaks, injections, the
+//! budget's refusal, the request and response events, the usage transform, the budget's
+//! warning) carries the same `data.exchange_id`. A request that writes no event (in v0, one
+//! to a host that is not an LLM host, with no secret to inject) leaves its number unused.
+//!
 //! **The reservation.** From step 2 on, a budgeted request holds its reservation. Every return
 //! before the request is handed to the upstream releases it (a [`Held`] reservation dropped
 //! unsettled is released; the 503 of step 3 and the rest say so explicitly). From the moment
@@ -64,7 +70,8 @@ pub(super) async fn forward(
     target: Arc<Target>,
 ) -> Response<BoxBody> {
     let (parts, body) = req.into_parts();
-    let destination = match decide(&state, &target) {
+    let id = state.exchange_ids.next();
+    let destination = match decide(&state, &target, &id) {
         Ok(destination) => destination,
         Err(stop) => {
             drain(body).await;
@@ -81,20 +88,20 @@ pub(super) async fn forward(
     let leaks = state.injector.header_leaks(&target.host, &parts, channel);
     if !leaks.is_empty() {
         drain(body).await;
-        return refuse_leak(&state, leaks, &target, channel);
+        return refuse_leak(&state, leaks, &target, channel, &id);
     }
     let llm = state.is_llm(&target.host);
-    let exchange = Exchange::new(&parts, &target, &destination, state.profile, llm);
-    let body = match read_body(&state, body, llm, &target, channel, &parts).await {
+    let exchange = Exchange::new(&parts, &target, &destination, (state.profile, llm), &id);
+    let body = match read_body(&state, body, (llm, &id), &target, channel, &parts).await {
         Ok(body) => body,
-        Err(Refusal::Leak(leaks)) => return refuse_leak(&state, leaks, &target, channel),
+        Err(Refusal::Leak(leaks)) => return refuse_leak(&state, leaks, &target, channel, &id),
         Err(Refusal::Local(local, model)) => {
             return exchange.answer_locally(&state, local, &model);
         }
     };
     let reservation = match state.reserve(&body, billable(&parts)) {
         Ok(reservation) => reservation,
-        Err(standing) => return refuse_over_budget(&state, &target, standing),
+        Err(standing) => return refuse_over_budget(&state, &target, standing, &id),
     };
     let mut parts = parts;
     // Secrets go where the request really goes: a routed request gets those allowed for the
@@ -107,7 +114,7 @@ pub(super) async fn forward(
         .injector
         .inject(&destination.host, &mut parts, delivery);
     if state
-        .write_injections(injected, &destination.host, target.tag)
+        .write_injections(injected, &destination.host, (target.tag, &id))
         .is_err()
     {
         state.release(reservation);
@@ -169,11 +176,12 @@ enum Stop {
     LogUnavailable,
 }
 
-/// The decisions taken before anything else (v1): the host gate, then the route.
-fn decide(state: &State, target: &Target) -> Result<Destination, Stop> {
+/// The decisions taken before anything else (v1): the host gate, then the route, events of
+/// the exchange `id`.
+fn decide(state: &State, target: &Target, id: &str) -> Result<Destination, Stop> {
     if let Some(gate) = state.gate.decide(&target.host) {
         let allowed = gate.allowed;
-        let written = state.write_gate(gate);
+        let written = state.write_gate(gate, id);
         if !allowed {
             tracing::info!(host = %target.host, "host not in the allowlist: refused (403)");
             return Err(Stop::Blocked);
@@ -184,7 +192,7 @@ fn decide(state: &State, target: &Target) -> Result<Destination, Stop> {
         return Ok(Destination::of(target));
     };
     state
-        .write_route(routing.decision)
+        .write_route(routing.decision, id)
         .map_err(|LogUnavailable| Stop::LogUnavailable)?;
     Ok(match routing.target {
         Some(to) => Destination::routed(&to),
@@ -201,6 +209,8 @@ struct Exchange {
     /// `host:port` of the route's target; empty when not routed.
     routed_to: String,
     llm: bool,
+    /// The exchange id, on every event of the exchange.
+    id: String,
 }
 
 impl Exchange {
@@ -208,8 +218,8 @@ impl Exchange {
         parts: &Parts,
         target: &Target,
         destination: &Destination,
-        profile: Profile,
-        llm: bool,
+        (profile, llm): (Profile, bool),
+        id: &str,
     ) -> Self {
         let path = match profile {
             // Go's `URL.Path`, which the reference writes, is percent-decoded.
@@ -234,6 +244,7 @@ impl Exchange {
             tag: target.tag,
             routed_to,
             llm,
+            id: id.to_owned(),
         }
     }
 
@@ -246,7 +257,6 @@ impl Exchange {
         reserved_usd: Option<f64>,
         tier: Option<ServiceTier>,
     ) -> Result<Pending, LogUnavailable> {
-        let exchange_id = state.exchange_ids.next();
         let request = HttpRequest {
             method: self.method.clone(),
             host: self.host.clone(),
@@ -254,7 +264,7 @@ impl Exchange {
             model,
             routed: !self.routed_to.is_empty(),
             routed_to: self.routed_to.clone(),
-            exchange_id: exchange_id.clone(),
+            exchange_id: self.id.clone(),
             reserved_usd,
         };
         state.write_request(request, self.tag)?;
@@ -262,7 +272,7 @@ impl Exchange {
             method: self.method.clone(),
             host: self.host.clone(),
             path: self.path.clone(),
-            exchange_id,
+            exchange_id: self.id.clone(),
             // The tier asked for, until the response's own tier replaces it (`account`).
             service_tier: tier.map(|t| t.name().to_owned()).unwrap_or_default(),
             ..Default::default()
@@ -321,10 +331,11 @@ impl RequestBody {
     }
 }
 
+/// Reads (LLM hosts) or prepares to relay the body of a request of the exchange `id`.
 async fn read_body(
     state: &Arc<State>,
     body: Incoming,
-    llm: bool,
+    (llm, id): (bool, &str),
     target: &Target,
     channel: Channel,
     parts: &Parts,
@@ -370,7 +381,7 @@ async fn read_body(
     let Some(scanner) = scanner else {
         return Ok(RequestBody::Streamed(body));
     };
-    let mut scan = ScanBody::new(state.clone(), target.tag, body, scanner);
+    let mut scan = ScanBody::new(state.clone(), (target.tag, id), body, scanner);
     scan.prefetch().await.map_err(Refusal::Leak)?;
     Ok(RequestBody::Scanned(Box::new(scan)))
 }
@@ -380,6 +391,7 @@ fn refuse_leak(
     leaks: Vec<KeyInjection>,
     target: &Target,
     channel: Channel,
+    id: &str,
 ) -> Response<BoxBody> {
     let cleartext_only = !target.https
         && !channel.allow_cleartext
@@ -389,7 +401,7 @@ fn refuse_leak(
     for event in &leaks {
         tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder leak blocked");
     }
-    state.write_leaks(leaks, target.tag);
+    state.write_leaks(leaks, target.tag, id);
     if cleartext_only {
         reply::blocked_cleartext()
     } else {
@@ -397,10 +409,16 @@ fn refuse_leak(
     }
 }
 
-/// The 429 of a request that could take spend past the budget, with its events.
-fn refuse_over_budget(state: &State, target: &Target, standing: Standing) -> Response<BoxBody> {
+/// The 429 of a request that could take spend past the budget, with its events (of the
+/// exchange `id`).
+fn refuse_over_budget(
+    state: &State,
+    target: &Target,
+    standing: Standing,
+    id: &str,
+) -> Response<BoxBody> {
     tracing::warn!(host = %target.host, spent = standing.spent, "budget exhausted: request refused (429)");
-    state.write_budget_refusal(&target.host, standing);
+    state.write_budget_refusal(&target.host, standing, id);
     let message = format!(
         "budget exhausted: ${} of ${} spent, this request could cost more than the ${} left (--budget-usd)",
         standing.spent,

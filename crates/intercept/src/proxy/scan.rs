@@ -11,7 +11,8 @@
 //!    the start of a placeholder. A leak found there fails the body, so the upstream
 //!    receives a request that never completes (hyper aborts it), and the proxy answers 403.
 //!
-//! Either way each leaking secret gets one `leak_blocked` event, written by the scanner.
+//! Either way each leaking secret gets one `leak_blocked` event of the request's exchange,
+//! written by the scanner.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub(super) struct BodyLeak;
 pub(super) struct ScanBody {
     state: Arc<State>,
     tag: &'static str,
+    /// The exchange id the leak events carry.
+    exchange: String,
     inner: Incoming,
     scanner: BodyScanner,
     /// Scanned bytes not released yet.
@@ -56,15 +59,17 @@ pub(super) struct ScanBody {
 }
 
 impl ScanBody {
+    /// The body `inner` of a request of the exchange `exchange`, tagged `tag`.
     pub(super) fn new(
         state: Arc<State>,
-        tag: &'static str,
+        (tag, exchange): (&'static str, &str),
         inner: Incoming,
         scanner: BodyScanner,
     ) -> Self {
         ScanBody {
             state,
             tag,
+            exchange: exchange.to_owned(),
             inner,
             scanner,
             held: BytesMut::new(),
@@ -128,7 +133,7 @@ impl ScanBody {
         for event in &leaks {
             tracing::warn!(secret = %event.secret_name, host = %event.host, "placeholder in request body blocked");
         }
-        self.state.write_leaks(leaks, self.tag);
+        self.state.write_leaks(leaks, self.tag, &self.exchange);
         BodyLeak.into()
     }
 
