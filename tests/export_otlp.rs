@@ -271,6 +271,62 @@ fn a_demo_session_arrives_as_records_and_genai_spans() {
 }
 
 #[test]
+fn the_demo_exports_live_every_event_its_log_accepts() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let out = tempfile::tempdir().unwrap();
+    let demo = agentlog()
+        .args(["demo", "--otlp-endpoint", &collector.endpoint(), "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let printed =
+        String::from_utf8_lossy(&demo.stdout).into_owned() + &String::from_utf8_lossy(&demo.stderr);
+    assert!(demo.status.success(), "{printed}");
+    let lines = std::fs::read_to_string(out.path().join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(
+        printed.contains(&format!(
+            "OTLP export: {lines} log record(s) and 4 span(s) delivered"
+        )),
+        "{printed}"
+    );
+    let dump = collector.wait_for(lines, 4);
+    let logs = dump.iter().filter(|l| l["signal"] == "log").count();
+    assert_eq!(logs, lines, "every line of the log, once");
+}
+
+#[test]
+fn a_dead_collector_never_stops_the_demo_nor_its_log() {
+    let out = tempfile::tempdir().unwrap();
+    let demo = agentlog()
+        .args([
+            "demo",
+            "--otlp-endpoint",
+            &format!("http://127.0.0.1:{}", free_port()),
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let printed =
+        String::from_utf8_lossy(&demo.stdout).into_owned() + &String::from_utf8_lossy(&demo.stderr);
+    assert!(demo.status.success(), "{printed}");
+    let lines = std::fs::read_to_string(out.path().join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines, 17, "{printed}");
+    assert!(
+        printed.contains("OTLP export: 0 log record(s) and 0 span(s) delivered"),
+        "{printed}"
+    );
+    assert!(printed.contains("not delivered"), "{printed}");
+}
+
+#[test]
 fn ledger_tool_calls_become_execute_tool_spans_and_a_resend_sends_the_same_ids() {
     let Some(binary) = rotel() else { return };
     let collector = Collector::start(&binary);

@@ -30,7 +30,7 @@ use agentlog_validate::{self as validate, Options, Report, Validator};
 use serde_json::{Value, json};
 
 use super::proxy::{SpendArgs, profile_parser};
-use super::{EXIT_FINDINGS, EXIT_OK, fail};
+use super::{EXIT_FINDINGS, EXIT_OK, fail, otlp_live};
 
 const DEMO_OPENAI_KEY: &str = "sk-demo-openai-not-a-real-key-4f1d";
 const DEMO_ANTHROPIC_KEY: &str = "sk-ant-demo-not-a-real-key-93c2";
@@ -65,6 +65,10 @@ pub(super) struct Args {
     pub profile: Profile,
     #[command(flatten)]
     pub spend: SpendArgs,
+    /// Also send every event to an OpenTelemetry collector (OTLP/HTTP base URL), as
+    /// `agentlog proxy --otlp-endpoint` does.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Runs the demo.
@@ -92,14 +96,27 @@ async fn demo(args: Args) -> u8 {
         (Ok(prices), Ok(budget)) => (Arc::new(prices), budget),
         (Err(code), _) | (_, Err(code)) => return code,
     };
+    let export = match &args.otlp_endpoint {
+        Some(url) => match otlp_live::start(url) {
+            Ok(live) => Some(live),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
     let plan = Plan {
         log: log.clone(),
         profile: args.profile,
         prices,
         budget: budget.clone(),
+        export: export.clone(),
     };
     if let Err(e) = session(&plan).await {
         return fail(e);
+    }
+    if let Some(live) = export {
+        outln!("{}", live.describe());
+        let _ =
+            tokio::task::spawn_blocking(move || live.finish("agentlog demo", EXPORT_GRACE)).await;
     }
     let code = report(&log);
     print_spend(&log, budget.as_deref());
@@ -122,7 +139,12 @@ struct Plan {
     profile: Profile,
     prices: Arc<PriceTable>,
     budget: Option<Arc<Budget>>,
+    /// The live OTLP export behind the log (`--otlp-endpoint`).
+    export: Option<otlp_live::Live>,
 }
+
+/// How long the demo waits for its export to be delivered.
+const EXPORT_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The proxy as the demo runs it: in-process on loopback, trusting the fixture's CA and
 /// sending the API hosts to the fixture, writing [`Plan::log`]. v1 adds the allowlist
@@ -151,7 +173,10 @@ impl DemoProxy {
             .collect();
         let writer = JsonlWriter::open(&plan.log).map_err(|e| format!("event log: {e}"))?;
         let writer = Arc::new(writer);
-        let sinks: Vec<Arc<dyn Sink>> = vec![writer.clone()];
+        let sinks: Vec<Arc<dyn Sink>> = match &plan.export {
+            Some(live) => vec![live.sink(writer.clone())],
+            None => vec![writer.clone()],
+        };
         let emitter = Emitter::new(DEMO_RUN_ID, DEMO_AGENT_SYSTEM, sinks)
             .map_err(|e| format!("event log: {e}"))?;
         let ca = Arc::new(CertAuthority::generate().map_err(|e| e.to_string())?);

@@ -19,7 +19,7 @@ use agentlog_intercept::{
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use super::{EXIT_ERROR, EXIT_OK, fail};
+use super::{EXIT_ERROR, EXIT_OK, fail, otlp_live};
 
 /// Run the interceptor: point an agent's HTTPS_PROXY at it and trust `<ca-dir>/ca.pem`.
 ///
@@ -78,6 +78,12 @@ pub(super) struct Args {
     /// How long exchanges in flight may take to finish after SIGTERM/SIGINT.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
     pub shutdown_grace: Duration,
+    /// Also send every event the log accepts to an OpenTelemetry collector (OTLP/HTTP base
+    /// URL; headers and protocol from OTEL_EXPORTER_OTLP_HEADERS and _PROTOCOL). The log
+    /// stays the source of truth: the export never blocks or slows an exchange, drops (and
+    /// counts) what a slow collector cannot take, and flushes within --shutdown-grace.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// Upstream: TCP connect plus TLS handshake.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
     pub connect_timeout: Duration,
@@ -252,6 +258,8 @@ struct Log {
     path: Option<PathBuf>,
     writer: Option<Arc<JsonlWriter>>,
     run_id: RunId,
+    /// The live OTLP export behind the log (`--otlp-endpoint`).
+    export: Option<otlp_live::Live>,
 }
 
 async fn serve(args: Args) -> u8 {
@@ -428,19 +436,35 @@ fn open_log(args: &Args) -> Result<Log, u8> {
                     path.display()
                 );
             }
+            let export = match &args.otlp_endpoint {
+                Some(url) => Some(otlp_live::start(url).map_err(fail)?),
+                None => None,
+            };
+            let emitter = match &export {
+                Some(live) => {
+                    let sinks = vec![live.sink(writer.clone())];
+                    Emitter::new(emitter.run_id(), emitter.agent_system(), sinks).map_err(fail)?
+                }
+                None => emitter,
+            };
             Ok(Log {
                 emitter,
                 path: Some(path),
                 writer: Some(writer),
                 run_id,
+                export,
             })
         }
         Ok(None) => match Emitter::new(run_id.as_str(), "agentlog-proxy", Vec::new()) {
+            Ok(_) if args.otlp_endpoint.is_some() => Err(fail(
+                "--otlp-endpoint exports what the event log accepts: give --event-log or --agent-system",
+            )),
             Ok(emitter) => Ok(Log {
                 emitter,
                 path: None,
                 writer: None,
                 run_id,
+                export: None,
             }),
             Err(e) => Err(fail(e)),
         },
@@ -528,6 +552,9 @@ fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: 
             "event log: disabled (give --event-log or --agent-system)"
         ),
     };
+    if let Some(live) = &log.export {
+        let _ = writeln!(out, "{}", live.describe());
+    }
     for line in scopes {
         let _ = writeln!(out, "{line}");
     }
@@ -657,6 +684,11 @@ async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -
     let failures = log.emitter.write_failures();
     if let Err(e) = log.emitter.close() {
         return fail(e);
+    }
+    if let Some(live) = &log.export {
+        // Everything is in the log now; what is queued goes out within the grace period.
+        let live = live.clone();
+        let _ = tokio::task::spawn_blocking(move || live.finish("agentlog proxy", grace)).await;
     }
     match (&log.path, failures) {
         (Some(path), 0) => errln!(

@@ -25,12 +25,14 @@ pub mod batch;
 pub mod client;
 pub mod config;
 pub mod ids;
+pub mod live;
 pub mod map;
 pub mod run;
 pub mod semconv;
 
 pub use client::{Client, Retry, SendError};
 pub use config::{ConfigError, Endpoint, Protocol};
+pub use live::{ExportingSink, LiveExport, LiveSummary};
 pub use map::{Mapped, Mapper, Skip, Source};
 pub use run::{FileSummary, Summary, export_paths};
 

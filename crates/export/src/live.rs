@@ -1,0 +1,332 @@
+//! Live export from a writer of events (the proxy, the demo): a [`Sink`] that hands every
+//! event its file accepted to a background exporter.
+//!
+//! The file stays the source of truth, and export never blocks or slows the writer:
+//! - [`ExportingSink`] writes to the file sink first and offers the event to the exporter
+//!   only once the file has it;
+//! - the offer is a `try_send` on a bounded queue ([`LiveExport::CAPACITY`] events): when the
+//!   exporter falls behind (a slow or absent collector) the event is dropped from the
+//!   export, never from the file, counted, and warned about;
+//! - the exporter runs on a thread of its own with its own runtime, so it never takes a
+//!   worker of the proxy's; it sends a batch when it is full or a second after its first
+//!   event;
+//! - [`LiveExport::finish`] flushes what is queued within a grace period and says what was
+//!   delivered, dropped and not delivered.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use agentlog_core::event::CheckedEvent;
+use agentlog_core::sink::{Sink, SinkError};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+
+use crate::batch::Batch;
+use crate::client::Client;
+use crate::map::{Mapper, Source};
+
+/// How often a partly filled batch is sent.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// What a live export did, once finished.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveSummary {
+    /// Log records the collector accepted.
+    pub delivered_records: u64,
+    /// Spans the collector accepted.
+    pub delivered_spans: u64,
+    /// Events dropped from the export because its queue was full.
+    pub dropped: u64,
+    /// Records and spans of batches that were not delivered, and the last reason.
+    pub failed: u64,
+    /// Why the last failed batch failed.
+    pub last_error: Option<String>,
+    /// Events still queued when the grace period ended.
+    pub abandoned: bool,
+}
+
+/// A background exporter fed events.
+pub struct LiveExport {
+    queue: Mutex<Option<SyncSender<Vec<u8>>>>,
+    dropped: AtomicU64,
+    worker: Mutex<Option<std::thread::JoinHandle<LiveSummary>>>,
+    done: Arc<(Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl std::fmt::Debug for LiveExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveExport")
+            .field("dropped", &self.dropped.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveExport {
+    /// Events the queue holds before the export drops them.
+    pub const CAPACITY: usize = 8192;
+
+    /// Starts the exporter thread.
+    pub fn start(
+        client: Client,
+        mapper: Mapper,
+        resource: Vec<KeyValue>,
+    ) -> std::io::Result<Arc<Self>> {
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(Self::CAPACITY);
+        let done = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let signal = done.clone();
+        let worker = std::thread::Builder::new()
+            .name("agentlog-export".into())
+            .spawn(move || {
+                let summary = run_worker(&rx, client, mapper, &resource);
+                let (lock, cvar) = &*signal;
+                if let Ok(mut finished) = lock.lock() {
+                    *finished = true;
+                }
+                cvar.notify_all();
+                summary
+            })?;
+        Ok(Arc::new(LiveExport {
+            queue: Mutex::new(Some(tx)),
+            dropped: AtomicU64::new(0),
+            worker: Mutex::new(Some(worker)),
+            done,
+        }))
+    }
+
+    /// Queues one event line; drops it (counted, warned about) when the queue is full or the
+    /// export finished.
+    pub fn offer(&self, line: Vec<u8>) {
+        let sent = match self.queue.lock() {
+            Ok(queue) => queue.as_ref().map(|tx| tx.try_send(line)),
+            Err(_) => None,
+        };
+        if let Some(Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_))) = sent {
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped == 1 || dropped.is_multiple_of(1000) {
+                tracing::warn!(
+                    dropped,
+                    "OTLP export queue full (the collector is slow or unreachable): events dropped from the export, never from the event log"
+                );
+            }
+        }
+    }
+
+    /// Events dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops taking events and sends what is queued, waiting at most `grace`; what is left
+    /// then is abandoned (said in the summary). Calling it again returns an empty summary.
+    pub fn finish(&self, grace: Duration) -> LiveSummary {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        let deadline = Instant::now() + grace;
+        let (lock, cvar) = &*self.done;
+        let mut finished = match lock.lock() {
+            Ok(finished) => finished,
+            Err(_) => {
+                return LiveSummary {
+                    abandoned: true,
+                    ..LiveSummary::default()
+                };
+            }
+        };
+        while !*finished {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return LiveSummary {
+                    dropped: self.dropped(),
+                    abandoned: true,
+                    ..LiveSummary::default()
+                };
+            }
+            finished = match cvar.wait_timeout(finished, left) {
+                Ok((guard, _)) => guard,
+                Err(_) => {
+                    return LiveSummary {
+                        abandoned: true,
+                        ..LiveSummary::default()
+                    };
+                }
+            };
+        }
+        drop(finished);
+        let worker = self.worker.lock().ok().and_then(|mut w| w.take());
+        let mut summary = worker.and_then(|w| w.join().ok()).unwrap_or_default();
+        summary.dropped = self.dropped();
+        summary
+    }
+}
+
+/// The exporter's loop: gather, send when full or after [`LINGER`], flush at the end.
+fn run_worker(
+    rx: &mpsc::Receiver<Vec<u8>>,
+    client: Client,
+    mut mapper: Mapper,
+    resource: &[KeyValue],
+) -> LiveSummary {
+    let mut summary = LiveSummary::default();
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        summary.last_error = Some("the export's runtime could not start".to_owned());
+        return summary;
+    };
+    let mut batch = Batch::default();
+    let (mut line, mut offset) = (0u64, 0u64);
+    let mut first_at: Option<Instant> = None;
+    loop {
+        let wait = first_at.map_or(LINGER, |t| LINGER.saturating_sub(t.elapsed()));
+        match rx.recv_timeout(wait) {
+            Ok(bytes) => {
+                line += 1;
+                let text = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+                let source = Source {
+                    file_name: "live",
+                    line,
+                    offset,
+                };
+                offset += bytes.len() as u64;
+                if let Ok(mapped) = mapper.map_line(text, source) {
+                    batch.push(mapped.log, mapped.span, "live", line);
+                    first_at.get_or_insert_with(Instant::now);
+                }
+                if batch.is_full() {
+                    runtime.block_on(send(&client, &mut batch, resource, &mut summary));
+                    first_at = None;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                runtime.block_on(send(&client, &mut batch, resource, &mut summary));
+                first_at = None;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                runtime.block_on(send(&client, &mut batch, resource, &mut summary));
+                return summary;
+            }
+        }
+    }
+}
+
+async fn send(
+    client: &Client,
+    batch: &mut Batch,
+    resource: &[KeyValue],
+    summary: &mut LiveSummary,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let (records, spans) = (batch.records() as u64, batch.spans() as u64);
+    let (logs, traces) = batch.take(resource);
+    match client.send_logs(&logs).await {
+        Ok(a) => summary.delivered_records += records.saturating_sub(a.rejected),
+        Err(e) => {
+            summary.failed += records;
+            summary.last_error = Some(e.to_string());
+        }
+    }
+    if let Some(traces) = traces {
+        match client.send_spans(&traces).await {
+            Ok(a) => summary.delivered_spans += spans.saturating_sub(a.rejected),
+            Err(e) => {
+                summary.failed += spans;
+                summary.last_error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// A sink that writes to `file` and, once the file has an event, offers it to `export`.
+pub struct ExportingSink {
+    file: Arc<dyn Sink>,
+    export: Arc<LiveExport>,
+}
+
+impl std::fmt::Debug for ExportingSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportingSink")
+            .field("export", &self.export)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExportingSink {
+    /// `file` first, then the export.
+    pub fn new(file: Arc<dyn Sink>, export: Arc<LiveExport>) -> Self {
+        ExportingSink { file, export }
+    }
+}
+
+impl Sink for ExportingSink {
+    fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
+        self.file.write(event)?;
+        let mut line = Vec::with_capacity(512);
+        if event.event().write_line(&mut line).is_ok() {
+            self.export.offer(line);
+        }
+        Ok(())
+    }
+
+    fn close(&self) -> Result<(), SinkError> {
+        self.file.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Retry;
+    use crate::config::{Endpoint, Protocol};
+    use agentlog_validate::secrets::redact::Redactor;
+
+    fn line(n: usize) -> Vec<u8> {
+        format!(
+            r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"key_injection","summary":"s{n}","data":{{"secret_name":"K","host":"h","action":"injected"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_collector_that_does_not_answer_never_blocks_the_writer_and_drops_are_counted() {
+        // Nothing listens on this port: every send fails after its tries and backoffs, so the
+        // queue fills and the rest must be dropped, never waited for.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let endpoint =
+            Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf).unwrap();
+        let retry = Retry {
+            attempts: 3,
+            ..Retry::default()
+        };
+        let client = Client::new(endpoint, retry).unwrap();
+        let export = LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap();
+        let offered = LiveExport::CAPACITY * 3;
+        let (done_tx, done_rx) = mpsc::channel();
+        let writer = export.clone();
+        std::thread::spawn(move || {
+            for n in 0..offered {
+                writer.offer(line(n));
+            }
+            let _ = done_tx.send(());
+        });
+        done_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("offering events blocked on a collector that does not answer");
+        assert!(
+            export.dropped() > 0,
+            "nothing was dropped from a full queue"
+        );
+        assert!(export.dropped() < offered as u64);
+        let summary = export.finish(Duration::ZERO);
+        assert!(summary.abandoned, "{summary:?}");
+        assert_eq!(summary.delivered_records, 0);
+        assert!(summary.dropped > 0);
+    }
+}
