@@ -326,6 +326,100 @@ fn a_dead_collector_never_stops_the_demo_nor_its_log() {
     assert!(printed.contains("not delivered"), "{printed}");
 }
 
+fn event_line(n: usize) -> String {
+    format!(
+        r#"{{"ts":"2026-11-23T16:52:{:02}Z","run_id":"r","agent_system":"a","event_type":"key_injection","summary":"event {n}","data":{{"secret_name":"K","host":"api.openai.com","action":"injected"}}}}"#,
+        n % 60
+    ) + "\n"
+}
+
+fn append(path: &Path, lines: std::ops::Range<usize>) {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for n in lines {
+        file.write_all(event_line(n).as_bytes()).unwrap();
+    }
+}
+
+/// The summaries that arrived, each once (a repeat fails).
+fn arrived_once(collector: &Collector, count: usize) -> Vec<String> {
+    let dump = collector.wait_for(count, 0);
+    let mut bodies: Vec<String> = dump
+        .iter()
+        .filter(|l| l["signal"] == "log")
+        .map(|l| l["body"]["string"].as_str().unwrap().to_owned())
+        .collect();
+    let total = bodies.len();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), total, "a line arrived twice: {bodies:?}");
+    bodies
+}
+
+#[test]
+fn follow_tails_across_rotation_and_a_restart_neither_repeats_nor_skips() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let checkpoint = dir.path().join("checkpoint.json");
+    append(&log, 0..3);
+    let start = || {
+        agentlog()
+            .args([
+                "export",
+                "--follow",
+                "--poll-interval",
+                "20ms",
+                "--otlp-endpoint",
+                &collector.endpoint(),
+                "--checkpoint",
+            ])
+            .arg(&checkpoint)
+            .arg(dir.path())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let stop = |child: Child| {
+        // SIGTERM, as a service manager stops it; it says what it delivered.
+        let pid = i32::try_from(child.id()).unwrap();
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("agentlog export: stopped;"), "{stderr}");
+    };
+    let follower = start();
+    assert_eq!(arrived_once(&collector, 3).len(), 3);
+    append(&log, 3..5);
+    assert_eq!(arrived_once(&collector, 5).len(), 5);
+    // The ledger's rotation: the day file keeps its lines, a new file takes the old name.
+    append(&log, 5..6);
+    std::fs::rename(&log, dir.path().join("events_20261123.jsonl")).unwrap();
+    append(&log, 6..8);
+    assert_eq!(arrived_once(&collector, 8).len(), 8);
+    stop(follower);
+    // Lines written while it was stopped arrive after a restart, and nothing twice.
+    append(&log, 8..10);
+    let follower = start();
+    let bodies = arrived_once(&collector, 10);
+    stop(follower);
+    let expected: Vec<String> = {
+        let mut all: Vec<String> = (0..10).map(|n| format!("event {n}")).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(bodies, expected);
+}
+
 #[test]
 fn ledger_tool_calls_become_execute_tool_spans_and_a_resend_sends_the_same_ids() {
     let Some(binary) = rotel() else { return };

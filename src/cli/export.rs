@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use agentlog_export::follow::Follower;
 use agentlog_export::{Client, Endpoint, Mapper, Protocol, Retry, Summary};
 use agentlog_validate::secrets::{Secret, SecretValue};
 
@@ -40,6 +41,17 @@ pub(super) struct Args {
     /// Tries per batch before it is reported as not delivered.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub tries: u32,
+    /// Keep going: tail the logs as they grow, across rotation (a file keeps its place when
+    /// renamed; a new file at the old name is read from its start), until SIGINT or SIGTERM.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: where to keep how far each file was delivered, so a restart neither
+    /// sends twice nor skips (written after each delivered batch).
+    #[arg(long, value_name = "FILE", requires = "follow")]
+    pub checkpoint: Option<PathBuf>,
+    /// With --follow: how often to look for new lines.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = humantime::parse_duration, requires = "follow")]
+    pub poll_interval: std::time::Duration,
     #[command(flatten)]
     pub secrets: SecretArgs,
 }
@@ -92,6 +104,9 @@ pub(super) fn run(args: Args) -> u8 {
     };
     let resource = agentlog_export::resource(&env, &redactor);
     let mut mapper = Mapper::new(redactor);
+    if args.follow {
+        return runtime.block_on(follow(&args, &mut mapper, &client, &resource));
+    }
     let summary = runtime.block_on(agentlog_export::export_paths(
         &args.paths,
         &mut mapper,
@@ -173,4 +188,49 @@ fn report(summary: &Summary, client: &Client) -> u8 {
     } else {
         EXIT_FINDINGS
     }
+}
+
+/// `--follow`: rounds until SIGINT or SIGTERM; a failed round is said once per new reason.
+async fn follow(
+    args: &Args,
+    mapper: &mut Mapper,
+    client: &Client,
+    resource: &[agentlog_export::KeyValue],
+) -> u8 {
+    let mut follower = match Follower::new(args.paths.clone(), args.checkpoint.clone()) {
+        Ok(follower) => follower,
+        Err(e) => return fail(format_args!("checkpoint: {e}")),
+    };
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return fail("cannot listen for SIGTERM");
+    };
+    let (mut records, mut spans, mut last_error) = (0u64, 0u64, None::<String>);
+    output::errln!("agentlog export: following; SIGINT or SIGTERM stops");
+    loop {
+        match follower.round(mapper, client, resource).await {
+            Ok(round) => {
+                records += round.records;
+                spans += round.spans;
+                if round.error.is_some() && round.error != last_error {
+                    output::errln!(
+                        "agentlog export: warning: not delivered, will try again: {}",
+                        round.error.as_deref().unwrap_or_default()
+                    );
+                }
+                last_error = round.error;
+            }
+            Err(e) => return fail(format_args!("checkpoint: {e}")),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(args.poll_interval) => {}
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        }
+    }
+    output::errln!(
+        "agentlog export: stopped; {records} log record(s) and {spans} span(s) delivered to {}",
+        output::shown(&client.endpoint().shown())
+    );
+    EXIT_OK
 }

@@ -99,3 +99,53 @@ impl Batch {
         (logs, spans)
     }
 }
+
+/// What sending one batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    /// Log records the collector accepted.
+    pub(crate) records: u64,
+    /// Spans the collector accepted.
+    pub(crate) spans: u64,
+    /// Records and spans not delivered (or rejected).
+    pub(crate) failed: u64,
+    /// Why, for the last signal that failed.
+    pub(crate) error: Option<String>,
+}
+
+/// Sends `batch` (logs, then spans) under `resource` and empties it.
+pub(crate) async fn deliver(
+    client: &crate::client::Client,
+    batch: &mut Batch,
+    resource: &[KeyValue],
+) -> Delivery {
+    let mut delivery = Delivery::default();
+    if batch.is_empty() {
+        return delivery;
+    }
+    let (records, spans) = (batch.records() as u64, batch.spans() as u64);
+    let (logs, traces) = batch.take(resource);
+    match client.send_logs(&logs).await {
+        Ok(accepted) => {
+            delivery.records = records.saturating_sub(accepted.rejected);
+            delivery.failed += accepted.rejected;
+        }
+        Err(e) => {
+            delivery.failed += records;
+            delivery.error = Some(e.to_string());
+        }
+    }
+    if let Some(traces) = traces {
+        match client.send_spans(&traces).await {
+            Ok(accepted) => {
+                delivery.spans = spans.saturating_sub(accepted.rejected);
+                delivery.failed += accepted.rejected;
+            }
+            Err(e) => {
+                delivery.failed += spans;
+                delivery.error = Some(e.to_string());
+            }
+        }
+    }
+    delivery
+}

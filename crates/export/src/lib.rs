@@ -24,6 +24,7 @@
 pub mod batch;
 pub mod client;
 pub mod config;
+pub mod follow;
 pub mod ids;
 pub mod live;
 pub mod map;
@@ -37,7 +38,8 @@ pub use map::{Mapped, Mapper, Skip, Source};
 pub use run::{FileSummary, Summary, export_paths};
 
 use agentlog_validate::secrets::redact::Redactor;
-use opentelemetry_proto::tonic::common::v1::KeyValue;
+/// An OTLP attribute (the resource is a list of them).
+pub use opentelemetry_proto::tonic::common::v1::KeyValue;
 
 /// The resource every batch is sent under: `service.name` from `OTEL_SERVICE_NAME`, else
 /// `agentlog`, plus the `key=value` pairs of `OTEL_RESOURCE_ATTRIBUTES` (read by `env`). A

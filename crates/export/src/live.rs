@@ -22,7 +22,7 @@ use agentlog_core::event::CheckedEvent;
 use agentlog_core::sink::{Sink, SinkError};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
-use crate::batch::Batch;
+use crate::batch::{Batch, deliver};
 use crate::client::Client;
 use crate::map::{Mapper, Source};
 
@@ -218,26 +218,12 @@ async fn send(
     resource: &[KeyValue],
     summary: &mut LiveSummary,
 ) {
-    if batch.is_empty() {
-        return;
-    }
-    let (records, spans) = (batch.records() as u64, batch.spans() as u64);
-    let (logs, traces) = batch.take(resource);
-    match client.send_logs(&logs).await {
-        Ok(a) => summary.delivered_records += records.saturating_sub(a.rejected),
-        Err(e) => {
-            summary.failed += records;
-            summary.last_error = Some(e.to_string());
-        }
-    }
-    if let Some(traces) = traces {
-        match client.send_spans(&traces).await {
-            Ok(a) => summary.delivered_spans += spans.saturating_sub(a.rejected),
-            Err(e) => {
-                summary.failed += spans;
-                summary.last_error = Some(e.to_string());
-            }
-        }
+    let delivery = deliver(client, batch, resource).await;
+    summary.delivered_records += delivery.records;
+    summary.delivered_spans += delivery.spans;
+    summary.failed += delivery.failed;
+    if delivery.error.is_some() {
+        summary.last_error = delivery.error;
     }
 }
 
