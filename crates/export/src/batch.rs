@@ -109,8 +109,12 @@ pub(crate) struct Delivery {
     pub(crate) spans: u64,
     /// Records and spans not delivered (or rejected).
     pub(crate) failed: u64,
+    /// Items the collector said it rejected (partial success), of `failed`.
+    pub(crate) rejected: u64,
     /// Why, for the last signal that failed.
     pub(crate) error: Option<String>,
+    /// Each signal that failed: what (`log records`, `spans`), how many, why.
+    pub(crate) failures: Vec<(&'static str, u64, String)>,
 }
 
 /// Sends `batch` (logs, then spans) under `resource` and empties it.
@@ -129,9 +133,13 @@ pub(crate) async fn deliver(
         Ok(accepted) => {
             delivery.records = records.saturating_sub(accepted.rejected);
             delivery.failed += accepted.rejected;
+            delivery.rejected += accepted.rejected;
         }
         Err(e) => {
             delivery.failed += records;
+            delivery
+                .failures
+                .push(("log records", records, e.to_string()));
             delivery.error = Some(e.to_string());
         }
     }
@@ -140,9 +148,11 @@ pub(crate) async fn deliver(
             Ok(accepted) => {
                 delivery.spans = spans.saturating_sub(accepted.rejected);
                 delivery.failed += accepted.rejected;
+                delivery.rejected += accepted.rejected;
             }
             Err(e) => {
                 delivery.failed += spans;
+                delivery.failures.push(("spans", spans, e.to_string()));
                 delivery.error = Some(e.to_string());
             }
         }

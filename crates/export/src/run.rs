@@ -8,8 +8,8 @@ use agentlog_validate::lines::{LineReader, Piece, split};
 use agentlog_validate::walk::{self, Input};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
-use crate::batch::Batch;
-use crate::client::{Client, SendError};
+use crate::batch::{Batch, deliver};
+use crate::client::Client;
 use crate::map::{Mapper, Skip, Source};
 
 /// Lines longer than this are skipped (the validator's default limit).
@@ -180,30 +180,15 @@ impl Run<'_> {
             Some((label, first, last)) => format!("{label}:{first}-{last}"),
             None => String::new(),
         };
-        let (records, spans) = (self.batch.records() as u64, self.batch.spans() as u64);
-        let (logs, traces) = self.batch.take(self.resource);
-        match self.client.send_logs(&logs).await {
-            Ok(accepted) => {
-                self.summary.delivered_records += records.saturating_sub(accepted.rejected);
-                self.summary.rejected += accepted.rejected;
-            }
-            Err(e) => self.fail(&where_, records, "log records", &e),
+        let delivery = deliver(self.client, &mut self.batch, self.resource).await;
+        self.summary.delivered_records += delivery.records;
+        self.summary.delivered_spans += delivery.spans;
+        self.summary.rejected += delivery.rejected;
+        for (what, count, error) in delivery.failures {
+            self.summary
+                .failures
+                .push(format!("{count} {what} of {where_} not delivered: {error}"));
         }
-        if let Some(traces) = traces {
-            match self.client.send_spans(&traces).await {
-                Ok(accepted) => {
-                    self.summary.delivered_spans += spans.saturating_sub(accepted.rejected);
-                    self.summary.rejected += accepted.rejected;
-                }
-                Err(e) => self.fail(&where_, spans, "spans", &e),
-            }
-        }
-    }
-
-    fn fail(&mut self, where_: &str, count: u64, what: &str, e: &SendError) {
-        self.summary
-            .failures
-            .push(format!("{count} {what} of {where_} not delivered: {e}"));
     }
 }
 
