@@ -270,23 +270,27 @@ fn a_demo_session_arrives_as_records_and_genai_spans() {
     assert!(anthropic.is_some(), "{spans:?}");
 }
 
-#[test]
-fn the_demo_exports_live_every_event_its_log_accepts() {
-    let Some(binary) = rotel() else { return };
-    let collector = Collector::start(&binary);
+/// Runs `agentlog demo --otlp-endpoint URL`, which must succeed; what it printed and how
+/// many lines its log holds.
+fn demo_exporting_to(url: &str) -> (String, usize) {
     let out = tempfile::tempdir().unwrap();
     let demo = agentlog()
-        .args(["demo", "--otlp-endpoint", &collector.endpoint(), "--out"])
+        .args(["demo", "--otlp-endpoint", url, "--out"])
         .arg(out.path())
         .output()
         .unwrap();
     let printed =
         String::from_utf8_lossy(&demo.stdout).into_owned() + &String::from_utf8_lossy(&demo.stderr);
     assert!(demo.status.success(), "{printed}");
-    let lines = std::fs::read_to_string(out.path().join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .count();
+    let log = std::fs::read_to_string(out.path().join("events.jsonl")).unwrap();
+    (printed, log.lines().count())
+}
+
+#[test]
+fn the_demo_exports_live_every_event_its_log_accepts() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let (printed, lines) = demo_exporting_to(&collector.endpoint());
     assert!(
         printed.contains(&format!(
             "OTLP export: {lines} log record(s) and 4 span(s) delivered"
@@ -300,24 +304,7 @@ fn the_demo_exports_live_every_event_its_log_accepts() {
 
 #[test]
 fn a_dead_collector_never_stops_the_demo_nor_its_log() {
-    let out = tempfile::tempdir().unwrap();
-    let demo = agentlog()
-        .args([
-            "demo",
-            "--otlp-endpoint",
-            &format!("http://127.0.0.1:{}", free_port()),
-            "--out",
-        ])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let printed =
-        String::from_utf8_lossy(&demo.stdout).into_owned() + &String::from_utf8_lossy(&demo.stderr);
-    assert!(demo.status.success(), "{printed}");
-    let lines = std::fs::read_to_string(out.path().join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .count();
+    let (printed, lines) = demo_exporting_to(&format!("http://127.0.0.1:{}", free_port()));
     assert_eq!(lines, 17, "{printed}");
     assert!(
         printed.contains("OTLP export: 0 log record(s) and 0 span(s) delivered"),

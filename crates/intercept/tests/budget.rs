@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use agentlog_core::event::CheckedEvent;
 use agentlog_core::sink::{Sink, SinkError};
-use agentlog_intercept::{Budget, PriceTable, Timeouts, restore_from_log};
+use agentlog_intercept::{Budget, Timeouts, restore_from_log};
 use agentlog_mock_upstream::TlsFixture;
 use agentlog_testkit::{ProxyOptions, start_proxy};
 use serde_json::Value;
@@ -26,21 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
 
-use common::{PH_OPENAI, secrets};
-
-const CHAT: &str = "https://api.openai.com/v1/chat/completions";
-const BODY: &str =
-    r#"{"model":"gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#;
-
-/// The worst case the gate reserves for [`BODY`].
-fn worst() -> f64 {
-    let prices = PriceTable::builtin();
-    let (input, output) = (
-        prices.input_price("gpt-4o-mini").unwrap(),
-        prices.output_price("gpt-4o-mini").unwrap(),
-    );
-    10.0 * output + BODY.len() as f64 * input
-}
+use common::{BODY, CHAT, PH_OPENAI, secrets, worst};
 
 /// A chat completion to OpenAI with the OpenAI placeholder, as an agent sends one.
 fn chat(client: &reqwest::Client, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {

@@ -20,27 +20,13 @@
 use std::sync::Arc;
 
 use agentlog_core::event::Event;
-use agentlog_intercept::{Budget, PriceTable, Profile};
+use agentlog_intercept::{Budget, Profile};
 use agentlog_mock_upstream::TlsFixture;
 use agentlog_testkit::{TestProxy, start_proxy};
 
 mod common;
 
-use common::{PH_ANTHROPIC, PH_OPENAI, secrets};
-
-const CHAT: &str = "https://api.openai.com/v1/chat/completions";
-const BODY: &str =
-    r#"{"model":"gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#;
-
-/// The worst case the budget reserves for [`BODY`].
-fn worst() -> f64 {
-    let prices = PriceTable::builtin();
-    let (input, output) = (
-        prices.input_price("gpt-4o-mini").unwrap(),
-        prices.output_price("gpt-4o-mini").unwrap(),
-    );
-    10.0 * output + BODY.len() as f64 * input
-}
+use common::{BODY, CHAT, PH_ANTHROPIC, PH_OPENAI, secrets, worst};
 
 /// Room for 1.5 worst cases, the warning at half of it: a priced chat (about a quarter of a
 /// worst case) stays under the line, a cut stream (charged its reservation) crosses it, and

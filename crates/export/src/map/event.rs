@@ -3,11 +3,11 @@
 use std::collections::{HashMap, VecDeque};
 
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use opentelemetry_proto::tonic::trace::v1::{Span, Status, span::SpanKind, status::StatusCode};
+use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::{Map, Value};
 
 use super::attrs::{flatten, kv, kv_int, kv_str, of_json, string};
-use super::{rfc3339_nanos, severity};
+use super::{SpanParts, rfc3339_nanos, severity};
 use crate::ids;
 use crate::semconv::*;
 use agentlog_validate::secrets::redact::WITHHELD;
@@ -209,24 +209,17 @@ fn response_span(
     if !exchange.is_empty() {
         attributes.push(kv_str(AGENTLOG_EXCHANGE_ID, exchange));
     }
-    Span {
+    SpanParts {
         trace_id,
         span_id,
         name,
-        kind: SpanKind::Client as i32,
-        start_time_unix_nano: end.saturating_sub(duration.saturating_mul(1_000_000)),
-        end_time_unix_nano: end,
+        kind: SpanKind::Client,
+        end,
+        duration_ms: duration,
         attributes,
-        status: Some(Status {
-            code: if error.is_some() {
-                StatusCode::Error
-            } else {
-                StatusCode::Unset
-            } as i32,
-            message: String::new(),
-        }),
-        ..Span::default()
+        failed: error.is_some(),
     }
+    .build()
 }
 
 /// The GenAI attributes of an LLM response; returns the span's name.

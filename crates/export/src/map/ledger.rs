@@ -2,11 +2,11 @@
 //! `execute_tool {tool}` in its session's trace.
 
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use opentelemetry_proto::tonic::trace::v1::{Span, Status, span::SpanKind, status::StatusCode};
+use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::{Map, Value};
 
 use super::attrs::{flatten, kv, kv_str, of_json, string};
-use super::{rfc3339_nanos, severity};
+use super::{SpanParts, rfc3339_nanos, severity};
 use crate::ids;
 use crate::semconv::*;
 
@@ -80,24 +80,17 @@ pub(crate) fn map_tool_call(record: &Map<String, Value>, uid: &str) -> (LogRecor
             attributes.push(kv(&format!("{AGENTLOG_LEDGER_PREFIX}{field}"), value));
         }
     }
-    let span = Span {
+    let span = SpanParts {
         trace_id: trace_id.to_vec(),
         span_id: span_id.to_vec(),
         name: format!("execute_tool {tool}"),
-        kind: SpanKind::Internal as i32,
-        start_time_unix_nano: time.saturating_sub(elapsed.saturating_mul(1_000_000)),
-        end_time_unix_nano: time,
+        kind: SpanKind::Internal,
+        end: time,
+        duration_ms: elapsed,
         attributes,
-        status: Some(Status {
-            code: if error.is_some() {
-                StatusCode::Error
-            } else {
-                StatusCode::Unset
-            } as i32,
-            message: String::new(),
-        }),
-        ..Span::default()
-    };
+        failed: error.is_some(),
+    }
+    .build();
     (log, Some(span))
 }
 

@@ -175,6 +175,48 @@ impl Mapper {
     }
 }
 
+/// What a span is made of; [`SpanParts::build`] makes it.
+pub(crate) struct SpanParts {
+    pub(crate) trace_id: Vec<u8>,
+    pub(crate) span_id: Vec<u8>,
+    pub(crate) name: String,
+    pub(crate) kind: opentelemetry_proto::tonic::trace::v1::span::SpanKind,
+    /// When it ended (ns since the epoch) and how long it took (ms).
+    pub(crate) end: u64,
+    pub(crate) duration_ms: u64,
+    pub(crate) attributes: Vec<opentelemetry_proto::tonic::common::v1::KeyValue>,
+    /// It failed: the span's status is ERROR.
+    pub(crate) failed: bool,
+}
+
+impl SpanParts {
+    /// The span: it starts `duration_ms` before its end.
+    pub(crate) fn build(self) -> Span {
+        use opentelemetry_proto::tonic::trace::v1::{Status, status::StatusCode};
+        let code = if self.failed {
+            StatusCode::Error
+        } else {
+            StatusCode::Unset
+        };
+        Span {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            name: self.name,
+            kind: self.kind as i32,
+            start_time_unix_nano: self
+                .end
+                .saturating_sub(self.duration_ms.saturating_mul(1_000_000)),
+            end_time_unix_nano: self.end,
+            attributes: self.attributes,
+            status: Some(Status {
+                code: code as i32,
+                message: String::new(),
+            }),
+            ..Span::default()
+        }
+    }
+}
+
 /// Nanoseconds since the Unix epoch of an RFC 3339 time; 0 (unknown, in OTLP) when it does
 /// not parse or lies before 1970.
 pub(crate) fn rfc3339_nanos(text: &str) -> u64 {

@@ -4,6 +4,7 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+use agentlog_intercept::PriceTable;
 use agentlog_testkit::ProxyOptions;
 use serde_json::Value;
 
@@ -40,4 +41,20 @@ impl JsonBody for reqwest::RequestBuilder {
         self.header("content-type", "application/json")
             .body(value.to_string())
     }
+}
+
+/// An OpenAI chat completion URL.
+pub const CHAT: &str = "https://api.openai.com/v1/chat/completions";
+/// A small priced chat completion body.
+pub const BODY: &str =
+    r#"{"model":"gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#;
+
+/// The worst case the budget gate reserves for [`BODY`].
+pub fn worst() -> f64 {
+    let prices = PriceTable::builtin();
+    let (input, output) = (
+        prices.input_price("gpt-4o-mini").unwrap(),
+        prices.output_price("gpt-4o-mini").unwrap(),
+    );
+    10.0 * output + BODY.len() as f64 * input
 }
