@@ -14,7 +14,7 @@ mod attrs;
 mod event;
 mod ledger;
 
-use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
@@ -73,7 +73,15 @@ pub(crate) mod severity {
 pub struct Mapper {
     redactor: Redactor,
     request_models: event::RequestModels,
+    /// The redactor's decision on short strings already judged: hosts, models, names and
+    /// methods repeat on every line, and judging a text is the costliest step.
+    decided: hashbrown::HashMap<String, bool>,
 }
+
+/// Strings up to this long have their decision remembered.
+const REMEMBERED_LEN: usize = 256;
+/// Decisions remembered at most (then forgotten all at once).
+const REMEMBERED: usize = 65_536;
 
 impl Mapper {
     /// A mapper that withholds what `redactor` says carries a secret.
@@ -81,6 +89,7 @@ impl Mapper {
         Mapper {
             redactor,
             request_models: event::RequestModels::default(),
+            decided: hashbrown::HashMap::new(),
         }
     }
 
@@ -102,7 +111,7 @@ impl Mapper {
             return Err(Skip::NotJson);
         };
         let mut value = Value::Object(std::mem::take(&mut object));
-        let withheld = self.redactor.redact_json(&mut value);
+        let withheld = self.redact(&mut value);
         // The uid hashes the line as sent: a hash of a withheld value would let anyone who
         // guesses it confirm the guess offline.
         let uid = if withheld == 0 {
@@ -132,18 +141,65 @@ impl Mapper {
         Ok(self.judged(log, span, &uid, source))
     }
 
-    /// The record and span as they will be sent, or, when either still shows a secret value
-    /// (a value split over fields and joined in a name), a record that says it was withheld
-    /// and no span.
-    fn judged(&self, log: LogRecord, span: Option<Span>, uid: &str, source: Source<'_>) -> Mapped {
-        let shows = |text: Result<String, serde_json::Error>| {
-            text.map_or(true, |text| self.redactor.leaks(&text))
+    /// Whether `text` carries a secret (the redactor's decision, remembered for short texts).
+    fn leaks(&mut self, text: &str) -> bool {
+        if text.len() > REMEMBERED_LEN {
+            return self.redactor.leaks(text);
+        }
+        if let Some(decision) = self.decided.get(text) {
+            return *decision;
+        }
+        let decision = self.redactor.leaks(text);
+        if self.decided.len() >= REMEMBERED {
+            self.decided.clear();
+        }
+        self.decided.insert(text.to_owned(), decision);
+        decision
+    }
+
+    /// [`Redactor::redact_json`], with the decisions on short strings remembered; an object
+    /// with a key that carries a secret is left to the redactor whole.
+    fn redact(&mut self, value: &mut Value) -> usize {
+        match value {
+            Value::String(s) if self.leaks(s) => {
+                WITHHELD.clone_into(s);
+                1
+            }
+            Value::Number(n) if self.redactor.leaks_number(n) => {
+                *value = Value::String(WITHHELD.to_owned());
+                1
+            }
+            Value::Array(items) => items.iter_mut().map(|v| self.redact(v)).sum(),
+            Value::Object(map) => {
+                if map.keys().any(|k| self.leaks(k)) {
+                    return self.redactor.redact_json(value);
+                }
+                map.values_mut().map(|v| self.redact(v)).sum()
+            }
+            _ => 0,
+        }
+    }
+
+    /// The record and span as they will be sent, or, when a text the mapping composed still
+    /// shows a secret value (a value split over fields and joined in a name), a record that
+    /// says it was withheld and no span.
+    fn judged(
+        &mut self,
+        log: LogRecord,
+        span: Option<Span>,
+        uid: &str,
+        source: Source<'_>,
+    ) -> Mapped {
+        // Every value was judged on its own above; what the mapping composes from several
+        // (a ledger record's body, a span's name) is judged as it will be sent.
+        let body = match log.body.as_ref().and_then(|b| b.value.as_ref()) {
+            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                s.clone()
+            }
+            _ => String::new(),
         };
-        if !shows(serde_json::to_string(&log))
-            && !span
-                .as_ref()
-                .is_some_and(|s| shows(serde_json::to_string(s)))
-        {
+        let shows = self.leaks(&body) || span.as_ref().is_some_and(|s| self.leaks(&s.name));
+        if !shows {
             return Mapped {
                 log,
                 span,
@@ -224,4 +280,54 @@ pub(crate) fn rfc3339_nanos(text: &str) -> u64 {
         .ok()
         .and_then(|ts| u64::try_from(ts.as_offset_date_time().unix_timestamp_nanos()).ok())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentlog_validate::secrets::{Secret, SecretValue};
+
+    fn mapper(secret: &str) -> Mapper {
+        let options = agentlog_validate::Options::default().with_secrets(vec![Secret::new(
+            "S",
+            SecretValue::new(secret),
+            vec![],
+        )]);
+        Mapper::new(options.redactor().unwrap())
+    }
+
+    const SOURCE: Source<'static> = Source {
+        file_name: "events.jsonl",
+        line: 1,
+        offset: 0,
+    };
+
+    #[test]
+    fn a_secret_the_mapping_would_compose_from_parts_is_withheld() {
+        // Neither part is the secret; the span name "chat {model}" would be.
+        let mut mapper = mapper("chat Zq7vK2pX9mW4");
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"llm_response","summary":"s","data":{"method":"POST","host":"api.openai.com","path":"/v1/chat/completions","status_code":200,"duration_ms":5,"body_bytes":1,"model":"Zq7vK2pX9mW4"}}"#;
+        let mapped = mapper.map_line(line, SOURCE).unwrap();
+        assert!(mapped.withheld);
+        assert!(mapped.span.is_none());
+        assert!(
+            !serde_json::to_string(&mapped.log)
+                .unwrap()
+                .contains("Zq7vK2pX9mW4")
+        );
+    }
+
+    #[test]
+    fn values_that_carry_a_secret_are_withheld_and_the_rest_kept() {
+        let mut mapper = mapper("Zq7vK2pX9mW4nR8t");
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"key_injection","summary":"s","data":{"secret_name":"K","host":"api.openai.com","action":"injected","note":"x Zq7vK2pX9mW4nR8t y"}}"#;
+        for _ in 0..2 {
+            // Twice: the second time the decisions are remembered ones.
+            let mapped = mapper.map_line(line, SOURCE).unwrap();
+            let text = serde_json::to_string(&mapped.log).unwrap();
+            assert!(!text.contains("Zq7vK2pX9mW4nR8t"), "{text}");
+            assert!(text.contains("api.openai.com"), "{text}");
+            assert!(!mapped.withheld);
+        }
+    }
 }
