@@ -303,6 +303,83 @@ fn the_demo_exports_live_every_event_its_log_accepts() {
 }
 
 #[test]
+fn the_live_export_treats_its_credentials_as_secrets() {
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let out = tempfile::tempdir().unwrap();
+    let demo = agentlog()
+        .args(["demo", "--otlp-endpoint", &collector.endpoint(), "--out"])
+        .arg(out.path())
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=HdrS3cretValue99")
+        .env("OTEL_RESOURCE_ATTRIBUTES", "team=HdrS3cretValue99,env=demo")
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let dump = collector.wait_for(17, 4);
+    let text = std::fs::read_to_string(&collector.dump).unwrap();
+    assert!(
+        !text.contains("HdrS3cretValue99"),
+        "a credential reached the collector"
+    );
+    assert_eq!(dump[0]["resource"]["env"]["string"], "demo");
+}
+
+#[test]
+fn a_collector_answering_an_endless_body_does_not_hold_the_export() {
+    // 200 with a body that never ends: the export reads a bounded part of an answer.
+    let collector = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = collector.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in collector.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 100000000000\r\n\r\n";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = vec![0u8; 1 << 16];
+                while stream.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    let mut child = agentlog()
+        .args([
+            "export",
+            "--otlp-endpoint",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .arg(testdata("matchlock-go-writer-events.jsonl"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("the export kept reading an endless answer for {WAIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn a_dead_collector_never_stops_the_demo_nor_its_log() {
     let (printed, lines) = demo_exporting_to(&format!("http://127.0.0.1:{}", free_port()));
     assert_eq!(lines, 17, "{printed}");

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentlog_core::secrets::{Secret, SecretValue};
 use agentlog_core::sink::Sink;
 use agentlog_export::{Client, Endpoint, ExportingSink, LiveExport, LiveSummary, Mapper, Retry};
 
@@ -21,12 +22,31 @@ pub(super) fn start(url: &str) -> Result<Live, String> {
     let env = |name: &str| std::env::var(name).ok();
     let endpoint = Endpoint::resolve(Some(url), None, &[], &env).map_err(|e| e.to_string())?;
     let shown = endpoint.shown();
+    let endpoint_for_client = endpoint.clone();
     // A live export retries less than `agentlog export`: the queue behind it keeps filling.
     let retry = Retry {
         attempts: 3,
         ..Retry::default()
     };
-    let client = Client::new(endpoint, retry).map_err(|e| e.to_string())?;
+    let client = Client::new(endpoint_for_client, retry).map_err(|e| e.to_string())?;
+    // The gate knows the command's own secrets; the export's credentials join them, for the
+    // records as for everything printed.
+    let credentials: Vec<Secret> = endpoint
+        .credentials()
+        .into_iter()
+        .filter(|value| value.len() >= agentlog_core::secrets::MIN_SECRET_LEN)
+        .enumerate()
+        .map(|(i, value)| {
+            Secret::new(
+                format!("OTLP credential #{}", i + 1),
+                SecretValue::new(value),
+                vec![],
+            )
+        })
+        .collect();
+    if !credentials.is_empty() {
+        output::add_secrets(&credentials);
+    }
     let redactor = output::gate().redactor().clone();
     let resource = agentlog_export::resource(&env, &redactor);
     let export = LiveExport::start(client, Mapper::new(redactor), resource)

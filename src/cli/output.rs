@@ -49,11 +49,32 @@ pub(crate) fn install_secrets(secrets: &[Secret]) -> Vec<String> {
         .iter()
         .partition(|s| s.expose().len() >= MIN_SECRET_LEN);
     let watched: Vec<Secret> = watched.into_iter().cloned().collect();
+    match installed().lock() {
+        Ok(mut installed) => installed.clone_from(&watched),
+        Err(poisoned) => poisoned.into_inner().clone_from(&watched),
+    }
     // Values of the minimum length always build; a failure leaves the detector-only gate.
     if let Ok(scanner) = SecretScanner::new(&watched) {
         install(Redactor::new(scanner, Some(Detector::new(Vec::new()))));
     }
     short.iter().map(|s| s.name().to_owned()).collect()
+}
+
+/// The secrets [`install_secrets`] installed, so [`add_secrets`] can add to them.
+fn installed() -> &'static std::sync::Mutex<Vec<Secret>> {
+    static INSTALLED: OnceLock<std::sync::Mutex<Vec<Secret>>> = OnceLock::new();
+    INSTALLED.get_or_init(|| std::sync::Mutex::new(Vec::new()))
+}
+
+/// Adds `secrets` to those [`install_secrets`] installed (an export's credentials to the
+/// proxy's or the demo's own secrets).
+pub(crate) fn add_secrets(secrets: &[Secret]) {
+    let mut all = match installed().lock() {
+        Ok(installed) => installed.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    all.extend_from_slice(secrets);
+    install_secrets(&all);
 }
 
 /// Before the command line is understood (clap refusing it), the gate learns what secrets it

@@ -661,6 +661,7 @@ async fn reopen(log: &Log) {
 }
 
 async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -> u8 {
+    let stopping = std::time::Instant::now();
     errln!(
         "agentlog proxy: {signal} received; no new connections, waiting up to {} for {} in flight",
         humantime::format_duration(grace),
@@ -686,9 +687,11 @@ async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -
         return fail(e);
     }
     if let Some(live) = &log.export {
-        // Everything is in the log now; what is queued goes out within the grace period.
+        // Everything is in the log now; what is queued goes out within what is left of the
+        // grace period (one grace period in all, exchanges and export together).
         let live = live.clone();
-        let _ = tokio::task::spawn_blocking(move || live.finish("agentlog proxy", grace)).await;
+        let left = grace.saturating_sub(stopping.elapsed());
+        let _ = tokio::task::spawn_blocking(move || live.finish("agentlog proxy", left)).await;
     }
     match (&log.path, failures) {
         (Some(path), 0) => errln!(

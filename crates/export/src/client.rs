@@ -119,10 +119,7 @@ impl Client {
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| p.rejected_log_records),
-            Protocol::Json => serde_json::from_slice::<ExportLogsServiceResponse>(&answer)
-                .ok()
-                .and_then(|r| r.partial_success)
-                .map(|p| p.rejected_log_records),
+            Protocol::Json => json_rejected(&answer, "rejectedLogRecords"),
         };
         Ok(Accepted {
             rejected: rejected.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
@@ -141,10 +138,7 @@ impl Client {
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| p.rejected_spans),
-            Protocol::Json => serde_json::from_slice::<ExportTraceServiceResponse>(&answer)
-                .ok()
-                .and_then(|r| r.partial_success)
-                .map(|p| p.rejected_spans),
+            Protocol::Json => json_rejected(&answer, "rejectedSpans"),
         };
         Ok(Accepted {
             rejected: rejected.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
@@ -182,11 +176,7 @@ impl Client {
             }
             let failure = match request.send().await {
                 Ok(response) if response.status().is_success() => {
-                    return Ok(response
-                        .bytes()
-                        .await
-                        .map(|b| b.to_vec())
-                        .unwrap_or_default());
+                    return Ok(answer_of(response).await);
                 }
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -213,6 +203,35 @@ impl Client {
             tokio::time::sleep(wait).await;
             backoff = backoff.saturating_mul(2).min(self.retry.max_backoff);
         }
+    }
+}
+
+/// The most of an answer's body that is read: a partial-success message is small, and a
+/// collector that answers with an endless body must not fill the memory of the proxy behind
+/// the export.
+const MAX_ANSWER: usize = 64 << 10;
+
+/// The first [`MAX_ANSWER`] bytes of an answer's body (the rest is not read).
+async fn answer_of(mut response: reqwest::Response) -> Vec<u8> {
+    let mut answer = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ANSWER.saturating_sub(answer.len());
+        answer.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+        if answer.len() >= MAX_ANSWER {
+            break;
+        }
+    }
+    answer
+}
+
+/// `partialSuccess.<field>` of an OTLP/JSON answer, written as a number or, as the JSON
+/// mapping writes 64-bit integers, a string.
+fn json_rejected(answer: &[u8], field: &str) -> Option<i64> {
+    let value: serde_json::Value = serde_json::from_slice(answer).ok()?;
+    match value.get("partialSuccess")?.get(field)? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
     }
 }
 

@@ -13,7 +13,7 @@
 //! - [`LiveExport::finish`] flushes what is queued within a grace period and says what was
 //!   delivered, dropped and not delivered.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,6 +49,9 @@ pub struct LiveSummary {
 /// A background exporter fed events.
 pub struct LiveExport {
     queue: Mutex<Option<SyncSender<Vec<u8>>>>,
+    /// Bytes of the events in the queue: an agent that makes huge events must not fill the
+    /// proxy's memory before the count limit is reached.
+    queued_bytes: Arc<AtomicUsize>,
     dropped: AtomicU64,
     worker: Mutex<Option<std::thread::JoinHandle<LiveSummary>>>,
     done: Arc<(Mutex<bool>, std::sync::Condvar)>,
@@ -65,6 +68,8 @@ impl std::fmt::Debug for LiveExport {
 impl LiveExport {
     /// Events the queue holds before the export drops them.
     pub const CAPACITY: usize = 8192;
+    /// Bytes the queue holds before the export drops events.
+    pub const CAPACITY_BYTES: usize = 32 << 20;
 
     /// Starts the exporter thread.
     pub fn start(
@@ -75,10 +80,12 @@ impl LiveExport {
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(Self::CAPACITY);
         let done = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
         let signal = done.clone();
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let taken = queued_bytes.clone();
         let worker = std::thread::Builder::new()
             .name("agentlog-export".into())
             .spawn(move || {
-                let summary = run_worker(&rx, client, mapper, &resource);
+                let summary = run_worker(&rx, &taken, client, mapper, &resource);
                 let (lock, cvar) = &*signal;
                 if let Ok(mut finished) = lock.lock() {
                     *finished = true;
@@ -88,6 +95,7 @@ impl LiveExport {
             })?;
         Ok(Arc::new(LiveExport {
             queue: Mutex::new(Some(tx)),
+            queued_bytes,
             dropped: AtomicU64::new(0),
             worker: Mutex::new(Some(worker)),
             done,
@@ -97,10 +105,16 @@ impl LiveExport {
     /// Queues one event line; drops it (counted, warned about) when the queue is full or the
     /// export finished.
     pub fn offer(&self, line: Vec<u8>) {
+        let size = line.len();
+        let room =
+            self.queued_bytes.fetch_add(size, Ordering::AcqRel) + size <= Self::CAPACITY_BYTES;
         let sent = match self.queue.lock() {
-            Ok(queue) => queue.as_ref().map(|tx| tx.try_send(line)),
-            Err(_) => None,
+            Ok(queue) if room => queue.as_ref().map(|tx| tx.try_send(line)),
+            _ => Some(Err(TrySendError::Full(Vec::new()))),
         };
+        if !matches!(sent, Some(Ok(()))) {
+            self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+        }
         if let Some(Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_))) = sent {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped == 1 || dropped.is_multiple_of(1000) {
@@ -164,6 +178,7 @@ impl LiveExport {
 /// The exporter's loop: gather, send when full or after [`LINGER`], flush at the end.
 fn run_worker(
     rx: &mpsc::Receiver<Vec<u8>>,
+    queued_bytes: &AtomicUsize,
     client: Client,
     mut mapper: Mapper,
     resource: &[KeyValue],
@@ -183,6 +198,7 @@ fn run_worker(
         let wait = first_at.map_or(LINGER, |t| LINGER.saturating_sub(t.elapsed()));
         match rx.recv_timeout(wait) {
             Ok(bytes) => {
+                queued_bytes.fetch_sub(bytes.len(), Ordering::AcqRel);
                 line += 1;
                 let text = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
                 let source = Source {
@@ -275,6 +291,34 @@ mod tests {
             r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"key_injection","summary":"s{n}","data":{{"secret_name":"K","host":"h","action":"injected"}}}}"#
         )
         .into_bytes()
+    }
+
+    #[test]
+    fn huge_events_are_dropped_before_they_fill_the_memory() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let endpoint =
+            Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf).unwrap();
+        let client = Client::new(endpoint, Retry::default()).unwrap();
+        let export = LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap();
+        // Events of 1 MiB, far fewer than the count limit: the byte limit stops them once
+        // the exporter is busy sending (to nobody) the first full batch.
+        let summary = "s".repeat(1 << 20);
+        let huge = String::from_utf8(line(0))
+            .unwrap()
+            .replace("\"s0\"", &format!("\"{summary}\""));
+        for _ in 0..100 {
+            export.offer(huge.clone().into_bytes());
+        }
+        let queued_at_most = (LiveExport::CAPACITY_BYTES >> 20) as u64;
+        assert!(
+            export.dropped() >= 100 - queued_at_most - 8,
+            "{} dropped",
+            export.dropped()
+        );
+        let _ = export.finish(Duration::ZERO);
     }
 
     #[test]
