@@ -155,6 +155,23 @@ impl Drop for Collector {
     }
 }
 
+/// Reads one HTTP/1.1 request (head and `content-length` body) from `stream`.
+fn read_request(stream: &TcpStream) {
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; length];
+    let _ = std::io::Read::read_exact(&mut reader, &mut body);
+}
+
 fn agentlog() -> Command {
     Command::new(env!("CARGO_BIN_EXE_agentlog"))
 }
@@ -333,19 +350,7 @@ fn a_collector_answering_an_endless_body_does_not_hold_the_export() {
         for stream in collector.incoming().flatten() {
             std::thread::spawn(move || {
                 let mut stream = stream;
-                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0u8; length];
-                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                read_request(&stream);
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 100000000000\r\n\r\n";
                 if stream.write_all(head.as_bytes()).is_err() {
                     return;
@@ -576,19 +581,7 @@ fn a_redirect_is_not_followed_and_credentials_are_never_printed() {
     std::thread::spawn(move || {
         for stream in collector.incoming().flatten() {
             let mut stream = stream;
-            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0u8; length];
-            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            read_request(&stream);
             let answer = format!(
                 "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             );

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use agentlog_export::follow::Follower;
 use agentlog_export::{Client, Endpoint, Mapper, Protocol, Retry, Summary};
-use agentlog_validate::secrets::{Secret, SecretValue};
 
 use super::secret_args::SecretArgs;
-use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, output};
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, otlp_live, output};
 
 /// Send event logs and tool-call ledgers to an OpenTelemetry collector (OTLP over HTTP).
 ///
@@ -81,7 +80,9 @@ pub(super) fn run(args: Args) -> u8 {
         Err(e) => return fail(e),
     };
     // Header values and URL credentials: the gate withholds them like supplied secrets.
-    options.secrets.extend(header_secrets(&endpoint));
+    options
+        .secrets
+        .extend(otlp_live::credential_secrets(&endpoint));
     let redactor = match options.redactor() {
         Ok(redactor) => redactor,
         Err(e) => return fail(e),
@@ -117,24 +118,6 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(summary) => report(&summary, &client),
         Err(e) => fail(e),
     }
-}
-
-/// Header values, and the user information and query values of the URLs, as secrets of the
-/// gate (those long enough to be watched for).
-fn header_secrets(endpoint: &Endpoint) -> Vec<Secret> {
-    endpoint
-        .credentials()
-        .into_iter()
-        .filter(|value| value.len() >= agentlog_core::secrets::MIN_SECRET_LEN)
-        .enumerate()
-        .map(|(i, value)| {
-            Secret::new(
-                format!("OTLP credential #{}", i + 1),
-                SecretValue::new(value),
-                vec![],
-            )
-        })
-        .collect()
 }
 
 /// Prints the summary on stderr and returns the exit code.

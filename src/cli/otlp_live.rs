@@ -31,7 +31,21 @@ pub(super) fn start(url: &str) -> Result<Live, String> {
     let client = Client::new(endpoint_for_client, retry).map_err(|e| e.to_string())?;
     // The gate knows the command's own secrets; the export's credentials join them, for the
     // records as for everything printed.
-    let credentials: Vec<Secret> = endpoint
+    let credentials = credential_secrets(&endpoint);
+    if !credentials.is_empty() {
+        output::add_secrets(&credentials);
+    }
+    let redactor = output::gate().redactor().clone();
+    let resource = agentlog_export::resource(&env, &redactor);
+    let export = LiveExport::start(client, Mapper::new(redactor), resource)
+        .map_err(|e| format!("start the OTLP export: {e}"))?;
+    Ok(Live { export, shown })
+}
+
+/// Header values, and the user information and query values of the URLs, as secrets (those
+/// long enough to be watched for): nothing the command prints or exports may show them.
+pub(super) fn credential_secrets(endpoint: &Endpoint) -> Vec<Secret> {
+    endpoint
         .credentials()
         .into_iter()
         .filter(|value| value.len() >= agentlog_core::secrets::MIN_SECRET_LEN)
@@ -43,15 +57,7 @@ pub(super) fn start(url: &str) -> Result<Live, String> {
                 vec![],
             )
         })
-        .collect();
-    if !credentials.is_empty() {
-        output::add_secrets(&credentials);
-    }
-    let redactor = output::gate().redactor().clone();
-    let resource = agentlog_export::resource(&env, &redactor);
-    let export = LiveExport::start(client, Mapper::new(redactor), resource)
-        .map_err(|e| format!("start the OTLP export: {e}"))?;
-    Ok(Live { export, shown })
+        .collect()
 }
 
 impl Live {

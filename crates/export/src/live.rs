@@ -293,16 +293,21 @@ mod tests {
         .into_bytes()
     }
 
-    #[test]
-    fn huge_events_are_dropped_before_they_fill_the_memory() {
+    /// An export to a port nothing listens on: every send fails after its tries.
+    fn export_to_nobody(retry: Retry) -> Arc<LiveExport> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap();
         let endpoint =
             Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf).unwrap();
-        let client = Client::new(endpoint, Retry::default()).unwrap();
-        let export = LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap();
+        let client = Client::new(endpoint, retry).unwrap();
+        LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn huge_events_are_dropped_before_they_fill_the_memory() {
+        let export = export_to_nobody(Retry::default());
         // Events of 1 MiB, far fewer than the count limit: the byte limit stops them once
         // the exporter is busy sending (to nobody) the first full batch.
         let summary = "s".repeat(1 << 20);
@@ -325,18 +330,10 @@ mod tests {
     fn a_collector_that_does_not_answer_never_blocks_the_writer_and_drops_are_counted() {
         // Nothing listens on this port: every send fails after its tries and backoffs, so the
         // queue fills and the rest must be dropped, never waited for.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let endpoint =
-            Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf).unwrap();
-        let retry = Retry {
+        let export = export_to_nobody(Retry {
             attempts: 3,
             ..Retry::default()
-        };
-        let client = Client::new(endpoint, retry).unwrap();
-        let export = LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap();
+        });
         let offered = LiveExport::CAPACITY * 3;
         let (done_tx, done_rx) = mpsc::channel();
         let writer = export.clone();
