@@ -112,18 +112,16 @@ impl Client {
         &self,
         request: &ExportLogsServiceRequest,
     ) -> Result<Accepted, SendError> {
-        let body = self.encode(request)?;
-        let answer = self.post("logs", &self.endpoint.logs, body).await?;
-        let rejected = match self.endpoint.protocol {
-            Protocol::Protobuf => ExportLogsServiceResponse::decode(answer.as_slice())
+        let answer = self
+            .post("logs", &self.endpoint.logs, self.encode(request)?)
+            .await?;
+        let protobuf = |a: &[u8]| {
+            ExportLogsServiceResponse::decode(a)
                 .ok()
                 .and_then(|r| r.partial_success)
-                .map(|p| p.rejected_log_records),
-            Protocol::Json => json_rejected(&answer, "rejectedLogRecords"),
+                .map(|p| p.rejected_log_records)
         };
-        Ok(Accepted {
-            rejected: rejected.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
-        })
+        Ok(self.accepted(&answer, protobuf, "rejectedLogRecords"))
     }
 
     /// Sends spans.
@@ -131,18 +129,33 @@ impl Client {
         &self,
         request: &ExportTraceServiceRequest,
     ) -> Result<Accepted, SendError> {
-        let body = self.encode(request)?;
-        let answer = self.post("traces", &self.endpoint.traces, body).await?;
-        let rejected = match self.endpoint.protocol {
-            Protocol::Protobuf => ExportTraceServiceResponse::decode(answer.as_slice())
+        let answer = self
+            .post("traces", &self.endpoint.traces, self.encode(request)?)
+            .await?;
+        let protobuf = |a: &[u8]| {
+            ExportTraceServiceResponse::decode(a)
                 .ok()
                 .and_then(|r| r.partial_success)
-                .map(|p| p.rejected_spans),
-            Protocol::Json => json_rejected(&answer, "rejectedSpans"),
+                .map(|p| p.rejected_spans)
         };
-        Ok(Accepted {
+        Ok(self.accepted(&answer, protobuf, "rejectedSpans"))
+    }
+
+    /// What a collector's answer says it rejected: `protobuf` reads a protobuf answer,
+    /// `json_field` names the count in an OTLP/JSON one.
+    fn accepted(
+        &self,
+        answer: &[u8],
+        protobuf: impl Fn(&[u8]) -> Option<i64>,
+        json_field: &str,
+    ) -> Accepted {
+        let rejected = match self.endpoint.protocol {
+            Protocol::Protobuf => protobuf(answer),
+            Protocol::Json => json_rejected(answer, json_field),
+        };
+        Accepted {
             rejected: rejected.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
-        })
+        }
     }
 
     fn encode<M: Message + serde::Serialize>(&self, message: &M) -> Result<Vec<u8>, SendError> {

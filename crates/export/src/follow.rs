@@ -229,25 +229,21 @@ fn read_new(
         file.take(crate::run::MAX_LINE_LEN as u64 * 4)
             .read_to_end(&mut bytes)?;
     }
-    let complete = match memchr_last_newline(&bytes) {
+    let complete = match bytes.iter().rposition(|b| *b == b'\n') {
         Some(end) => end + 1,
         None => return Ok(from),
     };
     let mut mark = from;
-    for line in bytes
-        .get(..complete)
-        .unwrap_or_default()
-        .split_inclusive(|b| *b == b'\n')
-    {
+    // Every line here ends in a newline: the one line splitter, each line's place after it.
+    for line in agentlog_validate::lines::split(bytes.get(..complete).unwrap_or_default()) {
         mark.line += 1;
-        let text = line.strip_suffix(b"\n").unwrap_or(line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let text = line.strip_suffix(b"\r").unwrap_or(line);
         let source = Source {
             file_name: &name,
             line: mark.line,
             offset: mark.offset,
         };
-        mark.offset += line.len() as u64;
+        mark.offset += line.len() as u64 + 1;
         if let Ok(mapped) = mapper.map_line(text, source) {
             batch.push(mapped.log, mapped.span, &label, mark.line);
         }
@@ -257,8 +253,4 @@ fn read_new(
         mark.offset = mark.offset.max(1);
     }
     Ok(mark)
-}
-
-fn memchr_last_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().rposition(|b| *b == b'\n')
 }

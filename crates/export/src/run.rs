@@ -12,8 +12,8 @@ use crate::batch::{Batch, deliver};
 use crate::client::Client;
 use crate::map::{Mapper, Skip, Source};
 
-/// Lines longer than this are skipped (the validator's default limit).
-pub const MAX_LINE_LEN: usize = 16 << 20;
+/// Lines longer than this are skipped: the validator's default limit.
+pub const MAX_LINE_LEN: usize = agentlog_validate::DEFAULT_MAX_LINE_LEN;
 
 /// What one input gave.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::{Map, Value};
 
 use super::attrs::{flatten, kv, kv_int, kv_str, of_json, string};
-use super::{SpanParts, rfc3339_nanos, severity};
+use super::{SpanParts, rfc3339_nanos, severity, text};
 use crate::ids;
 use crate::semconv::*;
 use agentlog_validate::secrets::redact::WITHHELD;
@@ -41,10 +41,6 @@ impl RequestModels {
     fn take(&mut self, exchange: &str) -> Option<String> {
         self.models.remove(exchange)
     }
-}
-
-fn text<'a>(object: &'a Map<String, Value>, key: &str) -> &'a str {
-    object.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// The event's exchange id; empty when it has none, or when it was withheld (withheld ids

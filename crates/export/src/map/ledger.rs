@@ -6,13 +6,9 @@ use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::{Map, Value};
 
 use super::attrs::{flatten, kv, kv_str, of_json, string};
-use super::{SpanParts, rfc3339_nanos, severity};
+use super::{SpanParts, rfc3339_nanos, severity, text};
 use crate::ids;
 use crate::semconv::*;
-
-fn text<'a>(object: &'a Map<String, Value>, key: &str) -> &'a str {
-    object.get(key).and_then(Value::as_str).unwrap_or_default()
-}
 
 /// Nanoseconds of the record's `ts`: Unix seconds in the ledger, RFC 3339 in the public
 /// implementation's risk events; 0 when neither.

@@ -14,7 +14,7 @@ mod attrs;
 mod event;
 mod ledger;
 
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
+use agentlog_validate::secrets::redact::Redactor;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
@@ -143,41 +143,13 @@ impl Mapper {
 
     /// Whether `text` carries a secret (the redactor's decision, remembered for short texts).
     fn leaks(&mut self, text: &str) -> bool {
-        if text.len() > REMEMBERED_LEN {
-            return self.redactor.leaks(text);
-        }
-        if let Some(decision) = self.decided.get(text) {
-            return *decision;
-        }
-        let decision = self.redactor.leaks(text);
-        if self.decided.len() >= REMEMBERED {
-            self.decided.clear();
-        }
-        self.decided.insert(text.to_owned(), decision);
-        decision
+        remembered(&mut self.decided, &self.redactor, text)
     }
 
-    /// [`Redactor::redact_json`], with the decisions on short strings remembered; an object
-    /// with a key that carries a secret is left to the redactor whole.
+    /// [`Redactor::redact_json`], with the decisions on short strings remembered.
     fn redact(&mut self, value: &mut Value) -> usize {
-        match value {
-            Value::String(s) if self.leaks(s) => {
-                WITHHELD.clone_into(s);
-                1
-            }
-            Value::Number(n) if self.redactor.leaks_number(n) => {
-                *value = Value::String(WITHHELD.to_owned());
-                1
-            }
-            Value::Array(items) => items.iter_mut().map(|v| self.redact(v)).sum(),
-            Value::Object(map) => {
-                if map.keys().any(|k| self.leaks(k)) {
-                    return self.redactor.redact_json(value);
-                }
-                map.values_mut().map(|v| self.redact(v)).sum()
-            }
-            _ => 0,
-        }
+        let (decided, redactor) = (&mut self.decided, &self.redactor);
+        redactor.redact_json_with(value, &mut |text| remembered(decided, redactor, text))
     }
 
     /// The record and span as they will be sent, or, when a text the mapping composed still
@@ -271,6 +243,31 @@ impl SpanParts {
             ..Span::default()
         }
     }
+}
+
+/// `redactor`'s decision on `text`, remembered in `decided` when the text is short.
+fn remembered(
+    decided: &mut hashbrown::HashMap<String, bool>,
+    redactor: &Redactor,
+    text: &str,
+) -> bool {
+    if text.len() > REMEMBERED_LEN {
+        return redactor.leaks(text);
+    }
+    if let Some(decision) = decided.get(text) {
+        return *decision;
+    }
+    let decision = redactor.leaks(text);
+    if decided.len() >= REMEMBERED {
+        decided.clear();
+    }
+    decided.insert(text.to_owned(), decision);
+    decision
+}
+
+/// The string `object[key]`; empty when absent or not a string.
+pub(crate) fn text<'a>(object: &'a serde_json::Map<String, Value>, key: &str) -> &'a str {
+    object.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// Nanoseconds since the Unix epoch of an RFC 3339 time; 0 (unknown, in OTLP) when it does

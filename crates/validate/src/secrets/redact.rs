@@ -264,8 +264,19 @@ impl Redactor {
     /// suffix, so no entry is lost). Returns how many were withheld. The document stays
     /// well-formed JSON whatever it held.
     pub fn redact_json(&self, value: &mut Value) -> usize {
+        self.redact_json_with(value, &mut |text| self.leaks(text))
+    }
+
+    /// [`Redactor::redact_json`] with the decision on each string and key taken from
+    /// `leaks`, for a caller that remembers its decisions on texts that repeat (numbers are
+    /// judged here, as there).
+    pub fn redact_json_with(
+        &self,
+        value: &mut Value,
+        leaks: &mut dyn FnMut(&str) -> bool,
+    ) -> usize {
         match value {
-            Value::String(s) if self.leaks(s) => {
+            Value::String(s) if leaks(s) => {
                 WITHHELD.clone_into(s);
                 1
             }
@@ -273,13 +284,16 @@ impl Redactor {
                 *value = Value::String(WITHHELD.to_owned());
                 1
             }
-            Value::Array(items) => items.iter_mut().map(|v| self.redact_json(v)).sum(),
+            Value::Array(items) => items
+                .iter_mut()
+                .map(|v| self.redact_json_with(v, leaks))
+                .sum(),
             Value::Object(map) => {
                 let mut withheld = 0;
-                if map.keys().any(|k| self.leaks(k)) {
+                if map.keys().any(|k| leaks(k)) {
                     let entries = std::mem::take(map);
                     for (key, item) in entries {
-                        let key = if self.leaks(&key) {
+                        let key = if leaks(&key) {
                             withheld += 1;
                             unused_key(map, WITHHELD)
                         } else {
@@ -288,7 +302,11 @@ impl Redactor {
                         map.insert(key, item);
                     }
                 }
-                withheld + map.values_mut().map(|v| self.redact_json(v)).sum::<usize>()
+                withheld
+                    + map
+                        .values_mut()
+                        .map(|v| self.redact_json_with(v, leaks))
+                        .sum::<usize>()
             }
             _ => 0,
         }
