@@ -96,25 +96,19 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(client) => client,
         Err(e) => return fail(e),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(format_args!("start the runtime: {e}")),
-    };
     let resource = agentlog_export::resource(&env, &redactor);
     let mut mapper = Mapper::new(redactor);
     if args.follow {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => return fail(format_args!("start the runtime: {e}")),
+        };
         return runtime.block_on(follow(&args, &mut mapper, &client, &resource));
     }
-    let summary = runtime.block_on(agentlog_export::export_paths(
-        &args.paths,
-        &mut mapper,
-        &client,
-        &resource,
-    ));
-    match summary {
+    match agentlog_export::export_paths(&args.paths, &mut mapper, &client, &resource) {
         Ok(summary) => report(&summary, &client),
         Err(e) => fail(e),
     }

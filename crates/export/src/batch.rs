@@ -58,6 +58,15 @@ impl Batch {
         self.spans.len()
     }
 
+    /// Where its lines came from: `file:line` or `file:first-last` (empty when empty).
+    pub fn place(&self) -> String {
+        match &self.lines {
+            Some((label, first, last)) if first == last => format!("{label}:{first}"),
+            Some((label, first, last)) => format!("{label}:{first}-{last}"),
+            None => String::new(),
+        }
+    }
+
     /// The batch as one logs request and one traces request (none when it has no span),
     /// under `resource`; the batch is left empty.
     pub fn take(

@@ -75,11 +75,13 @@ pub fn record_trace(uid: &str) -> [u8; 16] {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    let digit = |nibble: u8| char::from_digit(u32::from(nibble), 16).unwrap_or('0');
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(digit(b >> 4));
+        text.push(digit(b & 0x0f));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@
 //! - [`config`]: the endpoint, protocol and headers, from flags or `OTEL_EXPORTER_OTLP_*`.
 //! - [`client`]: one POST per batch and signal, retried on the answers OTLP calls
 //!   retryable, a bounded number of times.
-//! - [`run`]: a whole export of paths, with a summary of what was and was not delivered.
+//! - [`run`]: a whole export of paths, with a summary of what was and was not delivered;
+//!   the batches are sent on a thread of their own while the next is mapped.
 
 pub mod batch;
 pub mod client;
@@ -30,12 +31,13 @@ pub mod live;
 pub mod map;
 pub mod run;
 pub mod semconv;
+mod ship;
 
 pub use client::{Client, Retry, SendError};
 pub use config::{ConfigError, Endpoint, Protocol};
 pub use live::{ExportingSink, LiveExport, LiveSummary};
 pub use map::{Mapped, Mapper, Skip, Source};
-pub use run::{FileSummary, Summary, export_paths};
+pub use run::{ExportError, FileSummary, Summary, export_paths};
 
 use agentlog_validate::secrets::redact::Redactor;
 /// An OTLP attribute (the resource is a list of them).

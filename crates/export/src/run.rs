@@ -8,9 +8,10 @@ use agentlog_validate::lines::{LineReader, Piece, split};
 use agentlog_validate::walk::{self, Input};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
-use crate::batch::{Batch, deliver};
+use crate::batch::Batch;
 use crate::client::Client;
 use crate::map::{Mapper, Skip, Source};
+use crate::ship::Shipper;
 
 /// Lines longer than this are skipped: the validator's default limit.
 pub const MAX_LINE_LEN: usize = agentlog_validate::DEFAULT_MAX_LINE_LEN;
@@ -60,45 +61,66 @@ impl Summary {
     }
 }
 
-/// Exports every log `paths` lead to (files, directories of `*.jsonl[.gz]`, `-`, `.gz`).
-/// Errors only for paths that do not exist; everything else is in the summary.
-pub async fn export_paths(
+/// Exports every log `paths` lead to (files, directories of `*.jsonl[.gz]`, `-`, `.gz`):
+/// this thread reads and maps while a thread of its own sends the batches. Errors only for
+/// paths that do not exist, or when that thread cannot start; everything else is in the
+/// summary.
+pub fn export_paths(
     paths: &[PathBuf],
     mapper: &mut Mapper,
     client: &Client,
     resource: &[KeyValue],
-) -> Result<Summary, walk::WalkError> {
+) -> Result<Summary, ExportError> {
     let inputs = walk::expand(paths)?;
     let mut run = Run {
         summary: Summary::default(),
         batch: Batch::default(),
-        client,
-        resource,
+        shipper: Shipper::start(client.clone(), resource.to_vec()).map_err(ExportError::Thread)?,
     };
     for input in inputs {
         match input {
-            Input::Stdin => run.file("-", Ok(Box::new(std::io::stdin())), mapper).await,
+            Input::Stdin => run.file("-", Ok(Box::new(std::io::stdin())), mapper),
             Input::File(path) => {
                 let reader = std::fs::File::open(&path)
                     .and_then(|file| agentlog_validate::input_reader(&path, file));
-                run.file(&walk::label(&path), reader, mapper).await;
+                run.file(&walk::label(&path), reader, mapper);
             }
             Input::EmptyDir(_) | Input::Skipped { .. } => {}
         }
     }
-    run.flush().await;
-    Ok(run.summary)
+    let Run {
+        mut summary,
+        mut batch,
+        mut shipper,
+    } = run;
+    shipper.ship(&mut batch);
+    let shipped = shipper.finish();
+    summary.delivered_records = shipped.records;
+    summary.delivered_spans = shipped.spans;
+    summary.rejected = shipped.rejected;
+    summary.failures = shipped.failures;
+    Ok(summary)
 }
 
-struct Run<'a> {
+/// Why an export could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A path does not exist or cannot be listed.
+    #[error(transparent)]
+    Walk(#[from] walk::WalkError),
+    /// The sending thread could not start.
+    #[error("start the export's sending thread: {0}")]
+    Thread(std::io::Error),
+}
+
+struct Run {
     summary: Summary,
     batch: Batch,
-    client: &'a Client,
-    resource: &'a [KeyValue],
+    shipper: Shipper,
 }
 
-impl Run<'_> {
-    async fn file(
+impl Run {
+    fn file(
         &mut self,
         label: &str,
         reader: std::io::Result<Box<dyn Read + Send + '_>>,
@@ -132,7 +154,7 @@ impl Run<'_> {
                             offset,
                         };
                         offset += line.len() as u64 + 1;
-                        self.line(line, source, label, mapper, &mut file).await;
+                        self.line(line, source, label, mapper, &mut file);
                     }
                 }
                 Piece::TooLong => {
@@ -145,7 +167,7 @@ impl Run<'_> {
         self.summary.files.push(file);
     }
 
-    async fn line(
+    fn line(
         &mut self,
         line: &[u8],
         source: Source<'_>,
@@ -161,33 +183,12 @@ impl Run<'_> {
                 self.summary.withheld += u64::from(mapped.withheld);
                 self.batch.push(mapped.log, mapped.span, label, source.line);
                 if self.batch.is_full() {
-                    self.flush().await;
+                    self.shipper.ship(&mut self.batch);
                 }
             }
             Err(Skip::Blank) => skip(file, "blank"),
             Err(Skip::NotJson) => skip(file, "not_json"),
             Err(Skip::Unrecognised) => skip(file, "unrecognised"),
-        }
-    }
-
-    /// Sends the batch (logs, then spans); a failure is recorded with the batch's lines.
-    async fn flush(&mut self) {
-        if self.batch.is_empty() {
-            return;
-        }
-        let where_ = match &self.batch.lines {
-            Some((label, first, last)) if first == last => format!("{label}:{first}"),
-            Some((label, first, last)) => format!("{label}:{first}-{last}"),
-            None => String::new(),
-        };
-        let delivery = deliver(self.client, &mut self.batch, self.resource).await;
-        self.summary.delivered_records += delivery.records;
-        self.summary.delivered_spans += delivery.spans;
-        self.summary.rejected += delivery.rejected;
-        for (what, count, error) in delivery.failures {
-            self.summary
-                .failures
-                .push(format!("{count} {what} of {where_} not delivered: {error}"));
         }
     }
 }

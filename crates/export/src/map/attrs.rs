@@ -64,7 +64,14 @@ pub(crate) fn flatten(
 ) {
     for (key, value) in object {
         if let Some(value) = of_json(value) {
-            out.push(kv(&format!("{prefix}{key}"), value));
+            let mut name = String::with_capacity(prefix.len() + key.len());
+            name.push_str(prefix);
+            name.push_str(key);
+            out.push(KeyValue {
+                key: name,
+                value: Some(value),
+                ..KeyValue::default()
+            });
         }
     }
 }

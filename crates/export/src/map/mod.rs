@@ -75,13 +75,13 @@ pub struct Mapper {
     request_models: event::RequestModels,
     /// The redactor's decision on short strings already judged: hosts, models, names and
     /// methods repeat on every line, and judging a text is the costliest step.
-    decided: hashbrown::HashMap<String, bool>,
+    decided: Decisions,
 }
 
 /// Strings up to this long have their decision remembered.
 const REMEMBERED_LEN: usize = 256;
-/// Decisions remembered at most (then forgotten all at once).
-const REMEMBERED: usize = 65_536;
+/// Decisions remembered per generation.
+const REMEMBERED: usize = 32_768;
 
 impl Mapper {
     /// A mapper that withholds what `redactor` says carries a secret.
@@ -89,7 +89,7 @@ impl Mapper {
         Mapper {
             redactor,
             request_models: event::RequestModels::default(),
-            decided: hashbrown::HashMap::new(),
+            decided: Decisions::default(),
         }
     }
 
@@ -245,23 +245,45 @@ impl SpanParts {
     }
 }
 
+/// The redactor's decisions on short texts, in two generations: when the newer is full it
+/// becomes the older one, and a text found only in the older is carried over. Texts that
+/// repeat (hosts, models, methods, common numbers) stay; one-off texts (times, ids) pass
+/// through without evicting them.
+#[derive(Default)]
+struct Decisions {
+    newer: hashbrown::HashMap<String, bool>,
+    older: hashbrown::HashMap<String, bool>,
+}
+
+impl Decisions {
+    fn get(&mut self, text: &str) -> Option<bool> {
+        if let Some(&decision) = self.newer.get(text) {
+            return Some(decision);
+        }
+        let decision = self.older.remove(text)?;
+        self.insert(text, decision);
+        Some(decision)
+    }
+
+    fn insert(&mut self, text: &str, decision: bool) {
+        if self.newer.len() >= REMEMBERED {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(text.to_owned(), decision);
+    }
+}
+
 /// `redactor`'s decision on `text`, remembered in `decided` when the text is short.
-fn remembered(
-    decided: &mut hashbrown::HashMap<String, bool>,
-    redactor: &Redactor,
-    text: &str,
-) -> bool {
+fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool {
     if text.len() > REMEMBERED_LEN {
         return redactor.leaks(text);
     }
     if let Some(decision) = decided.get(text) {
-        return *decision;
+        return decision;
     }
-    let decision = redactor.leaks(text);
-    if decided.len() >= REMEMBERED {
-        decided.clear();
-    }
-    decided.insert(text.to_owned(), decision);
+    // Past the redactor's own memory: this one is the mapper's alone, without a lock.
+    let decision = redactor.leaks_bytes(text.as_bytes());
+    decided.insert(text, decision);
     decision
 }
 

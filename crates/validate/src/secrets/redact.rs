@@ -39,6 +39,11 @@ pub struct Redactor {
     /// Decisions on short texts already judged: a report repeats the same messages, keys
     /// and pointers thousands of times, and each judgement decodes and scans.
     memo: Arc<Mutex<HashMap<Box<[u8]>, bool>>>,
+    /// No text shorter than this carries a secret: the shortest fixed form of a supplied
+    /// secret, or of a match of the detector. Every view judged (decoded, unescaped, as
+    /// displayed, reversed) is no longer than its text, so shorter texts (most numbers,
+    /// methods, short names) are cleared without a search.
+    shortest: usize,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -59,11 +64,20 @@ impl Redactor {
     /// A redactor for the secrets of `scanner` and, when given, the formats of `detector`.
     pub fn new(scanner: SecretScanner, detector: Option<Detector>) -> Self {
         let shown = detector.clone().map(Detector::anywhere);
+        let shortest = scanner
+            .shortest_form()
+            .unwrap_or(usize::MAX)
+            .min(if detector.is_some() {
+                super::detect::SHORTEST_MATCH
+            } else {
+                usize::MAX
+            });
         Redactor {
             scanner,
             detector,
             shown,
             memo: Arc::default(),
+            shortest,
         }
     }
 
@@ -74,6 +88,7 @@ impl Redactor {
             detector: None,
             shown: None,
             memo: Arc::default(),
+            shortest: usize::MAX,
         }
     }
 
@@ -188,6 +203,14 @@ impl Redactor {
     /// value split by backspaces, a carriage return, colour codes, zero-width characters or
     /// a right-to-left override is a value to whoever reads it.
     pub fn leaks_bytes(&self, text: &[u8]) -> bool {
+        if text.len() < self.shortest {
+            return false;
+        }
+        self.leaks_judged(text)
+    }
+
+    /// [`leaks_bytes`](Self::leaks_bytes) without the length test: every view searched.
+    fn leaks_judged(&self, text: &[u8]) -> bool {
         let Ok(text) = std::str::from_utf8(text) else {
             return self.leaks_as_written(text);
         };
@@ -254,9 +277,7 @@ impl Redactor {
     /// than a float keeps) carries a secret: as written, and in exponent form also as the
     /// digits it stands for (`9.876543210987654e16` reads as `98765432109876540`).
     pub fn leaks_written_number(&self, text: &str) -> bool {
-        self.leaks(text)
-            || expanded(text).is_some_and(|digits| self.leaks(&digits))
-            || positional(text).is_some_and(|decimal| self.leaks(&decimal))
+        written_number_leaks(text, &mut |form| self.leaks(form))
     }
 
     /// Withholds, in place, every string, number and object key of `value` that carries a
@@ -267,9 +288,9 @@ impl Redactor {
         self.redact_json_with(value, &mut |text| self.leaks(text))
     }
 
-    /// [`Redactor::redact_json`] with the decision on each string and key taken from
-    /// `leaks`, for a caller that remembers its decisions on texts that repeat (numbers are
-    /// judged here, as there).
+    /// [`Redactor::redact_json`] with the decision on each text taken from `leaks`, for a
+    /// caller that remembers its decisions on texts that repeat: each string and key, and
+    /// each form of each number ([`leaks_number`](Self::leaks_number)'s).
     pub fn redact_json_with(
         &self,
         value: &mut Value,
@@ -280,7 +301,7 @@ impl Redactor {
                 WITHHELD.clone_into(s);
                 1
             }
-            Value::Number(n) if self.leaks_number(n) => {
+            Value::Number(n) if written_number_leaks(&n.to_string(), leaks) => {
                 *value = Value::String(WITHHELD.to_owned());
                 1
             }
@@ -385,6 +406,16 @@ fn invisible(c: char) -> bool {
     crate::gate::invisible(c)
 }
 
+/// Whether `text` has a control, bidirectional or invisible character: one a terminal or a
+/// viewer does not show as written. Printable ASCII (most of every log) has none, and is
+/// told by a byte test rather than a lookup per character.
+fn has_hidden_chars(text: &str) -> bool {
+    !text.bytes().all(|b| (0x20..0x7F).contains(&b))
+        && text
+            .chars()
+            .any(|c| crate::gate::unsafe_char(c) || invisible(c))
+}
+
 /// `text` as a terminal shows it, when that differs from `text`: escape sequences (CSI and
 /// two-byte) drawn as nothing, a backspace erasing the character before it, a carriage
 /// return going back to the start of the line (what follows overwrites), a run after a
@@ -392,10 +423,7 @@ fn invisible(c: char) -> bool {
 /// bidirectional controls, control and invisible characters dropped. `None` when `text`
 /// has none of them.
 pub fn displayed(text: &str) -> Option<String> {
-    if !text
-        .chars()
-        .any(|c| crate::gate::unsafe_char(c) || invisible(c))
-    {
+    if !has_hidden_chars(text) {
         return None;
     }
     let mut line: Vec<char> = Vec::with_capacity(text.len());
@@ -476,6 +504,7 @@ fn code_unescaped(text: &str) -> Option<String> {
 /// `&#x1b;`, and `\u0001` or `\x01` after any number of backslashes); `None` when it has none.
 fn escaped_controls_dropped(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
+    memchr::memchr3(b'%', b'&', b'\\', bytes)?;
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
     let mut dropped = false;
@@ -624,16 +653,22 @@ const MIN_BASE64_RUN: usize = 24;
 /// the four character offsets) of `text`, decoded.
 fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
     use base64::Engine as _;
-    let lenient = base64::engine::GeneralPurpose::new(
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         base64::engine::GeneralPurposeConfig::new()
             .with_decode_allow_trailing_bits(true)
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
+    // The shortest text that holds a view: a list of MIN_BYTE_LIST one-digit numbers with
+    // one separator each; hex and base64 runs are longer still.
+    if text.len() < MIN_BYTE_LIST * 2 - 1 {
+        return Vec::new();
+    }
     let mut views = Vec::new();
     for run in runs(text, |b| b.is_ascii_hexdigit() || b == b':') {
-        let digits: Vec<u8> = run.iter().copied().filter(|&b| b != b':').collect();
-        if digits.len() >= MIN_HEX_RUN {
+        // Counted before anything is copied: most runs (numbers, words) are short.
+        if run.iter().filter(|&&b| b != b':').count() >= MIN_HEX_RUN {
+            let digits: Vec<u8> = run.iter().copied().filter(|&b| b != b':').collect();
             // Both alignments: a reader drops a stray leading digit as readily as none.
             for offset in 0..2 {
                 let pairs = digits.get(offset..).unwrap_or_default().chunks_exact(2);
@@ -659,12 +694,20 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
             let piece = standard.get(offset..).unwrap_or_default();
             // A last group of 2 or 3 characters holds 1 or 2 bytes; 1 character holds none.
             let whole = piece.len() - usize::from(piece.len() % 4 == 1);
-            if let Ok(bytes) = lenient.decode(piece.get(..whole).unwrap_or_default()) {
+            if let Ok(bytes) = LENIENT.decode(piece.get(..whole).unwrap_or_default()) {
                 views.push(bytes);
             }
         }
     }
     views
+}
+
+/// Whether a number as written carries a secret, `leaks` judging each of its forms: as
+/// written, and in exponent form also as the digits it stands for.
+fn written_number_leaks(text: &str, leaks: &mut dyn FnMut(&str) -> bool) -> bool {
+    leaks(text)
+        || expanded(text).is_some_and(|digits| leaks(&digits))
+        || positional(text).is_some_and(|decimal| leaks(&decimal))
 }
 
 /// The plain digits a number in exponent form stands for, when it is a whole number of at
@@ -713,6 +756,9 @@ fn positional(text: &str) -> Option<String> {
 
 /// Fewest numbers a byte list is decoded from.
 const MIN_BYTE_LIST: usize = 8;
+// `binary_views` skips texts shorter than the shortest list: the runs must be no shorter.
+const _: () =
+    assert!(MIN_HEX_RUN >= MIN_BYTE_LIST * 2 - 1 && MIN_BASE64_RUN >= MIN_BYTE_LIST * 2 - 1);
 
 /// Lists of byte values a reader or a program turns back into bytes: `73,33,63`, `73;33`,
 /// `0x73, 0x33`, `{0x73,0x33}`, `[115, 51, 99]` (a Node.js `Buffer` as JSON). Each run of
@@ -723,14 +769,13 @@ fn byte_lists(text: &[u8]) -> Vec<Vec<u8>> {
         b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b',' | b';' | b':' | b'-' | b' ')
     };
     let mut views = Vec::new();
+    let separator = |b: &u8| matches!(b, b',' | b';' | b':' | b'-' | b' ');
     for run in runs(text, list_byte) {
-        let numbers: Vec<&[u8]> = run
-            .split(|b| matches!(b, b',' | b';' | b':' | b'-' | b' '))
-            .filter(|n| !n.is_empty())
-            .collect();
-        if numbers.len() < MIN_BYTE_LIST {
+        // Counted before anything is collected: most runs are a number or a word.
+        if run.split(separator).filter(|n| !n.is_empty()).count() < MIN_BYTE_LIST {
             continue;
         }
+        let numbers: Vec<&[u8]> = run.split(separator).filter(|n| !n.is_empty()).collect();
         let hex: Option<Vec<u8>> = numbers
             .iter()
             .map(|n| {
@@ -763,10 +808,7 @@ fn runs(text: &[u8], keep: impl Fn(u8) -> bool) -> impl Iterator<Item = &[u8]> {
 /// the sequence it may start), as a viewer that draws them as nothing shows it; `None` when
 /// it has none.
 fn stripped(text: &str) -> Option<String> {
-    if !text
-        .chars()
-        .any(|c| crate::gate::unsafe_char(c) || invisible(c))
-    {
+    if !has_hidden_chars(text) {
         return None;
     }
     // Unlike a terminal (`displayed`), a viewer that drops control characters keeps what
@@ -849,6 +891,80 @@ pub fn plain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pieces a short text that might leak is built from: parts and whole forms of the
+    /// secrets, the detector's prefixes, escapes, hidden characters, base64 and hex.
+    const PIECES: &[&str] = &[
+        "Zq7",
+        "vK2p",
+        "X9mW",
+        "Zq7vK2pX9mW",
+        "WnE3",
+        "5a71",
+        "pQ==",
+        "sk-",
+        "sk-ant-",
+        "xoxb-",
+        "xox",
+        "AKIA",
+        "ghp_",
+        "eyJ",
+        ".",
+        "-",
+        "_",
+        "%5a",
+        "%01",
+        "&#1;",
+        "\\x5a",
+        "\\u005a",
+        "\\132",
+        "\u{202e}",
+        "\u{200b}",
+        "\u{1b}[1m",
+        "\u{8}",
+        "a1B2c3D4",
+        "0x5a,",
+        "90,",
+    ];
+
+    proptest::proptest! {
+        /// The length rule is sound: a text shorter than the redactor's `shortest` is
+        /// cleared by the whole judgement too, whatever views it has.
+        #[test]
+        fn no_text_shorter_than_the_shortest_form_leaks(
+            picks in proptest::collection::vec(0..PIECES.len(), 1..8),
+            short_secret in proptest::bool::ANY,
+        ) {
+            use crate::secrets::{Secret, SecretValue};
+            let value = if short_secret { "Zq7vK2pX" } else { "Zq7vK2pX9mW4nR8t" };
+            let secret = Secret::new("S".to_owned(), SecretValue::new(value.to_owned()), vec![]);
+            let scanner = SecretScanner::new(&[secret]).expect("scanner");
+            let redactor = Redactor::new(scanner, Some(Detector::new(Vec::new())));
+            let text: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            for cut in 0..=text.len() {
+                let Some(piece) = text.get(..cut) else { continue };
+                if piece.len() < redactor.shortest {
+                    proptest::prop_assert!(
+                        !redactor.leaks_judged(piece.as_bytes()),
+                        "{piece:?} leaks but is shorter than {}", redactor.shortest
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_shortest_detector_match_is_detected_and_one_less_is_not() {
+        let detector = Detector::new(Vec::new()).anywhere();
+        let token = "xoxb-Zq7vK2pX9m";
+        assert_eq!(token.len(), super::super::detect::SHORTEST_MATCH);
+        let mut kinds = Vec::new();
+        detector.find(token.as_bytes(), &mut kinds);
+        assert!(!kinds.is_empty(), "{token} is not detected");
+        kinds.clear();
+        detector.find(&token.as_bytes()[..token.len() - 1], &mut kinds);
+        assert!(kinds.is_empty());
+    }
 
     #[test]
     fn replace_secrets_names_each_value_where_it_stands() {

@@ -493,6 +493,14 @@ impl SecretScanner {
         self.names.get(index).map_or("?", String::as_str)
     }
 
+    /// The length of the shortest fixed form, if any secret was supplied: no text shorter
+    /// than it holds one, in any view (every decoding shrinks a text or keeps its length).
+    pub fn shortest_form(&self) -> Option<usize> {
+        let tables = self.tables.as_ref()?;
+        let forms = &tables.forms;
+        forms.patterns.iter().map(|p| forms.bytes(p).len()).min()
+    }
+
     /// Number of distinct fixed forms of all secrets.
     pub fn pattern_count(&self) -> usize {
         self.tables.as_ref().map_or(0, |t| t.forms.patterns.len())
