@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side proxy overhead: direct vs agentlog proxy vs agentlog proxy with the budget gate
-# vs mitmdump (mitmproxy 11.0.2, no addon) against the same loopback TLS fixture, in
+# vs agentlog proxy exporting every event live to a local OpenTelemetry collector (rotel) vs
+# mitmdump (mitmproxy 11.0.2, no addon) against the same loopback TLS fixture, in
 # interleaved rounds (each round measures every path once, in a rotated order). Prints a
 # markdown table of medians with their spread, and ratios as medians of per-round ratios.
 # Usage: benches/proxy_compare.sh   (env: ROUNDS=5, N=1000 requests per round for latency,
@@ -46,5 +47,12 @@ if [ -z "$ready" ]; then
   cat "$WORK/mitmdump.log" >&2
   exit 1
 fi
-MITM_PORT=$PORT MITM_CA="$PWD/$WORK/mitmproxy-ca-cert.pem" \
+# The live-export row sends to rotel (the OpenTelemetry collector the tests use, from PyPI),
+# which the benchmark starts on loopback itself.
+ROTEL=${ROTEL:-${AGENTLOG_ROTEL:-}}
+if [ -z "$ROTEL" ]; then
+  "$VENV/bin/pip" show -q rotel > /dev/null 2>&1 || "$VENV/bin/pip" install -q rotel==0.0.1a15
+  ROTEL=$(ls "$VENV"/lib/python3*/site-packages/rotel/rotel-agent | head -n 1)
+fi
+MITM_PORT=$PORT MITM_CA="$PWD/$WORK/mitmproxy-ca-cert.pem" ROTEL="$ROTEL" \
   cargo bench -q -p agentlog-intercept --bench proxy_latency

@@ -12,7 +12,9 @@
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // a test, benchmark or example prints for its runner, not through the CLI's output gate.
 //! Proxy overhead benchmark (not a timed test): the same TLS fixture reached directly, through
 //! `agentlog proxy` (in-process, events written to a file), through it with the budget gate
-//! on, and, when `MITM_PORT` is set, through `mitmdump` (no addon). Prints a markdown table.
+//! on, when `ROTEL` names a rotel binary through it exporting every event live to that
+//! collector (started here on loopback), and, when `MITM_PORT` is set, through `mitmdump` (no
+//! addon). Prints a markdown table.
 //!
 //! Single runs on a shared machine vary about 3x, so the configurations are **interleaved**:
 //! `ROUNDS` rounds (default 5), each measuring every configuration once, in an order rotated
@@ -36,9 +38,15 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use agentlog_export::{Client, Endpoint, ExportingSink, LiveExport, Mapper, Protocol, Retry};
 use agentlog_intercept::Budget;
 use agentlog_mock_upstream::TlsFixture;
 use agentlog_testkit::{ProxyOptions, start_proxy};
+use agentlog_validate::secrets::{Secret, SecretValue};
+
+// The allocator the `agentlog` binary ships with, so the proxy is measured as users run it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
 
@@ -151,8 +159,9 @@ async fn rounds(
 }
 
 /// The table: medians with spreads, and per-round ratios' medians against `base` (direct)
-/// and, for the gate, against the proxy without it (`gate_of`: (gated, plain) indexes).
-fn print_table(names: &[String], all: &[Vec<Row>], gate_of: Option<(usize, usize)>) {
+/// and, for each of `against_plain` ((with, plain) indexes and what it adds), against the
+/// proxy without it.
+fn print_table(names: &[String], all: &[Vec<Row>], against_plain: &[(usize, usize, &str)]) {
     let column =
         |i: usize, f: &dyn Fn(&Row) -> f64| -> Vec<f64> { all.iter().map(|r| f(&r[i])).collect() };
     println!(
@@ -179,13 +188,13 @@ fn print_table(names: &[String], all: &[Vec<Row>], gate_of: Option<(usize, usize
             median(&ratio),
         );
     }
-    if let Some((gated, plain)) = gate_of {
-        let ratio: Vec<f64> = all.iter().map(|r| r[gated].rps / r[plain].rps).collect();
-        let added50: Vec<f64> = all.iter().map(|r| r[gated].p50 - r[plain].p50).collect();
-        let added99: Vec<f64> = all.iter().map(|r| r[gated].p99 - r[plain].p99).collect();
+    for &(with, plain, what) in against_plain {
+        let ratio: Vec<f64> = all.iter().map(|r| r[with].rps / r[plain].rps).collect();
+        let added50: Vec<f64> = all.iter().map(|r| r[with].p50 - r[plain].p50).collect();
+        let added99: Vec<f64> = all.iter().map(|r| r[with].p99 - r[plain].p99).collect();
         let (lo, hi) = spread(&ratio);
         println!(
-            "\nbudget gate vs the proxy without it, medians of per-round figures: req/s ratio {:.3} (rounds {lo:.3}-{hi:.3}), added p50 {:+.3} ms, added p99 {:+.3} ms",
+            "\n{what} vs the proxy without it, medians of per-round figures: req/s ratio {:.3} (rounds {lo:.3}-{hi:.3}), added p50 {:+.3} ms, added p99 {:+.3} ms",
             median(&ratio),
             median(&added50),
             median(&added99)
@@ -230,6 +239,7 @@ fn main() {
         // settles its priced cost (a limit no run reaches).
         let budget = Arc::new(Budget::new(1e9, 0.8, (0.0, 0)));
         let gated_options = options
+            .clone()
             .with_event_log(Some(dir.path().join("gated.jsonl")))
             .with_budget(Some(budget));
         let gated = start_proxy(&fixture, gated_options).await.expect("proxy");
@@ -247,6 +257,25 @@ fn main() {
                 client: client_via(&gated.url(), gated.ca().cert_pem().as_bytes()),
             },
         ];
+        // The same proxy exporting every event live to a local collector (rotel, dropping
+        // what it receives), as `agentlog proxy --otlp-endpoint` does.
+        let collector = std::env::var("ROTEL").ok().map(|rotel| Collector::start(&rotel));
+        let mut against_plain = vec![(2, 1, "budget gate")];
+        let mut exporting = None;
+        if let Some(collector) = &collector {
+            let export = collector.live_export();
+            let exporting_options = options
+                .clone()
+                .with_event_log(Some(dir.path().join("exported.jsonl")))
+                .with_sink(Arc::new(ExportingSink::new(Arc::new(Discard), export.clone())));
+            let proxy = start_proxy(&fixture, exporting_options).await.expect("proxy");
+            against_plain.push((configs.len(), 1, "OTLP export"));
+            configs.push(Config {
+                name: "agentlog proxy + OTLP export".into(),
+                client: client_via(&proxy.url(), proxy.ca().cert_pem().as_bytes()),
+            });
+            exporting = Some((proxy, export));
+        }
         if let (Ok(port), Ok(ca_path)) = (std::env::var("MITM_PORT"), std::env::var("MITM_CA")) {
             let pem = std::fs::read(&ca_path).expect("read mitmproxy CA");
             configs.push(Config {
@@ -256,9 +285,98 @@ fn main() {
         }
         let all = rounds(&configs, &url, n, secs, round_count).await;
         let names: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
-        print_table(&names, &all, Some((2, 1)));
+        print_table(&names, &all, &against_plain);
         println!("\n{round_count} interleaved rounds; per round and path {n} sequential keep-alive requests for latency and {secs} s with 32 concurrent clients for throughput.");
+        if let Some((proxy, export)) = exporting {
+            let _ = proxy.shutdown().await;
+            let summary = export.finish(Duration::from_secs(30));
+            println!(
+                "OTLP export: {} log records and {} spans delivered, {} dropped (queue full), {} not delivered",
+                summary.delivered_records, summary.delivered_spans, summary.dropped, summary.failed
+            );
+        }
         let _ = proxy.shutdown().await;
         let _ = gated.shutdown().await;
     });
+}
+
+/// A sink that keeps nothing: the exporting proxy's file is its event log; this one only
+/// carries the events on to the export.
+struct Discard;
+
+impl agentlog_core::sink::Sink for Discard {
+    fn write(
+        &self,
+        _event: agentlog_core::event::CheckedEvent<'_>,
+    ) -> Result<(), agentlog_core::sink::SinkError> {
+        Ok(())
+    }
+
+    fn close(&self) -> Result<(), agentlog_core::sink::SinkError> {
+        Ok(())
+    }
+}
+
+/// rotel on loopback, receiving OTLP/HTTP and dropping it; killed when dropped.
+struct Collector {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Collector {
+    fn start(rotel: &str) -> Collector {
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free port")
+        };
+        let (port, grpc) = (free(), free());
+        let child = std::process::Command::new(rotel)
+            .args(["start", "--exporter", "blackhole", "--otlp-http-endpoint"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--otlp-grpc-endpoint")
+            .arg(format!("127.0.0.1:{grpc}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start rotel");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "rotel did not listen on {port} within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Collector { child, port }
+    }
+
+    /// A live export to it, as `agentlog proxy --otlp-endpoint` starts one.
+    fn live_export(&self) -> Arc<LiveExport> {
+        let endpoint = Endpoint::new(
+            &format!("http://127.0.0.1:{}", self.port),
+            Protocol::Protobuf,
+        )
+        .expect("endpoint");
+        let client = Client::new(endpoint, Retry::default()).expect("client");
+        // Judged as the proxy's gate judges: the benchmark's secret and the detector.
+        let secret = Secret::new(
+            "BENCH_KEY",
+            SecretValue::new("sk-bench-not-a-real-key"),
+            vec![],
+        );
+        let redactor = agentlog_validate::Options::default()
+            .with_secrets(vec![secret])
+            .redactor()
+            .expect("redactor");
+        LiveExport::start(client, Mapper::new(redactor), Vec::new()).expect("export")
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
