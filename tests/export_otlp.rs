@@ -490,6 +490,40 @@ fn follow_tails_across_rotation_and_a_restart_neither_repeats_nor_skips() {
 }
 
 #[test]
+fn follow_reads_a_file_renamed_out_of_the_listing_to_its_end() {
+    // logrotate's rename: `events.jsonl` becomes `events.jsonl.1`, a name the walk does not
+    // list, with lines written since the last round; a new `events.jsonl` follows.
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    append(&log, 0..2);
+    let mut follower = agentlog()
+        .args([
+            "export",
+            "--follow",
+            // Long enough that the appends and the rename below fall between two rounds.
+            "--poll-interval",
+            "2s",
+            "--otlp-endpoint",
+            &collector.endpoint(),
+        ])
+        .arg(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(arrived_once(&collector, 2).len(), 2);
+    append(&log, 2..4);
+    std::fs::rename(&log, dir.path().join("events.jsonl.1")).unwrap();
+    append(&log, 4..5);
+    let bodies = arrived_once(&collector, 5);
+    let _ = follower.kill();
+    let _ = follower.wait();
+    let expected: Vec<String> = (0..5).map(|n| format!("event {n}")).collect();
+    assert_eq!(bodies, expected);
+}
+
+#[test]
 fn ledger_tool_calls_become_execute_tool_spans_and_a_resend_sends_the_same_ids() {
     let Some(binary) = rotel() else { return };
     let collector = Collector::start(&binary);

@@ -13,9 +13,11 @@
 //! - The checkpoint is written beside its path and renamed into place, so a crash leaves the
 //!   previous one whole.
 //! - Compressed files (`.gz`) are read once, whole, when first seen.
-//! - A file renamed to a name the walk does not list (logrotate's `events.jsonl.1`) is no
-//!   longer read: lines appended to it after the last round before the rename stay in the
-//!   file only. Rotate to `*.jsonl` names, or keep the poll interval short.
+//! - Each followed file is held open, so one renamed to a name the walk does not list
+//!   (logrotate's `events.jsonl.1`) is still read to its end through the open file; it is let
+//!   go once it no longer grows. At most [`MAX_OPEN`] files are held (those that grew least
+//!   recently are let go first, and read by name again when listed); a file renamed out of
+//!   the listing while agentlog was stopped is not found again.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -38,6 +40,15 @@ struct Mark {
 /// A file's identity: device and inode.
 type Identity = (u64, u64);
 
+/// Files held open at most.
+pub const MAX_OPEN: usize = 256;
+
+/// A followed file held open, and the last round it grew in.
+struct Held {
+    file: std::fs::File,
+    grew: u64,
+}
+
 /// A follower of `paths`.
 pub struct Follower {
     paths: Vec<PathBuf>,
@@ -46,6 +57,10 @@ pub struct Follower {
     delivered: HashMap<Identity, Mark>,
     /// The last name each file was seen under.
     names: HashMap<Identity, PathBuf>,
+    /// Files held open (see the module's notes).
+    open: HashMap<Identity, Held>,
+    /// Rounds so far.
+    rounds: u64,
 }
 
 /// What one round did.
@@ -67,6 +82,8 @@ impl Follower {
             checkpoint,
             delivered: HashMap::new(),
             names: HashMap::new(),
+            open: HashMap::new(),
+            rounds: 0,
         };
         if let Some(path) = &follower.checkpoint
             && path.exists()
@@ -126,7 +143,8 @@ impl Follower {
         client: &Client,
         resource: &[KeyValue],
     ) -> std::io::Result<Round> {
-        self.list();
+        let listed = self.list();
+        self.rounds += 1;
         let mut round = Round::default();
         let mut batch = Batch::default();
         let mut pending: HashMap<Identity, Mark> = HashMap::new();
@@ -134,11 +152,26 @@ impl Follower {
             self.names.iter().map(|(i, p)| (*i, p.clone())).collect();
         for (identity, path) in names {
             let from = self.delivered.get(&identity).copied().unwrap_or_default();
-            let Ok(mark) = read_new(&path, identity, from, mapper, &mut batch) else {
-                continue;
+            let mark = match self.open.get_mut(&identity) {
+                Some(held) => read_new(&mut held.file, &path, from, mapper, &mut batch),
+                None if listed.contains(&identity) => {
+                    std::fs::File::open(&path).and_then(|mut file| {
+                        same_file(&file, identity)?;
+                        read_new(&mut file, &path, from, mapper, &mut batch)
+                    })
+                }
+                None => Ok(from),
             };
+            let Ok(mark) = mark else { continue };
             if mark != from {
                 pending.insert(identity, mark);
+                if let Some(held) = self.open.get_mut(&identity) {
+                    held.grew = self.rounds;
+                }
+            } else if !listed.contains(&identity) {
+                // Renamed out of the listing and read to its end: let it go.
+                self.open.remove(&identity);
+                self.names.remove(&identity);
             }
             if batch.is_full() {
                 self.send(&mut batch, &mut pending, client, resource, &mut round)
@@ -178,27 +211,65 @@ impl Follower {
         self.save()
     }
 
-    /// Learns the files the paths lead to now, under their current names.
-    fn list(&mut self) {
+    /// Learns the files the paths lead to now, under their current names, and holds them
+    /// open; returns their identities.
+    fn list(&mut self) -> std::collections::HashSet<Identity> {
+        let mut listed = std::collections::HashSet::new();
         let Ok(inputs) = agentlog_validate::walk::expand(&self.paths) else {
-            return;
+            return listed;
         };
         for input in inputs {
-            if let agentlog_validate::walk::Input::File(path) = input
-                && let Ok(meta) = std::fs::metadata(&path)
-            {
-                use std::os::unix::fs::MetadataExt;
-                self.names.insert((meta.dev(), meta.ino()), path);
-            }
+            let agentlog_validate::walk::Input::File(path) = input else {
+                continue;
+            };
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            let Ok(meta) = file.metadata() else { continue };
+            use std::os::unix::fs::MetadataExt;
+            let identity = (meta.dev(), meta.ino());
+            listed.insert(identity);
+            self.names.insert(identity, path);
+            self.open.entry(identity).or_insert(Held {
+                file,
+                grew: self.rounds,
+            });
+        }
+        self.let_go_of_the_quietest();
+        listed
+    }
+
+    /// Closes the files that grew least recently, past [`MAX_OPEN`].
+    fn let_go_of_the_quietest(&mut self) {
+        if self.open.len() <= MAX_OPEN {
+            return;
+        }
+        let mut by_growth: Vec<(u64, Identity)> =
+            self.open.iter().map(|(id, held)| (held.grew, *id)).collect();
+        by_growth.sort_unstable();
+        let excess = self.open.len() - MAX_OPEN;
+        for (_, identity) in by_growth.into_iter().take(excess) {
+            self.open.remove(&identity);
         }
     }
 }
 
-/// Reads `path` from `from` to its last complete line (a `.gz` whole, once), mapping each
-/// line into `batch`; where it stopped.
+/// Fails unless `file` is the file `identity` names (a name may now be another file's).
+fn same_file(file: &std::fs::File, identity: Identity) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata()?;
+    if (meta.dev(), meta.ino()) == identity {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("another file under this name now"))
+    }
+}
+
+/// Reads `file` (last seen as `path`) from `from` to its last complete line (a `.gz` whole,
+/// once), mapping each line into `batch`; where it stopped.
 fn read_new(
+    file: &mut std::fs::File,
     path: &Path,
-    identity: Identity,
     from: Mark,
     mapper: &mut Mapper,
     batch: &mut Batch,
@@ -207,23 +278,14 @@ fn read_new(
     let name = path
         .file_name()
         .map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
-    let mut file = std::fs::File::open(path)?;
-    {
-        // The name may now be another file's (renamed out of the listing, a new one made):
-        // read only the file this mark belongs to.
-        use std::os::unix::fs::MetadataExt;
-        let meta = file.metadata()?;
-        if (meta.dev(), meta.ino()) != identity {
-            return Ok(from);
-        }
-    }
     let gz = path.extension().is_some_and(|e| e == "gz");
     let mut bytes = Vec::new();
     if gz {
         if from.offset > 0 {
             return Ok(from);
         }
-        agentlog_validate::input_reader(path, file)?.read_to_end(&mut bytes)?;
+        file.seek(SeekFrom::Start(0))?;
+        agentlog_validate::input_reader(path, file.try_clone()?)?.read_to_end(&mut bytes)?;
     } else {
         file.seek(SeekFrom::Start(from.offset))?;
         file.take(crate::run::MAX_LINE_LEN as u64 * 4)
