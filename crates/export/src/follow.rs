@@ -244,8 +244,11 @@ impl Follower {
         if self.open.len() <= MAX_OPEN {
             return;
         }
-        let mut by_growth: Vec<(u64, Identity)> =
-            self.open.iter().map(|(id, held)| (held.grew, *id)).collect();
+        let mut by_growth: Vec<(u64, Identity)> = self
+            .open
+            .iter()
+            .map(|(id, held)| (held.grew, *id))
+            .collect();
         by_growth.sort_unstable();
         let excess = self.open.len() - MAX_OPEN;
         for (_, identity) in by_growth.into_iter().take(excess) {

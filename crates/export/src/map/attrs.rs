@@ -41,8 +41,11 @@ pub(crate) fn of_json(value: &Json) -> Option<AnyValue> {
     let value = match value {
         Json::Null => return None,
         Json::Bool(b) => Value::BoolValue(*b),
+        // An integer past i64 goes as its digits (what was judged), not as a double a
+        // viewer would print with other digits.
         Json::Number(n) => match n.as_i64() {
             Some(i) => Value::IntValue(i),
+            None if n.is_u64() => Value::StringValue(n.to_string()),
             None => Value::DoubleValue(n.as_f64()?),
         },
         Json::String(s) => Value::StringValue(s.clone()),
@@ -54,6 +57,22 @@ pub(crate) fn of_json(value: &Json) -> Option<AnyValue> {
         other => Value::StringValue(other.to_string()),
     };
     Some(AnyValue { value: Some(value) })
+}
+
+/// The JSON text of an array of scalars, as a viewer shows it (`[90,113,"a"]`).
+pub(crate) fn array_text(array: &ArrayValue) -> String {
+    let items: Vec<Json> = array
+        .values
+        .iter()
+        .map(|item| match &item.value {
+            Some(Value::StringValue(s)) => Json::from(s.as_str()),
+            Some(Value::IntValue(i)) => Json::from(*i),
+            Some(Value::DoubleValue(d)) => Json::from(*d),
+            Some(Value::BoolValue(b)) => Json::from(*b),
+            _ => Json::Null,
+        })
+        .collect();
+    Json::Array(items).to_string()
 }
 
 /// `prefix` + each field of `object` with its value, in the object's order.
@@ -93,7 +112,7 @@ mod tests {
         );
         assert_eq!(
             value(Json::from(u64::MAX)),
-            Some(Value::DoubleValue(u64::MAX as f64))
+            Some(Value::StringValue(u64::MAX.to_string()))
         );
     }
 }

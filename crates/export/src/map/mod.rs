@@ -14,7 +14,7 @@ mod attrs;
 mod event;
 mod ledger;
 
-use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
@@ -111,14 +111,11 @@ impl Mapper {
             return Err(Skip::NotJson);
         };
         let mut value = Value::Object(std::mem::take(&mut object));
-        let withheld = self.redact(&mut value);
-        // The uid hashes the line as sent: a hash of a withheld value would let anyone who
-        // guesses it confirm the guess offline.
-        let uid = if withheld == 0 {
-            ids::record_uid(source.offset, line)
-        } else {
-            ids::record_uid(source.offset, value.to_string().as_bytes())
-        };
+        self.redact(&mut value);
+        // The uid hashes the record as read and judged, never the raw line: a hash of a
+        // withheld value, or of one the parse dropped (the first of two equal keys), would
+        // let anyone who guesses it confirm the guess offline.
+        let uid = ids::record_uid(source.offset, value.to_string().as_bytes());
         let Value::Object(object) = value else {
             return Err(Skip::NotJson);
         };
@@ -157,13 +154,14 @@ impl Mapper {
     /// says it was withheld and no span.
     fn judged(
         &mut self,
-        log: LogRecord,
-        span: Option<Span>,
+        mut log: LogRecord,
+        mut span: Option<Span>,
         uid: &str,
         source: Source<'_>,
     ) -> Mapped {
         // Every value was judged on its own above; what the mapping composes from several
-        // (a ledger record's body, a span's name) is judged as it will be sent.
+        // (a ledger record's body, a span's name, the JSON text of a nested object or array,
+        // an array a viewer shows as a list) is judged as it will be sent.
         let body = match log.body.as_ref().and_then(|b| b.value.as_ref()) {
             Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
                 s.clone()
@@ -172,6 +170,11 @@ impl Mapper {
         };
         let shows = self.leaks(&body) || span.as_ref().is_some_and(|s| self.leaks(&s.name));
         if !shows {
+            // Like a value withheld on its own, an attribute withheld here leaves the record.
+            self.withhold_composed(&mut log.attributes);
+            if let Some(span) = &mut span {
+                self.withhold_composed(&mut span.attributes);
+            }
             return Mapped {
                 log,
                 span,
@@ -199,6 +202,28 @@ impl Mapper {
             log,
             span: None,
             withheld: true,
+        }
+    }
+}
+
+impl Mapper {
+    /// Withholds each attribute whose value the mapping composed and that shows a secret as
+    /// a whole: the JSON text of a nested object or array, and an array (judged as the JSON
+    /// list a viewer shows, `[90,113,...]` being bytes to a reader).
+    fn withhold_composed(
+        &mut self,
+        attributes: &mut [opentelemetry_proto::tonic::common::v1::KeyValue],
+    ) {
+        use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+        for attribute in attributes {
+            let shows = match attribute.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Any::StringValue(text)) if text.starts_with(['{', '[']) => self.leaks(text),
+                Some(Any::ArrayValue(array)) => self.leaks(&attrs::array_text(array)),
+                _ => false,
+            };
+            if shows {
+                attribute.value = Some(attrs::string(WITHHELD));
+            }
         }
     }
 }
@@ -276,15 +301,30 @@ impl Decisions {
 /// `redactor`'s decision on `text`, remembered in `decided` when the text is short.
 fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool {
     if text.len() > REMEMBERED_LEN {
-        return redactor.leaks(text);
+        return shows(redactor, text);
     }
     if let Some(decision) = decided.get(text) {
         return decision;
     }
-    // Past the redactor's own memory: this one is the mapper's alone, without a lock.
-    let decision = redactor.leaks_bytes(text.as_bytes());
+    let decision = shows(redactor, text);
     decided.insert(text, decision);
     decision
+}
+
+/// Whether `text` shows a secret as sent: as it is, or JSON-escaped (OTLP/JSON on the wire,
+/// and the JSON most backends store): a tab becomes `\t`, and a secret with a backslash
+/// in it may be exactly that.
+fn shows(redactor: &Redactor, text: &str) -> bool {
+    // Past the redactor's own memory: the mapper's is its alone, without a lock.
+    redactor.leaks_bytes(text.as_bytes())
+        || (text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+            && serde_json::to_string(text).is_ok_and(|escaped| {
+                let inner = escaped
+                    .strip_prefix('"')
+                    .and_then(|e| e.strip_suffix('"'))
+                    .unwrap_or(&escaped);
+                redactor.leaks_bytes(inner.as_bytes())
+            }))
 }
 
 /// The string `object[key]`; empty when absent or not a string.
@@ -334,6 +374,82 @@ mod tests {
                 .unwrap()
                 .contains("Zq7vK2pX9mW4")
         );
+    }
+
+    fn sent(mapped: &Mapped) -> String {
+        serde_json::to_string(&(&mapped.log, &mapped.span)).unwrap()
+    }
+
+    #[test]
+    fn a_nested_list_of_a_secret_s_bytes_is_withheld_as_a_whole() {
+        // Each number alone is far too short to be the secret; the list is its bytes.
+        let secret = "Zq7vK2pX9mW4nR8t";
+        let bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();
+        let list = bytes.join(",");
+        let line = format!(
+            r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"llm_response","summary":"ok","data":{{"method":"POST","host":"h","status_code":200,"buf":{{"type":"Buffer","data":[{list}]}},"arr":[{list}]}}}}"#
+        );
+        for mut mapper in [mapper(secret), detector_only()] {
+            let mapped = mapper.map_line(line.as_bytes(), SOURCE).unwrap();
+            let text = sent(&mapped);
+            if mapper.redactor.scanner().is_empty() {
+                // Not a key format: nothing to withhold without the secret.
+                assert!(text.contains(&list), "{text}");
+                continue;
+            }
+            assert!(!text.contains(&list), "{text}");
+            assert!(!text.contains(&bytes.join("")), "{text}");
+            assert!(text.contains("agentlog.data.host"), "the rest is kept: {text}");
+        }
+        // A key format in a nested list, with the detector alone.
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let list: Vec<String> = key.bytes().map(|b| b.to_string()).collect();
+        let line = format!(
+            r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"llm_response","summary":"ok","data":{{"tok":[[{}]]}}}}"#,
+            list.join(",")
+        );
+        let mapped = detector_only().map_line(line.as_bytes(), SOURCE).unwrap();
+        assert!(
+            !sent(&mapped).contains(&list.join(",")),
+            "{}",
+            sent(&mapped)
+        );
+    }
+
+    #[test]
+    fn a_value_that_is_a_secret_once_json_escaped_is_withheld() {
+        // The secret holds a backslash and a `t`; the value a tab, which JSON writes `\t`.
+        let mut mapper = mapper(r"Zq7v\tK2pX9mW4nR");
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"Zq7v\tK2pX9mW4nR","data":{"note":"Zq7v\tK2pX9mW4nR"}}"#;
+        let mapped = mapper.map_line(line, SOURCE).unwrap();
+        let text = sent(&mapped);
+        assert!(!text.contains("K2pX9mW4nR"), "{text}");
+    }
+
+    #[test]
+    fn an_integer_past_i64_is_sent_as_its_digits() {
+        let mut mapper = mapper("Zq7vK2pX9mW4nR8t");
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"n":12345678901234569216}}"#;
+        let text = sent(&mapper.map_line(line, SOURCE).unwrap());
+        assert!(text.contains("12345678901234569216"), "{text}");
+        assert!(!text.contains("e19") && !text.contains("E19"), "{text}");
+    }
+
+    #[test]
+    fn the_uid_hashes_the_record_as_judged_not_a_value_the_parse_dropped() {
+        // Two equal keys: the parse keeps the last; the uid must not hash the first.
+        let mut mapper = mapper("Zq7vK2pX9mW4nR8t");
+        let line = br#"{"summary":"Zq7vK2pX9mW4nR8t","summary":"ok","ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","data":{}}"#;
+        let mapped = mapper.map_line(line, SOURCE).unwrap();
+        let raw = ids::record_uid(SOURCE.offset, line);
+        assert!(!sent(&mapped).contains(&raw));
+        let parsed: Value = serde_json::from_slice(line).unwrap();
+        let judged = ids::record_uid(SOURCE.offset, parsed.to_string().as_bytes());
+        assert!(sent(&mapped).contains(&judged));
+    }
+
+    fn detector_only() -> Mapper {
+        Mapper::new(agentlog_validate::Options::default().redactor().unwrap())
     }
 
     #[test]
