@@ -75,6 +75,37 @@ pub(crate) fn array_text(array: &ArrayValue) -> String {
     Json::Array(items).to_string()
 }
 
+/// [`flatten`] of an object no longer needed: its strings move into the attributes.
+pub(crate) fn flatten_owned(
+    prefix: &str,
+    object: serde_json::Map<String, Json>,
+    out: &mut Vec<KeyValue>,
+) {
+    for (key, value) in object {
+        let value = match value {
+            Json::String(s) => Some(AnyValue {
+                value: Some(Value::StringValue(s)),
+            }),
+            other => of_json(&other),
+        };
+        if let Some(value) = value {
+            out.push(prefixed(prefix, &key, value));
+        }
+    }
+}
+
+/// `prefix` + `key` = `value`.
+fn prefixed(prefix: &str, key: &str, value: AnyValue) -> KeyValue {
+    let mut name = String::with_capacity(prefix.len() + key.len());
+    name.push_str(prefix);
+    name.push_str(key);
+    KeyValue {
+        key: name,
+        value: Some(value),
+        ..KeyValue::default()
+    }
+}
+
 /// `prefix` + each field of `object` with its value, in the object's order.
 pub(crate) fn flatten(
     prefix: &str,
@@ -83,14 +114,7 @@ pub(crate) fn flatten(
 ) {
     for (key, value) in object {
         if let Some(value) = of_json(value) {
-            let mut name = String::with_capacity(prefix.len() + key.len());
-            name.push_str(prefix);
-            name.push_str(key);
-            out.push(KeyValue {
-                key: name,
-                value: Some(value),
-                ..KeyValue::default()
-            });
+            out.push(prefixed(prefix, key, value));
         }
     }
 }

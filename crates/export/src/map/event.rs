@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::{Map, Value};
 
-use super::attrs::{flatten, kv, kv_int, kv_str, of_json, string};
+use super::attrs::{flatten_owned, kv, kv_int, kv_str, of_json, string};
 use super::{SpanParts, rfc3339_nanos, severity, text};
 use crate::ids;
 use crate::semconv::*;
@@ -54,15 +54,27 @@ fn exchange_of(data: &Map<String, Value>) -> &str {
 
 /// The log record of an event and, for a response, its span.
 pub(crate) fn map(
-    event: &Map<String, Value>,
+    mut event: Map<String, Value>,
     uid: &str,
     models: &mut RequestModels,
 ) -> (LogRecord, Option<Span>) {
-    let empty = Map::new();
-    let data = event
-        .get("data")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    // The data's values move into the attributes once everything else has read them.
+    let data = match event.remove("data") {
+        Some(Value::Object(data)) => data,
+        _ => Map::new(),
+    };
+    let (mut log, span) = map_borrowed(&event, &data, uid, models);
+    flatten_owned(AGENTLOG_DATA_PREFIX, data, &mut log.attributes);
+    (log, span)
+}
+
+/// Everything of an event's record but its data attributes, and its span.
+fn map_borrowed(
+    event: &Map<String, Value>,
+    data: &Map<String, Value>,
+    uid: &str,
+    models: &mut RequestModels,
+) -> (LogRecord, Option<Span>) {
     let event_type = text(event, "event_type");
     let run_id = text(event, "run_id");
     let exchange = exchange_of(data);
@@ -76,7 +88,6 @@ pub(crate) fn map(
         attributes: envelope_attributes(event),
         ..LogRecord::default()
     };
-    flatten(AGENTLOG_DATA_PREFIX, data, &mut log.attributes);
     if !exchange.is_empty() {
         log.trace_id = ids::exchange_trace(run_id, exchange).to_vec();
         log.span_id = ids::exchange_span(run_id, exchange).to_vec();

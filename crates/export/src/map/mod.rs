@@ -76,6 +76,8 @@ pub struct Mapper {
     /// The redactor's decision on short strings already judged: hosts, models, names and
     /// methods repeat on every line, and judging a text is the costliest step.
     decided: Decisions,
+    /// The record as judged, written out for its uid (kept to save an allocation a line).
+    scratch: Vec<u8>,
 }
 
 /// Strings up to this long have their decision remembered.
@@ -90,6 +92,7 @@ impl Mapper {
             redactor,
             request_models: event::RequestModels::default(),
             decided: Decisions::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -115,13 +118,17 @@ impl Mapper {
         // The uid hashes the record as read and judged, never the raw line: a hash of a
         // withheld value, or of one the parse dropped (the first of two equal keys), would
         // let anyone who guesses it confirm the guess offline.
-        let uid = ids::record_uid(source.offset, value.to_string().as_bytes());
+        self.scratch.clear();
+        if serde_json::to_writer(&mut self.scratch, &value).is_err() {
+            return Err(Skip::NotJson);
+        }
+        let uid = ids::record_uid(source.offset, &self.scratch);
         let Value::Object(object) = value else {
             return Err(Skip::NotJson);
         };
         let (mut log, span) = if object.contains_key("run_id") && object.contains_key("event_type")
         {
-            event::map(&object, &uid, &mut self.request_models)
+            event::map(object, &uid, &mut self.request_models)
         } else if object.contains_key("tool") && object.contains_key("result_status") {
             ledger::map_tool_call(&object, &uid)
         } else if object.contains_key("event_type") {
@@ -399,7 +406,10 @@ mod tests {
             }
             assert!(!text.contains(&list), "{text}");
             assert!(!text.contains(&bytes.join("")), "{text}");
-            assert!(text.contains("agentlog.data.host"), "the rest is kept: {text}");
+            assert!(
+                text.contains("agentlog.data.host"),
+                "the rest is kept: {text}"
+            );
         }
         // A key format in a nested list, with the detector alone.
         let key = "AKIAZQ7VK2PX9MW4NR8T";
