@@ -20,7 +20,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
 
 use crate::ids;
-use crate::semconv::{AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID};
+use crate::semconv::{
+    AGENTLOG_DATA_PREFIX, AGENTLOG_LEDGER_PREFIX, AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID,
+};
 
 pub(crate) use attrs::{kv_int, kv_str};
 
@@ -182,6 +184,20 @@ impl Mapper {
             if let Some(span) = &mut span {
                 self.withhold_composed(&mut span.attributes);
             }
+            // Times are computed from the line (a `ts`, less a duration): as decimal text,
+            // each is judged like a value; one that shows a secret is sent as unknown (0).
+            for time in [&mut log.time_unix_nano, &mut log.observed_time_unix_nano] {
+                if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
+                    *time = 0;
+                }
+            }
+            if let Some(span) = &mut span {
+                for time in [&mut span.start_time_unix_nano, &mut span.end_time_unix_nano] {
+                    if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
+                        *time = 0;
+                    }
+                }
+            }
             return Mapped {
                 log,
                 span,
@@ -222,7 +238,13 @@ impl Mapper {
         attributes: &mut [opentelemetry_proto::tonic::common::v1::KeyValue],
     ) {
         use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-        for attribute in attributes {
+        for (index, attribute) in attributes.iter_mut().enumerate() {
+            // A name the mapping composed (a prefix and a key of the line) is judged whole.
+            let composed = attribute.key.starts_with(AGENTLOG_DATA_PREFIX)
+                || attribute.key.starts_with(AGENTLOG_LEDGER_PREFIX);
+            if composed && self.leaks(&attribute.key) {
+                attribute.key = format!("agentlog.withheld_name.{index}");
+            }
             let shows = match attribute.value.as_ref().and_then(|v| v.value.as_ref()) {
                 Some(Any::StringValue(text)) if text.starts_with(['{', '[']) => self.leaks(text),
                 Some(Any::ArrayValue(array)) => self.leaks(&attrs::array_text(array)),
@@ -332,6 +354,31 @@ fn shows(redactor: &Redactor, text: &str) -> bool {
                     .unwrap_or(&escaped);
                 redactor.leaks_bytes(inner.as_bytes())
             }))
+        || ascii_escaped(text).is_some_and(|escaped| redactor.leaks_bytes(escaped.as_bytes()))
+}
+
+/// `text` as the JSON encoders that write ASCII only show it (Python's `json.dumps`, Go's
+/// `encoding/json` for `<`, `>` and `&`): each such character as `\uXXXX` (a UTF-16 pair
+/// beyond the BMP), lowercase hex. `None` when that changes nothing.
+fn ascii_escaped(text: &str) -> Option<String> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !matches!(b, b'<' | b'>' | b'&'))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_ascii() && !matches!(c, '<' | '>' | '&') {
+            out.push(c);
+            continue;
+        }
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
+    }
+    Some(out)
 }
 
 /// The string `object[key]`; empty when absent or not a string.
@@ -456,6 +503,30 @@ mod tests {
         let parsed: Value = serde_json::from_slice(line).unwrap();
         let judged = ids::record_uid(SOURCE.offset, parsed.to_string().as_bytes());
         assert!(sent(&mapped).contains(&judged));
+    }
+
+    #[test]
+    fn names_times_and_ascii_escaped_forms_the_mapping_makes_are_judged() {
+        // A name: the prefix and a key of the line.
+        let mut m = mapper_of("data.Zq7vK2pX9mW4nR8t");
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"Zq7vK2pX9mW4nR8t":1,"host":"h"}}"#;
+        let text = sent(&m.map_line(line, SOURCE).unwrap());
+        assert!(!text.contains("data.Zq7vK2pX9mW4nR8t"), "{text}");
+        assert!(text.contains("agentlog.data.host"), "{text}");
+        // A time in nanoseconds that is a secret's digits.
+        let mut m = mapper_of("4111111111111111");
+        let line = br#"{"ts":"2100-04-11T07:18:31.111111Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"status_code":200,"duration_ms":0}}"#;
+        let text = sent(&m.map_line(line, SOURCE).unwrap());
+        assert!(!text.contains("4111111111111111"), "{text}");
+        // A value a JSON encoder that writes ASCII only turns into the secret.
+        let mut m = mapper_of(r"Yw3v\u00e9K2pX9mW4nR");
+        let line = r#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"note":"Yw3véK2pX9mW4nR"}}"#;
+        let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
+        assert!(!text.contains("K2pX9mW4nR"), "{text}");
+    }
+
+    fn mapper_of(secret: &str) -> Mapper {
+        mapper(secret)
     }
 
     fn detector_only() -> Mapper {

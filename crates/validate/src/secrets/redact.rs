@@ -268,6 +268,18 @@ impl Redactor {
         false
     }
 
+    /// Whether `digits`, the decimal text of a number a mapping computed (a time in
+    /// nanoseconds), carries a secret. Without supplied secrets a short run of digits never
+    /// does: every detector format starts with letters, and digits shorter than a base64 or
+    /// hex run have no decoded view.
+    pub fn leaks_digits(&self, digits: &str) -> bool {
+        let plain = digits.len() < MIN_BASE64_RUN && digits.bytes().all(|b| b.is_ascii_digit());
+        if plain && self.scanner.is_empty() {
+            return false;
+        }
+        self.leaks(digits)
+    }
+
     /// Whether the decimal text of a number carries a secret (a card number, a PIN).
     pub fn leaks_number(&self, number: &serde_json::Number) -> bool {
         self.leaks_written_number(&number.to_string())
@@ -500,8 +512,10 @@ fn code_unescaped(text: &str) -> Option<String> {
     changed.then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `text` without the escapes in it that stand for a control character (`%01`, `&#1;`,
-/// `&#x1b;`, and `\u0001` or `\x01` after any number of backslashes); `None` when it has none.
+/// `text` without the escapes in it that stand for a control or invisible character (`%01`,
+/// `%E2%80%8B`, `&#1;`, `&#x1b;`, `&#173;`, `&ZeroWidthSpace;`, and `\u0001`, `\u200b` or
+/// `\x01` after any number of backslashes); `None` when it has none. A value split by them
+/// reads whole once they are undone.
 fn escaped_controls_dropped(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     memchr::memchr3(b'%', b'&', b'\\', bytes)?;
@@ -523,10 +537,47 @@ fn escaped_controls_dropped(text: &str) -> Option<String> {
     dropped.then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The length of an escape of a control character that starts at `at`, if one does.
+/// Named character references of invisible characters (HTML), without `&` and `;`.
+const INVISIBLE_ENTITIES: &[&str] = &[
+    "shy",
+    "ZeroWidthSpace",
+    "NegativeVeryThinSpace",
+    "NegativeThinSpace",
+    "NegativeMediumSpace",
+    "NegativeThickSpace",
+    "NoBreak",
+    "zwj",
+    "zwnj",
+    "lrm",
+    "rlm",
+    "InvisibleTimes",
+    "it",
+    "InvisibleComma",
+    "ic",
+    "ApplyFunction",
+    "af",
+];
+
+/// The length of an escape of a control or invisible character that starts at `at`, if
+/// one does.
 fn escaped_control(bytes: &[u8], at: usize) -> Option<usize> {
     let rest = bytes.get(at..)?;
-    let is_control = |code: u32| code < 0x20 || code == 0x7F;
+    let is_control = |code: u32| {
+        code < 0x20
+            || code == 0x7F
+            || char::from_u32(code)
+                .is_some_and(|c| crate::gate::unsafe_char(c) && c.len_utf8() > 1 || invisible(c))
+    };
+    if let Some(len) = percent_encoded_invisible(rest) {
+        return Some(len);
+    }
+    if let [b'&', name @ ..] = rest {
+        let end = name.iter().take(32).position(|&b| b == b';')?;
+        let name = std::str::from_utf8(name.get(..end)?).ok()?;
+        if INVISIBLE_ENTITIES.contains(&name) {
+            return Some(name.len() + 2);
+        }
+    }
     let hex = |digits: &[u8]| {
         std::str::from_utf8(digits)
             .ok()
@@ -566,6 +617,29 @@ fn escaped_control(bytes: &[u8], at: usize) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The length of a percent-encoded UTF-8 sequence of an invisible or bidirectional
+/// character at the start of `rest` (`%E2%80%8B`, `%C2%AD`), if one is there.
+fn percent_encoded_invisible(rest: &[u8]) -> Option<usize> {
+    let byte = |i: usize| -> Option<u8> {
+        match rest.get(i * 3..i * 3 + 3)? {
+            [b'%', a, b] => std::str::from_utf8(&[*a, *b])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok()),
+            _ => None,
+        }
+    };
+    let first = byte(0)?;
+    let len = match first {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let encoded: Vec<u8> = (0..len).map(byte).collect::<Option<_>>()?;
+    let c = std::str::from_utf8(&encoded).ok()?.chars().next()?;
+    (invisible(c) || crate::gate::unsafe_char(c)).then_some(len * 3)
 }
 
 /// The byte of an octal escape (`\0`, `\12`, `\163`) whose digits start at `at`, and the
@@ -765,11 +839,21 @@ const _: () =
 /// numbers joined by `,` `;` `:` `-` or spaces is read as hex pairs when every number is two
 /// hex digits (or `0x` and one or two), and as decimal when every number is at most 255.
 fn byte_lists(text: &[u8]) -> Vec<Vec<u8>> {
+    // Brackets, braces and quotes join a list too: `[[65],[75]]`, `["41","4b"]`.
     let list_byte = |b: u8| {
-        b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b',' | b';' | b':' | b'-' | b' ')
+        b.is_ascii_hexdigit()
+            || matches!(
+                b,
+                b'x' | b'X' | b',' | b';' | b':' | b'-' | b' ' | b'[' | b']' | b'{' | b'}' | b'"'
+            )
     };
     let mut views = Vec::new();
-    let separator = |b: &u8| matches!(b, b',' | b';' | b':' | b'-' | b' ');
+    let separator = |b: &u8| {
+        matches!(
+            b,
+            b',' | b';' | b':' | b'-' | b' ' | b'[' | b']' | b'{' | b'}' | b'"'
+        )
+    };
     for run in runs(text, list_byte) {
         // Counted before anything is collected: most runs are a number or a word.
         if run.split(separator).filter(|n| !n.is_empty()).count() < MIN_BYTE_LIST {
@@ -951,6 +1035,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_value_split_by_escaped_invisible_characters_or_listed_as_bytes_leaks() {
+        use crate::secrets::{Secret, SecretValue};
+        let secret = Secret::new("S".to_owned(), SecretValue::new("Zq7vK2pX9mW4nR8t"), vec![]);
+        let redactor = Redactor::new(SecretScanner::new(&[secret]).expect("scanner"), None);
+        for split in [
+            "&#173;",
+            "&#xAD;",
+            "&#8203;",
+            "&ZeroWidthSpace;",
+            "&zwj;",
+            "%E2%80%8B",
+            "%C2%AD",
+        ] {
+            let text = format!("Zq7vK2pX{split}9mW4nR8t");
+            assert!(redactor.leaks(&text), "{text}");
+        }
+        let bytes: Vec<String> = "Zq7vK2pX9mW4nR8t".bytes().map(|b| b.to_string()).collect();
+        let nested = format!("[[{}]]", bytes.join("],["));
+        let hex: Vec<String> = "Zq7vK2pX9mW4nR8t"
+            .bytes()
+            .map(|b| format!("\"{b:02x}\""))
+            .collect();
+        for list in [nested, format!("[{}]", hex.join(","))] {
+            assert!(redactor.leaks(&list), "{list}");
+        }
+        assert!(!redactor.leaks("Zq7vK2pX&amp;9mW4nR8t"));
     }
 
     #[test]
