@@ -67,6 +67,10 @@ pub(crate) fn array_text(array: &ArrayValue) -> String {
         .map(|item| match &item.value {
             Some(Value::StringValue(s)) => Json::from(s.as_str()),
             Some(Value::IntValue(i)) => Json::from(*i),
+            // A whole double as its digits: a viewer may print `65.0` as `65`.
+            Some(Value::DoubleValue(d)) if d.fract() == 0.0 && d.abs() < 9.0e15 => {
+                Json::from(*d as i64)
+            }
             Some(Value::DoubleValue(d)) => Json::from(*d),
             Some(Value::BoolValue(b)) => Json::from(*b),
             _ => Json::Null,
@@ -104,6 +108,21 @@ fn prefixed(prefix: &str, key: &str, value: AnyValue) -> KeyValue {
         value: Some(value),
         ..KeyValue::default()
     }
+}
+
+/// The strings of a JSON value run together, in order.
+pub(crate) fn joined_strings(value: &Json) -> String {
+    fn walk(value: &Json, out: &mut String) {
+        match value {
+            Json::String(s) => out.push_str(s),
+            Json::Array(items) => items.iter().for_each(|item| walk(item, out)),
+            Json::Object(map) => map.values().for_each(|item| walk(item, out)),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    walk(value, &mut out);
+    out
 }
 
 /// `prefix` + each field of `object` with its value, in the object's order.

@@ -245,9 +245,18 @@ impl Mapper {
             if composed && self.leaks(&attribute.key) {
                 attribute.key = format!("agentlog.withheld_name.{index}");
             }
+            // Whole, and as its strings run together (`["g","h","p","_",...]` reads as one).
             let shows = match attribute.value.as_ref().and_then(|v| v.value.as_ref()) {
-                Some(Any::StringValue(text)) if text.starts_with(['{', '[']) => self.leaks(text),
-                Some(Any::ArrayValue(array)) => self.leaks(&attrs::array_text(array)),
+                Some(Any::StringValue(text)) if text.starts_with(['{', '[']) => {
+                    self.leaks(text)
+                        || serde_json::from_str::<Value>(text)
+                            .is_ok_and(|value| self.leaks(&attrs::joined_strings(&value)))
+                }
+                Some(Any::ArrayValue(array)) => {
+                    self.leaks(&attrs::array_text(array))
+                        || serde_json::from_str::<Value>(&attrs::array_text(array))
+                            .is_ok_and(|value| self.leaks(&attrs::joined_strings(&value)))
+                }
                 _ => false,
             };
             if shows {
@@ -523,6 +532,35 @@ mod tests {
         let line = r#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"note":"Yw3véK2pX9mW4nR"}}"#;
         let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
         assert!(!text.contains("K2pX9mW4nR"), "{text}");
+        // An AWS key id as single characters, as whole doubles, and as a typed array.
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let chars: Vec<String> = key.chars().map(|c| format!("\"{c}\"")).collect();
+        let doubles: Vec<String> = key.bytes().map(|b| format!("{b}.0")).collect();
+        let typed: Vec<String> = key
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| format!("\"{i}\":{b}"))
+            .collect();
+        let line = format!(
+            r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{{"chars":[{}],"dbl":[{}],"u8":{{{}}}}}}}"#,
+            chars.join(","),
+            doubles.join(","),
+            typed.join(",")
+        );
+        let mapped = detector_only().map_line(line.as_bytes(), SOURCE).unwrap();
+        for name in [
+            "agentlog.data.chars",
+            "agentlog.data.dbl",
+            "agentlog.data.u8",
+        ] {
+            let value = mapped
+                .log
+                .attributes
+                .iter()
+                .find(|a| a.key == name)
+                .and_then(|a| a.value.clone());
+            assert_eq!(value, Some(attrs::string(WITHHELD)), "{name}");
+        }
     }
 
     fn mapper_of(secret: &str) -> Mapper {

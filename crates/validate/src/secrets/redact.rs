@@ -313,7 +313,10 @@ impl Redactor {
                 WITHHELD.clone_into(s);
                 1
             }
-            Value::Number(n) if written_number_leaks(&n.to_string(), leaks) => {
+            Value::Number(n)
+                if written_number_leaks(&n.to_string(), leaks)
+                    || whole_float_digits(n).is_some_and(|digits| leaks(&digits)) =>
+            {
                 *value = Value::String(WITHHELD.to_owned());
                 1
             }
@@ -776,6 +779,17 @@ fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
     views
 }
 
+/// The exact digits of a whole number held as a float (`41111111111111112.0`, printed
+/// `4.111111111111111e16`, is exactly 41111111111111112, and a reader that prints it whole
+/// shows those digits); `None` for other numbers.
+fn whole_float_digits(n: &serde_json::Number) -> Option<String> {
+    if n.is_i64() || n.is_u64() {
+        return None;
+    }
+    let f = n.as_f64()?;
+    (f.fract() == 0.0 && f.abs() < 1e21).then(|| format!("{f:.0}"))
+}
+
 /// Whether a number as written carries a secret, `leaks` judging each of its forms: as
 /// written, and in exponent form also as the digits it stands for.
 fn written_number_leaks(text: &str, leaks: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -859,7 +873,20 @@ fn byte_lists(text: &[u8]) -> Vec<Vec<u8>> {
         if run.split(separator).filter(|n| !n.is_empty()).count() < MIN_BYTE_LIST {
             continue;
         }
-        let numbers: Vec<&[u8]> = run.split(separator).filter(|n| !n.is_empty()).collect();
+        let mut numbers: Vec<&[u8]> = run.split(separator).filter(|n| !n.is_empty()).collect();
+        // A typed array written as JSON (`{"0":65,"1":75,...}`): indices, then values.
+        let indexed = numbers.len().is_multiple_of(2)
+            && numbers
+                .iter()
+                .step_by(2)
+                .enumerate()
+                .all(|(i, n)| n == &i.to_string().as_bytes());
+        if indexed {
+            numbers = numbers.into_iter().skip(1).step_by(2).collect();
+            if numbers.len() < MIN_BYTE_LIST {
+                continue;
+            }
+        }
         let hex: Option<Vec<u8>> = numbers
             .iter()
             .map(|n| {
