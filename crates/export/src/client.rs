@@ -274,3 +274,17 @@ fn reason(e: &reqwest::Error) -> String {
         None => kind.to_owned(),
     }
 }
+
+/// A client of a loopback port nothing listens on: every send fails after its tries. For
+/// the tests of what a failed delivery reports.
+#[cfg(test)]
+pub(crate) fn client_to_nobody(retry: Retry) -> Client {
+    use crate::config::Protocol;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9);
+    let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf);
+    #[allow(clippy::expect_used)] // a test helper: a failure here is a failed test
+    Client::new(endpoint.expect("a loopback endpoint"), retry).expect("a client")
+}

@@ -52,7 +52,8 @@ pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Ve
         .map(|list| {
             list.split(',')
                 .filter_map(|item| item.split_once('='))
-                .filter(|(k, v)| shown(k) && shown(v))
+                // Each part, and the pair as a collector may show it (`k=v`).
+                .filter(|(k, v)| shown(k) && shown(v) && shown(&format!("{k}={v}")))
                 .map(|(k, v)| map::kv_str(k.trim(), v.trim()))
                 .collect()
         })
@@ -66,4 +67,29 @@ pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Ve
         attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, "agentlog"));
     }
     attributes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentlog_validate::secrets::{Secret, SecretValue};
+
+    #[test]
+    fn a_resource_pair_that_shows_a_secret_as_k_equals_v_is_left_out() {
+        let redactor = agentlog_validate::Options::default()
+            .with_secrets(vec![Secret::new(
+                "S",
+                SecretValue::new("team=Zq7vK2pX9mW4nR8t"),
+                vec![],
+            )])
+            .redactor()
+            .unwrap();
+        let env = |name: &str| {
+            (name == "OTEL_RESOURCE_ATTRIBUTES")
+                .then(|| "team=Zq7vK2pX9mW4nR8t,region=eu".to_owned())
+        };
+        let attributes = resource(&env, &redactor);
+        let keys: Vec<&str> = attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["service.name", "region"]);
+    }
 }

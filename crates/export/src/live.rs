@@ -283,7 +283,6 @@ impl Sink for ExportingSink {
 mod tests {
     use super::*;
     use crate::client::Retry;
-    use crate::config::{Endpoint, Protocol};
     use agentlog_validate::secrets::redact::Redactor;
 
     fn line(n: usize) -> Vec<u8> {
@@ -295,13 +294,7 @@ mod tests {
 
     /// An export to a port nothing listens on: every send fails after its tries.
     fn export_to_nobody(retry: Retry) -> Arc<LiveExport> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let endpoint =
-            Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf).unwrap();
-        let client = Client::new(endpoint, retry).unwrap();
+        let client = crate::client::client_to_nobody(retry);
         LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap()
     }
 

@@ -154,25 +154,18 @@ impl Shipper {
 mod tests {
     use super::*;
     use crate::client::Retry;
-    use crate::config::{Endpoint, Protocol};
     use opentelemetry_proto::tonic::logs::v1::LogRecord;
 
     #[test]
     fn every_batch_handed_over_is_accounted_for_with_its_lines() {
         // Nothing listens on the port: each batch fails after one try, and each failure
         // names the batch's lines, in the order the batches were handed over.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let endpoint =
-            Endpoint::new(&format!("http://127.0.0.1:{port}"), Protocol::Protobuf).unwrap();
         let retry = Retry {
             attempts: 1,
             ..Retry::default()
         };
         let mut shipper =
-            Shipper::start(Client::new(endpoint, retry).unwrap(), Vec::new()).unwrap();
+            Shipper::start(crate::client::client_to_nobody(retry), Vec::new()).unwrap();
         for first in [1u64, 4, 7] {
             let mut batch = Batch::default();
             for line in first..first + 3 {

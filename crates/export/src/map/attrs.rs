@@ -110,13 +110,16 @@ fn prefixed(prefix: &str, key: &str, value: AnyValue) -> KeyValue {
     }
 }
 
-/// The strings of a JSON value run together, in order.
+/// The strings of a JSON value (object keys too) run together, in order.
 pub(crate) fn joined_strings(value: &Json) -> String {
     fn walk(value: &Json, out: &mut String) {
         match value {
             Json::String(s) => out.push_str(s),
             Json::Array(items) => items.iter().for_each(|item| walk(item, out)),
-            Json::Object(map) => map.values().for_each(|item| walk(item, out)),
+            Json::Object(map) => map.iter().for_each(|(key, item)| {
+                out.push_str(key);
+                walk(item, out);
+            }),
             _ => {}
         }
     }

@@ -178,25 +178,26 @@ impl Mapper {
             _ => String::new(),
         };
         let shows = self.leaks(&body) || span.as_ref().is_some_and(|s| self.leaks(&s.name));
+        // Times are computed from the line (a `ts`, less a duration): as decimal text, each
+        // is judged like a value; one that shows a secret is sent as unknown (0), withheld
+        // record or not.
+        for time in [&mut log.time_unix_nano, &mut log.observed_time_unix_nano] {
+            if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
+                *time = 0;
+            }
+        }
+        if let Some(span) = &mut span {
+            for time in [&mut span.start_time_unix_nano, &mut span.end_time_unix_nano] {
+                if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
+                    *time = 0;
+                }
+            }
+        }
         if !shows {
             // Like a value withheld on its own, an attribute withheld here leaves the record.
             self.withhold_composed(&mut log.attributes);
             if let Some(span) = &mut span {
                 self.withhold_composed(&mut span.attributes);
-            }
-            // Times are computed from the line (a `ts`, less a duration): as decimal text,
-            // each is judged like a value; one that shows a secret is sent as unknown (0).
-            for time in [&mut log.time_unix_nano, &mut log.observed_time_unix_nano] {
-                if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
-                    *time = 0;
-                }
-            }
-            if let Some(span) = &mut span {
-                for time in [&mut span.start_time_unix_nano, &mut span.end_time_unix_nano] {
-                    if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
-                        *time = 0;
-                    }
-                }
             }
             return Mapped {
                 log,
@@ -560,6 +561,53 @@ mod tests {
                 .find(|a| a.key == name)
                 .and_then(|a| a.value.clone());
             assert_eq!(value, Some(attrs::string(WITHHELD)), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_third_attack_s_shapes_are_withheld() {
+        // A withheld record keeps no time that shows a secret.
+        let mut m = Mapper::new(
+            agentlog_validate::Options::default()
+                .with_secrets(vec![
+                    Secret::new("T", SecretValue::new("4111111111111111"), vec![]),
+                    Secret::new("C", SecretValue::new("chat Zq7vK2pX9mW4"), vec![]),
+                ])
+                .redactor()
+                .unwrap(),
+        );
+        let line = br#"{"ts":"2100-04-11T07:18:31.111111Z","run_id":"r","agent_system":"a","event_type":"llm_response","summary":"s","data":{"method":"POST","host":"api.openai.com","path":"/v1/chat/completions","status_code":200,"duration_ms":0,"model":"Zq7vK2pX9mW4"}}"#;
+        let mapped = m.map_line(line, SOURCE).unwrap();
+        assert!(mapped.withheld);
+        assert!(
+            !sent(&mapped).contains("4111111111111111"),
+            "{}",
+            sent(&mapped)
+        );
+        // Byte lists of an AWS key id: whole doubles nested, one number a line, beside a
+        // word, with an out-of-range value; and an object whose keys and values join.
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let bytes: Vec<String> = key.bytes().map(|b| b.to_string()).collect();
+        let doubles: Vec<String> = key.bytes().map(|b| format!("[{b}.0]")).collect();
+        let shapes = [
+            format!("{{\"o\":[{}]}}", doubles.join(",")),
+            format!("{{\"o\":\"{}\"}}", bytes.join("\\n")),
+            format!("{{\"o\":\"data {}\"}}", bytes.join(",")),
+            format!("{{\"o\":[{},256]}}", bytes.join(",")),
+            r#"{"o":{"AKIAZQ7V":"K2PX9MW4NR8T"}}"#.to_owned(),
+        ];
+        for data in shapes {
+            let line = format!(
+                r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{data}}}"#
+            );
+            let mapped = detector_only().map_line(line.as_bytes(), SOURCE).unwrap();
+            let value = mapped
+                .log
+                .attributes
+                .iter()
+                .find(|a| a.key == "agentlog.data.o")
+                .and_then(|a| a.value.clone());
+            assert_eq!(value, Some(attrs::string(WITHHELD)), "{data}");
         }
     }
 

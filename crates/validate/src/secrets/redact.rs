@@ -853,21 +853,29 @@ const _: () =
 /// numbers joined by `,` `;` `:` `-` or spaces is read as hex pairs when every number is two
 /// hex digits (or `0x` and one or two), and as decimal when every number is at most 255.
 fn byte_lists(text: &[u8]) -> Vec<Vec<u8>> {
-    // Brackets, braces and quotes join a list too: `[[65],[75]]`, `["41","4b"]`.
-    let list_byte = |b: u8| {
-        b.is_ascii_hexdigit()
-            || matches!(
-                b,
-                b'x' | b'X' | b',' | b';' | b':' | b'-' | b' ' | b'[' | b']' | b'{' | b'}' | b'"'
-            )
-    };
-    let mut views = Vec::new();
+    // Brackets, braces, quotes and line breaks join a list too (`[[65],[75]]`,
+    // `["41","4b"]`, one number a line), and a number may be written whole as a float
+    // (`65.0`).
     let separator = |b: &u8| {
         matches!(
             b,
-            b',' | b';' | b':' | b'-' | b' ' | b'[' | b']' | b'{' | b'}' | b'"'
+            b',' | b';'
+                | b':'
+                | b'-'
+                | b' '
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'"'
+                | b'\n'
+                | b'\r'
+                | b'\t'
         )
     };
+    let list_byte =
+        |b: u8| b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b'.') || separator(&b);
+    let mut views = Vec::new();
     for run in runs(text, list_byte) {
         // Counted before anything is collected: most runs are a number or a word.
         if run.split(separator).filter(|n| !n.is_empty()).count() < MIN_BYTE_LIST {
@@ -883,31 +891,52 @@ fn byte_lists(text: &[u8]) -> Vec<Vec<u8>> {
                 .all(|(i, n)| n == &i.to_string().as_bytes());
         if indexed {
             numbers = numbers.into_iter().skip(1).step_by(2).collect();
-            if numbers.len() < MIN_BYTE_LIST {
-                continue;
-            }
         }
-        let hex: Option<Vec<u8>> = numbers
-            .iter()
-            .map(|n| {
-                let digits = n
-                    .strip_prefix(b"0x")
-                    .or_else(|| n.strip_prefix(b"0X"))
-                    .unwrap_or(n);
-                let whole = std::str::from_utf8(digits).ok()?;
-                (digits.len() == 2 || (digits.len() == 1 && digits.len() < n.len()))
-                    .then(|| u8::from_str_radix(whole, 16).ok())
-                    .flatten()
-            })
-            .collect();
-        views.extend(hex);
-        let decimal: Option<Vec<u8>> = numbers
-            .iter()
-            .map(|n| std::str::from_utf8(n).ok()?.parse::<u8>().ok())
-            .collect();
-        views.extend(decimal);
+        let hex = |n: &&[u8]| {
+            let digits = n
+                .strip_prefix(b"0x")
+                .or_else(|| n.strip_prefix(b"0X"))
+                .unwrap_or(n);
+            let whole = std::str::from_utf8(digits).ok()?;
+            (digits.len() == 2 || (digits.len() == 1 && digits.len() < n.len()))
+                .then(|| u8::from_str_radix(whole, 16).ok())
+                .flatten()
+        };
+        let decimal = |n: &&[u8]| {
+            let text = std::str::from_utf8(n).ok()?;
+            let whole = match text.split_once('.') {
+                Some((whole, fraction)) if fraction.bytes().all(|b| b == b'0') => whole,
+                Some(_) => return None,
+                None => text,
+            };
+            whole.parse::<u8>().ok()
+        };
+        views.extend(byte_stretches(&numbers, hex));
+        views.extend(byte_stretches(&numbers, decimal));
     }
     views
+}
+
+/// The longest stretches (at least [`MIN_BYTE_LIST`] long) of consecutive `numbers` that
+/// `byte` reads as bytes: a word or an out-of-range value beside a list does not hide it.
+fn byte_stretches(numbers: &[&[u8]], byte: impl Fn(&&[u8]) -> Option<u8>) -> Vec<Vec<u8>> {
+    let mut stretches = Vec::new();
+    let mut current = Vec::new();
+    for number in numbers {
+        match byte(number) {
+            Some(b) => current.push(b),
+            None => {
+                if current.len() >= MIN_BYTE_LIST {
+                    stretches.push(std::mem::take(&mut current));
+                }
+                current.clear();
+            }
+        }
+    }
+    if current.len() >= MIN_BYTE_LIST {
+        stretches.push(current);
+    }
+    stretches
 }
 
 /// The maximal runs of `text` whose bytes all pass `keep`.
