@@ -178,21 +178,7 @@ impl Mapper {
             _ => String::new(),
         };
         let shows = self.leaks(&body) || span.as_ref().is_some_and(|s| self.leaks(&s.name));
-        // Times are computed from the line (a `ts`, less a duration): as decimal text, each
-        // is judged like a value; one that shows a secret is sent as unknown (0), withheld
-        // record or not.
-        for time in [&mut log.time_unix_nano, &mut log.observed_time_unix_nano] {
-            if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
-                *time = 0;
-            }
-        }
-        if let Some(span) = &mut span {
-            for time in [&mut span.start_time_unix_nano, &mut span.end_time_unix_nano] {
-                if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
-                    *time = 0;
-                }
-            }
-        }
+        self.withhold_times(&mut log, span.as_mut());
         if !shows {
             // Like a value withheld on its own, an attribute withheld here leaves the record.
             self.withhold_composed(&mut log.attributes);
@@ -231,6 +217,21 @@ impl Mapper {
 }
 
 impl Mapper {
+    /// Times are computed from the line (a `ts`, less a duration): as decimal text, each is
+    /// judged like a value; one that shows a secret is sent as unknown (0), withheld record
+    /// or not.
+    fn withhold_times(&self, log: &mut LogRecord, span: Option<&mut Span>) {
+        let mut times = vec![&mut log.time_unix_nano, &mut log.observed_time_unix_nano];
+        if let Some(span) = span {
+            times.extend([&mut span.start_time_unix_nano, &mut span.end_time_unix_nano]);
+        }
+        for time in times {
+            if *time != 0 && self.redactor.leaks_digits(&time.to_string()) {
+                *time = 0;
+            }
+        }
+    }
+
     /// Withholds each attribute whose value the mapping composed and that shows a secret as
     /// a whole: the JSON text of a nested object or array, and an array (judged as the JSON
     /// list a viewer shows, `[90,113,...]` being bytes to a reader).
