@@ -182,6 +182,11 @@ impl DemoProxy {
         let ca = Arc::new(CertAuthority::generate().map_err(|e| e.to_string())?);
         let mut config = ProxyConfig::new(emitter, ca.clone());
         config.injector = injector;
+        // What the proxy copies from an upstream into its log is judged as every output is.
+        let redactor = super::output::gate().redactor().clone();
+        config.judge = Some(agentlog_intercept::TextJudge::new(move |text| {
+            redactor.leaks(text)
+        }));
         config.upstream_roots = vec![fixture.ca_der().clone()];
         config.connect_to = fixture.connect_to();
         if plan.profile == Profile::V1 {

@@ -320,6 +320,11 @@ fn configure(
     };
     let mut config = ProxyConfig::new(log.emitter.clone(), ca.clone());
     config.injector = injector;
+    // What the proxy copies from an upstream into its log is judged as every output is.
+    let redactor = super::output::gate().redactor().clone();
+    config.judge = Some(agentlog_intercept::TextJudge::new(move |text| {
+        redactor.leaks(text)
+    }));
     config.llm_hosts = args.llm_host.iter().map(HostPattern::new).collect();
     config.upstream_roots = upstream_roots;
     config.connect_to = connect_to;

@@ -60,7 +60,7 @@ pub use limits::{ignore_write_signals, raise_fd_limit};
 pub use prices::{Cost, ModelPrice, PriceError, PriceMatch, PriceTable, ServiceTier, Tokens};
 pub use proxy::{
     DEFAULT_SHUTDOWN_GRACE, LogErrorPolicy, Profile, Proxy, ProxyConfig, ProxyError, RunningProxy,
-    ShutdownReport, Timeouts,
+    ShutdownReport, TextJudge, Timeouts,
 };
 pub use route::{Route, RouteError, RouteTarget, Routes, Routing};
 pub use upstream::{BoxError, ConnectTo, parse_connect_to};

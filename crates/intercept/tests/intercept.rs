@@ -625,3 +625,73 @@ async fn a_key_echoed_by_the_upstream_is_withheld_from_the_log() {
         "the echoed model is kept, its value withheld"
     );
 }
+
+/// An upstream that echoes the injected key encoded (base64, reversed) as its model: with
+/// the command line's judge, the whole field is withheld and the event kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_echoed_encoded_is_withheld_by_the_judge() {
+    use base64::Engine as _;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let encoded = [
+        base64::engine::general_purpose::STANDARD.encode(OPENAI_KEY),
+        OPENAI_KEY.chars().rev().collect::<String>(),
+    ];
+    let fixture = TlsFixture::start().await.unwrap();
+    for (i, model) in encoded.iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path(format!("/v1/echo{i}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "model": model,
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+            })))
+            .with_priority(1)
+            .mount(fixture.mock())
+            .await;
+    }
+    let redactor = agentlog_validate::Options::default()
+        .with_secrets(vec![agentlog_validate::secrets::Secret::new(
+            "OPENAI_API_KEY",
+            agentlog_validate::secrets::SecretValue::new(OPENAI_KEY),
+            vec![],
+        )])
+        .redactor()
+        .unwrap();
+    let judge = agentlog_intercept::TextJudge::new(move |text| redactor.leaks(text));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let mut options = secrets()
+        .with_profile(agentlog_intercept::Profile::V1)
+        .with_judge(judge);
+    options.event_log = Some(log.clone());
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let placeholder = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
+    for i in 0..encoded.len() {
+        let resp = proxy
+            .client()
+            .unwrap()
+            .post(format!("https://api.openai.com/v1/echo{i}"))
+            .header("authorization", format!("Bearer {placeholder}"))
+            .json_body(&json!({"model": "gpt-4o-mini"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let events = proxy.wait_events(8).await.unwrap();
+    proxy.shutdown().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    check_log(&text);
+    for model in &encoded {
+        assert!(
+            !text.contains(model.as_str()),
+            "{model} in the log:\n{text}"
+        );
+    }
+    let responses = events
+        .iter()
+        .filter(|e| e.event_type.to_string() == "http_response")
+        .count();
+    assert_eq!(responses, 2, "both responses are kept");
+    assert!(text.contains("\"model\":\"[redacted]\""), "{text}");
+}

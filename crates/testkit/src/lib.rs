@@ -126,6 +126,8 @@ pub struct ProxyOptions {
     /// Sinks the proxy writes to besides its own memory and [`ProxyOptions::event_log`]
     /// (a sink that fails on purpose, say), after the file and before memory.
     pub sinks: Vec<ExtraSink>,
+    /// How text copied from an upstream into the log is judged ([`ProxyConfig::judge`]).
+    pub judge: Option<agentlog_intercept::TextJudge>,
 }
 
 /// A sink given to [`start_proxy`] besides its own ([`ProxyOptions::with_sink`]).
@@ -244,6 +246,13 @@ impl ProxyOptions {
         self
     }
 
+    /// Sets [`ProxyOptions::judge`].
+    #[must_use]
+    pub fn with_judge(mut self, judge: agentlog_intercept::TextJudge) -> Self {
+        self.judge = Some(judge);
+        self
+    }
+
     /// Adds a sink to [`ProxyOptions::sinks`].
     #[must_use]
     pub fn with_sink(mut self, sink: Arc<dyn Sink>) -> Self {
@@ -350,6 +359,7 @@ pub async fn start_proxy(
         config.max_request_body = bytes;
     }
     config.allow_cleartext_injection = options.allow_cleartext_injection;
+    config.judge = options.judge.clone();
     config.on_log_error = options.on_log_error;
     config.profile = options.profile;
     config.gate = HostGate::from_globs(&options.allow_hosts);

@@ -183,6 +183,29 @@ pub struct ProxyConfig {
     pub prices: Arc<PriceTable>,
     /// The spend limit (`--budget-usd`); none: no gate.
     pub budget: Option<Arc<Budget>>,
+    /// How text the proxy copies from an upstream into its log is judged besides the
+    /// configured values as written (see [`TextJudge`]); none: those values only.
+    pub judge: Option<TextJudge>,
+}
+
+/// A judge of text the proxy copies from an upstream into its log (a response's `model`,
+/// the summaries built from it): `true` when the text shows a secret in any form (encoded,
+/// reversed, split), and the whole field is then written as `[redacted]`. The command line
+/// gives it the output gate's judgement; the proxy alone knows only the values as written.
+#[derive(Clone)]
+pub struct TextJudge(Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl TextJudge {
+    /// A judge that calls `shows`.
+    pub fn new(shows: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        TextJudge(Arc::new(shows))
+    }
+}
+
+impl std::fmt::Debug for TextJudge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TextJudge(..)")
+    }
 }
 
 impl ProxyConfig {
@@ -205,6 +228,7 @@ impl ProxyConfig {
             routes: Routes::default(),
             prices: Arc::new(PriceTable::builtin()),
             budget: None,
+            judge: None,
         }
     }
 }
@@ -260,6 +284,7 @@ struct State {
     lifecycle: Lifecycle,
     log_failures: AtomicU64,
     exchange_ids: exchange_id::ExchangeIds,
+    judge: Option<TextJudge>,
 }
 
 impl State {
@@ -271,6 +296,9 @@ impl State {
         let withhold = |text: &mut String| {
             if let Some(withheld) = self.injector.withhold_values(text) {
                 *text = withheld;
+            }
+            if self.judge.as_ref().is_some_and(|judge| (judge.0)(text)) {
+                "[redacted]".clone_into(text);
             }
         };
         withhold(&mut record.summary);
@@ -382,6 +410,7 @@ impl Proxy {
                 lifecycle: Lifecycle::new(),
                 log_failures: AtomicU64::new(0),
                 exchange_ids: exchange_id::ExchangeIds::new(),
+                judge: config.judge,
             }),
         })
     }
