@@ -581,44 +581,69 @@ fn ca_dir_is_created_private_and_reused() {
     assert_eq!(&leaf.cert[1], first.cert_der());
 }
 
+/// Sends one request per model in `models` through the proxy to an upstream that answers
+/// with that model (echoing what it was sent, say); the log's text and its event types.
+async fn through_an_echoing_upstream(
+    models: &[String],
+    judge: Option<agentlog_intercept::TextJudge>,
+) -> (String, Vec<String>) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let fixture = TlsFixture::start().await.unwrap();
+    for (i, model) in models.iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path(format!("/v1/echo{i}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "model": model,
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+            })))
+            .with_priority(1)
+            .mount(fixture.mock())
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let mut options = secrets().with_profile(agentlog_intercept::Profile::V1);
+    if let Some(judge) = judge {
+        options = options.with_judge(judge);
+    }
+    options.event_log = Some(log.clone());
+    let proxy = start_proxy(&fixture, options).await.unwrap();
+    let placeholder = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
+    for i in 0..models.len() {
+        let resp = proxy
+            .client()
+            .unwrap()
+            .post(format!("https://api.openai.com/v1/echo{i}"))
+            .header("authorization", format!("Bearer {placeholder}"))
+            .json_body(&json!({"model": "gpt-4o-mini"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        // Read to its end: the response's events are written once its body is through.
+        resp.bytes().await.unwrap();
+    }
+    // Shutdown waits for every exchange's events: the file then holds them all.
+    proxy.shutdown().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    check_log(&text);
+    let types = text
+        .lines()
+        .map(|line| {
+            let event: Value = serde_json::from_str(line).unwrap();
+            event["event_type"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    (text, types)
+}
+
 /// An upstream that echoes the injected key where the proxy copies text from a response (the
 /// model name, and the response transform's reason that names it): the event log withholds
 /// the value, keeps the event, and stays valid.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_echoed_by_the_upstream_is_withheld_from_the_log() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, ResponseTemplate};
-    let fixture = TlsFixture::start().await.unwrap();
-    Mock::given(method("POST"))
-        .and(path("/v1/echo"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "model": format!("echo-{OPENAI_KEY}"),
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-        })))
-        .with_priority(1)
-        .mount(fixture.mock())
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("events.jsonl");
-    let mut options = secrets().with_profile(agentlog_intercept::Profile::V1);
-    options.event_log = Some(log.clone());
-    let proxy = start_proxy(&fixture, options).await.unwrap();
-    let placeholder = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
-    let resp = proxy
-        .client()
-        .unwrap()
-        .post("https://api.openai.com/v1/echo")
-        .header("authorization", format!("Bearer {placeholder}"))
-        .json_body(&json!({"model": "gpt-4o-mini"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let events = proxy.wait_events(4).await.unwrap();
-    proxy.shutdown().await.unwrap();
-    let text = std::fs::read_to_string(&log).unwrap();
-    check_log(&text);
-    let types: Vec<String> = events.iter().map(|e| e.event_type.to_string()).collect();
+    let (text, types) = through_an_echoing_upstream(&[format!("echo-{OPENAI_KEY}")], None).await;
     assert!(types.iter().any(|t| t == "http_response"), "{types:?}");
     assert!(
         text.contains("echo-[redacted]"),
@@ -631,24 +656,10 @@ async fn a_key_echoed_by_the_upstream_is_withheld_from_the_log() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_echoed_encoded_is_withheld_by_the_judge() {
     use base64::Engine as _;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, ResponseTemplate};
     let encoded = [
         base64::engine::general_purpose::STANDARD.encode(OPENAI_KEY),
         OPENAI_KEY.chars().rev().collect::<String>(),
     ];
-    let fixture = TlsFixture::start().await.unwrap();
-    for (i, model) in encoded.iter().enumerate() {
-        Mock::given(method("POST"))
-            .and(path(format!("/v1/echo{i}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "model": model,
-                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-            })))
-            .with_priority(1)
-            .mount(fixture.mock())
-            .await;
-    }
     let redactor = agentlog_validate::Options::default()
         .with_secrets(vec![agentlog_validate::secrets::Secret::new(
             "OPENAI_API_KEY",
@@ -658,40 +669,14 @@ async fn a_key_echoed_encoded_is_withheld_by_the_judge() {
         .redactor()
         .unwrap();
     let judge = agentlog_intercept::TextJudge::new(move |text| redactor.leaks(text));
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("events.jsonl");
-    let mut options = secrets()
-        .with_profile(agentlog_intercept::Profile::V1)
-        .with_judge(judge);
-    options.event_log = Some(log.clone());
-    let proxy = start_proxy(&fixture, options).await.unwrap();
-    let placeholder = proxy.placeholder("OPENAI_API_KEY").unwrap().to_owned();
-    for i in 0..encoded.len() {
-        let resp = proxy
-            .client()
-            .unwrap()
-            .post(format!("https://api.openai.com/v1/echo{i}"))
-            .header("authorization", format!("Bearer {placeholder}"))
-            .json_body(&json!({"model": "gpt-4o-mini"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-    }
-    let events = proxy.wait_events(8).await.unwrap();
-    proxy.shutdown().await.unwrap();
-    let text = std::fs::read_to_string(&log).unwrap();
-    check_log(&text);
+    let (text, types) = through_an_echoing_upstream(&encoded, Some(judge)).await;
     for model in &encoded {
         assert!(
             !text.contains(model.as_str()),
             "{model} in the log:\n{text}"
         );
     }
-    let responses = events
-        .iter()
-        .filter(|e| e.event_type.to_string() == "http_response")
-        .count();
+    let responses = types.iter().filter(|t| *t == "http_response").count();
     assert_eq!(responses, 2, "both responses are kept");
     assert!(text.contains("\"model\":\"[redacted]\""), "{text}");
 }

@@ -293,11 +293,22 @@ impl State {
     /// transform's reason that names it, the summaries built from them) is replaced by
     /// `[redacted]`, the event kept. Names may be logged, values never.
     fn withhold_values(&self, mut record: Record) -> Record {
+        // The judge (a full search) only reads what an upstream wrote: the other events'
+        // texts come from the agent's request and the configuration, and the writer's path
+        // stays as cheap as it was for them.
+        let from_upstream = matches!(
+            record.data,
+            Some(
+                EventData::LlmResponse(_)
+                    | EventData::HttpResponse(_)
+                    | EventData::ResponseTransform(_)
+            )
+        );
         let withhold = |text: &mut String| {
             if let Some(withheld) = self.injector.withhold_values(text) {
                 *text = withheld;
             }
-            if self.judge.as_ref().is_some_and(|judge| (judge.0)(text)) {
+            if from_upstream && self.judge.as_ref().is_some_and(|judge| (judge.0)(text)) {
                 "[redacted]".clone_into(text);
             }
         };
