@@ -173,11 +173,12 @@ impl Mapper {
         // an array a viewer shows as a list) is judged as it will be sent.
         let body = match log.body.as_ref().and_then(|b| b.value.as_ref()) {
             Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
-                s.clone()
+                s.as_str()
             }
-            _ => String::new(),
+            _ => "",
         };
-        let shows = self.leaks(&body) || span.as_ref().is_some_and(|s| self.leaks(&s.name));
+        let shows = remembered(&mut self.decided, &self.redactor, body)
+            || span.as_ref().is_some_and(|s| self.leaks(&s.name));
         self.withhold_times(&mut log, span.as_mut());
         if !shows {
             // Like a value withheld on its own, an attribute withheld here leaves the record.
@@ -313,11 +314,27 @@ impl SpanParts {
 /// The redactor's decisions on short texts, in two generations: when the newer is full it
 /// becomes the older one, and a text found only in the older is carried over. Texts that
 /// repeat (hosts, models, methods, common numbers) stay; one-off texts (times, ids) pass
-/// through without evicting them.
-#[derive(Default)]
+/// through without evicting them, and are kept only once seen twice: a table of hashes of
+/// texts seen once, written over as it goes, saves a copy of each time and id.
 struct Decisions {
     newer: hashbrown::HashMap<String, bool>,
     older: hashbrown::HashMap<String, bool>,
+    seen_once: Box<[u64]>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+/// Slots of the table of texts seen once (a power of two).
+const SEEN_ONCE: usize = 1 << 14;
+
+impl Default for Decisions {
+    fn default() -> Self {
+        Decisions {
+            newer: hashbrown::HashMap::default(),
+            older: hashbrown::HashMap::default(),
+            seen_once: vec![0; SEEN_ONCE].into_boxed_slice(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+        }
+    }
 }
 
 impl Decisions {
@@ -326,11 +343,24 @@ impl Decisions {
             return Some(decision);
         }
         let decision = self.older.remove(text)?;
-        self.insert(text, decision);
+        self.keep(text, decision);
         Some(decision)
     }
 
+    /// Remembers `decision` on `text` when the text was seen before (a hash match: a rare
+    /// false match only keeps one text more).
     fn insert(&mut self, text: &str, decision: bool) {
+        use std::hash::BuildHasher as _;
+        let hash = self.hasher.hash_one(text) | 1;
+        let slot = self.seen_once.get_mut(hash as usize & (SEEN_ONCE - 1));
+        match slot {
+            Some(slot) if *slot == hash => self.keep(text, decision),
+            Some(slot) => *slot = hash,
+            None => {}
+        }
+    }
+
+    fn keep(&mut self, text: &str, decision: bool) {
         if self.newer.len() >= REMEMBERED {
             self.older = std::mem::take(&mut self.newer);
         }
@@ -340,6 +370,10 @@ impl Decisions {
 
 /// `redactor`'s decision on `text`, remembered in `decided` when the text is short.
 fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool {
+    // Shorter than any secret, and the same in every form `shows` judges: nothing to look up.
+    if text.len() < redactor.shortest() && text.bytes().all(escapes_to_itself) {
+        return false;
+    }
     if text.len() > REMEMBERED_LEN {
         return shows(redactor, text);
     }
@@ -366,6 +400,12 @@ fn shows(redactor: &Redactor, text: &str) -> bool {
                 redactor.leaks_bytes(inner.as_bytes())
             }))
         || ascii_escaped(text).is_some_and(|escaped| redactor.leaks_bytes(escaped.as_bytes()))
+}
+
+/// A byte that every form [`shows`] judges writes as itself: printable ASCII other than
+/// what JSON escapes (`"`, `\\`) or an ASCII-only encoder does (`<`, `>`, `&`).
+fn escapes_to_itself(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&')
 }
 
 /// `text` as the JSON encoders that write ASCII only show it (Python's `json.dumps`, Go's
