@@ -1,0 +1,239 @@
+//! Ed25519 key files: one line each, a label that says which kind of key it holds, then the
+//! 32 key bytes as lowercase hex:
+//!
+//! ```text
+//! agentlog-seal-secret-key ed25519 <64 hex digits: the private seed>
+//! agentlog-seal-public-key ed25519 <64 hex digits: the public key>
+//! ```
+//!
+//! The label makes a public key given where the secret one belongs (or the reverse) a clear
+//! error instead of a signature that never verifies.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
+
+use crate::hex;
+
+const SECRET_LABEL: &str = "agentlog-seal-secret-key ed25519 ";
+const PUBLIC_LABEL: &str = "agentlog-seal-public-key ed25519 ";
+
+/// A key file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// It could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It holds the other kind of key, or none.
+    #[error("{path}: {what}")]
+    Invalid {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong (never the key's bytes).
+        what: String,
+    },
+    /// A key file is already there; keygen never replaces one.
+    #[error("{0}: a key file is already there; not replaced")]
+    Exists(PathBuf),
+    /// The operating system gave no randomness.
+    #[error("no randomness from the operating system: {0}")]
+    Random(String),
+}
+
+/// The key checkpoints are signed with. Its `Debug` shows the public half only.
+#[derive(Clone)]
+pub struct SecretKey(SigningKey);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SecretKey").field(&self.public()).finish()
+    }
+}
+
+/// The key signatures are checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl SecretKey {
+    /// Reads a secret key file.
+    pub fn read(path: &Path) -> Result<SecretKey, KeyError> {
+        let seed = read_key(path, SECRET_LABEL, PUBLIC_LABEL, "secret")?;
+        Ok(SecretKey(SigningKey::from_bytes(&seed)))
+    }
+
+    /// Its public key.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.0.verifying_key())
+    }
+
+    /// The signature of `digest`.
+    pub fn sign(&self, digest: &[u8; 32]) -> [u8; 64] {
+        self.0.sign(digest).to_bytes()
+    }
+}
+
+impl PublicKey {
+    /// Reads a public key file.
+    pub fn read(path: &Path) -> Result<PublicKey, KeyError> {
+        let bytes = read_key(path, PUBLIC_LABEL, SECRET_LABEL, "public")?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(PublicKey)
+            .map_err(|_| KeyError::Invalid {
+                path: path.to_owned(),
+                what: "not an Ed25519 public key (not a point of the curve)".to_owned(),
+            })
+    }
+
+    /// Its 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    /// Whether `signature` is this key's signature of `digest` (strict: no malleable
+    /// signature or weak key passes).
+    pub fn verifies(&self, digest: &[u8; 32], signature: &[u8; 64]) -> bool {
+        let signature = ed25519_dalek::Signature::from_bytes(signature);
+        self.0.verify_strict(digest, &signature).is_ok()
+            && self.0.verify(digest, &signature).is_ok()
+    }
+}
+
+fn read_key(path: &Path, label: &str, other: &str, kind: &str) -> Result<[u8; 32], KeyError> {
+    let invalid = |what: String| KeyError::Invalid {
+        path: path.to_owned(),
+        what,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.starts_with(other) {
+        let given = if kind == "secret" { "public" } else { "secret" };
+        return Err(invalid(format!(
+            "holds a {given} key where a {kind} key belongs (the {kind} key of `agentlog keygen` is the .{} file)",
+            if kind == "secret" { "key" } else { "pub" }
+        )));
+    }
+    let Some(digits) = text.strip_prefix(label) else {
+        return Err(invalid(format!(
+            "not an agentlog {kind} key file (its first line should start `{}`)",
+            label.trim_end()
+        )));
+    };
+    hex::decode_array(digits)
+        .ok_or_else(|| invalid("the key is not 64 lowercase hex digits".to_owned()))
+}
+
+/// The two files `agentlog keygen DIR` writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPaths {
+    /// The secret key (mode 0600).
+    pub secret: PathBuf,
+    /// The public key.
+    pub public: PathBuf,
+}
+
+/// Writes a new key pair into `dir`: `seal.key` (the secret key, created with mode 0600)
+/// and `seal.pub`. Refuses to replace either.
+pub fn generate_key_pair(dir: &Path) -> Result<KeyPaths, KeyError> {
+    use rand::TryRngCore as _;
+    let paths = KeyPaths {
+        secret: dir.join("seal.key"),
+        public: dir.join("seal.pub"),
+    };
+    for path in [&paths.secret, &paths.public] {
+        if path.exists() {
+            return Err(KeyError::Exists(path.clone()));
+        }
+    }
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut seed)
+        .map_err(|e| KeyError::Random(e.to_string()))?;
+    let key = SigningKey::from_bytes(&seed);
+    let public = hex::encode(key.verifying_key().as_bytes());
+    write_new(
+        &paths.secret,
+        &format!("{SECRET_LABEL}{}\n", hex::encode(&seed)),
+        0o600,
+    )?;
+    write_new(&paths.public, &format!("{PUBLIC_LABEL}{public}\n"), 0o644)?;
+    Ok(paths)
+}
+
+/// Creates `path` (never replacing a file) with `mode` from the start, and `text` in it.
+fn write_new(path: &Path, text: &str, mode: u32) -> Result<(), KeyError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let io = |source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(io)?;
+    file.write_all(text.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_pair_signs_and_verifies_and_the_secret_file_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = generate_key_pair(dir.path()).unwrap();
+        let mode = std::fs::metadata(&paths.secret)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let secret = SecretKey::read(&paths.secret).unwrap();
+        let public = PublicKey::read(&paths.public).unwrap();
+        assert_eq!(secret.public(), public);
+        let digest = [9u8; 32];
+        let signature = secret.sign(&digest);
+        assert!(public.verifies(&digest, &signature));
+        assert!(!public.verifies(&[8u8; 32], &signature));
+        // Never replaced.
+        assert!(matches!(
+            generate_key_pair(dir.path()),
+            Err(KeyError::Exists(_))
+        ));
+    }
+
+    #[test]
+    fn the_wrong_kind_of_key_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = generate_key_pair(dir.path()).unwrap();
+        let error = SecretKey::read(&paths.public).unwrap_err().to_string();
+        assert!(
+            error.contains("holds a public key where a secret key belongs"),
+            "{error}"
+        );
+        let error = PublicKey::read(&paths.secret).unwrap_err().to_string();
+        assert!(
+            error.contains("holds a secret key where a public key belongs"),
+            "{error}"
+        );
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, "ssh-ed25519 AAAA").unwrap();
+        let error = PublicKey::read(&junk).unwrap_err().to_string();
+        assert!(error.contains("not an agentlog public key file"), "{error}");
+        // The secret key's digits never appear in an error.
+        let seed = std::fs::read_to_string(&paths.secret).unwrap();
+        let digits = seed.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(!error.contains(&digits));
+    }
+}

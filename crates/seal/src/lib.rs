@@ -1,0 +1,49 @@
+//! Tamper evidence for append-only logs: a seal file of chained, optionally signed
+//! checkpoints beside each log, and its verification.
+//!
+//! # The model
+//!
+//! A log is a sequence of lines, each ended by `\n`. Sealing `events.jsonl` appends a
+//! *checkpoint* to `events.jsonl.seal`, one JSON object a line. A checkpoint covers every
+//! complete line from the start of the log to its `lines` (`bytes` bytes, newlines included)
+//! and holds:
+//!
+//! - `chain`: a SHA-256 chain over the exact bytes of every covered line (without its `\n`):
+//!   `h_0` is 32 zero bytes and `h_i = SHA-256(h_{i-1} || line_i)`;
+//! - `line_hashes`: for each line the checkpoint adds (after the previous checkpoint's), the
+//!   first 8 bytes of `SHA-256(line_i)`, so a verifier can name the first line that differs,
+//!   was deleted or was inserted;
+//! - `prev`: the previous checkpoint's digest (zeros for the first): checkpoints form a chain
+//!   of their own, and removing or reordering one breaks it;
+//! - `time`, then `digest`: SHA-256 over a fixed text of all of the above ([`Checkpoint`]
+//!   documents it byte for byte), and with a key, `signature` (Ed25519 over the digest) and
+//!   `key` (the public key).
+//!
+//! Sealing again after more lines were written extends both chains from the last
+//! checkpoint: it reads only the new lines. [`verify()`] reads the whole log once and says
+//! whether every line is covered and unchanged, naming what is not ([`Finding`]).
+//!
+//! The format is data: docs/seal.md describes it for ports, and `conformance/seal/` holds
+//! logs, their seals, tampered variants and the verdicts expected of them.
+//!
+//! Nothing here prints: the CLI writes checkpoints and verdicts through its output gate. A
+//! verdict never quotes a line of the log, only numbers and hashes.
+
+mod checkpoint;
+mod hex;
+mod keys;
+mod lines;
+mod seal;
+mod verify;
+
+pub use checkpoint::{Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, SealFile};
+pub use keys::{KeyError, KeyPaths, PublicKey, SecretKey, generate_key_pair};
+pub use seal::{SealError, Sealed, seal};
+pub use verify::{Finding, Signatures, Verdict, VerifyError, verify};
+
+/// The seal file of a log: its path with `.seal` appended.
+pub fn seal_path(log: &std::path::Path) -> std::path::PathBuf {
+    let mut name = log.as_os_str().to_owned();
+    name.push(".seal");
+    std::path::PathBuf::from(name)
+}

@@ -1,0 +1,138 @@
+//! Sealing: the checkpoints that extend a log's seal over the lines written since its last
+//! checkpoint. Only the new lines are read; the chain goes on from the last checkpoint, so a
+//! change made before it is still found by [`crate::verify()`], never blessed.
+
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, SealFile};
+use crate::keys::SecretKey;
+use crate::lines::{self, Start};
+use crate::verify::check_chain;
+
+/// What sealing a log made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    /// The log.
+    pub log: PathBuf,
+    /// Its seal file (the caller appends [`added`](Self::added) to it, a line each).
+    pub seal: PathBuf,
+    /// The new checkpoints, in order; none when no line was added since the last one.
+    pub added: Vec<Checkpoint>,
+    /// Lines covered once they are written.
+    pub lines: u64,
+    /// Bytes after the last complete line, left for a later seal.
+    pub partial: u64,
+}
+
+/// Why a log cannot be sealed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The log could not be read.
+    #[error("read {path}: {source}")]
+    Io {
+        /// The log.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Its seal file cannot be read as one.
+    #[error(transparent)]
+    Seal(#[from] CheckpointError),
+    /// Its seal is broken, or the log no longer ends a line where its last checkpoint says:
+    /// extending it would hide that. `agentlog verify` says more.
+    #[error("{seal}:{seal_line}: {what}; not extended (run `agentlog verify`)")]
+    Broken {
+        /// The seal file.
+        seal: PathBuf,
+        /// The checkpoint's line in it.
+        seal_line: u64,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// The checkpoints that seal `log`'s lines written since its last checkpoint, made at `now`
+/// and signed with `key` when given. Nothing is written.
+pub fn seal(
+    log: &Path,
+    key: Option<&SecretKey>,
+    now: time::OffsetDateTime,
+) -> Result<Sealed, SealError> {
+    let seal = crate::seal_path(log);
+    let existing = SealFile::read(&seal)?.unwrap_or_default().checkpoints;
+    let broken = |seal_line: u64, what: String| SealError::Broken {
+        seal: seal.clone(),
+        seal_line,
+        what,
+    };
+    if let Some(finding) = check_chain(&existing, None).0.first() {
+        return Err(broken(finding.seal_line().unwrap_or(0), finding.message()));
+    }
+    let start = existing.last().map_or_else(Start::default, |last| Start {
+        lines: last.lines,
+        offset: last.bytes,
+        chain: last.chain,
+    });
+    let io = |source| SealError::Io {
+        path: log.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(log).map_err(io)?;
+    if start.offset > 0 {
+        // The last checkpoint ends a line: the log must still have a newline there.
+        let mut last = [0u8; 1];
+        let ends_a_line = file.seek(SeekFrom::Start(start.offset - 1)).is_ok()
+            && file.read_exact(&mut last).is_ok()
+            && last == [b'\n'];
+        if !ends_a_line {
+            return Err(broken(
+                existing.len() as u64,
+                format!(
+                    "the log no longer ends a line at byte {} where the last checkpoint ends (truncated or rewritten)",
+                    start.offset
+                ),
+            ));
+        }
+    }
+    let mut added_lines = Vec::new();
+    let end = lines::scan(&mut file, start, |line| {
+        added_lines.push(line);
+        true
+    })
+    .map_err(io)?;
+    let timestamp = now
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut prev = existing.last().map_or([0; 32], |c| c.digest);
+    let mut added = Vec::new();
+    for group in added_lines.chunks(MAX_LINES_PER_CHECKPOINT as usize) {
+        let Some(last) = group.last() else { continue };
+        let mut checkpoint = Checkpoint {
+            lines: last.number,
+            bytes: last.end,
+            chain: last.chain,
+            prev,
+            time: timestamp.clone(),
+            line_hashes: group.iter().map(|line| line.short).collect(),
+            digest: [0; 32],
+            signature: None,
+        };
+        checkpoint.digest = checkpoint.expected_digest();
+        if let Some(key) = key {
+            checkpoint.signature = Some((key.sign(&checkpoint.digest), key.public().to_bytes()));
+        }
+        prev = checkpoint.digest;
+        added.push(checkpoint);
+    }
+    Ok(Sealed {
+        log: log.to_owned(),
+        seal,
+        added,
+        lines: end.lines,
+        partial: end.partial,
+    })
+}

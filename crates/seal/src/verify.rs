@@ -1,0 +1,451 @@
+//! Verification: the seal file's checkpoints checked as a chain (digests, links, signatures),
+//! then the log read once and every covered line compared, naming the first that differs.
+
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{Checkpoint, CheckpointError, SealFile};
+use crate::keys::PublicKey;
+use crate::lines::{self, Start};
+
+/// What verification found wrong, or worth saying. Each names a line: of the log, or of the
+/// seal file (`seal_line`). None quotes the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// The log has no seal file, or one without a checkpoint.
+    SealMissing,
+    /// A line of the seal file is not a well-formed checkpoint.
+    Malformed {
+        /// The seal file's line.
+        seal_line: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// A checkpoint's digest is not the digest of its fields: it was edited.
+    CheckpointEdited {
+        /// The seal file's line.
+        seal_line: u64,
+    },
+    /// A checkpoint does not name the one before it: one was removed, inserted or moved.
+    CheckpointOrder {
+        /// The seal file's line.
+        seal_line: u64,
+    },
+    /// A checkpoint covers less than the one before it, or lists a wrong number of lines.
+    CheckpointInconsistent {
+        /// The seal file's line.
+        seal_line: u64,
+        /// How.
+        what: String,
+    },
+    /// A public key was given and a checkpoint is not signed.
+    Unsigned {
+        /// The seal file's line.
+        seal_line: u64,
+    },
+    /// A checkpoint is signed by another key than the one given.
+    OtherKey {
+        /// The seal file's line.
+        seal_line: u64,
+    },
+    /// A checkpoint's signature does not verify against the given key.
+    BadSignature {
+        /// The seal file's line.
+        seal_line: u64,
+    },
+    /// The log's line differs from the sealed one.
+    LineChanged {
+        /// The log's line.
+        line: u64,
+    },
+    /// The sealed line is gone: the log's line here is the sealed line after it.
+    LineDeleted {
+        /// The log's line.
+        line: u64,
+    },
+    /// The log's line was not sealed; the sealed line follows it.
+    LineInserted {
+        /// The log's line.
+        line: u64,
+    },
+    /// Every line matches its short hash, yet the chain or the byte count at a checkpoint
+    /// does not: the log was altered in a way the short hashes miss.
+    ChainMismatch {
+        /// The seal file's line.
+        seal_line: u64,
+        /// The log's line the checkpoint covers to.
+        line: u64,
+    },
+    /// The log ends before the last checkpoint's lines.
+    Truncated {
+        /// Lines the seal covers.
+        sealed: u64,
+        /// Complete lines the log has.
+        lines: u64,
+    },
+    /// The log goes on after the last checkpoint (accepted with `--allow-tail`).
+    UnsealedTail {
+        /// The first line not covered.
+        from: u64,
+        /// Complete lines not covered.
+        lines: u64,
+        /// Bytes after the last complete line.
+        partial: u64,
+    },
+}
+
+impl Finding {
+    /// Its rule name, stable for machines.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Finding::SealMissing => "seal.missing",
+            Finding::Malformed { .. } => "seal.malformed",
+            Finding::CheckpointEdited { .. } => "seal.checkpoint_edited",
+            Finding::CheckpointOrder { .. } => "seal.checkpoint_order",
+            Finding::CheckpointInconsistent { .. } => "seal.checkpoint_inconsistent",
+            Finding::Unsigned { .. } => "seal.unsigned",
+            Finding::OtherKey { .. } => "seal.other_key",
+            Finding::BadSignature { .. } => "seal.bad_signature",
+            Finding::LineChanged { .. } => "seal.line_changed",
+            Finding::LineDeleted { .. } => "seal.line_deleted",
+            Finding::LineInserted { .. } => "seal.line_inserted",
+            Finding::ChainMismatch { .. } => "seal.chain_mismatch",
+            Finding::Truncated { .. } => "seal.truncated",
+            Finding::UnsealedTail { .. } => "seal.unsealed_tail",
+        }
+    }
+
+    /// The log's line it is about, if any.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            Finding::LineChanged { line }
+            | Finding::LineDeleted { line }
+            | Finding::LineInserted { line }
+            | Finding::ChainMismatch { line, .. } => Some(*line),
+            Finding::Truncated { lines, .. } => Some(lines + 1),
+            Finding::UnsealedTail { from, .. } => Some(*from),
+            _ => None,
+        }
+    }
+
+    /// The seal file's line it is about, if any.
+    pub fn seal_line(&self) -> Option<u64> {
+        match self {
+            Finding::Malformed { seal_line, .. }
+            | Finding::CheckpointEdited { seal_line }
+            | Finding::CheckpointOrder { seal_line }
+            | Finding::CheckpointInconsistent { seal_line, .. }
+            | Finding::Unsigned { seal_line }
+            | Finding::OtherKey { seal_line }
+            | Finding::BadSignature { seal_line }
+            | Finding::ChainMismatch { seal_line, .. } => Some(*seal_line),
+            _ => None,
+        }
+    }
+
+    /// Whether it fails verification: all do but an unsealed tail that is allowed.
+    pub fn is_error(&self, allow_tail: bool) -> bool {
+        !(allow_tail && matches!(self, Finding::UnsealedTail { .. }))
+    }
+
+    /// What it means, in a sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Finding::SealMissing => "no checkpoint: the log is not sealed".to_owned(),
+            Finding::Malformed { what, .. } => format!("not a checkpoint: {what}"),
+            Finding::CheckpointEdited { .. } => {
+                "the checkpoint was edited: its digest is not that of its fields".to_owned()
+            }
+            Finding::CheckpointOrder { .. } => {
+                "the checkpoint does not name the one before it: a checkpoint was removed, inserted or moved".to_owned()
+            }
+            Finding::CheckpointInconsistent { what, .. } => format!("the checkpoint {what}"),
+            Finding::Unsigned { .. } => "the checkpoint is not signed".to_owned(),
+            Finding::OtherKey { .. } => {
+                "the checkpoint is signed by another key than the one given".to_owned()
+            }
+            Finding::BadSignature { .. } => {
+                "the checkpoint's signature does not verify against the given public key".to_owned()
+            }
+            Finding::LineChanged { line } => format!("line {line} differs from the sealed line"),
+            Finding::LineDeleted { line } => format!(
+                "the sealed line {line} was deleted (the log's line {line} is the sealed line {})",
+                line + 1
+            ),
+            Finding::LineInserted { line } => format!(
+                "line {line} was inserted (the sealed line {line} follows it)"
+            ),
+            Finding::ChainMismatch { line, .. } => format!(
+                "the chain of lines 1-{line} does not match the checkpoint"
+            ),
+            Finding::Truncated { sealed, lines } => format!(
+                "the log was truncated: the seal covers {sealed} lines, the log has {lines} complete lines"
+            ),
+            Finding::UnsealedTail {
+                from,
+                lines,
+                partial,
+            } => {
+                let mut text = format!("{lines} line(s) from line {from} are not sealed");
+                if *partial > 0 {
+                    text.push_str(&format!(", and {partial} byte(s) of a line not ended"));
+                }
+                text
+            }
+        }
+    }
+}
+
+/// Whether signatures were checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signatures {
+    /// No checkpoint is signed.
+    None,
+    /// Checkpoints are signed; no public key was given to check them.
+    NotChecked,
+    /// Every checkpoint's signature verified against the given key.
+    Verified,
+    /// A public key was given and some checkpoint failed it (see the findings).
+    Failed,
+}
+
+/// What verifying one log found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The log.
+    pub log: PathBuf,
+    /// Its seal file.
+    pub seal: PathBuf,
+    /// Checkpoints read.
+    pub checkpoints: usize,
+    /// Lines the last checkpoint covers.
+    pub sealed_lines: u64,
+    /// Complete lines of the log read (reading stops at the first difference).
+    pub lines_read: u64,
+    /// Signatures.
+    pub signatures: Signatures,
+    /// What was found, in order.
+    pub findings: Vec<Finding>,
+    /// An unsealed tail is accepted.
+    pub allow_tail: bool,
+}
+
+impl Verdict {
+    /// Every covered line matches and nothing fails verification.
+    pub fn passed(&self) -> bool {
+        !self.findings.iter().any(|f| f.is_error(self.allow_tail))
+    }
+}
+
+/// Why a log could not be verified at all (usage or I/O, not tampering).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The log or its seal file could not be read.
+    #[error("read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Verifies `log` against its seal file (`log.seal`). With `key`, every checkpoint must be
+/// signed by it; with `allow_tail`, lines after the last checkpoint are reported, not failed.
+pub fn verify(
+    log: &Path,
+    key: Option<&PublicKey>,
+    allow_tail: bool,
+) -> Result<Verdict, VerifyError> {
+    let seal = crate::seal_path(log);
+    let mut verdict = Verdict {
+        log: log.to_owned(),
+        seal: seal.clone(),
+        checkpoints: 0,
+        sealed_lines: 0,
+        lines_read: 0,
+        signatures: Signatures::None,
+        findings: Vec::new(),
+        allow_tail,
+    };
+    let checkpoints = match SealFile::read(&seal) {
+        Ok(Some(file)) if !file.checkpoints.is_empty() => file.checkpoints,
+        Ok(_) => {
+            verdict.findings.push(Finding::SealMissing);
+            return Ok(verdict);
+        }
+        Err(CheckpointError::Malformed { line, what, .. }) => {
+            verdict.findings.push(Finding::Malformed {
+                seal_line: line,
+                what,
+            });
+            return Ok(verdict);
+        }
+        Err(CheckpointError::Io { path, source }) => return Err(VerifyError::Io { path, source }),
+    };
+    verdict.checkpoints = checkpoints.len();
+    verdict.sealed_lines = checkpoints.last().map_or(0, |c| c.lines);
+    let (findings, signatures) = check_chain(&checkpoints, key);
+    verdict.signatures = signatures;
+    if !findings.is_empty() {
+        verdict.findings = findings;
+        return Ok(verdict);
+    }
+    let file = std::fs::File::open(log).map_err(|source| VerifyError::Io {
+        path: log.to_owned(),
+        source,
+    })?;
+    let (findings, lines_read) =
+        compare_lines(file, &checkpoints).map_err(|source| VerifyError::Io {
+            path: log.to_owned(),
+            source,
+        })?;
+    verdict.findings = findings;
+    verdict.lines_read = lines_read;
+    Ok(verdict)
+}
+
+/// The checkpoints as a chain: each digest true to its fields, each naming the one before,
+/// none covering less than the one before, each listing one short hash per line it adds,
+/// and with `key`, each signed by it.
+pub(crate) fn check_chain(
+    checkpoints: &[Checkpoint],
+    key: Option<&PublicKey>,
+) -> (Vec<Finding>, Signatures) {
+    let mut findings = Vec::new();
+    let mut signed = false;
+    let mut previous: Option<&Checkpoint> = None;
+    for (index, checkpoint) in checkpoints.iter().enumerate() {
+        let seal_line = index as u64 + 1;
+        if checkpoint.expected_digest() != checkpoint.digest {
+            findings.push(Finding::CheckpointEdited { seal_line });
+            break;
+        }
+        let (prev, lines, bytes) =
+            previous.map_or(([0; 32], 0, 0), |p| (p.digest, p.lines, p.bytes));
+        if checkpoint.prev != prev {
+            findings.push(Finding::CheckpointOrder { seal_line });
+            break;
+        }
+        let added = checkpoint.lines.checked_sub(lines);
+        if added.is_none() || checkpoint.bytes < bytes {
+            findings.push(Finding::CheckpointInconsistent {
+                seal_line,
+                what: "covers less than the one before it".to_owned(),
+            });
+            break;
+        }
+        if added != Some(checkpoint.line_hashes.len() as u64) {
+            findings.push(Finding::CheckpointInconsistent {
+                seal_line,
+                what: format!(
+                    "lists {} line hash(es) for {} line(s) added",
+                    checkpoint.line_hashes.len(),
+                    added.unwrap_or_default()
+                ),
+            });
+            break;
+        }
+        signed |= checkpoint.signature.is_some();
+        if let Some(key) = key {
+            match checkpoint.signature {
+                None => findings.push(Finding::Unsigned { seal_line }),
+                Some((_, signer)) if signer != key.to_bytes() => {
+                    findings.push(Finding::OtherKey { seal_line });
+                }
+                Some((signature, _)) if !key.verifies(&checkpoint.digest, &signature) => {
+                    findings.push(Finding::BadSignature { seal_line });
+                }
+                Some(_) => {}
+            }
+        }
+        previous = Some(checkpoint);
+    }
+    let signatures = match (key, signed) {
+        (Some(_), _) if findings.iter().any(|f| f.seal_line().is_some()) => Signatures::Failed,
+        (Some(_), _) => Signatures::Verified,
+        (None, true) => Signatures::NotChecked,
+        (None, false) => Signatures::None,
+    };
+    (findings, signatures)
+}
+
+/// Reads the log once, comparing each covered line's short hash, and the chain and byte
+/// count at each checkpoint. Stops at the first difference, once it is classified.
+fn compare_lines(
+    log: impl std::io::Read,
+    checkpoints: &[Checkpoint],
+) -> std::io::Result<(Vec<Finding>, u64)> {
+    let expected: Vec<[u8; 8]> = checkpoints
+        .iter()
+        .flat_map(|c| c.line_hashes.iter().copied())
+        .collect();
+    let sealed = expected.len() as u64;
+    let mut at_checkpoint = checkpoints.iter().enumerate().peekable();
+    let mut findings = Vec::new();
+    // The first differing line and its short hash, until the line after it says how.
+    let mut differs: Option<(u64, [u8; 8])> = None;
+    let hash_at = |line: u64| {
+        expected
+            .get(usize::try_from(line).ok()?.checked_sub(1)?)
+            .copied()
+    };
+    let end = lines::scan(log, Start::default(), |line| {
+        if let Some((first, _)) = differs {
+            // The line after the first difference: was the sealed line pushed down?
+            let inserted = hash_at(first) == Some(line.short);
+            findings.push(if inserted {
+                Finding::LineInserted { line: first }
+            } else {
+                Finding::LineChanged { line: first }
+            });
+            return false;
+        }
+        if line.number > sealed {
+            return true;
+        }
+        if hash_at(line.number) != Some(line.short) {
+            if hash_at(line.number + 1) == Some(line.short) {
+                findings.push(Finding::LineDeleted { line: line.number });
+                return false;
+            }
+            differs = Some((line.number, line.short));
+            return true;
+        }
+        while let Some((index, checkpoint)) = at_checkpoint.peek() {
+            if checkpoint.lines > line.number {
+                break;
+            }
+            if checkpoint.lines == line.number
+                && (checkpoint.chain != line.chain || checkpoint.bytes != line.end)
+            {
+                findings.push(Finding::ChainMismatch {
+                    seal_line: *index as u64 + 1,
+                    line: line.number,
+                });
+                return false;
+            }
+            at_checkpoint.next();
+        }
+        true
+    })?;
+    if let Some((first, _)) = differs
+        && findings.is_empty()
+    {
+        findings.push(Finding::LineChanged { line: first });
+    }
+    if findings.is_empty() {
+        if end.lines < sealed {
+            findings.push(Finding::Truncated {
+                sealed,
+                lines: end.lines,
+            });
+        } else if end.lines > sealed || end.partial > 0 {
+            findings.push(Finding::UnsealedTail {
+                from: sealed + 1,
+                lines: end.lines - sealed,
+                partial: end.partial,
+            });
+        }
+    }
+    Ok((findings, end.lines))
+}
