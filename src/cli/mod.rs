@@ -2,7 +2,8 @@
 //! calls the library and maps results to output and exit codes.
 //!
 //! Exit codes are stable: 0 success; 1 error-level findings (validate, demo), a failed case
-//! (conformance), or a ledger that could not be written (ledger); 2 usage or I/O errors.
+//! (conformance), a ledger that could not be written (ledger), a log that fails
+//! verification (verify) or a seal refused (seal); 2 usage or I/O errors.
 
 mod analyze;
 mod completions;
@@ -11,6 +12,7 @@ mod demo;
 mod diagnostics;
 mod emit;
 mod export;
+mod keygen;
 mod ledger;
 mod man;
 pub(crate) mod otlp_live;
@@ -18,8 +20,10 @@ mod output;
 mod profile_arg;
 mod proxy;
 mod schema;
+mod seal;
 mod secret_args;
 mod validate;
+mod verify;
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -37,7 +41,8 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 /// agentlog: specification and conformance kit for AI-agent sandbox event logs.
 ///
 /// Exit codes: 0 success; 1 error-level findings (validate, demo), a failed case (conformance),
-/// or a ledger that could not be written (ledger); 2 usage or I/O error.
+/// a ledger that could not be written (ledger), a log that fails verification (verify) or a
+/// seal refused (seal); 2 usage or I/O error.
 #[derive(Debug, Parser)]
 #[command(name = "agentlog", version, about, long_about, max_term_width = 100)]
 struct Cli {
@@ -63,6 +68,9 @@ enum Command {
     Ledger(ledger::Args),
     Analyze(analyze::Args),
     Export(export::Args),
+    Seal(seal::Args),
+    Verify(verify::Args),
+    Keygen(keygen::Args),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
     /// Print the manual page (roff).
@@ -103,6 +111,9 @@ pub(crate) fn main() -> ExitCode {
         Command::Conformance(args) => conformance::run(args),
         Command::Ledger(args) => ledger::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Seal(args) => seal::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Keygen(args) => keygen::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     };

@@ -257,6 +257,11 @@ pub fn verify(
     allow_tail: bool,
 ) -> Result<Verdict, VerifyError> {
     let seal = crate::seal_path(log);
+    // A log that cannot be read is an I/O error, whatever its seal says.
+    let file = std::fs::File::open(log).map_err(|source| VerifyError::Io {
+        path: log.to_owned(),
+        source,
+    })?;
     let mut verdict = Verdict {
         log: log.to_owned(),
         seal: seal.clone(),
@@ -290,10 +295,6 @@ pub fn verify(
         verdict.findings = findings;
         return Ok(verdict);
     }
-    let file = std::fs::File::open(log).map_err(|source| VerifyError::Io {
-        path: log.to_owned(),
-        source,
-    })?;
     let (findings, lines_read) =
         compare_lines(file, &checkpoints).map_err(|source| VerifyError::Io {
             path: log.to_owned(),

@@ -1,0 +1,126 @@
+//! `agentlog seal`: a thin shell over [`agentlog_seal::seal`]; the checkpoints it makes are
+//! appended to each log's seal file through the output gate.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use agentlog_seal::{SealError, Sealed, SecretKey};
+use agentlog_validate::gate::Style;
+
+use super::{EXIT_FINDINGS, EXIT_OK, fail, output};
+
+/// Append a checkpoint to each log's seal file (`PATH.seal`): a SHA-256 chain over every
+/// line, so `agentlog verify` can later prove the log complete and unchanged.
+///
+/// Sealing again after more lines were written extends the chain; only the new lines are
+/// read. Lines not ended by a newline yet are left for a later seal. With --key, each
+/// checkpoint is signed (Ed25519; `agentlog keygen` makes the key pair). A seal that is
+/// broken, or a log that no longer ends a line where its last checkpoint does, is never
+/// extended. Exit codes: 0 sealed (or nothing new), 1 a seal refused, 2 usage or I/O error.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Logs to seal (files).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Sign each checkpoint with this secret key (the `.key` file of `agentlog keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub(super) fn run(args: Args) -> u8 {
+    let key = match args.key.as_deref().map(SecretKey::read).transpose() {
+        Ok(key) => key,
+        Err(e) => return fail(e),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let mut code = EXIT_OK;
+    for path in &args.paths {
+        if let Err(e) = refuse_directory(path) {
+            code = fail(e);
+            continue;
+        }
+        let outcome = match agentlog_seal::seal(path, key.as_ref(), now) {
+            Ok(sealed) => append(&sealed).map(|()| summary(&sealed, key.is_some())),
+            Err(e @ SealError::Broken { .. }) => {
+                output::errln!("agentlog: error: {e}");
+                code = code.max(EXIT_FINDINGS);
+                continue;
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(line) => output::errln!("{}: {line}", output::shown(&path.display().to_string())),
+            Err(e) => code = fail(e),
+        }
+    }
+    code
+}
+
+/// What sealing did, in a line.
+fn summary(sealed: &Sealed, signed: bool) -> String {
+    let mut line = match (sealed.added.first(), sealed.added.last()) {
+        (Some(first), Some(last)) => format!(
+            "sealed lines {}-{} ({} checkpoint(s){})",
+            first.lines + 1 - first.line_hashes.len() as u64,
+            last.lines,
+            sealed.added.len(),
+            if signed { ", signed" } else { "" }
+        ),
+        _ => format!("nothing new to seal ({} line(s) sealed)", sealed.lines),
+    };
+    if sealed.partial > 0 {
+        line.push_str(&format!(
+            "; {} byte(s) of a line not ended yet are left for a later seal",
+            sealed.partial
+        ));
+    }
+    line
+}
+
+/// Appends the new checkpoints to the seal file, through the gate. A checkpoint the gate
+/// would withhold (it never shows a secret: hex and numbers) would damage the seal: the
+/// file is then cut back to where it was, and that is an error.
+fn append(sealed: &Sealed) -> Result<(), String> {
+    if sealed.added.is_empty() {
+        return Ok(());
+    }
+    let path = &sealed.seal;
+    let shown = || output::shown(&path.display().to_string());
+    let io = |e: std::io::Error| format!("write {}: {e}", shown());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io)?;
+    let before = file.metadata().map_err(io)?.len();
+    let withheld = output::withheld();
+    let mut out = output::gate().writer(std::io::BufWriter::new(file), Style::Json);
+    for checkpoint in &sealed.added {
+        writeln!(out, "{}", checkpoint.to_line()).map_err(io)?;
+    }
+    let file = out
+        .into_inner()
+        .map_err(io)?
+        .into_inner()
+        .map_err(|e| io(e.into_error()))?;
+    if output::withheld() > withheld {
+        file.set_len(before).map_err(io)?;
+        return Err(format!(
+            "{}: the output gate withheld a checkpoint; the seal file was left as it was",
+            shown()
+        ));
+    }
+    file.sync_all().map_err(io)
+}
+
+/// Whether `path` is a file that can be sealed or verified (a directory is refused).
+pub(super) fn refuse_directory(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "{}: a directory; give the log files (a ledger directory's chain across files is not checked yet)",
+            output::shown(&path.display().to_string())
+        ));
+    }
+    Ok(())
+}

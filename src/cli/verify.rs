@@ -1,0 +1,164 @@
+//! `agentlog verify`: a thin shell over [`agentlog_seal::verify`]; verdicts in text or JSON,
+//! through the output gate.
+
+use std::path::PathBuf;
+
+use agentlog_seal::{Finding, PublicKey, Signatures, Verdict};
+use agentlog_validate::gate::Style;
+
+use super::{EXIT_FINDINGS, EXIT_OK, fail, output, print_stdout_as, seal};
+
+/// Output format of `agentlog verify`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum OutFormat {
+    /// A line per finding, `PATH:LINE: rule: message`, and a verdict per log.
+    #[default]
+    Text,
+    /// One JSON document: every log's verdict and findings.
+    Json,
+}
+
+/// Check that each log is complete and unchanged since it was sealed (`agentlog seal`).
+///
+/// Reads the log's seal file (`PATH.seal`), checks its checkpoints as a chain (each digest,
+/// each link to the one before, with --pubkey each signature), then reads the log once and
+/// names the first line that differs, was deleted or was inserted, a truncation, and lines
+/// after the last checkpoint. No line of the log is ever quoted. Exit codes: 0 every log
+/// verified, 1 a log failed, 2 usage or I/O error.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Logs to verify (files; each is checked against `PATH.seal`).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Require every checkpoint to be signed by this public key (the `.pub` file of
+    /// `agentlog keygen`); without it, signatures are not checked.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+    /// Accept lines after the last checkpoint (a log still being written): they are
+    /// reported as unsealed, not failed.
+    #[arg(long)]
+    pub allow_tail: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutFormat,
+}
+
+/// Runs the subcommand.
+pub(super) fn run(args: Args) -> u8 {
+    let key = match args.pubkey.as_deref().map(PublicKey::read).transpose() {
+        Ok(key) => key,
+        Err(e) => return fail(e),
+    };
+    let mut verdicts = Vec::new();
+    for path in &args.paths {
+        if let Err(e) = seal::refuse_directory(path) {
+            return fail(e);
+        }
+        match agentlog_seal::verify(path, key.as_ref(), args.allow_tail) {
+            Ok(verdict) => verdicts.push(verdict),
+            Err(e) => return fail(e),
+        }
+    }
+    let printed = match args.format {
+        OutFormat::Text => print_stdout_as(&text(&verdicts), Style::Text),
+        OutFormat::Json => print_stdout_as(&json(&verdicts), Style::Json),
+    };
+    match printed {
+        Err(e) => fail(e),
+        Ok(()) if verdicts.iter().all(Verdict::passed) => EXIT_OK,
+        Ok(()) => EXIT_FINDINGS,
+    }
+}
+
+fn shown(path: &std::path::Path) -> String {
+    output::shown(&path.display().to_string())
+}
+
+/// Where a finding points: the log's line, or the seal file's.
+fn place(verdict: &Verdict, finding: &Finding) -> String {
+    match (finding.seal_line(), finding.line()) {
+        (Some(seal_line), _) => format!("{}:{seal_line}", shown(&verdict.seal)),
+        (None, Some(line)) => format!("{}:{line}", shown(&verdict.log)),
+        (None, None) => shown(&verdict.seal),
+    }
+}
+
+fn signatures(verdict: &Verdict) -> &'static str {
+    match verdict.signatures {
+        Signatures::None => "not signed",
+        Signatures::NotChecked => "signed, signatures not checked (no --pubkey)",
+        Signatures::Verified => "signatures verified",
+        Signatures::Failed => "signatures FAILED",
+    }
+}
+
+fn text(verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    for verdict in verdicts {
+        for finding in &verdict.findings {
+            let level = if finding.is_error(verdict.allow_tail) {
+                "error"
+            } else {
+                "note"
+            };
+            out.push_str(&format!(
+                "{}: {level}: {}: {}\n",
+                place(verdict, finding),
+                finding.rule(),
+                finding.message()
+            ));
+        }
+        let outcome = if verdict.passed() { "ok" } else { "FAILED" };
+        out.push_str(&format!(
+            "{}: {outcome}: {} line(s) sealed by {} checkpoint(s), {}\n",
+            shown(&verdict.log),
+            verdict.sealed_lines,
+            verdict.checkpoints,
+            signatures(verdict)
+        ));
+    }
+    out
+}
+
+fn json(verdicts: &[Verdict]) -> String {
+    let files: Vec<serde_json::Value> = verdicts
+        .iter()
+        .map(|verdict| {
+            let findings: Vec<serde_json::Value> = verdict
+                .findings
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "rule": f.rule(),
+                        "error": f.is_error(verdict.allow_tail),
+                        "line": f.line(),
+                        "seal_line": f.seal_line(),
+                        "message": f.message(),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "log": shown(&verdict.log),
+                "seal": shown(&verdict.seal),
+                "passed": verdict.passed(),
+                "checkpoints": verdict.checkpoints,
+                "sealed_lines": verdict.sealed_lines,
+                "lines_read": verdict.lines_read,
+                "signatures": match verdict.signatures {
+                    Signatures::None => "none",
+                    Signatures::NotChecked => "not_checked",
+                    Signatures::Verified => "verified",
+                    Signatures::Failed => "failed",
+                },
+                "findings": findings,
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "passed": verdicts.iter().all(Verdict::passed),
+        "files": files,
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
