@@ -158,3 +158,49 @@ fn python_proxy_passes_the_interceptor_harness() {
     );
     assert_port_passes(Kind::Proxy, exit, &stdout, &stderr);
 }
+
+/// The Python port's `seal_verify.py` gives every seal case's expected verdict: passed or
+/// not, and each finding's rule and lines, with the exit code that goes with it.
+#[test]
+fn python_verify_gives_every_seal_case_its_verdict() {
+    let python = python();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
+    let entries: Vec<_> = cases::manifest()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == Kind::Seal)
+        .collect();
+    assert!(entries.len() >= 20, "{entries:#?}");
+    for entry in entries {
+        let stem = entry.id.trim_start_matches("seal/");
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(format!("seal/{stem}.json"))).unwrap())
+                .unwrap();
+        let mut command = Command::new(python);
+        command.arg(port_dir().join("seal_verify.py"));
+        if let Some(key) = expected["pubkey"].as_str() {
+            command.arg("--pubkey").arg(root.join("seal").join(key));
+        }
+        if let Some(anchor) = expected["anchor"].as_str() {
+            command.arg("--anchor").arg(anchor);
+        }
+        if expected["allow_tail"] == true {
+            command.arg("--allow-tail");
+        }
+        let output = command
+            .arg(root.join(format!("seal/{stem}.jsonl")))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let got: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "{stem}: not JSON ({e}): {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        assert_eq!(got["passed"], expected["passed"], "{stem}: {got}");
+        assert_eq!(got["findings"], expected["findings"], "{stem}: {got}");
+        let code = if expected["passed"] == true { 0 } else { 1 };
+        assert_eq!(output.status.code(), Some(code), "{stem}");
+    }
+}

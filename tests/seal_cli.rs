@@ -145,3 +145,147 @@ fn a_file_name_that_is_a_key_is_never_printed() {
         assert!(!err.contains("AKIAZQ7VK2PX9MW4NR8T"), "{err}");
     }
 }
+
+/// What the first attack on the landed build found, each now held: a key split in a seal
+/// file, and files that are not regular.
+#[test]
+fn the_first_attack_s_findings_are_held() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("l.jsonl"), LOG).unwrap();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+
+    // A key split by a newline in a member's name: no half of it in any output.
+    std::fs::write(
+        d.join("l.jsonl.seal"),
+        "{\"agentlog_seal\":1,\"AKIAZQ7VK2\\nPX9MW4NR8T\":3}\n",
+    )
+    .unwrap();
+    for args in [
+        &["verify", "l.jsonl"][..],
+        &["verify", "--format", "json", "l.jsonl"],
+        &["seal", "l.jsonl"],
+    ] {
+        let (code, out, err) = run(d, args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        for half in ["AKIAZQ7VK2", "PX9MW4NR8T"] {
+            assert!(
+                !out.contains(half) && !err.contains(half),
+                "{args:?}: {out}{err}"
+            );
+        }
+    }
+    let (_, out, _) = run(d, &["verify", "--format", "json", "l.jsonl"]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["files"][0]["findings"][0]["rule"], "seal.malformed");
+
+    // Not regular files: refused at once, never read forever or waited on.
+    std::fs::remove_file(d.join("l.jsonl.seal")).unwrap();
+    symlink("/dev/zero", d.join("l.jsonl.seal")).unwrap();
+    symlink("/dev/zero", d.join("zero.jsonl")).unwrap();
+    nix_mkfifo(&d.join("fifo.pub"));
+    for args in [
+        &["verify", "l.jsonl"][..],
+        &["seal", "l.jsonl"],
+        &["verify", "zero.jsonl"],
+        &["seal", "zero.jsonl"],
+        &["verify", "--pubkey", "fifo.pub", "l.jsonl"],
+        &["seal", "--key", "/dev/zero", "l.jsonl"],
+    ] {
+        let out = agentlog()
+            .current_dir(d)
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} did not end with a usage/I-O error"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("regular file"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn one_unreadable_log_a_cut_seal_and_a_dangling_key_link_are_handled() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("l.jsonl"), LOG).unwrap();
+
+    // One unreadable log does not hide another's verdict.
+    assert_eq!(run(d, &["seal", "l.jsonl"]).0, 0);
+    std::fs::write(d.join("l.jsonl"), LOG.replace("\"a\"", "\"A\"")).unwrap();
+    let (code, out, err) = run(d, &["verify", "l.jsonl", "missing.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("l.jsonl:1: error: seal.line_changed"), "{out}");
+    assert!(err.contains("missing.jsonl"), "{err}");
+
+    // A seal whose last newline is gone is cut short: refused, never extended onto one line.
+    std::fs::write(d.join("l.jsonl"), LOG).unwrap();
+    let seal = std::fs::read_to_string(d.join("l.jsonl.seal")).unwrap();
+    std::fs::write(d.join("l.jsonl.seal"), seal.trim_end()).unwrap();
+    let (code, out, _) = run(d, &["verify", "l.jsonl"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("l.jsonl.seal:1: error: seal.malformed"),
+        "{out}"
+    );
+    std::fs::write(d.join("l.jsonl"), format!("{LOG}{{}}\n")).unwrap();
+    let (code, _, err) = run(d, &["seal", "l.jsonl"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("l.jsonl.seal")).unwrap(),
+        seal.trim_end()
+    );
+
+    // keygen writes nothing through a dangling symlink, and no half pair.
+    let keys = d.join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    symlink(d.join("nowhere"), keys.join("seal.pub")).unwrap();
+    let (code, _, err) = run(d, &["keygen", "keys"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!keys.join("seal.key").exists() && !d.join("nowhere").exists());
+}
+
+#[test]
+fn an_anchor_shows_a_seal_rolled_back_with_every_signature_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    let first: String = LOG.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(d.join("l.jsonl"), &first).unwrap();
+    assert_eq!(run(d, &["seal", "--key", "seal.key", "l.jsonl"]).0, 0);
+    let after_first = std::fs::read_to_string(d.join("l.jsonl.seal")).unwrap();
+    std::fs::write(d.join("l.jsonl"), LOG).unwrap();
+    let (code, _, err) = run(d, &["seal", "--key", "seal.key", "l.jsonl"]);
+    assert_eq!(code, 0);
+    let anchor = err.rsplit("last digest ").next().unwrap().trim().to_owned();
+    assert_eq!(anchor.len(), 64, "{err}");
+    let ok = [
+        "verify", "--pubkey", "seal.pub", "--anchor", &anchor, "l.jsonl",
+    ];
+    assert_eq!(run(d, &ok).0, 0);
+    // Rolled back: the last checkpoint and the line it covered removed.
+    std::fs::write(d.join("l.jsonl.seal"), &after_first).unwrap();
+    std::fs::write(d.join("l.jsonl"), &first).unwrap();
+    assert_eq!(run(d, &["verify", "--pubkey", "seal.pub", "l.jsonl"]).0, 0);
+    let (code, out, _) = run(d, &ok);
+    assert_eq!(code, 1);
+    assert!(out.contains("seal.anchor_missing"), "{out}");
+    let (code, _, err) = run(d, &["verify", "--anchor", &anchor, "l.jsonl", "l.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+fn nix_mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

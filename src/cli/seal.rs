@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use agentlog_seal::{SealError, Sealed, SecretKey};
+use agentlog_seal::{CheckpointError, SealError, Sealed, SecretKey};
 use agentlog_validate::gate::Style;
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail, output};
@@ -16,7 +16,10 @@ use super::{EXIT_FINDINGS, EXIT_OK, fail, output};
 /// read. Lines not ended by a newline yet are left for a later seal. With --key, each
 /// checkpoint is signed (Ed25519; `agentlog keygen` makes the key pair). A seal that is
 /// broken, or a log that no longer ends a line where its last checkpoint does, is never
-/// extended. Exit codes: 0 sealed (or nothing new), 1 a seal refused, 2 usage or I/O error.
+/// extended. Each sealing prints the last checkpoint's digest: record it somewhere the
+/// log's writer cannot rewrite, and `agentlog verify --anchor DIGEST` will notice a seal
+/// rolled back past it. Exit codes: 0 sealed (or nothing new), 1 a seal refused (broken or
+/// malformed), 2 usage or I/O error.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
     /// Logs to seal (files).
@@ -42,7 +45,9 @@ pub(super) fn run(args: Args) -> u8 {
         }
         let outcome = match agentlog_seal::seal(path, key.as_ref(), now) {
             Ok(sealed) => append(&sealed).map(|()| summary(&sealed, key.is_some())),
-            Err(e @ SealError::Broken { .. }) => {
+            Err(
+                e @ (SealError::Broken { .. } | SealError::Seal(CheckpointError::Malformed { .. })),
+            ) => {
                 output::errln!("agentlog: error: {e}");
                 code = code.max(EXIT_FINDINGS);
                 continue;
@@ -61,11 +66,15 @@ pub(super) fn run(args: Args) -> u8 {
 fn summary(sealed: &Sealed, signed: bool) -> String {
     let mut line = match (sealed.added.first(), sealed.added.last()) {
         (Some(first), Some(last)) => format!(
-            "sealed lines {}-{} ({} checkpoint(s){})",
+            "sealed lines {}-{} ({} checkpoint(s){}); last digest {}",
             first.lines + 1 - first.line_hashes.len() as u64,
             last.lines,
             sealed.added.len(),
-            if signed { ", signed" } else { "" }
+            if signed { ", signed" } else { "" },
+            last.digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         ),
         _ => format!("nothing new to seal ({} line(s) sealed)", sealed.lines),
     };

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use agentlog_seal::{Finding, PublicKey, Signatures, Verdict};
+use agentlog_seal::{Expect, Finding, PublicKey, Signatures, Verdict};
 use agentlog_validate::gate::Style;
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail, output, print_stdout_as, seal};
@@ -34,6 +34,12 @@ pub(super) struct Args {
     /// `agentlog keygen`); without it, signatures are not checked.
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
+    /// Require a checkpoint with this digest (64 hex digits, as `agentlog seal` prints it),
+    /// recorded earlier somewhere the log's writer cannot rewrite: a seal file alone cannot
+    /// show that its last checkpoints were removed with the lines they covered, or that it
+    /// was swapped with another log's. Takes one PATH.
+    #[arg(long, value_name = "DIGEST", value_parser = parse_digest)]
+    pub anchor: Option<[u8; 32]>,
     /// Accept lines after the last checkpoint (a log still being written): they are
     /// reported as unsealed, not failed.
     #[arg(long)]
@@ -43,31 +49,60 @@ pub(super) struct Args {
     pub format: OutFormat,
 }
 
-/// Runs the subcommand.
+fn parse_digest(text: &str) -> Result<[u8; 32], String> {
+    let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
+    let bytes: Option<Vec<u8>> = (text.len() == 64)
+        .then(|| {
+            text.as_bytes()
+                .chunks_exact(2)
+                .map(|pair| Some((digit(*pair.first()?)? * 16 + digit(*pair.get(1)?)?) as u8))
+                .collect()
+        })
+        .flatten();
+    bytes
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| "a checkpoint digest is 64 lowercase hex digits".to_owned())
+}
+
+/// Runs the subcommand. Every log is verified and reported; one that cannot be read is an
+/// error (exit 2) that does not hide the others' verdicts.
 pub(super) fn run(args: Args) -> u8 {
+    if args.anchor.is_some() && args.paths.len() != 1 {
+        return fail("--anchor names a checkpoint of one log: give one PATH");
+    }
     let key = match args.pubkey.as_deref().map(PublicKey::read).transpose() {
         Ok(key) => key,
         Err(e) => return fail(e),
     };
+    let expect = Expect {
+        key: key.as_ref(),
+        anchor: args.anchor,
+        allow_tail: args.allow_tail,
+    };
     let mut verdicts = Vec::new();
+    let mut errors = Vec::new();
     for path in &args.paths {
-        if let Err(e) = seal::refuse_directory(path) {
-            return fail(e);
-        }
-        match agentlog_seal::verify(path, key.as_ref(), args.allow_tail) {
+        let verdict = seal::refuse_directory(path).and_then(|()| {
+            agentlog_seal::verify_expecting(path, &expect).map_err(|e| e.to_string())
+        });
+        match verdict {
             Ok(verdict) => verdicts.push(verdict),
-            Err(e) => return fail(e),
+            Err(e) => errors.push(e),
         }
     }
     let printed = match args.format {
         OutFormat::Text => print_stdout_as(&text(&verdicts), Style::Text),
         OutFormat::Json => print_stdout_as(&json(&verdicts), Style::Json),
     };
-    match printed {
+    let mut code = match printed {
         Err(e) => fail(e),
         Ok(()) if verdicts.iter().all(Verdict::passed) => EXIT_OK,
         Ok(()) => EXIT_FINDINGS,
+    };
+    for error in errors {
+        code = fail(error);
     }
+    code
 }
 
 fn shown(path: &std::path::Path) -> String {

@@ -13,7 +13,7 @@
 //! copy held by the repository's `tests/mirrored_trees.rs`: edit the crate's copy, then
 //! `AGENTLOG_SYNC_TREES=1 cargo test --test mirrored_trees`.
 //!
-//! Ids are stable: `validate/NAME`, `proxy/NAME`, `ledger/hash_vectors`. A case keeps its
+//! Ids are stable: `validate/NAME`, `proxy/NAME`, `seal/NAME`, `ledger/hash_vectors`. A case keeps its
 //! id for as long as its file keeps its name.
 
 use std::io;
@@ -34,16 +34,18 @@ pub enum Kind {
     Proxy,
     /// Test vectors of the ledger's argument hashes (`ledger/`).
     HashVectors,
+    /// A sealed log, maybe tampered with, and the verdict `verify` must give (`seal/`).
+    Seal,
 }
 
 /// One entry of the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
-    /// Stable id: `validate/NAME`, `proxy/NAME` or `ledger/hash_vectors`.
+    /// Stable id: `validate/NAME`, `proxy/NAME`, `seal/NAME` or `ledger/hash_vectors`.
     pub id: String,
     /// What the case checks.
     pub kind: Kind,
-    /// `v0`, `v1`, `ledger` or `auto` (the validator's default).
+    /// `v0`, `v1`, `ledger` or `auto` (the validator's default); `any` for a seal case.
     pub profile: String,
     /// One line on what the case pins.
     pub description: String,
@@ -143,6 +145,26 @@ pub fn manifest() -> Result<Vec<Entry>, CasesError> {
                     .to_owned(),
                 description: description(path, &value)?,
                 files: vec![path.to_owned()],
+            });
+        } else if let Some(stem) = path
+            .strip_prefix("seal/")
+            .and_then(|p| p.strip_suffix(".json"))
+        {
+            let value = json(path)?;
+            let mut files = vec![format!("seal/{stem}.jsonl"), path.to_owned()];
+            let seal = format!("seal/{stem}.jsonl.seal");
+            if file(&seal).is_some() {
+                files.push(seal);
+            }
+            if let Some(key) = value.get("pubkey").and_then(Value::as_str) {
+                files.push(format!("seal/{key}"));
+            }
+            entries.push(Entry {
+                id: format!("seal/{stem}"),
+                kind: Kind::Seal,
+                profile: "any".into(),
+                description: description(path, &value)?,
+                files,
             });
         } else if path == "ledger/hash_vectors.json" {
             let value = json(path)?;

@@ -85,6 +85,7 @@ impl LiveExport {
         let worker = std::thread::Builder::new()
             .name("agentlog-export".into())
             .spawn(move || {
+                yield_to_writer();
                 let summary = run_worker(&rx, &taken, client, mapper, &resource);
                 let (lock, cvar) = &*signal;
                 if let Ok(mut finished) = lock.lock() {
@@ -176,6 +177,32 @@ impl LiveExport {
 }
 
 /// The exporter's loop: gather, send when full or after [`LINGER`], flush at the end.
+/// The niceness the exporter's thread takes: under full load the scheduler gives the
+/// writer's threads (the proxy's exchanges) about ten times its share of a core.
+const EXPORT_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`EXPORT_NICENESS`] (Linux: a nice
+/// value is per thread), so export work yields the CPU to the exchanges it reports on: when
+/// the machine is saturated the export falls behind and its queue drops events (counted and
+/// warned about), instead of slowing every exchange. Returns the thread's niceness after, or
+/// `None` where threads have no niceness of their own.
+fn yield_to_writer() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid, setpriority and getpriority take and return plain integers and
+        // touch no memory of this process; a failure leaves the priority as it was.
+        unsafe {
+            let tid = libc::id_t::try_from(libc::gettid()).ok()?;
+            libc::setpriority(libc::PRIO_PROCESS, tid, EXPORT_NICENESS);
+            Some(libc::getpriority(libc::PRIO_PROCESS, tid))
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 fn run_worker(
     rx: &mpsc::Receiver<Vec<u8>>,
     queued_bytes: &AtomicUsize,
@@ -282,6 +309,19 @@ impl Sink for ExportingSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_exporter_thread_alone_yields_the_cpu() {
+        // SAFETY: as in `yield_to_writer`.
+        let own = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let before = own();
+        let niceness = std::thread::spawn(yield_to_writer).join().unwrap();
+        if before <= EXPORT_NICENESS {
+            assert_eq!(niceness, Some(EXPORT_NICENESS));
+        }
+        assert_eq!(own(), before, "the calling thread keeps its priority");
+    }
     use crate::client::Retry;
     use agentlog_validate::secrets::redact::Redactor;
 

@@ -41,6 +41,10 @@ use crate::hex;
 /// so no line of a seal file grows past about a megabyte.
 pub const MAX_LINES_PER_CHECKPOINT: u64 = 65_536;
 
+/// The longest line a seal file may have: a checkpoint of [`MAX_LINES_PER_CHECKPOINT`]
+/// lines is about 1 MiB.
+pub const MAX_SEAL_LINE: usize = 2 << 20;
+
 /// The format's version, `agentlog_seal` of every checkpoint.
 const VERSION: u64 = 1;
 
@@ -143,8 +147,21 @@ impl Checkpoint {
     /// Parses one line of a seal file.
     pub fn parse(line: &str) -> Result<Checkpoint, String> {
         let wire: Wire = serde_json::from_str(line).map_err(|e| {
-            // serde_json's message names the member or the column, never a value.
-            format!("not a checkpoint: {e}")
+            // Never serde_json's message as it is: it may quote the line (an unknown member's
+            // name), and a seal file is input like any other. A missing member is named by
+            // this format, so that message is safe.
+            let column = e.column();
+            match e.classify() {
+                serde_json::error::Category::Data if e.to_string().starts_with("missing field") => {
+                    let member = e.to_string();
+                    let member = member.split('`').nth(1).unwrap_or_default().to_owned();
+                    format!("the member `{member}` is missing")
+                }
+                serde_json::error::Category::Data => {
+                    format!("a member is unknown or of the wrong type (column {column})")
+                }
+                _ => format!("not a JSON object (column {column})"),
+            }
         })?;
         if wire.agentlog_seal != VERSION {
             return Err(format!(
@@ -223,31 +240,47 @@ pub enum CheckpointError {
 }
 
 impl SealFile {
-    /// Reads the seal file at `path`; `Ok(None)` when there is none.
+    /// Reads the seal file at `path`; `Ok(None)` when there is none. It must be a regular
+    /// file; each line at most [`MAX_SEAL_LINE`] bytes and ended by a newline.
     pub fn read(path: &Path) -> Result<Option<SealFile>, CheckpointError> {
-        let text = match std::fs::read(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(CheckpointError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        let malformed = |line: usize, what: String| CheckpointError::Malformed {
+        use std::io::{BufRead as _, Read as _};
+        let io = |source| CheckpointError::Io {
             path: path.to_owned(),
-            line: line as u64 + 1,
+            source,
+        };
+        let file = match crate::files::open_regular(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(io(source)),
+        };
+        let malformed = |line: u64, what: String| CheckpointError::Malformed {
+            path: path.to_owned(),
+            line,
             what,
         };
+        let mut reader = std::io::BufReader::new(file);
         let mut checkpoints = Vec::new();
-        // Every checkpoint ends with a newline; a last one without it was cut short.
-        let body = text.strip_suffix(b"\n").unwrap_or(&text);
-        let lines = body.split(|&b| b == b'\n').filter(|_| !body.is_empty());
-        for (index, line) in lines.enumerate() {
-            let line =
-                std::str::from_utf8(line).map_err(|_| malformed(index, "not UTF-8".to_owned()))?;
-            checkpoints.push(Checkpoint::parse(line).map_err(|what| malformed(index, what))?);
+        let mut buf = Vec::new();
+        for line in 1u64.. {
+            buf.clear();
+            let read = (&mut reader)
+                .take(MAX_SEAL_LINE as u64 + 1)
+                .read_until(b'\n', &mut buf)
+                .map_err(io)?;
+            if read == 0 {
+                break;
+            }
+            let Some(body) = buf.strip_suffix(b"\n") else {
+                let what = if buf.len() > MAX_SEAL_LINE {
+                    format!("longer than {MAX_SEAL_LINE} bytes")
+                } else {
+                    "no newline at its end: the checkpoint was cut short".to_owned()
+                };
+                return Err(malformed(line, what));
+            };
+            let body =
+                std::str::from_utf8(body).map_err(|_| malformed(line, "not UTF-8".to_owned()))?;
+            checkpoints.push(Checkpoint::parse(body).map_err(|what| malformed(line, what))?);
         }
         Ok(Some(SealFile {
             path: path.to_owned(),
@@ -298,10 +331,14 @@ mod tests {
     fn malformed_lines_are_refused_with_what_is_wrong() {
         let good = sample().to_line();
         let cases = [
-            ("not json", "not a checkpoint"),
+            ("not json", "not a JSON object"),
             (
-                &good.replace("\"lines\":2", "\"lines\":2,\"extra\":1"),
-                "unknown field",
+                &good.replace("\"lines\":2", "\"lines\":2,\"AKIA\\nZQ7V\":1"),
+                "unknown or of the wrong type",
+            ),
+            (
+                &good.replace("\"lines\":2,", ""),
+                "the member `lines` is missing",
             ),
             (
                 &good.replace("\"agentlog_seal\":1", "\"agentlog_seal\":2"),
@@ -317,6 +354,11 @@ mod tests {
         for (line, what) in cases {
             let error = Checkpoint::parse(line).expect_err(line);
             assert!(error.contains(what), "{error} should say {what}");
+            // Nothing of the line is quoted: the unknown member's name least of all.
+            assert!(
+                !error.contains("AKIA") && !error.contains("ZQ7V"),
+                "{error}"
+            );
         }
     }
 }

@@ -108,10 +108,12 @@ fn read_key(path: &Path, label: &str, other: &str, kind: &str) -> Result<[u8; 32
         path: path.to_owned(),
         what,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+    let bytes = crate::files::read_small(path, 4096).map_err(|source| KeyError::Io {
         path: path.to_owned(),
         source,
     })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| invalid(format!("not an agentlog {kind} key file (not UTF-8)")))?;
     let text = text.trim_end_matches(['\n', '\r']);
     if text.starts_with(other) {
         let given = if kind == "secret" { "public" } else { "secret" };
@@ -148,7 +150,8 @@ pub fn generate_key_pair(dir: &Path) -> Result<KeyPaths, KeyError> {
         public: dir.join("seal.pub"),
     };
     for path in [&paths.secret, &paths.public] {
-        if path.exists() {
+        // A symlink counts, dangling or not: nothing is written through one.
+        if path.symlink_metadata().is_ok() {
             return Err(KeyError::Exists(path.clone()));
         }
     }

@@ -30,16 +30,19 @@
 //! verdict never quotes a line of the log, only numbers and hashes.
 
 mod checkpoint;
+mod files;
 mod hex;
 mod keys;
 mod lines;
 mod seal;
 mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, SealFile};
+pub use checkpoint::{
+    Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, MAX_SEAL_LINE, SealFile,
+};
 pub use keys::{KeyError, KeyPaths, PublicKey, SecretKey, generate_key_pair};
 pub use seal::{SealError, Sealed, seal};
-pub use verify::{Finding, Signatures, Verdict, VerifyError, verify};
+pub use verify::{Expect, Finding, Signatures, Verdict, VerifyError, verify, verify_expecting};
 
 /// The seal file of a log: its path with `.seal` appended.
 pub fn seal_path(log: &std::path::Path) -> std::path::PathBuf {

@@ -78,7 +78,7 @@ pub fn seal(
         path: log.to_owned(),
         source,
     };
-    let mut file = std::fs::File::open(log).map_err(io)?;
+    let mut file = crate::files::open_regular(log).map_err(io)?;
     if start.offset > 0 {
         // The last checkpoint ends a line: the log must still have a newline there.
         let mut last = [0u8; 1];

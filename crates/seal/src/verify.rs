@@ -37,6 +37,9 @@ pub enum Finding {
         /// How.
         what: String,
     },
+    /// No checkpoint has the digest the verifier holds from an earlier seal (`--anchor`):
+    /// the seal was rolled back to an earlier checkpoint, or belongs to another log.
+    AnchorMissing,
     /// A public key was given and a checkpoint is not signed.
     Unsigned {
         /// The seal file's line.
@@ -102,6 +105,7 @@ impl Finding {
             Finding::CheckpointEdited { .. } => "seal.checkpoint_edited",
             Finding::CheckpointOrder { .. } => "seal.checkpoint_order",
             Finding::CheckpointInconsistent { .. } => "seal.checkpoint_inconsistent",
+            Finding::AnchorMissing => "seal.anchor_missing",
             Finding::Unsigned { .. } => "seal.unsigned",
             Finding::OtherKey { .. } => "seal.other_key",
             Finding::BadSignature { .. } => "seal.bad_signature",
@@ -159,6 +163,7 @@ impl Finding {
                 "the checkpoint does not name the one before it: a checkpoint was removed, inserted or moved".to_owned()
             }
             Finding::CheckpointInconsistent { what, .. } => format!("the checkpoint {what}"),
+            Finding::AnchorMissing => "no checkpoint has the anchor's digest: the seal was rolled back to an earlier checkpoint, or is another log's".to_owned(),
             Finding::Unsigned { .. } => "the checkpoint is not signed".to_owned(),
             Finding::OtherKey { .. } => {
                 "the checkpoint is signed by another key than the one given".to_owned()
@@ -249,6 +254,19 @@ pub enum VerifyError {
     },
 }
 
+/// What a verification requires beyond the seal file itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Expect<'a> {
+    /// Every checkpoint signed by this key.
+    pub key: Option<&'a PublicKey>,
+    /// A checkpoint with this digest, recorded from an earlier seal somewhere the log's
+    /// writer cannot rewrite: a seal file alone cannot show that its last checkpoints were
+    /// removed (with the lines they covered), or that it was swapped with another log's.
+    pub anchor: Option<[u8; 32]>,
+    /// Lines after the last checkpoint are reported, not failed.
+    pub allow_tail: bool,
+}
+
 /// Verifies `log` against its seal file (`log.seal`). With `key`, every checkpoint must be
 /// signed by it; with `allow_tail`, lines after the last checkpoint are reported, not failed.
 pub fn verify(
@@ -256,9 +274,22 @@ pub fn verify(
     key: Option<&PublicKey>,
     allow_tail: bool,
 ) -> Result<Verdict, VerifyError> {
+    verify_expecting(
+        log,
+        &Expect {
+            key,
+            anchor: None,
+            allow_tail,
+        },
+    )
+}
+
+/// [`verify`] with everything [`Expect`] can require.
+pub fn verify_expecting(log: &Path, expect: &Expect<'_>) -> Result<Verdict, VerifyError> {
+    let (key, allow_tail) = (expect.key, expect.allow_tail);
     let seal = crate::seal_path(log);
     // A log that cannot be read is an I/O error, whatever its seal says.
-    let file = std::fs::File::open(log).map_err(|source| VerifyError::Io {
+    let file = crate::files::open_regular(log).map_err(|source| VerifyError::Io {
         path: log.to_owned(),
         source,
     })?;
@@ -289,10 +320,16 @@ pub fn verify(
     };
     verdict.checkpoints = checkpoints.len();
     verdict.sealed_lines = checkpoints.last().map_or(0, |c| c.lines);
-    let (findings, signatures) = check_chain(&checkpoints, key);
+    let (mut findings, signatures) = check_chain(&checkpoints, key);
     verdict.signatures = signatures;
+    if let Some(anchor) = expect.anchor
+        && !checkpoints.iter().any(|c| c.digest == anchor)
+    {
+        findings.push(Finding::AnchorMissing);
+    }
     if !findings.is_empty() {
         verdict.findings = findings;
+        verdict.sealed_lines = 0;
         return Ok(verdict);
     }
     let (findings, lines_read) =
@@ -335,6 +372,13 @@ pub(crate) fn check_chain(
             });
             break;
         }
+        if added.is_some_and(|added| added > crate::MAX_LINES_PER_CHECKPOINT) {
+            findings.push(Finding::CheckpointInconsistent {
+                seal_line,
+                what: format!("adds more than {} lines", crate::MAX_LINES_PER_CHECKPOINT),
+            });
+            break;
+        }
         if added != Some(checkpoint.line_hashes.len() as u64) {
             findings.push(Finding::CheckpointInconsistent {
                 seal_line,
@@ -370,6 +414,27 @@ pub(crate) fn check_chain(
     (findings, signatures)
 }
 
+/// How the log's line `first` (short hash `short`), the first that differs, came to differ,
+/// from the line after it (`next`, none at the end of the log) and the sealed short hashes
+/// (`sealed(n)`): inserted when the next line is the sealed line `first` (and this one is not
+/// the sealed line after it); deleted when this line is the sealed line after `first` (and
+/// the next is not the sealed line `first`, which would make it two lines swapped); else
+/// changed.
+fn classify(
+    first: u64,
+    short: [u8; 8],
+    next: Option<[u8; 8]>,
+    sealed: &dyn Fn(u64) -> Option<[u8; 8]>,
+) -> Finding {
+    let next_is_sealed_here = next.is_some() && next == sealed(first);
+    let here_is_sealed_next = sealed(first + 1) == Some(short);
+    match (next_is_sealed_here, here_is_sealed_next) {
+        (true, false) => Finding::LineInserted { line: first },
+        (false, true) => Finding::LineDeleted { line: first },
+        _ => Finding::LineChanged { line: first },
+    }
+}
+
 /// Reads the log once, comparing each covered line's short hash, and the chain and byte
 /// count at each checkpoint. Stops at the first difference, once it is classified.
 fn compare_lines(
@@ -391,24 +456,15 @@ fn compare_lines(
             .copied()
     };
     let end = lines::scan(log, Start::default(), |line| {
-        if let Some((first, _)) = differs {
-            // The line after the first difference: was the sealed line pushed down?
-            let inserted = hash_at(first) == Some(line.short);
-            findings.push(if inserted {
-                Finding::LineInserted { line: first }
-            } else {
-                Finding::LineChanged { line: first }
-            });
+        if let Some((first, short)) = differs {
+            // The line after the first difference says how the sealed lines moved.
+            findings.push(classify(first, short, Some(line.short), &hash_at));
             return false;
         }
         if line.number > sealed {
             return true;
         }
         if hash_at(line.number) != Some(line.short) {
-            if hash_at(line.number + 1) == Some(line.short) {
-                findings.push(Finding::LineDeleted { line: line.number });
-                return false;
-            }
             differs = Some((line.number, line.short));
             return true;
         }
@@ -429,10 +485,10 @@ fn compare_lines(
         }
         true
     })?;
-    if let Some((first, _)) = differs
+    if let Some((first, short)) = differs
         && findings.is_empty()
     {
-        findings.push(Finding::LineChanged { line: first });
+        findings.push(classify(first, short, None, &hash_at));
     }
     if findings.is_empty() {
         if end.lines < sealed {
