@@ -1063,3 +1063,91 @@ async fn a_second_proxy_on_the_same_log_refuses_to_start() {
     );
     assert_eq!(counts(&events(&log)), (1, 1, 1));
 }
+
+/// `--seal --seal-key`: the log is sealed while the proxy runs (each sealing waited for on
+/// the seal file) and once more after it closed the log; `agentlog verify --pubkey` passes on
+/// it, and fails once a line is changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_log_is_sealed_while_running_and_at_shutdown() {
+    let fixture = TlsFixture::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let agentlog = env!("CARGO_BIN_EXE_agentlog");
+    let keygen = Command::new(agentlog)
+        .arg("keygen")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(keygen.success());
+    let log = dir.path().join("events.jsonl");
+    let seal = dir.path().join("events.jsonl.seal");
+    let (log_arg, key_arg) = (
+        log.to_str().unwrap().to_owned(),
+        dir.path().join("seal.key").to_str().unwrap().to_owned(),
+    );
+    let proxy = ProxyProcess::start(
+        &fixture,
+        dir.path(),
+        &[
+            "--event-log",
+            &log_arg,
+            "--seal-key",
+            &key_arg,
+            "--seal-every",
+            "50ms",
+        ],
+    );
+    let client = proxy.client();
+    let post = |n: u32| {
+        client
+            .post("https://api.openai.com/v1/chat/completions")
+            .header("authorization", format!("Bearer {PLACEHOLDER}"))
+            .body(format!(r#"{{"model":"gpt-4o-mini","n":{n}}}"#))
+            .send()
+    };
+    let resp = post(1).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.bytes().await.unwrap();
+    // While running: a checkpoint appears (waited for, failing loudly after 30 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&seal).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint while running"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resp = post(2).await.unwrap();
+    resp.bytes().await.unwrap();
+    proxy.signal("TERM");
+    let (code, stderr) = tokio::task::spawn_blocking(move || proxy.wait(60))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert!(
+        stderr.contains(&format!("event log sealed: {lines} line(s); last digest ")),
+        "{stderr}"
+    );
+    let verify = |extra: &[&str]| {
+        Command::new(agentlog)
+            .arg("verify")
+            .arg("--pubkey")
+            .arg(dir.path().join("seal.pub"))
+            .args(extra)
+            .arg(&log)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("gpt-4o-mini", "gpt-4o-maxi", 1)).unwrap();
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seal.line_changed"));
+}

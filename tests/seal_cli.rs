@@ -289,3 +289,42 @@ fn nix_mkfifo(path: &Path) {
         .unwrap();
     assert!(status.success());
 }
+
+/// What the second attack found, each now held: a deleted log reported as passed in JSON, and
+/// a key split by a newline in a path printed by an error message.
+#[test]
+fn the_second_attack_s_findings_are_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("l.jsonl"), LOG).unwrap();
+    assert_eq!(run(d, &["seal", "l.jsonl"]).0, 0);
+    std::fs::remove_file(d.join("l.jsonl")).unwrap();
+    let (code, out, _) = run(d, &["verify", "--format", "json", "l.jsonl"]);
+    assert_eq!(code, 2);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["passed"], false, "{out}");
+    assert_eq!(json["files"][0]["passed"], false, "{out}");
+    assert!(json["files"][0]["error"].is_string(), "{out}");
+
+    // Error messages are one line each, judged whole: no half of a split key, no forged line.
+    for args in [
+        &["verify", "missing/AKIAZQ7VK2\nPX9MW4NR8T"][..],
+        &["seal", "missing/AKIAZQ7VK2\nPX9MW4NR8T"],
+        &["verify", "--pubkey", "AKIAZQ7VK2\nPX9MW4NR8T", "x"],
+        &["keygen", "AKIAZQ7VK2\nPX9MW4NR8T"],
+        &["verify", "nope\nbase.jsonl: ok: forged"],
+    ] {
+        let (code, out, err) = run(d, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        for half in ["AKIAZQ7VK2", "PX9MW4NR8T"] {
+            assert!(
+                !out.contains(half) && !err.contains(half),
+                "{args:?}: {err}"
+            );
+        }
+        assert!(
+            !err.lines().any(|l| l.starts_with("base.jsonl: ok")),
+            "{err}"
+        );
+    }
+}

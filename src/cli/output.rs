@@ -239,10 +239,14 @@ pub(crate) fn stderr_is_terminal() -> bool {
 }
 
 /// Writes formatted text and a line break to stderr through the gate; a failed write to
-/// stderr has nowhere to be reported.
+/// stderr has nowhere to be reported. A message is one line: a line break inside it (from a
+/// path or a value it names) is escaped, so the gate judges the message whole, never a
+/// value split over two lines, and no message forges a line of its own.
 pub(crate) fn err_line(args: fmt::Arguments<'_>) {
+    let message = args.to_string();
     let mut err = stderr();
-    let _ = writeln!(err, "{args}").and_then(|()| err.flush());
+    let _ = writeln!(err, "{}", agentlog_validate::gate::printable(&message))
+        .and_then(|()| err.flush());
 }
 
 /// Writes formatted text and a line break to stdout through the gate.

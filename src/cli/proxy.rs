@@ -84,6 +84,17 @@ pub(super) struct Args {
     /// counts) what a slow collector cannot take, and flushes within --shutdown-grace.
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// Seal the event log as it is written (as `agentlog seal` does): a checkpoint every
+    /// --seal-every, and a last one at shutdown once the log is closed. With SIGHUP
+    /// rotation, rotate `LOG.seal` with its log.
+    #[arg(long)]
+    pub seal: bool,
+    /// Sign the checkpoints with this secret key (`agentlog keygen`); implies --seal.
+    #[arg(long, value_name = "FILE")]
+    pub seal_key: Option<PathBuf>,
+    /// How often the event log is sealed while the proxy runs.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub seal_every: Duration,
     /// Upstream: TCP connect plus TLS handshake.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
     pub connect_timeout: Duration,
@@ -279,6 +290,10 @@ async fn serve(args: Args) -> u8 {
         Ok(parts) => parts,
         Err(code) => return code,
     };
+    let sealing = match start_sealer(&args, &log) {
+        Ok(sealing) => sealing,
+        Err(code) => return code,
+    };
     let mut scopes = policy_lines(&args, config.budget.as_deref());
     scopes.extend(scope_lines(&config.injector));
     let running = match Proxy::new(config) {
@@ -292,7 +307,8 @@ async fn serve(args: Args) -> u8 {
     loop {
         match signals.wait().await {
             Ok(Signalled::Stop(name)) => {
-                return stop(running, &log, name, args.shutdown_grace).await;
+                let code = stop(running, &log, name, args.shutdown_grace).await;
+                return finish_sealing(sealing, code).await;
             }
             Ok(Signalled::Reopen) => reopen(&log).await,
             Err(e) => return fail(format!("wait for a signal: {e}")),
@@ -622,6 +638,88 @@ impl StopSignals {
                 .map(|()| Signalled::Stop("Ctrl-C"))
         }
     }
+}
+
+/// `--seal`: a sealer of the event log, started before the first exchange, and what its
+/// last sealing came to. Each sealing's checkpoints are appended through the output gate; a
+/// failure is reported when it first happens and whenever its reason changes (never dropped,
+/// never repeated every interval).
+struct Sealing {
+    sealer: agentlog_seal::Sealer,
+    last: Arc<std::sync::Mutex<LastSeal>>,
+}
+
+#[derive(Debug, Default)]
+struct LastSeal {
+    lines: u64,
+    digest: Option<[u8; 32]>,
+    error: Option<String>,
+}
+
+fn start_sealer(args: &Args, log: &Log) -> Result<Option<Sealing>, u8> {
+    if !args.seal && args.seal_key.is_none() {
+        return Ok(None);
+    }
+    let Some(path) = log.path.clone() else {
+        return Err(fail("--seal seals the event log: give --event-log"));
+    };
+    let key = match args.seal_key.as_deref().map(agentlog_seal::SecretKey::read) {
+        Some(Ok(key)) => Some(key),
+        Some(Err(e)) => return Err(fail(e)),
+        None => None,
+    };
+    let last = Arc::new(std::sync::Mutex::new(LastSeal::default()));
+    let state = last.clone();
+    let report = move |result: Result<agentlog_seal::Sealed, agentlog_seal::SealError>| {
+        let outcome = result.map_err(|e| e.to_string()).and_then(|sealed| {
+            super::seal::append(&sealed)
+                .map(|()| (sealed.lines, sealed.added.last().map(|c| c.digest)))
+        });
+        let Ok(mut state) = state.lock() else { return };
+        match outcome {
+            Ok((lines, digest)) => {
+                state.lines = lines;
+                state.digest = digest.or(state.digest);
+                state.error = None;
+            }
+            Err(e) => {
+                if state.error.as_ref() != Some(&e) {
+                    errln!("agentlog proxy: error: sealing the event log: {e}");
+                }
+                state.error = Some(e);
+            }
+        }
+    };
+    match agentlog_seal::Sealer::start(path, key, args.seal_every, Box::new(report)) {
+        Ok(sealer) => Ok(Some(Sealing { sealer, last })),
+        Err(e) => Err(fail(format!("start sealing the event log: {e}"))),
+    }
+}
+
+/// Seals the closed log a last time (`--seal`) and says what the seal covers; `code` is the
+/// proxy's exit code, an error when the last sealing failed.
+async fn finish_sealing(sealing: Option<Sealing>, code: u8) -> u8 {
+    let Some(Sealing { sealer, last }) = sealing else {
+        return code;
+    };
+    let _ = tokio::task::spawn_blocking(move || sealer.finish()).await;
+    let Ok(last) = last.lock() else {
+        return fail("sealing the event log: its state was lost");
+    };
+    if last.error.is_some() {
+        return EXIT_ERROR;
+    }
+    let digest: String = last
+        .digest
+        .iter()
+        .flatten()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    errln!(
+        "agentlog proxy: event log sealed: {} line(s); last digest {digest}",
+        last.lines
+    );
+    code
 }
 
 /// SIGHUP: opens the file now at the log's path (logrotate renamed the old one) and writes

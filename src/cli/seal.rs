@@ -1,7 +1,6 @@
 //! `agentlog seal`: a thin shell over [`agentlog_seal::seal`]; the checkpoints it makes are
 //! appended to each log's seal file through the output gate.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use agentlog_seal::{CheckpointError, SealError, Sealed, SecretKey};
@@ -90,7 +89,7 @@ fn summary(sealed: &Sealed, signed: bool) -> String {
 /// Appends the new checkpoints to the seal file, through the gate. A checkpoint the gate
 /// would withhold (it never shows a secret: hex and numbers) would damage the seal: the
 /// file is then cut back to where it was, and that is an error.
-fn append(sealed: &Sealed) -> Result<(), String> {
+pub(super) fn append(sealed: &Sealed) -> Result<(), String> {
     if sealed.added.is_empty() {
         return Ok(());
     }
@@ -105,9 +104,7 @@ fn append(sealed: &Sealed) -> Result<(), String> {
     let before = file.metadata().map_err(io)?.len();
     let withheld = output::withheld();
     let mut out = output::gate().writer(std::io::BufWriter::new(file), Style::Json);
-    for checkpoint in &sealed.added {
-        writeln!(out, "{}", checkpoint.to_line()).map_err(io)?;
-    }
+    sealed.write_to(&mut out).map_err(io)?;
     let file = out
         .into_inner()
         .map_err(io)?

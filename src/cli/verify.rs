@@ -87,19 +87,19 @@ pub(super) fn run(args: Args) -> u8 {
         });
         match verdict {
             Ok(verdict) => verdicts.push(verdict),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push((path.clone(), e)),
         }
     }
     let printed = match args.format {
         OutFormat::Text => print_stdout_as(&text(&verdicts), Style::Text),
-        OutFormat::Json => print_stdout_as(&json(&verdicts), Style::Json),
+        OutFormat::Json => print_stdout_as(&json(&verdicts, &errors), Style::Json),
     };
     let mut code = match printed {
         Err(e) => fail(e),
         Ok(()) if verdicts.iter().all(Verdict::passed) => EXIT_OK,
         Ok(()) => EXIT_FINDINGS,
     };
-    for error in errors {
+    for (_, error) in errors {
         code = fail(error);
     }
     code
@@ -155,7 +155,7 @@ fn text(verdicts: &[Verdict]) -> String {
     out
 }
 
-fn json(verdicts: &[Verdict]) -> String {
+fn json(verdicts: &[Verdict], errors: &[(PathBuf, String)]) -> String {
     let files: Vec<serde_json::Value> = verdicts
         .iter()
         .map(|verdict| {
@@ -189,8 +189,17 @@ fn json(verdicts: &[Verdict]) -> String {
             })
         })
         .collect();
+    // A log that could not be verified is in the document too, and never passes.
+    let unread = errors.iter().map(|(path, error)| {
+        serde_json::json!({
+            "log": shown(path),
+            "passed": false,
+            "error": output::shown(error),
+        })
+    });
+    let files: Vec<serde_json::Value> = files.into_iter().chain(unread).collect();
     let document = serde_json::json!({
-        "passed": verdicts.iter().all(Verdict::passed),
+        "passed": errors.is_empty() && verdicts.iter().all(Verdict::passed),
         "files": files,
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();

@@ -257,10 +257,33 @@ fn main() {
                 client: client_via(&gated.url(), gated.ca().cert_pem().as_bytes()),
             },
         ];
+        // The same proxy with its log sealed every second as it is written, as `agentlog
+        // proxy --seal --seal-every 1s` does (signed: the key's work is in the figure).
+        let key_dir = tempfile::tempdir().expect("tempdir");
+        let key_paths = agentlog_seal::generate_key_pair(key_dir.path()).expect("keygen");
+        let key = agentlog_seal::SecretKey::read(&key_paths.secret).expect("key");
+        let sealed_log = dir.path().join("sealed.jsonl");
+        let sealed_proxy = start_proxy(
+            &fixture,
+            options.clone().with_event_log(Some(sealed_log.clone())),
+        )
+        .await
+        .expect("proxy");
+        let sealer = agentlog_seal::Sealer::start(
+            sealed_log.clone(),
+            Some(key),
+            Duration::from_secs(1),
+            Box::new(append_checkpoints),
+        )
+        .expect("sealer");
+        configs.push(Config {
+            name: "agentlog proxy + seal every 1 s".into(),
+            client: client_via(&sealed_proxy.url(), sealed_proxy.ca().cert_pem().as_bytes()),
+        });
         // The same proxy exporting every event live to a local collector (rotel, dropping
         // what it receives), as `agentlog proxy --otlp-endpoint` does.
         let collector = std::env::var("ROTEL").ok().map(|rotel| Collector::start(&rotel));
-        let mut against_plain = vec![(2, 1, "budget gate")];
+        let mut against_plain = vec![(2, 1, "budget gate"), (3, 1, "seal every 1 s")];
         let mut exporting = None;
         if let Some(collector) = &collector {
             let export = collector.live_export();
@@ -297,7 +320,23 @@ fn main() {
         }
         let _ = proxy.shutdown().await;
         let _ = gated.shutdown().await;
+        let _ = sealed_proxy.shutdown().await;
+        sealer.finish();
+        let verdict = agentlog_seal::verify(&sealed_log, None, false).expect("verify");
+        assert!(verdict.passed(), "the sealed log verifies: {:?}", verdict.findings);
+        println!(
+            "seal: {} line(s) of the sealed proxy's log verified",
+            verdict.sealed_lines
+        );
     });
+}
+
+/// Appends a sealing's checkpoints to the seal file, as `agentlog proxy --seal` does.
+fn append_checkpoints(result: Result<agentlog_seal::Sealed, agentlog_seal::SealError>) {
+    result
+        .expect("seal")
+        .append()
+        .expect("append the checkpoints");
 }
 
 /// A sink that keeps nothing: the exporting proxy's file is its event log; this one only

@@ -181,7 +181,13 @@ impl Checkpoint {
             .chunks_exact(8)
             .map(|c| c.try_into().unwrap_or([0; 8]))
             .collect();
-        if time::OffsetDateTime::parse(&wire.time, &time::format_description::well_known::Rfc3339)
+        // RFC 3339's `T` (or `t`) between date and time: the parser would take any character.
+        let separator = wire.time.as_bytes().get(10).copied();
+        if !matches!(separator, Some(b'T' | b't'))
+            || time::OffsetDateTime::parse(
+                &wire.time,
+                &time::format_description::well_known::Rfc3339,
+            )
             .is_err()
         {
             return Err("`time` is not an RFC 3339 time".to_owned());

@@ -35,6 +35,7 @@ mod hex;
 mod keys;
 mod lines;
 mod seal;
+mod sealer;
 mod verify;
 
 pub use checkpoint::{
@@ -42,6 +43,7 @@ pub use checkpoint::{
 };
 pub use keys::{KeyError, KeyPaths, PublicKey, SecretKey, generate_key_pair};
 pub use seal::{SealError, Sealed, seal};
+pub use sealer::{OnSealed, Sealer};
 pub use verify::{Expect, Finding, Signatures, Verdict, VerifyError, verify, verify_expecting};
 
 /// The seal file of a log: its path with `.seal` appended.

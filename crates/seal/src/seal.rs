@@ -25,6 +25,34 @@ pub struct Sealed {
     pub partial: u64,
 }
 
+impl Sealed {
+    /// Writes the new checkpoints to `out`, a line each (the CLI's output gate, a file).
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for checkpoint in &self.added {
+            out.write_all(checkpoint.to_line().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Appends the new checkpoints to the seal file and syncs it (a library user's way; the
+    /// CLI writes through its output gate with [`write_to`](Self::write_to)).
+    pub fn append(&self) -> std::io::Result<()> {
+        if self.added.is_empty() {
+            return Ok(());
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.seal)?;
+        let mut out = std::io::BufWriter::new(&mut file);
+        self.write_to(&mut out)?;
+        std::io::Write::flush(&mut out)?;
+        drop(out);
+        file.sync_all()
+    }
+}
+
 /// Why a log cannot be sealed.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {

@@ -364,6 +364,16 @@ pub(crate) fn check_chain(
             findings.push(Finding::CheckpointOrder { seal_line });
             break;
         }
+        // Each line takes at least its newline; none covers no bytes and no chain.
+        let empty_but_not =
+            checkpoint.lines == 0 && (checkpoint.bytes != 0 || checkpoint.chain != [0; 32]);
+        if checkpoint.bytes < checkpoint.lines || empty_but_not {
+            findings.push(Finding::CheckpointInconsistent {
+                seal_line,
+                what: "covers fewer bytes than lines, or no line but some bytes".to_owned(),
+            });
+            break;
+        }
         let added = checkpoint.lines.checked_sub(lines);
         if added.is_none() || checkpoint.bytes < bytes {
             findings.push(Finding::CheckpointInconsistent {

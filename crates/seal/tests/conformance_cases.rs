@@ -19,7 +19,6 @@
 //! checkpoint digest the verifier requires).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use agentlog_seal::{Expect, PublicKey, SecretKey, seal, verify_expecting};
@@ -67,15 +66,7 @@ fn text(lines: &[&str]) -> String {
 
 /// Seals `log` in `dir` (appending to its seal file) as `agentlog seal` does.
 fn seal_into(log: &Path, key: Option<&SecretKey>) {
-    let sealed = seal(log, key, now()).unwrap();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&sealed.seal)
-        .unwrap();
-    for checkpoint in &sealed.added {
-        writeln!(file, "{}", checkpoint.to_line()).unwrap();
-    }
+    seal(log, key, now()).unwrap().append().unwrap();
 }
 
 struct Case {
@@ -124,8 +115,15 @@ fn finding(rule: &str, line: Option<u64>, seal_line: Option<u64>) -> Value {
 /// The JSON of a seal line with `member` replaced by `value` and its digest recomputed, as
 /// an editor without the key would.
 fn reforged(line: &str, member: &str, value: Value) -> String {
+    reforged_all(line, &[(member, value)])
+}
+
+/// [`reforged`] with several members replaced.
+fn reforged_all(line: &str, members: &[(&str, Value)]) -> String {
     let mut checkpoint: BTreeMap<String, Value> = serde_json::from_str(line).unwrap();
-    checkpoint.insert(member.to_owned(), value);
+    for (member, value) in members {
+        checkpoint.insert((*member).to_owned(), value.clone());
+    }
     let hex = |m: &str| checkpoint[m].as_str().unwrap().to_owned();
     let digest_text = format!(
         "agentlog-seal/1\nlines={}\nbytes={}\nchain={}\nprev={}\ntime={}\nline_hashes={}\n",
@@ -323,6 +321,37 @@ fn cases() -> Vec<Case> {
             ..case(
                 "resealed_unsigned",
                 "a denial edited into a success and the seal rewritten without the key: unsigned under the given key",
+            )
+        },
+        Case {
+            seal_after: Some(|seal| {
+                reforged_all(
+                    seal.trim_end(),
+                    &[("lines", json!(0)), ("line_hashes", json!(""))],
+                )
+            }),
+            findings: vec![finding("seal.checkpoint_inconsistent", None, Some(1))],
+            ..case(
+                "zero_lines_some_bytes",
+                "a checkpoint re-digested to cover no line but some bytes (a sealer would go on from there)",
+            )
+        },
+        Case {
+            seal_after: Some(|seal| seal.replacen("\"lines\":5,", "\"lines\":4,\"lines\":5,", 1)),
+            findings: vec![finding("seal.malformed", None, Some(1))],
+            ..case(
+                "duplicate_member",
+                "a checkpoint with `lines` given twice is malformed, whichever value a reader would keep",
+            )
+        },
+        Case {
+            seal_after: Some(|seal| {
+                reforged(seal.trim_end(), "time", json!("2026-12-06X23:00:00Z"))
+            }),
+            findings: vec![finding("seal.malformed", None, Some(1))],
+            ..case(
+                "time_not_rfc3339",
+                "a checkpoint re-digested with a time whose date and time are joined by `X`, not RFC 3339's `T`",
             )
         },
         Case {

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use agentlog_seal::{Finding, PublicKey, SecretKey, Signatures, generate_key_pair, seal, verify};
@@ -32,14 +31,7 @@ fn write_log(path: &Path, lines: &[String]) {
 /// Seals `log` as `agentlog seal` does: the new checkpoints appended to its seal file.
 fn seal_now(log: &Path, key: Option<&SecretKey>) -> usize {
     let sealed = seal(log, key, now()).unwrap();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&sealed.seal)
-        .unwrap();
-    for checkpoint in &sealed.added {
-        writeln!(file, "{}", checkpoint.to_line()).unwrap();
-    }
+    sealed.append().unwrap();
     sealed.added.len()
 }
 

@@ -24,13 +24,20 @@ Exit codes: 0 passed, 1 failed, 2 usage or I/O error.
 
 import hashlib
 import json
+import os
 import re
+import stat
 import sys
 
 MEMBERS = {"agentlog_seal", "lines", "bytes", "chain", "prev", "time", "line_hashes",
            "digest", "signature", "key"}
-HEX = re.compile(r"^[0-9a-f]*$")
-RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+HEX = re.compile(r"[0-9a-f]*")
+RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|([+-])([0-9]{2}):([0-9]{2}))")
+MAX_LINES_PER_CHECKPOINT = 65536
+MAX_SEAL_LINE = 2 << 20
+U64 = 2**64
 
 # --- Ed25519 verification (RFC 8032, section 5.1.7) -------------------------------------
 
@@ -91,11 +98,27 @@ _GX = _recover_x(_GY, 0)
 BASE = (_GX, _GY, 1, _GX * _GY % P)
 
 
+IDENTITY = (0, 1, 1, 0)
+
+
+def _small_order(point):
+    return _equal(_mul(8, point), IDENTITY)
+
+
+def _canonical(data):
+    """The encoding's y is below p (RFC 8032 decoding rejects the rest)."""
+    return int.from_bytes(data, "little") & ((1 << 255) - 1) < P
+
+
 def ed25519_verifies(public, message, signature):
+    """RFC 8032 verification, strict as ed25519-dalek's verify_strict: a public key or an R
+    of small order (which would let one signature fit any message) is refused."""
     if len(public) != 32 or len(signature) != 64:
         return False
+    if not _canonical(public) or not _canonical(signature[:32]):
+        return False
     a, r = _decompress(public), _decompress(signature[:32])
-    if a is None or r is None:
+    if a is None or r is None or _small_order(a) or _small_order(r):
         return False
     s = int.from_bytes(signature[32:], "little")
     if s >= Q:
@@ -108,26 +131,71 @@ def ed25519_verifies(public, message, signature):
 
 
 def hex_bytes(value, size=None):
-    if not isinstance(value, str) or not HEX.match(value) or len(value) % 2:
+    if not isinstance(value, str) or not HEX.fullmatch(value) or len(value) % 2:
         return None
     data = bytes.fromhex(value)
     return data if size is None or len(data) == size else None
 
 
+class Malformed(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise Malformed("a member given twice")
+    return dict(pairs)
+
+
+def _unsigned(text):
+    # A member's number is a whole number of 0 to 2^64-1, written without sign or fraction.
+    if text.startswith("-") or int(text) >= U64:
+        raise Malformed("not an unsigned 64-bit number")
+    return int(text)
+
+
+def _no_float(text):
+    raise Malformed("not a whole number")
+
+
+def valid_time(text):
+    """RFC 3339 (section 5.6), every field in range."""
+    import calendar
+    match = RFC3339.fullmatch(text) if text.isascii() else None
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
+        return False
+    if hour > 23 or minute > 59 or second > 60:
+        return False
+    if match.group(9) and (int(match.group(10)) > 23 or int(match.group(11)) > 59):
+        return False
+    return second < 60 or (hour, minute) == (23, 59)
+
+
 def parse_checkpoint(line):
     """The checkpoint of a seal line, or None when it is not one."""
     try:
-        value = json.loads(line)
-    except ValueError:
+        value = json.loads(line.decode("utf-8"), object_pairs_hook=_no_duplicates,
+                           parse_int=_unsigned, parse_float=_no_float)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict) or set(value) - MEMBERS:
         return None
-    if value.get("agentlog_seal") != 1 or ("signature" in value) != ("key" in value):
+    # `signature` and `key` null are absent.
+    for member in ("signature", "key"):
+        if member in value and value[member] is None:
+            del value[member]
+    if type(value.get("agentlog_seal")) is not int or value["agentlog_seal"] != 1:
+        return None
+    if ("signature" in value) != ("key" in value):
         return None
     for member in ("lines", "bytes"):
-        if type(value.get(member)) is not int or value[member] < 0:
+        if type(value.get(member)) is not int:
             return None
-    if not isinstance(value.get("time"), str) or not RFC3339.match(value["time"]):
+    if not isinstance(value.get("time"), str) or not valid_time(value["time"]):
         return None
     parsed = {"lines": value["lines"], "bytes": value["bytes"], "time": value["time"]}
     for member, size in (("chain", 32), ("prev", 32), ("digest", 32)):
@@ -166,7 +234,12 @@ def check_chain(checkpoints, public):
             return findings + [finding("seal.checkpoint_edited", seal_line=index)]
         if c["prev"] != prev:
             return findings + [finding("seal.checkpoint_order", seal_line=index)]
-        if c["lines"] < lines or c["bytes"] < size or len(c["line_hashes"]) != c["lines"] - lines:
+        empty_but_not = c["lines"] == 0 and (c["bytes"] != 0 or c["chain"] != bytes(32))
+        if c["bytes"] < c["lines"] or empty_but_not:
+            return findings + [finding("seal.checkpoint_inconsistent", seal_line=index)]
+        added = c["lines"] - lines
+        if added < 0 or c["bytes"] < size or added > MAX_LINES_PER_CHECKPOINT \
+                or len(c["line_hashes"]) != added:
             return findings + [finding("seal.checkpoint_inconsistent", seal_line=index)]
         if public is not None:
             if c["signature"] is None:
@@ -181,7 +254,9 @@ def check_chain(checkpoints, public):
 
 def compare_lines(data, checkpoints):
     expected = [h for c in checkpoints for h in c["line_hashes"]]
-    ends = {c["lines"]: (index, c) for index, c in enumerate(checkpoints, start=1)}
+    ends = {}
+    for index, c in enumerate(checkpoints, start=1):
+        ends.setdefault(c["lines"], []).append((index, c))
     sealed = len(expected)
     pieces = data.split(b"\n")
     complete, partial = pieces[:-1], len(pieces[-1])
@@ -201,8 +276,7 @@ def compare_lines(data, checkpoints):
             if here and not nxt:
                 return [finding("seal.line_deleted", number)]
             return [finding("seal.line_changed", number)]
-        if number in ends:
-            index, c = ends[number]
+        for index, c in ends.get(number, []):
             if c["chain"] != chain or c["bytes"] != offset:
                 return [finding("seal.chain_mismatch", number, index)]
     if len(complete) < sealed:
@@ -221,18 +295,32 @@ def read_public_key(path):
     return key
 
 
+def read_regular(path):
+    """The bytes of a regular file; a FIFO, a device or a directory is refused unread."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path}: not a regular file")
+    with open(path, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise ValueError(f"{path}: not a regular file")
+        return f.read()
+
+
 def verify(log, public, anchor):
-    data = open(log, "rb").read()
+    data = read_regular(log)
     try:
-        seal = open(log + ".seal", "rb").read()
+        seal = read_regular(log + ".seal")
     except FileNotFoundError:
         seal = b""
     checkpoints = []
     lines = seal.split(b"\n")
-    if lines[-1]:
-        # The last checkpoint has no newline: it was cut short.
-        return [finding("seal.malformed", seal_line=len(lines))]
-    for index, line in enumerate(lines[:-1], start=1):
+    for index, line in enumerate(lines, start=1):
+        if index == len(lines):
+            if line:
+                # The last checkpoint has no newline: it was cut short.
+                return [finding("seal.malformed", seal_line=index)]
+            break
+        if len(line) > MAX_SEAL_LINE:
+            return [finding("seal.malformed", seal_line=index)]
         c = parse_checkpoint(line)
         if c is None:
             return [finding("seal.malformed", seal_line=index)]
