@@ -709,12 +709,10 @@ async fn finish_sealing(sealing: Option<Sealing>, code: u8) -> u8 {
     if last.error.is_some() {
         return EXIT_ERROR;
     }
-    let digest: String = last
+    let digest = last
         .digest
-        .iter()
-        .flatten()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+        .map(|digest| agentlog_seal::to_hex(&digest))
+        .unwrap_or_default();
     errln!(
         "agentlog proxy: event log sealed: {} line(s); last digest {digest}",
         last.lines

@@ -70,10 +70,7 @@ fn summary(sealed: &Sealed, signed: bool) -> String {
             last.lines,
             sealed.added.len(),
             if signed { ", signed" } else { "" },
-            last.digest
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+            agentlog_seal::to_hex(&last.digest)
         ),
         _ => format!("nothing new to seal ({} line(s) sealed)", sealed.lines),
     };

@@ -50,17 +50,7 @@ pub(super) struct Args {
 }
 
 fn parse_digest(text: &str) -> Result<[u8; 32], String> {
-    let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
-    let bytes: Option<Vec<u8>> = (text.len() == 64)
-        .then(|| {
-            text.as_bytes()
-                .chunks_exact(2)
-                .map(|pair| Some((digit(*pair.first()?)? * 16 + digit(*pair.get(1)?)?) as u8))
-                .collect()
-        })
-        .flatten();
-    bytes
-        .and_then(|b| b.try_into().ok())
+    agentlog_seal::digest_from_hex(text)
         .ok_or_else(|| "a checkpoint digest is 64 lowercase hex digits".to_owned())
 }
 

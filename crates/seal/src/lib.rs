@@ -46,6 +46,17 @@ pub use seal::{SealError, Sealed, seal};
 pub use sealer::{OnSealed, Sealer};
 pub use verify::{Expect, Finding, Signatures, Verdict, VerifyError, verify, verify_expecting};
 
+/// A digest (or any bytes) as the format writes it: lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// A digest written as the format writes it (64 lowercase hex digits); `None` for anything
+/// else.
+pub fn digest_from_hex(text: &str) -> Option<[u8; 32]> {
+    hex::decode_array(text)
+}
+
 /// The seal file of a log: its path with `.seal` appended.
 pub fn seal_path(log: &std::path::Path) -> std::path::PathBuf {
     let mut name = log.as_os_str().to_owned();
