@@ -328,3 +328,38 @@ fn the_second_attack_s_findings_are_held() {
         );
     }
 }
+
+/// What the third attack found in paths: a key split over directories, by a space or another
+/// visible separator, or written as byte values joined by `_`, is never printed.
+#[test]
+fn a_key_split_over_a_path_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bytes: Vec<String> = "AKIAZQ7VK2PX9MW4NR8T"
+        .bytes()
+        .map(|b| b.to_string())
+        .collect();
+    let listed = format!("{}.jsonl", bytes.join("_"));
+    std::fs::create_dir(d.join("AKIAZQ7V")).unwrap();
+    for name in [
+        "AKIAZQ7V/K2PX9MW4NR8T.jsonl",
+        "AKIAZQ7V K2PX9MW4NR8T.jsonl",
+        "AKIAZQ7V+K2PX9MW4NR8T.jsonl",
+        listed.as_str(),
+    ] {
+        std::fs::write(d.join(name), LOG).unwrap();
+        for args in [
+            &["seal", name][..],
+            &["verify", name],
+            &["verify", "--format", "json", name],
+        ] {
+            let (_, out, err) = run(d, args);
+            for shown in [&out, &err] {
+                assert!(
+                    !shown.contains("K2PX9MW4NR8T") && !shown.contains(&bytes[4..].join("_")),
+                    "{args:?}: {shown}"
+                );
+            }
+        }
+    }
+}

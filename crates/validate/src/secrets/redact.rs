@@ -184,6 +184,10 @@ impl Redactor {
     /// Whether any form a report prints `text` in ([`crate::report::renderings`]: as is,
     /// escaped, as a SARIF URI, a GitHub property, XML, a JSON string) shows a value: a text
     /// that becomes one only once escaped is withheld before any format escapes it.
+    ///
+    /// A value shown whole (a path, a name) is also judged with its visible separators taken
+    /// out ([`joined_views`]): `AKIAZQ7V/K2PX9MW4NR8T.jsonl`, a key split over two directories, is
+    /// the key to whoever reads it.
     pub fn shows_value(&self, text: &str) -> bool {
         let forms = crate::report::renderings(text);
         // Most texts render the same in most formats: judge each distinct form once.
@@ -192,6 +196,7 @@ impl Redactor {
             .enumerate()
             .filter(|(i, form)| !forms.iter().take(*i).any(|earlier| earlier == *form))
             .any(|(_, form)| self.leaks(form))
+            || joined_views(text).iter().any(|joined| self.leaks(joined))
     }
 
     /// `text` as every output shows a value taken from input: [`WITHHELD`] when it shows a
@@ -791,6 +796,32 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
     views
 }
 
+/// `text` without the separators a reader skips when a value is split for show: white space
+/// of any kind, combining marks and ASCII punctuation. Two views: one keeps `_` and `-` (key
+/// formats hold them: `ghp_`, `sk-proj-`), one drops every separator; each only when it
+/// differs from the text and from the other, and holds something.
+pub fn joined_views(text: &str) -> Vec<String> {
+    let spacing = |c: char| {
+        c.is_whitespace()
+            || ('\u{0300}'..='\u{036f}').contains(&c)
+            || ('\u{2000}'..='\u{206f}').contains(&c)
+            || c == '\u{3000}'
+    };
+    let loose = |c: char| spacing(c) || (c.is_ascii_punctuation() && c != '_' && c != '-');
+    let every = |c: char| spacing(c) || c.is_ascii_punctuation();
+    let mut views: Vec<String> = Vec::new();
+    for separator in [&loose as &dyn Fn(char) -> bool, &every] {
+        if !text.chars().any(separator) {
+            continue;
+        }
+        let view: String = text.chars().filter(|&c| !separator(c)).collect();
+        if !view.is_empty() && !views.contains(&view) {
+            views.push(view);
+        }
+    }
+    views
+}
+
 /// Whether `text` has a run long enough for [`binary_views`] to decode: a hex run of
 /// [`MIN_HEX_RUN`] digits, a base64 run of [`MIN_BASE64_RUN`] characters, or a run of
 /// [`MIN_BYTE_LIST`] numbers. One pass, so the many texts with none (times, sentences, paths)
@@ -830,7 +861,22 @@ fn may_hold_views(text: &[u8]) -> bool {
 fn is_list_separator(b: u8) -> bool {
     matches!(
         b,
-        b',' | b';' | b':' | b'-' | b' ' | b'[' | b']' | b'{' | b'}' | b'"' | b'\n' | b'\r' | b'\t'
+        b',' | b';'
+            | b':'
+            | b'-'
+            | b'_'
+            | b'|'
+            | b'+'
+            | b'/'
+            | b' '
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'"'
+            | b'\n'
+            | b'\r'
+            | b'\t'
     )
 }
 
@@ -1289,6 +1335,30 @@ mod tests {
         assert_eq!(displayed("a\u{1b}[0;31mb\u{1b}(c").as_deref(), Some("ab"));
         assert_eq!(displayed("k\u{202E}cba\u{202C}d").as_deref(), Some("kabcd"));
         assert_eq!(displayed("z\u{200B}w\u{2066}y").as_deref(), Some("zwy"));
+    }
+
+    #[test]
+    fn a_value_shown_whole_is_judged_with_its_visible_separators_taken_out() {
+        let redactor = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        for split in [
+            "AKIAZQ7V/K2PX9MW4NR8T.jsonl",
+            "AKIAZQ7V K2PX9MW4NR8T",
+            "AKIAZQ7V_K2PX9MW4NR8T",
+            "AKIAZQ7V\u{3000}K2PX9MW4NR8T",
+            "AKIAZQ7V\u{0301}K2PX9MW4NR8T",
+            "logs/ghp_aB3dE5fG7hJ9kL1mN3/pQ5rS7tU9vW1xY3zA5x.jsonl",
+            "65_75_73_65_90_81_55_86_75_50_80_88_57_77_87_52_78_82_56_84.jsonl",
+        ] {
+            assert!(redactor.shows_value(split), "{split:?}");
+        }
+        for plain in [
+            "testdata/real-logs/matchlock-go-writer-events.jsonl",
+            "ledger/events_2026-12-06.jsonl",
+            "/var/log/agentlog/vm-503ad4d1/events.jsonl.seal",
+            "POST api.openai.com/v1/chat/completions -> 200 (1224ms)",
+        ] {
+            assert!(!redactor.shows_value(plain), "{plain:?}");
+        }
     }
 
     #[test]
