@@ -14,8 +14,7 @@
 //!    such characters can only stand inside strings, so the document stays valid). A terminal
 //!    never sees a backspace that re-assembles a value, and a value never starts a line of its
 //!    own.
-//! 2. Each line, as written, as escaped and with its visible separators taken out
-//!    ([`crate::secrets::redact::joined_views`]), is judged by [`Redactor::leaks`]: the very search
+//! 2. Each line, as written and as escaped, is judged by [`Redactor::leaks`]: the very search
 //!    the validator runs on a log line (every supplied secret in every encoding the scanner
 //!    decodes, the built-in detector over the same decoded views). A line whose decoding a
 //!    cap cut short (a value percent-encoded more layers deep than the scanner decodes) is
@@ -213,14 +212,8 @@ impl Gate {
     /// The line as it may be written (escaped), or `None` when it would show a value.
     fn judge<'a>(&self, line: &'a str, style: Style) -> Option<Cow<'a, str>> {
         let escaped = escape(line, style);
-        // A line is also read with its visible separators taken out: a value split over a
-        // path's directories or by a space (`AKIAZQ7V/K2PX9MW4NR8T`) is one to its reader,
-        // whichever code path printed it.
         let leaks = self.redactor.leaks(&escaped)
-            || (matches!(escaped, Cow::Owned(_)) && self.redactor.leaks(line))
-            || crate::secrets::redact::joined_views(line)
-                .iter()
-                .any(|joined| self.redactor.leaks(joined));
+            || (matches!(escaped, Cow::Owned(_)) && self.redactor.leaks(line));
         if leaks { None } else { Some(escaped) }
     }
 }
