@@ -384,7 +384,7 @@ fn report(log: &std::path::Path) -> u8 {
         Ok(f) => f,
         Err(e) => return fail(format!("read {}: {e}", log.display())),
     };
-    outln!("\nevent log: {}", log.display());
+    outln!("\nevent log: {}", output::shown(&log.display().to_string()));
     for (ty, n) in &file.by_event_type {
         outln!("  {ty:<18} {n}");
     }

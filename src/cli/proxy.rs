@@ -564,10 +564,19 @@ fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: 
     let mut out = output::stdout(Style::Text);
     let _ = writeln!(out, "agentlog proxy listening on {}", running.local_addr());
     if let Some(path) = ca.cert_path() {
-        let _ = writeln!(out, "CA certificate: {}", path.display());
+        let _ = writeln!(
+            out,
+            "CA certificate: {}",
+            output::shown(&path.display().to_string())
+        );
     }
     let _ = match &log.path {
-        Some(path) => writeln!(out, "event log: {} (run {})", path.display(), log.run_id),
+        Some(path) => writeln!(
+            out,
+            "event log: {} (run {})",
+            output::shown(&path.display().to_string()),
+            log.run_id
+        ),
         None => writeln!(
             out,
             "event log: disabled (give --event-log or --agent-system)"
