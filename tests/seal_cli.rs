@@ -341,6 +341,21 @@ fn a_key_split_over_a_path_is_never_printed() {
         .collect();
     let listed = format!("{}.jsonl", bytes.join("_"));
     std::fs::create_dir(d.join("AKIAZQ7V")).unwrap();
+    // In errors too: a log, a key or a directory that is not there.
+    for args in [
+        &["verify", "AKIAZQ7V/K2PX9MW4NR8T-gone.jsonl"][..],
+        &["seal", "AKIAZQ7V/K2PX9MW4NR8T-gone.jsonl"],
+        &["verify", "--pubkey", "AKIAZQ7V/K2PX9MW4NR8T.pub", "x.jsonl"],
+        &["seal", "--key", "AKIAZQ7V/K2PX9MW4NR8T.key", "x.jsonl"],
+        &["keygen", "AKIAZQ7V/K2PX9MW4NR8T"],
+    ] {
+        let (code, out, err) = run(d, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            !out.contains("K2PX9MW4NR8T") && !err.contains("K2PX9MW4NR8T"),
+            "{args:?}: {err}"
+        );
+    }
     for name in [
         "AKIAZQ7V/K2PX9MW4NR8T.jsonl",
         "AKIAZQ7V K2PX9MW4NR8T.jsonl",

@@ -28,6 +28,12 @@ pub(super) fn run(args: Args) -> u8 {
             );
             EXIT_OK
         }
-        Err(e) => fail(e),
+        Err(e) => {
+            let (secret, public) = (args.dir.join("seal.key"), args.dir.join("seal.pub"));
+            fail(output::paths_shown(
+                &e.to_string(),
+                &[args.dir.as_path(), &secret, &public],
+            ))
+        }
     }
 }

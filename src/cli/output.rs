@@ -135,6 +135,23 @@ pub(crate) fn shown(text: &str) -> String {
     gate().redactor().shown(text).into_owned()
 }
 
+/// `message` (a library's error, which names paths as they are) with each of `paths` shown
+/// as a value ([`shown`]): a path that carries a key, even split over its directories, is
+/// withheld there, as everywhere else a path is printed.
+pub(crate) fn paths_shown(message: &str, paths: &[&Path]) -> String {
+    let mut texts: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    // The longest first: `events.jsonl.seal` before `events.jsonl`.
+    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let mut out = message.to_owned();
+    for text in texts.iter().filter(|t| !t.is_empty()) {
+        let shown = shown(text);
+        if shown != *text {
+            out = out.replace(text.as_str(), &shown);
+        }
+    }
+    out
+}
+
 /// Standard output behind the gate, escaping in `style`.
 pub(crate) fn stdout(style: Style) -> GatedWriter<io::StdoutLock<'static>> {
     gate().writer(io::stdout().lock(), style)

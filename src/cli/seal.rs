@@ -33,7 +33,10 @@ pub(super) struct Args {
 pub(super) fn run(args: Args) -> u8 {
     let key = match args.key.as_deref().map(SecretKey::read).transpose() {
         Ok(key) => key,
-        Err(e) => return fail(e),
+        Err(e) => {
+            let key_path = args.key.as_deref().unwrap_or(Path::new(""));
+            return fail(output::paths_shown(&e.to_string(), &[key_path]));
+        }
     };
     let now = time::OffsetDateTime::now_utc();
     let mut code = EXIT_OK;
@@ -42,16 +45,20 @@ pub(super) fn run(args: Args) -> u8 {
             code = fail(e);
             continue;
         }
+        let seal_path = agentlog_seal::seal_path(path);
+        let shown = |e: &dyn std::fmt::Display| {
+            output::paths_shown(&e.to_string(), &[path.as_path(), &seal_path])
+        };
         let outcome = match agentlog_seal::seal(path, key.as_ref(), now) {
             Ok(sealed) => append(&sealed).map(|()| summary(&sealed, key.is_some())),
             Err(
                 e @ (SealError::Broken { .. } | SealError::Seal(CheckpointError::Malformed { .. })),
             ) => {
-                output::errln!("agentlog: error: {e}");
+                output::errln!("agentlog: error: {}", shown(&e));
                 code = code.max(EXIT_FINDINGS);
                 continue;
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(shown(&e)),
         };
         match outcome {
             Ok(line) => output::errln!("{}: {line}", output::shown(&path.display().to_string())),

@@ -62,7 +62,10 @@ pub(super) fn run(args: Args) -> u8 {
     }
     let key = match args.pubkey.as_deref().map(PublicKey::read).transpose() {
         Ok(key) => key,
-        Err(e) => return fail(e),
+        Err(e) => {
+            let key_path = args.pubkey.as_deref().unwrap_or(std::path::Path::new(""));
+            return fail(output::paths_shown(&e.to_string(), &[key_path]));
+        }
     };
     let expect = Expect {
         key: key.as_ref(),
@@ -73,7 +76,10 @@ pub(super) fn run(args: Args) -> u8 {
     let mut errors = Vec::new();
     for path in &args.paths {
         let verdict = seal::refuse_directory(path).and_then(|()| {
-            agentlog_seal::verify_expecting(path, &expect).map_err(|e| e.to_string())
+            agentlog_seal::verify_expecting(path, &expect).map_err(|e| {
+                let seal_path = agentlog_seal::seal_path(path);
+                output::paths_shown(&e.to_string(), &[path.as_path(), &seal_path])
+            })
         });
         match verdict {
             Ok(verdict) => verdicts.push(verdict),
