@@ -149,7 +149,7 @@ pub(super) fn run(args: Args) -> u8 {
             agentlog_analyze::html::write(&report, &redactor, out)
         })
     {
-        return fail(redact(format!("{}: {e}", path.display())));
+        return fail(redact(format!("{}: {e}", crate::cli::output::path(path))));
     }
     let style = match args.format {
         OutFormat::Text => Style::Text,

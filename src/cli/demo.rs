@@ -382,7 +382,7 @@ fn report(log: &std::path::Path) -> u8 {
     };
     let file = match validator.validate_path(log) {
         Ok(f) => f,
-        Err(e) => return fail(format!("read {}: {e}", log.display())),
+        Err(e) => return fail(format!("read {}: {e}", crate::cli::output::path(log))),
     };
     outln!("\nevent log: {}", output::shown(&log.display().to_string()));
     for (ty, n) in &file.by_event_type {
@@ -407,7 +407,7 @@ fn report(log: &std::path::Path) -> u8 {
 fn print_spend(log: &std::path::Path, budget: Option<&Budget>) {
     let mut analyzer = Analyzer::new(AnalyzeOptions::default());
     if let Err(e) = analyzer.read_path(log) {
-        errln!("agentlog: warning: {}: {e}", log.display());
+        errln!("agentlog: warning: {}: {e}", crate::cli::output::path(log));
         return;
     }
     let report = analyzer.finish();

@@ -135,6 +135,12 @@ pub(crate) fn shown(text: &str) -> String {
     gate().redactor().shown(text).into_owned()
 }
 
+/// A path as every output shows it: a value ([`shown`]), withheld when it carries a key, even
+/// one split over its directories.
+pub(crate) fn path(path: &Path) -> String {
+    shown(&path.display().to_string())
+}
+
 /// `message` (a library's error, which names paths as they are) with each of `paths` shown
 /// as a value ([`shown`]): a path that carries a key, even split over its directories, is
 /// withheld there, as everywhere else a path is printed.

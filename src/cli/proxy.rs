@@ -188,22 +188,26 @@ impl SpendArgs {
             return Ok(None);
         };
         let restored = match log {
-            Some(path) => restore_from_log(path)
-                .map_err(|e| fail(format_args!("read {} for the budget: {e}", path.display())))?,
+            Some(path) => restore_from_log(path).map_err(|e| {
+                fail(format_args!(
+                    "read {} for the budget: {e}",
+                    crate::cli::output::path(path)
+                ))
+            })?,
             None => Restored::default(),
         };
         if let Some(path) = log {
             for skipped in &restored.skipped_lines {
                 errln!(
                     "agentlog: warning: {}:{}: not a JSON event; not counted in the budget",
-                    skipped.file.display(),
+                    crate::cli::output::path(&skipped.file),
                     skipped.line
                 );
             }
             if !restored.rotated_files.is_empty() {
                 errln!(
                     "agentlog: {}: spend restored from the log and {} rotated file(s) of it",
-                    path.display(),
+                    crate::cli::output::path(path),
                     restored.rotated_files.len()
                 );
             }
@@ -211,7 +215,7 @@ impl SpendArgs {
                 errln!(
                     "agentlog: {}: {} request(s) have no response in the log (the proxy stopped \
                      mid-exchange); charged their reservations, ${}",
-                    path.display(),
+                    crate::cli::output::path(path),
                     restored.unanswered,
                     restored.unanswered_usd
                 );
@@ -426,12 +430,20 @@ fn upstream_roots(args: &Args) -> Result<Vec<CertificateDer<'static>>, u8> {
     for path in &args.upstream_ca {
         let certs: Result<Vec<_>, _> = match CertificateDer::pem_file_iter(path) {
             Ok(iter) => iter.collect(),
-            Err(e) => return Err(fail(format!("--upstream-ca {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(fail(format!(
+                    "--upstream-ca {}: {e}",
+                    crate::cli::output::path(path)
+                )));
+            }
         };
         match certs {
             Ok(c) if !c.is_empty() => roots.extend(c),
             _ => {
-                let message = format!("--upstream-ca {}: no PEM certificate", path.display());
+                let message = format!(
+                    "--upstream-ca {}: no PEM certificate",
+                    crate::cli::output::path(path)
+                );
                 return Err(fail(message));
             }
         }
@@ -454,7 +466,7 @@ fn open_log(args: &Args) -> Result<Log, u8> {
             if repaired > 0 {
                 errln!(
                     "agentlog: warning: {}: removed a torn last line ({repaired} bytes, left by a crash or a full disk) before appending",
-                    path.display()
+                    crate::cli::output::path(&path)
                 );
             }
             let export = match &args.otlp_endpoint {
@@ -491,7 +503,7 @@ fn open_log(args: &Args) -> Result<Log, u8> {
         },
         Err(ConfigError::Sink(SinkError::Locked { path })) => Err(fail(format_args!(
             "event log {} is in use by another agentlog proxy (it holds the log's lock): two proxies on one log would each enforce the whole --budget-usd; stop the other one or give this one another --event-log",
-            path.display()
+            crate::cli::output::path(&path)
         ))),
         Err(e) => Err(fail(e)),
     }
@@ -511,7 +523,10 @@ fn policy_lines(args: &Args, budget: Option<&Budget>) -> Vec<String> {
         ));
     }
     lines.push(match &args.spend.prices {
-        Some(path) => format!("prices: {} over the built-in table", path.display()),
+        Some(path) => format!(
+            "prices: {} over the built-in table",
+            crate::cli::output::path(path)
+        ),
         None => "prices: the built-in table (current OpenAI and Anthropic models)".to_owned(),
     });
     if let Some(budget) = budget {
@@ -737,7 +752,7 @@ async fn reopen(log: &Log) {
         errln!("agentlog proxy: SIGHUP received; no event log to reopen");
         return;
     };
-    let path = writer.path().display().to_string();
+    let path = crate::cli::output::path(writer.path());
     // File work (open, lock, fsync of the previous file) off the runtime's threads.
     let reopened = tokio::task::spawn_blocking(move || writer.reopen()).await;
     match reopened {
@@ -806,12 +821,12 @@ async fn stop(running: RunningProxy, log: &Log, signal: &str, grace: Duration) -
     match (&log.path, failures) {
         (Some(path), 0) => errln!(
             "agentlog proxy stopped; event log {} synced and closed",
-            path.display()
+            crate::cli::output::path(path)
         ),
         (Some(path), n) => {
             errln!(
                 "agentlog proxy stopped; event log {} closed, but {n} event(s) could not be written",
-                path.display()
+                crate::cli::output::path(path)
             );
             return EXIT_ERROR;
         }

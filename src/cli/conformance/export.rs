@@ -20,7 +20,7 @@ pub(super) fn run(args: Args) -> u8 {
     match cases::export(&args.dir) {
         Ok(written) => printed(print_stdout(&format!(
             "{written} file(s) written to {}\n",
-            args.dir.display()
+            crate::cli::output::path(&args.dir)
         ))),
         Err(e) => fail(e),
     }
