@@ -384,7 +384,7 @@ fn report(log: &std::path::Path) -> u8 {
         Ok(f) => f,
         Err(e) => return fail(format!("read {}: {e}", crate::cli::output::path(log))),
     };
-    outln!("\nevent log: {}", output::shown(&log.display().to_string()));
+    outln!("\nevent log: {}", output::path(log));
     for (ty, n) in &file.by_event_type {
         outln!("  {ty:<18} {n}");
     }

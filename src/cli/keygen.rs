@@ -23,8 +23,8 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(paths) => {
             output::errln!(
                 "wrote {} (the secret key, mode 0600) and {} (the public key)",
-                output::shown(&paths.secret.display().to_string()),
-                output::shown(&paths.public.display().to_string())
+                output::path(&paths.secret),
+                output::path(&paths.public)
             );
             EXIT_OK
         }

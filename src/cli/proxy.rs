@@ -579,17 +579,13 @@ fn print_startup(running: &RunningProxy, ca: &CertAuthority, log: &Log, scopes: 
     let mut out = output::stdout(Style::Text);
     let _ = writeln!(out, "agentlog proxy listening on {}", running.local_addr());
     if let Some(path) = ca.cert_path() {
-        let _ = writeln!(
-            out,
-            "CA certificate: {}",
-            output::shown(&path.display().to_string())
-        );
+        let _ = writeln!(out, "CA certificate: {}", output::path(path));
     }
     let _ = match &log.path {
         Some(path) => writeln!(
             out,
             "event log: {} (run {})",
-            output::shown(&path.display().to_string()),
+            output::path(path),
             log.run_id
         ),
         None => writeln!(

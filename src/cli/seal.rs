@@ -41,10 +41,6 @@ pub(super) fn run(args: Args) -> u8 {
     let now = time::OffsetDateTime::now_utc();
     let mut code = EXIT_OK;
     for path in &args.paths {
-        if let Err(e) = refuse_directory(path) {
-            code = fail(e);
-            continue;
-        }
         let seal_path = agentlog_seal::seal_path(path);
         let shown = |e: &dyn std::fmt::Display| {
             output::paths_shown(&e.to_string(), &[path.as_path(), &seal_path])
@@ -61,7 +57,7 @@ pub(super) fn run(args: Args) -> u8 {
             Err(e) => Err(shown(&e)),
         };
         match outcome {
-            Ok(line) => output::errln!("{}: {line}", output::shown(&path.display().to_string())),
+            Ok(line) => output::errln!("{}: {line}", output::path(path)),
             Err(e) => code = fail(e),
         }
     }
@@ -98,7 +94,7 @@ pub(super) fn append(sealed: &Sealed) -> Result<(), String> {
         return Ok(());
     }
     let path = &sealed.seal;
-    let shown = || output::shown(&path.display().to_string());
+    let shown = || output::path(path);
     let io = |e: std::io::Error| format!("write {}: {e}", shown());
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -122,15 +118,4 @@ pub(super) fn append(sealed: &Sealed) -> Result<(), String> {
         ));
     }
     file.sync_all().map_err(io)
-}
-
-/// Whether `path` is a file that can be sealed or verified (a directory is refused).
-pub(super) fn refuse_directory(path: &Path) -> Result<(), String> {
-    if path.is_dir() {
-        return Err(format!(
-            "{}: a directory; give the log files (a ledger directory's chain across files is not checked yet)",
-            output::shown(&path.display().to_string())
-        ));
-    }
-    Ok(())
 }

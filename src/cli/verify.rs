@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use agentlog_seal::{Expect, Finding, PublicKey, Signatures, Verdict};
 use agentlog_validate::gate::Style;
 
-use super::{EXIT_FINDINGS, EXIT_OK, fail, output, print_stdout_as, seal};
+use super::{EXIT_FINDINGS, EXIT_OK, fail, output, print_stdout_as};
 
 /// Output format of `agentlog verify`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -75,11 +75,10 @@ pub(super) fn run(args: Args) -> u8 {
     let mut verdicts = Vec::new();
     let mut errors = Vec::new();
     for path in &args.paths {
-        let verdict = seal::refuse_directory(path).and_then(|()| {
-            agentlog_seal::verify_expecting(path, &expect).map_err(|e| {
-                let seal_path = agentlog_seal::seal_path(path);
-                output::paths_shown(&e.to_string(), &[path.as_path(), &seal_path])
-            })
+        // The library refuses what is not a regular file (a directory too), naming it.
+        let verdict = agentlog_seal::verify_expecting(path, &expect).map_err(|e| {
+            let seal_path = agentlog_seal::seal_path(path);
+            output::paths_shown(&e.to_string(), &[path.as_path(), &seal_path])
         });
         match verdict {
             Ok(verdict) => verdicts.push(verdict),
@@ -101,16 +100,12 @@ pub(super) fn run(args: Args) -> u8 {
     code
 }
 
-fn shown(path: &std::path::Path) -> String {
-    output::shown(&path.display().to_string())
-}
-
 /// Where a finding points: the log's line, or the seal file's.
 fn place(verdict: &Verdict, finding: &Finding) -> String {
     match (finding.seal_line(), finding.line()) {
-        (Some(seal_line), _) => format!("{}:{seal_line}", shown(&verdict.seal)),
-        (None, Some(line)) => format!("{}:{line}", shown(&verdict.log)),
-        (None, None) => shown(&verdict.seal),
+        (Some(seal_line), _) => format!("{}:{seal_line}", output::path(&verdict.seal)),
+        (None, Some(line)) => format!("{}:{line}", output::path(&verdict.log)),
+        (None, None) => output::path(&verdict.seal),
     }
 }
 
@@ -142,7 +137,7 @@ fn text(verdicts: &[Verdict]) -> String {
         let outcome = if verdict.passed() { "ok" } else { "FAILED" };
         out.push_str(&format!(
             "{}: {outcome}: {} line(s) sealed by {} checkpoint(s), {}\n",
-            shown(&verdict.log),
+            output::path(&verdict.log),
             verdict.sealed_lines,
             verdict.checkpoints,
             signatures(verdict)
@@ -169,8 +164,8 @@ fn json(verdicts: &[Verdict], errors: &[(PathBuf, String)]) -> String {
                 })
                 .collect();
             serde_json::json!({
-                "log": shown(&verdict.log),
-                "seal": shown(&verdict.seal),
+                "log": output::path(&verdict.log),
+                "seal": output::path(&verdict.seal),
                 "passed": verdict.passed(),
                 "checkpoints": verdict.checkpoints,
                 "sealed_lines": verdict.sealed_lines,
@@ -188,7 +183,7 @@ fn json(verdicts: &[Verdict], errors: &[(PathBuf, String)]) -> String {
     // A log that could not be verified is in the document too, and never passes.
     let unread = errors.iter().map(|(path, error)| {
         serde_json::json!({
-            "log": shown(path),
+            "log": output::path(path),
             "passed": false,
             "error": output::shown(error),
         })
