@@ -126,15 +126,32 @@ pub(crate) struct Delivery {
     pub(crate) failures: Vec<(&'static str, u64, String)>,
 }
 
+/// The requests of a batch once sent. Dropping them frees every record and span; a caller
+/// that maps on another thread hands them back to it, where freeing is cheapest (the
+/// allocator reuses the memory on the thread that allocated it).
+pub(crate) struct Spent {
+    _logs: ExportLogsServiceRequest,
+    _traces: Option<ExportTraceServiceRequest>,
+}
+
 /// Sends `batch` (logs, then spans) under `resource` and empties it.
 pub(crate) async fn deliver(
     client: &crate::client::Client,
     batch: &mut Batch,
     resource: &[KeyValue],
 ) -> Delivery {
+    deliver_keeping(client, batch, resource).await.0
+}
+
+/// [`deliver`], handing back the requests sent (none for an empty batch).
+pub(crate) async fn deliver_keeping(
+    client: &crate::client::Client,
+    batch: &mut Batch,
+    resource: &[KeyValue],
+) -> (Delivery, Option<Spent>) {
     let mut delivery = Delivery::default();
     if batch.is_empty() {
-        return delivery;
+        return (delivery, None);
     }
     let (records, spans) = (batch.records() as u64, batch.spans() as u64);
     let (logs, traces) = batch.take(resource);
@@ -152,8 +169,8 @@ pub(crate) async fn deliver(
             delivery.error = Some(e.to_string());
         }
     }
-    if let Some(traces) = traces {
-        match client.send_spans(&traces).await {
+    if let Some(traces) = &traces {
+        match client.send_spans(traces).await {
             Ok(accepted) => {
                 delivery.spans = spans.saturating_sub(accepted.rejected);
                 delivery.failed += accepted.rejected;
@@ -166,5 +183,9 @@ pub(crate) async fn deliver(
             }
         }
     }
-    delivery
+    let spent = Spent {
+        _logs: logs,
+        _traces: traces,
+    };
+    (delivery, Some(spent))
 }

@@ -47,7 +47,9 @@ pub use opentelemetry_proto::tonic::common::v1::KeyValue;
 /// `agentlog`, plus the `key=value` pairs of `OTEL_RESOURCE_ATTRIBUTES` (read by `env`). A
 /// pair whose key or value carries a secret (`redactor` judges) is left out.
 pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Vec<KeyValue> {
-    let shown = |text: &str| !redactor.leaks(text);
+    // Judged as any value shown whole: also with visible separators taken out
+    // (`team=AKIAZQ7V/K2PX9MW4NR8T` reads as the key).
+    let shown = |text: &str| !redactor.shows_value(text);
     let mut attributes: Vec<KeyValue> = env("OTEL_RESOURCE_ATTRIBUTES")
         .map(|list| {
             list.split(',')
@@ -87,6 +89,18 @@ mod tests {
         let env = |name: &str| {
             (name == "OTEL_RESOURCE_ATTRIBUTES")
                 .then(|| "team=Zq7vK2pX9mW4nR8t,region=eu".to_owned())
+        };
+        let attributes = resource(&env, &redactor);
+        let keys: Vec<&str> = attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["service.name", "region"]);
+    }
+
+    #[test]
+    fn a_resource_value_that_is_a_key_split_by_a_slash_is_left_out() {
+        let redactor = agentlog_validate::Options::default().redactor().unwrap();
+        let env = |name: &str| {
+            (name == "OTEL_RESOURCE_ATTRIBUTES")
+                .then(|| "team=AKIAZQ7V/K2PX9MW4NR8T,region=eu-west/1".to_owned())
         };
         let attributes = resource(&env, &redactor);
         let keys: Vec<&str> = attributes.iter().map(|kv| kv.key.as_str()).collect();

@@ -177,24 +177,26 @@ impl LiveExport {
 }
 
 /// The exporter's loop: gather, send when full or after [`LINGER`], flush at the end.
-/// The niceness the exporter's thread takes: under full load the scheduler gives the
-/// writer's threads (the proxy's exchanges) about ten times its share of a core.
-const EXPORT_NICENESS: i32 = 10;
+/// How the exporter's thread is scheduled (Linux): `SCHED_IDLE`, the policy for work that
+/// runs only on a core nothing else wants. Under full load the writer's threads (the proxy's
+/// exchanges) get the cores, and the export falls behind and drops from its queue.
+#[cfg(target_os = "linux")]
+const EXPORT_POLICY: libc::c_int = libc::SCHED_IDLE;
 
-/// Lowers the calling thread's scheduling priority to [`EXPORT_NICENESS`] (Linux: a nice
-/// value is per thread), so export work yields the CPU to the exchanges it reports on: when
+/// Moves the calling thread to [`EXPORT_POLICY`] (Linux: a policy is per thread; threads it
+/// starts inherit it), so export work yields the CPU to the exchanges it reports on: when
 /// the machine is saturated the export falls behind and its queue drops events (counted and
-/// warned about), instead of slowing every exchange. Returns the thread's niceness after, or
-/// `None` where threads have no niceness of their own.
+/// warned about), instead of slowing every exchange. Returns the thread's policy after, or
+/// `None` where threads have no policy of their own.
 fn yield_to_writer() -> Option<i32> {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid, setpriority and getpriority take and return plain integers and
-        // touch no memory of this process; a failure leaves the priority as it was.
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 names the calling thread; `param` is a valid sched_param that
+        // outlives the call; a failure leaves the policy as it was.
         unsafe {
-            let tid = libc::id_t::try_from(libc::gettid()).ok()?;
-            libc::setpriority(libc::PRIO_PROCESS, tid, EXPORT_NICENESS);
-            Some(libc::getpriority(libc::PRIO_PROCESS, tid))
+            libc::sched_setscheduler(0, EXPORT_POLICY, &param);
+            Some(libc::sched_getscheduler(0))
         }
     }
     #[cfg(not(target_os = "linux"))]
@@ -313,14 +315,13 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn the_exporter_thread_alone_yields_the_cpu() {
-        // SAFETY: as in `yield_to_writer`.
-        let own = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        // SAFETY: pid 0 names the calling thread.
+        let own = || unsafe { libc::sched_getscheduler(0) };
         let before = own();
-        let niceness = std::thread::spawn(yield_to_writer).join().unwrap();
-        if before <= EXPORT_NICENESS {
-            assert_eq!(niceness, Some(EXPORT_NICENESS));
-        }
-        assert_eq!(own(), before, "the calling thread keeps its priority");
+        let policy = std::thread::spawn(yield_to_writer).join().unwrap();
+        assert_eq!(policy, Some(EXPORT_POLICY));
+        assert_ne!(before, EXPORT_POLICY);
+        assert_eq!(own(), before, "the calling thread keeps its policy");
     }
     use crate::client::Retry;
     use agentlog_validate::secrets::redact::Redactor;

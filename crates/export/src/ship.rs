@@ -6,12 +6,12 @@
 //! sent, so memory stays bounded and a slow collector slows the mapping down to its pace
 //! instead of piling batches up.
 
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
-use crate::batch::{Batch, Delivery, deliver};
+use crate::batch::{Batch, Delivery, Spent, deliver_keeping};
 use crate::client::Client;
 
 /// What the shipped batches came to.
@@ -73,12 +73,15 @@ pub(crate) struct Shipper {
     worker: Option<JoinHandle<Shipped>>,
     /// Batches that could not be handed over.
     lost: Shipped,
+    /// Sent batches, handed back to be freed here (see [`Spent`]).
+    spent: Receiver<Spent>,
 }
 
 impl Shipper {
     /// Starts the thread that sends to `client`, every batch under `resource`.
     pub(crate) fn start(client: Client, resource: Vec<KeyValue>) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::sync_channel::<Parcel>(1);
+        let (give_back, spent) = mpsc::channel::<Spent>();
         let worker = std::thread::Builder::new()
             .name("agentlog-export-send".into())
             .spawn(move || {
@@ -98,8 +101,13 @@ impl Shipper {
                     }
                 };
                 for mut parcel in rx {
-                    let delivery = runtime.block_on(deliver(&client, &mut parcel.batch, &resource));
+                    let (delivery, sent) =
+                        runtime.block_on(deliver_keeping(&client, &mut parcel.batch, &resource));
                     shipped.add(delivery, &parcel.place);
+                    // Gone with the mapping thread: then freed here.
+                    if let Some(sent) = sent {
+                        let _ = give_back.send(sent);
+                    }
                 }
                 shipped
             })?;
@@ -107,6 +115,7 @@ impl Shipper {
             tx: Some(tx),
             worker: Some(worker),
             lost: Shipped::default(),
+            spent,
         })
     }
 
@@ -115,6 +124,8 @@ impl Shipper {
         if batch.is_empty() {
             return;
         }
+        // At most a batch or two come back between two calls: the sender waits on this one.
+        self.spent.try_iter().for_each(drop);
         let place = batch.place();
         let parcel = Parcel {
             batch: std::mem::take(batch),

@@ -17,7 +17,11 @@
 //! - after an unquoted value, ` # comment` (a `#` preceded by a space or tab) ends the value,
 //!   and trailing blanks are dropped; a `#` not preceded by a blank (`a#b`) is part of the
 //!   value;
-//! - after a closing quote only blanks and a `#` comment may follow.
+//! - after a closing quote only blanks and a `#` comment may follow;
+//! - an unquoted value is also scanned for as other dotenv readers take it, under the same
+//!   name: the text before a `#` (`a#b` reads `a` to some), without surrounding Unicode white
+//!   space (a no-break space), and between backticks; a reading shorter than
+//!   [`MIN_VALUE_LEN`] is left out.
 //!
 //! In both forms a name is `[A-Za-z_][A-Za-z0-9_]*` and a value must be at least
 //! [`MIN_VALUE_LEN`] bytes long (the validator refuses to scan for shorter values: they would
@@ -360,13 +364,48 @@ fn parse_dotenv(text: &str, origin: &str) -> Result<Vec<Secret>, SecretsFileErro
                 entry: EntryLabel(None),
             },
             Ok(value) => {
+                let quoted = rest.trim_start_matches(is_blank).starts_with(['\'', '"']);
+                let readings = other_readings(&value, quoted);
                 out.push(Secret::new(name, SecretValue::new(value), vec![]));
+                for reading in readings {
+                    out.push(Secret::new(name, SecretValue::new(reading), vec![]));
+                }
                 continue;
             }
         };
         return Err(problem);
     }
     Ok(out)
+}
+
+/// The values other dotenv readers take from an unquoted `value` (this reader's value
+/// stays the first secret; these are scanned for too, under the same name): the text before
+/// a `#` (a comment to readers that need no blank before it), the value without surrounding
+/// Unicode white space (a no-break space), and the text between backticks (a quote to
+/// some). Readings shorter than [`MIN_VALUE_LEN`] are left out.
+fn other_readings(value: &str, quoted: bool) -> Vec<String> {
+    if quoted {
+        return Vec::new();
+    }
+    let mut readings: Vec<String> = Vec::new();
+    let before_hash = value.split('#').next().unwrap_or(value);
+    let candidates = [
+        before_hash.trim(),
+        value.trim(),
+        value
+            .strip_prefix('`')
+            .and_then(|v| v.strip_suffix('`'))
+            .unwrap_or(value),
+    ];
+    for reading in candidates {
+        if reading != value
+            && reading.len() >= MIN_VALUE_LEN
+            && !readings.iter().any(|r| r == reading)
+        {
+            readings.push(reading.to_owned());
+        }
+    }
+    readings
 }
 
 enum ValueError {

@@ -14,7 +14,7 @@ mod attrs;
 mod event;
 mod ledger;
 
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD, joined_views};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
@@ -80,6 +80,8 @@ pub struct Mapper {
     decided: Decisions,
     /// The record as judged, written out for its uid (kept to save an allocation a line).
     scratch: Vec<u8>,
+    /// An attribute's key and value read together (kept like `scratch`).
+    joined: String,
 }
 
 /// Strings up to this long have their decision remembered.
@@ -95,6 +97,7 @@ impl Mapper {
             request_models: event::RequestModels::default(),
             decided: Decisions::default(),
             scratch: Vec::new(),
+            joined: String::new(),
         }
     }
 
@@ -150,6 +153,34 @@ impl Mapper {
     /// Whether `text` carries a secret (the redactor's decision, remembered for short texts).
     fn leaks(&mut self, text: &str) -> bool {
         remembered(&mut self.decided, &self.redactor, text)
+    }
+
+    /// Whether the line's key in the attribute name `name` (its last part, after the
+    /// `agentlog.*.` prefix) and `value`, read as one text, carry a secret. Each was judged
+    /// in full on its own, so only a value that runs from one into the other is new: the key
+    /// and the head of the value are judged as they are, and joined.
+    fn leaks_with_name(&mut self, name: &str, value: &str) -> bool {
+        /// Bytes of the value read after the key: longer than any key format.
+        const HEAD: usize = 256;
+        let key = name
+            .strip_prefix(AGENTLOG_DATA_PREFIX)
+            .or_else(|| name.strip_prefix(AGENTLOG_LEDGER_PREFIX))
+            .unwrap_or(name);
+        let mut end = value.len().min(HEAD);
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut text = std::mem::take(&mut self.joined);
+        text.clear();
+        text.push_str(key);
+        text.push_str(value.get(..end).unwrap_or_default());
+        let redactor = &self.redactor;
+        let leaks = redactor.leaks_as_is(&text)
+            || joined_views(&text)
+                .iter()
+                .any(|joined| redactor.leaks_as_is(joined));
+        self.joined = text;
+        leaks
     }
 
     /// [`Redactor::redact_json`], with the decisions on short strings remembered.
@@ -250,6 +281,13 @@ impl Mapper {
             }
             // Whole, and as its strings run together (`["g","h","p","_",...]` reads as one).
             let shows = match attribute.value.as_ref().and_then(|v| v.value.as_ref()) {
+                // A name and its value read together (`agentlog.data.AKIAZQ7V = K2PX...`):
+                // the line's key, then the value, judged as one text.
+                Some(Any::StringValue(text))
+                    if composed && self.leaks_with_name(attribute.key.as_str(), text) =>
+                {
+                    true
+                }
                 Some(Any::StringValue(text)) if text.starts_with(['{', '[']) => {
                     self.leaks(text)
                         || serde_json::from_str::<Value>(text)
@@ -385,10 +423,22 @@ fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool 
     decision
 }
 
+/// Whether `text` shows a secret as sent ([`shows_as_sent`]), or once its visible
+/// separators are taken out ([`joined_views`]): `AKIAZQ7V K2PX9MW4NR8T`,
+/// `s,3,c,r,...` and a value split by `/` read as the value.
+fn shows(redactor: &Redactor, text: &str) -> bool {
+    // The joined views are judged as they are: the text itself had every other view.
+    shows_as_sent(redactor, text)
+        || (text.len() > redactor.shortest()
+            && joined_views(text)
+                .iter()
+                .any(|joined| redactor.leaks_as_is(joined)))
+}
+
 /// Whether `text` shows a secret as sent: as it is, or JSON-escaped (OTLP/JSON on the wire,
 /// and the JSON most backends store): a tab becomes `\t`, and a secret with a backslash
 /// in it may be exactly that.
-fn shows(redactor: &Redactor, text: &str) -> bool {
+fn shows_as_sent(redactor: &Redactor, text: &str) -> bool {
     // Past the redactor's own memory: the mapper's is its alone, without a lock.
     redactor.leaks_bytes(text.as_bytes())
         || (text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
@@ -650,6 +700,59 @@ mod tests {
                 .and_then(|a| a.value.clone());
             assert_eq!(value, Some(attrs::string(WITHHELD)), "{data}");
         }
+    }
+
+    #[test]
+    fn values_split_disguised_or_named_are_withheld() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let secret = "Zq7vK2pX9mW4nR8t";
+        let backwards: String = secret.chars().rev().collect();
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let chars: Vec<String> = secret.chars().map(String::from).collect();
+        let supplied = [
+            "Zq7vK2pX 9mW4nR8t".to_owned(),
+            "Zq7vK2pX/9mW4nR8t".to_owned(),
+            chars.join(","),
+            "Md7iX2cK9zJ4aE8g".to_owned(),
+            b64.encode(&backwards),
+            hex(backwards.as_bytes()),
+            secret
+                .chars()
+                .map(|c| char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c))
+                .collect(),
+            secret.bytes().map(|b| format!("{b:03o}")).collect(),
+        ];
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let detected = [
+            "AKIAZQ7V K2PX9MW4NR8T".to_owned(),
+            b64.encode(b64.encode(key)),
+            hex(b64.encode(key).as_bytes()),
+        ];
+        let cases = supplied
+            .iter()
+            .map(|v| (v, true))
+            .chain(detected.iter().map(|v| (v, false)));
+        for (value, with_secret) in cases {
+            let mut m = if with_secret {
+                mapper(secret)
+            } else {
+                detector_only()
+            };
+            let line = serde_json::json!({
+                "ts": "2026-11-23T16:52:00Z", "run_id": "r", "agent_system": "a",
+                "event_type": "http_response", "summary": "s",
+                "data": {"note": value, "host": "h"}
+            })
+            .to_string();
+            let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
+            assert!(!text.contains(value.as_str()), "{value}: {text}");
+            assert!(text.contains("agentlog.data.host"), "{value}: {text}");
+        }
+        // A key as an attribute's name and the rest as its value.
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"AKIAZQ7V":"K2PX9MW4NR8T","host":"h"}}"#;
+        let text = sent(&detector_only().map_line(line, SOURCE).unwrap());
+        assert!(!text.contains("K2PX9MW4NR8T"), "{text}");
     }
 
     fn mapper_of(secret: &str) -> Mapper {

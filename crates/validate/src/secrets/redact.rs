@@ -221,6 +221,26 @@ impl Redactor {
         self.leaks_judged(text)
     }
 
+    /// Whether `text` as written carries a value: the supplied secrets in every encoding the
+    /// scanner knows and well-known keys, in the text only: none of the views of
+    /// [`leaks_bytes`](Self::leaks_bytes) (decoded, terminal, reversed, compatibility). For
+    /// a text derived from one already judged in full, such as a [`joined_views`] view.
+    pub fn leaks_as_is(&self, text: &str) -> bool {
+        text.len() >= self.shortest && self.leaks_undecoded(text.as_bytes())
+    }
+
+    /// Whether `text` itself, not decoded, carries a value: a supplied secret in any
+    /// encoding the scanner knows, or a well-known key.
+    fn leaks_undecoded(&self, text: &[u8]) -> bool {
+        if self.scanner.may_match(text) {
+            return true;
+        }
+        let mut kinds = Vec::new();
+        self.shown.as_ref().is_some_and(|detector| {
+            !detect(detector, text, &mut kinds).is_complete() || !kinds.is_empty()
+        })
+    }
+
     /// [`leaks_bytes`](Self::leaks_bytes) without the length test: every view searched.
     fn leaks_judged(&self, text: &[u8]) -> bool {
         let Ok(text) = std::str::from_utf8(text) else {
@@ -239,7 +259,8 @@ impl Redactor {
         // `\U0000XXXX` escapes. Written backwards, a value is still one to whoever reads it.
         judged(text)
             || code_unescaped(text).is_some_and(|plain| judged(&plain))
-            || judged(&text.chars().rev().collect::<String>())
+            || judged(&reversed(text))
+            || compatibility_folded(text).is_some_and(|folded| judged(&folded))
     }
 
     /// Whether `text` carries a value once the control characters written in it as escapes
@@ -266,18 +287,33 @@ impl Redactor {
         // A well-known key written as hex or base64 (UTF-16 too) is a key to whoever decodes
         // it: its runs are decoded and judged like the text.
         for view in binary_views(text) {
-            if self.scanner.is_match(&view) {
+            if self.view_leaks(detector, &view, &mut kinds) {
                 return true;
             }
-            detector.find(&view, &mut kinds);
-            if let Some(shown) = stripped(&String::from_utf8_lossy(&view)) {
-                detector.find(shown.as_bytes(), &mut kinds);
-            }
-            if !kinds.is_empty() {
+            // A view that is text may itself be encoded: a key base64'd twice, hex of its
+            // base64. One more level is decoded.
+            if view.iter().all(|b| (0x20..0x7f).contains(b))
+                && binary_views(&view)
+                    .iter()
+                    .any(|inner| self.view_leaks(detector, inner, &mut kinds))
+            {
                 return true;
             }
         }
         false
+    }
+
+    /// Whether a decoded view holds a supplied secret or a well-known key (also once its
+    /// control and invisible characters are dropped).
+    fn view_leaks(&self, detector: &Detector, view: &[u8], kinds: &mut Vec<Kind>) -> bool {
+        if self.scanner.is_match(view) {
+            return true;
+        }
+        detector.find(view, kinds);
+        if let Some(shown) = stripped_view(view) {
+            detector.find(shown.as_bytes(), kinds);
+        }
+        !kinds.is_empty()
     }
 
     /// Whether `digits`, the decimal text of a number a mapping computed (a time in
@@ -441,6 +477,31 @@ fn has_hidden_chars(text: &str) -> bool {
         && text
             .chars()
             .any(|c| crate::gate::unsafe_char(c) || invisible(c))
+}
+
+/// `text` in Unicode's compatibility form (NFKC), when that differs: fullwidth `ＡＫＩＡ`,
+/// mathematical `𝐀𝐊𝐈𝐀`, circled and superscript letters read as `AKIA`. ASCII is its
+/// own form.
+fn compatibility_folded(text: &str) -> Option<String> {
+    if text.is_ascii() {
+        return None;
+    }
+    match icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(text) {
+        std::borrow::Cow::Owned(folded) if folded != text => Some(folded),
+        _ => None,
+    }
+}
+
+/// `text` backwards, character by character (byte by byte when it is ASCII, the common
+/// case: no per-character decoding).
+fn reversed(text: &str) -> String {
+    if text.is_ascii() {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.reverse();
+        // Reversed ASCII is ASCII: the conversion cannot fail, and checks in one pass.
+        return String::from_utf8(bytes).unwrap_or_default();
+    }
+    text.chars().rev().collect()
 }
 
 /// `text` as a terminal shows it, when that differs from `text`: escape sequences (CSI and
@@ -801,6 +862,14 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
 /// formats hold them: `ghp_`, `sk-proj-`), one drops every separator; each only when it
 /// differs from the text and from the other, and holds something.
 pub fn joined_views(text: &str) -> Vec<String> {
+    if text.is_ascii() {
+        return joined_ascii_views(text.as_bytes());
+    }
+    joined_char_views(text)
+}
+
+/// [`joined_views`], character by character.
+fn joined_char_views(text: &str) -> Vec<String> {
     let spacing = |c: char| {
         c.is_whitespace()
             || ('\u{0300}'..='\u{036f}').contains(&c)
@@ -816,6 +885,36 @@ pub fn joined_views(text: &str) -> Vec<String> {
         }
         let view: String = text.chars().filter(|&c| !separator(c)).collect();
         if !view.is_empty() && !views.contains(&view) {
+            views.push(view);
+        }
+    }
+    views
+}
+
+/// [`joined_views`] of ASCII text, both views in one pass over the bytes.
+fn joined_ascii_views(text: &[u8]) -> Vec<String> {
+    let kept = |b: u8| !(b.is_ascii_whitespace() || b == 0x0b || b.is_ascii_punctuation());
+    let Some(first) = text.iter().position(|&b| !kept(b)) else {
+        return Vec::new();
+    };
+    let (mut loose, mut every) = (
+        Vec::with_capacity(text.len()),
+        Vec::with_capacity(text.len()),
+    );
+    loose.extend_from_slice(text.get(..first).unwrap_or_default());
+    every.extend_from_slice(text.get(..first).unwrap_or_default());
+    for &b in text.get(first..).unwrap_or_default() {
+        if kept(b) {
+            every.push(b);
+            loose.push(b);
+        } else if b == b'_' || b == b'-' {
+            loose.push(b);
+        }
+    }
+    let mut views = Vec::with_capacity(2);
+    for view in [loose, every] {
+        let view = String::from_utf8(view).unwrap_or_default();
+        if !view.is_empty() && view.len() < text.len() && !views.contains(&view) {
             views.push(view);
         }
     }
@@ -1085,6 +1184,46 @@ fn stripped(text: &str) -> Option<String> {
         .filter(|&c| !(crate::gate::unsafe_char(c) || invisible(c)))
         .collect();
     Some(out)
+}
+
+/// [`stripped`] of a decoded view read as UTF-8 (each invalid sequence one U+FFFD, as
+/// `String::from_utf8_lossy` reads it), in one pass: ASCII bytes (most of any view) are
+/// told by a byte test, and nothing is built unless a character is dropped.
+fn stripped_view(view: &[u8]) -> Option<String> {
+    let hidden = |c: char| crate::gate::unsafe_char(c) || invisible(c);
+    let mut out: Option<String> = None;
+    let mut kept = 0;
+    for chunk in view.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let drop = if c.is_ascii() {
+                c < ' ' || c == '\x7f'
+            } else {
+                hidden(c)
+            };
+            match (&mut out, drop) {
+                (Some(out), false) => out.push(c),
+                (Some(_), true) => {}
+                (None, true) => {
+                    // The first dropped character: what came before it, as read.
+                    let mut start =
+                        String::from_utf8_lossy(view.get(..kept).unwrap_or_default()).into_owned();
+                    start.reserve(view.len());
+                    out = Some(start);
+                }
+                (None, false) => {}
+            }
+            if out.is_none() {
+                kept += c.len_utf8();
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            match &mut out {
+                Some(out) => out.push('\u{FFFD}'),
+                None => kept += chunk.invalid().len(),
+            }
+        }
+    }
+    out
 }
 
 /// Skips the rest of an escape sequence after ESC: a CSI (`[`, parameters, one final byte
@@ -1358,6 +1497,59 @@ mod tests {
             "POST api.openai.com/v1/chat/completions -> 200 (1224ms)",
         ] {
             assert!(!redactor.shows_value(plain), "{plain:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_view_is_stripped_as_its_lossy_text_is(
+            view in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48),
+            text in "\\PC{0,12}",
+            zero_width in proptest::prelude::any::<bool>(),
+        ) {
+            let mut view = view;
+            view.extend_from_slice(text.as_bytes());
+            if zero_width {
+                view.extend_from_slice("A\u{200b}K".as_bytes());
+            }
+            proptest::prop_assert_eq!(
+                stripped_view(&view),
+                stripped(&String::from_utf8_lossy(&view))
+            );
+        }
+
+        #[test]
+        fn joined_views_of_ascii_are_those_of_its_characters(text in "[ -~\t\n\x0b\x0c\r]{0,40}") {
+            proptest::prop_assert_eq!(joined_views(&text), joined_char_views(&text));
+        }
+    }
+
+    #[test]
+    fn compatibility_forms_and_twice_encoded_keys_are_keys() {
+        use base64::Engine as _;
+        let redactor = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let fullwidth: String = key
+            .chars()
+            .map(|c| char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c))
+            .collect();
+        let bold: String = "AKIA"
+            .chars()
+            .map(|c| char::from_u32(0x1D400 + u32::from(c) - u32::from('A')).unwrap_or(c))
+            .chain("ZQ7VK2PX9MW4NR8T".chars())
+            .collect();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let twice = b64.encode(b64.encode(key));
+        let hex_of_b64: String = b64
+            .encode(key)
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        for disguised in [fullwidth, bold, twice, hex_of_b64] {
+            assert!(redactor.leaks(&disguised), "{disguised:?}");
+        }
+        for plain in ["ＡＢＣ full width words", "𝐁𝐨𝐥𝐝 text"] {
+            assert!(!redactor.leaks(plain), "{plain:?}");
         }
     }
 

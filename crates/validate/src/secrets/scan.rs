@@ -115,6 +115,18 @@ pub enum Encoding {
     Utf16LeBase64,
     /// Base64 or base64url of the UTF-16BE bytes of the value.
     Utf16BeBase64,
+    /// ROT13 of the value (letters turned 13 places).
+    Rot13,
+    /// Base32 of the value (RFC 4648, any case).
+    Base32,
+    /// Ascii85 of the value (Adobe's alphabet, no `z` shorthand).
+    Ascii85,
+    /// Each byte of the value as three octal digits.
+    Octal,
+    /// Hex of the value written backwards (any case).
+    ReversedHex,
+    /// Base64 of the value written backwards.
+    ReversedBase64,
 }
 
 impl Encoding {
@@ -140,6 +152,12 @@ impl Encoding {
             Encoding::Utf16BeHex => "utf-16be-hex",
             Encoding::Utf16LeBase64 => "utf-16le-base64",
             Encoding::Utf16BeBase64 => "utf-16be-base64",
+            Encoding::Rot13 => "rot13",
+            Encoding::Base32 => "base32",
+            Encoding::Ascii85 => "ascii85",
+            Encoding::Octal => "octal",
+            Encoding::ReversedHex => "reversed-hex",
+            Encoding::ReversedBase64 => "reversed-base64",
         }
     }
 
@@ -185,8 +203,8 @@ enum Form {
     Exact(Encoding),
     /// Hex of the value (any case): named by the case of the matched digits.
     Hex,
-    /// Hex of another form (any case), always named so.
-    HexOf(Encoding),
+    /// Any case, always named so: hex of another form, base32.
+    AnyCase(Encoding),
 }
 
 /// One fixed form of one secret: its bytes are `arena[start..end]` of the scanner's tables.
@@ -204,7 +222,7 @@ impl Form {
     fn verify(self, bytes: &[u8], found: &[u8]) -> Option<Encoding> {
         match self {
             Form::Exact(e) => (*found == *bytes).then_some(e),
-            Form::HexOf(e) => Some(e),
+            Form::AnyCase(e) => Some(e),
             Form::Hex => {
                 let lower = found.iter().any(|b| (b'a'..=b'f').contains(b));
                 let upper = found.iter().any(|b| (b'A'..=b'F').contains(b));
@@ -703,9 +721,9 @@ fn each_fixed_form(value: &str, scratch: &mut Scratch, sink: &mut dyn FnMut(Form
     sink(Form::Exact(Encoding::Utf16Le), le);
     sink(Form::Exact(Encoding::Utf16Be), be);
     hex_into(le, form);
-    sink(Form::HexOf(Encoding::Utf16LeHex), form);
+    sink(Form::AnyCase(Encoding::Utf16LeHex), form);
     hex_into(be, form);
-    sink(Form::HexOf(Encoding::Utf16BeHex), form);
+    sink(Form::AnyCase(Encoding::Utf16BeHex), form);
     for (bytes, std, url) in [
         (raw, Encoding::Base64, Encoding::Base64Url),
         (&le[..], Encoding::Utf16LeBase64, Encoding::Utf16LeBase64),
@@ -729,6 +747,68 @@ fn each_fixed_form(value: &str, scratch: &mut Scratch, sink: &mut dyn FnMut(Form
                 sink(Form::Exact(url), form);
             }
         }
+    }
+    each_disguised_form(raw, form, sink);
+}
+
+/// Hands `sink` the forms a value takes when someone hides it rather than encodes it for
+/// transport: ROT13, base32, Ascii85, octal digits, and the hex and base64 of the value
+/// written backwards. Each is the value's own encoding, from its first byte; where the last
+/// character of an encoding depends on what follows the value, it is cut off. `form` is
+/// scratch space.
+fn each_disguised_form(raw: &[u8], form: &mut Vec<u8>, sink: &mut dyn FnMut(Form, &[u8])) {
+    form.clear();
+    form.extend(raw.iter().map(|&b| rot13(b)));
+    if form[..] != *raw {
+        sink(Form::Exact(Encoding::Rot13), form);
+    }
+    let base32 = data_encoding::BASE32_NOPAD.encode(raw);
+    let cut = usize::from(!raw.len().is_multiple_of(5));
+    let end = base32.len().saturating_sub(cut);
+    sink(
+        Form::AnyCase(Encoding::Base32),
+        base32.as_bytes().get(..end).unwrap_or_default(),
+    );
+    ascii85_into(raw, form);
+    sink(Form::Exact(Encoding::Ascii85), form);
+    form.clear();
+    for &b in raw {
+        form.extend([b >> 6, (b >> 3) & 7, b & 7].map(|digit| b'0' + digit));
+    }
+    sink(Form::Exact(Encoding::Octal), form);
+    let backwards: Vec<u8> = raw.iter().rev().copied().collect();
+    hex_into(&backwards, form);
+    sink(Form::AnyCase(Encoding::ReversedHex), form);
+    let base64 = STANDARD_NO_PAD.encode(&backwards);
+    let cut = usize::from(!backwards.len().is_multiple_of(3));
+    let end = base64.len().saturating_sub(cut);
+    sink(
+        Form::Exact(Encoding::ReversedBase64),
+        base64.as_bytes().get(..end).unwrap_or_default(),
+    );
+}
+
+/// A letter turned 13 places; any other byte as it is.
+fn rot13(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' => (b - b'a' + 13) % 26 + b'a',
+        b'A'..=b'Z' => (b - b'A' + 13) % 26 + b'A',
+        other => other,
+    }
+}
+
+/// Ascii85 (Adobe's alphabet, `!` to `u`) of `value`'s whole 4-byte groups, in place of
+/// what `out` held: the characters of a last partial group depend on what follows it.
+fn ascii85_into(value: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for group in value.chunks_exact(4) {
+        let mut word = group.iter().fold(0u32, |w, &b| (w << 8) | u32::from(b));
+        let mut digits = [0u8; 5];
+        for digit in digits.iter_mut().rev() {
+            *digit = b'!' + (word % 85) as u8;
+            word /= 85;
+        }
+        out.extend_from_slice(&digits);
     }
 }
 
@@ -1324,6 +1404,37 @@ mod tests {
                 line(&URL_SAFE.encode(utf16(s, false))),
                 Encoding::Utf16BeBase64,
             ),
+            ("rot13", s, line("f3pe3g/i4yhr+k?"), Encoding::Rot13),
+            (
+                "base32, lower case, padded",
+                s,
+                line(&data_encoding::BASE32.encode(b).to_lowercase()),
+                Encoding::Base32,
+            ),
+            ("ascii85", s, line("F#.<H1NY9n1i.;G"), Encoding::Ascii85),
+            (
+                "octal",
+                s,
+                line(&b.iter().map(|b| format!("{b:03o}")).collect::<String>()),
+                Encoding::Octal,
+            ),
+            (
+                "hex of the value backwards",
+                s,
+                line(&hexs(
+                    &s.bytes().rev().collect::<Vec<u8>>(),
+                    &[true],
+                    "",
+                    "",
+                )),
+                Encoding::ReversedHex,
+            ),
+            (
+                "base64 of the value backwards",
+                s,
+                line(&STANDARD.encode(s.bytes().rev().collect::<Vec<u8>>())),
+                Encoding::ReversedBase64,
+            ),
             (
                 "utf-16le raw, via \\u0000",
                 s,
@@ -1586,8 +1697,8 @@ mod tests {
             (Form::Hex, hex(raw)),
             (Form::Exact(Encoding::Utf16Le), le.clone()),
             (Form::Exact(Encoding::Utf16Be), be.clone()),
-            (Form::HexOf(Encoding::Utf16LeHex), hex(&le)),
-            (Form::HexOf(Encoding::Utf16BeHex), hex(&be)),
+            (Form::AnyCase(Encoding::Utf16LeHex), hex(&le)),
+            (Form::AnyCase(Encoding::Utf16BeHex), hex(&be)),
         ];
         for (bytes, std, url) in [
             (raw, Encoding::Base64, Encoding::Base64Url),
@@ -1608,6 +1719,48 @@ mod tests {
                 }
             }
         }
+        forms.extend(reference_disguised_forms(raw));
+        forms
+    }
+
+    /// The disguised forms, each computed on its own.
+    fn reference_disguised_forms(raw: &[u8]) -> Vec<(Form, Vec<u8>)> {
+        let mut forms = Vec::new();
+        let rot: Vec<u8> = raw
+            .iter()
+            .map(|&b| match b {
+                b'a'..=b'm' | b'A'..=b'M' => b + 13,
+                b'n'..=b'z' | b'N'..=b'Z' => b - 13,
+                other => other,
+            })
+            .collect();
+        if rot != raw {
+            forms.push((Form::Exact(Encoding::Rot13), rot));
+        }
+        let padded = data_encoding::BASE32.encode(raw);
+        let mut base32 = padded.trim_end_matches('=').as_bytes().to_vec();
+        if !raw.len().is_multiple_of(5) {
+            base32.pop();
+        }
+        forms.push((Form::AnyCase(Encoding::Base32), base32));
+        let ascii85: Vec<u8> = raw
+            .chunks_exact(4)
+            .flat_map(|g| {
+                let word = u32::from_be_bytes([g[0], g[1], g[2], g[3]]);
+                (0..5u32).map(move |i| b'!' + (word / 85u32.pow(4 - i) % 85) as u8)
+            })
+            .collect();
+        forms.push((Form::Exact(Encoding::Ascii85), ascii85));
+        let octal: String = raw.iter().map(|b| format!("{b:03o}")).collect();
+        forms.push((Form::Exact(Encoding::Octal), octal.into_bytes()));
+        let backwards: Vec<u8> = raw.iter().rev().copied().collect();
+        let hex: String = backwards.iter().map(|b| format!("{b:02x}")).collect();
+        forms.push((Form::AnyCase(Encoding::ReversedHex), hex.into_bytes()));
+        let mut base64 = STANDARD_NO_PAD.encode(&backwards).into_bytes();
+        if !backwards.len().is_multiple_of(3) {
+            base64.pop();
+        }
+        forms.push((Form::Exact(Encoding::ReversedBase64), base64));
         forms
     }
 
