@@ -102,7 +102,14 @@ impl Endpoint {
     /// The values that authenticate: header values, the URLs' user names and passwords and
     /// query values. Nothing the command prints may show them.
     pub fn credentials(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.headers.iter().map(|(_, v)| v.clone()).collect();
+        let mut out: Vec<String> = Vec::new();
+        for (_, value) in &self.headers {
+            out.push(value.clone());
+            // `Bearer TOKEN`, `Basic B64`, `Api-Key KEY`: the credential alone is a value too.
+            if let Some((_, credential)) = value.trim().split_once(char::is_whitespace) {
+                out.push(credential.trim().to_owned());
+            }
+        }
         for url in [&self.logs, &self.traces] {
             if let Ok(url) = reqwest::Url::parse(url) {
                 out.push(url.username().to_owned());
@@ -286,6 +293,12 @@ mod tests {
         assert_eq!(e.shown(), "https://otel.example");
         let credentials = e.credentials();
         for value in ["u", "pa55word-x", "QueryKey12345"] {
+            assert!(credentials.iter().any(|c| c == value), "{value}");
+        }
+        let mut e = e;
+        e.headers = vec![("authorization".into(), "Bearer Hd7qLm2xPz9w".into())];
+        let credentials = e.credentials();
+        for value in ["Bearer Hd7qLm2xPz9w", "Hd7qLm2xPz9w"] {
             assert!(credentials.iter().any(|c| c == value), "{value}");
         }
     }

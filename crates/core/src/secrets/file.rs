@@ -691,6 +691,32 @@ mod tests {
     }
 
     #[test]
+    fn other_readers_readings_of_an_unquoted_value_are_secrets_too() {
+        let values = |text: &str| -> Vec<String> {
+            parse_secrets(text, "s.env")
+                .unwrap()
+                .iter()
+                .map(|s| s.expose().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            values("K=abcdefgh1234#comment-ish\n"),
+            ["abcdefgh1234#comment-ish", "abcdefgh1234"]
+        );
+        assert_eq!(
+            values("K=Zq7vK2pX9mW4\u{a0}\n"),
+            ["Zq7vK2pX9mW4\u{a0}", "Zq7vK2pX9mW4"]
+        );
+        assert_eq!(
+            values("K=`Zq7vK2pX9mW4`\n"),
+            ["`Zq7vK2pX9mW4`", "Zq7vK2pX9mW4"]
+        );
+        // Quoted values are read one way only; short readings are left out.
+        assert_eq!(values("K='abcdefgh1234#x'\n"), ["abcdefgh1234#x"]);
+        assert_eq!(values("K=abc#defghijkl\n"), ["abc#defghijkl"]);
+    }
+
+    #[test]
     fn values_of_eight_bytes_are_the_shortest_accepted() {
         assert_eq!(MIN_VALUE_LEN, 8);
         assert_eq!(

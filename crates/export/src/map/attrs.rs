@@ -110,21 +110,24 @@ fn prefixed(prefix: &str, key: &str, value: AnyValue) -> KeyValue {
     }
 }
 
-/// The strings of a JSON value (object keys too) run together, in order.
-pub(crate) fn joined_strings(value: &Json) -> String {
-    fn walk(value: &Json, out: &mut String) {
+/// The strings of a JSON value run together, in order, with the object keys before their
+/// values when `keys`.
+pub(crate) fn joined_strings(value: &Json, keys: bool) -> String {
+    fn walk(value: &Json, keys: bool, out: &mut String) {
         match value {
             Json::String(s) => out.push_str(s),
-            Json::Array(items) => items.iter().for_each(|item| walk(item, out)),
+            Json::Array(items) => items.iter().for_each(|item| walk(item, keys, out)),
             Json::Object(map) => map.iter().for_each(|(key, item)| {
-                out.push_str(key);
-                walk(item, out);
+                if keys {
+                    out.push_str(key);
+                }
+                walk(item, keys, out);
             }),
             _ => {}
         }
     }
     let mut out = String::new();
-    walk(value, &mut out);
+    walk(value, keys, &mut out);
     out
 }
 

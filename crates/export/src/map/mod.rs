@@ -155,6 +155,67 @@ impl Mapper {
         remembered(&mut self.decided, &self.redactor, text)
     }
 
+    /// Whether a secret cut into pieces over neighbouring values shows once they are read
+    /// together: the body, the span's name and the values of the record's and the span's
+    /// attributes, run together in the order sent, the same with each attribute's key before
+    /// its value, and in the order of their names (how many viewers list them), each judged
+    /// with its separators taken out ([`joined_views`]). Pieces that stand apart in every
+    /// such order are not joined.
+    fn pieces_show(&mut self, log: &LogRecord, span: Option<&Span>) -> bool {
+        use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+        let mut pieces: Vec<(&str, String)> = Vec::with_capacity(32);
+        let text_of = |value: Option<&Any>| match value {
+            Some(Any::StringValue(text)) => Some(text.clone()),
+            Some(Any::IntValue(n)) => Some(n.to_string()),
+            Some(Any::ArrayValue(array)) => Some(attrs::array_text(array)),
+            _ => None,
+        };
+        pieces.extend(text_of(log.body.as_ref().and_then(|b| b.value.as_ref())).map(|t| ("", t)));
+        pieces.extend(span.map(|s| ("", s.name.clone())));
+        let attributes = log
+            .attributes
+            .iter()
+            .chain(span.into_iter().flat_map(|s| s.attributes.iter()));
+        for attribute in attributes {
+            let value = attribute.value.as_ref().and_then(|v| v.value.as_ref());
+            if let Some(text) = text_of(value) {
+                pieces.push((attribute.key.as_str(), text));
+            }
+        }
+        let mut text = std::mem::take(&mut self.joined);
+        text.clear();
+        // A control character keeps the orders apart: no view takes it out.
+        pieces.iter().for_each(|(_, value)| text.push_str(value));
+        text.push('\u{1}');
+        for (key, value) in &pieces {
+            let key = key.rsplit('.').next().unwrap_or(key);
+            text.push_str(key);
+            text.push_str(value);
+        }
+        text.push('\u{1}');
+        pieces.sort_by(|a, b| a.0.cmp(b.0));
+        pieces.iter().for_each(|(_, value)| text.push_str(value));
+        let redactor = &self.redactor;
+        let views = joined_views(&text);
+        let shows = if views.is_empty() {
+            redactor.leaks_as_is(&text)
+        } else {
+            views.iter().any(|joined| redactor.leaks_as_is(joined))
+        };
+        self.joined = text;
+        shows
+    }
+
+    /// Whether the strings of the JSON `text` show a value run together: object keys and
+    /// strings in order, and the strings alone (`{"x":"AKIAZQ7V","y":"K2PX..."}`).
+    fn strings_leak(&mut self, text: &str) -> bool {
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            return false;
+        };
+        self.leaks(&attrs::joined_strings(&value, true))
+            || self.leaks(&attrs::joined_strings(&value, false))
+    }
+
     /// Whether the line's key in the attribute name `name` (its last part, after the
     /// `agentlog.*.` prefix) and `value`, read as one text, carry a secret. Each was judged
     /// in full on its own, so only a value that runs from one into the other is new: the key
@@ -217,11 +278,13 @@ impl Mapper {
             if let Some(span) = &mut span {
                 self.withhold_composed(&mut span.attributes);
             }
-            return Mapped {
-                log,
-                span,
-                withheld: false,
-            };
+            if !self.pieces_show(&log, span.as_ref()) {
+                return Mapped {
+                    log,
+                    span,
+                    withheld: false,
+                };
+            }
         }
         let log = LogRecord {
             time_unix_nano: log.time_unix_nano,
@@ -289,14 +352,11 @@ impl Mapper {
                     true
                 }
                 Some(Any::StringValue(text)) if text.starts_with(['{', '[']) => {
-                    self.leaks(text)
-                        || serde_json::from_str::<Value>(text)
-                            .is_ok_and(|value| self.leaks(&attrs::joined_strings(&value)))
+                    self.leaks(text) || self.strings_leak(text)
                 }
                 Some(Any::ArrayValue(array)) => {
-                    self.leaks(&attrs::array_text(array))
-                        || serde_json::from_str::<Value>(&attrs::array_text(array))
-                            .is_ok_and(|value| self.leaks(&attrs::joined_strings(&value)))
+                    let text = attrs::array_text(array);
+                    self.leaks(&text) || self.strings_leak(&text)
                 }
                 _ => false,
             };
@@ -748,6 +808,39 @@ mod tests {
             let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
             assert!(!text.contains(value.as_str()), "{value}: {text}");
             assert!(text.contains("agentlog.data.host"), "{value}: {text}");
+        }
+        // Pieces in neighbouring values, in the order sent or in the order of their names.
+        for data in [
+            r#"{"a":"AKIAZQ7VK2","b":"PX9MW4NR8T"}"#,
+            r#"{"b":"PX9MW4NR8T","c":"x","a":"AKIAZQ7VK2"}"#,
+            r#"{"a":{"x":"AKIAZQ7VK2","y":"PX9MW4NR8T"}}"#,
+            r#"{"AKIAZQ7V":["K2PX9MW4NR8T"]}"#,
+            r#"{"v":"AKIAZQ7V\u00b7K2PX9MW4NR8T"}"#,
+        ] {
+            let line = format!(
+                r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{data}}}"#
+            );
+            let mapped = detector_only().map_line(line.as_bytes(), SOURCE).unwrap();
+            let text = sent(&mapped);
+            assert!(!text.contains("PX9MW4NR8T"), "{data}: {text}");
+        }
+        let line = br#"{"ts":1794355198,"session_id":"abc","agent":"AKIAZQ7VK2","tool":"PX9MW4NR8T","args_hash":"sha256:aa","result_status":"success","elapsed_ms":5,"error_class":null,"risk_flags":[],"artifacts":[]}"#;
+        let text = sent(&detector_only().map_line(line, SOURCE).unwrap());
+        assert!(!text.contains("PX9MW4NR8T"), "{text}");
+        // A supplied secret written with other separators.
+        let mut m = mapper("s3cr3t-Value-0042x");
+        for value in [
+            "s3cr3t.Value.0042x",
+            "s3cr3t_Value_0042x",
+            "s3cr3t\u{2010}Value\u{2010}0042x",
+        ] {
+            let line = serde_json::json!({
+                "ts": "2026-11-23T16:52:00Z", "run_id": "r", "agent_system": "a",
+                "event_type": "http_response", "summary": "s", "data": {"v": value}
+            })
+            .to_string();
+            let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
+            assert!(!text.contains(value), "{value}: {text}");
         }
         // A key as an attribute's name and the rest as its value.
         let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"AKIAZQ7V":"K2PX9MW4NR8T","host":"h"}}"#;

@@ -261,6 +261,7 @@ impl Redactor {
             || code_unescaped(text).is_some_and(|plain| judged(&plain))
             || judged(&reversed(text))
             || compatibility_folded(text).is_some_and(|folded| judged(&folded))
+            || tags_read(text).is_some_and(|read| judged(&read))
     }
 
     /// Whether `text` carries a value once the control characters written in it as escapes
@@ -490,6 +491,29 @@ fn compatibility_folded(text: &str) -> Option<String> {
         std::borrow::Cow::Owned(folded) if folded != text => Some(folded),
         _ => None,
     }
+}
+
+/// `text` with its Unicode tag characters (U+E0020 to U+E007E, drawn as nothing) read as the
+/// ASCII characters they stand for, when it has any: a value spelled in tags is one to
+/// whoever subtracts 0xE0000.
+fn tags_read(text: &str) -> Option<String> {
+    // Every tag character's UTF-8 starts with 0xF3 0xA0.
+    memchr::memmem::find(text.as_bytes(), &[0xF3, 0xA0])?;
+    let tag = |c: char| ('\u{E0020}'..='\u{E007E}').contains(&c);
+    if !text.chars().any(tag) {
+        return None;
+    }
+    let read = text
+        .chars()
+        .map(|c| {
+            if tag(c) {
+                char::from_u32(u32::from(c) - 0xE0000).unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect();
+    Some(read)
 }
 
 /// `text` backwards, character by character (byte by byte when it is ASCII, the common
@@ -798,6 +822,8 @@ fn braced(bytes: &[u8], at: usize) -> (Vec<u8>, usize) {
 const MIN_HEX_RUN: usize = 40;
 /// Shortest base64 run decoded.
 const MIN_BASE64_RUN: usize = 24;
+/// The shortest base32 run decoded: 20 bytes (an AWS key id) take 32 characters.
+const MIN_BASE32_RUN: usize = 32;
 
 /// The hex runs (pairs may be joined by `:`) and base64 runs (either alphabet, at each of
 /// the four character offsets) of `text`, decoded.
@@ -854,11 +880,31 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
             }
         }
     }
+    views.extend(base32_views(text));
+    views
+}
+
+/// Base32 runs (RFC 4648's alphabet, either case) decoded, whole groups of 8 characters from
+/// the run's start: `IFFUSQK2...` is a key to whoever decodes it.
+fn base32_views(text: &[u8]) -> Vec<Vec<u8>> {
+    let base32_byte = |b: u8| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b);
+    let mut views = Vec::new();
+    for run in runs(text, base32_byte) {
+        if run.len() < MIN_BASE32_RUN {
+            continue;
+        }
+        let whole = run.len() - run.len() % 8;
+        let upper = run.get(..whole).unwrap_or_default().to_ascii_uppercase();
+        if let Ok(bytes) = data_encoding::BASE32_NOPAD.decode(&upper) {
+            views.push(bytes);
+        }
+    }
     views
 }
 
 /// `text` without the separators a reader skips when a value is split for show: white space
-/// of any kind, combining marks and ASCII punctuation. Two views: one keeps `_` and `-` (key
+/// of any kind, ASCII punctuation, and beyond ASCII whatever is not a letter or a digit
+/// (marks, dots, dashes, symbols). Two views: one keeps `_` and `-` (key
 /// formats hold them: `ghp_`, `sk-proj-`), one drops every separator; each only when it
 /// differs from the text and from the other, and holds something.
 pub fn joined_views(text: &str) -> Vec<String> {
@@ -870,12 +916,9 @@ pub fn joined_views(text: &str) -> Vec<String> {
 
 /// [`joined_views`], character by character.
 fn joined_char_views(text: &str) -> Vec<String> {
-    let spacing = |c: char| {
-        c.is_whitespace()
-            || ('\u{0300}'..='\u{036f}').contains(&c)
-            || ('\u{2000}'..='\u{206f}').contains(&c)
-            || c == '\u{3000}'
-    };
+    // Beyond ASCII, whatever is not a letter or a digit reads as a separator: white space,
+    // marks, dots and dashes of every script (`·`, `‐`, `−`), symbols, invisible characters.
+    let spacing = |c: char| c.is_whitespace() || (!c.is_ascii() && !c.is_alphanumeric());
     let loose = |c: char| spacing(c) || (c.is_ascii_punctuation() && c != '_' && c != '-');
     let every = |c: char| spacing(c) || c.is_ascii_punctuation();
     let mut views: Vec<String> = Vec::new();
@@ -1545,7 +1588,16 @@ mod tests {
             .bytes()
             .map(|b| format!("{b:02x}"))
             .collect();
-        for disguised in [fullwidth, bold, twice, hex_of_b64] {
+        let base32 = data_encoding::BASE32.encode(key.as_bytes());
+        assert!(redactor.leaks(&base32), "{base32}");
+        assert!(redactor.leaks(&base32.to_lowercase()), "{base32}");
+        let tags: String = key
+            .chars()
+            .map(|c| char::from_u32(u32::from(c) + 0xE0000).unwrap_or(c))
+            .collect();
+        let dotted = "AKIAZQ7V\u{b7}K2PX9MW4NR8T";
+        assert!(redactor.shows_value(dotted), "{dotted:?}");
+        for disguised in [fullwidth, bold, twice, hex_of_b64, tags] {
             assert!(redactor.leaks(&disguised), "{disguised:?}");
         }
         for plain in ["ＡＢＣ full width words", "𝐁𝐨𝐥𝐝 text"] {

@@ -127,6 +127,9 @@ pub enum Encoding {
     ReversedHex,
     /// Base64 of the value written backwards.
     ReversedBase64,
+    /// The value without its ASCII punctuation and white space (`s3cr3tValue0042x` for
+    /// `s3cr3t-Value-0042x`): what a reader sees of it written with other separators.
+    Unpunctuated,
 }
 
 impl Encoding {
@@ -158,6 +161,7 @@ impl Encoding {
             Encoding::Octal => "octal",
             Encoding::ReversedHex => "reversed-hex",
             Encoding::ReversedBase64 => "reversed-base64",
+            Encoding::Unpunctuated => "unpunctuated",
         }
     }
 
@@ -786,6 +790,16 @@ fn each_disguised_form(raw: &[u8], form: &mut Vec<u8>, sink: &mut dyn FnMut(Form
         Form::Exact(Encoding::ReversedBase64),
         base64.as_bytes().get(..end).unwrap_or_default(),
     );
+    form.clear();
+    form.extend(raw.iter().filter(|b| !is_separator(**b)));
+    if form.len() < raw.len() && form.len() >= MIN_SECRET_LEN {
+        sink(Form::Exact(Encoding::Unpunctuated), form);
+    }
+}
+
+/// An ASCII byte a reader takes for a separator: punctuation and white space.
+fn is_separator(b: u8) -> bool {
+    b.is_ascii_punctuation() || b.is_ascii_whitespace() || b == 0x0b
 }
 
 /// A letter turned 13 places; any other byte as it is.
@@ -1430,6 +1444,12 @@ mod tests {
                 Encoding::ReversedHex,
             ),
             (
+                "without its separators",
+                s,
+                line("s3cr3tv4luex"),
+                Encoding::Unpunctuated,
+            ),
+            (
                 "base64 of the value backwards",
                 s,
                 line(&STANDARD.encode(s.bytes().rev().collect::<Vec<u8>>())),
@@ -1761,6 +1781,14 @@ mod tests {
             base64.pop();
         }
         forms.push((Form::Exact(Encoding::ReversedBase64), base64));
+        let kept: Vec<u8> = raw
+            .iter()
+            .copied()
+            .filter(|b| !(b.is_ascii_punctuation() || b.is_ascii_whitespace() || *b == 0x0b))
+            .collect();
+        if kept.len() < raw.len() && kept.len() >= MIN_SECRET_LEN {
+            forms.push((Form::Exact(Encoding::Unpunctuated), kept));
+        }
         forms
     }
 
