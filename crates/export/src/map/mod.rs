@@ -157,26 +157,33 @@ impl Mapper {
 
     /// Whether a secret cut into pieces over neighbouring values shows once they are read
     /// together: the body, the span's name and the values of the record's and the span's
-    /// attributes, run together in the order sent, the same with each attribute's key before
-    /// its value, and in the order of their names (how many viewers list them), each judged
-    /// with its separators taken out ([`joined_views`]). Pieces that stand apart in every
-    /// such order are not joined.
+    /// attributes, run together in the order sent and in the order of the attributes' names
+    /// (how many viewers list them), judged with their separators taken out
+    /// ([`joined_views`]). Of a long value only its ends take part (a piece of a value cut
+    /// over two lies at one end of each); pieces that stand apart in both orders are not
+    /// joined.
     fn pieces_show(&mut self, log: &LogRecord, span: Option<&Span>) -> bool {
         use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-        let mut pieces: Vec<(&str, String)> = Vec::with_capacity(32);
-        let text_of = |value: Option<&Any>| match value {
-            Some(Any::StringValue(text)) => Some(text.clone()),
-            Some(Any::IntValue(n)) => Some(n.to_string()),
-            Some(Any::ArrayValue(array)) => Some(attrs::array_text(array)),
-            _ => None,
-        };
+        let mut pieces: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::with_capacity(32);
+        fn text_of(value: Option<&Any>) -> Option<std::borrow::Cow<'_, str>> {
+            match value {
+                Some(Any::StringValue(text)) => Some(std::borrow::Cow::Borrowed(text.as_str())),
+                Some(Any::IntValue(n)) => Some(std::borrow::Cow::Owned(n.to_string())),
+                Some(Any::ArrayValue(array)) => {
+                    Some(std::borrow::Cow::Owned(attrs::array_text(array)))
+                }
+                _ => None,
+            }
+        }
         pieces.extend(text_of(log.body.as_ref().and_then(|b| b.value.as_ref())).map(|t| ("", t)));
-        pieces.extend(span.map(|s| ("", s.name.clone())));
+        pieces.extend(span.map(|s| ("", std::borrow::Cow::Borrowed(s.name.as_str()))));
         let attributes = log
             .attributes
             .iter()
             .chain(span.into_iter().flat_map(|s| s.attributes.iter()));
-        for attribute in attributes {
+        // The uid, file name and line number are the mapping's own, not the line's.
+        let own = |key: &str| matches!(key, LOG_RECORD_UID | LOG_FILE_NAME | AGENTLOG_LINE);
+        for attribute in attributes.filter(|a| !own(&a.key)) {
             let value = attribute.value.as_ref().and_then(|v| v.value.as_ref());
             if let Some(text) = text_of(value) {
                 pieces.push((attribute.key.as_str(), text));
@@ -184,17 +191,15 @@ impl Mapper {
         }
         let mut text = std::mem::take(&mut self.joined);
         text.clear();
+        pieces
+            .iter()
+            .for_each(|(_, value)| push_ends(&mut text, value));
         // A control character keeps the orders apart: no view takes it out.
-        pieces.iter().for_each(|(_, value)| text.push_str(value));
-        text.push('\u{1}');
-        for (key, value) in &pieces {
-            let key = key.rsplit('.').next().unwrap_or(key);
-            text.push_str(key);
-            text.push_str(value);
-        }
         text.push('\u{1}');
         pieces.sort_by(|a, b| a.0.cmp(b.0));
-        pieces.iter().for_each(|(_, value)| text.push_str(value));
+        pieces
+            .iter()
+            .for_each(|(_, value)| push_ends(&mut text, value));
         let redactor = &self.redactor;
         let views = joined_views(&text);
         let shows = if views.is_empty() {
@@ -356,7 +361,9 @@ impl Mapper {
                 }
                 Some(Any::ArrayValue(array)) => {
                     let text = attrs::array_text(array);
-                    self.leaks(&text) || self.strings_leak(&text)
+                    self.leaks(&text)
+                        || self.strings_leak(&text)
+                        || (composed && self.leaks_with_name(attribute.key.as_str(), &text))
                 }
                 _ => false,
             };
@@ -472,6 +479,12 @@ fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool 
     if text.len() < redactor.shortest() && text.bytes().all(escapes_to_itself) {
         return false;
     }
+    // An RFC 3339 time (`2026-11-23T16:52:00.123Z`, unique on every line): no key format,
+    // nor a decoded view of one, is made of its digits and fixed punctuation, so without
+    // supplied secrets there is nothing to find.
+    if redactor.scanner().is_empty() && is_time(text) {
+        return false;
+    }
     if text.len() > REMEMBERED_LEN {
         return shows(redactor, text);
     }
@@ -483,9 +496,32 @@ fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool 
     decision
 }
 
+/// Bytes of each end of a long value that [`Mapper::pieces_show`] joins with its neighbours.
+const PIECE_END: usize = 128;
+
+/// Appends `value` to `text`, or only its first and last [`PIECE_END`] bytes (a control
+/// character between them) when it is longer.
+fn push_ends(text: &mut String, value: &str) {
+    if value.len() <= 2 * PIECE_END + 1 {
+        text.push_str(value);
+        return;
+    }
+    let mut head = PIECE_END;
+    while !value.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = value.len() - PIECE_END;
+    while !value.is_char_boundary(tail) {
+        tail += 1;
+    }
+    text.push_str(value.get(..head).unwrap_or_default());
+    text.push('\u{1}');
+    text.push_str(value.get(tail..).unwrap_or_default());
+}
+
 /// Whether `text` shows a secret as sent ([`shows_as_sent`]), or once its visible
 /// separators are taken out ([`joined_views`]): `AKIAZQ7V K2PX9MW4NR8T`,
-/// `s,3,c,r,...` and a value split by `/` read as the value.
+/// `s,3,c,...` and a value split by `/` read as the value.
 fn shows(redactor: &Redactor, text: &str) -> bool {
     // The joined views are judged as they are: the text itself had every other view.
     shows_as_sent(redactor, text)
@@ -510,6 +546,13 @@ fn shows_as_sent(redactor: &Redactor, text: &str) -> bool {
                 redactor.leaks_bytes(inner.as_bytes())
             }))
         || ascii_escaped(text).is_some_and(|escaped| redactor.leaks_bytes(escaped.as_bytes()))
+}
+
+/// Whether `text` is an RFC 3339 time, as the envelope's `ts` is written.
+fn is_time(text: &str) -> bool {
+    (20..=40).contains(&text.len())
+        && text.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && agentlog_core::event::Timestamp::parse(text).is_ok()
 }
 
 /// A byte that every form [`shows`] judges writes as itself: printable ASCII other than

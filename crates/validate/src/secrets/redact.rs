@@ -259,9 +259,20 @@ impl Redactor {
         // `\U0000XXXX` escapes. Written backwards, a value is still one to whoever reads it.
         judged(text)
             || code_unescaped(text).is_some_and(|plain| judged(&plain))
-            || judged(&reversed(text))
+            || self.leaks_backwards(text)
             || compatibility_folded(text).is_some_and(|folded| judged(&folded))
             || tags_read(text).is_some_and(|read| judged(&read))
+    }
+
+    /// Whether `text` written backwards shows a value, as written or as a terminal or a
+    /// viewer shows it. Its runs are not decoded: hex or base64 read backwards is not the
+    /// encoding of anything (the encodings of a supplied value written backwards are forms
+    /// of the scanner's).
+    fn leaks_backwards(&self, text: &str) -> bool {
+        let backwards = reversed(text);
+        self.leaks_undecoded(backwards.as_bytes())
+            || displayed(&backwards).is_some_and(|shown| self.leaks_undecoded(shown.as_bytes()))
+            || stripped(&backwards).is_some_and(|shown| self.leaks_undecoded(shown.as_bytes()))
     }
 
     /// Whether `text` carries a value once the control characters written in it as escapes
@@ -934,24 +945,51 @@ fn joined_char_views(text: &str) -> Vec<String> {
     views
 }
 
+/// How [`joined_views`] reads each ASCII byte: kept in both views, dropped from both (white
+/// space and punctuation), or kept only in the view that keeps `_` and `-`.
+// The index runs over 0..128, the array's length: a constant, checked when it is built.
+#[allow(clippy::indexing_slicing)]
+const JOINED_CLASS: [u8; 128] = {
+    let mut class = [KEPT; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if byte.is_ascii_whitespace() || byte == 0x0b || byte.is_ascii_punctuation() {
+            class[b] = if byte == b'_' || byte == b'-' {
+                LOOSE_ONLY
+            } else {
+                DROPPED
+            };
+        }
+        b += 1;
+    }
+    class
+};
+const KEPT: u8 = 0;
+const DROPPED: u8 = 1;
+const LOOSE_ONLY: u8 = 2;
+
 /// [`joined_views`] of ASCII text, both views in one pass over the bytes.
 fn joined_ascii_views(text: &[u8]) -> Vec<String> {
-    let kept = |b: u8| !(b.is_ascii_whitespace() || b == 0x0b || b.is_ascii_punctuation());
-    let Some(first) = text.iter().position(|&b| !kept(b)) else {
+    let class = |b: u8| JOINED_CLASS.get(usize::from(b)).copied().unwrap_or(KEPT);
+    let Some(first) = text.iter().position(|&b| class(b) != KEPT) else {
         return Vec::new();
     };
+    let head = text.get(..first).unwrap_or_default();
     let (mut loose, mut every) = (
         Vec::with_capacity(text.len()),
         Vec::with_capacity(text.len()),
     );
-    loose.extend_from_slice(text.get(..first).unwrap_or_default());
-    every.extend_from_slice(text.get(..first).unwrap_or_default());
+    loose.extend_from_slice(head);
+    every.extend_from_slice(head);
     for &b in text.get(first..).unwrap_or_default() {
-        if kept(b) {
-            every.push(b);
-            loose.push(b);
-        } else if b == b'_' || b == b'-' {
-            loose.push(b);
+        match class(b) {
+            KEPT => {
+                every.push(b);
+                loose.push(b);
+            }
+            LOOSE_ONLY => loose.push(b),
+            _ => {}
         }
     }
     let mut views = Vec::with_capacity(2);
