@@ -8,6 +8,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 
+use crate::map::Pieces;
 use crate::semconv::{SCHEMA_URL, SCOPE_NAME};
 
 /// Records per batch, at most.
@@ -20,6 +21,8 @@ pub const MAX_BYTES: usize = 3 << 20;
 pub struct Batch {
     logs: Vec<LogRecord>,
     spans: Vec<Span>,
+    /// Whether each record has a span (in `spans`, in order).
+    with_span: Vec<bool>,
     bytes: usize,
     /// The first and last source of the batch, for a report of what was not delivered.
     pub lines: Option<(String, u64, u64)>,
@@ -30,12 +33,27 @@ impl Batch {
     pub fn push(&mut self, log: LogRecord, span: Option<Span>, label: &str, line: u64) {
         self.bytes += log.encoded_len() + span.as_ref().map_or(0, Message::encoded_len);
         self.logs.push(log);
+        self.with_span.push(span.is_some());
         self.spans.extend(span);
         match &mut self.lines {
             Some((first_label, _, last)) if first_label == label => *last = line,
             Some(_) => {}
             None => self.lines = Some((label.to_owned(), line, line)),
         }
+    }
+
+    /// Replaces each record (and drops its span) that shows a secret cut into pieces
+    /// ([`Pieces::judge`]); returns how many.
+    pub fn judge(&mut self, pieces: &mut Pieces) -> u64 {
+        let mut spans = std::mem::take(&mut self.spans).into_iter();
+        let mut withheld = 0;
+        for (log, with_span) in self.logs.iter_mut().zip(self.with_span.iter_mut()) {
+            let mut span = if *with_span { spans.next() } else { None };
+            withheld += u64::from(pieces.judge(log, &mut span));
+            *with_span = span.is_some();
+            self.spans.extend(span);
+        }
+        withheld
     }
 
     /// Full: send it before adding more.
@@ -118,6 +136,8 @@ pub(crate) struct Delivery {
     pub(crate) spans: u64,
     /// Records and spans not delivered (or rejected).
     pub(crate) failed: u64,
+    /// Records replaced because they showed a secret cut into pieces ([`Pieces`]).
+    pub(crate) withheld: u64,
     /// Items the collector said it rejected (partial success), of `failed`.
     pub(crate) rejected: u64,
     /// Why, for the last signal that failed.
@@ -134,13 +154,15 @@ pub(crate) struct Spent {
     _traces: Option<ExportTraceServiceRequest>,
 }
 
-/// Sends `batch` (logs, then spans) under `resource` and empties it.
+/// Sends `batch` (logs, then spans) under `resource` and empties it. Every record passes
+/// `pieces` first: no batch reaches the wire without that judge.
 pub(crate) async fn deliver(
     client: &crate::client::Client,
     batch: &mut Batch,
     resource: &[KeyValue],
+    pieces: &mut Pieces,
 ) -> Delivery {
-    deliver_keeping(client, batch, resource).await.0
+    deliver_keeping(client, batch, resource, pieces).await.0
 }
 
 /// [`deliver`], handing back the requests sent (none for an empty batch).
@@ -148,11 +170,13 @@ pub(crate) async fn deliver_keeping(
     client: &crate::client::Client,
     batch: &mut Batch,
     resource: &[KeyValue],
+    pieces: &mut Pieces,
 ) -> (Delivery, Option<Spent>) {
     let mut delivery = Delivery::default();
     if batch.is_empty() {
         return (delivery, None);
     }
+    delivery.withheld = batch.judge(pieces);
     let (records, spans) = (batch.records() as u64, batch.spans() as u64);
     let (logs, traces) = batch.take(resource);
     match client.send_logs(&logs).await {
@@ -188,4 +212,58 @@ pub(crate) async fn deliver_keeping(
         _traces: traces,
     };
     (delivery, Some(spent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::kv_str;
+    use agentlog_validate::secrets::redact::Redactor;
+
+    fn record(values: &[(&str, &str)]) -> LogRecord {
+        LogRecord {
+            attributes: values.iter().map(|(k, v)| kv_str(k, v)).collect(),
+            ..LogRecord::default()
+        }
+    }
+
+    fn span(name: &str) -> Span {
+        Span {
+            name: name.to_owned(),
+            ..Span::default()
+        }
+    }
+
+    #[test]
+    fn a_record_of_pieces_is_replaced_and_the_other_spans_kept_in_place() {
+        let mut batch = Batch::default();
+        batch.push(
+            record(&[("agentlog.data.a", "x")]),
+            Some(span("first")),
+            "f",
+            1,
+        );
+        let split = [
+            ("agentlog.data.a", "AKIAZQ7VK2"),
+            ("agentlog.data.b", "PX9MW4NR8T"),
+        ];
+        batch.push(record(&split), Some(span("second")), "f", 2);
+        batch.push(record(&[("agentlog.data.a", "y")]), None, "f", 3);
+        batch.push(
+            record(&[("agentlog.data.a", "z")]),
+            Some(span("fourth")),
+            "f",
+            4,
+        );
+        let detector = agentlog_validate::Options::default().redactor().unwrap();
+        assert_eq!(batch.judge(&mut Pieces::new(detector)), 1);
+        let names: Vec<&str> = batch.spans.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["first", "fourth"]);
+        assert_eq!(batch.with_span, [true, false, false, true]);
+        let sent = serde_json::to_string(&batch.logs).unwrap();
+        assert!(!sent.contains("PX9MW4NR8T"), "{sent}");
+        // Judged again: nothing more to replace, nothing lost.
+        assert_eq!(batch.judge(&mut Pieces::new(Redactor::none())), 0);
+        assert_eq!((batch.records(), batch.spans()), (4, 2));
+    }
 }

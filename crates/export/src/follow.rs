@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::batch::{Batch, deliver};
 use crate::client::Client;
-use crate::map::{Mapper, Source};
+use crate::map::{Mapper, Pieces, Source};
 
 /// Where each file was left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -147,6 +147,7 @@ impl Follower {
         self.rounds += 1;
         let mut round = Round::default();
         let mut batch = Batch::default();
+        let mut pieces = mapper.pieces();
         let mut pending: HashMap<Identity, Mark> = HashMap::new();
         let names: Vec<(Identity, PathBuf)> =
             self.names.iter().map(|(i, p)| (*i, p.clone())).collect();
@@ -174,15 +175,25 @@ impl Follower {
                 self.names.remove(&identity);
             }
             if batch.is_full() {
-                self.send(&mut batch, &mut pending, client, resource, &mut round)
-                    .await?;
+                self.send(
+                    &mut batch,
+                    &mut pending,
+                    (client, resource, &mut pieces),
+                    &mut round,
+                )
+                .await?;
                 if round.error.is_some() {
                     return Ok(round);
                 }
             }
         }
-        self.send(&mut batch, &mut pending, client, resource, &mut round)
-            .await?;
+        self.send(
+            &mut batch,
+            &mut pending,
+            (client, resource, &mut pieces),
+            &mut round,
+        )
+        .await?;
         Ok(round)
     }
 
@@ -192,11 +203,10 @@ impl Follower {
         &mut self,
         batch: &mut Batch,
         pending: &mut HashMap<Identity, Mark>,
-        client: &Client,
-        resource: &[KeyValue],
+        (client, resource, pieces): (&Client, &[KeyValue], &mut Pieces),
         round: &mut Round,
     ) -> std::io::Result<()> {
-        let delivery = deliver(client, batch, resource).await;
+        let delivery = deliver(client, batch, resource, pieces).await;
         round.records += delivery.records;
         round.spans += delivery.spans;
         if let Some(error) = delivery.error {

@@ -15,7 +15,8 @@
 //! - [`map`]: the mapping, one line at a time; the names are in [`semconv`], the ids
 //!   (stable: the same log exported twice sends the same ids) in [`ids`].
 //! - Secret-safe by construction: every value is judged by the validator's redactor before
-//!   it is mapped, and each record and span again as it will be sent.
+//!   it is mapped, and each record and span again as it will be sent; every batch of every
+//!   path passes [`map::Pieces`] (a secret cut over neighbouring fields) on its way out.
 //! - [`config`]: the endpoint, protocol and headers, from flags or `OTEL_EXPORTER_OTLP_*`.
 //! - [`client`]: one POST per batch and signal, retried on the answers OTLP calls
 //!   retryable, a bounded number of times.

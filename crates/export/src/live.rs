@@ -24,7 +24,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 
 use crate::batch::{Batch, deliver};
 use crate::client::Client;
-use crate::map::{Mapper, Source};
+use crate::map::{Mapper, Pieces, Source};
 
 /// How often a partly filled batch is sent.
 const LINGER: Duration = Duration::from_secs(1);
@@ -221,6 +221,7 @@ fn run_worker(
         return summary;
     };
     let mut batch = Batch::default();
+    let mut pieces = mapper.pieces();
     let (mut line, mut offset) = (0u64, 0u64);
     let mut first_at: Option<Instant> = None;
     loop {
@@ -241,16 +242,34 @@ fn run_worker(
                     first_at.get_or_insert_with(Instant::now);
                 }
                 if batch.is_full() {
-                    runtime.block_on(send(&client, &mut batch, resource, &mut summary));
+                    runtime.block_on(send(
+                        &client,
+                        &mut batch,
+                        resource,
+                        &mut pieces,
+                        &mut summary,
+                    ));
                     first_at = None;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
-                runtime.block_on(send(&client, &mut batch, resource, &mut summary));
+                runtime.block_on(send(
+                    &client,
+                    &mut batch,
+                    resource,
+                    &mut pieces,
+                    &mut summary,
+                ));
                 first_at = None;
             }
             Err(RecvTimeoutError::Disconnected) => {
-                runtime.block_on(send(&client, &mut batch, resource, &mut summary));
+                runtime.block_on(send(
+                    &client,
+                    &mut batch,
+                    resource,
+                    &mut pieces,
+                    &mut summary,
+                ));
                 return summary;
             }
         }
@@ -261,9 +280,10 @@ async fn send(
     client: &Client,
     batch: &mut Batch,
     resource: &[KeyValue],
+    pieces: &mut Pieces,
     summary: &mut LiveSummary,
 ) {
-    let delivery = deliver(client, batch, resource).await;
+    let delivery = deliver(client, batch, resource, pieces).await;
     summary.delivered_records += delivery.records;
     summary.delivered_spans += delivery.spans;
     summary.failed += delivery.failed;

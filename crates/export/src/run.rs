@@ -75,7 +75,8 @@ pub fn export_paths(
     let mut run = Run {
         summary: Summary::default(),
         batch: Batch::default(),
-        shipper: Shipper::start(client.clone(), resource.to_vec()).map_err(ExportError::Thread)?,
+        shipper: Shipper::start(client.clone(), resource.to_vec(), mapper.pieces())
+            .map_err(ExportError::Thread)?,
     };
     for input in inputs {
         match input {
@@ -98,6 +99,7 @@ pub fn export_paths(
     summary.delivered_records = shipped.records;
     summary.delivered_spans = shipped.spans;
     summary.rejected = shipped.rejected;
+    summary.withheld += shipped.withheld;
     summary.failures = shipped.failures;
     Ok(summary)
 }

@@ -13,6 +13,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 
 use crate::batch::{Batch, Delivery, Spent, deliver_keeping};
 use crate::client::Client;
+use crate::map::Pieces;
 
 /// What the shipped batches came to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub(crate) struct Shipped {
     pub(crate) spans: u64,
     /// Records and spans not delivered or rejected.
     pub(crate) failed: u64,
+    /// Records replaced as they were sent: they showed a secret cut into pieces.
+    pub(crate) withheld: u64,
     /// Items the collector said it rejected (partial success), of `failed`.
     pub(crate) rejected: u64,
     /// What was not delivered: the batch's lines and why, a line each.
@@ -36,6 +39,7 @@ impl Shipped {
         self.records += delivery.records;
         self.spans += delivery.spans;
         self.failed += delivery.failed;
+        self.withheld += delivery.withheld;
         self.rejected += delivery.rejected;
         for (what, count, error) in delivery.failures {
             self.failures
@@ -79,7 +83,11 @@ pub(crate) struct Shipper {
 
 impl Shipper {
     /// Starts the thread that sends to `client`, every batch under `resource`.
-    pub(crate) fn start(client: Client, resource: Vec<KeyValue>) -> std::io::Result<Self> {
+    pub(crate) fn start(
+        client: Client,
+        resource: Vec<KeyValue>,
+        mut pieces: Pieces,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::sync_channel::<Parcel>(1);
         let (give_back, spent) = mpsc::channel::<Spent>();
         let worker = std::thread::Builder::new()
@@ -101,8 +109,12 @@ impl Shipper {
                     }
                 };
                 for mut parcel in rx {
-                    let (delivery, sent) =
-                        runtime.block_on(deliver_keeping(&client, &mut parcel.batch, &resource));
+                    let (delivery, sent) = runtime.block_on(deliver_keeping(
+                        &client,
+                        &mut parcel.batch,
+                        &resource,
+                        &mut pieces,
+                    ));
                     shipped.add(delivery, &parcel.place);
                     // Gone with the mapping thread: then freed here.
                     if let Some(sent) = sent {
@@ -175,8 +187,12 @@ mod tests {
             attempts: 1,
             ..Retry::default()
         };
-        let mut shipper =
-            Shipper::start(crate::client::client_to_nobody(retry), Vec::new()).unwrap();
+        let mut shipper = Shipper::start(
+            crate::client::client_to_nobody(retry),
+            Vec::new(),
+            Pieces::new(agentlog_validate::secrets::redact::Redactor::none()),
+        )
+        .unwrap();
         for first in [1u64, 4, 7] {
             let mut batch = Batch::default();
             for line in first..first + 3 {

@@ -13,6 +13,7 @@
 mod attrs;
 mod event;
 mod ledger;
+mod pieces;
 
 use agentlog_validate::secrets::redact::{Redactor, WITHHELD, joined_views};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
@@ -25,6 +26,7 @@ use crate::semconv::{
 };
 
 pub(crate) use attrs::{kv_int, kv_str};
+pub use pieces::Pieces;
 
 /// The `log.file.name` of a file whose name carries a secret.
 pub const WITHHELD_FILE_NAME: &str = "(file name withheld: it contains a secret)";
@@ -147,68 +149,18 @@ impl Mapper {
             AGENTLOG_LINE,
             i64::try_from(source.line).unwrap_or(i64::MAX),
         ));
-        Ok(self.judged(log, span, &uid, source))
+        Ok(self.judged(log, span))
+    }
+
+    /// The judge of pieces ([`Pieces`]) that every batch of this mapper's records passes
+    /// as it is sent.
+    pub fn pieces(&self) -> Pieces {
+        Pieces::new(self.redactor.clone())
     }
 
     /// Whether `text` carries a secret (the redactor's decision, remembered for short texts).
     fn leaks(&mut self, text: &str) -> bool {
         remembered(&mut self.decided, &self.redactor, text)
-    }
-
-    /// Whether a secret cut into pieces over neighbouring values shows once they are read
-    /// together: the body, the span's name and the values of the record's and the span's
-    /// attributes, run together in the order sent and in the order of the attributes' names
-    /// (how many viewers list them), judged with their separators taken out
-    /// ([`joined_views`]). Of a long value only its ends take part (a piece of a value cut
-    /// over two lies at one end of each); pieces that stand apart in both orders are not
-    /// joined.
-    fn pieces_show(&mut self, log: &LogRecord, span: Option<&Span>) -> bool {
-        use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-        let mut pieces: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::with_capacity(32);
-        fn text_of(value: Option<&Any>) -> Option<std::borrow::Cow<'_, str>> {
-            match value {
-                Some(Any::StringValue(text)) => Some(std::borrow::Cow::Borrowed(text.as_str())),
-                Some(Any::IntValue(n)) => Some(std::borrow::Cow::Owned(n.to_string())),
-                Some(Any::ArrayValue(array)) => {
-                    Some(std::borrow::Cow::Owned(attrs::array_text(array)))
-                }
-                _ => None,
-            }
-        }
-        pieces.extend(text_of(log.body.as_ref().and_then(|b| b.value.as_ref())).map(|t| ("", t)));
-        pieces.extend(span.map(|s| ("", std::borrow::Cow::Borrowed(s.name.as_str()))));
-        let attributes = log
-            .attributes
-            .iter()
-            .chain(span.into_iter().flat_map(|s| s.attributes.iter()));
-        // The uid, file name and line number are the mapping's own, not the line's.
-        let own = |key: &str| matches!(key, LOG_RECORD_UID | LOG_FILE_NAME | AGENTLOG_LINE);
-        for attribute in attributes.filter(|a| !own(&a.key)) {
-            let value = attribute.value.as_ref().and_then(|v| v.value.as_ref());
-            if let Some(text) = text_of(value) {
-                pieces.push((attribute.key.as_str(), text));
-            }
-        }
-        let mut text = std::mem::take(&mut self.joined);
-        text.clear();
-        pieces
-            .iter()
-            .for_each(|(_, value)| push_ends(&mut text, value));
-        // A control character keeps the orders apart: no view takes it out.
-        text.push('\u{1}');
-        pieces.sort_by(|a, b| a.0.cmp(b.0));
-        pieces
-            .iter()
-            .for_each(|(_, value)| push_ends(&mut text, value));
-        let redactor = &self.redactor;
-        let views = joined_views(&text);
-        let shows = if views.is_empty() {
-            redactor.leaks_as_is(&text)
-        } else {
-            views.iter().any(|joined| redactor.leaks_as_is(joined))
-        };
-        self.joined = text;
-        shows
     }
 
     /// Whether the strings of the JSON `text` show a value run together: object keys and
@@ -258,13 +210,7 @@ impl Mapper {
     /// The record and span as they will be sent, or, when a text the mapping composed still
     /// shows a secret value (a value split over fields and joined in a name), a record that
     /// says it was withheld and no span.
-    fn judged(
-        &mut self,
-        mut log: LogRecord,
-        mut span: Option<Span>,
-        uid: &str,
-        source: Source<'_>,
-    ) -> Mapped {
+    fn judged(&mut self, mut log: LogRecord, mut span: Option<Span>) -> Mapped {
         // Every value was judged on its own above; what the mapping composes from several
         // (a ledger record's body, a span's name, the JSON text of a nested object or array,
         // an array a viewer shows as a list) is judged as it will be sent.
@@ -283,33 +229,14 @@ impl Mapper {
             if let Some(span) = &mut span {
                 self.withhold_composed(&mut span.attributes);
             }
-            if !self.pieces_show(&log, span.as_ref()) {
-                return Mapped {
-                    log,
-                    span,
-                    withheld: false,
-                };
-            }
+            return Mapped {
+                log,
+                span,
+                withheld: false,
+            };
         }
-        let log = LogRecord {
-            time_unix_nano: log.time_unix_nano,
-            observed_time_unix_nano: log.observed_time_unix_nano,
-            severity_number: severity::WARN,
-            body: Some(attrs::string(
-                "(withheld: the record carries the value of a secret)",
-            )),
-            attributes: vec![
-                kv_str(LOG_RECORD_UID, uid),
-                kv_str(LOG_FILE_NAME, source.file_name),
-                kv_int(
-                    AGENTLOG_LINE,
-                    i64::try_from(source.line).unwrap_or(i64::MAX),
-                ),
-            ],
-            ..LogRecord::default()
-        };
         Mapped {
-            log,
+            log: withheld_record(&log),
             span: None,
             withheld: true,
         }
@@ -371,6 +298,27 @@ impl Mapper {
                 attribute.value = Some(attrs::string(WITHHELD));
             }
         }
+    }
+}
+
+/// The record sent in place of `log` when it shows a secret: its times (as judged), its
+/// uid, file name and line, and a body that says so.
+pub(crate) fn withheld_record(log: &LogRecord) -> LogRecord {
+    let own = |key: &str| matches!(key, LOG_RECORD_UID | LOG_FILE_NAME | AGENTLOG_LINE);
+    LogRecord {
+        time_unix_nano: log.time_unix_nano,
+        observed_time_unix_nano: log.observed_time_unix_nano,
+        severity_number: severity::WARN,
+        body: Some(attrs::string(
+            "(withheld: the record carries the value of a secret)",
+        )),
+        attributes: log
+            .attributes
+            .iter()
+            .filter(|kv| own(&kv.key))
+            .cloned()
+            .collect(),
+        ..LogRecord::default()
     }
 }
 
@@ -496,29 +444,6 @@ fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool 
     decision
 }
 
-/// Bytes of each end of a long value that [`Mapper::pieces_show`] joins with its neighbours.
-const PIECE_END: usize = 128;
-
-/// Appends `value` to `text`, or only its first and last [`PIECE_END`] bytes (a control
-/// character between them) when it is longer.
-fn push_ends(text: &mut String, value: &str) {
-    if value.len() <= 2 * PIECE_END + 1 {
-        text.push_str(value);
-        return;
-    }
-    let mut head = PIECE_END;
-    while !value.is_char_boundary(head) {
-        head -= 1;
-    }
-    let mut tail = value.len() - PIECE_END;
-    while !value.is_char_boundary(tail) {
-        tail += 1;
-    }
-    text.push_str(value.get(..head).unwrap_or_default());
-    text.push('\u{1}');
-    text.push_str(value.get(tail..).unwrap_or_default());
-}
-
 /// Whether `text` shows a secret as sent ([`shows_as_sent`]), or once its visible
 /// separators are taken out ([`joined_views`]): `AKIAZQ7V K2PX9MW4NR8T`,
 /// `s,3,c,...` and a value split by `/` read as the value.
@@ -636,6 +561,13 @@ mod tests {
 
     fn sent(mapped: &Mapped) -> String {
         serde_json::to_string(&(&mapped.log, &mapped.span)).unwrap()
+    }
+
+    /// `line` mapped, then judged for pieces as it is sent.
+    fn sent_judged(mapper: &mut Mapper, line: &[u8]) -> String {
+        let mut mapped = mapper.map_line(line, SOURCE).unwrap();
+        mapper.pieces().judge(&mut mapped.log, &mut mapped.span);
+        sent(&mapped)
     }
 
     #[test]
@@ -852,6 +784,10 @@ mod tests {
             assert!(!text.contains(value.as_str()), "{value}: {text}");
             assert!(text.contains("agentlog.data.host"), "{value}: {text}");
         }
+    }
+
+    #[test]
+    fn pieces_of_a_value_in_neighbouring_fields_are_withheld_as_sent() {
         // Pieces in neighbouring values, in the order sent or in the order of their names.
         for data in [
             r#"{"a":"AKIAZQ7VK2","b":"PX9MW4NR8T"}"#,
@@ -863,14 +799,21 @@ mod tests {
             let line = format!(
                 r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{data}}}"#
             );
-            let mapped = detector_only().map_line(line.as_bytes(), SOURCE).unwrap();
-            let text = sent(&mapped);
+            let text = sent_judged(&mut detector_only(), line.as_bytes());
             assert!(!text.contains("PX9MW4NR8T"), "{data}: {text}");
         }
         let line = br#"{"ts":1794355198,"session_id":"abc","agent":"AKIAZQ7VK2","tool":"PX9MW4NR8T","args_hash":"sha256:aa","result_status":"success","elapsed_ms":5,"error_class":null,"risk_flags":[],"artifacts":[]}"#;
-        let text = sent(&detector_only().map_line(line, SOURCE).unwrap());
+        let unjudged = sent(&detector_only().map_line(line, SOURCE).unwrap());
+        assert!(
+            unjudged.contains("PX9MW4NR8T"),
+            "the mapping alone keeps it"
+        );
+        let text = sent_judged(&mut detector_only(), line);
         assert!(!text.contains("PX9MW4NR8T"), "{text}");
-        // A supplied secret written with other separators.
+    }
+
+    #[test]
+    fn a_supplied_secret_written_with_other_separators_is_withheld() {
         let mut m = mapper("s3cr3t-Value-0042x");
         for value in [
             "s3cr3t.Value.0042x",
@@ -885,7 +828,10 @@ mod tests {
             let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
             assert!(!text.contains(value), "{value}: {text}");
         }
-        // A key as an attribute's name and the rest as its value.
+    }
+
+    #[test]
+    fn a_key_as_a_name_and_the_rest_as_its_value_is_withheld() {
         let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"AKIAZQ7V":"K2PX9MW4NR8T","host":"h"}}"#;
         let text = sent(&detector_only().map_line(line, SOURCE).unwrap());
         assert!(!text.contains("K2PX9MW4NR8T"), "{text}");

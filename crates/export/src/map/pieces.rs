@@ -1,0 +1,134 @@
+//! The last judge of every record: a secret cut into pieces over neighbouring fields.
+//!
+//! Each value was judged on its own as it was mapped ([`super::Mapper`]); a secret split
+//! over two or more fields (`{"a":"AKIAZQ7VK2","b":"PX9MW4NR8T"}`, a ledger's agent and tool,
+//! a request's model and its response's) passes every such judgement and still reads whole
+//! to whoever looks at the record. [`Pieces`] reads the record as a viewer lists it, joined,
+//! and a record that shows a value that way is replaced like one that shows it whole.
+//!
+//! It runs where records are sent ([`crate::batch::deliver`]), on every batch of every path
+//! (a whole export, `--follow`, a live export): the sending thread has the CPU the mapping
+//! thread lacks, and no record reaches the wire without it.
+
+use std::borrow::Cow;
+
+use agentlog_validate::secrets::redact::{Redactor, joined_views};
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::Span;
+
+use super::attrs;
+use crate::semconv::{AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID};
+
+/// Judges records for secrets cut into pieces over their fields.
+#[derive(Clone)]
+pub struct Pieces {
+    redactor: Redactor,
+    /// The joined text of the last record (kept to save an allocation a record).
+    joined: String,
+}
+
+impl std::fmt::Debug for Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pieces").finish_non_exhaustive()
+    }
+}
+
+impl Pieces {
+    /// A judge that withholds what `redactor` says carries a secret.
+    pub fn new(redactor: Redactor) -> Self {
+        Pieces {
+            redactor,
+            joined: String::new(),
+        }
+    }
+
+    /// Replaces `log` by a record that says it was withheld, and drops `span`, when the
+    /// two show a secret cut into pieces ([`Pieces::show`]); returns whether it did.
+    pub fn judge(&mut self, log: &mut LogRecord, span: &mut Option<Span>) -> bool {
+        if !self.show(log, span.as_ref()) {
+            return false;
+        }
+        *log = super::withheld_record(log);
+        *span = None;
+        true
+    }
+
+    /// Whether a secret cut into pieces over neighbouring values shows once they are read
+    /// together: the body, the span's name and the values of the record's and the span's
+    /// attributes, run together in the order sent and in the order of the attributes' names
+    /// (how many viewers list them), judged with their separators taken out
+    /// ([`joined_views`]). Of a long value only its ends take part (a piece of a value cut
+    /// over two lies at one end of each); pieces that stand apart in both orders are not
+    /// joined.
+    pub fn show(&mut self, log: &LogRecord, span: Option<&Span>) -> bool {
+        let mut pieces: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(32);
+        pieces.extend(text_of(log.body.as_ref().and_then(|b| b.value.as_ref())).map(|t| ("", t)));
+        pieces.extend(span.map(|s| ("", Cow::Borrowed(s.name.as_str()))));
+        let attributes = log
+            .attributes
+            .iter()
+            .chain(span.into_iter().flat_map(|s| s.attributes.iter()));
+        // The uid, file name and line number are the mapping's own, not the line's.
+        let own = |key: &str| matches!(key, LOG_RECORD_UID | LOG_FILE_NAME | AGENTLOG_LINE);
+        for attribute in attributes.filter(|a| !own(&a.key)) {
+            let value = attribute.value.as_ref().and_then(|v| v.value.as_ref());
+            if let Some(text) = text_of(value) {
+                pieces.push((attribute.key.as_str(), text));
+            }
+        }
+        let mut text = std::mem::take(&mut self.joined);
+        text.clear();
+        pieces
+            .iter()
+            .for_each(|(_, value)| push_ends(&mut text, value));
+        // A control character keeps the orders apart: no view takes it out.
+        text.push('\u{1}');
+        pieces.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        pieces
+            .iter()
+            .for_each(|(_, value)| push_ends(&mut text, value));
+        let redactor = &self.redactor;
+        let views = joined_views(&text);
+        let shows = if views.is_empty() {
+            redactor.leaks_as_is(&text)
+        } else {
+            views.iter().any(|joined| redactor.leaks_as_is(joined))
+        };
+        self.joined = text;
+        shows
+    }
+}
+
+/// The text a viewer shows of a value: a string, an integer's digits, an array's JSON.
+fn text_of(value: Option<&Any>) -> Option<Cow<'_, str>> {
+    match value {
+        Some(Any::StringValue(text)) => Some(Cow::Borrowed(text.as_str())),
+        Some(Any::IntValue(n)) => Some(Cow::Owned(n.to_string())),
+        Some(Any::ArrayValue(array)) => Some(Cow::Owned(attrs::array_text(array))),
+        _ => None,
+    }
+}
+
+/// Bytes of each end of a long value that [`Pieces::show`] joins with its neighbours.
+const PIECE_END: usize = 128;
+
+/// Appends `value` to `text`, or only its first and last [`PIECE_END`] bytes (a control
+/// character between them) when it is longer.
+fn push_ends(text: &mut String, value: &str) {
+    if value.len() <= 2 * PIECE_END + 1 {
+        text.push_str(value);
+        return;
+    }
+    let mut head = PIECE_END;
+    while !value.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = value.len() - PIECE_END;
+    while !value.is_char_boundary(tail) {
+        tail += 1;
+    }
+    text.push_str(value.get(..head).unwrap_or_default());
+    text.push('\u{1}');
+    text.push_str(value.get(tail..).unwrap_or_default());
+}
