@@ -105,9 +105,14 @@ impl Endpoint {
         let mut out: Vec<String> = Vec::new();
         for (_, value) in &self.headers {
             out.push(value.clone());
-            // `Bearer TOKEN`, `Basic B64`, `Api-Key KEY`: the credential alone is a value too.
-            if let Some((_, credential)) = value.trim().split_once(char::is_whitespace) {
-                out.push(credential.trim().to_owned());
+            // `Bearer TOKEN`, `Basic B64`, `Api-Key KEY`: the credential alone is a value too,
+            // and Basic's user and password, decoded.
+            if let Some((scheme, credential)) = value.trim().split_once(char::is_whitespace) {
+                let credential = credential.trim();
+                out.push(credential.to_owned());
+                if scheme.eq_ignore_ascii_case("basic") {
+                    out.extend(basic_parts(credential));
+                }
             }
         }
         for url in [&self.logs, &self.traces] {
@@ -239,6 +244,22 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
+/// The `user:password` of a Basic credential (base64), and each part: the values it hides.
+fn basic_parts(credential: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credential) else {
+        return Vec::new();
+    };
+    let Ok(pair) = String::from_utf8(decoded) else {
+        return Vec::new();
+    };
+    let mut parts = vec![pair.clone()];
+    if let Some((user, password)) = pair.split_once(':') {
+        parts.extend([user.to_owned(), password.to_owned()]);
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,9 +317,16 @@ mod tests {
             assert!(credentials.iter().any(|c| c == value), "{value}");
         }
         let mut e = e;
-        e.headers = vec![("authorization".into(), "Bearer Hd7qLm2xPz9w".into())];
+        e.headers = vec![
+            ("authorization".into(), "Bearer Hd7qLm2xPz9w".into()),
+            // user:Qm3rTx9vLk2w
+            (
+                "proxy-authorization".into(),
+                "Basic dXNlcjpRbTNyVHg5dkxrMnc=".into(),
+            ),
+        ];
         let credentials = e.credentials();
-        for value in ["Bearer Hd7qLm2xPz9w", "Hd7qLm2xPz9w"] {
+        for value in ["Bearer Hd7qLm2xPz9w", "Hd7qLm2xPz9w", "Qm3rTx9vLk2w"] {
             assert!(credentials.iter().any(|c| c == value), "{value}");
         }
     }

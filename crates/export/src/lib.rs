@@ -69,6 +69,15 @@ pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Ve
     } else if !attributes.iter().any(|kv| kv.key == semconv::SERVICE_NAME) {
         attributes.insert(0, map::kv_str(semconv::SERVICE_NAME, "agentlog"));
     }
+    // A value cut into pieces over the pairs (`service.name=AKIAZQ7VK2`, `a=PX9MW4NR8T`):
+    // none of them is sent.
+    let probe = opentelemetry_proto::tonic::logs::v1::LogRecord {
+        attributes: attributes.clone(),
+        ..Default::default()
+    };
+    if map::Pieces::new(redactor.clone()).show(&probe, None) {
+        attributes = vec![map::kv_str(semconv::SERVICE_NAME, "agentlog")];
+    }
     attributes
 }
 
@@ -94,6 +103,20 @@ mod tests {
         let attributes = resource(&env, &redactor);
         let keys: Vec<&str> = attributes.iter().map(|kv| kv.key.as_str()).collect();
         assert_eq!(keys, ["service.name", "region"]);
+    }
+
+    #[test]
+    fn resource_values_that_are_pieces_of_a_key_are_all_left_out() {
+        let redactor = agentlog_validate::Options::default().redactor().unwrap();
+        let env = |name: &str| match name {
+            "OTEL_SERVICE_NAME" => Some("AKIAZQ7VK2".to_owned()),
+            "OTEL_RESOURCE_ATTRIBUTES" => Some("a=PX9MW4NR8T,region=eu".to_owned()),
+            _ => None,
+        };
+        let attributes = resource(&env, &redactor);
+        let sent = serde_json::to_string(&attributes).unwrap();
+        assert!(!sent.contains("PX9MW4NR8T"), "{sent}");
+        assert!(sent.contains("agentlog"), "{sent}");
     }
 
     #[test]

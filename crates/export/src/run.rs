@@ -13,6 +13,9 @@ use crate::client::Client;
 use crate::map::{Mapper, Skip, Source};
 use crate::ship::Shipper;
 
+/// The label of an input whose path shows a secret, in what was not delivered.
+const WITHHELD_LABEL: &str = "(path withheld: it contains a secret)";
+
 /// Lines longer than this are skipped: the validator's default limit.
 pub const MAX_LINE_LEN: usize = agentlog_validate::DEFAULT_MAX_LINE_LEN;
 
@@ -143,6 +146,12 @@ impl Run {
         let name = Path::new(label)
             .file_name()
             .map_or_else(|| label.to_owned(), |n| n.to_string_lossy().into_owned());
+        // The label names the lines of a batch not delivered, in a message of the command's.
+        let label = if mapper.name_shows_value(label) {
+            WITHHELD_LABEL
+        } else {
+            label
+        };
         let mut pieces = LineReader::new(reader, 1 << 20, MAX_LINE_LEN);
         while let Some(piece) = pieces.next() {
             match piece {

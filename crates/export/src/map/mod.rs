@@ -84,6 +84,8 @@ pub struct Mapper {
     scratch: Vec<u8>,
     /// An attribute's key and value read together (kept like `scratch`).
     joined: String,
+    /// The last file name judged, and whether it shows a secret.
+    last_name: Option<(String, bool)>,
 }
 
 /// Strings up to this long have their decision remembered.
@@ -100,6 +102,7 @@ impl Mapper {
             decided: Decisions::default(),
             scratch: Vec::new(),
             joined: String::new(),
+            last_name: None,
         }
     }
 
@@ -107,7 +110,7 @@ impl Mapper {
     /// [`WITHHELD_FILE_NAME`].
     pub fn map_line(&mut self, line: &[u8], source: Source<'_>) -> Result<Mapped, Skip> {
         let source = Source {
-            file_name: if self.redactor.leaks(source.file_name) {
+            file_name: if self.name_shows_value(source.file_name) {
                 WITHHELD_FILE_NAME
             } else {
                 source.file_name
@@ -150,6 +153,21 @@ impl Mapper {
             i64::try_from(source.line).unwrap_or(i64::MAX),
         ));
         Ok(self.judged(log, span))
+    }
+
+    /// Whether a name shown whole (a file's name, a path) shows a secret, also with its
+    /// visible separators taken out ([`Redactor::shows_value`]): `AKIAZQ7V·K2PX9MW4NR8T.jsonl`
+    /// is the key to whoever reads it. The last name's decision is kept: a file's lines come
+    /// one after the other.
+    pub fn name_shows_value(&mut self, name: &str) -> bool {
+        if let Some((last, decision)) = &self.last_name
+            && last == name
+        {
+            return *decision;
+        }
+        let decision = self.redactor.shows_value(name);
+        self.last_name = Some((name.to_owned(), decision));
+        decision
     }
 
     /// The judge of pieces ([`Pieces`]) that every batch of this mapper's records passes

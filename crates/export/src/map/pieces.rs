@@ -57,7 +57,8 @@ impl Pieces {
     /// Whether a secret cut into pieces over neighbouring values shows once they are read
     /// together: the body, the span's name and the values of the record's and the span's
     /// attributes, run together in the order sent and in the order of the attributes' names
-    /// (how many viewers list them), judged with their separators taken out
+    /// (how many viewers list them), and the names' last parts (the line's keys) in the
+    /// order sent, judged with their separators taken out
     /// ([`joined_views`]). Of a long value only its ends take part (a piece of a value cut
     /// over two lies at one end of each); pieces that stand apart in both orders are not
     /// joined.
@@ -83,6 +84,12 @@ impl Pieces {
             .iter()
             .for_each(|(_, value)| push_ends(&mut text, value));
         // A control character keeps the orders apart: no view takes it out.
+        text.push('\u{1}');
+        // The names (their last part: the line's keys) in the order sent.
+        text.push('\u{1}');
+        for (name, _) in &pieces {
+            text.push_str(name.rsplit('.').next().unwrap_or(name));
+        }
         text.push('\u{1}');
         pieces.sort_unstable_by(|a, b| a.0.cmp(b.0));
         pieces
