@@ -849,6 +849,39 @@ mod tests {
     }
 
     #[test]
+    fn keys_with_punctuation_cut_over_neighbours_are_withheld() {
+        for data in [
+            r#"{"a":"ghp_Zq7vB9xP2mL4nR8t","b":"Ww3kJ6hY1cD5fG0aQsEr"}"#,
+            r#"{"AKIAZQ7VK2":1,"PX9MW4NR8T":2}"#,
+            r#"{"a":"sk-proj-Zq7vB9xP2mL4nR8t","b":"Ww3kJ6hY1cD5fG0aQsErT4uV"}"#,
+            r#"{"a":"eyJhbGciOiJIUzI1NiJ9.","b":"eyJzdWIiOiIxMjM0NTY3ODkwIn0.","c":"dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}"#,
+        ] {
+            let line = format!(
+                r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{data}}}"#
+            );
+            let text = sent_judged(&mut detector_only(), line.as_bytes());
+            assert!(text.contains("withheld: the record"), "{data}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_file_name_that_shows_a_secret_with_other_separators_is_withheld() {
+        let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{}}"#;
+        for (mut m, name) in [
+            (mapper("s3cr3t-Value-0042x"), "s3cr3t.Value.0042x.jsonl"),
+            (detector_only(), "AKIAZQ7V\u{b7}K2PX9MW4NR8T.jsonl"),
+        ] {
+            let source = Source {
+                file_name: name,
+                ..SOURCE
+            };
+            let text = sent(&m.map_line(line, source).unwrap());
+            assert!(!text.contains(name), "{text}");
+            assert!(text.contains(WITHHELD_FILE_NAME), "{text}");
+        }
+    }
+
+    #[test]
     fn a_key_as_a_name_and_the_rest_as_its_value_is_withheld() {
         let line = br#"{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{"AKIAZQ7V":"K2PX9MW4NR8T","host":"h"}}"#;
         let text = sent(&detector_only().map_line(line, SOURCE).unwrap());

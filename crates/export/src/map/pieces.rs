@@ -96,12 +96,12 @@ impl Pieces {
             .iter()
             .for_each(|(_, value)| push_ends(&mut text, value));
         let redactor = &self.redactor;
-        let views = joined_views(&text);
-        let shows = if views.is_empty() {
-            redactor.leaks_as_is(&text)
-        } else {
-            views.iter().any(|joined| redactor.leaks_as_is(joined))
-        };
+        // As run together (a token cut at its own `_`, `-` or `.` keeps them), and with the
+        // separators taken out.
+        let shows = redactor.leaks_as_is(&text)
+            || joined_views(&text)
+                .iter()
+                .any(|joined| redactor.leaks_as_is(joined));
         self.joined = text;
         shows
     }
