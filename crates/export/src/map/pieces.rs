@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use agentlog_validate::secrets::redact::{Redactor, joined_views};
+use agentlog_validate::secrets::redact::{Redactor, without_separators};
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -59,7 +59,7 @@ impl Pieces {
     /// attributes, run together in the order sent and in the order of the attributes' names
     /// (how many viewers list them), and the names' last parts (the line's keys) in the
     /// order sent, judged with their separators taken out
-    /// ([`joined_views`]). Of a long value only its ends take part (a piece of a value cut
+    /// ([`without_separators`]). Of a long value only its ends take part (a piece of a value cut
     /// over two lies at one end of each); pieces that stand apart in both orders are not
     /// joined.
     pub fn show(&mut self, log: &LogRecord, span: Option<&Span>) -> bool {
@@ -97,11 +97,10 @@ impl Pieces {
             .for_each(|(_, value)| push_ends(&mut text, value));
         let redactor = &self.redactor;
         // As run together (a token cut at its own `_`, `-` or `.` keeps them), and with the
-        // separators taken out.
+        // separators taken out (each value was judged with its own taken out as it was
+        // mapped).
         let shows = redactor.leaks_as_is(&text)
-            || joined_views(&text)
-                .iter()
-                .any(|joined| redactor.leaks_as_is(joined));
+            || without_separators(&text).is_some_and(|joined| redactor.leaks_as_is(&joined));
         self.joined = text;
         shows
     }

@@ -925,6 +925,27 @@ pub fn joined_views(text: &str) -> Vec<String> {
     joined_char_views(text)
 }
 
+/// The last of [`joined_views`]: `text` without any of its separators, `_` and `-`
+/// included; `None` when it has none.
+pub fn without_separators(text: &str) -> Option<String> {
+    if !text.is_ascii() {
+        return joined_char_views(text).pop();
+    }
+    let class = |b: u8| JOINED_CLASS.get(usize::from(b)).copied().unwrap_or(KEPT);
+    let bytes = text.as_bytes();
+    let first = bytes.iter().position(|&b| class(b) != KEPT)?;
+    let mut kept = Vec::with_capacity(bytes.len());
+    kept.extend_from_slice(bytes.get(..first).unwrap_or_default());
+    kept.extend(
+        bytes
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| class(b) == KEPT),
+    );
+    String::from_utf8(kept).ok()
+}
+
 /// [`joined_views`], character by character.
 fn joined_char_views(text: &str) -> Vec<String> {
     // Beyond ASCII, whatever is not a letter or a digit reads as a separator: white space,
@@ -1602,6 +1623,11 @@ mod tests {
         #[test]
         fn joined_views_of_ascii_are_those_of_its_characters(text in "[ -~\t\n\x0b\x0c\r]{0,40}") {
             proptest::prop_assert_eq!(joined_views(&text), joined_char_views(&text));
+            let separator = |c: char| c.is_ascii_punctuation() || c.is_whitespace();
+            let expected = text
+                .contains(separator)
+                .then(|| text.chars().filter(|&c| !separator(c)).collect::<String>());
+            proptest::prop_assert_eq!(without_separators(&text), expected);
         }
     }
 
