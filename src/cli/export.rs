@@ -110,8 +110,20 @@ pub(super) fn run(args: Args) -> u8 {
     }
     match agentlog_export::export_paths(&args.paths, &mut mapper, &client, &resource) {
         Ok(summary) => report(&summary, &client),
-        Err(e) => fail(e),
+        Err(e) => fail(paths_shown(&args, &e)),
     }
+}
+
+/// `error`'s message with every path it names as given (an input, the checkpoint) shown as
+/// a value, like every path the command prints.
+fn paths_shown(args: &Args, error: &dyn std::fmt::Display) -> String {
+    let paths: Vec<&std::path::Path> = args
+        .paths
+        .iter()
+        .chain(args.checkpoint.iter())
+        .map(|p| p.as_path())
+        .collect();
+    output::paths_shown(&error.to_string(), &paths)
 }
 
 /// Prints the summary on stderr and returns the exit code.
@@ -176,7 +188,7 @@ async fn follow(
 ) -> u8 {
     let mut follower = match Follower::new(args.paths.clone(), args.checkpoint.clone()) {
         Ok(follower) => follower,
-        Err(e) => return fail(format_args!("checkpoint: {e}")),
+        Err(e) => return fail(format_args!("checkpoint: {}", paths_shown(args, &e))),
     };
     let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
     else {
@@ -197,7 +209,7 @@ async fn follow(
                 }
                 last_error = round.error;
             }
-            Err(e) => return fail(format_args!("checkpoint: {e}")),
+            Err(e) => return fail(format_args!("checkpoint: {}", paths_shown(args, &e))),
         }
         tokio::select! {
             _ = tokio::time::sleep(args.poll_interval) => {}

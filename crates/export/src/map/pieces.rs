@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::attrs;
-use crate::semconv::{AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID};
+use crate::semconv::{AGENTLOG_LINE, LOG_RECORD_UID};
 
 /// Judges records for secrets cut into pieces over their fields.
 #[derive(Clone)]
@@ -70,8 +70,9 @@ impl Pieces {
             .attributes
             .iter()
             .chain(span.into_iter().flat_map(|s| s.attributes.iter()));
-        // The uid, file name and line number are the mapping's own, not the line's.
-        let own = |key: &str| matches!(key, LOG_RECORD_UID | LOG_FILE_NAME | AGENTLOG_LINE);
+        // The uid and line number are the mapping's own; the file's name is not (it sorts
+        // next to `agentlog.run_id` and `agentlog.tags`).
+        let own = |key: &str| matches!(key, LOG_RECORD_UID | AGENTLOG_LINE);
         for attribute in attributes.filter(|a| !own(&a.key)) {
             let value = attribute.value.as_ref().and_then(|v| v.value.as_ref());
             if let Some(text) = text_of(value) {
