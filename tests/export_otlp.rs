@@ -686,6 +686,16 @@ fn usage_errors_exit_2_and_never_show_a_header_value() {
     let (code, stderr) = run(&["export", "--otlp-protocol", "grpc", "x.jsonl"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("gRPC is not supported"), "{stderr}");
+    // A missing input whose path is a key split over a space or directories.
+    for path in [
+        "missing/AKIAZQ7V K2PX9MW4NR8T",
+        "missing/AKIAZQ7V/K2PX9MW4NR8T.jsonl",
+    ] {
+        let (code, stderr) = run(&["export", "--otlp-endpoint", "http://127.0.0.1:9", path]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(!stderr.contains("K2PX9MW4NR8T"), "{stderr}");
+        assert!(stderr.contains("error"), "{stderr}");
+    }
 }
 
 #[test]

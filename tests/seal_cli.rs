@@ -348,6 +348,10 @@ fn a_key_split_over_a_path_is_never_printed() {
         &["verify", "--pubkey", "AKIAZQ7V/K2PX9MW4NR8T.pub", "x.jsonl"],
         &["seal", "--key", "AKIAZQ7V/K2PX9MW4NR8T.key", "x.jsonl"],
         &["keygen", "AKIAZQ7V/K2PX9MW4NR8T"],
+        // Every command that reads paths, the key split by a space in a missing one.
+        &["validate", "gone/AKIAZQ7V K2PX9MW4NR8T.jsonl"],
+        &["analyze", "gone/AKIAZQ7V K2PX9MW4NR8T.jsonl"],
+        &["seal", "gone/AKIAZQ7V K2PX9MW4NR8T.jsonl"],
     ] {
         let (code, out, err) = run(d, args);
         assert_eq!(code, 2, "{args:?}: {err}");

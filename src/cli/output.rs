@@ -261,12 +261,36 @@ pub(crate) fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
 }
 
+/// What stderr shows of a message that shows a secret with its separators taken out.
+const WITHHELD_MESSAGE: &str =
+    "(message withheld: it names the value of a secret, cut by separators)";
+
 /// Writes formatted text and a line break to stderr through the gate; a failed write to
 /// stderr has nowhere to be reported. A message is one line: a line break inside it (from a
 /// path or a value it names) is escaped, so the gate judges the message whole, never a
 /// value split over two lines, and no message forges a line of its own.
 pub(crate) fn err_line(args: fmt::Arguments<'_>) {
-    let message = args.to_string();
+    let mut message = args.to_string();
+    // A message quotes paths and values as they were given (a library's error naming a
+    // missing file): judged whole also with its separators taken out, like any value shown
+    // whole, so a key split over a path's directories or by a space is not printed.
+    let gate = gate();
+    let redactor = gate.redactor();
+    if agentlog_validate::secrets::redact::joined_views(&message)
+        .iter()
+        .any(|joined| redactor.leaks_as_is(joined))
+    {
+        // Its level stays: `agentlog: error: ` before the notice.
+        let level = message
+            .strip_prefix("agentlog: ")
+            .and_then(|rest| rest.split_once(": "))
+            .map(|(level, _)| level)
+            .filter(|level| matches!(*level, "error" | "warning"));
+        message = match level {
+            Some(level) => format!("agentlog: {level}: {WITHHELD_MESSAGE}"),
+            None => format!("agentlog: {WITHHELD_MESSAGE}"),
+        };
+    }
     let mut err = stderr();
     let _ = writeln!(err, "{}", agentlog_validate::gate::printable(&message))
         .and_then(|()| err.flush());
