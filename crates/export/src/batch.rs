@@ -154,19 +154,31 @@ pub(crate) struct Spent {
     _traces: Option<ExportTraceServiceRequest>,
 }
 
-/// Sends `batch` (logs, then spans) under `resource` and empties it. Every record passes
-/// `pieces` first: no batch reaches the wire without that judge.
-pub(crate) async fn deliver(
-    client: &crate::client::Client,
-    batch: &mut Batch,
-    resource: &[KeyValue],
-    pieces: &mut Pieces,
-) -> Delivery {
-    deliver_keeping(client, batch, resource, pieces).await.0
+/// Where batches go: a collector, under a resource, every record past the judge of pieces
+/// ([`Pieces`]) on its way: no batch reaches the wire without it.
+pub(crate) struct Wire<'a> {
+    /// The collector.
+    pub(crate) client: &'a crate::client::Client,
+    /// The resource every batch is sent under.
+    pub(crate) resource: &'a [KeyValue],
+    /// The last judge of every record.
+    pub(crate) pieces: Pieces,
 }
 
-/// [`deliver`], handing back the requests sent (none for an empty batch).
-pub(crate) async fn deliver_keeping(
+impl Wire<'_> {
+    /// Sends `batch` (logs, then spans) and empties it.
+    pub(crate) async fn deliver(&mut self, batch: &mut Batch) -> Delivery {
+        self.deliver_keeping(batch).await.0
+    }
+
+    /// [`Wire::deliver`], handing back the requests sent (none for an empty batch).
+    pub(crate) async fn deliver_keeping(&mut self, batch: &mut Batch) -> (Delivery, Option<Spent>) {
+        deliver_judged(self.client, batch, self.resource, &mut self.pieces).await
+    }
+}
+
+/// Judges `batch` with `pieces`, sends it under `resource` and empties it.
+async fn deliver_judged(
     client: &crate::client::Client,
     batch: &mut Batch,
     resource: &[KeyValue],

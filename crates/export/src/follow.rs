@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use serde_json::{Value, json};
 
-use crate::batch::{Batch, deliver};
+use crate::batch::{Batch, Wire};
 use crate::client::Client;
-use crate::map::{Mapper, Pieces, Source};
+use crate::map::{Mapper, Source};
 
 /// Where each file was left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -147,7 +147,11 @@ impl Follower {
         self.rounds += 1;
         let mut round = Round::default();
         let mut batch = Batch::default();
-        let mut pieces = mapper.pieces();
+        let mut wire = Wire {
+            client,
+            resource,
+            pieces: mapper.pieces(),
+        };
         let mut pending: HashMap<Identity, Mark> = HashMap::new();
         let names: Vec<(Identity, PathBuf)> =
             self.names.iter().map(|(i, p)| (*i, p.clone())).collect();
@@ -175,25 +179,15 @@ impl Follower {
                 self.names.remove(&identity);
             }
             if batch.is_full() {
-                self.send(
-                    &mut batch,
-                    &mut pending,
-                    (client, resource, &mut pieces),
-                    &mut round,
-                )
-                .await?;
+                self.send(&mut batch, &mut pending, &mut wire, &mut round)
+                    .await?;
                 if round.error.is_some() {
                     return Ok(round);
                 }
             }
         }
-        self.send(
-            &mut batch,
-            &mut pending,
-            (client, resource, &mut pieces),
-            &mut round,
-        )
-        .await?;
+        self.send(&mut batch, &mut pending, &mut wire, &mut round)
+            .await?;
         Ok(round)
     }
 
@@ -203,10 +197,10 @@ impl Follower {
         &mut self,
         batch: &mut Batch,
         pending: &mut HashMap<Identity, Mark>,
-        (client, resource, pieces): (&Client, &[KeyValue], &mut Pieces),
+        wire: &mut Wire<'_>,
         round: &mut Round,
     ) -> std::io::Result<()> {
-        let delivery = deliver(client, batch, resource, pieces).await;
+        let delivery = wire.deliver(batch).await;
         round.records += delivery.records;
         round.spans += delivery.spans;
         if let Some(error) = delivery.error {

@@ -22,9 +22,9 @@ use agentlog_core::event::CheckedEvent;
 use agentlog_core::sink::{Sink, SinkError};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
-use crate::batch::{Batch, deliver};
+use crate::batch::{Batch, Wire};
 use crate::client::Client;
-use crate::map::{Mapper, Pieces, Source};
+use crate::map::{Mapper, Source};
 
 /// How often a partly filled batch is sent.
 const LINGER: Duration = Duration::from_secs(1);
@@ -221,7 +221,11 @@ fn run_worker(
         return summary;
     };
     let mut batch = Batch::default();
-    let mut pieces = mapper.pieces();
+    let mut wire = Wire {
+        client: &client,
+        resource,
+        pieces: mapper.pieces(),
+    };
     let (mut line, mut offset) = (0u64, 0u64);
     let mut first_at: Option<Instant> = None;
     loop {
@@ -242,48 +246,24 @@ fn run_worker(
                     first_at.get_or_insert_with(Instant::now);
                 }
                 if batch.is_full() {
-                    runtime.block_on(send(
-                        &client,
-                        &mut batch,
-                        resource,
-                        &mut pieces,
-                        &mut summary,
-                    ));
+                    runtime.block_on(send(&mut wire, &mut batch, &mut summary));
                     first_at = None;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
-                runtime.block_on(send(
-                    &client,
-                    &mut batch,
-                    resource,
-                    &mut pieces,
-                    &mut summary,
-                ));
+                runtime.block_on(send(&mut wire, &mut batch, &mut summary));
                 first_at = None;
             }
             Err(RecvTimeoutError::Disconnected) => {
-                runtime.block_on(send(
-                    &client,
-                    &mut batch,
-                    resource,
-                    &mut pieces,
-                    &mut summary,
-                ));
+                runtime.block_on(send(&mut wire, &mut batch, &mut summary));
                 return summary;
             }
         }
     }
 }
 
-async fn send(
-    client: &Client,
-    batch: &mut Batch,
-    resource: &[KeyValue],
-    pieces: &mut Pieces,
-    summary: &mut LiveSummary,
-) {
-    let delivery = deliver(client, batch, resource, pieces).await;
+async fn send(wire: &mut Wire<'_>, batch: &mut Batch, summary: &mut LiveSummary) {
+    let delivery = wire.deliver(batch).await;
     summary.delivered_records += delivery.records;
     summary.delivered_spans += delivery.spans;
     summary.failed += delivery.failed;

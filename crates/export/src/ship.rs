@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
-use crate::batch::{Batch, Delivery, Spent, deliver_keeping};
+use crate::batch::{Batch, Delivery, Spent, Wire};
 use crate::client::Client;
 use crate::map::Pieces;
 
@@ -86,7 +86,7 @@ impl Shipper {
     pub(crate) fn start(
         client: Client,
         resource: Vec<KeyValue>,
-        mut pieces: Pieces,
+        pieces: Pieces,
     ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::sync_channel::<Parcel>(1);
         let (give_back, spent) = mpsc::channel::<Spent>();
@@ -108,13 +108,14 @@ impl Shipper {
                         return shipped;
                     }
                 };
+                let mut wire = Wire {
+                    client: &client,
+                    resource: &resource,
+                    pieces,
+                };
                 for mut parcel in rx {
-                    let (delivery, sent) = runtime.block_on(deliver_keeping(
-                        &client,
-                        &mut parcel.batch,
-                        &resource,
-                        &mut pieces,
-                    ));
+                    let (delivery, sent) =
+                        runtime.block_on(wire.deliver_keeping(&mut parcel.batch));
                     shipped.add(delivery, &parcel.place);
                     // Gone with the mapping thread: then freed here.
                     if let Some(sent) = sent {

@@ -6,7 +6,7 @@
 //! to whoever looks at the record. [`Pieces`] reads the record as a viewer lists it, joined,
 //! and a record that shows a value that way is replaced like one that shows it whole.
 //!
-//! It runs where records are sent ([`crate::batch::deliver`]), on every batch of every path
+//! It runs where records are sent ([`crate::batch::Wire`]), on every batch of every path
 //! (a whole export, `--follow`, a live export): the sending thread has the CPU the mapping
 //! thread lacks, and no record reaches the wire without it.
 
