@@ -7,8 +7,10 @@
 //! | other ledger record (a risk event) | its fields, event name its `event_type` | none |
 //!
 //! Every value is judged by the redactor before it is mapped (a string or number that carries
-//! a secret becomes `[withheld]`), and each record and span again as it will be sent
-//! ([`Mapper::map_line`]); one that still shows a value is replaced by a record that says so.
+//! a secret becomes `[withheld]`; also with its visible separators taken out, and a key with
+//! its value), and each record and span again as it will be sent ([`Mapper::map_line`]); one
+//! that still shows a value is replaced by a record that says so. A secret cut into pieces
+//! over neighbouring fields is judged last, as each batch is sent ([`Pieces`]).
 
 mod attrs;
 mod event;
