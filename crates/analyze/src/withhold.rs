@@ -33,7 +33,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use agentlog_validate::WITHHELD_PATH;
-use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD, without_separators};
 
 use crate::FileSummary;
 use crate::ledger::{DenialRow, FailureRow, FlagRow, LedgerReport, Spike, ToolRow};
@@ -99,7 +99,9 @@ impl Withhold for BTreeMap<String, u64> {
     }
 }
 
-/// Runs [`Withhold::withhold`] on the listed fields of a struct.
+/// Runs [`Withhold::withhold`] on the listed fields of a struct; for a table's row, then
+/// judges its names side by side (`side by side`, and the keys of a map whose keys are
+/// columns): each was judged alone, and a row shows them next to each other.
 macro_rules! withhold_fields {
     ($type:ty: $($field:ident),+) => {
         impl Withhold for $type {
@@ -108,23 +110,52 @@ macro_rules! withhold_fields {
             }
         }
     };
+    ($type:ty: $($field:ident),+; side by side $($text:ident),+ $(; keys $map:ident)?) => {
+        impl Withhold for $type {
+            fn withhold(&mut self, redactor: &Redactor) {
+                $(self.$field.withhold(redactor);)+
+                let shows = {
+                    let parts: Vec<&str> = [$(self.$text.as_str()),+]
+                        .into_iter()
+                        $(.chain(self.$map.keys().map(String::as_str)))?
+                        .collect();
+                    row_shows(redactor, &parts)
+                };
+                if shows {
+                    $(self.$text = WITHHELD.to_owned();)+
+                    $(
+                        let total: u64 = std::mem::take(&mut self.$map).into_values().sum();
+                        self.$map.insert(WITHHELD.to_owned(), total);
+                    )?
+                }
+            }
+        }
+    };
+}
+
+/// Whether the names of a row, read side by side as a table shows them (`AKIAZQ7V
+/// K2PX9MW4NR8T  injected`), show a secret: run together, and without their separators.
+fn row_shows(redactor: &Redactor, parts: &[&str]) -> bool {
+    let joined = parts.concat();
+    redactor.leaks_as_is(&joined)
+        || without_separators(&joined).is_some_and(|bare| redactor.leaks_as_is(&bare))
 }
 
 // Every field of text that can come from a log. Times are formatted by the analysis from
 // `ts` values, and a `ts` that carries a secret was dropped when its line was read
 // (`record::Raw::withhold_secret_numbers`), so no time stands for a secret.
 withhold_fields!(LedgerReport: risk_events_by_type, by_status, failures, denials, risk_flags, spikes, tools, timeline);
-withhold_fields!(FailureRow: tool, error_class);
-withhold_fields!(DenialRow: agent, tool, flags);
+withhold_fields!(FailureRow: tool, error_class; side by side tool, error_class);
+withhold_fields!(DenialRow: agent, tool, flags; side by side agent, tool);
 withhold_fields!(FlagRow: flag);
 withhold_fields!(Spike: flag);
 withhold_fields!(ToolRow: tool, by_status);
 withhold_fields!(SandboxReport: by_event_type, by_model_host, injections, transforms, leaks_blocked, gates, budget_actions, errors, latency_by_host, latency_by_model, timeline);
-withhold_fields!(ModelHostRow: model, host, cost_by_source);
-withhold_fields!(InjectionRow: secret_name, host, by_action);
-withhold_fields!(TransformRow: plugin, host, action);
-withhold_fields!(LeakRow: secret_name, host);
-withhold_fields!(GateRow: plugin, host, reasons);
+withhold_fields!(ModelHostRow: model, host, cost_by_source; side by side model, host);
+withhold_fields!(InjectionRow: secret_name, host, by_action; side by side secret_name, host; keys by_action);
+withhold_fields!(TransformRow: plugin, host, action; side by side plugin, host, action);
+withhold_fields!(LeakRow: secret_name, host; side by side secret_name, host);
+withhold_fields!(GateRow: plugin, host, reasons; side by side plugin, host);
 withhold_fields!(HostErrorRow: host, by_status);
 withhold_fields!(LatencyRow: name);
 withhold_fields!(Series: group, key);

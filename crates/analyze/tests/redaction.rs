@@ -164,6 +164,43 @@ fn no_output_shows_a_detected_or_supplied_secret() {
 }
 
 #[test]
+fn names_that_show_a_key_side_by_side_in_a_row_are_withheld() {
+    let inject = |name: &str, host: &str, action: &str| {
+        sandbox_line(
+            "key_injection",
+            &format!(r#"{{"secret_name":"{name}","host":"{host}","action":"{action}"}}"#),
+        )
+    };
+    let log = [
+        inject("AKIAZQ7V", "K2PX9MW4NR8T", "injected"),
+        inject("OPENAI", "AKIAZQ7VK2", "PX9MW4NR8T"),
+        inject("OPENAI_API_KEY", "api.openai.com", "injected"),
+    ]
+    .concat();
+    let mut analyzer = Analyzer::new(Options::default());
+    analyzer.read("sandbox.jsonl", log.as_bytes()).unwrap();
+    let report = analyzer.finish();
+    for (name, out) in outputs(&report) {
+        assert!(!out.contains("K2PX9MW4NR8T"), "{name}: {out}");
+        assert!(!out.contains("PX9MW4NR8T"), "{name}: {out}");
+        assert!(
+            out.contains("api.openai.com"),
+            "{name} lost an ordinary row"
+        );
+    }
+    // Withheld, not dropped: the injections are still counted.
+    let counted: u64 = report
+        .sandbox
+        .as_ref()
+        .unwrap()
+        .injections
+        .iter()
+        .flat_map(|row| row.by_action.values())
+        .sum();
+    assert_eq!(counted, 3);
+}
+
+#[test]
 fn the_default_withholds_detected_keys_and_only_them() {
     let report = analyze(Options::default());
     let json = serde_json::to_string(&report).unwrap();
