@@ -382,3 +382,29 @@ fn a_key_split_over_a_path_is_never_printed() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_seal_file_that_is_a_symlink_is_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("events.jsonl"), LOG).unwrap();
+    let target = d.join("elsewhere");
+    // Dangling, then pointing at a file: refused both times, the target untouched.
+    std::os::unix::fs::symlink(&target, d.join("events.jsonl.seal")).unwrap();
+    let (code, _, err) = run(d, &["seal", "events.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symlink"), "{err}");
+    assert!(!target.exists(), "nothing was created through the symlink");
+    // Pointing at a file: read as the seal (not one here), never written.
+    std::fs::write(&target, "precious\n").unwrap();
+    let (code, _, err) = run(d, &["seal", "events.jsonl"]);
+    assert_ne!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+    // An empty file: a seal with no checkpoint yet, still not written through the link.
+    std::fs::write(&target, "").unwrap();
+    let (code, _, err) = run(d, &["seal", "events.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symlink"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+}

@@ -96,11 +96,7 @@ pub(super) fn append(sealed: &Sealed) -> Result<(), String> {
     let path = &sealed.seal;
     let shown = || output::path(path);
     let io = |e: std::io::Error| format!("write {}: {e}", shown());
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io)?;
+    let file = agentlog_seal::open_seal_for_append(path).map_err(io)?;
     let before = file.metadata().map_err(io)?.len();
     let withheld = output::withheld();
     let mut out = output::gate().writer(std::io::BufWriter::new(file), Style::Json);

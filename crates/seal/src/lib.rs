@@ -41,6 +41,7 @@ mod verify;
 pub use checkpoint::{
     Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, MAX_SEAL_LINE, SealFile,
 };
+pub use files::open_seal_for_append;
 pub use keys::{KeyError, KeyPaths, PublicKey, SecretKey, generate_key_pair};
 pub use seal::{SealError, Sealed, seal};
 pub use sealer::{OnSealed, Sealer};

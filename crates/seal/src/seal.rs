@@ -41,10 +41,7 @@ impl Sealed {
         if self.added.is_empty() {
             return Ok(());
         }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.seal)?;
+        let mut file = crate::files::open_seal_for_append(&self.seal)?;
         let mut out = std::io::BufWriter::new(&mut file);
         self.write_to(&mut out)?;
         std::io::Write::flush(&mut out)?;
