@@ -408,3 +408,34 @@ fn a_seal_file_that_is_a_symlink_is_never_written_through() {
     assert!(err.contains("symlink"), "{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
 }
+
+#[test]
+fn a_key_that_extends_a_chain_it_did_not_sign_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    let log = d.join("events.jsonl");
+    std::fs::write(&log, LOG).unwrap();
+    let warning = "earlier checkpoint(s) are not signed by this key";
+    // Unsigned first, then signed: sealed, with a warning.
+    assert_eq!(run(d, &["seal", "events.jsonl"]).0, 0);
+    let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut file, b"{\"ts\":\"2026-12-06T23:00:03Z\"}\n").unwrap();
+    let (code, _, err) = run(d, &["seal", "--key", "seal.key", "events.jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("1 {warning}")), "{err}");
+    let (code, out, _) = run(d, &["verify", "--pubkey", "seal.pub", "events.jsonl"]);
+    assert_eq!(code, 1, "{out}");
+    // A chain the key signed from the start: no warning.
+    let signed = d.join("signed.jsonl");
+    std::fs::write(&signed, LOG).unwrap();
+    assert_eq!(run(d, &["seal", "--key", "seal.key", "signed.jsonl"]).0, 0);
+    std::fs::write(
+        &signed,
+        format!("{LOG}{{\"ts\":\"2026-12-06T23:00:03Z\"}}\n"),
+    )
+    .unwrap();
+    let (code, _, err) = run(d, &["seal", "--key", "seal.key", "signed.jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains(warning), "{err}");
+}

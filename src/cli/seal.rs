@@ -46,7 +46,10 @@ pub(super) fn run(args: Args) -> u8 {
             output::paths_shown(&e.to_string(), &[path.as_path(), &seal_path])
         };
         let outcome = match agentlog_seal::seal(path, key.as_ref(), now) {
-            Ok(sealed) => append(&sealed).map(|()| summary(&sealed, key.is_some())),
+            Ok(sealed) => append(&sealed).map(|()| {
+                warn_earlier_not_signed(path, &sealed);
+                summary(&sealed, key.is_some())
+            }),
             Err(
                 e @ (SealError::Broken { .. } | SealError::Seal(CheckpointError::Malformed { .. })),
             ) => {
@@ -62,6 +65,19 @@ pub(super) fn run(args: Args) -> u8 {
         }
     }
     code
+}
+
+/// Says so when a key extends a chain whose earlier checkpoints it did not sign: the seal
+/// is kept (the chain still holds), but a verifier with this key's public half will find
+/// them `seal.unsigned` or `seal.other_key`.
+fn warn_earlier_not_signed(path: &Path, sealed: &Sealed) {
+    if sealed.earlier_not_signed > 0 && !sealed.added.is_empty() {
+        output::errln!(
+            "agentlog: warning: {}: {} earlier checkpoint(s) are not signed by this key; `agentlog verify --pubkey` with it will fail on them",
+            output::path(path),
+            sealed.earlier_not_signed
+        );
+    }
 }
 
 /// What sealing did, in a line.

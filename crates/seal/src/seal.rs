@@ -23,6 +23,9 @@ pub struct Sealed {
     pub lines: u64,
     /// Bytes after the last complete line, left for a later seal.
     pub partial: u64,
+    /// Earlier checkpoints that the key given did not sign (unsigned, or signed by another
+    /// key): `verify --pubkey` with this key's public half fails on them. 0 without a key.
+    pub earlier_not_signed: u64,
 }
 
 impl Sealed {
@@ -159,5 +162,17 @@ pub fn seal(
         added,
         lines: end.lines,
         partial: end.partial,
+        earlier_not_signed: not_signed_by(key, &existing),
+    })
+}
+
+/// How many of `checkpoints` `key` did not sign (0 without a key).
+fn not_signed_by(key: Option<&SecretKey>, checkpoints: &[Checkpoint]) -> u64 {
+    key.map_or(0, |key| {
+        let public = key.public().to_bytes();
+        checkpoints
+            .iter()
+            .filter(|c| c.signature.map(|(_, by)| by) != Some(public))
+            .count() as u64
     })
 }
