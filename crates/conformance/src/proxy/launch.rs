@@ -233,7 +233,9 @@ mod tests {
     async fn a_command_that_exits_is_reported_with_its_status_and_stderr() {
         let dir = tempfile::tempdir().unwrap();
         let mut port = spawn("echo boom >&2; exit 3", dir.path()).unwrap();
-        let addr = free_port().unwrap();
+        // Port 1: nothing listens there. A port picked free and released may be taken by a
+        // test running beside this one, and would look ready.
+        let addr = SocketAddr::from(([127, 0, 0, 1], 1));
         let err = port
             .wait_ready(addr, Duration::from_secs(5))
             .await
