@@ -276,10 +276,7 @@ pub(crate) fn err_line(args: fmt::Arguments<'_>) {
     // whole, so a key split over a path's directories or by a space is not printed.
     let gate = gate();
     let redactor = gate.redactor();
-    if agentlog_validate::secrets::redact::joined_views(&message)
-        .iter()
-        .any(|joined| redactor.leaks_as_is(joined))
-    {
+    if redactor.leaks_joined(&message) {
         // Its level stays: `agentlog: error: ` before the notice.
         let level = message
             .strip_prefix("agentlog: ")

@@ -33,7 +33,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use agentlog_validate::WITHHELD_PATH;
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD, without_separators};
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD};
 
 use crate::FileSummary;
 use crate::ledger::{DenialRow, FailureRow, FlagRow, LedgerReport, Spike, ToolRow};
@@ -136,9 +136,7 @@ macro_rules! withhold_fields {
 /// Whether the names of a row, read side by side as a table shows them (`AKIAZQ7V
 /// K2PX9MW4NR8T  injected`), show a secret: run together, and without their separators.
 fn row_shows(redactor: &Redactor, parts: &[&str]) -> bool {
-    let joined = parts.concat();
-    redactor.leaks_as_is(&joined)
-        || without_separators(&joined).is_some_and(|bare| redactor.leaks_as_is(&bare))
+    redactor.leaks_joined(&parts.concat())
 }
 
 // Every field of text that can come from a log. Times are formatted by the analysis from

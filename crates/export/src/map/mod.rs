@@ -212,11 +212,7 @@ impl Mapper {
         text.clear();
         text.push_str(key);
         text.push_str(value.get(..end).unwrap_or_default());
-        let redactor = &self.redactor;
-        let leaks = redactor.leaks_as_is(&text)
-            || joined_views(&text)
-                .iter()
-                .any(|joined| redactor.leaks_as_is(joined));
+        let leaks = self.redactor.leaks_joined(&text);
         self.joined = text;
         leaks
     }

@@ -229,9 +229,19 @@ impl Redactor {
         text.len() >= self.shortest && self.leaks_undecoded(text.as_bytes())
     }
 
+    /// Whether `text` shows a value as it is or in a [`joined_views`] view (its visible
+    /// separators taken out), each judged as it is ([`leaks_as_is`](Self::leaks_as_is)): for
+    /// text made of parts each judged in full already (a key and its value, a table row's
+    /// cells, a message naming paths).
+    pub fn leaks_joined(&self, text: &str) -> bool {
+        self.leaks_as_is(text) || joined_views(text).iter().any(|view| self.leaks_as_is(view))
+    }
+
     /// Whether `text` itself, not decoded, carries a value: a supplied secret in any
     /// encoding the scanner knows, or a well-known key.
     fn leaks_undecoded(&self, text: &[u8]) -> bool {
+        // A cut decoding is a finding of the line check (`secret.scan_incomplete`); for
+        // output it is a value not ruled out, and not shown.
         if self.scanner.may_match(text) {
             return true;
         }
@@ -282,9 +292,7 @@ impl Redactor {
     }
 
     fn leaks_as_written(&self, text: &[u8]) -> bool {
-        // A cut decoding is a finding of the line check (`secret.scan_incomplete`); for
-        // output it is a value not ruled out, and not shown.
-        if self.scanner.may_match(text) {
+        if self.leaks_undecoded(text) {
             return true;
         }
         let mut kinds = Vec::new();
@@ -293,9 +301,6 @@ impl Redactor {
                 .iter()
                 .any(|view| self.scanner.is_match(view));
         };
-        if !detect(detector, text, &mut kinds).is_complete() || !kinds.is_empty() {
-            return true;
-        }
         // A well-known key written as hex or base64 (UTF-16 too) is a key to whoever decodes
         // it: its runs are decoded and judged like the text.
         for view in binary_views(text) {
@@ -926,24 +931,12 @@ pub fn joined_views(text: &str) -> Vec<String> {
 }
 
 /// The last of [`joined_views`]: `text` without any of its separators, `_` and `-`
-/// included; `None` when it has none.
+/// included; `None` when it has none, or nothing but separators.
 pub fn without_separators(text: &str) -> Option<String> {
-    if !text.is_ascii() {
-        return joined_char_views(text).pop();
-    }
-    let class = |b: u8| JOINED_CLASS.get(usize::from(b)).copied().unwrap_or(KEPT);
-    let bytes = text.as_bytes();
-    let first = bytes.iter().position(|&b| class(b) != KEPT)?;
-    let mut kept = Vec::with_capacity(bytes.len());
-    kept.extend_from_slice(bytes.get(..first).unwrap_or_default());
-    kept.extend(
-        bytes
-            .get(first..)
-            .unwrap_or_default()
-            .iter()
-            .filter(|&&b| class(b) == KEPT),
-    );
-    String::from_utf8(kept).ok()
+    // The views differ in `_` and `-` only: the one without them, when it holds anything.
+    joined_views(text)
+        .into_iter()
+        .rfind(|view| !view.contains(['_', '-']))
 }
 
 /// [`joined_views`], character by character.
@@ -1626,7 +1619,8 @@ mod tests {
             let separator = |c: char| c.is_ascii_punctuation() || c.is_whitespace();
             let expected = text
                 .contains(separator)
-                .then(|| text.chars().filter(|&c| !separator(c)).collect::<String>());
+                .then(|| text.chars().filter(|&c| !separator(c)).collect::<String>())
+                .filter(|kept| !kept.is_empty());
             proptest::prop_assert_eq!(without_separators(&text), expected);
         }
     }
