@@ -89,7 +89,7 @@ impl Pieces {
         // The names (their last part: the line's keys) in the order sent.
         text.push('\u{1}');
         for (name, _) in &pieces {
-            text.push_str(name.rsplit('.').next().unwrap_or(name));
+            text.push_str(last_segment(name));
         }
         text.push('\u{1}');
         pieces.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -114,6 +114,15 @@ fn text_of(value: Option<&Any>) -> Option<Cow<'_, str>> {
         Some(Any::IntValue(n)) => Some(Cow::Owned(n.to_string())),
         Some(Any::ArrayValue(array)) => Some(Cow::Owned(attrs::array_text(array))),
         _ => None,
+    }
+}
+
+/// The part of a dotted attribute name after its last dot (the line's own key).
+fn last_segment(name: &str) -> &str {
+    // Names are short: a byte loop beats `rsplit`'s memrchr set-up.
+    match name.bytes().rposition(|b| b == b'.') {
+        Some(dot) => name.get(dot + 1..).unwrap_or(name),
+        None => name,
     }
 }
 

@@ -327,6 +327,12 @@ impl Redactor {
             return true;
         }
         detector.find(view, kinds);
+        // Every detector match is printable ASCII: a view with fewer such bytes than the
+        // shortest match cannot show one once its hidden characters are taken out.
+        let printable = view.iter().filter(|&&b| (b' '..=b'~').contains(&b)).count();
+        if printable < super::detect::SHORTEST_MATCH {
+            return !kinds.is_empty();
+        }
         if let Some(shown) = stripped_view(view) {
             detector.find(shown.as_bytes(), kinds);
         }
@@ -925,7 +931,7 @@ fn base32_views(text: &[u8]) -> Vec<Vec<u8>> {
 /// differs from the text and from the other, and holds something.
 pub fn joined_views(text: &str) -> Vec<String> {
     if text.is_ascii() {
-        return joined_ascii_views(text.as_bytes());
+        return joined_ascii_views(text);
     }
     joined_char_views(text)
 }
@@ -933,21 +939,50 @@ pub fn joined_views(text: &str) -> Vec<String> {
 /// The last of [`joined_views`]: `text` without any of its separators, `_` and `-`
 /// included; `None` when it has none, or nothing but separators.
 pub fn without_separators(text: &str) -> Option<String> {
-    // The views differ in `_` and `-` only: the one without them, when it holds anything.
-    joined_views(text)
-        .into_iter()
-        .rfind(|view| !view.contains(['_', '-']))
+    let view = if text.is_ascii() {
+        ascii_kept(text, |b| ascii_class(b) == KEPT)
+    } else {
+        text.chars().filter(|&c| !every_separator(c)).collect()
+    };
+    (!view.is_empty() && view.len() < text.len()).then_some(view)
+}
+
+/// Beyond ASCII, whatever is not a letter or a digit reads as a separator: white space, marks,
+/// dots and dashes of every script (`·`, `‐`, `−`), symbols, invisible characters.
+fn spacing(c: char) -> bool {
+    c.is_whitespace() || (!c.is_ascii() && !c.is_alphanumeric())
+}
+
+/// A separator of the view that keeps nothing but letters and digits.
+fn every_separator(c: char) -> bool {
+    spacing(c) || c.is_ascii_punctuation()
+}
+
+/// The bytes of ASCII `text` that `keep` keeps, in order.
+fn ascii_kept(text: &str, keep: impl Fn(u8) -> bool) -> String {
+    // Every byte is written and the end moves on only past a kept one: no branch a byte.
+    let mut kept = vec![0u8; text.len()];
+    let mut end = 0;
+    for b in text.bytes() {
+        if let Some(slot) = kept.get_mut(end) {
+            *slot = b;
+        }
+        end += usize::from(keep(b));
+    }
+    kept.truncate(end);
+    String::from_utf8(kept).unwrap_or_default()
+}
+
+/// How [`joined_views`] reads the ASCII byte `b` ([`JOINED_CLASS`]).
+fn ascii_class(b: u8) -> u8 {
+    JOINED_CLASS.get(usize::from(b)).copied().unwrap_or(KEPT)
 }
 
 /// [`joined_views`], character by character.
 fn joined_char_views(text: &str) -> Vec<String> {
-    // Beyond ASCII, whatever is not a letter or a digit reads as a separator: white space,
-    // marks, dots and dashes of every script (`·`, `‐`, `−`), symbols, invisible characters.
-    let spacing = |c: char| c.is_whitespace() || (!c.is_ascii() && !c.is_alphanumeric());
     let loose = |c: char| spacing(c) || (c.is_ascii_punctuation() && c != '_' && c != '-');
-    let every = |c: char| spacing(c) || c.is_ascii_punctuation();
     let mut views: Vec<String> = Vec::new();
-    for separator in [&loose as &dyn Fn(char) -> bool, &every] {
+    for separator in [&loose as &dyn Fn(char) -> bool, &every_separator] {
         if !text.chars().any(separator) {
             continue;
         }
@@ -984,31 +1019,14 @@ const DROPPED: u8 = 1;
 const LOOSE_ONLY: u8 = 2;
 
 /// [`joined_views`] of ASCII text, both views in one pass over the bytes.
-fn joined_ascii_views(text: &[u8]) -> Vec<String> {
-    let class = |b: u8| JOINED_CLASS.get(usize::from(b)).copied().unwrap_or(KEPT);
-    let Some(first) = text.iter().position(|&b| class(b) != KEPT) else {
+fn joined_ascii_views(text: &str) -> Vec<String> {
+    if text.bytes().all(|b| ascii_class(b) == KEPT) {
         return Vec::new();
-    };
-    let head = text.get(..first).unwrap_or_default();
-    let (mut loose, mut every) = (
-        Vec::with_capacity(text.len()),
-        Vec::with_capacity(text.len()),
-    );
-    loose.extend_from_slice(head);
-    every.extend_from_slice(head);
-    for &b in text.get(first..).unwrap_or_default() {
-        match class(b) {
-            KEPT => {
-                every.push(b);
-                loose.push(b);
-            }
-            LOOSE_ONLY => loose.push(b),
-            _ => {}
-        }
     }
+    let loose = ascii_kept(text, |b| ascii_class(b) != DROPPED);
+    let every = ascii_kept(text, |b| ascii_class(b) == KEPT);
     let mut views = Vec::with_capacity(2);
     for view in [loose, every] {
-        let view = String::from_utf8(view).unwrap_or_default();
         if !view.is_empty() && view.len() < text.len() && !views.contains(&view) {
             views.push(view);
         }
@@ -1285,6 +1303,10 @@ fn stripped(text: &str) -> Option<String> {
 /// `String::from_utf8_lossy` reads it), in one pass: ASCII bytes (most of any view) are
 /// told by a byte test, and nothing is built unless a character is dropped.
 fn stripped_view(view: &[u8]) -> Option<String> {
+    // Printable ASCII hides nothing: one byte test clears most views.
+    if view.iter().all(|&b| (b' '..=b'~').contains(&b)) {
+        return None;
+    }
     let hidden = |c: char| crate::gate::unsafe_char(c) || invisible(c);
     let mut out: Option<String> = None;
     let mut kept = 0;
@@ -1621,6 +1643,16 @@ mod tests {
                 .contains(separator)
                 .then(|| text.chars().filter(|&c| !separator(c)).collect::<String>())
                 .filter(|kept| !kept.is_empty());
+            proptest::prop_assert_eq!(without_separators(&text), expected);
+        }
+
+        #[test]
+        fn without_separators_is_the_joined_view_without_underscores_and_dashes(
+            text in "[ -~\u{a0}\u{b7}\u{2010}\u{200b}\u{ff21}é_-]{0,40}"
+        ) {
+            let expected = joined_views(&text)
+                .into_iter()
+                .rfind(|view| !view.contains(['_', '-']));
             proptest::prop_assert_eq!(without_separators(&text), expected);
         }
     }
