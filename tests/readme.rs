@@ -61,6 +61,8 @@ fn readme_gives_the_install_commands() {
     assert!(README.contains(&format!(
         "cargo install --locked --git {repository} agentlog"
     )));
+    // Every manual page, not only the top-level one.
+    assert!(README.contains("for page in $(agentlog man --list); do agentlog man \"$page\""));
     // CI packages every library crate on its own (verified: no `--no-verify`).
     let ci = include_str!("../.ci/run");
     let package = ci
