@@ -16,6 +16,9 @@
 //! identical: these tests fail on any file added, removed or changed on one side only, and
 //! `AGENTLOG_SYNC_TREES=1 cargo test --test mirrored_trees` rewrites the top-level copies from
 //! the crates'.
+//!
+//! The license texts go the other way: the repository's `LICENSE-MIT` and `LICENSE-APACHE` are
+//! the source, and a crate's copies (which its package carries) must equal them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -101,4 +104,45 @@ fn repository_schema_is_the_core_crates_copy() {
 #[test]
 fn repository_conformance_is_the_conformance_crates_copy() {
     assert_mirrored("crates/conformance/conformance", "conformance");
+}
+
+/// The license texts a crate carries into its package are the repository's, byte for byte,
+/// and a crate whose manifest lists what it packages (`include`) lists them.
+#[test]
+fn crate_license_texts_are_the_repositorys() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut carried = Vec::new();
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let dir = entry.unwrap().path();
+        let crate_name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            let Ok(copy) = std::fs::read(dir.join(license)) else {
+                continue;
+            };
+            assert!(
+                copy == std::fs::read(root.join(license)).unwrap(),
+                "crates/{crate_name}/{license} differs from {license}: copy it again"
+            );
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            if let Some(include) = manifest.lines().find(|l| l.starts_with("include = ")) {
+                assert!(
+                    include.contains(&format!("\"{license}\"")),
+                    "crates/{crate_name}/Cargo.toml does not include {license}: {include}"
+                );
+            }
+            carried.push(format!("{crate_name}/{license}"));
+        }
+    }
+    for crate_name in [
+        "core",
+        "analyze",
+        "intercept",
+        "mock-upstream",
+        "conformance",
+    ] {
+        for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            let want = format!("{crate_name}/{license}");
+            assert!(carried.contains(&want), "crates/{want} is missing");
+        }
+    }
 }

@@ -2,8 +2,9 @@
 //! calls the library and maps results to output and exit codes.
 //!
 //! Exit codes are stable: 0 success; 1 error-level findings (validate, demo), a failed case
-//! (conformance), a ledger that could not be written (ledger), a log that fails
-//! verification (verify) or a seal refused (seal); 2 usage or I/O errors.
+//! (conformance), a ledger that could not be written or retained (ledger), records not
+//! delivered (export), a log that fails verification (verify) or a seal refused (seal); 2
+//! usage or I/O errors.
 
 mod analyze;
 mod completions;
@@ -41,8 +42,8 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 /// agentlog: specification and conformance kit for AI-agent sandbox event logs.
 ///
 /// Exit codes: 0 success; 1 error-level findings (validate, demo), a failed case (conformance),
-/// a ledger that could not be written (ledger), a log that fails verification (verify) or a
-/// seal refused (seal); 2 usage or I/O error.
+/// a ledger that could not be written or retained (ledger), records not delivered (export), a
+/// log that fails verification (verify) or a seal refused (seal); 2 usage or I/O error.
 #[derive(Debug, Parser)]
 #[command(name = "agentlog", version, about, long_about, max_term_width = 100)]
 struct Cli {
@@ -73,7 +74,7 @@ enum Command {
     Keygen(keygen::Args),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
-    /// Print the manual page (roff).
+    /// Print a manual page (roff): agentlog's, or a command's.
     Man(man::Args),
 }
 
