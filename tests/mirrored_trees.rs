@@ -139,6 +139,9 @@ fn crate_license_texts_are_the_repositorys() {
         "intercept",
         "mock-upstream",
         "conformance",
+        "export",
+        "validate",
+        "seal",
     ] {
         for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
             let want = format!("{crate_name}/{license}");
