@@ -3,9 +3,7 @@
 llm_response/key_injection/budget_action, all valid, deterministic (seeded).
 
 Usage: gen_events.py OUT [SIZE]. One profile per file (v0), so the default `agentlog validate
-OUT` accepts it with no findings; the ~5% of lines that were v1 `route_decision` events (which
-made a log of mixed profiles, `profile.mixed`) are now v0 `llm_request`s routed to the local
-model."""
+OUT` accepts it with no findings; about 5% of the requests are routed to the local model."""
 import json, random, sys
 
 size = int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30
