@@ -13,6 +13,7 @@
 //! over neighbouring fields is judged last, as each batch is sent ([`Pieces`]).
 
 mod attrs;
+mod decisions;
 mod event;
 mod ledger;
 mod pieces;
@@ -26,6 +27,7 @@ use crate::ids;
 use crate::semconv::{
     AGENTLOG_DATA_PREFIX, AGENTLOG_LEDGER_PREFIX, AGENTLOG_LINE, LOG_FILE_NAME, LOG_RECORD_UID,
 };
+use decisions::Decisions;
 
 pub(crate) use attrs::{kv_int, kv_str};
 pub use pieces::Pieces;
@@ -82,6 +84,9 @@ pub struct Mapper {
     /// The redactor's decision on short strings already judged: hosts, models, names and
     /// methods repeat on every line, and judging a text is the costliest step.
     decided: Decisions,
+    /// The decisions on an attribute's key and value read together ([`Mapper::leaks_with_name`]):
+    /// a ledger's agent, tool and status repeat on every line under the same keys.
+    decided_named: Decisions,
     /// The record as judged, written out for its uid (kept to save an allocation a line).
     scratch: Vec<u8>,
     /// An attribute's key and value read together (kept like `scratch`).
@@ -92,8 +97,6 @@ pub struct Mapper {
 
 /// Strings up to this long have their decision remembered.
 const REMEMBERED_LEN: usize = 256;
-/// Decisions remembered per generation.
-const REMEMBERED: usize = 32_768;
 
 impl Mapper {
     /// A mapper that withholds what `redactor` says carries a secret.
@@ -102,6 +105,7 @@ impl Mapper {
             redactor,
             request_models: event::RequestModels::default(),
             decided: Decisions::default(),
+            decided_named: Decisions::default(),
             scratch: Vec::new(),
             joined: String::new(),
             last_name: None,
@@ -212,7 +216,10 @@ impl Mapper {
         text.clear();
         text.push_str(key);
         text.push_str(value.get(..end).unwrap_or_default());
-        let leaks = self.redactor.leaks_joined(&text);
+        let redactor = &self.redactor;
+        let leaks = remembered_by(&mut self.decided_named, redactor, &text, |text| {
+            redactor.leaks_joined(text)
+        });
         self.joined = text;
         leaks
     }
@@ -380,65 +387,20 @@ impl SpanParts {
     }
 }
 
-/// The redactor's decisions on short texts, in two generations: when the newer is full it
-/// becomes the older one, and a text found only in the older is carried over. Texts that
-/// repeat (hosts, models, methods, common numbers) stay; one-off texts (times, ids) pass
-/// through without evicting them, and are kept only once seen twice: a table of hashes of
-/// texts seen once, written over as it goes, saves a copy of each time and id.
-struct Decisions {
-    newer: hashbrown::HashMap<String, bool>,
-    older: hashbrown::HashMap<String, bool>,
-    seen_once: Box<[u64]>,
-    hasher: hashbrown::DefaultHashBuilder,
-}
-
-/// Slots of the table of texts seen once (a power of two).
-const SEEN_ONCE: usize = 1 << 14;
-
-impl Default for Decisions {
-    fn default() -> Self {
-        Decisions {
-            newer: hashbrown::HashMap::default(),
-            older: hashbrown::HashMap::default(),
-            seen_once: vec![0; SEEN_ONCE].into_boxed_slice(),
-            hasher: hashbrown::DefaultHashBuilder::default(),
-        }
-    }
-}
-
-impl Decisions {
-    fn get(&mut self, text: &str) -> Option<bool> {
-        if let Some(&decision) = self.newer.get(text) {
-            return Some(decision);
-        }
-        let decision = self.older.remove(text)?;
-        self.keep(text, decision);
-        Some(decision)
-    }
-
-    /// Remembers `decision` on `text` when the text was seen before (a hash match: a rare
-    /// false match only keeps one text more).
-    fn insert(&mut self, text: &str, decision: bool) {
-        use std::hash::BuildHasher as _;
-        let hash = self.hasher.hash_one(text) | 1;
-        let slot = self.seen_once.get_mut(hash as usize & (SEEN_ONCE - 1));
-        match slot {
-            Some(slot) if *slot == hash => self.keep(text, decision),
-            Some(slot) => *slot = hash,
-            None => {}
-        }
-    }
-
-    fn keep(&mut self, text: &str, decision: bool) {
-        if self.newer.len() >= REMEMBERED {
-            self.older = std::mem::take(&mut self.newer);
-        }
-        self.newer.insert(text.to_owned(), decision);
-    }
-}
-
-/// `redactor`'s decision on `text`, remembered in `decided` when the text is short.
+/// `redactor`'s decision on `text` ([`shows`]), remembered in `decided` when the text is
+/// short.
 fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool {
+    remembered_by(decided, redactor, text, |text| shows(redactor, text))
+}
+
+/// The decision of `judge` (a judgement by `redactor` no wider than [`shows`]) on `text`,
+/// remembered in `decided` when the text is short.
+fn remembered_by(
+    decided: &mut Decisions,
+    redactor: &Redactor,
+    text: &str,
+    judge: impl Fn(&str) -> bool,
+) -> bool {
     // Shorter than any secret, and the same in every form `shows` judges: nothing to look up.
     if text.len() < redactor.shortest() && text.bytes().all(escapes_to_itself) {
         return false;
@@ -450,12 +412,12 @@ fn remembered(decided: &mut Decisions, redactor: &Redactor, text: &str) -> bool 
         return false;
     }
     if text.len() > REMEMBERED_LEN {
-        return shows(redactor, text);
+        return judge(text);
     }
     if let Some(decision) = decided.get(text) {
         return decision;
     }
-    let decision = shows(redactor, text);
+    let decision = judge(text);
     decided.insert(text, decision);
     decision
 }
@@ -484,9 +446,9 @@ fn shows_as_sent(redactor: &Redactor, text: &str) -> bool {
                     .strip_prefix('"')
                     .and_then(|e| e.strip_suffix('"'))
                     .unwrap_or(&escaped);
-                redactor.leaks_bytes(inner.as_bytes())
+                redactor.leaks_escaped(text, inner)
             }))
-        || ascii_escaped(text).is_some_and(|escaped| redactor.leaks_bytes(escaped.as_bytes()))
+        || ascii_escaped(text).is_some_and(|escaped| redactor.leaks_escaped(text, &escaped))
 }
 
 /// Whether `text` is an RFC 3339 time, as the envelope's `ts` is written.

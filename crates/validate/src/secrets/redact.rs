@@ -251,6 +251,25 @@ impl Redactor {
         })
     }
 
+    /// Whether `escaped`, an escaped form of `text` (its JSON string, or the `\uXXXX` an
+    /// ASCII-only encoder writes), shows a value; `text` itself was judged in full with
+    /// [`leaks_bytes`](Self::leaks_bytes) and showed none. When `escaped` is printable ASCII
+    /// and unescapes to `text`, only its own views are searched: as written and decoded (an
+    /// escape's digits run on into a hex or base64 run beside it), with its escaped controls
+    /// dropped (the text's raw ones are escapes in it), and backwards; its other views are
+    /// the text's, or empty. Any other escaped form is judged in full.
+    pub fn leaks_escaped(&self, text: &str, escaped: &str) -> bool {
+        let own_views_only = escaped.bytes().all(|b| (b' '..=b'~').contains(&b))
+            && code_unescaped(escaped).is_some_and(|plain| plain == text);
+        if !own_views_only {
+            return self.leaks_bytes(escaped.as_bytes());
+        }
+        escaped.len() >= self.shortest
+            && (self.leaks_as_written(escaped.as_bytes())
+                || self.leaks_in_decoded_controls(escaped)
+                || self.leaks_backwards(escaped))
+    }
+
     /// [`leaks_bytes`](Self::leaks_bytes) without the length test: every view searched.
     fn leaks_judged(&self, text: &[u8]) -> bool {
         let Ok(text) = std::str::from_utf8(text) else {
@@ -1448,6 +1467,92 @@ mod tests {
         "0x5a,",
         "90,",
     ];
+
+    /// `text` as an ASCII-only JSON encoder writes it (`<`, `>`, `&` and non-ASCII as
+    /// `\uXXXX`), and as `serde_json` does: the two escaped forms `leaks_escaped` judges.
+    fn escaped_forms(text: &str) -> [String; 2] {
+        let mut ascii = String::new();
+        for c in text.chars() {
+            if c.is_ascii() && !matches!(c, '<' | '>' | '&') {
+                ascii.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    ascii.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        let json = serde_json::to_string(text).unwrap_or_default();
+        let json = json
+            .get(1..json.len().saturating_sub(1))
+            .unwrap_or_default()
+            .to_owned();
+        [ascii, json]
+    }
+
+    proptest::proptest! {
+        /// An escaped form of a text that shows nothing is judged by `leaks_escaped` as by
+        /// the full judgement: the views it leaves out are the text's own.
+        #[test]
+        fn an_escaped_form_is_judged_as_in_full(
+            picks in proptest::collection::vec(0..PIECES.len() + ESCAPED_PIECES.len(), 1..10),
+        ) {
+            use crate::secrets::{Secret, SecretValue};
+            let value = "Zq7vK2pX9mW>3e";
+            let secret = Secret::new("S".to_owned(), SecretValue::new(value.to_owned()), vec![]);
+            let scanner = SecretScanner::new(&[secret]).expect("scanner");
+            let redactor = Redactor::new(scanner, Some(Detector::new(Vec::new())));
+            let text: String = picks
+                .iter()
+                .filter_map(|&i| PIECES.get(i).or_else(|| ESCAPED_PIECES.get(i - PIECES.len())))
+                .copied()
+                .collect();
+            // A text that shows a value is withheld before its escaped forms are judged.
+            if redactor.leaks_bytes(text.as_bytes()) {
+                return Ok(());
+            }
+            for escaped in escaped_forms(&text) {
+                proptest::prop_assert_eq!(
+                    redactor.leaks_escaped(&text, &escaped),
+                    redactor.leaks_bytes(escaped.as_bytes()),
+                    "{:?}", escaped
+                );
+            }
+        }
+    }
+
+    /// Pieces that escaping changes: what an escape's digits may run on into.
+    const ESCAPED_PIECES: &[&str] = &[
+        ">",
+        "<",
+        "&",
+        "\"",
+        "\\",
+        "yJhbGciOiJIUzI1NiJ9",
+        "003e",
+        "e3",
+        "ZQ7VK2PX9MW4NR8T",
+        "é",
+        "\u{1}",
+        "\u{7f}",
+    ];
+
+    #[test]
+    fn keys_that_only_an_escaped_form_shows_are_found() {
+        use base64::Engine as _;
+        let redactor = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        // The escape's `e` starts the base64 of a Slack token (`eG94...`), and, backwards,
+        // its `e300u` completes the body of an `sk-` key.
+        let slack = base64::engine::general_purpose::STANDARD.encode("xoxb-7q2K9vX4mW8nR3tZ5pL1");
+        let sk_backwards: String = "sk-Zq7vK2pX9mW4nR8tY".chars().rev().collect();
+        for tail in [slack.get(1..).unwrap_or_default(), sk_backwards.as_str()] {
+            let text = format!(">{tail}");
+            assert!(!redactor.leaks_bytes(text.as_bytes()), "{text}");
+            let [ascii, _] = escaped_forms(&text);
+            assert!(redactor.leaks_bytes(ascii.as_bytes()), "{ascii}");
+            assert!(redactor.leaks_escaped(&text, &ascii), "{ascii}");
+        }
+    }
 
     proptest::proptest! {
         /// The quick test is sound: a text it passes over has no view to decode.
