@@ -33,16 +33,22 @@ mod checkpoint;
 mod files;
 mod hex;
 mod keys;
+mod ledger;
+mod ledger_verify;
 mod lines;
+mod names;
 mod seal;
 mod sealer;
 mod verify;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, MAX_SEAL_LINE, SealFile,
+    Checkpoint, CheckpointError, Link, MAX_LINES_PER_CHECKPOINT, MAX_SEAL_LINE, SealFile,
 };
 pub use files::open_seal_for_append;
 pub use keys::{KeyError, KeyPaths, PublicKey, SecretKey, generate_key_pair};
+pub use ledger::{record_retention, seal_day_file};
+pub use ledger_verify::{LedgerFinding, LedgerVerdict, verify_ledger};
+pub use names::{CURRENT, day_of_archive_part, day_of_file};
 pub use seal::{SealError, Sealed, seal};
 pub use sealer::{OnSealed, Sealer};
 pub use verify::{Expect, Finding, Signatures, Verdict, VerifyError, verify, verify_expecting};

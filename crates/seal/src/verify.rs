@@ -286,13 +286,24 @@ pub fn verify(
 
 /// [`verify`] with everything [`Expect`] can require.
 pub fn verify_expecting(log: &Path, expect: &Expect<'_>) -> Result<Verdict, VerifyError> {
-    let (key, allow_tail) = (expect.key, expect.allow_tail);
-    let seal = crate::seal_path(log);
     // A log that cannot be read is an I/O error, whatever its seal says.
     let file = crate::files::open_regular(log).map_err(|source| VerifyError::Io {
         path: log.to_owned(),
         source,
     })?;
+    verify_read(log, &crate::seal_path(log), file, expect)
+}
+
+/// Verifies the lines `file` reads (named `log` in the verdict) against the seal file
+/// `seal`: a ledger's archive part is read through its decompression.
+pub(crate) fn verify_read(
+    log: &Path,
+    seal: &Path,
+    file: impl std::io::Read,
+    expect: &Expect<'_>,
+) -> Result<Verdict, VerifyError> {
+    let (key, allow_tail) = (expect.key, expect.allow_tail);
+    let seal = seal.to_owned();
     let mut verdict = Verdict {
         log: log.to_owned(),
         seal: seal.clone(),
@@ -400,6 +411,10 @@ pub(crate) fn check_chain(
             });
             break;
         }
+        if let Some(what) = extension_problem(seal_line, checkpoint, previous) {
+            findings.push(Finding::CheckpointInconsistent { seal_line, what });
+            break;
+        }
         signed |= checkpoint.signature.is_some();
         if let Some(key) = key {
             match checkpoint.signature {
@@ -422,6 +437,26 @@ pub(crate) fn check_chain(
         (None, false) => Signatures::None,
     };
     (findings, signatures)
+}
+
+/// What is wrong with a checkpoint's ledger extensions: a link anywhere but on the first
+/// checkpoint, a retention record that adds lines, a checkpoint after a retention record.
+fn extension_problem(
+    seal_line: u64,
+    checkpoint: &Checkpoint,
+    previous: Option<&Checkpoint>,
+) -> Option<String> {
+    if previous.is_some_and(|p| p.retained.is_some()) {
+        return Some("follows a retention record (nothing is sealed after one)".to_owned());
+    }
+    if checkpoint.link.is_some() && seal_line != 1 {
+        return Some("links to a previous file but is not the seal's first".to_owned());
+    }
+    let lines_before = previous.map_or(0, |p| p.lines);
+    if checkpoint.retained.is_some() && checkpoint.lines != lines_before {
+        return Some("is a retention record but adds lines".to_owned());
+    }
+    None
 }
 
 /// How the log's line `first` (short hash `short`), the first that differs, came to differ,
