@@ -60,6 +60,15 @@ pub enum LedgerError {
         /// serde_json's error.
         source: serde_json::Error,
     },
+    /// A [`FileHook`](super::FileHook) failed on the day file `path` (a record being written
+    /// was written first; retention stopped before moving the file).
+    #[error("{path}: {message}")]
+    Hook {
+        /// The day file.
+        path: PathBuf,
+        /// The hook's message.
+        message: String,
+    },
     /// Retention was stopped by its step hook (the crash tests' failpoint), after the step
     /// it names; nothing was cleaned up, as after a kill.
     #[error("retention interrupted after step {step}")]
