@@ -106,13 +106,13 @@ struct Wire {
     prev: String,
     time: String,
     line_hashes: String,
-    digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     prev_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     prev_file_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retained: Option<String>,
+    digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signature: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

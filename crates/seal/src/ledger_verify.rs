@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::checkpoint::{Checkpoint, CheckpointError, SealFile};
 use crate::names;
-use crate::verify::{Expect, Finding, Signatures, Verdict, VerifyError, verify_read};
+use crate::verify::{Expect, Finding, Signatures, Verdict, VerifyError, check_chain, verify_read};
 
 /// What verifying a ledger directory found beyond each file's own verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +215,19 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
         });
     }
     let listing = Listing::scan(dir)?;
+    let current = dir.join(names::CURRENT);
+    if listing.logs.is_empty()
+        && listing.seals.is_empty()
+        && std::fs::symlink_metadata(&current).is_err()
+    {
+        return Err(VerifyError::Io {
+            path: dir.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a directory, but not a ledger directory (no events.jsonl, no events_YYYYMMDD.jsonl, no seal of one)",
+            ),
+        });
+    }
     let mut run = Run {
         dir,
         expect,
@@ -266,7 +279,8 @@ impl Run<'_, '_> {
                     seal_line: line,
                     what,
                 };
-                self.verdict.verdicts.push(failed(&log, &seal, finding));
+                let verdict = failed(&log, &seal, vec![finding], Signatures::None);
+                self.verdict.verdicts.push(verdict);
                 return Ok(());
             }
             Err(CheckpointError::Io { path, source }) => {
@@ -275,10 +289,18 @@ impl Run<'_, '_> {
         };
         let retained = checkpoints.last().and_then(|c| c.retained.clone());
         let records = checkpoints.len() as u64;
+        // Without its day file, the seal is checked alone first: a retention record is
+        // believed only from a seal whose chain (and with a key, every signature) holds.
+        let (findings, signatures) = check_chain(&checkpoints, self.expect.key);
         self.seals.insert(day, Some(checkpoints));
         if has_log {
             self.verdict.days += 1;
             let verdict = crate::verify_expecting(&log, self.expect)?;
+            self.verdict.verdicts.push(verdict);
+            return Ok(());
+        }
+        if !findings.is_empty() {
+            let verdict = failed(&log, &seal, findings, signatures);
             self.verdict.verdicts.push(verdict);
             return Ok(());
         }
@@ -394,16 +416,16 @@ impl Run<'_, '_> {
     }
 }
 
-/// The verdict of a file whose seal is malformed.
-fn failed(log: &Path, seal: &Path, finding: Finding) -> Verdict {
+/// The verdict of a file whose seal is malformed, or fails on its own.
+fn failed(log: &Path, seal: &Path, findings: Vec<Finding>, signatures: Signatures) -> Verdict {
     Verdict {
         log: log.to_owned(),
         seal: seal.to_owned(),
         checkpoints: 0,
         sealed_lines: 0,
         lines_read: 0,
-        signatures: Signatures::None,
-        findings: vec![finding],
+        signatures,
+        findings,
         allow_tail: false,
     }
 }
