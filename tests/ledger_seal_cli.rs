@@ -107,7 +107,7 @@ fn days_sealed_at_rotation_verify_as_one_chain() {
         "{out}"
     );
     assert!(
-        out.contains("L: ok: ledger of 3 day file(s) and 0 archived day(s)"),
+        out.contains("L: ok: ledger of 3 day file(s) and 0 archive part(s)"),
         "{out}"
     );
     // JSON: the directory's verdict with its files.
@@ -189,13 +189,37 @@ fn days_retention_archived_are_recorded_gaps_and_checked_in_the_archive() {
         "{out}"
     );
     assert!(
-        out.contains("L: ok: ledger of 1 day file(s) and 3 archived day(s)"),
+        out.contains("L: ok: ledger of 1 day file(s) and 3 archive part(s)"),
         "{out}"
     );
     // Run again: nothing to do, nothing recorded twice.
     let (code, _, err) = run(d, &args);
     assert_eq!(code, 0);
     assert!(!err.contains("retention recorded"), "{err}");
+    // A late record of an archived day (it starts `events.jsonl` again): rotated by the
+    // next retention, it is sealed as a new segment of the day's seal, and archived as the
+    // next part, recorded too.
+    log_at(d, "2026-12-01T12:00:00Z");
+    let (code, out, _) = verify(d);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = run(d, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("retention recorded (archive/events_20261201-1.jsonl.gz)"),
+        "{err}"
+    );
+    let (code, out, _) = verify(d);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "L/archive/events_20261201-1.jsonl.gz: ok: 1 line(s) sealed by 2 checkpoint(s)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("L: ok: ledger of 1 day file(s) and 4 archive part(s)"),
+        "{out}"
+    );
     // The archive part removed: the records are gone, and that is not a recorded gap.
     std::fs::remove_file(d.join("L/archive/events_20261202.jsonl.gz")).unwrap();
     let (code, out, _) = verify(d);

@@ -183,7 +183,7 @@ fn ledger_text(ledger: &LedgerVerdict) -> String {
     }
     let outcome = if ledger.passed() { "ok" } else { "FAILED" };
     out.push_str(&format!(
-        "{}: {outcome}: ledger of {} day file(s) and {} archived day(s)\n",
+        "{}: {outcome}: ledger of {} day file(s) and {} archive part(s)\n",
         output::path(&ledger.dir),
         ledger.days,
         ledger.archived

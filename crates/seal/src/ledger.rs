@@ -65,8 +65,13 @@ pub fn record_retention(
         });
     }
     let mut sealed = seal_day_file(log, key, now)?;
-    let last = sealed.added.last().or(existing.last());
-    let link = match last {
+    let prev = sealed.added.last().or(existing.last()).map(|c| c.digest);
+    // The last checkpoint of this file's segment (none when it has no line yet).
+    let last = sealed
+        .added
+        .last()
+        .or(existing.last().filter(|c| c.retained.is_none()));
+    let link = match prev {
         Some(_) => None,
         None => previous_link(log, day)?,
     };
@@ -74,7 +79,7 @@ pub fn record_retention(
         lines: last.map_or(0, |c| c.lines),
         bytes: last.map_or(0, |c| c.bytes),
         chain: last.map_or([0; 32], |c| c.chain),
-        prev: last.map_or([0; 32], |c| c.digest),
+        prev: prev.unwrap_or([0; 32]),
         time: timestamp(now),
         line_hashes: Vec::new(),
         digest: [0; 32],
@@ -170,17 +175,25 @@ mod tests {
         assert_eq!(recorded.added[0].retained.as_deref(), Some(part));
         assert_eq!(recorded.added[0].lines, 1);
         recorded.append().unwrap();
-        // Idempotent, and the seal is closed for good.
-        assert!(
-            record_retention(&first, part, None, now())
-                .unwrap()
-                .added
-                .is_empty()
-        );
-        assert!(matches!(
-            seal_day_file(&first, None, now()),
-            Err(SealError::Broken { .. })
-        ));
+        // Idempotent.
+        let again = record_retention(&first, part, None, now()).unwrap();
+        assert!(again.added.is_empty());
+        let verdict = crate::verify(&first, None, false).unwrap();
+        assert!(verdict.passed(), "{:?}", verdict.findings);
+        // Late records after the day was archived: a new file, sealed from its first line as
+        // a new segment, then archived as the next part.
+        std::fs::write(&first, "{\"late\":1}\n").unwrap();
+        let late = seal_day_file(&first, None, now()).unwrap();
+        assert_eq!((late.added.len(), late.added[0].lines), (1, 1));
+        assert_eq!(late.added[0].prev, recorded.added[0].digest);
+        late.append().unwrap();
+        let verdict = crate::verify(&first, None, false).unwrap();
+        assert!(verdict.passed(), "{:?}", verdict.findings);
+        let next = "archive/events_20261204-1.jsonl.gz";
+        let recorded = record_retention(&first, next, None, now()).unwrap();
+        assert_eq!(recorded.added.len(), 1);
+        assert_eq!(recorded.added[0].lines, 1);
+        recorded.append().unwrap();
         let verdict = crate::verify(&first, None, false).unwrap();
         assert!(verdict.passed(), "{:?}", verdict.findings);
         // Another day's part, or a file that is no day file, is refused.

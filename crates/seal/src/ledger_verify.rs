@@ -20,7 +20,8 @@ use crate::verify::{Expect, Finding, Signatures, Verdict, VerifyError, check_cha
 /// What verifying a ledger directory found beyond each file's own verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LedgerFinding {
-    /// A day file has no seal.
+    /// A day file has no seal, or lines after its seal's last retention record (late
+    /// records of a day already archived) are not sealed.
     Unsealed {
         /// The day file.
         log: PathBuf,
@@ -120,7 +121,10 @@ impl LedgerFinding {
     /// What it means, in a sentence.
     pub fn message(&self) -> String {
         match self {
-            LedgerFinding::Unsealed { .. } => "the day file has no seal".to_owned(),
+            LedgerFinding::Unsealed { .. } => {
+                "the day file is not sealed (no seal, or late lines after its archived part)"
+                    .to_owned()
+            }
             LedgerFinding::FileMissing { .. } => {
                 "the day file is gone, and its seal records no retention: it was removed".to_owned()
             }
@@ -162,7 +166,7 @@ pub struct LedgerVerdict {
     pub findings: Vec<LedgerFinding>,
     /// Day files checked in the directory.
     pub days: u64,
-    /// Archived days checked in `archive/`.
+    /// Archive parts checked in `archive/`.
     pub archived: u64,
 }
 
@@ -287,36 +291,58 @@ impl Run<'_, '_> {
                 return Err(VerifyError::Io { path, source });
             }
         };
-        let retained = checkpoints.last().and_then(|c| c.retained.clone());
-        let records = checkpoints.len() as u64;
-        // Without its day file, the seal is checked alone first: a retention record is
-        // believed only from a seal whose chain (and with a key, every signature) holds.
+        // The seal is checked alone first: a retention record is believed only from a seal
+        // whose chain (and with a key, every signature) holds.
         let (findings, signatures) = check_chain(&checkpoints, self.expect.key);
+        let records = retention_records(&checkpoints);
+        let open = checkpoints.last().is_some_and(|c| c.retained.is_none());
         self.seals.insert(day, Some(checkpoints));
+        // A day file beside a seal that ends with a retention record whose part is written:
+        // late records of an archived day, not sealed yet.
+        let last_part = records.last().map(|(_, part)| self.dir.join(part));
+        let part_written = last_part.is_some_and(|p| std::fs::symlink_metadata(p).is_ok());
+        if has_log && !open && part_written {
+            self.verdict.findings.push(LedgerFinding::Unsealed { log });
+            return self.parts(day, &seal, records);
+        }
         if has_log {
+            // Against the open segment, or (killed between the record and the move) the
+            // segment the last record closes: that part is read as the day file.
             self.verdict.days += 1;
             let verdict = crate::verify_expecting(&log, self.expect)?;
             self.verdict.verdicts.push(verdict);
-            return Ok(());
-        }
-        if !findings.is_empty() {
+        } else if !findings.is_empty() {
             let verdict = failed(&log, &seal, findings, signatures);
             self.verdict.verdicts.push(verdict);
             return Ok(());
-        }
-        match retained {
-            None => self
-                .verdict
+        } else if open {
+            self.verdict
                 .findings
-                .push(LedgerFinding::FileMissing { log }),
-            Some(part) if names::day_of_archive_part(&part) != Some(day) => {
-                let finding = LedgerFinding::ArchiveOfAnotherDay {
-                    seal,
-                    seal_line: records,
-                };
+                .push(LedgerFinding::FileMissing { log });
+        }
+        let mut records = records;
+        if has_log && !open {
+            records.pop();
+        }
+        self.parts(day, &seal, records)
+    }
+
+    /// The archive parts that `records` (the retention records of `day`'s seal) name, each
+    /// against its segment of the seal.
+    fn parts(
+        &mut self,
+        day: u32,
+        seal: &Path,
+        records: Vec<(u64, String)>,
+    ) -> Result<(), VerifyError> {
+        for (seal_line, part) in records {
+            if names::day_of_archive_part(&part) == Some(day) {
+                self.archived(seal, seal_line, part)?;
+            } else {
+                let seal = seal.to_owned();
+                let finding = LedgerFinding::ArchiveOfAnotherDay { seal, seal_line };
                 self.verdict.findings.push(finding);
             }
-            Some(part) => self.archived(&seal, records, part)?,
         }
         Ok(())
     }
@@ -339,7 +365,7 @@ impl Run<'_, '_> {
             Err(source) => return Err(VerifyError::Io { path, source }),
         };
         let reader = flate2::read::MultiGzDecoder::new(BufReader::new(file));
-        match verify_read(&path, seal, reader, self.expect) {
+        match verify_read(&path, seal, reader, self.expect, Some(&part)) {
             Ok(verdict) => {
                 self.verdict.archived += 1;
                 self.verdict.verdicts.push(verdict);
@@ -416,6 +442,15 @@ impl Run<'_, '_> {
     }
 }
 
+/// The retention records of a seal: each one's line and the archive part it names.
+fn retention_records(checkpoints: &[Checkpoint]) -> Vec<(u64, String)> {
+    checkpoints
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i as u64 + 1, c.retained.clone()?)))
+        .collect()
+}
+
 /// The verdict of a file whose seal is malformed, or fails on its own.
 fn failed(log: &Path, seal: &Path, findings: Vec<Finding>, signatures: Signatures) -> Verdict {
     Verdict {
@@ -465,8 +500,13 @@ mod tests {
     /// Archives day `day` as retention does: the record first, then the part, then the
     /// day file removed.
     fn archive(dir: &Path, day: u32) {
+        archive_part(dir, day, "");
+    }
+
+    /// [`archive`] into the part named with `suffix` (`""`, `"-1"`, ...).
+    fn archive_part(dir: &Path, day: u32, suffix: &str) {
         let log = dir.join(format!("events_{day}.jsonl"));
-        let part = format!("archive/events_{day}.jsonl.gz");
+        let part = format!("archive/events_{day}{suffix}.jsonl.gz");
         crate::record_retention(&log, &part, None, now())
             .unwrap()
             .append()
@@ -525,5 +565,36 @@ mod tests {
         assert_eq!(rules(d), ["seal.archive_unreadable"]);
         std::fs::remove_file(&part).unwrap();
         assert_eq!(rules(d), ["seal.archive_missing"]);
+    }
+
+    #[test]
+    fn late_records_of_an_archived_day_are_a_new_segment_and_a_new_part() {
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_201);
+        let log = d.join("events_20261201.jsonl");
+        std::fs::write(&log, "{\"late\":1}\n").unwrap();
+        assert_eq!(rules(d), ["seal.file_unsealed"]);
+        crate::seal_day_file(&log, None, now())
+            .unwrap()
+            .append()
+            .unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!((verdict.days, verdict.archived), (3, 1));
+        archive_part(d, 20_261_201, "-1");
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!((verdict.days, verdict.archived), (2, 2));
+        std::fs::remove_file(d.join("archive/events_20261201-1.jsonl.gz")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert_eq!(
+            verdict.findings,
+            [LedgerFinding::ArchiveMissing {
+                seal: d.join("events_20261201.jsonl.seal"),
+                seal_line: 4,
+                part: "archive/events_20261201-1.jsonl.gz".to_owned(),
+            }]
+        );
     }
 }

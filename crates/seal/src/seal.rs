@@ -100,8 +100,8 @@ pub fn seal(
 }
 
 /// [`seal`], with `link` on the first checkpoint when the seal file has none yet (a ledger's
-/// day file, naming the day file before it). A seal that ends with a retention record is
-/// never extended: its day's records were archived.
+/// day file, naming the day file before it). After a retention record, the log is sealed
+/// from its first line, as a new segment of the chain.
 pub(crate) fn seal_linked(
     log: &Path,
     key: Option<&SecretKey>,
@@ -118,17 +118,16 @@ pub(crate) fn seal_linked(
     if let Some(finding) = check_chain(&existing, None).0.first() {
         return Err(broken(finding.seal_line().unwrap_or(0), finding.message()));
     }
-    if existing.last().is_some_and(|last| last.retained.is_some()) {
-        return Err(broken(
-            existing.len() as u64,
-            "the seal ends with a retention record: the day's records were archived".to_owned(),
-        ));
-    }
-    let start = existing.last().map_or_else(Start::default, |last| Start {
-        lines: last.lines,
-        offset: last.bytes,
-        chain: last.chain,
-    });
+    // After a retention record (a ledger day that was archived), the file is a new one,
+    // started by late records of that day: a new segment, sealed from its first line.
+    let start = existing
+        .last()
+        .filter(|last| last.retained.is_none())
+        .map_or_else(Start::default, |last| Start {
+            lines: last.lines,
+            offset: last.bytes,
+            chain: last.chain,
+        });
     let io = |source| SealError::Io {
         path: log.to_owned(),
         source,
