@@ -397,3 +397,107 @@ fn writers_sharing_a_directory_seal_each_rotation_once() {
     let (code, out, _) = run(d, &["verify", "L"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_sealing_that_fails_keeps_the_record_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    log_at(d, "2026-12-01T10:00:00Z");
+    // A symlink where the seal goes: never written through.
+    std::os::unix::fs::symlink("elsewhere", d.join("L/events_20261201.jsonl.seal")).unwrap();
+    let args = [
+        "ledger",
+        "log",
+        "--dir",
+        "L",
+        "--agent",
+        "a",
+        "--tool",
+        "t",
+        "--status",
+        "success",
+        "--args-json",
+        "{}",
+        "--now",
+        "2026-12-02T10:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, out, err) = run(d, &args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(
+            "the record was written, but sealing the day file failed: L/events_20261201.jsonl:"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("a symlink"), "{err}");
+    assert!(!d.join("elsewhere").exists());
+    let current = std::fs::read_to_string(d.join("L/events.jsonl")).unwrap();
+    assert_eq!(current.lines().count(), 1);
+    // Retention with --seal stops before moving the day it cannot record.
+    let retain = [
+        "ledger",
+        "retain",
+        "L",
+        "--now",
+        "2026-12-20T00:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, _, err) = run(d, &retain);
+    assert_eq!(code, 1, "{err}");
+    assert!(d.join("L/events_20261201.jsonl").exists());
+    assert!(!d.join("L/archive/events_20261201.jsonl.gz").exists());
+}
+
+#[test]
+fn a_day_rotated_without_seal_is_reported_and_sealed_when_retention_archives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    log_at(d, "2026-12-01T10:00:00Z");
+    log_at(d, "2026-12-02T10:00:00Z");
+    // A writer without --seal rotates the 2nd.
+    let plain = [
+        "ledger",
+        "log",
+        "--dir",
+        "L",
+        "--agent",
+        "a",
+        "--tool",
+        "t",
+        "--status",
+        "success",
+        "--args-json",
+        "{}",
+        "--now",
+        "2026-12-03T10:00:00Z",
+    ];
+    assert_eq!(run(d, &plain).0, 0);
+    log_at(d, "2026-12-04T10:00:00Z");
+    let (code, out, _) = verify(d);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("L/events_20261202.jsonl: error: seal.file_unsealed"),
+        "{out}"
+    );
+    let retain = [
+        "ledger",
+        "retain",
+        "L",
+        "--now",
+        "2026-12-11T00:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, _, err) = run(d, &retain);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = verify(d);
+    assert_eq!(code, 0, "{out}");
+}
