@@ -23,6 +23,12 @@
 //! checkpoint: it reads only the new lines. [`verify()`] reads the whole log once and says
 //! whether every line is covered and unchanged, naming what is not ([`Finding`]).
 //!
+//! A ledger directory (`agentlog-core`'s tool-call ledger) is sealed as one chain: each day
+//! file when it rotates ([`seal_day_file`]: its seal's first checkpoint links to the day file
+//! before it), a retention record before retention archives a day ([`record_retention`]),
+//! and [`verify_ledger`] over the directory and its `archive/` parts. This crate does not
+//! depend on `agentlog-core`: the CLI wires these to the ledger's file hook.
+//!
 //! The format is data: docs/seal.md describes it for ports, and `conformance/seal/` holds
 //! logs, their seals, tampered variants and the verdicts expected of them.
 //!

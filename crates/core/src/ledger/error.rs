@@ -9,7 +9,8 @@ use super::record::RecordError;
 use crate::sink::SinkError;
 
 /// Why a ledger operation failed. Nothing is retried or dropped silently: when this is
-/// returned, the record was not written (or the retention step did not happen).
+/// returned, the record was not written (or the retention step did not happen), except
+/// [`Hook`](LedgerError::Hook) after an append: the record was written first.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
