@@ -204,3 +204,40 @@ fn python_verify_gives_every_seal_case_its_verdict() {
         assert_eq!(output.status.code(), Some(code), "{stem}");
     }
 }
+
+/// The Python port's `seal_ledger_verify.py` gives every sealed-ledger case its expected
+/// verdict: passed or not, each finding's rule, file and lines, and the exit code.
+#[test]
+fn python_verify_gives_every_seal_ledger_case_its_verdict() {
+    let python = python();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/seal_ledger");
+    let entries: Vec<_> = cases::manifest()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == Kind::SealLedger)
+        .collect();
+    assert!(entries.len() >= 10, "{entries:#?}");
+    for entry in entries {
+        let stem = entry.id.trim_start_matches("seal_ledger/");
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(format!("{stem}.json"))).unwrap())
+                .unwrap();
+        let mut command = Command::new(python);
+        command.arg(port_dir().join("seal_ledger_verify.py"));
+        if let Some(key) = expected["pubkey"].as_str() {
+            command.arg("--pubkey").arg(root.join(key));
+        }
+        let output = command.arg(root.join(stem)).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let got: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "{stem}: not JSON ({e}): {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        assert_eq!(got["passed"], expected["passed"], "{stem}: {got}");
+        assert_eq!(got["findings"], expected["findings"], "{stem}: {got}");
+        let code = if expected["passed"] == true { 0 } else { 1 };
+        assert_eq!(output.status.code(), Some(code), "{stem}");
+    }
+}

@@ -15,6 +15,7 @@ use agentlog_core::ledger::{
 use serde_json::Value;
 use serde_json::error::Category;
 
+use super::ledger_seal::SealArgs;
 use super::{EXIT_ERROR, EXIT_OK, print_stdout, print_stdout_as};
 use agentlog_validate::gate::Style;
 
@@ -112,6 +113,8 @@ struct LogArgs {
         hide_env_values = true
     )]
     pseudonym_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    seal: SealArgs,
 }
 
 /// Apply the retention policy to the ledger in DIR: 7 days in full, 8-30 as stats, older
@@ -137,6 +140,8 @@ struct RetainArgs {
     /// Print what would be done, change nothing.
     #[arg(long)]
     dry_run: bool,
+    #[command(flatten)]
+    seal: SealArgs,
 }
 
 pub(super) fn run(args: Args) -> u8 {
@@ -163,6 +168,14 @@ fn log(args: LogArgs) -> u8 {
         (None, None) => return error(EXIT_ERROR, "--args-json or --args-hash is required"),
     };
     let mut config = LedgerConfig::default().with_hash_form(args.hash_form);
+    let now = args
+        .now
+        .map_or_else(|| SystemClock.now(), |clock| clock.now());
+    match args.seal.hook(now) {
+        Ok(Some(hook)) => config = config.with_file_hook(hook),
+        Ok(None) => {}
+        Err(message) => return error(EXIT_ERROR, message),
+    }
     if let Some(id) = args.session_id {
         config = config.with_session_id(id);
     }
@@ -204,6 +217,10 @@ fn log(args: LogArgs) -> u8 {
             Err(e) => error(EXIT_FAILURE, e),
         },
         Err(e @ LedgerError::Record(_)) => error(EXIT_ERROR, e),
+        Err(e @ LedgerError::Hook { .. }) => error(
+            EXIT_FAILURE,
+            format!("the record was written, but sealing the day file failed: {e}"),
+        ),
         Err(e) => error(EXIT_FAILURE, e),
     }
 }
@@ -234,11 +251,16 @@ fn read_args_json(text: &str) -> Result<Value, String> {
 }
 
 fn retain_dir(args: RetainArgs) -> u8 {
-    let today = match args.now {
-        Some(clock) => Day::of(clock.now()),
-        None => Day::of(SystemClock.now()),
-    };
-    let options = RetainOptions::default().with_dry_run(args.dry_run);
+    let now = args
+        .now
+        .map_or_else(|| SystemClock.now(), |clock| clock.now());
+    let today = Day::of(now);
+    let mut options = RetainOptions::default().with_dry_run(args.dry_run);
+    match args.seal.hook(now) {
+        Ok(Some(hook)) => options = options.with_file_hook(hook),
+        Ok(None) => {}
+        Err(message) => return error(EXIT_ERROR, message),
+    }
     match retain(&args.dir, today, options) {
         Ok(report) => {
             let mut text: String = report.actions.iter().map(|a| format!("{a}\n")).collect();

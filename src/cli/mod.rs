@@ -15,6 +15,7 @@ mod emit;
 mod export;
 mod keygen;
 mod ledger;
+mod ledger_seal;
 mod man;
 pub(crate) mod otlp_live;
 mod output;

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use agentlog_seal::{Expect, Finding, PublicKey, Signatures, Verdict};
+use agentlog_seal::{
+    Expect, Finding, LedgerFinding, LedgerVerdict, PublicKey, Signatures, Verdict,
+};
 use agentlog_validate::gate::Style;
 
 use super::{EXIT_FINDINGS, EXIT_OK, fail, output, print_stdout_as};
@@ -20,6 +22,10 @@ pub(super) enum OutFormat {
 
 /// Check that each log is complete and unchanged since it was sealed (`agentlog seal`).
 ///
+/// A PATH that is a ledger directory (`agentlog ledger log --seal`) is checked whole: each
+/// day file against its seal, each day retention archived in its archive part, and the
+/// links from each day's seal to the day before.
+///
 /// Reads the log's seal file (`PATH.seal`), checks its checkpoints as a chain (each digest,
 /// each link to the one before, with --pubkey each signature), then reads the log once and
 /// names the first line that differs, was deleted or was inserted, a truncation, and lines
@@ -27,7 +33,7 @@ pub(super) enum OutFormat {
 /// verified, 1 a log failed, 2 usage or I/O error.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Logs to verify (files; each is checked against `PATH.seal`).
+    /// Logs to verify (files; each is checked against `PATH.seal`), or ledger directories.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// Require every checkpoint to be signed by this public key (the `.pub` file of
@@ -73,8 +79,19 @@ pub(super) fn run(args: Args) -> u8 {
         allow_tail: args.allow_tail,
     };
     let mut verdicts = Vec::new();
+    let mut ledgers = Vec::new();
     let mut errors = Vec::new();
     for path in &args.paths {
+        if path.is_dir() {
+            if args.anchor.is_some() {
+                return fail("--anchor names a checkpoint of one log, not of a ledger directory");
+            }
+            match agentlog_seal::verify_ledger(path, &expect) {
+                Ok(ledger) => ledgers.push(ledger),
+                Err(e) => errors.push((path.clone(), output::paths_shown(&e.to_string(), &[path]))),
+            }
+            continue;
+        }
         // The library refuses what is not a regular file (a directory too), naming it.
         let verdict = agentlog_seal::verify_expecting(path, &expect).map_err(|e| {
             let seal_path = agentlog_seal::seal_path(path);
@@ -86,12 +103,17 @@ pub(super) fn run(args: Args) -> u8 {
         }
     }
     let printed = match args.format {
-        OutFormat::Text => print_stdout_as(&text(&verdicts), Style::Text),
-        OutFormat::Json => print_stdout_as(&json(&verdicts, &errors), Style::Json),
+        OutFormat::Text => {
+            let mut out = text(&verdicts);
+            out.extend(ledgers.iter().map(ledger_text));
+            print_stdout_as(&out, Style::Text)
+        }
+        OutFormat::Json => print_stdout_as(&json(&verdicts, &ledgers, &errors), Style::Json),
     };
+    let passed = verdicts.iter().all(Verdict::passed) && ledgers.iter().all(LedgerVerdict::passed);
     let mut code = match printed {
         Err(e) => fail(e),
-        Ok(()) if verdicts.iter().all(Verdict::passed) => EXIT_OK,
+        Ok(()) if passed => EXIT_OK,
         Ok(()) => EXIT_FINDINGS,
     };
     for (_, error) in errors {
@@ -146,40 +168,65 @@ fn text(verdicts: &[Verdict]) -> String {
     out
 }
 
-fn json(verdicts: &[Verdict], errors: &[(PathBuf, String)]) -> String {
-    let files: Vec<serde_json::Value> = verdicts
+/// A ledger directory's verdict: each file's, then what was found across files, then the
+/// directory's.
+fn ledger_text(ledger: &LedgerVerdict) -> String {
+    let mut out = text(&ledger.verdicts);
+    for finding in &ledger.findings {
+        let level = if finding.is_error() { "error" } else { "note" };
+        out.push_str(&format!(
+            "{}: {level}: {}: {}\n",
+            ledger_place(finding),
+            finding.rule(),
+            finding.message()
+        ));
+    }
+    let outcome = if ledger.passed() { "ok" } else { "FAILED" };
+    out.push_str(&format!(
+        "{}: {outcome}: ledger of {} day file(s) and {} archive part(s)\n",
+        output::path(&ledger.dir),
+        ledger.days,
+        ledger.archived
+    ));
+    out
+}
+
+/// Where a ledger finding points: a file, and a seal's line when there is one.
+fn ledger_place(finding: &LedgerFinding) -> String {
+    match finding.place() {
+        (path, Some(line)) => format!("{}:{line}", output::path(path)),
+        (path, None) => output::path(path),
+    }
+}
+
+/// A ledger directory's verdict in the JSON document.
+fn ledger_json(ledger: &LedgerVerdict) -> serde_json::Value {
+    let findings: Vec<serde_json::Value> = ledger
+        .findings
         .iter()
-        .map(|verdict| {
-            let findings: Vec<serde_json::Value> = verdict
-                .findings
-                .iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "rule": f.rule(),
-                        "error": f.is_error(verdict.allow_tail),
-                        "line": f.line(),
-                        "seal_line": f.seal_line(),
-                        "message": f.message(),
-                    })
-                })
-                .collect();
+        .map(|f| {
+            let (path, seal_line) = f.place();
             serde_json::json!({
-                "log": output::path(&verdict.log),
-                "seal": output::path(&verdict.seal),
-                "passed": verdict.passed(),
-                "checkpoints": verdict.checkpoints,
-                "sealed_lines": verdict.sealed_lines,
-                "lines_read": verdict.lines_read,
-                "signatures": match verdict.signatures {
-                    Signatures::None => "none",
-                    Signatures::NotChecked => "not_checked",
-                    Signatures::Verified => "verified",
-                    Signatures::Failed => "failed",
-                },
-                "findings": findings,
+                "rule": f.rule(),
+                "error": f.is_error(),
+                "file": output::path(path),
+                "seal_line": seal_line,
+                "message": f.message(),
             })
         })
         .collect();
+    serde_json::json!({
+        "dir": output::path(&ledger.dir),
+        "passed": ledger.passed(),
+        "days": ledger.days,
+        "archived": ledger.archived,
+        "files": ledger.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
+        "findings": findings,
+    })
+}
+
+fn json(verdicts: &[Verdict], ledgers: &[LedgerVerdict], errors: &[(PathBuf, String)]) -> String {
+    let files: Vec<serde_json::Value> = verdicts.iter().map(verdict_json).collect();
     // A log that could not be verified is in the document too, and never passes.
     let unread = errors.iter().map(|(path, error)| {
         serde_json::json!({
@@ -189,11 +236,49 @@ fn json(verdicts: &[Verdict], errors: &[(PathBuf, String)]) -> String {
         })
     });
     let files: Vec<serde_json::Value> = files.into_iter().chain(unread).collect();
-    let document = serde_json::json!({
-        "passed": errors.is_empty() && verdicts.iter().all(Verdict::passed),
+    let mut document = serde_json::json!({
+        "passed": errors.is_empty()
+            && verdicts.iter().all(Verdict::passed)
+            && ledgers.iter().all(LedgerVerdict::passed),
         "files": files,
     });
+    if let Some(document) = document.as_object_mut().filter(|_| !ledgers.is_empty()) {
+        let ledgers = ledgers.iter().map(ledger_json).collect();
+        document.insert("ledgers".to_owned(), ledgers);
+    }
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// One log's verdict in the JSON document.
+fn verdict_json(verdict: &Verdict) -> serde_json::Value {
+    let findings: Vec<serde_json::Value> = verdict
+        .findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "rule": f.rule(),
+                "error": f.is_error(verdict.allow_tail),
+                "line": f.line(),
+                "seal_line": f.seal_line(),
+                "message": f.message(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "log": output::path(&verdict.log),
+        "seal": output::path(&verdict.seal),
+        "passed": verdict.passed(),
+        "checkpoints": verdict.checkpoints,
+        "sealed_lines": verdict.sealed_lines,
+        "lines_read": verdict.lines_read,
+        "signatures": match verdict.signatures {
+            Signatures::None => "none",
+            Signatures::NotChecked => "not_checked",
+            Signatures::Verified => "verified",
+            Signatures::Failed => "failed",
+        },
+        "findings": findings,
+    })
 }

@@ -13,7 +13,7 @@
 //! copy held by the repository's `tests/mirrored_trees.rs`: edit the crate's copy, then
 //! `AGENTLOG_SYNC_TREES=1 cargo test --test mirrored_trees`.
 //!
-//! Ids are stable: `validate/NAME`, `proxy/NAME`, `seal/NAME`, `ledger/hash_vectors`. A case keeps its
+//! Ids are stable: `validate/NAME`, `proxy/NAME`, `seal/NAME`, `seal_ledger/NAME`, `ledger/hash_vectors`. A case keeps its
 //! id for as long as its file keeps its name.
 
 use std::io;
@@ -36,12 +36,16 @@ pub enum Kind {
     HashVectors,
     /// A sealed log, maybe tampered with, and the verdict `verify` must give (`seal/`).
     Seal,
+    /// A sealed ledger directory, maybe tampered with, and the verdict `verify DIR` must
+    /// give (`seal_ledger/`).
+    SealLedger,
 }
 
 /// One entry of the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
-    /// Stable id: `validate/NAME`, `proxy/NAME`, `seal/NAME` or `ledger/hash_vectors`.
+    /// Stable id: `validate/NAME`, `proxy/NAME`, `seal/NAME`, `seal_ledger/NAME` or
+    /// `ledger/hash_vectors`.
     pub id: String,
     /// What the case checks.
     pub kind: Kind,
@@ -166,6 +170,12 @@ pub fn manifest() -> Result<Vec<Entry>, CasesError> {
                 description: description(path, &value)?,
                 files,
             });
+        } else if let Some(stem) = path
+            .strip_prefix("seal_ledger/")
+            .and_then(|p| p.strip_suffix(".json"))
+            .filter(|stem| !stem.contains('/'))
+        {
+            entries.push(seal_ledger_entry(path, stem)?);
         } else if path == "ledger/hash_vectors.json" {
             let value = json(path)?;
             entries.push(Entry {
@@ -179,6 +189,30 @@ pub fn manifest() -> Result<Vec<Entry>, CasesError> {
     }
     entries.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(entries)
+}
+
+/// The entry of the sealed-ledger case `seal_ledger/STEM.json`: the verdict, every file of
+/// the ledger directory `seal_ledger/STEM/`, and the public key when the verdict names one.
+fn seal_ledger_entry(path: &str, stem: &str) -> Result<Entry, CasesError> {
+    let value = json(path)?;
+    let prefix = format!("seal_ledger/{stem}/");
+    let mut files = vec![path.to_owned()];
+    files.extend(
+        self::files()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with(&prefix))
+            .map(str::to_owned),
+    );
+    if let Some(key) = value.get("pubkey").and_then(Value::as_str) {
+        files.push(format!("seal_ledger/{key}"));
+    }
+    Ok(Entry {
+        id: format!("seal_ledger/{stem}"),
+        kind: Kind::SealLedger,
+        profile: "any".into(),
+        description: description(path, &value)?,
+        files,
+    })
 }
 
 /// The manifest as `conformance/manifest.json` holds it (pretty JSON, newline at the end).

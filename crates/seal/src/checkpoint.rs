@@ -17,6 +17,16 @@
 //! | `signature` | optional: Ed25519 signature of the 32 digest bytes, lowercase hex (128 digits) |
 //! | `key` | with `signature`: the signer's public key, lowercase hex |
 //!
+//! A ledger's day files add two optional extensions (docs/seal.md, "A ledger directory"),
+//! written after `line_hashes` and covered by the digest only when present, so a checkpoint
+//! without them has the digest it always had:
+//!
+//! | member | value |
+//! |---|---|
+//! | `prev_file` | on the first checkpoint of a day file's seal: the previous day file's name |
+//! | `prev_file_digest` | with `prev_file`: a checkpoint digest of that file's seal (its last when the link was made) |
+//! | `retained` | a retention record: the archive part the day's records moved to, relative to the ledger directory |
+//!
 //! The digest text is UTF-8, each line ended by `\n`, numbers in decimal without leading
 //! zeros:
 //!
@@ -29,6 +39,9 @@
 //! time=<time>
 //! line_hashes=<line_hashes>
 //! ```
+//!
+//! followed, when present, by `prev_file=<prev_file>\n`, `prev_file_digest=<hex>\n` and
+//! `retained=<retained>\n`, in that order.
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +80,19 @@ pub struct Checkpoint {
     pub digest: [u8; 32],
     /// The Ed25519 signature of `digest` and the key that made it.
     pub signature: Option<([u8; 64], [u8; 32])>,
+    /// In a ledger, on a day file's first checkpoint: the previous day file of the chain.
+    pub link: Option<Link>,
+    /// In a ledger: a retention record, naming the archive part the day's records moved to.
+    pub retained: Option<String>,
+}
+
+/// The link from a day file's first checkpoint to the day file before it in a ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The previous day file's name (`events_YYYYMMDD.jsonl`).
+    pub file: String,
+    /// A checkpoint digest of its seal: its last when the link was made.
+    pub digest: [u8; 32],
 }
 
 /// The JSON form, member for member.
@@ -80,6 +106,12 @@ struct Wire {
     prev: String,
     time: String,
     line_hashes: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prev_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prev_file_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retained: Option<String>,
     digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signature: Option<String>,
@@ -109,9 +141,10 @@ impl Checkpoint {
         text
     }
 
-    /// The digest these fields should have.
+    /// The digest these fields should have: of the digest text, then the lines of the
+    /// ledger extensions that are present.
     pub fn expected_digest(&self) -> [u8; 32] {
-        let text = Self::digest_text(
+        let mut text = Self::digest_text(
             self.lines,
             self.bytes,
             &self.chain,
@@ -119,6 +152,16 @@ impl Checkpoint {
             &self.time,
             &self.line_hashes,
         );
+        if let Some(link) = &self.link {
+            text.push_str(&format!(
+                "prev_file={}\nprev_file_digest={}\n",
+                link.file,
+                hex::encode(&link.digest)
+            ));
+        }
+        if let Some(retained) = &self.retained {
+            text.push_str(&format!("retained={retained}\n"));
+        }
         Sha256::digest(text.as_bytes()).into()
     }
 
@@ -136,6 +179,9 @@ impl Checkpoint {
             prev: hex::encode(&self.prev),
             time: self.time.clone(),
             line_hashes,
+            prev_file: self.link.as_ref().map(|l| l.file.clone()),
+            prev_file_digest: self.link.as_ref().map(|l| hex::encode(&l.digest)),
+            retained: self.retained.clone(),
             digest: hex::encode(&self.digest),
             signature: self.signature.map(|(s, _)| hex::encode(&s)),
             key: self.signature.map(|(_, k)| hex::encode(&k)),
@@ -200,6 +246,15 @@ impl Checkpoint {
             )),
             _ => return Err("`signature` and `key` come together".to_owned()),
         };
+        let link = match (wire.prev_file, wire.prev_file_digest) {
+            (None, None) => None,
+            (Some(file), Some(digest)) => Some(Link {
+                file: name(file, "prev_file")?,
+                digest: hex::decode_array(&digest).ok_or_else(|| field("prev_file_digest"))?,
+            }),
+            _ => return Err("`prev_file` and `prev_file_digest` come together".to_owned()),
+        };
+        let retained = wire.retained.map(|r| name(r, "retained")).transpose()?;
         Ok(Checkpoint {
             lines: wire.lines,
             bytes: wire.bytes,
@@ -209,7 +264,25 @@ impl Checkpoint {
             line_hashes,
             digest,
             signature,
+            link,
+            retained,
         })
+    }
+}
+
+/// A ledger extension's file name, checked against its one form (so printing it never
+/// prints anything else a seal file could hold): `prev_file` is `events_YYYYMMDD.jsonl`,
+/// `retained` is `archive/events_YYYYMMDD.jsonl.gz` or `archive/events_YYYYMMDD-N.jsonl.gz`.
+/// The error never quotes it.
+fn name(text: String, member: &str) -> Result<String, String> {
+    let ok = match member {
+        "prev_file" => crate::names::day_of_file(&text).is_some(),
+        _ => crate::names::day_of_archive_part(&text).is_some(),
+    };
+    if ok {
+        Ok(text)
+    } else {
+        Err(format!("`{member}` is not a ledger file name"))
     }
 }
 
@@ -309,9 +382,53 @@ mod tests {
             line_hashes: vec![[1; 8], [2; 8]],
             digest: [0; 32],
             signature: None,
+            link: None,
+            retained: None,
         };
         checkpoint.digest = checkpoint.expected_digest();
         checkpoint
+    }
+
+    #[test]
+    fn ledger_extensions_round_trip_and_are_covered_by_the_digest() {
+        let plain = sample();
+        let mut linked = sample();
+        linked.link = Some(Link {
+            file: "events_20261205.jsonl".to_owned(),
+            digest: [9; 32],
+        });
+        linked.retained = Some("archive/events_20261206.jsonl.gz".to_owned());
+        linked.digest = linked.expected_digest();
+        assert_ne!(linked.digest, plain.digest);
+        let line = linked.to_line();
+        assert!(line.contains(r#""prev_file":"events_20261205.jsonl","prev_file_digest":"0909"#));
+        assert_eq!(Checkpoint::parse(&line), Ok(linked.clone()));
+        // Without the extensions, the line and the digest are those of format 1 as it was.
+        assert!(!plain.to_line().contains("prev_file"));
+        let mut renamed = linked.clone();
+        renamed.link = Some(Link {
+            file: "events_20261204.jsonl".to_owned(),
+            digest: [9; 32],
+        });
+        assert_ne!(renamed.expected_digest(), linked.digest);
+        for bad in [
+            "a b",
+            "",
+            "x\\ny",
+            "events_2026120.jsonl",
+            "events_20261205.jsonl.seal",
+        ] {
+            let line = linked.to_line().replace("events_20261205.jsonl", bad);
+            assert!(Checkpoint::parse(&line).is_err(), "{bad}");
+        }
+        let half = linked
+            .to_line()
+            .replace(r#""prev_file":"events_20261205.jsonl","#, "");
+        assert!(
+            Checkpoint::parse(&half)
+                .unwrap_err()
+                .contains("come together")
+        );
     }
 
     #[test]

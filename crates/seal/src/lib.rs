@@ -23,6 +23,12 @@
 //! checkpoint: it reads only the new lines. [`verify()`] reads the whole log once and says
 //! whether every line is covered and unchanged, naming what is not ([`Finding`]).
 //!
+//! A ledger directory (`agentlog-core`'s tool-call ledger) is sealed as one chain: each day
+//! file when it rotates ([`seal_day_file`]: its seal's first checkpoint links to the day file
+//! before it), a retention record before retention archives a day ([`record_retention`]),
+//! and [`verify_ledger`] over the directory and its `archive/` parts. This crate does not
+//! depend on `agentlog-core`: the CLI wires these to the ledger's file hook.
+//!
 //! The format is data: docs/seal.md describes it for ports, and `conformance/seal/` holds
 //! logs, their seals, tampered variants and the verdicts expected of them.
 //!
@@ -33,16 +39,22 @@ mod checkpoint;
 mod files;
 mod hex;
 mod keys;
+mod ledger;
+mod ledger_verify;
 mod lines;
+mod names;
 mod seal;
 mod sealer;
 mod verify;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, MAX_SEAL_LINE, SealFile,
+    Checkpoint, CheckpointError, Link, MAX_LINES_PER_CHECKPOINT, MAX_SEAL_LINE, SealFile,
 };
 pub use files::open_seal_for_append;
 pub use keys::{KeyError, KeyPaths, PublicKey, SecretKey, generate_key_pair};
+pub use ledger::{record_retention, seal_day_file};
+pub use ledger_verify::{LedgerFinding, LedgerVerdict, verify_ledger};
+pub use names::{CURRENT, day_of_archive_part, day_of_file};
 pub use seal::{SealError, Sealed, seal};
 pub use sealer::{OnSealed, Sealer};
 pub use verify::{Expect, Finding, Signatures, Verdict, VerifyError, verify, verify_expecting};

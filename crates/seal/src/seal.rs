@@ -5,7 +5,7 @@
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{Checkpoint, CheckpointError, MAX_LINES_PER_CHECKPOINT, SealFile};
+use crate::checkpoint::{Checkpoint, CheckpointError, Link, MAX_LINES_PER_CHECKPOINT, SealFile};
 use crate::keys::SecretKey;
 use crate::lines::{self, Start};
 use crate::verify::check_chain;
@@ -78,6 +78,15 @@ pub enum SealError {
         /// What is wrong.
         what: String,
     },
+    /// A ledger's sealing was asked of a file it does not apply to (not a day file, or a
+    /// retention record naming another day's archive part).
+    #[error("{path}: {what}")]
+    Ledger {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
 }
 
 /// The checkpoints that seal `log`'s lines written since its last checkpoint, made at `now`
@@ -86,6 +95,18 @@ pub fn seal(
     log: &Path,
     key: Option<&SecretKey>,
     now: time::OffsetDateTime,
+) -> Result<Sealed, SealError> {
+    seal_linked(log, key, now, None)
+}
+
+/// [`seal`], with `link` on the first checkpoint when the seal file has none yet (a ledger's
+/// day file, naming the day file before it). After a retention record, the log is sealed
+/// from its first line, as a new segment of the chain.
+pub(crate) fn seal_linked(
+    log: &Path,
+    key: Option<&SecretKey>,
+    now: time::OffsetDateTime,
+    link: Option<Link>,
 ) -> Result<Sealed, SealError> {
     let seal = crate::seal_path(log);
     let existing = SealFile::read(&seal)?.unwrap_or_default().checkpoints;
@@ -97,31 +118,29 @@ pub fn seal(
     if let Some(finding) = check_chain(&existing, None).0.first() {
         return Err(broken(finding.seal_line().unwrap_or(0), finding.message()));
     }
-    let start = existing.last().map_or_else(Start::default, |last| Start {
-        lines: last.lines,
-        offset: last.bytes,
-        chain: last.chain,
-    });
+    // After a retention record (a ledger day that was archived), the file is a new one,
+    // started by late records of that day: a new segment, sealed from its first line.
+    let start = existing
+        .last()
+        .filter(|last| last.retained.is_none())
+        .map_or_else(Start::default, |last| Start {
+            lines: last.lines,
+            offset: last.bytes,
+            chain: last.chain,
+        });
     let io = |source| SealError::Io {
         path: log.to_owned(),
         source,
     };
     let mut file = crate::files::open_regular(log).map_err(io)?;
-    if start.offset > 0 {
-        // The last checkpoint ends a line: the log must still have a newline there.
-        let mut last = [0u8; 1];
-        let ends_a_line = file.seek(SeekFrom::Start(start.offset - 1)).is_ok()
-            && file.read_exact(&mut last).is_ok()
-            && last == [b'\n'];
-        if !ends_a_line {
-            return Err(broken(
-                existing.len() as u64,
-                format!(
-                    "the log no longer ends a line at byte {} where the last checkpoint ends (truncated or rewritten)",
-                    start.offset
-                ),
-            ));
-        }
+    if start.offset > 0 && !ends_a_line(&mut file, start.offset) {
+        return Err(broken(
+            existing.len() as u64,
+            format!(
+                "the log no longer ends a line at byte {} where the last checkpoint ends (truncated or rewritten)",
+                start.offset
+            ),
+        ));
     }
     let mut added_lines = Vec::new();
     let end = lines::scan(&mut file, start, |line| {
@@ -129,33 +148,9 @@ pub fn seal(
         true
     })
     .map_err(io)?;
-    let timestamp = now
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(now)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let mut prev = existing.last().map_or([0; 32], |c| c.digest);
-    let mut added = Vec::new();
-    for group in added_lines.chunks(MAX_LINES_PER_CHECKPOINT as usize) {
-        let Some(last) = group.last() else { continue };
-        let mut checkpoint = Checkpoint {
-            lines: last.number,
-            bytes: last.end,
-            chain: last.chain,
-            prev,
-            time: timestamp.clone(),
-            line_hashes: group.iter().map(|line| line.short).collect(),
-            digest: [0; 32],
-            signature: None,
-        };
-        checkpoint.digest = checkpoint.expected_digest();
-        if let Some(key) = key {
-            checkpoint.signature = Some((key.sign(&checkpoint.digest), key.public().to_bytes()));
-        }
-        prev = checkpoint.digest;
-        added.push(checkpoint);
-    }
+    let prev = existing.last().map_or([0; 32], |c| c.digest);
+    let link = link.filter(|_| existing.is_empty());
+    let added = checkpoints(&added_lines, prev, &timestamp(now), key, link);
     Ok(Sealed {
         log: log.to_owned(),
         seal,
@@ -164,6 +159,62 @@ pub fn seal(
         partial: end.partial,
         earlier_not_signed: not_signed_by(key, &existing),
     })
+}
+
+/// Whether the byte before `offset` is a newline (the last checkpoint ends a line there).
+fn ends_a_line(file: &mut std::fs::File, offset: u64) -> bool {
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(offset - 1)).is_ok()
+        && file.read_exact(&mut last).is_ok()
+        && last == [b'\n']
+}
+
+/// `now` as checkpoints write it: UTC, whole seconds, RFC 3339.
+pub(crate) fn timestamp(now: time::OffsetDateTime) -> String {
+    now.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The checkpoints covering `added_lines` after the checkpoint `prev`, at most
+/// [`MAX_LINES_PER_CHECKPOINT`] lines each; `link` goes on the first.
+fn checkpoints(
+    added_lines: &[crate::lines::Line],
+    mut prev: [u8; 32],
+    time: &str,
+    key: Option<&SecretKey>,
+    mut link: Option<Link>,
+) -> Vec<Checkpoint> {
+    let mut added = Vec::new();
+    for group in added_lines.chunks(MAX_LINES_PER_CHECKPOINT as usize) {
+        let Some(last) = group.last() else { continue };
+        let mut checkpoint = Checkpoint {
+            lines: last.number,
+            bytes: last.end,
+            chain: last.chain,
+            prev,
+            time: time.to_owned(),
+            line_hashes: group.iter().map(|line| line.short).collect(),
+            digest: [0; 32],
+            signature: None,
+            link: link.take(),
+            retained: None,
+        };
+        finish(&mut checkpoint, key);
+        prev = checkpoint.digest;
+        added.push(checkpoint);
+    }
+    added
+}
+
+/// Sets a checkpoint's digest from its fields, and signs it with `key` when given.
+pub(crate) fn finish(checkpoint: &mut Checkpoint, key: Option<&SecretKey>) {
+    checkpoint.digest = checkpoint.expected_digest();
+    if let Some(key) = key {
+        checkpoint.signature = Some((key.sign(&checkpoint.digest), key.public().to_bytes()));
+    }
 }
 
 /// How many of `checkpoints` `key` did not sign (0 without a key).

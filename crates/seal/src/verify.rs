@@ -286,13 +286,46 @@ pub fn verify(
 
 /// [`verify`] with everything [`Expect`] can require.
 pub fn verify_expecting(log: &Path, expect: &Expect<'_>) -> Result<Verdict, VerifyError> {
-    let (key, allow_tail) = (expect.key, expect.allow_tail);
-    let seal = crate::seal_path(log);
     // A log that cannot be read is an I/O error, whatever its seal says.
     let file = crate::files::open_regular(log).map_err(|source| VerifyError::Io {
         path: log.to_owned(),
         source,
     })?;
+    verify_read(log, &crate::seal_path(log), file, expect, None)
+}
+
+/// The segments of a seal: the checkpoints up to and including each retention record, then
+/// those after the last one (when there are any). A seal without retention records is one
+/// segment. Each segment covers a file of its own from its first line: a day's file that
+/// was archived, then the file that late records of that day started again.
+pub(crate) fn segments(checkpoints: &[Checkpoint]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for (index, checkpoint) in checkpoints.iter().enumerate() {
+        if checkpoint.retained.is_some() {
+            ranges.push(start..index + 1);
+            start = index + 1;
+        }
+    }
+    if start < checkpoints.len() {
+        ranges.push(start..checkpoints.len());
+    }
+    ranges
+}
+
+/// Verifies the lines `file` reads (named `log` in the verdict) against the seal file
+/// `seal`: against its last segment ([`segments`]), or with `part`, against the segment its
+/// retention record naming `part` closes (a ledger's archive part, read through its
+/// decompression).
+pub(crate) fn verify_read(
+    log: &Path,
+    seal: &Path,
+    file: impl std::io::Read,
+    expect: &Expect<'_>,
+    part: Option<&str>,
+) -> Result<Verdict, VerifyError> {
+    let (key, allow_tail) = (expect.key, expect.allow_tail);
+    let seal = seal.to_owned();
     let mut verdict = Verdict {
         log: log.to_owned(),
         seal: seal.clone(),
@@ -318,9 +351,18 @@ pub fn verify_expecting(log: &Path, expect: &Expect<'_>) -> Result<Verdict, Veri
         }
         Err(CheckpointError::Io { path, source }) => return Err(VerifyError::Io { path, source }),
     };
+    let (mut findings, signatures) = check_chain(&checkpoints, key);
+    let range = segments(&checkpoints)
+        .into_iter()
+        .rfind(|range| {
+            let closing = range.end.checked_sub(1).and_then(|i| checkpoints.get(i));
+            part.is_none() || closing.and_then(|c| c.retained.as_deref()) == part
+        })
+        .unwrap_or(0..checkpoints.len());
+    let first_line = range.start as u64;
+    let checkpoints = checkpoints.get(range).unwrap_or_default();
     verdict.checkpoints = checkpoints.len();
     verdict.sealed_lines = checkpoints.last().map_or(0, |c| c.lines);
-    let (mut findings, signatures) = check_chain(&checkpoints, key);
     verdict.signatures = signatures;
     if let Some(anchor) = expect.anchor
         && !checkpoints.iter().any(|c| c.digest == anchor)
@@ -333,7 +375,7 @@ pub fn verify_expecting(log: &Path, expect: &Expect<'_>) -> Result<Verdict, Veri
         return Ok(verdict);
     }
     let (findings, lines_read) =
-        compare_lines(file, &checkpoints).map_err(|source| VerifyError::Io {
+        compare_lines(file, checkpoints, first_line).map_err(|source| VerifyError::Io {
             path: log.to_owned(),
             source,
         })?;
@@ -358,8 +400,11 @@ pub(crate) fn check_chain(
             findings.push(Finding::CheckpointEdited { seal_line });
             break;
         }
-        let (prev, lines, bytes) =
-            previous.map_or(([0; 32], 0, 0), |p| (p.digest, p.lines, p.bytes));
+        // After a retention record a new segment starts, from the first line of its file.
+        let (prev, lines, bytes) = previous.map_or(([0; 32], 0, 0), |p| match p.retained {
+            Some(_) => (p.digest, 0, 0),
+            None => (p.digest, p.lines, p.bytes),
+        });
         if checkpoint.prev != prev {
             findings.push(Finding::CheckpointOrder { seal_line });
             break;
@@ -400,6 +445,10 @@ pub(crate) fn check_chain(
             });
             break;
         }
+        if let Some(what) = extension_problem(seal_line, checkpoint, previous) {
+            findings.push(Finding::CheckpointInconsistent { seal_line, what });
+            break;
+        }
         signed |= checkpoint.signature.is_some();
         if let Some(key) = key {
             match checkpoint.signature {
@@ -424,6 +473,25 @@ pub(crate) fn check_chain(
     (findings, signatures)
 }
 
+/// What is wrong with a checkpoint's ledger extensions: a link anywhere but on the first
+/// checkpoint, a retention record that adds lines.
+fn extension_problem(
+    seal_line: u64,
+    checkpoint: &Checkpoint,
+    previous: Option<&Checkpoint>,
+) -> Option<String> {
+    if checkpoint.link.is_some() && seal_line != 1 {
+        return Some("links to a previous file but is not the seal's first".to_owned());
+    }
+    let lines_before = previous
+        .filter(|p| p.retained.is_none())
+        .map_or(0, |p| p.lines);
+    if checkpoint.retained.is_some() && checkpoint.lines != lines_before {
+        return Some("is a retention record but adds lines".to_owned());
+    }
+    None
+}
+
 /// How the log's line `first` (short hash `short`), the first that differs, came to differ,
 /// from the line after it (`next`, none at the end of the log) and the sealed short hashes
 /// (`sealed(n)`): inserted when the next line is the sealed line `first` (and this one is not
@@ -445,11 +513,13 @@ fn classify(
     }
 }
 
-/// Reads the log once, comparing each covered line's short hash, and the chain and byte
+/// Reads the log once, comparing each covered line's short hash (the checkpoints of one
+/// segment, the first of them on the seal's line `first_seal_line + 1`), and the chain and byte
 /// count at each checkpoint. Stops at the first difference, once it is classified.
 fn compare_lines(
     log: impl std::io::Read,
     checkpoints: &[Checkpoint],
+    first_seal_line: u64,
 ) -> std::io::Result<(Vec<Finding>, u64)> {
     let expected: Vec<[u8; 8]> = checkpoints
         .iter()
@@ -486,7 +556,7 @@ fn compare_lines(
                 && (checkpoint.chain != line.chain || checkpoint.bytes != line.end)
             {
                 findings.push(Finding::ChainMismatch {
-                    seal_line: *index as u64 + 1,
+                    seal_line: first_seal_line + *index as u64 + 1,
                     line: line.number,
                 });
                 return false;

@@ -30,7 +30,10 @@ import stat
 import sys
 
 MEMBERS = {"agentlog_seal", "lines", "bytes", "chain", "prev", "time", "line_hashes",
-           "digest", "signature", "key"}
+           "digest", "signature", "key", "prev_file", "prev_file_digest", "retained"}
+# The ledger extensions' names (docs/seal.md, "A ledger directory").
+DAY_FILE = re.compile(r"events_([0-9]{8})\.jsonl")
+ARCHIVE_PART = re.compile(r"archive/events_([0-9]{8})(-[1-9][0-9]{0,8})?\.jsonl\.gz")
 HEX = re.compile(r"[0-9a-f]*")
 RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
@@ -175,6 +178,37 @@ def valid_time(text):
     return second < 60 or (hour, minute) == (23, 59)
 
 
+def valid_day(text):
+    """YYYYMMDD, a real date."""
+    import calendar
+    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def day_of_file(name):
+    match = DAY_FILE.fullmatch(name) if isinstance(name, str) else None
+    return match.group(1) if match and valid_day(match.group(1)) else None
+
+
+def day_of_part(path):
+    match = ARCHIVE_PART.fullmatch(path) if isinstance(path, str) else None
+    return match.group(1) if match and valid_day(match.group(1)) else None
+
+
+def _extensions(value, parsed):
+    """The ledger extensions into `parsed`; False when one is malformed."""
+    if ("prev_file" in value) != ("prev_file_digest" in value):
+        return False
+    parsed["link"] = None
+    if "prev_file" in value:
+        digest = hex_bytes(value["prev_file_digest"], 32)
+        if day_of_file(value["prev_file"]) is None or digest is None:
+            return False
+        parsed["link"] = (value["prev_file"], digest)
+    parsed["retained"] = value.get("retained")
+    return "retained" not in value or day_of_part(value["retained"]) is not None
+
+
 def parse_checkpoint(line):
     """The checkpoint of a seal line, or None when it is not one."""
     try:
@@ -213,12 +247,16 @@ def parse_checkpoint(line):
         if signature is None or key is None:
             return None
         parsed["signature"] = (signature, key)
-    return parsed
+    return parsed if _extensions(value, parsed) else None
 
 
 def digest_of(c):
     text = (f"agentlog-seal/1\nlines={c['lines']}\nbytes={c['bytes']}\nchain={c['chain'].hex()}\n"
             f"prev={c['prev'].hex()}\ntime={c['time']}\nline_hashes={c['line_hashes_hex']}\n")
+    if c["link"] is not None:
+        text += f"prev_file={c['link'][0]}\nprev_file_digest={c['link'][1].hex()}\n"
+    if c["retained"] is not None:
+        text += f"retained={c['retained']}\n"
     return hashlib.sha256(text.encode()).digest()
 
 
@@ -241,6 +279,8 @@ def check_chain(checkpoints, public):
         if added < 0 or c["bytes"] < size or added > MAX_LINES_PER_CHECKPOINT \
                 or len(c["line_hashes"]) != added:
             return findings + [finding("seal.checkpoint_inconsistent", seal_line=index)]
+        if (c["link"] is not None and index != 1) or (c["retained"] is not None and added):
+            return findings + [finding("seal.checkpoint_inconsistent", seal_line=index)]
         if public is not None:
             if c["signature"] is None:
                 findings.append(finding("seal.unsigned", seal_line=index))
@@ -249,13 +289,29 @@ def check_chain(checkpoints, public):
             elif not ed25519_verifies(public, c["digest"], c["signature"][0]):
                 findings.append(finding("seal.bad_signature", seal_line=index))
         prev, lines, size = c["digest"], c["lines"], c["bytes"]
+        if c["retained"] is not None:
+            # A new segment starts: its file is counted from its first line.
+            lines, size = 0, 0
     return findings
 
 
-def compare_lines(data, checkpoints):
+def segments(checkpoints):
+    """(start, end) of each segment: up to and including each retention record, then the
+    checkpoints after the last one."""
+    ranges, start = [], 0
+    for index, c in enumerate(checkpoints):
+        if c["retained"] is not None:
+            ranges.append((start, index + 1))
+            start = index + 1
+    if start < len(checkpoints):
+        ranges.append((start, len(checkpoints)))
+    return ranges
+
+
+def compare_lines(data, checkpoints, first_seal_line=0):
     expected = [h for c in checkpoints for h in c["line_hashes"]]
     ends = {}
-    for index, c in enumerate(checkpoints, start=1):
+    for index, c in enumerate(checkpoints, start=first_seal_line + 1):
         ends.setdefault(c["lines"], []).append((index, c))
     sealed = len(expected)
     pieces = data.split(b"\n")
@@ -305,10 +361,10 @@ def read_regular(path):
         return f.read()
 
 
-def verify(log, public, anchor):
-    data = read_regular(log)
+def read_seal(path):
+    """(checkpoints, None), or (None, the seal.malformed finding)."""
     try:
-        seal = read_regular(log + ".seal")
+        seal = read_regular(path)
     except FileNotFoundError:
         seal = b""
     checkpoints = []
@@ -317,20 +373,39 @@ def verify(log, public, anchor):
         if index == len(lines):
             if line:
                 # The last checkpoint has no newline: it was cut short.
-                return [finding("seal.malformed", seal_line=index)]
+                return None, finding("seal.malformed", seal_line=index)
             break
         if len(line) > MAX_SEAL_LINE:
-            return [finding("seal.malformed", seal_line=index)]
+            return None, finding("seal.malformed", seal_line=index)
         c = parse_checkpoint(line)
         if c is None:
-            return [finding("seal.malformed", seal_line=index)]
+            return None, finding("seal.malformed", seal_line=index)
         checkpoints.append(c)
+    return checkpoints, None
+
+
+def verify_data(data, seal_path, public, anchor=None, part=None):
+    """The findings of `data` against the seal at `seal_path`: against its last segment, or
+    with `part`, the segment the retention record naming `part` closes."""
+    checkpoints, malformed = read_seal(seal_path)
+    if malformed is not None:
+        return [malformed]
     if not checkpoints:
         return [finding("seal.missing")]
     findings = check_chain(checkpoints, public)
     if anchor is not None and all(c["digest"] != anchor for c in checkpoints):
         findings.append(finding("seal.anchor_missing"))
-    return findings or compare_lines(data, checkpoints)
+    if findings:
+        return findings
+    chosen = [(a, b) for a, b in segments(checkpoints)
+              if part is None or checkpoints[b - 1]["retained"] == part]
+    start, end = chosen[-1] if chosen else (0, len(checkpoints))
+    return compare_lines(data, checkpoints[start:end], start)
+
+
+def verify(log, public, anchor):
+    data = read_regular(log)
+    return verify_data(data, log + ".seal", public, anchor)
 
 
 def main(argv):

@@ -9,7 +9,8 @@ use super::record::RecordError;
 use crate::sink::SinkError;
 
 /// Why a ledger operation failed. Nothing is retried or dropped silently: when this is
-/// returned, the record was not written (or the retention step did not happen).
+/// returned, the record was not written (or the retention step did not happen), except
+/// [`Hook`](LedgerError::Hook) after an append: the record was written first.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
@@ -59,6 +60,15 @@ pub enum LedgerError {
         what: &'static str,
         /// serde_json's error.
         source: serde_json::Error,
+    },
+    /// A [`FileHook`](super::FileHook) failed on the day file `path` (a record being written
+    /// was written first; retention stopped before moving the file).
+    #[error("{path}: {message}")]
+    Hook {
+        /// The day file.
+        path: PathBuf,
+        /// The hook's message.
+        message: String,
     },
     /// Retention was stopped by its step hook (the crash tests' failpoint), after the step
     /// it names; nothing was cleaned up, as after a kill.

@@ -20,6 +20,8 @@
 //! - `rotate` and `lock` (internal): daily rotation under an OS file lock shared by every
 //!   thread and process writing the directory.
 //! - [`retain`](mod@retain): retention (full days, [`DayStats`], `archive/`), crash-safe.
+//! - [`FileHook`]: told of each day file rotated, late-appended or about to be archived,
+//!   under the directory lock (the CLI seals day files with it; this crate does not seal).
 //!
 //! ```
 //! use agentlog_core::ledger::{Args, Ledger, LedgerConfig, ResultStatus, RiskFlag, ToolCallInput};
@@ -63,6 +65,7 @@ macro_rules! closed_vocabulary {
 pub mod clock;
 mod error;
 pub mod hash;
+mod hook;
 pub mod jcs;
 pub mod layout;
 mod lock;
@@ -77,6 +80,7 @@ mod writer;
 pub use clock::{Clock, Day, FixedClock, SystemClock};
 pub use error::LedgerError;
 pub use hash::HashForm;
+pub use hook::{FileEvent, FileHook};
 pub use pseudonym::{KeyError, PseudonymKey};
 pub use record::{
     ArgsHash, ArgsHashError, RecordError, ResultStatus, RiskFlag, ToolCall, UnknownName,

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use super::clock::Day;
 use super::error::LedgerError;
+use super::hook::{FileEvent, FileHook};
 use super::layout;
 use super::lock::LockGuard;
 use crate::sink::JsonlWriter;
@@ -37,6 +38,8 @@ const MAX_FIRST_LINE: u64 = 16 << 20;
 pub(crate) struct DayFiles {
     dir: PathBuf,
     current: Option<Current>,
+    /// Told of each file rotated or late-appended, under the lock.
+    hook: Option<FileHook>,
 }
 
 /// The open `events.jsonl`.
@@ -54,20 +57,35 @@ impl DayFiles {
         DayFiles {
             dir: dir.to_path_buf(),
             current: None,
+            hook: None,
         }
     }
 
-    /// Appends `line` (one whole line of a record of `day`) to that day's file.
+    /// Tells `hook` of each file rotated or late-appended.
+    pub(crate) fn with_hook(mut self, hook: Option<FileHook>) -> Self {
+        self.hook = hook;
+        self
+    }
+
+    /// Tells the hook, if any, of `event`.
+    fn tell(&self, event: &FileEvent<'_>) -> Result<(), LedgerError> {
+        self.hook.as_ref().map_or(Ok(()), |hook| hook.call(event))
+    }
+
+    /// Appends `line` (one whole line of a record of `day`) to that day's file. A file it
+    /// rotates or late-appends to is told to the hook once the line is written (a hook that
+    /// fails leaves the line written).
     pub(crate) fn append(
         &mut self,
         day: Day,
         line: &[u8],
         _locked: &LockGuard<'_>,
     ) -> Result<(), LedgerError> {
+        let mut rotated = None;
         match self.current_mut()?.day {
             Some(held) if held > day => return self.append_late(day, line),
             Some(held) if held < day => {
-                self.rotate(held)?;
+                rotated = Some((held, self.rotate(held)?));
                 self.current_mut()?;
             }
             _ => {}
@@ -79,19 +97,24 @@ impl DayFiles {
         })?;
         current.writer.append_line(line)?;
         current.day = Some(day);
-        Ok(())
+        match rotated {
+            Some((day, path)) => self.tell(&FileEvent::Rotated { day, path: &path }),
+            None => Ok(()),
+        }
     }
 
     /// A late record (another writer has already started a later day): appended to its
     /// day's file, wherever rotation has put it, created if needed.
     fn append_late(&self, day: Day, line: &[u8]) -> Result<(), LedgerError> {
-        let writer = JsonlWriter::open_exclusive(&self.dir.join(layout::day_file(day)))?;
+        let path = self.dir.join(layout::day_file(day));
+        let writer = JsonlWriter::open_exclusive(&path)?;
         writer.append_line(line)?;
-        Ok(close(writer)?)
+        close(writer)?;
+        self.tell(&FileEvent::LateAppended { day, path: &path })
     }
 
-    /// If `events.jsonl` holds a day before `today`, rotates it to its day file and returns
-    /// that day and the new name.
+    /// If `events.jsonl` holds a day before `today`, rotates it to its day file (telling the
+    /// hook) and returns that day and the new name.
     pub(crate) fn rotate_stale(
         &mut self,
         today: Day,
@@ -100,6 +123,10 @@ impl DayFiles {
         match self.held_day(_locked)? {
             Some(held) if held < today => {
                 let to = self.rotate(held)?;
+                self.tell(&FileEvent::Rotated {
+                    day: held,
+                    path: &to,
+                })?;
                 Ok(Some((held, to)))
             }
             _ => Ok(None),

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::clock::{Clock, Day, SystemClock};
 use super::error::LedgerError;
 use super::hash::HashForm;
+use super::hook::FileHook;
 use super::lock::DirLock;
 use super::pseudonym::PseudonymKey;
 use super::record::{ArgsHash, RecordError, ResultStatus, RiskFlag, ToolCall};
@@ -38,6 +39,9 @@ pub struct LedgerConfig {
     pub pseudonym_key: Option<PseudonymKey>,
     /// The session id of calls that give none; a new one per [`Ledger`] when unset.
     pub session_id: Option<String>,
+    /// Told of each day file this ledger rotates or appends a late record to, under the
+    /// directory lock (see [`FileHook`]).
+    pub file_hook: Option<FileHook>,
 }
 
 impl LedgerConfig {
@@ -50,6 +54,12 @@ impl LedgerConfig {
     /// Sets the pseudonymization key.
     pub fn with_pseudonym_key(mut self, key: PseudonymKey) -> Self {
         self.pseudonym_key = Some(key);
+        self
+    }
+
+    /// Sets the hook told of each day file rotated or late-appended.
+    pub fn with_file_hook(mut self, hook: FileHook) -> Self {
+        self.file_hook = Some(hook);
         self
     }
 
@@ -205,7 +215,7 @@ impl Ledger {
         };
         Ok(Ledger {
             lock: DirLock::open(&dir)?,
-            files: Mutex::new(DayFiles::new(&dir)),
+            files: Mutex::new(DayFiles::new(&dir).with_hook(config.file_hook)),
             dir,
             hash_form: config.hash_form,
             pseudonym_key: config.pseudonym_key,

@@ -44,6 +44,7 @@ pub use steps::{Step, StepHook, StepKind};
 
 use super::clock::Day;
 use super::error::LedgerError;
+use super::hook::{FileEvent, FileHook};
 use super::layout;
 use super::lock::{DirLock, LockGuard};
 use super::rotate::DayFiles;
@@ -79,6 +80,7 @@ pub struct RetainOptions<'h> {
     /// Only report what would be done.
     pub dry_run: bool,
     hook: Option<StepHook<'h>>,
+    file_hook: Option<FileHook>,
 }
 
 impl fmt::Debug for RetainOptions<'_> {
@@ -87,6 +89,7 @@ impl fmt::Debug for RetainOptions<'_> {
             .field("policy", &self.policy)
             .field("dry_run", &self.dry_run)
             .field("hook", &self.hook.is_some())
+            .field("file_hook", &self.file_hook.is_some())
             .finish()
     }
 }
@@ -101,6 +104,14 @@ impl<'h> RetainOptions<'h> {
     /// Only report what would be done.
     pub fn with_dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+
+    /// Tells `hook` of `events.jsonl` rotated and, before each day file is moved toward
+    /// `archive/`, of the part it goes to (not in a dry run). A hook that fails stops the
+    /// run before the file is moved.
+    pub fn with_file_hook(mut self, hook: FileHook) -> Self {
+        self.file_hook = Some(hook);
         self
     }
 
@@ -247,6 +258,7 @@ pub fn retain(
         dry_run: options.dry_run,
         steps: Steps::new(options.hook),
         actions: Vec::new(),
+        file_hook: options.file_hook,
     };
     let stale = run.rotate(&locked)?;
     let mut inventory = Inventory::scan(dir)?;
@@ -272,6 +284,7 @@ struct Run<'a, 'h> {
     dry_run: bool,
     steps: Steps<'h>,
     actions: Vec<Action>,
+    file_hook: Option<FileHook>,
 }
 
 impl Run<'_, '_> {
@@ -291,7 +304,7 @@ impl Run<'_, '_> {
     /// Step 1: rotates a stale `events.jsonl` (in a dry run, returns the day and the name it
     /// would get instead).
     fn rotate(&mut self, locked: &LockGuard<'_>) -> Result<Option<(Day, PathBuf)>, LedgerError> {
-        let mut files = DayFiles::new(self.dir);
+        let mut files = DayFiles::new(self.dir).with_hook(self.file_hook.clone());
         let rotated = if self.dry_run {
             files
                 .held_day(locked)?
@@ -334,6 +347,7 @@ impl Run<'_, '_> {
         }
         if let Some(source) = inventory.day_files.remove(&day) {
             let part = inventory.next_part(day);
+            self.tell_archiving(day, part, &source)?;
             let staged = self.stage(day, part, &source)?;
             self.archive(day, part, &source, &staged, inventory)?;
         }
@@ -342,6 +356,21 @@ impl Run<'_, '_> {
         } else {
             self.remove_stats(day, inventory)
         }
+    }
+
+    /// Tells the file hook that `source`, the file of `day`, is about to become archive part
+    /// `part` (not in a dry run).
+    fn tell_archiving(&self, day: Day, part: u32, source: &Path) -> Result<(), LedgerError> {
+        let Some(hook) = self.file_hook.as_ref().filter(|_| !self.dry_run) else {
+            return Ok(());
+        };
+        let to =
+            Path::new(layout::ARCHIVE).join(format!("{}.jsonl.gz", layout::part_stem(day, part)));
+        hook.call(&FileEvent::Archiving {
+            day,
+            path: source,
+            to: &to,
+        })
     }
 
     /// Moves a day file into the staging directory under the name of archive part `part`

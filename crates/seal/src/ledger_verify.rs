@@ -1,0 +1,600 @@
+//! `verify` of a whole ledger directory: every day file against its seal, every archived
+//! day's archive part against the seal it left behind, and the links between the seals.
+//!
+//! A day file's seal stays in the directory when retention archives the day: its last
+//! checkpoint is then a retention record naming the archive part, so the day file's absence
+//! is expected and recorded, and the part is read (decompressed) and checked instead. A day
+//! file gone without such a record, a seal whose link names a day file that has no seal, an
+//! archive part named by a record that is not there: each is a finding. Nothing here quotes
+//! a line of any file: names are the ledger's own (checked to be of their form), numbers and
+//! hashes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{Checkpoint, CheckpointError, SealFile};
+use crate::names;
+use crate::verify::{Expect, Finding, Signatures, Verdict, VerifyError, check_chain, verify_read};
+
+/// What verifying a ledger directory found beyond each file's own verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedgerFinding {
+    /// A day file has no seal, or lines after its seal's last retention record (late
+    /// records of a day already archived) are not sealed.
+    Unsealed {
+        /// The day file.
+        log: PathBuf,
+    },
+    /// A day file is gone, and its seal records no retention: it was removed.
+    FileMissing {
+        /// The day file.
+        log: PathBuf,
+    },
+    /// A seal links to a day file that has no seal in the directory: that day file was
+    /// removed together with its seal.
+    LinkedFileMissing {
+        /// The seal whose first checkpoint links.
+        seal: PathBuf,
+        /// The day file it names.
+        file: String,
+    },
+    /// A seal links to a checkpoint that the named day file's seal does not have (or to a
+    /// later day): the previous seal was replaced.
+    LinkBroken {
+        /// The seal whose first checkpoint links.
+        seal: PathBuf,
+        /// The day file it names.
+        file: String,
+    },
+    /// A seal other than the oldest does not link to a previous day file.
+    LinkMissing {
+        /// The seal.
+        seal: PathBuf,
+    },
+    /// A retention record names an archive part that is not there.
+    ArchiveMissing {
+        /// The seal.
+        seal: PathBuf,
+        /// The record's line in it.
+        seal_line: u64,
+        /// The archive part, relative to the directory.
+        part: String,
+    },
+    /// A retention record names an archive part of another day.
+    ArchiveOfAnotherDay {
+        /// The seal.
+        seal: PathBuf,
+        /// The record's line in it.
+        seal_line: u64,
+    },
+    /// An archive part cannot be decompressed.
+    ArchiveUnreadable {
+        /// The part.
+        part: PathBuf,
+    },
+    /// `events.jsonl`, the current day, is not sealed yet (it is when it rotates): a note.
+    CurrentUnsealed {
+        /// `DIR/events.jsonl`.
+        log: PathBuf,
+    },
+}
+
+impl LedgerFinding {
+    /// Its rule name, stable for machines.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            LedgerFinding::Unsealed { .. } => "seal.file_unsealed",
+            LedgerFinding::FileMissing { .. } => "seal.file_missing",
+            LedgerFinding::LinkedFileMissing { .. } => "seal.linked_file_missing",
+            LedgerFinding::LinkBroken { .. } => "seal.link_broken",
+            LedgerFinding::LinkMissing { .. } => "seal.link_missing",
+            LedgerFinding::ArchiveMissing { .. } => "seal.archive_missing",
+            LedgerFinding::ArchiveOfAnotherDay { .. } => "seal.archive_other_day",
+            LedgerFinding::ArchiveUnreadable { .. } => "seal.archive_unreadable",
+            LedgerFinding::CurrentUnsealed { .. } => "seal.current_unsealed",
+        }
+    }
+
+    /// Whether it fails verification: all do but the current day not sealed yet.
+    pub fn is_error(&self) -> bool {
+        !matches!(self, LedgerFinding::CurrentUnsealed { .. })
+    }
+
+    /// The file it is about, and the line of it (a seal's line) when there is one.
+    pub fn place(&self) -> (&Path, Option<u64>) {
+        match self {
+            LedgerFinding::Unsealed { log }
+            | LedgerFinding::FileMissing { log }
+            | LedgerFinding::CurrentUnsealed { log } => (log, None),
+            LedgerFinding::LinkedFileMissing { seal, .. }
+            | LedgerFinding::LinkBroken { seal, .. }
+            | LedgerFinding::LinkMissing { seal } => (seal, Some(1)),
+            LedgerFinding::ArchiveMissing {
+                seal, seal_line, ..
+            }
+            | LedgerFinding::ArchiveOfAnotherDay { seal, seal_line } => (seal, Some(*seal_line)),
+            LedgerFinding::ArchiveUnreadable { part } => (part, None),
+        }
+    }
+
+    /// What it means, in a sentence.
+    pub fn message(&self) -> String {
+        match self {
+            LedgerFinding::Unsealed { .. } => {
+                "the day file is not sealed (no seal, or late lines after its archived part)"
+                    .to_owned()
+            }
+            LedgerFinding::FileMissing { .. } => {
+                "the day file is gone, and its seal records no retention: it was removed".to_owned()
+            }
+            LedgerFinding::LinkedFileMissing { file, .. } => format!(
+                "the previous day file named here, {file}, has no seal in the directory: it was removed with its seal"
+            ),
+            LedgerFinding::LinkBroken { file, .. } => format!(
+                "the link to the previous day file {file} names a checkpoint its seal does not have: that seal was replaced"
+            ),
+            LedgerFinding::LinkMissing { .. } => {
+                "the seal does not link to a previous day file, and it is not the oldest".to_owned()
+            }
+            LedgerFinding::ArchiveMissing { part, .. } => format!(
+                "the retention record names {part}, which is not there: the archived records were removed"
+            ),
+            LedgerFinding::ArchiveOfAnotherDay { .. } => {
+                "the retention record names another day's archive part".to_owned()
+            }
+            LedgerFinding::ArchiveUnreadable { .. } => {
+                "the archive part cannot be decompressed".to_owned()
+            }
+            LedgerFinding::CurrentUnsealed { .. } => {
+                "the current day's file is sealed when it rotates; not yet".to_owned()
+            }
+        }
+    }
+}
+
+/// What verifying a ledger directory found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerVerdict {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Each file checked against its seal: day files, archive parts (named as such, their
+    /// lines counted decompressed), and `events.jsonl` when it has a seal (its unsealed
+    /// tail allowed).
+    pub verdicts: Vec<Verdict>,
+    /// What was found across files, in order.
+    pub findings: Vec<LedgerFinding>,
+    /// Day files checked in the directory.
+    pub days: u64,
+    /// Archive parts checked in `archive/`.
+    pub archived: u64,
+}
+
+impl LedgerVerdict {
+    /// Every file verified and nothing across them fails.
+    pub fn passed(&self) -> bool {
+        self.verdicts.iter().all(Verdict::passed) && !self.findings.iter().any(|f| f.is_error())
+    }
+}
+
+/// The day files and seals of a ledger directory, by day.
+#[derive(Default)]
+struct Listing {
+    logs: BTreeSet<u32>,
+    seals: BTreeSet<u32>,
+}
+
+impl Listing {
+    fn scan(dir: &Path) -> Result<Listing, VerifyError> {
+        let io = |source| VerifyError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut listing = Listing::default();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let name = entry.map_err(io)?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(day) = names::day_of_file(name) {
+                listing.logs.insert(day);
+            } else if let Some(day) = name.strip_suffix(".seal").and_then(names::day_of_file) {
+                listing.seals.insert(day);
+            }
+        }
+        Ok(listing)
+    }
+}
+
+/// Verifies the ledger directory `dir`: each day file against its seal, each day archived by
+/// retention (a retention record ends its seal) in its archive part, the links between the
+/// seals, and `events.jsonl` against its seal if it has one. `expect.anchor` is not used.
+pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, VerifyError> {
+    let meta = std::fs::metadata(dir).map_err(|source| VerifyError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(VerifyError::Io {
+            path: dir.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
+        });
+    }
+    let listing = Listing::scan(dir)?;
+    let current = dir.join(names::CURRENT);
+    if listing.logs.is_empty()
+        && listing.seals.is_empty()
+        && std::fs::symlink_metadata(&current).is_err()
+    {
+        return Err(VerifyError::Io {
+            path: dir.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a directory, but not a ledger directory (no events.jsonl, no events_YYYYMMDD.jsonl, no seal of one)",
+            ),
+        });
+    }
+    let mut run = Run {
+        dir,
+        expect,
+        verdict: LedgerVerdict {
+            dir: dir.to_owned(),
+            verdicts: Vec::new(),
+            findings: Vec::new(),
+            days: 0,
+            archived: 0,
+        },
+        seals: BTreeMap::new(),
+    };
+    for &day in listing.logs.union(&listing.seals) {
+        run.day(
+            day,
+            listing.logs.contains(&day),
+            listing.seals.contains(&day),
+        )?;
+    }
+    run.links();
+    run.current()?;
+    Ok(run.verdict)
+}
+
+/// One verification of a directory.
+struct Run<'a, 'k> {
+    dir: &'a Path,
+    expect: &'a Expect<'k>,
+    verdict: LedgerVerdict,
+    /// The checkpoints of every seal read, by day; `None` for one that is malformed.
+    seals: BTreeMap<u32, Option<Vec<Checkpoint>>>,
+}
+
+impl Run<'_, '_> {
+    /// One day: its file against its seal, or its archive part when a retention record
+    /// says it moved there.
+    fn day(&mut self, day: u32, has_log: bool, has_seal: bool) -> Result<(), VerifyError> {
+        let log = self.dir.join(names::day_file(day));
+        let seal = crate::seal_path(&log);
+        if !has_seal {
+            self.verdict.findings.push(LedgerFinding::Unsealed { log });
+            return Ok(());
+        }
+        let checkpoints = match SealFile::read(&seal) {
+            Ok(file) => file.unwrap_or_default().checkpoints,
+            Err(CheckpointError::Malformed { line, what, .. }) => {
+                self.seals.insert(day, None);
+                let finding = Finding::Malformed {
+                    seal_line: line,
+                    what,
+                };
+                let verdict = failed(&log, &seal, vec![finding], Signatures::None);
+                self.verdict.verdicts.push(verdict);
+                return Ok(());
+            }
+            Err(CheckpointError::Io { path, source }) => {
+                return Err(VerifyError::Io { path, source });
+            }
+        };
+        // The seal is checked alone first: a retention record is believed only from a seal
+        // whose chain (and with a key, every signature) holds.
+        let (findings, signatures) = check_chain(&checkpoints, self.expect.key);
+        let records = retention_records(&checkpoints);
+        let open = checkpoints.last().is_some_and(|c| c.retained.is_none());
+        self.seals.insert(day, Some(checkpoints));
+        // A day file beside a seal that ends with a retention record whose part is written:
+        // late records of an archived day, not sealed yet.
+        let last_part = records.last().map(|(_, part)| self.dir.join(part));
+        let part_written = last_part.is_some_and(|p| std::fs::symlink_metadata(p).is_ok());
+        if has_log && !open && part_written {
+            self.verdict.findings.push(LedgerFinding::Unsealed { log });
+            return self.parts(day, &seal, records);
+        }
+        if has_log {
+            // Against the open segment, or (killed between the record and the move) the
+            // segment the last record closes: that part is read as the day file.
+            self.verdict.days += 1;
+            let verdict = crate::verify_expecting(&log, self.expect)?;
+            self.verdict.verdicts.push(verdict);
+        } else if !findings.is_empty() {
+            let verdict = failed(&log, &seal, findings, signatures);
+            self.verdict.verdicts.push(verdict);
+            return Ok(());
+        } else if open {
+            self.verdict
+                .findings
+                .push(LedgerFinding::FileMissing { log });
+        }
+        let mut records = records;
+        if has_log && !open {
+            records.pop();
+        }
+        self.parts(day, &seal, records)
+    }
+
+    /// The archive parts that `records` (the retention records of `day`'s seal) name, each
+    /// against its segment of the seal.
+    fn parts(
+        &mut self,
+        day: u32,
+        seal: &Path,
+        records: Vec<(u64, String)>,
+    ) -> Result<(), VerifyError> {
+        for (seal_line, part) in records {
+            if names::day_of_archive_part(&part) == Some(day) {
+                self.archived(seal, seal_line, part)?;
+            } else {
+                let seal = seal.to_owned();
+                let finding = LedgerFinding::ArchiveOfAnotherDay { seal, seal_line };
+                self.verdict.findings.push(finding);
+            }
+        }
+        Ok(())
+    }
+
+    /// An archived day: its archive part, decompressed, against the seal.
+    fn archived(&mut self, seal: &Path, seal_line: u64, part: String) -> Result<(), VerifyError> {
+        let path = self.dir.join(&part);
+        let file = match crate::files::open_regular(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let seal = seal.to_owned();
+                let finding = LedgerFinding::ArchiveMissing {
+                    seal,
+                    seal_line,
+                    part,
+                };
+                self.verdict.findings.push(finding);
+                return Ok(());
+            }
+            Err(source) => return Err(VerifyError::Io { path, source }),
+        };
+        let reader = flate2::read::MultiGzDecoder::new(BufReader::new(file));
+        match verify_read(&path, seal, reader, self.expect, Some(&part)) {
+            Ok(verdict) => {
+                self.verdict.archived += 1;
+                self.verdict.verdicts.push(verdict);
+            }
+            // Not gzip, or cut short: the part was damaged or replaced.
+            Err(VerifyError::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::InvalidData
+                        | std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                let finding = LedgerFinding::ArchiveUnreadable { part: path };
+                self.verdict.findings.push(finding);
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Each seal's first checkpoint links to a checkpoint of an earlier day file's seal in
+    /// the directory; the oldest seal alone links to none.
+    fn links(&mut self) {
+        let oldest = self.seals.keys().next().copied();
+        for (&day, checkpoints) in &self.seals {
+            let Some(first) = checkpoints.as_ref().and_then(|c| c.first()) else {
+                continue;
+            };
+            let seal = crate::seal_path(&self.dir.join(names::day_file(day)));
+            let Some(link) = &first.link else {
+                if Some(day) != oldest {
+                    self.verdict
+                        .findings
+                        .push(LedgerFinding::LinkMissing { seal });
+                }
+                continue;
+            };
+            let file = link.file.clone();
+            let target = names::day_of_file(&link.file).filter(|&t| t < day);
+            let finding = match target.map(|t| self.seals.get(&t)) {
+                None => Some(LedgerFinding::LinkBroken { seal, file }),
+                Some(None) => Some(LedgerFinding::LinkedFileMissing { seal, file }),
+                // A malformed seal: its own verdict fails already.
+                Some(Some(None)) => None,
+                Some(Some(Some(target))) if !target.iter().any(|c| c.digest == link.digest) => {
+                    Some(LedgerFinding::LinkBroken { seal, file })
+                }
+                Some(Some(Some(_))) => None,
+            };
+            self.verdict.findings.extend(finding);
+        }
+    }
+
+    /// `events.jsonl`: checked against its seal when it has one (lines after it allowed),
+    /// noted as not sealed yet otherwise.
+    fn current(&mut self) -> Result<(), VerifyError> {
+        let log = self.dir.join(names::CURRENT);
+        if std::fs::symlink_metadata(&log).is_err() {
+            return Ok(());
+        }
+        if std::fs::symlink_metadata(crate::seal_path(&log)).is_err() {
+            let finding = LedgerFinding::CurrentUnsealed { log };
+            self.verdict.findings.push(finding);
+            return Ok(());
+        }
+        let expect = Expect {
+            allow_tail: true,
+            ..*self.expect
+        };
+        let verdict = crate::verify_expecting(&log, &expect)?;
+        self.verdict.verdicts.push(verdict);
+        Ok(())
+    }
+}
+
+/// The retention records of a seal: each one's line and the archive part it names.
+fn retention_records(checkpoints: &[Checkpoint]) -> Vec<(u64, String)> {
+    checkpoints
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i as u64 + 1, c.retained.clone()?)))
+        .collect()
+}
+
+/// The verdict of a file whose seal is malformed, or fails on its own.
+fn failed(log: &Path, seal: &Path, findings: Vec<Finding>, signatures: Signatures) -> Verdict {
+    Verdict {
+        log: log.to_owned(),
+        seal: seal.to_owned(),
+        checkpoints: 0,
+        sealed_lines: 0,
+        lines_read: 0,
+        signatures,
+        findings,
+        allow_tail: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn now() -> time::OffsetDateTime {
+        time::macros::datetime!(2026-12-06 23:00:00 UTC)
+    }
+
+    /// A ledger of three sealed days, 20261201 to 20261203.
+    fn ledger() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for day in 1..=3 {
+            let log = dir.path().join(format!("events_2026120{day}.jsonl"));
+            std::fs::write(&log, format!("{{\"day\":{day}}}\n{{\"n\":2}}\n")).unwrap();
+            crate::seal_day_file(&log, None, now())
+                .unwrap()
+                .append()
+                .unwrap();
+        }
+        dir
+    }
+
+    fn rules(dir: &Path) -> Vec<&'static str> {
+        let verdict = verify_ledger(dir, &Expect::default()).unwrap();
+        let mut rules: Vec<_> = verdict.findings.iter().map(LedgerFinding::rule).collect();
+        for file in &verdict.verdicts {
+            rules.extend(file.findings.iter().map(Finding::rule));
+        }
+        rules
+    }
+
+    /// Archives day `day` as retention does: the record first, then the part, then the
+    /// day file removed.
+    fn archive(dir: &Path, day: u32) {
+        archive_part(dir, day, "");
+    }
+
+    /// [`archive`] into the part named with `suffix` (`""`, `"-1"`, ...).
+    fn archive_part(dir: &Path, day: u32, suffix: &str) {
+        let log = dir.join(format!("events_{day}.jsonl"));
+        let part = format!("archive/events_{day}{suffix}.jsonl.gz");
+        crate::record_retention(&log, &part, None, now())
+            .unwrap()
+            .append()
+            .unwrap();
+        std::fs::create_dir_all(dir.join("archive")).unwrap();
+        let out = std::fs::File::create(dir.join(&part)).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+        gz.write_all(&std::fs::read(&log).unwrap()).unwrap();
+        gz.finish().unwrap();
+        std::fs::remove_file(&log).unwrap();
+    }
+
+    #[test]
+    fn a_sealed_ledger_verifies_and_a_removed_day_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        assert_eq!(rules(d), Vec::<&str>::new());
+        std::fs::write(d.join("events.jsonl"), "{}\n").unwrap();
+        assert_eq!(rules(d), ["seal.current_unsealed"]);
+        assert!(verify_ledger(d, &Expect::default()).unwrap().passed());
+        // The middle day's file alone, then with its seal.
+        std::fs::remove_file(d.join("events_20261202.jsonl")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(!verdict.passed());
+        assert!(verdict.findings.contains(&LedgerFinding::FileMissing {
+            log: d.join("events_20261202.jsonl")
+        }));
+        std::fs::remove_file(d.join("events_20261202.jsonl.seal")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(
+            verdict
+                .findings
+                .contains(&LedgerFinding::LinkedFileMissing {
+                    seal: d.join("events_20261203.jsonl.seal"),
+                    file: "events_20261202.jsonl".to_owned()
+                })
+        );
+    }
+
+    #[test]
+    fn an_archived_day_is_a_recorded_gap_and_its_part_is_checked() {
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_201);
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!((verdict.days, verdict.archived), (2, 1));
+        // The part edited: its line is named, in the part.
+        let part = d.join("archive/events_20261201.jsonl.gz");
+        let out = std::fs::File::create(&part).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+        gz.write_all(b"{\"day\":1}\n{\"n\":3}\n").unwrap();
+        gz.finish().unwrap();
+        assert_eq!(rules(d), ["seal.line_changed"]);
+        std::fs::write(&part, b"not gzip").unwrap();
+        assert_eq!(rules(d), ["seal.archive_unreadable"]);
+        std::fs::remove_file(&part).unwrap();
+        assert_eq!(rules(d), ["seal.archive_missing"]);
+    }
+
+    #[test]
+    fn late_records_of_an_archived_day_are_a_new_segment_and_a_new_part() {
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_201);
+        let log = d.join("events_20261201.jsonl");
+        std::fs::write(&log, "{\"late\":1}\n").unwrap();
+        assert_eq!(rules(d), ["seal.file_unsealed"]);
+        crate::seal_day_file(&log, None, now())
+            .unwrap()
+            .append()
+            .unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!((verdict.days, verdict.archived), (3, 1));
+        archive_part(d, 20_261_201, "-1");
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!((verdict.days, verdict.archived), (2, 2));
+        std::fs::remove_file(d.join("archive/events_20261201-1.jsonl.gz")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert_eq!(
+            verdict.findings,
+            [LedgerFinding::ArchiveMissing {
+                seal: d.join("events_20261201.jsonl.seal"),
+                seal_line: 4,
+                part: "archive/events_20261201-1.jsonl.gz".to_owned(),
+            }]
+        );
+    }
+}
