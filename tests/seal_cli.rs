@@ -439,3 +439,79 @@ fn a_key_that_extends_a_chain_it_did_not_sign_says_so() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains(warning), "{err}");
 }
+
+/// A secret key file its group or others may read or write is refused by every command that
+/// loads one (exit 2, the file and its mode named, and the fix), before anything is sealed
+/// or started; `chmod 600` makes it usable. keygen's own file is 0600.
+#[test]
+fn a_secret_key_others_may_read_is_refused_by_every_command() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("l.jsonl"), LOG).unwrap();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    let key = d.join("seal.key");
+    let mode = |m| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(m)).unwrap();
+    let ledger = [
+        "ledger",
+        "log",
+        "--dir",
+        "L",
+        "--agent",
+        "a",
+        "--tool",
+        "t",
+        "--status",
+        "success",
+        "--args-json",
+        "{}",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let proxy = [
+        "proxy",
+        "--ca-dir",
+        "ca",
+        "--listen",
+        "127.0.0.1:0",
+        "--event-log",
+        "p.jsonl",
+        "--seal-key",
+        "seal.key",
+    ];
+    for (m, shown) in [
+        (0o644, "0644"),
+        (0o640, "0640"),
+        (0o604, "0604"),
+        (0o620, "0620"),
+    ] {
+        mode(m);
+        for args in [
+            &["seal", "--key", "seal.key", "l.jsonl"][..],
+            &ledger,
+            &proxy,
+        ] {
+            let out = agentlog()
+                .current_dir(d)
+                .args(args)
+                .timeout(std::time::Duration::from_secs(30))
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "seal.key: a secret key file must be private, but its mode {shown} lets its group or others read or write it; run `chmod 600` on it"
+                )),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(!d.join("l.jsonl.seal").exists() && !d.join("L").join("events.jsonl").exists());
+    mode(0o600);
+    let (code, _, err) = run(d, &["seal", "--key", "seal.key", "l.jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(d, &ledger);
+    assert_eq!(code, 0, "{err}");
+}

@@ -31,13 +31,11 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// The first `limit` bytes of the regular file at `path`; an error when it is longer.
-pub(crate) fn read_small(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+/// The first `limit` bytes of `file`; an error when it is longer.
+pub(crate) fn read_small_from(file: File, limit: u64) -> io::Result<Vec<u8>> {
     use io::Read as _;
     let mut bytes = Vec::new();
-    open_regular(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
+    file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,

@@ -8,6 +8,13 @@
 //!
 //! The label makes a public key given where the secret one belongs (or the reverse) a clear
 //! error instead of a signature that never verifies.
+//!
+//! A secret key file is read only when it is private, as OpenSSH reads a private key: on
+//! unix, a file that its group or others may read or write (any of mode `0o077`) is refused
+//! with [`KeyError::NotPrivate`] (after the label check: a public key given in its place is
+//! named as that mistake), and its key is never decoded. [`SecretKey::read`] is the one
+//! way a secret key is loaded (`agentlog seal --key`, `proxy --seal-key`, `ledger log
+//! --seal-key`), so every path passes the check; `agentlog keygen` writes the file `0600`.
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +44,17 @@ pub enum KeyError {
         /// What is wrong (never the key's bytes).
         what: String,
     },
+    /// A secret key file its group or others may read or write (unix): refused, as OpenSSH
+    /// refuses such a private key.
+    #[error(
+        "{path}: a secret key file must be private, but its mode {mode:04o} lets its group or others read or write it; run `chmod 600` on it"
+    )]
+    NotPrivate {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// A key file is already there; keygen never replaces one.
     #[error("{0}: a key file is already there; not replaced")]
     Exists(PathBuf),
@@ -62,7 +80,7 @@ pub struct PublicKey(VerifyingKey);
 impl SecretKey {
     /// Reads a secret key file.
     pub fn read(path: &Path) -> Result<SecretKey, KeyError> {
-        let seed = read_key(path, SECRET_LABEL, PUBLIC_LABEL, "secret")?;
+        let seed = read_key(path, SECRET_LABEL, PUBLIC_LABEL, "secret", true)?;
         Ok(SecretKey(SigningKey::from_bytes(&seed)))
     }
 
@@ -80,7 +98,7 @@ impl SecretKey {
 impl PublicKey {
     /// Reads a public key file.
     pub fn read(path: &Path) -> Result<PublicKey, KeyError> {
-        let bytes = read_key(path, PUBLIC_LABEL, SECRET_LABEL, "public")?;
+        let bytes = read_key(path, PUBLIC_LABEL, SECRET_LABEL, "public", false)?;
         VerifyingKey::from_bytes(&bytes)
             .map(PublicKey)
             .map_err(|_| KeyError::Invalid {
@@ -103,15 +121,26 @@ impl PublicKey {
     }
 }
 
-fn read_key(path: &Path, label: &str, other: &str, kind: &str) -> Result<[u8; 32], KeyError> {
+/// The key bytes of the file at `path`; with `private`, refused unless the file is private
+/// (the mode of the file opened, so a path swapped after a check cannot slip through).
+fn read_key(
+    path: &Path,
+    label: &str,
+    other: &str,
+    kind: &str,
+    private: bool,
+) -> Result<[u8; 32], KeyError> {
     let invalid = |what: String| KeyError::Invalid {
         path: path.to_owned(),
         what,
     };
-    let bytes = crate::files::read_small(path, 4096).map_err(|source| KeyError::Io {
+    let io = |source| KeyError::Io {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let file = crate::files::open_regular(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    let bytes = crate::files::read_small_from(file, 4096).map_err(io)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| invalid(format!("not an agentlog {kind} key file (not UTF-8)")))?;
     let text = text.trim_end_matches(['\n', '\r']);
@@ -122,6 +151,11 @@ fn read_key(path: &Path, label: &str, other: &str, kind: &str) -> Result<[u8; 32
             if kind == "secret" { "key" } else { "pub" }
         )));
     }
+    // After the kind (a public key given for the secret one is that mistake, whatever its
+    // mode), before the key is decoded.
+    if private {
+        check_private(path, &meta)?;
+    }
     let Some(digits) = text.strip_prefix(label) else {
         return Err(invalid(format!(
             "not an agentlog {kind} key file (its first line should start `{}`)",
@@ -130,6 +164,26 @@ fn read_key(path: &Path, label: &str, other: &str, kind: &str) -> Result<[u8; 32
     };
     hex::decode_array(digits)
         .ok_or_else(|| invalid("the key is not 64 lowercase hex digits".to_owned()))
+}
+
+/// Refuses a secret key file its group or others may read or write.
+#[cfg(unix)]
+fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::NotPrivate {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// Elsewhere a file's mode says nothing of who may read it: no check.
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), KeyError> {
+    Ok(())
 }
 
 /// The two files `agentlog keygen DIR` writes.
@@ -214,6 +268,30 @@ mod tests {
             generate_key_pair(dir.path()),
             Err(KeyError::Exists(_))
         ));
+    }
+
+    #[test]
+    fn a_secret_key_others_may_read_or_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = generate_key_pair(dir.path()).unwrap();
+        for mode in [0o640, 0o604, 0o620, 0o602, 0o644, 0o666] {
+            std::fs::set_permissions(&paths.secret, std::fs::Permissions::from_mode(mode)).unwrap();
+            let error = SecretKey::read(&paths.secret).unwrap_err();
+            assert!(matches!(error, KeyError::NotPrivate { .. }), "{mode:o}");
+            let text = error.to_string();
+            assert!(
+                text.contains(&format!("mode {mode:04o}")) && text.contains("chmod 600"),
+                "{text}"
+            );
+        }
+        for mode in [0o600, 0o400] {
+            std::fs::set_permissions(&paths.secret, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert!(SecretKey::read(&paths.secret).is_ok(), "{mode:o}");
+        }
+        // A public key is public: any mode.
+        std::fs::set_permissions(&paths.public, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(PublicKey::read(&paths.public).is_ok());
     }
 
     #[test]

@@ -40,6 +40,9 @@ fn key_files(dir: &Path, seed: &str) -> (SecretKey, PathBuf) {
         format!("agentlog-seal-secret-key ed25519 {seed}\n"),
     )
     .unwrap();
+    // A secret key file is read only when private.
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
     let key = SecretKey::read(&secret).unwrap();
     let public = dir.join(format!("{seed}.pub"));
     let hex: String = key

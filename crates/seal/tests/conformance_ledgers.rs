@@ -325,6 +325,9 @@ fn generate(dir: &Path, keys: &Path) -> Vec<String> {
         format!("agentlog-seal-secret-key ed25519 {TEST_SEED}\n"),
     )
     .unwrap();
+    // A secret key file is read only when private.
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
     let key = SecretKey::read(&secret).unwrap();
     let hex: String = key
         .public()
