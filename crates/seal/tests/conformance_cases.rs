@@ -15,8 +15,9 @@
 //! test -p agentlog-conformance`), and that the reference verify gives every expected verdict.
 //!
 //! A case's verdict file: `description`, `allow_tail`, `passed`, `findings` (each `rule`,
-//! `line`, `seal_line`), and when set `pubkey` (the key file, `key.pub`) and `anchor` (a
-//! checkpoint digest the verifier requires).
+//! `line`, `seal_line`), and when set `pubkey` (the key file, `key.pub`, or
+//! `small_order.pub`, a weak key verify must refuse) and `anchor` (a checkpoint digest the
+//! verifier requires).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -86,6 +87,8 @@ struct Case {
     /// No seal file at all.
     no_seal: bool,
     with_pubkey: bool,
+    /// Verified with the small-order key (`small_order.pub`) instead of `key.pub`.
+    small_order_key: bool,
     /// Verified with `--anchor` the digest of this checkpoint (0-based) of the seal as made.
     anchor: Option<usize>,
     allow_tail: bool,
@@ -104,6 +107,7 @@ fn case(name: &'static str, description: &'static str) -> Case {
         seal_after: None,
         no_seal: false,
         with_pubkey: false,
+        small_order_key: false,
         anchor: None,
         allow_tail: false,
         passed: false,
@@ -145,6 +149,26 @@ fn reforged_all(line: &str, members: &[(&str, Value)]) -> String {
     checkpoint.insert("digest".into(), json!(digest));
     checkpoint.remove("signature");
     checkpoint.remove("key");
+    let mut line = serde_json::to_string(&checkpoint).unwrap();
+    line.push('\n');
+    line
+}
+
+/// The encoding of the identity point, a public key of small order (a "weak" key): with it,
+/// the signature `R` = identity, `s` = 0 satisfies the cofactorless equation
+/// `[s]B = R + [k]A` for every message, so a verifier that does not refuse small-order keys
+/// (RFC 8032 alone does not) accepts it. Verify must refuse it.
+const SMALL_ORDER_KEY: &str = "0100000000000000000000000000000000000000000000000000000000000000";
+
+/// The seal's one checkpoint with `key` the small-order key and the signature that fits any
+/// message under it (its digest unchanged: a signature is not part of it).
+fn signed_by_small_order_key(seal: &str) -> String {
+    let mut checkpoint: BTreeMap<String, Value> = serde_json::from_str(seal.trim_end()).unwrap();
+    checkpoint.insert("key".into(), json!(SMALL_ORDER_KEY));
+    checkpoint.insert(
+        "signature".into(),
+        json!(format!("{SMALL_ORDER_KEY}{}", "00".repeat(32))),
+    );
     let mut line = serde_json::to_string(&checkpoint).unwrap();
     line.push('\n');
     line
@@ -388,6 +412,16 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            with_pubkey: true,
+            small_order_key: true,
+            seal_after: Some(signed_by_small_order_key),
+            findings: vec![finding("seal.bad_signature", None, Some(1))],
+            ..case(
+                "small_order_key",
+                "a checkpoint \"signed\" by the small-order public key 0100..00 (the identity point) with R the identity and s = 0, which fits any message: refused, as a strict verifier refuses small-order keys",
+            )
+        },
+        Case {
             signed: true,
             other_key: true,
             with_pubkey: true,
@@ -405,7 +439,12 @@ fn generate(dir: &Path, keys: &Path) -> Vec<String> {
     let (test_key, test_pub) = key_files(keys, TEST_SEED);
     let (other_key, _) = key_files(keys, OTHER_SEED);
     std::fs::copy(&test_pub, dir.join("key.pub")).unwrap();
-    let mut written = vec!["key.pub".to_owned()];
+    std::fs::write(
+        dir.join("small_order.pub"),
+        format!("agentlog-seal-public-key ed25519 {SMALL_ORDER_KEY}\n"),
+    )
+    .unwrap();
+    let mut written = vec!["key.pub".to_owned(), "small_order.pub".to_owned()];
     for case in cases() {
         let log = dir.join(format!("{}.jsonl", case.name));
         let key = match (case.signed, case.other_key) {
@@ -440,7 +479,12 @@ fn generate(dir: &Path, keys: &Path) -> Vec<String> {
             "findings": case.findings,
         });
         if case.with_pubkey {
-            verdict["pubkey"] = json!("key.pub");
+            let file = if case.small_order_key {
+                "small_order.pub"
+            } else {
+                "key.pub"
+            };
+            verdict["pubkey"] = json!(file);
         }
         if let Some(anchor) = anchor {
             verdict["anchor"] = json!(anchor);
@@ -483,15 +527,17 @@ fn the_seal_cases_are_current_and_the_reference_gives_each_verdict() {
         );
     }
     // The reference verify, on the checked-in cases, gives every expected verdict.
-    let public = PublicKey::read(&target.join("key.pub")).unwrap();
     for case in cases() {
         let log = target.join(format!("{}.jsonl", case.name));
         let expected: Value = serde_json::from_slice(
             &std::fs::read(target.join(format!("{}.json", case.name))).unwrap(),
         )
         .unwrap();
+        let public = expected
+            .get("pubkey")
+            .map(|file| PublicKey::read(&target.join(file.as_str().unwrap())).unwrap());
         let expect = Expect {
-            key: expected.get("pubkey").map(|_| &public),
+            key: public.as_ref(),
             anchor: expected.get("anchor").map(|a| {
                 let hex = a.as_str().unwrap();
                 std::array::from_fn(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
