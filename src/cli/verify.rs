@@ -16,7 +16,8 @@ pub(super) enum OutFormat {
     /// A line per finding, `PATH:LINE: rule: message`, and a verdict per log.
     #[default]
     Text,
-    /// One JSON document: every log's verdict and findings.
+    /// One JSON document: every log's verdict and findings, and every finding again in one
+    /// flat `findings` list, each with the `file` it is on.
     Json,
 }
 
@@ -236,11 +237,22 @@ fn json(verdicts: &[Verdict], ledgers: &[LedgerVerdict], errors: &[(PathBuf, Str
         })
     });
     let files: Vec<serde_json::Value> = files.into_iter().chain(unread).collect();
+    let findings: Vec<serde_json::Value> = verdicts
+        .iter()
+        .chain(ledgers.iter().flat_map(|l| &l.verdicts))
+        .flat_map(placed_findings)
+        .chain(
+            ledgers
+                .iter()
+                .flat_map(|l| l.findings.iter().map(placed_ledger_finding)),
+        )
+        .collect();
     let mut document = serde_json::json!({
         "passed": errors.is_empty()
             && verdicts.iter().all(Verdict::passed)
             && ledgers.iter().all(LedgerVerdict::passed),
         "files": files,
+        "findings": findings,
     });
     if let Some(document) = document.as_object_mut().filter(|_| !ledgers.is_empty()) {
         let ledgers = ledgers.iter().map(ledger_json).collect();
@@ -249,6 +261,44 @@ fn json(verdicts: &[Verdict], ledgers: &[LedgerVerdict], errors: &[(PathBuf, Str
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// A log's findings for the document's flat `findings` (the conformance seal harness reads
+/// them): each with the file it is on, its seal file when it names a seal line, else the
+/// log.
+fn placed_findings(verdict: &Verdict) -> Vec<serde_json::Value> {
+    verdict
+        .findings
+        .iter()
+        .map(|f| {
+            let on = if f.seal_line().is_some() {
+                &verdict.seal
+            } else {
+                &verdict.log
+            };
+            serde_json::json!({
+                "rule": f.rule(),
+                "error": f.is_error(verdict.allow_tail),
+                "file": output::path(on),
+                "line": f.line(),
+                "seal_line": f.seal_line(),
+                "message": f.message(),
+            })
+        })
+        .collect()
+}
+
+/// A finding across a ledger's files for the flat `findings`.
+fn placed_ledger_finding(finding: &LedgerFinding) -> serde_json::Value {
+    let (path, seal_line) = finding.place();
+    serde_json::json!({
+        "rule": finding.rule(),
+        "error": finding.is_error(),
+        "file": output::path(path),
+        "line": null,
+        "seal_line": seal_line,
+        "message": finding.message(),
+    })
 }
 
 /// One log's verdict in the JSON document.

@@ -17,8 +17,11 @@
 //! - [`proxy`]: the harness that starts a mock upstream behind TLS, launches an interceptor
 //!   (ours or a port) through a command template, replays every scenario through it with a
 //!   real HTTPS client and compares what the upstream received and the events written.
+//! - [`seal`]: the harness that runs the sealed-log and sealed-ledger cases against the
+//!   reference verifier or any other `verify` driven through a command template, judging
+//!   its exit code and the findings it names.
 //! - [`select`]: the cases a port declares unsupported (`--unsupported GLOB`,
-//!   `--unsupported-from FILE`), shared by both harnesses.
+//!   `--unsupported-from FILE`), shared by every harness.
 //!
 //! Both harnesses hand a port real secret values and show and look for them only through the
 //! validator's redactor: every message they write that could quote a port's output shows a
@@ -32,6 +35,7 @@ pub mod cases;
 mod format;
 mod junit;
 pub mod proxy;
+pub mod seal;
 mod secrets;
 pub mod select;
 pub mod validator;

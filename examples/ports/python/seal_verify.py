@@ -17,8 +17,11 @@ checkpoint a line. Verification, in the order docs/seal.md gives:
 3. fewer complete lines than covered: truncated; more, or bytes after the last `\\n`: an
    unsealed tail (a note with --allow-tail).
 
-Usage: seal_verify.py [--pubkey FILE] [--anchor DIGEST] [--allow-tail] LOG
+Usage: seal_verify.py [--pubkey FILE] [--anchor DIGEST] [--allow-tail] PATH
 Prints one JSON object: {"passed": bool, "findings": [{"rule", "line", "seal_line"}]}.
+A PATH that is a directory is a sealed ledger, verified by seal_ledger_verify.py (its
+findings carry a `file`), so this one command line is `agentlog verify`'s and meets the
+contract of `agentlog conformance seal` (docs/conformance.md).
 Exit codes: 0 passed, 1 failed, 2 usage or I/O error.
 """
 
@@ -424,12 +427,19 @@ def main(argv):
             else:
                 args.append(arg)
         if len(args) != 1:
-            raise ValueError("usage: seal_verify.py [--pubkey FILE] [--anchor DIGEST] [--allow-tail] LOG")
-        findings = verify(args[0], public, anchor)
+            raise ValueError("usage: seal_verify.py [--pubkey FILE] [--anchor DIGEST] [--allow-tail] PATH")
+        if os.path.isdir(args[0]):
+            if anchor is not None:
+                raise ValueError("--anchor names a checkpoint of one log, not of a ledger directory")
+            import seal_ledger_verify
+            findings = seal_ledger_verify.verify_ledger(args[0], public)
+            passed = all(f["rule"] in seal_ledger_verify.NOTES for f in findings)
+        else:
+            findings = verify(args[0], public, anchor)
+            passed = all(allow_tail and f["rule"] == "seal.unsealed_tail" for f in findings)
     except (OSError, ValueError, StopIteration) as e:
         print(f"seal_verify.py: error: {e}", file=sys.stderr)
         return 2
-    passed = all(allow_tail and f["rule"] == "seal.unsealed_tail" for f in findings)
     print(json.dumps({"passed": passed, "findings": findings}))
     return 0 if passed else 1
 

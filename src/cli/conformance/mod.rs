@@ -3,6 +3,7 @@
 
 mod export;
 mod proxy;
+mod seal;
 mod validate;
 
 use agentlog_conformance::HarnessFormat;
@@ -32,6 +33,8 @@ enum Command {
     Validate(validate::Args),
     // Its help, with the placeholders and exit codes, comes from `proxy::Args`.
     Proxy(proxy::Args),
+    // Its help, with the port's contract and the exit codes, comes from `seal::Args`.
+    Seal(seal::Args),
     /// Write every case and the manifest to a directory, for a port to vendor.
     Export(export::Args),
     /// List the cases: id, profile and description (the manifest).
@@ -43,6 +46,7 @@ pub(super) fn run(args: Args) -> u8 {
         None => validate::run(args.validate),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Proxy(args)) => proxy::run(args),
+        Some(Command::Seal(args)) => seal::run(args),
         Some(Command::Export(args)) => export::run(args),
         Some(Command::List(args)) => export::list(args),
     }

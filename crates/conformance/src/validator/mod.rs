@@ -43,7 +43,7 @@
 mod case;
 mod judge;
 pub mod report;
-mod run;
+pub(crate) mod run;
 
 use std::path::PathBuf;
 

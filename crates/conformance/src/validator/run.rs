@@ -208,7 +208,7 @@ fn finding_row(finding: &Value) -> Result<Verdict, ReportError> {
 }
 
 /// Quotes `text` for `sh`.
-fn shell_quote(text: &str) -> String {
+pub(crate) fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
@@ -261,6 +261,15 @@ pub const PLACEHOLDERS: [&str; 3] = ["{log}", "{options}", "{flags}"];
 /// and `_`) that is not one of [`PLACEHOLDERS`], a typo that would otherwise reach the port
 /// as literal text. Other braces (a shell's `${HOME}`) are left alone.
 pub fn check_template(template: &str) -> Result<(), TemplateError> {
+    match unknown_placeholder(template, &PLACEHOLDERS) {
+        Some(token) => Err(TemplateError::UnknownPlaceholder { token }),
+        None => Ok(()),
+    }
+}
+
+/// The first `{name}` (lowercase letters and `_`, not after a `$`) of `template` that is not
+/// one of `known`, braces included.
+pub(crate) fn unknown_placeholder(template: &str, known: &[&str]) -> Option<String> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let slot = &rest[open..];
@@ -269,20 +278,18 @@ pub fn check_template(template: &str) -> Result<(), TemplateError> {
             .unwrap_or(slot.len() - 1);
         let token = &slot[..(name_len + 2).min(slot.len())];
         let is_slot = name_len > 0 && token.ends_with('}') && !rest[..open].ends_with('$');
-        if is_slot && !PLACEHOLDERS.contains(&token) {
-            return Err(TemplateError::UnknownPlaceholder {
-                token: token.to_owned(),
-            });
+        if is_slot && !known.contains(&token) {
+            return Some(token.to_owned());
         }
         rest = &slot[1..];
     }
-    Ok(())
+    None
 }
 
 /// `template` with each `{name}` of `values` replaced, in one pass: a value is never
 /// scanned again, so a path holding `{options}` cannot bring a second substitution (and
 /// its unquoted text) into the command line.
-fn substitute(template: &str, values: &[(&str, String)]) -> String {
+pub(crate) fn substitute(template: &str, values: &[(&str, String)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -335,7 +342,7 @@ fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observe
 
 /// Runs `command` under `sh -c` in its own process group, output to the two files; kills
 /// the group when it runs past `timeout`.
-fn run_with_timeout(
+pub(crate) fn run_with_timeout(
     command: &str,
     stdout: &Path,
     stderr: &Path,
@@ -375,7 +382,7 @@ fn run_with_timeout(
 }
 
 /// The report a command printed to `path`: at most `max` bytes; more is an error.
-fn read_report(path: &Path, max: u64) -> Result<Vec<u8>, CaseError> {
+pub(crate) fn read_report(path: &Path, max: u64) -> Result<Vec<u8>, CaseError> {
     match crate::capped::read(path, max) {
         Ok((_, true)) => Err(CaseError::TooLong(max)),
         Ok((bytes, false)) => Ok(bytes),
@@ -388,7 +395,7 @@ fn read_report(path: &Path, max: u64) -> Result<Vec<u8>, CaseError> {
 
 /// `text` cut to `max` characters, with control characters (a terminal's escape codes)
 /// shown as `?`.
-fn printable(text: &str, max: usize) -> String {
+pub(crate) fn printable(text: &str, max: usize) -> String {
     text.chars()
         .take(max)
         .map(|c| if c.is_control() { '?' } else { c })
