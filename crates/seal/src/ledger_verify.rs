@@ -73,6 +73,20 @@ pub enum LedgerFinding {
         /// The part.
         part: PathBuf,
     },
+    /// A file in `archive/` (or `archive/.staging/`) that no retention record of any seal
+    /// names: records added to the archive, or archived by a retention without `--seal`.
+    ArchiveUnrecorded {
+        /// The file.
+        part: PathBuf,
+    },
+    /// A member of the ledger (a day file, a seal, an archive part, `events.jsonl`,
+    /// `archive/`) is not a regular file (a directory, a FIFO) or cannot be read.
+    Unreadable {
+        /// The member.
+        path: PathBuf,
+        /// Why, as the system says it (never a line of the file).
+        what: String,
+    },
     /// `events.jsonl`, the current day, is not sealed yet (it is when it rotates): a note.
     CurrentUnsealed {
         /// `DIR/events.jsonl`.
@@ -92,6 +106,8 @@ impl LedgerFinding {
             LedgerFinding::ArchiveMissing { .. } => "seal.archive_missing",
             LedgerFinding::ArchiveOfAnotherDay { .. } => "seal.archive_other_day",
             LedgerFinding::ArchiveUnreadable { .. } => "seal.archive_unreadable",
+            LedgerFinding::ArchiveUnrecorded { .. } => "seal.archive_unrecorded",
+            LedgerFinding::Unreadable { .. } => "seal.file_unreadable",
             LedgerFinding::CurrentUnsealed { .. } => "seal.current_unsealed",
         }
     }
@@ -114,7 +130,9 @@ impl LedgerFinding {
                 seal, seal_line, ..
             }
             | LedgerFinding::ArchiveOfAnotherDay { seal, seal_line } => (seal, Some(*seal_line)),
-            LedgerFinding::ArchiveUnreadable { part } => (part, None),
+            LedgerFinding::ArchiveUnreadable { part }
+            | LedgerFinding::ArchiveUnrecorded { part } => (part, None),
+            LedgerFinding::Unreadable { path, .. } => (path, None),
         }
     }
 
@@ -145,6 +163,13 @@ impl LedgerFinding {
             }
             LedgerFinding::ArchiveUnreadable { .. } => {
                 "the archive part cannot be decompressed".to_owned()
+            }
+            LedgerFinding::ArchiveUnrecorded { .. } => {
+                "no retention record of any seal names this file in the archive: it was added there (or archived without --seal)"
+                    .to_owned()
+            }
+            LedgerFinding::Unreadable { what, .. } => {
+                format!("a ledger file that cannot be read ({what}): it was replaced")
             }
             LedgerFinding::CurrentUnsealed { .. } => {
                 "the current day's file is sealed when it rotates; not yet".to_owned()
@@ -243,6 +268,7 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
             archived: 0,
         },
         seals: BTreeMap::new(),
+        recorded: BTreeSet::new(),
     };
     for &day in listing.logs.union(&listing.seals) {
         run.day(
@@ -252,6 +278,7 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
         )?;
     }
     run.links();
+    run.unrecorded();
     run.current()?;
     Ok(run.verdict)
 }
@@ -263,6 +290,8 @@ struct Run<'a, 'k> {
     verdict: LedgerVerdict,
     /// The checkpoints of every seal read, by day; `None` for one that is malformed.
     seals: BTreeMap<u32, Option<Vec<Checkpoint>>>,
+    /// The archive parts every retention record read names.
+    recorded: BTreeSet<String>,
 }
 
 impl Run<'_, '_> {
@@ -288,13 +317,17 @@ impl Run<'_, '_> {
                 return Ok(());
             }
             Err(CheckpointError::Io { path, source }) => {
-                return Err(VerifyError::Io { path, source });
+                self.seals.insert(day, None);
+                self.unreadable(path, &source);
+                return Ok(());
             }
         };
         // The seal is checked alone first: a retention record is believed only from a seal
         // whose chain (and with a key, every signature) holds.
         let (findings, signatures) = check_chain(&checkpoints, self.expect.key);
         let records = retention_records(&checkpoints);
+        self.recorded
+            .extend(records.iter().map(|(_, part)| part.clone()));
         let open = checkpoints.last().is_some_and(|c| c.retained.is_none());
         self.seals.insert(day, Some(checkpoints));
         // A day file beside a seal that ends with a retention record whose part is written:
@@ -308,9 +341,13 @@ impl Run<'_, '_> {
         if has_log {
             // Against the open segment, or (killed between the record and the move) the
             // segment the last record closes: that part is read as the day file.
-            self.verdict.days += 1;
-            let verdict = crate::verify_expecting(&log, self.expect)?;
-            self.verdict.verdicts.push(verdict);
+            match crate::verify_expecting(&log, self.expect) {
+                Ok(verdict) => {
+                    self.verdict.days += 1;
+                    self.verdict.verdicts.push(verdict);
+                }
+                Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
+            }
         } else if !findings.is_empty() {
             let verdict = failed(&log, &seal, findings, signatures);
             self.verdict.verdicts.push(verdict);
@@ -362,7 +399,10 @@ impl Run<'_, '_> {
                 self.verdict.findings.push(finding);
                 return Ok(());
             }
-            Err(source) => return Err(VerifyError::Io { path, source }),
+            Err(source) => {
+                self.unreadable(path, &source);
+                return Ok(());
+            }
         };
         let reader = flate2::read::MultiGzDecoder::new(BufReader::new(file));
         match verify_read(&path, seal, reader, self.expect, Some(&part)) {
@@ -382,7 +422,7 @@ impl Run<'_, '_> {
                 let finding = LedgerFinding::ArchiveUnreadable { part: path };
                 self.verdict.findings.push(finding);
             }
-            Err(e) => return Err(e),
+            Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
         }
         Ok(())
     }
@@ -427,6 +467,10 @@ impl Run<'_, '_> {
         if std::fs::symlink_metadata(&log).is_err() {
             return Ok(());
         }
+        if let Err(source) = crate::files::regular(&log) {
+            self.unreadable(log, &source);
+            return Ok(());
+        }
         if std::fs::symlink_metadata(crate::seal_path(&log)).is_err() {
             let finding = LedgerFinding::CurrentUnsealed { log };
             self.verdict.findings.push(finding);
@@ -436,11 +480,94 @@ impl Run<'_, '_> {
             allow_tail: true,
             ..*self.expect
         };
-        let verdict = crate::verify_expecting(&log, &expect)?;
-        self.verdict.verdicts.push(verdict);
+        match crate::verify_expecting(&log, &expect) {
+            Ok(verdict) => self.verdict.verdicts.push(verdict),
+            Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
+        }
         Ok(())
     }
+
+    /// A member of the ledger that is not a regular file, or cannot be read: a finding of
+    /// that file, and the others are still checked.
+    fn unreadable(&mut self, path: PathBuf, source: &std::io::Error) {
+        let what = source.to_string();
+        self.verdict
+            .findings
+            .push(LedgerFinding::Unreadable { path, what });
+    }
+
+    /// Every file in `archive/` and `archive/.staging/` that no retention record names (a
+    /// part of a day whose seal is malformed or unreadable aside: that seal fails already).
+    /// Retention's temporary files (`*.tmp`) are left to it; a file staged under the name
+    /// of a recorded part is a retention interrupted.
+    fn unrecorded(&mut self) {
+        let archive = self.dir.join(ARCHIVE);
+        for (name, path) in self.list(&archive) {
+            if name == STAGING {
+                continue;
+            }
+            if !self.is_recorded(&format!("{ARCHIVE}/{name}")) {
+                self.verdict
+                    .findings
+                    .push(LedgerFinding::ArchiveUnrecorded { part: path });
+            }
+        }
+        for (name, path) in self.list(&archive.join(STAGING)) {
+            let part = name
+                .strip_suffix(".jsonl")
+                .map(|stem| format!("{ARCHIVE}/{stem}.jsonl.gz"));
+            if !part.is_some_and(|part| self.is_recorded(&part)) {
+                self.verdict
+                    .findings
+                    .push(LedgerFinding::ArchiveUnrecorded { part: path });
+            }
+        }
+    }
+
+    /// Whether `part` (relative to the directory) is named by a retention record, or is
+    /// of a day whose seal could not be read.
+    fn is_recorded(&self, part: &str) -> bool {
+        self.recorded.contains(part)
+            || names::day_of_archive_part(part)
+                .is_some_and(|day| matches!(self.seals.get(&day), Some(None)))
+    }
+
+    /// The entries of `dir` but `*.tmp`, by name (a name that is not UTF-8 shown lossily),
+    /// sorted; none when it is absent. One that is not a directory or cannot be listed is
+    /// a finding.
+    fn list(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
+        let mut entries = Vec::new();
+        let read = match std::fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return entries,
+            Err(e) => Err(e),
+            Ok(meta) if !meta.is_dir() => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a directory",
+            )),
+            Ok(_) => std::fs::read_dir(dir).and_then(|read| read.collect::<Result<Vec<_>, _>>()),
+        };
+        match read {
+            Ok(read) => {
+                for entry in read {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !name.ends_with(TMP_SUFFIX) {
+                        entries.push((name, entry.path()));
+                    }
+                }
+            }
+            Err(source) => self.unreadable(dir.to_owned(), &source),
+        }
+        entries.sort();
+        entries
+    }
 }
+
+/// The archive directory, and where retention stages a day file inside it (names of
+/// `agentlog-core`'s `ledger::layout`).
+const ARCHIVE: &str = "archive";
+const STAGING: &str = ".staging";
+/// The suffix of a file retention is writing (and removes if it was killed).
+const TMP_SUFFIX: &str = ".tmp";
 
 /// The retention records of a seal: each one's line and the archive part it names.
 fn retention_records(checkpoints: &[Checkpoint]) -> Vec<(u64, String)> {
@@ -596,5 +723,94 @@ mod tests {
                 part: "archive/events_20261201-1.jsonl.gz".to_owned(),
             }]
         );
+    }
+
+    #[test]
+    fn a_file_in_the_archive_no_retention_record_names_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_201);
+        let a = d.join("archive");
+        // A copy of a recorded part under a later part's name, a made-up day, anything.
+        std::fs::copy(
+            a.join("events_20261201.jsonl.gz"),
+            a.join("events_20261201-1.jsonl.gz"),
+        )
+        .unwrap();
+        std::fs::write(a.join("events_20261120.jsonl.gz"), b"x").unwrap();
+        std::fs::write(a.join("other.jsonl"), b"{}\n").unwrap();
+        // Retention's temporary files are its own; a staged file of a recorded part is a
+        // retention interrupted, one of no recorded part is not.
+        std::fs::write(a.join("events_20261202.jsonl.gz.tmp"), b"x").unwrap();
+        std::fs::create_dir(a.join(".staging")).unwrap();
+        std::fs::write(a.join(".staging/events_20261201.jsonl"), b"{}\n").unwrap();
+        std::fs::write(a.join(".staging/events_20261203.jsonl"), b"{}\n").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(!verdict.passed());
+        let unrecorded = |part: &str| LedgerFinding::ArchiveUnrecorded { part: a.join(part) };
+        assert_eq!(
+            verdict.findings,
+            [
+                unrecorded("events_20261120.jsonl.gz"),
+                unrecorded("events_20261201-1.jsonl.gz"),
+                unrecorded("other.jsonl"),
+                unrecorded(".staging/events_20261203.jsonl"),
+            ]
+        );
+        assert_eq!(verdict.findings[0].rule(), "seal.archive_unrecorded");
+    }
+
+    #[test]
+    fn a_member_that_is_not_a_regular_file_is_named_and_hides_nothing() {
+        let dir = ledger();
+        let d = dir.path();
+        let seal = d.join("events_20261202.jsonl.seal");
+        std::fs::remove_file(&seal).unwrap();
+        std::fs::create_dir(&seal).unwrap();
+        std::fs::write(d.join("events_20261201.jsonl"), "{\"day\":1}\n{\"n\":3}\n").unwrap();
+        std::fs::remove_file(d.join("events_20261203.jsonl")).unwrap();
+        std::fs::create_dir(d.join("events.jsonl")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(!verdict.passed());
+        let not_a_file = |path: PathBuf| LedgerFinding::Unreadable {
+            path,
+            what: "a directory, not a file".to_owned(),
+        };
+        assert_eq!(
+            verdict.findings,
+            [
+                not_a_file(seal),
+                LedgerFinding::FileMissing {
+                    log: d.join("events_20261203.jsonl")
+                },
+                not_a_file(d.join("events.jsonl")),
+            ]
+        );
+        assert_eq!(verdict.findings[0].rule(), "seal.file_unreadable");
+        assert_eq!(rules(d)[3..], ["seal.line_changed"]);
+        // A day file, an archive part or archive/ itself: the same.
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_203);
+        let part = d.join("archive/events_20261203.jsonl.gz");
+        std::fs::remove_file(&part).unwrap();
+        std::fs::create_dir(&part).unwrap();
+        std::fs::remove_file(d.join("events_20261201.jsonl")).unwrap();
+        std::fs::create_dir(d.join("events_20261201.jsonl")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert_eq!(
+            verdict.findings,
+            [
+                not_a_file(d.join("events_20261201.jsonl")),
+                not_a_file(part),
+            ]
+        );
+        std::fs::remove_dir_all(d.join("archive")).unwrap();
+        std::fs::write(d.join("archive"), "").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.findings.contains(&LedgerFinding::Unreadable {
+            path: d.join("archive"),
+            what: "not a directory".to_owned()
+        }));
     }
 }
