@@ -601,3 +601,76 @@ fn nix_mkfifo(path: &Path) {
     let status = Process::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn a_key_extending_a_ledger_seal_it_did_not_sign_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    let unkeyed = |now: &str| {
+        let args = [
+            "ledger",
+            "log",
+            "--dir",
+            "L",
+            "--agent",
+            "a",
+            "--tool",
+            "t",
+            "--status",
+            "success",
+            "--args-json",
+            "{}",
+            "--now",
+            now,
+            "--seal",
+        ];
+        assert_eq!(run(d, &args).0, 0);
+    };
+    unkeyed("2026-12-01T10:00:00Z");
+    unkeyed("2026-12-02T10:00:00Z");
+    // A late record of the 1st, sealed with the key: the seal's first checkpoint is not
+    // signed by it.
+    let late = [
+        "ledger",
+        "log",
+        "--dir",
+        "L",
+        "--agent",
+        "a",
+        "--tool",
+        "t",
+        "--status",
+        "success",
+        "--args-json",
+        "{}",
+        "--now",
+        "2026-12-01T12:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, _, err) = run(d, &late);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("agentlog: warning: L/events_20261201.jsonl: 1 earlier checkpoint(s) are not signed by this key"),
+        "{err}"
+    );
+    // Retention recording the day with the key: the same one.
+    let retain = [
+        "ledger",
+        "retain",
+        "L",
+        "--now",
+        "2026-12-11T12:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, _, err) = run(d, &retain);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("agentlog: warning: L/events_20261201.jsonl: 1 earlier checkpoint(s) are not signed by this key"),
+        "{err}"
+    );
+}
