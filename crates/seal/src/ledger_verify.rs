@@ -87,6 +87,21 @@ pub enum LedgerFinding {
         /// Why, as the system says it (never a line of the file).
         what: String,
     },
+    /// A file in the directory that `agentlog analyze DIR` would read records from (a name
+    /// ending in `.jsonl` or `.jsonl.gz`, or a subdirectory other than `archive/`) but that
+    /// is not a file of the ledger: `events.jsonl`, or `events_YYYYMMDD.jsonl` of a real date.
+    Unknown {
+        /// The file or subdirectory.
+        path: PathBuf,
+    },
+    /// `events.jsonl`'s seal has a link or a retention record, which only a rotated day
+    /// file's seal has: a day file and its seal copied to `events.jsonl`.
+    CurrentLinked {
+        /// `DIR/events.jsonl.seal`.
+        seal: PathBuf,
+        /// The line of the first such checkpoint.
+        seal_line: u64,
+    },
     /// `events.jsonl`, the current day, is not sealed yet (it is when it rotates): a note.
     CurrentUnsealed {
         /// `DIR/events.jsonl`.
@@ -108,6 +123,8 @@ impl LedgerFinding {
             LedgerFinding::ArchiveUnreadable { .. } => "seal.archive_unreadable",
             LedgerFinding::ArchiveUnrecorded { .. } => "seal.archive_unrecorded",
             LedgerFinding::Unreadable { .. } => "seal.file_unreadable",
+            LedgerFinding::Unknown { .. } => "seal.file_unknown",
+            LedgerFinding::CurrentLinked { .. } => "seal.current_linked",
             LedgerFinding::CurrentUnsealed { .. } => "seal.current_unsealed",
         }
     }
@@ -132,7 +149,10 @@ impl LedgerFinding {
             | LedgerFinding::ArchiveOfAnotherDay { seal, seal_line } => (seal, Some(*seal_line)),
             LedgerFinding::ArchiveUnreadable { part }
             | LedgerFinding::ArchiveUnrecorded { part } => (part, None),
-            LedgerFinding::Unreadable { path, .. } => (path, None),
+            LedgerFinding::Unreadable { path, .. } | LedgerFinding::Unknown { path } => {
+                (path, None)
+            }
+            LedgerFinding::CurrentLinked { seal, seal_line } => (seal, Some(*seal_line)),
         }
     }
 
@@ -171,6 +191,14 @@ impl LedgerFinding {
             LedgerFinding::Unreadable { what, .. } => {
                 format!("a ledger file that cannot be read ({what}): it was replaced")
             }
+            LedgerFinding::Unknown { .. } => {
+                "not a file of the ledger, yet `agentlog analyze` of the directory would read records from it"
+                    .to_owned()
+            }
+            LedgerFinding::CurrentLinked { .. } => {
+                "the current day's seal links to a day file or records a retention, as only a rotated day's seal does: a day file and its seal were copied here"
+                    .to_owned()
+            }
             LedgerFinding::CurrentUnsealed { .. } => {
                 "the current day's file is sealed when it rotates; not yet".to_owned()
             }
@@ -207,6 +235,8 @@ impl LedgerVerdict {
 struct Listing {
     logs: BTreeSet<u32>,
     seals: BTreeSet<u32>,
+    /// What analyze would read that is no file of the ledger, sorted.
+    unknown: Vec<PathBuf>,
 }
 
 impl Listing {
@@ -217,16 +247,30 @@ impl Listing {
         };
         let mut listing = Listing::default();
         for entry in std::fs::read_dir(dir).map_err(io)? {
-            let name = entry.map_err(io)?.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(day) = names::day_of_file(name) {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if let Some(day) = names::day_of_file(&name) {
                 listing.logs.insert(day);
             } else if let Some(day) = name.strip_suffix(".seal").and_then(names::day_of_file) {
                 listing.seals.insert(day);
+            } else if is_unknown(&name, &entry.path()) {
+                listing.unknown.push(entry.path());
             }
         }
+        listing.unknown.sort();
         Ok(listing)
     }
+}
+
+/// Whether the entry `name` at `path` of a ledger directory (not a day file) is something
+/// `agentlog analyze DIR` reads records from: a `*.jsonl` or `*.jsonl.gz` file other than
+/// `events.jsonl`, or a subdirectory other than `archive/` (a symlink followed).
+fn is_unknown(name: &str, path: &Path) -> bool {
+    if name == names::CURRENT || name == ARCHIVE {
+        return false;
+    }
+    name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") || path.is_dir()
 }
 
 /// Verifies the ledger directory `dir`: each day file against its seal, each day archived by
@@ -257,13 +301,18 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
             ),
         });
     }
+    let findings = listing
+        .unknown
+        .iter()
+        .map(|path| LedgerFinding::Unknown { path: path.clone() })
+        .collect();
     let mut run = Run {
         dir,
         expect,
         verdict: LedgerVerdict {
             dir: dir.to_owned(),
             verdicts: Vec::new(),
-            findings: Vec::new(),
+            findings,
             days: 0,
             archived: 0,
         },
@@ -471,10 +520,26 @@ impl Run<'_, '_> {
             self.unreadable(log, &source);
             return Ok(());
         }
-        if std::fs::symlink_metadata(crate::seal_path(&log)).is_err() {
+        let seal = crate::seal_path(&log);
+        if std::fs::symlink_metadata(&seal).is_err() {
             let finding = LedgerFinding::CurrentUnsealed { log };
             self.verdict.findings.push(finding);
             return Ok(());
+        }
+        // A seal of the ledger's own never links or records a retention for events.jsonl
+        // (a malformed or unreadable seal fails when the file is verified, below).
+        let checkpoints = SealFile::read(&seal)
+            .ok()
+            .flatten()
+            .map(|file| file.checkpoints)
+            .unwrap_or_default();
+        let linked = checkpoints
+            .iter()
+            .position(|c| c.link.is_some() || c.retained.is_some());
+        if let Some(i) = linked {
+            let seal_line = i as u64 + 1;
+            let finding = LedgerFinding::CurrentLinked { seal, seal_line };
+            self.verdict.findings.push(finding);
         }
         let expect = Expect {
             allow_tail: true,
@@ -812,5 +877,57 @@ mod tests {
             path: d.join("archive"),
             what: "not a directory".to_owned()
         }));
+    }
+
+    #[test]
+    fn a_file_analyze_would_read_that_is_no_ledger_file_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        std::fs::write(d.join("events_20261232.jsonl"), "{}\n").unwrap();
+        std::fs::write(d.join("other.jsonl"), "{}\n").unwrap();
+        std::fs::write(d.join("events_20261201.jsonl.gz"), "x").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        // Not records: the ledger's own other files.
+        std::fs::write(d.join("stats_20261120.json"), "{}").unwrap();
+        std::fs::write(d.join(".lock"), "").unwrap();
+        std::fs::write(d.join("events.jsonl.tmp"), "").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        let found: Vec<_> = verdict
+            .findings
+            .iter()
+            .map(|f| (f.rule(), f.place().0.to_owned()))
+            .collect();
+        let unknown = |name: &str| ("seal.file_unknown", d.join(name));
+        assert_eq!(
+            found,
+            [
+                unknown("events_20261201.jsonl.gz"),
+                unknown("events_20261232.jsonl"),
+                unknown("other.jsonl"),
+                unknown("sub"),
+            ]
+        );
+        assert!(!verdict.passed());
+    }
+
+    #[test]
+    fn a_day_file_and_its_seal_copied_to_events_jsonl_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        std::fs::copy(d.join("events_20261203.jsonl"), d.join("events.jsonl")).unwrap();
+        std::fs::copy(
+            d.join("events_20261203.jsonl.seal"),
+            d.join("events.jsonl.seal"),
+        )
+        .unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        let found: Vec<_> = verdict
+            .findings
+            .iter()
+            .map(|f| (f.rule(), f.place().0.to_owned(), f.place().1))
+            .collect();
+        let seal = d.join("events.jsonl.seal");
+        assert_eq!(found, [("seal.current_linked", seal, Some(1))]);
+        assert!(!verdict.passed());
     }
 }
