@@ -5,9 +5,10 @@
 //! checkpoint is then a retention record naming the archive part, so the day file's absence
 //! is expected and recorded, and the part is read (decompressed) and checked instead. A day
 //! file gone without such a record, a seal whose link names a day file that has no seal, an
-//! archive part named by a record that is not there: each is a finding. Nothing here quotes
-//! a line of any file: names are the ledger's own (checked to be of their form), numbers and
-//! hashes.
+//! archive part named by a record that is not there, a file in `archive/` no record names, a
+//! file `analyze` would read that is no ledger file, a member that is not a regular file:
+//! each is a finding, and one never stops the others being checked. Nothing here quotes a
+//! line of any file: names are file names, numbers and hashes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
