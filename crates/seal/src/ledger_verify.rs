@@ -599,11 +599,11 @@ impl Run<'_, '_> {
     }
 
     /// The entries of `dir` but `*.tmp`, by name (a name that is not UTF-8 shown lossily),
-    /// sorted; none when it is absent. One that is not a directory or cannot be listed is
-    /// a finding.
+    /// sorted; none when it is absent (a symlink to a directory is followed, as parts are read
+    /// through it). One that is not a directory or cannot be listed is a finding.
     fn list(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
         let mut entries = Vec::new();
-        let read = match std::fs::symlink_metadata(dir) {
+        let read = match std::fs::metadata(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return entries,
             Err(e) => Err(e),
             Ok(meta) if !meta.is_dir() => Err(std::io::Error::new(
