@@ -501,3 +501,176 @@ fn a_day_rotated_without_seal_is_reported_and_sealed_when_retention_archives_it(
     let (code, out, _) = verify(d);
     assert_eq!(code, 0, "{out}");
 }
+
+/// Gzips `text` into `path`.
+fn gzip_to(path: &Path, text: &[u8]) {
+    use std::io::Write as _;
+    let out = std::fs::File::create(path).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+    gz.write_all(text).unwrap();
+    gz.finish().unwrap();
+}
+
+#[test]
+fn an_archive_part_no_retention_record_names_fails_without_quoting_it() {
+    let dir = sealed_ledger();
+    let d = dir.path();
+    let retain = [
+        "ledger",
+        "retain",
+        "L",
+        "--now",
+        "2026-12-11T12:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    assert_eq!(run(d, &retain).0, 0);
+    // A recorded part's records, edited, as a later part of that day; a made-up day.
+    let part = d.join("L/archive/events_20261202.jsonl.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&part).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let forged = text.replace("success", "denied");
+    gzip_to(
+        &d.join("L/archive/events_20261202-1.jsonl.gz"),
+        forged.as_bytes(),
+    );
+    gzip_to(
+        &d.join("L/archive/events_20261120.jsonl.gz"),
+        forged.as_bytes(),
+    );
+    let (code, out, err) = verify(d);
+    assert_eq!(code, 1, "{out}{err}");
+    for part in ["events_20261120.jsonl.gz", "events_20261202-1.jsonl.gz"] {
+        assert!(
+            out.contains(&format!("L/archive/{part}: error: seal.archive_unrecorded")),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("denied"), "a line quoted: {out}");
+    let (code, out, _) = run(d, &["verify", "--format", "json", "L"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("\"rule\": \"seal.archive_unrecorded\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_ledger_member_that_is_not_a_file_is_named_and_hides_no_other_finding() {
+    let dir = sealed_ledger();
+    let d = dir.path();
+    let seal = d.join("L/events_20261202.jsonl.seal");
+    std::fs::remove_file(&seal).unwrap();
+    std::fs::create_dir(&seal).unwrap();
+    let day = d.join("L/events_20261201.jsonl");
+    let text = std::fs::read_to_string(&day).unwrap();
+    std::fs::write(&day, text.replacen("success", "denied", 1)).unwrap();
+    std::fs::remove_file(d.join("L/events_20261203.jsonl")).unwrap();
+    std::fs::remove_file(d.join("L/events.jsonl")).unwrap();
+    nix_mkfifo(&d.join("L/events.jsonl"));
+    let (code, out, err) = verify(d);
+    assert_eq!(code, 1, "{out}{err}");
+    for expected in [
+        "L/events_20261202.jsonl.seal: error: seal.file_unreadable: a ledger file that cannot be read (a directory, not a file)",
+        "L/events_20261201.jsonl:1: error: seal.line_changed",
+        "L/events_20261203.jsonl: error: seal.file_missing",
+        "L/events.jsonl: error: seal.file_unreadable: a ledger file that cannot be read (not a regular file",
+        "L: FAILED",
+    ] {
+        assert!(out.contains(expected), "{expected} not in {out}");
+    }
+    assert!(err.is_empty(), "{err}");
+    let (code, out, _) = run(d, &["verify", "--format", "json", "L"]);
+    assert_eq!(code, 1, "{out}");
+    for rule in [
+        "seal.file_unreadable",
+        "seal.line_changed",
+        "seal.file_missing",
+    ] {
+        assert!(out.contains(&format!("\"rule\": \"{rule}\"")), "{out}");
+    }
+}
+
+/// Makes a FIFO at `path`.
+fn nix_mkfifo(path: &Path) {
+    let status = Process::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_key_extending_a_ledger_seal_it_did_not_sign_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    let unkeyed = |now: &str| {
+        let args = [
+            "ledger",
+            "log",
+            "--dir",
+            "L",
+            "--agent",
+            "a",
+            "--tool",
+            "t",
+            "--status",
+            "success",
+            "--args-json",
+            "{}",
+            "--now",
+            now,
+            "--seal",
+        ];
+        assert_eq!(run(d, &args).0, 0);
+    };
+    unkeyed("2026-12-01T10:00:00Z");
+    unkeyed("2026-12-02T10:00:00Z");
+    // A late record of the 1st, sealed with the key: the seal's first checkpoint is not
+    // signed by it.
+    let late = [
+        "ledger",
+        "log",
+        "--dir",
+        "L",
+        "--agent",
+        "a",
+        "--tool",
+        "t",
+        "--status",
+        "success",
+        "--args-json",
+        "{}",
+        "--now",
+        "2026-12-01T12:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, _, err) = run(d, &late);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("agentlog: warning: L/events_20261201.jsonl: 1 earlier checkpoint(s) are not signed by this key"),
+        "{err}"
+    );
+    // Retention recording the day with the key: the same one.
+    let retain = [
+        "ledger",
+        "retain",
+        "L",
+        "--now",
+        "2026-12-11T12:00:00Z",
+        "--seal",
+        "--seal-key",
+        "seal.key",
+    ];
+    let (code, _, err) = run(d, &retain);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("agentlog: warning: L/events_20261201.jsonl: 1 earlier checkpoint(s) are not signed by this key"),
+        "{err}"
+    );
+}

@@ -46,7 +46,8 @@ impl SealArgs {
 }
 
 /// Seals what `event` says: a rotated or late-appended day file, or the retention record of
-/// one about to be archived. Says on stderr what it sealed.
+/// one about to be archived. Says on stderr what it sealed, and warns as `agentlog seal` does
+/// when the key extends a seal whose earlier checkpoints it did not sign.
 fn seal_event(
     event: &FileEvent<'_>,
     key: Option<&SecretKey>,
@@ -65,6 +66,7 @@ fn seal_event(
     }
     .map_err(|e| shown(&e))?;
     super::seal::append(&sealed)?;
+    super::seal::warn_earlier_not_signed(path, &sealed);
     if let Some(line) = summary(&sealed) {
         output::errln!("agentlog: {}: {line}", output::path(path));
     }

@@ -70,7 +70,7 @@ pub(super) fn run(args: Args) -> u8 {
 /// Says so when a key extends a chain whose earlier checkpoints it did not sign: the seal
 /// is kept (the chain still holds), but a verifier with this key's public half will find
 /// them `seal.unsigned` or `seal.other_key`.
-fn warn_earlier_not_signed(path: &Path, sealed: &Sealed) {
+pub(super) fn warn_earlier_not_signed(path: &Path, sealed: &Sealed) {
     if sealed.earlier_not_signed > 0 && !sealed.added.is_empty() {
         output::errln!(
             "agentlog: warning: {}: {} earlier checkpoint(s) are not signed by this key; `agentlog verify --pubkey` with it will fail on them",

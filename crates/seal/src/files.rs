@@ -6,20 +6,26 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+/// An error unless `path` is a regular file (a symlink to one is followed).
+pub(crate) fn regular(path: &Path) -> io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        if meta.is_dir() {
+            "a directory, not a file"
+        } else {
+            "not a regular file (a FIFO, a device or a socket)"
+        },
+    ))
+}
+
 /// Opens `path` for reading when it is a regular file (a symlink to one is followed).
 pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     // Checked before opening: opening a FIFO for reading waits for a writer.
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            if meta.is_dir() {
-                "a directory, not a file"
-            } else {
-                "not a regular file (a FIFO, a device or a socket)"
-            },
-        ));
-    }
+    regular(path)?;
     let file = File::open(path)?;
     // And after: the path may have been replaced in between.
     if !file.metadata()?.is_file() {

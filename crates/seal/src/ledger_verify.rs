@@ -5,9 +5,10 @@
 //! checkpoint is then a retention record naming the archive part, so the day file's absence
 //! is expected and recorded, and the part is read (decompressed) and checked instead. A day
 //! file gone without such a record, a seal whose link names a day file that has no seal, an
-//! archive part named by a record that is not there: each is a finding. Nothing here quotes
-//! a line of any file: names are the ledger's own (checked to be of their form), numbers and
-//! hashes.
+//! archive part named by a record that is not there, a file in `archive/` no record names, a
+//! file `analyze` would read that is no ledger file, a member that is not a regular file:
+//! each is a finding, and one never stops the others being checked. Nothing here quotes a
+//! line of any file: names are file names, numbers and hashes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
@@ -73,6 +74,35 @@ pub enum LedgerFinding {
         /// The part.
         part: PathBuf,
     },
+    /// A file in `archive/` (or `archive/.staging/`) that no retention record of any seal
+    /// names: records added to the archive, or archived by a retention without `--seal`.
+    ArchiveUnrecorded {
+        /// The file.
+        part: PathBuf,
+    },
+    /// A member of the ledger (a day file, a seal, an archive part, `events.jsonl`,
+    /// `archive/`) is not a regular file (a directory, a FIFO) or cannot be read.
+    Unreadable {
+        /// The member.
+        path: PathBuf,
+        /// Why, as the system says it (never a line of the file).
+        what: String,
+    },
+    /// A file in the directory that `agentlog analyze DIR` would read records from (a name
+    /// ending in `.jsonl` or `.jsonl.gz`, or a subdirectory other than `archive/`) but that
+    /// is not a file of the ledger: `events.jsonl`, or `events_YYYYMMDD.jsonl` of a real date.
+    Unknown {
+        /// The file or subdirectory.
+        path: PathBuf,
+    },
+    /// `events.jsonl`'s seal has a link or a retention record, which only a rotated day
+    /// file's seal has: a day file and its seal copied to `events.jsonl`.
+    CurrentLinked {
+        /// `DIR/events.jsonl.seal`.
+        seal: PathBuf,
+        /// The line of the first such checkpoint.
+        seal_line: u64,
+    },
     /// `events.jsonl`, the current day, is not sealed yet (it is when it rotates): a note.
     CurrentUnsealed {
         /// `DIR/events.jsonl`.
@@ -92,6 +122,10 @@ impl LedgerFinding {
             LedgerFinding::ArchiveMissing { .. } => "seal.archive_missing",
             LedgerFinding::ArchiveOfAnotherDay { .. } => "seal.archive_other_day",
             LedgerFinding::ArchiveUnreadable { .. } => "seal.archive_unreadable",
+            LedgerFinding::ArchiveUnrecorded { .. } => "seal.archive_unrecorded",
+            LedgerFinding::Unreadable { .. } => "seal.file_unreadable",
+            LedgerFinding::Unknown { .. } => "seal.file_unknown",
+            LedgerFinding::CurrentLinked { .. } => "seal.current_linked",
             LedgerFinding::CurrentUnsealed { .. } => "seal.current_unsealed",
         }
     }
@@ -114,7 +148,12 @@ impl LedgerFinding {
                 seal, seal_line, ..
             }
             | LedgerFinding::ArchiveOfAnotherDay { seal, seal_line } => (seal, Some(*seal_line)),
-            LedgerFinding::ArchiveUnreadable { part } => (part, None),
+            LedgerFinding::ArchiveUnreadable { part }
+            | LedgerFinding::ArchiveUnrecorded { part } => (part, None),
+            LedgerFinding::Unreadable { path, .. } | LedgerFinding::Unknown { path } => {
+                (path, None)
+            }
+            LedgerFinding::CurrentLinked { seal, seal_line } => (seal, Some(*seal_line)),
         }
     }
 
@@ -145,6 +184,21 @@ impl LedgerFinding {
             }
             LedgerFinding::ArchiveUnreadable { .. } => {
                 "the archive part cannot be decompressed".to_owned()
+            }
+            LedgerFinding::ArchiveUnrecorded { .. } => {
+                "no retention record of any seal names this file in the archive: it was added there (or archived without --seal)"
+                    .to_owned()
+            }
+            LedgerFinding::Unreadable { what, .. } => {
+                format!("a ledger file that cannot be read ({what}): it was replaced")
+            }
+            LedgerFinding::Unknown { .. } => {
+                "not a file of the ledger, yet `agentlog analyze` of the directory would read records from it"
+                    .to_owned()
+            }
+            LedgerFinding::CurrentLinked { .. } => {
+                "the current day's seal links to a day file or records a retention, as only a rotated day's seal does: a day file and its seal were copied here"
+                    .to_owned()
             }
             LedgerFinding::CurrentUnsealed { .. } => {
                 "the current day's file is sealed when it rotates; not yet".to_owned()
@@ -182,6 +236,8 @@ impl LedgerVerdict {
 struct Listing {
     logs: BTreeSet<u32>,
     seals: BTreeSet<u32>,
+    /// What analyze would read that is no file of the ledger, sorted.
+    unknown: Vec<PathBuf>,
 }
 
 impl Listing {
@@ -192,16 +248,30 @@ impl Listing {
         };
         let mut listing = Listing::default();
         for entry in std::fs::read_dir(dir).map_err(io)? {
-            let name = entry.map_err(io)?.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(day) = names::day_of_file(name) {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if let Some(day) = names::day_of_file(&name) {
                 listing.logs.insert(day);
             } else if let Some(day) = name.strip_suffix(".seal").and_then(names::day_of_file) {
                 listing.seals.insert(day);
+            } else if is_unknown(&name, &entry.path()) {
+                listing.unknown.push(entry.path());
             }
         }
+        listing.unknown.sort();
         Ok(listing)
     }
+}
+
+/// Whether the entry `name` at `path` of a ledger directory (not a day file) is something
+/// `agentlog analyze DIR` reads records from: a `*.jsonl` or `*.jsonl.gz` file other than
+/// `events.jsonl`, or a subdirectory other than `archive/` (a symlink followed).
+fn is_unknown(name: &str, path: &Path) -> bool {
+    if name == names::CURRENT || name == ARCHIVE {
+        return false;
+    }
+    name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") || path.is_dir()
 }
 
 /// Verifies the ledger directory `dir`: each day file against its seal, each day archived by
@@ -232,17 +302,23 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
             ),
         });
     }
+    let findings = listing
+        .unknown
+        .iter()
+        .map(|path| LedgerFinding::Unknown { path: path.clone() })
+        .collect();
     let mut run = Run {
         dir,
         expect,
         verdict: LedgerVerdict {
             dir: dir.to_owned(),
             verdicts: Vec::new(),
-            findings: Vec::new(),
+            findings,
             days: 0,
             archived: 0,
         },
         seals: BTreeMap::new(),
+        recorded: BTreeSet::new(),
     };
     for &day in listing.logs.union(&listing.seals) {
         run.day(
@@ -252,6 +328,7 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
         )?;
     }
     run.links();
+    run.unrecorded();
     run.current()?;
     Ok(run.verdict)
 }
@@ -263,6 +340,8 @@ struct Run<'a, 'k> {
     verdict: LedgerVerdict,
     /// The checkpoints of every seal read, by day; `None` for one that is malformed.
     seals: BTreeMap<u32, Option<Vec<Checkpoint>>>,
+    /// The archive parts every retention record read names.
+    recorded: BTreeSet<String>,
 }
 
 impl Run<'_, '_> {
@@ -288,13 +367,17 @@ impl Run<'_, '_> {
                 return Ok(());
             }
             Err(CheckpointError::Io { path, source }) => {
-                return Err(VerifyError::Io { path, source });
+                self.seals.insert(day, None);
+                self.unreadable(path, &source);
+                return Ok(());
             }
         };
         // The seal is checked alone first: a retention record is believed only from a seal
         // whose chain (and with a key, every signature) holds.
         let (findings, signatures) = check_chain(&checkpoints, self.expect.key);
         let records = retention_records(&checkpoints);
+        self.recorded
+            .extend(records.iter().map(|(_, part)| part.clone()));
         let open = checkpoints.last().is_some_and(|c| c.retained.is_none());
         self.seals.insert(day, Some(checkpoints));
         // A day file beside a seal that ends with a retention record whose part is written:
@@ -308,9 +391,13 @@ impl Run<'_, '_> {
         if has_log {
             // Against the open segment, or (killed between the record and the move) the
             // segment the last record closes: that part is read as the day file.
-            self.verdict.days += 1;
-            let verdict = crate::verify_expecting(&log, self.expect)?;
-            self.verdict.verdicts.push(verdict);
+            match crate::verify_expecting(&log, self.expect) {
+                Ok(verdict) => {
+                    self.verdict.days += 1;
+                    self.verdict.verdicts.push(verdict);
+                }
+                Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
+            }
         } else if !findings.is_empty() {
             let verdict = failed(&log, &seal, findings, signatures);
             self.verdict.verdicts.push(verdict);
@@ -362,7 +449,10 @@ impl Run<'_, '_> {
                 self.verdict.findings.push(finding);
                 return Ok(());
             }
-            Err(source) => return Err(VerifyError::Io { path, source }),
+            Err(source) => {
+                self.unreadable(path, &source);
+                return Ok(());
+            }
         };
         let reader = flate2::read::MultiGzDecoder::new(BufReader::new(file));
         match verify_read(&path, seal, reader, self.expect, Some(&part)) {
@@ -382,7 +472,7 @@ impl Run<'_, '_> {
                 let finding = LedgerFinding::ArchiveUnreadable { part: path };
                 self.verdict.findings.push(finding);
             }
-            Err(e) => return Err(e),
+            Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
         }
         Ok(())
     }
@@ -427,20 +517,123 @@ impl Run<'_, '_> {
         if std::fs::symlink_metadata(&log).is_err() {
             return Ok(());
         }
-        if std::fs::symlink_metadata(crate::seal_path(&log)).is_err() {
+        if let Err(source) = crate::files::regular(&log) {
+            self.unreadable(log, &source);
+            return Ok(());
+        }
+        let seal = crate::seal_path(&log);
+        if std::fs::symlink_metadata(&seal).is_err() {
             let finding = LedgerFinding::CurrentUnsealed { log };
             self.verdict.findings.push(finding);
             return Ok(());
+        }
+        // A seal of the ledger's own never links or records a retention for events.jsonl
+        // (a malformed or unreadable seal fails when the file is verified, below).
+        let checkpoints = SealFile::read(&seal)
+            .ok()
+            .flatten()
+            .map(|file| file.checkpoints)
+            .unwrap_or_default();
+        let linked = checkpoints
+            .iter()
+            .position(|c| c.link.is_some() || c.retained.is_some());
+        if let Some(i) = linked {
+            let seal_line = i as u64 + 1;
+            let finding = LedgerFinding::CurrentLinked { seal, seal_line };
+            self.verdict.findings.push(finding);
         }
         let expect = Expect {
             allow_tail: true,
             ..*self.expect
         };
-        let verdict = crate::verify_expecting(&log, &expect)?;
-        self.verdict.verdicts.push(verdict);
+        match crate::verify_expecting(&log, &expect) {
+            Ok(verdict) => self.verdict.verdicts.push(verdict),
+            Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
+        }
         Ok(())
     }
+
+    /// A member of the ledger that is not a regular file, or cannot be read: a finding of
+    /// that file, and the others are still checked.
+    fn unreadable(&mut self, path: PathBuf, source: &std::io::Error) {
+        let what = source.to_string();
+        self.verdict
+            .findings
+            .push(LedgerFinding::Unreadable { path, what });
+    }
+
+    /// Every file in `archive/` and `archive/.staging/` that no retention record names (a
+    /// part of a day whose seal is malformed or unreadable aside: that seal fails already).
+    /// Retention's temporary files (`*.tmp`) are left to it; a file staged under the name
+    /// of a recorded part is a retention interrupted.
+    fn unrecorded(&mut self) {
+        let archive = self.dir.join(ARCHIVE);
+        for (name, path) in self.list(&archive) {
+            if name == STAGING {
+                continue;
+            }
+            if !self.is_recorded(&format!("{ARCHIVE}/{name}")) {
+                self.verdict
+                    .findings
+                    .push(LedgerFinding::ArchiveUnrecorded { part: path });
+            }
+        }
+        for (name, path) in self.list(&archive.join(STAGING)) {
+            let part = name
+                .strip_suffix(".jsonl")
+                .map(|stem| format!("{ARCHIVE}/{stem}.jsonl.gz"));
+            if !part.is_some_and(|part| self.is_recorded(&part)) {
+                self.verdict
+                    .findings
+                    .push(LedgerFinding::ArchiveUnrecorded { part: path });
+            }
+        }
+    }
+
+    /// Whether `part` (relative to the directory) is named by a retention record, or is
+    /// of a day whose seal could not be read.
+    fn is_recorded(&self, part: &str) -> bool {
+        self.recorded.contains(part)
+            || names::day_of_archive_part(part)
+                .is_some_and(|day| matches!(self.seals.get(&day), Some(None)))
+    }
+
+    /// The entries of `dir` but `*.tmp`, by name (a name that is not UTF-8 shown lossily),
+    /// sorted; none when it is absent (a symlink to a directory is followed, as parts are read
+    /// through it). One that is not a directory or cannot be listed is a finding.
+    fn list(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
+        let mut entries = Vec::new();
+        let read = match std::fs::metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return entries,
+            Err(e) => Err(e),
+            Ok(meta) if !meta.is_dir() => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a directory",
+            )),
+            Ok(_) => std::fs::read_dir(dir).and_then(|read| read.collect::<Result<Vec<_>, _>>()),
+        };
+        match read {
+            Ok(read) => {
+                for entry in read {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !name.ends_with(TMP_SUFFIX) {
+                        entries.push((name, entry.path()));
+                    }
+                }
+            }
+            Err(source) => self.unreadable(dir.to_owned(), &source),
+        }
+        entries.sort();
+        entries
+    }
 }
+
+/// The archive directory, and where retention stages a day file inside it (names of
+/// `agentlog-core`'s `ledger::layout`).
+const ARCHIVE: &str = "archive";
+const STAGING: &str = ".staging";
+/// The suffix of a file retention is writing (and removes if it was killed).
+const TMP_SUFFIX: &str = ".tmp";
 
 /// The retention records of a seal: each one's line and the archive part it names.
 fn retention_records(checkpoints: &[Checkpoint]) -> Vec<(u64, String)> {
@@ -596,5 +789,146 @@ mod tests {
                 part: "archive/events_20261201-1.jsonl.gz".to_owned(),
             }]
         );
+    }
+
+    #[test]
+    fn a_file_in_the_archive_no_retention_record_names_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_201);
+        let a = d.join("archive");
+        // A copy of a recorded part under a later part's name, a made-up day, anything.
+        std::fs::copy(
+            a.join("events_20261201.jsonl.gz"),
+            a.join("events_20261201-1.jsonl.gz"),
+        )
+        .unwrap();
+        std::fs::write(a.join("events_20261120.jsonl.gz"), b"x").unwrap();
+        std::fs::write(a.join("other.jsonl"), b"{}\n").unwrap();
+        // Retention's temporary files are its own; a staged file of a recorded part is a
+        // retention interrupted, one of no recorded part is not.
+        std::fs::write(a.join("events_20261202.jsonl.gz.tmp"), b"x").unwrap();
+        std::fs::create_dir(a.join(".staging")).unwrap();
+        std::fs::write(a.join(".staging/events_20261201.jsonl"), b"{}\n").unwrap();
+        std::fs::write(a.join(".staging/events_20261203.jsonl"), b"{}\n").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(!verdict.passed());
+        let unrecorded = |part: &str| LedgerFinding::ArchiveUnrecorded { part: a.join(part) };
+        assert_eq!(
+            verdict.findings,
+            [
+                unrecorded("events_20261120.jsonl.gz"),
+                unrecorded("events_20261201-1.jsonl.gz"),
+                unrecorded("other.jsonl"),
+                unrecorded(".staging/events_20261203.jsonl"),
+            ]
+        );
+        assert_eq!(verdict.findings[0].rule(), "seal.archive_unrecorded");
+    }
+
+    #[test]
+    fn a_member_that_is_not_a_regular_file_is_named_and_hides_nothing() {
+        let dir = ledger();
+        let d = dir.path();
+        let seal = d.join("events_20261202.jsonl.seal");
+        std::fs::remove_file(&seal).unwrap();
+        std::fs::create_dir(&seal).unwrap();
+        std::fs::write(d.join("events_20261201.jsonl"), "{\"day\":1}\n{\"n\":3}\n").unwrap();
+        std::fs::remove_file(d.join("events_20261203.jsonl")).unwrap();
+        std::fs::create_dir(d.join("events.jsonl")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(!verdict.passed());
+        let not_a_file = |path: PathBuf| LedgerFinding::Unreadable {
+            path,
+            what: "a directory, not a file".to_owned(),
+        };
+        assert_eq!(
+            verdict.findings,
+            [
+                not_a_file(seal),
+                LedgerFinding::FileMissing {
+                    log: d.join("events_20261203.jsonl")
+                },
+                not_a_file(d.join("events.jsonl")),
+            ]
+        );
+        assert_eq!(verdict.findings[0].rule(), "seal.file_unreadable");
+        assert_eq!(rules(d)[3..], ["seal.line_changed"]);
+        // A day file, an archive part or archive/ itself: the same.
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_203);
+        let part = d.join("archive/events_20261203.jsonl.gz");
+        std::fs::remove_file(&part).unwrap();
+        std::fs::create_dir(&part).unwrap();
+        std::fs::remove_file(d.join("events_20261201.jsonl")).unwrap();
+        std::fs::create_dir(d.join("events_20261201.jsonl")).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert_eq!(
+            verdict.findings,
+            [
+                not_a_file(d.join("events_20261201.jsonl")),
+                not_a_file(part),
+            ]
+        );
+        std::fs::remove_dir_all(d.join("archive")).unwrap();
+        std::fs::write(d.join("archive"), "").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.findings.contains(&LedgerFinding::Unreadable {
+            path: d.join("archive"),
+            what: "not a directory".to_owned()
+        }));
+    }
+
+    #[test]
+    fn a_file_analyze_would_read_that_is_no_ledger_file_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        std::fs::write(d.join("events_20261232.jsonl"), "{}\n").unwrap();
+        std::fs::write(d.join("other.jsonl"), "{}\n").unwrap();
+        std::fs::write(d.join("events_20261201.jsonl.gz"), "x").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        // Not records: the ledger's own other files.
+        std::fs::write(d.join("stats_20261120.json"), "{}").unwrap();
+        std::fs::write(d.join(".lock"), "").unwrap();
+        std::fs::write(d.join("events.jsonl.tmp"), "").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        let found: Vec<_> = verdict
+            .findings
+            .iter()
+            .map(|f| (f.rule(), f.place().0.to_owned()))
+            .collect();
+        let unknown = |name: &str| ("seal.file_unknown", d.join(name));
+        assert_eq!(
+            found,
+            [
+                unknown("events_20261201.jsonl.gz"),
+                unknown("events_20261232.jsonl"),
+                unknown("other.jsonl"),
+                unknown("sub"),
+            ]
+        );
+        assert!(!verdict.passed());
+    }
+
+    #[test]
+    fn a_day_file_and_its_seal_copied_to_events_jsonl_is_named() {
+        let dir = ledger();
+        let d = dir.path();
+        std::fs::copy(d.join("events_20261203.jsonl"), d.join("events.jsonl")).unwrap();
+        std::fs::copy(
+            d.join("events_20261203.jsonl.seal"),
+            d.join("events.jsonl.seal"),
+        )
+        .unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        let found: Vec<_> = verdict
+            .findings
+            .iter()
+            .map(|f| (f.rule(), f.place().0.to_owned(), f.place().1))
+            .collect();
+        let seal = d.join("events.jsonl.seal");
+        assert_eq!(found, [("seal.current_linked", seal, Some(1))]);
+        assert!(!verdict.passed());
     }
 }
