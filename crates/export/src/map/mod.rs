@@ -791,6 +791,33 @@ mod tests {
     }
 
     #[test]
+    fn one_judge_sorts_each_record_by_its_own_names() {
+        // The judge remembers the last record's order of names: a record with other names,
+        // or the same names in another order, is sorted afresh.
+        let mut m = detector_only();
+        let mut pieces = m.pieces();
+        let line = |data: &str| {
+            format!(
+                r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{data}}}"#
+            )
+        };
+        for (data, split) in [
+            (r#"{"b":"x","a":"y","c":"z"}"#, false),
+            (r#"{"b":"PX9MW4NR8T","c":"x","a":"AKIAZQ7VK2"}"#, true),
+            (r#"{"b":"x","a":"y","c":"z"}"#, false),
+            (r#"{"c":"PX9MW4NR8T","b":"x","a":"AKIAZQ7VK2"}"#, false),
+            (r#"{"c":"x","b":"PX9MW4NR8T","a":"AKIAZQ7VK2"}"#, true),
+        ] {
+            let mut mapped = m.map_line(line(data).as_bytes(), SOURCE).unwrap();
+            assert_eq!(
+                pieces.judge(&mut mapped.log, &mut mapped.span),
+                split,
+                "{data}"
+            );
+        }
+    }
+
+    #[test]
     fn a_supplied_secret_written_with_other_separators_is_withheld() {
         let mut m = mapper("s3cr3t-Value-0042x");
         for value in [

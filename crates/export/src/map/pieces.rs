@@ -26,6 +26,38 @@ pub struct Pieces {
     redactor: Redactor,
     /// The joined text of the last record (kept to save an allocation a record).
     joined: String,
+    /// The attributes' names of the last record sorted, and their order: the records of one
+    /// log have the same names, and sorting them is a third of this judge's work.
+    sorted: SortedNames,
+}
+
+/// A sequence of names and the order that sorts it.
+#[derive(Clone, Default)]
+struct SortedNames {
+    names: Vec<String>,
+    order: Vec<usize>,
+}
+
+impl SortedNames {
+    /// The order that sorts `names` (stable), worked out again only when they are not those
+    /// of the last call.
+    fn order<'a>(&mut self, names: impl ExactSizeIterator<Item = &'a str> + Clone) -> &[usize] {
+        let same = self.names.len() == names.len()
+            && self
+                .names
+                .iter()
+                .zip(names.clone())
+                .all(|(kept, name)| kept == name);
+        if !same {
+            self.names.clear();
+            self.names.extend(names.map(str::to_owned));
+            self.order.clear();
+            self.order.extend(0..self.names.len());
+            let names = &self.names;
+            self.order.sort_by(|&a, &b| names.get(a).cmp(&names.get(b)));
+        }
+        &self.order
+    }
 }
 
 impl std::fmt::Debug for Pieces {
@@ -40,6 +72,7 @@ impl Pieces {
         Pieces {
             redactor,
             joined: String::new(),
+            sorted: SortedNames::default(),
         }
     }
 
@@ -92,10 +125,11 @@ impl Pieces {
             text.push_str(last_segment(name));
         }
         text.push('\u{1}');
-        pieces.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        pieces
-            .iter()
-            .for_each(|(_, value)| push_ends(&mut text, value));
+        for &index in self.sorted.order(pieces.iter().map(|(name, _)| *name)) {
+            if let Some((_, value)) = pieces.get(index) {
+                push_ends(&mut text, value);
+            }
+        }
         let redactor = &self.redactor;
         // As run together (a token cut at its own `_`, `-` or `.` keeps them), and with the
         // separators taken out (each value was judged with its own taken out as it was
@@ -111,7 +145,7 @@ impl Pieces {
 fn text_of(value: Option<&Any>) -> Option<Cow<'_, str>> {
     match value {
         Some(Any::StringValue(text)) => Some(Cow::Borrowed(text.as_str())),
-        Some(Any::IntValue(n)) => Some(Cow::Owned(n.to_string())),
+        Some(Any::IntValue(n)) => Some(Cow::Owned(itoa::Buffer::new().format(*n).to_owned())),
         Some(Any::ArrayValue(array)) => Some(Cow::Owned(attrs::array_text(array))),
         _ => None,
     }
