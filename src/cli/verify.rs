@@ -25,7 +25,9 @@ pub(super) enum OutFormat {
 ///
 /// A PATH that is a ledger directory (`agentlog ledger log --seal`) is checked whole: each
 /// day file against its seal, each day retention archived in its archive part, and the
-/// links from each day's seal to the day before.
+/// links from each day's seal to the day before. Inside it, a member that is not a regular
+/// file or cannot be read, an archive file no retention record names, and a file `agentlog
+/// analyze` would read that is not part of the ledger are findings (exit 1).
 ///
 /// Reads the log's seal file (`PATH.seal`), checks its checkpoints as a chain (each digest,
 /// each link to the one before, with --pubkey each signature), then reads the log once and
@@ -61,8 +63,8 @@ fn parse_digest(text: &str) -> Result<[u8; 32], String> {
         .ok_or_else(|| "a checkpoint digest is 64 lowercase hex digits".to_owned())
 }
 
-/// Runs the subcommand. Every log is verified and reported; one that cannot be read is an
-/// error (exit 2) that does not hide the others' verdicts.
+/// Runs the subcommand. Every log is verified and reported; a PATH that cannot be read is
+/// an error (exit 2) that does not hide the others' verdicts.
 pub(super) fn run(args: Args) -> u8 {
     if args.anchor.is_some() && args.paths.len() != 1 {
         return fail("--anchor names a checkpoint of one log: give one PATH");
