@@ -9,8 +9,16 @@ Each retention record's archive part is decompressed and verified against the se
 record closes (`seal.archive_missing`, `seal.archive_other_day`,
 `seal.archive_unreadable`). Then the links: each seal's first checkpoint names an earlier
 day file whose seal has that digest (`seal.linked_file_missing`, `seal.link_broken`); a seal
-other than the oldest without a link is `seal.link_missing`. Last, `events.jsonl`: verified
-against its seal (tail allowed) when it has one, else `seal.current_unsealed`, a note.
+other than the oldest without a link is `seal.link_missing`. Every file in `archive/` (and
+`archive/.staging/`) no retention record names is `seal.archive_unrecorded`. Last,
+`events.jsonl`: verified against its seal (tail allowed) when it has one, a link or retention
+record in that seal being `seal.current_linked`, else `seal.current_unsealed`, a note.
+
+A member where a regular file is expected (a day file, a seal, an archive part,
+`events.jsonl`; `archive/` where a directory is) that is not one or cannot be read is
+`seal.file_unreadable`; the rest is still checked. A `*.jsonl` or `*.jsonl.gz` that is no
+ledger file, or a subdirectory other than `archive/`, is `seal.file_unknown`: `agentlog
+analyze` of the directory would read records from it.
 
 Usage: seal_ledger_verify.py [--pubkey FILE] DIR
 Prints one JSON object: {"passed": bool, "findings": [{"rule", "file", "line",
@@ -21,12 +29,21 @@ Exit codes: 0 passed, 1 failed, 2 usage or I/O error.
 import gzip
 import json
 import os
+import stat
 import sys
 import zlib
 
 import seal_verify as sv
 
 NOTES = {"seal.current_unsealed"}
+ARCHIVE, STAGING, TMP = "archive", ".staging", ".tmp"
+
+
+def is_unknown(root, name):
+    """Whether `name` (no day file, no seal of one) is something analyze reads records from."""
+    if name in ("events.jsonl", ARCHIVE):
+        return False
+    return name.endswith((".jsonl", ".jsonl.gz")) or os.path.isdir(os.path.join(root, name))
 
 
 class Run:
@@ -34,6 +51,7 @@ class Run:
         self.root, self.public = root, public
         self.found = {}
         self.seals = {}
+        self.recorded = set()
 
     def add(self, rule, file, line=None, seal_line=None):
         self.found[(file, rule)] = {"rule": rule, "file": file, "line": line,
@@ -51,12 +69,18 @@ class Run:
         if not has_seal:
             self.add("seal.file_unsealed", log_name)
             return
-        checkpoints, malformed = sv.read_seal(seal)
+        try:
+            checkpoints, malformed = sv.read_seal(seal)
+        except (OSError, ValueError):
+            self.seals[day] = None
+            self.add("seal.file_unreadable", seal_name)
+            return
         if malformed is not None:
             self.seals[day] = None
             self.add_all([malformed], log_name, seal_name)
             return
         self.seals[day] = checkpoints
+        self.recorded.update(c["retained"] for c in checkpoints if c["retained"] is not None)
         chain = sv.check_chain(checkpoints, self.public)
         records = [(i, c["retained"]) for i, c in enumerate(checkpoints, start=1)
                    if c["retained"] is not None]
@@ -67,7 +91,10 @@ class Run:
             self.parts(day, seal, seal_name, records)
             return
         if has_log:
-            self.add_all(sv.verify(log, self.public, None), log_name, seal_name)
+            try:
+                self.add_all(sv.verify(log, self.public, None), log_name, seal_name)
+            except (OSError, ValueError):
+                self.add("seal.file_unreadable", log_name)
             if not is_open:
                 records = records[:-1]
         elif chain:
@@ -87,7 +114,12 @@ class Run:
                 self.add("seal.archive_missing", seal_name, None, seal_line)
                 continue
             try:
-                data = gzip.decompress(sv.read_regular(path))
+                raw = sv.read_regular(path)
+            except (OSError, ValueError):
+                self.add("seal.file_unreadable", part)
+                continue
+            try:
+                data = gzip.decompress(raw)
             except (EOFError, zlib.error, gzip.BadGzipFile):
                 self.add("seal.archive_unreadable", part)
                 continue
@@ -113,14 +145,60 @@ class Run:
                     all(c["digest"] != link[1] for c in self.seals[target]):
                 self.add("seal.link_broken", seal_name, None, 1)
 
+    def is_recorded(self, part):
+        """Named by a retention record, or of a day whose seal could not be read."""
+        day = sv.day_of_part(part)
+        return part in self.recorded or (day in self.seals and self.seals[day] is None)
+
+    def listing(self, relative):
+        """The names in the directory `relative` but `*.tmp`, sorted; none when it is absent,
+        and none (a finding) when it is not a directory or cannot be listed."""
+        path = os.path.join(self.root, relative)
+        try:
+            if not stat.S_ISDIR(os.stat(path).st_mode):
+                raise ValueError("not a directory")
+            return sorted(n for n in os.listdir(path) if not n.endswith(TMP))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError):
+            self.add("seal.file_unreadable", relative)
+            return []
+
+    def unrecorded(self):
+        for name in self.listing(ARCHIVE):
+            if name != STAGING and not self.is_recorded(f"{ARCHIVE}/{name}"):
+                self.add("seal.archive_unrecorded", f"{ARCHIVE}/{name}")
+        staging = f"{ARCHIVE}/{STAGING}"
+        for name in self.listing(staging):
+            stem = name[:-len(".jsonl")] if name.endswith(".jsonl") else None
+            if stem is None or not self.is_recorded(f"{ARCHIVE}/{stem}.jsonl.gz"):
+                self.add("seal.archive_unrecorded", f"{staging}/{name}")
+
     def current(self):
         log = os.path.join(self.root, "events.jsonl")
         if not os.path.lexists(log):
             return
+        try:
+            sv.read_regular(log)
+        except (OSError, ValueError):
+            self.add("seal.file_unreadable", "events.jsonl")
+            return
         if not os.path.lexists(log + ".seal"):
             self.add("seal.current_unsealed", "events.jsonl")
             return
-        findings = sv.verify(log, self.public, None)
+        try:
+            checkpoints, _ = sv.read_seal(log + ".seal")
+        except (OSError, ValueError):
+            checkpoints = None
+        for line, c in enumerate(checkpoints or [], start=1):
+            if c["link"] is not None or c["retained"] is not None:
+                self.add("seal.current_linked", "events.jsonl.seal", None, line)
+                break
+        try:
+            findings = sv.verify(log, self.public, None)
+        except (OSError, ValueError):
+            self.add("seal.file_unreadable", "events.jsonl.seal")
+            return
         self.add_all([f for f in findings if f["rule"] != "seal.unsealed_tail"],
                      "events.jsonl", "events.jsonl.seal")
 
@@ -132,9 +210,14 @@ def verify_ledger(root, public):
     if not logs and not seals and not os.path.lexists(os.path.join(root, "events.jsonl")):
         raise ValueError(f"{root}: not a ledger directory")
     run = Run(root, public)
+    for name in names:
+        is_seal = name.endswith(".seal") and sv.day_of_file(name[:-5])
+        if not sv.day_of_file(name) and not is_seal and is_unknown(root, name):
+            run.add("seal.file_unknown", name)
     for day in sorted(logs | seals):
         run.day(day, day in logs, day in seals)
     run.links()
+    run.unrecorded()
     run.current()
     return [run.found[key] for key in sorted(run.found)]
 
