@@ -300,6 +300,130 @@ fn cases() -> Vec<Case> {
                 ),
             ],
         ),
+        case(
+            "archive_part_added",
+            "a made-up archive part of a day the ledger has no seal of, added beside the archived first day's part: no retention record names it",
+            |l| {
+                three_days(l);
+                l.archive(1, "");
+                let part = l.dir.join("archive/events_20261120.jsonl.gz");
+                write_gz(&part, record(1, 5, "success").as_bytes());
+            },
+            false,
+            vec![
+                current_note(),
+                finding(
+                    "seal.archive_unrecorded",
+                    "archive/events_20261120.jsonl.gz",
+                    None,
+                    None,
+                ),
+            ],
+        ),
+        case(
+            "archive_part_copied",
+            "the archived first day's part copied, line 1 changed, under the name of a later part of that day: no retention record names it",
+            |l| {
+                three_days(l);
+                let text = std::fs::read_to_string(l.day_file(1)).unwrap();
+                l.archive(1, "");
+                let copy = l.dir.join("archive/events_20261201-1.jsonl.gz");
+                write_gz(&copy, text.replacen("success", "denied", 1).as_bytes());
+            },
+            false,
+            vec![
+                current_note(),
+                finding(
+                    "seal.archive_unrecorded",
+                    "archive/events_20261201-1.jsonl.gz",
+                    None,
+                    None,
+                ),
+            ],
+        ),
+        case(
+            "other_file_added",
+            "other.jsonl added: not a ledger file, yet analyze of the directory would read its records",
+            |l| {
+                three_days(l);
+                std::fs::write(l.dir.join("other.jsonl"), record(2, 7, "denied")).unwrap();
+            },
+            false,
+            vec![
+                current_note(),
+                finding("seal.file_unknown", "other.jsonl", None, None),
+            ],
+        ),
+        case(
+            "impossible_day_added",
+            "events_20261232.jsonl added: the name of a day file, of no real date, so no day of the ledger",
+            |l| {
+                three_days(l);
+                let name = l.dir.join("events_20261232.jsonl");
+                std::fs::write(name, record(3, 7, "denied")).unwrap();
+            },
+            false,
+            vec![
+                current_note(),
+                finding("seal.file_unknown", "events_20261232.jsonl", None, None),
+            ],
+        ),
+        case(
+            "subdirectory_added",
+            "a subdirectory other than archive/ added, holding a day file: analyze would read it",
+            |l| {
+                three_days(l);
+                std::fs::create_dir(l.dir.join("old")).unwrap();
+                let name = l.dir.join("old/events_20261130.jsonl");
+                std::fs::write(name, record(1, 7, "denied")).unwrap();
+            },
+            false,
+            vec![
+                current_note(),
+                finding("seal.file_unknown", "old", None, None),
+            ],
+        ),
+        case(
+            "day_copied_to_current",
+            "the last day file and its seal copied to events.jsonl and events.jsonl.seal: that seal links to the day before, as only a rotated day's seal does",
+            |l| {
+                three_days(l);
+                std::fs::copy(l.day_file(3), l.dir.join("events.jsonl")).unwrap();
+                std::fs::copy(
+                    agentlog_seal::seal_path(&l.day_file(3)),
+                    l.dir.join("events.jsonl.seal"),
+                )
+                .unwrap();
+            },
+            false,
+            vec![finding(
+                "seal.current_linked",
+                "events.jsonl.seal",
+                None,
+                Some(1),
+            )],
+        ),
+        case(
+            "seal_is_a_directory",
+            "the middle day's seal replaced by a directory (holding a file, as git stores no empty directory): a ledger member that is not a file",
+            |l| {
+                three_days(l);
+                let seal = agentlog_seal::seal_path(&l.day_file(2));
+                std::fs::remove_file(&seal).unwrap();
+                std::fs::create_dir(&seal).unwrap();
+                std::fs::write(seal.join("x"), "not a seal\n").unwrap();
+            },
+            false,
+            vec![
+                current_note(),
+                finding(
+                    "seal.file_unreadable",
+                    "events_20261202.jsonl.seal",
+                    None,
+                    None,
+                ),
+            ],
+        ),
     ]
 }
 
