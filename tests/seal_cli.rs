@@ -515,3 +515,57 @@ fn a_secret_key_others_may_read_is_refused_by_every_command() {
     let (code, _, err) = run(d, &ledger);
     assert_eq!(code, 0, "{err}");
 }
+
+/// `proxy --seal-key` refuses a key file it cannot use (one its group or others may read, one
+/// that is not there), and `--seal` a proxy with no event log, before it creates anything: no
+/// CA directory, no event log, no seal.
+#[test]
+fn proxy_refuses_its_seal_key_before_creating_anything() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run(d, &["keygen", "."]).0, 0);
+    let key = d.join("seal.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = names();
+    for key in ["seal.key", "absent.key"] {
+        let (code, _, err) = run(
+            d,
+            &[
+                "proxy",
+                "--ca-dir",
+                "ca",
+                "--listen",
+                "127.0.0.1:0",
+                "--event-log",
+                "p.jsonl",
+                "--seal-key",
+                key,
+            ],
+        );
+        assert_eq!(code, 2, "{key}: {err}");
+        assert!(err.contains(key), "{key}: {err}");
+        assert_eq!(names(), before, "{key}: {err}");
+    }
+    // --seal with no event log to seal: refused before the CA is made too.
+    let args = [
+        "proxy",
+        "--ca-dir",
+        "ca",
+        "--listen",
+        "127.0.0.1:0",
+        "--seal",
+    ];
+    let (code, _, err) = run(d, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("give --event-log"), "{err}");
+    assert_eq!(names(), before, "{err}");
+}

@@ -290,11 +290,16 @@ async fn serve(args: Args) -> u8 {
         Err(e) => return fail(format!("listen for signals: {e}")),
     };
     let limits = raise_fd_limit();
+    // Before configure creates the CA and the event log: a refused key leaves neither.
+    let seal = match seal_options(&args) {
+        Ok(seal) => seal,
+        Err(code) => return code,
+    };
     let (config, log, ca) = match configure(&args, limits) {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let sealing = match start_sealer(&args, &log) {
+    let sealing = match start_sealer(&args, seal, &log) {
         Ok(sealing) => sealing,
         Err(code) => return code,
     };
@@ -676,17 +681,35 @@ struct LastSeal {
     error: Option<String>,
 }
 
-fn start_sealer(args: &Args, log: &Log) -> Result<Option<Sealing>, u8> {
+/// What `--seal` and `--seal-key` ask for, checked before anything is created: `None` when
+/// the log is not sealed, else the key to sign with, if any (read now, so a key file its
+/// group or others may read, or one that is not there, is refused first).
+fn seal_options(args: &Args) -> Result<Option<Option<agentlog_seal::SecretKey>>, u8> {
     if !args.seal && args.seal_key.is_none() {
         return Ok(None);
     }
+    // No --event-log and no --agent-system: no event log to seal (see `open_log`).
+    if args.event_log.is_none() && args.agent_system.is_none() {
+        return Err(fail("--seal seals the event log: give --event-log"));
+    }
+    match args.seal_key.as_deref().map(agentlog_seal::SecretKey::read) {
+        Some(Ok(key)) => Ok(Some(Some(key))),
+        Some(Err(e)) => Err(fail(e)),
+        None => Ok(Some(None)),
+    }
+}
+
+/// Starts sealing the event log when `seal` (from [`seal_options`]) says so.
+fn start_sealer(
+    args: &Args,
+    seal: Option<Option<agentlog_seal::SecretKey>>,
+    log: &Log,
+) -> Result<Option<Sealing>, u8> {
+    let Some(key) = seal else {
+        return Ok(None);
+    };
     let Some(path) = log.path.clone() else {
         return Err(fail("--seal seals the event log: give --event-log"));
-    };
-    let key = match args.seal_key.as_deref().map(agentlog_seal::SecretKey::read) {
-        Some(Ok(key)) => Some(key),
-        Some(Err(e)) => return Err(fail(e)),
-        None => None,
     };
     let last = Arc::new(std::sync::Mutex::new(LastSeal::default()));
     let state = last.clone();
