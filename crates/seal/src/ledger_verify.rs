@@ -5,10 +5,11 @@
 //! checkpoint is then a retention record naming the archive part, so the day file's absence
 //! is expected and recorded, and the part is read (decompressed) and checked instead. A day
 //! file gone without such a record, a seal whose link names a day file that has no seal, an
-//! archive part named by a record that is not there, a file in `archive/` no record names, a
-//! file `analyze` would read that is no ledger file, a member that is not a regular file:
-//! each is a finding, and one never stops the others being checked. Nothing here quotes a
-//! line of any file: names are file names, numbers and hashes.
+//! archive part named by a record that is not there, a file in `archive/` no record names (or
+//! staged under a recorded part's name but not that part's sealed lines), a seal of
+//! `events.jsonl` without it, a file `analyze` would read that is no ledger file, a member
+//! that is not a regular file: each is a finding, and one never stops the others being
+//! checked. Nothing here quotes a line of any file: names are file names, numbers and hashes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
@@ -27,7 +28,8 @@ pub enum LedgerFinding {
         /// The day file.
         log: PathBuf,
     },
-    /// A day file is gone, and its seal records no retention: it was removed.
+    /// A day file is gone, and its seal records no retention: it was removed. Or
+    /// `events.jsonl` is gone while its seal is there (it is never archived).
     FileMissing {
         /// The day file.
         log: PathBuf,
@@ -75,7 +77,8 @@ pub enum LedgerFinding {
         part: PathBuf,
     },
     /// A file in `archive/` (or `archive/.staging/`) that no retention record of any seal
-    /// names: records added to the archive, or archived by a retention without `--seal`.
+    /// names: records added to the archive, or archived by a retention without `--seal`. Or
+    /// a directory there (`.staging` aside), whatever its name: retention writes none.
     ArchiveUnrecorded {
         /// The file.
         part: PathBuf,
@@ -213,8 +216,8 @@ pub struct LedgerVerdict {
     /// The directory.
     pub dir: PathBuf,
     /// Each file checked against its seal: day files, archive parts (named as such, their
-    /// lines counted decompressed), and `events.jsonl` when it has a seal (its unsealed
-    /// tail allowed).
+    /// lines counted decompressed), files staged in `archive/.staging/` under a recorded
+    /// part's name, and `events.jsonl` when it has a seal (its unsealed tail allowed).
     pub verdicts: Vec<Verdict>,
     /// What was found across files, in order.
     pub findings: Vec<LedgerFinding>,
@@ -293,6 +296,7 @@ pub fn verify_ledger(dir: &Path, expect: &Expect<'_>) -> Result<LedgerVerdict, V
     if listing.logs.is_empty()
         && listing.seals.is_empty()
         && std::fs::symlink_metadata(&current).is_err()
+        && std::fs::symlink_metadata(crate::seal_path(&current)).is_err()
     {
         return Err(VerifyError::Io {
             path: dir.to_owned(),
@@ -515,6 +519,7 @@ impl Run<'_, '_> {
     fn current(&mut self) -> Result<(), VerifyError> {
         let log = self.dir.join(names::CURRENT);
         if std::fs::symlink_metadata(&log).is_err() {
+            self.current_missing(log);
             return Ok(());
         }
         if let Err(source) = crate::files::regular(&log) {
@@ -534,14 +539,7 @@ impl Run<'_, '_> {
             .flatten()
             .map(|file| file.checkpoints)
             .unwrap_or_default();
-        let linked = checkpoints
-            .iter()
-            .position(|c| c.link.is_some() || c.retained.is_some());
-        if let Some(i) = linked {
-            let seal_line = i as u64 + 1;
-            let finding = LedgerFinding::CurrentLinked { seal, seal_line };
-            self.verdict.findings.push(finding);
-        }
+        self.current_linked(seal, &checkpoints);
         let expect = Expect {
             allow_tail: true,
             ..*self.expect
@@ -553,6 +551,51 @@ impl Run<'_, '_> {
         Ok(())
     }
 
+    /// A link or retention record in `events.jsonl`'s seal: a finding at the first.
+    fn current_linked(&mut self, seal: PathBuf, checkpoints: &[Checkpoint]) {
+        let linked = checkpoints
+            .iter()
+            .position(|c| c.link.is_some() || c.retained.is_some());
+        if let Some(i) = linked {
+            let seal_line = i as u64 + 1;
+            let finding = LedgerFinding::CurrentLinked { seal, seal_line };
+            self.verdict.findings.push(finding);
+        }
+    }
+
+    /// `events.jsonl` absent: nothing, unless its seal is there. Then the file was removed
+    /// (`events.jsonl` is never archived), and the seal is read and judged as any: malformed,
+    /// unreadable, linked, or its chain broken.
+    fn current_missing(&mut self, log: PathBuf) {
+        let seal = crate::seal_path(&log);
+        if std::fs::symlink_metadata(&seal).is_err() {
+            return;
+        }
+        match SealFile::read(&seal) {
+            Ok(file) => {
+                let checkpoints = file.unwrap_or_default().checkpoints;
+                self.current_linked(seal.clone(), &checkpoints);
+                let (findings, signatures) = check_chain(&checkpoints, self.expect.key);
+                if !findings.is_empty() {
+                    let verdict = failed(&log, &seal, findings, signatures);
+                    self.verdict.verdicts.push(verdict);
+                }
+            }
+            Err(CheckpointError::Malformed { line, what, .. }) => {
+                let finding = Finding::Malformed {
+                    seal_line: line,
+                    what,
+                };
+                let verdict = failed(&log, &seal, vec![finding], Signatures::None);
+                self.verdict.verdicts.push(verdict);
+            }
+            Err(CheckpointError::Io { path, source }) => self.unreadable(path, &source),
+        }
+        self.verdict
+            .findings
+            .push(LedgerFinding::FileMissing { log });
+    }
+
     /// A member of the ledger that is not a regular file, or cannot be read: a finding of
     /// that file, and the others are still checked.
     fn unreadable(&mut self, path: PathBuf, source: &std::io::Error) {
@@ -562,10 +605,13 @@ impl Run<'_, '_> {
             .push(LedgerFinding::Unreadable { path, what });
     }
 
-    /// Every file in `archive/` and `archive/.staging/` that no retention record names (a
+    /// Every entry in `archive/` and `archive/.staging/` that no retention record names (a
     /// part of a day whose seal is malformed or unreadable aside: that seal fails already).
-    /// Retention's temporary files (`*.tmp`) are left to it; a file staged under the name
-    /// of a recorded part is a retention interrupted.
+    /// Retention's temporary files (`*.tmp` regular files, which analyze does not read) are
+    /// left to it. A regular file staged under the name of a recorded part is a retention
+    /// interrupted: the day file moved there whole, so it is checked against the segment
+    /// that part's record closes. A directory is no file retention writes (analyze would
+    /// read the records under it), whatever its name: `.staging` itself aside, it is named.
     fn unrecorded(&mut self) {
         let archive = self.dir.join(ARCHIVE);
         for (name, path) in self.list(&archive) {
@@ -581,12 +627,39 @@ impl Run<'_, '_> {
         for (name, path) in self.list(&archive.join(STAGING)) {
             let part = name
                 .strip_suffix(".jsonl")
-                .map(|stem| format!("{ARCHIVE}/{stem}.jsonl.gz"));
-            if !part.is_some_and(|part| self.is_recorded(&part)) {
-                self.verdict
+                .map(|stem| format!("{ARCHIVE}/{stem}.jsonl.gz"))
+                .filter(|part| self.is_recorded(part) && !is_dir(&path));
+            match part {
+                Some(part) => self.staged(&path, &part),
+                None => self
+                    .verdict
                     .findings
-                    .push(LedgerFinding::ArchiveUnrecorded { part: path });
+                    .push(LedgerFinding::ArchiveUnrecorded { part: path }),
             }
+        }
+    }
+
+    /// The file `staged` under the name of the recorded part `part`, against the segment of
+    /// its day's seal that the record naming `part` closes (not when that seal is malformed
+    /// or unreadable: it fails already).
+    fn staged(&mut self, staged: &Path, part: &str) {
+        let Some(day) = names::day_of_archive_part(part) else {
+            return;
+        };
+        if matches!(self.seals.get(&day), Some(None)) {
+            return;
+        }
+        let seal = crate::seal_path(&self.dir.join(names::day_file(day)));
+        let read = crate::files::open_regular(staged).map_err(|source| VerifyError::Io {
+            path: staged.to_owned(),
+            source,
+        });
+        let read = read.and_then(|file| {
+            verify_read(staged, &seal, BufReader::new(file), self.expect, Some(part))
+        });
+        match read {
+            Ok(verdict) => self.verdict.verdicts.push(verdict),
+            Err(VerifyError::Io { path, source }) => self.unreadable(path, &source),
         }
     }
 
@@ -598,7 +671,7 @@ impl Run<'_, '_> {
                 .is_some_and(|day| matches!(self.seals.get(&day), Some(None)))
     }
 
-    /// The entries of `dir` but `*.tmp`, by name (a name that is not UTF-8 shown lossily),
+    /// The entries of `dir` but `*.tmp` that are no directories, by name (a name that is not UTF-8 shown lossily),
     /// sorted; none when it is absent (a symlink to a directory is followed, as parts are read
     /// through it). One that is not a directory or cannot be listed is a finding.
     fn list(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
@@ -616,8 +689,9 @@ impl Run<'_, '_> {
             Ok(read) => {
                 for entry in read {
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    if !name.ends_with(TMP_SUFFIX) {
-                        entries.push((name, entry.path()));
+                    let path = entry.path();
+                    if !name.ends_with(TMP_SUFFIX) || is_dir(&path) {
+                        entries.push((name, path));
                     }
                 }
             }
@@ -634,6 +708,11 @@ const ARCHIVE: &str = "archive";
 const STAGING: &str = ".staging";
 /// The suffix of a file retention is writing (and removes if it was killed).
 const TMP_SUFFIX: &str = ".tmp";
+
+/// Whether `path` is a directory, or a symlink to one (analyze follows it).
+fn is_dir(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| meta.is_dir())
+}
 
 /// The retention records of a seal: each one's line and the archive part it names.
 fn retention_records(checkpoints: &[Checkpoint]) -> Vec<(u64, String)> {
@@ -909,6 +988,104 @@ mod tests {
             ]
         );
         assert!(!verdict.passed());
+    }
+
+    #[test]
+    fn a_file_staged_under_a_recorded_part_is_checked_against_its_segment() {
+        let dir = ledger();
+        let d = dir.path();
+        let text = std::fs::read(d.join("events_20261201.jsonl")).unwrap();
+        archive(d, 20_261_201);
+        let staging = d.join("archive/.staging");
+        std::fs::create_dir(&staging).unwrap();
+        let staged = staging.join("events_20261201.jsonl");
+        // A retention run stopped after moving the day file: the segment's lines, all of them.
+        std::fs::write(&staged, &text).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(verdict.passed(), "{verdict:?}");
+        // Forged records under that name: checked, and named in the staged file.
+        std::fs::write(&staged, "{\"day\":1}\n{\"n\":3}\n").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert!(!verdict.passed());
+        let found: Vec<_> = (verdict.verdicts.iter())
+            .flat_map(|v| {
+                v.findings
+                    .iter()
+                    .map(|f| (v.log.clone(), f.rule(), f.line()))
+            })
+            .collect();
+        assert_eq!(found, [(staged.clone(), "seal.line_changed", Some(2))]);
+        std::fs::write(&staged, "{\"day\":1}\n").unwrap();
+        assert_eq!(rules(d), ["seal.truncated"]);
+    }
+
+    #[test]
+    fn a_directory_in_the_archive_is_named_whatever_its_name() {
+        let dir = ledger();
+        let d = dir.path();
+        archive(d, 20_261_201);
+        let a = d.join("archive");
+        for sub in [
+            "x.tmp",
+            "events_20261201.jsonl.gz.tmp",
+            ".staging/x.tmp",
+            ".staging/events_20261201.jsonl",
+        ] {
+            std::fs::create_dir_all(a.join(sub)).unwrap();
+            std::fs::write(a.join(sub).join("e.jsonl"), "{}\n").unwrap();
+        }
+        std::fs::write(a.join("x.tmp/e.jsonl.gz"), "x").unwrap();
+        // Retention's temporary files, which analyze does not read, stay its own.
+        std::fs::write(a.join("events_20261202.jsonl.gz.tmp"), "x").unwrap();
+        std::fs::write(a.join(".staging/y.tmp"), "x").unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        let unrecorded = |part: &str| LedgerFinding::ArchiveUnrecorded { part: a.join(part) };
+        assert_eq!(
+            verdict.findings,
+            [
+                unrecorded("events_20261201.jsonl.gz.tmp"),
+                unrecorded("x.tmp"),
+                unrecorded(".staging/events_20261201.jsonl"),
+                unrecorded(".staging/x.tmp"),
+            ]
+        );
+        assert!(!verdict.passed());
+    }
+
+    #[test]
+    fn a_current_seal_without_events_jsonl_is_read_and_named() {
+        let dir = ledger();
+        let d = dir.path();
+        let current = d.join("events.jsonl");
+        std::fs::write(&current, "{}\n").unwrap();
+        crate::seal(&current, None, now())
+            .unwrap()
+            .append()
+            .unwrap();
+        assert!(verify_ledger(d, &Expect::default()).unwrap().passed());
+        std::fs::remove_file(&current).unwrap();
+        let verdict = verify_ledger(d, &Expect::default()).unwrap();
+        assert_eq!(
+            verdict.findings,
+            [LedgerFinding::FileMissing {
+                log: current.clone()
+            }]
+        );
+        assert!(!verdict.passed());
+        // A seal that is no seal, and a day's seal copied there: read, and judged.
+        let seal = d.join("events.jsonl.seal");
+        std::fs::write(&seal, "not a seal\n").unwrap();
+        assert_eq!(rules(d), ["seal.file_missing", "seal.malformed"]);
+        std::fs::copy(d.join("events_20261203.jsonl.seal"), &seal).unwrap();
+        assert_eq!(rules(d), ["seal.current_linked", "seal.file_missing"]);
+        // Alone in a directory, it still makes one a ledger.
+        let alone = tempfile::tempdir().unwrap();
+        std::fs::copy(&seal, alone.path().join("events.jsonl.seal")).unwrap();
+        assert!(
+            !verify_ledger(alone.path(), &Expect::default())
+                .unwrap()
+                .passed()
+        );
     }
 
     #[test]
