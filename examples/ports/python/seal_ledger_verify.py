@@ -10,9 +10,12 @@ record closes (`seal.archive_missing`, `seal.archive_other_day`,
 `seal.archive_unreadable`). Then the links: each seal's first checkpoint names an earlier
 day file whose seal has that digest (`seal.linked_file_missing`, `seal.link_broken`); a seal
 other than the oldest without a link is `seal.link_missing`. Every file in `archive/` (and
-`archive/.staging/`) no retention record names is `seal.archive_unrecorded`. Last,
+`archive/.staging/`) no retention record names, and every directory there whatever its name
+(`.staging` aside), is `seal.archive_unrecorded`; `*.tmp` files are retention's own; a file
+staged under a recorded part's name is verified against that part's segment. Last,
 `events.jsonl`: verified against its seal (tail allowed) when it has one, a link or retention
-record in that seal being `seal.current_linked`, else `seal.current_unsealed`, a note.
+record in that seal being `seal.current_linked`, else `seal.current_unsealed`, a note. Its
+seal without it is `seal.file_missing` on `events.jsonl`, the seal read and judged as any.
 
 A member where a regular file is expected (a day file, a seal, an archive part,
 `events.jsonl`; `archive/` where a directory is) that is not one or cannot be read is
@@ -151,13 +154,15 @@ class Run:
         return part in self.recorded or (day in self.seals and self.seals[day] is None)
 
     def listing(self, relative):
-        """The names in the directory `relative` but `*.tmp`, sorted; none when it is absent,
-        and none (a finding) when it is not a directory or cannot be listed."""
+        """The names in the directory `relative` but `*.tmp` that are no directories, sorted;
+        none when it is absent, and none (a finding) when it is not a directory or cannot be
+        listed."""
         path = os.path.join(self.root, relative)
         try:
             if not stat.S_ISDIR(os.stat(path).st_mode):
                 raise ValueError("not a directory")
-            return sorted(n for n in os.listdir(path) if not n.endswith(TMP))
+            return sorted(n for n in os.listdir(path)
+                          if not n.endswith(TMP) or os.path.isdir(os.path.join(path, n)))
         except FileNotFoundError:
             return []
         except (OSError, ValueError):
@@ -171,12 +176,33 @@ class Run:
         staging = f"{ARCHIVE}/{STAGING}"
         for name in self.listing(staging):
             stem = name[:-len(".jsonl")] if name.endswith(".jsonl") else None
-            if stem is None or not self.is_recorded(f"{ARCHIVE}/{stem}.jsonl.gz"):
+            part = f"{ARCHIVE}/{stem}.jsonl.gz"
+            if stem is None or not self.is_recorded(part) or \
+                    os.path.isdir(os.path.join(self.root, staging, name)):
                 self.add("seal.archive_unrecorded", f"{staging}/{name}")
+            else:
+                self.staged(f"{staging}/{name}", part)
+
+    def staged(self, name, part):
+        """A file staged under the recorded part `part`'s name: the day file moved there
+        whole, so verified against the segment the record naming `part` closes."""
+        day = sv.day_of_part(part)
+        if day in self.seals and self.seals[day] is None:
+            return
+        seal_name = f"events_{day}.jsonl.seal"
+        try:
+            data = sv.read_regular(os.path.join(self.root, name))
+        except (OSError, ValueError):
+            self.add("seal.file_unreadable", name)
+            return
+        seal = os.path.join(self.root, seal_name)
+        self.add_all(sv.verify_data(data, seal, self.public, part=part), name, seal_name)
 
     def current(self):
         log = os.path.join(self.root, "events.jsonl")
         if not os.path.lexists(log):
+            if os.path.lexists(log + ".seal"):
+                self.current_missing(log + ".seal")
             return
         try:
             sv.read_regular(log)
@@ -190,10 +216,7 @@ class Run:
             checkpoints, _ = sv.read_seal(log + ".seal")
         except (OSError, ValueError):
             checkpoints = None
-        for line, c in enumerate(checkpoints or [], start=1):
-            if c["link"] is not None or c["retained"] is not None:
-                self.add("seal.current_linked", "events.jsonl.seal", None, line)
-                break
+        self.current_linked(checkpoints)
         try:
             findings = sv.verify(log, self.public, None)
         except (OSError, ValueError):
@@ -202,12 +225,35 @@ class Run:
         self.add_all([f for f in findings if f["rule"] != "seal.unsealed_tail"],
                      "events.jsonl", "events.jsonl.seal")
 
+    def current_linked(self, checkpoints):
+        for line, c in enumerate(checkpoints or [], start=1):
+            if c["link"] is not None or c["retained"] is not None:
+                self.add("seal.current_linked", "events.jsonl.seal", None, line)
+                break
+
+    def current_missing(self, seal):
+        """events.jsonl's seal without it: the file was removed; the seal is judged as any."""
+        self.add("seal.file_missing", "events.jsonl")
+        try:
+            checkpoints, malformed = sv.read_seal(seal)
+        except (OSError, ValueError):
+            self.add("seal.file_unreadable", "events.jsonl.seal")
+            return
+        if malformed is not None:
+            self.add_all([malformed], "events.jsonl", "events.jsonl.seal")
+            return
+        self.current_linked(checkpoints)
+        self.add_all(sv.check_chain(checkpoints, self.public), "events.jsonl",
+                     "events.jsonl.seal")
+
 
 def verify_ledger(root, public):
     names = os.listdir(root)
     logs = {d for d in map(sv.day_of_file, names) if d}
     seals = {d for d in (sv.day_of_file(n[:-5]) for n in names if n.endswith(".seal")) if d}
-    if not logs and not seals and not os.path.lexists(os.path.join(root, "events.jsonl")):
+    current = os.path.join(root, "events.jsonl")
+    if not logs and not seals and not os.path.lexists(current) and \
+            not os.path.lexists(current + ".seal"):
         raise ValueError(f"{root}: not a ledger directory")
     run = Run(root, public)
     for name in names:
