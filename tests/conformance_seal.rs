@@ -62,7 +62,7 @@ fn verdicts(stdout: &str) -> BTreeMap<String, (String, String)> {
 fn assert_all_pass(exit: i32, stdout: &str, stderr: &str) {
     assert_eq!(exit, 0, "{stdout}\n{stderr}");
     let ids = case_ids();
-    assert!(ids.len() >= 46, "{ids:?}");
+    assert!(ids.len() >= 51, "{ids:?}");
     let verdicts = verdicts(stdout);
     assert_eq!(verdicts.keys().cloned().collect::<Vec<_>>(), ids);
     assert!(

@@ -424,6 +424,104 @@ fn cases() -> Vec<Case> {
                 ),
             ],
         ),
+        case(
+            "staged_part_forged",
+            "a file under the staged name of the archived first day's part (a retention run stopped after moving the day file), line 1 changed: checked against that part's segment",
+            |l| {
+                three_days(l);
+                let text = std::fs::read_to_string(l.day_file(1)).unwrap();
+                l.archive(1, "");
+                let staging = l.dir.join("archive/.staging");
+                std::fs::create_dir_all(&staging).unwrap();
+                let forged = text.replacen("success", "denied", 1);
+                std::fs::write(staging.join("events_20261201.jsonl"), forged).unwrap();
+            },
+            false,
+            vec![
+                current_note(),
+                finding(
+                    "seal.line_changed",
+                    "archive/.staging/events_20261201.jsonl",
+                    Some(1),
+                    None,
+                ),
+            ],
+        ),
+        case(
+            "tmp_directory_in_archive",
+            "directories named like retention's temporary files, archive/x.tmp/ and archive/.staging/x.tmp/, holding records: analyze would read them, and retention writes no directory",
+            |l| {
+                three_days(l);
+                l.archive(1, "");
+                for sub in ["archive/x.tmp", "archive/.staging/x.tmp"] {
+                    let sub = l.dir.join(sub);
+                    std::fs::create_dir_all(&sub).unwrap();
+                    write_gz(&sub.join("e.jsonl.gz"), record(1, 7, "denied").as_bytes());
+                }
+            },
+            false,
+            vec![
+                current_note(),
+                finding(
+                    "seal.archive_unrecorded",
+                    "archive/.staging/x.tmp",
+                    None,
+                    None,
+                ),
+                finding("seal.archive_unrecorded", "archive/x.tmp", None, None),
+            ],
+        ),
+        case(
+            "staged_name_directory",
+            "a directory under the staged name of the archived first day's part, holding records: no staged file, and analyze would read them",
+            |l| {
+                three_days(l);
+                l.archive(1, "");
+                let sub = l.dir.join("archive/.staging/events_20261201.jsonl");
+                std::fs::create_dir_all(&sub).unwrap();
+                std::fs::write(sub.join("e.jsonl"), record(1, 7, "denied")).unwrap();
+            },
+            false,
+            vec![
+                current_note(),
+                finding(
+                    "seal.archive_unrecorded",
+                    "archive/.staging/events_20261201.jsonl",
+                    None,
+                    None,
+                ),
+            ],
+        ),
+        case(
+            "current_removed",
+            "events.jsonl sealed (agentlog seal), then removed: its seal is left without it",
+            |l| {
+                three_days(l);
+                let current = l.dir.join("events.jsonl");
+                agentlog_seal::seal(&current, Some(&l.key), now())
+                    .unwrap()
+                    .append()
+                    .unwrap();
+                std::fs::remove_file(current).unwrap();
+            },
+            false,
+            vec![finding("seal.file_missing", "events.jsonl", None, None)],
+        ),
+        case(
+            "current_seal_garbage",
+            "no events.jsonl, and an events.jsonl.seal that is no seal: read all the same",
+            |l| {
+                l.rotate(1, 2);
+                l.rotate(2, 1);
+                l.rotate(3, 1);
+                std::fs::write(l.dir.join("events.jsonl.seal"), "not a seal\n").unwrap();
+            },
+            false,
+            vec![
+                finding("seal.file_missing", "events.jsonl", None, None),
+                finding("seal.malformed", "events.jsonl.seal", None, Some(1)),
+            ],
+        ),
     ]
 }
 
