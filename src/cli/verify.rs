@@ -26,8 +26,10 @@ pub(super) enum OutFormat {
 /// A PATH that is a ledger directory (`agentlog ledger log --seal`) is checked whole: each
 /// day file against its seal, each day retention archived in its archive part, and the
 /// links from each day's seal to the day before. Inside it, a member that is not a regular
-/// file or cannot be read, an archive file no retention record names, and a file `agentlog
-/// analyze` would read that is not part of the ledger are findings (exit 1).
+/// file or cannot be read, an archive file no retention record names (or any directory in
+/// archive/), a file staged under a recorded part's name that is not that part's sealed
+/// lines, events.jsonl's seal without it, and a file `agentlog analyze` would read that is
+/// not part of the ledger are findings (exit 1).
 ///
 /// Reads the log's seal file (`PATH.seal`), checks its checkpoints as a chain (each digest,
 /// each link to the one before, with --pubkey each signature), then reads the log once and
