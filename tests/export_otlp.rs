@@ -768,3 +768,60 @@ fn no_secret_value_reaches_the_collector() {
     assert_eq!(hosts, 4, "{dump:?}");
     assert!(text.contains("sha256:0000"), "{text}");
 }
+
+#[test]
+fn a_live_export_gives_each_record_the_uid_an_export_of_the_file_gives_it() {
+    use agentlog_core::event::{InjectionAction, KeyInjection, Timestamp};
+    use agentlog_core::sink::{JsonlWriter, Sink};
+    use agentlog_export::{Client, Endpoint, ExportingSink, LiveExport, Mapper, Retry};
+    use agentlog_validate::secrets::redact::Redactor;
+    use std::sync::Arc;
+
+    let Some(binary) = rotel() else { return };
+    let collector = Collector::start(&binary);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    // The log already holds lines: a live export that counted from its own first line would
+    // give every record another uid than the file's export.
+    append(&log, 0..3);
+    let env = |_: &str| None;
+    let endpoint = Endpoint::resolve(Some(&collector.endpoint()), None, &[], &env).unwrap();
+    let client = Client::new(endpoint, Retry::default()).unwrap();
+    let export = LiveExport::start(client, Mapper::new(Redactor::none()), Vec::new()).unwrap();
+    let file: Arc<dyn Sink> = Arc::new(JsonlWriter::open(&log).unwrap());
+    let sink = ExportingSink::new(file, export.clone());
+    for n in 0..4 {
+        let event = agentlog_core::Event::new(
+            Timestamp::parse(&format!("2026-11-23T16:53:0{n}Z")).unwrap(),
+            "r",
+            "a",
+            KeyInjection::new("K", "api.openai.com", InjectionAction::Injected),
+        );
+        sink.write(event.checked().unwrap()).unwrap();
+    }
+    sink.close().unwrap();
+    let summary = export.finish(WAIT);
+    assert_eq!(summary.delivered_records, 4, "{summary:?}");
+    let uids = |dump: &[Value]| -> Vec<String> {
+        dump.iter()
+            .filter(|l| l["signal"] == "log")
+            .map(|l| attr(l, "log.record.uid").as_str().unwrap().to_owned())
+            .collect()
+    };
+    let live = uids(&collector.wait_for(4, 0));
+    let (code, stderr) = run(&[
+        "export",
+        "--otlp-endpoint",
+        &collector.endpoint(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let all = uids(&collector.wait_for(4 + 7, 0));
+    let from_file = &all[4..];
+    for uid in &live {
+        assert!(
+            from_file.contains(uid),
+            "{uid} is not a uid of the file's export: {all:?}"
+        );
+    }
+}

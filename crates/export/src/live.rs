@@ -48,7 +48,7 @@ pub struct LiveSummary {
 
 /// A background exporter fed events.
 pub struct LiveExport {
-    queue: Mutex<Option<SyncSender<Vec<u8>>>>,
+    queue: Mutex<Option<SyncSender<Offered>>>,
     /// Bytes of the events in the queue: an agent that makes huge events must not fill the
     /// proxy's memory before the count limit is reached.
     queued_bytes: Arc<AtomicUsize>,
@@ -77,7 +77,7 @@ impl LiveExport {
         mapper: Mapper,
         resource: Vec<KeyValue>,
     ) -> std::io::Result<Arc<Self>> {
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(Self::CAPACITY);
+        let (tx, rx) = mpsc::sync_channel::<Offered>(Self::CAPACITY);
         let done = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
         let signal = done.clone();
         let queued_bytes = Arc::new(AtomicUsize::new(0));
@@ -106,12 +106,20 @@ impl LiveExport {
     /// Queues one event line; drops it (counted, warned about) when the queue is full or the
     /// export finished.
     pub fn offer(&self, line: Vec<u8>) {
+        self.offer_at(line, None);
+    }
+
+    /// [`LiveExport::offer`] for a line the event log holds at byte `offset`
+    /// ([`Sink::write_located`]): its record gets the uid an export of the file gives it.
+    pub fn offer_at(&self, line: Vec<u8>, offset: Option<u64>) {
         let size = line.len();
         let room =
             self.queued_bytes.fetch_add(size, Ordering::AcqRel) + size <= Self::CAPACITY_BYTES;
         let sent = match self.queue.lock() {
-            Ok(queue) if room => queue.as_ref().map(|tx| tx.try_send(line)),
-            _ => Some(Err(TrySendError::Full(Vec::new()))),
+            Ok(queue) if room => queue
+                .as_ref()
+                .map(|tx| tx.try_send(Offered { line, offset })),
+            _ => Some(Err(TrySendError::Full(Offered::default()))),
         };
         if !matches!(sent, Some(Ok(()))) {
             self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
@@ -206,7 +214,7 @@ fn yield_to_writer() -> Option<i32> {
 }
 
 fn run_worker(
-    rx: &mpsc::Receiver<Vec<u8>>,
+    rx: &mpsc::Receiver<Offered>,
     queued_bytes: &AtomicUsize,
     client: Client,
     mut mapper: Mapper,
@@ -231,10 +239,16 @@ fn run_worker(
     loop {
         let wait = first_at.map_or(LINGER, |t| LINGER.saturating_sub(t.elapsed()));
         match rx.recv_timeout(wait) {
-            Ok(bytes) => {
+            Ok(Offered {
+                line: bytes,
+                offset: at,
+            }) => {
                 queued_bytes.fetch_sub(bytes.len(), Ordering::AcqRel);
                 line += 1;
                 let text = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+                // Where the log holds the line, when its sink said; else counted from the
+                // first line offered (a uid of this run only).
+                offset = at.unwrap_or(offset);
                 let source = Source {
                     file_name: "live",
                     line,
@@ -272,6 +286,13 @@ async fn send(wire: &mut Wire<'_>, batch: &mut Batch, summary: &mut LiveSummary)
     }
 }
 
+/// A line offered to the export, and where the event log holds it, when known.
+#[derive(Default)]
+struct Offered {
+    line: Vec<u8>,
+    offset: Option<u64>,
+}
+
 /// A sink that writes to `file` and, once the file has an event, offers it to `export`.
 pub struct ExportingSink {
     file: Arc<dyn Sink>,
@@ -295,12 +316,16 @@ impl ExportingSink {
 
 impl Sink for ExportingSink {
     fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
-        self.file.write(event)?;
+        self.write_located(event).map(|_| ())
+    }
+
+    fn write_located(&self, event: CheckedEvent<'_>) -> Result<Option<u64>, SinkError> {
+        let at = self.file.write_located(event)?;
         let mut line = Vec::with_capacity(512);
         if event.event().write_line(&mut line).is_ok() {
-            self.export.offer(line);
+            self.export.offer_at(line, at);
         }
-        Ok(())
+        Ok(at)
     }
 
     fn close(&self) -> Result<(), SinkError> {

@@ -225,10 +225,11 @@ impl JsonlWriter {
     /// than [`Event`](crate::event::Event) (the tool-call ledger's records).
     #[cfg(feature = "ledger")]
     pub(crate) fn append_line(&self, line: &[u8]) -> Result<(), SinkError> {
-        self.write_bytes(line)
+        self.write_bytes(line).map(|_| ())
     }
 
-    fn write_bytes(&self, line: &[u8]) -> Result<(), SinkError> {
+    /// Appends `line`; returns the offset it starts at, when the file says (see [`append`]).
+    fn write_bytes(&self, line: &[u8]) -> Result<Option<u64>, SinkError> {
         let guard = self.lock_file();
         let Some(file) = guard.as_ref() else {
             return Err(SinkError::Closed {
@@ -237,7 +238,7 @@ impl JsonlWriter {
         };
         let (written, result) = append(file, line);
         let Err(write) = result else {
-            return Ok(());
+            return Ok(line_start(file, line.len()));
         };
         if written == 0 {
             return Err(SinkError::Write {
@@ -333,6 +334,13 @@ fn append(mut file: &File, line: &[u8]) -> (usize, io::Result<()>) {
     (written, Ok(()))
 }
 
+/// Where the `len` bytes this writer just appended start: on an `O_APPEND` descriptor the
+/// offset is left at their end (the caller's lock rules out other threads). `None` when the
+/// file cannot say.
+fn line_start(mut file: &File, len: usize) -> Option<u64> {
+    file.stream_position().ok()?.checked_sub(len as u64)
+}
+
 /// Truncates away the last `written` bytes this writer appended: the start of a line whose
 /// write failed part-way.
 fn cut_partial_line(mut file: &File, written: usize) -> io::Result<()> {
@@ -392,6 +400,10 @@ fn complete_lines_len(reader: &mut File, len: u64) -> io::Result<u64> {
 
 impl Sink for JsonlWriter {
     fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
+        self.write_located(event).map(|_| ())
+    }
+
+    fn write_located(&self, event: CheckedEvent<'_>) -> Result<Option<u64>, SinkError> {
         // Serialize before taking the file lock, so threads only wait for each other's
         // syscalls.
         LINE.with(|cell| match cell.try_borrow_mut() {
@@ -444,6 +456,30 @@ mod tests {
                 ..Default::default()
             },
         )
+    }
+
+    #[test]
+    fn each_line_is_located_where_a_reader_of_the_file_finds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, "{}\n").unwrap();
+        let writer = JsonlWriter::open(&path).unwrap();
+        // Another writer appends between ours: offsets are the file's, not counted.
+        let first = writer.write_located(event().checked().unwrap()).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"other\":1}\n")
+            .unwrap();
+        let second = writer.write_located(event().checked().unwrap()).unwrap();
+        writer.close().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let starts: Vec<u64> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i as u64 + 1))
+            .collect();
+        assert_eq!(first, Some(starts[1]), "{text}");
+        assert_eq!(second, Some(starts[3]), "{text}");
     }
 
     /// Opens a log that starts as `before`, writes one event and returns the repair count

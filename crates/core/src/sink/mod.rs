@@ -27,6 +27,14 @@ pub trait Sink: Send + Sync {
     /// ([`Event::checked`](crate::event::Event::checked)).
     fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError>;
 
+    /// Stores one event like [`Sink::write`], and says where its line starts in the log
+    /// when the sink writes a file whose offsets it knows ([`JsonlWriter`]): the same offset
+    /// a reader of the file finds it at, so what is derived from a line and its offset (an
+    /// export's record uid) is the same whether it was taken live or from the file.
+    fn write_located(&self, event: CheckedEvent<'_>) -> Result<Option<u64>, SinkError> {
+        self.write(event).map(|()| None)
+    }
+
     /// Flushes what the sink holds to durable storage and stops accepting events. Calling it
     /// again is a no-op that returns `Ok(())`.
     fn close(&self) -> Result<(), SinkError>;
