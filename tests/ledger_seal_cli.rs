@@ -32,36 +32,53 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `ledger log` of one call into `L`, before its `--now` and seal flags.
+const LOG: [&str; 12] = [
+    "ledger",
+    "log",
+    "--dir",
+    "L",
+    "--agent",
+    "a",
+    "--tool",
+    "t",
+    "--status",
+    "success",
+    "--args-json",
+    "{}",
+];
+
+/// Sealing with `seal.key`.
+const KEYED: [&str; 3] = ["--seal", "--seal-key", "seal.key"];
+
+/// `ledger log` of one call into `L` at `now`, then `seal` (its seal flags, if any).
+fn log_args<'a>(now: &'a str, seal: &[&'a str]) -> Vec<&'a str> {
+    [&LOG[..], &["--now", now], seal].concat()
+}
+
+/// `ledger retain L` at `now`, recording what it archives with `seal.key`.
+fn retain_args(now: &str) -> Vec<&str> {
+    [&["ledger", "retain", "L", "--now", now][..], &KEYED].concat()
+}
+
 /// Logs one call at `now` into `dir/L`, sealing with `seal.key`.
 fn log_at(dir: &Path, now: &str) {
-    let args = [
-        "ledger",
-        "log",
-        "--dir",
-        "L",
-        "--agent",
-        "a",
-        "--tool",
-        "t",
-        "--status",
-        "success",
-        "--args-json",
-        "{}",
-        "--now",
-        now,
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let args = log_args(now, &KEYED);
     let (code, _, err) = run(dir, &args);
     assert_eq!(code, 0, "{err}");
 }
 
+/// A directory with a key pair (`seal.key`, `seal.pub`).
+fn keyed_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(run(dir.path(), &["keygen", "."]).0, 0);
+    dir
+}
+
 /// A key pair and a ledger of three sealed days (two records on the 1st), the 4th current.
 fn sealed_ledger() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = keyed_dir();
     let d = dir.path();
-    assert_eq!(run(d, &["keygen", "."]).0, 0);
     for now in [
         "2026-12-01T10:00:00Z",
         "2026-12-01T11:00:00Z",
@@ -164,16 +181,7 @@ fn an_edited_line_of_an_earlier_day_is_named_by_file_and_line() {
 fn days_retention_archived_are_recorded_gaps_and_checked_in_the_archive() {
     let dir = sealed_ledger();
     let d = dir.path();
-    let args = [
-        "ledger",
-        "retain",
-        "L",
-        "--now",
-        "2026-12-11T12:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let args = retain_args("2026-12-11T12:00:00Z");
     let (code, out, err) = run(d, &args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -312,20 +320,7 @@ fn bad_input_is_a_clear_error() {
         "{err}"
     );
     // --seal-key without --seal is a usage error; a missing key names its file.
-    let base = [
-        "ledger",
-        "log",
-        "--dir",
-        "L",
-        "--agent",
-        "a",
-        "--tool",
-        "t",
-        "--status",
-        "success",
-        "--args-json",
-        "{}",
-    ];
+    let base = LOG;
     let (code, _, _) = run(d, &[&base[..], &["--seal-key", "k"]].concat());
     assert_eq!(code, 2);
     let (code, _, err) = run(
@@ -358,16 +353,8 @@ fn writers_sharing_a_directory_seal_each_rotation_once() {
             };
             Process::new(&bin)
                 .current_dir(d)
-                .args(["ledger", "log", "--dir", "L", "--agent", "a", "--tool", "t"])
-                .args([
-                    "--status",
-                    "success",
-                    "--args-json",
-                    "{}",
-                    "--now",
-                    &now,
-                    "--seal",
-                ])
+                .args(LOG)
+                .args(["--now", &now, "--seal"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -400,31 +387,12 @@ fn writers_sharing_a_directory_seal_each_rotation_once() {
 
 #[test]
 fn a_sealing_that_fails_keeps_the_record_and_names_the_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = keyed_dir();
     let d = dir.path();
-    assert_eq!(run(d, &["keygen", "."]).0, 0);
     log_at(d, "2026-12-01T10:00:00Z");
     // A symlink where the seal goes: never written through.
     std::os::unix::fs::symlink("elsewhere", d.join("L/events_20261201.jsonl.seal")).unwrap();
-    let args = [
-        "ledger",
-        "log",
-        "--dir",
-        "L",
-        "--agent",
-        "a",
-        "--tool",
-        "t",
-        "--status",
-        "success",
-        "--args-json",
-        "{}",
-        "--now",
-        "2026-12-02T10:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let args = log_args("2026-12-02T10:00:00Z", &KEYED);
     let (code, out, err) = run(d, &args);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
@@ -438,16 +406,7 @@ fn a_sealing_that_fails_keeps_the_record_and_names_the_file() {
     let current = std::fs::read_to_string(d.join("L/events.jsonl")).unwrap();
     assert_eq!(current.lines().count(), 1);
     // Retention with --seal stops before moving the day it cannot record.
-    let retain = [
-        "ledger",
-        "retain",
-        "L",
-        "--now",
-        "2026-12-20T00:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let retain = retain_args("2026-12-20T00:00:00Z");
     let (code, _, err) = run(d, &retain);
     assert_eq!(code, 1, "{err}");
     assert!(d.join("L/events_20261201.jsonl").exists());
@@ -456,28 +415,12 @@ fn a_sealing_that_fails_keeps_the_record_and_names_the_file() {
 
 #[test]
 fn a_day_rotated_without_seal_is_reported_and_sealed_when_retention_archives_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = keyed_dir();
     let d = dir.path();
-    assert_eq!(run(d, &["keygen", "."]).0, 0);
     log_at(d, "2026-12-01T10:00:00Z");
     log_at(d, "2026-12-02T10:00:00Z");
     // A writer without --seal rotates the 2nd.
-    let plain = [
-        "ledger",
-        "log",
-        "--dir",
-        "L",
-        "--agent",
-        "a",
-        "--tool",
-        "t",
-        "--status",
-        "success",
-        "--args-json",
-        "{}",
-        "--now",
-        "2026-12-03T10:00:00Z",
-    ];
+    let plain = log_args("2026-12-03T10:00:00Z", &[]);
     assert_eq!(run(d, &plain).0, 0);
     log_at(d, "2026-12-04T10:00:00Z");
     let (code, out, _) = verify(d);
@@ -486,16 +429,7 @@ fn a_day_rotated_without_seal_is_reported_and_sealed_when_retention_archives_it(
         out.contains("L/events_20261202.jsonl: error: seal.file_unsealed"),
         "{out}"
     );
-    let retain = [
-        "ledger",
-        "retain",
-        "L",
-        "--now",
-        "2026-12-11T00:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let retain = retain_args("2026-12-11T00:00:00Z");
     let (code, _, err) = run(d, &retain);
     assert_eq!(code, 0, "{err}");
     let (code, out, _) = verify(d);
@@ -515,16 +449,7 @@ fn gzip_to(path: &Path, text: &[u8]) {
 fn an_archive_part_no_retention_record_names_fails_without_quoting_it() {
     let dir = sealed_ledger();
     let d = dir.path();
-    let retain = [
-        "ledger",
-        "retain",
-        "L",
-        "--now",
-        "2026-12-11T12:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let retain = retain_args("2026-12-11T12:00:00Z");
     assert_eq!(run(d, &retain).0, 0);
     // A recorded part's records, edited, as a later part of that day; a made-up day.
     let part = d.join("L/archive/events_20261202.jsonl.gz");
@@ -604,52 +529,17 @@ fn nix_mkfifo(path: &Path) {
 
 #[test]
 fn a_key_extending_a_ledger_seal_it_did_not_sign_warns() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = keyed_dir();
     let d = dir.path();
-    assert_eq!(run(d, &["keygen", "."]).0, 0);
     let unkeyed = |now: &str| {
-        let args = [
-            "ledger",
-            "log",
-            "--dir",
-            "L",
-            "--agent",
-            "a",
-            "--tool",
-            "t",
-            "--status",
-            "success",
-            "--args-json",
-            "{}",
-            "--now",
-            now,
-            "--seal",
-        ];
+        let args = log_args(now, &["--seal"]);
         assert_eq!(run(d, &args).0, 0);
     };
     unkeyed("2026-12-01T10:00:00Z");
     unkeyed("2026-12-02T10:00:00Z");
     // A late record of the 1st, sealed with the key: the seal's first checkpoint is not
     // signed by it.
-    let late = [
-        "ledger",
-        "log",
-        "--dir",
-        "L",
-        "--agent",
-        "a",
-        "--tool",
-        "t",
-        "--status",
-        "success",
-        "--args-json",
-        "{}",
-        "--now",
-        "2026-12-01T12:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let late = log_args("2026-12-01T12:00:00Z", &KEYED);
     let (code, _, err) = run(d, &late);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -657,16 +547,7 @@ fn a_key_extending_a_ledger_seal_it_did_not_sign_warns() {
         "{err}"
     );
     // Retention recording the day with the key: the same one.
-    let retain = [
-        "ledger",
-        "retain",
-        "L",
-        "--now",
-        "2026-12-11T12:00:00Z",
-        "--seal",
-        "--seal-key",
-        "seal.key",
-    ];
+    let retain = retain_args("2026-12-11T12:00:00Z");
     let (code, _, err) = run(d, &retain);
     assert_eq!(code, 0, "{err}");
     assert!(

@@ -275,15 +275,10 @@ fn placed_findings(verdict: &Verdict) -> Vec<serde_json::Value> {
         .findings
         .iter()
         .map(|f| {
-            let on = if f.seal_line().is_some() {
-                &verdict.seal
-            } else {
-                &verdict.log
-            };
             serde_json::json!({
                 "rule": f.rule(),
                 "error": f.is_error(verdict.allow_tail),
-                "file": output::path(on),
+                "file": output::path(verdict.file_of(f)),
                 "line": f.line(),
                 "seal_line": f.seal_line(),
                 "message": f.message(),

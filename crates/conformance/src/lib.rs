@@ -20,6 +20,8 @@
 //! - [`seal`]: the harness that runs the sealed-log and sealed-ledger cases against the
 //!   reference verifier or any other `verify` driven through a command template, judging
 //!   its exit code and the findings it names.
+//! - [`report`]: what the validator and seal harnesses share in writing their verdicts: a
+//!   case's [`report::Status`], the [`report::Summary`] counts and the three formats.
 //! - [`select`]: the cases a port declares unsupported (`--unsupported GLOB`,
 //!   `--unsupported-from FILE`), shared by every harness.
 //!
@@ -35,6 +37,7 @@ pub mod cases;
 mod format;
 mod junit;
 pub mod proxy;
+pub mod report;
 pub mod seal;
 mod secrets;
 pub mod select;

@@ -239,6 +239,15 @@ impl Verdict {
     pub fn passed(&self) -> bool {
         !self.findings.iter().any(|f| f.is_error(self.allow_tail))
     }
+
+    /// The file `finding` is on: the seal file when it names a seal line, else the log.
+    pub fn file_of(&self, finding: &Finding) -> &Path {
+        if finding.seal_line().is_some() {
+            &self.seal
+        } else {
+            &self.log
+        }
+    }
 }
 
 /// Why a log could not be verified at all (usage or I/O, not tampering).

@@ -607,11 +607,7 @@ fn found(dir: &Path, verdict: &agentlog_seal::LedgerVerdict) -> Vec<Value> {
     let mut found: BTreeMap<(String, String), Value> = BTreeMap::new();
     for file in &verdict.verdicts {
         for f in &file.findings {
-            let on = if f.seal_line().is_some() {
-                &file.seal
-            } else {
-                &file.log
-            };
+            let on = file.file_of(f);
             let value = finding(f.rule(), &relative(on), f.line(), f.seal_line());
             found.insert((relative(on), f.rule().to_owned()), value);
         }

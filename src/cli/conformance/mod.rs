@@ -6,7 +6,14 @@ mod proxy;
 mod seal;
 mod validate;
 
+use std::fmt::Display;
+use std::io::Write as _;
+
 use agentlog_conformance::HarnessFormat;
+use agentlog_conformance::report::{self, CaseOutcome};
+
+use crate::cli::output;
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
 
 /// Run the conformance cases against the reference or a port, or write them out.
 ///
@@ -66,4 +73,38 @@ fn format_parser(
         }
     }))
     .try_map(|name| name.parse::<HarnessFormat>())
+}
+
+/// What `--help` says of each `--format` of a case harness (`validate`, `seal`).
+fn case_format_help(format: HarnessFormat) -> Option<&'static str> {
+    Some(match format {
+        HarnessFormat::Text => "One line per case and the summary",
+        HarnessFormat::Json => "One JSON document: subject, summary and cases",
+        HarnessFormat::Junit => "JUnit XML: a test case per case, `<skipped>` for unsupported ones",
+    })
+}
+
+/// Writes a case harness's report on stdout, the subject `label` shown as a value; the exit
+/// code says whether a case failed.
+fn write_report<O: CaseOutcome + Display>(
+    format: HarnessFormat,
+    outcomes: &[O],
+    label: &str,
+    quiet: bool,
+) -> u8 {
+    let mut stdout = output::stdout(format.gate_style());
+    let written = report::write(format, outcomes, &output::shown(label), quiet, &mut stdout)
+        .and_then(|()| stdout.flush());
+    // A reader that stopped early (`| head`) is not an error; the exit code still says
+    // whether a case failed.
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return fail(format_args!("write the report: {e}"));
+    }
+    if report::Summary::of(outcomes).failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
 }

@@ -1,14 +1,13 @@
 //! `agentlog conformance seal`: the seal harness (agentlog-conformance's `seal`).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use agentlog_conformance::HarnessFormat;
-use agentlog_conformance::seal::{self, Subject, report};
+use agentlog_conformance::seal::{self, Subject};
 use agentlog_conformance::select::Unsupported;
 
+use crate::cli::fail;
 use crate::cli::output::{self, errln};
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
 
 /// Run the seal cases against the reference verify or, with --cmd, a port's verify.
 ///
@@ -45,20 +44,11 @@ pub(super) struct Args {
     #[arg(long, value_name = "GLOB")]
     only: Vec<String>,
     /// Output format.
-    #[arg(long, default_value_t = HarnessFormat::Text, value_parser = super::format_parser(format_help))]
+    #[arg(long, default_value_t = HarnessFormat::Text, value_parser = super::format_parser(super::case_format_help))]
     format: HarnessFormat,
     /// Only print failures and the summary (text format).
     #[arg(long, short)]
     quiet: bool,
-}
-
-/// What `--help` says of each `--format`.
-fn format_help(format: HarnessFormat) -> Option<&'static str> {
-    Some(match format {
-        HarnessFormat::Text => "One line per case and the summary",
-        HarnessFormat::Json => "One JSON document: subject, summary and cases",
-        HarnessFormat::Junit => "JUnit XML: a test case per case, `<skipped>` for unsupported ones",
-    })
 }
 
 pub(super) fn run(args: Args) -> u8 {
@@ -104,34 +94,5 @@ pub(super) fn run(args: Args) -> u8 {
     for outcome in &mut outcomes {
         outcome.error = outcome.error.as_deref().map(output::shown);
     }
-    write_report(args.format, &outcomes, &subject, args.quiet)
-}
-
-/// Writes the report; the exit code says whether a case failed.
-fn write_report(
-    format: HarnessFormat,
-    outcomes: &[seal::Outcome],
-    subject: &Subject,
-    quiet: bool,
-) -> u8 {
-    let mut stdout = output::stdout(format.gate_style());
-    let written = report::write(
-        format,
-        outcomes,
-        &output::shown(subject.label()),
-        quiet,
-        &mut stdout,
-    )
-    .and_then(|()| stdout.flush());
-    // A reader that stopped early (`| head`) is not an error.
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return fail(format_args!("write the report: {e}"));
-    }
-    if report::Summary::of(outcomes).failed == 0 {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    }
+    super::write_report(args.format, &outcomes, subject.label(), args.quiet)
 }

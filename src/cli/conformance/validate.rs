@@ -3,14 +3,13 @@
 
 use crate::cli::output::{self, errln};
 use agentlog_core::secrets::{Secret, SecretValue};
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use agentlog_conformance::HarnessFormat;
 use agentlog_conformance::select::Unsupported;
-use agentlog_conformance::validator::{self, Subject, report};
+use agentlog_conformance::validator::{self, Subject};
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, fail};
+use crate::cli::fail;
 
 /// Run the validator cases against the reference validator or, with --cmd, a port.
 ///
@@ -45,20 +44,11 @@ pub(super) struct Args {
     #[arg(long, value_name = "FILE")]
     unsupported_from: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, default_value_t = HarnessFormat::Text, value_parser = super::format_parser(format_help))]
+    #[arg(long, default_value_t = HarnessFormat::Text, value_parser = super::format_parser(super::case_format_help))]
     format: HarnessFormat,
     /// Only print failures and the summary (text format).
     #[arg(long, short)]
     quiet: bool,
-}
-
-/// What `--help` says of each `--format`.
-fn format_help(format: HarnessFormat) -> Option<&'static str> {
-    Some(match format {
-        HarnessFormat::Text => "One line per case and the summary",
-        HarnessFormat::Json => "One JSON document: subject, summary and cases",
-        HarnessFormat::Junit => "JUnit XML: a test case per case, `<skipped>` for unsupported ones",
-    })
 }
 
 pub(super) fn run(args: Args) -> u8 {
@@ -114,24 +104,7 @@ pub(super) fn run(args: Args) -> u8 {
             *severity = output::shown(severity);
         }
     }
-    let mut stdout = output::stdout(args.format.gate_style());
-    let written = report::write(
-        args.format,
-        &outcomes,
-        &output::shown(subject.label()),
-        args.quiet,
-        &mut stdout,
-    )
-    .and_then(|()| stdout.flush());
-    // A reader that stopped early (`| head`) is not an error; the exit code still says
-    // whether a case failed.
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return fail(format_args!("write the report: {e}"));
-    }
-    let failed = report::Summary::of(&outcomes).failed;
-    if failed == 0 { EXIT_OK } else { EXIT_FINDINGS }
+    super::write_report(args.format, &outcomes, subject.label(), args.quiet)
 }
 
 /// Every value under a `secrets` object of a JSON file in `dir` (two levels deep), whether

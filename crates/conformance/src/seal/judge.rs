@@ -74,27 +74,7 @@ pub struct Observed {
     pub findings: BTreeSet<Finding>,
 }
 
-/// How a case ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// The verifier gave exactly the expected verdict.
-    Pass,
-    /// It gave something else, or could not be run or read.
-    Fail,
-    /// The port declared the case unsupported: it was not run, and it is not a pass.
-    Unsupported,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Pass => "PASS",
-            Status::Fail => "FAIL",
-            Status::Unsupported => "UNSUPPORTED",
-        })
-    }
-}
+pub use crate::report::Status;
 
 /// The verdict on one case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,11 +147,9 @@ impl Outcome {
 }
 
 impl fmt::Display for Outcome {
+    /// `PASS id`, `UNSUPPORTED id`, or `FAIL id: differences`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.status() {
-            Status::Fail => write!(f, "FAIL {}: {}", self.id, self.differences()),
-            status => write!(f, "{status} {}", self.id),
-        }
+        crate::report::fmt_line(self, f)
     }
 }
 

@@ -177,18 +177,11 @@ fn log_findings(verdict: &Verdict, dir: Option<&Path>) -> BTreeSet<Finding> {
     verdict
         .findings
         .iter()
-        .map(|f| {
-            let on = if f.seal_line().is_some() {
-                &verdict.seal
-            } else {
-                &verdict.log
-            };
-            Finding {
-                rule: f.rule().to_owned(),
-                file: dir.map(|dir| relative(on, dir)),
-                line: f.line(),
-                seal_line: f.seal_line(),
-            }
+        .map(|f| Finding {
+            rule: f.rule().to_owned(),
+            file: dir.map(|dir| relative(verdict.file_of(f), dir)),
+            line: f.line(),
+            seal_line: f.seal_line(),
         })
         .collect()
 }

@@ -39,27 +39,7 @@ impl Observed {
     }
 }
 
-/// How a case ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// The implementation reported exactly the expected verdict.
-    Pass,
-    /// It reported something else, or could not be run or read.
-    Fail,
-    /// The port declared the case unsupported: it was not run, and it is not a pass.
-    Unsupported,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Pass => "PASS",
-            Status::Fail => "FAIL",
-            Status::Unsupported => "UNSUPPORTED",
-        })
-    }
-}
+pub use crate::report::Status;
 
 /// The outcome of one case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,12 +123,7 @@ impl Outcome {
 impl fmt::Display for Outcome {
     /// `PASS id`, `UNSUPPORTED id`, or `FAIL id: differences`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = self.status();
-        write!(f, "{status} {}", self.id)?;
-        if status == Status::Fail {
-            write!(f, ": {}", self.differences())?;
-        }
-        Ok(())
+        crate::report::fmt_line(self, f)
     }
 }
 
