@@ -371,8 +371,19 @@ fn word_like(body: &[u8]) -> bool {
         .all(word_like_segment)
 }
 
-/// The character-mix and entropy check shared by most formats (see the module doc).
+/// The character-mix and entropy check shared by most formats (see the module doc), of the
+/// whole body or of its first [`RANDOM_HEAD`] bytes: a key does not stop looking like one
+/// when a run of one letter is glued after it.
 fn looks_random(body: &[u8]) -> bool {
+    mixed_enough(body)
+        || (body.len() > RANDOM_HEAD && body.get(..RANDOM_HEAD).is_some_and(mixed_enough))
+}
+
+/// Bytes at the start of a body judged on their own by [`looks_random`]: the shortest body
+/// of the formats that need the check (`sk-`).
+const RANDOM_HEAD: usize = MIN_SK_BODY;
+
+fn mixed_enough(body: &[u8]) -> bool {
     if word_like(body) {
         entropy(body, true) >= WORDY_MIN_ENTROPY
     } else {

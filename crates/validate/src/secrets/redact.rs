@@ -315,23 +315,19 @@ impl Redactor {
             return true;
         }
         let mut kinds = Vec::new();
-        let Some(detector) = &self.shown else {
-            return binary_views(text)
-                .iter()
-                .any(|view| self.scanner.is_match(view));
-        };
-        // A well-known key written as hex or base64 (UTF-16 too) is a key to whoever decodes
-        // it: its runs are decoded and judged like the text.
+        let detector = self.shown.as_ref();
+        // A value written as hex or base64 (UTF-16 too) is one to whoever decodes it: its
+        // runs are decoded and judged like the text.
         for view in binary_views(text) {
             if self.view_leaks(detector, &view, &mut kinds) {
                 return true;
             }
-            // A view that is text may itself be encoded: a key base64'd twice, hex of its
-            // base64. One more level is decoded.
-            if view.iter().all(|b| (0x20..0x7f).contains(b))
-                && binary_views(&view)
-                    .iter()
-                    .any(|inner| self.view_leaks(detector, inner, &mut kinds))
+            // A view may itself be encoded (a key base64'd twice, hex of its base64), also
+            // behind bytes that are not text (`AAAA` glued before the outer base64): one more
+            // level is decoded, from the runs the view holds.
+            if binary_views(&view)
+                .iter()
+                .any(|inner| self.view_leaks(detector, inner, &mut kinds))
             {
                 return true;
             }
@@ -339,20 +335,31 @@ impl Redactor {
         false
     }
 
-    /// Whether a decoded view holds a supplied secret or a well-known key (also once its
-    /// control and invisible characters are dropped).
-    fn view_leaks(&self, detector: &Detector, view: &[u8], kinds: &mut Vec<Kind>) -> bool {
+    /// Whether a decoded view holds a supplied secret or a well-known key, also once its
+    /// control and invisible characters are dropped (a DEL or a zero-width space between a
+    /// value's letters, the NULs of UTF-16 cut short).
+    fn view_leaks(&self, detector: Option<&Detector>, view: &[u8], kinds: &mut Vec<Kind>) -> bool {
         if self.scanner.is_match(view) {
             return true;
         }
-        detector.find(view, kinds);
+        if let Some(detector) = detector {
+            detector.find(view, kinds);
+            if !kinds.is_empty() {
+                return true;
+            }
+        }
+        let Some(shown) = stripped_view(view) else {
+            return false;
+        };
+        if self.scanner.is_match(shown.as_bytes()) {
+            return true;
+        }
         // Every detector match is printable ASCII: a view with fewer such bytes than the
         // shortest match cannot show one once its hidden characters are taken out.
         let printable = view.iter().filter(|&&b| (b' '..=b'~').contains(&b)).count();
-        if printable < super::detect::SHORTEST_MATCH {
-            return !kinds.is_empty();
-        }
-        if let Some(shown) = stripped_view(view) {
+        if let Some(detector) = detector
+            && printable >= super::detect::SHORTEST_MATCH
+        {
             detector.find(shown.as_bytes(), kinds);
         }
         !kinds.is_empty()
@@ -925,7 +932,7 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
     views
 }
 
-/// Base32 runs (RFC 4648's alphabet, either case) decoded, whole groups of 8 characters from
+/// Base32 runs (RFC 4648's alphabet, either case) decoded from
 /// the run's start: `IFFUSQK2...` is a key to whoever decodes it.
 fn base32_views(text: &[u8]) -> Vec<Vec<u8>> {
     let base32_byte = |b: u8| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b);
@@ -934,9 +941,13 @@ fn base32_views(text: &[u8]) -> Vec<Vec<u8>> {
         if run.len() < MIN_BASE32_RUN {
             continue;
         }
-        let whole = run.len() - run.len() % 8;
-        let upper = run.get(..whole).unwrap_or_default().to_ascii_uppercase();
-        if let Ok(bytes) = data_encoding::BASE32_NOPAD.decode(&upper) {
+        // The run, or the longest start of it that decodes: a last group cut short (7, 5, 4
+        // or 2 characters, unpadded) holds the value's last bytes.
+        let upper = run.to_ascii_uppercase();
+        let decoded = (run.len().saturating_sub(7)..=run.len())
+            .rev()
+            .find_map(|len| data_encoding::BASE32_NOPAD.decode(upper.get(..len)?).ok());
+        if let Some(bytes) = decoded {
             views.push(bytes);
         }
     }
@@ -1536,6 +1547,51 @@ mod tests {
         "\u{1}",
         "\u{7f}",
     ];
+
+    #[test]
+    fn values_hidden_in_decoded_views_are_found() {
+        use crate::secrets::{Secret, SecretValue};
+        let secret = Secret::new(
+            "TOKEN".to_owned(),
+            SecretValue::new("Zq8Hid77x1abcdefgh".to_owned()),
+            vec![],
+        );
+        let supplied = Redactor::new(SecretScanner::new(&[secret]).expect("scanner"), None);
+        let detector = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let between = |sep: &str| {
+            let spaced: Vec<String> = "Zq8Hid77x1abcdefgh".chars().map(String::from).collect();
+            hex(spaced.join(sep).as_bytes())
+        };
+        // A supplied value decoded with a hidden character between its letters, or as UTF-16
+        // cut short of its last NUL.
+        let utf16: Vec<u8> = "Zq8Hid77x1abcdefgh".bytes().flat_map(|b| [b, 0]).collect();
+        let cut = hex(&utf16);
+        for text in [
+            between("\u{7f}"),
+            between("\u{200b}"),
+            between("\u{1}"),
+            cut[..cut.len() - 2].to_owned(),
+        ] {
+            assert!(supplied.leaks(&text), "{text}");
+        }
+        let long_key = "AIzac3j27xdcg2lMLzgeonyLGcTJFiz4soCmZ9c";
+        for text in [
+            // base32 whose last group is cut short holds the key's end.
+            data_encoding::BASE32.encode(long_key.as_bytes()),
+            data_encoding::BASE32_NOPAD
+                .encode(long_key.as_bytes())
+                .to_ascii_lowercase(),
+            // Encoded twice, behind bytes that are not text once decoded.
+            "AAAAUVV0SlFWcFJOMVpMTWxCWU9VMVhORTVTT0ZRPQ==".to_owned(),
+            "aaaa5155744a515670524e315a4c4d6c42594f5531584e4535534f46513d".to_owned(),
+            // A run of one letter glued after a key, and before it written backwards.
+            format!("ghp_ozX9ErMM0eQLtAweitCLORxWis8hgnwKZ2ys{}", "x".repeat(84)),
+            format!("{}sy2ZKwngh8siWxROLCtiewAtLQe0MMrE9Xzo_phg", "x".repeat(48)),
+        ] {
+            assert!(detector.leaks(&text), "{text}");
+        }
+    }
 
     #[test]
     fn keys_that_only_an_escaped_form_shows_are_found() {
