@@ -44,6 +44,8 @@ pub struct Redactor {
     /// displayed, reversed) is no longer than its text, so shorter texts (most numbers,
     /// methods, short names) are cleared without a search.
     shortest: usize,
+    /// The shortest runs decoded: shorter for a short supplied value.
+    runs: Runs,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -72,12 +74,14 @@ impl Redactor {
             } else {
                 usize::MAX
             });
+        let runs = Runs::for_bytes(scanner.shortest_form().map_or(usize::MAX, |len| len + 1));
         Redactor {
             scanner,
             detector,
             shown,
             memo: Arc::default(),
             shortest,
+            runs,
         }
     }
 
@@ -89,6 +93,7 @@ impl Redactor {
             shown: None,
             memo: Arc::default(),
             shortest: usize::MAX,
+            runs: Runs::default(),
         }
     }
 
@@ -318,14 +323,14 @@ impl Redactor {
         let detector = self.shown.as_ref();
         // A value written as hex or base64 (UTF-16 too) is one to whoever decodes it: its
         // runs are decoded and judged like the text.
-        for view in binary_views(text) {
+        for view in binary_views(text, self.runs) {
             if self.view_leaks(detector, &view, &mut kinds) {
                 return true;
             }
             // A view may itself be encoded (a key base64'd twice, hex of its base64), also
             // behind bytes that are not text (`AAAA` glued before the outer base64): one more
             // level is decoded, from the runs the view holds.
-            if binary_views(&view)
+            if binary_views(&view, self.runs)
                 .iter()
                 .any(|inner| self.view_leaks(detector, inner, &mut kinds))
             {
@@ -347,6 +352,20 @@ impl Redactor {
             if !kinds.is_empty() {
                 return true;
             }
+        }
+        // UTF-16 or UTF-32 (a value's characters with NULs between them) read as such, with
+        // what it hides between its letters dropped (a zero-width space, a soft hyphen).
+        for wide in wide_texts(view) {
+            let shown = stripped(&wide).unwrap_or(wide);
+            if self.scanner.is_match(shown.as_bytes()) {
+                return true;
+            }
+            if let Some(detector) = detector {
+                detector.find(shown.as_bytes(), kinds);
+            }
+        }
+        if !kinds.is_empty() {
+            return true;
         }
         let Some(shown) = stripped_view(view) else {
             return false;
@@ -873,19 +892,100 @@ const MIN_BASE64_RUN: usize = 24;
 /// The shortest base32 run decoded: 20 bytes (an AWS key id) take 32 characters.
 const MIN_BASE32_RUN: usize = 32;
 
+/// `view` read as UTF-16 (both byte orders) when at least a quarter of its bytes are NUL,
+/// and as UTF-32 too when half are: how the wide encodings of mostly ASCII text look.
+fn wide_texts(view: &[u8]) -> Vec<String> {
+    let zeros = view.iter().filter(|&&b| b == 0).count();
+    let mut texts = Vec::new();
+    if view.len() < 4 || zeros * 4 < view.len() {
+        return texts;
+    }
+    for big in [false, true] {
+        let units = view.chunks_exact(2).filter_map(|pair| {
+            let pair = <[u8; 2]>::try_from(pair).ok()?;
+            Some(if big {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            })
+        });
+        texts.push(
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect(),
+        );
+        if zeros * 2 >= view.len() {
+            texts.push(
+                view.chunks_exact(4)
+                    .filter_map(|quad| <[u8; 4]>::try_from(quad).ok())
+                    .map(|quad| {
+                        if big {
+                            u32::from_be_bytes(quad)
+                        } else {
+                            u32::from_le_bytes(quad)
+                        }
+                    })
+                    .map(|code| char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER))
+                    .collect(),
+            );
+        }
+    }
+    texts
+}
+
+/// The shortest runs of each encoding [`binary_views`] decodes: those of the shortest key the
+/// detector knows, or shorter when a supplied value with one hidden character between its
+/// letters is shorter (a DEL in the hex of an 18-byte value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Runs {
+    hex: usize,
+    base64: usize,
+    base32: usize,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Runs {
+            hex: MIN_HEX_RUN,
+            base64: MIN_BASE64_RUN,
+            base32: MIN_BASE32_RUN,
+        }
+    }
+}
+
+impl Runs {
+    /// The runs that hold `bytes` decoded bytes, or the default ones when those are shorter;
+    /// never shorter than a byte list ([`binary_views`] skips texts shorter than that).
+    fn for_bytes(bytes: usize) -> Self {
+        let floor = MIN_BYTE_LIST * 2 - 1;
+        let default = Runs::default();
+        Runs {
+            hex: bytes.saturating_mul(2).clamp(floor, default.hex),
+            base64: bytes
+                .div_ceil(3)
+                .saturating_mul(4)
+                .clamp(floor, default.base64),
+            base32: bytes
+                .div_ceil(5)
+                .saturating_mul(8)
+                .clamp(floor, default.base32),
+        }
+    }
+}
+
 /// The hex runs (pairs may be joined by `:`) and base64 runs (either alphabet, at each of
 /// the four character offsets) of `text`, decoded.
-fn binary_views(text: &[u8]) -> Vec<Vec<u8>> {
+fn binary_views(text: &[u8], shortest: Runs) -> Vec<Vec<u8>> {
     // The shortest text that holds a view: a list of MIN_BYTE_LIST one-digit numbers with
     // one separator each; hex and base64 runs are longer still.
-    if text.len() < MIN_BYTE_LIST * 2 - 1 || !may_hold_views(text) {
+    if text.len() < MIN_BYTE_LIST * 2 - 1 || !may_hold_views(text, shortest) {
         return Vec::new();
     }
-    decoded_views(text)
+    decoded_views(text, shortest)
 }
 
 /// [`binary_views`] without the quick test for a run long enough.
-fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
+fn decoded_views(text: &[u8], shortest: Runs) -> Vec<Vec<u8>> {
     use base64::Engine as _;
     const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
@@ -896,7 +996,7 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
     let mut views = Vec::new();
     for run in runs(text, |b| b.is_ascii_hexdigit() || b == b':') {
         // Counted before anything is copied: most runs (numbers, words) are short.
-        if run.iter().filter(|&&b| b != b':').count() >= MIN_HEX_RUN {
+        if run.iter().filter(|&&b| b != b':').count() >= shortest.hex {
             let digits: Vec<u8> = run.iter().copied().filter(|&b| b != b':').collect();
             // Both alignments: a reader drops a stray leading digit as readily as none.
             for offset in 0..2 {
@@ -908,7 +1008,7 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
     views.extend(byte_lists(text));
     let base64_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     for run in runs(text, base64_byte) {
-        if run.len() < MIN_BASE64_RUN {
+        if run.len() < shortest.base64 {
             continue;
         }
         let standard: Vec<u8> = run
@@ -928,17 +1028,17 @@ fn decoded_views(text: &[u8]) -> Vec<Vec<u8>> {
             }
         }
     }
-    views.extend(base32_views(text));
+    views.extend(base32_views(text, shortest));
     views
 }
 
 /// Base32 runs (RFC 4648's alphabet, either case) decoded from
 /// the run's start: `IFFUSQK2...` is a key to whoever decodes it.
-fn base32_views(text: &[u8]) -> Vec<Vec<u8>> {
+fn base32_views(text: &[u8], shortest: Runs) -> Vec<Vec<u8>> {
     let base32_byte = |b: u8| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b);
     let mut views = Vec::new();
     for run in runs(text, base32_byte) {
-        if run.len() < MIN_BASE32_RUN {
+        if run.len() < shortest.base32 {
             continue;
         }
         // The run, or the longest start of it that decodes: a last group cut short (7, 5, 4
@@ -1068,7 +1168,7 @@ fn joined_ascii_views(text: &str) -> Vec<String> {
 /// [`MIN_HEX_RUN`] digits, a base64 run of [`MIN_BASE64_RUN`] characters, or a run of
 /// [`MIN_BYTE_LIST`] numbers. One pass, so the many texts with none (times, sentences, paths)
 /// cost little; when it says yes, `binary_views` finds the runs itself.
-fn may_hold_views(text: &[u8]) -> bool {
+fn may_hold_views(text: &[u8], shortest: Runs) -> bool {
     let (mut hex, mut base64, mut numbers) = (0usize, 0usize, 0usize);
     let mut in_number = false;
     for &b in text {
@@ -1092,7 +1192,10 @@ fn may_hold_views(text: &[u8]) -> bool {
             numbers = 0;
         }
         in_number = number_byte;
-        if hex >= MIN_HEX_RUN || base64 >= MIN_BASE64_RUN || numbers >= MIN_BYTE_LIST {
+        if hex >= shortest.hex
+            || base64 >= shortest.base64.min(shortest.base32)
+            || numbers >= MIN_BYTE_LIST
+        {
             return true;
         }
     }
@@ -1567,14 +1670,33 @@ mod tests {
         // cut short of its last NUL.
         let utf16: Vec<u8> = "Zq8Hid77x1abcdefgh".bytes().flat_map(|b| [b, 0]).collect();
         let cut = hex(&utf16);
+        // One hidden character in the hex of a value shorter than the shortest key; UTF-16
+        // and UTF-32 with characters beyond ASCII hidden between the letters.
+        let one = hex("Zq8Hid\u{7f}77x1abcdefgh".as_bytes());
+        let wide = |value: &str, sep: char, width: usize, big: bool| {
+            let mut bytes = Vec::new();
+            for c in value.chars().flat_map(|c| [c, sep]) {
+                let code = u32::from(c).to_le_bytes();
+                let mut unit: Vec<u8> = code.get(..width).unwrap_or_default().to_vec();
+                if big {
+                    unit.reverse();
+                }
+                bytes.extend(unit);
+            }
+            hex(&bytes)
+        };
         for text in [
             between("\u{7f}"),
             between("\u{200b}"),
             between("\u{1}"),
             cut[..cut.len() - 2].to_owned(),
+            one,
+            wide("Zq8Hid77x1abcdefgh", '\u{200b}', 2, false),
+            wide("Zq8Hid77x1abcdefgh", '\u{feff}', 4, true),
         ] {
             assert!(supplied.leaks(&text), "{text}");
         }
+        assert!(detector.leaks(&wide("AKIAZQ7VK2PX9MW4NR8T", '\u{ad}', 2, true)));
         let long_key = "AIzac3j27xdcg2lMLzgeonyLGcTJFiz4soCmZ9c";
         for text in [
             // base32 whose last group is cut short holds the key's end.
@@ -1624,8 +1746,10 @@ mod tests {
             ], 0..24),
         ) {
             let text: String = pieces.concat();
-            if !may_hold_views(text.as_bytes()) {
-                proptest::prop_assert!(decoded_views(text.as_bytes()).is_empty(), "{text:?}");
+            for runs in [Runs::default(), Runs::for_bytes(9)] {
+                if !may_hold_views(text.as_bytes(), runs) {
+                    proptest::prop_assert!(decoded_views(text.as_bytes(), runs).is_empty(), "{text:?}");
+                }
             }
         }
 
