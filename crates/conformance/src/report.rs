@@ -1,6 +1,6 @@
 //! What the validator and seal harnesses share in writing a run's outcomes: a case's
 //! [`Status`], the [`CaseOutcome`] each harness's outcome is, the [`Summary`] counts, and
-//! [`write`] in a text table, JSON, or JUnit XML.
+//! [`write()`] in a text table, JSON, or JUnit XML.
 //!
 //! All three formats carry the same verdicts: one entry per case with its id and status
 //! (`pass`, `fail`, `unsupported`), the differences of a failed case, and the summary `N of
@@ -36,7 +36,7 @@ impl fmt::Display for Status {
     }
 }
 
-/// The outcome of one case of a harness, as [`write`] and [`Summary`] read it.
+/// The outcome of one case of a harness, as [`write()`] and [`Summary`] read it.
 pub trait CaseOutcome {
     /// The harness's name in `agentlog conformance NAME` (`validate`, `seal`).
     const SUITE: &'static str;
