@@ -94,6 +94,18 @@ fn an_unsealed_tail_fails_unless_allowed_and_sealing_again_covers_it() {
 }
 
 #[test]
+fn keygen_creates_a_missing_directory_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(dir.path(), &["keygen", "keys/new"]);
+    assert_eq!(code, 0, "{err}");
+    let keys = dir.path().join("keys/new");
+    assert!(keys.join("seal.key").is_file() && keys.join("seal.pub").is_file());
+    let mode = std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+}
+
+#[test]
 fn usage_and_io_errors_exit_2_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -307,6 +319,8 @@ fn the_second_attack_s_findings_are_held() {
     assert!(json["files"][0]["error"].is_string(), "{out}");
 
     // Error messages are one line each, judged whole: no half of a split key, no forged line.
+    // (A file where keygen's directory would go makes it fail: it creates one that is missing.)
+    std::fs::write(d.join("AKIAZQ7VK2\nPX9MW4NR8T"), "").unwrap();
     for args in [
         &["verify", "missing/AKIAZQ7VK2\nPX9MW4NR8T"][..],
         &["seal", "missing/AKIAZQ7VK2\nPX9MW4NR8T"],
@@ -341,6 +355,8 @@ fn a_key_split_over_a_path_is_never_printed() {
         .collect();
     let listed = format!("{}.jsonl", bytes.join("_"));
     std::fs::create_dir(d.join("AKIAZQ7V")).unwrap();
+    // A file where keygen's directory would go: it fails (it creates a missing one).
+    std::fs::write(d.join("AKIAZQ7V/K2PX9MW4NR8T"), "").unwrap();
     // In errors too: a log, a key or a directory that is not there.
     for args in [
         &["verify", "AKIAZQ7V/K2PX9MW4NR8T-gone.jsonl"][..],

@@ -12,7 +12,7 @@ use super::{EXIT_OK, fail, output};
 /// there).
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// The directory to write the two key files into (it must exist).
+    /// The directory to write the two key files into (created, mode 0700, when missing).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 }

@@ -195,10 +195,21 @@ pub struct KeyPaths {
     pub public: PathBuf,
 }
 
-/// Writes a new key pair into `dir`: `seal.key` (the secret key, created with mode 0600)
-/// and `seal.pub`. Refuses to replace either.
+/// Writes a new key pair into `dir` (created with mode 0700 when missing): `seal.key` (the
+/// secret key, created with mode 0600) and `seal.pub`. Refuses to replace either.
 pub fn generate_key_pair(dir: &Path) -> Result<KeyPaths, KeyError> {
     use rand::TryRngCore as _;
+    use std::os::unix::fs::DirBuilderExt as _;
+    if dir.symlink_metadata().is_err() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| KeyError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+    }
     let paths = KeyPaths {
         secret: dir.join("seal.key"),
         public: dir.join("seal.pub"),
