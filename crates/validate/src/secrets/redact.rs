@@ -892,15 +892,18 @@ const MIN_BASE64_RUN: usize = 24;
 /// The shortest base32 run decoded: 20 bytes (an AWS key id) take 32 characters.
 const MIN_BASE32_RUN: usize = 32;
 
-/// `view` read as UTF-16 (both byte orders) when at least a quarter of its bytes are NUL,
-/// and as UTF-32 too when half are: how the wide encodings of mostly ASCII text look.
+/// `view` read as UTF-16 (both byte orders, from its first byte and its second) when at
+/// least a fifth of its bytes are NUL, and as UTF-32 too when half are: how the wide
+/// encodings of ASCII text look, also with a character beyond ASCII between each letter.
 fn wide_texts(view: &[u8]) -> Vec<String> {
     let zeros = view.iter().filter(|&&b| b == 0).count();
     let mut texts = Vec::new();
-    if view.len() < 4 || zeros * 4 < view.len() {
+    if view.len() < 4 || zeros * 5 < view.len() {
         return texts;
     }
-    for big in [false, true] {
+    // From the first byte, and from the second (a byte glued before the wide text).
+    for (big, skip) in [(false, 0), (true, 0), (false, 1), (true, 1)] {
+        let view = view.get(skip..).unwrap_or_default();
         let units = view.chunks_exact(2).filter_map(|pair| {
             let pair = <[u8; 2]>::try_from(pair).ok()?;
             Some(if big {
@@ -954,22 +957,24 @@ impl Default for Runs {
 }
 
 impl Runs {
-    /// The runs that hold `bytes` decoded bytes, or the default ones when those are shorter;
-    /// never shorter than a byte list ([`binary_views`] skips texts shorter than that).
+    /// The runs that hold `bytes` decoded bytes unpadded, or the default ones when those are
+    /// shorter.
     fn for_bytes(bytes: usize) -> Self {
-        let floor = MIN_BYTE_LIST * 2 - 1;
         let default = Runs::default();
+        let bits = bytes.saturating_mul(8);
         Runs {
-            hex: bytes.saturating_mul(2).clamp(floor, default.hex),
-            base64: bytes
-                .div_ceil(3)
-                .saturating_mul(4)
-                .clamp(floor, default.base64),
-            base32: bytes
-                .div_ceil(5)
-                .saturating_mul(8)
-                .clamp(floor, default.base32),
+            hex: bytes.saturating_mul(2).clamp(1, default.hex),
+            base64: bits.div_ceil(6).clamp(1, default.base64),
+            base32: bits.div_ceil(5).clamp(1, default.base32),
         }
+    }
+
+    /// The shortest text that can hold a decoded view: one of these runs, or a byte list.
+    fn shortest_text(self) -> usize {
+        (MIN_BYTE_LIST * 2 - 1)
+            .min(self.hex)
+            .min(self.base64)
+            .min(self.base32)
     }
 }
 
@@ -978,7 +983,7 @@ impl Runs {
 fn binary_views(text: &[u8], shortest: Runs) -> Vec<Vec<u8>> {
     // The shortest text that holds a view: a list of MIN_BYTE_LIST one-digit numbers with
     // one separator each; hex and base64 runs are longer still.
-    if text.len() < MIN_BYTE_LIST * 2 - 1 || !may_hold_views(text, shortest) {
+    if text.len() < shortest.shortest_text() || !may_hold_views(text, shortest) {
         return Vec::new();
     }
     decoded_views(text, shortest)
@@ -1697,6 +1702,20 @@ mod tests {
             assert!(supplied.leaks(&text), "{text}");
         }
         assert!(detector.leaks(&wide("AKIAZQ7VK2PX9MW4NR8T", '\u{ad}', 2, true)));
+        // A byte glued before UTF-16 with a zero-width space in it.
+        let glued = format!("41{}", wide("Zq8Hid77x1abcdefgh", '\u{200b}', 2, false));
+        assert!(supplied.leaks(&glued), "{glued}");
+        // The shortest value there is (8 bytes) with one hidden character, in base64 and
+        // base32: runs as short as 12 and 15 characters.
+        let short = Secret::new(
+            "SHORT".to_owned(),
+            SecretValue::new("Zq8Hid7x".to_owned()),
+            vec![],
+        );
+        let short = Redactor::new(SecretScanner::new(&[short]).expect("scanner"), None);
+        for text in ["WnE4SH9pZDd4", "WnE4SABpZDd4", "LJYTQSD7NFSDO6A="] {
+            assert!(short.leaks(text), "{text}");
+        }
         let long_key = "AIzac3j27xdcg2lMLzgeonyLGcTJFiz4soCmZ9c";
         for text in [
             // base32 whose last group is cut short holds the key's end.
