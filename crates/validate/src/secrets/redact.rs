@@ -364,6 +364,18 @@ impl Redactor {
                 detector.find(shown.as_bytes(), kinds);
             }
         }
+        // Hidden characters written as escapes inside the decoded text (`\u200b`, `&#8203;`,
+        // `%E2%80%8B`) are dropped by whoever reads it.
+        if memchr::memchr3(b'%', b'&', b'\\', view).is_some()
+            && let Some(plain) = escaped_controls_dropped(&String::from_utf8_lossy(view))
+        {
+            if self.scanner.is_match(plain.as_bytes()) {
+                return true;
+            }
+            if let Some(detector) = detector {
+                detector.find(plain.as_bytes(), kinds);
+            }
+        }
         if !kinds.is_empty() {
             return true;
         }
@@ -1715,6 +1727,17 @@ mod tests {
         let short = Redactor::new(SecretScanner::new(&[short]).expect("scanner"), None);
         for text in ["WnE4SH9pZDd4", "WnE4SABpZDd4", "LJYTQSD7NFSDO6A="] {
             assert!(short.leaks(text), "{text}");
+        }
+        // A hidden character written as an escape inside the encoded text.
+        for escape in [
+            "\\u200b",
+            "&#8203;",
+            "%E2%80%8B",
+            "\\x7f",
+            "&ZeroWidthSpace;",
+        ] {
+            let text = hex(format!("Zq8H{escape}id77x1abcdefgh").as_bytes());
+            assert!(supplied.leaks(&text), "{escape}: {text}");
         }
         let long_key = "AIzac3j27xdcg2lMLzgeonyLGcTJFiz4soCmZ9c";
         for text in [
