@@ -366,14 +366,21 @@ impl Redactor {
         }
         // Hidden characters written as escapes inside the decoded text (`\u200b`, `&#8203;`,
         // `%E2%80%8B`) are dropped by whoever reads it.
-        if memchr::memchr3(b'%', b'&', b'\\', view).is_some()
-            && let Some(plain) = escaped_controls_dropped(&String::from_utf8_lossy(view))
-        {
-            if self.scanner.is_match(plain.as_bytes()) {
-                return true;
-            }
-            if let Some(detector) = detector {
-                detector.find(plain.as_bytes(), kinds);
+        if memchr::memchr3(b'%', b'&', b'\\', view).is_some() {
+            let text = String::from_utf8_lossy(view);
+            // The escapes of code (`\U0000200B`, `\u{200B}`, octal, `\xe2\x80\x8b`) are read,
+            // and what they hide dropped, too.
+            let unescaped = code_unescaped(&text).map(|plain| stripped(&plain).unwrap_or(plain));
+            for plain in [escaped_controls_dropped(&text), unescaped]
+                .into_iter()
+                .flatten()
+            {
+                if self.scanner.is_match(plain.as_bytes()) {
+                    return true;
+                }
+                if let Some(detector) = detector {
+                    detector.find(plain.as_bytes(), kinds);
+                }
             }
         }
         if !kinds.is_empty() {
@@ -1735,6 +1742,10 @@ mod tests {
             "%E2%80%8B",
             "\\x7f",
             "&ZeroWidthSpace;",
+            "\\U0000200B",
+            "\\u{200B}",
+            "\\342\\200\\213",
+            "\\xe2\\x80\\x8b",
         ] {
             let text = hex(format!("Zq8H{escape}id77x1abcdefgh").as_bytes());
             assert!(supplied.leaks(&text), "{escape}: {text}");
