@@ -485,17 +485,7 @@ fn a_secret_key_others_may_read_is_refused_by_every_command() {
         "--seal-key",
         "seal.key",
     ];
-    let proxy = [
-        "proxy",
-        "--ca-dir",
-        "ca",
-        "--listen",
-        "127.0.0.1:0",
-        "--event-log",
-        "p.jsonl",
-        "--seal-key",
-        "seal.key",
-    ];
+    let proxy = proxy_sealing_with("seal.key");
     for (m, shown) in [
         (0o644, "0644"),
         (0o640, "0640"),
@@ -553,20 +543,7 @@ fn proxy_refuses_its_seal_key_before_creating_anything() {
     };
     let before = names();
     for key in ["seal.key", "absent.key"] {
-        let (code, _, err) = run(
-            d,
-            &[
-                "proxy",
-                "--ca-dir",
-                "ca",
-                "--listen",
-                "127.0.0.1:0",
-                "--event-log",
-                "p.jsonl",
-                "--seal-key",
-                key,
-            ],
-        );
+        let (code, _, err) = run(d, &proxy_sealing_with(key));
         assert_eq!(code, 2, "{key}: {err}");
         assert!(err.contains(key), "{key}: {err}");
         assert_eq!(names(), before, "{key}: {err}");
@@ -584,4 +561,19 @@ fn proxy_refuses_its_seal_key_before_creating_anything() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("give --event-log"), "{err}");
     assert_eq!(names(), before, "{err}");
+}
+
+/// `agentlog proxy` arguments that seal its log `p.jsonl` with the secret key file `key`.
+fn proxy_sealing_with(key: &str) -> [&str; 9] {
+    [
+        "proxy",
+        "--ca-dir",
+        "ca",
+        "--listen",
+        "127.0.0.1:0",
+        "--event-log",
+        "p.jsonl",
+        "--seal-key",
+        key,
+    ]
 }

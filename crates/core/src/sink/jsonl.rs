@@ -225,11 +225,31 @@ impl JsonlWriter {
     /// than [`Event`](crate::event::Event) (the tool-call ledger's records).
     #[cfg(feature = "ledger")]
     pub(crate) fn append_line(&self, line: &[u8]) -> Result<(), SinkError> {
-        self.write_bytes(line).map(|_| ())
+        self.write_bytes(line, false).map(|_| ())
     }
 
-    /// Appends `line`; returns the offset it starts at, when the file says (see [`append`]).
-    fn write_bytes(&self, line: &[u8]) -> Result<Option<u64>, SinkError> {
+    /// Serializes `event` and appends its line ([`JsonlWriter::write_bytes`]).
+    fn write_event(&self, event: CheckedEvent<'_>, locate: bool) -> Result<Option<u64>, SinkError> {
+        // Serialize before taking the file lock, so threads only wait for each other's
+        // syscalls.
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                event.write_line(&mut buf).map_err(SinkError::Serialize)?;
+                self.write_bytes(&buf, locate)
+            }
+            // Re-entered from inside serialization on this thread: use a fresh buffer.
+            Err(_) => {
+                let mut buf = Vec::with_capacity(512);
+                event.write_line(&mut buf).map_err(SinkError::Serialize)?;
+                self.write_bytes(&buf, locate)
+            }
+        })
+    }
+
+    /// Appends `line`; with `locate`, returns the offset it starts at, when the file says
+    /// (one more system call, so only when asked: see [`Sink::write_located`]).
+    fn write_bytes(&self, line: &[u8], locate: bool) -> Result<Option<u64>, SinkError> {
         let guard = self.lock_file();
         let Some(file) = guard.as_ref() else {
             return Err(SinkError::Closed {
@@ -238,7 +258,7 @@ impl JsonlWriter {
         };
         let (written, result) = append(file, line);
         let Err(write) = result else {
-            return Ok(line_start(file, line.len()));
+            return Ok(locate.then(|| line_start(file, line.len())).flatten());
         };
         if written == 0 {
             return Err(SinkError::Write {
@@ -400,25 +420,11 @@ fn complete_lines_len(reader: &mut File, len: u64) -> io::Result<u64> {
 
 impl Sink for JsonlWriter {
     fn write(&self, event: CheckedEvent<'_>) -> Result<(), SinkError> {
-        self.write_located(event).map(|_| ())
+        self.write_event(event, false).map(|_| ())
     }
 
     fn write_located(&self, event: CheckedEvent<'_>) -> Result<Option<u64>, SinkError> {
-        // Serialize before taking the file lock, so threads only wait for each other's
-        // syscalls.
-        LINE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => {
-                buf.clear();
-                event.write_line(&mut buf).map_err(SinkError::Serialize)?;
-                self.write_bytes(&buf)
-            }
-            // Re-entered from inside serialization on this thread: use a fresh buffer.
-            Err(_) => {
-                let mut buf = Vec::with_capacity(512);
-                event.write_line(&mut buf).map_err(SinkError::Serialize)?;
-                self.write_bytes(&buf)
-            }
-        })
+        self.write_event(event, true)
     }
 
     fn close(&self) -> Result<(), SinkError> {
