@@ -70,20 +70,36 @@ def scan(text, secrets, builtin_detectors):
     return found
 
 
+class TooDeep(Exception):
+    """The text is still encoded after DECODE_ROUNDS: this port does not scan it."""
+
+
 def decoded_views(text):
-    """The text and what decoding it (escapes, percent, entities) gives, deduplicated."""
+    """The text and what decoding it (escapes, percent, entities) gives, deduplicated.
+
+    Text still encoded after DECODE_ROUNDS is refused (TooDeep) rather than passed: a
+    value one layer deeper would go unseen, and the reference reports that it stopped
+    (`secret.scan_incomplete`, with caps this port does not have).
+    """
     views = [text]
     frontier = [text]
     for _ in range(DECODE_ROUNDS):
-        produced = []
-        for view in frontier:
-            for decode in (json_unescape, percent_decode, html.unescape):
-                decoded = decode(view)
-                if decoded not in views:
-                    views.append(decoded)
-                    produced.append(decoded)
-        frontier = produced
+        frontier = [v for v in decode_once(frontier) if v not in views]
+        views += frontier
+    if any(v not in views for v in decode_once(frontier)):
+        raise TooDeep(f"text still encoded after {DECODE_ROUNDS} rounds of decoding")
     return views
+
+
+def decode_once(texts):
+    """Every decoding of every text in `texts`, in order, deduplicated."""
+    out = []
+    for view in texts:
+        for decode in (json_unescape, percent_decode, html.unescape):
+            decoded = decode(view)
+            if decoded not in out:
+                out.append(decoded)
+    return out
 
 
 def json_unescape(text):

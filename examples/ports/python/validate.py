@@ -453,7 +453,11 @@ def check_line(report, n, raw, torn, state, options):
     if text.strip() == "":
         report.add(n, "line.blank", message="the line is blank")
         return False
-    for rule, message in secret_scan.scan(text, options.secrets, not options.no_builtin_detectors):
+    try:
+        found = secret_scan.scan(text, options.secrets, not options.no_builtin_detectors)
+    except secret_scan.TooDeep as e:
+        raise Unsupported(f"line {n}: {e}") from None
+    for rule, message in found:
         report.add(n, rule, message=message)
     check_json_line(report, n, text, state, options)
     return True

@@ -19,7 +19,11 @@ use crate::cli::fail;
 /// severity) findings. With --cmd, the command runs once per case under `sh -c` with `{log}`
 /// (the log's path), `{options}` (a JSON file with the case's options) and `{flags}` (the
 /// options as `agentlog validate` flags) substituted, and must print agentlog's JSON report
-/// on stdout. Cases declared unsupported are not run and never count as passed.
+/// on stdout, and exit 1 if and only if it reports an error-level finding. It must print no
+/// value a case supplies as a secret (stdout and stderr are searched in every encoding the
+/// validator finds), and a pointer is compared where a case gives one. Cases declared
+/// unsupported are not run and never count as passed, but the first case of each declared
+/// glob is run to check that the command refuses it (exit 2 and a message on stderr).
 ///
 /// Exit codes: 0 no case failed, 1 a case failed, 2 usage or I/O error.
 ///
@@ -49,6 +53,10 @@ pub(super) struct Args {
     /// Only print failures and the summary (text format).
     #[arg(long, short)]
     quiet: bool,
+    /// Stop at the first failed case (the report ends with it; the summary counts only the
+    /// cases run). For a quick no: a mutation test, a bisection.
+    #[arg(long)]
+    fail_fast: bool,
 }
 
 pub(super) fn run(args: Args) -> u8 {
@@ -93,7 +101,7 @@ pub(super) fn run(args: Args) -> u8 {
         },
         None => Subject::Reference,
     };
-    let mut outcomes = validator::run_all(&cases, &subject, &skip, scratch.path());
+    let mut outcomes = validator::run(&cases, &subject, &skip, scratch.path(), args.fail_fast);
     // What a port printed (its stderr in `error`, the rules it named) and the case ids (file
     // names of an exported tree) are shown as values: withheld or escaped, in every format.
     for outcome in &mut outcomes {

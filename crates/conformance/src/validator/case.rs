@@ -120,6 +120,10 @@ pub struct LogCase {
     /// Expected findings, a multiset sorted by line, rule, severity: a finding listed twice
     /// must be reported twice.
     pub findings: Vec<Verdict>,
+    /// The pointers the case pins, a multiset sorted like `findings`: one entry per expected
+    /// finding whose verdict row gives `"pointer"` (`None`: the finding has no pointer, a
+    /// `null` in the file). A finding without the key is not compared on its pointer.
+    pub pointers: Vec<(Verdict, Option<String>)>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +142,18 @@ struct FindingRow {
     line: u64,
     rule: String,
     severity: String,
+    /// Absent: not compared; `null`: no pointer; a string: that pointer.
+    #[serde(default, deserialize_with = "present")]
+    pointer: Option<Option<String>>,
+}
+
+/// Tells a `"pointer": null` (no pointer, `Some(None)`) from an absent key (`None`, through
+/// `#[serde(default)]`).
+fn present<'de, D>(deserializer: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// Builds a case from its name, log bytes and verdict file bytes; `verdict_label` names the
@@ -163,12 +179,17 @@ fn parse_case(
             known.join(", ")
         )));
     }
-    let mut findings: Vec<Verdict> = verdict
-        .findings
-        .into_iter()
-        .map(|f| (f.line, f.rule, f.severity))
-        .collect();
+    let mut pointers = Vec::new();
+    let mut findings: Vec<Verdict> = Vec::with_capacity(verdict.findings.len());
+    for row in verdict.findings {
+        let finding = (row.line, row.rule, row.severity);
+        if let Some(pointer) = row.pointer {
+            pointers.push((finding.clone(), pointer));
+        }
+        findings.push(finding);
+    }
     findings.sort();
+    pointers.sort();
     Ok(LogCase {
         id: format!("validate/{name}"),
         name: name.to_owned(),
@@ -178,6 +199,7 @@ fn parse_case(
         options: verdict.options,
         lines: verdict.lines,
         findings,
+        pointers,
     })
 }
 

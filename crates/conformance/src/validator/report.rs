@@ -44,6 +44,13 @@ impl CaseOutcome for Outcome {
             "lines": self.lines_mismatch.map(|(expected, reported)| {
                 json!({"expected": expected, "reported": reported})
             }),
+            "wrong_pointers": self.wrong_pointers.iter().map(|((line, rule, severity), pointer)| {
+                json!({"line": line, "rule": rule, "severity": severity, "pointer": pointer})
+            }).collect::<Vec<_>>(),
+            "exit": self.exit_mismatch.map(|(expected, reported)| {
+                json!({"expected": expected, "reported": reported.0})
+            }),
+            "leaked": self.leaked,
             "error": self.error,
         })
     }
@@ -61,6 +68,9 @@ mod tests {
             missing: Vec::new(),
             unexpected: Vec::new(),
             lines_mismatch: None,
+            wrong_pointers: Vec::new(),
+            exit_mismatch: None,
+            leaked: Vec::new(),
             error: error.map(str::to_owned),
         }
     }

@@ -20,8 +20,8 @@ use agentlog_validate::Validator;
 use serde_json::Value;
 
 use super::case::LogCase;
-use super::judge::{Observed, Outcome, Verdict, judge};
-use crate::select::Unsupported;
+use super::judge::{ExitCode, Observed, Outcome, Status, Verdict, judge};
+use crate::select::{Unsupported, glob_match};
 
 /// Why a case could not be run, or its report not read: the case fails with this message.
 #[derive(Debug, thiserror::Error)]
@@ -148,19 +148,114 @@ pub fn run_all(
     unsupported: &Unsupported,
     scratch: &Path,
 ) -> Vec<Outcome> {
-    cases
-        .iter()
-        .map(|case| {
-            if unsupported.matches(&case.id) {
-                return Outcome::unsupported(case);
+    run(cases, subject, unsupported, scratch, false)
+}
+
+/// [`run_all`], stopping after the first failed case when `fail_fast` is set (the
+/// outcomes end with that failure; the cases after it are not in the list).
+///
+/// For a command, one case per declared glob (the first whose id it matches) is run
+/// anyway: a port that declares a family unsupported must refuse its input, exit 2 with a
+/// message on stderr, rather than check it as something else. The case stays unsupported
+/// when it is refused, and fails when it is not.
+pub fn run(
+    cases: &[LogCase],
+    subject: &Subject,
+    unsupported: &Unsupported,
+    scratch: &Path,
+    fail_fast: bool,
+) -> Vec<Outcome> {
+    let mut refusal_checked = vec![false; unsupported.globs().len()];
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for case in cases {
+        let outcome = if unsupported.matches(&case.id) {
+            let mut first_of_glob = false;
+            for (glob, checked) in unsupported.globs().iter().zip(&mut refusal_checked) {
+                if !*checked && glob_match(glob, &case.id) {
+                    *checked = true;
+                    first_of_glob = true;
+                }
             }
+            match subject {
+                Subject::Command(template) if first_of_glob => {
+                    check_refusal(case, template, scratch)
+                }
+                _ => Outcome::unsupported(case),
+            }
+        } else {
             let observed = match subject {
                 Subject::Reference => run_reference(case),
                 Subject::Command(template) => run_command(case, template, scratch),
             };
             judge(case, observed)
-        })
-        .collect()
+        };
+        let failed = outcome.status() == Status::Fail;
+        outcomes.push(outcome);
+        if failed && fail_fast {
+            break;
+        }
+    }
+    outcomes
+}
+
+/// The exit code of a refusal: the command contract's "usage error or unsupported input".
+pub const REFUSAL_EXIT: i32 = 2;
+
+/// Runs a case declared unsupported and requires a refusal: exit [`REFUSAL_EXIT`] with a
+/// message on stderr, and no secret value printed.
+fn check_refusal(case: &LogCase, template: &str, scratch: &Path) -> Outcome {
+    let ran = command_line(case, template, scratch).and_then(|command| {
+        let stdout = scratch.join(format!("{}.stdout", case.name));
+        let stderr = scratch.join(format!("{}.stderr", case.name));
+        let status = run_with_timeout(&command, &stdout, &stderr, CASE_TIMEOUT)?;
+        let out = read_report(&stdout, MAX_REPORT)?;
+        let err = read_report(&stderr, MAX_REPORT)?;
+        Ok((status, out, err))
+    });
+    let (status, stdout, stderr) = match ran {
+        Ok(ran) => ran,
+        Err(error) => return Outcome::not_refused(case, error.to_string()),
+    };
+    let leaked = leaks(case, &stdout, &stderr);
+    let says_why = !String::from_utf8_lossy(&stderr).trim().is_empty();
+    if status.code() == Some(REFUSAL_EXIT) && says_why && leaked.is_empty() {
+        return Outcome::unsupported(case);
+    }
+    let exit = status
+        .code()
+        .map_or_else(|| status.to_string(), |c| c.to_string());
+    let mut why = format!(
+        "declared unsupported but not refused: exit {exit}{}, expected {REFUSAL_EXIT} with a message on stderr",
+        if says_why { "" } else { ", nothing on stderr" }
+    );
+    if !leaked.is_empty() {
+        why.push_str(&format!(
+            "; printed the value of a secret [{}]",
+            leaked.join(", ")
+        ));
+    }
+    Outcome::not_refused(case, why)
+}
+
+/// `STREAM: NAME` for each of the case's secrets whose value (in any encoding the
+/// validator's scanner finds) the command printed on stdout or stderr, sorted.
+fn leaks(case: &LogCase, stdout: &[u8], stderr: &[u8]) -> Vec<String> {
+    let secrets = case.options.secrets.iter();
+    let Ok(redactor) =
+        crate::secrets::redactor(secrets.map(|(name, value)| (name.as_str(), value.as_str())))
+    else {
+        // A value shorter than the scanner accepts cannot be searched for; the reference
+        // refuses such a case too, so it never passes.
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (stream, bytes) in [("stdout", stdout), ("stderr", stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        for name in crate::secrets::leaked(&redactor, &text) {
+            out.push(format!("{stream}: {name}"));
+        }
+    }
+    out
 }
 
 /// Runs a case with the reference validator, in process.
@@ -189,6 +284,9 @@ fn parse_json_report(stdout: &[u8]) -> Result<Observed, ReportError> {
         let findings = file["findings"].as_array().ok_or(ReportError::NoFindings)?;
         for finding in findings {
             observed.findings.push(finding_row(finding)?);
+            observed
+                .pointers
+                .push(finding["pointer"].as_str().map(str::to_owned));
         }
     }
     Ok(observed)
@@ -324,7 +422,7 @@ fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observe
     let stderr_path = scratch.join(format!("{}.stderr", case.name));
     let status = run_with_timeout(&command, &stdout_path, &stderr_path, CASE_TIMEOUT)?;
     let stdout = read_report(&stdout_path, MAX_REPORT)?;
-    parse_json_report(&stdout).map_err(|source| {
+    let observed = parse_json_report(&stdout).map_err(|source| {
         let stderr = crate::capped::read(&stderr_path, 64 << 10)
             .map(|(bytes, _)| bytes)
             .unwrap_or_default();
@@ -337,6 +435,12 @@ fn run_command(case: &LogCase, template: &str, scratch: &Path) -> Result<Observe
             // Judged whole (a value split across lines is withheld), then cut to a line.
             stderr: printable(redact(case, &stderr).lines().next().unwrap_or(""), 300),
         }
+    })?;
+    let stderr = read_report(&stderr_path, MAX_REPORT)?;
+    Ok(Observed {
+        exit: Some(ExitCode(status.code())),
+        leaked: leaks(case, &stdout, &stderr),
+        ..observed
     })
 }
 
