@@ -357,7 +357,8 @@ impl Schema<'_> {
         // constraint under test is broken.
         let mut base = self.base.clone();
         for (companion, value) in companions {
-            let companion_path = [&path[..path.len() - 1], std::slice::from_ref(companion)].concat();
+            let companion_path =
+                [&path[..path.len() - 1], std::slice::from_ref(companion)].concat();
             if slot(&mut base.clone(), &path[..path.len() - 1])
                 .get(companion)
                 .is_none()
@@ -1010,7 +1011,10 @@ fn needed_cases(node: &Value, prefix: &str, field: &[String], at: &str, out: &mu
             }
             "if" => {
                 for property in node["then"]["properties"].as_object().unwrap().keys() {
-                    out.push(name("then", &[field, std::slice::from_ref(property)].concat()));
+                    out.push(name(
+                        "then",
+                        &[field, std::slice::from_ref(property)].concat(),
+                    ));
                 }
             }
             "then" => assert!(node.get("if").is_some(), "{prefix} {at}: then without if"),

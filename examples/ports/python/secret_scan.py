@@ -54,20 +54,43 @@ DETECTORS = [(kind, re.compile(p), rule) for kind, p, rule in DETECTORS]
 
 
 def scan(text, secrets, builtin_detectors):
-    """[(rule, message)] for one line; `secrets` is [(name, value)]."""
+    """[(rule, message, value or None)] for one line; `secrets` is [(name, value)]."""
     views = decoded_views(text)
     found = []
     for name, value in secrets:
         if any(holds_secret(view, value) for view in views):
-            found.append(("secret.value", f"value of secret {name} found; value redacted"))
+            found.append(("secret.value", f"value of secret {name} found; value redacted", value))
     if builtin_detectors:
         kinds = []
         for view in views:
             for kind in detect(view):
                 if kind not in kinds:
                     kinds.append(kind)
-        found += [("secret.pattern", f"{kind} found; value redacted") for kind in kinds]
+        found += [("secret.pattern", f"{kind} found; value redacted", None) for kind in kinds]
     return found
+
+
+def locate(value, secret, path=""):
+    """The JSON pointer of the first string of the parsed line `value` holding `secret`
+    (a key is held by its object), or None (the line did not parse)."""
+    def holds(text):
+        return any(holds_secret(view, secret) for view in decoded_views(text))
+
+    if isinstance(value, str):
+        return path if holds(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if holds(key):
+                return path
+            found = locate(item, secret, path + "/" + key.replace("~", "~0").replace("/", "~1"))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = locate(item, secret, f"{path}/{i}")
+            if found is not None:
+                return found
+    return None
 
 
 class TooDeep(Exception):
@@ -95,7 +118,7 @@ def decode_once(texts):
     """Every decoding of every text in `texts`, in order, deduplicated."""
     out = []
     for view in texts:
-        for decode in (json_unescape, percent_decode, html.unescape):
+        for decode in (json_unescape, percent_decode, html.unescape, hex_unescape):
             decoded = decode(view)
             if decoded not in out:
                 out.append(decoded)
@@ -112,6 +135,14 @@ def json_unescape(text):
     return JSON_ESCAPE.sub(one, text)
 
 
+HEX_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+def hex_unescape(text):
+    """Undoes `\\xNN` escapes (a byte each, read as Latin-1)."""
+    return HEX_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def percent_decode(text):
     return urllib.parse.unquote(text, errors="surrogateescape")
 
@@ -119,8 +150,11 @@ def percent_decode(text):
 def holds_secret(view, value):
     if value in view:
         return True
-    raw = value.encode("utf-8")
-    return holds_hex(view, raw) or holds_base64(view, raw)
+    for raw in (value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be")):
+        # UTF-16 text as JSON writes it: each unit's bytes as characters (`s\u0000...`).
+        if raw.decode("latin-1") in view or holds_hex(view, raw) or holds_base64(view, raw):
+            return True
+    return False
 
 
 def holds_hex(view, raw):

@@ -58,6 +58,7 @@ REQUEST_TYPES = ("llm_request", "http_request")
 RESPONSE_TYPES = ("llm_response", "http_response")
 # Most requests and responses the pairing check holds at once (the reference's cap).
 HELD_CAP = 65536
+EXCHANGE_ID = "/data/exchange_id"
 REQUIRED = ("ts", "run_id", "agent_system", "event_type", "summary")
 OPTIONAL = ("plugin", "tags", "data")
 MAX_DEPTH = 128
@@ -79,6 +80,7 @@ DATA_SCHEMAS = {
             "routed": (BOOLEAN, None),
             "routed_to": (STRING, "nonempty"),
             "exchange_id": (STRING, "nonempty"),
+            "reserved_usd": (NUMBER, "min0"),
         },
     },
     "llm_response": {
@@ -98,9 +100,11 @@ DATA_SCHEMAS = {
             "reasoning_tokens": (INTEGER, "min0"),
             "cost_usd": (NUMBER, "min0"),
             "cost_source": (STRING, ("provider", "price_table", "reservation")),
+            "service_tier": (STRING, ("standard", "priority", "flex", "batch")),
             "usage": (STRING, ("unknown", "partial")),
             "exchange_id": (STRING, "nonempty"),
         },
+        # dependentRequired: a field present requires the other.
         "together": (("cost_usd", "cost_source"),),
     },
     "budget_action": {
@@ -142,9 +146,10 @@ class Report:
         self.events = 0
         self.findings = []
 
-    def add(self, line, rule, severity="error", message=""):
+    def add(self, line, rule, severity="error", message="", pointer=None):
         self.findings.append(
-            {"line": line, "rule": rule, "severity": severity, "message": message}
+            {"line": line, "rule": rule, "severity": severity, "pointer": pointer,
+             "message": message}
         )
 
 
@@ -176,7 +181,7 @@ class Pairing:
             for line, kind in responses:
                 report.add(line, "exchange.orphan_response", "warning",
                            f"{kind} answers no request before it: a request with its "
-                           f"exchange_id comes later, at line {n}")
+                           f"exchange_id comes later, at line {n}", EXCHANGE_ID)
             return
         if self.full(report, n, "exchange.unanswered"):
             return
@@ -211,12 +216,12 @@ class Pairing:
             for line, kind in requests:
                 report.add(line, "exchange.unanswered", "warning",
                            f"{kind} at line {line} has no response with its exchange_id: "
-                           f"the log ends at line {last}")
+                           f"the log ends at line {last}", EXCHANGE_ID)
         for responses in self.orphans.values():
             for line, kind in responses:
                 report.add(line, "exchange.orphan_response", "warning",
                            f"{kind} answers no request before it, and none comes later: "
-                           f"the log ends at line {last}")
+                           f"the log ends at line {last}", EXCHANGE_ID)
 
 
 class FileState:
@@ -334,47 +339,62 @@ def value_ok(value, check):
     return True
 
 
+def pointer(*parts):
+    """The JSON pointer of a path of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
 def check_data(report, n, event_type, data):
     schema = DATA_SCHEMAS[event_type]
     for field in schema["required"]:
         if field not in data:
-            report.add(n, "data.required", message=f"data.{field} is required")
+            report.add(n, "data.required", message=f"data.{field} is required",
+                       pointer=pointer("data", field))
     for field, (kind, check) in schema["fields"].items():
         if field not in data:
             continue
-        if not json_type_ok(data[field], kind):
-            report.add(n, "data.type", message=f"data.{field} must be a {kind}")
-        elif not value_ok(data[field], check):
-            report.add(n, "data.invalid", message=f"data.{field} has a refused value")
+        at = pointer("data", field)
+        type_ok = json_type_ok(data[field], kind)
+        if not type_ok:
+            report.add(n, "data.type", message=f"data.{field} must be a {kind}", pointer=at)
+        # An enum refuses a value of another type too; other checks apply to the right type.
+        if (type_ok or isinstance(check, tuple)) and not value_ok(data[field], check):
+            report.add(n, "data.invalid", message=f"data.{field} has a refused value",
+                       pointer=at)
     for group in schema.get("together", ()):
         present = [f for f in group if f in data]
-        if present and len(present) != len(group):
-            report.add(n, "data.required", message=f"{' and '.join(group)} go together")
+        for missing in (f for f in group if present and f not in data):
+            report.add(n, "data.required", message=f"{' and '.join(group)} go together",
+                       pointer=pointer("data", missing))
 
 
 def check_string_field(report, n, obj, field):
     """True when `field` is a non-empty string; the finding otherwise."""
     value = obj[field]
     if not isinstance(value, str):
-        report.add(n, "envelope.type", message=f"{field} must be a string")
+        report.add(n, "envelope.type", message=f"{field} must be a string",
+                   pointer=pointer(field))
         return False
     if value == "":
-        report.add(n, "envelope.empty", message=f"{field} must not be empty")
+        report.add(n, "envelope.empty", message=f"{field} must not be empty",
+                   pointer=pointer(field))
         return False
     return True
 
 
 def check_ts(report, n, ts, state):
     if not RFC3339.match(ts):
-        report.add(n, "ts.format", message="ts is not RFC 3339 with an offset")
+        report.add(n, "ts.format", message="ts is not RFC 3339 with an offset",
+                   pointer="/ts")
         return
     try:
         when = parse_rfc3339(ts)
     except ValueError:
-        report.add(n, "ts.format", message="ts is not a valid date-time")
+        report.add(n, "ts.format", message="ts is not a valid date-time", pointer="/ts")
         return
     if state.last_ts is not None and when < state.last_ts:
-        report.add(n, "ts.backwards", "warning", "ts is earlier than the previous event's")
+        report.add(n, "ts.backwards", "warning", "ts is earlier than the previous event's",
+                   pointer="/ts")
     state.last_ts = when
 
 
@@ -391,28 +411,38 @@ def parse_rfc3339(ts):
 def check_envelope(report, n, obj, state, options):
     for field in obj:
         if field not in REQUIRED + OPTIONAL:
-            report.add(n, "envelope.unknown_field", message=f"unknown envelope field {field!r}")
+            report.add(n, "envelope.unknown_field", message=f"unknown envelope field {field!r}",
+                       pointer=pointer(field))
     ok = {}
     for field in REQUIRED:
         if field not in obj:
-            report.add(n, "envelope.missing", message=f"{field} is missing")
+            report.add(n, "envelope.missing", message=f"{field} is missing",
+                       pointer=pointer(field))
         else:
             ok[field] = check_string_field(report, n, obj, field)
     if "plugin" in obj:
         check_string_field(report, n, obj, "plugin")
     if "tags" in obj:
         tags = obj["tags"]
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            report.add(n, "envelope.type", message="tags must be an array of strings")
-        elif "" in tags:
-            report.add(n, "envelope.empty", message="a tag is empty")
+        if not isinstance(tags, list):
+            report.add(n, "envelope.type", message="tags must be an array of strings",
+                       pointer="/tags")
+        else:
+            for i, tag in enumerate(tags):
+                if not isinstance(tag, str):
+                    report.add(n, "envelope.type", message="a tag must be a string",
+                               pointer=pointer("tags", i))
+                elif tag == "":
+                    report.add(n, "envelope.empty", message="a tag is empty",
+                               pointer=pointer("tags", i))
     if "data" in obj and not isinstance(obj["data"], dict):
-        report.add(n, "envelope.type", message="data must be an object")
+        report.add(n, "envelope.type", message="data must be an object", pointer="/data")
     if ok.get("ts"):
         check_ts(report, n, obj["ts"], state)
     if ok.get("run_id"):
         if state.run_ids and obj["run_id"] not in state.run_ids:
-            report.add(n, "run_id.multiple", "warning", "a second run_id in this file")
+            report.add(n, "run_id.multiple", "warning", "a second run_id in this file",
+                       pointer="/run_id")
         state.run_ids.add(obj["run_id"])
     if ok.get("event_type"):
         check_event_type(report, n, obj, options)
@@ -428,7 +458,8 @@ def check_event_type(report, n, obj, options):
         raise Unsupported(f"line {n}: {event_type} is a v1 event type; this port checks v0 only")
     if event_type not in V0_TYPES:
         severity = "warning" if options.unknown_types == "warn" else "error"
-        report.add(n, "event_type.unknown", severity, f"event_type {event_type!r} is not v0")
+        report.add(n, "event_type.unknown", severity, f"event_type {event_type!r} is not v0",
+                   pointer="/event_type")
         return
     data = obj.get("data")
     if isinstance(data, dict):
@@ -457,30 +488,32 @@ def check_line(report, n, raw, torn, state, options):
         found = secret_scan.scan(text, options.secrets, not options.no_builtin_detectors)
     except secret_scan.TooDeep as e:
         raise Unsupported(f"line {n}: {e}") from None
-    for rule, message in found:
-        report.add(n, rule, message=message)
-    check_json_line(report, n, text, state, options)
+    value = check_json_line(report, n, text, state, options)
+    for rule, message, secret in found:
+        at = secret_scan.locate(value, secret) if secret is not None else None
+        report.add(n, rule, message=message, pointer=at)
     return True
 
 
 def check_json_line(report, n, text, state, options):
     if json_depth(text) > MAX_DEPTH:
         report.add(n, "json.depth", message=f"nesting deeper than {MAX_DEPTH}")
-        return
+        return None
     try:
         value, duplicates = parse_json(text)
     except (ValueError, RecursionError):
         report.add(n, "json.syntax", message="the line is not valid JSON")
-        return
+        return None
     for _ in range(duplicates):
         report.add(n, "json.duplicate_key", message="a key repeats in one object")
     if not isinstance(value, dict):
         report.add(n, "json.not_object", message="the line is not a JSON object")
-        return
+        return value
     if not state.seen_object and options.profile == "auto" and LEDGER_KEYS & value.keys():
         raise Unsupported(f"line {n} is a tool-call ledger record; this port checks event logs")
     state.seen_object = True
     check_envelope(report, n, value, state, options)
+    return value
 
 
 def check_file(path, options):
