@@ -226,9 +226,21 @@ fn unsupported_cases_are_reported_and_never_passed() {
         text.push_str(&format!("  {id}  \n"));
     }
     std::fs::write(&list, text).unwrap();
+    // The port refuses what it declares (exit 2, a message on stderr): the harness runs the
+    // first case of each declared glob to check.
+    let names = elsewhere.path().join("refused.txt");
+    let refused: String = failing
+        .iter()
+        .map(|id| format!("{}\n", id.trim_start_matches("validate/")))
+        .collect();
+    std::fs::write(&names, refused).unwrap();
+    let refusing = format!(
+        "grep -qxF \"$(basename {{log}} .jsonl)\" '{}' && {{ echo unsupported >&2; exit 2; }}; {NO_FINDINGS}",
+        names.display()
+    );
     let mut command = conformance(elsewhere.path());
     command
-        .args(["--cmd", NO_FINDINGS, "--unsupported-from"])
+        .args(["--cmd", &refusing, "--unsupported-from"])
         .arg(&list);
     for id in by_flag {
         command.args(["--unsupported", id]);
@@ -245,7 +257,23 @@ fn unsupported_cases_are_reported_and_never_passed() {
     assert_eq!(verdicts, want);
     let total = expected.len();
     let passed = total - failing.len();
-    assert_eq!(line, summary(passed, total, failing.len(), NO_FINDINGS));
+    assert_eq!(line, summary(passed, total, failing.len(), &refusing));
+
+    // The same port without its refusal fails the first case of each glob.
+    let mut command = conformance(elsewhere.path());
+    command.args(["--cmd", NO_FINDINGS, "--unsupported", "validate/v1_*"]);
+    let output = command.assert().code(1);
+    let (verdicts, _) = text_verdicts(&output.get_output().stdout);
+    let not_refused: Vec<&String> = verdicts
+        .iter()
+        .filter(|(id, s)| id.starts_with("validate/v1_") && *s == "FAIL")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        not_refused,
+        ["validate/v1_agent_system_unknown"],
+        "{verdicts:?}"
+    );
 }
 
 #[test]
