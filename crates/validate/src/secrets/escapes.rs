@@ -381,7 +381,9 @@ fn read_with(
         } else {
             Vec::new()
         };
-        ambiguous |= found.windows(2).any(|pair| matches!(pair, [a, b] if a.len != b.len));
+        ambiguous |= found
+            .windows(2)
+            .any(|pair| matches!(pair, [a, b] if a.len != b.len));
         match choose(&found) {
             Some(reading) => {
                 match reading.decoded {

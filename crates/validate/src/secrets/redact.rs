@@ -344,27 +344,37 @@ impl Redactor {
     /// characters dropped, in any order); with `depth` left, the runs each reading holds are
     /// decoded and judged the same way. The views compose from these steps, so a value
     /// widened, escaped and split by hidden characters inside an encoding is read whole.
+    ///
+    /// A view that is mostly not text (a hash decoded: most of a log's views) has no
+    /// escapes a writer put there: it is read as written and without its hidden characters,
+    /// and only as written are its runs decoded again.
     fn decoded_leaks(&self, view: &[u8], depth: usize, kinds: &mut Vec<Kind>) -> bool {
         if self.view_matches(view, kinds) {
             return true;
         }
-        let mut texts = vec![String::from_utf8_lossy(view).into_owned()];
-        texts.extend(wide_texts(view));
-        for text in texts {
-            for reading in unfolded(text) {
-                if self.view_matches(reading.as_bytes(), kinds) {
-                    return true;
-                }
-                if depth > 0
-                    && binary_views(reading.as_bytes(), self.runs)
-                        .iter()
-                        .any(|inner| self.decoded_leaks(inner, depth - 1, kinds))
-                {
-                    return true;
-                }
-            }
+        let text_like = mostly_text(view);
+        let mut readings = if text_like {
+            unfolded(String::from_utf8_lossy(view).into_owned())
+        } else {
+            stripped_view(view).into_iter().collect()
+        };
+        readings.extend(wide_texts(view).into_iter().flat_map(unfolded));
+        // The runs of the view are those of its bytes (a run is ASCII), whether read as
+        // UTF-8 or not; those of its other readings are read when it is text.
+        let decoded_again = |text: &[u8], kinds: &mut Vec<Kind>| {
+            depth > 0
+                && binary_views(text, self.runs)
+                    .iter()
+                    .any(|inner| self.decoded_leaks(inner, depth - 1, kinds))
+        };
+        if decoded_again(view, kinds) {
+            return true;
         }
-        false
+        readings.iter().enumerate().any(|(i, reading)| {
+            // A text's first reading is its bytes as UTF-8: their runs are read above.
+            self.view_matches(reading.as_bytes(), kinds)
+                || text_like && i > 0 && decoded_again(reading.as_bytes(), kinds)
+        })
     }
 
     /// Whether `view` holds a supplied secret as written, or a well-known key.
@@ -535,10 +545,17 @@ fn invisible(c: char) -> bool {
 /// viewer does not show as written. Printable ASCII (most of every log) has none, and is
 /// told by a byte test rather than a lookup per character.
 fn has_hidden_chars(text: &str) -> bool {
-    !text.bytes().all(|b| (0x20..0x7F).contains(&b))
-        && text
-            .chars()
-            .any(|c| crate::gate::unsafe_char(c) || invisible(c))
+    !text.bytes().all(|b| (0x20..0x7F).contains(&b)) && text.chars().any(hidden)
+}
+
+/// Whether a reader sees nothing where `c` stands. ASCII and the replacement character (most
+/// of a decoded view of binary bytes, read as UTF-8) are told without the tables.
+fn hidden(c: char) -> bool {
+    if c.is_ascii() {
+        !(' '..='~').contains(&c)
+    } else {
+        c != '\u{FFFD}' && (crate::gate::unsafe_char(c) || invisible(c))
+    }
 }
 
 /// `text` in Unicode's compatibility form (NFKC), when that differs: fullwidth `ＡＫＩＡ`,
@@ -632,6 +649,27 @@ pub fn displayed(text: &str) -> Option<String> {
             .for_each(|run| run.reverse());
     }
     Some(line.into_iter().collect())
+}
+
+/// Whether at least three quarters of `view`'s bytes are text: printable ASCII, white space,
+/// or characters beyond ASCII in valid UTF-8. Binary glued before a text (`AAAA` before
+/// base64) leaves it text.
+fn mostly_text(view: &[u8]) -> bool {
+    // Counted until the budget is spent: a view of binary bytes is told in a few of them.
+    let budget = view.len() / 4;
+    let mut binary = 0;
+    for chunk in view.utf8_chunks() {
+        let controls = chunk
+            .valid()
+            .bytes()
+            .filter(|&b| b == 0x7F || b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
+            .count();
+        binary += controls + chunk.invalid().len();
+        if binary > budget {
+            return false;
+        }
+    }
+    true
 }
 
 /// Levels of encoding decoded: a value encoded twice (base64 of its hex) is read.
@@ -962,23 +1000,20 @@ fn may_hold_views(text: &[u8], shortest: Runs) -> bool {
     let (mut hex, mut base64, mut numbers) = (0usize, 0usize, 0usize);
     let mut in_number = false;
     for &b in text {
-        let hex_digit = b.is_ascii_hexdigit();
-        hex = if hex_digit {
+        // One table lookup per byte: this runs on every text judged.
+        let class = RUN_CLASS.get(usize::from(b)).copied().unwrap_or(0);
+        hex = if class & HEX != 0 {
             hex + 1
         } else if b == b':' {
             hex
         } else {
             0
         };
-        base64 = if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_') {
-            base64 + 1
-        } else {
-            0
-        };
-        let number_byte = hex_digit || matches!(b, b'x' | b'X' | b'.');
+        base64 = if class & BASE64 != 0 { base64 + 1 } else { 0 };
+        let number_byte = class & NUMBER != 0;
         if number_byte {
             numbers += usize::from(!in_number);
-        } else if !is_list_separator(b) {
+        } else if class & LIST_SEPARATOR == 0 {
             numbers = 0;
         }
         in_number = number_byte;
@@ -992,8 +1027,44 @@ fn may_hold_views(text: &[u8], shortest: Runs) -> bool {
     false
 }
 
+/// A hex digit.
+const HEX: u8 = 1;
+/// A byte of base64 (either alphabet).
+const BASE64: u8 = 2;
+/// A byte of a number in a byte list (hex digits, `x`, `.`).
+const NUMBER: u8 = 4;
+/// A byte that joins a byte list's numbers ([`is_list_separator`]).
+const LIST_SEPARATOR: u8 = 8;
+
+/// The classes of each byte [`may_hold_views`] counts runs of.
+// The index runs over 0..256, the array's length: a constant, checked when it is built.
+#[allow(clippy::indexing_slicing)]
+const RUN_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let byte = b as u8;
+        let mut class = 0;
+        if byte.is_ascii_hexdigit() {
+            class |= HEX | NUMBER;
+        }
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_') {
+            class |= BASE64;
+        }
+        if matches!(byte, b'x' | b'X' | b'.') {
+            class |= NUMBER;
+        }
+        if is_list_separator(byte) {
+            class |= LIST_SEPARATOR;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
+
 /// The bytes that join the numbers of a byte list ([`byte_lists`]).
-fn is_list_separator(b: u8) -> bool {
+const fn is_list_separator(b: u8) -> bool {
     matches!(
         b,
         b',' | b';'
@@ -1215,11 +1286,52 @@ fn stripped(text: &str) -> Option<String> {
     // Unlike a terminal (`displayed`), a viewer that drops control characters keeps what
     // follows an ESC: `k\u{1b}ey` reads `key` there, while a terminal takes `e` for the end
     // of an escape sequence.
-    let out = text
-        .chars()
-        .filter(|&c| !(crate::gate::unsafe_char(c) || invisible(c)))
-        .collect();
+    let mut out = String::with_capacity(text.len());
+    out.extend(text.chars().filter(|&c| !hidden(c)));
     Some(out)
+}
+
+/// [`stripped`] of a decoded view read as UTF-8 (each invalid sequence one U+FFFD, as
+/// `String::from_utf8_lossy` reads it), in one pass: ASCII bytes (most of any view) are
+/// told by a byte test, and nothing is built unless a character is dropped.
+fn stripped_view(view: &[u8]) -> Option<String> {
+    // Printable ASCII hides nothing: one byte test clears most views.
+    if view.iter().all(|&b| (b' '..=b'~').contains(&b)) {
+        return None;
+    }
+    let mut out: Option<String> = None;
+    let mut kept = 0;
+    for chunk in view.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let drop = if c.is_ascii() {
+                c < ' ' || c == '\x7f'
+            } else {
+                hidden(c)
+            };
+            match (&mut out, drop) {
+                (Some(out), false) => out.push(c),
+                (Some(_), true) => {}
+                (None, true) => {
+                    // The first dropped character: what came before it, as read.
+                    let mut start =
+                        String::from_utf8_lossy(view.get(..kept).unwrap_or_default()).into_owned();
+                    start.reserve(view.len());
+                    out = Some(start);
+                }
+                (None, false) => {}
+            }
+            if out.is_none() {
+                kept += c.len_utf8();
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            match &mut out {
+                Some(out) => out.push('\u{FFFD}'),
+                None => kept += chunk.invalid().len(),
+            }
+        }
+    }
+    out
 }
 
 /// Skips the rest of an escape sequence after ESC: a CSI (`[`, parameters, one final byte
