@@ -716,7 +716,8 @@ const MIN_BASE64_RUN: usize = 24;
 const MIN_BASE32_RUN: usize = 32;
 
 /// `view` read as UTF-16 (both byte orders, from its first byte and its second) when at
-/// least a fifth of its bytes are NUL, and as UTF-32 too when half are: how the wide
+/// least a fifth of its bytes are NUL, and as UTF-32 too (from each of its first four bytes)
+/// when half are: how the wide
 /// encodings of ASCII text look, also with a character beyond ASCII between each letter.
 fn wide_texts(view: &[u8]) -> Vec<String> {
     let zeros = view.iter().filter(|&&b| b == 0).count();
@@ -724,25 +725,38 @@ fn wide_texts(view: &[u8]) -> Vec<String> {
     if view.len() < 4 || zeros * 5 < view.len() {
         return texts;
     }
-    // From the first byte, and from the second (a byte glued before the wide text).
-    for (big, skip) in [(false, 0), (true, 0), (false, 1), (true, 1)] {
-        let view = view.get(skip..).unwrap_or_default();
-        let units = view.chunks_exact(2).filter_map(|pair| {
-            let pair = <[u8; 2]>::try_from(pair).ok()?;
-            Some(if big {
-                u16::from_be_bytes(pair)
-            } else {
-                u16::from_le_bytes(pair)
-            })
-        });
-        texts.push(
-            char::decode_utf16(units)
-                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-                .collect(),
-        );
-        if zeros * 2 >= view.len() {
+    // From each byte a unit may start at: bytes glued before the wide text (the tail of a
+    // path's `logs/` decoded with a base64 run it joins) shift it.
+    for big in [false, true] {
+        for skip in 0..2 {
+            let units = view
+                .get(skip..)
+                .unwrap_or_default()
+                .chunks_exact(2)
+                .map(|pair| {
+                    let pair = [
+                        pair.first().copied().unwrap_or(0),
+                        pair.get(1).copied().unwrap_or(0),
+                    ];
+                    if big {
+                        u16::from_be_bytes(pair)
+                    } else {
+                        u16::from_le_bytes(pair)
+                    }
+                });
             texts.push(
-                view.chunks_exact(4)
+                char::decode_utf16(units)
+                    .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                    .collect(),
+            );
+        }
+        if zeros * 2 < view.len() {
+            continue;
+        }
+        for skip in 0..4 {
+            let quads = view.get(skip..).unwrap_or_default().chunks_exact(4);
+            texts.push(
+                quads
                     .filter_map(|quad| <[u8; 4]>::try_from(quad).ok())
                     .map(|quad| {
                         if big {
@@ -1954,6 +1968,17 @@ mod composed {
                 for (encoding, written) in encodings(&split) {
                     if !redactor.leaks(&written) {
                         missed.push(format!("{value} split by {escape:?} as {encoding}"));
+                    }
+                    // As a file's or a directory's name (`log.file.name`, a path on stderr).
+                    for path in [
+                        format!("logs/{written}.jsonl"),
+                        format!("{written}/events.jsonl"),
+                    ] {
+                        if !written.contains('/') && !redactor.shows_value(&path) {
+                            missed.push(format!(
+                                "{value} split by {escape:?} as {encoding} in {path}"
+                            ));
+                        }
                     }
                 }
             }
