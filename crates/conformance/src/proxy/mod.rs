@@ -34,6 +34,7 @@
 
 mod certs;
 mod client;
+mod exercise;
 mod expand;
 mod judge;
 mod launch;
@@ -62,7 +63,7 @@ use crate::secrets;
 use crate::select::{Unsupported, glob_match};
 
 use expand::Expander;
-use judge::{Expected, Observed, Received};
+use judge::{Expected, Forward, Observed, Received};
 use template::{Values, quote};
 
 /// Why the harness itself failed on a scenario (not the port): the run stops.
@@ -233,18 +234,22 @@ impl Harness {
             ));
         }
         let client = client::client(listen, &stage.certs.ca_pem)?;
-        let responses = client::send_all(&client, &scenario.requests, &stage.expander).await;
+        let exchanged =
+            exercise::exercise(&client, &scenario.requests, &stage.expander, &stage.log()).await;
         drop(client);
         let (output, stopped) = port.stop(self.stop_timeout).await;
         let log = crate::capped::read(&stage.log(), launch::MAX_READ).ok();
+        let (responses, logged) = exchanged
+            .into_iter()
+            .map(|e| (e.response, e.logged))
+            .unzip();
         let observed = Observed {
             responses,
+            logged,
             upstream: received(stage.fixture.mock()).await,
             route_target: received(&stage.route_target).await,
-            log: log
-                .as_ref()
-                .map(|(bytes, _)| String::from_utf8_lossy(bytes).into_owned()),
-            output: format!("{}{}", output.stdout, output.stderr),
+            log: log.as_ref().map(|(bytes, _)| bytes.clone()),
+            output: [output.stdout, output.stderr].concat(),
         };
         let mut diffs = judge::judge(&stage.expected(scenario), &observed, &redactor);
         if log.is_some_and(|(_, more)| more) {
@@ -282,6 +287,7 @@ async fn received(server: &MockServer) -> Vec<Received> {
                     (n.as_str().to_ascii_lowercase(), value)
                 })
                 .collect(),
+            body: r.body.clone(),
         })
         .collect()
 }
@@ -340,13 +346,7 @@ impl Stage {
     /// The placeholders' values for a port listening on `listen`.
     fn values(&self, scenario: &Scenario, listen: SocketAddr) -> Values {
         let path = |p: &Path| vec![p.display().to_string()];
-        let mut connect_to: Vec<String> = self
-            .fixture
-            .connect_to()
-            .into_iter()
-            .map(|(from, to)| format!("{from}={to}"))
-            .collect();
-        connect_to.sort();
+        let connect_to = self.connect_to(scenario);
         let mut values = Values::new();
         values.insert("listen", vec![listen.to_string()]);
         values.insert("log", path(&self.log()));
@@ -363,6 +363,33 @@ impl Stage {
         values.insert("scenario", path(&self.dir().join("scenario.json")));
         values.insert("scenario_id", vec![scenario.id.clone()]);
         values
+    }
+
+    /// `HOST:PORT=ADDR:PORT`, sorted: the fixture's own entries, and for every other host of
+    /// the scenario's URLs its `https` port to the TLS front (which answers any name under
+    /// its CA) and its `http` port to the mock, so no scenario host is ever looked up.
+    fn connect_to(&self, scenario: &Scenario) -> Vec<String> {
+        let mut map = self.fixture.connect_to();
+        let plain = self.fixture.mock().address().to_string();
+        for request in &scenario.requests {
+            let Ok(url) = reqwest::Url::parse(&self.expander.text(&request.url)) else {
+                continue;
+            };
+            let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+                continue;
+            };
+            let to = match url.scheme() {
+                "https" => self.fixture.addr().to_string(),
+                _ => plain.clone(),
+            };
+            map.entry(format!("{host}:{port}")).or_insert(to);
+        }
+        let mut entries: Vec<String> = map
+            .into_iter()
+            .map(|(from, to)| format!("{from}={to}"))
+            .collect();
+        entries.sort();
+        entries
     }
 
     /// The scenario's options as `agentlog proxy` flags (only those it sets).
@@ -393,8 +420,9 @@ impl Stage {
                 .iter()
                 .map(|r| (r.expect_status, r.expect_body.clone()))
                 .collect(),
-            upstream: scenario.expect_upstream.clone(),
-            route_target: scenario.expect_route_target.clone(),
+            upstream: self.forwards(scenario, &scenario.expect_upstream),
+            route_target: self.forwards(scenario, &scenario.expect_route_target),
+            events_after: scenario.events_after(),
             events: scenario
                 .expect_events
                 .iter()
@@ -402,6 +430,35 @@ impl Stage {
                 .collect(),
             profile: scenario.schema_profile(),
         }
+    }
+}
+
+impl Stage {
+    /// What an upstream must receive of each of `expected`: the client's request as sent,
+    /// the scenario's header values (`${NAME}` expanded) in place of the client's.
+    fn forwards(&self, scenario: &Scenario, expected: &[ExpectedRequest]) -> Vec<Forward> {
+        expected
+            .iter()
+            .map(|exp| {
+                let sent = scenario
+                    .requests
+                    .get(exp.request)
+                    .map(|r| client::Sent::new(r, &self.expander));
+                let (mut headers, body) = sent.map(|s| (s.headers, s.body)).unwrap_or_default();
+                for (name, value) in &exp.headers {
+                    let name = name.to_ascii_lowercase();
+                    headers.retain(|(n, _)| *n != name);
+                    headers.push((name, self.expander.text(value)));
+                }
+                Forward {
+                    request: exp.request,
+                    path: exp.path.clone(),
+                    query: exp.query.clone(),
+                    headers,
+                    body,
+                }
+            })
+            .collect()
     }
 }
 
