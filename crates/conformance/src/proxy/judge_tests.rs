@@ -320,7 +320,14 @@ fn events_not_yet_in_the_log_when_the_response_ended_are_a_difference() {
             ]
         );
     }
+    // An event never written is reported missing, not late.
+    obs.log = log(&[]);
+    assert_eq!(
+        judge(&expected(), &obs, &redactor()),
+        ["events: 0 written (expected 1): [] (expected [llm_response])"]
+    );
     // A request that got no response is reported as such, not as late.
+    obs.log = observed().log;
     obs.responses = vec![Err(RequestError::Send("reset".into()))];
     assert_eq!(
         judge(&expected(), &obs, &redactor()),

@@ -42,6 +42,8 @@ pub(crate) enum LaunchError {
     Exited {
         /// How it exited: `exit status 3`, `signal 9`.
         status: String,
+        /// Its exit code, when it exited rather than being killed by a signal.
+        code: Option<i32>,
         /// Where it should have listened.
         addr: SocketAddr,
     },
@@ -149,10 +151,11 @@ impl Port {
     ) -> Result<(), LaunchError> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Ok(status) = self.exit.try_recv() {
-                let status = describe(&status);
+            if let Ok(exit) = self.exit.try_recv() {
+                let code = exit.as_ref().ok().and_then(ExitStatus::code);
+                let status = describe(&exit);
                 self.exited = Some(status.clone());
-                return Err(LaunchError::Exited { status, addr });
+                return Err(LaunchError::Exited { status, code, addr });
             }
             let attempt =
                 tokio::time::timeout(CONNECT_INTERVAL * 10, tokio::net::TcpStream::connect(addr));

@@ -10,11 +10,13 @@
 //! 3. pick a free loopback port, expand the [`Template`] and launch it under `sh -c` in its
 //!    own process group;
 //! 4. wait until it listens; 5. send the requests through it with a real HTTPS client
-//!    trusting only the port CA;
+//!    trusting only the port CA, reading its log as each response ends;
 //! 6. stop it with `SIGTERM` and read its log; 7. judge what the upstreams received and the
 //!    events written, and collect the verdicts into a [`Report`].
 //!
-//! A scenario matched by an `--unsupported` glob is never run and reported as unsupported.
+//! A scenario matched by an `--unsupported` glob is not run: the port is launched on it and
+//! must refuse it (exit status 2 and a message, `refusal.rs`); it is then reported
+//! unsupported, and fails otherwise.
 //! A port that misbehaves fails its scenario (a [`Verdict::Fail`] with its differences, every
 //! one redacted with the scenario's secrets); only the harness itself failing (a fixture, the
 //! scratch directory, the port's certificates) ends a run with a [`RunError`]. The contract a
@@ -38,6 +40,7 @@ mod exercise;
 mod expand;
 mod judge;
 mod launch;
+mod refusal;
 mod report;
 mod scenario;
 mod template;
@@ -47,6 +50,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use agentlog_mock_upstream::{FIXTURE_HOSTS, FixtureError, TlsFixture};
+use agentlog_validate::secrets::redact::Redactor;
 use agentlog_validate::secrets::scan::ScanError;
 use wiremock::MockServer;
 
@@ -179,21 +183,18 @@ impl Harness {
         for scenario in scenarios {
             let started = Instant::now();
             let verdict = if self.unsupported.matches(&scenario.id) {
-                Verdict::Unsupported
+                self.refuse_one(scenario).await
             } else {
-                self.run_one(scenario).await.map_err(|source| RunError {
-                    scenario: scenario.id.clone(),
-                    source,
-                })?
+                self.run_one(scenario).await
             };
-            let duration = match verdict {
-                Verdict::Unsupported => Duration::ZERO,
-                _ => started.elapsed(),
-            };
+            let verdict = verdict.map_err(|source| RunError {
+                scenario: scenario.id.clone(),
+                source,
+            })?;
             let outcome = Outcome {
                 id: scenario.id.clone(),
                 verdict,
-                duration,
+                duration: started.elapsed(),
             };
             progress(&outcome);
             outcomes.push(outcome);
@@ -204,8 +205,8 @@ impl Harness {
         })
     }
 
-    /// One scenario: stage, launch, exercise, stop, judge.
-    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
+    /// Stages `scenario` and launches the port on it.
+    async fn launch(&self, scenario: &Scenario) -> Result<Launched, SetupError> {
         let stage = Stage::start(scenario).await?;
         let pairs = scenario.secrets.iter();
         let redactor = secrets::redactor(pairs.map(|s| (s.name.as_str(), s.value.as_str())))
@@ -215,23 +216,46 @@ impl Harness {
             })?;
         let listen = launch::free_port().map_err(SetupError::FreePort)?;
         let command = self.template.expand(&stage.values(scenario, listen));
-        let mut port = launch::spawn(&command, stage.dir()).map_err(SetupError::Launch)?;
+        let port = launch::spawn(&command, stage.dir()).map_err(SetupError::Launch)?;
+        Ok(Launched {
+            stage,
+            redactor,
+            listen,
+            command,
+            port,
+        })
+    }
+
+    /// A scenario declared unsupported: the port is started on it and must refuse it.
+    async fn refuse_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
+        let Launched {
+            redactor,
+            listen,
+            command,
+            port,
+            stage: _stage,
+        } = self.launch(scenario).await?;
+        Ok(refusal::judge(port, listen, self.startup_timeout, &command, &redactor).await)
+    }
+
+    /// One scenario: stage, launch, exercise, stop, judge.
+    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
+        let Launched {
+            stage,
+            redactor,
+            listen,
+            command,
+            mut port,
+        } = self.launch(scenario).await?;
         if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
             let (output, _) = port.stop(Duration::from_secs(2)).await;
-            let tail = output
-                .tail(|text| secrets::redact(&redactor, text))
-                .replace('\n', " | ");
-            let diffs = [
-                format!("startup: the port {why}"),
-                format!("output: {tail}"),
-                format!("command: {command}"),
-            ];
-            return Ok(Verdict::Fail(
-                diffs
-                    .iter()
-                    .map(|d| secrets::redact(&redactor, d))
-                    .collect(),
-            ));
+            let diffs = refusal::not_started(
+                &format!("startup: the port {why}"),
+                &output,
+                &command,
+                &redactor,
+            );
+            return Ok(Verdict::Fail(diffs));
         }
         let client = client::client(listen, &stage.certs.ca_pem)?;
         let exchanged =
@@ -290,6 +314,15 @@ async fn received(server: &MockServer) -> Vec<Received> {
             body: r.body.clone(),
         })
         .collect()
+}
+
+/// A port launched on a staged scenario.
+struct Launched {
+    stage: Stage,
+    redactor: Redactor,
+    listen: SocketAddr,
+    command: String,
+    port: launch::Port,
 }
 
 /// Everything set up for one scenario run before the port starts.
