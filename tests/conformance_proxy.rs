@@ -98,6 +98,22 @@ fn no_secrets_template() -> String {
     )
 }
 
+/// `template` behind a shell guard that refuses v1 as a port without it must: exit 2 and a
+/// message when the scenario's flags ask for `--profile v1`.
+fn refusing_v1(template: &str) -> String {
+    format!(
+        "case \" {{scenario_flags}} \" in *\" --profile v1 \"*) echo 'this port does not support --profile v1' >&2; exit 2;; esac; {template}"
+    )
+}
+
+fn self_template() -> String {
+    format!(
+        "'{}' {}",
+        env!("CARGO_BIN_EXE_agentlog"),
+        agentlog_conformance::proxy::SELF_ARGS
+    )
+}
+
 #[test]
 fn self_passes_every_scenario() {
     let all = ids(|_, _| true);
@@ -199,7 +215,12 @@ fn unsupported_scenarios_are_reported_never_passed() {
     let v1 = ids(|id, _| id.starts_with("proxy/v1_"));
     let rest = ids(|id, _| !id.starts_with("proxy/v1_"));
     assert!(!v1.is_empty());
-    let out = agentlog(&["--self", "--unsupported", "proxy/v1_*"]);
+    let out = agentlog(&[
+        "--cmd",
+        &refusing_v1(&self_template()),
+        "--unsupported",
+        "proxy/v1_*",
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(lines(&text, "UNSUPPORTED"), v1, "{text}");
@@ -211,6 +232,58 @@ fn unsupported_scenarios_are_reported_never_passed() {
         v1.len()
     );
     assert!(text.contains(&summary), "{text}");
+}
+
+/// Unsupported means refused: a port that declares scenarios unsupported but starts on them
+/// anyway (here our own proxy, which supports them), or exits otherwise than with status 2
+/// and a message, fails each of them, naming why.
+#[test]
+fn a_declared_unsupported_scenario_the_port_does_not_refuse_fails() {
+    let v1 = ids(|id, _| id.starts_with("proxy/v1_"));
+    let out = agentlog(&[
+        "--self",
+        "--unsupported",
+        "proxy/v1_*",
+        "--only",
+        "proxy/v1_*",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(lines(&text, "FAIL"), v1, "{text}");
+    assert!(
+        text.lines().all(|l| !l.starts_with("FAIL")
+            || l.contains(
+                ": declared unsupported, but the port started (it listens on 127.0.0.1:"
+            )),
+        "{text}"
+    );
+    for (command, why) in [
+        ("exit 2", "the port exited 2 but wrote no message on stderr"),
+        (
+            "echo no v1 >&2; exit 1",
+            "the port exited (exit status 1) before listening on 127.0.0.1:",
+        ),
+        (
+            "echo {secrets} >&2; exit 2",
+            "secrets: the port's output contains the value of secret OPENAI_API_KEY",
+        ),
+    ] {
+        let out = agentlog(&[
+            "--cmd",
+            command,
+            "--unsupported",
+            "proxy/inject_and_skip",
+            "--only",
+            "proxy/inject_and_skip",
+        ]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.starts_with("FAIL proxy/inject_and_skip: ") && text.contains(why),
+            "{text}"
+        );
+        assert_no_secret(&text);
+    }
 }
 
 /// Verdicts by id from the JUnit XML (`pass`, `fail` or `unsupported`), read back with
@@ -246,7 +319,7 @@ fn junit_verdicts(xml: &str) -> Vec<(String, String)> {
 #[test]
 fn json_and_junit_agree_with_the_text() {
     // A failing port with some scenarios declared unsupported: all three verdicts appear.
-    let template = no_secrets_template();
+    let template = refusing_v1(&no_secrets_template());
     let args = |format: &'static str| -> Vec<String> {
         [
             "--cmd",

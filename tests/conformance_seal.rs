@@ -181,3 +181,22 @@ fn formats_filters_and_usage_errors() {
     assert_eq!(exit, 2);
     assert!(stderr.contains("no seal case matches --only"), "{stderr}");
 }
+
+/// A port whose findings name a key (as a rule or a file) fails, and the JSON report stays
+/// one whole document that shows the key nowhere.
+#[test]
+fn a_port_naming_a_key_gets_a_whole_report_without_it() {
+    let key = "AKIAZQ7VK2PX9MW4NR8T";
+    let port = format!(
+        r#"echo '{{"findings": [{{"rule": "{key}", "file": "{key}", "line": 1}}]}}'; exit 1"#
+    );
+    let (exit, stdout, stderr) = harness(&["--cmd", &port, "--format", "json"]);
+    assert_eq!(exit, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert!(
+        !stdout.contains(key) && !stderr.contains(key),
+        "{stdout}{stderr}"
+    );
+    let first = &report["cases"][0]["unexpected"][0];
+    assert_eq!(first["rule"], "[redacted]", "{report}");
+}

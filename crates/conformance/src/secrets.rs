@@ -45,11 +45,12 @@ pub(crate) fn redact(redactor: &Redactor, text: &str) -> String {
 }
 
 /// The names of the secrets whose value `text` carries, in any encoding the validator's
-/// scanner finds, sorted.
-pub(crate) fn leaked<'r>(redactor: &'r Redactor, text: &str) -> Vec<&'r str> {
+/// scanner finds, sorted. Bytes as a port wrote them are searched undecoded: a lossy decoding
+/// would break up an encoding that is not UTF-8 (UTF-16 with a character beyond ASCII).
+pub(crate) fn leaked(redactor: &Redactor, text: impl AsRef<[u8]>) -> Vec<&str> {
     let scanner = redactor.scanner();
     let mut hits = Vec::new();
-    scanner.find(text.as_bytes(), &mut hits);
+    scanner.find(text.as_ref(), &mut hits);
     let mut names: Vec<&str> = hits.iter().map(|hit| scanner.name(hit.secret)).collect();
     names.sort_unstable();
     names.dedup();

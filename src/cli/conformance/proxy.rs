@@ -52,8 +52,9 @@ pub(super) struct Args {
     /// Run against this agentlog binary's own proxy.
     #[arg(long = "self", id = "self_")]
     self_: bool,
-    /// Scenario ids the port does not support (`*` wildcard, e.g. 'proxy/v1_*'): reported
-    /// UNSUPPORTED, never run, never a pass. Repeatable.
+    /// Scenario ids the port does not support (`*` wildcard, e.g. 'proxy/v1_*'): the port is
+    /// launched on each and must refuse it (exit 2 and a message on stderr), then it is
+    /// reported UNSUPPORTED, never a pass; a port that starts instead fails it. Repeatable.
     #[arg(long, value_name = "GLOB")]
     unsupported: Vec<String>,
     /// A file of --unsupported globs, one per line (`#` comments, blank lines ignored).

@@ -3,9 +3,10 @@
 //! A real HTTPS client (reqwest on rustls) configured with the port as its proxy for every
 //! URL: an `https://` URL goes through `CONNECT` and a TLS handshake with the port, which
 //! must present a certificate chaining to the port CA (the only root the client trusts); an
-//! `http://` URL is sent in absolute form. Requests go one after the other, in the
-//! scenario's order, each read to its end; a request that fails (refused, reset, TLS error,
-//! timeout) is recorded as such and the next one is still sent.
+//! `http://` URL is sent in absolute form. The harness sends requests one after the other,
+//! in the scenario's order, each read to its end; a request that fails (refused, reset, TLS
+//! error, timeout) is recorded as such and the next one is still sent. [`Sent`] is a request
+//! as it leaves the client, what an upstream must receive of it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,34 +66,63 @@ pub(crate) fn client(listen: SocketAddr, ca_pem: &str) -> Result<reqwest::Client
         .map_err(ClientError::Build)
 }
 
-/// Sends every request in order; one result per request.
-pub(crate) async fn send_all(
-    client: &reqwest::Client,
-    requests: &[RequestSpec],
-    expander: &Expander,
-) -> Vec<Result<Response, RequestError>> {
-    let mut results = Vec::with_capacity(requests.len());
-    for request in requests {
-        results.push(send(client, request, expander).await);
-    }
-    results
+/// A request as the client sends it: what an upstream must receive of it, but for the
+/// headers the port is meant to change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Sent {
+    /// The URL, `${NAME}` expanded.
+    pub(crate) url: String,
+    /// Every end-to-end header the client sends, names lowercase, values expanded: the
+    /// scenario's, `content-type` with a body, and reqwest's own `accept: */*`.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The body's exact bytes (empty without one).
+    pub(crate) body: String,
 }
 
-async fn send(
+impl Sent {
+    /// `request` with `${NAME}` expanded.
+    pub(crate) fn new(request: &RequestSpec, expander: &Expander) -> Sent {
+        let mut headers: Vec<(String, String)> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), expander.text(v)))
+            .collect();
+        let mut add = |name: &str, value: &str| {
+            if !headers.iter().any(|(n, _)| n == name) {
+                headers.push((name.to_owned(), value.to_owned()));
+            }
+        };
+        if request.body.is_some() {
+            add("content-type", "application/json");
+        }
+        add("accept", "*/*");
+        Sent {
+            url: expander.text(&request.url),
+            headers,
+            body: request
+                .body
+                .as_ref()
+                .map(|b| expander.value(b).to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Sends one request and reads its response to the end.
+pub(crate) async fn send(
     client: &reqwest::Client,
     request: &RequestSpec,
     expander: &Expander,
 ) -> Result<Response, RequestError> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| RequestError::Method(request.method.clone()))?;
-    let mut builder = client.request(method, expander.text(&request.url));
-    for (name, value) in &request.headers {
-        builder = builder.header(name.as_str(), expander.text(value));
+    let sent = Sent::new(request, expander);
+    let mut builder = client.request(method, sent.url);
+    for (name, value) in sent.headers {
+        builder = builder.header(name, value);
     }
-    if let Some(body) = &request.body {
-        builder = builder
-            .header("content-type", "application/json")
-            .body(expander.value(body).to_string());
+    if request.body.is_some() {
+        builder = builder.body(sent.body);
     }
     let response = builder.send().await.map_err(describe)?;
     let status = response.status().as_u16();

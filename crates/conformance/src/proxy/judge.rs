@@ -7,7 +7,12 @@
 //!
 //! - **responses**: each request's status, and its body when `expect_body` is given;
 //! - **upstreams**: the requests the TLS upstream and the route target received: the count
-//!   exactly, then in order the `path`, the `query` and a subset of the `headers`;
+//!   exactly, then in order the `path`, the `query`, the body (byte for byte what the client
+//!   sent) and the headers: each one the client sent, with its value (or the one the
+//!   scenario expects instead, an injected key), and none other but `host` and
+//!   `content-length`;
+//! - **per-exchange order**: when each response had ended, the log already held the events
+//!   of that exchange and of those before it;
 //! - **events**: the log must be JSON Lines of objects; the count exactly; for each event,
 //!   every key of the expected event equal, `data` compared as a subset (nested objects
 //!   recursively, arrays exactly), numbers by value (`200` equals `200.0`). `ts`, `run_id`,
@@ -28,13 +33,14 @@ use agentlog_validate::secrets::redact::Redactor;
 use serde_json::{Map, Value};
 
 use super::client::{RequestError, Response};
-use super::scenario::ExpectedRequest;
 use crate::secrets;
 
 /// Envelope keys never compared.
 const VOLATILE_KEYS: [&str; 3] = ["ts", "run_id", "agent_system"];
 /// `data` keys never compared (an exchange id is made from the port's start time).
 const VOLATILE_DATA_KEYS: [&str; 2] = ["duration_ms", "exchange_id"];
+/// Headers a port may add to or change in a forwarded request: they describe the hop.
+const HOP_HEADERS: [&str; 2] = ["host", "content-length"];
 
 /// A request an upstream received.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +51,23 @@ pub(crate) struct Received {
     pub(crate) query: Option<String>,
     /// Headers, names lowercase.
     pub(crate) headers: Vec<(String, String)>,
+    /// The body.
+    pub(crate) body: Vec<u8>,
+}
+
+/// What an upstream must receive of one of the scenario's requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Forward {
+    /// The index of the client's request.
+    pub(crate) request: usize,
+    /// The path, exactly, when the scenario gives it.
+    pub(crate) path: Option<String>,
+    /// The query string, exactly, when the scenario gives it.
+    pub(crate) query: Option<String>,
+    /// Every end-to-end header, names lowercase: the client's, as the scenario overrides them.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The client's body, byte for byte.
+    pub(crate) body: String,
 }
 
 /// Everything observed in one scenario run.
@@ -52,14 +75,17 @@ pub(crate) struct Received {
 pub(crate) struct Observed {
     /// One result per request sent.
     pub(crate) responses: Vec<Result<Response, RequestError>>,
+    /// Per request sent: the complete events in the log when its response had ended
+    /// (`None`: no log file yet).
+    pub(crate) logged: Vec<Option<usize>>,
     /// Requests the TLS upstream received, in order.
     pub(crate) upstream: Vec<Received>,
     /// Requests the route target received, in order.
     pub(crate) route_target: Vec<Received>,
-    /// The event log's text; `None` when the port wrote no log file.
-    pub(crate) log: Option<String>,
-    /// The port's stdout and stderr.
-    pub(crate) output: String,
+    /// The event log's bytes; `None` when the port wrote no log file.
+    pub(crate) log: Option<Vec<u8>>,
+    /// The port's stdout, then its stderr, as written.
+    pub(crate) output: Vec<u8>,
 }
 
 /// What the scenario expects, with `${...}` expanded.
@@ -68,9 +94,11 @@ pub(crate) struct Expected {
     /// Per request: the status and the exact body when given.
     pub(crate) responses: Vec<(u16, Option<String>)>,
     /// What the TLS upstream must receive.
-    pub(crate) upstream: Vec<ExpectedRequest>,
+    pub(crate) upstream: Vec<Forward>,
     /// What the route target must receive.
-    pub(crate) route_target: Vec<ExpectedRequest>,
+    pub(crate) route_target: Vec<Forward>,
+    /// Per request: the events the log must hold once its response has ended.
+    pub(crate) events_after: Vec<usize>,
     /// The events.
     pub(crate) events: Vec<Value>,
     /// The schema the events must be valid under.
@@ -96,6 +124,7 @@ pub(crate) fn judge(expected: &Expected, observed: &Observed, redactor: &Redacto
     match parse_log(observed.log.as_deref(), &mut diffs) {
         Some(events) => {
             events_match(&expected.events, &events, &mut diffs);
+            logged_in_time(expected, observed, events.len(), &mut diffs);
             exchange_ids(&events, expected.responses.len(), &mut diffs);
             schema_valid(expected.profile, &events, &mut diffs);
         }
@@ -146,7 +175,7 @@ fn responses(expected: &Expected, observed: &Observed, diffs: &mut Vec<String>) 
     }
 }
 
-fn received(label: &str, expected: &[ExpectedRequest], got: &[Received], diffs: &mut Vec<String>) {
+fn received(label: &str, expected: &[Forward], got: &[Received], diffs: &mut Vec<String>) {
     if expected.len() != got.len() {
         let paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
         diffs.push(format!(
@@ -157,13 +186,11 @@ fn received(label: &str, expected: &[ExpectedRequest], got: &[Received], diffs: 
         ));
     }
     for (i, (exp, got)) in expected.iter().zip(got).enumerate() {
+        let label = format!("{label} request {i} (request {})", exp.request);
         if let Some(path) = &exp.path
             && *path != got.path
         {
-            diffs.push(format!(
-                "{label} request {i}: path {} (expected {path})",
-                got.path
-            ));
+            diffs.push(format!("{label}: path {} (expected {path})", got.path));
         }
         if let Some(query) = &exp.query
             && Some(query) != got.query.as_ref()
@@ -172,26 +199,86 @@ fn received(label: &str, expected: &[ExpectedRequest], got: &[Received], diffs: 
                 .query
                 .as_ref()
                 .map_or("none".to_owned(), |q| format!("{q:?}"));
+            diffs.push(format!("{label}: query {shown} (expected {query:?})"));
+        }
+        headers(&label, &exp.headers, &got.headers, diffs);
+        if got.body != exp.body.as_bytes() {
             diffs.push(format!(
-                "{label} request {i}: query {shown} (expected {query:?})"
+                "{label}: body {:?} (expected the client's, unchanged: {:?})",
+                String::from_utf8_lossy(&got.body),
+                exp.body
             ));
         }
-        for (name, value) in &exp.headers {
-            let name = name.to_ascii_lowercase();
-            let found = got.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
-            if found != Some(value) {
-                let shown = found.map_or("missing".to_owned(), |v| format!("{v:?}"));
-                diffs.push(format!(
-                    "{label} request {i}: header {name}: {shown} (expected {value:?})"
-                ));
-            }
+    }
+}
+
+/// Each expected header arrives once with its value; no other arrives but [`HOP_HEADERS`].
+fn headers(
+    label: &str,
+    want: &[(String, String)],
+    got: &[(String, String)],
+    diffs: &mut Vec<String>,
+) {
+    for (name, value) in want {
+        let found: Vec<&String> = got
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .collect();
+        if found != [value] {
+            let shown = match found.as_slice() {
+                [] => "missing".to_owned(),
+                [one] => format!("{one:?}"),
+                many => format!("{many:?}"),
+            };
+            diffs.push(format!(
+                "{label}: header {name}: {shown} (expected {value:?})"
+            ));
+        }
+    }
+    let mut added: Vec<&str> = got
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !HOP_HEADERS.contains(n) && !want.iter().any(|(w, _)| w == n))
+        .collect();
+    added.dedup();
+    for name in added {
+        let values: Vec<&String> = got
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .collect();
+        diffs.push(format!(
+            "{label}: header {name}: {values:?} added (the client sent no such header)"
+        ));
+    }
+}
+
+/// When each response had ended, the log held at least the events of the exchanges so far.
+/// Judged only for events the port wrote in the end (`written` in all; missing ones are
+/// differences of their own) and for requests that got a response.
+fn logged_in_time(
+    expected: &Expected,
+    observed: &Observed,
+    written: usize,
+    diffs: &mut Vec<String>,
+) {
+    let pairs = expected.events_after.iter().zip(&observed.logged);
+    for (i, (want, got)) in pairs.enumerate() {
+        let failed = observed.responses.get(i).is_none_or(Result::is_err);
+        let have = got.unwrap_or(0);
+        if !failed && have < *want && written >= *want {
+            diffs.push(format!(
+                "request {i}: when its response ended the log held {have} event(s) (expected \
+                 {want}): an exchange's events must be written before its response's last byte"
+            ));
         }
     }
 }
 
 /// The log's events; a line that is not a JSON object is a difference (and skipped).
-fn parse_log(log: Option<&str>, diffs: &mut Vec<String>) -> Option<Vec<Value>> {
-    let text = log?;
+fn parse_log(log: Option<&[u8]>, diffs: &mut Vec<String>) -> Option<Vec<Value>> {
+    let text = String::from_utf8_lossy(log?);
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -20,19 +20,31 @@ fn event(status: u64) -> Value {
             "status_code": status, "body_bytes": 2, "duration_ms": 12}})
 }
 
-fn log(events: &[Value]) -> Option<String> {
-    Some(events.iter().map(|e| format!("{e}\n")).collect())
+fn log(events: &[Value]) -> Option<Vec<u8>> {
+    Some(
+        events
+            .iter()
+            .map(|e| format!("{e}\n"))
+            .collect::<String>()
+            .into_bytes(),
+    )
 }
 
 /// A scenario expecting one 200 response, one upstream request and the event of [`event`].
 fn expected() -> Expected {
     Expected {
         responses: vec![(200, None)],
-        upstream: vec![ExpectedRequest {
+        upstream: vec![Forward {
+            request: 0,
             path: Some("/v1/chat/completions".into()),
             query: None,
-            headers: [("authorization".to_owned(), format!("Bearer {SECRET}"))].into(),
+            headers: vec![
+                ("authorization".to_owned(), format!("Bearer {SECRET}")),
+                ("accept".to_owned(), "*/*".to_owned()),
+            ],
+            body: "{}".into(),
         }],
+        events_after: vec![1],
         route_target: vec![],
         events: vec![json!({"event_type": "llm_response", "data": {"status_code": 200.0}})],
         profile: Profile::V0,
@@ -48,11 +60,17 @@ fn observed() -> Observed {
         upstream: vec![Received {
             path: "/v1/chat/completions".into(),
             query: None,
-            headers: vec![("authorization".into(), format!("Bearer {SECRET}"))],
+            headers: vec![
+                ("host".into(), "api.openai.com".into()),
+                ("authorization".into(), format!("Bearer {SECRET}")),
+                ("accept".into(), "*/*".into()),
+            ],
+            body: b"{}".to_vec(),
         }],
         route_target: vec![],
+        logged: vec![Some(1)],
         log: log(&[event(200)]),
-        output: String::new(),
+        output: Vec::new(),
     }
 }
 
@@ -68,7 +86,7 @@ fn agreeing_run_has_no_difference() {
 #[test]
 fn a_missing_event_is_a_difference() {
     let mut obs = observed();
-    obs.log = Some(String::new());
+    obs.log = Some(Vec::new());
     let diffs = judge(&expected(), &obs, &redactor());
     assert_eq!(
         diffs,
@@ -110,8 +128,8 @@ fn a_secret_value_in_the_log_or_output_is_a_difference_that_never_shows_it() {
     let mut leaky = event(200);
     leaky["data"]["note"] = json!(SECRET);
     obs.log = log(&[leaky]);
-    obs.output = format!("debug: {SECRET}");
-    obs.upstream[0].headers[0].1 = "Bearer wrong".into();
+    obs.output = format!("debug: {SECRET}").into_bytes();
+    obs.upstream[0].headers[1].1 = "Bearer wrong".into();
     let diffs = judge(&expected(), &obs, &redactor());
     assert!(diffs.contains(&"secrets: the event log contains the value of secret KEY".to_owned()));
     assert!(
@@ -255,5 +273,86 @@ fn an_exchange_id_that_comes_back_is_a_difference() {
         [
             "event 2 (llm_response): exchange_id \"x-1\" comes back after another exchange's events (the events of one request share one id and come together)"
         ]
+    );
+}
+
+#[test]
+fn a_body_changed_on_the_way_is_a_difference_that_never_shows_the_secret() {
+    let mut obs = observed();
+    obs.upstream[0].body = format!("{{\"k\":\"{SECRET}\"}}").into_bytes();
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(
+        diffs,
+        [
+            r#"upstream request 0 (request 0): body "{\"k\":\"<secret KEY>\"}" (expected the client's, unchanged: "{}")"#
+        ]
+    );
+}
+
+#[test]
+fn a_header_added_dropped_or_doubled_is_a_difference() {
+    let mut obs = observed();
+    let headers = &mut obs.upstream[0].headers;
+    headers.retain(|(n, _)| n != "accept");
+    headers.push(("x-api-key".into(), SECRET.into()));
+    headers.push(("authorization".into(), "Bearer other".into()));
+    headers.push(("content-length".into(), "2".into()));
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(
+        diffs,
+        [
+            r#"upstream request 0 (request 0): header authorization: ["Bearer <secret KEY>", "Bearer other"] (expected "Bearer <secret KEY>")"#,
+            r#"upstream request 0 (request 0): header accept: missing (expected "*/*")"#,
+            r#"upstream request 0 (request 0): header x-api-key: ["<secret KEY>"] added (the client sent no such header)"#,
+        ]
+    );
+}
+
+#[test]
+fn events_not_yet_in_the_log_when_the_response_ended_are_a_difference() {
+    let mut obs = observed();
+    for logged in [Some(0), None] {
+        obs.logged = vec![logged];
+        assert_eq!(
+            judge(&expected(), &obs, &redactor()),
+            [
+                "request 0: when its response ended the log held 0 event(s) (expected 1): an exchange's events must be written before its response's last byte"
+            ]
+        );
+    }
+    // An event never written is reported missing, not late.
+    obs.log = log(&[]);
+    assert_eq!(
+        judge(&expected(), &obs, &redactor()),
+        ["events: 0 written (expected 1): [] (expected [llm_response])"]
+    );
+    // A request that got no response is reported as such, not as late.
+    obs.log = observed().log;
+    obs.responses = vec![Err(RequestError::Send("reset".into()))];
+    assert_eq!(
+        judge(&expected(), &obs, &redactor()),
+        ["request 0: failed: reset"]
+    );
+}
+
+#[test]
+fn a_secret_in_output_that_is_not_utf8_is_found() {
+    let mut obs = observed();
+    // UTF-16LE with a character beyond ASCII first: not valid UTF-8 once decoded lossily.
+    obs.output = "\u{20ac}"
+        .chars()
+        .chain(SECRET.chars())
+        .flat_map(|c| {
+            let mut buf = [0u16; 2];
+            c.encode_utf16(&mut buf)
+                .iter()
+                .flat_map(|u| u.to_le_bytes())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let diffs = judge(&expected(), &obs, &redactor());
+    assert_eq!(
+        diffs,
+        ["secrets: the port's output contains the value of secret KEY"]
     );
 }

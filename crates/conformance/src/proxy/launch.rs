@@ -42,6 +42,8 @@ pub(crate) enum LaunchError {
     Exited {
         /// How it exited: `exit status 3`, `signal 9`.
         status: String,
+        /// Its exit code, when it exited rather than being killed by a signal.
+        code: Option<i32>,
         /// Where it should have listened.
         addr: SocketAddr,
     },
@@ -74,10 +76,10 @@ pub(crate) struct Port {
 /// What a port printed, read after it stopped.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
-    /// Its stdout, lossily decoded.
-    pub(crate) stdout: String,
-    /// Its stderr, lossily decoded.
-    pub(crate) stderr: String,
+    /// Its stdout, as written.
+    pub(crate) stdout: Vec<u8>,
+    /// Its stderr, as written.
+    pub(crate) stderr: Vec<u8>,
 }
 
 impl Output {
@@ -85,12 +87,12 @@ impl Output {
     /// `redact` has seen the whole text (a cut through a secret would leave a part of it
     /// that redaction no longer recognises).
     pub(crate) fn tail(&self, redact: impl Fn(&str) -> String) -> String {
-        let text = if self.stderr.trim().is_empty() {
+        let text = if self.stderr.trim_ascii().is_empty() {
             &self.stdout
         } else {
             &self.stderr
         };
-        let text = redact(text);
+        let text = redact(&String::from_utf8_lossy(text));
         let text = text.trim_end();
         let mut start = text.len().saturating_sub(TAIL_BYTES);
         while !text.is_char_boundary(start) {
@@ -149,10 +151,11 @@ impl Port {
     ) -> Result<(), LaunchError> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Ok(status) = self.exit.try_recv() {
-                let status = describe(&status);
+            if let Ok(exit) = self.exit.try_recv() {
+                let code = exit.as_ref().ok().and_then(ExitStatus::code);
+                let status = describe(&exit);
                 self.exited = Some(status.clone());
-                return Err(LaunchError::Exited { status, addr });
+                return Err(LaunchError::Exited { status, code, addr });
             }
             let attempt =
                 tokio::time::timeout(CONNECT_INTERVAL * 10, tokio::net::TcpStream::connect(addr));
@@ -200,7 +203,7 @@ impl Port {
     fn output(&self) -> Output {
         let read = |p: &Path| {
             crate::capped::read(p, MAX_READ)
-                .map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned())
+                .map(|(bytes, _)| bytes)
                 .unwrap_or_default()
         };
         Output {

@@ -10,11 +10,13 @@
 //! 3. pick a free loopback port, expand the [`Template`] and launch it under `sh -c` in its
 //!    own process group;
 //! 4. wait until it listens; 5. send the requests through it with a real HTTPS client
-//!    trusting only the port CA;
+//!    trusting only the port CA, reading its log as each response ends;
 //! 6. stop it with `SIGTERM` and read its log; 7. judge what the upstreams received and the
 //!    events written, and collect the verdicts into a [`Report`].
 //!
-//! A scenario matched by an `--unsupported` glob is never run and reported as unsupported.
+//! A scenario matched by an `--unsupported` glob is not run: the port is launched on it and
+//! must refuse it (exit status 2 and a message, `refusal.rs`); it is then reported
+//! unsupported, and fails otherwise.
 //! A port that misbehaves fails its scenario (a [`Verdict::Fail`] with its differences, every
 //! one redacted with the scenario's secrets); only the harness itself failing (a fixture, the
 //! scratch directory, the port's certificates) ends a run with a [`RunError`]. The contract a
@@ -34,9 +36,11 @@
 
 mod certs;
 mod client;
+mod exercise;
 mod expand;
 mod judge;
 mod launch;
+mod refusal;
 mod report;
 mod scenario;
 mod template;
@@ -46,6 +50,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use agentlog_mock_upstream::{FIXTURE_HOSTS, FixtureError, TlsFixture};
+use agentlog_validate::secrets::redact::Redactor;
 use agentlog_validate::secrets::scan::ScanError;
 use wiremock::MockServer;
 
@@ -62,7 +67,7 @@ use crate::secrets;
 use crate::select::{Unsupported, glob_match};
 
 use expand::Expander;
-use judge::{Expected, Observed, Received};
+use judge::{Expected, Forward, Observed, Received};
 use template::{Values, quote};
 
 /// Why the harness itself failed on a scenario (not the port): the run stops.
@@ -178,21 +183,18 @@ impl Harness {
         for scenario in scenarios {
             let started = Instant::now();
             let verdict = if self.unsupported.matches(&scenario.id) {
-                Verdict::Unsupported
+                self.refuse_one(scenario).await
             } else {
-                self.run_one(scenario).await.map_err(|source| RunError {
-                    scenario: scenario.id.clone(),
-                    source,
-                })?
+                self.run_one(scenario).await
             };
-            let duration = match verdict {
-                Verdict::Unsupported => Duration::ZERO,
-                _ => started.elapsed(),
-            };
+            let verdict = verdict.map_err(|source| RunError {
+                scenario: scenario.id.clone(),
+                source,
+            })?;
             let outcome = Outcome {
                 id: scenario.id.clone(),
                 verdict,
-                duration,
+                duration: started.elapsed(),
             };
             progress(&outcome);
             outcomes.push(outcome);
@@ -203,8 +205,8 @@ impl Harness {
         })
     }
 
-    /// One scenario: stage, launch, exercise, stop, judge.
-    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
+    /// Stages `scenario` and launches the port on it.
+    async fn launch(&self, scenario: &Scenario) -> Result<Launched, SetupError> {
         let stage = Stage::start(scenario).await?;
         let pairs = scenario.secrets.iter();
         let redactor = secrets::redactor(pairs.map(|s| (s.name.as_str(), s.value.as_str())))
@@ -214,37 +216,64 @@ impl Harness {
             })?;
         let listen = launch::free_port().map_err(SetupError::FreePort)?;
         let command = self.template.expand(&stage.values(scenario, listen));
-        let mut port = launch::spawn(&command, stage.dir()).map_err(SetupError::Launch)?;
+        let port = launch::spawn(&command, stage.dir()).map_err(SetupError::Launch)?;
+        Ok(Launched {
+            stage,
+            redactor,
+            listen,
+            command,
+            port,
+        })
+    }
+
+    /// A scenario declared unsupported: the port is started on it and must refuse it.
+    async fn refuse_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
+        let Launched {
+            redactor,
+            listen,
+            command,
+            port,
+            stage: _stage,
+        } = self.launch(scenario).await?;
+        Ok(refusal::judge(port, listen, self.startup_timeout, &command, &redactor).await)
+    }
+
+    /// One scenario: stage, launch, exercise, stop, judge.
+    async fn run_one(&self, scenario: &Scenario) -> Result<Verdict, SetupError> {
+        let Launched {
+            stage,
+            redactor,
+            listen,
+            command,
+            mut port,
+        } = self.launch(scenario).await?;
         if let Err(why) = port.wait_ready(listen, self.startup_timeout).await {
             let (output, _) = port.stop(Duration::from_secs(2)).await;
-            let tail = output
-                .tail(|text| secrets::redact(&redactor, text))
-                .replace('\n', " | ");
-            let diffs = [
-                format!("startup: the port {why}"),
-                format!("output: {tail}"),
-                format!("command: {command}"),
-            ];
-            return Ok(Verdict::Fail(
-                diffs
-                    .iter()
-                    .map(|d| secrets::redact(&redactor, d))
-                    .collect(),
-            ));
+            let diffs = refusal::not_started(
+                &format!("startup: the port {why}"),
+                &output,
+                &command,
+                &redactor,
+            );
+            return Ok(Verdict::Fail(diffs));
         }
         let client = client::client(listen, &stage.certs.ca_pem)?;
-        let responses = client::send_all(&client, &scenario.requests, &stage.expander).await;
+        let exchanged =
+            exercise::exercise(&client, &scenario.requests, &stage.expander, &stage.log()).await;
         drop(client);
         let (output, stopped) = port.stop(self.stop_timeout).await;
         let log = crate::capped::read(&stage.log(), launch::MAX_READ).ok();
+        let (responses, logged) = exchanged
+            .into_iter()
+            .map(|e| (e.response, e.logged))
+            .unzip();
         let observed = Observed {
             responses,
+            logged,
             upstream: received(stage.fixture.mock()).await,
             route_target: received(&stage.route_target).await,
-            log: log
-                .as_ref()
-                .map(|(bytes, _)| String::from_utf8_lossy(bytes).into_owned()),
-            output: format!("{}{}", output.stdout, output.stderr),
+            log: log.as_ref().map(|(bytes, _)| bytes.clone()),
+            output: [output.stdout, output.stderr].concat(),
         };
         let mut diffs = judge::judge(&stage.expected(scenario), &observed, &redactor);
         if log.is_some_and(|(_, more)| more) {
@@ -282,8 +311,18 @@ async fn received(server: &MockServer) -> Vec<Received> {
                     (n.as_str().to_ascii_lowercase(), value)
                 })
                 .collect(),
+            body: r.body.clone(),
         })
         .collect()
+}
+
+/// A port launched on a staged scenario.
+struct Launched {
+    stage: Stage,
+    redactor: Redactor,
+    listen: SocketAddr,
+    command: String,
+    port: launch::Port,
 }
 
 /// Everything set up for one scenario run before the port starts.
@@ -340,13 +379,7 @@ impl Stage {
     /// The placeholders' values for a port listening on `listen`.
     fn values(&self, scenario: &Scenario, listen: SocketAddr) -> Values {
         let path = |p: &Path| vec![p.display().to_string()];
-        let mut connect_to: Vec<String> = self
-            .fixture
-            .connect_to()
-            .into_iter()
-            .map(|(from, to)| format!("{from}={to}"))
-            .collect();
-        connect_to.sort();
+        let connect_to = self.connect_to(scenario);
         let mut values = Values::new();
         values.insert("listen", vec![listen.to_string()]);
         values.insert("log", path(&self.log()));
@@ -363,6 +396,33 @@ impl Stage {
         values.insert("scenario", path(&self.dir().join("scenario.json")));
         values.insert("scenario_id", vec![scenario.id.clone()]);
         values
+    }
+
+    /// `HOST:PORT=ADDR:PORT`, sorted: the fixture's own entries, and for every other host of
+    /// the scenario's URLs its `https` port to the TLS front (which answers any name under
+    /// its CA) and its `http` port to the mock, so no scenario host is ever looked up.
+    fn connect_to(&self, scenario: &Scenario) -> Vec<String> {
+        let mut map = self.fixture.connect_to();
+        let plain = self.fixture.mock().address().to_string();
+        for request in &scenario.requests {
+            let Ok(url) = reqwest::Url::parse(&self.expander.text(&request.url)) else {
+                continue;
+            };
+            let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+                continue;
+            };
+            let to = match url.scheme() {
+                "https" => self.fixture.addr().to_string(),
+                _ => plain.clone(),
+            };
+            map.entry(format!("{host}:{port}")).or_insert(to);
+        }
+        let mut entries: Vec<String> = map
+            .into_iter()
+            .map(|(from, to)| format!("{from}={to}"))
+            .collect();
+        entries.sort();
+        entries
     }
 
     /// The scenario's options as `agentlog proxy` flags (only those it sets).
@@ -393,8 +453,9 @@ impl Stage {
                 .iter()
                 .map(|r| (r.expect_status, r.expect_body.clone()))
                 .collect(),
-            upstream: scenario.expect_upstream.clone(),
-            route_target: scenario.expect_route_target.clone(),
+            upstream: self.forwards(scenario, &scenario.expect_upstream),
+            route_target: self.forwards(scenario, &scenario.expect_route_target),
+            events_after: scenario.events_after(),
             events: scenario
                 .expect_events
                 .iter()
@@ -402,6 +463,35 @@ impl Stage {
                 .collect(),
             profile: scenario.schema_profile(),
         }
+    }
+}
+
+impl Stage {
+    /// What an upstream must receive of each of `expected`: the client's request as sent,
+    /// the scenario's header values (`${NAME}` expanded) in place of the client's.
+    fn forwards(&self, scenario: &Scenario, expected: &[ExpectedRequest]) -> Vec<Forward> {
+        expected
+            .iter()
+            .map(|exp| {
+                let sent = scenario
+                    .requests
+                    .get(exp.request)
+                    .map(|r| client::Sent::new(r, &self.expander));
+                let (mut headers, body) = sent.map(|s| (s.headers, s.body)).unwrap_or_default();
+                for (name, value) in &exp.headers {
+                    let name = name.to_ascii_lowercase();
+                    headers.retain(|(n, _)| *n != name);
+                    headers.push((name, self.expander.text(value)));
+                }
+                Forward {
+                    request: exp.request,
+                    path: exp.path.clone(),
+                    query: exp.query.clone(),
+                    headers,
+                    body,
+                }
+            })
+            .collect()
     }
 }
 

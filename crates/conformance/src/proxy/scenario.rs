@@ -59,6 +59,16 @@ pub enum ScenarioError {
         /// The scanner's reason, naming the secret (never its value).
         source: ScanError,
     },
+    /// The requests, the events and the upstreams do not add up: an `expect_upstream` entry
+    /// naming a request the scenario does not send, or `events` counts that are missing or
+    /// do not sum to `expect_events`.
+    #[error("{id}: {reason}")]
+    Inconsistent {
+        /// The scenario's id.
+        id: String,
+        /// What does not add up.
+        reason: String,
+    },
     /// `budget_usd` is negative or not finite.
     #[error("{id}: budget_usd must be a non-negative number")]
     Budget {
@@ -167,19 +177,28 @@ pub struct RequestSpec {
     /// The exact response body, when given.
     #[serde(default)]
     pub expect_body: Option<String>,
+    /// How many of the scenario's `expect_events` this exchange writes (they follow those of
+    /// the requests before it). Required when the scenario sends more than one request; a
+    /// lone request writes them all.
+    #[serde(default)]
+    pub events: Option<usize>,
 }
 
-/// A request an upstream must have received.
+/// A request an upstream must have received: request `request` of the scenario, forwarded
+/// with its body unchanged and its headers as the client sent them, but for `headers`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedRequest {
+    /// The index of the scenario's request this is (0 for the first).
+    pub request: usize,
     /// The path, exactly.
     #[serde(default)]
     pub path: Option<String>,
     /// The query string, exactly.
     #[serde(default)]
     pub query: Option<String>,
-    /// Headers that must be present with these values (others may be).
+    /// Headers whose value differs from the client's (an injected key; `${NAME}` expands);
+    /// every other header the client sent must arrive as sent.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
 }
@@ -256,6 +275,10 @@ impl Scenario {
         };
         let json: Value = serde_json::from_slice(bytes).map_err(json_error)?;
         let raw = Raw::deserialize(&json).map_err(json_error)?;
+        consistent(&raw).map_err(|reason| ScenarioError::Inconsistent {
+            id: id.to_owned(),
+            reason,
+        })?;
         let secrets = raw
             .secrets
             .iter()
@@ -301,9 +324,56 @@ impl Scenario {
         })
     }
 
+    /// How many events the log must hold when the response to each request has ended: the
+    /// running total of the requests' `events`.
+    pub fn events_after(&self) -> Vec<usize> {
+        let lone = self.expect_events.len();
+        let mut total = 0;
+        self.requests
+            .iter()
+            .map(|r| {
+                total += r.events.unwrap_or(lone);
+                total
+            })
+            .collect()
+    }
+
     /// The profile the events are validated under (v0 unless the scenario says v1).
     pub fn schema_profile(&self) -> Profile {
         self.profile.unwrap_or_default()
+    }
+}
+
+/// `Err` with the reason when the upstream entries name a request not sent, or the requests'
+/// `events` do not share out `expect_events` (every request gives one when there are several).
+fn consistent(raw: &Raw) -> Result<(), String> {
+    let sent = raw.requests.len();
+    for (label, list) in [
+        ("expect_upstream", &raw.expect_upstream),
+        ("expect_route_target", &raw.expect_route_target),
+    ] {
+        if let Some(bad) = list.iter().find(|e| e.request >= sent) {
+            return Err(format!(
+                "{label}: request {} is not sent ({sent} request(s))",
+                bad.request
+            ));
+        }
+    }
+    let counts: Vec<Option<usize>> = raw.requests.iter().map(|r| r.events).collect();
+    let total = match counts.as_slice() {
+        [None] | [] => return Ok(()),
+        _ if counts.contains(&None) => {
+            return Err("every request needs \"events\" when there are several".into());
+        }
+        _ => counts.iter().flatten().sum::<usize>(),
+    };
+    if total == raw.expect_events.len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the requests' \"events\" add up to {total}, expect_events lists {}",
+            raw.expect_events.len()
+        ))
     }
 }
 
@@ -371,6 +441,49 @@ mod tests {
             let err = parse(other).unwrap_err().to_string();
             assert!(
                 err.contains(&format!("unknown variant `{other}`, expected `v0` or `v1`")),
+                "{err}"
+            );
+        }
+    }
+
+    /// Upstream entries name a request sent; `events` shares out `expect_events`.
+    #[test]
+    fn requests_events_and_upstreams_must_add_up() {
+        let parse = |events: &[Option<usize>], upstream: &str| {
+            let requests: Vec<String> = events
+                .iter()
+                .map(|n| {
+                    let n = n.map(|n| format!(r#","events":{n}"#)).unwrap_or_default();
+                    format!(r#"{{"method":"GET","url":"https://h/","expect_status":200{n}}}"#)
+                })
+                .collect();
+            let text = format!(
+                r#"{{"description":"d","requests":[{}],"expect_upstream":[{upstream}],"expect_events":[{{}},{{}}]}}"#,
+                requests.join(",")
+            );
+            Scenario::parse("proxy/x", text.as_bytes()).map(|s| s.events_after())
+        };
+        assert_eq!(parse(&[None], "").unwrap(), [2]);
+        assert_eq!(
+            parse(&[Some(0), Some(2)], r#"{"request":1}"#).unwrap(),
+            [0, 2]
+        );
+        let errors = [
+            (
+                parse(&[Some(1), Some(2)], ""),
+                "add up to 3, expect_events lists 2",
+            ),
+            (parse(&[None, None], ""), "every request needs \"events\""),
+            (
+                parse(&[Some(1), Some(1)], r#"{"request":2}"#),
+                "expect_upstream: request 2 is not sent",
+            ),
+            (parse(&[None], "{}"), "missing field `request`"),
+        ];
+        for (result, message) in errors {
+            let err = result.unwrap_err().to_string();
+            assert!(
+                err.starts_with("proxy/x: ") && err.contains(message),
                 "{err}"
             );
         }

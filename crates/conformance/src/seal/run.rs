@@ -19,6 +19,9 @@ use crate::select::Unsupported;
 use crate::validator::run::{
     printable, read_report, run_with_timeout, shell_quote, substitute, unknown_placeholder,
 };
+use agentlog_validate::secrets::detect::Detector;
+use agentlog_validate::secrets::redact::Redactor;
+use agentlog_validate::secrets::scan::SecretScanner;
 
 /// Why a case could not be run, or its output not read: the case fails with this message.
 #[derive(Debug, thiserror::Error)]
@@ -270,6 +273,15 @@ fn run_command(
         })
 }
 
+/// `text`, a port's, as a report shows it: withheld when it shows a well-known key (the
+/// seal cases hand a port no secret of their own).
+fn shown(text: &str) -> String {
+    static REDACTOR: std::sync::LazyLock<Redactor> = std::sync::LazyLock::new(|| {
+        Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())))
+    });
+    REDACTOR.shown(text).into_owned()
+}
+
 /// The findings of a verifier's stdout: one JSON object with a `findings` array (the
 /// contract). A ledger finding's `file` may be relative to the directory or a path under
 /// the `given` one.
@@ -296,6 +308,10 @@ pub(crate) fn parse_output(
             {
                 *file = rest.to_owned();
             }
+            // What a port names is shown in the report: a value in it is withheld here, so
+            // the report stays whole (the output gate would refuse a document showing one).
+            finding.rule = shown(&finding.rule);
+            finding.file = finding.file.as_deref().map(shown);
             Ok(finding)
         })
         .collect()

@@ -13,6 +13,7 @@
 
 pub mod decode;
 pub mod detect;
+mod escapes;
 mod prefix;
 pub mod redact;
 pub mod scan;

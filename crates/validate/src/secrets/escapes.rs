@@ -1,0 +1,618 @@
+//! The escape syntaxes a reader undoes in their head, as one table, and the two readings of
+//! a text the redactor derives from it.
+//!
+//! An escape is an introducer (`\`, `%` or `&`) and a body that stands for one character or
+//! one byte: `\u200b`, `\u{200B}`, `\U0000200B`, `\x{200B}`, `\N{ZERO WIDTH SPACE}`, `\xe2`,
+//! octal `\342`, a CSS `\200B `, `%E2`, `%u200B`, `&#8203;`, `&#x200b;`, `&ZeroWidthSpace;`.
+//! [`readings`] lists every syntax that matches where a byte of a text starts one; both
+//! readings of a whole text are built from it and nothing else, so a syntax added to the
+//! table is read by both:
+//!
+//! - [`unescaped`]: every escape replaced by what it stands for (the first reading of each,
+//!   one level: `\\u200b` reads `\u200b`, and reading that again reads the character), the
+//!   bytes joined as UTF-8 (`%E2%80%8B` and `\xe2\x80\x8b` are one character);
+//! - [`hidden_dropped`]: only the escapes that may stand for a control or invisible
+//!   character taken out (any reading of one counts, behind any number of backslashes), the
+//!   rest left as written: a value split by them reads whole.
+
+use super::decode::hex_byte;
+
+/// What one escape stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decoded {
+    /// A character (`\u200b`, `&#8203;`, `\N{ZERO WIDTH SPACE}`).
+    Char(char),
+    /// A byte, joined with its neighbours as UTF-8 (`\xe2`, `%E2`, octal `\342`).
+    Byte(u8),
+    /// Nothing a reader sees (a lone surrogate half).
+    Nothing,
+}
+
+/// One reading of an escape: what it stands for and the bytes it spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reading {
+    decoded: Decoded,
+    len: usize,
+}
+
+impl Reading {
+    fn byte(b: u8, len: usize) -> Self {
+        Reading {
+            decoded: Decoded::Byte(b),
+            len,
+        }
+    }
+
+    fn code(code: u32, len: usize) -> Self {
+        Reading {
+            decoded: char::from_u32(code).map_or(Decoded::Nothing, Decoded::Char),
+            len,
+        }
+    }
+}
+
+/// Every reading of an escape that starts at `rest[0]`, the one a plain unescape takes
+/// first; empty when no syntax matches.
+fn readings(rest: &[u8]) -> Vec<Reading> {
+    let mut found = Vec::new();
+    match rest.first() {
+        Some(b'\\') => backslash(rest.get(1..).unwrap_or_default(), &mut found),
+        Some(b'%') => percent(rest.get(1..).unwrap_or_default(), &mut found),
+        Some(b'&') => reference(rest.get(1..).unwrap_or_default(), &mut found),
+        _ => {}
+    }
+    found
+}
+
+/// The escapes of code after a backslash (`body`): C, JSON, Rust, Python, Perl, PHP, CSS.
+fn backslash(body: &[u8], found: &mut Vec<Reading>) {
+    let after = |n: usize| body.get(n..).unwrap_or_default();
+    let reading = match body.first() {
+        Some(b'x') if body.get(1) == Some(&b'{') => {
+            braced_hex(after(2), 8).map(|(c, n)| Reading::code(c, 4 + n))
+        }
+        Some(b'u') if body.get(1) == Some(&b'{') => {
+            braced_hex(after(2), 6).map(|(c, n)| Reading::code(c, 4 + n))
+        }
+        Some(b'x') => hex_byte(body, 1).map(|b| Reading::byte(b, 4)),
+        Some(b'u') => fixed_hex(after(1), 4).map(|c| Reading::code(c, 6)),
+        Some(b'U') => fixed_hex(after(1), 8).map(|c| Reading::code(c, 10)),
+        Some(b'N') if body.get(1) == Some(&b'{') => {
+            named(after(2)).map(|(c, n)| Reading::code(c, 4 + n))
+        }
+        _ => None,
+    };
+    found.extend(reading);
+    found.extend(octal(body).map(|(byte, digits)| Reading::byte(byte, 1 + digits)));
+    // A reader may stop an octal escape early (`\01` before a digit): the shorter ones too.
+    for digits in (1..octal(body).map_or(0, |(_, digits)| digits)).rev() {
+        found.extend(
+            octal(body.get(..digits).unwrap_or_default()).map(|(b, n)| Reading::byte(b, 1 + n)),
+        );
+    }
+    found.extend(
+        body.first()
+            .and_then(|&c| single(c))
+            .map(|b| Reading::byte(b, 2)),
+    );
+    found.extend(css(body).map(|(code, len)| Reading::code(code, 1 + len)));
+}
+
+/// Percent escapes after the `%` (`body`): `%HH`, and `%uXXXX` (JavaScript's `escape`).
+fn percent(body: &[u8], found: &mut Vec<Reading>) {
+    if body.first() == Some(&b'u') {
+        found.extend(fixed_hex(body.get(1..).unwrap_or_default(), 4).map(|c| Reading::code(c, 6)));
+    }
+    found.extend(hex_byte(body, 0).map(|b| Reading::byte(b, 3)));
+}
+
+/// An HTML character reference after the `&` (`body`): `&#8203;`, `&#x200B;`, or a named
+/// one. Without its `;` (browsers allow that) a numeric one may end at any of its digits.
+fn reference(body: &[u8], found: &mut Vec<Reading>) {
+    if let Some(numeric) = body.strip_prefix(b"#") {
+        let (radix, digits, prefix) = match numeric {
+            [b'x' | b'X', digits @ ..] => (16, digits, 3),
+            digits => (10, digits, 2),
+        };
+        let count = digits
+            .iter()
+            .take(8)
+            .take_while(|b| b.is_ascii_digit() || radix == 16 && b.is_ascii_hexdigit())
+            .count();
+        let semicolon = digits.get(count) == Some(&b';');
+        let shortest = if semicolon { count } else { 1 };
+        for n in (shortest..=count).rev() {
+            let code = std::str::from_utf8(digits.get(..n).unwrap_or_default())
+                .ok()
+                .and_then(|d| u32::from_str_radix(d, radix).ok());
+            if let Some(code) = code {
+                found.push(Reading::code(code, prefix + n + usize::from(semicolon)));
+            }
+        }
+        return;
+    }
+    found.extend(named_reference(body));
+}
+
+/// A named character reference after the `&` (`&ZeroWidthSpace;`).
+fn named_reference(body: &[u8]) -> Option<Reading> {
+    let end = body.iter().take(40).position(|&b| b == b';')?;
+    let name = std::str::from_utf8(body.get(..end)?).ok()?;
+    let c = ENTITIES
+        .iter()
+        .find(|(entity, _)| *entity == name)
+        .map(|&(_, c)| c)?;
+    Some(Reading::code(u32::from(c), end + 2))
+}
+
+/// Named character references a log may hold: the invisible ones, and those of the
+/// characters markup escapes.
+const ENTITIES: &[(&str, char)] = &[
+    ("shy", '\u{AD}'),
+    ("ZeroWidthSpace", '\u{200B}'),
+    ("NegativeVeryThinSpace", '\u{200B}'),
+    ("NegativeThinSpace", '\u{200B}'),
+    ("NegativeMediumSpace", '\u{200B}'),
+    ("NegativeThickSpace", '\u{200B}'),
+    ("zwnj", '\u{200C}'),
+    ("zwj", '\u{200D}'),
+    ("lrm", '\u{200E}'),
+    ("rlm", '\u{200F}'),
+    ("NoBreak", '\u{2060}'),
+    ("ApplyFunction", '\u{2061}'),
+    ("af", '\u{2061}'),
+    ("InvisibleTimes", '\u{2062}'),
+    ("it", '\u{2062}'),
+    ("InvisibleComma", '\u{2063}'),
+    ("ic", '\u{2063}'),
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("percnt", '%'),
+    ("lowbar", '_'),
+    ("hyphen", '-'),
+    ("dash", '-'),
+    ("Tab", '\t'),
+    ("NewLine", '\n'),
+];
+
+/// `n` hex digits at the start of `digits`, as a number.
+fn fixed_hex(digits: &[u8], n: usize) -> Option<u32> {
+    let digits = digits.get(..n)?;
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// One to `max` hex digits closed by `}`, as a number, and how many bytes the digits and the
+/// brace span.
+fn braced_hex(digits: &[u8], max: usize) -> Option<(u32, usize)> {
+    let count = digits
+        .iter()
+        .take(max + 1)
+        .take_while(|b| b.is_ascii_hexdigit())
+        .count();
+    if count == 0 || count > max || digits.get(count) != Some(&b'}') {
+        return None;
+    }
+    let code = u32::from_str_radix(std::str::from_utf8(digits.get(..count)?).ok()?, 16).ok()?;
+    Some((code, count))
+}
+
+/// An octal escape's byte (`0`, `12`, `342`: up to three digits, at most `377`) and its
+/// digits' count.
+fn octal(body: &[u8]) -> Option<(u8, usize)> {
+    let count = body
+        .iter()
+        .take(3)
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .count();
+    let value = body
+        .get(..count)?
+        .iter()
+        .fold(0u32, |value, b| value * 8 + u32::from(b - b'0'));
+    Some((u8::try_from(value).ok()?, count)).filter(|_| count > 0)
+}
+
+/// A CSS escape (one to six hex digits, and one white space after them that it swallows):
+/// the character's code and the bytes the digits and the space span.
+fn css(body: &[u8]) -> Option<(u32, usize)> {
+    let count = body
+        .iter()
+        .take(6)
+        .take_while(|b| b.is_ascii_hexdigit())
+        .count();
+    if count == 0 {
+        return None;
+    }
+    let code = u32::from_str_radix(std::str::from_utf8(body.get(..count)?).ok()?, 16).ok()?;
+    let space = usize::from(matches!(body.get(count), Some(b' ' | b'\t' | b'\n')));
+    Some((code, count + space))
+}
+
+/// The byte a one-letter escape stands for (`\t`, `\e`, `\\`, `\"`, ...).
+fn single(c: u8) -> Option<u8> {
+    Some(match c {
+        b't' => b'\t',
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b'a' => 0x07,
+        b'b' => 0x08,
+        b'f' => 0x0C,
+        b'v' => 0x0B,
+        b'e' => 0x1B,
+        b'\\' | b'"' | b'\'' | b'/' | b'?' | b'`' | b' ' => c,
+        _ => return None,
+    })
+}
+
+/// The character `\N{NAME}` names (Python, Perl, PHP; Perl's `\N{U+200B}` too) and the bytes
+/// the name and the brace span, for the names of the characters that hide (a zero-width
+/// space, a bidi control) and of the characters credentials are made of.
+fn named(body: &[u8]) -> Option<(u32, usize)> {
+    let end = body.iter().take(64).position(|&b| b == b'}')?;
+    let name = std::str::from_utf8(body.get(..end)?).ok()?;
+    if let Some(hex) = name.strip_prefix("U+").or_else(|| name.strip_prefix("u+")) {
+        return Some((u32::from_str_radix(hex, 16).ok()?, end));
+    }
+    let name = name.to_ascii_uppercase().replace('_', " ");
+    let code = NAMES
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|&(_, c)| u32::from(c))
+        .or_else(|| ascii_named(&name))?;
+    Some((code, end))
+}
+
+/// The names (and short aliases) of the characters that hide.
+const NAMES: &[(&str, char)] = &[
+    ("NULL", '\0'),
+    ("NUL", '\0'),
+    ("BACKSPACE", '\u{8}'),
+    ("ESCAPE", '\u{1B}'),
+    ("ESC", '\u{1B}'),
+    ("DELETE", '\u{7F}'),
+    ("DEL", '\u{7F}'),
+    ("CARRIAGE RETURN", '\r'),
+    ("SOFT HYPHEN", '\u{AD}'),
+    ("SHY", '\u{AD}'),
+    ("COMBINING GRAPHEME JOINER", '\u{34F}'),
+    ("ZERO WIDTH SPACE", '\u{200B}'),
+    ("ZWSP", '\u{200B}'),
+    ("ZERO WIDTH NON-JOINER", '\u{200C}'),
+    ("ZWNJ", '\u{200C}'),
+    ("ZERO WIDTH JOINER", '\u{200D}'),
+    ("ZWJ", '\u{200D}'),
+    ("LEFT-TO-RIGHT MARK", '\u{200E}'),
+    ("LRM", '\u{200E}'),
+    ("RIGHT-TO-LEFT MARK", '\u{200F}'),
+    ("RLM", '\u{200F}'),
+    ("LEFT-TO-RIGHT EMBEDDING", '\u{202A}'),
+    ("RIGHT-TO-LEFT EMBEDDING", '\u{202B}'),
+    ("POP DIRECTIONAL FORMATTING", '\u{202C}'),
+    ("LEFT-TO-RIGHT OVERRIDE", '\u{202D}'),
+    ("RIGHT-TO-LEFT OVERRIDE", '\u{202E}'),
+    ("RLO", '\u{202E}'),
+    ("WORD JOINER", '\u{2060}'),
+    ("WJ", '\u{2060}'),
+    ("FUNCTION APPLICATION", '\u{2061}'),
+    ("INVISIBLE TIMES", '\u{2062}'),
+    ("INVISIBLE SEPARATOR", '\u{2063}'),
+    ("INVISIBLE PLUS", '\u{2064}'),
+    ("LEFT-TO-RIGHT ISOLATE", '\u{2066}'),
+    ("RIGHT-TO-LEFT ISOLATE", '\u{2067}'),
+    ("FIRST STRONG ISOLATE", '\u{2068}'),
+    ("POP DIRECTIONAL ISOLATE", '\u{2069}'),
+    ("ZERO WIDTH NO-BREAK SPACE", '\u{FEFF}'),
+    ("BYTE ORDER MARK", '\u{FEFF}'),
+    ("BOM", '\u{FEFF}'),
+    ("ZWNBSP", '\u{FEFF}'),
+    ("HYPHEN-MINUS", '-'),
+    ("LOW LINE", '_'),
+    ("SOLIDUS", '/'),
+    ("PLUS SIGN", '+'),
+    ("EQUALS SIGN", '='),
+    ("FULL STOP", '.'),
+];
+
+/// The code of an ASCII letter or digit by its Unicode name (`LATIN CAPITAL LETTER A`,
+/// `DIGIT SEVEN`).
+fn ascii_named(name: &str) -> Option<u32> {
+    const DIGITS: [&str; 10] = [
+        "ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE",
+    ];
+    if let Some(digit) = name.strip_prefix("DIGIT ") {
+        let value = DIGITS.iter().position(|d| *d == digit)?;
+        return u32::try_from(value).ok().map(|v| u32::from(b'0') + v);
+    }
+    let (letter, upper) = if let Some(l) = name.strip_prefix("LATIN CAPITAL LETTER ") {
+        (l, true)
+    } else {
+        (name.strip_prefix("LATIN SMALL LETTER ")?, false)
+    };
+    match letter.as_bytes() {
+        [c @ b'A'..=b'Z'] => Some(u32::from(if upper { *c } else { c.to_ascii_lowercase() })),
+        _ => None,
+    }
+}
+
+/// `text` with every escape in it replaced by what it stands for, one level; empty when it
+/// has none. Where two syntaxes read the same escape differently (octal `\\200` and CSS
+/// `\\200B`), there are two texts: each escape by its first reading, and by its longest.
+pub(crate) fn unescaped(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    if memchr::memchr3(b'\\', b'%', b'&', bytes).is_none() {
+        return Vec::new();
+    }
+    let (first, ambiguous) = read_with(bytes, |readings| readings.first().copied());
+    let mut texts: Vec<String> = first.into_iter().collect();
+    if ambiguous {
+        let longest = |readings: &[Reading]| {
+            readings
+                .iter()
+                .filter(|r| r.decoded != Decoded::Nothing)
+                .rev()
+                .max_by_key(|r| r.len)
+                .copied()
+        };
+        texts.extend(read_with(bytes, longest).0);
+    }
+    texts
+}
+
+/// `bytes` with each escape replaced by the reading `choose` takes of it (`None` when no
+/// escape was read), and whether any escape had readings of different lengths.
+fn read_with(
+    bytes: &[u8],
+    choose: impl Fn(&[Reading]) -> Option<Reading>,
+) -> (Option<String>, bool) {
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    let mut changed = false;
+    let mut ambiguous = false;
+    while let Some(&b) = bytes.get(at) {
+        let found = if matches!(b, b'\\' | b'%' | b'&') {
+            readings(bytes.get(at..).unwrap_or_default())
+        } else {
+            Vec::new()
+        };
+        ambiguous |= found
+            .windows(2)
+            .any(|pair| matches!(pair, [a, b] if a.len != b.len));
+        match choose(&found) {
+            Some(reading) => {
+                match reading.decoded {
+                    Decoded::Char(c) => {
+                        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes())
+                    }
+                    Decoded::Byte(byte) => out.push(byte),
+                    Decoded::Nothing => {}
+                }
+                at += reading.len;
+                changed = true;
+            }
+            None => {
+                out.push(b);
+                at += 1;
+            }
+        }
+    }
+    (
+        changed.then(|| String::from_utf8_lossy(&out).into_owned()),
+        ambiguous,
+    )
+}
+
+/// `text` without the escapes in it that may stand for a control or invisible character
+/// (by any of their readings, behind any number of backslashes; a run of byte escapes that
+/// spells one in UTF-8 as a whole); empty when it has none. Where an escape may end early
+/// (`\01` before a digit, `&#8203` without its `;`) there are two texts: each escape dropped
+/// as short as it hides, and as long.
+pub(crate) fn hidden_dropped(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    if memchr::memchr3(b'\\', b'%', b'&', bytes).is_none() {
+        return Vec::new();
+    }
+    let (shortest, ambiguous) = drop_with(bytes, |lens| lens.iter().min().copied());
+    let mut texts: Vec<String> = shortest.into_iter().collect();
+    if ambiguous {
+        texts.extend(drop_with(bytes, |lens| lens.iter().max().copied()).0);
+    }
+    texts
+}
+
+/// `bytes` without the escapes of hidden characters, each as long as `choose` takes it of
+/// the lengths it may have (`None` when none was dropped), and whether any escape had more
+/// than one.
+fn drop_with(bytes: &[u8], choose: impl Fn(&[usize]) -> Option<usize>) -> (Option<String>, bool) {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    let mut dropped = false;
+    let mut ambiguous = false;
+    while let Some(&b) = bytes.get(at) {
+        let lens = if matches!(b, b'\\' | b'%' | b'&') {
+            hidden_escape(bytes.get(at..).unwrap_or_default())
+        } else {
+            Vec::new()
+        };
+        ambiguous |= lens.windows(2).any(|pair| matches!(pair, [a, b] if a != b));
+        match choose(&lens) {
+            Some(len) => {
+                at += len;
+                dropped = true;
+            }
+            None => {
+                out.push(b);
+                at += 1;
+            }
+        }
+    }
+    (
+        dropped.then(|| String::from_utf8_lossy(&out).into_owned()),
+        ambiguous,
+    )
+}
+
+/// The lengths the escape at the start of `rest` may have where it stands for a hidden
+/// character, with the extra backslashes of an escape escaped again (`\\u200b`).
+fn hidden_escape(rest: &[u8]) -> Vec<usize> {
+    let extra = if rest.first() == Some(&b'\\') {
+        rest.iter().take_while(|&&b| b == b'\\').count() - 1
+    } else {
+        0
+    };
+    let escape = rest.get(extra..).unwrap_or_default();
+    readings(escape)
+        .into_iter()
+        .filter_map(|reading| {
+            let len = match reading.decoded {
+                Decoded::Char(c) => hides(c).then_some(reading.len),
+                Decoded::Nothing => Some(reading.len),
+                Decoded::Byte(b) if b < 0x80 => hides(char::from(b)).then_some(reading.len),
+                Decoded::Byte(lead) => hidden_bytes(escape, lead, reading.len),
+            };
+            len.map(|len| extra + len)
+        })
+        .collect()
+}
+
+/// The length of the run of byte escapes at the start of `escape` (the first `first_len`
+/// bytes of it decoding to `lead`) that spells one hidden character in UTF-8.
+fn hidden_bytes(escape: &[u8], lead: u8, first_len: usize) -> Option<usize> {
+    let width = match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let mut encoded = vec![lead];
+    let mut len = first_len;
+    while encoded.len() < width {
+        let next = readings(escape.get(len..)?)
+            .into_iter()
+            .find_map(|r| match r.decoded {
+                Decoded::Byte(b) if (0x80..0xC0).contains(&b) => Some((b, r.len)),
+                _ => None,
+            })?;
+        encoded.push(next.0);
+        len += next.1;
+    }
+    let c = std::str::from_utf8(&encoded).ok()?.chars().next()?;
+    hides(c).then_some(len)
+}
+
+/// Whether a reader sees nothing where `c` stands: a control, bidirectional or invisible
+/// character.
+fn hides(c: char) -> bool {
+    crate::gate::unsafe_char(c) || crate::gate::invisible(c)
+}
+
+/// One escape of a hidden character in every syntax of the table, for tests.
+#[cfg(test)]
+pub(crate) const HIDING: &[&str] = &[
+    "\\u200b",
+    "\\u200B",
+    "\\\\u200b",
+    "\\u{200B}",
+    "\\U0000200B",
+    "\\x{200B}",
+    "\\N{ZERO WIDTH SPACE}",
+    "\\N{zero_width_space}",
+    "\\N{U+200B}",
+    "\\xe2\\x80\\x8b",
+    "\\342\\200\\213",
+    "\\200B ",
+    "\\0",
+    "\\x7f",
+    "\\e",
+    "%E2%80%8B",
+    "%e2%80%8b",
+    "%u200B",
+    "%00",
+    "%C2%AD",
+    "&#8203;",
+    "&#8203",
+    "&#x200b;",
+    "&#X200B;",
+    "&ZeroWidthSpace;",
+    "&shy;",
+    "&#173;",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_syntax_of_a_hidden_character_is_dropped_and_read() {
+        for escape in HIDING {
+            let text = format!("ab{escape}cd");
+            let dropped = hidden_dropped(&text);
+            assert!(
+                dropped.iter().any(|d| d == "abcd"),
+                "dropped {escape:?}: {dropped:?}"
+            );
+            // Escaped twice reads once more; one of the readings shows the text.
+            let twice = unescaped(&text)
+                .into_iter()
+                .flat_map(|once| {
+                    let again = unescaped(&once);
+                    std::iter::once(once).chain(again)
+                })
+                .map(|plain| plain.chars().filter(|&c| !hides(c)).collect::<String>());
+            let readings: Vec<String> = twice.collect();
+            assert!(
+                readings.iter().any(|r| r == "abcd"),
+                "unescaped {escape:?} read {readings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_of_visible_characters_are_read_not_dropped() {
+        for (escaped, plain) in [
+            ("\\x41", "A"),
+            ("%41", "A"),
+            ("%u0041", "A"),
+            ("&#65;", "A"),
+            ("&#x41;", "A"),
+            ("\\N{LATIN CAPITAL LETTER A}", "A"),
+            ("\\N{DIGIT SEVEN}", "7"),
+            ("\\N{HYPHEN-MINUS}", "-"),
+            ("&lowbar;", "_"),
+            ("\\101", "A"),
+        ] {
+            let text = format!("x{escaped}y");
+            // Dropped whole it would be a hidden character; an octal escape cut short may be.
+            let dropped = hidden_dropped(&text);
+            assert!(
+                !dropped.iter().any(|d| d == "xy"),
+                "{escaped:?}: {dropped:?}"
+            );
+            assert_eq!(
+                unescaped(&text).first(),
+                Some(&format!("x{plain}y")),
+                "{escaped:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_without_escapes_has_no_reading() {
+        for text in ["plain", "100%", "a & b", "C:\\", "50%zz", "&unknown;"] {
+            assert!(hidden_dropped(text).is_empty(), "{text:?}");
+            assert!(unescaped(text).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn one_level_is_read_at_a_time() {
+        assert_eq!(unescaped("a\\\\u200bb"), ["a\\u200bb"]);
+        assert_eq!(unescaped("a%255Cx41"), ["a%5Cx41"]);
+    }
+}
