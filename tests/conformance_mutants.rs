@@ -129,7 +129,7 @@ fn run_harness(mutant: &Mutant, dir: &Path) -> (i32, String) {
                  {{secrets}} {{scenario_flags}} --quiet",
                 dir.join("proxy.py").display()
             );
-            command.args(["proxy", "--quiet", "--cmd", &template]);
+            command.args(["proxy", "--cmd", &template]);
             command
                 .arg("--unsupported-from")
                 .arg(dir.join("unsupported-proxy.txt"));

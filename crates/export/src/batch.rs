@@ -278,4 +278,24 @@ mod tests {
         assert_eq!(batch.judge(&mut Pieces::new(Redactor::none())), 0);
         assert_eq!((batch.records(), batch.spans()), (4, 2));
     }
+
+    #[test]
+    fn pieces_joined_by_an_escape_cut_over_two_fields_are_read_whole() {
+        let detector = agentlog_validate::Options::default().redactor().unwrap();
+        let mut pieces = Pieces::new(detector);
+        for (head, tail) in [
+            ("AKIAZQ7VK&sh", "y;2PX9MW4NR8T"),
+            ("AKIAZQ7VK%u20", "0B2PX9MW4NR8T"),
+            ("AKIAZQ7VK\\N{ZERO WIDTH", " SPACE}2PX9MW4NR8T"),
+            ("AKIAZQ7VK&shy;", "2PX9MW4NR8T"),
+        ] {
+            let split = [("agentlog.data.a", head), ("agentlog.data.b", tail)];
+            assert!(pieces.show(&record(&split), None), "{head} {tail}");
+        }
+        let apart = [
+            ("agentlog.data.a", "AKIAZQ7VK&shy;"),
+            ("agentlog.data.b", "x"),
+        ];
+        assert!(!pieces.show(&record(&apart), None));
+    }
 }

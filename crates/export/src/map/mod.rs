@@ -18,7 +18,7 @@ mod event;
 mod ledger;
 mod pieces;
 
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD, joined_views};
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD, joined_readings};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
@@ -423,13 +423,13 @@ fn remembered_by(
 }
 
 /// Whether `text` shows a secret as sent ([`shows_as_sent`]), or once its visible
-/// separators are taken out ([`joined_views`]): `AKIAZQ7V K2PX9MW4NR8T`,
+/// separators are taken out ([`joined_readings`]): `AKIAZQ7V K2PX9MW4NR8T`,
 /// `s,3,c,...` and a value split by `/` read as the value.
 fn shows(redactor: &Redactor, text: &str) -> bool {
     // The joined views are judged as they are: the text itself had every other view.
     shows_as_sent(redactor, text)
         || (text.len() > redactor.shortest()
-            && joined_views(text)
+            && joined_readings(text)
                 .iter()
                 .any(|joined| redactor.leaks_as_is(joined)))
 }

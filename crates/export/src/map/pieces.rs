@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use agentlog_validate::secrets::redact::{Redactor, without_separators};
+use agentlog_validate::secrets::redact::{Redactor, readings, without_separators};
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -134,8 +134,17 @@ impl Pieces {
         // As run together (a token cut at its own `_`, `-` or `.` keeps them), and with the
         // separators taken out (each value was judged with its own taken out as it was
         // mapped).
-        let shows = redactor.leaks_as_is(&text)
-            || without_separators(&text).is_some_and(|joined| redactor.leaks_as_is(&joined));
+        let judged = |text: &str| {
+            redactor.leaks_as_is(text)
+                || without_separators(text).is_some_and(|joined| redactor.leaks_as_is(&joined))
+        };
+        // An escape cut over two fields (`...&sh` and `y;...`) or a hidden character at a join
+        // is read too, in each order on its own.
+        let shows = judged(&text)
+            || text
+                .split('\u{1}')
+                .flat_map(readings)
+                .any(|reading| judged(&reading));
         self.joined = text;
         shows
     }

@@ -64,25 +64,35 @@ fn readings(rest: &[u8]) -> Vec<Reading> {
     found
 }
 
-/// The escapes of code after a backslash (`body`): C, JSON, Rust, Python, Perl, PHP, CSS.
+/// The escapes of code after a backslash (`body`): C, JSON, Rust, Python, Perl, PHP, Java,
+/// YAML, CSS.
 fn backslash(body: &[u8], found: &mut Vec<Reading>) {
     let after = |n: usize| body.get(n..).unwrap_or_default();
+    // Java writes `\uu200b`: any number of `u`s.
+    let us = body.iter().take_while(|&&b| b == b'u').count();
     let reading = match body.first() {
-        Some(b'x') if body.get(1) == Some(&b'{') => {
-            braced_hex(after(2), 8).map(|(c, n)| Reading::code(c, 4 + n))
+        Some(&kind @ (b'x' | b'u' | b'o')) if body.get(1) == Some(&b'{') => {
+            braced(kind, after(2)).map(|(c, n)| Reading::code(c, 4 + n))
         }
-        Some(b'u') if body.get(1) == Some(&b'{') => {
-            braced_hex(after(2), 6).map(|(c, n)| Reading::code(c, 4 + n))
-        }
-        Some(b'x') => hex_byte(body, 1).map(|b| Reading::byte(b, 4)),
-        Some(b'u') => fixed_hex(after(1), 4).map(|c| Reading::code(c, 6)),
+        Some(b'u') => fixed_hex(after(us), 4).map(|c| Reading::code(c, 1 + us + 4)),
         Some(b'U') => fixed_hex(after(1), 8).map(|c| Reading::code(c, 10)),
         Some(b'N') if body.get(1) == Some(&b'{') => {
             named(after(2)).map(|(c, n)| Reading::code(c, 4 + n))
         }
+        // Perl's control escapes: `\c@` is NUL, `\c?` DEL, `\cA` (or `\ca`) 0x01.
+        Some(b'c') => body
+            .get(1)
+            .map(u8::to_ascii_uppercase)
+            .filter(|b| (b'?'..=b'_').contains(b))
+            .map(|b| Reading::byte(b ^ 0x40, 3)),
         _ => None,
     };
     found.extend(reading);
+    if body.first() == Some(&b'x') {
+        // Two hex digits, or one (C reads as many as follow; a reader may stop at one).
+        found.extend(hex_byte(body, 1).map(|b| Reading::byte(b, 4)));
+        found.extend(fixed_hex(after(1), 1).map(|c| Reading::code(c, 3)));
+    }
     found.extend(octal(body).map(|(byte, digits)| Reading::byte(byte, 1 + digits)));
     // A reader may stop an octal escape early (`\01` before a digit): the shorter ones too.
     for digits in (1..octal(body).map_or(0, |(_, digits)| digits)).rev() {
@@ -93,7 +103,7 @@ fn backslash(body: &[u8], found: &mut Vec<Reading>) {
     found.extend(
         body.first()
             .and_then(|&c| single(c))
-            .map(|b| Reading::byte(b, 2)),
+            .map(|c| Reading::code(c, 2)),
     );
     found.extend(css(body).map(|(code, len)| Reading::code(code, 1 + len)));
 }
@@ -132,7 +142,23 @@ fn reference(body: &[u8], found: &mut Vec<Reading>) {
         return;
     }
     found.extend(named_reference(body));
+    // HTML reads a few legacy names without their `;` (`&shyid` is a soft hyphen and `id`).
+    for (legacy, c) in LEGACY_ENTITIES {
+        if body.starts_with(legacy.as_bytes()) {
+            found.push(Reading::code(u32::from(*c), 1 + legacy.len()));
+        }
+    }
 }
+
+/// The named references HTML reads without a `;`, of those in [`ENTITIES`].
+const LEGACY_ENTITIES: &[(&str, char)] = &[
+    ("shy", '\u{AD}'),
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("nbsp", '\u{A0}'),
+];
 
 /// A named character reference after the `&` (`&ZeroWidthSpace;`).
 fn named_reference(body: &[u8]) -> Option<Reading> {
@@ -189,19 +215,27 @@ fn fixed_hex(digits: &[u8], n: usize) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
-/// One to `max` hex digits closed by `}`, as a number, and how many bytes the digits and the
-/// brace span.
-fn braced_hex(digits: &[u8], max: usize) -> Option<(u32, usize)> {
-    let count = digits
-        .iter()
-        .take(max + 1)
-        .take_while(|b| b.is_ascii_hexdigit())
-        .count();
-    if count == 0 || count > max || digits.get(count) != Some(&b'}') {
+/// The digits of a braced escape (`\x{200B}`, `\u{20_0B}`, `\o{20013}`: hex, or octal for
+/// `o`; Rust's `_` between them; any number of leading zeros) closed by `}`, as a number,
+/// and how many bytes the digits and the brace span.
+fn braced(kind: u8, digits: &[u8]) -> Option<(u32, usize)> {
+    let radix = if kind == b'o' { 8 } else { 16 };
+    let end = digits.iter().take(32).position(|&b| b == b'}')?;
+    let inner = digits.get(..end)?;
+    let valid = |b: &u8| *b == b'_' || char::from(*b).is_digit(radix);
+    if inner.is_empty() || !inner.iter().all(valid) {
         return None;
     }
-    let code = u32::from_str_radix(std::str::from_utf8(digits.get(..count)?).ok()?, 16).ok()?;
-    Some((code, count))
+    let code = inner
+        .iter()
+        .filter(|&&b| b != b'_')
+        .try_fold(0u32, |value, &b| {
+            let digit = char::from(b).to_digit(radix)?;
+            value.checked_mul(radix)?.checked_add(digit)
+        })
+        // Too large for a character: it stands for nothing a reader sees.
+        .unwrap_or(u32::MAX);
+    Some((code, end))
 }
 
 /// An octal escape's byte (`0`, `12`, `342`: up to three digits, at most `377`) and its
@@ -235,18 +269,23 @@ fn css(body: &[u8]) -> Option<(u32, usize)> {
     Some((code, count + space))
 }
 
-/// The byte a one-letter escape stands for (`\t`, `\e`, `\\`, `\"`, ...).
-fn single(c: u8) -> Option<u8> {
+/// The character a one-letter escape stands for (`\t`, `\e`, `\\`, `\"`, YAML's `\N`, `\L`,
+/// `\P` and `\_`, ...).
+fn single(c: u8) -> Option<u32> {
     Some(match c {
-        b't' => b'\t',
-        b'n' => b'\n',
-        b'r' => b'\r',
+        b't' => 0x09,
+        b'n' => 0x0A,
+        b'r' => 0x0D,
         b'a' => 0x07,
         b'b' => 0x08,
         b'f' => 0x0C,
         b'v' => 0x0B,
         b'e' => 0x1B,
-        b'\\' | b'"' | b'\'' | b'/' | b'?' | b'`' | b' ' => c,
+        b'N' => 0x85,
+        b'L' => 0x2028,
+        b'P' => 0x2029,
+        b'_' => 0xA0,
+        b'\\' | b'"' | b'\'' | b'/' | b'?' | b'`' | b' ' => u32::from(c),
         _ => return None,
     })
 }
@@ -260,12 +299,19 @@ fn named(body: &[u8]) -> Option<(u32, usize)> {
     if let Some(hex) = name.strip_prefix("U+").or_else(|| name.strip_prefix("u+")) {
         return Some((u32::from_str_radix(hex, 16).ok()?, end));
     }
+    let looks_like_a_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'-' | b'_');
+    if name.is_empty() || !name.bytes().all(looks_like_a_name) {
+        return None;
+    }
     let name = name.to_ascii_uppercase().replace('_', " ");
+    // A name not in the tables stands for no character a credential is made of: read as
+    // nothing, it may be one that hides (there are hundreds).
     let code = NAMES
         .iter()
         .find(|(known, _)| *known == name)
         .map(|&(_, c)| u32::from(c))
-        .or_else(|| ascii_named(&name))?;
+        .or_else(|| ascii_named(&name))
+        .unwrap_or(u32::MAX);
     Some((code, end))
 }
 
@@ -318,6 +364,9 @@ const NAMES: &[(&str, char)] = &[
     ("PLUS SIGN", '+'),
     ("EQUALS SIGN", '='),
     ("FULL STOP", '.'),
+    ("SPACE", ' '),
+    ("CHARACTER TABULATION", '\t'),
+    ("LINE FEED", '\n'),
 ];
 
 /// The code of an ASCII letter or digit by its Unicode name (`LATIN CAPITAL LETTER A`,
@@ -402,26 +451,42 @@ fn read_with(
             }
         }
     }
-    (
-        changed.then(|| String::from_utf8_lossy(&out).into_owned()),
-        ambiguous,
-    )
+    (changed.then(|| bytes_read(&out)), ambiguous)
+}
+
+/// Unescaped bytes as text: UTF-8 where they are, and a byte that is not (only an escape
+/// writes one) as the Latin-1 character it is to Python, JavaScript and a browser (`\xad`,
+/// `%AD`: a soft hyphen).
+fn bytes_read(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(chunk.invalid().iter().map(|&b| char::from(b)));
+    }
+    text
 }
 
 /// `text` without the escapes in it that may stand for a control or invisible character
 /// (by any of their readings, behind any number of backslashes; a run of byte escapes that
-/// spells one in UTF-8 as a whole); empty when it has none. Where an escape may end early
-/// (`\01` before a digit, `&#8203` without its `;`) there are two texts: each escape dropped
-/// as short as it hides, and as long.
+/// spells one in UTF-8 as a whole); empty when it has none. Where an escape may end at more
+/// than one place (`\01` before a digit, `&#8203` without its `;`, octal or CSS `\2551`)
+/// there are up to three texts: each escape dropped by its first reading that hides, as
+/// short as it hides, and as long.
 pub(crate) fn hidden_dropped(text: &str) -> Vec<String> {
     let bytes = text.as_bytes();
     if memchr::memchr3(b'\\', b'%', b'&', bytes).is_none() {
         return Vec::new();
     }
-    let (shortest, ambiguous) = drop_with(bytes, |lens| lens.iter().min().copied());
-    let mut texts: Vec<String> = shortest.into_iter().collect();
+    let (first, ambiguous) = drop_with(bytes, |lens| lens.first().copied());
+    let mut texts: Vec<String> = first.into_iter().collect();
     if ambiguous {
-        texts.extend(drop_with(bytes, |lens| lens.iter().max().copied()).0);
+        let shortest = drop_with(bytes, |lens| lens.iter().min().copied()).0;
+        let longest = drop_with(bytes, |lens| lens.iter().max().copied()).0;
+        for text in shortest.into_iter().chain(longest) {
+            if !texts.contains(&text) {
+                texts.push(text);
+            }
+        }
     }
     texts
 }
@@ -474,7 +539,10 @@ fn hidden_escape(rest: &[u8]) -> Vec<usize> {
                 Decoded::Char(c) => hides(c).then_some(reading.len),
                 Decoded::Nothing => Some(reading.len),
                 Decoded::Byte(b) if b < 0x80 => hides(char::from(b)).then_some(reading.len),
-                Decoded::Byte(lead) => hidden_bytes(escape, lead, reading.len),
+                // A byte above ASCII: a UTF-8 sequence's lead, or a Latin-1 character
+                // (`\xad`, `%AD`: a soft hyphen to Python, JavaScript and a browser).
+                Decoded::Byte(lead) => hidden_bytes(escape, lead, reading.len)
+                    .or_else(|| hides(char::from(lead)).then_some(reading.len)),
             };
             len.map(|len| extra + len)
         })
@@ -542,6 +610,22 @@ pub(crate) const HIDING: &[&str] = &[
     "&ZeroWidthSpace;",
     "&shy;",
     "&#173;",
+    "\\N{HANGUL FILLER}",
+    "\\N{VARIATION SELECTOR-16}",
+    "\\u{0000200B}",
+    "\\u{20_0B}",
+    "\\o{20013}",
+    "\\uu200b",
+    "\\xad",
+    "\\255",
+    "\\x85",
+    "\\x7",
+    "\\c?",
+    "\\N",
+    "\\L",
+    "%AD",
+    "%85",
+    "&shy",
 ];
 
 #[cfg(test)]
@@ -566,8 +650,9 @@ mod tests {
                 })
                 .map(|plain| plain.chars().filter(|&c| !hides(c)).collect::<String>());
             let readings: Vec<String> = twice.collect();
+            // Read whole, a one-digit `\x7` takes the `c` after it, as C does.
             assert!(
-                readings.iter().any(|r| r == "abcd"),
+                readings.iter().any(|r| r == "abcd") || *escape == "\\x7",
                 "unescaped {escape:?} read {readings:?}"
             );
         }

@@ -202,7 +202,9 @@ impl Redactor {
             .enumerate()
             .filter(|(i, form)| !forms.iter().take(*i).any(|earlier| earlier == *form))
             .any(|(_, form)| self.leaks(form))
-            || joined_views(text).iter().any(|joined| self.leaks(joined))
+            || joined_readings(text)
+                .iter()
+                .any(|joined| self.leaks(joined))
     }
 
     /// `text` as every output shows a value taken from input: [`WITHHELD`] when it shows a
@@ -240,7 +242,10 @@ impl Redactor {
     /// text made of parts each judged in full already (a key and its value, a table row's
     /// cells, a message naming paths).
     pub fn leaks_joined(&self, text: &str) -> bool {
-        self.leaks_as_is(text) || joined_views(text).iter().any(|view| self.leaks_as_is(view))
+        self.leaks_as_is(text)
+            || joined_readings(text)
+                .iter()
+                .any(|view| self.leaks_as_is(view))
     }
 
     /// Whether `text` itself, not decoded, carries a value: a supplied secret in any
@@ -353,12 +358,28 @@ impl Redactor {
             return true;
         }
         let text_like = mostly_text(view);
-        let mut readings = if text_like {
-            unfolded(String::from_utf8_lossy(view).into_owned())
+        // Each reading, and whether it is text (whose runs are decoded again).
+        let mut readings: Vec<(String, bool)> = if text_like {
+            let readings = unfolded(String::from_utf8_lossy(view).into_owned());
+            // The first is the bytes as UTF-8: their runs are read just below.
+            readings
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (r, i > 0))
+                .collect()
         } else {
-            stripped_view(view).into_iter().collect()
+            stripped_view(view)
+                .into_iter()
+                .map(|r| (r, false))
+                .collect()
         };
-        readings.extend(wide_texts(view).into_iter().flat_map(unfolded));
+        // A wide text is text however binary its bytes look.
+        readings.extend(
+            wide_texts(view)
+                .into_iter()
+                .flat_map(unfolded)
+                .map(|r| (r, true)),
+        );
         // The runs of the view are those of its bytes (a run is ASCII), whether read as
         // UTF-8 or not; those of its other readings are read when it is text.
         let decoded_again = |text: &[u8], kinds: &mut Vec<Kind>| {
@@ -370,10 +391,9 @@ impl Redactor {
         if decoded_again(view, kinds) {
             return true;
         }
-        readings.iter().enumerate().any(|(i, reading)| {
-            // A text's first reading is its bytes as UTF-8: their runs are read above.
+        readings.iter().any(|(reading, text)| {
             self.view_matches(reading.as_bytes(), kinds)
-                || text_like && i > 0 && decoded_again(reading.as_bytes(), kinds)
+                || *text && decoded_again(reading.as_bytes(), kinds)
         })
     }
 
@@ -906,6 +926,27 @@ pub fn joined_views(text: &str) -> Vec<String> {
         return joined_ascii_views(text);
     }
     joined_char_views(text)
+}
+
+/// The readings of `text` besides itself: its escapes undone or those of hidden characters
+/// dropped (two levels, in any order), each also with its hidden characters dropped; empty
+/// for a text of printable ASCII without an escape. For text made of pieces each judged in
+/// full (a record's fields run together), whose joins only these readings change.
+pub fn readings(text: &str) -> Vec<String> {
+    let mut readings = unfolded(text.to_owned());
+    readings.remove(0);
+    readings
+}
+
+/// [`joined_views`] of `text` and of each of its readings with its escapes undone
+/// ([`escapes::unescaped`]): a separator written as an escape (`&#32;`, `%20`, `\x20`) is
+/// taken out like one written as it is.
+pub fn joined_readings(text: &str) -> Vec<String> {
+    let mut views = joined_views(text);
+    for reading in escapes::unescaped(text) {
+        views.extend(joined_views(&reading));
+    }
+    views
 }
 
 /// The last of [`joined_views`]: `text` without any of its separators, `_` and `-`
@@ -1939,6 +1980,11 @@ mod composed {
             .flat_map(|c| u32::from(c).to_le_bytes())
             .collect();
         let bytes = text.as_bytes();
+        let wide16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let wide16be =
+            |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_be_bytes).collect() };
+        let wide32 =
+            |t: &str| -> Vec<u8> { t.chars().flat_map(|c| u32::from(c).to_le_bytes()).collect() };
         vec![
             ("plain", text.to_owned()),
             ("hex", hex(bytes)),
@@ -1950,6 +1996,9 @@ mod composed {
             ("utf-32le base64", b64(&utf32le)),
             ("hex of base64", hex(b64(bytes).as_bytes())),
             ("base64 of hex", b64(hex(bytes).as_bytes())),
+            ("base64 of utf-16le of base64", b64(&wide16(&b64(bytes)))),
+            ("hex of utf-16be of hex", hex(&wide16be(&hex(bytes)))),
+            ("base64 of utf-32le of base32", b64(&wide32(&b32(bytes)))),
         ]
     }
 
@@ -1989,5 +2038,17 @@ mod composed {
             missed.len(),
             missed.join("\n")
         );
+    }
+
+    #[test]
+    fn a_value_split_by_an_escaped_separator_is_read_whole_where_separators_are_taken_out() {
+        use crate::secrets::{Secret, SecretValue};
+        let value = "Zq8Hid77x1abcdefgh";
+        let secret = Secret::new("S".to_owned(), SecretValue::new(value.to_owned()), vec![]);
+        let redactor = Redactor::new(SecretScanner::new(&[secret]).expect("scanner"), None);
+        for separator in ["&#32;", "%20", "\\x20", "\\N{SPACE}", "&#x2F;", "%2F"] {
+            let split = format!("{}{separator}{}", &value[..9], &value[9..]);
+            assert!(redactor.shows_value(&split), "{split}");
+        }
     }
 }
