@@ -16,7 +16,8 @@
 //!   everywhere;
 //! - against Go itself, where `go` is on `PATH`: `tests/go/floats.go` (standard library only,
 //!   `encoding/json` for the encoding) prints Go's text for ~10,000 values, which must equal
-//!   ours byte for byte. Without Go, that test says so on stderr and checks nothing.
+//!   ours byte for byte. Without Go, that test says so on stderr and checks nothing, unless
+//!   `CI` or `AGENTLOG_REQUIRE_GO` is set: then it fails (`.ci/run` installs Go).
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -290,6 +291,14 @@ fn cross_check_against_go() {
         .status()
         .is_ok_and(|s| s.success());
     if !available {
+        // On CI (or when asked) a missing Go is a failure, never a silent skip.
+        let required = ["CI", "AGENTLOG_REQUIRE_GO"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+        assert!(
+            !required,
+            "go is required (CI or AGENTLOG_REQUIRE_GO is set) but not on PATH: install golang-go"
+        );
         eprintln!("go not installed: cross-check skipped");
         return;
     }

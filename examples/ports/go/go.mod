@@ -1,0 +1,3 @@
+module agentlog.example/goport
+
+go 1.19
