@@ -933,6 +933,11 @@ pub fn joined_views(text: &str) -> Vec<String> {
 /// for a text of printable ASCII without an escape. For text made of pieces each judged in
 /// full (a record's fields run together), whose joins only these readings change.
 pub fn readings(text: &str) -> Vec<String> {
+    // Printable ASCII without an escape's first byte (most of any log) reads as written.
+    let plain = |b: u8| (b' '..=b'~').contains(&b) && !matches!(b, b'%' | b'&' | b'\\');
+    if text.bytes().all(plain) {
+        return Vec::new();
+    }
     let mut readings = unfolded(text.to_owned());
     readings.remove(0);
     readings
