@@ -72,7 +72,15 @@ fn backslash(body: &[u8], found: &mut Vec<Reading>) {
     let us = body.iter().take_while(|&&b| b == b'u').count();
     let reading = match body.first() {
         Some(&kind @ (b'x' | b'u' | b'o')) if body.get(1) == Some(&b'{') => {
-            braced(kind, after(2)).map(|(c, n)| Reading::code(c, 4 + n))
+            let braced = braced(kind, after(2));
+            // `\x{e2}` or `\o{342}` is a byte to C++ and a character to Perl: both.
+            if let Some((code, n)) = braced
+                && let Ok(byte) = u8::try_from(code)
+                && byte >= 0x80
+            {
+                found.push(Reading::byte(byte, 4 + n));
+            }
+            braced.map(|(c, n)| Reading::code(c, 4 + n))
         }
         Some(b'u') => fixed_hex(after(us), 4).map(|c| Reading::code(c, 1 + us + 4)),
         Some(b'U') => fixed_hex(after(1), 8).map(|c| Reading::code(c, 10)),
@@ -124,6 +132,13 @@ fn reference(body: &[u8], found: &mut Vec<Reading>) {
             [b'x' | b'X', digits @ ..] => (16, digits, 3),
             digits => (10, digits, 2),
         };
+        // Leading zeros change nothing, however many.
+        let zeros = digits
+            .iter()
+            .take_while(|&&b| b == b'0')
+            .count()
+            .saturating_sub(1);
+        let (prefix, digits) = (prefix + zeros, digits.get(zeros..).unwrap_or_default());
         let count = digits
             .iter()
             .take(8)
@@ -158,17 +173,47 @@ const LEGACY_ENTITIES: &[(&str, char)] = &[
     ("gt", '>'),
     ("quot", '"'),
     ("nbsp", '\u{A0}'),
+    ("middot", '\u{B7}'),
+    ("copy", '\u{A9}'),
+    ("reg", '\u{AE}'),
+    ("deg", '\u{B0}'),
+    ("para", '\u{B6}'),
+    ("sect", '\u{A7}'),
+    ("not", '\u{AC}'),
+    ("micro", '\u{B5}'),
+    ("times", '\u{D7}'),
+    ("divide", '\u{F7}'),
+    ("plusmn", '\u{B1}'),
+    ("laquo", '\u{AB}'),
+    ("raquo", '\u{BB}'),
+    ("cent", '\u{A2}'),
+    ("pound", '\u{A3}'),
+    ("yen", '\u{A5}'),
+    ("curren", '\u{A4}'),
+    ("brvbar", '\u{A6}'),
+    ("uml", '\u{A8}'),
+    ("macr", '\u{AF}'),
+    ("acute", '\u{B4}'),
+    ("cedil", '\u{B8}'),
+    ("iexcl", '\u{A1}'),
+    ("iquest", '\u{BF}'),
 ];
 
-/// A named character reference after the `&` (`&ZeroWidthSpace;`).
+/// A named character reference after the `&` (`&ZeroWidthSpace;`). A name not in
+/// [`ENTITIES`] stands for no character a credential is made of (HTML names more than two
+/// thousand: separators such as `&middot;`, `&ndash;`, and hidden ones): it is read as
+/// nothing.
 fn named_reference(body: &[u8]) -> Option<Reading> {
     let end = body.iter().take(40).position(|&b| b == b';')?;
-    let name = std::str::from_utf8(body.get(..end)?).ok()?;
-    let c = ENTITIES
+    let name = body.get(..end)?;
+    if name.is_empty() || !name.iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let code = ENTITIES
         .iter()
-        .find(|(entity, _)| *entity == name)
-        .map(|&(_, c)| c)?;
-    Some(Reading::code(u32::from(c), end + 2))
+        .find(|(entity, _)| entity.as_bytes() == name)
+        .map_or(u32::MAX, |&(_, c)| u32::from(c));
+    Some(Reading::code(code, end + 2))
 }
 
 /// Named character references a log may hold: the invisible ones, and those of the
@@ -626,6 +671,11 @@ pub(crate) const HIDING: &[&str] = &[
     "%AD",
     "%85",
     "&shy",
+    "&#000008203;",
+    "&#x00000200b;",
+    "\\x{e2}\\x{80}\\x{8b}",
+    "\\o{302}\\o{255}",
+    "&unknownname;",
 ];
 
 #[cfg(test)]
@@ -689,7 +739,7 @@ mod tests {
 
     #[test]
     fn text_without_escapes_has_no_reading() {
-        for text in ["plain", "100%", "a & b", "C:\\", "50%zz", "&unknown;"] {
+        for text in ["plain", "100%", "a & b", "C:\\", "50%zz", "&a-b;"] {
             assert!(hidden_dropped(text).is_empty(), "{text:?}");
             assert!(unescaped(text).is_empty(), "{text:?}");
         }

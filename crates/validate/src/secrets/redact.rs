@@ -641,8 +641,26 @@ pub fn displayed(text: &str) -> Option<String> {
     let mut reversed_from: Option<usize> = None;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
+        let sequence = match c {
+            '\u{1B}' => chars.next().map(|intro| (intro, false)),
+            '\u{90}' | '\u{98}' | '\u{9B}' | '\u{9D}'..='\u{9F}' => Some((c, true)),
+            _ => None,
+        };
+        if let Some((intro, c1)) = sequence {
+            match escape_sequence(intro, c1, &mut chars) {
+                Move::Stay => {}
+                Move::Back(n) => cursor = cursor.saturating_sub(n),
+                Move::Forward(n) => cursor = cursor.saturating_add(n),
+                Move::Column(n) => cursor = n,
+            }
+            // A move past the end shows blanks; never more than the text is long.
+            cursor = cursor.min(line.len() + text.len());
+            while line.len() < cursor {
+                line.push(' ');
+            }
+            continue;
+        }
         match c {
-            '\u{1B}' => skip_escape(&mut chars),
             '\u{8}' => cursor = cursor.saturating_sub(1),
             '\r' => cursor = 0,
             '\u{202E}' => reversed_from = Some(cursor),
@@ -1394,20 +1412,66 @@ fn stripped_view(view: &[u8]) -> Option<String> {
     out
 }
 
-/// Skips the rest of an escape sequence after ESC: a CSI (`[`, parameters, one final byte
-/// in `@`..`~`) or intermediates (` `..`/`) and one final character.
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    if chars.next_if_eq(&'[').is_none() {
-        // Intermediate bytes (`(`, `#`, ...), then one final character.
-        while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
-        chars.next();
-        return;
+/// Where an escape sequence moves the cursor.
+enum Move {
+    Stay,
+    Back(usize),
+    Forward(usize),
+    Column(usize),
+}
+
+/// Reads the rest of an escape sequence whose introducer `intro` followed an ESC (or, with
+/// `c1`, is itself an 8-bit control: U+009B a CSI, U+009D an OSC, ...), and says where it
+/// moves the cursor. A CSI (`[`, parameters, one final byte in `@`..`~`) moves it back
+/// (`D`), forward (`C`) or to a column (`G`) or leaves it; a control string (OSC `]`, DCS
+/// `P`, APC `_`, PM `^`, SOS `X`) is drawn as nothing up to its BEL or string terminator;
+/// any other is intermediates and one final character.
+fn escape_sequence(
+    intro: char,
+    c1: bool,
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+) -> Move {
+    let kind = match (intro, c1) {
+        ('[', false) | ('\u{9B}', true) => '[',
+        (']' | 'P' | '_' | '^' | 'X', false) | (_, true) => ']',
+        _ => {
+            // Intermediate bytes (`(`, `#`, ...) were `intro` and may follow, then one final.
+            if (' '..='/').contains(&intro) {
+                while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
+                chars.next();
+            }
+            return Move::Stay;
+        }
+    };
+    if kind == ']' {
+        while let Some(c) = chars.next() {
+            if c == '\u{7}' || c == '\u{9C}' || c == '\u{1B}' && chars.next_if_eq(&'\\').is_some() {
+                break;
+            }
+        }
+        return Move::Stay;
     }
+    let mut parameter: Option<usize> = None;
     for c in chars.by_ref() {
-        if ('@'..='~').contains(&c) {
-            return;
+        if let Some(digit) = c.to_digit(10) {
+            let value = parameter
+                .unwrap_or(0)
+                .saturating_mul(10)
+                .saturating_add(digit as usize);
+            parameter = Some(value);
+        } else if ('@'..='~').contains(&c) {
+            let n = parameter.unwrap_or(1).max(1);
+            return match c {
+                'D' => Move::Back(n),
+                'C' => Move::Forward(n),
+                'G' => Move::Column(n - 1),
+                _ => Move::Stay,
+            };
+        } else if c == ';' {
+            parameter = None;
         }
     }
+    Move::Stay
 }
 
 /// `base`, or `base #2`, `base #3`, ...: the first that `map` does not hold yet.
@@ -2051,9 +2115,45 @@ mod composed {
         let value = "Zq8Hid77x1abcdefgh";
         let secret = Secret::new("S".to_owned(), SecretValue::new(value.to_owned()), vec![]);
         let redactor = Redactor::new(SecretScanner::new(&[secret]).expect("scanner"), None);
-        for separator in ["&#32;", "%20", "\\x20", "\\N{SPACE}", "&#x2F;", "%2F"] {
+        for separator in [
+            "&#32;",
+            "%20",
+            "\\x20",
+            "\\N{SPACE}",
+            "&#x2F;",
+            "%2F",
+            "&middot;",
+            "&ndash;",
+            "&copy",
+            "&#0000000032;",
+        ] {
             let split = format!("{}{separator}{}", &value[..9], &value[9..]);
             assert!(redactor.shows_value(&split), "{split}");
         }
+    }
+
+    #[test]
+    fn a_value_split_by_what_a_terminal_draws_as_nothing_or_moves_over_is_read_whole() {
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let redactor = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        for split in [
+            "\u{1b}]0;title\u{7}",
+            "\u{1b}]8;;http://x\u{1b}\\",
+            "\u{1b}Pq\u{1b}\\",
+            "\u{9d}0;t\u{9c}",
+            "\u{9b}0m",
+            "Q\u{1b}[D",
+            "QQ\u{1b}[2D",
+            "\\e]0;t\\a",
+            "\\033]0;t\\007",
+            "\\u001b]0;t\\u0007",
+        ] {
+            let text = format!("{}{split}{}", &key[..8], &key[8..]);
+            assert!(redactor.leaks(&text), "{text:?}");
+        }
+        assert!(
+            !redactor.leaks("AKIAZQ7V\u{1b}]0;t"),
+            "a string never ended hides the rest"
+        );
     }
 }
