@@ -381,12 +381,50 @@ fn subset(expected: &Value, observed: &Value) -> bool {
     }
 }
 
+/// The same events written by agentlog (`agentlog emit`, which encodes `data` anew in the
+/// reference's field order and makes the reference summary), from each event's run id,
+/// agent system, type, plugin, tags and data: the lines of `log`.
+fn reference_lines(events: &[Value], log: &Path) -> Vec<String> {
+    for event in events {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentlog"));
+        cmd.arg("emit").arg("--event-log").arg(log).arg("-q");
+        for key in ["run_id", "agent_system", "event_type", "plugin"] {
+            if let Some(v) = event.get(key).and_then(Value::as_str) {
+                cmd.arg(format!("--{}", key.replace('_', "-"))).arg(v);
+            }
+        }
+        for tag in event
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            cmd.arg("--tag").arg(tag.as_str().unwrap());
+        }
+        cmd.arg("--data").arg(event["data"].to_string());
+        run_ok(cmd, "agentlog emit");
+    }
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A line with its `ts` value (the first member, the only one that differs) blanked.
+fn without_ts(line: &str) -> String {
+    let rest = line.strip_prefix(r#"{"ts":""#).expect("ts first");
+    let end = rest.find('"').unwrap();
+    format!(r#"{{"ts":""{}"#, &rest[end + 1..])
+}
+
 /// The writer half of the port: `cmd/emit` writes every v0 interceptor scenario's expected
 /// events through `Emitter` and `JSONLWriter`, and the log is what the interceptor harness
 /// would accept from a proxy: valid under `agentlog validate --profile v0` without a
 /// finding, as many events as expected, each with the expected type, every other key the
 /// scenario gives (summary, plugin, tags: made by the package, never copied) equal, and
-/// `data` holding the expected data; one exchange id per request, in runs. Every v1
+/// `data` holding the expected data; one exchange id per request, in runs; and each line
+/// byte for byte the one agentlog writes for the same event (but its `ts`). Every v1
 /// scenario is refused (exit 2, a message on stderr), as the harness's unsupported rule asks.
 #[test]
 fn go_writer_writes_every_v0_scenarios_events() {
@@ -459,6 +497,14 @@ fn go_writer_writes_every_v0_scenarios_events() {
             ids.len() <= scenario["requests"].as_array().unwrap().len(),
             "{name}: more exchange ids than requests"
         );
+        let reference = reference_lines(&events, &dir.path().join(format!("{name}.ref.jsonl")));
+        for (go_line, reference_line) in text.lines().zip(&reference) {
+            assert_eq!(
+                without_ts(go_line),
+                without_ts(reference_line),
+                "{name}: the Go line differs from agentlog's for the same event"
+            );
+        }
         written += 1;
     }
     assert!(
