@@ -97,6 +97,22 @@ fn validator() -> Option<&'static Path> {
         .as_deref()
 }
 
+/// The port's writer command (`cmd/emit`), built once per test run.
+fn emitter() -> Option<&'static Path> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _one = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    BUILT
+        .get_or_init(|| {
+            let mut cmd = go()?;
+            let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-port-emit");
+            cmd.args(["build", "-o"]).arg(&bin).arg("./cmd/emit");
+            run_ok(cmd, "go build ./cmd/emit");
+            Some(bin)
+        })
+        .as_deref()
+}
+
 #[test]
 fn go_port_unit_tests_vet_and_gofmt() {
     let Some(mut test) = go() else { return };
@@ -349,4 +365,154 @@ fn go_encoder_cases_are_what_go_writes() {
             "encoder_go_{profile}.jsonl is not what Go writes"
         );
     }
+}
+
+/// Whether `observed` holds `expected` as the interceptor harness compares `data`: objects
+/// as subsets (recursively), arrays exactly, numbers by value; `duration_ms` and
+/// `exchange_id` are never compared.
+fn subset(expected: &Value, observed: &Value) -> bool {
+    match (expected, observed) {
+        (Value::Object(e), Value::Object(o)) => e.iter().all(|(k, v)| {
+            ["duration_ms", "exchange_id"].contains(&k.as_str())
+                || o.get(k).is_some_and(|got| subset(v, got))
+        }),
+        (Value::Number(e), Value::Number(o)) => e.as_f64() == o.as_f64(),
+        (e, o) => e == o,
+    }
+}
+
+/// The same events written by agentlog (`agentlog emit`, which encodes `data` anew in the
+/// reference's field order and makes the reference summary), from each event's run id,
+/// agent system, type, plugin, tags and data: the lines of `log`.
+fn reference_lines(events: &[Value], log: &Path) -> Vec<String> {
+    for event in events {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentlog"));
+        cmd.arg("emit").arg("--event-log").arg(log).arg("-q");
+        for key in ["run_id", "agent_system", "event_type", "plugin"] {
+            if let Some(v) = event.get(key).and_then(Value::as_str) {
+                cmd.arg(format!("--{}", key.replace('_', "-"))).arg(v);
+            }
+        }
+        for tag in event
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            cmd.arg("--tag").arg(tag.as_str().unwrap());
+        }
+        cmd.arg("--data").arg(event["data"].to_string());
+        run_ok(cmd, "agentlog emit");
+    }
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A line with its `ts` value (the first member, the only one that differs) blanked.
+fn without_ts(line: &str) -> String {
+    let rest = line.strip_prefix(r#"{"ts":""#).expect("ts first");
+    let end = rest.find('"').unwrap();
+    format!(r#"{{"ts":""{}"#, &rest[end + 1..])
+}
+
+/// The writer half of the port: `cmd/emit` writes every v0 interceptor scenario's expected
+/// events through `Emitter` and `JSONLWriter`, and the log is what the interceptor harness
+/// would accept from a proxy: valid under `agentlog validate --profile v0` without a
+/// finding, as many events as expected, each with the expected type, every other key the
+/// scenario gives (summary, plugin, tags: made by the package, never copied) equal, and
+/// `data` holding the expected data; one exchange id per request, in runs; and each line
+/// byte for byte the one agentlog writes for the same event (but its `ts`). Every v1
+/// scenario is refused (exit 2, a message on stderr), as the harness's unsupported rule asks.
+#[test]
+fn go_writer_writes_every_v0_scenarios_events() {
+    let Some(bin) = emitter() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut written, mut refused) = (0, 0);
+    let started = Instant::now();
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root().join("conformance/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    scenarios.sort();
+    for path in &scenarios {
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        let scenario: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let log = dir.path().join(format!("{name}.jsonl"));
+        let out = Command::new(bin).arg(path).arg(&log).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if scenario.get("profile").and_then(Value::as_str) == Some("v1") {
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{name}: a v1 scenario not refused"
+            );
+            assert!(stderr.contains("v0 profile only"), "{name}: {stderr}");
+            assert!(!log.exists(), "{name}: a refused scenario wrote a log");
+            refused += 1;
+            continue;
+        }
+        assert!(out.status.success(), "{name}: emit failed: {stderr}");
+        let report = Command::new(env!("CARGO_BIN_EXE_agentlog"))
+            .args(["validate", "--profile", "v0", "--format", "json"])
+            .arg(&log)
+            .output()
+            .unwrap();
+        let report_json: Value = serde_json::from_slice(&report.stdout).unwrap();
+        assert_eq!(report.status.code(), Some(0), "{name}: {report_json}");
+        assert_eq!(
+            report_json["files"][0]["findings"],
+            Value::Array(Vec::new()),
+            "{name}: findings on the written log"
+        );
+        let text = std::fs::read_to_string(&log).unwrap();
+        let events: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let expected = scenario["expect_events"].as_array().unwrap();
+        assert_eq!(events.len(), expected.len(), "{name}: event count\n{text}");
+        let mut ids: Vec<&str> = Vec::new();
+        for (i, (want, got)) in expected.iter().zip(&events).enumerate() {
+            for (key, value) in want.as_object().unwrap() {
+                if ["ts", "run_id", "agent_system"].contains(&key.as_str()) {
+                    continue;
+                }
+                assert!(
+                    got.get(key).is_some_and(|g| subset(value, g)),
+                    "{name}: event {i}: {key} expected {value}, written {}",
+                    got.get(key).unwrap_or(&Value::Null)
+                );
+            }
+            let id = got["data"]["exchange_id"].as_str().unwrap();
+            if ids.last() != Some(&id) {
+                assert!(!ids.contains(&id), "{name}: exchange id {id} seen again");
+                ids.push(id);
+            }
+        }
+        assert!(
+            ids.len() <= scenario["requests"].as_array().unwrap().len(),
+            "{name}: more exchange ids than requests"
+        );
+        let reference = reference_lines(&events, &dir.path().join(format!("{name}.ref.jsonl")));
+        for (go_line, reference_line) in text.lines().zip(&reference) {
+            assert_eq!(
+                without_ts(go_line),
+                without_ts(reference_line),
+                "{name}: the Go line differs from agentlog's for the same event"
+            );
+        }
+        written += 1;
+    }
+    assert!(
+        written >= 11 && refused >= 5,
+        "{written} written, {refused} refused"
+    );
+    eprintln!(
+        "go emit: {written} v0 scenarios written and checked, {refused} v1 refused ({:.2?})",
+        started.elapsed()
+    );
 }
