@@ -179,7 +179,9 @@ fn python_proxy_passes_the_interceptor_harness() {
     assert_eq!(count(&stdout, "PASS"), total, "{stdout}");
     let summary = stdout.lines().last().unwrap_or_default();
     assert!(
-        summary.starts_with(&format!("{total} of {total} scenarios passed (0 unsupported) ")),
+        summary.starts_with(&format!(
+            "{total} of {total} scenarios passed (0 unsupported) "
+        )),
         "summary: {summary}"
     );
 }

@@ -234,7 +234,10 @@ def parse_args(argv):
         p.error(str(e))
     args.budget = None
     if args.budget_usd is not None:
-        spent, tokens = spend.restore_from_log(args.event_log)
+        try:
+            spent, tokens = spend.restore_from_log(args.event_log)
+        except OSError as e:
+            p.exit(2, f"proxy.py: read {args.event_log} for the budget: {e.strerror}\n")
         args.budget = spend.Budget(args.budget_usd, args.budget_warn_at, spent, tokens)
     return args
 
