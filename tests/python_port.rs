@@ -172,6 +172,32 @@ fn python_proxy_passes_the_interceptor_harness() {
         ],
     );
     assert_port_passes(Kind::Proxy, exit, &stdout, &stderr);
+    // The port declares nothing unsupported: the v1 profile (its gate and routes) and the
+    // budget run like every other scenario.
+    let total = manifest_count(Kind::Proxy);
+    assert_eq!(count(&stdout, "UNSUPPORTED"), 0, "{stdout}");
+    assert_eq!(count(&stdout, "PASS"), total, "{stdout}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with(&format!(
+            "{total} of {total} scenarios passed (0 unsupported) "
+        )),
+        "summary: {summary}"
+    );
+}
+
+/// The Python proxy prices requests with `prices.json`, a copy of the reference's built-in
+/// price table (the port cannot reach into the crate: the mutation test runs a copy of the
+/// port's directory), so the two gates reserve and charge the same amounts.
+#[test]
+fn python_proxy_prices_are_the_reference_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reference = std::fs::read(root.join("crates/intercept/src/prices/builtin.json")).unwrap();
+    let copy = std::fs::read(port_dir().join("prices.json")).unwrap();
+    assert!(
+        copy == reference,
+        "examples/ports/python/prices.json differs from crates/intercept/src/prices/builtin.json: copy it again"
+    );
 }
 
 /// The Python port's `seal_verify.py` (a ledger directory handed on to

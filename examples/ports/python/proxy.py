@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A second implementation of `agentlog proxy` (v0 profile), standard library only.
+"""A second implementation of `agentlog proxy` (profiles v0 and v1), standard library only.
 
 Model
 -----
@@ -7,32 +7,47 @@ An HTTP/1.1 forward proxy on `--listen`. A client reaches HTTPS hosts with `CONN
 proxy answers 200, terminates TLS itself with a ready leaf certificate (`--leaf-cert`,
 `--leaf-key`, which must cover every host the client will ask for: the standard library
 cannot mint certificates), and reads the requests inside the tunnel (tag `tls`). Plain
-`http://` URLs arrive in absolute form (tag `http`). Every request, in this order:
+`http://` URLs arrive in absolute form (tag `http`). Every request, in this order (the
+events of each step are `events.py`'s, v0's or v1's by `--profile`):
 
-1. **Leaks.** The agent holds placeholders, never secrets. A secret is *allowed* for a
+1. **The gate** (v1, `--allow-host GLOB`): a host no glob matches gets `gate_decision`
+   blocked (`host not in allowlist`) and `403 Blocked by policy`, and is never contacted; an
+   allowed one `gate_decision` allowed naming the glob. No `--allow-host`: no gate.
+2. **The route** (v1, `--route HOST=ADDR:PORT`, `https://ADDR:PORT` for TLS, first match
+   wins): a matching host is sent to ADDR:PORT instead (`route_decision` redirected), any
+   other goes where it was addressed (`route_decision` passthrough).
+3. **Leaks.** The agent holds placeholders, never secrets. A secret is *allowed* for a
    request when one of its host patterns (`--secret NAME=VALUE@HOST,...`) matches the
    request's host and the request travels inside TLS. The placeholder of a secret that is not
-   allowed, in a header value, the request target or the body, is a leak: one
-   `key_injection` `leak_blocked` per leaking secret, `403 Blocked by policy`, nothing sent
-   upstream.
-2. **Injection.** For each secret, in the order given: allowed, its placeholder is replaced
-   by its value in header values and the URL query (never the path or the body), event
-   `injected` (even when the placeholder was absent, as the reference does); not allowed,
-   event `skipped`.
-3. **The exchange.** For an LLM host (the reference's built-in list, plus `--llm-host`
-   globs) `llm_request` names the body's `model`. The request is sent upstream (`--connect-to`
-   says where to dial instead of HOST:PORT; SNI and Host stay HOST; `--upstream-ca` is the CA
-   trusted for upstreams), the response is relayed as it arrives, and for an LLM host
-   `llm_response` records status, duration, bytes relayed, and the model and tokens read from
-   the body (`usage.py`). An upstream failure is answered 502.
+   allowed, in a header value, the request target or the body, is a leak: the leaking
+   secrets are logged, `403 Blocked by policy`, nothing sent upstream. Leaks are judged by
+   the host the agent addressed.
+4. **The budget** (`--budget-usd`, `budget.py`): a billable request to an LLM host reserves
+   its worst case at the price table's prices (`prices.py`); one that could take spend past
+   the limit gets 429 in the provider's error shape (v1: `gate_decision` of the
+   `budget_gate`; both: `budget_action` blocked) and never reaches the upstream.
+5. **Injection.** Secrets go where the request really goes: for each secret, in the order
+   given, allowed for the destination (a route's target when routed) over TLS, its
+   placeholder is replaced by its value in header values and the URL query (never the path
+   or the body), else it is skipped (a routed request keeps its placeholders). v0 logs each
+   (`injected` even when the placeholder was absent, as the reference does); v1 sums them up
+   in one `request_transform`.
+6. **The exchange.** The request event (v0: `llm_request`, LLM hosts only, the reference's
+   built-in list plus `--llm-host` globs; v1: `http_request`, every request) names the
+   body's `model` and the reservation. The request is sent upstream (`--connect-to` says
+   where to dial instead of HOST:PORT; SNI and Host stay HOST, a routed request's Host is
+   its target; `--upstream-ca` is the CA trusted for upstreams), the response is relayed as
+   it arrives, and, just before its last byte, its events are written: for an LLM host the
+   model and tokens read from the body (`usage.py`) and their cost (the provider's, else
+   the price table's), v1's `response_transform` `logged_usage`, the response event, and the
+   budget's `warn` when the settled charge crossed the warning line. An upstream failure is
+   answered 502.
 
 Events are written by `events.py`. On SIGTERM (or SIGINT) the proxy stops accepting, closes
 idle connections, lets exchanges in flight finish (up to `--shutdown-grace` seconds), closes
 the log and exits 0.
 
-Not supported (see README.md): the v1 profile, `--allow-host`, `--route`, `--budget-usd`
-(the proxy refuses to start with them), minting leaf certificates from a CA, HTTP/2 and
-WebSockets.
+Not supported (see README.md): minting leaf certificates from a CA, HTTP/2 and WebSockets.
 
 Secret values are never printed; placeholders are (they are what the agent is given).
 """
@@ -52,7 +67,10 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
+import budget as spend
 from events import EventLog
+from prices import BUILTIN as BUILTIN_PRICES
+from prices import PriceTable, Tokens, tier_of
 from usage import UsageReader
 
 BUILTIN_LLM_HOSTS = (
@@ -82,6 +100,8 @@ BLOCKED_CLEARTEXT = (
     b"(or start the proxy with --allow-cleartext-injection)"
 )
 UPSTREAM_TIMEOUT = 300
+MAX_REQUEST_BODY = 32 << 20
+NOT_IN_ALLOWLIST = "host not in allowlist"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,6 +150,41 @@ def labels_match(patterns, labels):
     )
 
 
+class Route:
+    """One `--route HOST=ADDR:PORT` (`http://ADDR:PORT`, `https://ADDR:PORT`)."""
+
+    def __init__(self, spec):
+        def fail(problem):
+            return ValueError(f"--route {spec!r}: {problem} (expected HOST=ADDR:PORT or HOST=https://ADDR:PORT)")
+
+        source, eq, to = spec.partition("=")
+        if not eq:
+            raise fail("no `=`")
+        if not source or any(c in source for c in "/:="):
+            raise fail("the host before `=` must be a host name or glob")
+        scheme, sep, rest = to.partition("://")
+        if sep and scheme not in ("http", "https"):
+            raise fail("the scheme must be http or https")
+        self.https, authority = (scheme == "https", rest) if sep else (False, to)
+        host, colon, port = authority.rpartition(":")
+        if not colon:
+            raise fail("the target needs a port")
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise fail("the port must be a number from 1 to 65535")
+        host = host.lstrip("[").rstrip("]").lower()
+        if not host or any(c in host for c in "/@?#"):
+            raise fail("the target needs a host")
+        self.pattern, self.host, self.port = source.lower(), host, int(port)
+        self.authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Destination:
+    """Where a request goes: its own host, or a route's target (`routed_to` its authority)."""
+
+    def __init__(self, host, port, tls, routed_to=""):
+        self.host, self.port, self.tls, self.routed_to = host, port, tls, routed_to
+
+
 def parse_connect_to(specs):
     """{(host, port): (addr, port)} from `HOST:PORT=ADDR:PORT` lists (comma-separated)."""
     table = {}
@@ -159,33 +214,51 @@ def parse_args(argv):
     p.add_argument("--agent-system", default="python-port")
     p.add_argument("--shutdown-grace", type=float, default=8.0)
     p.add_argument("--quiet", action="store_true")
-    # Accepted so that a harness template can pass them; refused below (not supported).
-    p.add_argument("--profile", default="v0")
-    p.add_argument("--allow-host", action="append", default=[])
-    p.add_argument("--route", action="append", default=[])
-    p.add_argument("--budget-usd")
+    p.add_argument("--profile", default="v0", choices=("v0", "v1"), help="which events are written")
+    p.add_argument("--allow-host", action="append", default=[], metavar="GLOB", help="v1: the host allowlist")
+    p.add_argument("--route", action="append", default=[], metavar="HOST=ADDR:PORT", help="v1: send HOST elsewhere")
+    p.add_argument("--budget-usd", type=non_negative, metavar="LIMIT", help="refuse LLM requests that could pass it")
+    p.add_argument("--budget-warn-at", type=fraction, default=0.8, metavar="FRACTION")
+    p.add_argument("--prices", metavar="FILE", help="a LiteLLM price table overriding the built-in one")
     args = p.parse_args(argv)
-    refuse_unsupported(p, args)
+    if args.profile == "v0" and (args.allow_host or args.route):
+        p.exit(2, "proxy.py: --allow-host and --route need --profile v1 (v0 has no gate_decision or route_decision event)\n")
     try:
         args.secrets = [Secret(s) for s in args.secret]
         apply_placeholders(args.secrets, args.placeholder)
         args.connect_to = parse_connect_to(args.connect_to)
-    except ValueError as e:
+        args.allow_host = [g.strip().lower() for g in args.allow_host if g.strip()]
+        args.routes = [Route(r) for r in args.route]
+        args.prices = load_prices(args.prices)
+    except (ValueError, OSError) as e:
         p.error(str(e))
+    args.budget = None
+    if args.budget_usd is not None:
+        try:
+            spent, tokens = spend.restore_from_log(args.event_log)
+        except OSError as e:
+            p.exit(2, f"proxy.py: read {args.event_log} for the budget: {e.strerror}\n")
+        args.budget = spend.Budget(args.budget_usd, args.budget_warn_at, spent, tokens)
     return args
 
 
-def refuse_unsupported(parser, args):
-    unsupported = []
-    if args.profile != "v0":
-        unsupported.append(f"--profile {args.profile}")
-    for flag, value in (("--allow-host", args.allow_host), ("--route", args.route)):
-        if value:
-            unsupported.append(flag)
-    if args.budget_usd is not None:
-        unsupported.append("--budget-usd")
-    if unsupported:
-        parser.exit(2, f"proxy.py: not supported by this port: {', '.join(unsupported)}\n")
+def non_negative(text):
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise ValueError(text)
+    return value
+
+
+def fraction(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(text)
+    return value
+
+
+def load_prices(path):
+    table = PriceTable.load(BUILTIN_PRICES)
+    return table.with_overrides(PriceTable.load(path)) if path else table
 
 
 def apply_placeholders(secrets, specs):
@@ -207,13 +280,16 @@ def apply_placeholders(secrets, specs):
 
 
 class Exchange:
-    """What the events say about one request: method, host, path (no query), tag."""
+    """What the events say about one request: method, host, path (no query; in v1
+    percent-decoded, as Go's `URL.Path`), tag, and where it was routed (`host:port`)."""
 
-    def __init__(self, method, host, target, tls):
+    def __init__(self, method, host, target, tls, profile):
         self.method = method
         self.host = host
-        self.path = urllib.parse.urlsplit(target).path or "/"
+        path = urllib.parse.urlsplit(target).path
+        self.path = urllib.parse.unquote(path, errors="replace") if profile == "v1" else path or "/"
         self.tag = "tls" if tls else "http"
+        self.routed_to = ""
 
 
 def find_leaks(config, host, tls, target, headers, body):
@@ -248,13 +324,42 @@ def is_llm(config, host):
     return host in BUILTIN_LLM_HOSTS or any(host_matches(g, host) for g in config.llm_host)
 
 
-def request_model(body):
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return ""
-    model = value.get("model") if isinstance(value, dict) else None
-    return model if isinstance(model, str) else ""
+def error_body(host, code, anthropic_type, message):
+    """A local answer in the error shape of the provider the request was for."""
+    message = f"agentlog proxy: {message}"
+    if host == "anthropic.com" or host.endswith(".anthropic.com"):
+        payload = {"type": "error", "error": {"type": anthropic_type, "message": message}}
+    else:
+        payload = {"error": {"message": message, "type": "agentlog_proxy_error", "param": None, "code": code}}
+    return json.dumps(payload).encode()
+
+
+def round_usd(usd):
+    rounded = round(usd * 1e12) / 1e12 if usd * 1e12 < 1e300 else usd
+    return rounded if rounded == rounded else usd
+
+
+def price_response(config, usage, complete, requested):
+    """(usage state, (cost, source, tier) or None) of an LLM response, as the reference
+    accounts it: the provider's cost, else the price table's at the tier the response states
+    (else the one the request asked for)."""
+    state = "unknown" if not usage.known() else ("" if complete else "partial")
+    tier = tier_of(usage.service_tier) if usage.service_tier else requested
+    if usage.provider_cost is not None:
+        return state, (usage.provider_cost, "provider", "")
+    price = config.prices.lookup(usage.model) if usage.known() else None
+    if price is None:
+        return state, None
+    c = usage.counts
+    tokens = Tokens(
+        input=c["input_tokens"] or 0,
+        cached_read=c["cached_input_tokens"] or 0,
+        cache_creation=c["cache_creation_input_tokens"] or 0,
+        cache_creation_1h=usage.cache_creation_1h or 0,
+        output=c["output_tokens"] or 0,
+    )
+    usd = price.cost_usd(tokens, tier) * price.surcharge(usage.inference_geo)
+    return state, (round_usd(usd), "price_table", tier)
 
 
 def open_upstream(config, host, port, tls):
@@ -442,28 +547,82 @@ class ClientHandler(BaseHTTPRequestHandler):
     def exchange(self, host, port, target, body):
         config, log = self.server.config, self.server.config.log
         headers = self.forward_headers()
+        ex = Exchange(self.command, host, target, self.tls, config.profile)
+        dest = self.decide(ex, port)
+        if dest is None:
+            return self.reply(403, BLOCKED)
         leaks = find_leaks(config, host, self.tls, target, headers, body)
         if leaks:
             return self.refuse_leaks(leaks, host)
-        target, headers, outcomes = inject(config, host, self.tls, target, headers)
-        ex = Exchange(self.command, host, target, self.tls)
-        for secret, action in outcomes:
-            log.key_injection(secret.name, host, action, ex.tag)
         llm = is_llm(config, host)
+        facts = None
         if llm:
-            log.llm_request(ex, request_model(body))
-        self.relay(ex, llm, port, target, headers, body)
+            encodings = self.headers.get_all("Content-Encoding") or []
+            facts = spend.facts_of_encoded(target, encodings, body, MAX_REQUEST_BODY)
+        reserved = None
+        if facts is not None and config.budget is not None and spend.billable(self.command, headers):
+            reserved, standing = config.budget.reserve(spend.worst_case(facts, config.prices))
+            if reserved is None:
+                return self.refuse_over_budget(ex, standing)
+        # Secrets go where the request really goes: a routed request gets those allowed for
+        # the route's target, and only over TLS.
+        target, headers, outcomes = inject(config, dest.host, dest.tls, target, headers)
+        log.injections([(secret.name, action) for secret, action in outcomes], dest.host, ex.tag)
+        if llm or config.profile == "v1":
+            log.request(ex, facts.model if facts else "", reserved)
+        requested = facts.requested_tier() if facts else "standard"
+        self.relay(ex, llm, dest, target, headers, body, (reserved, requested))
+
+    def decide(self, ex, port):
+        """The v1 decisions, before anything else: the host gate (None: refused), then the
+        route. Returns where the request goes."""
+        config, log = self.server.config, self.server.config.log
+        if config.allow_host:
+            pattern = next((p for p in config.allow_host if host_matches(p, ex.host)), None)
+            if pattern is None:
+                log.gate_decision(ex.host, "host_filter", False, reason=NOT_IN_ALLOWLIST)
+                return None
+            log.gate_decision(ex.host, "host_filter", True, pattern=pattern)
+        if not config.routes:
+            return Destination(ex.host, port, self.tls)
+        route = next((r for r in config.routes if host_matches(r.pattern, ex.host)), None)
+        if route is None:
+            log.route_decision(ex.host, "passthrough", "", f"no route entry for host {ex.host}")
+            return Destination(ex.host, port, self.tls)
+        reason = f"matched route {route.pattern} -> {route.authority}"
+        log.route_decision(ex.host, "redirected", route.authority, reason)
+        if route.host != ex.host or route.https != self.tls:
+            ex.routed_to = route.authority
+        return Destination(route.host, route.port, route.https, route.authority)
 
     def refuse_leaks(self, leaks, host):
-        for s in leaks:
-            self.server.config.log.key_injection(s.name, host, "leak_blocked", "tls" if self.tls else "http")
+        self.server.config.log.leaks([s.name for s in leaks], host, "tls" if self.tls else "http")
         cleartext = not self.tls and all(s.allows(host) for s in leaks)
         self.reply(403, BLOCKED_CLEARTEXT if cleartext else BLOCKED)
 
-    def relay(self, ex, llm, port, target, headers, body):
+    def refuse_over_budget(self, ex, standing):
+        """429 in the provider's error shape; v1 writes the budget gate's decision first."""
+        log = self.server.config.log
+        spent, limit = spend.usd_text(standing.spent), spend.usd_text(standing.spent + standing.remaining)
+        if log.v1:
+            log.gate_decision(ex.host, "budget_gate", False, reason=f"budget exhausted: ${spent} of ${limit} spent")
+        log.budget_action("blocked", standing)
+        message = (
+            f"budget exhausted: ${spent} of ${limit} spent, this request could cost more than "
+            f"the ${spend.usd_text(standing.remaining)} left (--budget-usd)"
+        )
+        body = error_body(ex.host, "budget_exceeded", "rate_limit_error", message)
+        self.reply(429, body, "application/json", {"x-agentlog-error": "budget_exceeded"})
+
+    def relay(self, ex, llm, dest, target, headers, body, held):
         started = time.monotonic()
-        conn = open_upstream(self.server.config, ex.host, port, self.tls)
+        conn = open_upstream(self.server.config, dest.host, dest.port, dest.tls)
+        if dest.routed_to:
+            headers = [(k, dest.routed_to if k.lower() == "host" else v) for k, v in headers]
+        reach = spend.NOT_SENT
         try:
+            conn.connect()
+            reach = spend.SENT
             conn.putrequest(ex.method, target, skip_host=True, skip_accept_encoding=True)
             for k, v in headers:
                 conn.putheader(k, v)
@@ -473,30 +632,54 @@ class ClientHandler(BaseHTTPRequestHandler):
             response = conn.getresponse()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
-            body = self.upstream_failed_body(ex, port, e)
-            self.finish_exchange(ex, llm, started, 502, len(body), UsageReader("", ""))
-            return self.reply(502, body, "application/json")
+            message = f"upstream {dest.host}:{dest.port} failed: {type(e).__name__}"
+            body = error_body(ex.host, "upstream_failed", "api_error", message)
+            self.finish_exchange(ex, llm, started, (502, len(body)), UsageReader("", ""), reach, held)
+            return self.reply(502, body, "application/json", {"x-agentlog-error": "upstream_failed"})
         try:
             reader = UsageReader(response.getheader("Content-Type"), response.getheader("Content-Encoding"))
 
             def before_end(sent):
-                self.finish_exchange(ex, llm, started, response.status, sent, reader)
+                self.finish_exchange(ex, llm, started, (response.status, sent), reader, spend.ANSWERED, held)
 
             self.send_upstream_response(ex, response, reader, before_end)
         finally:
             conn.close()
 
-    def upstream_failed_body(self, ex, port, error):
-        message = f"agentlog proxy: upstream {ex.host}:{port} failed: {type(error).__name__}"
-        payload = {"error": {"message": message, "type": "agentlog_proxy_error", "param": None, "code": "upstream_failed"}}
-        return json.dumps(payload).encode()
-
-    def finish_exchange(self, ex, llm, started, status, sent, reader):
-        if not llm:
+    def finish_exchange(self, ex, llm, started, outcome, reader, reach, held):
+        """The response's events: v1's usage transform, the response event, the budget's
+        warning; the reservation `held` = (amount or None, requested tier) settled."""
+        config = self.server.config
+        log = config.log
+        if not (llm or config.profile == "v1"):
             return
-        usage, complete = reader.finish()
+        status, sent = outcome
+        reserved, requested = held
+        usage, state, cost = None, "", None
+        if llm:
+            usage, complete = reader.finish()
+            state, cost = price_response(config, usage, complete, requested)
+        warning = None
+        if reserved is not None:
+            known = cost[0] if cost else None
+            charged, from_reservation = spend.charge(status, state, known, reserved, reach)
+            if from_reservation:
+                cost = (charged, "reservation", requested)
+            c = usage.counts if usage else {}
+            tokens = (c.get("input_tokens") or 0) + (c.get("output_tokens") or 0)
+            standing, crossed = config.budget.settle(reserved, charged, tokens)
+            warning = standing if crossed else None
+        if log.v1 and usage is not None and usage.known():
+            def n(k):
+                return "unknown" if usage.counts[k] is None else usage.counts[k]
+
+            model = usage.model or "an unnamed model"
+            reason = f"recorded {n('input_tokens')} input and {n('output_tokens')} output tokens for {model}"
+            log.response_transform(ex.host, "logged_usage", reason)
         duration = int((time.monotonic() - started) * 1000)
-        self.server.config.log.llm_response(ex, status, duration, sent, usage, complete)
+        log.response(ex, status, duration, sent, usage, state, cost)
+        if warning is not None:
+            log.budget_action("warn", warning)
 
     def send_upstream_response(self, ex, response, reader, before_end):
         """Relays status, headers and body as they arrive. `before_end(sent)` runs just
@@ -537,9 +720,11 @@ class ClientHandler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
-    def reply(self, status, body, content_type="text/plain; charset=utf-8"):
+    def reply(self, status, body, content_type="text/plain; charset=utf-8", extra=None):
         self.send_response_only(status)
         self.send_header("Content-Type", content_type)
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -606,7 +791,7 @@ def main(argv):
         print(f"proxy.py: TLS setup failed: {type(e).__name__}: {e.strerror or e}", file=sys.stderr)
         return 2
     values = [s.value for s in config.secrets]
-    config.log = EventLog(config.event_log, config.run_id, config.agent_system, values)
+    config.log = EventLog(config.event_log, config.run_id, config.agent_system, values, config.profile)
     serve(config)
     return 0
 

@@ -19,10 +19,13 @@ Anthropic's `message_start`): `model`, and `usage` in any of the three shapes:
 | OpenAI responses | `input_tokens` | `output_tokens` |
 | Anthropic messages | `input_tokens` + `cache_creation_input_tokens` + `cache_read_input_tokens` | `output_tokens` |
 
-plus cached input, cache creation and reasoning tokens. A count the body does not carry stays
-absent (never zero). The body is *complete* when it carried its API's last event: a JSON
-document that parses; `data: [DONE]`; `event: message_stop`; or data whose `type` is
-`message_stop`, `response.completed`, `response.failed` or `response.incomplete`.
+plus cached input, cache creation and reasoning tokens; and, for the price of the exchange,
+the service tier it states (OpenAI's `service_tier`, Anthropic's `usage.service_tier`), a
+cost the provider reports (OpenRouter's `usage.cost`), Anthropic's `usage.inference_geo` and
+one-hour cache writes (`usage.cache_creation.ephemeral_1h_input_tokens`). A count the body
+does not carry stays absent (never zero). The body is *complete* when it carried its API's
+last event: a JSON document that parses; `data: [DONE]`; `event: message_stop`; or data whose
+`type` is `message_stop`, `response.completed`, `response.failed` or `response.incomplete`.
 """
 
 import json
@@ -45,6 +48,10 @@ class Usage:
     def __init__(self):
         self.model = ""
         self.counts = dict.fromkeys(COUNTS)
+        self.service_tier = ""  # as stated: OpenAI's `service_tier`, Anthropic's `usage.service_tier`
+        self.provider_cost = None  # OpenRouter's `usage.cost`, from 0 to $1,000,000
+        self.inference_geo = None  # Anthropic's `usage.inference_geo`
+        self.cache_creation_1h = None  # `usage.cache_creation.ephemeral_1h_input_tokens`
 
     def known(self):
         return self.counts["input_tokens"] is not None or self.counts["output_tokens"] is not None
@@ -57,6 +64,8 @@ class Usage:
                 continue
             if isinstance(scope.get("model"), str) and scope["model"]:
                 self.model = scope["model"]
+            if isinstance(scope.get("service_tier"), str):
+                self.service_tier = scope["service_tier"]
             if isinstance(scope.get("usage"), dict):
                 self.absorb_usage(scope["usage"])
 
@@ -82,6 +91,15 @@ class Usage:
         if n("input_tokens") is not None:
             self.counts["input_tokens"] = n("input_tokens") + (read or 0) + (creation or 0)
         put("output_tokens", n("output_tokens"))
+        if isinstance(usage.get("service_tier"), str):
+            self.service_tier = usage["service_tier"]
+        if isinstance(usage.get("inference_geo"), str):
+            self.inference_geo = None if usage["inference_geo"].lower() == "global" else usage["inference_geo"]
+        cost = usage.get("cost")
+        if isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost <= 1e6:
+            self.provider_cost = float(cost)
+        if n("ephemeral_1h_input_tokens", "cache_creation") is not None:
+            self.cache_creation_1h = n("ephemeral_1h_input_tokens", "cache_creation")
 
 
 class UsageReader:
