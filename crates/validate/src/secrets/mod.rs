@@ -17,5 +17,6 @@ mod escapes;
 mod prefix;
 pub mod redact;
 pub mod scan;
+mod terminal;
 
 pub use agentlog_core::secrets::{Secret, SecretValue};

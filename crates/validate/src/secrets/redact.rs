@@ -293,11 +293,18 @@ impl Redactor {
         };
         // As a terminal shows it, and as a viewer that ignores control characters does, also
         // where the control character is itself written as an escape (`%01`, `&#1;`).
-        let judged = |t: &str| {
+        let shown = |t: &str| {
             self.leaks_as_written(t.as_bytes())
                 || displayed(t).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
                 || stripped(t).is_some_and(|shown| self.leaks_as_written(shown.as_bytes()))
                 || self.leaks_in_decoded_controls(t)
+        };
+        // In compatibility form (fullwidth letters read as ASCII) and with tag characters
+        // read, too: whatever escapes wrote them.
+        let judged = |t: &str| {
+            shown(t)
+                || compatibility_folded(t).is_some_and(|folded| shown(&folded))
+                || tags_read(t).is_some_and(|read| shown(&read))
         };
         // Escapes a reader undoes in their head: this gate's own `\u{000D}`, the
         // `b"\0\x1b\t"` of a byte string quoted by a library's error message, octal and
@@ -307,8 +314,6 @@ impl Redactor {
                 judged(plain) || escapes::unescaped(plain).iter().any(|again| judged(again))
             })
             || self.leaks_backwards(text)
-            || compatibility_folded(text).is_some_and(|folded| judged(&folded))
-            || tags_read(text).is_some_and(|read| judged(&read))
     }
 
     /// Whether `text` written backwards shows a value, as written or as a terminal or a
@@ -557,14 +562,14 @@ impl Redactor {
 }
 
 /// Characters drawn as nothing: the gate's list ([`crate::gate::invisible`]).
-fn invisible(c: char) -> bool {
+pub(super) fn invisible(c: char) -> bool {
     crate::gate::invisible(c)
 }
 
 /// Whether `text` has a control, bidirectional or invisible character: one a terminal or a
 /// viewer does not show as written. Printable ASCII (most of every log) has none, and is
 /// told by a byte test rather than a lookup per character.
-fn has_hidden_chars(text: &str) -> bool {
+pub(super) fn has_hidden_chars(text: &str) -> bool {
     !text.bytes().all(|b| (0x20..0x7F).contains(&b)) && text.chars().any(hidden)
 }
 
@@ -626,68 +631,7 @@ fn reversed(text: &str) -> String {
     text.chars().rev().collect()
 }
 
-/// `text` as a terminal shows it, when that differs from `text`: escape sequences (CSI and
-/// two-byte) drawn as nothing, a backspace erasing the character before it, a carriage
-/// return going back to the start of the line (what follows overwrites), a run after a
-/// right-to-left override (U+202E, up to U+202C or the end) shown reversed, other
-/// bidirectional controls, control and invisible characters dropped. `None` when `text`
-/// has none of them.
-pub fn displayed(text: &str) -> Option<String> {
-    if !has_hidden_chars(text) {
-        return None;
-    }
-    let mut line: Vec<char> = Vec::with_capacity(text.len());
-    let mut cursor: usize = 0;
-    let mut reversed_from: Option<usize> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let sequence = match c {
-            '\u{1B}' => chars.next().map(|intro| (intro, false)),
-            '\u{90}' | '\u{98}' | '\u{9B}' | '\u{9D}'..='\u{9F}' => Some((c, true)),
-            _ => None,
-        };
-        if let Some((intro, c1)) = sequence {
-            match escape_sequence(intro, c1, &mut chars) {
-                Move::Stay => {}
-                Move::Back(n) => cursor = cursor.saturating_sub(n),
-                Move::Forward(n) => cursor = cursor.saturating_add(n),
-                Move::Column(n) => cursor = n,
-            }
-            // A move past the end shows blanks; never more than the text is long.
-            cursor = cursor.min(line.len() + text.len());
-            while line.len() < cursor {
-                line.push(' ');
-            }
-            continue;
-        }
-        match c {
-            '\u{8}' => cursor = cursor.saturating_sub(1),
-            '\r' => cursor = 0,
-            '\u{202E}' => reversed_from = Some(cursor),
-            '\u{202C}' => {
-                if let Some(from) = reversed_from.take() {
-                    line.get_mut(from..cursor)
-                        .into_iter()
-                        .for_each(|run| run.reverse());
-                }
-            }
-            c if crate::gate::unsafe_char(c) && c != '\n' || invisible(c) => {}
-            c => {
-                match line.get_mut(cursor) {
-                    Some(slot) => *slot = c,
-                    None => line.push(c),
-                }
-                cursor += 1;
-            }
-        }
-    }
-    if let Some(from) = reversed_from {
-        line.get_mut(from..)
-            .into_iter()
-            .for_each(|run| run.reverse());
-    }
-    Some(line.into_iter().collect())
-}
+pub use super::terminal::displayed;
 
 /// Whether at least three quarters of `view`'s bytes are text: printable ASCII, white space,
 /// or characters beyond ASCII in valid UTF-8. Binary glued before a text (`AAAA` before
@@ -718,7 +662,7 @@ const UNESCAPE_DEPTH: usize = 2;
 /// `text` and every text a reader makes of it by reading its escapes ([`escapes::unescaped`])
 /// or dropping those of hidden characters ([`escapes::hidden_dropped`]), up to
 /// [`UNESCAPE_DEPTH`] levels in any order, each also with its raw hidden characters dropped
-/// ([`stripped`]). A text without escapes or hidden characters is its only reading.
+/// ([`stripped`]) and in compatibility form ([`compatibility_folded`]). A text without escapes or hidden characters is its only reading.
 fn unfolded(text: String) -> Vec<String> {
     let mut readings = vec![text];
     let mut level = 0..1;
@@ -743,6 +687,12 @@ fn unfolded(text: String) -> Vec<String> {
     }
     let shown: Vec<String> = readings.iter().filter_map(|r| stripped(r)).collect();
     readings.extend(shown);
+    // Fullwidth or other compatibility forms read as ASCII (none for ASCII, most readings).
+    let folded: Vec<String> = readings
+        .iter()
+        .filter_map(|r| compatibility_folded(r))
+        .collect();
+    readings.extend(folded);
     readings
 }
 
@@ -1410,68 +1360,6 @@ fn stripped_view(view: &[u8]) -> Option<String> {
         }
     }
     out
-}
-
-/// Where an escape sequence moves the cursor.
-enum Move {
-    Stay,
-    Back(usize),
-    Forward(usize),
-    Column(usize),
-}
-
-/// Reads the rest of an escape sequence whose introducer `intro` followed an ESC (or, with
-/// `c1`, is itself an 8-bit control: U+009B a CSI, U+009D an OSC, ...), and says where it
-/// moves the cursor. A CSI (`[`, parameters, one final byte in `@`..`~`) moves it back
-/// (`D`), forward (`C`) or to a column (`G`) or leaves it; a control string (OSC `]`, DCS
-/// `P`, APC `_`, PM `^`, SOS `X`) is drawn as nothing up to its BEL or string terminator;
-/// any other is intermediates and one final character.
-fn escape_sequence(
-    intro: char,
-    c1: bool,
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-) -> Move {
-    let kind = match (intro, c1) {
-        ('[', false) | ('\u{9B}', true) => '[',
-        (']' | 'P' | '_' | '^' | 'X', false) | (_, true) => ']',
-        _ => {
-            // Intermediate bytes (`(`, `#`, ...) were `intro` and may follow, then one final.
-            if (' '..='/').contains(&intro) {
-                while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
-                chars.next();
-            }
-            return Move::Stay;
-        }
-    };
-    if kind == ']' {
-        while let Some(c) = chars.next() {
-            if c == '\u{7}' || c == '\u{9C}' || c == '\u{1B}' && chars.next_if_eq(&'\\').is_some() {
-                break;
-            }
-        }
-        return Move::Stay;
-    }
-    let mut parameter: Option<usize> = None;
-    for c in chars.by_ref() {
-        if let Some(digit) = c.to_digit(10) {
-            let value = parameter
-                .unwrap_or(0)
-                .saturating_mul(10)
-                .saturating_add(digit as usize);
-            parameter = Some(value);
-        } else if ('@'..='~').contains(&c) {
-            let n = parameter.unwrap_or(1).max(1);
-            return match c {
-                'D' => Move::Back(n),
-                'C' => Move::Forward(n),
-                'G' => Move::Column(n - 1),
-                _ => Move::Stay,
-            };
-        } else if c == ';' {
-            parameter = None;
-        }
-    }
-    Move::Stay
 }
 
 /// `base`, or `base #2`, `base #3`, ...: the first that `map` does not hold yet.
@@ -2155,5 +2043,33 @@ mod composed {
             !redactor.leaks("AKIAZQ7V\u{1b}]0;t"),
             "a string never ended hides the rest"
         );
+        // Pieces the cursor puts back together: to a column, saved and restored, back, a
+        // position, inserted and deleted cells.
+        for text in [
+            "QQQQQQQQK2PX9MW4NR8T\u{1b}[1`AKIAZQ7V",
+            "AKIAZQ7V\u{1b}7QQQQQQQQ\u{1b}8K2PX9MW4NR8T",
+            "AKIAZQ7V\u{1b}[sQQQQQQQQ\u{1b}[uK2PX9MW4NR8T",
+            "AKIAZQ7VQQQ\u{1b}[3jK2PX9MW4NR8T",
+            "QQQQQQQQK2PX9MW4NR8T\u{1b}[HAKIAZQ7V",
+            "AKIAZQ7VK2PX9MW4NR8T\u{1b}[12D\u{1b}[@Q",
+            "AKIAZQ7VQK2PX9MW4NR8T\u{1b}[13D\u{1b}[P",
+            "\\e7QQQQQQQQK2PX9MW4NR8T\\e8AKIAZQ7V",
+        ] {
+            assert!(redactor.leaks(text), "{text:?}");
+        }
+        // Fullwidth letters written as escapes, or encoded.
+        let fullwidth: String = key
+            .chars()
+            .map(|c| char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c))
+            .collect();
+        let entities: String = fullwidth
+            .chars()
+            .map(|c| format!("&#x{:x};", u32::from(c)))
+            .collect();
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&fullwidth);
+        for text in [entities, b64] {
+            assert!(redactor.leaks(&text), "{text:?}");
+        }
     }
 }
