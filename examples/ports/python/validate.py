@@ -633,14 +633,12 @@ def check_line(report, n, raw, torn, state, options):
     if text.strip() == "":
         report.add(n, "line.blank", message="the line is blank")
         return False
-    try:
-        found = secret_scan.scan(text, options.secrets, not options.no_builtin_detectors)
-    except secret_scan.TooDeep as e:
-        raise Unsupported(f"line {n}: {e}") from None
+    found = secret_scan.scan(text, options.secrets, not options.no_builtin_detectors)
     value = check_json_line(report, n, text, state, options)
     for rule, message, secret in found:
         at = secret_scan.locate(value, secret) if secret is not None else None
-        report.add(n, rule, message=message, pointer=at)
+        severity = "warning" if rule == "secret.scan_incomplete" else "error"
+        report.add(n, rule, severity, message, at)
     return True
 
 
