@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
-"""A second implementation of `agentlog validate` for v0 event logs, standard library only.
+"""A second implementation of `agentlog validate` (v0, v1, ledger), standard library only.
 
 Model
 -----
-A log is JSON Lines: every line is one event, a JSON object with the v0 envelope
-(`schema/v0/envelope.json`): `ts`, `run_id`, `agent_system`, `event_type`, `summary`
-(required, non-empty strings), `plugin` (optional non-empty string), `tags` (optional array
-of non-empty strings) and `data` (optional object whose shape `event_type` selects). The
-envelope is closed: any other field is an error.
+An event log is JSON Lines: every line is one event, a JSON object with the envelope
+(`schema/v0/envelope.json`, `schema/v1/envelope.json`): `ts`, `run_id`, `agent_system`,
+`event_type`, `summary` (required, non-empty strings; under v1 `agent_system` may be `""`,
+a warning), `plugin` (optional non-empty string), `tags` (optional array of non-empty
+strings) and `data` (optional object whose shape `event_type` selects). The envelope is
+closed: any other field is an error. v0 defines `llm_request`, `llm_response`, v1
+`http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`,
+`response_transform`; both define `budget_action` and `key_injection`.
+
+A tool-call ledger (`schema/ledger/v1/tool_call.schema.json`) holds one closed tool-call
+record per line, checked with the `ledger.*` rules; an object that is not a tool call (none
+of `tool`, `result_status`, `args_hash`) is one `ledger.record_kind`.
 
 Each line goes through the same stages as in the reference validator, and each stage reports
 findings `(line, rule, severity)` with the reference's rule ids:
@@ -17,8 +24,11 @@ findings `(line, rule, severity)` with the reference's rule ids:
    `secret.pattern` (a well-known credential format), see `secret_scan.py`;
 3. JSON: `json.depth`, `json.syntax`, `json.duplicate_key`, `json.not_object`;
 4. envelope: `envelope.missing`, `envelope.type`, `envelope.empty`, `envelope.unknown_field`,
-   `ts.format`, `ts.backwards` (warning), `run_id.multiple` (warning), `event_type.unknown`;
-5. data, for the four v0 types: `data.required`, `data.type`, `data.invalid`;
+   `envelope.agent_system_unknown` (warning), `ts.format`, `ts.backwards` (warning),
+   `run_id.multiple` (warning), `event_type.unknown`, `profile.mixed`; or, in a ledger,
+   `ledger.required`, `ledger.type`, `ledger.invalid`, `ledger.args_hash`,
+   `ledger.risk_flag`, `ledger.undeclared_field`, `ledger.record_kind`, `ts.backwards`;
+5. data, for the types of v0 and v1: `data.required`, `data.type`, `data.invalid`;
 6. pairing, across lines: a request event (`llm_request`, `http_request`) and its response
    event (`llm_response`, `http_response`) carry the same `data.exchange_id`; a request no
    response answers by the end of the file is `exchange.unanswered`, a response no request
@@ -26,13 +36,19 @@ findings `(line, rule, severity)` with the reference's rule ids:
 
 A file without events is `input.empty` on line 0 unless `--allow-empty`.
 
-Scope: the v0 profile only. `--profile auto` (the default) is v0 here; under it a file that
-holds a v1-only event type or starts with a tool-call ledger record, and `--profile v1` and
-`--profile ledger`, are outside this port: it says so on stderr and exits 2 (see
-`unsupported-validate.txt`). Under `--profile v0` a v1 type is an unknown event type.
+Profiles: `--profile v0|v1|ledger` checks every line under that profile (under v0 a v1 type
+is an unknown event type, and the reverse; under ledger an event is `ledger.record_kind`;
+under v0/v1 a ledger record gets the envelope findings). `--profile auto` (the default)
+chooses per file: the first JSON object decides the log family (a ledger when it has no
+`run_id` or `agent_system` and one of the ledger's keys), and an event log is checked under
+the family of its first v0-only or v1-only type (v0 when there is none). A later line of the
+other log family is one `profile.mixed` and is not checked further; a type of the other
+event-log profile is `profile.mixed` (its data still checked against its own schema). The
+verdicts that depend on the profile (an empty `agent_system`, a family-only type) wait for
+the end of the file (`FileState.pending`).
 
 Output: agentlog's JSON report (`--format json`, the default here) or one text line per
-finding. Exit 0 without errors, 1 with errors, 2 on usage errors or unsupported input.
+finding. Exit 0 without errors, 1 with errors, 2 on usage errors or a file that cannot be read.
 """
 
 import argparse
@@ -195,10 +211,6 @@ ARGS_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 LEDGER_INTEGERS = {"ts": 253402300799, "elapsed_ms": 9007199254740991}
 # A ledger ts the ordering check reads (Unix seconds of the years 0 to 9999).
 UNIX_YEAR_0, UNIX_YEAR_9999_END = -62167219200, 253402300799
-
-
-class Unsupported(Exception):
-    """The input or the options are outside what this port implements."""
 
 
 class DuplicateKey(Exception):
@@ -837,9 +849,6 @@ def main(argv):
     try:
         options = parse_args(argv)
         reports = [check_file(path, options) for path in options.paths]
-    except Unsupported as e:
-        print(f"validate.py: unsupported: {e}", file=sys.stderr)
-        return 2
     except OSError as e:
         print(f"validate.py: {e.filename}: {e.strerror}", file=sys.stderr)
         return 2
