@@ -666,7 +666,7 @@ def check_json_line(report, n, text, state, options):
     for _ in range(duplicates):
         report.add(n, "json.duplicate_key", message="a key repeats in one object")
     if not isinstance(value, dict):
-        report.add(n, "json.not_object", message="the line is not a JSON object")
+        report.add(n, "json.not_object", message="the line is not a JSON object", pointer="")
         return value
     if state.family is None:
         # auto: the file's first JSON object decides event log or ledger.
