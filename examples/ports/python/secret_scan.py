@@ -5,7 +5,12 @@ Model
 `secret.value`: the value of a supplied secret must not appear in a line, in any form a
 writer could have given it. The line's text is decoded into *views*: the raw text, then,
 repeatedly (up to `DECODE_ROUNDS` times, so nested forms such as a JSON escape of a JSON
-escape are undone), JSON string escapes, percent-encoding and HTML character references.
+escape are undone), JSON string escapes, percent-encoding, HTML character references and
+`\\xNN` escapes. The reference's depth cap is the same (4 layers): a view that deep which
+would still decode is `secret.scan_incomplete` (a warning: a secret in the next layer
+would go unreported), when secrets are supplied. (The reference's other caps, a decoding
+budget per decoder and a number of views, bound hostile input; this port has neither, so it
+never reports them.)
 In each view the secret is looked for raw, as hex (any case, pairs optionally separated by
 `:`, `-` or spaces) and as base64 or base64url at any byte offset (line breaks ignored).
 One finding per secret per line, whatever the number of hits.
@@ -29,7 +34,7 @@ import re
 import urllib.parse
 from collections import Counter
 
-DECODE_ROUNDS = 3
+DECODE_ROUNDS = 4
 PLACEHOLDER = re.compile(r"SANDBOX_SECRET_[0-9a-f]{32}")
 JSON_ESCAPE = re.compile(r'\\(u[0-9a-fA-F]{4}|["\\/bfnrt])')
 JSON_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -55,8 +60,12 @@ DETECTORS = [(kind, re.compile(p), rule) for kind, p, rule in DETECTORS]
 
 def scan(text, secrets, builtin_detectors):
     """[(rule, message, value or None)] for one line; `secrets` is [(name, value)]."""
-    views = decoded_views(text)
+    cuts = []
+    views = decoded_views(text, cuts)
     found = []
+    if cuts and secrets:
+        found.append(("secret.scan_incomplete", f"secret scan incomplete: the depth limit "
+                      f"({DECODE_ROUNDS} layers) was reached", None))
     for name, value in secrets:
         if any(holds_secret(view, value) for view in views):
             found.append(("secret.value", f"value of secret {name} found; value redacted", value))
@@ -93,24 +102,20 @@ def locate(value, secret, path=""):
     return None
 
 
-class TooDeep(Exception):
-    """The text is still encoded after DECODE_ROUNDS: this port does not scan it."""
-
-
-def decoded_views(text):
+def decoded_views(text, cuts=None):
     """The text and what decoding it (escapes, percent, entities) gives, deduplicated.
 
-    Text still encoded after DECODE_ROUNDS is refused (TooDeep) rather than passed: a
-    value one layer deeper would go unseen, and the reference reports that it stopped
-    (`secret.scan_incomplete`, with caps this port does not have).
+    Text still encoded after DECODE_ROUNDS is never passed silently: a value one layer
+    deeper would go unseen, so the depth is appended to `cuts` (the caller reports
+    `secret.scan_incomplete`, as the reference does at its depth limit).
     """
     views = [text]
     frontier = [text]
     for _ in range(DECODE_ROUNDS):
         frontier = [v for v in decode_once(frontier) if v not in views]
         views += frontier
-    if any(v not in views for v in decode_once(frontier)):
-        raise TooDeep(f"text still encoded after {DECODE_ROUNDS} rounds of decoding")
+    if cuts is not None and any(v not in views for v in decode_once(frontier)):
+        cuts.append(DECODE_ROUNDS)
     return views
 
 

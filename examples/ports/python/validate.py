@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
-"""A second implementation of `agentlog validate` for v0 event logs, standard library only.
+"""A second implementation of `agentlog validate` (v0, v1, ledger), standard library only.
 
 Model
 -----
-A log is JSON Lines: every line is one event, a JSON object with the v0 envelope
-(`schema/v0/envelope.json`): `ts`, `run_id`, `agent_system`, `event_type`, `summary`
-(required, non-empty strings), `plugin` (optional non-empty string), `tags` (optional array
-of non-empty strings) and `data` (optional object whose shape `event_type` selects). The
-envelope is closed: any other field is an error.
+An event log is JSON Lines: every line is one event, a JSON object with the envelope
+(`schema/v0/envelope.json`, `schema/v1/envelope.json`): `ts`, `run_id`, `agent_system`,
+`event_type`, `summary` (required, non-empty strings; under v1 `agent_system` may be `""`,
+a warning), `plugin` (optional non-empty string), `tags` (optional array of non-empty
+strings) and `data` (optional object whose shape `event_type` selects). The envelope is
+closed: any other field is an error. v0 defines `llm_request`, `llm_response`, v1
+`http_request`, `http_response`, `gate_decision`, `route_decision`, `request_transform`,
+`response_transform`; both define `budget_action` and `key_injection`.
+
+A tool-call ledger (`schema/ledger/v1/tool_call.schema.json`) holds one closed tool-call
+record per line, checked with the `ledger.*` rules; an object that is not a tool call (none
+of `tool`, `result_status`, `args_hash`) is one `ledger.record_kind`.
 
 Each line goes through the same stages as in the reference validator, and each stage reports
 findings `(line, rule, severity)` with the reference's rule ids:
@@ -17,8 +24,11 @@ findings `(line, rule, severity)` with the reference's rule ids:
    `secret.pattern` (a well-known credential format), see `secret_scan.py`;
 3. JSON: `json.depth`, `json.syntax`, `json.duplicate_key`, `json.not_object`;
 4. envelope: `envelope.missing`, `envelope.type`, `envelope.empty`, `envelope.unknown_field`,
-   `ts.format`, `ts.backwards` (warning), `run_id.multiple` (warning), `event_type.unknown`;
-5. data, for the four v0 types: `data.required`, `data.type`, `data.invalid`;
+   `envelope.agent_system_unknown` (warning), `ts.format`, `ts.backwards` (warning),
+   `run_id.multiple` (warning), `event_type.unknown`, `profile.mixed`; or, in a ledger,
+   `ledger.required`, `ledger.type`, `ledger.invalid`, `ledger.args_hash`,
+   `ledger.risk_flag`, `ledger.undeclared_field`, `ledger.record_kind`, `ts.backwards`;
+5. data, for the types of v0 and v1: `data.required`, `data.type`, `data.invalid`;
 6. pairing, across lines: a request event (`llm_request`, `http_request`) and its response
    event (`llm_response`, `http_response`) carry the same `data.exchange_id`; a request no
    response answers by the end of the file is `exchange.unanswered`, a response no request
@@ -26,13 +36,19 @@ findings `(line, rule, severity)` with the reference's rule ids:
 
 A file without events is `input.empty` on line 0 unless `--allow-empty`.
 
-Scope: the v0 profile only. `--profile auto` (the default) is v0 here; under it a file that
-holds a v1-only event type or starts with a tool-call ledger record, and `--profile v1` and
-`--profile ledger`, are outside this port: it says so on stderr and exits 2 (see
-`unsupported-validate.txt`). Under `--profile v0` a v1 type is an unknown event type.
+Profiles: `--profile v0|v1|ledger` checks every line under that profile (under v0 a v1 type
+is an unknown event type, and the reverse; under ledger an event is `ledger.record_kind`;
+under v0/v1 a ledger record gets the envelope findings). `--profile auto` (the default)
+chooses per file: the first JSON object decides the log family (a ledger when it has no
+`run_id` or `agent_system` and one of the ledger's keys), and an event log is checked under
+the family of its first v0-only or v1-only type (v0 when there is none). A later line of the
+other log family is one `profile.mixed` and is not checked further; a type of the other
+event-log profile is `profile.mixed` (its data still checked against its own schema). The
+verdicts that depend on the profile (an empty `agent_system`, a family-only type) wait for
+the end of the file (`FileState.pending`).
 
 Output: agentlog's JSON report (`--format json`, the default here) or one text line per
-finding. Exit 0 without errors, 1 with errors, 2 on usage errors or unsupported input.
+finding. Exit 0 without errors, 1 with errors, 2 on usage errors or a file that cannot be read.
 """
 
 import argparse
@@ -44,7 +60,7 @@ from datetime import datetime
 
 import secret_scan
 
-V0_TYPES = ("llm_request", "llm_response", "budget_action", "key_injection")
+V0_ONLY_TYPES = ("llm_request", "llm_response")
 V1_ONLY_TYPES = (
     "http_request",
     "http_response",
@@ -53,7 +69,16 @@ V1_ONLY_TYPES = (
     "request_transform",
     "response_transform",
 )
-LEDGER_KEYS = {"tool", "result_status", "args_hash"}
+SHARED_TYPES = ("budget_action", "key_injection")
+# The event types each event-log profile defines.
+PROFILE_TYPES = {"v0": V0_ONLY_TYPES + SHARED_TYPES, "v1": V1_ONLY_TYPES + SHARED_TYPES}
+PROFILES = ("auto", "v0", "v1", "ledger")
+# Keys only ledger records have (tool calls; the public implementation's risk-event and
+# telemetry-provenance records), and the keys of a tool call among them.
+LEDGER_KEYS = ("tool", "result_status", "args_hash", "context_hash", "payload_hash", "chain_hash")
+TOOL_CALL_KEYS = ("tool", "result_status", "args_hash")
+# Keys of the event envelope that no ledger record has.
+ENVELOPE_KEYS = ("run_id", "agent_system")
 REQUEST_TYPES = ("llm_request", "http_request")
 RESPONSE_TYPES = ("llm_response", "http_response")
 # Most requests and responses the pairing check holds at once (the reference's cap).
@@ -129,8 +154,63 @@ DATA_SCHEMAS = {
 }
 
 
-class Unsupported(Exception):
-    """The input or the options are outside what this port implements."""
+
+def path_may_be_empty(schema):
+    """`schema` with `path` a string of any length (v1's http_* types)."""
+    fields = dict(schema["fields"], path=(STRING, None))
+    return dict(schema, fields=fields)
+
+
+# The v1 data schemas (schema/v1/*.json): http_request and http_response are v0's
+# llm_request and llm_response with a `path` that may be empty; budget_action and
+# key_injection are shared (identical schemas).
+DATA_SCHEMAS.update({
+    "http_request": path_may_be_empty(DATA_SCHEMAS["llm_request"]),
+    "http_response": path_may_be_empty(DATA_SCHEMAS["llm_response"]),
+    "gate_decision": {
+        "required": ("host", "allowed"),
+        "fields": {
+            "host": (STRING, "nonempty"),
+            "allowed": (BOOLEAN, None),
+            "reason": (STRING, "nonempty"),
+            "pattern": (STRING, "nonempty"),
+            "exchange_id": (STRING, "nonempty"),
+        },
+    },
+    "route_decision": {
+        "required": ("host", "action"),
+        "fields": {
+            "host": (STRING, "nonempty"),
+            "action": (STRING, ("passthrough", "redirected")),
+            "routed_to": (STRING, "nonempty"),
+            "reason": (STRING, "nonempty"),
+            "exchange_id": (STRING, "nonempty"),
+        },
+    },
+})
+for _transform in ("request_transform", "response_transform"):
+    DATA_SCHEMAS[_transform] = {
+        "required": ("host", "action"),
+        "fields": {
+            "host": (STRING, "nonempty"),
+            "action": (STRING, "nonempty"),
+            "reason": (STRING, "nonempty"),
+            "exchange_id": (STRING, "nonempty"),
+        },
+    }
+
+# The tool-call ledger record (schema/ledger/v1/tool_call.schema.json), closed.
+LEDGER_FIELDS = ("ts", "session_id", "agent", "tool", "args_hash", "result_status",
+                 "elapsed_ms", "error_class", "risk_flags", "artifacts")
+RESULT_STATUSES = ("success", "error", "denied", "timeout")
+RISK_FLAGS = ("injection_attempt", "secret_attempt", "path_denied", "network_denied",
+              "sandbox_violation", "timeout", "high_risk_approved")
+ARGS_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+# Inclusive bounds of the integer fields: ts up to 9999-12-31T23:59:59Z, elapsed_ms up to
+# 2^53 - 1.
+LEDGER_INTEGERS = {"ts": 253402300799, "elapsed_ms": 9007199254740991}
+# A ledger ts the ordering check reads (Unix seconds of the years 0 to 9999).
+UNIX_YEAR_0, UNIX_YEAR_9999_END = -62167219200, 253402300799
 
 
 class DuplicateKey(Exception):
@@ -144,6 +224,7 @@ class Report:
         self.path = path
         self.lines = 0
         self.events = 0
+        self.profile = "v0"
         self.findings = []
 
     def add(self, line, rule, severity="error", message="", pointer=None):
@@ -225,13 +306,47 @@ class Pairing:
 
 
 class FileState:
-    """What a check of one line needs from the lines before it."""
+    """What a check of one line needs from the lines before it.
 
-    def __init__(self):
+    Under `--profile auto` the file's first JSON object decides its log family (`family`,
+    at line `family_line`); an event log's profile is decided by its first v0-only or
+    v1-only type (`chosen`: (profile, line, type)). The verdicts that depend on that profile
+    are `pending` until the end of the file: (line, what), `what` being "agent_system" (an
+    empty one) or a family-only type's profile.
+    """
+
+    def __init__(self, options):
         self.last_ts = None
+        self.last_ledger_ts = None
         self.run_ids = set()
-        self.seen_object = False
         self.pairing = Pairing()
+        self.family = given_family(options.profile)
+        self.family_line = None
+        self.chosen = None
+        self.pending = []
+
+    def profile(self, options):
+        """The profile the file is checked under."""
+        if options.profile != "auto":
+            return options.profile
+        if self.family == "ledger":
+            return "ledger"
+        return self.chosen[0] if self.chosen else "v0"
+
+
+def given_family(profile):
+    """The log family every line is checked as under a given profile; None under auto."""
+    if profile == "auto":
+        return None
+    return "ledger" if profile == "ledger" else "events"
+
+
+def family_of(obj):
+    """The log family a JSON object would decide: a ledger without an envelope key and with
+    a ledger key, else an event log."""
+    if not any(k in obj for k in ENVELOPE_KEYS) and any(k in obj for k in LEDGER_KEYS):
+        return "ledger"
+    return "events"
 
 
 def parse_args(argv):
@@ -244,8 +359,8 @@ def parse_args(argv):
     p.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--format", choices=("json", "text"), default="json")
     args = p.parse_args(argv)
-    if args.profile not in ("auto", "v0"):
-        raise Unsupported(f"--profile {args.profile}: this port checks v0 only")
+    if args.profile not in PROFILES:
+        p.error(f"--profile must be one of {', '.join(PROFILES)}")
     args.secrets = []
     for spec in args.secret:
         name, sep, value = spec.partition("=")
@@ -263,6 +378,17 @@ def split_lines(data):
     if last:
         lines.append((last, True))
     return lines
+
+
+def other_family(obj, family):
+    """Whether a JSON object belongs to the other log family than `family`: in an event log,
+    an object that would have made the file a ledger; in a ledger, an object with an envelope
+    key and no ledger key (a record of neither kind stays a ledger line)."""
+    envelope = any(k in obj for k in ENVELOPE_KEYS)
+    ledger = any(k in obj for k in LEDGER_KEYS)
+    if family == "events":
+        return ledger and not envelope
+    return envelope and not ledger
 
 
 def json_depth(text):
@@ -368,12 +494,19 @@ def check_data(report, n, event_type, data):
                        pointer=pointer("data", missing))
 
 
-def check_string_field(report, n, obj, field):
+def check_string_field(report, n, obj, field, state=None, options=None):
     """True when `field` is a non-empty string; the finding otherwise."""
     value = obj[field]
     if not isinstance(value, str):
         report.add(n, "envelope.type", message=f"{field} must be a string",
                    pointer=pointer(field))
+        return False
+    if value == "" and field == "agent_system":
+        # v0 requires a name, v1 accepts "" (a warning); under auto the file decides.
+        if options.profile == "auto":
+            state.pending.append((n, "agent_system"))
+        else:
+            agent_system_empty(report, n, options.profile)
         return False
     if value == "":
         report.add(n, "envelope.empty", message=f"{field} must not be empty",
@@ -419,7 +552,7 @@ def check_envelope(report, n, obj, state, options):
             report.add(n, "envelope.missing", message=f"{field} is missing",
                        pointer=pointer(field))
         else:
-            ok[field] = check_string_field(report, n, obj, field)
+            ok[field] = check_string_field(report, n, obj, field, state, options)
     if "plugin" in obj:
         check_string_field(report, n, obj, "plugin")
     if "tags" in obj:
@@ -445,20 +578,48 @@ def check_envelope(report, n, obj, state, options):
                        pointer="/run_id")
         state.run_ids.add(obj["run_id"])
     if ok.get("event_type"):
-        check_event_type(report, n, obj, options)
+        check_event_type(report, n, obj, state, options)
         data = obj.get("data")
         exchange_id = data.get("exchange_id") if isinstance(data, dict) else None
         if isinstance(exchange_id, str) and exchange_id:
             state.pairing.see(report, n, obj["event_type"], exchange_id)
 
 
-def check_event_type(report, n, obj, options):
+def agent_system_empty(report, n, profile):
+    if profile == "v1":
+        report.add(n, "envelope.agent_system_unknown", "warning",
+                   "agent_system is empty: this log cannot say which agent system wrote it",
+                   pointer="/agent_system")
+    else:
+        report.add(n, "envelope.empty", message="agent_system must not be empty under v0",
+                   pointer="/agent_system")
+
+
+def type_family(event_type):
+    """The event-log profile that alone defines `event_type`, or None (shared or unknown)."""
+    if event_type in V0_ONLY_TYPES:
+        return "v0"
+    if event_type in V1_ONLY_TYPES:
+        return "v1"
+    return None
+
+
+def check_event_type(report, n, obj, state, options):
     event_type = obj["event_type"]
-    if event_type in V1_ONLY_TYPES and options.profile == "auto":
-        raise Unsupported(f"line {n}: {event_type} is a v1 event type; this port checks v0 only")
-    if event_type not in V0_TYPES:
+    if options.profile == "auto":
+        family = type_family(event_type)
+        if family is not None:
+            # The first family-only type decides the file; the others are resolved at its end.
+            if state.chosen is None:
+                state.chosen = (family, n, event_type)
+            state.pending.append((n, family))
+        defined = event_type in DATA_SCHEMAS
+    else:
+        defined = event_type in PROFILE_TYPES[options.profile]
+    if not defined:
         severity = "warning" if options.unknown_types == "warn" else "error"
-        report.add(n, "event_type.unknown", severity, f"event_type {event_type!r} is not v0",
+        report.add(n, "event_type.unknown", severity,
+                   f"event_type is not defined by profile {options.profile}",
                    pointer="/event_type")
         return
     data = obj.get("data")
@@ -484,14 +645,12 @@ def check_line(report, n, raw, torn, state, options):
     if text.strip() == "":
         report.add(n, "line.blank", message="the line is blank")
         return False
-    try:
-        found = secret_scan.scan(text, options.secrets, not options.no_builtin_detectors)
-    except secret_scan.TooDeep as e:
-        raise Unsupported(f"line {n}: {e}") from None
+    found = secret_scan.scan(text, options.secrets, not options.no_builtin_detectors)
     value = check_json_line(report, n, text, state, options)
     for rule, message, secret in found:
         at = secret_scan.locate(value, secret) if secret is not None else None
-        report.add(n, rule, message=message, pointer=at)
+        severity = "warning" if rule == "secret.scan_incomplete" else "error"
+        report.add(n, rule, severity, message, at)
     return True
 
 
@@ -507,29 +666,153 @@ def check_json_line(report, n, text, state, options):
     for _ in range(duplicates):
         report.add(n, "json.duplicate_key", message="a key repeats in one object")
     if not isinstance(value, dict):
-        report.add(n, "json.not_object", message="the line is not a JSON object")
+        report.add(n, "json.not_object", message="the line is not a JSON object", pointer="")
         return value
-    if not state.seen_object and options.profile == "auto" and LEDGER_KEYS & value.keys():
-        raise Unsupported(f"line {n} is a tool-call ledger record; this port checks event logs")
-    state.seen_object = True
-    check_envelope(report, n, value, state, options)
+    if state.family is None:
+        # auto: the file's first JSON object decides event log or ledger.
+        state.family, state.family_line = family_of(value), n
+    elif state.family_line is not None and other_family(value, state.family):
+        # auto: a line of the other log family is one finding, not checked further.
+        report.add(n, "profile.mixed", message=f"a line of the other log family than this "
+                   f"file's (decided at line {state.family_line}); not checked further",
+                   pointer="")
+        return value
+    if state.family == "ledger":
+        check_ledger(report, n, value, state)
+    else:
+        check_envelope(report, n, value, state, options)
     return value
+
+
+def json_equal(a, b):
+    """JSON equality: numbers by value, a boolean never equal to a number."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    return a == b
+
+
+def check_ledger(report, n, record, state):
+    """A ledger line: a tool-call record against the `tool_call` schema with the `ledger.*`
+    rules; any other object is one `ledger.record_kind`. A value of the wrong type is
+    `ledger.type` alone, never also refused by the checks of the type it should have had."""
+    if not any(k in record for k in TOOL_CALL_KEYS):
+        report.add(n, "ledger.record_kind", message="not a tool-call record (none of tool, "
+                   "result_status, args_hash); not checked further", pointer="")
+        return
+
+    def add(rule, at, message):
+        report.add(n, rule, message=message, pointer=at)
+
+    for field in LEDGER_FIELDS:
+        if field not in record:
+            add("ledger.required", pointer(field), f"required field {field} is missing")
+    for field in record:
+        if field not in LEDGER_FIELDS:
+            add("ledger.undeclared_field", pointer(field),
+                "a field the tool_call record does not declare (the record is closed)")
+    for field, most in LEDGER_INTEGERS.items():
+        if field not in record:
+            continue
+        value = record[field]
+        if not json_type_ok(value, INTEGER):
+            add("ledger.type", pointer(field), f"{field} must be an integer")
+        elif not 0 <= value <= most:
+            add("ledger.invalid", pointer(field), f"{field} is out of range")
+    for field in ("session_id", "agent", "tool", "args_hash", "result_status"):
+        if field not in record:
+            continue
+        value = record[field]
+        if not isinstance(value, str):
+            add("ledger.type", pointer(field), f"{field} must be a string")
+        elif field == "args_hash":
+            if not ARGS_HASH.fullmatch(value):
+                add("ledger.args_hash", "/args_hash",
+                    "args_hash is not sha256: followed by 64 lowercase hex digits")
+        elif field == "result_status":
+            if value not in RESULT_STATUSES:
+                add("ledger.invalid", "/result_status", "result_status is not one of "
+                    + ", ".join(RESULT_STATUSES))
+        elif value == "":
+            add("ledger.invalid", pointer(field), f"{field} must not be empty")
+    if "error_class" in record:
+        value = record["error_class"]
+        if value is not None and not isinstance(value, str):
+            add("ledger.type", "/error_class", "error_class must be a string or null")
+        elif isinstance(value, str) and record.get("result_status") == "success":
+            add("ledger.invalid", "/error_class",
+                "error_class must be null when result_status is success")
+        elif value == "":
+            add("ledger.invalid", "/error_class", "error_class must not be empty")
+    flags = record.get("risk_flags", [])
+    if not isinstance(flags, list):
+        add("ledger.type", "/risk_flags", "risk_flags must be an array")
+    else:
+        for i, flag in enumerate(flags):
+            if not isinstance(flag, str):
+                add("ledger.type", pointer("risk_flags", i), "a risk flag must be a string")
+            elif flag not in RISK_FLAGS:
+                add("ledger.risk_flag", pointer("risk_flags", i),
+                    "not one of the seven risk flags")
+        if any(json_equal(a, b) for i, a in enumerate(flags) for b in flags[:i]):
+            add("ledger.invalid", "/risk_flags", "a risk flag repeats")
+    artifacts = record.get("artifacts", [])
+    if not isinstance(artifacts, list):
+        add("ledger.type", "/artifacts", "artifacts must be an array")
+    else:
+        for i, artifact in enumerate(artifacts):
+            if not isinstance(artifact, str):
+                add("ledger.type", pointer("artifacts", i), "an artifact must be a string")
+            elif artifact == "":
+                add("ledger.invalid", pointer("artifacts", i), "an artifact must not be empty")
+    # The ordering rule: a tool call's ts (Unix seconds, an integer literal) against the
+    # previous tool call's.
+    ts = record.get("ts")
+    if isinstance(ts, int) and not isinstance(ts, bool) and \
+            UNIX_YEAR_0 <= ts <= UNIX_YEAR_9999_END:
+        if state.last_ledger_ts is not None and ts < state.last_ledger_ts:
+            report.add(n, "ts.backwards", "warning", "ts is earlier than the previous tool "
+                       "call's", pointer="/ts")
+        state.last_ledger_ts = ts
 
 
 def check_file(path, options):
     report = Report(path)
     with open(path, "rb") as f:
         data = f.read()
-    state = FileState()
+    state = FileState(options)
     for n, (raw, torn) in enumerate(split_lines(data), start=1):
         report.lines = n
         if check_line(report, n, raw, torn, state, options):
             report.events += 1
     state.pairing.finish(report, report.lines)
+    report.profile = state.profile(options)
+    resolve_pending(report, state)
     if report.events == 0 and not options.allow_empty:
         report.add(0, "input.empty", message="the input holds no events")
     report.findings.sort(key=lambda f: (f["line"], f["rule"]))
     return report
+
+
+def resolve_pending(report, state):
+    """auto: the findings that waited for the file's event-log profile."""
+    profile = report.profile
+    for n, what in state.pending:
+        if what == "agent_system":
+            agent_system_empty(report, n, profile)
+        elif what != profile:
+            _, at, decider = state.chosen
+            report.add(n, "profile.mixed",
+                       message=f"event_type is a {what}-only type, but this file is checked "
+                       f"under {profile} (decided at line {at} by {decider})",
+                       pointer="/event_type")
 
 
 def json_output(reports):
@@ -539,7 +822,7 @@ def json_output(reports):
             "path": r.path,
             "lines": r.lines,
             "events": r.events,
-            "profile": "v0",
+            "profile": r.profile,
             "findings": r.findings,
         }
         for r in reports
@@ -566,9 +849,6 @@ def main(argv):
     try:
         options = parse_args(argv)
         reports = [check_file(path, options) for path in options.paths]
-    except Unsupported as e:
-        print(f"validate.py: unsupported: {e}", file=sys.stderr)
-        return 2
     except OSError as e:
         print(f"validate.py: {e.filename}: {e.strerror}", file=sys.stderr)
         return 2
