@@ -662,7 +662,8 @@ const UNESCAPE_DEPTH: usize = 2;
 /// `text` and every text a reader makes of it by reading its escapes ([`escapes::unescaped`])
 /// or dropping those of hidden characters ([`escapes::hidden_dropped`]), up to
 /// [`UNESCAPE_DEPTH`] levels in any order, each also with its raw hidden characters dropped
-/// ([`stripped`]) and in compatibility form ([`compatibility_folded`]). A text without escapes or hidden characters is its only reading.
+/// ([`stripped`]) and in compatibility form ([`compatibility_folded`]). A text without
+/// escapes or hidden characters is its only reading.
 fn unfolded(text: String) -> Vec<String> {
     let mut readings = vec![text];
     let mut level = 0..1;
@@ -911,8 +912,8 @@ pub fn readings(text: &str) -> Vec<String> {
     readings
 }
 
-/// [`joined_views`] of `text` and of each of its readings with its escapes undone
-/// ([`escapes::unescaped`]): a separator written as an escape (`&#32;`, `%20`, `\x20`) is
+/// [`joined_views`] of `text` and of each of its readings with its escapes undone (every
+/// syntax of the gate's escape table): a separator written as an escape (`&#32;`, `%20`, `\x20`) is
 /// taken out like one written as it is.
 pub fn joined_readings(text: &str) -> Vec<String> {
     let mut views = joined_views(text);
