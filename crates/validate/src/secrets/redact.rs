@@ -711,7 +711,14 @@ const MIN_BASE32_RUN: usize = 32;
 fn wide_texts(view: &[u8]) -> Vec<String> {
     let zeros = view.iter().filter(|&&b| b == 0).count();
     let mut texts = Vec::new();
-    if view.len() < 4 || zeros * 5 < view.len() {
+    // The letters of one block beyond Latin (fullwidth `ＡＫＩＡ`: FF21 FF2B ...) share their
+    // high byte, where ASCII's is NUL.
+    let one_block = |from: usize| {
+        let first = view.get(from).copied();
+        view.iter().skip(from).step_by(2).all(|&b| Some(b) == first)
+    };
+    let block = view.len() >= 8 && (one_block(0) || one_block(1));
+    if view.len() < 4 || zeros * 5 < view.len() && !block {
         return texts;
     }
     // From each byte a unit may start at: bytes glued before the wide text (the tail of a
@@ -912,13 +919,17 @@ pub fn readings(text: &str) -> Vec<String> {
     readings
 }
 
-/// [`joined_views`] of `text` and of each of its readings with its escapes undone (every
-/// syntax of the gate's escape table): a separator written as an escape (`&#32;`, `%20`, `\x20`) is
+/// [`joined_views`] of `text` and of each of its readings with its escapes undone, one or two
+/// levels (every syntax of the gate's escape table): a separator written as an escape (`&#32;`, `%20`, `\x20`) is
 /// taken out like one written as it is.
 pub fn joined_readings(text: &str) -> Vec<String> {
     let mut views = joined_views(text);
     for reading in escapes::unescaped(text) {
         views.extend(joined_views(&reading));
+        // Escaped twice (`&amp;#32;`).
+        for again in escapes::unescaped(&reading) {
+            views.extend(joined_views(&again));
+        }
     }
     views
 }
@@ -2015,6 +2026,7 @@ mod composed {
             "&ndash;",
             "&copy",
             "&#0000000032;",
+            "&amp;#32;",
         ] {
             let split = format!("{}{separator}{}", &value[..9], &value[9..]);
             assert!(redactor.shows_value(&split), "{split}");
@@ -2055,6 +2067,16 @@ mod composed {
             "AKIAZQ7VK2PX9MW4NR8T\u{1b}[12D\u{1b}[@Q",
             "AKIAZQ7VQK2PX9MW4NR8T\u{1b}[13D\u{1b}[P",
             "\\e7QQQQQQQQK2PX9MW4NR8T\\e8AKIAZQ7V",
+            // Round 8: a tab then back to the start, tabs back, a C0 control inside a CSI, a
+            // string ended by an ESC or cancelled, insert mode, DECBI, DECDC.
+            "\tK2PX9MW4NR8T\rAKIAZQ7V",
+            "QQQQQQQQK2PX9MW4NR8T\u{1b}[9ZAKIAZQ7V",
+            "AKIAZQ7VQ\u{1b}[\u{8}mK2PX9MW4NR8T",
+            "AKIAZQ7V\u{1b}]0;zz\u{1b}(BK2PX9MW4NR8T",
+            "AKIAZQ7V\u{1b}]0;zz\u{18}K2PX9MW4NR8T",
+            "K2PX9MW4NR8T\r\u{1b}[4hAKIAZQ7V",
+            "AKIAZQ7VQ\u{1b}6K2PX9MW4NR8T",
+            "AKIAZQ7VQK2PX9MW4NR8T\u{1b}[9G\u{1b}[1'~",
         ] {
             assert!(redactor.leaks(text), "{text:?}");
         }
@@ -2069,7 +2091,13 @@ mod composed {
             .collect();
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&fullwidth);
-        for text in [entities, b64] {
+        let utf16: Vec<u8> = fullwidth
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let utf16_hex: String = utf16.iter().map(|b| format!("{b:02x}")).collect();
+        let utf16_b64 = base64::engine::general_purpose::STANDARD.encode(&utf16);
+        for text in [entities, b64, utf16_hex, utf16_b64] {
             assert!(redactor.leaks(&text), "{text:?}");
         }
     }

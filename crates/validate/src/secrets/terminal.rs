@@ -1,13 +1,19 @@
 //! A text as a terminal draws it on one line: the model of what a reader of a terminal sees.
 //!
-//! A value can be written in pieces that a terminal puts back together: a backspace or a
-//! carriage return lets what follows overwrite, a CSI moves the cursor, saves and restores
-//! it, repeats a character, inserts or deletes cells; a control string (OSC, DCS, APC, PM,
-//! SOS) is drawn as nothing. [`Terminal`] follows the controls ECMA-48 and xterm define for
-//! one line, in their 7-bit (`ESC [`) and 8-bit (U+009B) forms; a move to another row is
-//! taken as a move on the same line (a value put together on two rows is not followed).
+//! A value can be written in pieces that a terminal puts back together: a backspace, a tab
+//! or a carriage return moves the cursor and what follows overwrites; a CSI moves the
+//! cursor, saves and restores it, repeats a character, inserts or deletes cells, switches
+//! insert mode; a control string (OSC, DCS, APC, PM, SOS) is drawn as nothing. The bytes are
+//! read by `vte`'s parser, the DEC ANSI parser state machine terminals implement (a C0
+//! control inside a CSI is executed, CAN and SUB cancel a sequence, an ESC ends a string),
+//! and [`Terminal`] follows the controls ECMA-48, DEC and xterm define for one line. A move
+//! to another row is taken as a move on the same line (a value put together on two rows is
+//! not followed).
 
 use super::redact::{has_hidden_chars, invisible};
+
+/// Columns between tab stops.
+const TAB: usize = 8;
 
 /// One line of a terminal: its cells, the cursor, a saved cursor, the last character drawn.
 #[derive(Default)]
@@ -16,24 +22,28 @@ struct Terminal {
     cursor: usize,
     saved: usize,
     last: Option<char>,
+    /// Insert mode (IRM): a character drawn pushes the cells after it right.
+    insert: bool,
     /// Where a right-to-left override (U+202E) started, until its U+202C.
     reversed_from: Option<usize>,
-    /// No cursor or repeat count goes further than this (the text's length): the line stays
-    /// as long as the text at most.
+    /// No cursor or count goes further than this (twice the text's length and a tab): the
+    /// line stays about as long as the text.
     limit: usize,
 }
 
 impl Terminal {
-    /// Draws `c` at the cursor, over what is there.
+    /// Draws `c` at the cursor, over what is there (or, in insert mode, before it).
     fn put(&mut self, c: char) {
-        match self.line.get_mut(self.cursor) {
-            Some(slot) => *slot = c,
-            None => {
-                self.fill();
-                self.line.push(c);
-            }
+        self.fill();
+        if self.insert {
+            self.line.insert(self.cursor.min(self.line.len()), c);
+            self.line.truncate(self.limit.max(1));
+        } else if let Some(slot) = self.line.get_mut(self.cursor) {
+            *slot = c;
+        } else {
+            self.line.push(c);
         }
-        self.cursor += 1;
+        self.cursor = (self.cursor + 1).min(self.limit);
         self.last = Some(c);
     }
 
@@ -45,49 +55,49 @@ impl Terminal {
         }
     }
 
-    /// Follows a CSI whose parameters are `params` and final byte `last`.
-    fn csi(&mut self, params: &[usize], last: char) {
-        let first = params.first().copied().unwrap_or(0);
-        let n = first.clamp(1, self.limit.max(1));
-        match last {
-            'D' | 'j' => self.cursor = self.cursor.saturating_sub(n),
-            'C' | 'a' => self.cursor = self.cursor.saturating_add(n).min(self.limit),
-            'G' | '`' => self.cursor = (n - 1).min(self.limit),
-            // A cursor position (row;column): the row is taken as this line.
-            'H' | 'f' => {
-                let column = params
-                    .get(1)
-                    .copied()
-                    .unwrap_or(1)
-                    .clamp(1, self.limit.max(1));
-                self.cursor = column - 1;
-            }
-            's' => self.saved = self.cursor,
-            'u' => self.cursor = self.saved,
-            'b' => {
-                if let Some(c) = self.last {
-                    (0..n).for_each(|_| self.put(c));
-                }
-            }
-            '@' => {
-                self.fill();
-                let at = self.cursor.min(self.line.len());
-                self.line.splice(at..at, std::iter::repeat_n(' ', n));
-                self.line.truncate(self.limit);
-            }
-            'P' => {
-                let at = self.cursor.min(self.line.len());
-                let end = at.saturating_add(n).min(self.line.len());
-                self.line.drain(at..end);
-            }
-            'X' => {
-                let end = self.cursor.saturating_add(n).min(self.line.len());
-                if let Some(cells) = self.line.get_mut(self.cursor..end) {
-                    cells.fill(' ');
-                }
-            }
-            'K' | 'J' => self.erase(first),
-            _ => {}
+    fn back(&mut self, n: usize) {
+        self.cursor = self.cursor.saturating_sub(n);
+    }
+
+    fn forward(&mut self, n: usize) {
+        self.cursor = self.cursor.saturating_add(n).min(self.limit);
+    }
+
+    fn column(&mut self, n: usize) {
+        self.cursor = n.saturating_sub(1).min(self.limit);
+    }
+
+    fn tabs_forward(&mut self, n: usize) {
+        let next = (self.cursor / TAB + n.min(self.limit)) * TAB;
+        self.cursor = next.min(self.limit);
+    }
+
+    fn tabs_back(&mut self, n: usize) {
+        let stops_back = n.min(self.limit);
+        let current = self.cursor.div_ceil(TAB);
+        self.cursor = current.saturating_sub(stops_back) * TAB;
+    }
+
+    /// Inserts `n` blank cells at the cursor (ICH, DECIC).
+    fn insert_cells(&mut self, n: usize) {
+        self.fill();
+        let at = self.cursor.min(self.line.len());
+        self.line.splice(at..at, std::iter::repeat_n(' ', n));
+        self.line.truncate(self.limit);
+    }
+
+    /// Deletes `n` cells at the cursor (DCH, DECDC).
+    fn delete_cells(&mut self, n: usize) {
+        let at = self.cursor.min(self.line.len());
+        let end = at.saturating_add(n).min(self.line.len());
+        self.line.drain(at..end);
+    }
+
+    /// Erases `n` cells from the cursor (ECH).
+    fn erase_cells(&mut self, n: usize) {
+        let end = self.cursor.saturating_add(n).min(self.line.len());
+        if let Some(cells) = self.line.get_mut(self.cursor..end) {
+            cells.fill(' ');
         }
     }
 
@@ -104,63 +114,108 @@ impl Terminal {
             cells.fill(' ');
         }
     }
+}
 
-    /// Follows the escape sequence whose introducer `intro` followed an ESC (or, with `c1`,
-    /// is itself an 8-bit control), reading the rest of it from `chars`.
-    fn escape(
+impl vte::Perform for Terminal {
+    fn print(&mut self, c: char) {
+        match c {
+            '\u{202E}' => self.reversed_from = Some(self.cursor),
+            '\u{202C}' => {
+                if let Some(from) = self.reversed_from.take() {
+                    let to = self.cursor.min(self.line.len());
+                    if let Some(run) = self.line.get_mut(from..to) {
+                        run.reverse();
+                    }
+                }
+            }
+            c if crate::gate::unsafe_char(c) || invisible(c) => {}
+            c => self.put(c),
+        }
+    }
+
+    fn execute(&mut self, byte: u8) {
+        match byte {
+            0x08 => self.back(1),
+            0x09 => self.tabs_forward(1),
+            0x0D => self.cursor = 0,
+            // A line feed keeps the lines apart.
+            0x0A => self.put('\n'),
+            _ => {}
+        }
+    }
+
+    fn csi_dispatch(
         &mut self,
-        intro: char,
-        c1: bool,
-        chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+        params: &vte::Params,
+        intermediates: &[u8],
+        _ignore: bool,
+        action: char,
     ) {
-        match (intro, c1) {
-            ('[', false) | ('\u{9B}', true) => {
-                let mut params = vec![0usize];
-                for c in chars.by_ref() {
-                    if let Some(digit) = c.to_digit(10) {
-                        if let Some(value) = params.last_mut() {
-                            *value = value.saturating_mul(10).saturating_add(digit as usize);
-                        }
-                    } else if c == ';' {
-                        params.push(0);
-                    } else if ('@'..='~').contains(&c) {
-                        self.csi(&params, c);
-                        return;
-                    }
+        let values: Vec<usize> = params
+            .iter()
+            .map(|p| usize::from(p.first().copied().unwrap_or(0)))
+            .collect();
+        let first = values.first().copied().unwrap_or(0);
+        // A count of 0 counts as 1, and none goes past the text's length.
+        let n = first.clamp(1, self.limit.max(1));
+        match (intermediates, action) {
+            ([], 'D' | 'j') => self.back(n),
+            ([], 'C' | 'a') => self.forward(n),
+            ([], 'G' | '`') => self.column(n),
+            // A cursor position (row;column): the row is taken as this line.
+            ([], 'H' | 'f') => self.column(values.get(1).copied().unwrap_or(1).max(1)),
+            ([], 'I') => self.tabs_forward(n),
+            ([], 'Z') => self.tabs_back(n),
+            ([], 's') => self.saved = self.cursor,
+            ([], 'u') => self.cursor = self.saved,
+            ([], 'b') => {
+                if let Some(c) = self.last {
+                    (0..n).for_each(|_| self.put(c));
                 }
             }
-            (']' | 'P' | '_' | '^' | 'X', false) | (_, true) => {
-                // A control string, drawn as nothing up to its BEL or string terminator.
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}'
-                        || c == '\u{9C}'
-                        || c == '\u{1B}' && chars.next_if_eq(&'\\').is_some()
-                    {
-                        return;
-                    }
-                }
-            }
-            ('7', false) => self.saved = self.cursor,
-            ('8', false) => self.cursor = self.saved,
-            ('c', false) => {
+            ([], '@') | ([b'\''], '}') => self.insert_cells(n),
+            ([], 'P') | ([b'\''], '~') => self.delete_cells(n),
+            ([], 'X') => self.erase_cells(n),
+            ([], 'K' | 'J') => self.erase(first),
+            ([], 'h' | 'l') if values.contains(&4) => self.insert = action == 'h',
+            _ => {}
+        }
+    }
+
+    fn esc_dispatch(&mut self, intermediates: &[u8], _ignore: bool, byte: u8) {
+        match (intermediates, byte) {
+            ([], b'7') => self.saved = self.cursor,
+            ([], b'8') => self.cursor = self.saved,
+            // DECBI and DECFI: back and forward one column.
+            ([], b'6') => self.back(1),
+            ([], b'9') => self.forward(1),
+            ([], b'c') => {
                 self.line.clear();
                 self.cursor = 0;
+                self.insert = false;
             }
-            _ => {
-                // Intermediate bytes (`(`, `#`, ...) and one final character.
-                if (' '..='/').contains(&intro) {
-                    while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
-                    chars.next();
-                }
-            }
+            _ => {}
         }
     }
 }
 
-/// `text` as a terminal draws it, when that differs from `text`: escape sequences followed
-/// (the cursor moved, saved and restored, characters repeated, cells inserted, deleted and
-/// erased, control strings drawn as nothing), a backspace moving back, a carriage return going
-/// to the start of the line (what follows overwrites), a run after a right-to-left override
+/// The 7-bit form of an 8-bit control a text may hold as a character (U+009B is `ESC [`):
+/// `vte` reads UTF-8, where these are characters to print.
+fn seven_bit(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{90}' => "\u{1b}P",
+        '\u{98}' => "\u{1b}X",
+        '\u{9B}' => "\u{1b}[",
+        '\u{9C}' => "\u{1b}\\",
+        '\u{9D}' => "\u{1b}]",
+        '\u{9E}' => "\u{1b}^",
+        '\u{9F}' => "\u{1b}_",
+        _ => return None,
+    })
+}
+
+/// `text` as a terminal draws it on one line, when that differs from `text`: escape
+/// sequences and controls followed ([`Terminal`]), a run after a right-to-left override
 /// (U+202E, up to U+202C or the end) shown reversed, other bidirectional controls, control
 /// and invisible characters dropped. `None` when `text` has none of them.
 pub fn displayed(text: &str) -> Option<String> {
@@ -168,35 +223,18 @@ pub fn displayed(text: &str) -> Option<String> {
         return None;
     }
     let mut terminal = Terminal {
-        limit: text.len(),
+        // Room for the moves a text can make; a line never grows past it.
+        limit: text.len().saturating_mul(2).saturating_add(TAB),
         ..Terminal::default()
     };
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let sequence = match c {
-            '\u{1B}' => chars.next().map(|intro| (intro, false)),
-            '\u{90}' | '\u{98}' | '\u{9B}' | '\u{9D}'..='\u{9F}' => Some((c, true)),
-            _ => None,
+    let mut parser = vte::Parser::new();
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let bytes = match seven_bit(c) {
+            Some(seven) => seven.as_bytes(),
+            None => c.encode_utf8(&mut buf).as_bytes(),
         };
-        if let Some((intro, c1)) = sequence {
-            terminal.escape(intro, c1, &mut chars);
-            continue;
-        }
-        match c {
-            '\u{8}' => terminal.cursor = terminal.cursor.saturating_sub(1),
-            '\r' => terminal.cursor = 0,
-            '\u{202E}' => terminal.reversed_from = Some(terminal.cursor),
-            '\u{202C}' => {
-                if let Some(from) = terminal.reversed_from.take() {
-                    let to = terminal.cursor.min(terminal.line.len());
-                    if let Some(run) = terminal.line.get_mut(from..to) {
-                        run.reverse();
-                    }
-                }
-            }
-            c if crate::gate::unsafe_char(c) && c != '\n' || invisible(c) => {}
-            c => terminal.put(c),
-        }
+        parser.advance(&mut terminal, bytes);
     }
     if let Some(from) = terminal.reversed_from
         && let Some(run) = terminal.line.get_mut(from..)
@@ -226,6 +264,18 @@ mod tests {
             ("zzcd\u{1b}[1;1Hab", "abcd"),
             ("ab\u{9b}1Dc", "ac"),
             ("ab\u{1b}[999999999C", "ab"),
+            // A tab, then back to the start; tabs forward and back.
+            ("\tcd\rab", "ab      cd"),
+            ("\u{1b}[Icd\u{1b}[1Gab", "ab      cd"),
+            ("zzzzzzzzcd\u{1b}[9Zab", "abzzzzzzcd"),
+            // A C0 control inside a CSI is executed; an ESC ends a control string.
+            ("abX\u{1b}[\u{8}mcd", "abcd"),
+            ("ab\u{1b}]0;zz\u{1b}(Bcd", "abcd"),
+            ("ab\u{1b}]0;zz\u{18}cd", "abcd"),
+            // Insert mode, DECBI, DECDC.
+            ("cd\r\u{1b}[4hab", "abcd"),
+            ("abX\u{1b}6cd", "abcd"),
+            ("abXcd\u{1b}[3G\u{1b}[1'~", "abcd"),
         ] {
             assert_eq!(
                 displayed(text).as_deref().map(str::trim_end),
