@@ -717,8 +717,24 @@ fn wide_texts(view: &[u8]) -> Vec<String> {
         let first = view.get(from).copied();
         view.iter().skip(from).step_by(2).all(|&b| Some(b) == first)
     };
-    let block = view.len() >= 8 && (one_block(0) || one_block(1));
-    if view.len() < 4 || zeros * 5 < view.len() && !block {
+    // The letters of a few blocks (mathematical bold: surrogates D835 DC00...) have few
+    // high bytes; every UTF-32 unit's top byte is NUL.
+    let few_values = |from: usize| {
+        let mut seen = [false; 256];
+        let mut distinct = 0;
+        for &b in view.iter().skip(from).step_by(2) {
+            if let Some(slot) = seen.get_mut(usize::from(b))
+                && !*slot
+            {
+                *slot = true;
+                distinct += 1;
+            }
+        }
+        distinct <= 3
+    };
+    let block = view.len() >= 8 && (one_block(0) || one_block(1) || few_values(0) || few_values(1));
+    let utf32 = view.len() >= 8 && (0..4).any(|k| view.iter().skip(k).step_by(4).all(|&b| b == 0));
+    if view.len() < 4 || zeros * 5 < view.len() && !block && !utf32 {
         return texts;
     }
     // From each byte a unit may start at: bytes glued before the wide text (the tail of a
@@ -746,7 +762,7 @@ fn wide_texts(view: &[u8]) -> Vec<String> {
                     .collect(),
             );
         }
-        if zeros * 2 < view.len() {
+        if zeros * 2 < view.len() && !utf32 {
             continue;
         }
         for skip in 0..4 {
@@ -2099,6 +2115,44 @@ mod composed {
         let utf16_b64 = base64::engine::general_purpose::STANDARD.encode(&utf16);
         for text in [entities, b64, utf16_hex, utf16_b64] {
             assert!(redactor.leaks(&text), "{text:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod mathematical {
+    use super::*;
+
+    /// Mathematical bold letters and digits (surrogate pairs in UTF-16, no NUL in their
+    /// UTF-16 and few in their UTF-32) are read in compatibility form once decoded.
+    #[test]
+    fn a_key_in_mathematical_letters_is_read_in_utf16_and_utf32() {
+        use base64::Engine as _;
+        let key = "AKIAZQ7VK2PX9MW4NR8T";
+        let bold: String = key
+            .chars()
+            .map(|c| match c {
+                'A'..='Z' => char::from_u32(0x1D400 + u32::from(c) - 65).unwrap(),
+                '0'..='9' => char::from_u32(0x1D7CE + u32::from(c) - 48).unwrap(),
+                c => c,
+            })
+            .collect();
+        let utf16: Vec<u8> = bold.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let redactor = Redactor::new(SecretScanner::empty(), Some(Detector::new(Vec::new())));
+        let utf32: Vec<u8> = bold
+            .chars()
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        for text in [
+            bold.clone(),
+            b64.encode(&utf16),
+            hex(&utf16),
+            b64.encode(&utf32),
+            hex(&utf32),
+        ] {
+            assert!(redactor.leaks(&text), "{text}");
         }
     }
 }

@@ -12,8 +12,11 @@
 
 use super::redact::{has_hidden_chars, invisible};
 
-/// Columns between tab stops.
+/// Columns between the tab stops a terminal starts with.
 const TAB: usize = 8;
+
+/// What fills the second cell of a wide character (dropped from the line drawn).
+const WIDE_TAIL: char = '\u{0}';
 
 /// One line of a terminal: its cells, the cursor, a saved cursor, the last character drawn.
 #[derive(Default)]
@@ -24,6 +27,11 @@ struct Terminal {
     last: Option<char>,
     /// Insert mode (IRM): a character drawn pushes the cells after it right.
     insert: bool,
+    /// Tab stops set (HTS) beside the default ones, and whether the default ones were
+    /// cleared (TBC 3), or single ones (TBC 0).
+    stops_set: std::collections::BTreeSet<usize>,
+    stops_cleared: std::collections::BTreeSet<usize>,
+    all_cleared: bool,
     /// Where a right-to-left override (U+202E) started, until its U+202C.
     reversed_from: Option<usize>,
     /// No cursor or count goes further than this (twice the text's length and a tab): the
@@ -32,8 +40,24 @@ struct Terminal {
 }
 
 impl Terminal {
-    /// Draws `c` at the cursor, over what is there (or, in insert mode, before it).
+    /// Draws `c` at the cursor, over what is there (or, in insert mode, before it), in as
+    /// many cells as a terminal gives it: two for a wide character (CJK, fullwidth, most
+    /// emoji; the second holds [`WIDE_TAIL`]), none for a combining mark.
     fn put(&mut self, c: char) {
+        match unicode_width::UnicodeWidthChar::width(c) {
+            Some(0) => return,
+            Some(2) => {
+                self.put_cell(c);
+                self.put_cell(WIDE_TAIL);
+                return;
+            }
+            _ => {}
+        }
+        self.put_cell(c);
+    }
+
+    /// Draws `c` in the cell at the cursor.
+    fn put_cell(&mut self, c: char) {
         self.fill();
         if self.insert {
             self.line.insert(self.cursor.min(self.line.len()), c);
@@ -67,15 +91,36 @@ impl Terminal {
         self.cursor = n.saturating_sub(1).min(self.limit);
     }
 
+    /// Whether `column` is a tab stop.
+    fn stop(&self, column: usize) -> bool {
+        self.stops_set.contains(&column)
+            || !self.all_cleared
+                && column.is_multiple_of(TAB)
+                && !self.stops_cleared.contains(&column)
+    }
+
     fn tabs_forward(&mut self, n: usize) {
-        let next = (self.cursor / TAB + n.min(self.limit)) * TAB;
-        self.cursor = next.min(self.limit);
+        for _ in 0..n.min(self.limit) {
+            let next = (self.cursor + 1..self.limit).find(|&c| self.stop(c));
+            self.cursor = next.unwrap_or(self.limit);
+        }
     }
 
     fn tabs_back(&mut self, n: usize) {
-        let stops_back = n.min(self.limit);
-        let current = self.cursor.div_ceil(TAB);
-        self.cursor = current.saturating_sub(stops_back) * TAB;
+        for _ in 0..n.min(self.limit) {
+            self.cursor = (0..self.cursor).rev().find(|&c| self.stop(c)).unwrap_or(0);
+        }
+    }
+
+    /// Clears the tab stop at the cursor (TBC 0) or every one (TBC 3).
+    fn clear_stops(&mut self, how: usize) {
+        if how == 3 {
+            self.stops_set.clear();
+            self.all_cleared = true;
+        } else {
+            self.stops_set.remove(&self.cursor);
+            self.stops_cleared.insert(self.cursor);
+        }
     }
 
     /// Inserts `n` blank cells at the cursor (ICH, DECIC).
@@ -165,6 +210,9 @@ impl vte::Perform for Terminal {
             // A cursor position (row;column): the row is taken as this line.
             ([], 'H' | 'f') => self.column(values.get(1).copied().unwrap_or(1).max(1)),
             ([], 'I') => self.tabs_forward(n),
+            ([], 'g') => self.clear_stops(first),
+            // To the first column of a row below or above (CNL, CPL): this line.
+            ([], 'E' | 'F') => self.cursor = 0,
             ([], 'Z') => self.tabs_back(n),
             ([], 's') => self.saved = self.cursor,
             ([], 'u') => self.cursor = self.saved,
@@ -189,6 +237,9 @@ impl vte::Perform for Terminal {
             // DECBI and DECFI: back and forward one column.
             ([], b'6') => self.back(1),
             ([], b'9') => self.forward(1),
+            ([], b'H') => {
+                self.stops_set.insert(self.cursor);
+            }
             ([], b'c') => {
                 self.line.clear();
                 self.cursor = 0;
@@ -241,7 +292,13 @@ pub fn displayed(text: &str) -> Option<String> {
     {
         run.reverse();
     }
-    Some(terminal.line.into_iter().collect())
+    Some(
+        terminal
+            .line
+            .into_iter()
+            .filter(|&c| c != WIDE_TAIL)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -276,6 +333,16 @@ mod tests {
             ("cd\r\u{1b}[4hab", "abcd"),
             ("abX\u{1b}6cd", "abcd"),
             ("abXcd\u{1b}[3G\u{1b}[1'~", "abcd"),
+            // Wide characters take two cells, combining marks none; tab stops set and
+            // cleared; CPL.
+            ("ab漢\u{8}\u{8}cd", "abcd"),
+            ("abQ\u{301}\u{8}cd", "abcd"),
+            ("abc\u{1b}H\r\tdef", "abcdef"),
+            (
+                "\u{1b}[9G\u{1b}[g\rQQQ\tgh\rabcdefghijklmnop",
+                "abcdefghijklmnopgh",
+            ),
+            ("zzcd\u{1b}[Fab", "abcd"),
         ] {
             assert_eq!(
                 displayed(text).as_deref().map(str::trim_end),
