@@ -266,7 +266,7 @@ fn seven_bit(c: char) -> Option<&'static str> {
 }
 
 /// `text` as a terminal draws it on one line, when that differs from `text`: escape
-/// sequences and controls followed ([`Terminal`]), a run after a right-to-left override
+/// sequences and controls followed (the controls of one line this module lists), a run after a right-to-left override
 /// (U+202E, up to U+202C or the end) shown reversed, other bidirectional controls, control
 /// and invisible characters dropped. `None` when `text` has none of them.
 pub fn displayed(text: &str) -> Option<String> {
