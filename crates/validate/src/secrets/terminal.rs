@@ -266,9 +266,10 @@ fn seven_bit(c: char) -> Option<&'static str> {
 }
 
 /// `text` as a terminal draws it on one line, when that differs from `text`: escape
-/// sequences and controls followed (the controls of one line this module lists), a run after a right-to-left override
-/// (U+202E, up to U+202C or the end) shown reversed, other bidirectional controls, control
-/// and invisible characters dropped. `None` when `text` has none of them.
+/// sequences and controls followed (the controls of one line this module lists), a run
+/// after a right-to-left override (U+202E, up to U+202C or the end) shown reversed, other
+/// bidirectional controls, control and invisible characters dropped. `None` when `text` has
+/// none of them.
 pub fn displayed(text: &str) -> Option<String> {
     if !has_hidden_chars(text) {
         return None;
