@@ -50,7 +50,9 @@ pub use opentelemetry_proto::tonic::common::v1::KeyValue;
 pub fn resource(env: &dyn Fn(&str) -> Option<String>, redactor: &Redactor) -> Vec<KeyValue> {
     // Judged as any value shown whole: also with visible separators taken out
     // (`team=AKIAZQ7V/K2PX9MW4NR8T` reads as the key).
-    let shown = |text: &str| !redactor.shows_value(text);
+    let shown = |text: &str| {
+        !agentlog_validate::secrets::redact::drives_a_terminal(text) && !redactor.shows_value(text)
+    };
     let mut attributes: Vec<KeyValue> = env("OTEL_RESOURCE_ATTRIBUTES")
         .map(|list| {
             list.split(',')

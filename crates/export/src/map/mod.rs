@@ -18,7 +18,7 @@ mod event;
 mod ledger;
 mod pieces;
 
-use agentlog_validate::secrets::redact::{Redactor, WITHHELD, joined_readings};
+use agentlog_validate::secrets::redact::{Redactor, WITHHELD, drives_a_terminal, joined_readings};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
@@ -171,7 +171,7 @@ impl Mapper {
         {
             return *decision;
         }
-        let decision = self.redactor.shows_value(name);
+        let decision = drives_a_terminal(name) || self.redactor.shows_value(name);
         self.last_name = Some((name.to_owned(), decision));
         decision
     }
@@ -426,8 +426,11 @@ fn remembered_by(
 /// separators are taken out ([`joined_readings`]): `AKIAZQ7V K2PX9MW4NR8T`,
 /// `s,3,c,...` and a value split by `/` read as the value.
 fn shows(redactor: &Redactor, text: &str) -> bool {
-    // The joined views are judged as they are: the text itself had every other view.
-    shows_as_sent(redactor, text)
+    // A collector stores text raw for terminals to draw: one that drives a terminal is not
+    // sent, whatever the model of terminals finds in it.
+    drives_a_terminal(text)
+        // The joined views are judged as they are: the text itself had every other view.
+        || shows_as_sent(redactor, text)
         || (text.len() > redactor.shortest()
             && joined_readings(text)
                 .iter()
@@ -761,6 +764,28 @@ mod tests {
             let text = sent(&m.map_line(line.as_bytes(), SOURCE).unwrap());
             assert!(!text.contains(value.as_str()), "{value}: {text}");
             assert!(text.contains("agentlog.data.host"), "{value}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_value_that_drives_a_terminal_is_not_sent_and_a_colour_code_is() {
+        // Drawn in order, with a colour code: sent. With a control that moves the cursor,
+        // resets the terminal or overrides the direction: withheld, whatever it spells.
+        for (note, sent_as_is) in [
+            ("plain hello", true),
+            (r"red \u001b[31mhello\u001b[0m", true),
+            (r"qq\u00ad\b\b\bhello", false),
+            (r"hello\u001bc", false),
+            (r"hello\u0090qq", false),
+            (r"\u202ehello", false),
+            (r"hello\u001b[999C", false),
+        ] {
+            let line = format!(
+                r#"{{"ts":"2026-11-23T16:52:00Z","run_id":"r","agent_system":"a","event_type":"http_response","summary":"s","data":{{"note":"{note}","host":"h"}}}}"#
+            );
+            let text = sent(&detector_only().map_line(line.as_bytes(), SOURCE).unwrap());
+            assert_eq!(text.contains("hello"), sent_as_is, "{note}: {text}");
+            assert!(text.contains("agentlog.data.host"), "{note}: {text}");
         }
     }
 

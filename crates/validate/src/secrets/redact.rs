@@ -631,7 +631,7 @@ fn reversed(text: &str) -> String {
     text.chars().rev().collect()
 }
 
-pub use super::terminal::displayed;
+pub use super::terminal::{displayed, drives_a_terminal};
 
 /// Whether at least three quarters of `view`'s bytes are text: printable ASCII, white space,
 /// or characters beyond ASCII in valid UTF-8. Binary glued before a text (`AAAA` before

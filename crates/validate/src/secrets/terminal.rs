@@ -302,6 +302,47 @@ pub fn displayed(text: &str) -> Option<String> {
     )
 }
 
+/// Whether `text` holds a control a terminal obeys beyond drawing text in order: a C0
+/// control other than a tab and a line feed (a backspace, a carriage return, ESC), a C1
+/// control, an escape sequence other than a colour code (SGR, `ESC [ ... m`), or a
+/// bidirectional embedding, override or isolate. A text without one is drawn left to right,
+/// as written; one with one can be put together in ways no model of terminals follows (each
+/// terminal has its own), so an output stored raw for terminals to draw withholds it.
+pub fn drives_a_terminal(text: &str) -> bool {
+    // Printable ASCII, tabs and line feeds (most of any log) are told by a byte test.
+    if text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) || b == b'\t' || b == b'\n')
+    {
+        return false;
+    }
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' | '\n' => {}
+            '\u{1b}' => {
+                // A colour code draws nothing and moves nothing: `ESC [` digits `;` `:` `m`.
+                if chars.next() != Some('[') {
+                    return true;
+                }
+                loop {
+                    match chars.next() {
+                        Some('0'..='9' | ';' | ':') => {}
+                        Some('m') => break,
+                        _ => return true,
+                    }
+                }
+            }
+            '\u{0}'..='\u{1f}'
+            | '\u{80}'..='\u{9f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::displayed;
@@ -352,5 +393,31 @@ mod tests {
             );
         }
         assert_eq!(displayed("plain"), None);
+    }
+
+    #[test]
+    fn a_text_that_drives_a_terminal_is_told_from_one_drawn_in_order() {
+        use super::drives_a_terminal;
+        for text in [
+            "ab\u{8}c",
+            "ab\rc",
+            "ab\u{1b}[1Dc",
+            "ab\u{1b}]0;t\u{7}",
+            "ab\u{1b}c",
+            "ab\u{9b}1D",
+            "ab\u{202e}cd",
+            "ab\u{1b}[31",
+        ] {
+            assert!(drives_a_terminal(text), "{text:?}");
+        }
+        for text in [
+            "plain",
+            "a\tb\nc",
+            "ab\u{1b}[1;31mcd\u{1b}[0m",
+            "ünïcödé 漢",
+            "a\u{7f}b",
+        ] {
+            assert!(!drives_a_terminal(text), "{text:?}");
+        }
     }
 }
