@@ -84,33 +84,31 @@ fn run_ok(mut cmd: Command, what: &str) -> String {
 /// The port's validator, built once per test run.
 fn validator() -> Option<&'static Path> {
     static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _one = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-    BUILT
-        .get_or_init(|| {
-            let mut cmd = go()?;
-            let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-port-validate");
-            cmd.args(["build", "-o"]).arg(&bin).arg("./cmd/validate");
-            run_ok(cmd, "go build ./cmd/validate");
-            Some(bin)
-        })
-        .as_deref()
+    built("validate", &BUILT)
 }
 
 /// The port's writer command (`cmd/emit`), built once per test run.
 fn emitter() -> Option<&'static Path> {
     static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    built("emit", &BUILT)
+}
+
+/// The port's command `./cmd/NAME`, built into the test's scratch directory the first time
+/// it is asked for (`once` keeps it); `None` when Go is missing and not required.
+fn built(name: &str, once: &'static OnceLock<Option<PathBuf>>) -> Option<&'static Path> {
+    // One `go build` at a time: they share the module's caches.
     static LOCK: Mutex<()> = Mutex::new(());
     let _one = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-    BUILT
-        .get_or_init(|| {
-            let mut cmd = go()?;
-            let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-port-emit");
-            cmd.args(["build", "-o"]).arg(&bin).arg("./cmd/emit");
-            run_ok(cmd, "go build ./cmd/emit");
-            Some(bin)
-        })
-        .as_deref()
+    once.get_or_init(|| {
+        let mut cmd = go()?;
+        let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("go-port-{name}"));
+        cmd.args(["build", "-o"])
+            .arg(&bin)
+            .arg(format!("./cmd/{name}"));
+        run_ok(cmd, &format!("go build ./cmd/{name}"));
+        Some(bin)
+    })
+    .as_deref()
 }
 
 #[test]
